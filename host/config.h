@@ -1,0 +1,89 @@
+// Ferrite's configuration: one registry of typed settings, read from ferrite.toml
+// (toml11), overridden on the command line (`--section.key value`), and read or
+// changed at run time by CONFIG GET/SET under Redis' names.
+//
+// Each setting has: a TOML address ("server.port"), a Redis name ("port") used by
+// CONFIG GET/SET, a type, a default, bounds, and whether CONFIG SET may change it.
+// Numeric settings live in std::atomic<int64_t> so worker threads read them without a
+// lock; string settings are copied out under a mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferrite::host {
+
+// Startup error: the message names the file, the line and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class SettingType { kInt, kBool, kString, kEnum, kMemory };
+
+class Config {
+ public:
+  Config();  // every setting at its default
+  Config(const Config&) = delete;
+  Config& operator=(const Config&) = delete;
+
+  // Reads a TOML file. Unknown sections/keys and bad values throw ConfigError with
+  // "<file>:<line>: <section.key>: <why>".
+  void LoadFile(const std::string& path);
+  // Applies one "section.key" = "value" override (command line). Throws ConfigError.
+  void Override(std::string_view toml_address, std::string_view value);
+
+  // Typed reads by TOML address ("server.port"). Unknown names are a programming error
+  // (std::logic_error). Memory settings parse "1gb", "512mb", "1073741824".
+  int64_t Int(std::string_view toml_address) const;
+  bool Bool(std::string_view toml_address) const;
+  std::string String(std::string_view toml_address) const;
+  // Direct pointer to an int/bool/memory/enum(index) setting's atomic for hot paths.
+  const std::atomic<int64_t>* IntRef(std::string_view toml_address) const;
+
+  // CONFIG GET <glob>: (redis-name, value) pairs, Redis' value formatting.
+  std::vector<std::pair<std::string, std::string>> Get(std::string_view glob) const;
+  // CONFIG SET name value. Returns an error message (Redis' text without "ERR ") or
+  // nullopt on success. Runs on-change callbacks.
+  std::optional<std::string> Set(std::string_view redis_name, std::string_view value);
+  // CONFIG REWRITE: writes the current values back to the file it was loaded from.
+  std::optional<std::string> Rewrite();
+  std::string path() const;
+
+  // Module options: registered at plugin load under [modules.<plugin>] <name> in TOML
+  // and <name> for CONFIG GET/SET. storage is written on every change.
+  void RegisterModuleInt(const std::string& plugin, const std::string& name, int64_t def,
+                         int64_t min, int64_t max, int64_t* storage);
+  void UnregisterModule(const std::string& plugin);
+
+  // Called after a successful CONFIG SET of `redis_name`.
+  void OnChange(std::string redis_name, std::function<void()> fn);
+
+  // For --help and the default ferrite.toml: every setting with its default.
+  struct Description {
+    std::string toml_address, redis_name, type, default_value, help;
+    bool mutable_at_runtime;
+  };
+  std::vector<Description> Describe() const;
+
+ private:
+  struct Setting;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Setting>> settings_;
+  std::map<std::string, Setting*, std::less<>> by_toml_, by_redis_;
+  std::map<std::string, std::vector<std::function<void()>>, std::less<>> on_change_;
+  std::string path_;
+  // Module options seen in the file before their plugin registered them.
+  std::map<std::string, std::pair<std::string, int>, std::less<>> pending_module_values_;
+};
+
+}  // namespace ferrite::host
