@@ -497,8 +497,8 @@ typedef struct ferrite_host_api {
   void (*conn_close)(ferrite_conn* c, int how); /* FERRITE_CONN_CLOSE_*             */
   ferrite_conn_id (*conn_id)(ferrite_conn* c);
   int (*conn_resp)(ferrite_conn* c);              /* RESP version set by HELLO       */
-  /* Host settings protocol plugins need, by name ("proto-max-bulk-len",
-   * "item-size-max", "client-query-buffer-limit", ...). */
+  /* An integer setting by Redis name ("proto-max-bulk-len", "memcached-item-size-max",
+   * "client-query-buffer-limit", ...); bools are 0/1. -1 if unknown. */
   int64_t (*config_int)(const char* name);
   /* The connection's current db (memcached uses db 0 unless configured). */
   int (*conn_db)(ferrite_conn* c);
@@ -507,6 +507,13 @@ typedef struct ferrite_host_api {
   /* Marks the connection authenticated (memcached binary SASL). Returns FERRITE_ERR
    * if user/password do not match the configured ones. */
   int (*conn_authenticate)(ferrite_conn* c, ferrite_slice user, ferrite_slice pass);
+
+  /* --- types and settings ------------------------------------------------------------ */
+  /* The TYPE name of a type ("string", "list", ...). Static for the type's lifetime. */
+  const char* (*type_name)(const ferrite_type* t);
+  /* Copies a string setting (by Redis name, e.g. "maxmemory-policy") into buf, NUL
+   * terminated and truncated to cap; returns its full length, or -1 if unknown. */
+  int64_t (*config_string)(const char* name, char* buf, size_t cap);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
