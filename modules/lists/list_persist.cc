@@ -1,0 +1,94 @@
+// Type callbacks: snapshot save/load in the plain RDB list form, AOF rewrite, memory.
+#include <string>
+#include <vector>
+
+#include "lists_internal.h"
+
+namespace ferrite::mod::lists {
+
+using sdk::Api;
+using sdk::SL;
+
+namespace {
+
+constexpr size_t kAofBatch = 64;  // elements per RPUSH in a rewritten AOF
+
+// NOTE: load and copy have no context, so they cannot read the plugin's option; nodes
+// built there use Redis' default fill (-2, 8 KB), and later edits use the live value.
+constexpr int64_t kDefaultFill = -2;
+
+void FreeValue(void* v) { delete static_cast<ListValue*>(v); }
+
+size_t MemUsage(const void* v) { return static_cast<const ListValue*>(v)->MemUsage(); }
+
+void* Copy(const void* v) { return new ListValue(static_cast<const ListValue*>(v)->Clone()); }
+
+const char* Encoding(const void* v) { return static_cast<const ListValue*>(v)->Encoding(); }
+
+size_t Length(const void* v) { return static_cast<const ListValue*>(v)->Size(); }
+
+void Save(ferrite_io* io, const void* v) {
+  const auto* l = static_cast<const ListValue*>(v);
+  Api().io_write_len(io, l->Size());
+  l->ForEach([&](std::string_view e) {
+    Api().io_write_string(io, e.data(), e.size());
+    return true;
+  });
+}
+
+void* Load(ferrite_io* io, int) {
+  uint64_t n;
+  if (Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
+  auto* l = new ListValue();
+  for (uint64_t i = 0; i < n; i++) {
+    char* s;
+    size_t len;
+    if (Api().io_read_string(io, &s, &len) != FERRITE_OK) {
+      delete l;
+      return nullptr;
+    }
+    l->Push(End::kTail, std::string_view(s, len), kDefaultFill);
+    Api().io_free(s);
+  }
+  return l;
+}
+
+void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
+  const auto* l = static_cast<const ListValue*>(v);
+  std::vector<ferrite_slice> argv;
+  auto flush = [&] {
+    if (argv.size() > 2) Api().aof_emit(aof, static_cast<int>(argv.size()), argv.data());
+    argv.assign({SL("RPUSH"), key});
+  };
+  flush();
+  // The slices point into the list's nodes, which do not change during the rewrite.
+  l->ForEach([&](std::string_view e) {
+    argv.push_back(SL(e));
+    if (argv.size() - 2 == kAofBatch) flush();
+    return true;
+  });
+  flush();
+}
+
+const int kLoadTypes[] = {1, -1};
+
+}  // namespace
+
+ferrite_type_desc TypeDesc() {
+  ferrite_type_desc d{};
+  d.struct_size = sizeof d;
+  d.name = "list";
+  d.rdb_type = 1;
+  d.rdb_load_types = kLoadTypes;
+  d.free_value = FreeValue;
+  d.mem_usage = MemUsage;
+  d.copy = Copy;
+  d.encoding = Encoding;
+  d.save = Save;
+  d.load = Load;
+  d.aof_rewrite = AofRewrite;
+  d.length = Length;
+  return d;
+}
+
+}  // namespace ferrite::mod::lists
