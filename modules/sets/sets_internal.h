@@ -1,0 +1,57 @@
+// Shared by the sets module's translation units: plugin state and lookup helpers.
+#pragma once
+
+#include <string_view>
+
+#include "ferrite/module.hpp"
+#include "set_value.h"
+
+namespace ferrite::mod::sets {
+
+// One per loaded plugin handle (several test hosts may load the .so in one process).
+struct SetsState {
+  const ferrite_type* type = nullptr;
+  int64_t max_intset_entries = 512;  // set-max-intset-entries
+};
+
+// The thresholds of the most recently loaded plugin, for type callbacks (load) that
+// receive no context.
+const SetsState* CurrentState();
+
+enum class Found { kSet, kMissing, kWrongType };
+
+// Classifies what `k` holds; on kSet stores the value in *out.
+inline Found LookupSet(const sdk::Key& k, const SetsState& st, SetValue** out) {
+  if (!k.Exists()) return Found::kMissing;
+  if (!k.Is(st.type)) return Found::kWrongType;
+  *out = k.Value<SetValue>();
+  return Found::kSet;
+}
+
+// Redis' scan cursor: strtoul over the whole argument (so "-1" wraps, as in Redis).
+bool ParseCursor(std::string_view s, uint64_t* out);
+
+ferrite_type_desc SetTypeDesc();
+
+// Handlers, registered in sets_module.cc.
+int CmdSAdd(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSRem(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSCard(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSIsMember(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSMIsMember(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSMembers(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSPop(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSRandMember(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSMove(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSScan(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSInter(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSInterStore(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSInterCard(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSUnion(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSUnionStore(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSDiff(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSDiffStore(sdk::Ctx ctx, int argc, const ferrite_slice* argv);
+
+int GetKeysSInterCard(int argc, const ferrite_slice* argv, int* out, int cap);
+
+}  // namespace ferrite::mod::sets
