@@ -1,0 +1,56 @@
+// The strings module: Redis' string commands on the host's built-in string type, plus
+// the hidden MC.* commands the memcached protocol plugins call (mc_commands.cc).
+#include "strings_module.h"
+
+#include "mc_commands.h"
+#include "string_commands.h"
+
+namespace ferrite::mod::strings {
+namespace {
+
+using namespace sdk::flags;
+using sdk::Guarded;
+
+// Arity, flags and key specs are Redis 7.0's (COMMAND INFO).
+// clang-format off
+constexpr sdk::CommandSpec kCommands[] = {
+  {"GET",          2, READONLY | FAST,          1,  1, 1, Guarded<CmdGet>,         "string"},
+  {"SET",         -3, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdSet>,         "string"},
+  {"SETNX",        3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdSetNx>,       "string"},
+  {"SETEX",        4, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdSetEx>,       "string"},
+  {"PSETEX",       4, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdPSetEx>,      "string"},
+  {"GETSET",       3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdGetSet>,      "string"},
+  {"GETDEL",       2, WRITE | FAST,             1,  1, 1, Guarded<CmdGetDel>,      "string"},
+  {"GETEX",       -2, WRITE | FAST,             1,  1, 1, Guarded<CmdGetEx>,       "string"},
+  {"MGET",        -2, READONLY | FAST,          1, -1, 1, Guarded<CmdMGet>,        "string"},
+  {"MSET",        -3, WRITE | DENYOOM,          1, -1, 2, Guarded<CmdMSet>,        "string"},
+  {"MSETNX",      -3, WRITE | DENYOOM,          1, -1, 2, Guarded<CmdMSetNx>,      "string"},
+  {"APPEND",       3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdAppend>,      "string"},
+  {"STRLEN",       2, READONLY | FAST,          1,  1, 1, Guarded<CmdStrLen>,      "string"},
+  {"INCR",         2, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdIncr>,        "string"},
+  {"DECR",         2, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdDecr>,        "string"},
+  {"INCRBY",       3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdIncrBy>,      "string"},
+  {"DECRBY",       3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdDecrBy>,      "string"},
+  {"INCRBYFLOAT",  3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdIncrByFloat>, "string"},
+  {"GETRANGE",     4, READONLY,                 1,  1, 1, Guarded<CmdGetRange>,    "string"},
+  {"SUBSTR",       4, READONLY,                 1,  1, 1, Guarded<CmdGetRange>,    "string"},
+  {"SETRANGE",     4, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdSetRange>,    "string"},
+  {"LCS",         -3, READONLY,                 1,  2, 1, Guarded<CmdLcs>,         "string"},
+};
+// clang-format on
+
+int Load(ferrite_plugin* p) {
+  if (sdk::RegisterAll(p, kCommands) != FERRITE_OK) return FERRITE_ERR;
+  return RegisterMcCommands(p);
+}
+
+void Unload(ferrite_plugin*) {}
+
+}  // namespace
+
+std::span<const sdk::CommandSpec> StringCommandTable() { return kCommands; }
+
+}  // namespace ferrite::mod::strings
+
+FERRITE_DEFINE_PLUGIN("strings", 1, ferrite::mod::strings::Load,
+                      ferrite::mod::strings::Unload)
