@@ -417,6 +417,8 @@ int CmdPExpireTime(Ctx ctx, int argc, const ferrite_slice* argv) {
 
 namespace {
 
+// db_scan reports live keys only (expired ones are skipped, not deleted), so KEYS and
+// SCAN never open the keys they return and leave their access times alone, as Redis.
 struct Collector {
   const ScanOptions* opts;
   std::vector<std::string> keys;
@@ -436,12 +438,6 @@ int Collect(void* udata, ferrite_slice key, const ferrite_type* type) {
   return 0;
 }
 
-// Drops keys whose time has passed but that the table still holds. Done after the scan,
-// not inside its callback, because opening a key may delete it (lazy expiry).
-void DropExpired(const Ctx& ctx, std::vector<std::string>* keys) {
-  std::erase_if(*keys, [&](const std::string& k) { return !ctx.Open(k).Exists(); });
-}
-
 }  // namespace
 
 int CmdKeys(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -454,7 +450,6 @@ int CmdKeys(Ctx ctx, int argc, const ferrite_slice* argv) {
   do {
     cursor = Api().db_scan(ctx.get(), ctx.Db(), cursor, 1024, Collect, &c);
   } while (cursor != 0);
-  DropExpired(ctx, &c.keys);
   return ctx.BulkArray(c.keys);
 }
 
@@ -466,7 +461,6 @@ int CmdScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   Collector c{&opts, {}, nullptr};
   uint64_t next = Api().db_scan(ctx.get(), ctx.Db(), cursor, static_cast<size_t>(opts.count),
                                 Collect, &c);
-  DropExpired(ctx, &c.keys);
   ctx.Array(2);
   ctx.Bulk(std::to_string(next));
   return ctx.BulkArray(c.keys);
