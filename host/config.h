@@ -33,6 +33,7 @@ enum class SettingType { kInt, kBool, kString, kEnum, kMemory };
 class Config {
  public:
   Config();  // every setting at its default
+  ~Config();
   Config(const Config&) = delete;
   Config& operator=(const Config&) = delete;
 
@@ -75,8 +76,40 @@ class Config {
   };
   std::vector<Description> Describe() const;
 
+  // modules.load / modules.path (TOML arrays of strings; "a,b" on the command line).
+  std::vector<std::string> StringList(std::string_view toml_address) const;
+  // Module options set in the file or on the command line that no plugin registered;
+  // each entry reads "<file>:<line>: modules.<plugin>.<key>". The host calls this after
+  // loading every plugin and fails startup when it is not empty.
+  std::vector<std::string> UnclaimedModuleOptions() const;
+
+  // Lookups by Redis name for the host API's config_int / config_string. Ints, bools
+  // (0/1), memory (bytes) and enums (index) answer IntByRedisName; every CONFIG GET
+  // visible setting answers StringByRedisName in CONFIG GET form. nullopt if unknown.
+  std::optional<int64_t> IntByRedisName(std::string_view redis_name) const;
+  std::optional<std::string> StringByRedisName(std::string_view redis_name) const;
+
  private:
   struct Setting;
+  struct Parsed;
+  void Add(std::unique_ptr<Setting> s);
+  void AddBuiltins();
+  Setting& Find(std::string_view toml_address) const;  // logic_error if unknown
+  // Parses `text` for `s`; returns Redis' "why" text on failure.
+  std::optional<std::string> ParseValue(const Setting& s, std::string_view text,
+                                        Parsed& out) const;
+  void Apply(Setting& s, const Parsed& v);  // caller holds mu_
+  std::string Format(const Setting& s) const;  // CONFIG GET form; caller holds mu_
+  std::string TomlLiteral(const Setting& s) const;  // caller holds mu_
+  std::string DefaultLiteral(const Setting& s) const;
+  std::string ClientOutputBufferLimit() const;  // caller holds mu_
+  std::optional<std::string> SetClientOutputBufferLimit(std::string_view value);
+  std::string RewriteText(const std::string& original) const;  // caller holds mu_
+  void ApplyModuleValue(Setting& s, const std::string& text, const std::string& where);
+
+  std::string source_name_;  // "<file>" of the loaded file, for pending module values
+  // client-output-buffer-limit classes we accept and echo but do not enforce.
+  std::string cobl_normal_ = "0 0 0", cobl_replica_ = "268435456 67108864 60";
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Setting>> settings_;
   std::map<std::string, Setting*, std::less<>> by_toml_, by_redis_;

@@ -1,0 +1,564 @@
+// The settings registry: parsing, validation, CONFIG GET/SET and file loading.
+// Every value, whatever its source (file, command line, CONFIG SET, default), goes
+// through ParseValue, so the three paths cannot disagree about what is valid.
+#include "host/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include "host/config_internal.h"
+
+namespace ferrite::host {
+namespace config_detail {
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Redis' string2ll: no spaces, no '+', no leading zeros.
+bool ParseStrictInt(std::string_view s, int64_t& out) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t digits = s[0] == '-' ? 1 : 0;
+  if (digits == s.size() || (s[digits] == '0' && s.size() > digits + 1)) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Redis' memtoull: digits and an optional unit; k/m/g are powers of 1000, kb/mb/gb of
+// 1024. A sign, a space or a fraction is an error.
+bool ParseMemory(std::string_view s, int64_t& out) {
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == 0 || i > 19) return false;
+  std::string unit = Lower(s.substr(i));
+  int64_t mul = 0;
+  if (unit.empty() || unit == "b") mul = 1;
+  else if (unit == "k") mul = 1000;
+  else if (unit == "kb") mul = 1024;
+  else if (unit == "m") mul = 1000 * 1000;
+  else if (unit == "mb") mul = kMb;
+  else if (unit == "g") mul = 1000LL * 1000 * 1000;
+  else if (unit == "gb") mul = 1024LL * kMb;
+  else return false;
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + i, n);
+  if (ec != std::errc() || n > kI64Max / mul) return false;
+  out = n * mul;
+  return true;
+}
+
+std::vector<std::string> SplitWords(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? std::string(sep) : "") + v[i];
+  return out;
+}
+
+std::string TomlQuote(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace config_detail
+
+namespace {
+using namespace config_detail;
+constexpr int64_t kIntMax = INT_MAX;
+constexpr std::string_view kCobl = "client-output-buffer-limit";
+
+// Redis' stringmatchlen with nocase: *, ?, [...] (with ^ and ranges) and \ escapes.
+bool Glob(std::string_view p, std::string_view s) {
+  while (!p.empty()) {
+    char c = p[0];
+    if (c == '*') {
+      while (p.size() > 1 && p[1] == '*') p.remove_prefix(1);
+      if (p.size() == 1) return true;
+      for (size_t i = 0; i <= s.size(); ++i)
+        if (Glob(p.substr(1), s.substr(i))) return true;
+      return false;
+    }
+    if (s.empty()) return false;
+    char sc = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+    if (c == '?') {
+    } else if (c == '[') {
+      size_t i = 1;
+      bool neg = i < p.size() && p[i] == '^';
+      if (neg) ++i;
+      bool match = false;
+      for (; i < p.size() && p[i] != ']'; ++i) {
+        if (p[i] == '\\' && i + 1 < p.size()) ++i;
+        char lo = static_cast<char>(std::tolower(static_cast<unsigned char>(p[i])));
+        if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
+          char hi = static_cast<char>(std::tolower(static_cast<unsigned char>(p[i + 2])));
+          if (lo > hi) std::swap(lo, hi);
+          if (sc >= lo && sc <= hi) match = true;
+          i += 2;
+        } else if (lo == sc) {
+          match = true;
+        }
+      }
+      if (match == neg) return false;
+      p.remove_prefix(std::min(i, p.size() - 1));
+    } else {
+      if (c == '\\' && p.size() > 1) p.remove_prefix(1);
+      if (std::tolower(static_cast<unsigned char>(p[0])) != sc) return false;
+    }
+    p.remove_prefix(1);
+    s.remove_prefix(1);
+  }
+  return s.empty();
+}
+
+// Redis' keyspaceEventsStringToFlags / FlagsToString, so CONFIG GET shows the same
+// canonical letters ("KEA" reads back as "AKE").
+enum : int {
+  kNK = 1, kNE = 2, kNg = 4, kNs$ = 8, kNl = 16, kNs = 32, kNh = 64, kNz = 128,
+  kNx = 256, kNe = 512, kNt = 1024, kNm = 2048, kNd = 4096, kNn = 8192,
+  kNAll = kNg | kNs$ | kNl | kNs | kNh | kNz | kNx | kNe | kNt | kNd,
+};
+constexpr std::string_view kNotifyLetters = "Ag$lshzxeKEtmdn";
+
+std::optional<std::string> NormalizeNotify(std::string& v) {
+  static const std::pair<char, int> kMap[] = {
+      {'A', kNAll}, {'g', kNg}, {'$', kNs$}, {'l', kNl}, {'s', kNs}, {'h', kNh},
+      {'z', kNz},   {'x', kNx}, {'e', kNe},  {'K', kNK}, {'E', kNE}, {'t', kNt},
+      {'m', kNm},   {'d', kNd}, {'n', kNn}};
+  int flags = 0;
+  for (char c : v) {
+    auto it = std::find_if(std::begin(kMap), std::end(kMap), [&](auto& m) { return m.first == c; });
+    if (it == std::end(kMap))
+      return "Invalid event class character. Use '" + std::string(kNotifyLetters) + "'.";
+    flags |= it->second;
+  }
+  std::string out;
+  if ((flags & kNAll) == kNAll) {
+    out = "A";
+  } else {
+    for (auto [c, f] : {std::pair{'g', kNg}, {'$', kNs$}, {'l', kNl}, {'s', kNs}, {'h', kNh},
+                        {'z', kNz}, {'x', kNx}, {'e', kNe}, {'t', kNt}, {'d', kNd}, {'n', kNn}})
+      if (flags & f) out += c;
+  }
+  for (auto [c, f] : {std::pair{'K', kNK}, {'E', kNE}, {'m', kNm}})
+    if (flags & f) out += c;
+  v = out;
+  return std::nullopt;
+}
+
+// "seconds changes ..." pairs of positive integers; "" disables snapshots.
+std::optional<std::string> NormalizeSave(std::string& v) {
+  auto words = SplitWords(v);
+  if (words.size() % 2) return "Invalid save parameters";
+  for (auto& w : words) {
+    int64_t n;
+    if (!ParseStrictInt(w, n) || n < 1) return "Invalid save parameters";
+    w = std::to_string(n);
+  }
+  v = Join(words, " ");
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckShutdownFlags(std::string& v) {
+  auto words = SplitWords(v);
+  for (auto& w : words) {
+    w = Lower(w);
+    if (w != "default" && w != "save" && w != "nosave" && w != "now" && w != "force")
+      return "argument(s) must be one or more of: default, save, nosave, now, force";
+  }
+  if (words.empty()) return "argument must not be empty";
+  v = Join(words, " ");
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckFileName(std::string& v, const char* what) {
+  if (v.find('/') != std::string::npos)
+    return std::string(what) + " can't be a path, just a filename";
+  if (v.empty()) return std::string(what) + " can't be empty";
+  return std::nullopt;
+}
+
+struct Spec {
+  const char* toml;
+  const char* redis;
+  SettingType type;
+  const char* def;
+  int64_t min, max;
+  bool mut;
+  const char* choices;
+  const char* help;
+};
+
+using T = SettingType;
+constexpr bool Y = true, N = false;
+// clang-format off
+const Spec kSpecs[] = {
+  {"server.bind",                  "bind",                   T::kString, "127.0.0.1",   0, 0,        N, "", "listen address(es), space separated"},
+  {"server.port",                  "port",                   T::kInt,    "6379",        0, 65535,    N, "", "Redis protocol port (0 = do not listen)"},
+  {"server.max_connections",       "maxclients",             T::kInt,    "10000",       1, 4294967295LL, Y, "", "maximum simultaneous clients"},
+  {"server.threads",               "io-threads",             T::kInt,    "0",           0, 1024,     N, "", "worker threads (0 = number of cores)"},
+  {"server.timeout",               "timeout",                T::kInt,    "0",           0, kIntMax,  Y, "", "close idle clients after this many seconds (0 = never)"},
+  {"server.tcp_backlog",           "tcp-backlog",            T::kInt,    "511",         0, kIntMax,  N, "", "listen(2) backlog"},
+  {"server.tcp_keepalive",         "tcp-keepalive",          T::kInt,    "300",         0, kIntMax,  Y, "", "TCP keepalive interval in seconds (0 = off)"},
+  {"server.hz",                    "hz",                     T::kInt,    "10",          0, kIntMax,  Y, "", "background task frequency (clamped to 1..500)"},
+  {"server.notify_keyspace_events","notify-keyspace-events", T::kString, "",            0, 0,        Y, "", "keyspace notification classes (Redis letters)"},
+  {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        N, "", "SIGTERM behaviour: default, save, nosave, now, force"},
+  {"storage.max_memory",           "maxmemory",              T::kMemory, "0",           0, kI64Max,  Y, "", "memory limit in bytes or \"1gb\" (0 = none)"},
+  {"storage.eviction_policy",      "maxmemory-policy",       T::kEnum,   "noeviction",  0, 0,        Y, "volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru allkeys-lfu allkeys-random noeviction", "what to evict at max_memory"},
+  {"storage.maxmemory_samples",    "maxmemory-samples",      T::kInt,    "5",           1, kIntMax,  Y, "", "keys sampled per eviction"},
+  {"storage.databases",            "databases",              T::kInt,    "16",          1, 1024,     N, "", "number of logical databases"},
+  {"storage.shards",               "shards",                 T::kInt,    "64",          1, 4096,     N, "", "keyspace shards (power of two)"},
+  {"storage.lfu_log_factor",       "lfu-log-factor",         T::kInt,    "10",          0, kIntMax,  Y, "", "LFU counter logarithm factor"},
+  {"storage.lfu_decay_time",       "lfu-decay-time",         T::kInt,    "1",           0, kIntMax,  Y, "", "LFU counter decay period in minutes"},
+  {"storage.active_expire",        "active-expire-enabled",  T::kBool,   "yes",         0, 0,        Y, "", "expire keys in the background, not only on access"},
+  {"limits.proto_max_bulk_len",    "proto-max-bulk-len",     T::kMemory, "512mb",       kMb, kI64Max, Y, "", "largest bulk string a client may send"},
+  {"limits.max_multibulk_len",     "max-multibulk-len",      T::kInt,    "2147483647",  1, kIntMax,  Y, "", "most elements in one request"},
+  {"limits.inline_max_size",       "proto-inline-max-size",  T::kInt,    "65536",       1, kIntMax,  Y, "", "longest inline (telnet) request line"},
+  {"limits.client_query_buffer_limit","client-query-buffer-limit", T::kMemory, "1gb",   kMb, kI64Max, Y, "", "per-client input buffer limit"},
+  {"limits.pubsub_output_hard_limit", "",                    T::kMemory, "32mb",        0, kI64Max,  Y, "", "disconnect a subscriber whose output exceeds this"},
+  {"limits.pubsub_output_soft_limit", "",                    T::kMemory, "8mb",         0, kI64Max,  Y, "", "... or exceeds this for soft_seconds"},
+  {"limits.pubsub_output_soft_seconds", "",                  T::kInt,    "60",          0, kIntMax,  Y, "", "seconds over the soft limit before disconnecting"},
+  {"persistence.aof_enabled",      "appendonly",             T::kBool,   "no",          0, 0,        Y, "", "append-only file on/off"},
+  {"persistence.aof_fsync",        "appendfsync",            T::kEnum,   "everysec",    0, 0,        Y, "everysec always no", "fsync policy of the AOF"},
+  {"persistence.dir",              "dir",                    T::kString, ".",           0, 0,        Y, "", "directory for snapshots and the AOF"},
+  {"persistence.dbfilename",       "dbfilename",             T::kString, "dump.rdb",    0, 0,        Y, "", "snapshot file name"},
+  {"persistence.appendfilename",   "appendfilename",         T::kString, "appendonly.aof", 0, 0,     N, "", "AOF file name"},
+  {"persistence.save",             "save",                   T::kString, "3600 1 300 100 60 10000", 0, 0, Y, "", "snapshot after <seconds> <changes> pairs (\"\" = never)"},
+  {"persistence.aof_load_truncated","aof-load-truncated",    T::kBool,   "yes",         0, 0,        Y, "", "load an AOF with a truncated tail (and repair it)"},
+  {"persistence.aof_load_corrupt", "aof-load-corrupt",       T::kBool,   "no",          0, 0,        Y, "", "load an AOF with a corrupt tail"},
+  {"persistence.auto_aof_rewrite_percentage","auto-aof-rewrite-percentage", T::kInt, "100", 0, kIntMax, Y, "", "rewrite the AOF when it grew by this percentage"},
+  {"persistence.auto_aof_rewrite_min_size",  "auto-aof-rewrite-min-size",   T::kMemory, "64mb", 0, kI64Max, Y, "", "... and is at least this big"},
+  {"persistence.stop_writes_on_bgsave_error","stop-writes-on-bgsave-error", T::kBool, "yes",  0, 0, Y, "", "refuse writes after a failed snapshot"},
+  {"persistence.rdbcompression",   "rdbcompression",         T::kBool,   "yes",         0, 0,        Y, "", "LZF-compress strings in snapshots"},
+  {"persistence.rdbchecksum",      "rdbchecksum",            T::kBool,   "yes",         0, 0,        Y, "", "CRC64 checksum at the end of snapshots"},
+  {"replication.role",             "role",                   T::kEnum,   "master",      0, 0,        N, "master replica", "start as master or replica"},
+  {"replication.master_host",      "master-host",            T::kString, "",            0, 0,        N, "", "master to replicate from (role = replica)"},
+  {"replication.master_port",      "master-port",            T::kInt,    "6379",        0, 65535,    N, "", "port of that master"},
+  {"replication.repl_backlog_size","repl-backlog-size",      T::kMemory, "1mb",         1, kI64Max,  Y, "", "replication backlog (at least 16kb)"},
+  {"replication.replica_read_only","replica-read-only",      T::kBool,   "yes",         0, 0,        Y, "", "replicas refuse writes from clients"},
+  {"compatibility.memcached_protocol","memcached-protocol",  T::kBool,   "no",          0, 0,        N, "", "serve the memcached protocols"},
+  {"compatibility.memcached_port", "memcached-port",         T::kInt,    "11211",       0, 65535,    N, "", "memcached port (text and binary)"},
+  {"compatibility.memcached_bind", "memcached-bind",         T::kString, "",            0, 0,        N, "", "memcached listen address (\"\" = server.bind)"},
+  {"compatibility.memcached_db",   "memcached-db",           T::kInt,    "0",           0, 1023,     N, "", "database memcached clients use"},
+  {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
+  {"compatibility.memcached_allow_shutdown","memcached-allow-shutdown", T::kBool, "no", 0, 0,        Y, "", "honour the memcached shutdown command"},
+  {"modules.load",                 "",                       T::kString, "",            0, 0,        N, "", "plugins to load ([] = every bundled plugin)"},
+  {"modules.path",                 "",                       T::kString, "",            0, 0,        N, "", "extra plugin search directories"},
+  {"security.requirepass",         "requirepass",            T::kString, "",            0, 0,        Y, "", "password clients must AUTH with (\"\" = none)"},
+  {"security.protected_mode",      "protected-mode",         T::kBool,   "yes",         0, 0,        Y, "", "refuse non-loopback clients when no password is set"},
+  {"logging.level",                "loglevel",               T::kEnum,   "info",        0, 0,        Y, "trace debug info warn error off", "log level"},
+  {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr)"},
+  {"scripting.busy_reply_threshold","busy-reply-threshold",  T::kInt,    "5000",        0, kI64Max,  Y, "", "milliseconds before a script makes others get BUSY"},
+  {"scripting.lua_heap_limit",     "lua-heap-limit",         T::kMemory, "0",           0, kI64Max,  Y, "", "Lua heap limit (0 = unlimited)"},
+};
+// clang-format on
+
+}  // namespace
+
+Config::Config() { AddBuiltins(); }
+Config::~Config() = default;
+
+void Config::Add(std::unique_ptr<Setting> s) {
+  Parsed p;
+  if (auto why = ParseValue(*s, s->def, p))
+    throw std::logic_error("bad default for " + s->toml + ": " + *why);
+  Apply(*s, p);
+  by_toml_[s->toml] = s.get();
+  if (!s->redis.empty()) by_redis_[s->redis] = s.get();
+  if (!s->alias.empty()) by_redis_[s->alias] = s.get();
+  settings_.push_back(std::move(s));
+}
+
+void Config::AddBuiltins() {
+  for (const Spec& spec : kSpecs) {
+    auto s = std::make_unique<Setting>();
+    s->toml = spec.toml;
+    s->redis = spec.redis;
+    s->type = spec.type;
+    s->def = spec.def;
+    s->min = spec.min;
+    s->max = spec.max;
+    s->mut = spec.mut;
+    s->choices = SplitWords(spec.choices);
+    s->help = spec.help;
+    std::string_view t = s->toml;
+    s->list = t == "modules.load" || t == "modules.path";
+    if (t == "server.notify_keyspace_events")
+      s->check = [](Parsed& p) { return NormalizeNotify(p.str); };
+    if (t == "persistence.save") s->check = [](Parsed& p) { return NormalizeSave(p.str); };
+    if (t == "server.shutdown_on_sigterm")
+      s->check = [](Parsed& p) { return CheckShutdownFlags(p.str); };
+    if (t == "persistence.dbfilename")
+      s->check = [](Parsed& p) { return CheckFileName(p.str, "dbfilename"); };
+    if (t == "persistence.appendfilename")
+      s->check = [](Parsed& p) { return CheckFileName(p.str, "appendfilename"); };
+    if (t == "storage.shards")
+      s->check = [](Parsed& p) -> std::optional<std::string> {
+        if (p.num & (p.num - 1)) return "argument must be a power of two";
+        return std::nullopt;
+      };
+    // Redis accepts any hz and clamps it; so does the repl backlog minimum.
+    if (t == "server.hz") s->check = [](Parsed& p) {
+      p.num = std::clamp<int64_t>(p.num, 1, 500);
+      return std::optional<std::string>();
+    };
+    if (t == "replication.repl_backlog_size") s->check = [](Parsed& p) {
+      if (p.num < 16384) p.num = 16384;
+      return std::optional<std::string>();
+    };
+    if (t == "logging.level")
+      s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
+    if (t == "scripting.busy_reply_threshold") s->alias = "lua-time-limit";
+    Add(std::move(s));
+  }
+}
+
+Config::Setting& Config::Find(std::string_view toml_address) const {
+  auto it = by_toml_.find(toml_address);
+  if (it == by_toml_.end())
+    throw std::logic_error("unknown setting '" + std::string(toml_address) + "'");
+  return *it->second;
+}
+
+std::optional<std::string> Config::ParseValue(const Setting& s, std::string_view text,
+                                              Parsed& out) const {
+  if (s.list) {
+    out.items.clear();
+    std::string item;
+    std::istringstream in{std::string(text)};
+    while (std::getline(in, item, ','))
+      if (auto w = SplitWords(item); !w.empty()) out.items.push_back(Join(w, " "));
+    return std::nullopt;
+  }
+  auto range_error = [&] {
+    return "argument must be between " + std::to_string(s.min) + " and " +
+           std::to_string(s.max) + " inclusive";
+  };
+  switch (s.type) {
+    case SettingType::kInt:
+      if (!ParseStrictInt(text, out.num)) return "argument couldn't be parsed into an integer";
+      if (out.num < s.min || out.num > s.max) return range_error();
+      break;
+    case SettingType::kMemory:
+      if (!ParseMemory(text, out.num)) return "argument must be a memory value";
+      if (out.num < s.min || out.num > s.max) return range_error();
+      out.str = Lower(text);
+      break;
+    case SettingType::kBool: {
+      std::string v = Lower(text);
+      if (v == "yes" || v == "true") out.num = 1;
+      else if (v == "no" || v == "false") out.num = 0;
+      else return "argument must be 'yes' or 'no'";
+      break;
+    }
+    case SettingType::kEnum: {
+      std::string v = Lower(text);
+      if (auto a = s.choice_alias.find(v); a != s.choice_alias.end()) v = a->second;
+      auto it = std::find(s.choices.begin(), s.choices.end(), v);
+      if (it == s.choices.end())
+        return "argument(s) must be one of the following: " + Join(s.choices, ", ");
+      out.num = it - s.choices.begin();
+      out.str = v;
+      break;
+    }
+    case SettingType::kString:
+      out.str = std::string(text);
+      break;
+  }
+  return s.check ? s.check(out) : std::nullopt;
+}
+
+void Config::Apply(Setting& s, const Parsed& v) {
+  s.num.store(v.num, std::memory_order_relaxed);
+  s.str = v.str;
+  s.items = v.items;
+  if (s.storage) std::atomic_ref<int64_t>(*s.storage).store(v.num, std::memory_order_relaxed);
+}
+
+std::string Config::Format(const Setting& s) const {
+  switch (s.type) {
+    case SettingType::kBool: return s.num.load() ? "yes" : "no";
+    case SettingType::kInt:
+    case SettingType::kMemory: return std::to_string(s.num.load());
+    case SettingType::kEnum: return s.choices[static_cast<size_t>(s.num.load())];
+    case SettingType::kString: return s.list ? Join(s.items, ",") : s.str;
+  }
+  return {};
+}
+
+// --- typed reads -------------------------------------------------------------------
+
+int64_t Config::Int(std::string_view toml_address) const {
+  return Find(toml_address).num.load(std::memory_order_relaxed);
+}
+
+bool Config::Bool(std::string_view toml_address) const { return Int(toml_address) != 0; }
+
+std::string Config::String(std::string_view toml_address) const {
+  Setting& s = Find(toml_address);
+  std::lock_guard lk(mu_);
+  return Format(s);
+}
+
+const std::atomic<int64_t>* Config::IntRef(std::string_view toml_address) const {
+  Setting& s = Find(toml_address);
+  if (s.type == SettingType::kString)
+    throw std::logic_error("setting '" + s.toml + "' is a string, it has no IntRef");
+  return &s.num;
+}
+
+std::vector<std::string> Config::StringList(std::string_view toml_address) const {
+  Setting& s = Find(toml_address);
+  std::lock_guard lk(mu_);
+  return s.items;
+}
+
+std::string Config::path() const {
+  std::lock_guard lk(mu_);
+  return path_;
+}
+
+std::optional<int64_t> Config::IntByRedisName(std::string_view redis_name) const {
+  std::lock_guard lk(mu_);
+  auto it = by_redis_.find(Lower(redis_name));
+  if (it == by_redis_.end() || it->second->type == SettingType::kString) return std::nullopt;
+  return it->second->num.load(std::memory_order_relaxed);
+}
+
+std::optional<std::string> Config::StringByRedisName(std::string_view redis_name) const {
+  std::lock_guard lk(mu_);
+  std::string name = Lower(redis_name);
+  if (name == kCobl) return ClientOutputBufferLimit();
+  auto it = by_redis_.find(name);
+  if (it == by_redis_.end()) return std::nullopt;
+  return Format(*it->second);
+}
+
+// --- CONFIG GET / SET ----------------------------------------------------------------
+
+std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view glob) const {
+  std::lock_guard lk(mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  // NOTE: like Redis 7.0, a name without glob characters is echoed as the client
+  // spelled it ("CONFIG GET MAXMEMORY" answers "MAXMEMORY").
+  if (glob.find_first_of("*?[\\") == std::string_view::npos) {
+    std::string name = Lower(glob);
+    if (name == kCobl) out.emplace_back(glob, ClientOutputBufferLimit());
+    else if (auto it = by_redis_.find(name); it != by_redis_.end())
+      out.emplace_back(glob, Format(*it->second));
+    return out;
+  }
+  for (auto& [name, s] : by_redis_)
+    if (Glob(glob, name)) out.emplace_back(name, Format(*s));
+  if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::string> Config::Set(std::string_view redis_name, std::string_view value) {
+  std::string name = Lower(redis_name);
+  auto failed = [&](const std::string& why) {
+    return "CONFIG SET failed (possibly related to argument '" + name + "') - " + why;
+  };
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard lk(mu_);
+    if (name == kCobl) {
+      if (auto why = SetClientOutputBufferLimit(value)) return failed(*why);
+    } else {
+      auto it = by_redis_.find(name);
+      if (it == by_redis_.end())
+        return "Unknown option or number of arguments for CONFIG SET - '" +
+               std::string(redis_name) + "'";
+      Setting& s = *it->second;
+      if (!s.mut) {
+        return "CONFIG SET failed (possibly related to argument '" + std::string(redis_name) +
+               "') - can't set immutable config";
+      }
+      Parsed p;
+      if (auto why = ParseValue(s, value, p)) return failed(*why);
+      Apply(s, p);
+      for (const std::string* n : {&s.redis, &s.alias})
+        if (auto cb = on_change_.find(*n); !n->empty() && cb != on_change_.end())
+          callbacks.insert(callbacks.end(), cb->second.begin(), cb->second.end());
+    }
+    if (name == kCobl)
+      if (auto cb = on_change_.find(name); cb != on_change_.end()) callbacks = cb->second;
+  }
+  // Outside the lock: a callback may well read the config it was told about.
+  for (auto& fn : callbacks) fn();
+  return std::nullopt;
+}
+
+void Config::OnChange(std::string redis_name, std::function<void()> fn) {
+  std::lock_guard lk(mu_);
+  on_change_[Lower(redis_name)].push_back(std::move(fn));
+}
+
+std::string Config::ClientOutputBufferLimit() const {
+  auto n = [&](const char* a) { return std::to_string(Find(a).num.load()); };
+  return "normal " + cobl_normal_ + " slave " + cobl_replica_ + " pubsub " +
+         n("limits.pubsub_output_hard_limit") + " " + n("limits.pubsub_output_soft_limit") +
+         " " + n("limits.pubsub_output_soft_seconds");
+}
+
+// Redis' combined "<class> <hard> <soft> <seconds> ..." form. Only pubsub is enforced;
+// normal and replica are kept so CONFIG GET echoes what was set. All or nothing.
+std::optional<std::string> Config::SetClientOutputBufferLimit(std::string_view value) {
+  auto words = SplitWords(value);
+  if (words.empty() || words.size() % 4)
+    return "Wrong number of arguments in buffer limit configuration.";
+  std::vector<std::array<int64_t, 3>> vals;
+  for (size_t i = 0; i < words.size(); i += 4) {
+    std::string cls = Lower(words[i]);
+    if (cls != "normal" && cls != "slave" && cls != "replica" && cls != "pubsub")
+      return "Invalid client class specified in buffer limit configuration.";
+    std::array<int64_t, 3> v{};
+    for (size_t j = 0; j < 3; ++j)
+      if (!ParseMemory(words[i + 1 + j], v[j]))
+        return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    vals.push_back(v);
+  }
+  for (size_t i = 0; i < words.size(); i += 4) {
+    std::string cls = Lower(words[i]);
+    auto& v = vals[i / 4];
+    std::string text = std::to_string(v[0]) + " " + std::to_string(v[1]) + " " +
+                       std::to_string(v[2]);
+    if (cls == "normal") cobl_normal_ = text;
+    else if (cls != "pubsub") cobl_replica_ = text;
+    else {
+      const char* keys[] = {"limits.pubsub_output_hard_limit",
+                            "limits.pubsub_output_soft_limit",
+                            "limits.pubsub_output_soft_seconds"};
+      for (size_t j = 0; j < 3; ++j) {
+        Setting& s = Find(keys[j]);
+        s.num.store(v[j]);
+        s.str = std::to_string(v[j]);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ferrite::host
