@@ -113,6 +113,14 @@ class ChainedTable {
     size_ = 0;
   }
 
+  // Drops the buckets without touching the nodes (their owner frees them).
+  void Forget() {
+    std::free(buckets_);
+    buckets_ = nullptr;
+    mask_ = 0;
+    size_ = 0;
+  }
+
   // Visits one bucket (and the chain in it) and returns the next cursor; 0 when done.
   template <class Fn>
   uint64_t Scan(uint64_t cursor, Fn&& fn) const {

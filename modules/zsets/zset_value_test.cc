@@ -1,0 +1,177 @@
+// Data-structure tests for the sorted-set value: no host.
+#include "zset_value.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ferrite::mod::zsets {
+namespace {
+
+std::vector<std::pair<std::string, double>> All(const ZSetValue& z, Dir dir = Dir::kForward) {
+  std::vector<std::pair<std::string, double>> out;
+  if (z.Size() == 0) return out;
+  z.Walk(dir == Dir::kForward ? 0 : z.Size() - 1, dir, [&](std::string_view m, double s) {
+    out.emplace_back(std::string(m), s);
+    return true;
+  });
+  return out;
+}
+
+// A reference model: std::set ordered by (score, member).
+using Ref = std::set<std::pair<double, std::string>>;
+
+void ExpectSame(const ZSetValue& z, const Ref& ref) {
+  ASSERT_EQ(z.Size(), ref.size());
+  auto all = All(z);
+  size_t i = 0;
+  for (auto& [s, m] : ref) {
+    EXPECT_EQ(all[i].first, m);
+    EXPECT_EQ(all[i].second, s);
+    EXPECT_EQ(z.Rank(m), i);
+    EXPECT_EQ(z.AtRank(i).first, m);
+    i++;
+  }
+  auto rev = All(z, Dir::kReverse);
+  ASSERT_EQ(rev.size(), ref.size());
+  EXPECT_EQ(rev.front().first, ref.rbegin()->second);
+}
+
+void RandomOps(ZSetValue* z, const ZLimits& lim, int ops, uint64_t seed) {
+  Ref ref;
+  std::map<std::string, double> scores;
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < ops; i++) {
+    std::string m = "m" + std::to_string(rng() % 300);
+    double s = static_cast<double>(rng() % 50);
+    if (rng() % 4 == 0) {
+      bool had = scores.count(m);
+      EXPECT_EQ(z->Remove(m), had);
+      if (had) {
+        ref.erase({scores[m], m});
+        scores.erase(m);
+      }
+    } else {
+      if (scores.count(m)) ref.erase({scores[m], m});
+      scores[m] = s;
+      ref.insert({s, m});
+      z->Set(m, s, lim);
+    }
+  }
+  ExpectSame(*z, ref);
+}
+
+TEST(ZSetValue, ListpackMatchesModel) {
+  ZLimits lim{100000, 64};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  RandomOps(z.get(), lim, 3000, 1);
+  EXPECT_STREQ(z->EncodingName(), "listpack");
+}
+
+TEST(ZSetValue, SkiplistMatchesModel) {
+  ZLimits lim{0, 64};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  EXPECT_STREQ(z->EncodingName(), "skiplist");
+  RandomOps(z.get(), lim, 5000, 2);
+}
+
+TEST(ZSetValue, ConvertsPastEntriesLimit) {
+  ZLimits lim{4, 64};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 4; i++) z->Set("m" + std::to_string(i), i, lim);
+  EXPECT_STREQ(z->EncodingName(), "listpack");
+  z->Set("m4", 4, lim);
+  EXPECT_STREQ(z->EncodingName(), "skiplist");
+  EXPECT_EQ(z->Size(), 5u);
+  EXPECT_EQ(z->Rank("m4"), 4u);
+  // Removing does not convert back; a rebuild does when it fits.
+  z->Remove("m4");
+  EXPECT_STREQ(z->EncodingName(), "skiplist");
+  z->ConvertToListpackIfFits(lim);
+  EXPECT_STREQ(z->EncodingName(), "listpack");
+  EXPECT_EQ(All(*z).front().first, "m0");
+}
+
+TEST(ZSetValue, ConvertsOnLongMember) {
+  ZLimits lim{128, 8};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  z->Set("short", 1, lim);
+  EXPECT_STREQ(z->EncodingName(), "listpack");
+  z->Set("a-member-longer-than-8", 2, lim);
+  EXPECT_STREQ(z->EncodingName(), "skiplist");
+  EXPECT_EQ(z->Score("short"), 1.0);
+}
+
+TEST(ZSetValue, EqualScoresOrderByMemberBytes) {
+  ZLimits lim;
+  for (size_t entries : {size_t{128}, size_t{0}}) {
+    lim.max_entries = entries;
+    std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+    for (auto m : {"b", "a", "\xff", "ab", ""}) z->Set(m, 0, lim);
+    std::vector<std::string> got;
+    for (auto& [m, s] : All(*z)) got.push_back(m);
+    EXPECT_EQ(got, (std::vector<std::string>{"", "a", "ab", "b", "\xff"}));
+  }
+}
+
+TEST(ZSetValue, CountWhileGivesRangeBounds) {
+  ZLimits lim{0, 64};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 1000; i++) z->Set("m" + std::to_string(i), i, lim);
+  EXPECT_EQ(z->CountWhile([](std::string_view, double s) { return s < 10; }), 10u);
+  EXPECT_EQ(z->CountWhile([](std::string_view, double s) { return s <= 10; }), 11u);
+  EXPECT_EQ(z->CountWhile([](std::string_view, double s) { return true; }), 1000u);
+}
+
+TEST(ZSetValue, ScanSkiplistSurvivesGrowth) {
+  ZLimits lim{0, 64};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 100; i++) z->Set("m" + std::to_string(i), i, lim);
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int step = 0;
+  do {
+    cursor = z->Scan(cursor, [&](std::string_view m, double) {
+      seen.emplace(m);
+      return true;
+    });
+    if (step++ == 3) {
+      for (int i = 100; i < 3000; i++) z->Set("n" + std::to_string(i), i, lim);
+    }
+  } while (cursor != 0);
+  for (int i = 0; i < 100; i++) EXPECT_TRUE(seen.count("m" + std::to_string(i))) << i;
+}
+
+TEST(ZSetValue, CloneIsDeepInBothEncodings) {
+  for (size_t entries : {size_t{128}, size_t{0}}) {
+    ZLimits lim{entries, 64};
+    std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+    z->Set("a", 1, lim);
+    z->Set("b", 2, lim);
+    std::unique_ptr<ZSetValue> c(z->Clone());
+    z->Remove("a");
+    EXPECT_EQ(c->Size(), 2u);
+    EXPECT_EQ(c->Score("a"), 1.0);
+    EXPECT_STREQ(c->EncodingName(), z->EncodingName());
+  }
+}
+
+TEST(ZSetValue, UpdateInPlaceAndMove) {
+  ZLimits lim{0, 64};
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  z->Set("a", 1, lim);
+  z->Set("b", 2, lim);
+  z->Set("c", 3, lim);
+  z->Set("b", 2.5, lim);  // stays between a and c
+  EXPECT_EQ(z->Rank("b"), 1u);
+  z->Set("a", 10, lim);  // moves to the end
+  EXPECT_EQ(z->Rank("a"), 2u);
+  EXPECT_EQ(z->Rank("b"), 0u);
+}
+
+}  // namespace
+}  // namespace ferrite::mod::zsets
