@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 
 #include "ferrite/module.hpp"
 
@@ -142,7 +143,10 @@ bool FitsLimit(uint64_t offset, uint64_t len, int64_t limit) {
 
 int64_t MaxBulkLen() {
   int64_t v = sdk::Api().config_int("proto-max-bulk-len");
-  return v > 0 ? v : 512LL * 1024 * 1024;
+  if (v <= 0) v = 512LL * 1024 * 1024;
+  // NOTE: the host stores string lengths in 32 bits (see docs/host-bugs.md); growing a
+  // string past that would silently truncate it, so never allow it whatever the setting.
+  return std::min<int64_t>(v, UINT32_MAX);
 }
 
 uint64_t LcsTableBytes(std::string_view a, std::string_view b) {
