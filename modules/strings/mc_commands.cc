@@ -1,8 +1,546 @@
+// MC.* handlers: the memcached item model (value + client flags + cas + exptime) on the
+// host's string entries. See mc_commands.h for the reply contract.
+//
+// Propagation: every MC write replaces verbatim propagation with a deterministic form —
+//   stored items      MC.SET key <final value> SET <flags> [PXAT abs_ms]
+//   append/prepend    MC.SET key <data> APPEND|PREPEND 0   (no clock, no cas)
+//   delete / expired  DEL key
+//   touch             PEXPIREAT key abs_ms | PERSIST key
+// so AOF replay and replicas never see a relative time or a cas compare.
 #include "mc_commands.h"
 
-namespace ferrite::mod::strings {
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
 
-// Filled in by the memcached compatibility work.
-int RegisterMcCommands(ferrite_plugin* p) { return FERRITE_OK; }
+#include "ferrite/module.hpp"
+
+namespace ferrite::mod::strings {
+namespace {
+
+using sdk::Ctx;
+using sdk::Key;
+using sdk::SV;
+
+// memcached's item counters for `stats`. NOTE: process-wide, not per plugin handle: two
+// test hosts in one process share them (only stats output is affected).
+struct McCounters {
+  std::atomic<uint64_t> cmd_get{0}, get_hits{0}, get_misses{0}, cmd_set{0}, cmd_touch{0},
+      touch_hits{0}, touch_misses{0}, delete_hits{0}, delete_misses{0}, incr_hits{0},
+      incr_misses{0}, decr_hits{0}, decr_misses{0}, cas_hits{0}, cas_misses{0},
+      cas_badval{0}, cmd_flush{0}, total_items{0};
+
+  std::vector<std::pair<std::string, uint64_t>> Snapshot() const {
+    return {{"cmd_get", cmd_get},           {"cmd_set", cmd_set},
+            {"cmd_flush", cmd_flush},       {"cmd_touch", cmd_touch},
+            {"get_hits", get_hits},         {"get_misses", get_misses},
+            {"delete_misses", delete_misses}, {"delete_hits", delete_hits},
+            {"incr_misses", incr_misses},   {"incr_hits", incr_hits},
+            {"decr_misses", decr_misses},   {"decr_hits", decr_hits},
+            {"cas_misses", cas_misses},     {"cas_hits", cas_hits},
+            {"cas_badval", cas_badval},     {"touch_hits", touch_hits},
+            {"touch_misses", touch_misses}, {"total_items", total_items}};
+  }
+};
+
+McCounters& Counters() {
+  static McCounters c;
+  return c;
+}
+
+constexpr int64_t kMaxRelativeSeconds = 60 * 60 * 24 * 30;  // memcached REALTIME_MAXDELTA
+
+struct Expiry {
+  bool expired = false;  // negative or past absolute: the item is gone at once
+  int64_t abs_ms = -1;   // -1 = no expiry
+};
+
+Expiry FromMemcached(int64_t now_ms, int64_t e) {
+  if (e == 0) return {};
+  if (e < 0) return {true, 0};
+  int64_t abs = e <= kMaxRelativeSeconds ? now_ms + e * 1000 : e * 1000;
+  if (abs <= now_ms) return {true, 0};
+  return {false, abs};
+}
+
+// memcached's safe_strtoull on an item's bytes: leading blanks, digits, then the end or
+// a blank (memcached stores "\r\n" after the data, so "12 junk" parses as 12). A '-'
+// anywhere in a value that wrapped negative makes it non-numeric.
+bool ParseItemNumber(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > 64) return false;
+  std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(buf.c_str(), &end, 10);
+  if (errno == ERANGE || end == buf.c_str()) return false;
+  if (*end != '\0' && !isspace(static_cast<unsigned char>(*end))) return false;
+  if (static_cast<long long>(v) < 0 && buf.find('-') != std::string::npos) return false;
+  *out = v;
+  return true;
+}
+
+// Options shared by the MC.* commands; each appears at most once, in any order.
+struct McOpts {
+  bool has_exp = false;
+  int64_t exp = 0;           // EX: memcached exptime
+  bool has_pxat = false;
+  int64_t pxat = -1;         // PXAT: absolute ms (propagated form); -1 none
+  bool has_cas = false;
+  uint64_t cas = 0;
+  bool has_vivify = false;
+  int64_t vivify_exp = 0;
+  bool has_touch = false;
+  int64_t touch_exp = 0;
+  bool has_initial = false;
+  uint64_t initial = 0;
+};
+
+bool ParseOpts(sdk::Args& a, McOpts* o) {
+  while (!a.Done()) {
+    if (a.Match("EX")) {
+      o->has_exp = true, o->exp = a.Int();
+    } else if (a.Match("PXAT")) {
+      o->has_pxat = true, o->pxat = a.Int();
+    } else if (a.Match("CAS")) {
+      o->has_cas = true;
+      if (!sdk::ParseUint64(a.Str(), &o->cas)) a.Fail(FERRITE_E_NOT_INTEGER);
+    } else if (a.Match("VIVIFY")) {
+      o->has_vivify = true, o->vivify_exp = a.Int();
+    } else if (a.Match("TOUCH")) {
+      o->has_touch = true, o->touch_exp = a.Int();
+    } else if (a.Match("INITIAL")) {
+      o->has_initial = true;
+      if (!sdk::ParseUint64(a.Str(), &o->initial)) a.Fail(FERRITE_E_NOT_INTEGER);
+    } else {
+      a.Fail(FERRITE_E_SYNTAX);
+    }
+    if (a.Failed()) return false;
+  }
+  return true;
+}
+
+int ReplyStatus(Ctx ctx, std::string_view word) {
+  ctx.Array(1);
+  return ctx.Simple(word);
+}
+
+int64_t TtlSeconds(Ctx ctx, const Key& k) {
+  int64_t e = k.Expire();
+  if (e < 0) return -1;
+  int64_t left = e - ctx.NowMs();
+  return left <= 0 ? 0 : (left + 999) / 1000;
+}
+
+int64_t Cas(const Key& k) { return static_cast<int64_t>(k.Version()); }
+
+void PropagateStored(Ctx ctx, const Key& k, std::string_view value) {
+  std::string flags = std::to_string(k.Flags());
+  int64_t e = k.Expire();
+  if (e < 0) {
+    ctx.Propagate({"MC.SET", k.Name(), value, "SET", flags});
+  } else {
+    ctx.Propagate({"MC.SET", k.Name(), value, "SET", flags, "PXAT", std::to_string(e)});
+  }
+}
+
+void PropagateExpire(Ctx ctx, const Key& k) {
+  int64_t e = k.Expire();
+  if (e < 0) {
+    ctx.Propagate({"PERSIST", k.Name()});
+  } else {
+    ctx.Propagate({"PEXPIREAT", k.Name(), std::to_string(e)});
+  }
+}
+
+// Deletes the key for an already-expired store/touch and propagates DEL.
+void DropExpired(Ctx ctx, Key& k) {
+  std::string name(k.Name());
+  if (k.Delete()) ctx.Propagate({"DEL", name});
+}
+
+int64_t ItemSizeMax() {
+  int64_t v = sdk::Api().config_int("memcached-item-size-max");
+  return v > 0 ? v : int64_t{512} * 1024 * 1024;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------
+
+int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created) {
+  ctx.Array(8);
+  ctx.Simple("HIT");
+  ctx.Bulk(value);
+  ctx.Int(k.Flags());
+  ctx.Int(Cas(k));
+  ctx.Int(TtlSeconds(ctx, k));
+  int64_t idle = sdk::Api().key_idle_ms(k.get());
+  ctx.Int(idle < 0 ? 0 : idle / 1000);
+  return ctx.Int(created ? 1 : 0);
+}
+
+int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
+  McCounters& st = Counters();
+  st.cmd_get++;
+  Key k = ctx.Open(SV(argv[1]));
+  auto v = k.String();
+  if (!v) {
+    st.get_misses++;
+    return ReplyStatus(ctx, "MISS");
+  }
+  st.get_hits++;
+  return ReplyHit(ctx, k, *v, false);
+}
+
+// get-and-touch and meta get with T / N: touches the TTL and/or creates an empty item
+// on a miss (memcached's "vivify" for the anti-stampede recache pattern).
+int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
+  sdk::Args a(argc, argv, 2);
+  McOpts o;
+  if (!ParseOpts(a, &o)) return a.Reply(ctx);
+  McCounters& st = Counters();
+  Key k = ctx.OpenWrite(SV(argv[1]));
+  auto v = k.String();
+  bool created = false;
+  if (!v) {
+    if (!o.has_vivify) {
+      if (o.has_touch) st.cmd_touch++, st.touch_misses++;
+      else st.cmd_get++, st.get_misses++;
+      return ReplyStatus(ctx, "MISS");
+    }
+    Expiry e = FromMemcached(ctx.NowMs(), o.vivify_exp);
+    k.SetString("");
+    k.SetFlags(0);
+    k.SetExpire(e.expired ? ctx.NowMs() : e.abs_ms);
+    PropagateStored(ctx, k, "");
+    created = true;
+    st.total_items++;
+    v = k.String();
+  }
+  if (o.has_touch) {
+    st.cmd_touch++, st.touch_hits++;
+    Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
+    std::string value(*v);
+    if (e.expired) {
+      // memcached returns the item once and it is gone afterwards.
+      Key keep = std::move(k);
+      int r = ReplyHit(ctx, keep, value, created);
+      DropExpired(ctx, keep);
+      return r;
+    }
+    k.SetExpire(e.abs_ms);
+    PropagateExpire(ctx, k);
+    return ReplyHit(ctx, k, value, created);
+  }
+  st.cmd_get++, st.get_hits++;
+  return ReplyHit(ctx, k, *v, created);
+}
+
+int CmdMcMeta(Ctx ctx, int argc, const ferrite_slice* argv) {
+  Key k = ctx.Open(SV(argv[1]));
+  auto v = k.String();
+  if (!v) return ReplyStatus(ctx, "MISS");
+  int64_t ttl = TtlSeconds(ctx, k);
+  int64_t idle = sdk::Api().key_idle_ms(k.get());
+  ctx.Array(6);
+  ctx.Simple("HIT");
+  ctx.Int(ttl < 0 ? -1 : -ttl);  // memcached prints current_time - exptime
+  ctx.Int(idle < 0 ? 0 : idle / 1000);
+  ctx.Int(Cas(k));
+  ctx.Int(static_cast<int64_t>(v->size()));
+  return ctx.Int(k.Flags());
+}
+
+// ---------------------------------------------------------------------------------------
+// Storage
+// ---------------------------------------------------------------------------------------
+
+enum class StoreMode { kSet, kAdd, kReplace, kAppend, kPrepend, kCas };
+
+bool ParseMode(std::string_view s, StoreMode* m) {
+  static const std::pair<const char*, StoreMode> kModes[] = {
+      {"SET", StoreMode::kSet},         {"ADD", StoreMode::kAdd},
+      {"REPLACE", StoreMode::kReplace}, {"APPEND", StoreMode::kAppend},
+      {"PREPEND", StoreMode::kPrepend}, {"CAS", StoreMode::kCas}};
+  for (auto& [name, mode] : kModes) {
+    if (sdk::EqualsIgnoreCase(s, name)) {
+      *m = mode;
+      return true;
+    }
+  }
+  return false;
+}
+
+int ReplyStored(Ctx ctx, const Key& k) {
+  Counters().total_items++;
+  ctx.Array(2);
+  ctx.Simple("STORED");
+  return ctx.Int(Cas(k));
+}
+
+// APPEND / PREPEND keep the item's flags and TTL (memcached ignores the ones sent).
+int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const McOpts& o,
+                std::string_view mode_word) {
+  auto cur = k.String();
+  if (!cur) {
+    if (!o.has_vivify) return ReplyStatus(ctx, "NOT_STORED");
+    Expiry e = FromMemcached(ctx.NowMs(), o.vivify_exp);
+    if (e.expired) return ReplyStatus(ctx, "STORED");
+    k.SetString(data);
+    k.SetFlags(0);
+    k.SetExpire(e.abs_ms);
+    PropagateStored(ctx, k, data);
+    return ReplyStored(ctx, k);
+  }
+  if (o.has_cas && static_cast<uint64_t>(Cas(k)) != o.cas) return ReplyStatus(ctx, "EXISTS");
+  if (static_cast<int64_t>(cur->size() + data.size()) > ItemSizeMax()) {
+    return ctx.Error(FERRITE_E_TOO_LARGE);
+  }
+  size_t old = cur->size();
+  char* p = k.Resize(old + data.size());
+  if (mode == StoreMode::kAppend) {
+    memcpy(p + old, data.data(), data.size());
+  } else {
+    memmove(p + data.size(), p, old);
+    memcpy(p, data.data(), data.size());
+  }
+  k.Modified(FERRITE_NOTIFY_STRING, mode == StoreMode::kAppend ? "append" : "prepend");
+  ctx.Propagate({"MC.SET", k.Name(), data, mode_word, "0"});
+  return ReplyStored(ctx, k);
+}
+
+int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
+  std::string_view value = SV(argv[2]);
+  StoreMode mode;
+  uint64_t flags = 0;
+  if (!ParseMode(SV(argv[3]), &mode)) return ctx.Error(FERRITE_E_SYNTAX);
+  if (!sdk::ParseUint64(SV(argv[4]), &flags) || flags > UINT32_MAX) {
+    return ctx.Error(FERRITE_E_NOT_INTEGER);
+  }
+  sdk::Args a(argc, argv, 5);
+  McOpts o;
+  if (!ParseOpts(a, &o)) return a.Reply(ctx);
+  if (static_cast<int64_t>(value.size()) > ItemSizeMax()) return ctx.Error(FERRITE_E_TOO_LARGE);
+  McCounters& st = Counters();
+  st.cmd_set++;
+  Key k = ctx.OpenWrite(SV(argv[1]));
+  if (mode == StoreMode::kAppend || mode == StoreMode::kPrepend) {
+    return StoreConcat(ctx, k, mode, value, o, SV(argv[3]));
+  }
+  bool exists = k.Exists();
+  bool is_string = exists && k.IsString();
+  if (mode == StoreMode::kCas || (o.has_cas && mode != StoreMode::kAdd)) {
+    if (!is_string) {
+      st.cas_misses++;
+      return ReplyStatus(ctx, "NOT_FOUND");
+    }
+    if (static_cast<uint64_t>(Cas(k)) != o.cas) {
+      st.cas_badval++;
+      return ReplyStatus(ctx, "EXISTS");
+    }
+    st.cas_hits++;
+  } else if (mode == StoreMode::kAdd && exists) {
+    return ReplyStatus(ctx, "NOT_STORED");
+  } else if (mode == StoreMode::kReplace && !is_string) {
+    return ReplyStatus(ctx, "NOT_STORED");
+  }
+  Expiry e;
+  if (o.has_pxat) {
+    e.abs_ms = o.pxat;
+    e.expired = o.pxat >= 0 && o.pxat <= ctx.NowMs();
+  } else if (o.has_exp) {
+    e = FromMemcached(ctx.NowMs(), o.exp);
+  }
+  if (e.expired) {
+    // Stored and instantly expired: whatever was there is gone.
+    DropExpired(ctx, k);
+    ctx.Array(2);
+    ctx.Simple("STORED");
+    return ctx.Int(0);
+  }
+  k.SetString(value);
+  k.SetFlags(static_cast<uint32_t>(flags));
+  k.SetExpire(e.abs_ms);
+  PropagateStored(ctx, k, value);
+  return ReplyStored(ctx, k);
+}
+
+// ---------------------------------------------------------------------------------------
+// Delete, touch, arithmetic, flush
+// ---------------------------------------------------------------------------------------
+
+int CmdMcDelete(Ctx ctx, int argc, const ferrite_slice* argv) {
+  sdk::Args a(argc, argv, 2);
+  McOpts o;
+  if (!ParseOpts(a, &o)) return a.Reply(ctx);
+  McCounters& st = Counters();
+  Key k = ctx.OpenWrite(SV(argv[1]));
+  if (!k.Exists()) {
+    st.delete_misses++;
+    return ReplyStatus(ctx, "NOT_FOUND");
+  }
+  if (o.has_cas && static_cast<uint64_t>(Cas(k)) != o.cas) {
+    st.delete_misses++;
+    return ReplyStatus(ctx, "EXISTS");
+  }
+  st.delete_hits++;
+  k.Delete();
+  ctx.Propagate({"DEL", SV(argv[1])});
+  return ReplyStatus(ctx, "DELETED");
+}
+
+int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
+  int64_t exp = 0;
+  if (!sdk::ParseInt64(SV(argv[2]), &exp)) return ctx.Error(FERRITE_E_NOT_INTEGER);
+  McCounters& st = Counters();
+  st.cmd_touch++;
+  Key k = ctx.OpenWrite(SV(argv[1]));
+  if (!k.String()) {
+    st.touch_misses++;
+    return ReplyStatus(ctx, "NOT_FOUND");
+  }
+  st.touch_hits++;
+  Expiry e = FromMemcached(ctx.NowMs(), exp);
+  int64_t cas = Cas(k);
+  if (e.expired) {
+    DropExpired(ctx, k);
+  } else {
+    k.SetExpire(e.abs_ms);
+    PropagateExpire(ctx, k);
+    cas = Cas(k);
+  }
+  ctx.Array(2);
+  ctx.Simple("TOUCHED");
+  return ctx.Int(cas);
+}
+
+int ReplyArith(Ctx ctx, const Key& k, uint64_t v) {
+  ctx.Array(4);
+  ctx.Simple("HIT");
+  ctx.Bulk(std::to_string(v));
+  ctx.Int(Cas(k));
+  return ctx.Int(TtlSeconds(ctx, k));
+}
+
+int CmdMcArith(Ctx ctx, int argc, const ferrite_slice* argv) {
+  bool incr = sdk::EqualsIgnoreCase(SV(argv[2]), "INCR");
+  if (!incr && !sdk::EqualsIgnoreCase(SV(argv[2]), "DECR")) return ctx.Error(FERRITE_E_SYNTAX);
+  uint64_t delta = 0;
+  if (!sdk::ParseUint64(SV(argv[3]), &delta)) return ctx.Error(FERRITE_E_NOT_INTEGER);
+  sdk::Args a(argc, argv, 4);
+  McOpts o;
+  if (!ParseOpts(a, &o)) return a.Reply(ctx);
+  McCounters& st = Counters();
+  Key k = ctx.OpenWrite(SV(argv[1]));
+  auto cur = k.String();
+  if (!cur) {
+    if (!o.has_vivify) {
+      (incr ? st.incr_misses : st.decr_misses)++;
+      return ReplyStatus(ctx, "NOT_FOUND");
+    }
+    Expiry e = FromMemcached(ctx.NowMs(), o.vivify_exp);
+    std::string init = std::to_string(o.initial);
+    if (e.expired) return ReplyArith(ctx, k, o.initial);
+    k.SetString(init);
+    k.SetFlags(0);
+    k.SetExpire(e.abs_ms);
+    PropagateStored(ctx, k, init);
+    st.total_items++;
+    return ReplyArith(ctx, k, o.initial);
+  }
+  if (o.has_cas && static_cast<uint64_t>(Cas(k)) != o.cas) return ReplyStatus(ctx, "EXISTS");
+  uint64_t v = 0;
+  if (!ParseItemNumber(*cur, &v)) return ReplyStatus(ctx, "NON_NUMERIC");
+  (incr ? st.incr_hits : st.decr_hits)++;
+  v = incr ? v + delta : (delta > v ? 0 : v - delta);  // incr wraps, decr floors at 0
+  std::string out = std::to_string(v);
+  k.SetString(out);  // keeps flags and TTL, as memcached does
+  if (o.has_touch) {
+    Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
+    k.SetExpire(e.expired ? ctx.NowMs() : e.abs_ms);
+  }
+  PropagateStored(ctx, k, out);
+  return ReplyArith(ctx, k, v);
+}
+
+// flush_all [delay]: with a delay, every item that exists now expires at now + delay at
+// the latest. NOTE: memcached also invalidates items written during the delay; we only
+// bound the TTL of the items present when the command runs.
+struct FlushScan {
+  Ctx ctx;
+  int db;
+  int64_t deadline;
+  std::vector<std::string> keys;
+};
+
+int CmdMcFlush(Ctx ctx, int argc, const ferrite_slice* argv) {
+  int64_t delay = 0;
+  if (argc > 1 && !sdk::ParseInt64(SV(argv[1]), &delay)) return ctx.Error(FERRITE_E_NOT_INTEGER);
+  Counters().cmd_flush++;
+  int db = ctx.Db();
+  if (delay <= 0) {
+    sdk::Api().db_flush(ctx.get(), db);
+    ctx.Propagate({"FLUSHDB"});
+    return ReplyStatus(ctx, "OK");
+  }
+  Expiry e = FromMemcached(ctx.NowMs(), delay);
+  FlushScan fs{ctx, db, e.abs_ms, {}};
+  uint64_t cursor = 0;
+  do {
+    cursor = sdk::Api().db_scan(
+        ctx.get(), db, cursor, 256,
+        [](void* u, ferrite_slice key, const ferrite_type*) {
+          static_cast<FlushScan*>(u)->keys.emplace_back(key.ptr, key.len);
+          return 0;
+        },
+        &fs);
+  } while (cursor != 0);
+  for (auto& name : fs.keys) {
+    Key k = ctx.OpenWrite(name);
+    if (!k.Exists()) continue;
+    int64_t cur = k.Expire();
+    if (cur < 0 || cur > fs.deadline) {
+      k.SetExpire(fs.deadline);
+      PropagateExpire(ctx, k);
+    }
+  }
+  return ReplyStatus(ctx, "OK");
+}
+
+int CmdMcStats(Ctx ctx, int argc, const ferrite_slice* argv) {
+  auto rows = Counters().Snapshot();
+  rows.emplace_back("curr_items", sdk::Api().db_size(ctx.get(), ctx.Db()));
+  ctx.Array(1 + 2 * rows.size());
+  ctx.Simple("OK");
+  for (auto& [name, v] : rows) {
+    ctx.Bulk(name);
+    ctx.Bulk(std::to_string(v));
+  }
+  return FERRITE_OK;
+}
+
+}  // namespace
+
+int RegisterMcCommands(ferrite_plugin* p) {
+  using namespace sdk::flags;
+  using sdk::Guarded;
+  constexpr uint32_t H = HIDDEN;
+  static const sdk::CommandSpec kTable[] = {
+      {"MC.GET",    2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcGet>,    "string"},
+      {"MC.GAT",   -2, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcGat>,    "string"},
+      {"MC.META",   2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcMeta>,   "string"},
+      {"MC.SET",   -5, H | WRITE | DENYOOM,            1, 1, 1, Guarded<CmdMcSet>,    "string"},
+      {"MC.DELETE",-2, H | WRITE | FAST,               1, 1, 1, Guarded<CmdMcDelete>, "string"},
+      {"MC.TOUCH",  3, H | WRITE | FAST,               1, 1, 1, Guarded<CmdMcTouch>,  "string"},
+      {"MC.ARITH", -4, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcArith>,  "string"},
+      {"MC.FLUSH", -1, H | WRITE | ALL_KEYS,           0, 0, 0, Guarded<CmdMcFlush>,  "string"},
+      {"MC.STATS",  1, H | READONLY | ALL_KEYS,        0, 0, 0, Guarded<CmdMcStats>,  "string"},
+  };
+  return sdk::RegisterAll(p, kTable);
+}
 
 }  // namespace ferrite::mod::strings

@@ -1,7 +1,33 @@
-// Hidden MC.* commands: memcached semantics (flags, cas, noreply-free status codes,
-// absolute exptime, meta flags) on the shared keyspace. Both memcached protocol
-// plugins reach them through the host's execute(); the plugins only frame.
-// Owned by the memcached compatibility work.
+// Hidden MC.* commands: memcached semantics (flags, cas, absolute exptime, meta options)
+// on the shared keyspace. Both memcached protocol plugins reach them through the host's
+// execute(), so every memcached write goes through dispatch (locking, propagation, WATCH
+// via the key version, keyspace events). The plugins only frame; no handler here asks
+// which protocol it serves. Owned by the memcached compatibility work.
+//
+// Reply contract (protocol-neutral): an array whose first element is a simple-string
+// status word, followed by fields:
+//
+//   MC.GET   key                                   READONLY
+//   MC.GAT   key [TOUCH exp] [VIVIFY exp]          WRITE (touch / create-on-miss)
+//     -> [HIT value flags cas ttl_s idle_s created] | [MISS]
+//        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key.
+//   MC.SET   key value mode flags [EX exp | PXAT abs_ms] [CAS n] [VIVIFY exp]
+//            mode: SET ADD REPLACE APPEND PREPEND CAS
+//     -> [STORED cas] | [NOT_STORED] | [EXISTS] | [NOT_FOUND]
+//   MC.DELETE key [CAS n]                 -> [DELETED] | [NOT_FOUND] | [EXISTS]
+//   MC.ARITH  key INCR|DECR delta [CAS n] [INITIAL v] [VIVIFY exp] [TOUCH exp]
+//     -> [HIT "value" cas ttl_s] | [NOT_FOUND] | [NON_NUMERIC] | [EXISTS]
+//   MC.TOUCH  key exp                     -> [TOUCHED cas] | [NOT_FOUND]
+//   MC.FLUSH  [delay]                     -> [OK]
+//   MC.META   key                         -> [HIT exp_s la_s cas size flags] | [MISS]
+//   MC.STATS                              -> [OK name value name value ...]
+//
+// `exp` is memcached's exptime: 0 none, <= 30 days relative seconds, larger = absolute
+// unix seconds, negative = already expired. Host errors (OOM, NOAUTH, ...) arrive as
+// ordinary error replies and the plugins render them in their own wire form.
+//
+// Non-string keys: invisible to reads and read-modify-writes (a miss / NOT_FOUND /
+// NOT_STORED), an obstacle to ADD (NOT_STORED), replaced by SET, removed by DELETE.
 #pragma once
 
 #include "ferrite/module.h"

@@ -1,0 +1,316 @@
+#include "mc_common.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "ferrite/errors.h"
+
+namespace ferrite::proto::mc {
+
+bool ValidKey(std::string_view key) {
+  if (key.empty() || key.size() > kKeyMaxLength) return false;
+  for (unsigned char c : key) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Tokens are short; copy to get the NUL that strtoX needs.
+bool CopyToken(std::string_view tok, char* buf, size_t cap) {
+  if (tok.empty() || tok.size() >= cap) return false;
+  memcpy(buf, tok.data(), tok.size());
+  buf[tok.size()] = '\0';
+  return true;
+}
+
+}  // namespace
+
+bool ParseU32(std::string_view tok, uint32_t* out) {
+  char buf[64];
+  if (!CopyToken(tok, buf, sizeof buf)) return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long l = strtoul(buf, &end, 10);
+  if (errno == ERANGE || end == buf || *end != '\0') return false;
+  if (static_cast<long>(l) < 0 && strchr(buf, '-') != nullptr) return false;
+  *out = static_cast<uint32_t>(l);
+  return true;
+}
+
+bool ParseI32(std::string_view tok, int32_t* out) {
+  char buf[64];
+  if (!CopyToken(tok, buf, sizeof buf)) return false;
+  char* end = nullptr;
+  errno = 0;
+  long l = strtol(buf, &end, 10);
+  if (errno == ERANGE || end == buf || *end != '\0') return false;
+  if (l > INT_MAX || l < INT_MIN) return false;
+  *out = static_cast<int32_t>(l);
+  return true;
+}
+
+bool ParseU64(std::string_view tok, uint64_t* out) {
+  char buf[64];
+  if (!CopyToken(tok, buf, sizeof buf)) return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long l = strtoull(buf, &end, 10);
+  if (errno == ERANGE || end == buf || *end != '\0') return false;
+  if (static_cast<long long>(l) < 0 && strchr(buf, '-') != nullptr) return false;
+  *out = l;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Replies
+// ---------------------------------------------------------------------------------------
+
+int64_t McReply::Int(size_t i) const {
+  if (i >= fields.size()) return 0;
+  if (fields[i].is_int) return fields[i].i;
+  return strtoll(fields[i].s.c_str(), nullptr, 10);
+}
+
+std::string_view McReply::Str(size_t i) const {
+  return i < fields.size() ? std::string_view(fields[i].s) : std::string_view();
+}
+
+void McReply::Clear() {
+  status = McStatus::kOther;
+  error_code = FERRITE_E_GENERIC;
+  error_text.clear();
+  fields.clear();
+}
+
+void McCapture::Reset() {
+  reply.Clear();
+  depth_left = -1;
+  saw_status = false;
+}
+
+namespace {
+
+McStatus StatusFromWord(std::string_view w) {
+  static const std::pair<std::string_view, McStatus> kWords[] = {
+      {"HIT", McStatus::kHit},           {"MISS", McStatus::kMiss},
+      {"STORED", McStatus::kStored},     {"NOT_STORED", McStatus::kNotStored},
+      {"EXISTS", McStatus::kExists},     {"NOT_FOUND", McStatus::kNotFound},
+      {"DELETED", McStatus::kDeleted},   {"TOUCHED", McStatus::kTouched},
+      {"NON_NUMERIC", McStatus::kNonNumeric}, {"OK", McStatus::kOk}};
+  for (auto& [word, st] : kWords) {
+    if (w == word) return st;
+  }
+  return McStatus::kOther;
+}
+
+McCapture* C(void* st) { return static_cast<McCapture*>(st); }
+
+void PushStr(void* st, const char* s, size_t len) {
+  McField f;
+  f.s.assign(s, len);
+  C(st)->reply.fields.push_back(std::move(f));
+}
+
+void OnSimple(void* st, const char* s, size_t len) {
+  McCapture* c = C(st);
+  if (c->depth_left >= 0 && !c->saw_status) {
+    c->saw_status = true;
+    c->reply.status = StatusFromWord({s, len});
+    return;
+  }
+  PushStr(st, s, len);
+}
+
+void OnError(void* st, ferrite_error_code code, const char* detail, size_t len) {
+  McCapture* c = C(st);
+  c->reply.status = McStatus::kError;
+  c->reply.error_code = code;
+  c->reply.error_text.assign(detail ? detail : "", detail ? len : 0);
+}
+
+void OnInt(void* st, int64_t v) {
+  McField f;
+  f.is_int = true;
+  f.i = v;
+  f.s = std::to_string(v);
+  C(st)->reply.fields.push_back(std::move(f));
+}
+
+void OnDouble(void* st, double v) {
+  char buf[64];
+  int n = snprintf(buf, sizeof buf, "%.17g", v);
+  PushStr(st, buf, static_cast<size_t>(n));
+}
+
+void OnNull(void* st) { PushStr(st, "", 0); }
+void OnAggregate(void* st, size_t n) {
+  McCapture* c = C(st);
+  if (c->depth_left < 0 && !c->saw_status) c->depth_left = static_cast<int>(n);
+}
+void OnBool(void* st, int v) { OnInt(st, v); }
+void OnVerbatim(void* st, const char*, const char* s, size_t len) { PushStr(st, s, len); }
+
+}  // namespace
+
+const ferrite_reply_sink* McCapture::Sink() {
+  static const ferrite_reply_sink sink = {
+      sizeof(ferrite_reply_sink), OnSimple,    OnError,     OnInt,      OnDouble,
+      PushStr,                    OnNull,      OnNull,      OnAggregate, OnAggregate,
+      OnAggregate,                OnAggregate, OnBool,      OnVerbatim, PushStr,
+      OnAggregate};
+  return &sink;
+}
+
+McArgv& McArgv::Num(int64_t n) {
+  owned_.push_back(std::to_string(n));
+  return Add(owned_.back());
+}
+
+McArgv& McArgv::UNum(uint64_t n) {
+  owned_.push_back(std::to_string(n));
+  return Add(owned_.back());
+}
+
+std::vector<std::string> McArgv::Strings() const {
+  std::vector<std::string> out;
+  for (auto& s : v_) out.emplace_back(s.ptr, s.len);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Host backend
+// ---------------------------------------------------------------------------------------
+
+const McReply& HostBackend::Exec(const McArgv& argv) {
+  cap_.Reset();
+  api_->execute(conn_, argv.argc(), argv.argv(), McCapture::Sink(), &cap_);
+  return cap_.reply;
+}
+
+void HostBackend::Write(std::string_view bytes) {
+  if (!bytes.empty()) api_->conn_write(conn_, bytes.data(), bytes.size());
+}
+
+void HostBackend::Close(bool after_reply) {
+  api_->conn_close(conn_, after_reply ? FERRITE_CONN_CLOSE_AFTER_REPLY : FERRITE_CONN_CLOSE_NOW);
+}
+
+int64_t HostBackend::ItemSizeMax() {
+  int64_t v = api_->config_int("memcached-item-size-max");
+  return v > 0 ? v : kDefaultItemSizeMax;
+}
+
+bool HostBackend::NeedsAuth() { return api_->conn_needs_auth(conn_) != 0; }
+
+bool HostBackend::Authenticate(std::string_view user, std::string_view pass) {
+  return api_->conn_authenticate(conn_, {user.data(), user.size()},
+                                 {pass.data(), pass.size()}) == FERRITE_OK;
+}
+
+bool HostBackend::ShutdownAllowed() {
+  return api_->config_int("memcached-allow-shutdown") == 1;
+}
+
+std::string TextErrorFor(const McReply& r) {
+  switch (r.error_code) {
+    case FERRITE_E_OOM: return "SERVER_ERROR out of memory storing object";
+    case FERRITE_E_TOO_LARGE: return "SERVER_ERROR object too large for cache";
+    case FERRITE_E_NOAUTH: return "CLIENT_ERROR unauthenticated";
+    default: break;
+  }
+  char buf[512];
+  size_t n = ferrite_error_format(r.error_code, r.error_text.data(), r.error_text.size(), buf,
+                                  sizeof buf);
+  return "SERVER_ERROR " + std::string(buf, n);
+}
+
+// ---------------------------------------------------------------------------------------
+// stats
+// ---------------------------------------------------------------------------------------
+
+namespace {
+
+std::map<std::string, std::string, std::less<>> ParseInfo(std::string_view text) {
+  std::map<std::string, std::string, std::less<>> out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t colon = line.find(':');
+    if (line.empty() || line[0] == '#' || colon == std::string_view::npos) continue;
+    out.emplace(std::string(line.substr(0, colon)), std::string(line.substr(colon + 1)));
+  }
+  return out;
+}
+
+std::string Rusage(const timeval& tv) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%ld.%06ld", static_cast<long>(tv.tv_sec),
+           static_cast<long>(tv.tv_usec));
+  return buf;
+}
+
+const time_t kLoadTime = time(nullptr);
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b) {
+  McArgv info;
+  info.Add("INFO");
+  const McReply& ir = b.Exec(info);
+  auto kv = ParseInfo(ir.status == McStatus::kError ? std::string_view() : ir.Str(0));
+  auto get = [&](std::string_view k, std::string def) {
+    auto it = kv.find(k);
+    return it == kv.end() ? def : it->second;
+  };
+  time_t now = time(nullptr);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"pid", std::to_string(getpid())},
+      {"uptime", get("uptime_in_seconds", std::to_string(now - kLoadTime))},
+      {"time", std::to_string(now)},
+      {"version", kVersion},
+      {"libevent", "none"},
+      {"pointer_size", std::to_string(sizeof(void*) * 8)},
+      {"rusage_user", Rusage(ru.ru_utime)},
+      {"rusage_system", Rusage(ru.ru_stime)},
+      {"max_connections", get("maxclients", "10000")},
+      {"curr_connections", get("connected_clients", "0")},
+      {"total_connections", get("total_connections_received", "0")},
+      {"rejected_connections", get("rejected_connections", "0")},
+  };
+  McArgv st;
+  st.Add("MC.STATS");
+  const McReply& sr = b.Exec(st);
+  std::string curr_items = "0";
+  if (sr.status == McStatus::kOk) {
+    for (size_t i = 0; i + 1 < sr.fields.size(); i += 2) {
+      if (sr.Str(i) == "curr_items") {
+        curr_items = std::string(sr.Str(i + 1));
+        continue;
+      }
+      rows.emplace_back(std::string(sr.Str(i)), std::string(sr.Str(i + 1)));
+    }
+  }
+  rows.emplace_back("expired_unfetched", get("expired_keys", "0"));
+  rows.emplace_back("evictions", get("evicted_keys", "0"));
+  rows.emplace_back("curr_items", curr_items);
+  rows.emplace_back("bytes", get("used_memory", "0"));
+  rows.emplace_back("limit_maxbytes", get("maxmemory", "0"));
+  rows.emplace_back("threads", get("io_threads_active", get("threads", "1")));
+  return rows;
+}
+
+}  // namespace ferrite::proto::mc

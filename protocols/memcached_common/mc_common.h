@@ -1,0 +1,131 @@
+// Shared by the memcached text and binary plugins (a static library, SDK headers only):
+// memcached's number and key rules, the MC.* argv builder, the capturing reply sink that
+// turns an MC.* reply into an McReply, and the McBackend seam between a codec and the
+// host (the plugins use HostBackend; parser tests use a fake).
+//
+// The MC.* reply contract is documented in modules/strings/mc_commands.h: an array whose
+// first element is a status word (HIT, MISS, STORED, ...) followed by fields.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferrite/module.h"
+
+namespace ferrite::proto::mc {
+
+inline constexpr size_t kKeyMaxLength = 250;
+inline constexpr int64_t kDefaultItemSizeMax = int64_t{512} * 1024 * 1024;
+
+// A key memcached accepts: 1..250 bytes, no space or control characters (the text
+// protocol cannot carry them; the binary one is held to the same rule so both agree).
+bool ValidKey(std::string_view key);
+
+// memcached's safe_strtoul / safe_strtol / safe_strtoull on one whole token: strtoX
+// semantics (a leading '+' is fine), nothing after the digits, '-' refused for unsigned.
+// safe_strtoul truncates to 32 bits, as memcached's does on 64-bit builds.
+bool ParseU32(std::string_view tok, uint32_t* out);
+bool ParseI32(std::string_view tok, int32_t* out);
+bool ParseU64(std::string_view tok, uint64_t* out);
+
+enum class McStatus {
+  kHit, kMiss, kStored, kNotStored, kExists, kNotFound, kDeleted, kTouched, kNonNumeric,
+  kOk, kError, kOther,
+};
+
+// One captured scalar.
+struct McField {
+  bool is_int = false;
+  int64_t i = 0;
+  std::string s;
+};
+
+struct McReply {
+  McStatus status = McStatus::kOther;
+  ferrite_error_code error_code = FERRITE_E_GENERIC;  // when status == kError
+  std::string error_text;                            // detail (may be empty)
+  std::vector<McField> fields;                        // after the status word
+
+  int64_t Int(size_t i) const;
+  std::string_view Str(size_t i) const;
+  void Clear();
+};
+
+// Capturing sink: fills an McReply from the token stream of one command.
+struct McCapture {
+  McReply reply;
+  int depth_left = -1;  // elements still expected in the top-level array
+  bool saw_status = false;
+  void Reset();
+  static const ferrite_reply_sink* Sink();
+};
+
+// argv for api->execute: borrowed slices plus owned number strings.
+class McArgv {
+ public:
+  McArgv& Add(std::string_view s) {
+    v_.push_back({s.data(), s.size()});
+    return *this;
+  }
+  McArgv& Num(int64_t n);
+  McArgv& UNum(uint64_t n);
+  void Clear() {
+    v_.clear();
+    owned_.clear();
+  }
+  int argc() const { return static_cast<int>(v_.size()); }
+  const ferrite_slice* argv() const { return v_.data(); }
+  std::vector<std::string> Strings() const;  // for tests
+
+ private:
+  std::vector<ferrite_slice> v_;
+  std::deque<std::string> owned_;  // stable addresses
+};
+
+// What a memcached codec needs from the host. One per connection.
+class McBackend {
+ public:
+  virtual ~McBackend() = default;
+  // Runs a command; the reply is valid until the next Exec.
+  virtual const McReply& Exec(const McArgv& argv) = 0;
+  virtual void Write(std::string_view bytes) = 0;
+  virtual void Close(bool after_reply) = 0;
+  virtual int64_t ItemSizeMax() = 0;
+  virtual bool NeedsAuth() = 0;
+  virtual bool Authenticate(std::string_view user, std::string_view pass) = 0;
+  virtual bool ShutdownAllowed() = 0;
+};
+
+// The real thing: api->execute with the capturing sink, api->conn_write, ...
+class HostBackend : public McBackend {
+ public:
+  HostBackend(const ferrite_host_api* api, ferrite_conn* conn) : api_(api), conn_(conn) {}
+  const McReply& Exec(const McArgv& argv) override;
+  void Write(std::string_view bytes) override;
+  void Close(bool after_reply) override;
+  int64_t ItemSizeMax() override;
+  bool NeedsAuth() override;
+  bool Authenticate(std::string_view user, std::string_view pass) override;
+  bool ShutdownAllowed() override;
+
+ private:
+  const ferrite_host_api* api_;
+  ferrite_conn* conn_;
+  McCapture cap_;
+};
+
+// memcached's text for a host error, e.g. OOM -> "SERVER_ERROR out of memory storing
+// object"; TOO_LARGE -> "SERVER_ERROR object too large for cache".
+std::string TextErrorFor(const McReply& r);
+
+// `stats` rows (name, value) in memcached's order: process facts (pid, uptime, time,
+// version, rusage, threads, connections) from this process and INFO, item counters
+// from MC.STATS.
+std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b);
+
+inline constexpr const char* kVersion = "1.6.18";
+
+}  // namespace ferrite::proto::mc

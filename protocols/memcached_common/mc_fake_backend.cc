@@ -1,0 +1,128 @@
+#include "mc_fake_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace ferrite::proto::mc {
+
+void FakeBackend::Status(const char* word) {
+  McCapture c;
+  c.Reset();
+  const ferrite_reply_sink* s = McCapture::Sink();
+  s->array(&c, 1);
+  s->simple(&c, word, strlen(word));
+  r_ = c.reply;
+}
+
+namespace {
+McField F(std::string s) {
+  McField f;
+  f.s = std::move(s);
+  return f;
+}
+McField I(int64_t v) {
+  McField f;
+  f.is_int = true;
+  f.i = v;
+  f.s = std::to_string(v);
+  return f;
+}
+}  // namespace
+
+const McReply& FakeBackend::Exec(const McArgv& argv) {
+  std::vector<std::string> a = argv.Strings();
+  log.push_back(a);
+  r_.Clear();
+  auto opt = [&](const char* name) -> const std::string* {
+    for (size_t i = 0; i + 1 < a.size(); i++) {
+      if (a[i] == name) return &a[i + 1];
+    }
+    return nullptr;
+  };
+  const std::string& cmd = a[0];
+  if (cmd == "INFO") {
+    r_.fields.push_back(F("# Server\r\nuptime_in_seconds:7\r\n"));
+    return r_;
+  }
+  if (cmd == "MC.STATS") {
+    r_.status = McStatus::kOk;
+    for (const char* s : {"cmd_get", "0", "curr_items"}) r_.fields.push_back(F(s));
+    r_.fields.push_back(F(std::to_string(items.size())));
+    return r_;
+  }
+  if (cmd == "MC.FLUSH") {
+    items.clear();
+    Status("OK");
+    return r_;
+  }
+  auto it = items.find(a[1]);
+  bool found = it != items.end();
+  if (cmd == "MC.GET" || cmd == "MC.GAT" || cmd == "MC.META") {
+    if (!found && opt("VIVIFY")) {
+      it = items.emplace(a[1], Item{"", 0, next_cas++}).first;
+      found = true;
+    }
+    if (!found) {
+      Status("MISS");
+      return r_;
+    }
+    Status("HIT");
+    r_.fields = {F(it->second.value), I(it->second.flags), I(int64_t(it->second.cas)), I(-1), I(0),
+                 I(0)};
+    if (cmd == "MC.META") r_.fields = {I(-1), I(0), I(int64_t(it->second.cas)),
+                                       I(int64_t(it->second.value.size())), I(it->second.flags)};
+    return r_;
+  }
+  if (cmd == "MC.SET") {
+    const std::string& mode = a[3];
+    uint32_t flags = static_cast<uint32_t>(strtoul(a[4].c_str(), nullptr, 10));
+    const std::string* cas = opt("CAS");
+    if ((mode == "CAS" || (cas && mode != "ADD")) && !found) return Status("NOT_FOUND"), r_;
+    if (cas && found && std::to_string(it->second.cas) != *cas) return Status("EXISTS"), r_;
+    if (mode == "ADD" && found) return Status("NOT_STORED"), r_;
+    if ((mode == "REPLACE" || mode == "APPEND" || mode == "PREPEND") && !found) {
+      return Status("NOT_STORED"), r_;
+    }
+    Item& item = items[a[1]];
+    if (mode == "APPEND") item.value += a[2];
+    else if (mode == "PREPEND") item.value = a[2] + item.value;
+    else item = Item{a[2], flags, 0};
+    item.cas = next_cas++;
+    Status("STORED");
+    r_.fields.push_back(I(int64_t(item.cas)));
+    return r_;
+  }
+  if (cmd == "MC.DELETE") {
+    if (!found) return Status("NOT_FOUND"), r_;
+    items.erase(it);
+    return Status("DELETED"), r_;
+  }
+  if (cmd == "MC.TOUCH") {
+    if (!found) return Status("NOT_FOUND"), r_;
+    Status("TOUCHED");
+    r_.fields.push_back(I(int64_t(it->second.cas)));
+    return r_;
+  }
+  if (cmd == "MC.ARITH") {
+    if (!found) {
+      if (!opt("VIVIFY")) return Status("NOT_FOUND"), r_;
+      it = items.emplace(a[1], Item{*opt("INITIAL"), 0, next_cas++}).first;
+    } else {
+      char* end = nullptr;
+      uint64_t v = strtoull(it->second.value.c_str(), &end, 10);
+      if (it->second.value.empty() || *end != '\0') return Status("NON_NUMERIC"), r_;
+      uint64_t d = strtoull(a[3].c_str(), nullptr, 10);
+      v = a[2] == "INCR" ? v + d : (d > v ? 0 : v - d);
+      it->second.value = std::to_string(v);
+      it->second.cas = next_cas++;
+    }
+    Status("HIT");
+    r_.fields = {F(it->second.value), I(int64_t(it->second.cas)), I(-1)};
+    return r_;
+  }
+  r_.status = McStatus::kError;
+  r_.error_code = FERRITE_E_UNKNOWN_CMD;
+  return r_;
+}
+
+}  // namespace ferrite::proto::mc

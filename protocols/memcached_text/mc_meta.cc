@@ -1,0 +1,411 @@
+// Meta commands (mg ms md ma me mn) of memcached 1.6's text protocol: flag parsing and
+// the HD/VA/EN/NF/NS/EX replies. Flags are single characters, each at most once; return
+// flags are echoed in request order.
+//
+// NOTE: memcached's stale/win machinery (I on ms/md, R, and the W/X/Z return flags
+// beyond "W on an item this request created") needs per-item bits the host does not
+// keep; I is accepted and behaves as a plain delete / cas store (see docs/memcached.md).
+#include <cstring>
+
+#include "mc_text.h"
+
+namespace ferrite::proto::mc {
+namespace {
+
+constexpr size_t kMaxOptTokens = 20;  // MFLAG_MAX_OPT_LENGTH, counted like memcached
+constexpr size_t kMaxOpaque = 32;
+constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format";
+
+struct MetaFlags {
+  std::string key;  // decoded when 'b'
+  bool binary_key = false, quiet = false, value = false, has_cas = false;
+  bool vivify = false, new_ttl = false;
+  char mode = 0;
+  int32_t exptime = 0, vivify_exp = 0;
+  uint32_t client_flags = 0;
+  uint64_t cas = 0, delta = 1, initial = 0;
+};
+
+bool ParseI32Tok(std::string_view s, int32_t* out) {
+  int64_t v;
+  char buf[64];
+  if (s.empty() || s.size() >= sizeof buf) return false;
+  memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  v = strtol(buf, &end, 10);
+  if (errno == ERANGE || end == buf || *end != '\0') return false;
+  *out = static_cast<int32_t>(v);
+  return true;
+}
+
+// memcached's _meta_flag_preparse: duplicate / unknown flags stop at once; bad values
+// are remembered and reported after the scan.
+bool Preparse(const std::vector<std::string_view>& t, size_t start, MetaFlags* f,
+              std::string* err) {
+  bool seen[128] = {};
+  bool has_error = false;
+  f->key = std::string(t[1]);
+  for (size_t i = start; i < t.size(); i++) {
+    unsigned char o = static_cast<unsigned char>(t[i][0]);
+    std::string_view arg = t[i].substr(1);
+    if (o >= 127 || seen[o]) {
+      *err = "CLIENT_ERROR duplicate flag";
+      return false;
+    }
+    seen[o] = true;
+    auto bad = [&](const char* msg) {
+      *err = msg;
+      has_error = true;
+    };
+    switch (o) {
+      case 'b':
+        if (!Base64Decode(t[1], &f->key) || f->key.empty()) bad("CLIENT_ERROR error decoding key");
+        f->binary_key = true;
+        break;
+      case 'N':
+        f->vivify = true;
+        if (!ParseI32Tok(arg, &f->vivify_exp)) bad("CLIENT_ERROR bad token in command line format");
+        break;
+      case 'T':
+        f->new_ttl = true;
+        if (!ParseI32Tok(arg, &f->exptime)) bad("CLIENT_ERROR bad token in command line format");
+        break;
+      case 'R': {
+        int32_t unused;
+        if (!ParseI32Tok(arg, &unused)) bad("CLIENT_ERROR bad token in command line format");
+        break;
+      }
+      case 'F':
+        if (!ParseU32(arg, &f->client_flags)) bad("CLIENT_ERROR bad token in command line format");
+        break;
+      case 'C':
+        if (!ParseU64(arg, &f->cas)) bad("CLIENT_ERROR bad token in command line format");
+        else f->has_cas = true;
+        break;
+      case 'M':
+        if (t[i].size() != 2) bad("CLIENT_ERROR incorrect length for M token");
+        else f->mode = t[i][1];
+        break;
+      case 'J':
+        if (!ParseU64(arg, &f->initial)) bad("CLIENT_ERROR invalid numeric initial value");
+        break;
+      case 'D':
+        if (!ParseU64(arg, &f->delta)) bad("CLIENT_ERROR invalid numeric delta value");
+        break;
+      case 'q': f->quiet = true; break;
+      case 'v': f->value = true; break;
+      case 'O': case 'P': case 'L': case 'k': case 's': case 't': case 'c': case 'f':
+      case 'l': case 'h': case 'u': case 'I': case 'E':
+        break;
+      default:
+        *err = "CLIENT_ERROR invalid flag";
+        return false;
+    }
+  }
+  return !has_error;
+}
+
+bool OpaqueTooLong(const std::vector<std::string_view>& t, size_t start) {
+  for (size_t i = start; i < t.size(); i++) {
+    if (t[i][0] == 'O' && t[i].size() > kMaxOpaque) return true;
+  }
+  return false;
+}
+
+void AppendKey(std::string* out, const MetaFlags& f) {
+  out->append(" k");
+  if (f.binary_key) {
+    out->append(Base64Encode(f.key)).append(" b");
+  } else {
+    out->append(f.key);
+  }
+}
+
+// The O and k return flags every meta reply carries, in request order.
+void AppendOpaqueKey(std::string* out, const std::vector<std::string_view>& t, size_t start,
+                     const MetaFlags& f) {
+  for (size_t i = start; i < t.size(); i++) {
+    if (t[i][0] == 'O') out->append(" ").append(t[i]);
+    if (t[i][0] == 'k') AppendKey(out, f);
+  }
+}
+
+size_t NTokens(const std::vector<std::string_view>& t) { return std::min<size_t>(t.size(), 23) + 1; }
+
+}  // namespace
+
+void TextSession::MetaGet(const Tokens& t) {
+  if (t[1].size() > kKeyMaxLength) return Raw(std::string(kBadFormat) + "\r\n");
+  if (NTokens(t) > kMaxOptTokens) return Raw("CLIENT_ERROR options flags are too long\r\n");
+  MetaFlags f;
+  std::string err;
+  if (!Preparse(t, 2, &f, &err)) return Raw(err + "\r\n");
+  if (OpaqueTooLong(t, 2)) return Raw("CLIENT_ERROR opaque token too long\r\n");
+  argv_.Clear();
+  if (f.new_ttl || f.vivify) {
+    argv_.Add("MC.GAT").Add(f.key);
+    if (f.new_ttl) argv_.Add("TOUCH").Num(f.exptime);
+    if (f.vivify) argv_.Add("VIVIFY").Num(f.vivify_exp);
+  } else {
+    argv_.Add("MC.GET").Add(f.key);
+  }
+  const McReply& r = b_.Exec(argv_);
+  if (r.status == McStatus::kError) return Raw(TextErrorFor(r) + "\r\n");
+  std::string& o = scratch_;
+  o.clear();
+  if (r.status != McStatus::kHit) {
+    if (f.quiet) return;
+    o.append("EN");
+    AppendOpaqueKey(&o, t, 2, f);
+    return Raw(o.append("\r\n"));
+  }
+  std::string_view value = r.Str(0);
+  if (f.value) {
+    o.append("VA ").append(std::to_string(value.size()));
+  } else {
+    o.append("HD");
+  }
+  for (size_t i = 2; i < t.size(); i++) {
+    switch (t[i][0]) {
+      case 's': o.append(" s").append(std::to_string(value.size())); break;
+      case 't': o.append(" t").append(std::to_string(r.Int(3))); break;
+      case 'c': o.append(" c").append(std::to_string(static_cast<uint64_t>(r.Int(2)))); break;
+      case 'f': o.append(" f").append(std::to_string(static_cast<uint32_t>(r.Int(1)))); break;
+      case 'l': o.append(" l").append(std::to_string(r.Int(4))); break;
+      case 'h': o.append(" h0"); break;  // NOTE: fetched bit not tracked by the host
+      case 'O': o.append(" ").append(t[i]); break;
+      case 'k': AppendKey(&o, f); break;
+    }
+  }
+  if (r.Int(5) == 1) o.append(" W");  // this request created the item: it won the recache
+  o.append("\r\n");
+  if (f.value) o.append(value).append("\r\n");
+  Raw(o);
+}
+
+bool TextSession::MetaSet(const Tokens& t, std::string_view rest, size_t* data_used) {
+  if (t[1].size() > kKeyMaxLength || t.size() == 2) {
+    Raw(std::string(kBadFormat) + "\r\n");
+    return true;
+  }
+  if (NTokens(t) > kMaxOptTokens) {
+    Raw("CLIENT_ERROR options flags too long\r\n");
+    return true;
+  }
+  int32_t vlen = 0;
+  if (!ParseI32Tok(t[2], &vlen) || vlen < 0) {
+    Raw(std::string(kBadFormat) + "\r\n");
+    return true;
+  }
+  uint64_t block = static_cast<uint64_t>(vlen) + 2;
+  MetaFlags f;
+  std::string err;
+  const char* mode = "SET";
+  bool ok = Preparse(t, 3, &f, &err);
+  if (ok && OpaqueTooLong(t, 3)) ok = false, err = "CLIENT_ERROR opaque token too long";
+  if (ok) {
+    switch (f.mode) {
+      case 0: case 'S': mode = "SET"; break;
+      case 'E': mode = "ADD"; break;
+      case 'A': mode = "APPEND"; break;
+      case 'P': mode = "PREPEND"; break;
+      case 'R': mode = "REPLACE"; break;
+      default: ok = false, err = "CLIENT_ERROR invalid mode for ms M token";
+    }
+  }
+  if (ok && vlen > b_.ItemSizeMax()) ok = false, err = "SERVER_ERROR object too large for cache";
+  if (!ok) {
+    Raw(err + "\r\n");
+    swallow_ = block;
+    return true;
+  }
+  if (rest.size() < block) return false;
+  *data_used = block;
+  if (rest.substr(vlen, 2) != "\r\n") {
+    Raw("CLIENT_ERROR bad data chunk\r\n");
+    return true;
+  }
+  std::string_view m(mode);
+  if (f.has_cas && (m == "SET" || m == "REPLACE")) m = "CAS";
+  argv_.Clear();
+  argv_.Add("MC.SET").Add(f.key).Add(rest.substr(0, vlen)).Add(m).UNum(f.client_flags);
+  argv_.Add("EX").Num(f.new_ttl ? f.exptime : 0);
+  if (f.has_cas && m != "ADD") argv_.Add("CAS").UNum(f.cas);
+  if (f.vivify) argv_.Add("VIVIFY").Num(f.vivify_exp);
+  const McReply& r = b_.Exec(argv_);
+  std::string& o = scratch_;
+  o.clear();
+  switch (r.status) {
+    case McStatus::kStored:
+      if (f.quiet) return true;
+      o = "HD";
+      break;
+    case McStatus::kNotStored: o = "NS"; break;
+    case McStatus::kExists: o = "EX"; break;
+    case McStatus::kNotFound: o = "NF"; break;
+    default:
+      Raw(TextErrorFor(r) + "\r\n");
+      return true;
+  }
+  uint64_t cas = r.status == McStatus::kStored ? static_cast<uint64_t>(r.Int(0)) : 0;
+  for (size_t i = 3; i < t.size(); i++) {
+    if (t[i][0] == 'O') o.append(" ").append(t[i]);
+    if (t[i][0] == 'k') AppendKey(&o, f);
+    if (t[i][0] == 'c') o.append(" c").append(std::to_string(cas));
+  }
+  Raw(o.append("\r\n"));
+  return true;
+}
+
+void TextSession::MetaDelete(const Tokens& t) {
+  if (t[1].size() > kKeyMaxLength) return Raw(std::string(kBadFormat) + "\r\n");
+  if (NTokens(t) > kMaxOptTokens) return Raw("CLIENT_ERROR options flags too long\r\n");
+  MetaFlags f;
+  std::string err;
+  if (!Preparse(t, 2, &f, &err)) return Raw("CLIENT_ERROR invalid or duplicate flag\r\n");
+  if (OpaqueTooLong(t, 2)) return Raw("CLIENT_ERROR opaque token too long\r\n");
+  argv_.Clear();
+  argv_.Add("MC.DELETE").Add(f.key);
+  if (f.has_cas) argv_.Add("CAS").UNum(f.cas);
+  const McReply& r = b_.Exec(argv_);
+  std::string& o = scratch_;
+  switch (r.status) {
+    case McStatus::kDeleted:
+      if (f.quiet) return;
+      o = "HD";
+      break;
+    case McStatus::kNotFound: o = "NF"; break;
+    case McStatus::kExists: o = "EX"; break;
+    default: return Raw(TextErrorFor(r) + "\r\n");
+  }
+  AppendOpaqueKey(&o, t, 2, f);
+  Raw(o.append("\r\n"));
+}
+
+void TextSession::MetaArith(const Tokens& t) {
+  if (t[1].size() > kKeyMaxLength) return Raw(std::string(kBadFormat) + "\r\n");
+  if (NTokens(t) > kMaxOptTokens) return Raw("CLIENT_ERROR options flags too long\r\n");
+  MetaFlags f;
+  std::string err;
+  if (!Preparse(t, 2, &f, &err)) return Raw("CLIENT_ERROR invalid or duplicate flag\r\n");
+  bool incr = true;
+  switch (f.mode) {
+    case 0: case 'I': case 'i': case '+': break;
+    case 'D': case 'd': case '-': incr = false; break;
+    default: return Raw("CLIENT_ERROR invalid mode for ma M token\r\n");
+  }
+  if (OpaqueTooLong(t, 2)) return Raw("CLIENT_ERROR opaque token too long\r\n");
+  argv_.Clear();
+  argv_.Add("MC.ARITH").Add(f.key).Add(incr ? "INCR" : "DECR").UNum(f.delta);
+  if (f.has_cas) argv_.Add("CAS").UNum(f.cas);
+  if (f.vivify) argv_.Add("INITIAL").UNum(f.initial).Add("VIVIFY").Num(f.vivify_exp);
+  if (f.new_ttl) argv_.Add("TOUCH").Num(f.exptime);
+  const McReply& r = b_.Exec(argv_);
+  std::string& o = scratch_;
+  switch (r.status) {
+    case McStatus::kHit: break;
+    case McStatus::kNotFound: o = "NF"; AppendOpaqueKey(&o, t, 2, f); return Raw(o + "\r\n");
+    case McStatus::kExists: o = "EX"; AppendOpaqueKey(&o, t, 2, f); return Raw(o + "\r\n");
+    case McStatus::kNonNumeric:
+      return Raw("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+    default: return Raw(TextErrorFor(r) + "\r\n");
+  }
+  if (f.quiet) return;
+  std::string_view num = r.Str(0);
+  o = f.value ? "VA " + std::to_string(num.size()) : "HD";
+  for (size_t i = 2; i < t.size(); i++) {
+    switch (t[i][0]) {
+      case 'c': o.append(" c").append(std::to_string(static_cast<uint64_t>(r.Int(1)))); break;
+      case 't': o.append(" t").append(std::to_string(r.Int(2))); break;
+      case 'O': o.append(" ").append(t[i]); break;
+      case 'k': AppendKey(&o, f); break;
+    }
+  }
+  o.append("\r\n");
+  if (f.value) o.append(num).append("\r\n");
+  Raw(o);
+}
+
+void TextSession::MetaDebug(const Tokens& t) {
+  if (t.size() < 2 || t[1].size() > kKeyMaxLength) return Raw(std::string(kBadFormat) + "\r\n");
+  MetaFlags f;
+  f.key = std::string(t[1]);
+  if (t.size() >= 3 && t[2] == "b") {
+    if (!Base64Decode(t[1], &f.key) || f.key.empty()) return Raw(std::string(kBadFormat) + "\r\n");
+    f.binary_key = true;
+  }
+  argv_.Clear();
+  const McReply& r = b_.Exec(argv_.Add("MC.META").Add(f.key));
+  if (r.status == McStatus::kError) return Raw(TextErrorFor(r) + "\r\n");
+  if (r.status != McStatus::kHit) return Raw("EN\r\n");
+  // size: memcached's ITEM_ntotal (48-byte header, 8-byte cas, key + NUL, data + CRLF,
+  // 4 bytes when flags are non-zero); cls: Ferrite has no slab classes, reported as 1.
+  uint64_t size = 56 + f.key.size() + 1 + static_cast<uint64_t>(r.Int(3)) + 2 +
+                  (r.Int(4) != 0 ? 4 : 0);
+  std::string o = "ME ";
+  o.append(f.binary_key ? Base64Encode(f.key) : f.key);
+  o.append(" exp=").append(std::to_string(r.Int(0)));
+  o.append(" la=").append(std::to_string(r.Int(1)));
+  o.append(" cas=").append(std::to_string(static_cast<uint64_t>(r.Int(2))));
+  o.append(" fetch=no cls=1 size=").append(std::to_string(size)).append("\r\n");
+  Raw(o);
+}
+
+// ---------------------------------------------------------------------------------------
+// base64 (RFC 4648, padded), as memcached's meta 'b' flag uses.
+// ---------------------------------------------------------------------------------------
+
+std::string Base64Encode(std::string_view in) {
+  static const char kAlpha[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kAlpha[v >> 18];
+    out += kAlpha[(v >> 12) & 63];
+    out += kAlpha[(v >> 6) & 63];
+    out += kAlpha[v & 63];
+  }
+  if (i < in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
+    out += kAlpha[v >> 18];
+    out += kAlpha[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlpha[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool Base64Decode(std::string_view in, std::string* out) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out->clear();
+  if (in.empty() || in.size() % 4 != 0) return false;
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int a = val(in[i]), b = val(in[i + 1]);
+    if (a < 0 || b < 0) return false;
+    bool last = i + 4 == in.size();
+    bool pad2 = last && in[i + 2] == '=' && in[i + 3] == '=';
+    bool pad1 = last && !pad2 && in[i + 3] == '=';
+    int c = pad2 ? 0 : val(in[i + 2]);
+    int d = (pad1 || pad2) ? 0 : val(in[i + 3]);
+    if (c < 0 || d < 0) return false;
+    uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    out->push_back(static_cast<char>(v >> 16));
+    if (!pad2) out->push_back(static_cast<char>((v >> 8) & 0xff));
+    if (!pad1 && !pad2) out->push_back(static_cast<char>(v & 0xff));
+  }
+  return true;
+}
+
+}  // namespace ferrite::proto::mc

@@ -1,0 +1,358 @@
+// Classic memcached text commands. Request validation mirrors memcached 1.6's
+// proto_text.c (token counts, which errors swallow the data block, noreply muting
+// errors too); the item semantics live in the MC.* commands of the strings module.
+#include <algorithm>
+#include <cstring>
+
+#include "mc_text.h"
+
+namespace ferrite::proto::mc {
+namespace {
+
+constexpr size_t kMaxTokens = 24;  // memcached's MAX_TOKENS, terminal token included
+constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format";
+
+// Splits on ' ' only, as memcached does (a tab is part of a token).
+void Tokenize(std::string_view line, std::vector<std::string_view>* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') i++;
+    size_t s = i;
+    while (i < line.size() && line[i] != ' ') i++;
+    if (i > s) out->push_back(line.substr(s, i - s));
+  }
+}
+
+bool IsGetLine(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && i <= 100 && s[i] == ' ') i++;
+  s.remove_prefix(i);
+  return s.substr(0, 4) == "get " || s.substr(0, 5) == "gets ";
+}
+
+// memcached's safe_strtol stores a long into an int32 without a range check, so
+// "4294967297" is 1; we keep that, since clients rely on the same wire behaviour.
+bool ParseExptime(std::string_view tok, int32_t* out) {
+  char buf[64];
+  if (tok.empty() || tok.size() >= sizeof buf) return false;
+  memcpy(buf, tok.data(), tok.size());
+  buf[tok.size()] = '\0';
+  char* end = nullptr;
+  errno = 0;
+  long l = strtol(buf, &end, 10);
+  if (errno == ERANGE || end == buf || *end != '\0') return false;
+  *out = static_cast<int32_t>(l);
+  return true;
+}
+
+}  // namespace
+
+void TextSession::Out(std::string_view line) {
+  if (noreply_) return;
+  out_.append(line);
+  out_.append("\r\n");
+}
+
+void TextSession::Flush() {
+  if (!out_.empty()) b_.Write(out_);
+  out_.clear();
+}
+
+size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
+  const char* p = reinterpret_cast<const char*>(data);
+  size_t pos = 0;
+  Tokens toks;
+  while (pos < len && !closed_) {
+    if (swallow_ > 0) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(swallow_, len - pos));
+      pos += n;
+      swallow_ -= n;
+      continue;
+    }
+    const char* nl = static_cast<const char*>(memchr(p + pos, '\n', len - pos));
+    if (nl == nullptr) {
+      size_t avail = len - pos;
+      std::string_view pending(p + pos, avail);
+      if (avail > kMaxLine && (!IsGetLine(pending) || avail > kMaxGetLine)) {
+        // memcached: no newline in the first 2 KB and not a multiget -> close, silently.
+        closed_ = true;
+        b_.Close(false);
+        pos = len;
+      }
+      break;
+    }
+    size_t line_end = static_cast<size_t>(nl - p);
+    size_t content_end = line_end;
+    if (line_end - pos > 1 && p[line_end - 1] == '\r') content_end--;
+    std::string_view line(p + pos, content_end - pos);
+    line = line.substr(0, line.find('\0'));  // memcached parses C strings
+    Tokenize(line, &toks);
+    std::string_view rest(p + line_end + 1, len - line_end - 1);
+    size_t data_used = 0;
+    noreply_ = false;
+    if (!Dispatch(toks, rest, &data_used)) break;  // wait for the data block
+    pos = line_end + 1 + data_used;
+  }
+  Flush();
+  return pos;
+}
+
+bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_used) {
+  size_t ntokens = std::min(t.size(), kMaxTokens - 1) + 1;  // memcached's count
+  if (t.empty() || t[0].size() < 2) {
+    Out("ERROR");
+    return true;
+  }
+  std::string_view cmd = t[0];
+  auto want = [&](size_t a, size_t b) {
+    if (ntokens == a || ntokens == b) return true;
+    Out("ERROR");
+    return false;
+  };
+  if (cmd.size() == 2 && cmd[0] == 'm') {
+    switch (cmd[1]) {
+      case 'g': if (ntokens < 3) Out("ERROR"); else MetaGet(t); return true;
+      case 's': if (ntokens < 3) { Out("ERROR"); return true; } return MetaSet(t, rest, data_used);
+      case 'd': if (ntokens < 3) Out("ERROR"); else MetaDelete(t); return true;
+      case 'a': if (ntokens < 3) Out("ERROR"); else MetaArith(t); return true;
+      case 'e': MetaDebug(t); return true;
+      case 'n': Out("MN"); return true;
+      default: Out("ERROR"); return true;
+    }
+  }
+  if (cmd == "get" || cmd == "bget" || cmd == "gets" || cmd == "gat" || cmd == "gats") {
+    if (ntokens < 3) {
+      Out("ERROR");
+    } else {
+      Get(t, cmd == "gets" || cmd == "gats", cmd == "gat" || cmd == "gats");
+    }
+    return true;
+  }
+  if (cmd == "set" || cmd == "add" || cmd == "replace" || cmd == "append" || cmd == "prepend") {
+    if (!want(6, 7)) return true;
+    return Storage(t, rest, data_used);
+  }
+  if (cmd == "cas") {
+    if (!want(7, 8)) return true;
+    return Storage(t, rest, data_used);
+  }
+  if (cmd == "incr" || cmd == "decr") {
+    if (want(4, 5)) Arith(t, cmd == "incr");
+  } else if (cmd == "delete") {
+    if (ntokens < 3 || ntokens > 5) Out("ERROR");
+    else Delete(t);
+  } else if (cmd == "touch") {
+    if (want(4, 5)) Touch(t);
+  } else if (cmd == "flush_all") {
+    if (ntokens < 2 || ntokens > 4) Out("ERROR");
+    else FlushAll(t);
+  } else if (cmd == "version") {
+    Out(std::string("VERSION ") + kVersion);
+  } else if (cmd == "verbosity") {
+    if (!want(3, 4)) return true;
+    noreply_ = t.back() == "noreply";
+    uint32_t level;
+    Out(ParseU32(t[1], &level) ? "OK" : kBadFormat);
+  } else if (cmd == "quit") {
+    closed_ = true;
+    Flush();
+    b_.Close(true);
+  } else if (cmd == "stats") {
+    Stats(t);
+  } else if (cmd == "shutdown") {
+    if (!b_.ShutdownAllowed()) {
+      Out("ERROR: shutdown not enabled");
+    } else if (ntokens == 2 || (ntokens == 3 && t[1] == "graceful")) {
+      argv_.Clear();
+      b_.Exec(argv_.Add("SHUTDOWN").Add("NOSAVE"));
+      closed_ = true;
+      b_.Close(false);
+    } else {
+      Out("CLIENT_ERROR invalid shutdown mode");
+    }
+  } else {
+    Out("ERROR");
+  }
+  return true;
+}
+
+bool TextSession::Storage(const Tokens& t, std::string_view rest, size_t* data_used) {
+  std::string_view cmd = t[0];
+  bool is_cas = cmd == "cas";
+  noreply_ = t.back() == "noreply";
+  std::string_view key = t[1];
+  uint32_t flags = 0;
+  int32_t exptime = 0, vlen = 0;
+  uint64_t cas = 0;
+  if (key.size() > kKeyMaxLength) {
+    Out(kBadFormat);
+    return true;
+  }
+  if (!ParseU32(t[2], &flags) || !ParseExptime(t[3], &exptime) || !ParseExptime(t[4], &vlen) ||
+      (is_cas && !ParseU64(t[5], &cas)) || vlen < 0) {
+    Out(kBadFormat);
+    return true;
+  }
+  uint64_t block = static_cast<uint64_t>(vlen) + 2;
+  if (vlen > b_.ItemSizeMax()) {
+    Out("SERVER_ERROR object too large for cache");
+    swallow_ = block;
+    if (cmd == "set") {  // memcached drops the old item rather than keep stale data
+      argv_.Clear();
+      b_.Exec(argv_.Add("MC.DELETE").Add(key));
+    }
+    return true;
+  }
+  if (rest.size() < block) return false;
+  *data_used = block;
+  if (rest.substr(vlen, 2) != "\r\n") {
+    Out("CLIENT_ERROR bad data chunk");
+    return true;
+  }
+  std::string mode(cmd);
+  for (auto& c : mode) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  argv_.Clear();
+  argv_.Add("MC.SET").Add(key).Add(rest.substr(0, vlen)).Add(mode).UNum(flags);
+  argv_.Add("EX").Num(exptime);
+  if (is_cas) argv_.Add("CAS").UNum(cas);
+  const McReply& r = b_.Exec(argv_);
+  switch (r.status) {
+    case McStatus::kStored: Out("STORED"); break;
+    case McStatus::kNotStored: Out("NOT_STORED"); break;
+    case McStatus::kExists: Out("EXISTS"); break;
+    case McStatus::kNotFound: Out("NOT_FOUND"); break;
+    default: Out(TextErrorFor(r)); break;
+  }
+  return true;
+}
+
+void TextSession::Get(const Tokens& t, bool with_cas, bool touch) {
+  size_t first = 1;
+  int32_t exptime = 0;
+  if (touch) {
+    if (!ParseExptime(t[1], &exptime)) {
+      Out("CLIENT_ERROR invalid exptime argument");
+      return;
+    }
+    first = 2;
+  }
+  size_t mark = out_.size();
+  for (size_t i = first; i < t.size(); i++) {
+    std::string_view key = t[i];
+    if (key.size() > kKeyMaxLength) {
+      out_.resize(mark);  // memcached drops the hits it had stacked
+      Out(kBadFormat);
+      return;
+    }
+    argv_.Clear();
+    argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(key);
+    if (touch) argv_.Add("TOUCH").Num(exptime);
+    const McReply& r = b_.Exec(argv_);
+    if (r.status == McStatus::kError) {
+      out_.resize(mark);
+      Out(TextErrorFor(r));
+      return;
+    }
+    if (r.status != McStatus::kHit) continue;
+    std::string_view value = r.Str(0);
+    out_.append("VALUE ").append(key).append(" ");
+    out_.append(std::to_string(static_cast<uint32_t>(r.Int(1)))).append(" ");
+    out_.append(std::to_string(value.size()));
+    if (with_cas) out_.append(" ").append(std::to_string(static_cast<uint64_t>(r.Int(2))));
+    out_.append("\r\n").append(value).append("\r\n");
+  }
+  out_.append("END\r\n");
+}
+
+void TextSession::Arith(const Tokens& t, bool incr) {
+  noreply_ = t.back() == "noreply";
+  if (t[1].size() > kKeyMaxLength) return Out(kBadFormat);
+  uint64_t delta = 0;
+  if (!ParseU64(t[2], &delta)) return Out("CLIENT_ERROR invalid numeric delta argument");
+  argv_.Clear();
+  argv_.Add("MC.ARITH").Add(t[1]).Add(incr ? "INCR" : "DECR").UNum(delta);
+  const McReply& r = b_.Exec(argv_);
+  switch (r.status) {
+    case McStatus::kHit: Out(r.Str(0)); break;
+    case McStatus::kNotFound: Out("NOT_FOUND"); break;
+    case McStatus::kNonNumeric:
+      Out("CLIENT_ERROR cannot increment or decrement non-numeric value");
+      break;
+    default: Out(r.status == McStatus::kError ? TextErrorFor(r) : "SERVER_ERROR out of memory");
+  }
+}
+
+void TextSession::Delete(const Tokens& t) {
+  size_t ntokens = std::min(t.size(), kMaxTokens - 1) + 1;
+  if (ntokens > 3) {
+    bool hold_is_zero = t[2] == "0";
+    noreply_ = t.back() == "noreply";
+    bool valid = (ntokens == 4 && (hold_is_zero || noreply_)) ||
+                 (ntokens == 5 && hold_is_zero && noreply_);
+    if (!valid) {
+      return Out("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
+    }
+  }
+  if (t[1].size() > kKeyMaxLength) return Out(kBadFormat);
+  argv_.Clear();
+  const McReply& r = b_.Exec(argv_.Add("MC.DELETE").Add(t[1]));
+  if (r.status == McStatus::kDeleted) return Out("DELETED");
+  if (r.status == McStatus::kNotFound) return Out("NOT_FOUND");
+  Out(TextErrorFor(r));
+}
+
+void TextSession::Touch(const Tokens& t) {
+  noreply_ = t.back() == "noreply";
+  if (t[1].size() > kKeyMaxLength) return Out(kBadFormat);
+  int32_t exptime = 0;
+  if (!ParseExptime(t[2], &exptime)) return Out("CLIENT_ERROR invalid exptime argument");
+  argv_.Clear();
+  const McReply& r = b_.Exec(argv_.Add("MC.TOUCH").Add(t[1]).Num(exptime));
+  if (r.status == McStatus::kTouched) return Out("TOUCHED");
+  if (r.status == McStatus::kNotFound) return Out("NOT_FOUND");
+  Out(TextErrorFor(r));
+}
+
+void TextSession::FlushAll(const Tokens& t) {
+  noreply_ = t.back() == "noreply";
+  size_t ntokens = t.size() + 1;
+  int32_t delay = 0;
+  if (ntokens != (noreply_ ? 3u : 2u) && !ParseExptime(t[1], &delay)) {
+    return Out("CLIENT_ERROR invalid exptime argument");
+  }
+  argv_.Clear();
+  argv_.Add("MC.FLUSH");
+  if (delay > 0) argv_.Num(delay);
+  const McReply& r = b_.Exec(argv_);
+  Out(r.status == McStatus::kOk ? "OK" : TextErrorFor(r));
+}
+
+void TextSession::Stats(const Tokens& t) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (t.size() == 1) {
+    rows = GeneralStats(b_);
+  } else if (t[1] == "reset") {
+    return Out("RESET");
+  } else if (t[1] == "detail") {
+    if (t.size() >= 3 && (t[2] == "on" || t[2] == "off")) return Out("OK");
+    if (t.size() >= 3 && t[2] == "dump") return Raw("END\r\n");
+    return Out("CLIENT_ERROR usage: stats detail on|off|dump");
+  } else if (t[1] == "settings") {
+    int64_t max = b_.ItemSizeMax();
+    rows = {{"item_size_max", std::to_string(max)},
+            {"cas_enabled", "yes"},
+            {"binding_protocol", "auto-negotiate"},
+            {"evictions", "on"},
+            {"shutdown_command", b_.ShutdownAllowed() ? "yes" : "no"}};
+  } else if (t[1] == "items" || t[1] == "slabs" || t[1] == "sizes" || t[1] == "conns") {
+    // Ferrite has no slab classes; these report nothing rather than invent numbers.
+    if (t[1] == "slabs") rows = {{"active_slabs", "0"}, {"total_malloced", "0"}};
+  } else {
+    return Out("ERROR");
+  }
+  for (auto& [k, v] : rows) out_.append("STAT ").append(k).append(" ").append(v).append("\r\n");
+  out_.append("END\r\n");
+}
+
+}  // namespace ferrite::proto::mc

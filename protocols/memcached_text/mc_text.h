@@ -1,0 +1,68 @@
+// memcached text protocol codec (classic + meta), host-free: it frames requests from the
+// input bytes, runs each through McBackend (MC.* commands via the host's execute), and
+// renders memcached's exact reply bytes. The plugin glue is in mc_text_plugin.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mc_common.h"
+
+namespace ferrite::proto::mc {
+
+class TextSession {
+ public:
+  explicit TextSession(McBackend& b) : b_(b) {}
+
+  // Consumes every complete request in data[0..len) and returns the bytes consumed; a
+  // partial request (line or data block) is left for the next call. Replies go to
+  // McBackend::Write once per call.
+  size_t OnBytes(const uint8_t* data, size_t len);
+  bool closed() const { return closed_; }
+
+  // memcached closes a connection that sends this much without a newline, unless the
+  // line is a get/gets (multigets are unbounded there; we cap them at kMaxGetLine).
+  static constexpr size_t kMaxLine = 2048;
+  static constexpr size_t kMaxGetLine = 8u << 20;
+
+ private:
+  using Tokens = std::vector<std::string_view>;
+
+  // Returns false when the request needs more bytes (nothing consumed).
+  bool Dispatch(const Tokens& t, std::string_view rest, size_t* data_used);
+  bool Storage(const Tokens& t, std::string_view rest, size_t* data_used);
+  void Get(const Tokens& t, bool cas, bool touch);
+  void Arith(const Tokens& t, bool incr);
+  void Delete(const Tokens& t);
+  void Touch(const Tokens& t);
+  void FlushAll(const Tokens& t);
+  void Stats(const Tokens& t);
+  // Meta commands (mc_meta.cc).
+  void MetaGet(const Tokens& t);
+  bool MetaSet(const Tokens& t, std::string_view rest, size_t* data_used);
+  void MetaDelete(const Tokens& t);
+  void MetaArith(const Tokens& t);
+  void MetaDebug(const Tokens& t);
+
+  // Classic replies honour noreply (errors included, as memcached's out_string does).
+  void Out(std::string_view line);
+  void Raw(std::string_view bytes) { out_.append(bytes); }
+  void Flush();
+
+  McBackend& b_;
+  McArgv argv_;
+  std::string out_;
+  std::string scratch_;
+  uint64_t swallow_ = 0;  // bytes of a refused data block still to drop
+  bool noreply_ = false;
+  bool closed_ = false;
+};
+
+// base64 for meta keys (the 'b' flag). Decode returns false on bad input.
+bool Base64Decode(std::string_view in, std::string* out);
+std::string Base64Encode(std::string_view in);
+
+}  // namespace ferrite::proto::mc
