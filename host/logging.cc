@@ -1,5 +1,6 @@
 #include "host/logging.h"
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -75,6 +76,12 @@ void SetupLogging(const Config& config) {
   if (file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   } else {
+    // NOTE: spdlog would create missing parent directories; a typo in the path should
+    // stop startup instead of silently logging somewhere new.
+    std::error_code ec;
+    auto parent = std::filesystem::path(file).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+      throw ConfigError("logging.file: cannot open '" + file + "': no such directory");
     try {
       sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
     } catch (const spdlog::spdlog_ex& e) {
