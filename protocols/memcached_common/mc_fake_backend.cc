@@ -94,6 +94,7 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
   }
   if (cmd == "MC.DELETE") {
     if (!found) return Status("NOT_FOUND"), r_;
+    if (opt("CAS") && *opt("CAS") != std::to_string(it->second.cas)) return Status("EXISTS"), r_;
     items.erase(it);
     return Status("DELETED"), r_;
   }
