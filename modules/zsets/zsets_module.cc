@@ -1,0 +1,112 @@
+// The zsets module: the "zset" value type and its commands.
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "zsets_internal.h"
+
+namespace ferrite::mod::zsets {
+
+using namespace sdk::flags;
+using sdk::CommandSpec;
+using sdk::Guarded;
+
+namespace {
+// Plugin handle -> its state. Several hosts may load this .so in one process (test
+// harnesses), and the type callbacks get no context, so they read the latest state.
+std::mutex g_mu;
+std::vector<std::pair<ferrite_plugin*, ZSetsState*>> g_states;
+}  // namespace
+
+const ZSetsState* CurrentState() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_states.empty() ? nullptr : g_states.back().second;
+}
+
+// clang-format off
+const CommandSpec kCommands[] = {
+  {"ZADD",             -4, WRITE | DENYOOM | FAST,  1,  1, 1, Guarded<CmdZAdd>,             "sorted-set"},
+  {"ZINCRBY",           4, WRITE | DENYOOM | FAST,  1,  1, 1, Guarded<CmdZIncrBy>,          "sorted-set"},
+  {"ZREM",             -3, WRITE | FAST,            1,  1, 1, Guarded<CmdZRem>,             "sorted-set"},
+  {"ZCARD",             2, READONLY | FAST,         1,  1, 1, Guarded<CmdZCard>,            "sorted-set"},
+  {"ZSCORE",            3, READONLY | FAST,         1,  1, 1, Guarded<CmdZScore>,           "sorted-set"},
+  {"ZMSCORE",          -3, READONLY | FAST,         1,  1, 1, Guarded<CmdZMScore>,          "sorted-set"},
+  {"ZRANK",            -3, READONLY | FAST,         1,  1, 1, Guarded<CmdZRank>,            "sorted-set"},
+  {"ZREVRANK",         -3, READONLY | FAST,         1,  1, 1, Guarded<CmdZRevRank>,         "sorted-set"},
+  {"ZCOUNT",            4, READONLY | FAST,         1,  1, 1, Guarded<CmdZCount>,           "sorted-set"},
+  {"ZLEXCOUNT",         4, READONLY | FAST,         1,  1, 1, Guarded<CmdZLexCount>,        "sorted-set"},
+  {"ZSCAN",            -3, READONLY,                1,  1, 1, Guarded<CmdZScan>,            "sorted-set"},
+  {"ZRANDMEMBER",      -2, READONLY,                1,  1, 1, Guarded<CmdZRandMember>,      "sorted-set"},
+  {"ZRANGE",           -4, READONLY,                1,  1, 1, Guarded<CmdZRange>,           "sorted-set"},
+  {"ZRANGESTORE",      -5, WRITE | DENYOOM,         1,  2, 1, Guarded<CmdZRangeStore>,      "sorted-set"},
+  {"ZREVRANGE",        -4, READONLY,                1,  1, 1, Guarded<CmdZRevRange>,        "sorted-set"},
+  {"ZRANGEBYSCORE",    -4, READONLY,                1,  1, 1, Guarded<CmdZRangeByScore>,    "sorted-set"},
+  {"ZREVRANGEBYSCORE", -4, READONLY,                1,  1, 1, Guarded<CmdZRevRangeByScore>, "sorted-set"},
+  {"ZRANGEBYLEX",      -4, READONLY,                1,  1, 1, Guarded<CmdZRangeByLex>,      "sorted-set"},
+  {"ZREVRANGEBYLEX",   -4, READONLY,                1,  1, 1, Guarded<CmdZRevRangeByLex>,   "sorted-set"},
+  {"ZREMRANGEBYRANK",   4, WRITE,                   1,  1, 1, Guarded<CmdZRemRangeByRank>,  "sorted-set"},
+  {"ZREMRANGEBYSCORE",  4, WRITE,                   1,  1, 1, Guarded<CmdZRemRangeByScore>, "sorted-set"},
+  {"ZREMRANGEBYLEX",    4, WRITE,                   1,  1, 1, Guarded<CmdZRemRangeByLex>,   "sorted-set"},
+  {"ZPOPMIN",          -2, WRITE | FAST,            1,  1, 1, Guarded<CmdZPopMin>,          "sorted-set"},
+  {"ZPOPMAX",          -2, WRITE | FAST,            1,  1, 1, Guarded<CmdZPopMax>,          "sorted-set"},
+  {"ZMPOP",            -4, WRITE,                   0,  0, 0, Guarded<CmdZMPop>,            "sorted-set", GetKeysNumKeys},
+  {"BZPOPMIN",         -3, WRITE | FAST | BLOCKING, 1, -2, 1, Guarded<CmdBZPopMin>,         "sorted-set"},
+  {"BZPOPMAX",         -3, WRITE | FAST | BLOCKING, 1, -2, 1, Guarded<CmdBZPopMax>,         "sorted-set"},
+  {"BZMPOP",           -5, WRITE | BLOCKING,        0,  0, 0, Guarded<CmdBZMPop>,           "sorted-set", GetKeysBZMPop},
+  {"ZUNION",           -3, READONLY,                0,  0, 0, Guarded<CmdZUnion>,           "sorted-set", GetKeysNumKeys},
+  {"ZINTER",           -3, READONLY,                0,  0, 0, Guarded<CmdZInter>,           "sorted-set", GetKeysNumKeys},
+  {"ZDIFF",            -3, READONLY,                0,  0, 0, Guarded<CmdZDiff>,            "sorted-set", GetKeysNumKeys},
+  {"ZINTERCARD",       -3, READONLY,                0,  0, 0, Guarded<CmdZInterCard>,       "sorted-set", GetKeysNumKeys},
+  {"ZUNIONSTORE",      -4, WRITE | DENYOOM,         0,  0, 0, Guarded<CmdZUnionStore>,      "sorted-set", GetKeysZStore},
+  {"ZINTERSTORE",      -4, WRITE | DENYOOM,         0,  0, 0, Guarded<CmdZInterStore>,      "sorted-set", GetKeysZStore},
+  {"ZDIFFSTORE",       -4, WRITE | DENYOOM,         0,  0, 0, Guarded<CmdZDiffStore>,       "sorted-set", GetKeysZStore},
+};
+// clang-format on
+
+namespace {
+int RegisterOption(ferrite_plugin* p, const char* name, int64_t def, int64_t* storage) {
+  ferrite_option_desc od{};
+  od.struct_size = sizeof od;
+  od.name = name;
+  od.default_value = def;
+  od.min_value = 0;
+  od.max_value = INT64_MAX;
+  od.storage = storage;
+  return sdk::Api().register_option(p, &od);
+}
+
+int Load(ferrite_plugin* p) {
+  const auto& api = sdk::Api();
+  auto* st = new ZSetsState();
+  ferrite_type_desc td = ZSetTypeDesc();
+  st->type = api.register_type(p, &td);
+  if (!st->type ||
+      RegisterOption(p, "zset-max-listpack-entries", 128, &st->max_listpack_entries) != FERRITE_OK ||
+      RegisterOption(p, "zset-max-listpack-value", 64, &st->max_listpack_value) != FERRITE_OK) {
+    sdk::Log(p, FERRITE_LOG_ERROR, "zsets: registering the zset type or its options failed");
+    delete st;
+    return FERRITE_ERR;
+  }
+  api.set_plugin_state(p, st);
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_states.emplace_back(p, st);
+  }
+  return sdk::RegisterAll(p, kCommands);
+}
+
+void Unload(ferrite_plugin* p) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (auto it = g_states.begin(); it != g_states.end(); ++it) {
+    if (it->first == p) {
+      delete it->second;
+      g_states.erase(it);
+      return;
+    }
+  }
+}
+}  // namespace
+
+}  // namespace ferrite::mod::zsets
+
+FERRITE_DEFINE_PLUGIN("zsets", 1, ferrite::mod::zsets::Load, ferrite::mod::zsets::Unload)
