@@ -409,19 +409,22 @@ std::string Config::Format(const Setting& s) const {
 
 // --- typed reads -------------------------------------------------------------------
 
+// Reads take mu_ for the lookup too: RegisterModuleInt / UnregisterModule (MODULE
+// LOAD/UNLOAD) change the maps while workers run. Hot paths use IntRef once instead.
 int64_t Config::Int(std::string_view toml_address) const {
+  std::lock_guard lk(mu_);
   return Find(toml_address).num.load(std::memory_order_relaxed);
 }
 
 bool Config::Bool(std::string_view toml_address) const { return Int(toml_address) != 0; }
 
 std::string Config::String(std::string_view toml_address) const {
-  Setting& s = Find(toml_address);
   std::lock_guard lk(mu_);
-  return Format(s);
+  return Format(Find(toml_address));
 }
 
 const std::atomic<int64_t>* Config::IntRef(std::string_view toml_address) const {
+  std::lock_guard lk(mu_);
   Setting& s = Find(toml_address);
   if (s.type == SettingType::kString)
     throw std::logic_error("setting '" + s.toml + "' is a string, it has no IntRef");
@@ -429,9 +432,8 @@ const std::atomic<int64_t>* Config::IntRef(std::string_view toml_address) const 
 }
 
 std::vector<std::string> Config::StringList(std::string_view toml_address) const {
-  Setting& s = Find(toml_address);
   std::lock_guard lk(mu_);
-  return s.items;
+  return Find(toml_address).items;
 }
 
 std::string Config::path() const {

@@ -94,7 +94,7 @@ class Config {
   struct Parsed;
   void Add(std::unique_ptr<Setting> s);
   void AddBuiltins();
-  Setting& Find(std::string_view toml_address) const;  // logic_error if unknown
+  Setting& Find(std::string_view toml_address) const;  // caller holds mu_; logic_error
   // Parses `text` for `s`; returns Redis' "why" text on failure.
   std::optional<std::string> ParseValue(const Setting& s, std::string_view text,
                                         Parsed& out) const;
