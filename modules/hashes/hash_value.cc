@@ -1,0 +1,405 @@
+#include "hash_value.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace ferrite::mod::hashes {
+
+namespace {
+
+struct PackedHeader {
+  uint32_t bytes;
+  uint32_t pairs;
+};
+
+size_t VarintSize(size_t v) {
+  size_t n = 1;
+  while (v >= 0x80) v >>= 7, n++;
+  return n;
+}
+size_t PutVarint(char* out, size_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+size_t GetVarint(const char* in, size_t* v) {
+  size_t r = 0, n = 0;
+  for (int shift = 0;; shift += 7) {
+    uint8_t b = static_cast<uint8_t>(in[n++]);
+    r |= static_cast<size_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  *v = r;
+  return n;
+}
+size_t EntrySize(size_t len) { return VarintSize(len) + len; }
+
+uint64_t Rev64(uint64_t v) {
+  uint64_t r = 0;
+  for (int i = 0; i < 64; i++, v >>= 1) r = (r << 1) | (v & 1);
+  return r;
+}
+
+PackedHeader* Hdr(char* p) { return reinterpret_cast<PackedHeader*>(p); }
+const char* Payload(const char* p) { return p + sizeof(PackedHeader); }
+
+// Reads one string at `off` of the payload and returns the next offset.
+size_t ReadAt(const char* p, size_t off, std::string_view* out) {
+  size_t len;
+  const char* d = Payload(p) + off;
+  size_t h = GetVarint(d, &len);
+  *out = std::string_view(d + h, len);
+  return off + h + len;
+}
+
+char* PackedResize(char* p, size_t payload) {
+  char* np = static_cast<char*>(realloc(p, sizeof(PackedHeader) + payload));
+  if (!np) throw std::bad_alloc();
+  if (!p) memset(np, 0, sizeof(PackedHeader));
+  return np;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------
+// Table
+// ------------------------------------------------------------------------------------
+
+struct Table::Node {
+  Node* next;
+  uint32_t flen;
+  uint32_t vlen;
+  char data[];
+};
+
+Table::~Table() {
+  for (size_t b = 0; buckets_ && b <= mask_; b++) {
+    for (Node* n = buckets_[b]; n;) {
+      Node* next = n->next;
+      free(n);
+      n = next;
+    }
+  }
+  free(buckets_);
+}
+
+Table::Node* Table::MakeNode(std::string_view f, std::string_view v, Node* next) {
+  auto* n = static_cast<Node*>(malloc(sizeof(Node) + f.size() + v.size()));
+  if (!n) throw std::bad_alloc();
+  n->next = next;
+  n->flen = static_cast<uint32_t>(f.size());
+  n->vlen = static_cast<uint32_t>(v.size());
+  if (!f.empty()) memcpy(n->data, f.data(), f.size());
+  if (!v.empty()) memcpy(n->data + f.size(), v.data(), v.size());
+  return n;
+}
+
+Table::NodeView Table::View(const Node* n) {
+  return {std::string_view(n->data, n->flen), std::string_view(n->data + n->flen, n->vlen)};
+}
+
+size_t Table::Hash(std::string_view f) const { return std::hash<std::string_view>{}(f); }
+
+void Table::Resize(size_t buckets) {
+  auto** nb = static_cast<Node**>(calloc(buckets, sizeof(Node*)));
+  if (!nb) throw std::bad_alloc();
+  for (size_t b = 0; buckets_ && b <= mask_; b++) {
+    for (Node* n = buckets_[b]; n;) {
+      Node* next = n->next;
+      size_t i = Hash(View(n).field) & (buckets - 1);
+      n->next = nb[i];
+      nb[i] = n;
+      n = next;
+    }
+  }
+  free(buckets_);
+  buckets_ = nb;
+  mask_ = buckets - 1;
+}
+
+bool Table::Find(std::string_view f, std::string_view* value) const {
+  if (!buckets_) return false;
+  for (Node* n = buckets_[Hash(f) & mask_]; n; n = n->next) {
+    if (View(n).field == f) {
+      *value = View(n).value;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Table::Set(std::string_view f, std::string_view v) {
+  if (!buckets_) Resize(4);
+  Node** pp = &buckets_[Hash(f) & mask_];
+  for (; *pp; pp = &(*pp)->next) {
+    if (View(*pp).field == f) {
+      Node* old = *pp;
+      *pp = MakeNode(f, v, old->next);
+      free(old);
+      return false;
+    }
+  }
+  *pp = MakeNode(f, v, nullptr);
+  if (++size_ > Buckets()) Resize(Buckets() * 2);
+  return true;
+}
+
+bool Table::Del(std::string_view f) {
+  if (!buckets_) return false;
+  for (Node** pp = &buckets_[Hash(f) & mask_]; *pp; pp = &(*pp)->next) {
+    if (View(*pp).field == f) {
+      Node* old = *pp;
+      *pp = old->next;
+      free(old);
+      size_--;
+      // Shrink at 1/8 full (Redis: 10%) so a drained hash gives memory back.
+      if (Buckets() > 4 && size_ < Buckets() / 8) Resize(Buckets() / 2);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Table::ForEach(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  for (size_t b = 0; buckets_ && b <= mask_; b++)
+    for (Node* n = buckets_[b]; n; n = n->next) fn(View(n).field, View(n).value);
+}
+
+uint64_t Table::Scan(uint64_t cursor,
+                     const std::function<void(std::string_view, std::string_view)>& fn) const {
+  if (!buckets_) return 0;
+  uint64_t m = mask_;
+  for (Node* n = buckets_[cursor & m]; n; n = n->next) fn(View(n).field, View(n).value);
+  // Increment the reversed cursor: set unmasked bits, reverse, add one, reverse back.
+  cursor |= ~m;
+  cursor = Rev64(cursor);
+  cursor++;
+  cursor = Rev64(cursor);
+  return cursor;
+}
+
+Table::NodeView Table::Random(std::mt19937_64& rng) const {
+  // A random non-empty bucket, then a random node in its chain (Redis' dictGetRandomKey).
+  for (;;) {
+    Node* head = buckets_[rng() & mask_];
+    if (!head) continue;
+    size_t len = 0;
+    for (Node* n = head; n; n = n->next) len++;
+    size_t k = rng() % len;
+    Node* n = head;
+    while (k--) n = n->next;
+    return View(n);
+  }
+}
+
+size_t Table::MemUsage() const {
+  size_t m = sizeof(*this) + (buckets_ ? malloc_usable_size(buckets_) : 0);
+  for (size_t b = 0; buckets_ && b <= mask_; b++)
+    for (Node* n = buckets_[b]; n; n = n->next) m += malloc_usable_size(n);
+  return m;
+}
+
+// ------------------------------------------------------------------------------------
+// HashValue
+// ------------------------------------------------------------------------------------
+
+HashValue::~HashValue() { free(packed_); }
+
+HashValue* HashValue::Clone() const {
+  auto* h = new HashValue();
+  if (packed_) {
+    size_t sz = sizeof(PackedHeader) + Hdr(packed_)->bytes;
+    h->packed_ = static_cast<char*>(malloc(sz));
+    if (!h->packed_) throw std::bad_alloc();
+    memcpy(h->packed_, packed_, sz);
+  }
+  if (table_) {
+    h->table_ = std::make_unique<Table>();
+    table_->ForEach([&](std::string_view f, std::string_view v) { h->table_->Set(f, v); });
+  }
+  if (ttl_) h->ttl_ = std::make_unique<std::unordered_map<std::string, int64_t>>(*ttl_);
+  h->min_ttl_ = min_ttl_;
+  return h;
+}
+
+size_t HashValue::Size() const {
+  if (table_) return table_->Size();
+  return packed_ ? Hdr(packed_)->pairs : 0;
+}
+
+const char* HashValue::Encoding() const {
+  if (table_) return "hashtable";
+  return HasVolatile() ? "listpackex" : "listpack";
+}
+
+size_t HashValue::MemUsage() const {
+  size_t m = sizeof(*this);
+  if (packed_) m += malloc_usable_size(packed_);
+  if (table_) m += table_->MemUsage();
+  if (ttl_) {
+    m += sizeof(*ttl_) + ttl_->bucket_count() * sizeof(void*);
+    for (auto& [f, t] : *ttl_) m += 48 + f.capacity();
+  }
+  return m;
+}
+
+size_t HashValue::PackedFind(std::string_view f, std::string_view* v) const {
+  if (!packed_) return std::string::npos;
+  size_t end = Hdr(packed_)->bytes;
+  for (size_t off = 0; off < end;) {
+    std::string_view cf;
+    size_t voff = ReadAt(packed_, off, &cf);
+    size_t next = ReadAt(packed_, voff, v);
+    if (cf == f) return off;
+    off = next;
+  }
+  return std::string::npos;
+}
+
+bool HashValue::Get(std::string_view f, std::string_view* v) const {
+  if (table_) return table_->Find(f, v);
+  return PackedFind(f, v) != std::string::npos;
+}
+
+void HashValue::ConvertToTable() {
+  auto t = std::make_unique<Table>();
+  ForEach([&](std::string_view f, std::string_view v) { t->Set(f, v); });
+  free(packed_);
+  packed_ = nullptr;
+  table_ = std::move(t);
+}
+
+bool HashValue::Set(std::string_view f, std::string_view v, const Limits& lim, Ttl ttl) {
+  if (ttl == Ttl::kClear && ttl_) ttl_->erase(std::string(f));
+  if (!table_ && (static_cast<int64_t>(f.size()) > lim.max_value ||
+                  static_cast<int64_t>(v.size()) > lim.max_value))
+    ConvertToTable();
+  if (table_) return table_->Set(f, v);
+  std::string_view old;
+  size_t off = PackedFind(f, &old);
+  bool is_new = off == std::string::npos;
+  if (!is_new) {
+    std::string_view cf;
+    size_t voff = ReadAt(packed_, off, &cf);
+    size_t vend = ReadAt(packed_, voff, &old);
+    size_t bytes = Hdr(packed_)->bytes, add = EntrySize(v.size());
+    size_t new_bytes = bytes - (vend - voff) + add;
+    if (new_bytes > bytes) packed_ = PackedResize(packed_, new_bytes);
+    char* d = packed_ + sizeof(PackedHeader);
+    memmove(d + voff + add, d + vend, bytes - vend);
+    size_t h = PutVarint(d + voff, v.size());
+    if (!v.empty()) memcpy(d + voff + h, v.data(), v.size());
+    Hdr(packed_)->bytes = static_cast<uint32_t>(new_bytes);
+    if (new_bytes < bytes) packed_ = PackedResize(packed_, new_bytes);
+    return false;
+  }
+  if (static_cast<int64_t>(Size()) + 1 > lim.max_entries) {
+    ConvertToTable();
+    return table_->Set(f, v);
+  }
+  size_t bytes = packed_ ? Hdr(packed_)->bytes : 0;
+  size_t add = EntrySize(f.size()) + EntrySize(v.size());
+  packed_ = PackedResize(packed_, bytes + add);
+  char* d = packed_ + sizeof(PackedHeader) + bytes;
+  d += PutVarint(d, f.size());
+  if (!f.empty()) memcpy(d, f.data(), f.size());
+  d += f.size();
+  d += PutVarint(d, v.size());
+  if (!v.empty()) memcpy(d, v.data(), v.size());
+  Hdr(packed_)->bytes = static_cast<uint32_t>(bytes + add);
+  Hdr(packed_)->pairs++;
+  return true;
+}
+
+bool HashValue::Del(std::string_view f) {
+  if (ttl_) ttl_->erase(std::string(f));
+  if (table_) return table_->Del(f);
+  std::string_view v;
+  size_t off = PackedFind(f, &v);
+  if (off == std::string::npos) return false;
+  std::string_view cf;
+  size_t end = ReadAt(packed_, ReadAt(packed_, off, &cf), &v);
+  size_t bytes = Hdr(packed_)->bytes;
+  char* d = packed_ + sizeof(PackedHeader);
+  memmove(d + off, d + end, bytes - end);
+  Hdr(packed_)->bytes = static_cast<uint32_t>(bytes - (end - off));
+  if (--Hdr(packed_)->pairs == 0) {
+    free(packed_);
+    packed_ = nullptr;
+  } else {
+    packed_ = PackedResize(packed_, Hdr(packed_)->bytes);
+  }
+  return true;
+}
+
+void HashValue::ForEach(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  if (table_) return table_->ForEach(fn);
+  if (!packed_) return;
+  size_t end = Hdr(packed_)->bytes;
+  for (size_t off = 0; off < end;) {
+    std::string_view f, v;
+    off = ReadAt(packed_, off, &f);
+    off = ReadAt(packed_, off, &v);
+    fn(f, v);
+  }
+}
+
+uint64_t HashValue::Scan(uint64_t cursor,
+                         const std::function<void(std::string_view, std::string_view)>& fn) const {
+  if (table_) return table_->Scan(cursor, fn);
+  ForEach(fn);
+  return 0;
+}
+
+Table::NodeView HashValue::Random(std::mt19937_64& rng) const {
+  if (table_) return table_->Random(rng);
+  size_t k = rng() % Size(), i = 0;
+  Table::NodeView out;
+  ForEach([&](std::string_view f, std::string_view v) {
+    if (i++ == k) out = {f, v};
+  });
+  return out;
+}
+
+int64_t HashValue::GetExpire(std::string_view f) const {
+  if (!ttl_) return -1;
+  auto it = ttl_->find(std::string(f));
+  return it == ttl_->end() ? -1 : it->second;
+}
+
+void HashValue::SetExpire(std::string_view f, int64_t at_ms) {
+  if (!ttl_) ttl_ = std::make_unique<std::unordered_map<std::string, int64_t>>();
+  (*ttl_)[std::string(f)] = at_ms;
+  if (at_ms < min_ttl_) min_ttl_ = at_ms;
+}
+
+bool HashValue::Persist(std::string_view f) {
+  return ttl_ && ttl_->erase(std::string(f)) > 0;
+}
+
+void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {
+  if (!ttl_ || ttl_->empty() || now_ms < min_ttl_) return;
+  int64_t next = INT64_MAX;
+  for (auto it = ttl_->begin(); it != ttl_->end();) {
+    if (it->second <= now_ms) {
+      std::string f = it->first;
+      it = ttl_->erase(it);
+      Del(f);
+      expired->push_back(std::move(f));
+    } else {
+      next = std::min(next, it->second);
+      ++it;
+    }
+  }
+  min_ttl_ = next;
+}
+
+}  // namespace ferrite::mod::hashes

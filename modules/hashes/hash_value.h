@@ -1,0 +1,112 @@
+// The hash value: a packed field/value buffer while small ("listpack"), a chained hash
+// table with one allocation per field ("hashtable") once it passes
+// hash-max-listpack-entries / hash-max-listpack-value. Field TTLs (Redis 7.4 HEXPIRE)
+// live in a side table that only hashes with volatile fields pay for; a compact hash
+// with TTLs reports "listpackex" like Redis 7.4.
+//
+// Expired fields are not hidden by this class: callers run ExpireDue(now) first.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ferrite::mod::hashes {
+
+struct Limits {
+  int64_t max_entries = 128;  // hash-max-listpack-entries
+  int64_t max_value = 64;     // hash-max-listpack-value
+};
+
+// Chained hash table; every node is one block {next, field len, value len, bytes}.
+class Table {
+ public:
+  struct NodeView {
+    std::string_view field, value;
+  };
+  Table() = default;
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  size_t Size() const { return size_; }
+  size_t Buckets() const { return mask_ + 1; }
+  bool Find(std::string_view f, std::string_view* value_out) const;
+  // Returns true if the field was new.
+  bool Set(std::string_view f, std::string_view v);
+  bool Del(std::string_view f);
+  void ForEach(const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // Reverse-binary cursor scan (as Redis' dictScan): every field present for the whole
+  // scan is returned at least once, even if the table grows or shrinks in between.
+  uint64_t Scan(uint64_t cursor,
+                const std::function<void(std::string_view, std::string_view)>& fn) const;
+  NodeView Random(std::mt19937_64& rng) const;
+  size_t MemUsage() const;
+
+ private:
+  struct Node;
+  static Node* MakeNode(std::string_view f, std::string_view v, Node* next);
+  static NodeView View(const Node* n);
+  size_t Hash(std::string_view f) const;
+  void Resize(size_t buckets);
+
+  Node** buckets_ = nullptr;
+  size_t mask_ = 0;  // buckets - 1 (0 with no table)
+  size_t size_ = 0;
+};
+
+class HashValue {
+ public:
+  HashValue() = default;
+  ~HashValue();
+  HashValue(const HashValue&) = delete;
+  HashValue& operator=(const HashValue&) = delete;
+  HashValue* Clone() const;
+
+  size_t Size() const;
+  const char* Encoding() const;
+  bool IsCompact() const { return !table_; }
+  size_t MemUsage() const;
+
+  bool Get(std::string_view f, std::string_view* v) const;
+  bool Exists(std::string_view f) const {
+    std::string_view v;
+    return Get(f, &v);
+  }
+  enum class Ttl { kClear, kKeep };
+  // Returns true if the field is new. kClear drops the field's TTL (HSET overwrites).
+  bool Set(std::string_view f, std::string_view v, const Limits& lim, Ttl ttl = Ttl::kClear);
+  bool Del(std::string_view f);
+  void ForEach(const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // Compact hashes return everything and cursor 0.
+  uint64_t Scan(uint64_t cursor,
+                const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // A random field (requires Size() > 0).
+  Table::NodeView Random(std::mt19937_64& rng) const;
+
+  // Field TTLs in absolute ms. -1 = no TTL.
+  int64_t GetExpire(std::string_view f) const;
+  void SetExpire(std::string_view f, int64_t at_ms);
+  bool Persist(std::string_view f);  // true if a TTL was removed
+  bool HasVolatile() const { return ttl_ && !ttl_->empty(); }
+  // Deletes fields whose TTL is <= now; appends their names to *expired.
+  void ExpireDue(int64_t now_ms, std::vector<std::string>* expired);
+
+ private:
+  void ConvertToTable();
+  size_t PackedFind(std::string_view f, std::string_view* v) const;  // offset or npos
+
+  // Packed form: [u32 bytes][u32 pairs] then (varint len, bytes) field, value, ...
+  char* packed_ = nullptr;
+  std::unique_ptr<Table> table_;
+  std::unique_ptr<std::unordered_map<std::string, int64_t>> ttl_;
+  int64_t min_ttl_ = INT64_MAX;  // lower bound of the earliest TTL (cheap "nothing due")
+};
+
+}  // namespace ferrite::mod::hashes

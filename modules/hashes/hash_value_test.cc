@@ -1,0 +1,190 @@
+// Data-structure tests for HashValue and its table: no host involved.
+#include "hash_value.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace ferrite::mod::hashes {
+namespace {
+
+std::map<std::string, std::string> All(const HashValue& h) {
+  std::map<std::string, std::string> m;
+  h.ForEach([&](std::string_view f, std::string_view v) { m[std::string(f)] = v; });
+  return m;
+}
+
+TEST(HashValue, SetGetDelCompact) {
+  HashValue h;
+  Limits lim;
+  EXPECT_TRUE(h.Set("a", "1", lim));
+  EXPECT_TRUE(h.Set("b", "", lim));
+  EXPECT_FALSE(h.Set("a", "longer value", lim));
+  std::string_view v;
+  ASSERT_TRUE(h.Get("a", &v));
+  EXPECT_EQ(v, "longer value");
+  ASSERT_TRUE(h.Get("b", &v));
+  EXPECT_EQ(v, "");
+  EXPECT_FALSE(h.Get("c", &v));
+  EXPECT_STREQ(h.Encoding(), "listpack");
+  EXPECT_TRUE(h.Del("a"));
+  EXPECT_FALSE(h.Del("a"));
+  EXPECT_EQ(h.Size(), 1u);
+  EXPECT_TRUE(h.Del("b"));
+  EXPECT_EQ(h.Size(), 0u);
+}
+
+TEST(HashValue, ConvertsAtEntryLimit) {
+  HashValue h;
+  Limits lim{4, 64};
+  for (int i = 0; i < 4; i++) h.Set("f" + std::to_string(i), "v", lim);
+  EXPECT_STREQ(h.Encoding(), "listpack");
+  h.Set("f4", "v", lim);
+  EXPECT_STREQ(h.Encoding(), "hashtable");
+  EXPECT_EQ(h.Size(), 5u);
+  EXPECT_EQ(All(h).size(), 5u);
+}
+
+TEST(HashValue, ConvertsOnLongFieldOrValue) {
+  Limits lim{128, 8};
+  HashValue a, b;
+  a.Set("f", "123456789", lim);
+  EXPECT_STREQ(a.Encoding(), "hashtable");
+  b.Set("123456789", "v", lim);
+  EXPECT_STREQ(b.Encoding(), "hashtable");
+  HashValue c;
+  c.Set("f", "12345678", lim);
+  EXPECT_STREQ(c.Encoding(), "listpack");
+}
+
+TEST(HashValue, TableMatchesModelUnderChurn) {
+  HashValue h;
+  Limits lim{16, 64};
+  std::map<std::string, std::string> model;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; i++) {
+    std::string f = "f" + std::to_string(rng() % 3000);
+    if (rng() % 3 == 0) {
+      EXPECT_EQ(h.Del(f), model.erase(f) == 1);
+    } else {
+      std::string v(rng() % 10, 'x');
+      EXPECT_EQ(h.Set(f, v, lim), !model.count(f));
+      model[f] = v;
+    }
+  }
+  EXPECT_EQ(All(h), model);
+}
+
+TEST(HashValue, ScanCoversEverythingWhileTableGrows) {
+  HashValue h;
+  Limits lim{1, 64};
+  for (int i = 0; i < 100; i++) h.Set("orig" + std::to_string(i), "v", lim);
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int step = 0;
+  do {
+    cursor = h.Scan(cursor, [&](std::string_view f, std::string_view) { seen.emplace(f); });
+    // Grow the table mid-scan: fields present from the start must still all be seen.
+    if (step < 30) {
+      for (int k = 0; k < 20; k++) h.Set("new" + std::to_string(step * 20 + k), "v", lim);
+    }
+    step++;
+  } while (cursor != 0);
+  for (int i = 0; i < 100; i++) EXPECT_TRUE(seen.count("orig" + std::to_string(i))) << i;
+}
+
+TEST(HashValue, ScanCoversEverythingWhileTableShrinks) {
+  HashValue h;
+  Limits lim{1, 64};
+  for (int i = 0; i < 2000; i++) h.Set("x" + std::to_string(i), "v", lim);
+  for (int i = 0; i < 50; i++) h.Set("keep" + std::to_string(i), "v", lim);
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int removed = 0;
+  do {
+    cursor = h.Scan(cursor, [&](std::string_view f, std::string_view) { seen.emplace(f); });
+    for (int k = 0; k < 100 && removed < 2000; k++) h.Del("x" + std::to_string(removed++));
+  } while (cursor != 0);
+  for (int i = 0; i < 50; i++) EXPECT_TRUE(seen.count("keep" + std::to_string(i))) << i;
+}
+
+TEST(HashValue, CompactScanReturnsAllWithCursorZero) {
+  HashValue h;
+  Limits lim;
+  h.Set("a", "1", lim);
+  h.Set("b", "2", lim);
+  int n = 0;
+  EXPECT_EQ(h.Scan(0, [&](std::string_view, std::string_view) { n++; }), 0u);
+  EXPECT_EQ(n, 2);
+}
+
+TEST(HashValue, FieldTtlsExpireAndReportEncoding) {
+  HashValue h;
+  Limits lim;
+  h.Set("a", "1", lim);
+  h.Set("b", "2", lim);
+  h.SetExpire("a", 100);
+  EXPECT_STREQ(h.Encoding(), "listpackex");
+  EXPECT_EQ(h.GetExpire("a"), 100);
+  EXPECT_EQ(h.GetExpire("b"), -1);
+  std::vector<std::string> gone;
+  h.ExpireDue(99, &gone);
+  EXPECT_TRUE(gone.empty());
+  h.ExpireDue(100, &gone);
+  EXPECT_EQ(gone, std::vector<std::string>{"a"});
+  EXPECT_EQ(h.Size(), 1u);
+  EXPECT_STREQ(h.Encoding(), "listpack");
+}
+
+TEST(HashValue, SetClearsTtlUnlessKept) {
+  HashValue h;
+  Limits lim;
+  h.Set("a", "1", lim);
+  h.SetExpire("a", 100);
+  h.Set("a", "2", lim, HashValue::Ttl::kKeep);
+  EXPECT_EQ(h.GetExpire("a"), 100);
+  h.Set("a", "3", lim);
+  EXPECT_EQ(h.GetExpire("a"), -1);
+  h.SetExpire("a", 50);
+  EXPECT_TRUE(h.Persist("a"));
+  EXPECT_FALSE(h.Persist("a"));
+}
+
+TEST(HashValue, CloneIsDeepForBothEncodings) {
+  Limits lim{2, 64};
+  for (int n : {2, 10}) {
+    HashValue h;
+    for (int i = 0; i < n; i++) h.Set("f" + std::to_string(i), "v", lim);
+    h.SetExpire("f0", 5);
+    std::unique_ptr<HashValue> c(h.Clone());
+    h.Set("f0", "changed", lim);
+    std::string_view v;
+    ASSERT_TRUE(c->Get("f0", &v));
+    EXPECT_EQ(v, "v");
+    EXPECT_EQ(c->GetExpire("f0"), 5);
+    EXPECT_EQ(All(*c).size(), static_cast<size_t>(n));
+  }
+}
+
+TEST(HashValue, RandomReturnsMembers) {
+  Limits lim{4, 64};
+  for (int n : {3, 50}) {
+    HashValue h;
+    for (int i = 0; i < n; i++) h.Set("f" + std::to_string(i), std::to_string(i), lim);
+    std::mt19937_64 rng(1);
+    std::set<std::string> seen;
+    for (int i = 0; i < 2000; i++) {
+      auto nv = h.Random(rng);
+      std::string_view v;
+      ASSERT_TRUE(h.Get(nv.field, &v));
+      EXPECT_EQ(v, nv.value);
+      seen.emplace(nv.field);
+    }
+    EXPECT_EQ(seen.size(), static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+}  // namespace ferrite::mod::hashes
