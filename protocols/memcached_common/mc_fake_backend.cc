@@ -33,8 +33,10 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
   std::vector<std::string> a = argv.Strings();
   log.push_back(a);
   r_.Clear();
+  // Options follow the positional arguments (key, value, mode, flags / op, delta).
+  size_t first_opt = a[0] == "MC.SET" ? 5 : a[0] == "MC.ARITH" ? 4 : 2;
   auto opt = [&](const char* name) -> const std::string* {
-    for (size_t i = 0; i + 1 < a.size(); i++) {
+    for (size_t i = first_opt; i + 1 < a.size(); i++) {
       if (a[i] == name) return &a[i + 1];
     }
     return nullptr;
