@@ -1,0 +1,227 @@
+// Family tests for the hashes module through the in-process harness.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/harness/harness.h"
+
+namespace ferrite::test {
+namespace {
+
+const char kWrongType[] = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+class HashesTest : public ::testing::Test {
+ protected:
+  HashesTest() : h(HarnessOptions{.plugins = {"hashes", "strings", "keys"}}) {}
+  Harness h;
+};
+
+TEST_F(HashesTest, GuideExample) {
+  EXPECT_THAT(h.Run({"HSET", "user:1", "name", "Alice", "email", "alice@example.com"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HGET", "user:1", "name"}), IsBulk("Alice"));
+  EXPECT_THAT(h.Run({"HGETALL", "user:1"}),
+              IsBulkArray({"name", "Alice", "email", "alice@example.com"}));
+  EXPECT_THAT(h.Run({"TYPE", "user:1"}), IsSimple("hash"));
+}
+
+TEST_F(HashesTest, BasicCommands) {
+  EXPECT_THAT(h.Run({"HSET", "h", "a", "1", "b", "2"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HSET", "h", "a", "10", "c", "3"}), IsInt(1));
+  EXPECT_THAT(h.Run({"HMSET", "h", "d", "4"}), IsOk());
+  EXPECT_THAT(h.Run({"HSETNX", "h", "a", "x"}), IsInt(0));
+  EXPECT_THAT(h.Run({"HSETNX", "h", "e", "5"}), IsInt(1));
+  EXPECT_THAT(h.Run({"HMGET", "h", "a", "zz", "e"}),
+              IsArrayOf({IsBulk("10"), IsNull(), IsBulk("5")}));
+  EXPECT_THAT(h.Run({"HLEN", "h"}), IsInt(5));
+  EXPECT_THAT(h.Run({"HSTRLEN", "h", "a"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HEXISTS", "h", "a"}), IsInt(1));
+  EXPECT_THAT(h.Run({"HEXISTS", "h", "zz"}), IsInt(0));
+  EXPECT_THAT(h.Run({"HKEYS", "h"}), IsUnorderedBulkArray({"a", "b", "c", "d", "e"}));
+  EXPECT_THAT(h.Run({"HVALS", "h"}), IsUnorderedBulkArray({"10", "2", "3", "4", "5"}));
+  EXPECT_THAT(h.Run({"HDEL", "h", "a", "zz", "b"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HDEL", "h", "c", "d", "e"}), IsInt(3));
+  EXPECT_THAT(h.Run({"EXISTS", "h"}), IsInt(0));
+}
+
+TEST_F(HashesTest, MissingKey) {
+  EXPECT_THAT(h.Run({"HGET", "no", "a"}), IsNull());
+  EXPECT_THAT(h.Run({"HMGET", "no", "a"}), IsArrayOf({IsNull()}));
+  EXPECT_THAT(h.Run({"HLEN", "no"}), IsInt(0));
+  EXPECT_THAT(h.Run({"HDEL", "no", "a"}), IsInt(0));
+  EXPECT_THAT(h.Run({"HGETALL", "no"}), IsEmptyArray());
+  EXPECT_THAT(h.Run({"HKEYS", "no"}), IsEmptyArray());
+  EXPECT_THAT(h.Run({"HSTRLEN", "no", "a"}), IsInt(0));
+  EXPECT_THAT(h.Run({"HRANDFIELD", "no"}), IsNull());
+  EXPECT_THAT(h.Run({"HRANDFIELD", "no", "3"}), IsEmptyArray());
+  EXPECT_THAT(h.Run({"HSCAN", "no", "0"}), IsArrayOf({IsBulk("0"), IsEmptyArray()}));
+  EXPECT_THAT(h.Run({"HTTL", "no", "FIELDS", "2", "a", "b"}), IsIntArray({-2, -2}));
+  EXPECT_THAT(h.Run({"HEXPIRE", "no", "10", "FIELDS", "1", "a"}), IsIntArray({-2}));
+  EXPECT_THAT(h.Run({"HPERSIST", "no", "FIELDS", "1", "a"}), IsIntArray({-2}));
+}
+
+TEST_F(HashesTest, WrongType) {
+  h.Run({"SET", "s", "v"});
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {"HSET", "s", "a", "1"}, {"HSETNX", "s", "a", "1"}, {"HGET", "s", "a"},
+           {"HMGET", "s", "a"}, {"HDEL", "s", "a"}, {"HLEN", "s"}, {"HSTRLEN", "s", "a"},
+           {"HEXISTS", "s", "a"}, {"HKEYS", "s"}, {"HVALS", "s"}, {"HGETALL", "s"},
+           {"HINCRBY", "s", "a", "1"}, {"HINCRBYFLOAT", "s", "a", "1"}, {"HRANDFIELD", "s"},
+           {"HSCAN", "s", "0"}, {"HEXPIRE", "s", "1", "FIELDS", "1", "a"},
+           {"HTTL", "s", "FIELDS", "1", "a"}, {"HPERSIST", "s", "FIELDS", "1", "a"}}) {
+    EXPECT_THAT(h.Run(cmd), IsError(kWrongType)) << cmd[0];
+  }
+}
+
+TEST_F(HashesTest, Arity) {
+  EXPECT_THAT(h.Run({"HSET", "h", "a"}), IsError("ERR wrong number of arguments for 'hset' command"));
+  EXPECT_THAT(h.Run({"HSET", "h", "a", "1", "b"}),
+              IsError("ERR wrong number of arguments for 'hset' command"));
+  EXPECT_THAT(h.Run({"HMSET", "h", "a", "1", "b"}),
+              IsError("ERR wrong number of arguments for 'hmset' command"));
+  EXPECT_THAT(h.Run({"HGET", "h"}), IsError("ERR wrong number of arguments for 'hget' command"));
+  EXPECT_THAT(h.Run({"HLEN", "h", "x"}), IsError("ERR wrong number of arguments for 'hlen' command"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "1", "FIELDS", "1"}),
+              IsError("ERR wrong number of arguments for 'hexpire' command"));
+  EXPECT_THAT(h.Run({"HTTL", "h", "FIELDS", "1"}),
+              IsError("ERR wrong number of arguments for 'httl' command"));
+}
+
+TEST_F(HashesTest, IncrBy) {
+  EXPECT_THAT(h.Run({"HINCRBY", "h", "n", "5"}), IsInt(5));
+  EXPECT_THAT(h.Run({"HINCRBY", "h", "n", "-7"}), IsInt(-2));
+  h.Run({"HSET", "h", "s", "abc", "f", "1.5"});
+  EXPECT_THAT(h.Run({"HINCRBY", "h", "s", "1"}), IsError("ERR hash value is not an integer"));
+  EXPECT_THAT(h.Run({"HINCRBY", "h", "n", "x"}),
+              IsError("ERR value is not an integer or out of range"));
+  h.Run({"HSET", "h", "big", "9223372036854775800"});
+  EXPECT_THAT(h.Run({"HINCRBY", "h", "big", "100"}),
+              IsError("ERR increment or decrement would overflow"));
+  EXPECT_THAT(h.Run({"HINCRBYFLOAT", "h", "f", "0.1"}), IsBulk("1.6"));
+  EXPECT_THAT(h.Run({"HINCRBYFLOAT", "h", "new", "3"}), IsBulk("3"));
+  EXPECT_THAT(h.Run({"HINCRBYFLOAT", "h", "s", "1"}), IsError("ERR hash value is not a float"));
+  EXPECT_THAT(h.Run({"HINCRBYFLOAT", "h", "f", "x"}), IsError("ERR value is not a valid float"));
+  EXPECT_THAT(h.Run({"HINCRBYFLOAT", "h", "f", "inf"}), IsError("ERR value is NaN or Infinity"));
+}
+
+TEST_F(HashesTest, RandField) {
+  h.Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  EXPECT_THAT(h.Run({"HRANDFIELD", "h", "5"}), IsUnorderedBulkArray({"a", "b", "c"}));
+  EXPECT_EQ(h.Run({"HRANDFIELD", "h", "-7"}).elems.size(), 7u);
+  Reply r = h.Run({"HRANDFIELD", "h", "2", "WITHVALUES"});
+  ASSERT_EQ(r.elems.size(), 4u);
+  EXPECT_EQ(r.elems[0].str == "a" ? "1" : r.elems[0].str == "b" ? "2" : "3", r.elems[1].str);
+  std::set<std::string> distinct{r.elems[0].str, r.elems[2].str};
+  EXPECT_EQ(distinct.size(), 2u);
+  EXPECT_THAT(h.Run({"HRANDFIELD", "h", "0"}), IsEmptyArray());
+  EXPECT_THAT(h.Run({"HRANDFIELD", "h", "x"}),
+              IsError("ERR value is not an integer or out of range"));
+  EXPECT_THAT(h.Run({"HRANDFIELD", "h", "1", "foo"}), IsError("ERR syntax error"));
+  EXPECT_THAT(h.Run({"HRANDFIELD", "h", "-9223372036854775807", "WITHVALUES"}),
+              IsError("ERR value is out of range"));
+}
+
+TEST_F(HashesTest, ScanCompactAndTable) {
+  h.Run({"HSET", "h", "a", "1", "b", "2"});
+  EXPECT_THAT(h.Run({"HSCAN", "h", "0", "MATCH", "a*"}),
+              IsArrayOf({IsBulk("0"), IsBulkArray({"a", "1"})}));
+  EXPECT_THAT(h.Run({"HSCAN", "h", "x"}), IsError("ERR invalid cursor"));
+  EXPECT_THAT(h.Run({"HSCAN", "h", "0", "COUNT", "0"}), IsError("ERR syntax error"));
+  EXPECT_THAT(h.Run({"HSCAN", "h", "0", "FOO"}), IsError("ERR syntax error"));
+  std::vector<std::string> cmd{"HSET", "big"};
+  for (int i = 0; i < 300; i++) {
+    cmd.push_back("f" + std::to_string(i));
+    cmd.push_back("v");
+  }
+  h.Run(cmd);
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "big"}), IsBulk("hashtable"));
+  std::set<std::string> seen;
+  std::string cursor = "0";
+  int rounds = 0;
+  do {
+    Reply r = h.Run({"HSCAN", "big", cursor, "COUNT", "20"});
+    ASSERT_EQ(r.elems.size(), 2u);
+    cursor = r.elems[0].str;
+    for (size_t i = 0; i < r.elems[1].elems.size(); i += 2) seen.insert(r.elems[1].elems[i].str);
+    ASSERT_LT(++rounds, 1000);
+  } while (cursor != "0");
+  EXPECT_EQ(seen.size(), 300u);
+  EXPECT_GT(rounds, 1);
+}
+
+TEST_F(HashesTest, EncodingThresholdsFollowOptions) {
+  h.Run({"HSET", "h", "a", "1"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "h"}), IsBulk("listpack"));
+  h.Run({"HSET", "h", "long", std::string(65, 'x')});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "h"}), IsBulk("hashtable"));
+  ASSERT_THAT(h.Run({"CONFIG", "SET", "hash-max-listpack-entries", "2"}), IsOk());
+  h.Run({"HSET", "g", "a", "1", "b", "2"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "g"}), IsBulk("listpack"));
+  h.Run({"HSET", "g", "c", "3"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "g"}), IsBulk("hashtable"));
+}
+
+TEST_F(HashesTest, FieldExpiry) {
+  h.Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "10", "FIELDS", "2", "a", "zz"}), IsIntArray({1, -2}));
+  EXPECT_THAT(h.Run({"HTTL", "h", "FIELDS", "3", "a", "b", "zz"}), IsIntArray({10, -1, -2}));
+  EXPECT_THAT(h.Run({"HPTTL", "h", "FIELDS", "1", "a"}), IsIntArray({10000}));
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "h"}), IsBulk("listpackex"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "5", "NX", "FIELDS", "2", "a", "b"}), IsIntArray({0, 1}));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "20", "XX", "FIELDS", "2", "a", "c"}), IsIntArray({1, 0}));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "1", "GT", "FIELDS", "2", "a", "c"}), IsIntArray({0, 0}));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "1", "LT", "FIELDS", "2", "a", "c"}), IsIntArray({1, 1}));
+  EXPECT_THAT(h.Run({"HPERSIST", "h", "FIELDS", "3", "c", "c", "zz"}), IsIntArray({1, -1, -2}));
+  // a: 1s, b: 5s
+  h.AdvanceTime(1000);
+  EXPECT_THAT(h.Run({"HGET", "h", "a"}), IsNull());
+  EXPECT_THAT(h.Run({"HLEN", "h"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HPEXPIRE", "h", "0", "FIELDS", "1", "c"}), IsIntArray({2}));
+  h.AdvanceTime(4000);
+  EXPECT_THAT(h.Run({"HGETALL", "h"}), IsEmptyArray());
+  EXPECT_THAT(h.Run({"EXISTS", "h"}), IsInt(0));
+}
+
+TEST_F(HashesTest, FieldExpiryAbsoluteAndErrors) {
+  h.Run({"HSET", "h", "a", "1"});
+  Reply now = h.Run({"TIME"});
+  ASSERT_EQ(now.elems.size(), 2u) << now.ToString();
+  int64_t sec = std::stoll(now.elems[0].str);
+  std::string at = std::to_string(sec + 100);
+  EXPECT_THAT(h.Run({"HEXPIREAT", "h", at, "FIELDS", "1", "a"}), IsIntArray({1}));
+  EXPECT_THAT(h.Run({"HEXPIRETIME", "h", "FIELDS", "1", "a"}), IsIntArray({sec + 100}));
+  EXPECT_THAT(h.Run({"HPEXPIRETIME", "h", "FIELDS", "1", "a"}), IsIntArray({(sec + 100) * 1000}));
+  EXPECT_THAT(h.Run({"HSET", "h", "a", "2"}), IsInt(0));  // overwrite clears the TTL
+  EXPECT_THAT(h.Run({"HTTL", "h", "FIELDS", "1", "a"}), IsIntArray({-1}));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "-1", "FIELDS", "1", "a"}),
+              IsError("ERR invalid expire time, must be >= 0"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "x", "FIELDS", "1", "a"}),
+              IsError("ERR value is not an integer or out of range"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "10", "FIELDX", "1", "a"}),
+              IsError("ERR Mandatory argument FIELDS is missing or not at the right position"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "10", "FIELDS", "0", "a"}),
+              IsError("ERR Parameter `numFields` should be greater than 0"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "10", "FIELDS", "2", "a"}),
+              IsError("ERR The `numfields` parameter must match the number of arguments"));
+  EXPECT_THAT(h.Run({"HEXPIRE", "h", "99999999999999", "FIELDS", "1", "a"}),
+              IsError("ERR invalid expire time in 'hexpire' command"));
+  EXPECT_THAT(h.Run({"HTTL", "h", "FIELDS", "2", "a"}),
+              IsError("ERR The `numfields` parameter must match the number of arguments"));
+}
+
+TEST_F(HashesTest, IncrByKeepsFieldTtl) {
+  h.Run({"HSET", "h", "n", "1"});
+  h.Run({"HEXPIRE", "h", "100", "FIELDS", "1", "n"});
+  EXPECT_THAT(h.Run({"HINCRBY", "h", "n", "1"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HTTL", "h", "FIELDS", "1", "n"}), IsIntArray({100}));
+}
+
+TEST_F(HashesTest, KeyExpiry) {
+  h.Run({"HSET", "h", "a", "1"});
+  h.Run({"PEXPIRE", "h", "50"});
+  h.AdvanceTime(51);
+  EXPECT_THAT(h.Run({"HGET", "h", "a"}), IsNull());
+  EXPECT_THAT(h.Run({"HLEN", "h"}), IsInt(0));
+}
+
+}  // namespace
+}  // namespace ferrite::test
