@@ -78,6 +78,7 @@ class Harness {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  int resp_ = 2;
 };
 
 // Matchers

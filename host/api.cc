@@ -1,0 +1,972 @@
+// The SDK's implementation: every ferrite_host_api member, forwarding to the host's
+// collaborators. Functions here are thin; behaviour lives in keyspace/dispatch/etc.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "ferrite/errors.h"
+#include "host/context.h"
+#include "host/io.h"
+#include "host/logging.h"
+
+using ferrite::host::Client;
+using ferrite::host::Entry;
+using ferrite::host::Host;
+using ferrite::host::Table;
+using ferrite::host::ValueKind;
+
+// ---------------------------------------------------------------------------------------
+// Captured replies
+// ---------------------------------------------------------------------------------------
+struct ferrite_call_reply {
+  ferrite_reply_type type = FERRITE_REPLY_NULL;
+  ferrite_error_code code = FERRITE_E_GENERIC;
+  std::string str;  // error: full RESP text
+  int64_t i = 0;
+  double d = 0;
+  std::string fmt;  // verbatim format
+  std::vector<std::unique_ptr<ferrite_call_reply>> elems;
+  size_t expected = 0;  // aggregate: elements still to come
+};
+
+namespace ferrite::host {
+namespace {
+
+thread_local Host* tls_host = nullptr;
+const ferrite_type kStringType = [] {
+  ferrite_type t{};
+  t.desc.struct_size = sizeof(ferrite_type_desc);
+  t.desc.name = "string";
+  t.desc.rdb_type = 0;
+  t.name = "string";
+  return t;
+}();
+
+// Capture state: a root plus a stack of open aggregates.
+struct Capture {
+  std::unique_ptr<ferrite_call_reply> root;
+  std::vector<ferrite_call_reply*> stack;
+};
+
+ferrite_call_reply* CapNode(void* st, ferrite_reply_type t) {
+  auto* c = static_cast<Capture*>(st);
+  auto node = std::make_unique<ferrite_call_reply>();
+  node->type = t;
+  ferrite_call_reply* raw = node.get();
+  if (c->stack.empty()) {
+    c->root = std::move(node);
+  } else {
+    auto* parent = c->stack.back();
+    parent->elems.push_back(std::move(node));
+    if (--parent->expected == 0) c->stack.pop_back();
+  }
+  return raw;
+}
+void CapAgg(void* st, ferrite_reply_type t, size_t n) {
+  auto* node = CapNode(st, t);
+  node->expected = n;
+  if (n > 0) static_cast<Capture*>(st)->stack.push_back(node);
+}
+
+const ferrite_reply_sink kCaptureSink = {
+    sizeof(ferrite_reply_sink),
+    [](void* st, const char* s, size_t n) { CapNode(st, FERRITE_REPLY_SIMPLE)->str.assign(s, n); },
+    [](void* st, ferrite_error_code code, const char* d, size_t n) {
+      auto* node = CapNode(st, FERRITE_REPLY_ERROR);
+      node->code = code;
+      char buf[1024];
+      size_t len = ferrite_error_format(code, d, n, buf, sizeof buf);
+      if (n > 0 && code != FERRITE_E_ARITY && n >= sizeof buf) node->str.assign(d, n);
+      else node->str.assign(buf, len);
+    },
+    [](void* st, int64_t v) { CapNode(st, FERRITE_REPLY_INTEGER)->i = v; },
+    [](void* st, double v) { CapNode(st, FERRITE_REPLY_DOUBLE)->d = v; },
+    [](void* st, const char* s, size_t n) { CapNode(st, FERRITE_REPLY_BULK)->str.assign(s, n); },
+    [](void* st) { CapNode(st, FERRITE_REPLY_NULL); },
+    [](void* st) { CapNode(st, FERRITE_REPLY_NULL_ARRAY); },
+    [](void* st, size_t n) { CapAgg(st, FERRITE_REPLY_ARRAY, n); },
+    [](void* st, size_t n) { CapAgg(st, FERRITE_REPLY_MAP, n * 2); },
+    [](void* st, size_t n) { CapAgg(st, FERRITE_REPLY_SET, n); },
+    [](void* st, size_t n) { CapAgg(st, FERRITE_REPLY_PUSH, n); },
+    [](void* st, int v) { CapNode(st, FERRITE_REPLY_BOOL)->i = v ? 1 : 0; },
+    [](void* st, const char* fmt, const char* s, size_t n) {
+      auto* node = CapNode(st, FERRITE_REPLY_VERBATIM);
+      node->fmt.assign(fmt, strnlen(fmt, 3));
+      node->str.assign(s, n);
+    },
+    [](void* st, const char* s, size_t n) { CapNode(st, FERRITE_REPLY_BIGNUM)->str.assign(s, n); },
+    [](void* st, size_t n) { CapAgg(st, FERRITE_REPLY_MAP, n * 2); },
+};
+
+}  // namespace
+
+Host* CurrentHost() { return tls_host; }
+const ferrite_type* StringTypePtr() { return &kStringType; }
+void SetCurrentHost(Host* h) { tls_host = h; }
+const ferrite_reply_sink* CaptureSink() { return &kCaptureSink; }
+
+void ReplayReply(const ferrite_call_reply* r, const ferrite_reply_sink* s, void* st) {
+  switch (r->type) {
+    case FERRITE_REPLY_SIMPLE: s->simple(st, r->str.data(), r->str.size()); break;
+    case FERRITE_REPLY_ERROR: s->error(st, FERRITE_E_GENERIC, r->str.data(), r->str.size()); break;
+    case FERRITE_REPLY_INTEGER: s->integer(st, r->i); break;
+    case FERRITE_REPLY_DOUBLE: s->dbl(st, r->d); break;
+    case FERRITE_REPLY_BULK: s->bulk(st, r->str.data(), r->str.size()); break;
+    case FERRITE_REPLY_NULL: s->null(st); break;
+    case FERRITE_REPLY_NULL_ARRAY: s->null_array(st); break;
+    case FERRITE_REPLY_BOOL: s->boolean(st, static_cast<int>(r->i)); break;
+    case FERRITE_REPLY_VERBATIM: s->verbatim(st, r->fmt.c_str(), r->str.data(), r->str.size()); break;
+    case FERRITE_REPLY_BIGNUM: s->bignum(st, r->str.data(), r->str.size()); break;
+    case FERRITE_REPLY_ARRAY:
+    case FERRITE_REPLY_SET:
+    case FERRITE_REPLY_PUSH:
+    case FERRITE_REPLY_MAP: {
+      size_t n = r->elems.size();
+      if (r->type == FERRITE_REPLY_ARRAY) s->array(st, n);
+      else if (r->type == FERRITE_REPLY_SET) s->set(st, n);
+      else if (r->type == FERRITE_REPLY_PUSH) s->push(st, n);
+      else s->map(st, n / 2);
+      for (auto& e : r->elems) ReplayReply(e.get(), s, st);
+      break;
+    }
+  }
+}
+
+}  // namespace ferrite::host
+
+namespace {
+
+using namespace ferrite::host;
+
+Host* H(ferrite_ctx* c) { return c->host; }
+
+// ------------------------------- registration ------------------------------------------
+
+int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
+  if (!p->loading || !d || !d->name || !d->handler) return FERRITE_ERR;
+  auto c = std::make_shared<Command>();
+  c->name = d->name;
+  c->arity = d->arity;
+  c->flags = d->flags;
+  c->first_key = d->first_key;
+  c->last_key = d->last_key;
+  c->key_step = d->key_step;
+  c->handler = d->handler;
+  c->getkeys = d->struct_size > offsetof(ferrite_command_desc, getkeys) ? d->getkeys : nullptr;
+  if (d->struct_size > offsetof(ferrite_command_desc, summary) && d->summary) c->summary = d->summary;
+  if (d->struct_size > offsetof(ferrite_command_desc, group) && d->group) c->group = d->group;
+  c->owner = p;
+  std::string name = c->name;
+  if (!p->host->registry().AddCommand(c)) {
+    Logger("host.loader")->error("plugin {}: command '{}' is already registered", p->name, name);
+    return FERRITE_ERR;
+  }
+  p->commands.push_back(name);
+  return FERRITE_OK;
+}
+
+ferrite_type* RegisterType(ferrite_plugin* p, const ferrite_type_desc* d) {
+  if (!p->loading || !d) return nullptr;
+  auto* t = p->host->registry().AddType(*d, p);
+  if (!t) {
+    Logger("host.loader")->error("plugin {}: type '{}' is already registered", p->name,
+                                 d->name ? d->name : "?");
+    return nullptr;
+  }
+  p->types.push_back(d->name);
+  return t;
+}
+
+int RegisterProtocol(ferrite_plugin* p, const ferrite_protocol_desc* d, void* state) {
+  if (!p->loading || !d || !d->name) return FERRITE_ERR;
+  if (!p->host->registry().AddProtocol(*d, state, p)) {
+    Logger("host.loader")->error("plugin {}: protocol '{}' is already registered", p->name, d->name);
+    return FERRITE_ERR;
+  }
+  p->protocols.push_back(d->name);
+  return FERRITE_OK;
+}
+
+int RegisterOption(ferrite_plugin* p, const ferrite_option_desc* d) {
+  if (!d || !d->name || !d->storage) return FERRITE_ERR;
+  try {
+    p->host->config().RegisterModuleInt(p->name, d->name, d->default_value, d->min_value,
+                                        d->max_value, d->storage);
+  } catch (const std::exception& e) {
+    Logger("host.loader")->error("plugin {}: option '{}': {}", p->name, d->name, e.what());
+    return FERRITE_ERR;
+  }
+  return FERRITE_OK;
+}
+
+void SetPluginState(ferrite_plugin* p, void* s) { p->state = s; }
+
+int SubscribeEvents(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* udata) {
+  p->host->AddEventSubscriber(p, mask, fn, udata);
+  return FERRITE_OK;
+}
+
+spdlog::level::level_enum Level(ferrite_log_level l) {
+  switch (l) {
+    case FERRITE_LOG_DEBUG: return spdlog::level::debug;
+    case FERRITE_LOG_INFO: return spdlog::level::info;
+    case FERRITE_LOG_WARN: return spdlog::level::warn;
+    default: return spdlog::level::err;
+  }
+}
+
+void PluginLog(ferrite_plugin* p, ferrite_log_level l, const char* m, size_t n) {
+  Logger("module." + (p ? p->name : std::string("?")))->log(Level(l), "{}", std::string_view(m, n));
+}
+
+const ferrite_type* StringType() { return StringTypePtr(); }
+
+}  // namespace
+
+namespace {
+
+// ------------------------------- context -----------------------------------------------
+
+void* CtxPluginState(ferrite_ctx* c) { return c->cmd && c->cmd->owner ? c->cmd->owner->state : nullptr; }
+ferrite_conn_id CtxConnId(ferrite_ctx* c) { return c->client->id; }
+int CtxDb(ferrite_ctx* c) { return c->client->db; }
+int CtxSelect(ferrite_ctx* c, int db) {
+  if (db < 0 || db >= H(c)->keyspace().num_dbs()) return FERRITE_ERR;
+  c->client->db = db;
+  return FERRITE_OK;
+}
+int CtxResp(ferrite_ctx* c) { return c->client->resp; }
+int CtxInScript(ferrite_ctx* c) { return c->nested ? 1 : 0; }
+int64_t NowMs(ferrite_ctx* c) { return c ? H(c)->clock().NowMs() : CurrentHost()->clock().NowMs(); }
+int NumDatabases() { return CurrentHost() ? CurrentHost()->keyspace().num_dbs() : 16; }
+void CtxLog(ferrite_ctx* c, ferrite_log_level l, const char* m, size_t n) {
+  PluginLog(c->cmd ? c->cmd->owner : nullptr, l, m, n);
+}
+
+// ------------------------------- replies -----------------------------------------------
+
+void RSimple(ferrite_ctx* c, const char* s, size_t n) { c->sink->simple(c->st, s, n); }
+void RError(ferrite_ctx* c, ferrite_error_code code, const char* d, size_t n) {
+  H(c)->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+  c->sink->error(c->st, code, d, n);
+}
+void RInt(ferrite_ctx* c, int64_t v) { c->sink->integer(c->st, v); }
+void RDouble(ferrite_ctx* c, double v) { c->sink->dbl(c->st, v); }
+void RBulk(ferrite_ctx* c, const char* s, size_t n) { c->sink->bulk(c->st, s, n); }
+void RNull(ferrite_ctx* c) { c->sink->null(c->st); }
+void RNullArray(ferrite_ctx* c) { c->sink->null_array(c->st); }
+void RArray(ferrite_ctx* c, size_t n) { c->sink->array(c->st, n); }
+void RMap(ferrite_ctx* c, size_t n) { c->sink->map(c->st, n); }
+void RSet(ferrite_ctx* c, size_t n) { c->sink->set(c->st, n); }
+void RBool(ferrite_ctx* c, int v) { c->sink->boolean(c->st, v); }
+void RVerbatim(ferrite_ctx* c, const char* f, const char* s, size_t n) { c->sink->verbatim(c->st, f, s, n); }
+void RBignum(ferrite_ctx* c, const char* s, size_t n) { c->sink->bignum(c->st, s, n); }
+void RCallReply(ferrite_ctx* c, const ferrite_call_reply* r) { ReplayReply(r, c->sink, c->st); }
+
+// ------------------------------- keys --------------------------------------------------
+
+bool Expired(Host* h, const Entry* e) {
+  return e->expire_ms >= 0 && e->expire_ms <= h->clock().NowMs();
+}
+
+ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
+  Host* h = H(c);
+  if (db < 0 || db >= h->keyspace().num_dbs()) return nullptr;
+  auto* k = new ferrite_key;
+  k->ctx = c;
+  k->db = db;
+  k->hash = HashKey({key.ptr, key.len});
+  k->si = h->keyspace().ShardIndex(k->hash);
+  k->table = &h->keyspace().shard(k->si).dbs[db];
+  k->name.assign(key.ptr, key.len);
+  k->mode = mode;
+  k->e = k->table->Find(k->name, k->hash);
+  if (k->e && Expired(h, k->e)) {
+    h->ExpireEntry(k->si, db, k->e);
+    k->e = nullptr;
+  }
+  if (mode & FERRITE_KEY_READ) {
+    if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
+    else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (k->e && !c->client->no_touch) h->TouchEntry(k->e);
+  c->open_keys.push_back(k);
+  return k;
+}
+
+ferrite_key* OpenKey(ferrite_ctx* c, ferrite_slice key, int mode) {
+  return OpenKeyDb(c, c->client->db, key, mode);
+}
+
+void CloseKey(ferrite_key* k) {
+  if (!k) return;
+  auto& v = k->ctx->open_keys;
+  for (auto it = v.begin(); it != v.end(); ++it)
+    if (*it == k) {
+      v.erase(it);
+      break;
+    }
+  delete k;
+}
+
+int KeyExists(ferrite_key* k) { return k && k->e ? 1 : 0; }
+const ferrite_type* KeyType(ferrite_key* k) {
+  if (!k || !k->e) return nullptr;
+  return k->e->type(StringTypePtr());
+}
+ferrite_slice KeyName(ferrite_key* k) { return {k->name.data(), k->name.size()}; }
+
+void Written(ferrite_key* k) {
+  Host* h = k->ctx->host;
+  k->e->version = h->keyspace().NextVersion(k->si);
+  k->ctx->dirty = true;
+}
+
+void AccountEntry(ferrite_key* k) {
+  Entry* e = k->e;
+  size_t bytes = Table::BaseBytes(e);
+  if (e->kind == ValueKind::kString) bytes += e->str.cap;
+  else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
+  k->table->Account(e, bytes);
+}
+
+Entry* EnsureEntry(ferrite_key* k) {
+  if (!k->e) k->e = k->table->Insert(k->name, k->hash);
+  return k->e;
+}
+
+int KeyDelete(ferrite_key* k) {
+  if (!k || !k->e) return 0;
+  k->table->Erase(k->e);
+  k->e = nullptr;
+  k->ctx->dirty = true;
+  return 1;
+}
+
+int KeyStringGet(ferrite_key* k, ferrite_slice* out) {
+  if (!k || !k->e || k->e->kind != ValueKind::kString) return FERRITE_ERR;
+  out->ptr = k->e->str.ptr ? k->e->str.ptr : "";
+  out->len = k->e->str.len;
+  return FERRITE_OK;
+}
+
+char* KeyStringResize(ferrite_key* k, size_t n) {
+  Entry* e = EnsureEntry(k);
+  if (e->kind != ValueKind::kString) Table::FreeValue(e);
+  if (n > e->str.cap || n + 64 < e->str.cap / 2) {
+    size_t cap = n < 16 ? 16 : n;
+    if (n > e->str.cap && e->str.cap > 0 && n < e->str.cap * 2 && e->str.len > 0) cap = e->str.cap * 2;
+    char* p = static_cast<char*>(realloc(e->str.ptr, cap));
+    if (!p) throw std::bad_alloc();
+    e->str.ptr = p;
+    e->str.cap = static_cast<uint32_t>(cap);
+  }
+  if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
+  e->str.len = static_cast<uint32_t>(n);
+  Written(k);
+  AccountEntry(k);
+  return e->str.ptr;
+}
+
+int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
+  Entry* e = EnsureEntry(k);
+  if (e->kind != ValueKind::kString) Table::FreeValue(e);
+  if (n > e->str.cap || n * 2 + 64 < e->str.cap) {
+    char* p = static_cast<char*>(realloc(e->str.ptr, n ? n : 1));
+    if (!p) throw std::bad_alloc();
+    e->str.ptr = p;
+    e->str.cap = static_cast<uint32_t>(n ? n : 1);
+  }
+  if (n) memcpy(e->str.ptr, s, n);
+  e->str.len = static_cast<uint32_t>(n);
+  Written(k);
+  AccountEntry(k);
+  return FERRITE_OK;
+}
+
+void* KeyValue(ferrite_key* k) {
+  if (!k || !k->e || k->e->kind != ValueKind::kModule) return nullptr;
+  return k->e->mod.ptr;
+}
+
+int KeySetValue(ferrite_key* k, const ferrite_type* t, void* v) {
+  if (!t || t == StringTypePtr()) return FERRITE_ERR;
+  Entry* e = EnsureEntry(k);
+  Table::FreeValue(e);
+  e->kind = ValueKind::kModule;
+  e->mod.type = t;
+  e->mod.ptr = v;
+  Written(k);
+  AccountEntry(k);
+  k->ctx->host->SignalKeyReady(k->db, k->name);
+  return FERRITE_OK;
+}
+
+int64_t KeyGetExpire(ferrite_key* k) { return k && k->e ? k->e->expire_ms : -1; }
+void KeySetExpire(ferrite_key* k, int64_t ms) {
+  if (!k || !k->e) return;
+  k->table->SetExpire(k->e, ms);
+  Written(k);
+}
+uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags : 0; }
+void KeySetFlags(ferrite_key* k, uint32_t f) {
+  if (!k || !k->e) return;
+  k->e->flags = f;
+}
+uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
+int64_t KeyIdleMs(ferrite_key* k) {
+  if (!k || !k->e) return 0;
+  uint32_t now = k->ctx->host->LruClock();
+  return static_cast<int64_t>(now >= k->e->atime_s ? now - k->e->atime_s : 0) * 1000;
+}
+int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->e->lfu_counter : 0; }
+
+void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
+  if (!k || !k->e) return;
+  Host* h = k->ctx->host;
+  Written(k);
+  AccountEntry(k);
+  if (event) h->Notify(k->db, cls, event, k->name);
+  Entry* e = k->e;
+  if (e->kind == ValueKind::kModule && e->mod.type->desc.length &&
+      e->mod.type->desc.length(e->mod.ptr) == 0) {
+    k->table->Erase(e);
+    k->e = nullptr;
+    h->Notify(k->db, FERRITE_NOTIFY_GENERIC, "del", k->name);
+    return;
+  }
+  if (e->kind == ValueKind::kModule) h->SignalKeyReady(k->db, k->name);
+}
+
+void NotifyEvent(ferrite_ctx* c, uint32_t cls, const char* event, ferrite_slice key) {
+  H(c)->Notify(c->client->db, cls, event, {key.ptr, key.len});
+}
+
+// ------------------------------- whole keyspace ----------------------------------------
+
+size_t DbSize(ferrite_ctx* c, int db) {
+  auto& ks = H(c)->keyspace();
+  if (db < 0 || db >= ks.num_dbs()) return 0;
+  size_t n = 0;
+  for (int i = 0; i < ks.num_shards(); i++) n += ks.shard(i).dbs[db].size();
+  return n;
+}
+
+constexpr int kShardCursorBits = 12;
+
+uint64_t DbScan(ferrite_ctx* c, int db, uint64_t cursor, size_t count, ferrite_scan_fn fn,
+                void* udata) {
+  Host* h = H(c);
+  auto& ks = h->keyspace();
+  if (db < 0 || db >= ks.num_dbs()) return 0;
+  uint64_t si = cursor & ((1u << kShardCursorBits) - 1);
+  uint64_t tc = cursor >> kShardCursorBits;
+  if (count == 0) count = 10;
+  size_t seen = 0;
+  bool stop = false;
+  int64_t now = h->clock().NowMs();
+  const ferrite_type* st = StringTypePtr();
+  while (si < static_cast<uint64_t>(ks.num_shards())) {
+    Table& t = ks.shard(static_cast<int>(si)).dbs[db];
+    do {
+      tc = t.Scan(tc, [&](Entry* e) {
+        seen++;
+        if (stop || (e->expire_ms >= 0 && e->expire_ms <= now)) return;
+        if (fn(udata, {e->key().data(), e->key().size()}, e->type(st)) != 0) stop = true;
+      });
+    } while (tc != 0 && seen < count && !stop);
+    if (tc == 0) si++;
+    if (seen >= count || stop) break;
+  }
+  if (si >= static_cast<uint64_t>(ks.num_shards())) return 0;
+  return (tc << kShardCursorBits) | si;
+}
+
+void DbFlush(ferrite_ctx* c, int db) {
+  auto& ks = H(c)->keyspace();
+  for (int i = 0; i < ks.num_shards(); i++) {
+    auto& s = ks.shard(i);
+    for (int d = 0; d < ks.num_dbs(); d++)
+      if (db < 0 || d == db) s.dbs[d].Clear();
+  }
+  c->dirty = true;
+}
+
+int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
+  Host* h = H(c);
+  auto& ks = h->keyspace();
+  if (DbSize(c, db) == 0) return 0;
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static thread_local std::string buf;
+  for (int tries = 0; tries < 100; tries++) {
+    int si = static_cast<int>(rng() % ks.num_shards());
+    Table& t = ks.shard(si).dbs[db];
+    Entry* e = t.RandomEntry(rng);
+    if (!e) continue;
+    if (Expired(h, e)) {
+      h->ExpireEntry(si, db, e);
+      if (DbSize(c, db) == 0) return 0;
+      continue;
+    }
+    buf.assign(e->key());
+    *out = {buf.data(), buf.size()};
+    return 1;
+  }
+  for (int si = 0; si < ks.num_shards(); si++) {
+    Entry* e = ks.shard(si).dbs[db].RandomEntry(rng);
+    if (e) {
+      buf.assign(e->key());
+      *out = {buf.data(), buf.size()};
+      return 1;
+    }
+  }
+  return 0;
+}
+
+Entry* LiveEntry(Host* h, int db, std::string_view key, int* si_out) {
+  uint64_t hash = HashKey(key);
+  int si = h->keyspace().ShardIndex(hash);
+  Table& t = h->keyspace().shard(si).dbs[db];
+  Entry* e = t.Find(key, hash);
+  if (e && Expired(h, e)) {
+    h->ExpireEntry(si, db, e);
+    e = nullptr;
+  }
+  *si_out = si;
+  return e;
+}
+
+// Allocates a new entry named `name` carrying e's metadata (value is set by caller).
+Entry* CloneHeader(const Entry* e, std::string_view name, uint64_t hash) {
+  Entry* n = static_cast<Entry*>(malloc(sizeof(Entry) + name.size()));
+  if (!n) throw std::bad_alloc();
+  memcpy(n, e, sizeof(Entry));
+  n->next = nullptr;
+  n->hash = hash;
+  n->key_len = static_cast<uint32_t>(name.size());
+  n->vol_idx = Entry::kNoIndex;
+  n->mem = Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e));
+  memcpy(n->key_data(), name.data(), name.size());
+  return n;
+}
+
+int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite_slice dst,
+                    bool copy) {
+  Host* h = H(c);
+  auto& ks = h->keyspace();
+  if (sdb < 0 || ddb < 0 || sdb >= ks.num_dbs() || ddb >= ks.num_dbs()) return FERRITE_ERR;
+  int ssi, dsi;
+  Entry* e = LiveEntry(h, sdb, {src.ptr, src.len}, &ssi);
+  if (!e) return FERRITE_ERR;
+  std::string_view dname(dst.ptr, dst.len);
+  if (!copy && sdb == ddb && dname == std::string_view(src.ptr, src.len)) return FERRITE_OK;
+  Entry* old = LiveEntry(h, ddb, dname, &dsi);
+  Table& dt = ks.shard(dsi).dbs[ddb];
+  if (old) dt.Erase(old);
+  uint64_t hash = HashKey(dname);
+  Entry* n = CloneHeader(e, dname, hash);
+  if (copy) {
+    if (e->kind == ValueKind::kString) {
+      n->str.ptr = static_cast<char*>(malloc(e->str.cap ? e->str.cap : 1));
+      if (e->str.len) memcpy(n->str.ptr, e->str.ptr, e->str.len);
+    } else {
+      n->mod.ptr = e->mod.type->desc.copy ? e->mod.type->desc.copy(e->mod.ptr) : nullptr;
+      if (!n->mod.ptr) {
+        free(n);
+        return FERRITE_ERR;
+      }
+    }
+  } else {
+    Table& st = ks.shard(ssi).dbs[sdb];
+    st.Unlink(e);
+    free(e);  // value moved to n
+  }
+  n->version = ks.NextVersion(dsi);
+  int64_t exp = n->expire_ms;
+  n->expire_ms = -1;
+  dt.Link(n);
+  if (exp >= 0) dt.SetExpire(n, exp);
+  c->dirty = true;
+  if (n->kind == ValueKind::kModule) h->SignalKeyReady(ddb, dname);
+  return FERRITE_OK;
+}
+
+int KeyRename(ferrite_ctx* c, int sdb, ferrite_slice s, int ddb, ferrite_slice d) {
+  return KeyRenameOrCopy(c, sdb, s, ddb, d, false);
+}
+int KeyCopy(ferrite_ctx* c, int sdb, ferrite_slice s, int ddb, ferrite_slice d) {
+  return KeyRenameOrCopy(c, sdb, s, ddb, d, true);
+}
+
+const char* KeyEncoding(ferrite_key* k) {
+  if (!k || !k->e) return nullptr;
+  Entry* e = k->e;
+  if (e->kind == ValueKind::kString) {
+    int64_t v;
+    std::string_view s = e->string_value();
+    if (s.size() <= 20 && !s.empty()) {
+      bool ok = true;
+      size_t i = s[0] == '-' ? 1 : 0;
+      if (i == s.size() || (s[i] == '0' && s.size() > i + 1)) ok = false;
+      for (size_t j = i; ok && j < s.size(); j++) ok = s[j] >= '0' && s[j] <= '9';
+      if (ok && s != "-0") {
+        errno = 0;
+        v = strtoll(std::string(s).c_str(), nullptr, 10);
+        if (errno == 0) return "int";
+      }
+    }
+    return s.size() <= 44 ? "embstr" : "raw";
+  }
+  return e->mod.type->desc.encoding ? e->mod.type->desc.encoding(e->mod.ptr) : "raw";
+}
+
+// ------------------------------- propagation, call -------------------------------------
+
+void PropagateCmd(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  std::vector<std::string> cmd;
+  cmd.reserve(argc);
+  for (int i = 0; i < argc; i++) cmd.emplace_back(argv[i].ptr, argv[i].len);
+  c->propagated.push_back(std::move(cmd));
+  c->propagate_overridden = true;
+  c->dirty = true;
+}
+void MarkDirty(ferrite_ctx* c) { c->dirty = true; }
+
+ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  Capture cap;
+  Host* h = H(c);
+  auto err = [&](ferrite_error_code code, std::string msg) {
+    kCaptureSink.error(&cap, code, msg.data(), msg.size());
+    return cap.root.release();
+  };
+  if (argc <= 0) return err(FERRITE_E_GENERIC, "ERR wrong number of arguments");
+  const Command* cmd = h->registry().Find({argv[0].ptr, argv[0].len});
+  if (!cmd) return err(FERRITE_E_GENERIC, "ERR Unknown Redis command called from script");
+  if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
+    return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
+  if (cmd->flags & FERRITE_CMD_NOSCRIPT)
+    return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
+  RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
+  if (!cap.root) kCaptureSink.null(&cap);
+  return cap.root.release();
+}
+
+void FreeCallReply(ferrite_call_reply* r) { delete r; }
+ferrite_reply_type CRType(const ferrite_call_reply* r) { return r->type; }
+int64_t CRInt(const ferrite_call_reply* r) { return r->i; }
+double CRDouble(const ferrite_call_reply* r) { return r->d; }
+ferrite_slice CRString(const ferrite_call_reply* r) { return {r->str.data(), r->str.size()}; }
+size_t CRLength(const ferrite_call_reply* r) { return r->elems.size(); }
+const ferrite_call_reply* CRElement(const ferrite_call_reply* r, size_t i) {
+  return i < r->elems.size() ? r->elems[i].get() : nullptr;
+}
+ferrite_slice CRErrorText(const ferrite_call_reply* r) { return {r->str.data(), r->str.size()}; }
+
+// ------------------------------- blocking, connections ---------------------------------
+
+int BlockOnKeys(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t timeout,
+                ferrite_block_timeout_reply on_timeout) {
+  if (c->nested || c->parent) return FERRITE_ERR;
+  c->blocked = true;
+  return H(c)->BlockClient(c->client, c->client->db, keys, n, timeout, on_timeout, c->argc, c->argv);
+}
+
+int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
+  Host* h = CurrentHost();
+  if (!h) return FERRITE_ERR;
+  auto client = h->FindClient(id);
+  if (!client || client->closed.load()) return FERRITE_ERR;
+  auto msg = std::make_shared<std::vector<std::string>>();
+  msg->reserve(argc);
+  for (int i = 0; i < argc; i++) msg->emplace_back(argv[i].ptr, argv[i].len);
+  std::weak_ptr<Client> weak = client;
+  client->post([weak, msg] {
+    auto cl = weak.lock();
+    if (!cl || cl->closed.load() || !cl->proto) return;
+    const ferrite_reply_sink* s = cl->proto->sink;
+    s->push(cl->proto_state, msg->size());
+    for (auto& m : *msg) s->bulk(cl->proto_state, m.data(), m.size());
+    Host* host = cl->host;
+    // Slow subscribers: client-output-buffer-limit pubsub.
+    int64_t hard = host->config().Int("limits.pubsub_output_hard_limit");
+    int64_t soft = host->config().Int("limits.pubsub_output_soft_limit");
+    int64_t soft_s = host->config().Int("limits.pubsub_output_soft_seconds");
+    int64_t size = static_cast<int64_t>(cl->out.size());
+    int64_t now = host->clock().NowMs();
+    bool kill = hard > 0 && size > hard;
+    if (soft > 0 && size > soft) {
+      if (cl->out_soft_since_ms == 0) cl->out_soft_since_ms = now;
+      else if (now - cl->out_soft_since_ms > soft_s * 1000) kill = true;
+    } else {
+      cl->out_soft_since_ms = 0;
+    }
+    if (kill) {
+      host->stats().pubsub_clients_killed.fetch_add(1);
+      Logger("host.net")->warn("client id={} closed for overcoming of output buffer limits",
+                               cl->id);
+      cl->out.clear();
+      cl->close_mode = FERRITE_CONN_CLOSE_NOW;
+    }
+    if (cl->on_output) cl->on_output();
+  });
+  return FERRITE_OK;
+}
+
+void CtxSetSubscriptions(ferrite_ctx* c, size_t n) { c->client->subscriptions = n; }
+
+int ConnOnClose(ferrite_conn_id id, void (*fn)(void*, ferrite_conn_id), void* udata) {
+  Host* h = CurrentHost();
+  if (!h) return FERRITE_ERR;
+  auto client = h->FindClient(id);
+  if (!client) return FERRITE_ERR;
+  client->close_hooks.emplace_back(fn, udata);
+  return FERRITE_OK;
+}
+
+// ------------------------------- io ----------------------------------------------------
+
+void IoWriteLen(ferrite_io* io, uint64_t v) { io->WriteLen(v); }
+void IoWriteString(ferrite_io* io, const char* s, size_t n) { io->WriteString(s, n); }
+void IoWriteDouble(ferrite_io* io, double v) { io->WriteDouble(v); }
+int IoReadLen(ferrite_io* io, uint64_t* v) { return io->ReadLen(v) ? FERRITE_OK : FERRITE_ERR; }
+int IoReadString(ferrite_io* io, char** out, size_t* len) {
+  std::string s;
+  if (!io->ReadString(&s)) return FERRITE_ERR;
+  *out = static_cast<char*>(malloc(s.size() + 1));
+  if (!*out) return FERRITE_ERR;
+  memcpy(*out, s.data(), s.size());
+  (*out)[s.size()] = 0;
+  *len = s.size();
+  return FERRITE_OK;
+}
+int IoReadDouble(ferrite_io* io, double* v) { return io->ReadDouble(v) ? FERRITE_OK : FERRITE_ERR; }
+void IoFree(void* p) { free(p); }
+void AofEmit(ferrite_aof* a, int argc, const ferrite_slice* argv) { a->Emit(argc, argv); }
+
+// ------------------------------- protocol plugins --------------------------------------
+
+ferrite_exec_result Execute(ferrite_conn* c, int argc, const ferrite_slice* argv,
+                            const ferrite_reply_sink* sink, void* st) {
+  return c->host->Execute(c, argc, argv, sink, st);
+}
+void ConnWrite(ferrite_conn* c, const char* d, size_t n) { c->out.append(d, n); }
+char* ConnReserve(ferrite_conn* c, size_t n) {
+  c->reserve_base = c->out.size();
+  c->out.resize(c->reserve_base + n);
+  return c->out.data() + c->reserve_base;
+}
+void ConnCommit(ferrite_conn* c, size_t used) { c->out.resize(c->reserve_base + used); }
+void ConnClose(ferrite_conn* c, int how) { c->close_mode = how; }
+ferrite_conn_id ConnId(ferrite_conn* c) { return c->id; }
+int ConnResp(ferrite_conn* c) { return c->resp; }
+int ConnDb(ferrite_conn* c) { return c->db; }
+
+int64_t ConfigInt(const char* name);
+int64_t ConfigString(const char* name, char* buf, size_t cap);
+
+int ConnNeedsAuth(ferrite_conn* c) {
+  if (c->authenticated) return 0;
+  return c->host->config().String("security.requirepass").empty() ? 0 : 1;
+}
+int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
+  std::string pw = c->host->config().String("security.requirepass");
+  std::string_view u(user.ptr, user.len);
+  if (!(u.empty() || u == "default") || pw != std::string_view(pass.ptr, pass.len))
+    return FERRITE_ERR;
+  c->authenticated = true;
+  return FERRITE_OK;
+}
+
+const char* TypeName(const ferrite_type* t) { return t ? t->desc.name : ""; }
+const ferrite_type* FindType(const char* name) {
+  if (!name) return nullptr;
+  if (std::string_view(name) == "string") return StringTypePtr();
+  Host* h = CurrentHost();
+  return h ? h->registry().FindType(name) : nullptr;
+}
+
+}  // namespace
+
+namespace {
+
+struct IntCacheKey {
+  Host* h;
+  std::string name;
+  bool operator==(const IntCacheKey& o) const { return h == o.h && name == o.name; }
+};
+struct IntCacheHash {
+  size_t operator()(const IntCacheKey& k) const {
+    return std::hash<std::string>()(k.name) ^ reinterpret_cast<uintptr_t>(k.h);
+  }
+};
+
+int64_t ConfigInt(const char* name) {
+  Host* h = CurrentHost();
+  if (!h || !name) return -1;
+  thread_local std::unordered_map<IntCacheKey, const std::atomic<int64_t>*, IntCacheHash> cache;
+  IntCacheKey key{h, name};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    const std::atomic<int64_t>* ref = nullptr;
+    for (auto& d : h->config().Describe())
+      if (d.redis_name == name) {
+        try {
+          ref = h->config().IntRef(d.toml_address);
+        } catch (...) {
+          ref = nullptr;
+        }
+        break;
+      }
+    it = cache.emplace(key, ref).first;
+  }
+  if (it->second) return it->second->load(std::memory_order_relaxed);
+  auto kv = h->config().Get(name);
+  if (kv.empty()) return -1;
+  const std::string& v = kv[0].second;
+  if (v == "yes") return 1;
+  if (v == "no") return 0;
+  char* end = nullptr;
+  long long r = strtoll(v.c_str(), &end, 10);
+  return end && *end == 0 ? r : -1;
+}
+
+int64_t ConfigString(const char* name, char* buf, size_t cap) {
+  Host* h = CurrentHost();
+  if (!h || !name) return -1;
+  auto kv = h->config().Get(name);
+  for (auto& [k, v] : kv) {
+    if (k != name) continue;
+    if (cap > 0) {
+      size_t n = std::min(cap - 1, v.size());
+      memcpy(buf, v.data(), n);
+      buf[n] = 0;
+    }
+    return static_cast<int64_t>(v.size());
+  }
+  return -1;
+}
+
+const ferrite_host_api kApi = [] {
+  ferrite_host_api a{};
+  a.struct_size = sizeof(ferrite_host_api);
+  a.abi_major = FERRITE_ABI_MAJOR;
+  a.abi_minor = FERRITE_ABI_MINOR;
+  a.register_command = RegisterCommand;
+  a.register_type = RegisterType;
+  a.register_protocol = RegisterProtocol;
+  a.register_option = RegisterOption;
+  a.set_plugin_state = SetPluginState;
+  a.subscribe_events = SubscribeEvents;
+  a.log = PluginLog;
+  a.string_type = StringType;
+  a.find_type = FindType;
+  a.ctx_plugin_state = CtxPluginState;
+  a.ctx_conn_id = CtxConnId;
+  a.ctx_db = CtxDb;
+  a.ctx_select = CtxSelect;
+  a.ctx_resp = CtxResp;
+  a.ctx_in_script = CtxInScript;
+  a.now_ms = NowMs;
+  a.num_databases = NumDatabases;
+  a.ctx_log = CtxLog;
+  a.reply_simple = RSimple;
+  a.reply_error = RError;
+  a.reply_int = RInt;
+  a.reply_double = RDouble;
+  a.reply_bulk = RBulk;
+  a.reply_null = RNull;
+  a.reply_null_array = RNullArray;
+  a.reply_array = RArray;
+  a.reply_map = RMap;
+  a.reply_set = RSet;
+  a.reply_bool = RBool;
+  a.reply_verbatim = RVerbatim;
+  a.reply_bignum = RBignum;
+  a.reply_call_reply = RCallReply;
+  a.open_key = OpenKey;
+  a.open_key_db = OpenKeyDb;
+  a.close_key = CloseKey;
+  a.key_exists = KeyExists;
+  a.key_type = KeyType;
+  a.key_name = KeyName;
+  a.key_delete = KeyDelete;
+  a.key_string_get = KeyStringGet;
+  a.key_string_set = KeyStringSet;
+  a.key_string_resize = KeyStringResize;
+  a.key_value = KeyValue;
+  a.key_set_value = KeySetValue;
+  a.key_get_expire = KeyGetExpire;
+  a.key_set_expire = KeySetExpire;
+  a.key_get_flags = KeyGetFlags;
+  a.key_set_flags = KeySetFlags;
+  a.key_version = KeyVersion;
+  a.key_idle_ms = KeyIdleMs;
+  a.key_lfu_freq = KeyLfuFreq;
+  a.key_modified = KeyModified;
+  a.notify = NotifyEvent;
+  a.db_size = DbSize;
+  a.db_scan = DbScan;
+  a.db_flush = DbFlush;
+  a.db_random_key = DbRandomKey;
+  a.key_rename = KeyRename;
+  a.key_copy = KeyCopy;
+  a.key_encoding = KeyEncoding;
+  a.propagate = PropagateCmd;
+  a.mark_dirty = MarkDirty;
+  a.call = Call;
+  a.free_call_reply = FreeCallReply;
+  a.call_reply_type = CRType;
+  a.call_reply_integer = CRInt;
+  a.call_reply_double = CRDouble;
+  a.call_reply_string = CRString;
+  a.call_reply_length = CRLength;
+  a.call_reply_element = CRElement;
+  a.call_reply_error_text = CRErrorText;
+  a.block_on_keys = BlockOnKeys;
+  a.conn_push = ConnPush;
+  a.ctx_set_subscriptions = CtxSetSubscriptions;
+  a.conn_on_close = ConnOnClose;
+  a.io_write_len = IoWriteLen;
+  a.io_write_string = IoWriteString;
+  a.io_write_double = IoWriteDouble;
+  a.io_read_len = IoReadLen;
+  a.io_read_string = IoReadString;
+  a.io_read_double = IoReadDouble;
+  a.io_free = IoFree;
+  a.aof_emit = AofEmit;
+  a.execute = Execute;
+  a.conn_write = ConnWrite;
+  a.conn_reserve = ConnReserve;
+  a.conn_commit = ConnCommit;
+  a.conn_close = ConnClose;
+  a.conn_id = ConnId;
+  a.conn_resp = ConnResp;
+  a.config_int = ConfigInt;
+  a.conn_db = ConnDb;
+  a.conn_needs_auth = ConnNeedsAuth;
+  a.conn_authenticate = ConnAuthenticate;
+  a.type_name = TypeName;
+  a.config_string = ConfigString;
+  return a;
+}();
+
+}  // namespace
+
+namespace ferrite::host {
+
+const ferrite_host_api* HostApi() { return &kApi; }
+
+void* NewCaptureState() { return new Capture; }
+ferrite_call_reply* TakeCapture(void* st) {
+  auto* c = static_cast<Capture*>(st);
+  c->stack.clear();
+  return c->root.release();
+}
+void FreeCaptureState(void* st) { delete static_cast<Capture*>(st); }
+
+void CloseAllKeys(ferrite_ctx* ctx) {
+  for (auto* k : ctx->open_keys) delete k;
+  ctx->open_keys.clear();
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,100 @@
+// A client session, independent of its wire protocol: db, auth, MULTI queue, WATCHes,
+// blocking state, subscriptions and its output buffer. The network connection (or the
+// test harness) owns one and gives it an executor to run work on its own thread.
+//
+// `ferrite_conn` in the SDK is this struct: protocol plugins hold a ferrite_conn* that
+// the host turns back into a Client*.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ferrite/module.h"
+
+namespace ferrite::host {
+
+class Host;
+struct Command;
+
+struct WatchedKey {
+  int db;
+  std::string key;
+  uint64_t version;  // 0 = did not exist when watched
+};
+
+struct BlockState {
+  bool active = false;
+  int db = 0;
+  std::vector<std::string> keys;
+  std::vector<std::string> argv;     // the command to run again when woken
+  int64_t deadline_ms = 0;           // 0 = none
+  ferrite_block_timeout_reply on_timeout = FERRITE_BLOCK_TIMEOUT_NULL_ARRAY;
+  bool retry_pending = false;        // a wake-up was posted and has not run yet
+  uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
+};
+
+struct Client {
+  Client(Host* h, uint64_t id_) : host(h), id(id_) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Host* host;
+  const uint64_t id;
+  std::string name;
+  std::string addr = "127.0.0.1:0";
+  std::string laddr;
+  int db = 0;
+  int resp = 2;
+  bool authenticated = false;
+  bool is_memcached = false;    // served by a memcached plugin (stats only)
+  bool no_evict = false, no_touch = false;
+  int64_t created_ms = 0;
+  int64_t last_cmd_ms = 0;
+  const char* last_cmd = "NULL";  // a registered command name (stable storage)
+
+  // MULTI/EXEC
+  bool in_multi = false;
+  bool multi_error = false;
+  std::vector<std::vector<std::string>> queued;
+  std::vector<WatchedKey> watched;
+
+  // Blocking
+  BlockState block;
+
+  // Pub/sub: number of channel + pattern + shard subscriptions.
+  size_t subscriptions = 0;
+
+  // The protocol that owns the connection (sink for out-of-band replies).
+  const ferrite_protocol_desc* proto = nullptr;
+  void* proto_state = nullptr;
+
+  // Output buffer (reply bytes). Guarded by the client's own thread: only code running
+  // on its executor touches it.
+  std::string out;
+  size_t reserve_base = 0;  // conn_reserve / conn_commit
+  int close_mode = 0;  // FERRITE_CONN_CLOSE_*
+  int64_t out_soft_since_ms = 0;
+
+  // Runs fn on the client's own thread (an io_context strand for sockets, the test
+  // thread in the harness). Set by the owner; safe to call from any thread.
+  std::function<void(std::function<void()>)> post;
+  // Called (on the client's thread) after out-of-band output was queued, or after a
+  // blocked command was served, so the owner flushes and resumes reading input.
+  std::function<void()> on_output;
+  std::function<void()> on_unblocked;
+
+  std::vector<std::pair<void (*)(void*, ferrite_conn_id), void*>> close_hooks;
+  std::atomic<bool> closed{false};
+};
+
+}  // namespace ferrite::host
+
+// The SDK's opaque connection handle is the client itself.
+struct ferrite_conn : ferrite::host::Client {
+  using ferrite::host::Client::Client;
+};

@@ -1,0 +1,202 @@
+// Execute(): the one path every command takes, whatever protocol it came from.
+//   lookup → arity → auth → subscribed-mode → MULTI queueing → BUSY → OOM/eviction →
+//   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
+#include <chrono>
+#include <cstring>
+
+#include "host/context.h"
+#include "host/logging.h"
+
+namespace ferrite::host {
+
+namespace {
+
+bool ArityOk(const Command* cmd, int argc) {
+  return cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity;
+}
+
+void ReplyError(const ferrite_reply_sink* s, void* st, ferrite_error_code code,
+                std::string_view detail = {}) {
+  s->error(st, code, detail.data(), detail.size());
+}
+
+std::string UnknownCommandText(int argc, const ferrite_slice* argv) {
+  std::string msg = "ERR unknown command '";
+  msg.append(argv[0].ptr, std::min<size_t>(argv[0].len, 128));
+  msg += "', with args beginning with: ";
+  for (int i = 1; i < argc && msg.size() < 128 + 64; i++) {
+    msg += '\'';
+    msg.append(argv[i].ptr, std::min<size_t>(argv[i].len, 128 - std::min<size_t>(128, msg.size() / 2)));
+    msg += "' ";
+  }
+  for (auto& ch : msg)
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  return msg;
+}
+
+bool IsTransactionControl(const Command* c) {
+  const std::string& n = c->name;
+  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
+         n == "reset";
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
+  const Command* cmd = ctx.cmd;
+  if (!ctx.dirty) return;
+  h->stats().dirty.fetch_add(1, std::memory_order_relaxed);
+  if (!ctx.propagate_overridden) {
+    if (!(cmd->flags & FERRITE_CMD_WRITE) || (cmd->flags & FERRITE_CMD_SKIP_PROPAGATE)) return;
+    if (ctx.parent) {
+      std::vector<std::string> v;
+      for (int i = 0; i < argc; i++) v.emplace_back(argv[i].ptr, argv[i].len);
+      ctx.parent->propagated.push_back(std::move(v));
+      ctx.parent->propagate_overridden = true;
+      ctx.parent->dirty = true;
+      return;
+    }
+    h->Propagate(ctx.client->db, argc, argv);
+    return;
+  }
+  if (ctx.parent) {
+    for (auto& v : ctx.propagated) ctx.parent->propagated.push_back(std::move(v));
+    ctx.parent->propagate_overridden = true;
+    ctx.parent->dirty = true;
+    return;
+  }
+  auto feed = [&](const std::vector<std::string>& v) {
+    std::vector<ferrite_slice> s;
+    s.reserve(v.size());
+    for (auto& a : v) s.push_back({a.data(), a.size()});
+    h->Propagate(ctx.client->db, static_cast<int>(s.size()), s.data());
+  };
+  bool wrap = ctx.propagated.size() > 1;
+  if (wrap) feed({"MULTI"});
+  for (auto& v : ctx.propagated) feed(v);
+  if (wrap) feed({"EXEC"});
+}
+
+}  // namespace
+
+int RunHandler(Host* h, Client* c, const Command* cmd, int argc, const ferrite_slice* argv,
+               const ferrite_reply_sink* sink, void* st, bool nested, ferrite_ctx* parent) {
+  ferrite_ctx ctx{h, c, cmd, sink, st, argc, argv};
+  ctx.nested = nested;
+  ctx.parent = parent;
+  int rc = FERRITE_OK;
+  try {
+    rc = cmd->handler(&ctx, argc, argv);
+  } catch (const std::exception& e) {
+    std::string msg = std::string("ERR internal error: ") + e.what();
+    ReplyError(sink, st, FERRITE_E_GENERIC, msg);
+  } catch (...) {
+    ReplyError(sink, st, FERRITE_E_GENERIC, "ERR internal error");
+  }
+  CloseAllKeys(&ctx);
+  PropagateEffects(h, ctx, argc, argv);
+  if (rc == FERRITE_BLOCKED && !ctx.blocked) rc = FERRITE_OK;
+  return rc;
+}
+
+ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv,
+                                  const ferrite_reply_sink* sink, void* st) {
+  if (argc <= 0) return FERRITE_EXEC_DONE;
+  SetCurrentHost(this);
+  stats_.total_commands.fetch_add(1, std::memory_order_relaxed);
+  c->last_cmd_ms = clock_.NowMs();
+
+  const Command* cmd = registry_.Find({argv[0].ptr, argv[0].len});
+  auto reject = [&](ferrite_error_code code, std::string_view detail) {
+    if (c->in_multi) c->multi_error = true;
+    stats_.total_errors.fetch_add(1, std::memory_order_relaxed);
+    if (cmd) const_cast<Command*>(cmd)->rejected.fetch_add(1, std::memory_order_relaxed);
+    ReplyError(sink, st, code, detail);
+    return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
+  };
+  if (!cmd) return reject(FERRITE_E_UNKNOWN_CMD, UnknownCommandText(argc, argv));
+  c->last_cmd = cmd->name.c_str();
+  if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
+  if (!c->authenticated && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+      auth_required.load(std::memory_order_relaxed))
+    return reject(FERRITE_E_NOAUTH, {});
+  if (c->subscriptions > 0 && c->resp == 2 && !(cmd->flags & FERRITE_CMD_SUBSCRIBED_OK)) {
+    std::string msg = "ERR Can't execute '" + cmd->name +
+                      "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                      "allowed in this context";
+    return reject(FERRITE_E_GENERIC, msg);
+  }
+  bool denyoom = (cmd->flags & FERRITE_CMD_DENYOOM) &&
+                 max_memory_->load(std::memory_order_relaxed) > 0;
+  if (c->in_multi && !IsTransactionControl(cmd)) {
+    if (cmd->flags & FERRITE_CMD_NO_MULTI)
+      return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
+    if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+    std::vector<std::string> q;
+    q.reserve(argc);
+    for (int i = 0; i < argc; i++) q.emplace_back(argv[i].ptr, argv[i].len);
+    c->queued.push_back(std::move(q));
+    sink->simple(st, "QUEUED", 6);
+    return FERRITE_EXEC_DONE;
+  }
+  int64_t busy_since = script_started_ms.load(std::memory_order_relaxed);
+  if (busy_since != 0 && !(cmd->flags & FERRITE_CMD_ALLOW_BUSY) &&
+      clock_.NowMs() - busy_since >= busy_threshold_->load(std::memory_order_relaxed))
+    return reject(FERRITE_E_BUSY, {});
+  if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+
+  LockSet locks;
+  if (cmd->flags & FERRITE_CMD_ALL_KEYS) {
+    locks.AcquireAll(*keyspace_);
+  } else if (cmd->first_key > 0 || cmd->getkeys) {
+    thread_local std::vector<int> key_idx, shards;
+    if (cmd->Keys(argc, argv, key_idx)) {
+      shards.clear();
+      for (int i : key_idx)
+        shards.push_back(keyspace_->ShardIndex(HashKey({argv[i].ptr, argv[i].len})));
+      locks.Acquire(*keyspace_, shards);
+    }
+  }
+  int64_t t0 = NowUs();
+  size_t errors_before = stats_.total_errors.load(std::memory_order_relaxed);
+  int rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr);
+  locks.Release();
+  auto* mc = const_cast<Command*>(cmd);
+  mc->calls.fetch_add(1, std::memory_order_relaxed);
+  mc->usec.fetch_add(static_cast<uint64_t>(NowUs() - t0), std::memory_order_relaxed);
+  if (stats_.total_errors.load(std::memory_order_relaxed) != errors_before)
+    mc->failed.fetch_add(1, std::memory_order_relaxed);
+
+  if (rc == FERRITE_BLOCKED) return FERRITE_EXEC_BLOCKED;
+  if (c->block.active) UnblockClient(c, false);
+  return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
+}
+
+void Host::Propagate(int db, int argc, const ferrite_slice* argv) {
+  std::lock_guard lk(prop_mu_);
+  if (prop_sinks_.empty()) return;
+  if (db != prop_last_db_) {
+    std::string dbs = std::to_string(db);
+    ferrite_slice sel[2] = {{"SELECT", 6}, {dbs.data(), dbs.size()}};
+    for (auto* s : prop_sinks_) s->Feed(db, 2, sel);
+    prop_last_db_ = db;
+  }
+  for (auto* s : prop_sinks_) s->Feed(db, argc, argv);
+}
+
+void Host::AddPropagationSink(PropagationSink* s) {
+  std::lock_guard lk(prop_mu_);
+  prop_sinks_.push_back(s);
+  prop_last_db_ = -1;
+}
+
+void Host::RemovePropagationSink(PropagationSink* s) {
+  std::lock_guard lk(prop_mu_);
+  std::erase(prop_sinks_, s);
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,167 @@
+// Expiry (lazy on access, plus an active sampling cycle) and eviction under
+// max_memory (sampled approximate LRU / LFU / TTL / random, as Redis does).
+#include <malloc.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "host/context.h"
+#include "host/logging.h"
+
+namespace ferrite::host {
+
+namespace {
+
+int64_t SteadyUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void PropagateDel(Host* h, int db, std::string_view key) {
+  ferrite_slice argv[2] = {{"DEL", 3}, {key.data(), key.size()}};
+  h->Propagate(db, 2, argv);
+}
+
+}  // namespace
+
+void Host::ExpireEntry(int si, int db, Entry* e) {
+  std::string key(e->key());
+  keyspace_->shard(si).dbs[db].Erase(e);
+  stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+  Notify(db, FERRITE_NOTIFY_EXPIRED, "expired", key);
+  PropagateDel(this, db, key);
+}
+
+void Host::ActiveExpireCycle(int64_t budget_us) {
+  int64_t start = SteadyUs();
+  int64_t now = clock_.NowMs();
+  int n = keyspace_->num_shards();
+  int first = expire_cursor_.fetch_add(1) % n;
+  for (int step = 0; step < n; step++) {
+    int si = (first + step) % n;
+    Shard& s = keyspace_->shard(si);
+    std::lock_guard lk(s.mu);
+    for (int db = 0; db < keyspace_->num_dbs(); db++) {
+      Table& t = s.dbs[db];
+      for (int round = 0; round < 16 && t.volatile_size() > 0; round++) {
+        int sampled = 0, expired = 0;
+        int samples = static_cast<int>(std::min<size_t>(20, t.volatile_size()));
+        for (int i = 0; i < samples; i++) {
+          Entry* e = t.RandomVolatile(s.rng);
+          if (!e) break;
+          sampled++;
+          if (e->expire_ms <= now) {
+            ExpireEntry(si, db, e);
+            expired++;
+          }
+        }
+        if (sampled == 0 || expired * 4 < sampled) break;  // < 25% expired: move on
+      }
+    }
+    if (SteadyUs() - start > budget_us) break;
+  }
+}
+
+uint32_t Host::LruClock() const {
+  return static_cast<uint32_t>((clock_.NowMs() - start_ms_) / 1000);
+}
+
+void Host::TouchEntry(Entry* e) {
+  e->atime_s = LruClock();
+  EvictionPolicy p = eviction_policy();
+  if (p != EvictionPolicy::kAllKeysLfu && p != EvictionPolicy::kVolatileLfu) return;
+  // Redis' LFU: decay by elapsed minutes, then a logarithmic increment.
+  uint16_t now_min = static_cast<uint16_t>((clock_.NowMs() / 60000) & 0xFFFF);
+  int64_t decay = config_->Int("storage.lfu_decay_time");
+  if (decay > 0) {
+    uint16_t elapsed = static_cast<uint16_t>(now_min - e->lfu_ldt);
+    uint64_t periods = elapsed / decay;
+    e->lfu_counter = periods > e->lfu_counter ? 0 : static_cast<uint8_t>(e->lfu_counter - periods);
+  }
+  e->lfu_ldt = now_min;
+  if (e->lfu_counter < 255) {
+    thread_local std::mt19937 rng{12345};
+    double r = std::uniform_real_distribution<double>(0, 1)(rng);
+    double base = e->lfu_counter > 5 ? e->lfu_counter - 5 : 0;
+    double p = 1.0 / (base * static_cast<double>(config_->Int("storage.lfu_log_factor")) + 1);
+    if (r < p) e->lfu_counter++;
+  }
+}
+
+int64_t Host::used_memory() const {
+  return baseline_memory_ + keyspace_->used_bytes.load(std::memory_order_relaxed);
+}
+
+bool Host::OverMemoryLimit() const {
+  int64_t max = max_memory_->load(std::memory_order_relaxed);
+  return max > 0 && used_memory() > max;
+}
+
+bool Host::EvictIfNeeded() {
+  if (!OverMemoryLimit()) return true;
+  EvictionPolicy policy = eviction_policy();
+  if (policy == EvictionPolicy::kNoEviction) return false;
+  bool volatile_only = policy == EvictionPolicy::kVolatileLru ||
+                       policy == EvictionPolicy::kVolatileLfu ||
+                       policy == EvictionPolicy::kVolatileRandom ||
+                       policy == EvictionPolicy::kVolatileTtl;
+  int samples = static_cast<int>(std::max<int64_t>(1, config_->Int("storage.maxmemory_samples")));
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int n = keyspace_->num_shards();
+  for (int guard = 0; guard < 1'000'000 && OverMemoryLimit(); guard++) {
+    // Sample candidates across random shards and dbs; keep the best one.
+    struct Best {
+      int si = -1, db = 0;
+      std::string key;
+      double score = -1;
+    } best;
+    int tries = 0;
+    for (int i = 0; i < samples && tries < samples * 16; tries++) {
+      int si = static_cast<int>(rng() % n);
+      int db = static_cast<int>(rng() % keyspace_->num_dbs());
+      Shard& s = keyspace_->shard(si);
+      std::lock_guard lk(s.mu);
+      Table& t = s.dbs[db];
+      Entry* e = volatile_only ? t.RandomVolatile(s.rng) : t.RandomEntry(s.rng);
+      if (!e) continue;
+      i++;
+      double score = 0;
+      switch (policy) {
+        case EvictionPolicy::kAllKeysLru:
+        case EvictionPolicy::kVolatileLru:
+          score = static_cast<double>(LruClock() - std::min(LruClock(), e->atime_s)) + 1;
+          break;
+        case EvictionPolicy::kAllKeysLfu:
+        case EvictionPolicy::kVolatileLfu: score = 256.0 - e->lfu_counter; break;
+        case EvictionPolicy::kVolatileTtl: score = 1e18 - static_cast<double>(e->expire_ms); break;
+        default: score = static_cast<double>(rng() % 1000) + 1; break;
+      }
+      if (score > best.score) best = {si, db, std::string(e->key()), score};
+    }
+    if (best.si < 0) {
+      // Sampling found nothing in random places: scan for any candidate.
+      for (int si = 0; si < n && best.si < 0; si++) {
+        Shard& s = keyspace_->shard(si);
+        std::lock_guard lk(s.mu);
+        for (int db = 0; db < keyspace_->num_dbs() && best.si < 0; db++) {
+          Entry* e = volatile_only ? s.dbs[db].RandomVolatile(s.rng) : s.dbs[db].RandomEntry(s.rng);
+          if (e) best = {si, db, std::string(e->key()), 1};
+        }
+      }
+      if (best.si < 0) return false;
+    }
+    Shard& s = keyspace_->shard(best.si);
+    std::lock_guard lk(s.mu);
+    Table& t = s.dbs[best.db];
+    Entry* e = t.Find(best.key, HashKey(best.key));
+    if (!e) continue;
+    t.Erase(e);
+    stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
+    Notify(best.db, FERRITE_NOTIFY_EVICTED, "evicted", best.key);
+    PropagateDel(this, best.db, best.key);
+  }
+  return !OverMemoryLimit();
+}
+
+}  // namespace ferrite::host

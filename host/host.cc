@@ -1,0 +1,166 @@
+#include "host/host.h"
+
+#include <malloc.h>
+
+#include <random>
+
+#include "host/context.h"
+#include "host/logging.h"
+
+namespace ferrite::host {
+
+namespace {
+std::string NewRunId() {
+  std::random_device rd;
+  std::mt19937_64 rng(rd());
+  static const char kHex[] = "0123456789abcdef";
+  std::string s(40, '0');
+  for (auto& ch : s) ch = kHex[rng() & 15];
+  return s;
+}
+}  // namespace
+
+Host::Host(std::unique_ptr<Config> config)
+    : config_(std::move(config)), start_ms_(clock_.NowMs()), run_id_(NewRunId()) {
+  SetCurrentHost(this);
+  keyspace_ = std::make_unique<Keyspace>(static_cast<int>(config_->Int("storage.shards")),
+                                         static_cast<int>(config_->Int("storage.databases")));
+  policy_ = config_->IntRef("storage.eviction_policy");
+  max_memory_ = config_->IntRef("storage.max_memory");
+  busy_threshold_ = config_->IntRef("scripting.busy_reply_threshold");
+  auth_required = !config_->String("security.requirepass").empty();
+  config_->OnChange("requirepass", [this] {
+    auth_required = !config_->String("security.requirepass").empty();
+  });
+  ReparseNotifyMask();
+  config_->OnChange("notify-keyspace-events", [this] { ReparseNotifyMask(); });
+  RegisterHostCommands(this);
+  struct mallinfo2 mi = mallinfo2();
+  baseline_memory_ = static_cast<int64_t>(mi.uordblks);
+}
+
+Host::~Host() {
+  SetCurrentHost(this);
+  shutting_down = true;
+  {
+    std::lock_guard lk(clients_mu_);
+    clients_.clear();
+  }
+  // Free values while their types' plugins are still loaded, then unload plugins.
+  for (int i = 0; i < keyspace_->num_shards(); i++)
+    for (auto& t : keyspace_->shard(i).dbs) t.Clear();
+  for (auto* p : registry_.Plugins()) {
+    std::string name = p->name;
+    UnloadPlugin(name);
+  }
+}
+
+std::shared_ptr<Client> Host::NewClient() {
+  uint64_t id = next_client_id_.fetch_add(1);
+  auto c = std::make_shared<ferrite_conn>(this, id);
+  c->created_ms = clock_.NowMs();
+  c->last_cmd_ms = c->created_ms;
+  std::lock_guard lk(clients_mu_);
+  clients_[id] = c;
+  stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
+  return c;
+}
+
+void Host::RemoveClient(Client* c) {
+  c->closed = true;
+  if (c->block.active) {
+    std::lock_guard lk(block_mu_);
+    for (auto& k : c->block.keys) {
+      auto it = waiters_.find(std::make_pair(c->block.db, k));
+      if (it == waiters_.end()) continue;
+      std::erase_if(it->second, [&](auto& w) {
+        auto s = w.lock();
+        return !s || s.get() == c;
+      });
+      if (it->second.empty()) waiters_.erase(it);
+    }
+    c->block.active = false;
+    stats_.blocked_clients.fetch_sub(1);
+  }
+  auto hooks = std::move(c->close_hooks);
+  for (auto& [fn, ud] : hooks) fn(ud, c->id);
+  std::lock_guard lk(clients_mu_);
+  clients_.erase(c->id);
+}
+
+std::shared_ptr<Client> Host::FindClient(uint64_t id) {
+  std::lock_guard lk(clients_mu_);
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Client>> Host::AllClients() {
+  std::lock_guard lk(clients_mu_);
+  std::vector<std::shared_ptr<Client>> r;
+  r.reserve(clients_.size());
+  for (auto& [id, c] : clients_) r.push_back(c);
+  std::sort(r.begin(), r.end(), [](auto& a, auto& b) { return a->id < b->id; });
+  return r;
+}
+
+size_t Host::num_clients() {
+  std::lock_guard lk(clients_mu_);
+  return clients_.size();
+}
+
+void Host::ReparseNotifyMask() {
+  std::string flags = config_->String("server.notify_keyspace_events");
+  uint32_t m = 0;
+  for (char ch : flags) {
+    switch (ch) {
+      case 'K': m |= 1u << 0; break;
+      case 'E': m |= 1u << 1; break;
+      case 'g': m |= FERRITE_NOTIFY_GENERIC; break;
+      case '$': m |= FERRITE_NOTIFY_STRING; break;
+      case 'l': m |= FERRITE_NOTIFY_LIST; break;
+      case 's': m |= FERRITE_NOTIFY_SET; break;
+      case 'h': m |= FERRITE_NOTIFY_HASH; break;
+      case 'z': m |= FERRITE_NOTIFY_ZSET; break;
+      case 'x': m |= FERRITE_NOTIFY_EXPIRED; break;
+      case 'e': m |= FERRITE_NOTIFY_EVICTED; break;
+      case 't': m |= FERRITE_NOTIFY_STREAM; break;
+      case 'm': m |= FERRITE_NOTIFY_KEY_MISS; break;
+      case 'n': m |= FERRITE_NOTIFY_NEW; break;
+      case 'd': m |= FERRITE_NOTIFY_MODULE; break;
+      case 'A':
+        m |= FERRITE_NOTIFY_GENERIC | FERRITE_NOTIFY_STRING | FERRITE_NOTIFY_LIST |
+             FERRITE_NOTIFY_SET | FERRITE_NOTIFY_HASH | FERRITE_NOTIFY_ZSET |
+             FERRITE_NOTIFY_EXPIRED | FERRITE_NOTIFY_EVICTED | FERRITE_NOTIFY_STREAM |
+             FERRITE_NOTIFY_MODULE;
+        break;
+      default: break;
+    }
+  }
+  if ((m & 3u) == 0) m = 0;  // neither K nor E: nothing is emitted
+  notify_mask_ = m;
+}
+
+void Host::Notify(int db, uint32_t type_class, const char* event, std::string_view key) {
+  uint32_t mask = notify_mask_.load(std::memory_order_relaxed);
+  if ((mask & type_class) == 0 || event_subs_.empty()) return;
+  for (auto& s : event_subs_)
+    if (s.mask & type_class)
+      s.fn(s.udata, db, type_class | (mask & 3u), event, {key.data(), key.size()});
+}
+
+void Host::AddEventSubscriber(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* ud) {
+  event_subs_.push_back({p, mask, fn, ud});
+}
+
+void Host::RemoveEventSubscribers(ferrite_plugin* p) {
+  std::erase_if(event_subs_, [&](auto& s) { return s.plugin == p; });
+}
+
+void Host::Cron() {
+  SetCurrentHost(this);
+  if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
+  ExpireBlockedClients();
+  if (max_memory_->load(std::memory_order_relaxed) > 0) EvictIfNeeded();
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,213 @@
+// The host: owns what every protocol and module shares — config, the keyspace, the
+// command registry, loaded plugins, clients, blocking, keyspace events, propagation.
+// Networking (net.h) and the test harness both drive it through Execute().
+//
+// Collaborators, each in its own file:
+//   keyspace.*        shards, tables, entries
+//   registry.*        commands and types registered by plugins
+//   dispatch.cc       Execute(): lookup, arity, auth, MULTI queueing, locking, handler
+//   api.cc            the ferrite_host_api table (the SDK's implementation)
+//   loader.cc         Boost.DLL plugin loading
+//   blocking.cc       parked clients, FIFO wake-ups, deadlines
+//   expiry.cc         lazy + active expiry, eviction
+//   server_commands*  PING, INFO, CONFIG, CLIENT, COMMAND, MODULE, ...
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ferrite/module.h"
+#include "host/client.h"
+#include "host/clock.h"
+#include "host/config.h"
+#include "host/keyspace.h"
+#include "host/registry.h"
+
+namespace ferrite::host {
+
+// Receives every propagated write, in execution order (AOF, replicas).
+class PropagationSink {
+ public:
+  virtual ~PropagationSink() = default;
+  virtual void Feed(int db, int argc, const ferrite_slice* argv) = 0;
+};
+
+struct Stats {
+  std::atomic<uint64_t> total_commands{0};
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> expired_keys{0};
+  std::atomic<uint64_t> evicted_keys{0};
+  std::atomic<uint64_t> keyspace_hits{0};
+  std::atomic<uint64_t> keyspace_misses{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> dirty{0};
+  std::atomic<uint64_t> total_errors{0};
+  std::atomic<uint64_t> unexpected_error_replies{0};
+  std::atomic<int64_t> blocked_clients{0};
+  std::atomic<uint64_t> pubsub_clients_killed{0};
+};
+
+enum class EvictionPolicy {
+  kNoEviction, kAllKeysLru, kVolatileLru, kAllKeysLfu, kVolatileLfu, kAllKeysRandom,
+  kVolatileRandom, kVolatileTtl
+};
+
+class Host {
+ public:
+  explicit Host(std::unique_ptr<Config> config);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  Config& config() { return *config_; }
+  Keyspace& keyspace() { return *keyspace_; }
+  Registry& registry() { return registry_; }
+  Clock& clock() { return clock_; }
+  Stats& stats() { return stats_; }
+  int64_t start_ms() const { return start_ms_; }
+  std::string run_id() const { return run_id_; }
+
+  // --- plugins (loader.cc) ---
+  // Loads every plugin named by [modules] load (or every bundled one). Throws
+  // std::runtime_error naming the plugin on failure.
+  void LoadConfiguredPlugins();
+  // Returns an error message or "" on success.
+  std::string LoadPlugin(const std::string& name_or_path);
+  std::string UnloadPlugin(const std::string& name);
+  std::vector<std::string> PluginSearchPath() const;
+  static std::string BundledPluginDir();
+
+  // --- clients ---
+  std::shared_ptr<Client> NewClient();
+  void RemoveClient(Client* c);
+  std::shared_ptr<Client> FindClient(uint64_t id);
+  std::vector<std::shared_ptr<Client>> AllClients();
+  size_t num_clients();
+
+  // --- execution (dispatch.cc) ---
+  ferrite_exec_result Execute(Client* c, int argc, const ferrite_slice* argv,
+                              const ferrite_reply_sink* sink, void* st);
+
+  // --- blocking (blocking.cc) ---
+  void SignalKeyReady(int db, std::string_view key);
+  // Fires deadlines that passed; called by the cron and the harness.
+  void ExpireBlockedClients();
+  void UnblockClient(Client* c, bool timeout);
+  size_t blocked_count();
+
+  // --- keyspace events and propagation ---
+  void Notify(int db, uint32_t type_class, const char* event, std::string_view key);
+  void AddEventSubscriber(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* udata);
+  void RemoveEventSubscribers(ferrite_plugin* p);
+  uint32_t notify_mask() const { return notify_mask_.load(std::memory_order_relaxed); }
+  void AddPropagationSink(PropagationSink* s);
+  void RemovePropagationSink(PropagationSink* s);
+  // Feeds one command to every sink (caller holds the shards the command touched).
+  void Propagate(int db, int argc, const ferrite_slice* argv);
+
+  // --- expiry and eviction (expiry.cc) ---
+  // One active-expiry pass: samples keys with a TTL in every shard/db and deletes
+  // expired ones, for at most `budget_us`.
+  void ActiveExpireCycle(int64_t budget_us);
+  // Deletes an expired entry: counts, notifies "expired", propagates DEL.
+  void ExpireEntry(int si, int db, Entry* e);
+  // Evicts keys until used memory is under max_memory. Returns false if it could not
+  // (noeviction or nothing evictable). Takes shard locks itself: call with none held.
+  bool EvictIfNeeded();
+  bool OverMemoryLimit() const;
+  int64_t used_memory() const;
+  EvictionPolicy eviction_policy() const {
+    return static_cast<EvictionPolicy>(policy_->load(std::memory_order_relaxed));
+  }
+  uint32_t LruClock() const;
+  void TouchEntry(Entry* e);
+
+  // Periodic work: active expiry, blocked-client deadlines, stats. Called ~hz times/s.
+  void Cron();
+
+  // Set by the server: asks the process to stop (SHUTDOWN).
+  std::function<void()> on_shutdown;
+  std::atomic<bool> shutting_down{false};
+  int shutdown_save = -1;  // SHUTDOWN: -1 default, 0 NOSAVE, 1 SAVE
+  // Set by persistence: DEBUG RELOAD (save + reload); returns an error text or "".
+  std::function<std::string()> debug_reload;
+
+  // --- scripting support: while a script runs, other clients may get BUSY ---
+  std::atomic<int64_t> script_started_ms{0};
+  std::atomic<bool> script_kill_requested{false};
+  // requirepass is set (cached from config for the hot path).
+  std::atomic<bool> auth_required{false};
+
+  // Command table for INFO commandstats.
+  struct CommandStat {
+    std::atomic<uint64_t> calls{0}, usec{0}, failed{0}, rejected{0};
+  };
+
+ private:
+  friend struct Dispatcher;
+  friend struct Api;
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<Keyspace> keyspace_;
+  Registry registry_;
+  Clock clock_;
+  Stats stats_;
+  int64_t start_ms_;
+  std::string run_id_;
+
+  std::mutex clients_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<Client>> clients_;
+  std::atomic<uint64_t> next_client_id_{1};
+
+  // Blocking: (db, key) -> waiters in arrival order.
+  std::mutex block_mu_;
+  std::map<std::pair<int, std::string>, std::vector<std::weak_ptr<Client>>, std::less<>>
+      waiters_;
+  std::multimap<int64_t, std::weak_ptr<Client>> deadlines_;
+  uint64_t block_seq_ = 0;
+
+  struct EventSub {
+    ferrite_plugin* plugin;
+    uint32_t mask;
+    ferrite_event_fn fn;
+    void* udata;
+  };
+  std::vector<EventSub> event_subs_;
+  std::atomic<uint32_t> notify_mask_{0};
+
+  std::mutex prop_mu_;
+  std::vector<PropagationSink*> prop_sinks_;
+  int prop_last_db_ = -1;
+
+  const std::atomic<int64_t>* policy_ = nullptr;
+  const std::atomic<int64_t>* max_memory_ = nullptr;
+  const std::atomic<int64_t>* busy_threshold_ = nullptr;
+  int64_t baseline_memory_ = 0;
+  std::atomic<int> expire_cursor_{0};
+
+ public:
+  // Blocking internals used by api.cc.
+  int BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, int64_t timeout_ms,
+                  ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv);
+  void ReparseNotifyMask();
+};
+
+// The thread's current host (set by worker threads and the harness) for SDK functions
+// that take no context (find_type, config_int, conn_push).
+Host* CurrentHost();
+void SetCurrentHost(Host* h);
+
+inline ferrite_conn* AsConn(Client* c) { return static_cast<ferrite_conn*>(c); }
+
+}  // namespace ferrite::host

@@ -1,0 +1,200 @@
+#include "host/info.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "host/context.h"
+#include "host/server_commands.h"
+
+namespace ferrite::host {
+
+namespace {
+
+std::mutex g_sections_mu;
+std::map<Host*, std::vector<std::pair<std::string, std::function<std::string()>>>> g_sections;
+
+std::string Human(int64_t bytes) {
+  char buf[64];
+  double b = static_cast<double>(bytes);
+  if (b < 1024) snprintf(buf, sizeof buf, "%lldB", static_cast<long long>(bytes));
+  else if (b < 1024.0 * 1024) snprintf(buf, sizeof buf, "%.2fK", b / 1024);
+  else if (b < 1024.0 * 1024 * 1024) snprintf(buf, sizeof buf, "%.2fM", b / 1024 / 1024);
+  else snprintf(buf, sizeof buf, "%.2fG", b / 1024 / 1024 / 1024);
+  return buf;
+}
+
+int64_t RssBytes() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, rss = 0;
+  f >> pages >> rss;
+  return static_cast<int64_t>(rss) * sysconf(_SC_PAGESIZE);
+}
+
+std::string Server(Host* h) {
+  std::ostringstream o;
+  int64_t up = (h->clock().NowMs() - h->start_ms()) / 1000;
+  o << "# Server\r\nredis_version:" << kRedisCompatVersion << "\r\nferrite_version:" << kFerriteVersion
+    << "\r\nredis_mode:standalone\r\nos:Linux\r\narch_bits:64\r\nmultiplexing_api:epoll"
+    << "\r\nprocess_id:" << getpid() << "\r\nrun_id:" << h->run_id()
+    << "\r\ntcp_port:" << h->config().Int("server.port") << "\r\nuptime_in_seconds:" << up
+    << "\r\nuptime_in_days:" << up / 86400 << "\r\nhz:" << h->config().Int("server.hz")
+    << "\r\nio_threads_active:" << h->config().Int("server.threads")
+    << "\r\nexecutable:/proc/self/exe\r\nconfig_file:" << h->config().path() << "\r\n";
+  return o.str();
+}
+
+std::string Clients(Host* h) {
+  std::ostringstream o;
+  size_t pubsub = 0;
+  for (auto& c : h->AllClients())
+    if (c->subscriptions) pubsub++;
+  o << "# Clients\r\nconnected_clients:" << h->num_clients()
+    << "\r\nmaxclients:" << h->config().Int("server.max_connections")
+    << "\r\nblocked_clients:" << h->blocked_count() << "\r\npubsub_clients:" << pubsub
+    << "\r\ntracking_clients:0\r\n";
+  return o.str();
+}
+
+std::string Memory(Host* h) {
+  std::ostringstream o;
+  int64_t used = h->used_memory();
+  int64_t rss = RssBytes();
+  int64_t max = h->config().Int("storage.max_memory");
+  struct mallinfo2 mi = mallinfo2();
+  o << "# Memory\r\nused_memory:" << used << "\r\nused_memory_human:" << Human(used)
+    << "\r\nused_memory_rss:" << rss << "\r\nused_memory_rss_human:" << Human(rss)
+    << "\r\nused_memory_dataset:" << h->keyspace().used_bytes.load()
+    << "\r\nallocator_allocated:" << mi.uordblks << "\r\nmaxmemory:" << max
+    << "\r\nmaxmemory_human:" << Human(max)
+    << "\r\nmaxmemory_policy:" << h->config().String("storage.eviction_policy")
+    << "\r\nmem_fragmentation_ratio:" << (used ? static_cast<double>(rss) / used : 0)
+    << "\r\nmem_allocator:libc\r\n";
+  return o.str();
+}
+
+std::string StatsSection(Host* h) {
+  auto& s = h->stats();
+  std::ostringstream o;
+  o << "# Stats\r\ntotal_connections_received:" << s.total_connections
+    << "\r\ntotal_commands_processed:" << s.total_commands
+    << "\r\ntotal_net_input_bytes:" << s.net_input_bytes
+    << "\r\ntotal_net_output_bytes:" << s.net_output_bytes
+    << "\r\nrejected_connections:" << s.rejected_connections
+    << "\r\nexpired_keys:" << s.expired_keys << "\r\nevicted_keys:" << s.evicted_keys
+    << "\r\nevicted_clients:0\r\nkeyspace_hits:" << s.keyspace_hits
+    << "\r\nkeyspace_misses:" << s.keyspace_misses
+    << "\r\npubsub_clients_killed_for_output_buffer:" << s.pubsub_clients_killed
+    << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
+  return o.str();
+}
+
+std::string Replication(Host* h) {
+  std::ostringstream o;
+  bool replica = h->config().String("replication.role") == "replica";
+  o << "# Replication\r\nrole:" << (replica ? "slave" : "master") << "\r\nconnected_slaves:0\r\n"
+    << "master_replid:" << h->run_id() << "\r\nmaster_repl_offset:0\r\n";
+  return o.str();
+}
+
+std::string Cpu() {
+  struct rusage self {};
+  getrusage(RUSAGE_SELF, &self);
+  char buf[256];
+  snprintf(buf, sizeof buf, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
+           self.ru_stime.tv_sec, static_cast<long>(self.ru_stime.tv_usec), self.ru_utime.tv_sec,
+           static_cast<long>(self.ru_utime.tv_usec));
+  return buf;
+}
+
+std::string Modules(Host* h) {
+  std::ostringstream o;
+  o << "# Modules\r\n";
+  for (auto* p : h->registry().Plugins())
+    o << "module:name=" << p->name << ",ver=" << p->version << ",api=" << FERRITE_ABI_MAJOR
+      << ",filters=0,usedby=[],using=[],options=[]\r\n";
+  return o.str();
+}
+
+std::string CommandStats(Host* h) {
+  std::ostringstream o;
+  o << "# Commandstats\r\n";
+  std::vector<std::shared_ptr<Command>> cmds;
+  for (auto& [n, c] : *h->registry().Commands()) cmds.push_back(c);
+  std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a->name < b->name; });
+  for (auto& c : cmds) {
+    uint64_t calls = c->calls, usec = c->usec;
+    if (calls == 0 && c->rejected == 0) continue;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);
+    o << "cmdstat_" << c->name << ":calls=" << calls << ",usec=" << usec << ",usec_per_call=" << buf
+      << ",rejected_calls=" << c->rejected << ",failed_calls=" << c->failed << "\r\n";
+  }
+  return o.str();
+}
+
+std::string KeyspaceSection(Host* h) {
+  std::ostringstream o;
+  o << "# Keyspace\r\n";
+  auto& ks = h->keyspace();
+  for (int db = 0; db < ks.num_dbs(); db++) {
+    size_t keys = 0, expires = 0;
+    for (int i = 0; i < ks.num_shards(); i++) {
+      std::lock_guard lk(ks.shard(i).mu);
+      keys += ks.shard(i).dbs[db].size();
+      expires += ks.shard(i).dbs[db].volatile_size();
+    }
+    if (keys) o << "db" << db << ":keys=" << keys << ",expires=" << expires << ",avg_ttl=0\r\n";
+  }
+  return o.str();
+}
+
+}  // namespace
+
+void AddInfoSection(Host* h, std::string name, std::function<std::string()> body) {
+  std::lock_guard lk(g_sections_mu);
+  g_sections[h].emplace_back(std::move(name), std::move(body));
+}
+
+std::string BuildInfo(Host* h, const std::vector<std::string>& req) {
+  std::vector<std::string> want;
+  for (auto s : req) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    want.push_back(s);
+  }
+  bool all = want.empty() || std::count(want.begin(), want.end(), "all") ||
+             std::count(want.begin(), want.end(), "everything") ||
+             std::count(want.begin(), want.end(), "default");
+  bool everything = std::count(want.begin(), want.end(), "everything") ||
+                    std::count(want.begin(), want.end(), "all");
+  auto on = [&](const char* n) { return all || std::count(want.begin(), want.end(), n); };
+  std::string out;
+  auto add = [&](const std::string& s) {
+    if (!out.empty()) out += "\r\n";
+    out += s;
+  };
+  if (on("server")) add(Server(h));
+  if (on("clients")) add(Clients(h));
+  if (on("memory")) add(Memory(h));
+  {
+    std::lock_guard lk(g_sections_mu);
+    for (auto& [name, fn] : g_sections[h])
+      if (on(name.c_str())) add(fn());
+  }
+  if (on("stats")) add(StatsSection(h));
+  if (on("replication")) add(Replication(h));
+  if (on("cpu")) add(Cpu());
+  if (on("modules")) add(Modules(h));
+  if (everything || std::count(want.begin(), want.end(), "commandstats")) add(CommandStats(h));
+  if (on("keyspace")) add(KeyspaceSection(h));
+  return out;
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,275 @@
+#include "host/keyspace.h"
+
+#include <cstdlib>
+#include <new>
+
+namespace ferrite::host {
+
+namespace {
+
+// wyhash-style mixing: fast, good distribution for short keys.
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+inline uint64_t Read8(const char* p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+inline uint64_t Rev(uint64_t v) {
+  v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
+  v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
+  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
+  return __builtin_bswap64(v);
+}
+
+constexpr uint64_t kP0 = 0xa0761d6478bd642fULL, kP1 = 0xe7037ed1a0b428dbULL,
+                   kP2 = 0x8ebc6af09c88c6e3ULL;
+
+}  // namespace
+
+uint64_t HashKey(std::string_view key) {
+  const char* p = key.data();
+  size_t n = key.size();
+  uint64_t seed = kP0 ^ n;
+  while (n >= 16) {
+    seed = Mix(Read8(p) ^ kP1, Read8(p + 8) ^ seed);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    a = Read8(p);
+    b = Read8(p + n - 8);
+  } else if (n > 0) {
+    for (size_t i = 0; i < n; i++) a |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  }
+  return Mix(Mix(a ^ kP1, b ^ seed) ^ kP2, key.size() ^ kP1);
+}
+
+Table::~Table() { Clear(); }
+
+void Table::FreeValue(Entry* e) {
+  if (e->kind == ValueKind::kString) {
+    free(e->str.ptr);
+    e->str.ptr = nullptr;
+    e->str.len = e->str.cap = 0;
+  } else {
+    if (e->mod.ptr && e->mod.type->desc.free_value) e->mod.type->desc.free_value(e->mod.ptr);
+    e->mod.ptr = nullptr;
+    e->kind = ValueKind::kString;
+    e->str.ptr = nullptr;
+    e->str.len = e->str.cap = 0;
+  }
+}
+
+Entry* Table::Find(std::string_view key, uint64_t hash) const {
+  if (buckets_.empty()) return nullptr;
+  for (Entry* e = buckets_[hash & (buckets_.size() - 1)]; e; e = e->next) {
+    if (e->hash == hash && e->key_len == key.size() &&
+        memcmp(e->key_data(), key.data(), key.size()) == 0)
+      return e;
+  }
+  return nullptr;
+}
+
+void Table::Grow() {
+  size_t n = buckets_.empty() ? 4 : buckets_.size() * 2;
+  std::vector<Entry*> nb(n, nullptr);
+  for (Entry* b : buckets_) {
+    for (Entry* e = b; e;) {
+      Entry* next = e->next;
+      Entry*& head = nb[e->hash & (n - 1)];
+      e->next = head;
+      head = e;
+      e = next;
+    }
+  }
+  buckets_.swap(nb);
+}
+
+Entry* Table::Insert(std::string_view key, uint64_t hash) {
+  if (size_ >= buckets_.size()) Grow();
+  void* mem = malloc(sizeof(Entry) + key.size());
+  if (!mem) throw std::bad_alloc();
+  Entry* e = static_cast<Entry*>(mem);
+  memset(e, 0, sizeof(Entry));
+  e->hash = hash;
+  e->expire_ms = -1;
+  e->key_len = static_cast<uint32_t>(key.size());
+  e->vol_idx = Entry::kNoIndex;
+  e->kind = ValueKind::kString;
+  e->lfu_counter = 5;  // Redis' LFU_INIT_VAL
+  if (!key.empty()) memcpy(e->key_data(), key.data(), key.size());
+  Link(e);
+  Account(e, BaseBytes(e));
+  return e;
+}
+
+void Table::Link(Entry* e) {
+  if (size_ >= buckets_.size()) Grow();
+  Entry*& head = buckets_[e->hash & (buckets_.size() - 1)];
+  e->next = head;
+  head = e;
+  size_++;
+  int64_t m = static_cast<int64_t>(e->mem);
+  bytes_ += m;
+  if (used_) used_->fetch_add(m, std::memory_order_relaxed);
+  if (e->expire_ms >= 0) {
+    e->vol_idx = static_cast<uint32_t>(volatile_.size());
+    volatile_.push_back(e);
+  }
+}
+
+void Table::Unlink(Entry* e) {
+  Entry** pp = &buckets_[e->hash & (buckets_.size() - 1)];
+  while (*pp != e) pp = &(*pp)->next;
+  *pp = e->next;
+  e->next = nullptr;
+  size_--;
+  int64_t m = static_cast<int64_t>(e->mem);
+  bytes_ -= m;
+  if (used_) used_->fetch_sub(m, std::memory_order_relaxed);
+  if (e->vol_idx != Entry::kNoIndex) {
+    Entry* last = volatile_.back();
+    volatile_[e->vol_idx] = last;
+    last->vol_idx = e->vol_idx;
+    volatile_.pop_back();
+    e->vol_idx = Entry::kNoIndex;
+  }
+  // Shrink when very sparse so SCAN and random sampling stay cheap.
+  if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) {
+    size_t n = buckets_.size() / 2;
+    std::vector<Entry*> nb(n, nullptr);
+    for (Entry* b : buckets_)
+      for (Entry* x = b; x;) {
+        Entry* next = x->next;
+        Entry*& head = nb[x->hash & (n - 1)];
+        x->next = head;
+        head = x;
+        x = next;
+      }
+    buckets_.swap(nb);
+  }
+}
+
+void Table::Erase(Entry* e) {
+  Unlink(e);
+  FreeValue(e);
+  free(e);
+}
+
+void Table::Clear() {
+  for (Entry*& b : buckets_) {
+    for (Entry* e = b; e;) {
+      Entry* next = e->next;
+      FreeValue(e);
+      free(e);
+      e = next;
+    }
+    b = nullptr;
+  }
+  if (used_) used_->fetch_sub(bytes_, std::memory_order_relaxed);
+  bytes_ = 0;
+  size_ = 0;
+  volatile_.clear();
+  buckets_.clear();
+  buckets_.shrink_to_fit();
+}
+
+void Table::SetExpire(Entry* e, int64_t abs_ms) {
+  if (abs_ms >= 0 && e->vol_idx == Entry::kNoIndex) {
+    e->vol_idx = static_cast<uint32_t>(volatile_.size());
+    volatile_.push_back(e);
+  } else if (abs_ms < 0 && e->vol_idx != Entry::kNoIndex) {
+    Entry* last = volatile_.back();
+    volatile_[e->vol_idx] = last;
+    last->vol_idx = e->vol_idx;
+    volatile_.pop_back();
+    e->vol_idx = Entry::kNoIndex;
+  }
+  e->expire_ms = abs_ms < 0 ? -1 : abs_ms;
+}
+
+Entry* Table::RandomVolatile(std::mt19937_64& rng) const {
+  if (volatile_.empty()) return nullptr;
+  return volatile_[rng() % volatile_.size()];
+}
+
+Entry* Table::RandomEntry(std::mt19937_64& rng) const {
+  if (size_ == 0) return nullptr;
+  // Pick non-empty buckets at random, then a random element of the chain.
+  for (;;) {
+    Entry* head = buckets_[rng() & (buckets_.size() - 1)];
+    if (!head) continue;
+    size_t len = 0;
+    for (Entry* e = head; e; e = e->next) len++;
+    size_t k = rng() % len;
+    Entry* e = head;
+    while (k--) e = e->next;
+    return e;
+  }
+}
+
+uint64_t Table::Scan(uint64_t v, const std::function<void(Entry*)>& fn) const {
+  if (buckets_.empty()) return 0;
+  uint64_t mask = buckets_.size() - 1;
+  for (Entry* e = buckets_[v & mask]; e; e = e->next) fn(e);
+  // Increment the reversed cursor (Redis dictScan).
+  v |= ~mask;
+  v = Rev(v);
+  v++;
+  v = Rev(v);
+  return v;
+}
+
+Keyspace::Keyspace(int num_shards, int num_dbs) : num_dbs_(num_dbs) {
+  shard_bits_ = 0;
+  while ((1 << shard_bits_) < num_shards) shard_bits_++;
+  shift_ = 64 - shard_bits_;
+  int n = 1 << shard_bits_;
+  shards_.reserve(n);
+  for (int i = 0; i < n; i++) {
+    auto s = std::make_unique<Shard>();
+    s->dbs = std::vector<Table>(num_dbs);
+    for (auto& t : s->dbs) t.set_used_counter(&used_bytes);
+    s->rng.seed(0x5eed + i);
+    shards_.push_back(std::move(s));
+  }
+}
+
+void LockSet::Acquire(Keyspace& ks, std::vector<int>& idx) {
+  ks_ = &ks;
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  for (int i : idx) {
+    ks.shard(i).mu.lock();
+    held_.push_back(i);
+  }
+}
+
+void LockSet::AcquireAll(Keyspace& ks) {
+  ks_ = &ks;
+  all_ = true;
+  for (int i = 0; i < ks.num_shards(); i++) {
+    ks.shard(i).mu.lock();
+    held_.push_back(i);
+  }
+}
+
+void LockSet::Release() {
+  if (!ks_) return;
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) ks_->shard(*it).mu.unlock();
+  held_.clear();
+  all_ = false;
+  ks_ = nullptr;
+}
+
+bool LockSet::Holds(int shard) const {
+  return all_ || std::find(held_.begin(), held_.end(), shard) != held_.end();
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,186 @@
+// The keyspace: a fixed power-of-two number of shards, each with its own lock and one
+// hash table per database. A key's shard depends only on its hash, so every database's
+// copy of a key name lives in the same shard (MOVE and COPY ... DB lock one shard).
+//
+// Callers lock shards through LockSet (ascending order, no deadlock) before touching
+// tables; nothing in this file locks by itself except LockSet.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "ferrite/module.h"
+
+struct ferrite_type {
+  ferrite_type_desc desc;
+  std::string_view name;
+  struct ferrite_plugin* owner;
+};
+
+namespace ferrite::host {
+
+enum class ValueKind : uint8_t { kString = 0, kModule = 1 };
+
+// One key. Allocated with the key bytes right after the struct (one allocation).
+struct Entry {
+  Entry* next;
+  uint64_t hash;
+  int64_t expire_ms;      // absolute unix ms, -1 = none
+  uint64_t version;       // unique across the keyspace; changes on every write
+  uint32_t flags;         // memcached client flags
+  uint32_t key_len;
+  uint32_t atime_s;       // LRU clock: seconds since host start of the last access
+  uint32_t vol_idx;       // index in Table::volatile_, or kNoIndex
+  uint16_t lfu_ldt;       // LFU: last decrement time (minutes, 16 bits)
+  uint8_t lfu_counter;    // LFU: logarithmic access counter
+  ValueKind kind;
+  union {
+    struct {
+      char* ptr;
+      uint32_t len;
+      uint32_t cap;
+    } str;
+    struct {
+      const ferrite_type* type;
+      void* ptr;
+    } mod;
+  };
+  size_t mem;             // bytes accounted for this entry (see Table::Account)
+
+  static constexpr uint32_t kNoIndex = UINT32_MAX;
+  char* key_data() { return reinterpret_cast<char*>(this + 1); }
+  std::string_view key() const {
+    return {reinterpret_cast<const char*>(this + 1), key_len};
+  }
+  std::string_view string_value() const { return {str.ptr, str.len}; }
+  const ferrite_type* type(const ferrite_type* string_type) const {
+    return kind == ValueKind::kString ? string_type : mod.type;
+  }
+};
+
+uint64_t HashKey(std::string_view key);
+
+// Chained hash table with power-of-two buckets. Growth rehashes in one step; SCAN uses
+// Redis' reverse-binary cursor, which still visits every element present for a whole
+// iteration when the table grows or shrinks between calls.
+class Table {
+ public:
+  Table() = default;
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+  ~Table();
+
+  Entry* Find(std::string_view key, uint64_t hash) const;
+  // Inserts a new entry holding an empty string (the caller sets the value).
+  Entry* Insert(std::string_view key, uint64_t hash);
+  // Unlinks and frees the entry and its value.
+  void Erase(Entry* e);
+  // Unlinks the entry without freeing it (RENAME/MOVE re-link it elsewhere).
+  void Unlink(Entry* e);
+  // Links an entry unlinked from another table (its key must not exist here).
+  void Link(Entry* e);
+  void Clear();
+
+  size_t size() const { return size_; }
+  size_t volatile_size() const { return volatile_.size(); }
+  int64_t bytes() const { return bytes_; }
+  size_t bucket_count() const { return buckets_.size(); }
+
+  // Expiry index: the entries that carry an expiry, for sampling.
+  void SetExpire(Entry* e, int64_t abs_ms);
+  Entry* RandomVolatile(std::mt19937_64& rng) const;
+  Entry* RandomEntry(std::mt19937_64& rng) const;
+
+  uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) const;
+  template <class Fn>
+  void ForEach(Fn&& fn) const {
+    for (Entry* b : buckets_)
+      for (Entry* e = b; e;) {
+        Entry* n = e->next;
+        fn(e);
+        e = n;
+      }
+  }
+
+  // Adjusts the accounted bytes of `e` to `bytes` and the table's total.
+  void Account(Entry* e, size_t bytes) {
+    int64_t delta = static_cast<int64_t>(bytes) - static_cast<int64_t>(e->mem);
+    bytes_ += delta;
+    e->mem = bytes;
+    if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
+  }
+  void set_used_counter(std::atomic<int64_t>* c) { used_ = c; }
+  static size_t BaseBytes(const Entry* e) { return sizeof(Entry) + e->key_len + 16; }
+  static void FreeValue(Entry* e);
+
+ private:
+  void Grow();
+  std::vector<Entry*> buckets_;
+  std::vector<Entry*> volatile_;
+  size_t size_ = 0;
+  int64_t bytes_ = 0;
+  std::atomic<int64_t>* used_ = nullptr;
+};
+
+struct Shard {
+  std::mutex mu;
+  std::vector<Table> dbs;
+  uint64_t version_counter = 0;
+  std::mt19937_64 rng{0x5eed};
+};
+
+class Keyspace {
+ public:
+  Keyspace(int num_shards, int num_dbs);
+  int num_dbs() const { return num_dbs_; }
+  int num_shards() const { return static_cast<int>(shards_.size()); }
+  int ShardIndex(uint64_t hash) const {
+    return shard_bits_ ? static_cast<int>(hash >> shift_) : 0;
+  }
+  Shard& shard(int i) { return *shards_[i]; }
+
+  // A fresh, keyspace-unique version for a write in shard `si` (caller holds its lock).
+  uint64_t NextVersion(int si) {
+    return (++shards_[si]->version_counter << shard_bits_) | static_cast<uint64_t>(si);
+  }
+
+  // Approximate bytes used by keys and values (sum over tables).
+  std::atomic<int64_t> used_bytes{0};
+
+ private:
+  int num_dbs_;
+  int shard_bits_;
+  int shift_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+// Locks a set of shards in ascending order; unlocks on destruction.
+class LockSet {
+ public:
+  LockSet() = default;
+  LockSet(const LockSet&) = delete;
+  LockSet& operator=(const LockSet&) = delete;
+  ~LockSet() { Release(); }
+
+  // `idx` may contain duplicates and be unsorted.
+  void Acquire(Keyspace& ks, std::vector<int>& idx);
+  void AcquireAll(Keyspace& ks);
+  void Release();
+  bool holds_all() const { return all_; }
+  bool Holds(int shard) const;
+
+ private:
+  Keyspace* ks_ = nullptr;
+  std::vector<int> held_;
+  bool all_ = false;
+};
+
+}  // namespace ferrite::host

@@ -1,0 +1,358 @@
+#include "host/net.h"
+
+#include <csignal>
+#include <sstream>
+
+#include "host/context.h"
+#include "host/logging.h"
+
+namespace ferrite::host {
+
+namespace {
+
+constexpr const char* kDenied =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from "
+    "the loopback interface. If you want to connect from external computers to Redis you may "
+    "adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the "
+    "same host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    "internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    "you can just disable the protected mode by editing the Redis configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    "started the server manually just for testing, restart it with the '--protected-mode no' "
+    "option. 4) Setup a an authentication password for the default user. NOTE: You only need "
+    "to do one of the above things in order for the server to start accepting connections from "
+    "the outside.\r\n";
+
+std::string AddrString(const asio::ip::tcp::endpoint& ep) {
+  std::ostringstream o;
+  if (ep.address().is_v6()) o << "[" << ep.address().to_string() << "]:" << ep.port();
+  else o << ep.address().to_string() << ":" << ep.port();
+  return o.str();
+}
+
+}  // namespace
+
+// One client connection. Lives on one io_context; everything below runs on its thread.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Host& host, asio::ip::tcp::socket sock, std::vector<std::shared_ptr<Protocol>> protos,
+             int db)
+      : host_(host), sock_(std::move(sock)), protos_(std::move(protos)) {
+    client_ = host_.NewClient();
+    client_->db = db;
+    boost::system::error_code ec;
+    auto rep = sock_.remote_endpoint(ec);
+    if (!ec) client_->addr = AddrString(rep);
+    auto lep = sock_.local_endpoint(ec);
+    if (!ec) client_->laddr = AddrString(lep);
+    sock_.set_option(asio::ip::tcp::no_delay(true), ec);
+  }
+
+  asio::any_io_executor Executor() { return sock_.get_executor(); }
+
+  void Start() {
+    auto self = shared_from_this();
+    std::weak_ptr<Connection> weak = self;
+    auto* ioc = &static_cast<asio::io_context&>(sock_.get_executor().context());
+    client_->post = [ioc](std::function<void()> fn) { asio::post(*ioc, std::move(fn)); };
+    client_->on_output = [weak] {
+      if (auto c = weak.lock()) c->AfterOutput();
+    };
+    client_->on_unblocked = [weak] {
+      if (auto c = weak.lock()) c->Resume();
+    };
+    if (protos_.size() == 1) Choose(protos_[0]);
+    Read();
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    sock_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    sock_.close(ec);
+    if (proto_ && client_->proto_state) proto_->desc.conn_close(client_->proto_state);
+    client_->proto_state = nullptr;
+    host_.RemoveClient(client_.get());
+    client_->post = [](std::function<void()>) {};
+    client_->on_output = nullptr;
+    client_->on_unblocked = nullptr;
+  }
+
+ private:
+  void Choose(const std::shared_ptr<Protocol>& p) {
+    proto_ = p;
+    client_->proto = &proto_->desc;
+    client_->is_memcached = proto_->listener == "memcached";
+    client_->proto_state = proto_->desc.conn_open(proto_->state, AsConn(client_.get()));
+  }
+
+  void Read() {
+    if (closed_ || reading_) return;
+    if (in_.size() - end_ < 16384) {
+      if (begin_ > 0) {
+        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (in_.size() - end_ < 16384) in_.resize(std::max<size_t>(in_.size() * 2, 32768));
+    }
+    reading_ = true;
+    auto self = shared_from_this();
+    sock_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
+                          [self](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); });
+  }
+
+  void OnRead(boost::system::error_code ec, size_t n) {
+    reading_ = false;
+    if (ec || closed_) {
+      Close();
+      return;
+    }
+    host_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+    end_ += n;
+    Process();
+  }
+
+  void Process() {
+    if (closed_) return;
+    if (!proto_ && end_ > begin_) {
+      uint8_t first = static_cast<uint8_t>(in_[begin_]);
+      for (auto& p : protos_)
+        if (p->desc.sniff(first)) {
+          Choose(p);
+          break;
+        }
+      if (!proto_) {
+        Close();
+        return;
+      }
+    }
+    if (proto_ && end_ > begin_ && !client_->block.active) {
+      SetCurrentHost(&host_);
+      size_t used = proto_->desc.on_bytes(client_->proto_state,
+                                          reinterpret_cast<const uint8_t*>(in_.data() + begin_),
+                                          end_ - begin_);
+      begin_ += std::min(used, end_ - begin_);
+      if (begin_ == end_) begin_ = end_ = 0;
+      int64_t limit = host_.config().Int("limits.client_query_buffer_limit");
+      if (limit > 0 && static_cast<int64_t>(end_ - begin_) > limit) {
+        Logger("host.net")->warn("closing client {}: query buffer over the limit", client_->addr);
+        client_->out.clear();
+        client_->close_mode = FERRITE_CONN_CLOSE_NOW;
+      }
+    }
+    AfterOutput();
+    if (!client_->block.active && !writing_ && !closed_) Read();
+  }
+
+  // Called after anything queued output (commands, pushes, kills).
+  void AfterOutput() {
+    if (closed_) return;
+    if (client_->close_mode == FERRITE_CONN_CLOSE_NOW) {
+      Close();
+      return;
+    }
+    if (!writing_ && !client_->out.empty()) Write();
+    else if (!writing_ && client_->close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) Close();
+  }
+
+  void Resume() {
+    if (closed_) return;
+    AfterOutput();
+    // Serve what was pipelined behind the blocking command.
+    asio::post(sock_.get_executor(), [self = shared_from_this()] { self->Process(); });
+  }
+
+  void Write() {
+    writing_ = true;
+    wbuf_.swap(client_->out);
+    client_->out.clear();
+    auto self = shared_from_this();
+    asio::async_write(sock_, asio::buffer(wbuf_), [self](boost::system::error_code ec, size_t n) {
+      self->writing_ = false;
+      if (ec) {
+        self->Close();
+        return;
+      }
+      self->host_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+      self->wbuf_.clear();
+      if (self->wbuf_.capacity() > (1u << 20)) self->wbuf_.shrink_to_fit();
+      self->AfterOutput();
+      if (!self->writing_ && !self->closed_ && !self->client_->block.active) self->Read();
+    });
+  }
+
+  Host& host_;
+  asio::ip::tcp::socket sock_;
+  std::vector<std::shared_ptr<Protocol>> protos_;
+  std::shared_ptr<Protocol> proto_;
+  std::shared_ptr<Client> client_;
+  std::vector<char> in_;
+  size_t begin_ = 0, end_ = 0;
+  std::string wbuf_;
+  bool reading_ = false, writing_ = false, closed_ = false;
+};
+
+Server::Server(Host& host) : host_(host) {
+  int n = static_cast<int>(host_.config().Int("server.threads"));
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; i++) {
+    workers_.push_back(std::make_unique<asio::io_context>(1));
+    guards_.push_back(asio::make_work_guard(*workers_.back()));
+  }
+}
+
+Server::~Server() {
+  Stop();
+  Wait();
+}
+
+bool Server::IsLoopback(const asio::ip::address& addr) {
+  if (addr.is_loopback()) return true;
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).is_loopback();
+  return false;
+}
+
+void Server::Bind(Listener& l, const std::string& addrs, uint16_t port) {
+  std::istringstream in(addrs);
+  std::string a;
+  while (in >> a) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(a, ec);
+    if (ec) throw std::runtime_error("bad bind address '" + a + "'");
+    asio::ip::tcp::endpoint ep(addr, port);
+    auto acc = std::make_unique<asio::ip::tcp::acceptor>(*workers_[0]);
+    acc->open(ep.protocol());
+    acc->set_option(asio::ip::tcp::acceptor::reuse_address(true));
+    acc->bind(ep, ec);
+    if (ec)
+      throw std::runtime_error("cannot listen on " + a + ":" + std::to_string(port) + " (" +
+                               l.name + "): " + ec.message());
+    acc->listen(static_cast<int>(host_.config().Int("server.tcp_backlog")));
+    Logger("host.net")->info("listening on {}:{} ({})", a, acc->local_endpoint().port(), l.name);
+    l.acceptors.push_back(std::move(acc));
+  }
+}
+
+void Server::Start() {
+  auto protos = host_.registry().Protocols();
+  auto make = [&](const std::string& name) {
+    auto l = std::make_unique<Listener>();
+    l->name = name;
+    for (auto& p : protos)
+      if (p->listener == name) l->protocols.push_back(p);
+    return l;
+  };
+  auto main = make("main");
+  if (main->protocols.empty())
+    throw std::runtime_error("no protocol plugin serves the main listener (is resp loaded?)");
+  Bind(*main, host_.config().String("server.bind"),
+       static_cast<uint16_t>(host_.config().Int("server.port")));
+  listeners_.push_back(std::move(main));
+  if (host_.config().Bool("compatibility.memcached_protocol")) {
+    auto mc = make("memcached");
+    if (mc->protocols.empty())
+      throw std::runtime_error(
+          "[compatibility] memcached_protocol = true but no memcached protocol plugin is loaded");
+    mc->db = static_cast<int>(host_.config().Int("compatibility.memcached_db"));
+    std::string bind = host_.config().String("compatibility.memcached_bind");
+    if (bind.empty()) bind = host_.config().String("server.bind");
+    Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+    listeners_.push_back(std::move(mc));
+  }
+  for (auto& l : listeners_)
+    for (auto& a : l->acceptors) Accept(*l, *a);
+  signals_ = std::make_unique<asio::signal_set>(*workers_[0], SIGINT, SIGTERM);
+  signals_->async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    Stop();
+  });
+  host_.on_shutdown = [this] {
+    asio::post(*workers_[0], [this] { Stop(); });
+  };
+  ScheduleCron();
+  for (size_t i = 0; i < workers_.size(); i++)
+    threads_.emplace_back([this, i] {
+      SetCurrentHost(&host_);
+      workers_[i]->run();
+    });
+}
+
+void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
+  auto& ioc = *workers_[next_worker_++ % workers_.size()];
+  a.async_accept(ioc, [this, &l, &a](boost::system::error_code ec, asio::ip::tcp::socket sock) {
+    if (ec) {
+      if (!stopped_) Accept(l, a);
+      return;
+    }
+    boost::system::error_code e2;
+    auto peer = sock.remote_endpoint(e2);
+    if (static_cast<int64_t>(host_.num_clients()) >= host_.config().Int("server.max_connections")) {
+      host_.stats().rejected_connections.fetch_add(1);
+      const char* msg = l.name == "memcached" ? "SERVER_ERROR Too many open connections\r\n"
+                                               : "-ERR max number of clients reached\r\n";
+      asio::write(sock, asio::buffer(msg, strlen(msg)), e2);
+      sock.close(e2);
+    } else if (l.name == "main" && host_.config().Bool("security.protected_mode") &&
+               !host_.auth_required && !e2 && !IsLoopback(peer.address())) {
+      host_.stats().rejected_connections.fetch_add(1);
+      asio::write(sock, asio::buffer(kDenied, strlen(kDenied)), e2);
+      sock.close(e2);
+    } else {
+      auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db);
+      asio::post(conn->Executor(), [conn] { conn->Start(); });
+    }
+    if (!stopped_) Accept(l, a);
+  });
+}
+
+void Server::ScheduleCron() {
+  cron_ = std::make_unique<asio::steady_timer>(*workers_[0]);
+  auto arm = std::make_shared<std::function<void()>>();
+  *arm = [this, arm] {
+    int64_t hz = std::max<int64_t>(1, host_.config().Int("server.hz"));
+    cron_->expires_after(std::chrono::milliseconds(std::max<int64_t>(10, 1000 / hz / 2)));
+    cron_->async_wait([this, arm](boost::system::error_code ec) {
+      if (ec || stopped_) return;
+      host_.Cron();
+      (*arm)();
+    });
+  };
+  (*arm)();
+}
+
+void Server::Stop() {
+  if (stopped_.exchange(true)) return;
+  for (auto& l : listeners_)
+    for (auto& a : l->acceptors) {
+      boost::system::error_code ec;
+      a->close(ec);
+    }
+  if (cron_) cron_->cancel();
+  if (signals_) {
+    boost::system::error_code ec;
+    signals_->cancel(ec);
+  }
+  for (auto& g : guards_) g.reset();
+  for (auto& w : workers_) w->stop();
+}
+
+void Server::Wait() {
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+std::vector<uint16_t> Server::ports() const {
+  std::vector<uint16_t> r;
+  for (auto& l : listeners_)
+    for (auto& a : l->acceptors) r.push_back(a->local_endpoint().port());
+  return r;
+}
+
+}  // namespace ferrite::host

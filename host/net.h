@@ -1,0 +1,56 @@
+// Listeners and connections (Boost.Asio). `threads` workers each run their own
+// io_context; a connection is accepted onto one worker and never migrates. A listener
+// serves one or more protocols and picks one per connection by the first byte (each
+// protocol plugin's sniff callback), as memcached does for text vs binary.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host/asio.h"
+#include "host/host.h"
+
+namespace ferrite::host {
+
+class Connection;
+
+class Server {
+ public:
+  explicit Server(Host& host);
+  ~Server();
+  // Binds every listener; throws std::runtime_error naming the address on failure.
+  void Start();
+  // Blocks until Stop() (signal, SHUTDOWN).
+  void Wait();
+  void Stop();
+
+  std::vector<uint16_t> ports() const;  // bound ports, for tests with port 0
+
+  // True if `addr` is a loopback address (protected mode).
+  static bool IsLoopback(const asio::ip::address& addr);
+
+ private:
+  struct Listener {
+    std::string name;
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+    std::vector<std::shared_ptr<Protocol>> protocols;
+    int db = 0;
+  };
+  void Accept(Listener& l, asio::ip::tcp::acceptor& a);
+  void Bind(Listener& l, const std::string& addrs, uint16_t port);
+  void ScheduleCron();
+
+  Host& host_;
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unique_ptr<asio::steady_timer> cron_;
+  std::unique_ptr<asio::signal_set> signals_;
+  size_t next_worker_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace ferrite::host

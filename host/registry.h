@@ -1,0 +1,101 @@
+// What plugins registered: commands (by lower-case name), value types, protocols and
+// the plugins themselves. Registration happens on one thread at load time under the
+// registry's lock; lookups on the hot path read a snapshot map that is swapped, never
+// mutated, so workers take no lock to find a command.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ferrite/module.h"
+#include "host/keyspace.h"
+
+namespace ferrite::host {
+
+class Host;
+
+struct Command {
+  std::string name;        // lower case
+  std::string upper;
+  int arity;
+  uint32_t flags;
+  int first_key, last_key, key_step;
+  ferrite_cmd_fn handler;
+  ferrite_getkeys_fn getkeys;
+  std::string summary, group;
+  struct ferrite_plugin* owner;  // nullptr for host commands
+  std::atomic<uint64_t> calls{0}, usec{0}, failed{0}, rejected{0};
+
+  // Fills `out` with argument indexes of keys. Returns false if malformed.
+  bool Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const;
+};
+
+struct Protocol {
+  ferrite_protocol_desc desc;
+  std::string name, listener;
+  void* state;
+  struct ferrite_plugin* owner;
+};
+
+}  // namespace ferrite::host
+
+// A loaded plugin (the SDK's opaque ferrite_plugin).
+struct ferrite_plugin {
+  std::string name;
+  std::string path;
+  int version = 0;
+  void* state = nullptr;
+  std::shared_ptr<void> library;  // boost::dll::shared_library, type-erased
+  ferrite_unload_fn unload = nullptr;
+  std::vector<std::string> commands;
+  std::vector<std::string> types;
+  std::vector<std::string> protocols;
+  ferrite::host::Host* host = nullptr;
+  bool loading = false;
+};
+
+namespace ferrite::host {
+
+class Registry {
+ public:
+  using CommandMap = std::unordered_map<std::string, std::shared_ptr<Command>>;
+
+  // Lock-free lookup by name (any case). nullptr if unknown.
+  const Command* Find(std::string_view name) const;
+  std::shared_ptr<const CommandMap> Commands() const { return std::atomic_load(&commands_); }
+
+  // Returns false if the name is taken.
+  bool AddCommand(std::shared_ptr<Command> c);
+  void RemoveCommands(const std::vector<std::string>& names);
+
+  ferrite_type* AddType(const ferrite_type_desc& d, ferrite_plugin* owner);
+  const ferrite_type* FindType(std::string_view name) const;
+  const ferrite_type* FindTypeByRdb(int rdb_type) const;
+  void RemoveTypes(const std::vector<std::string>& names);
+  std::vector<const ferrite_type*> Types() const;
+
+  bool AddProtocol(const ferrite_protocol_desc& d, void* state, ferrite_plugin* owner);
+  std::vector<std::shared_ptr<Protocol>> Protocols() const;
+  void RemoveProtocols(const std::vector<std::string>& names);
+
+  ferrite_plugin* FindPlugin(std::string_view name) const;
+  void AddPlugin(std::unique_ptr<ferrite_plugin> p);
+  std::unique_ptr<ferrite_plugin> TakePlugin(std::string_view name);
+  std::vector<ferrite_plugin*> Plugins() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const CommandMap> commands_ = std::make_shared<CommandMap>();
+  std::map<std::string, std::unique_ptr<ferrite_type>, std::less<>> types_;
+  std::vector<std::shared_ptr<Protocol>> protocols_;
+  std::vector<std::unique_ptr<ferrite_plugin>> plugins_;
+};
+
+}  // namespace ferrite::host

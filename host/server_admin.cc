@@ -1,0 +1,405 @@
+// Administrative host commands: INFO CONFIG COMMAND CLIENT MODULE.
+#include <malloc.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "ferrite/module.hpp"
+#include "host/context.h"
+#include "host/info.h"
+#include "host/logging.h"
+#include "host/server_commands.h"
+
+namespace ferrite::host {
+
+using sdk::EqualsIgnoreCase;
+using sdk::GlobMatch;
+using sdk::ParseInt64;
+using sdk::SV;
+
+namespace {
+
+void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
+void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
+int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
+  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+  c->sink->error(c->st, code, msg.data(), msg.size());
+  return FERRITE_OK;
+}
+int UnknownSub(ferrite_ctx* c, std::string_view cmd, std::string_view sub) {
+  std::string msg = "ERR unknown subcommand or wrong number of arguments for '" +
+                    std::string(sub) + "'. Try " + std::string(cmd) + " HELP.";
+  return Error(c, msg);
+}
+
+// ------------------------------- INFO --------------------------------------------------
+
+int CmdInfo(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  std::vector<std::string> sections;
+  for (int i = 1; i < argc; i++) sections.emplace_back(SV(argv[i]));
+  std::string text = BuildInfo(c->host, sections);
+  c->sink->verbatim(c->st, "txt", text.data(), text.size());
+  return FERRITE_OK;
+}
+
+// ------------------------------- CONFIG ------------------------------------------------
+
+int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  auto sub = SV(argv[1]);
+  Config& cfg = c->host->config();
+  if (EqualsIgnoreCase(sub, "GET") && argc >= 3) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 2; i < argc; i++)
+      for (auto& kv : cfg.Get(SV(argv[i]))) {
+        bool dup = false;
+        for (auto& o : out) dup |= o.first == kv.first;
+        if (!dup) out.push_back(kv);
+      }
+    c->sink->map(c->st, out.size());
+    for (auto& [k, v] : out) {
+      Bulk(c, k);
+      Bulk(c, v);
+    }
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "SET") && argc >= 4 && argc % 2 == 0) {
+    for (int i = 2; i < argc; i += 2) {
+      auto err = cfg.Set(SV(argv[i]), SV(argv[i + 1]));
+      if (err) return Error(c, "ERR " + *err);
+    }
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "RESETSTAT") && argc == 2) {
+    auto& s = c->host->stats();
+    for (auto* a : {&s.total_commands, &s.expired_keys, &s.evicted_keys, &s.keyspace_hits,
+                    &s.keyspace_misses, &s.net_input_bytes, &s.net_output_bytes,
+                    &s.total_errors, &s.rejected_connections, &s.total_connections})
+      a->store(0);
+    for (auto& [n, cmd] : *c->host->registry().Commands()) {
+      cmd->calls = 0;
+      cmd->usec = 0;
+      cmd->failed = 0;
+      cmd->rejected = 0;
+    }
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "REWRITE") && argc == 2) {
+    auto err = cfg.Rewrite();
+    if (err) return Error(c, "ERR " + *err);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "HELP")) {
+    const char* lines[] = {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                           "GET <pattern>", "SET <directive> <value>", "RESETSTAT", "REWRITE"};
+    c->sink->array(c->st, 5);
+    for (auto* l : lines) Simple(c, l);
+    return FERRITE_OK;
+  }
+  return UnknownSub(c, "CONFIG", sub);
+}
+
+// ------------------------------- COMMAND -----------------------------------------------
+
+void FlagNames(uint32_t f, std::vector<const char*>& out) {
+  struct {
+    uint32_t bit;
+    const char* name;
+  } names[] = {{FERRITE_CMD_WRITE, "write"},       {FERRITE_CMD_READONLY, "readonly"},
+               {FERRITE_CMD_DENYOOM, "denyoom"},   {FERRITE_CMD_ADMIN, "admin"},
+               {FERRITE_CMD_PUBSUB, "pubsub"},     {FERRITE_CMD_NOSCRIPT, "noscript"},
+               {FERRITE_CMD_BLOCKING, "blocking"}, {FERRITE_CMD_LOADING, "loading"},
+               {FERRITE_CMD_STALE, "stale"},       {FERRITE_CMD_NOAUTH, "no_auth"},
+               {FERRITE_CMD_NO_MULTI, "no_multi"}, {FERRITE_CMD_ALLOW_BUSY, "allow_busy"},
+               {FERRITE_CMD_FAST, "fast"}};
+  for (auto& n : names)
+    if (f & n.bit) out.push_back(n.name);
+}
+
+void ReplyCommandInfo(ferrite_ctx* c, const Command& cmd) {
+  c->sink->array(c->st, 10);
+  Bulk(c, cmd.name);
+  c->sink->integer(c->st, cmd.arity);
+  std::vector<const char*> flags;
+  FlagNames(cmd.flags, flags);
+  c->sink->set(c->st, flags.size());
+  for (auto* f : flags) Simple(c, f);
+  c->sink->integer(c->st, cmd.first_key);
+  c->sink->integer(c->st, cmd.last_key);
+  c->sink->integer(c->st, cmd.key_step);
+  c->sink->set(c->st, 0);  // ACL categories
+  c->sink->array(c->st, 0);  // tips
+  c->sink->array(c->st, 0);  // key specs
+  c->sink->array(c->st, 0);  // subcommands
+}
+
+std::vector<const Command*> VisibleCommands(Host* h) {
+  std::vector<const Command*> v;
+  for (auto& [n, cmd] : *h->registry().Commands())
+    if (!(cmd->flags & FERRITE_CMD_HIDDEN)) v.push_back(cmd.get());
+  std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  return v;
+}
+
+int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  Host* h = c->host;
+  if (argc == 1) {
+    auto cmds = VisibleCommands(h);
+    c->sink->array(c->st, cmds.size());
+    for (auto* cmd : cmds) ReplyCommandInfo(c, *cmd);
+    return FERRITE_OK;
+  }
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "COUNT") && argc == 2) {
+    c->sink->integer(c->st, static_cast<int64_t>(VisibleCommands(h).size()));
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "INFO")) {
+    if (argc == 2) {
+      auto cmds = VisibleCommands(h);
+      c->sink->array(c->st, cmds.size());
+      for (auto* cmd : cmds) ReplyCommandInfo(c, *cmd);
+      return FERRITE_OK;
+    }
+    c->sink->array(c->st, argc - 2);
+    for (int i = 2; i < argc; i++) {
+      const Command* cmd = h->registry().Find(SV(argv[i]));
+      if (cmd && !(cmd->flags & FERRITE_CMD_HIDDEN)) ReplyCommandInfo(c, *cmd);
+      else c->sink->null_array(c->st);
+    }
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "DOCS")) {
+    std::vector<const Command*> cmds;
+    if (argc == 2) cmds = VisibleCommands(h);
+    for (int i = 2; i < argc; i++)
+      if (auto* cmd = h->registry().Find(SV(argv[i])); cmd && !(cmd->flags & FERRITE_CMD_HIDDEN))
+        cmds.push_back(cmd);
+    c->sink->map(c->st, cmds.size());
+    for (auto* cmd : cmds) {
+      Bulk(c, cmd->name);
+      c->sink->map(c->st, 3);
+      Bulk(c, "summary");
+      Bulk(c, cmd->summary);
+      Bulk(c, "since");
+      Bulk(c, "1.0.0");
+      Bulk(c, "group");
+      Bulk(c, cmd->group.empty() ? "generic" : cmd->group);
+    }
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "LIST")) {
+    std::string pattern;
+    if (argc == 5 && EqualsIgnoreCase(SV(argv[2]), "FILTERBY") &&
+        EqualsIgnoreCase(SV(argv[3]), "PATTERN"))
+      pattern = SV(argv[4]);
+    else if (argc != 2)
+      return Error(c, "", FERRITE_E_SYNTAX);
+    std::vector<std::string> names;
+    for (auto* cmd : VisibleCommands(h))
+      if (pattern.empty() || GlobMatch(pattern, cmd->name, true)) names.push_back(cmd->name);
+    c->sink->array(c->st, names.size());
+    for (auto& n : names) Bulk(c, n);
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "GETKEYS") && argc >= 3) {
+    const Command* cmd = h->registry().Find(SV(argv[2]));
+    if (!cmd) return Error(c, "ERR Invalid command specified");
+    int n = argc - 2;
+    if ((cmd->arity > 0 && n != cmd->arity) || (cmd->arity < 0 && n < -cmd->arity))
+      return Error(c, "ERR Invalid number of arguments specified for command");
+    std::vector<int> idx;
+    if (!cmd->Keys(n, argv + 2, idx) || idx.empty())
+      return Error(c, "ERR The command has no key arguments");
+    c->sink->array(c->st, idx.size());
+    for (int i : idx) Bulk(c, SV(argv[2 + i]));
+    return FERRITE_OK;
+  }
+  return UnknownSub(c, "COMMAND", sub);
+}
+
+// ------------------------------- CLIENT ------------------------------------------------
+
+std::string ClientLine(Host* h, Client& cl) {
+  int64_t now = h->clock().NowMs();
+  std::ostringstream o;
+  std::string flags = cl.in_multi ? "x" : (cl.block.active ? "b" : (cl.subscriptions ? "P" : "N"));
+  o << "id=" << cl.id << " addr=" << cl.addr << " laddr=" << cl.laddr << " fd=8 name=" << cl.name
+    << " age=" << (now - cl.created_ms) / 1000 << " idle=" << (now - cl.last_cmd_ms) / 1000
+    << " flags=" << flags << " db=" << cl.db << " sub=" << cl.subscriptions
+    << " psub=0 ssub=0 multi=" << (cl.in_multi ? static_cast<int64_t>(cl.queued.size()) : -1)
+    << " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0"
+    << " events=r cmd=" << cl.last_cmd << " user=default redir=-1 resp=" << cl.resp << "\n";
+  return o.str();
+}
+
+int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  Host* h = c->host;
+  Client* cl = c->client;
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "ID") && argc == 2) {
+    c->sink->integer(c->st, static_cast<int64_t>(cl->id));
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "SETNAME") && argc == 3) {
+    for (char ch : SV(argv[2]))
+      if (ch < '!' || ch > '~')
+        return Error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+    cl->name = SV(argv[2]);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "GETNAME") && argc == 2) {
+    if (cl->name.empty()) c->sink->null(c->st);
+    else Bulk(c, cl->name);
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "INFO") && argc == 2) {
+    std::string line = ClientLine(h, *cl);
+    c->sink->verbatim(c->st, "txt", line.data(), line.size());
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "LIST")) {
+    std::vector<uint64_t> ids;
+    if (argc >= 4 && EqualsIgnoreCase(SV(argv[2]), "ID")) {
+      for (int i = 3; i < argc; i++) {
+        int64_t id;
+        if (!ParseInt64(SV(argv[i]), &id) || id <= 0) return Error(c, "ERR Invalid client ID");
+        ids.push_back(static_cast<uint64_t>(id));
+      }
+    } else if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE")) {
+      // normal / pubsub / master / replica: every client here is "normal" or "pubsub".
+    } else if (argc != 2) {
+      return Error(c, "", FERRITE_E_SYNTAX);
+    }
+    std::string out;
+    for (auto& other : h->AllClients()) {
+      if (!ids.empty() && std::find(ids.begin(), ids.end(), other->id) == ids.end()) continue;
+      if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE")) {
+        bool pubsub = other->subscriptions > 0;
+        if (EqualsIgnoreCase(SV(argv[3]), "pubsub") != pubsub) continue;
+      }
+      out += ClientLine(h, other.get() == cl ? *cl : *other);
+    }
+    c->sink->verbatim(c->st, "txt", out.data(), out.size());
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "KILL") && argc >= 3) {
+    // CLIENT KILL addr | CLIENT KILL ID id | ADDR a | SKIPME yes/no
+    std::vector<std::shared_ptr<Client>> victims;
+    bool old_form = argc == 3;
+    bool skipme = true;
+    std::string addr;
+    int64_t id = 0;
+    if (old_form) {
+      addr = SV(argv[2]);
+    } else {
+      if ((argc - 2) % 2) return Error(c, "", FERRITE_E_SYNTAX);
+      for (int i = 2; i < argc; i += 2) {
+        auto k = SV(argv[i]);
+        auto v = SV(argv[i + 1]);
+        if (EqualsIgnoreCase(k, "ID")) {
+          if (!ParseInt64(v, &id) || id <= 0) return Error(c, "ERR client-id should be greater than 0");
+        } else if (EqualsIgnoreCase(k, "ADDR")) {
+          addr = v;
+        } else if (EqualsIgnoreCase(k, "SKIPME")) {
+          skipme = !EqualsIgnoreCase(v, "no");
+        } else if (EqualsIgnoreCase(k, "TYPE") || EqualsIgnoreCase(k, "USER") ||
+                   EqualsIgnoreCase(k, "LADDR")) {
+        } else {
+          return Error(c, "", FERRITE_E_SYNTAX);
+        }
+      }
+    }
+    for (auto& other : h->AllClients()) {
+      if (id && other->id != static_cast<uint64_t>(id)) continue;
+      if (!addr.empty() && other->addr != addr) continue;
+      if (!old_form && skipme && other.get() == cl) continue;
+      victims.push_back(other);
+    }
+    if (old_form && victims.empty()) return Error(c, "ERR No such client");
+    for (auto& v : victims) {
+      std::weak_ptr<Client> w = v;
+      if (v.get() == cl) {
+        cl->close_mode = FERRITE_CONN_CLOSE_AFTER_REPLY;
+        continue;
+      }
+      if (v->post)
+        v->post([w] {
+          if (auto s = w.lock()) {
+            s->close_mode = FERRITE_CONN_CLOSE_NOW;
+            if (s->on_output) s->on_output();
+          }
+        });
+    }
+    if (old_form) Simple(c, "OK");
+    else c->sink->integer(c->st, static_cast<int64_t>(victims.size()));
+    return FERRITE_OK;
+  }
+  if ((EqualsIgnoreCase(sub, "NO-EVICT") || EqualsIgnoreCase(sub, "NO-TOUCH")) && argc == 3) {
+    bool on = EqualsIgnoreCase(SV(argv[2]), "ON");
+    if (!on && !EqualsIgnoreCase(SV(argv[2]), "OFF")) return Error(c, "", FERRITE_E_SYNTAX);
+    if (EqualsIgnoreCase(sub, "NO-EVICT")) cl->no_evict = on;
+    else cl->no_touch = on;
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "SETINFO") && argc == 4) {
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  return UnknownSub(c, "CLIENT", sub);
+}
+
+// ------------------------------- MODULE ------------------------------------------------
+
+int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  Host* h = c->host;
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "LIST") && argc == 2) {
+    auto plugins = h->registry().Plugins();
+    c->sink->array(c->st, plugins.size());
+    for (auto* p : plugins) {
+      c->sink->map(c->st, 4);
+      Bulk(c, "name");
+      Bulk(c, p->name);
+      Bulk(c, "ver");
+      c->sink->integer(c->st, p->version);
+      Bulk(c, "path");
+      Bulk(c, p->path);
+      Bulk(c, "args");
+      c->sink->array(c->st, 0);
+    }
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "LOAD") && argc >= 3) {
+    std::string err = h->LoadPlugin(std::string(SV(argv[2])));
+    if (!err.empty()) return Error(c, "ERR Error loading the extension. Please check the server logs. (" + err + ")");
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "UNLOAD") && argc == 3) {
+    std::string err = h->UnloadPlugin(std::string(SV(argv[2])));
+    if (!err.empty()) return Error(c, err);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  return UnknownSub(c, "MODULE", sub);
+}
+
+}  // namespace
+
+void RegisterAdminCommands(Host* h) {
+  using namespace sdk::flags;
+  // clang-format off
+  AddHostCommand(h, "INFO",    -1, LOADING | STALE,                       0, 0, 0, CmdInfo,    "server", "Information and statistics about the server");
+  AddHostCommand(h, "CONFIG",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdConfig,  "server", "Get or set configuration parameters");
+  AddHostCommand(h, "COMMAND", -1, LOADING | STALE,                       0, 0, 0, CmdCommand, "server", "Details about commands");
+  AddHostCommand(h, "CLIENT",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdClient,  "connection", "Client connection commands");
+  AddHostCommand(h, "MODULE",  -2, ADMIN | NOSCRIPT,                      0, 0, 0, CmdModule,  "server", "Load, unload and list modules");
+  // clang-format on
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,340 @@
+// Host-owned commands that touch connection state: PING ECHO SELECT QUIT RESET HELLO
+// AUTH TIME SHUTDOWN DEBUG and the transaction commands MULTI EXEC DISCARD WATCH
+// UNWATCH. Administrative commands (INFO CONFIG COMMAND CLIENT MODULE) live in
+// server_admin.cc.
+#include <chrono>
+#include <thread>
+
+#include "ferrite/module.hpp"
+#include "host/context.h"
+#include "host/logging.h"
+#include "host/server_commands.h"
+
+namespace ferrite::host {
+
+using sdk::EqualsIgnoreCase;
+using sdk::ParseInt64;
+using sdk::SV;
+
+namespace {
+
+void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
+void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
+int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
+  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+  c->sink->error(c->st, code, msg.data(), msg.size());
+  return FERRITE_OK;
+}
+
+int CmdPing(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  if (argc > 2) return Error(c, "ping", FERRITE_E_ARITY);
+  if (c->client->subscriptions > 0 && c->client->resp == 2) {
+    c->sink->array(c->st, 2);
+    Bulk(c, "pong");
+    Bulk(c, argc == 2 ? SV(argv[1]) : std::string_view());
+    return FERRITE_OK;
+  }
+  if (argc == 2) Bulk(c, SV(argv[1]));
+  else Simple(c, "PONG");
+  return FERRITE_OK;
+}
+
+int CmdEcho(ferrite_ctx* c, int, const ferrite_slice* argv) {
+  Bulk(c, SV(argv[1]));
+  return FERRITE_OK;
+}
+
+int CmdSelect(ferrite_ctx* c, int, const ferrite_slice* argv) {
+  int64_t db;
+  if (!ParseInt64(SV(argv[1]), &db)) return Error(c, "", FERRITE_E_NOT_INTEGER);
+  if (db < 0 || db >= c->host->keyspace().num_dbs()) return Error(c, "ERR DB index is out of range");
+  c->client->db = static_cast<int>(db);
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+int CmdQuit(ferrite_ctx* c, int, const ferrite_slice*) {
+  Simple(c, "OK");
+  c->client->close_mode = FERRITE_CONN_CLOSE_AFTER_REPLY;
+  return FERRITE_OK;
+}
+
+void ResetTransaction(Client* cl) {
+  cl->in_multi = false;
+  cl->multi_error = false;
+  cl->queued.clear();
+  cl->watched.clear();
+}
+
+int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
+  Client* cl = c->client;
+  ResetTransaction(cl);
+  cl->db = 0;
+  cl->resp = 2;
+  cl->name.clear();
+  cl->no_evict = cl->no_touch = false;
+  if (c->host->auth_required) cl->authenticated = false;
+  Simple(c, "RESET");
+  return FERRITE_OK;
+}
+
+bool CheckPassword(Host* h, std::string_view user, std::string_view pass) {
+  std::string pw = h->config().String("security.requirepass");
+  if (!user.empty() && user != "default") return false;
+  return pw.empty() ? true : pw == pass;
+}
+
+int CmdAuth(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  if (argc > 3) return Error(c, "", FERRITE_E_SYNTAX);
+  std::string_view user = argc == 3 ? SV(argv[1]) : std::string_view();
+  std::string_view pass = SV(argv[argc - 1]);
+  if (!c->host->auth_required && argc == 2)
+    return Error(c,
+                 "ERR AUTH <password> called without any password configured for the default "
+                 "user. Are you sure your configuration is correct?");
+  if (!CheckPassword(c->host, user, pass)) return Error(c, "", FERRITE_E_WRONGPASS);
+  c->client->authenticated = true;
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+int CmdHello(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  Client* cl = c->client;
+  int resp = cl->resp;
+  int i = 1;
+  if (argc >= 2) {
+    int64_t v;
+    if (!ParseInt64(SV(argv[1]), &v))
+      return Error(c, "ERR Protocol version is not an integer or out of range");
+    if (v < 2 || v > 3) return Error(c, "NOPROTO unsupported protocol version");
+    resp = static_cast<int>(v);
+    i = 2;
+  }
+  std::string_view setname;
+  bool has_name = false;
+  for (; i < argc; i++) {
+    if (EqualsIgnoreCase(SV(argv[i]), "AUTH") && i + 2 < argc) {
+      if (!CheckPassword(c->host, SV(argv[i + 1]), SV(argv[i + 2])))
+        return Error(c, "", FERRITE_E_WRONGPASS);
+      cl->authenticated = true;
+      i += 2;
+    } else if (EqualsIgnoreCase(SV(argv[i]), "SETNAME") && i + 1 < argc) {
+      setname = SV(argv[i + 1]);
+      has_name = true;
+      i += 1;
+    } else {
+      std::string msg = "ERR Syntax error in HELLO option '" + std::string(SV(argv[i])) + "'";
+      return Error(c, msg);
+    }
+  }
+  if (c->host->auth_required && !cl->authenticated)
+    return Error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                    "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                    "authenticate the client and select the RESP protocol version at the same "
+                    "time");
+  if (has_name) {
+    for (char ch : setname)
+      if (ch < '!' || ch > '~')
+        return Error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+    cl->name = setname;
+  }
+  cl->resp = resp;
+  // Version fields report the Redis version whose behaviour Ferrite follows, as
+  // clients gate features on it; INFO server has ferrite_version as well.
+  c->sink->map(c->st, 7);
+  Bulk(c, "server");
+  Bulk(c, "redis");
+  Bulk(c, "version");
+  Bulk(c, kRedisCompatVersion);
+  Bulk(c, "proto");
+  c->sink->integer(c->st, resp);
+  Bulk(c, "id");
+  c->sink->integer(c->st, static_cast<int64_t>(cl->id));
+  Bulk(c, "mode");
+  Bulk(c, "standalone");
+  Bulk(c, "role");
+  Bulk(c, c->host->config().String("replication.role") == "replica" ? "replica" : "master");
+  Bulk(c, "modules");
+  c->sink->array(c->st, 0);
+  return FERRITE_OK;
+}
+
+int CmdTime(ferrite_ctx* c, int, const ferrite_slice*) {
+  int64_t us = c->host->clock().NowUs();
+  c->sink->array(c->st, 2);
+  Bulk(c, std::to_string(us / 1000000));
+  Bulk(c, std::to_string(us % 1000000));
+  return FERRITE_OK;
+}
+
+// ------------------------------- transactions ------------------------------------------
+
+int CmdMulti(ferrite_ctx* c, int, const ferrite_slice*) {
+  if (c->client->in_multi) return Error(c, "ERR MULTI calls can not be nested");
+  c->client->in_multi = true;
+  c->client->multi_error = false;
+  c->client->queued.clear();
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+int CmdDiscard(ferrite_ctx* c, int, const ferrite_slice*) {
+  if (!c->client->in_multi) return Error(c, "ERR DISCARD without MULTI");
+  ResetTransaction(c->client);
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+uint64_t CurrentVersion(Host* h, int db, const std::string& key) {
+  uint64_t hash = HashKey(key);
+  Entry* e = h->keyspace().shard(h->keyspace().ShardIndex(hash)).dbs[db].Find(key, hash);
+  if (!e) return 0;
+  if (e->expire_ms >= 0 && e->expire_ms <= h->clock().NowMs()) return 0;
+  return e->version;
+}
+
+int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  if (c->client->in_multi) return Error(c, "ERR WATCH inside MULTI is not allowed");
+  for (int i = 1; i < argc; i++) {
+    std::string key(SV(argv[i]));
+    int db = c->client->db;
+    bool dup = false;
+    for (auto& w : c->client->watched) dup |= (w.db == db && w.key == key);
+    if (!dup) c->client->watched.push_back({db, key, CurrentVersion(c->host, db, key)});
+  }
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+int CmdUnwatch(ferrite_ctx* c, int, const ferrite_slice*) {
+  c->client->watched.clear();
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+// EXEC holds every shard (FERRITE_CMD_ALL_KEYS): no client observes a partial
+// transaction, and WATCHed versions cannot change between the check and the body.
+int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
+  Client* cl = c->client;
+  Host* h = c->host;
+  if (!cl->in_multi) return Error(c, "ERR EXEC without MULTI");
+  if (cl->multi_error) {
+    ResetTransaction(cl);
+    return Error(c, "", FERRITE_E_EXECABORT);
+  }
+  for (auto& w : cl->watched) {
+    if (CurrentVersion(h, w.db, w.key) != w.version) {
+      ResetTransaction(cl);
+      c->sink->null_array(c->st);
+      return FERRITE_OK;
+    }
+  }
+  auto queued = std::move(cl->queued);
+  ResetTransaction(cl);
+  c->sink->array(c->st, queued.size());
+  std::vector<ferrite_slice> argv;
+  for (auto& q : queued) {
+    argv.clear();
+    for (auto& a : q) argv.push_back({a.data(), a.size()});
+    const Command* cmd = h->registry().Find(SV(argv[0]));
+    if (!cmd) {
+      Error(c, "ERR unknown command");
+      continue;
+    }
+    RunHandler(h, cl, cmd, static_cast<int>(argv.size()), argv.data(), c->sink, c->st, true, c);
+    const_cast<Command*>(cmd)->calls.fetch_add(1, std::memory_order_relaxed);
+  }
+  return FERRITE_OK;
+}
+
+// ------------------------------- lifecycle ---------------------------------------------
+
+int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  for (int i = 1; i < argc; i++) {
+    auto a = SV(argv[i]);
+    if (!(EqualsIgnoreCase(a, "NOSAVE") || EqualsIgnoreCase(a, "SAVE") ||
+          EqualsIgnoreCase(a, "NOW") || EqualsIgnoreCase(a, "FORCE") ||
+          EqualsIgnoreCase(a, "ABORT")))
+      return Error(c, "", FERRITE_E_SYNTAX);
+    if (EqualsIgnoreCase(a, "ABORT")) return Error(c, "ERR No shutdown in progress.");
+  }
+  Host* h = c->host;
+  h->shutdown_save = -1;
+  for (int i = 1; i < argc; i++) {
+    if (EqualsIgnoreCase(SV(argv[i]), "NOSAVE")) h->shutdown_save = 0;
+    if (EqualsIgnoreCase(SV(argv[i]), "SAVE")) h->shutdown_save = 1;
+  }
+  Logger("host")->warn("user requested shutdown (client id={})", c->client->id);
+  h->shutting_down = true;
+  c->client->close_mode = FERRITE_CONN_CLOSE_NOW;
+  if (h->on_shutdown) h->on_shutdown();
+  return FERRITE_OK;
+}
+
+int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {
+    double secs = 0;
+    if (!sdk::ParseDouble(SV(argv[2]), &secs)) return Error(c, "", FERRITE_E_NOT_FLOAT);
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "SET-ACTIVE-EXPIRE") && argc == 3) {
+    c->host->config().Set("active-expire-enabled", SV(argv[2]) == "0" ? "no" : "yes");
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "RELOAD") && c->host->debug_reload) {
+    std::string err = c->host->debug_reload();
+    if (!err.empty()) return Error(c, err);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  std::string msg = "ERR unknown subcommand '" + std::string(sub) + "'. Try DEBUG HELP.";
+  return Error(c, msg);
+}
+
+}  // namespace
+
+void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
+                    int step, ferrite_cmd_fn fn, const char* group, const char* summary) {
+  auto c = std::make_shared<Command>();
+  c->name = name;
+  c->arity = arity;
+  c->flags = flags;
+  c->first_key = first;
+  c->last_key = last;
+  c->key_step = step;
+  c->handler = fn;
+  c->getkeys = nullptr;
+  c->group = group;
+  c->summary = summary;
+  c->owner = nullptr;
+  h->registry().AddCommand(std::move(c));
+}
+
+void RegisterHostCommands(Host* h) {
+  using namespace sdk::flags;
+  constexpr uint32_t kConn = NOSCRIPT | LOADING | STALE | FAST;
+  // clang-format off
+  AddHostCommand(h, "PING",     -1, FAST | SUBSCRIBED_OK,                0, 0, 0, CmdPing,     "connection", "Ping the server");
+  AddHostCommand(h, "ECHO",      2, FAST,                                0, 0, 0, CmdEcho,     "connection", "Echo the given string");
+  AddHostCommand(h, "SELECT",    2, kConn,                               0, 0, 0, CmdSelect,   "connection", "Change the selected database");
+  AddHostCommand(h, "QUIT",     -1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdQuit, "connection", "Close the connection");
+  AddHostCommand(h, "RESET",     1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdReset, "connection", "Reset the connection");
+  AddHostCommand(h, "AUTH",     -2, kConn | NOAUTH | ALLOW_BUSY,         0, 0, 0, CmdAuth,     "connection", "Authenticate to the server");
+  AddHostCommand(h, "HELLO",    -1, kConn | NOAUTH | ALLOW_BUSY,         0, 0, 0, CmdHello,    "connection", "Handshake with the server");
+  AddHostCommand(h, "TIME",      1, FAST | LOADING | STALE,              0, 0, 0, CmdTime,     "server",     "Return the server time");
+  AddHostCommand(h, "MULTI",     1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdMulti,    "transactions", "Start a transaction");
+  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | ALL_KEYS | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
+  AddHostCommand(h, "DISCARD",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdDiscard,  "transactions", "Discard all queued commands");
+  AddHostCommand(h, "WATCH",    -2, kConn | ALLOW_BUSY,                  1, -1, 1, CmdWatch,   "transactions", "Watch keys for EXEC");
+  AddHostCommand(h, "UNWATCH",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdUnwatch,  "transactions", "Forget all watched keys");
+  AddHostCommand(h, "SHUTDOWN", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, 0, 0, 0, CmdShutdown, "server", "Stop the server");
+  AddHostCommand(h, "DEBUG",    -2, ADMIN | NOSCRIPT | LOADING | STALE,  0, 0, 0, CmdDebug,    "server",     "Debugging commands");
+  // clang-format on
+  RegisterAdminCommands(h);
+}
+
+}  // namespace ferrite::host

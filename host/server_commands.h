@@ -1,0 +1,19 @@
+// Host command registration shared by server_commands.cc and server_admin.cc.
+#pragma once
+
+#include "ferrite/module.h"
+
+namespace ferrite::host {
+
+class Host;
+
+// The Redis version whose behaviour Ferrite follows (HELLO, INFO redis_version).
+inline constexpr const char* kRedisCompatVersion = "7.0.15";
+inline constexpr const char* kFerriteVersion = "0.1.0";
+
+void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
+                    int step, ferrite_cmd_fn fn, const char* group, const char* summary);
+// INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
+void RegisterAdminCommands(Host* h);
+
+}  // namespace ferrite::host
