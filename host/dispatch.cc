@@ -148,6 +148,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       clock_.NowMs() - busy_since >= busy_threshold_->load(std::memory_order_relaxed))
     return reject(FERRITE_E_BUSY, {});
   if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+  if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
+    return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;
   if (cmd->flags & FERRITE_CMD_ALL_KEYS) {

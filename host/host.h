@@ -147,6 +147,9 @@ class Host {
   // --- scripting support: while a script runs, other clients may get BUSY ---
   std::atomic<int64_t> script_started_ms{0};
   std::atomic<bool> script_kill_requested{false};
+  // Set by persistence when a background save or the AOF is failing: write commands
+  // are refused with MISCONF (FERRITE_E_MISCONF) until it clears.
+  std::atomic<bool> writes_refused{false};
   // requirepass is set (cached from config for the hot path).
   std::atomic<bool> auth_required{false};
 

@@ -7,12 +7,39 @@
 #include <string>
 #include <vector>
 
+#include "host/host.h"
 #include "tests/harness/harness.h"
 
 namespace ferrite::test {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::SizeIs;
+
+// Records keyspace events as "db:event:key".
+struct EventLog {
+  std::vector<std::string> events;
+  static void Fn(void* udata, int db, uint32_t, const char* event, ferrite_slice key) {
+    static_cast<EventLog*>(udata)->events.push_back(std::to_string(db) + ":" + event + ":" +
+                                                   std::string(key.ptr, key.len));
+  }
+};
+
+// Records propagated commands (what the AOF and replicas would get) as "db:arg arg ...".
+struct PropagationLog : ferrite::host::PropagationSink {
+  std::vector<std::string> cmds;
+  void Feed(int db, int argc, const ferrite_slice* argv) override {
+    std::string s = std::to_string(db) + ":";
+    for (int i = 0; i < argc; i++) s += (i ? " " : "") + std::string(argv[i].ptr, argv[i].len);
+    cmds.push_back(s);
+  }
+};
+
+HarnessOptions WithEvents() {
+  HarnessOptions o;
+  o.config = {{"server.notify_keyspace_events", "KEA"}};
+  return o;
+}
 
 int64_t PExpireTime(Harness& h, const std::string& key) {
   return h.Run({"PEXPIRETIME", key}).integer;
@@ -532,6 +559,55 @@ TEST(KeysDatabases, EachDbHasItsOwnKeysAndClientsTheirOwnDb) {
   EXPECT_THAT(h.Run({"RENAME", "k", "k2"}), IsOk());
   EXPECT_THAT(h.RunOn(1, {"KEYS", "*"}), IsBulkArray({"k"}));
   EXPECT_THAT(h.Run({"KEYS", "*"}), IsBulkArray({"k2"}));
+}
+
+// ---- keyspace events and propagation ------------------------------------------------------
+
+TEST(KeysEvents, NamesAndDbsAsRedis) {
+  Harness h(WithEvents());
+  EventLog log;
+  h.host().AddEventSubscriber(nullptr, FERRITE_NOTIFY_GENERIC, EventLog::Fn, &log);
+  h.Run({"SET", "a", "1"});
+  h.Run({"EXPIRE", "a", "100"});
+  h.Run({"EXPIRE", "a", "100", "NX"});  // refused: no event
+  h.Run({"PERSIST", "a"});
+  h.Run({"RENAME", "a", "b"});
+  h.Run({"COPY", "b", "c", "DB", "2"});
+  h.Run({"MOVE", "b", "1"});
+  h.Run({"SET", "d", "1"});
+  h.Run({"DEL", "d", "nokey"});
+  h.Run({"SET", "e", "1"});
+  h.Run({"EXPIRE", "e", "-1"});
+  EXPECT_THAT(log.events, ElementsAre("0:expire:a", "0:persist:a", "0:rename_from:a",
+                                      "0:rename_to:b", "2:copy_to:c", "0:move_from:b",
+                                      "1:move_to:b", "0:del:d", "0:del:e"));
+  // The db switch around move_to / copy_to must not leak into the client.
+  EXPECT_THAT(h.Run({"GET", "e"}), IsNull());
+  h.Run({"SET", "f", "1"});
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(1));
+}
+
+TEST(KeysPropagation, ExpiryIsAbsoluteAndPastExpiryIsDel) {
+  Harness h;
+  PropagationLog log;
+  h.host().AddPropagationSink(&log);
+  h.Run({"SET", "k", "v"});
+  h.Run({"PEXPIRE", "k", "5000"});
+  int64_t at = PExpireTime(h, "k");
+  h.Run({"EXPIRE", "nokey", "10"});       // nothing changed: nothing propagated
+  h.Run({"EXPIRE", "k", "10", "LT"});     // refused
+  h.Run({"EXPIREAT", "k", std::to_string(at / 1000 + 60)});
+  h.Run({"PERSIST", "k"});
+  h.Run({"EXPIRE", "k", "-1"});
+  h.Run({"EXISTS", "k"});
+  h.Run({"DEL", "nokey"});
+  h.Run({"SELECT", "3"});
+  h.Run({"FLUSHDB"});                     // always propagated, even when empty
+  h.host().RemovePropagationSink(&log);
+  std::erase_if(log.cmds, [](const std::string& c) { return c.starts_with("0:SET "); });
+  EXPECT_THAT(log.cmds, ElementsAre("0:PEXPIREAT k " + std::to_string(at),
+                                "0:PEXPIREAT k " + std::to_string((at / 1000 + 60) * 1000),
+                                "0:PERSIST k", "0:DEL k", "3:FLUSHDB"));
 }
 
 }  // namespace

@@ -64,16 +64,21 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
-SetValue::~SetValue() { ht_.Clear(SetNode::Free); }
+SetValue::~SetValue() {
+  if (ht_) {
+    ht_->Clear(SetNode::Free);
+    delete ht_;
+  }
+}
 
 SetValue* SetValue::Create(std::string_view first) {
   auto* v = new SetValue();
   int64_t x;
-  if (!MemberAsInt(first, &x)) v->enc_ = SetEncoding::kHashTable;
+  if (!MemberAsInt(first, &x)) v->ConvertToHashTable();
   return v;
 }
 
-size_t SetValue::Size() const { return enc_ == SetEncoding::kIntSet ? is_.Len() : ht_.Size(); }
+size_t SetValue::Size() const { return enc_ == SetEncoding::kIntSet ? is_.Len() : ht_->Size(); }
 
 const char* SetValue::EncodingName() const {
   return enc_ == SetEncoding::kIntSet ? "intset" : "hashtable";
@@ -84,13 +89,14 @@ bool SetValue::Contains(std::string_view m) const {
     int64_t x;
     return MemberAsInt(m, &x) && is_.Contains(x);
   }
-  return ht_.Find(m) != nullptr;
+  return ht_->Find(m) != nullptr;
 }
 
 void SetValue::ConvertToHashTable() {
   if (enc_ == SetEncoding::kHashTable) return;
+  ht_ = new Table();
   char buf[24];
-  for (size_t i = 0; i < is_.Len(); i++) ht_.Insert(SetNode::Make(IntToView(is_.Get(i), buf)));
+  for (size_t i = 0; i < is_.Len(); i++) ht_->Insert(SetNode::Make(IntToView(is_.Get(i), buf)));
   is_ = IntSet();
   enc_ = SetEncoding::kHashTable;
 }
@@ -105,8 +111,8 @@ bool SetValue::Add(std::string_view m, size_t max_intset) {
     }
     ConvertToHashTable();
   }
-  if (ht_.Find(m)) return false;
-  ht_.Insert(SetNode::Make(m));
+  if (ht_->Find(m)) return false;
+  ht_->Insert(SetNode::Make(m));
   return true;
 }
 
@@ -115,7 +121,7 @@ bool SetValue::Remove(std::string_view m) {
     int64_t x;
     return MemberAsInt(m, &x) && is_.Remove(x);
   }
-  SetNode* n = ht_.Remove(m);
+  SetNode* n = ht_->Remove(m);
   if (!n) return false;
   SetNode::Free(n);
   return true;
@@ -127,7 +133,7 @@ void SetValue::ForEach(const std::function<void(std::string_view)>& fn) const {
     for (size_t i = 0; i < is_.Len(); i++) fn(IntToView(is_.Get(i), buf));
     return;
   }
-  ht_.ForEach([&](SetNode* n) { fn(n->View()); });
+  ht_->ForEach([&](SetNode* n) { fn(n->View()); });
 }
 
 std::vector<std::string> SetValue::Members() const {
@@ -142,7 +148,7 @@ std::string SetValue::Random(std::mt19937_64& rng) const {
     size_t i = std::uniform_int_distribution<size_t>(0, is_.Len() - 1)(rng);
     return std::to_string(is_.Get(i));
   }
-  return std::string(ht_.Random(rng)->View());
+  return std::string(ht_->Random(rng)->View());
 }
 
 uint64_t SetValue::Scan(uint64_t cursor, const std::function<void(std::string_view)>& fn) const {
@@ -150,20 +156,25 @@ uint64_t SetValue::Scan(uint64_t cursor, const std::function<void(std::string_vi
     ForEach(fn);
     return 0;
   }
-  return ht_.Scan(cursor, [&](SetNode* n) { fn(n->View()); });
+  return ht_->Scan(cursor, [&](SetNode* n) { fn(n->View()); });
 }
 
 size_t SetValue::MemUsage() const {
-  size_t bytes = sizeof(SetValue) + is_.Bytes() + ht_.BucketBytes();
-  ht_.ForEach([&](SetNode* n) { bytes += offsetof(SetNode, data) + n->len; });
+  size_t bytes = sizeof(SetValue) + is_.Bytes();
+  if (ht_) {
+    bytes += sizeof(Table) + ht_->BucketBytes();
+    ht_->ForEach([&](SetNode* n) { bytes += offsetof(SetNode, data) + n->len; });
+  }
   return bytes;
 }
 
 SetValue* SetValue::Clone() const {
   auto* c = new SetValue();
-  c->enc_ = enc_;
   c->is_ = is_.Clone();
-  ht_.ForEach([&](SetNode* n) { c->ht_.Insert(SetNode::Make(n->View())); });
+  if (ht_) {
+    c->ConvertToHashTable();
+    ht_->ForEach([&](SetNode* n) { c->ht_->Insert(SetNode::Make(n->View())); });
+  }
   return c;
 }
 

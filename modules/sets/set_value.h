@@ -65,9 +65,10 @@ class SetValue {
 
  private:
   using Table = ChainedTable<SetNode, SetNodeTraits>;
+  // Two pointers and a tag: small sets pay for no empty table.
   SetEncoding enc_ = SetEncoding::kIntSet;
   IntSet is_;
-  Table ht_;
+  Table* ht_ = nullptr;  // only for kHashTable
 };
 
 std::mt19937_64& Rng();

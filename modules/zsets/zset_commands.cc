@@ -66,10 +66,11 @@ int ZAddGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, int first, 
   ZSetValue* z = nullptr;
   Found found = LookupZSet(k, *st, &z);
   if (found == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
-  if (found == Found::kMissing) {
+  bool created = found == Found::kMissing;
+  if (created) {
     if (f.xx) return f.incr ? ctx.Null() : ctx.Int(0);
+    // Filled before it is attached, so the host never sees an empty value.
     z = ZSetValue::Create(st->Limits(), 0, argv[first + 1].len);
-    k.SetValue(st->type, z);
   }
   int64_t added = 0, updated = 0, processed = 0;
   double score = 0;
@@ -77,13 +78,18 @@ int ZAddGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, int first, 
   for (int i = 0; i < elements; i++) {
     AddOutcome o = OpAdd(z, SV(argv[first + 2 * i + 1]), scores[i], f, st->Limits(), &score);
     if (o == AddOutcome::kNaN) {
-      if (added || updated) k.Modified(FERRITE_NOTIFY_ZSET, event);
+      if (created) {
+        delete z;  // unreachable in practice: a new member cannot produce NaN
+      } else if (added || updated) {
+        k.Modified(FERRITE_NOTIFY_ZSET, event);
+      }
       return ctx.Error("ERR resulting score is not a number (NaN)");
     }
     if (o == AddOutcome::kAdded) added++;
     if (o == AddOutcome::kUpdated) updated++;
     if (o != AddOutcome::kNop) processed++;
   }
+  if (created) k.SetValue(st->type, z);
   if (added || updated) k.Modified(FERRITE_NOTIFY_ZSET, event);
   if (f.incr) return processed ? ctx.Double(score) : ctx.Null();
   return ctx.Int(f.ch ? added + updated : added);

@@ -46,8 +46,7 @@ void ZSetValue::ConvertToSkiplist() {
     off = e.next;
   }
   sl_ = sl;
-  ZPack empty;
-  lp_.CopyFrom(empty);
+  lp_.Clear();
   enc_ = ZEncoding::kSkiplist;
 }
 
