@@ -8,6 +8,7 @@
 #include <charconv>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include "host/config_internal.h"
@@ -192,6 +193,14 @@ std::optional<std::string> CheckShutdownFlags(std::string& v) {
   return std::nullopt;
 }
 
+// Redis chdir()s and reports errno's text; we only check (no process-wide chdir, so
+// several hosts can share a test process) and persistence builds paths from dir.
+std::optional<std::string> CheckDir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return std::nullopt;
+  return std::filesystem::exists(dir, ec) ? std::strerror(ENOTDIR) : std::strerror(ENOENT);
+}
+
 std::optional<std::string> CheckFileName(std::string& v, const char* what) {
   if (v.find('/') != std::string::npos)
     return std::string(what) + " can't be a path, just a filename";
@@ -311,6 +320,7 @@ void Config::AddBuiltins() {
       s->check = [](Parsed& p) { return CheckShutdownFlags(p.str); };
     if (t == "persistence.dbfilename")
       s->check = [](Parsed& p) { return CheckFileName(p.str, "dbfilename"); };
+    if (t == "persistence.dir") s->check = [](Parsed& p) { return CheckDir(p.str); };
     if (t == "persistence.appendfilename")
       s->check = [](Parsed& p) { return CheckFileName(p.str, "appendfilename"); };
     if (t == "storage.shards")

@@ -398,6 +398,10 @@ TEST(ConfigSet, ErrorTextsMatchRedis) {
   EXPECT_EQ(SetErr(c, "dbfilename", "a/b"),
             "CONFIG SET failed (possibly related to argument 'dbfilename') - dbfilename "
             "can't be a path, just a filename");
+  EXPECT_EQ(SetErr(c, "dir", "/no/such/ferrite/dir"),
+            "CONFIG SET failed (possibly related to argument 'dir') - No such file or "
+            "directory");
+  EXPECT_EQ(SetErr(c, "dir", ::testing::TempDir()), "OK");
   // Nothing changed by any of the failures above.
   EXPECT_EQ(c.Int("server.hz"), 10);
   EXPECT_EQ(c.String("persistence.save"), "3600 1 300 100 60 10000");
