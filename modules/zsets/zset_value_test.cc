@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -171,6 +173,29 @@ TEST(ZSetValue, UpdateInPlaceAndMove) {
   z->Set("a", 10, lim);  // moves to the end
   EXPECT_EQ(z->Rank("a"), 2u);
   EXPECT_EQ(z->Rank("b"), 0u);
+}
+
+// The listpack stores integral scores as varints and others as raw doubles: every
+// kind must come back bit-identical and in order.
+TEST(ZSetValue, ListpackScoresRoundTrip) {
+  ZLimits lim;
+  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  std::vector<double> scores = {0.0, -0.0, 1, -1, 63, -64, 1e15, -1e15, 9007199254740991.0,
+                                9007199254740992.0, 1.1, -2.5, 1e300, INFINITY, -INFINITY,
+                                4.9e-324};
+  for (size_t i = 0; i < scores.size(); i++) z->Set("m" + std::to_string(i), scores[i], lim);
+  EXPECT_STREQ(z->EncodingName(), "listpack");
+  for (size_t i = 0; i < scores.size(); i++) {
+    auto got = z->Score("m" + std::to_string(i));
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(std::memcmp(&*got, &scores[i], sizeof(double)), 0) << scores[i];
+  }
+  double prev = -INFINITY;
+  z->ForEach([&](std::string_view, double s) {
+    EXPECT_LE(prev, s);
+    prev = s;
+    return true;
+  });
 }
 
 }  // namespace
