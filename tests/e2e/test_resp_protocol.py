@@ -324,3 +324,12 @@ def test_resp3_null_and_error_bytes_match_redis(server, redis_server):
     assert out[0] == [(b":", 0), (b"_", None),
                       (b"-", b"ERR wrong number of arguments for 'echo' command"),
                       (b"$", b"hi")]
+
+
+def test_error_text_never_breaks_framing(server, redis_server):
+    # Redis turns CR/LF inside an error message into spaces; so must the encoder.
+    data = cmd("NO-SUCH", "a\r\nb") + cmd("PING")
+    ours = exchange(server.port, data)
+    assert ours == exchange(redis_server.port, data)
+    assert ours == (b"-ERR unknown command 'NO-SUCH', with args beginning with: 'a  b' \r\n"
+                    b"+PONG\r\n", False)
