@@ -777,6 +777,11 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
   return FERRITE_OK;
 }
 
+void ScriptSetBusy(ferrite_ctx* c, int busy) {
+  H(c)->script_started_ms = busy ? H(c)->clock().NowMs() : 0;
+}
+int ShuttingDown() { return CurrentHost() && CurrentHost()->shutting_down ? 1 : 0; }
+
 const char* TypeName(const ferrite_type* t) { return t ? t->desc.name : ""; }
 const ferrite_type* FindType(const char* name) {
   if (!name) return nullptr;
@@ -947,6 +952,8 @@ const ferrite_host_api kApi = [] {
   a.conn_authenticate = ConnAuthenticate;
   a.type_name = TypeName;
   a.config_string = ConfigString;
+  a.script_set_busy = ScriptSetBusy;
+  a.shutting_down = ShuttingDown;
   return a;
 }();
 

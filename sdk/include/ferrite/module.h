@@ -514,6 +514,15 @@ typedef struct ferrite_host_api {
   /* Copies a string setting (by Redis name, e.g. "maxmemory-policy") into buf, NUL
    * terminated and truncated to cap; returns its full length, or -1 if unknown. */
   int64_t (*config_string)(const char* name, char* buf, size_t cap);
+
+  /* --- long-running commands (scripting) ------------------------------------------- */
+  /* Marks the start (busy = 1) and end (busy = 0) of a script run by this context.
+   * While it runs longer than busy-reply-threshold, other clients get -BUSY for every
+   * command not flagged FERRITE_CMD_ALLOW_BUSY. */
+  void (*script_set_busy)(ferrite_ctx* ctx, int busy);
+  /* True once the server is shutting down (SHUTDOWN NOSAVE during a busy script):
+   * a long-running handler should stop as soon as it can. */
+  int (*shutting_down)(void);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
