@@ -119,12 +119,26 @@ Scored Compute(std::vector<Source>& src, ZOp op, Aggregate agg) {
 }
 
 // Parses WEIGHTS / AGGREGATE / WITHSCORES after the keys; replies errors itself.
+// `limit` is non-null for ZINTERCARD, which takes LIMIT and nothing else.
 bool ParseOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, int j, ZOp op,
-                  bool store, std::vector<Source>* src, Aggregate* agg, bool* withscores) {
+                  bool store, std::vector<Source>* src, Aggregate* agg, bool* withscores,
+                  int64_t* limit) {
   int n = static_cast<int>(src->size());
   while (j < argc) {
     int remaining = argc - j;
     std::string_view a = SV(argv[j]);
+    if (limit) {
+      if (remaining >= 2 && sdk::EqualsIgnoreCase(a, "limit")) {
+        if (!sdk::ParseInt64(SV(argv[j + 1]), limit) || *limit < 0) {
+          ctx.Error("ERR LIMIT can't be negative");
+          return false;
+        }
+        j += 2;
+        continue;
+      }
+      ctx.Error(FERRITE_E_SYNTAX);
+      return false;
+    }
     if (op != ZOp::kDiff && remaining >= n + 1 && sdk::EqualsIgnoreCase(a, "weights")) {
       j++;
       for (int i = 0; i < n; i++, j++) {
@@ -157,6 +171,8 @@ bool ParseOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, int j, ZO
   return true;
 }
 
+enum class Output { kReply, kStore, kCard };
+
 const char* CommandName(ZOp op, bool store) {
   switch (op) {
     case ZOp::kUnion: return store ? "zunionstore" : "zunion";
@@ -166,14 +182,17 @@ const char* CommandName(ZOp op, bool store) {
   return "";
 }
 
-int Generic(const Ctx& ctx, int argc, const ferrite_slice* argv, ZOp op, bool store) {
+// zunionInterDiffGenericCommand: also ZINTERCARD (Output::kCard), as in Redis.
+int Generic(const Ctx& ctx, int argc, const ferrite_slice* argv, ZOp op, Output output) {
   auto* st = ctx.State<ZSetsState>();
+  bool store = output == Output::kStore;
   int numkeys_idx = store ? 2 : 1;
   int64_t n = 0;
   if (!sdk::ParseInt64(SV(argv[numkeys_idx]), &n)) return ctx.Error(FERRITE_E_NOT_INTEGER);
   if (n < 1) {
-    return ctx.Error(std::string("ERR at least 1 input key is needed for '") +
-                     CommandName(op, store) + "' command");
+    const char* name = output == Output::kCard ? "zintercard" : CommandName(op, store);
+    return ctx.Error(std::string("ERR at least 1 input key is needed for '") + name +
+                     "' command");
   }
   if (n > argc - numkeys_idx - 1) return ctx.Error(FERRITE_E_SYNTAX);
   std::vector<Source> src;
@@ -183,11 +202,17 @@ int Generic(const Ctx& ctx, int argc, const ferrite_slice* argv, ZOp op, bool st
   }
   Aggregate agg = Aggregate::kSum;
   bool withscores = false;
+  int64_t limit = 0;
   if (!ParseOptions(ctx, argc, argv, numkeys_idx + 1 + static_cast<int>(n), op, store, &src,
-                    &agg, &withscores)) {
+                    &agg, &withscores, output == Output::kCard ? &limit : nullptr)) {
     return FERRITE_OK;
   }
   Scored out = Compute(src, op, agg);
+  if (output == Output::kCard) {
+    size_t card = out.size();
+    if (limit > 0) card = std::min(card, static_cast<size_t>(limit));
+    return ctx.Int(static_cast<int64_t>(card));
+  }
   if (!store) {
     ReplyScored(ctx, out, withscores);
     return FERRITE_OK;
@@ -210,46 +235,26 @@ int Generic(const Ctx& ctx, int argc, const ferrite_slice* argv, ZOp op, bool st
 }  // namespace
 
 int CmdZUnion(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return Generic(ctx, argc, argv, ZOp::kUnion, false);
+  return Generic(ctx, argc, argv, ZOp::kUnion, Output::kReply);
 }
 int CmdZInter(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return Generic(ctx, argc, argv, ZOp::kInter, false);
+  return Generic(ctx, argc, argv, ZOp::kInter, Output::kReply);
 }
 int CmdZDiff(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return Generic(ctx, argc, argv, ZOp::kDiff, false);
+  return Generic(ctx, argc, argv, ZOp::kDiff, Output::kReply);
 }
 int CmdZUnionStore(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return Generic(ctx, argc, argv, ZOp::kUnion, true);
+  return Generic(ctx, argc, argv, ZOp::kUnion, Output::kStore);
 }
 int CmdZInterStore(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return Generic(ctx, argc, argv, ZOp::kInter, true);
+  return Generic(ctx, argc, argv, ZOp::kInter, Output::kStore);
 }
 int CmdZDiffStore(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return Generic(ctx, argc, argv, ZOp::kDiff, true);
+  return Generic(ctx, argc, argv, ZOp::kDiff, Output::kStore);
 }
 
 int CmdZInterCard(Ctx ctx, int argc, const ferrite_slice* argv) {
-  int64_t n = 0;
-  if (!sdk::ParseInt64(SV(argv[1]), &n) || n <= 0) {
-    return ctx.Error("ERR numkeys should be greater than 0");
-  }
-  if (n > argc - 2) return ctx.Error("ERR Number of keys can't be greater than number of args");
-  int64_t limit = 0;
-  for (int i = 2 + static_cast<int>(n); i < argc; i += 2) {
-    if (sdk::EqualsIgnoreCase(SV(argv[i]), "limit") && i + 1 < argc) {
-      if (!sdk::ParseInt64(SV(argv[i + 1]), &limit) || limit < 0) {
-        return ctx.Error("ERR LIMIT can't be negative");
-      }
-    } else {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-  }
-  std::vector<Source> src;
-  if (!LoadSources(ctx, argv, 2, static_cast<int>(n), FERRITE_KEY_READ, &src)) return FERRITE_OK;
-  Scored out = Compute(src, ZOp::kInter, Aggregate::kSum);
-  size_t card = out.size();
-  if (limit > 0) card = std::min(card, static_cast<size_t>(limit));
-  return ctx.Int(static_cast<int64_t>(card));
+  return Generic(ctx, argc, argv, ZOp::kInter, Output::kCard);
 }
 
 // ZUNIONSTORE dst numkeys key...: dst plus the numkeys keys.

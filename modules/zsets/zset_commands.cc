@@ -188,7 +188,7 @@ int RankGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, Dir dir) {
     if (!sdk::EqualsIgnoreCase(SV(argv[3]), "withscore")) return ctx.Error(FERRITE_E_SYNTAX);
     withscore = true;
   } else if (argc > 4) {
-    return ctx.Error(FERRITE_E_SYNTAX);
+    return ctx.Error(FERRITE_E_ARITY, dir == Dir::kForward ? "zrank" : "zrevrank");
   }
   Key k = ctx.Open(SV(argv[1]));
   ZSetValue* z = nullptr;
@@ -301,7 +301,8 @@ Scored RandomMembers(const ZSetValue& z, int64_t count) {
   }
   auto want = static_cast<uint64_t>(count);
   if (want >= z.Size()) {
-    z.ForEach([&](std::string_view m, double s) {
+    // The whole set, highest first: Redis' zset iterator starts at the tail.
+    z.Walk(z.Size() - 1, Dir::kReverse, [&](std::string_view m, double s) {
       out.emplace_back(std::string(m), s);
       return true;
     });

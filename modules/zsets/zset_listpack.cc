@@ -43,11 +43,11 @@ size_t VarintLen(uint64_t v) {
 
 constexpr double kMaxExact = 9007199254740992.0;  // 2^53
 
-// An integral score that round-trips through int64 (and is not -0) is stored as
-// (zigzag << 1) in a varint; otherwise the varint 1 is followed by the raw double.
+// An integral score that round-trips through int64 is stored as (zigzag << 1) in a
+// varint; otherwise the varint 1 is followed by the raw double. NOTE: -0 becomes 0,
+// as in Redis' listpack (which stores it as the integer 0).
 bool AsSmallInt(double s, int64_t* out) {
   if (!(s > -kMaxExact && s < kMaxExact) || s != std::floor(s)) return false;
-  if (s == 0 && std::signbit(s)) return false;
   *out = static_cast<int64_t>(s);
   return true;
 }

@@ -70,7 +70,11 @@ int PopGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, Where w) {
   if (argc == 3 && ctx.Resp() >= 3) {
     ReplyPairs(ctx, out);
   } else {
-    ReplyScored(ctx, out, true);
+    ctx.Array(out.size() * 2);  // flat: RESP2 always, RESP3 without a count
+    for (auto& [m, s] : out) {
+      ctx.Bulk(m);
+      ctx.Double(s);
+    }
   }
   return FERRITE_OK;
 }

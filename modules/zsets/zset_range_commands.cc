@@ -155,7 +155,9 @@ int RangeGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, int first,
       } else {
         std::tie(lo, hi) = type == RangeType::kScore ? SpanOf(*z, sr) : SpanOf(*z, lr);
       }
-      out = TakeSpan(*z, lo, hi, dir, rq.offset, rq.limit);
+      // LIMIT only applies to BYSCORE/BYLEX (a rank range accepts "LIMIT n -1").
+      bool ranked = type == RangeType::kRank;
+      out = TakeSpan(*z, lo, hi, dir, ranked ? 0 : rq.offset, ranked ? -1 : rq.limit);
     }
   }
   if (store) return StoreResult(ctx, SV(argv[1]), out, "zrangestore");

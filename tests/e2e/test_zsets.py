@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from resp_compare import compare, parse_script
+from resp_compare import Conn, compare, parse_script
 
 SCRIPT = parse_script(r"""
 zadd z 1.1 a 2 b 3 c
@@ -128,6 +128,7 @@ bzpopmin z -1
 bzpopmin z -0.5
 bzpopmin z inf
 bzmpop x 1 z min
+zadd z 5 e 6 f 7 g
 bzpopmin z 0
 bzpopmax nokey z 0
 bzmpop 0 1 z min count 5
@@ -268,9 +269,11 @@ def test_python_client_basics(server):
 
 
 def test_zscore_uses_17_digit_formatting(server):
-    r = server.redis(decode_responses=True)
-    r.zadd("z", {"a": 1.1})
-    assert r.execute_command("ZSCORE", "z", "a") == "1.1000000000000001"
+    c = Conn(server.port)
+    c.call("ZADD", "z", "1.1", "a")
+    assert c.call("ZSCORE", "z", "a") == ("$", b"1.1000000000000001")
+    c3 = Conn(server.port, resp=3)
+    assert c3.call("ZSCORE", "z", "a") == (",", b"1.1000000000000001")
 
 
 def test_listpack_to_skiplist(server):
