@@ -137,7 +137,11 @@ int64_t TtlSeconds(Ctx ctx, const Key& k) {
 
 int64_t Cas(const Key& k) { return static_cast<int64_t>(k.Version()); }
 
-void PropagateStored(Ctx ctx, const Key& k, std::string_view value) {
+// Emits the keyspace event (`event`, string class) and the deterministic MC.SET form.
+void PropagateStored(Ctx ctx, const Key& k, std::string_view value,
+                     const char* event = "set") {
+  ctx.Notify(FERRITE_NOTIFY_STRING, event, k.Name());
+  if (k.Expire() >= 0) ctx.Notify(FERRITE_NOTIFY_GENERIC, "expire", k.Name());
   std::string flags = std::to_string(k.Flags());
   int64_t e = k.Expire();
   if (e < 0) {
@@ -149,6 +153,7 @@ void PropagateStored(Ctx ctx, const Key& k, std::string_view value) {
 
 void PropagateExpire(Ctx ctx, const Key& k) {
   int64_t e = k.Expire();
+  ctx.Notify(FERRITE_NOTIFY_GENERIC, e < 0 ? "persist" : "expire", k.Name());
   if (e < 0) {
     ctx.Propagate({"PERSIST", k.Name()});
   } else {
@@ -159,7 +164,9 @@ void PropagateExpire(Ctx ctx, const Key& k) {
 // Deletes the key for an already-expired store/touch and propagates DEL.
 void DropExpired(Ctx ctx, Key& k) {
   std::string name(k.Name());
-  if (k.Delete()) ctx.Propagate({"DEL", name});
+  if (!k.Delete()) return;
+  ctx.Notify(FERRITE_NOTIFY_GENERIC, "del", name);
+  ctx.Propagate({"DEL", name});
 }
 
 int64_t ItemSizeMax() {
@@ -389,6 +396,7 @@ int CmdMcDelete(Ctx ctx, int argc, const ferrite_slice* argv) {
   }
   st.delete_hits++;
   k.Delete();
+  ctx.Notify(FERRITE_NOTIFY_GENERIC, "del", SV(argv[1]));
   ctx.Propagate({"DEL", SV(argv[1])});
   return ReplyStatus(ctx, "DELETED");
 }
@@ -463,7 +471,7 @@ int CmdMcArith(Ctx ctx, int argc, const ferrite_slice* argv) {
     Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
     k.SetExpire(e.expired ? ctx.NowMs() : e.abs_ms);
   }
-  PropagateStored(ctx, k, out);
+  PropagateStored(ctx, k, out, incr ? "incrby" : "decrby");
   return ReplyArith(ctx, k, v);
 }
 

@@ -93,8 +93,6 @@ void BinarySession::Header(const Req& r, uint16_t status, uint8_t extlen, uint16
 }
 
 void BinarySession::Error(const Req& r, uint16_t status, std::string_view text) {
-  // memcached 1.6: a quiet opcode is also silent about a missing key.
-  if (r.quiet && status == bin::kKeyNotFound) return;
   if (text.empty()) text = DefaultText(status);
   Header(r, status, 0, 0, static_cast<uint32_t>(text.size()), 0);
   out_.append(text);

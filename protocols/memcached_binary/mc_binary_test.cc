@@ -94,9 +94,11 @@ TEST(McBinary, QuietOpcodesStillReportErrors) {
   std::string in = Req(bin::kAddQ, "a", SetExt(0, 0), "x") + Req(bin::kAddQ, "a", SetExt(0, 0), "y") +
                    Req(bin::kReplaceQ, "zz", SetExt(0, 0), "y") + Req(bin::kDeleteQ, "zz") +
                    Req(bin::kAppendQ, "zz", "", "y") + Req(bin::kIncrQ, "a", IncrExt(1, 0, 0xffffffff));
-  // Checked against memcached 1.6.18: quiet opcodes are silent on success and on a
-  // missing key, and report every other error.
+  // Checked against memcached 1.6.18: quiet opcodes are silent on success only (and
+  // getq/getkq on a miss).
   EXPECT_EQ(Drive(b, in), Res(bin::kAddQ, 2, "", "", "Data exists for key.") +
+                              Res(bin::kReplaceQ, 1, "", "", "Not found") +
+                              Res(bin::kDeleteQ, 1, "", "", "Not found") +
                               Res(bin::kAppendQ, 5, "", "", "Not stored.") +
                               Res(bin::kIncrQ, 6, "", "", "Non-numeric server-side value for incr or decr"));
 }

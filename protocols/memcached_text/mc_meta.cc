@@ -233,7 +233,7 @@ bool TextSession::MetaSet(const Tokens& t, std::string_view rest, size_t* data_u
   argv_.Add("MC.SET").Add(f.key).Add(rest.substr(0, vlen)).Add(m).UNum(f.client_flags);
   argv_.Add("EX").Num(f.new_ttl ? f.exptime : 0);
   if (f.has_cas && m != "ADD") argv_.Add("CAS").UNum(f.cas);
-  if (f.vivify) argv_.Add("VIVIFY").Num(f.vivify_exp);
+  // NOTE: memcached 1.6.18 parses N on ms but an append to a missing item is still NS.
   const McReply& r = b_.Exec(argv_);
   std::string& o = scratch_;
   o.clear();

@@ -99,6 +99,7 @@ size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
 }
 
 bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_used) {
+  if (b_.NeedsAuth()) return AsciiAuth(t, rest, data_used);
   size_t ntokens = std::min(t.size(), kMaxTokens - 1) + 1;  // memcached's count
   if (t.empty() || t[0].size() < 2) {
     Out("ERROR");
@@ -174,6 +175,36 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
   } else {
     Out("ERROR");
   }
+  return true;
+}
+
+// memcached's ASCII auth (-Y): "set <any> <flags> <exptime> <n>\r\n<user> <pass>\r\n",
+// checked here against requirepass / ACL users through conn_authenticate.
+bool TextSession::AsciiAuth(const Tokens& t, std::string_view rest, size_t* data_used) {
+  int32_t n = 0;
+  if (t.size() < 5 || t[0] != "set" || !ParseExptime(t[4], &n) || n < 0) {
+    Out("CLIENT_ERROR unauthenticated");
+    return true;
+  }
+  size_t block = static_cast<size_t>(n) + 2;
+  if (block > 4096) {
+    Out("CLIENT_ERROR unauthenticated");
+    swallow_ = block;
+    return true;
+  }
+  if (rest.size() < block) return false;
+  *data_used = block;
+  if (rest.substr(n, 2) != "\r\n") {
+    Out("CLIENT_ERROR bad command line termination");
+    return true;
+  }
+  Tokens cred;
+  Tokenize(rest.substr(0, n), &cred);
+  if (cred.size() < 2) {
+    Out("CLIENT_ERROR bad authentication token format");
+    return true;
+  }
+  Out(b_.Authenticate(cred[0], cred[1]) ? "STORED" : "CLIENT_ERROR authentication failure");
   return true;
 }
 

@@ -34,6 +34,7 @@ class TextSession {
   // Returns false when the request needs more bytes (nothing consumed).
   bool Dispatch(const Tokens& t, std::string_view rest, size_t* data_used);
   bool Storage(const Tokens& t, std::string_view rest, size_t* data_used);
+  bool AsciiAuth(const Tokens& t, std::string_view rest, size_t* data_used);
   void Get(const Tokens& t, bool cas, bool touch);
   void Arith(const Tokens& t, bool incr);
   void Delete(const Tokens& t);

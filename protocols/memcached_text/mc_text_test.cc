@@ -205,6 +205,15 @@ TEST(McText, ArgvIsTheMcContract) {
   EXPECT_EQ(b.log[2], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "9"}));
 }
 
+TEST(McText, AsciiAuth) {
+  FakeBackend b;
+  b.needs_auth = true;
+  Feed(b, "get k\r\nset x 0 0 8\r\nuser bad\r\nset x 0 0 9\r\nuser pass\r\nget k\r\n");
+  EXPECT_EQ(b.out,
+            "CLIENT_ERROR unauthenticated\r\nCLIENT_ERROR authentication failure\r\nSTORED\r\n"
+            "END\r\n");
+}
+
 TEST(McBase64, RoundTrip) {
   for (std::string s : {std::string("a"), std::string("ab"), std::string("abc"), std::string("abcd"), std::string("\x00\xff\x10", 3)}) {
     std::string d;

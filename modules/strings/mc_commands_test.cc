@@ -1,0 +1,151 @@
+// Family tests for the hidden MC.* commands through the in-process harness (real
+// strings.so): the reply contract of mc_commands.h, flags, cas, expiry with a moved
+// clock, non-string keys, and the propagated forms' effect on state.
+#include "tests/harness/harness.h"
+
+#include <string>
+
+namespace ferrite::test {
+namespace {
+
+// [STATUS, fields...] -> the status word
+std::string Status(const Reply& r) {
+  if (r.type == FERRITE_REPLY_ERROR) return "ERR:" + r.str;
+  if (r.elems.empty()) return "?";
+  return r.elems[0].str;
+}
+int64_t Field(const Reply& r, size_t i) { return r.elems.at(i + 1).integer; }
+std::string Str(const Reply& r, size_t i) { return r.elems.at(i + 1).str; }
+
+HarnessOptions WithLists() {
+  HarnessOptions o;
+  o.plugins = {"strings", "keys", "lists"};
+  return o;
+}
+
+class McCommands : public ::testing::Test {
+ protected:
+  Harness h_{WithLists()};
+};
+
+TEST_F(McCommands, SetGetCarriesFlagsAndCas) {
+  Reply s = h_.Run({"MC.SET", "k", "v", "SET", "42"});
+  ASSERT_EQ(Status(s), "STORED");
+  Reply g = h_.Run({"MC.GET", "k"});
+  ASSERT_EQ(Status(g), "HIT");
+  EXPECT_EQ(Str(g, 0), "v");
+  EXPECT_EQ(Field(g, 1), 42);
+  EXPECT_EQ(Field(g, 2), Field(s, 0));  // cas = version after the write
+  EXPECT_EQ(Field(g, 3), -1);           // no ttl
+  EXPECT_THAT(h_.Run({"GET", "k"}), IsBulk("v"));
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "nope"})), "MISS");
+}
+
+TEST_F(McCommands, AddReplaceAppendPrepend) {
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "b", "REPLACE", "0"})), "NOT_STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "b", "APPEND", "0"})), "NOT_STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "b", "ADD", "3"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "x", "ADD", "0"})), "NOT_STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "c", "APPEND", "9"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "a", "PREPEND", "9"})), "STORED");
+  Reply g = h_.Run({"MC.GET", "k"});
+  EXPECT_EQ(Str(g, 0), "abc");
+  EXPECT_EQ(Field(g, 1), 3);  // append/prepend keep the item's flags
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "z", "REPLACE", "1"})), "STORED");
+  EXPECT_THAT(h_.Run({"GET", "k"}), IsBulk("z"));
+}
+
+TEST_F(McCommands, CasComparesTheKeyVersion) {
+  int64_t cas = Field(h_.Run({"MC.SET", "k", "1", "SET", "0"}), 0);
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "2", "CAS", "0", "CAS", std::to_string(cas + 1)})),
+            "EXISTS");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "2", "CAS", "0", "CAS", std::to_string(cas)})),
+            "STORED");
+  int64_t cas2 = Field(h_.Run({"MC.GET", "k"}), 2);
+  EXPECT_NE(cas2, cas);
+  h_.Run({"SET", "k", "resp"});  // any write changes it
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "3", "CAS", "0", "CAS", std::to_string(cas2)})),
+            "EXISTS");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "nope", "3", "CAS", "0", "CAS", "1"})), "NOT_FOUND");
+  EXPECT_EQ(Status(h_.Run({"MC.DELETE", "k", "CAS", "1"})), "EXISTS");
+  EXPECT_EQ(Status(h_.Run({"MC.DELETE", "k"})), "DELETED");
+  EXPECT_EQ(Status(h_.Run({"MC.DELETE", "k"})), "NOT_FOUND");
+}
+
+TEST_F(McCommands, ExptimeRelativeAbsoluteNegative) {
+  h_.Run({"MC.SET", "r", "v", "SET", "0", "EX", "10"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "r"}), 3), 10);
+  EXPECT_THAT(h_.Run({"TTL", "r"}), IsInt(10));
+  h_.AdvanceTime(10001);
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "r"})), "MISS");
+  h_.Run({"MC.SET", "n", "v", "SET", "0"});
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "n", "v", "SET", "0", "EX", "-1"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "n"})), "MISS");
+  // > 30 days is an absolute unix time; one in the past expires at once
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "a", "v", "SET", "0", "EX", "2592001"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "a"})), "MISS");
+}
+
+TEST_F(McCommands, TouchAndGat) {
+  h_.Run({"MC.SET", "k", "v", "SET", "0"});
+  EXPECT_EQ(Status(h_.Run({"MC.TOUCH", "k", "100"})), "TOUCHED");
+  EXPECT_THAT(h_.Run({"TTL", "k"}), IsInt(100));
+  Reply g = h_.Run({"MC.GAT", "k", "TOUCH", "0"});
+  EXPECT_EQ(Status(g), "HIT");
+  EXPECT_THAT(h_.Run({"TTL", "k"}), IsInt(-1));
+  EXPECT_EQ(Status(h_.Run({"MC.TOUCH", "nope", "1"})), "NOT_FOUND");
+  Reply v = h_.Run({"MC.GAT", "new", "VIVIFY", "30"});
+  EXPECT_EQ(Status(v), "HIT");
+  EXPECT_EQ(Field(v, 5), 1);  // created
+  EXPECT_EQ(Field(h_.Run({"MC.GAT", "new", "VIVIFY", "30"}), 5), 0);
+}
+
+TEST_F(McCommands, Arithmetic) {
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "n", "INCR", "1"})), "NOT_FOUND");
+  Reply c = h_.Run({"MC.ARITH", "n", "INCR", "1", "INITIAL", "7", "VIVIFY", "0"});
+  EXPECT_EQ(Str(c, 0), "7");
+  EXPECT_EQ(Str(h_.Run({"MC.ARITH", "n", "INCR", "18446744073709551615"}), 0), "6");  // wraps
+  EXPECT_EQ(Str(h_.Run({"MC.ARITH", "n", "DECR", "100"}), 0), "0");  // floors at 0
+  h_.Run({"SET", "s", "abc"});
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "s", "INCR", "1"})), "NON_NUMERIC");
+  h_.Run({"MC.SET", "f", "10", "SET", "5", "EX", "100"});
+  EXPECT_EQ(Str(h_.Run({"MC.ARITH", "f", "INCR", "5"}), 0), "15");
+  Reply g = h_.Run({"MC.GET", "f"});
+  EXPECT_EQ(Field(g, 1), 5);  // flags kept
+  EXPECT_EQ(Field(g, 3), 100);  // ttl kept
+  EXPECT_THAT(h_.Run({"INCR", "f"}), IsInt(16));
+}
+
+TEST_F(McCommands, NonStringKeys) {
+  ASSERT_THAT(h_.Run({"RPUSH", "l", "a"}), IsInt(1));
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "l"})), "MISS");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "l", "x", "ADD", "0"})), "NOT_STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "l", "x", "APPEND", "0"})), "NOT_STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "l", "INCR", "1"})), "NOT_FOUND");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "l", "x", "SET", "2"})), "STORED");
+  EXPECT_THAT(h_.Run({"TYPE", "l"}), IsSimple("string"));
+}
+
+TEST_F(McCommands, FlushAndStats) {
+  h_.Run({"MC.SET", "a", "1", "SET", "0"});
+  h_.Run({"MC.SET", "b", "1", "SET", "0"});
+  h_.Run({"MC.FLUSH", "10"});
+  EXPECT_THAT(h_.Run({"TTL", "a"}), IsInt(10));
+  EXPECT_EQ(Status(h_.Run({"MC.FLUSH"})), "OK");
+  EXPECT_THAT(h_.Run({"DBSIZE"}), IsInt(0));
+  Reply st = h_.Run({"MC.STATS"});
+  EXPECT_EQ(Status(st), "OK");
+  bool saw = false;
+  for (size_t i = 1; i + 1 < st.elems.size(); i += 2) saw = saw || st.elems[i].str == "curr_items";
+  EXPECT_TRUE(saw);
+}
+
+TEST_F(McCommands, BadArguments) {
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "v", "BOGUS", "0"})).rfind("ERR:", 0), 0u);
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "v", "SET", "4294967296"})).rfind("ERR:", 0), 0u);
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "v", "SET", "0", "EX"})).rfind("ERR:", 0), 0u);
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "k", "MUL", "1"})).rfind("ERR:", 0), 0u);
+}
+
+}  // namespace
+}  // namespace ferrite::test
