@@ -49,6 +49,11 @@ class Config {
   bool Bool(std::string_view toml_address) const;
   std::string String(std::string_view toml_address) const;
   // Direct pointer to an int/bool/memory/enum(index) setting's atomic for hot paths.
+  // Enum indexes follow Redis' order (Describe() lists them): maxmemory-policy
+  // volatile-lru=0 volatile-lfu volatile-random volatile-ttl allkeys-lru allkeys-lfu
+  // allkeys-random noeviction=7; appendfsync everysec=0 always=1 no=2; role master=0
+  // replica=1; loglevel trace=0 debug info warn error off=5. Strings throw logic_error.
+  // NOTE: a module option's pointer dies with UnregisterModule.
   const std::atomic<int64_t>* IntRef(std::string_view toml_address) const;
 
   // CONFIG GET <glob>: (redis-name, value) pairs, Redis' value formatting.
