@@ -289,7 +289,7 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
     if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
-  if (k->e && !c->client->no_touch) h->TouchEntry(k->e);
+  if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
   c->open_keys.push_back(k);
   return k;
 }
@@ -351,6 +351,7 @@ int KeyStringGet(ferrite_key* k, ferrite_slice* out) {
 }
 
 char* KeyStringResize(ferrite_key* k, size_t n) {
+  if (n > UINT32_MAX - 1) return nullptr;
   Entry* e = EnsureEntry(k);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
   if (n > e->str.cap || n + 64 < e->str.cap / 2) {
@@ -369,6 +370,7 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
 }
 
 int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
+  if (n > UINT32_MAX - 1) return FERRITE_ERR;
   Entry* e = EnsureEntry(k);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
   if (n > e->str.cap || n * 2 + 64 < e->str.cap) {
@@ -440,6 +442,9 @@ void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
 
 void NotifyEvent(ferrite_ctx* c, uint32_t cls, const char* event, ferrite_slice key) {
   H(c)->Notify(c->client->db, cls, event, {key.ptr, key.len});
+}
+void NotifyDb(ferrite_ctx* c, int db, uint32_t cls, const char* event, ferrite_slice key) {
+  H(c)->Notify(db, cls, event, {key.ptr, key.len});
 }
 
 // ------------------------------- whole keyspace ----------------------------------------
@@ -765,8 +770,7 @@ int64_t ConfigInt(const char* name);
 int64_t ConfigString(const char* name, char* buf, size_t cap);
 
 int ConnNeedsAuth(ferrite_conn* c) {
-  if (c->authenticated) return 0;
-  return c->host->config().String("security.requirepass").empty() ? 0 : 1;
+  return !c->authenticated && c->host->auth_required.load(std::memory_order_relaxed) ? 1 : 0;
 }
 int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
   std::string pw = c->host->config().String("security.requirepass");
@@ -794,61 +798,25 @@ const ferrite_type* FindType(const char* name) {
 
 namespace {
 
-struct IntCacheKey {
-  Host* h;
-  std::string name;
-  bool operator==(const IntCacheKey& o) const { return h == o.h && name == o.name; }
-};
-struct IntCacheHash {
-  size_t operator()(const IntCacheKey& k) const {
-    return std::hash<std::string>()(k.name) ^ reinterpret_cast<uintptr_t>(k.h);
-  }
-};
-
+// One map lookup under the config lock: no cache, so nothing can outlive its Config.
 int64_t ConfigInt(const char* name) {
   Host* h = CurrentHost();
   if (!h || !name) return -1;
-  thread_local std::unordered_map<IntCacheKey, const std::atomic<int64_t>*, IntCacheHash> cache;
-  IntCacheKey key{h, name};
-  auto it = cache.find(key);
-  if (it == cache.end()) {
-    const std::atomic<int64_t>* ref = nullptr;
-    for (auto& d : h->config().Describe())
-      if (d.redis_name == name) {
-        try {
-          ref = h->config().IntRef(d.toml_address);
-        } catch (...) {
-          ref = nullptr;
-        }
-        break;
-      }
-    it = cache.emplace(key, ref).first;
-  }
-  if (it->second) return it->second->load(std::memory_order_relaxed);
-  auto kv = h->config().Get(name);
-  if (kv.empty()) return -1;
-  const std::string& v = kv[0].second;
-  if (v == "yes") return 1;
-  if (v == "no") return 0;
-  char* end = nullptr;
-  long long r = strtoll(v.c_str(), &end, 10);
-  return end && *end == 0 ? r : -1;
+  auto v = h->config().IntByRedisName(name);
+  return v ? *v : -1;
 }
 
 int64_t ConfigString(const char* name, char* buf, size_t cap) {
   Host* h = CurrentHost();
   if (!h || !name) return -1;
-  auto kv = h->config().Get(name);
-  for (auto& [k, v] : kv) {
-    if (k != name) continue;
-    if (cap > 0) {
-      size_t n = std::min(cap - 1, v.size());
-      memcpy(buf, v.data(), n);
-      buf[n] = 0;
-    }
-    return static_cast<int64_t>(v.size());
+  auto v = h->config().StringByRedisName(name);
+  if (!v) return -1;
+  if (cap > 0) {
+    size_t n = std::min(cap - 1, v->size());
+    memcpy(buf, v->data(), n);
+    buf[n] = 0;
   }
-  return -1;
+  return static_cast<int64_t>(v->size());
 }
 
 const ferrite_host_api kApi = [] {
@@ -954,6 +922,7 @@ const ferrite_host_api kApi = [] {
   a.config_string = ConfigString;
   a.script_set_busy = ScriptSetBusy;
   a.shutting_down = ShuttingDown;
+  a.notify_db = NotifyDb;
   return a;
 }();
 

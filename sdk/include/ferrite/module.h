@@ -215,6 +215,9 @@ enum {
   FERRITE_NOTIFY_MODULE = 1u << 13, /* d */
 };
 
+/* Keyspace event callback. Events reach subscribers only for classes enabled by the
+ * notify-keyspace-events setting; bits 0 (K: keyspace channel) and 1 (E: keyevent
+ * channel) of `type_class` carry that setting's K/E selection. */
 typedef void (*ferrite_event_fn)(void* udata, int db, uint32_t type_class,
                                  const char* event, ferrite_slice key);
 
@@ -282,8 +285,9 @@ typedef enum ferrite_log_level {
   FERRITE_LOG_ERROR = 3,
 } ferrite_log_level;
 
-/* open_key modes */
-enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2 };
+/* open_key modes. NOTOUCH (combinable) does not update the access time / LFU counter
+ * (OBJECT IDLETIME, TTL, TYPE, EXISTS), as Redis' LOOKUP_NOTOUCH. */
+enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2, FERRITE_KEY_NOTOUCH = 4 };
 
 /* Time-out reply of a blocked client */
 typedef enum ferrite_block_timeout_reply {
@@ -383,7 +387,8 @@ typedef struct ferrite_host_api {
   /* Replaces the value (any previous type) with a string; keeps expiry and flags. */
   int (*key_string_set)(ferrite_key* k, const char* s, size_t len);
   /* Resizes the string in place (creating it if missing) and returns a writable
-   * pointer to its bytes; new bytes are zero. Valid until the next call on k. */
+   * pointer to its bytes; new bytes are zero. Valid until the next call on k.
+   * Strings are limited to 4 GiB - 1: larger sizes return NULL (set: FERRITE_ERR). */
   char* (*key_string_resize)(ferrite_key* k, size_t new_len);
 
   /* module values */
@@ -412,7 +417,8 @@ typedef struct ferrite_host_api {
   size_t (*db_size)(ferrite_ctx* ctx, int db);
   /* Cursor scan of a db: calls fn for about `count` keys and returns the next cursor
    * (0 when done). A full iteration returns every key present for the whole scan at
-   * least once, even if the table grows meanwhile. */
+   * least once, even if the table grows meanwhile. Keys whose expiry has passed are
+   * not reported. */
   uint64_t (*db_scan)(ferrite_ctx* ctx, int db, uint64_t cursor, size_t count,
                       ferrite_scan_fn fn, void* udata);
   void (*db_flush)(ferrite_ctx* ctx, int db);  /* db < 0: every db                     */
@@ -523,6 +529,11 @@ typedef struct ferrite_host_api {
   /* True once the server is shutting down (SHUTDOWN NOSAVE during a busy script):
    * a long-running handler should stop as soon as it can. */
   int (*shutting_down)(void);
+
+  /* --- keyspace events in another db --------------------------------------------- */
+  /* notify() in db `db` (MOVE's move_to, COPY ... DB's copy_to). */
+  void (*notify_db)(ferrite_ctx* ctx, int db, uint32_t type_class, const char* event,
+                    ferrite_slice key);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
