@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/harness.h"
+#include "tests/harness/harness.h"
 
 namespace ferrite::test {
 namespace {
