@@ -155,8 +155,10 @@ int CmdSPop(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (argc > 3) return ctx.Error(FERRITE_E_SYNTAX);
   int64_t count = 1;
   if (argc == 3) {
-    if (!sdk::ParseInt64(SV(argv[2]), &count)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-    if (count < 0) return ctx.Error("ERR value is out of range, must be positive");
+    // Redis answers the same for "x" and "-1".
+    if (!sdk::ParseInt64(SV(argv[2]), &count) || count < 0) {
+      return ctx.Error("ERR value is out of range, must be positive");
+    }
   }
   Key k = ctx.OpenWrite(SV(argv[1]));
   SetValue* s = nullptr;
