@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "harness.h"
+#include "tests/harness/harness.h"
 #include "host/host.h"
 #include "strings_module.h"
 
@@ -128,6 +128,29 @@ TEST(StringsSet, SetNxAndMset) {
   EXPECT_THAT(h.Run({"EXISTS", "c"}), IsInt(0));
   EXPECT_THAT(h.Run({"MSETNX", "c", "3", "d", "4"}), IsInt(1));
   EXPECT_THAT(h.Run({"MGET", "c", "d"}), IsBulkArray({"3", "4"}));
+}
+
+// ---- memcached client flags (through the MC.* helpers of this module) -----------------
+
+int64_t McFlags(Harness& h, const std::string& key) {
+  test::Reply r = h.Run({"MC.GET", key});
+  return r.elems.size() > 2 ? r.elems[2].integer : -1;
+}
+
+TEST(StringsFlags, WholeValueWritesResetFlagsEditsKeepThem) {
+  Harness h;
+  for (const char* cmd : {"SET", "GETSET", "MSET", "SETEX", "INCR", "APPEND"}) {
+    ASSERT_THAT(h.Run({"MC.SET", "k", "5", "SET", "7"}), test::IsArrayOf({test::IsSimple("STORED"),
+                                                                      ::testing::_}));
+    ASSERT_EQ(McFlags(h, "k"), 7);
+    std::string c = cmd;
+    if (c == "SET" || c == "GETSET" || c == "MSET") h.Run({c, "k", "6"});
+    if (c == "SETEX") h.Run({c, "k", "100", "6"});
+    if (c == "INCR" || c == "APPEND") h.Run(c == "INCR" ? std::vector<std::string>{c, "k"}
+                                                        : std::vector<std::string>{c, "k", "0"});
+    const bool resets = c == "SET" || c == "GETSET" || c == "MSET" || c == "SETEX";
+    EXPECT_EQ(McFlags(h, "k"), resets ? 0 : 7) << cmd;
+  }
 }
 
 // ---- expiry (host clock, no sleeping) --------------------------------------------------
