@@ -1,6 +1,7 @@
 // In-place edits and reads of parts of a string: APPEND, SETRANGE, GETRANGE/SUBSTR,
 // STRLEN, the INCR family, INCRBYFLOAT and LCS.
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "string_commands.h"
@@ -243,7 +244,12 @@ int CmdLcs(Ctx ctx, int argc, const ferrite_slice* argv) {
     return ctx.Error(
         "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
   }
-  LcsResult r = ComputeLcs(a, b, o.len ? LcsWant::kLength : LcsWant::kString, o.min_match_len);
+  LcsResult r;
+  try {
+    r = ComputeLcs(a, b, o.len ? LcsWant::kLength : LcsWant::kString, o.min_match_len);
+  } catch (const std::bad_alloc&) {
+    return ctx.Error("ERR Insufficient memory, failed allocating transient memory for LCS");
+  }
   if (o.idx) {
     ReplyLcsIdx(ctx, r, o.with_match_len);
     return FERRITE_OK;
