@@ -296,8 +296,6 @@ TEST(StringsRanges, AppendStrlenGetRangeSetRange) {
   EXPECT_THAT(h.Run({"EXISTS", "empty"}), IsInt(1));
 }
 
-// NOTE: fails when run after another Harness in the same process until the host's
-// config_int cache bug is fixed (docs/host-bugs.md); it passes on its own.
 TEST(StringsRanges, ProtoMaxBulkLenLimitsGrowth) {
   HarnessOptions opts;
   opts.config = {{"limits.proto_max_bulk_len", "1mb"}};
