@@ -151,7 +151,11 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // Redis stringmatchlen: glob with * ? [a-z] [^x] and \ escapes; nocase optional.
+// Redis' quirks are kept: an empty string matches only the empty pattern (even "*"
+// does not match it); an unterminated [set runs to the end of the pattern; inside a
+// set, ranges compare case-folded after ordering the ends, escapes compare exactly.
 inline bool GlobMatch(std::string_view pat, std::string_view str, bool nocase = false) {
+  if (str.empty()) return pat.empty();
   size_t p = 0, s = 0;
   auto lower = [&](char c) {
     return nocase && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
@@ -183,11 +187,13 @@ inline bool GlobMatch(std::string_view pat, std::string_view str, bool nocase = 
         while (q < pat.size() && pat[q] != ']') {
           if (pat[q] == '\\' && q + 1 < pat.size()) {
             q++;
-            if (lower(pat[q]) == lower(str[s])) match = true;
+            if (pat[q] == str[s]) match = true;
             q++;
           } else if (q + 2 < pat.size() && pat[q + 1] == '-') {
-            char a = lower(pat[q]), b = lower(pat[q + 2]), c = lower(str[s]);
+            char a = pat[q], b = pat[q + 2];
             if (a > b) std::swap(a, b);
+            a = lower(a), b = lower(b);
+            char c = lower(str[s]);
             if (c >= a && c <= b) match = true;
             q += 3;
           } else {

@@ -1,0 +1,41 @@
+// Handlers of the pub/sub commands and the keyspace-event bridge. Each Cmd* parses its
+// arguments, calls the Registry (the Op layer: pure data, see registry.h) and replies.
+// The table that registers them is in pubsub_module.cc.
+#pragma once
+
+#include "ferrite/module.hpp"
+#include "registry.h"
+
+namespace ferrite::mod::pubsub {
+
+using sdk::Ctx;
+
+// The module's state, handed back by the host to every handler (ctx_plugin_state), to
+// the close hook and to the keyspace-event callback.
+struct State {
+  Registry registry;
+};
+
+// Delivers through the host: conn_push queues a push on the subscriber's own thread.
+class HostPushSink : public PushSink {
+ public:
+  bool Push(ConnId id, const std::string_view* parts, int n) override;
+};
+
+int CmdSubscribe(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdPSubscribe(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSSubscribe(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdUnsubscribe(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdPUnsubscribe(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSUnsubscribe(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdPublish(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSPublish(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdPubsub(Ctx ctx, int argc, const ferrite_slice* argv);
+
+// Run by the host on the connection's own thread when it closes.
+void OnConnClose(void* state, ferrite_conn_id id);
+// Keyspace events → __keyspace@<db>__:<key> / __keyevent@<db>__:<event>.
+void OnKeyspaceEvent(void* state, int db, uint32_t type_class, const char* event,
+                     ferrite_slice key);
+
+}  // namespace ferrite::mod::pubsub
