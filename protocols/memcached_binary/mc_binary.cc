@@ -113,6 +113,28 @@ void BinarySession::Success(const Req& r, uint64_t cas, std::string_view body) {
   out_.append(body);
 }
 
+BinarySession::Req BinarySession::ParseHeader(const uint8_t* h) {
+  Req r;
+  r.opcode = h[1];
+  r.cmd = Loud(r.opcode, &r.quiet);
+  r.keylen = Be16(h + 2);
+  r.extlen = h[4];
+  r.bodylen = Be32(h + 8);
+  memcpy(&r.opaque, h + 12, 4);
+  r.cas = Be64(h + 16);
+  return r;
+}
+
+// Header problems after which memcached closes the connection; 0 = none.
+uint16_t BinarySession::FatalStatus(const Req& r) {
+  if (uint32_t{r.keylen} + r.extlen > r.bodylen) return bin::kUnknownCommand;
+  bool auth_free = r.cmd == bin::kSaslList || r.cmd == bin::kSaslAuth ||
+                   r.cmd == bin::kSaslStep || r.cmd == bin::kVersionOp;
+  if (!auth_free && b_.NeedsAuth()) return bin::kAuthError;
+  if (r.keylen > kKeyMaxLength) return bin::kInvalid;
+  return 0;
+}
+
 size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
   size_t pos = 0;
   while (pos < len && !closed_) {
@@ -130,22 +152,9 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
       pos = len;
       break;
     }
-    Req r;
-    r.opcode = h[1];
-    r.cmd = Loud(r.opcode, &r.quiet);
-    uint16_t keylen = Be16(h + 2);
-    r.keylen = keylen;
-    r.extlen = h[4];
-    r.bodylen = Be32(h + 8);
-    memcpy(&r.opaque, h + 12, 4);
-    r.cas = Be64(h + 16);
-    bool auth_free = r.cmd == bin::kSaslList || r.cmd == bin::kSaslAuth ||
-                     r.cmd == bin::kSaslStep || r.cmd == bin::kVersionOp;
-    if (uint32_t{keylen} + r.extlen > r.bodylen || (!auth_free && b_.NeedsAuth()) ||
-        keylen > kKeyMaxLength) {
-      uint16_t st = keylen + r.extlen > r.bodylen ? bin::kUnknownCommand
-                    : keylen > kKeyMaxLength     ? bin::kInvalid
-                                                 : bin::kAuthError;
+    Req r = ParseHeader(h);
+    uint16_t keylen = r.keylen;
+    if (uint16_t st = FatalStatus(r)) {  // memcached answers, then closes
       r.quiet = false;
       Error(r, st);
       closed_ = true;

@@ -50,6 +50,8 @@ class BinarySession {
     std::string_view extras, key, value;
   };
 
+  Req ParseHeader(const uint8_t* h);
+  uint16_t FatalStatus(const Req& r);
   void Dispatch(const Req& r);
   void Get(const Req& r);
   void Store(const Req& r);

@@ -134,6 +134,21 @@ void AppendOpaqueKey(std::string* out, const std::vector<std::string_view>& t, s
 
 size_t NTokens(const std::vector<std::string_view>& t) { return std::min<size_t>(t.size(), 23) + 1; }
 
+// ms flags after the data length; errors here swallow the data block.
+bool ParseMetaSet(const std::vector<std::string_view>& t, MetaFlags* f, const char** mode,
+                  std::string* err) {
+  if (!Preparse(t, 3, f, err)) return false;
+  if (OpaqueTooLong(t, 3)) return *err = "CLIENT_ERROR opaque token too long", false;
+  switch (f->mode) {
+    case 0: case 'S': *mode = "SET"; return true;
+    case 'E': *mode = "ADD"; return true;
+    case 'A': *mode = "APPEND"; return true;
+    case 'P': *mode = "PREPEND"; return true;
+    case 'R': *mode = "REPLACE"; return true;
+    default: *err = "CLIENT_ERROR invalid mode for ms M token"; return false;
+  }
+}
+
 }  // namespace
 
 void TextSession::MetaGet(const Tokens& t) {
@@ -203,18 +218,7 @@ bool TextSession::MetaSet(const Tokens& t, std::string_view rest, size_t* data_u
   MetaFlags f;
   std::string err;
   const char* mode = "SET";
-  bool ok = Preparse(t, 3, &f, &err);
-  if (ok && OpaqueTooLong(t, 3)) ok = false, err = "CLIENT_ERROR opaque token too long";
-  if (ok) {
-    switch (f.mode) {
-      case 0: case 'S': mode = "SET"; break;
-      case 'E': mode = "ADD"; break;
-      case 'A': mode = "APPEND"; break;
-      case 'P': mode = "PREPEND"; break;
-      case 'R': mode = "REPLACE"; break;
-      default: ok = false, err = "CLIENT_ERROR invalid mode for ms M token";
-    }
-  }
+  bool ok = ParseMetaSet(t, &f, &mode, &err);
   if (ok && vlen > b_.ItemSizeMax()) ok = false, err = "SERVER_ERROR object too large for cache";
   if (!ok) {
     Raw(err + "\r\n");

@@ -111,17 +111,7 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
     Out("ERROR");
     return false;
   };
-  if (cmd.size() == 2 && cmd[0] == 'm') {
-    switch (cmd[1]) {
-      case 'g': if (ntokens < 3) Out("ERROR"); else MetaGet(t); return true;
-      case 's': if (ntokens < 3) { Out("ERROR"); return true; } return MetaSet(t, rest, data_used);
-      case 'd': if (ntokens < 3) Out("ERROR"); else MetaDelete(t); return true;
-      case 'a': if (ntokens < 3) Out("ERROR"); else MetaArith(t); return true;
-      case 'e': MetaDebug(t); return true;
-      case 'n': Out("MN"); return true;
-      default: Out("ERROR"); return true;
-    }
-  }
+  if (cmd.size() == 2 && cmd[0] == 'm') return DispatchMeta(t, rest, data_used);
   if (cmd == "get" || cmd == "bget" || cmd == "gets" || cmd == "gat" || cmd == "gats") {
     if (ntokens < 3) {
       Out("ERROR");
@@ -148,10 +138,35 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
   } else if (cmd == "flush_all") {
     if (ntokens < 2 || ntokens > 4) Out("ERROR");
     else FlushAll(t);
-  } else if (cmd == "version") {
+  } else if (cmd == "stats") {
+    Stats(t);
+  } else {
+    Admin(t);
+  }
+  return true;
+}
+
+bool TextSession::DispatchMeta(const Tokens& t, std::string_view rest, size_t* data_used) {
+  bool has_key = t.size() >= 2;  // memcached: WANT_TOKENS_MIN(ntokens, 3)
+  switch (t[0][1]) {
+    case 'g': has_key ? MetaGet(t) : Out("ERROR"); return true;
+    case 's': if (has_key) return MetaSet(t, rest, data_used); Out("ERROR"); return true;
+    case 'd': has_key ? MetaDelete(t) : Out("ERROR"); return true;
+    case 'a': has_key ? MetaArith(t) : Out("ERROR"); return true;
+    case 'e': MetaDebug(t); return true;
+    case 'n': Out("MN"); return true;
+    default: Out("ERROR"); return true;
+  }
+}
+
+// version, verbosity, quit, shutdown, and everything unknown.
+void TextSession::Admin(const Tokens& t) {
+  std::string_view cmd = t[0];
+  size_t ntokens = std::min(t.size(), kMaxTokens - 1) + 1;
+  if (cmd == "version") {
     Out(std::string("VERSION ") + kVersion);
   } else if (cmd == "verbosity") {
-    if (!want(3, 4)) return true;
+    if (ntokens != 3 && ntokens != 4) return Out("ERROR");
     noreply_ = t.back() == "noreply";
     uint32_t level;
     Out(ParseU32(t[1], &level) ? "OK" : kBadFormat);
@@ -159,8 +174,6 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
     closed_ = true;
     Flush();
     b_.Close(true);
-  } else if (cmd == "stats") {
-    Stats(t);
   } else if (cmd == "shutdown") {
     if (!b_.ShutdownAllowed()) {
       Out("ERROR: shutdown not enabled");
@@ -175,7 +188,6 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
   } else {
     Out("ERROR");
   }
-  return true;
 }
 
 // memcached's ASCII auth (-Y): "set <any> <flags> <exptime> <n>\r\n<user> <pass>\r\n",

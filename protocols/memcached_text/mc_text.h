@@ -33,6 +33,8 @@ class TextSession {
 
   // Returns false when the request needs more bytes (nothing consumed).
   bool Dispatch(const Tokens& t, std::string_view rest, size_t* data_used);
+  bool DispatchMeta(const Tokens& t, std::string_view rest, size_t* data_used);
+  void Admin(const Tokens& t);
   bool Storage(const Tokens& t, std::string_view rest, size_t* data_used);
   bool AsciiAuth(const Tokens& t, std::string_view rest, size_t* data_used);
   void Get(const Tokens& t, bool cas, bool touch);
