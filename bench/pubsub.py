@@ -162,6 +162,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--subs", default="1,10,1000")
     args = ap.parse_args()
+    args.host = os.path.abspath(args.host)
     ncpu = os.cpu_count() or 1
     server_core, client_core = 0, (1 if ncpu > 1 else 0)
     os.sched_setaffinity(0, {client_core})
