@@ -128,8 +128,16 @@ class Host {
   bool EvictIfNeeded();
   bool OverMemoryLimit() const;
   int64_t used_memory() const;
+  // NOTE: indexes follow the choice order of maxmemory-policy in config.cc (Redis'
+  // order, used in its error text).
   EvictionPolicy eviction_policy() const {
-    return static_cast<EvictionPolicy>(policy_->load(std::memory_order_relaxed));
+    static constexpr EvictionPolicy kByIndex[] = {
+        EvictionPolicy::kVolatileLru,   EvictionPolicy::kVolatileLfu,
+        EvictionPolicy::kVolatileRandom, EvictionPolicy::kVolatileTtl,
+        EvictionPolicy::kAllKeysLru,    EvictionPolicy::kAllKeysLfu,
+        EvictionPolicy::kAllKeysRandom, EvictionPolicy::kNoEviction};
+    auto i = static_cast<size_t>(policy_->load(std::memory_order_relaxed));
+    return i < 8 ? kByIndex[i] : EvictionPolicy::kNoEviction;
   }
   uint32_t LruClock() const;
   void TouchEntry(Entry* e);

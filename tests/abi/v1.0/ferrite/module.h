@@ -1,0 +1,546 @@
+/*
+ * Ferrite module SDK — C ABI, major version 1.
+ *
+ * This header is the only thing a command module or protocol plugin compiles against.
+ * Nothing C++ crosses it: plain structs, function pointers, opaque handles and
+ * {ptr,len} byte slices.
+ *
+ * Rules of the ABI
+ *  - The host passes `const ferrite_host_api*` to the plugin's entry points. The table
+ *    begins with `struct_size` and `abi_major`/`abi_minor`; members are only ever
+ *    appended. A plugin that wants a member added after v1.0 checks for it with
+ *    FERRITE_HAS_API(api, member) before calling it.
+ *  - Every struct a plugin hands to the host starts with `struct_size` so the host can
+ *    accept a plugin built against an older, shorter struct.
+ *  - A plugin exports at most three symbols: ferrite_plugin_describe, ferrite_plugin_load,
+ *    ferrite_plugin_unload. The host refuses a plugin whose abi_major differs from its own.
+ *  - Ownership: a slice returned by the host is borrowed; it is valid until the handle it
+ *    came from is closed or the handler returns, whichever comes first, unless the
+ *    function's comment says otherwise.
+ *  - Threads: command handlers run on a worker thread with the shards of the command's
+ *    declared keys locked by the host. A handler never sees a lock and must not block.
+ */
+#ifndef FERRITE_MODULE_H
+#define FERRITE_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FERRITE_ABI_MAJOR 1
+#define FERRITE_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define FERRITE_EXPORT __attribute__((visibility("default")))
+#else
+#define FERRITE_EXPORT
+#endif
+
+/* True when the host's API table is long enough to contain `member`. */
+#define FERRITE_HAS_API(api, member) \
+  ((api)->struct_size >= offsetof(ferrite_host_api, member) + sizeof((api)->member))
+
+/* ------------------------------------------------------------------------------------ */
+/* Basic types                                                                           */
+/* ------------------------------------------------------------------------------------ */
+
+typedef struct ferrite_slice {
+  const char* ptr;
+  size_t len;
+} ferrite_slice;
+
+typedef uint64_t ferrite_conn_id;
+
+typedef struct ferrite_plugin ferrite_plugin;   /* a loaded .so, during load/unload  */
+typedef struct ferrite_ctx ferrite_ctx;         /* one command execution             */
+typedef struct ferrite_key ferrite_key;         /* an opened key entry               */
+typedef struct ferrite_type ferrite_type;       /* a registered value type           */
+typedef struct ferrite_io ferrite_io;           /* snapshot save/load stream         */
+typedef struct ferrite_aof ferrite_aof;         /* AOF rewrite emitter               */
+typedef struct ferrite_call_reply ferrite_call_reply; /* captured reply tree         */
+typedef struct ferrite_conn ferrite_conn;       /* a connection, for protocol plugins */
+
+/* Status returned by handlers and many API calls. */
+typedef enum ferrite_status {
+  FERRITE_OK = 0,
+  FERRITE_ERR = 1,
+  FERRITE_BLOCKED = 2, /* handler parked the client (see block_on_keys)               */
+} ferrite_status;
+
+/* Errors cross the ABI as a code plus optional detail; protocol plugins own the text.
+ * For FERRITE_E_GENERIC the detail is the complete message including its prefix
+ * word, e.g. "ERR value is out of range" or "BUSYKEY Target key name already exists.". */
+typedef enum ferrite_error_code {
+  FERRITE_E_GENERIC = 0,
+  FERRITE_E_WRONGTYPE = 1,     /* Operation against a key holding the wrong kind of value */
+  FERRITE_E_NOT_INTEGER = 2,   /* value is not an integer or out of range                 */
+  FERRITE_E_NOT_FLOAT = 3,     /* value is not a valid float                              */
+  FERRITE_E_SYNTAX = 4,        /* syntax error                                            */
+  FERRITE_E_ARITY = 5,         /* detail = command name                                   */
+  FERRITE_E_UNKNOWN_CMD = 6,   /* detail = command name (args appended by the host)       */
+  FERRITE_E_OOM = 7,           /* command not allowed when used memory > 'maxmemory'      */
+  FERRITE_E_NO_SUCH_KEY = 8,   /* no such key                                             */
+  FERRITE_E_OVERFLOW = 9,      /* increment or decrement would overflow                   */
+  FERRITE_E_NOAUTH = 10,       /* Authentication required                                 */
+  FERRITE_E_WRONGPASS = 11,    /* invalid username-password pair                          */
+  FERRITE_E_EXECABORT = 12,    /* Transaction discarded because of previous errors        */
+  FERRITE_E_NOSCRIPT = 13,     /* No matching script                                      */
+  FERRITE_E_BUSY = 14,         /* a script is running                                     */
+  FERRITE_E_OUT_OF_RANGE = 15, /* index out of range                                      */
+  FERRITE_E_TOO_LARGE = 16,    /* object too large (memcached: item size limit)           */
+  FERRITE_E_MISCONF = 17,      /* persistence failing; writes refused                     */
+  FERRITE_E_READONLY = 18,     /* replica: You can't write against a read only replica    */
+  FERRITE_E_BAD_DATA = 19,     /* client sent malformed data                              */
+} ferrite_error_code;
+
+/* ------------------------------------------------------------------------------------ */
+/* Reply sink: a protocol-neutral stream of reply tokens.                                */
+/* A protocol plugin implements one encoder; the host also has a capturing one for call. */
+/* Aggregates announce their element count first; a map of n entries is followed by 2n   */
+/* tokens. Counts are never deferred.                                                     */
+/* ------------------------------------------------------------------------------------ */
+
+typedef struct ferrite_reply_sink {
+  size_t struct_size;
+  void (*simple)(void* st, const char* s, size_t len);
+  void (*error)(void* st, ferrite_error_code code, const char* detail, size_t len);
+  void (*integer)(void* st, int64_t v);
+  void (*dbl)(void* st, double v);
+  void (*bulk)(void* st, const char* s, size_t len);
+  void (*null)(void* st);            /* absent scalar: RESP2 $-1, RESP3 _            */
+  void (*null_array)(void* st);      /* absent aggregate: RESP2 *-1, RESP3 _         */
+  void (*array)(void* st, size_t n);
+  void (*map)(void* st, size_t n);   /* RESP2 renders as an array of 2n              */
+  void (*set)(void* st, size_t n);   /* RESP2 renders as an array                    */
+  void (*push)(void* st, size_t n);  /* out-of-band message (pub/sub); RESP2: array  */
+  void (*boolean)(void* st, int v);  /* RESP2: integer 0/1                           */
+  void (*verbatim)(void* st, const char* fmt3, const char* s, size_t len); /* RESP2: bulk */
+  void (*bignum)(void* st, const char* s, size_t len);                    /* RESP2: bulk */
+  void (*attribute)(void* st, size_t n);
+} ferrite_reply_sink;
+
+/* ------------------------------------------------------------------------------------ */
+/* Commands                                                                              */
+/* ------------------------------------------------------------------------------------ */
+
+enum {
+  FERRITE_CMD_WRITE = 1u << 0,
+  FERRITE_CMD_READONLY = 1u << 1,
+  FERRITE_CMD_DENYOOM = 1u << 2,
+  FERRITE_CMD_FAST = 1u << 3,
+  FERRITE_CMD_ADMIN = 1u << 4,
+  FERRITE_CMD_PUBSUB = 1u << 5,
+  FERRITE_CMD_NOSCRIPT = 1u << 6,
+  FERRITE_CMD_LOADING = 1u << 7,
+  FERRITE_CMD_STALE = 1u << 8,
+  FERRITE_CMD_BLOCKING = 1u << 9,
+  FERRITE_CMD_NOAUTH = 1u << 10,     /* allowed before AUTH (AUTH, HELLO, QUIT)             */
+  FERRITE_CMD_ALL_KEYS = 1u << 11,   /* touches the whole keyspace: host locks every shard  */
+  FERRITE_CMD_HIDDEN = 1u << 12,     /* not listed by COMMAND (MC.* helpers)                */
+  FERRITE_CMD_NO_MULTI = 1u << 13,   /* not allowed inside MULTI                            */
+  FERRITE_CMD_SKIP_PROPAGATE = 1u << 14, /* never propagate verbatim                        */
+  FERRITE_CMD_ALLOW_BUSY = 1u << 15, /* runs while a script is busy                         */
+  FERRITE_CMD_SUBSCRIBED_OK = 1u << 16, /* allowed in RESP2 subscribed mode                 */
+};
+
+typedef int (*ferrite_cmd_fn)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
+
+/* Key spec for commands whose keys are not first/last/step (e.g. EVAL, ZUNIONSTORE).
+ * Writes up to `cap` argument indexes into `out` and returns how many keys there are
+ * (which may exceed cap: the host then calls again with a larger buffer). Returns -1
+ * when the arguments are malformed (the handler will report the error). */
+typedef int (*ferrite_getkeys_fn)(int argc, const ferrite_slice* argv, int* out, int cap);
+
+typedef struct ferrite_command_desc {
+  size_t struct_size;
+  const char* name;          /* upper or lower case; "CONFIG|GET" style is not used     */
+  int arity;                 /* Redis convention: -N means at least N (name included)   */
+  uint32_t flags;            /* FERRITE_CMD_*                                            */
+  int first_key;             /* 0 = no keys                                              */
+  int last_key;              /* negative counts from the end: -1 = last argument         */
+  int key_step;
+  ferrite_cmd_fn handler;
+  ferrite_getkeys_fn getkeys; /* optional; overrides first/last/step                     */
+  const char* summary;       /* one line for COMMAND DOCS                                */
+  const char* group;         /* "string", "generic", "list", ...                         */
+} ferrite_command_desc;
+
+/* ------------------------------------------------------------------------------------ */
+/* Value types                                                                           */
+/* ------------------------------------------------------------------------------------ */
+
+/* Snapshot values are written in Redis RDB form. A type names the RDB type byte it
+ * writes (`rdb_type`) and the RDB type bytes it can load (`rdb_load_types`, ended by -1).
+ * For the native Redis types the host decodes Redis' compact encodings (ziplist,
+ * listpack, intset, quicklist) into the plain element stream before calling `load`:
+ *   list  (RDB 1): count, then count strings
+ *   set   (RDB 2): count, then count strings
+ *   zset  (RDB 5): count, then count (string, binary double) pairs
+ *   hash  (RDB 4): count, then count (field, value) pairs
+ * so a module only ever reads the plain form. */
+typedef struct ferrite_type_desc {
+  size_t struct_size;
+  const char* name;                 /* TYPE reply: "list", "hash", ...                    */
+  int rdb_type;                     /* RDB type byte written by save                      */
+  const int* rdb_load_types;        /* RDB type bytes accepted by load, ended by -1       */
+  void (*free_value)(void* value);
+  size_t (*mem_usage)(const void* value);        /* bytes, approximate                   */
+  void* (*copy)(const void* value);              /* deep copy (COPY, snapshots)          */
+  const char* (*encoding)(const void* value);    /* OBJECT ENCODING                      */
+  void (*save)(ferrite_io* io, const void* value);
+  void* (*load)(ferrite_io* io, int rdb_type);   /* NULL on error                        */
+  void (*aof_rewrite)(ferrite_aof* aof, ferrite_slice key, const void* value);
+  size_t (*length)(const void* value);           /* elements; 0 means "delete the key"   */
+} ferrite_type_desc;
+
+/* ------------------------------------------------------------------------------------ */
+/* Keyspace events (notify-keyspace-events classes)                                     */
+/* ------------------------------------------------------------------------------------ */
+
+enum {
+  FERRITE_NOTIFY_GENERIC = 1u << 2, /* g */
+  FERRITE_NOTIFY_STRING = 1u << 3,  /* $ */
+  FERRITE_NOTIFY_LIST = 1u << 4,    /* l */
+  FERRITE_NOTIFY_SET = 1u << 5,     /* s */
+  FERRITE_NOTIFY_HASH = 1u << 6,    /* h */
+  FERRITE_NOTIFY_ZSET = 1u << 7,    /* z */
+  FERRITE_NOTIFY_EXPIRED = 1u << 8, /* x */
+  FERRITE_NOTIFY_EVICTED = 1u << 9, /* e */
+  FERRITE_NOTIFY_STREAM = 1u << 10, /* t */
+  FERRITE_NOTIFY_KEY_MISS = 1u << 11, /* m */
+  FERRITE_NOTIFY_NEW = 1u << 12,    /* n */
+  FERRITE_NOTIFY_MODULE = 1u << 13, /* d */
+};
+
+typedef void (*ferrite_event_fn)(void* udata, int db, uint32_t type_class,
+                                 const char* event, ferrite_slice key);
+
+/* ------------------------------------------------------------------------------------ */
+/* Protocol plugins                                                                      */
+/* ------------------------------------------------------------------------------------ */
+
+typedef struct ferrite_protocol_desc {
+  size_t struct_size;
+  const char* name;        /* "resp", "memcached_text", "memcached_binary"                */
+  const char* listener;    /* which listener serves it: "main" or "memcached"            */
+  /* Does this first byte belong to me? 1 yes, 0 no. */
+  int (*sniff)(uint8_t first_byte);
+  /* Creates per-connection state. */
+  void* (*conn_open)(void* plugin_state, ferrite_conn* conn);
+  void (*conn_close)(void* conn_state);
+  /* Consumes as many whole requests as it can from data[0..len) and returns how many
+   * bytes it consumed. It stops early (returning what it consumed so far) when a
+   * command it executed blocked the client or asked to close the connection. */
+  size_t (*on_bytes)(void* conn_state, const uint8_t* data, size_t len);
+  /* The encoder used for replies that arrive later than their request (unblocked
+   * clients, pub/sub messages): called with the conn_state as `st`. */
+  const ferrite_reply_sink* sink;
+} ferrite_protocol_desc;
+
+/* Output-side controls a protocol plugin may use on its connection. */
+enum {
+  FERRITE_CONN_CLOSE_AFTER_REPLY = 1, /* flush what is queued, then close */
+  FERRITE_CONN_CLOSE_NOW = 2,
+};
+
+/* Outcome of execute(). */
+typedef enum ferrite_exec_result {
+  FERRITE_EXEC_DONE = 0,    /* reply written                                    */
+  FERRITE_EXEC_BLOCKED = 1, /* client parked; stop consuming input until resumed */
+  FERRITE_EXEC_CLOSE = 2,   /* command asked to close the connection (QUIT)      */
+} ferrite_exec_result;
+
+/* ------------------------------------------------------------------------------------ */
+/* Call replies (captured by call())                                                     */
+/* ------------------------------------------------------------------------------------ */
+
+typedef enum ferrite_reply_type {
+  FERRITE_REPLY_SIMPLE = 0,
+  FERRITE_REPLY_ERROR = 1,
+  FERRITE_REPLY_INTEGER = 2,
+  FERRITE_REPLY_DOUBLE = 3,
+  FERRITE_REPLY_BULK = 4,
+  FERRITE_REPLY_NULL = 5,
+  FERRITE_REPLY_ARRAY = 6,
+  FERRITE_REPLY_MAP = 7,    /* elements: k1 v1 k2 v2 ... (length() counts entries)       */
+  FERRITE_REPLY_SET = 8,
+  FERRITE_REPLY_BOOL = 9,
+  FERRITE_REPLY_VERBATIM = 10,
+  FERRITE_REPLY_BIGNUM = 11,
+  FERRITE_REPLY_PUSH = 12,
+  FERRITE_REPLY_NULL_ARRAY = 13,
+} ferrite_reply_type;
+
+/* Log levels */
+typedef enum ferrite_log_level {
+  FERRITE_LOG_DEBUG = 0,
+  FERRITE_LOG_INFO = 1,
+  FERRITE_LOG_WARN = 2,
+  FERRITE_LOG_ERROR = 3,
+} ferrite_log_level;
+
+/* open_key modes */
+enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2 };
+
+/* Time-out reply of a blocked client */
+typedef enum ferrite_block_timeout_reply {
+  FERRITE_BLOCK_TIMEOUT_NULL_ARRAY = 0,
+  FERRITE_BLOCK_TIMEOUT_NULL = 1,
+} ferrite_block_timeout_reply;
+
+/* Module config options (CONFIG GET/SET, [modules.<name>] in ferrite.toml). The host
+ * stores the value in *storage; reading it from a handler is safe (relaxed atomic). */
+typedef struct ferrite_option_desc {
+  size_t struct_size;
+  const char* name;       /* Redis' name where one exists: "list-max-listpack-size" */
+  int64_t default_value;
+  int64_t min_value;
+  int64_t max_value;
+  int64_t* storage;       /* module-owned; lives until unload                        */
+} ferrite_option_desc;
+
+/* Cursor scan callback: return 0 to continue, non-zero to stop. */
+typedef int (*ferrite_scan_fn)(void* udata, ferrite_slice key, const ferrite_type* type);
+
+/* ------------------------------------------------------------------------------------ */
+/* The host API table                                                                    */
+/* ------------------------------------------------------------------------------------ */
+
+typedef struct ferrite_host_api {
+  size_t struct_size;
+  uint32_t abi_major;
+  uint32_t abi_minor;
+
+  /* --- registration (only inside ferrite_plugin_load) ------------------------------- */
+  /* Returns FERRITE_ERR (and logs) when the name is taken; the registry is unchanged. */
+  int (*register_command)(ferrite_plugin* p, const ferrite_command_desc* d);
+  /* Returns NULL when a type of that name exists. The pointer lives until unload. */
+  ferrite_type* (*register_type)(ferrite_plugin* p, const ferrite_type_desc* d);
+  int (*register_protocol)(ferrite_plugin* p, const ferrite_protocol_desc* d,
+                           void* plugin_state);
+  int (*register_option)(ferrite_plugin* p, const ferrite_option_desc* d);
+  /* Sets the state object handed back through ctx_plugin_state(). */
+  void (*set_plugin_state)(ferrite_plugin* p, void* state);
+  /* Subscribes to keyspace events of the classes in `mask` (FERRITE_NOTIFY_*). The
+   * callback runs on the thread that made the change, with its shards locked. */
+  int (*subscribe_events)(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* udata);
+  void (*log)(ferrite_plugin* p, ferrite_log_level level, const char* msg, size_t len);
+  /* The built-in string type (TYPE "string"). */
+  const ferrite_type* (*string_type)(void);
+  /* Finds a type by name ("list"); NULL when no loaded module registered it. */
+  const ferrite_type* (*find_type)(const char* name);
+
+  /* --- context ------------------------------------------------------------------- */
+  void* (*ctx_plugin_state)(ferrite_ctx* ctx);
+  ferrite_conn_id (*ctx_conn_id)(ferrite_ctx* ctx);
+  int (*ctx_db)(ferrite_ctx* ctx);
+  int (*ctx_select)(ferrite_ctx* ctx, int db);  /* FERRITE_ERR when out of range      */
+  int (*ctx_resp)(ferrite_ctx* ctx);            /* 2 or 3                             */
+  int (*ctx_in_script)(ferrite_ctx* ctx);       /* inside EVAL/FCALL or MULTI/EXEC    */
+  int64_t (*now_ms)(ferrite_ctx* ctx);          /* the host clock (tests can move it) */
+  int (*num_databases)(void);
+  void (*ctx_log)(ferrite_ctx* ctx, ferrite_log_level level, const char* msg, size_t len);
+
+  /* --- replies: one per handler, aggregates announce their count ------------------- */
+  void (*reply_simple)(ferrite_ctx* ctx, const char* s, size_t len);
+  void (*reply_error)(ferrite_ctx* ctx, ferrite_error_code code, const char* detail,
+                      size_t len);
+  void (*reply_int)(ferrite_ctx* ctx, int64_t v);
+  void (*reply_double)(ferrite_ctx* ctx, double v);
+  void (*reply_bulk)(ferrite_ctx* ctx, const char* s, size_t len);
+  void (*reply_null)(ferrite_ctx* ctx);
+  void (*reply_null_array)(ferrite_ctx* ctx);
+  void (*reply_array)(ferrite_ctx* ctx, size_t n);
+  void (*reply_map)(ferrite_ctx* ctx, size_t n);
+  void (*reply_set)(ferrite_ctx* ctx, size_t n);
+  void (*reply_bool)(ferrite_ctx* ctx, int v);
+  void (*reply_verbatim)(ferrite_ctx* ctx, const char* fmt3, const char* s, size_t len);
+  void (*reply_bignum)(ferrite_ctx* ctx, const char* s, size_t len);
+  /* Replays a captured reply (from call) into this context's reply. */
+  void (*reply_call_reply)(ferrite_ctx* ctx, const ferrite_call_reply* r);
+
+  /* --- keys ------------------------------------------------------------------------ */
+  /* Opens `key` in the current db. Expired keys are removed first (lazy expiry). A
+   * WRITE open of a missing key yields an empty handle that a set_* call fills. The
+   * handle is valid until close_key or the end of the handler. */
+  ferrite_key* (*open_key)(ferrite_ctx* ctx, ferrite_slice key, int mode);
+  /* Same, in another db (MOVE, COPY ... DB). */
+  ferrite_key* (*open_key_db)(ferrite_ctx* ctx, int db, ferrite_slice key, int mode);
+  void (*close_key)(ferrite_key* k);
+  int (*key_exists)(ferrite_key* k);
+  /* NULL for a missing key; string_type() for strings. */
+  const ferrite_type* (*key_type)(ferrite_key* k);
+  ferrite_slice (*key_name)(ferrite_key* k);
+  /* Removes the key and its value. Returns 1 if it existed. */
+  int (*key_delete)(ferrite_key* k);
+
+  /* strings (the host's built-in type) */
+  /* Borrowed view of the value; FERRITE_ERR if missing or not a string. */
+  int (*key_string_get)(ferrite_key* k, ferrite_slice* out);
+  /* Replaces the value (any previous type) with a string; keeps expiry and flags. */
+  int (*key_string_set)(ferrite_key* k, const char* s, size_t len);
+  /* Resizes the string in place (creating it if missing) and returns a writable
+   * pointer to its bytes; new bytes are zero. Valid until the next call on k. */
+  char* (*key_string_resize)(ferrite_key* k, size_t new_len);
+
+  /* module values */
+  void* (*key_value)(ferrite_key* k); /* NULL if missing or a string                  */
+  /* Replaces the value with a module value of `type`; the host takes ownership. */
+  int (*key_set_value)(ferrite_key* k, const ferrite_type* type, void* value);
+
+  /* metadata */
+  int64_t (*key_get_expire)(ferrite_key* k);          /* absolute ms, -1 = none      */
+  void (*key_set_expire)(ferrite_key* k, int64_t abs_ms); /* -1 removes the expiry    */
+  uint32_t (*key_get_flags)(ferrite_key* k);          /* memcached client flags      */
+  void (*key_set_flags)(ferrite_key* k, uint32_t flags);
+  uint64_t (*key_version)(ferrite_key* k);            /* changes on every write      */
+  int64_t (*key_idle_ms)(ferrite_key* k);             /* OBJECT IDLETIME             */
+  int (*key_lfu_freq)(ferrite_key* k);                /* OBJECT FREQ                 */
+
+  /* Tells the host a module value (or string, via resize) was changed in place: bumps
+   * the version, invalidates WATCH, wakes clients blocked on the key, and emits the
+   * keyspace event `event` of class `type_class` (FERRITE_NOTIFY_*). If the type's
+   * length() is now 0 the key is deleted (and a "del" event follows). */
+  void (*key_modified)(ferrite_key* k, uint32_t type_class, const char* event);
+  /* Emits a keyspace event without other effects (e.g. "expire"). */
+  void (*notify)(ferrite_ctx* ctx, uint32_t type_class, const char* event, ferrite_slice key);
+
+  /* --- whole-keyspace (command must be flagged FERRITE_CMD_ALL_KEYS) ---------------- */
+  size_t (*db_size)(ferrite_ctx* ctx, int db);
+  /* Cursor scan of a db: calls fn for about `count` keys and returns the next cursor
+   * (0 when done). A full iteration returns every key present for the whole scan at
+   * least once, even if the table grows meanwhile. */
+  uint64_t (*db_scan)(ferrite_ctx* ctx, int db, uint64_t cursor, size_t count,
+                      ferrite_scan_fn fn, void* udata);
+  void (*db_flush)(ferrite_ctx* ctx, int db);  /* db < 0: every db                     */
+  /* Copies a random live key name into *out (borrowed until handler end). 0 if empty. */
+  int (*db_random_key)(ferrite_ctx* ctx, int db, ferrite_slice* out);
+  /* Moves the key's entry (value and metadata) to another name and/or db, replacing
+   * what is there. Returns FERRITE_ERR if src is missing. */
+  int (*key_rename)(ferrite_ctx* ctx, int src_db, ferrite_slice src, int dst_db,
+                    ferrite_slice dst);
+  /* Deep-copies value and metadata. Returns FERRITE_ERR if src is missing. */
+  int (*key_copy)(ferrite_ctx* ctx, int src_db, ferrite_slice src, int dst_db,
+                  ferrite_slice dst);
+  /* OBJECT ENCODING of whatever the key holds; NULL if missing. */
+  const char* (*key_encoding)(ferrite_key* k);
+
+  /* --- propagation (AOF, replicas) ------------------------------------------------- */
+  /* By default a write command that changed the keyspace is propagated verbatim. A
+   * handler calling propagate() replaces that with the given command(s), in order. */
+  void (*propagate)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
+  /* Marks that this call changed the keyspace (counts for `dirty`, triggers verbatim
+   * propagation). key_modified and the set/delete functions do it implicitly. */
+  void (*mark_dirty)(ferrite_ctx* ctx);
+
+  /* --- calling other commands (scripting, MULTI) --------------------------------- */
+  /* Runs a command as the current client, without re-locking, and captures its
+   * reply. The caller owns the result (free_call_reply). */
+  ferrite_call_reply* (*call)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
+  void (*free_call_reply)(ferrite_call_reply* r);
+  ferrite_reply_type (*call_reply_type)(const ferrite_call_reply* r);
+  int64_t (*call_reply_integer)(const ferrite_call_reply* r); /* also bool          */
+  double (*call_reply_double)(const ferrite_call_reply* r);
+  /* Bytes of simple/error/bulk/verbatim/bignum; for errors the full message. */
+  ferrite_slice (*call_reply_string)(const ferrite_call_reply* r);
+  size_t (*call_reply_length)(const ferrite_call_reply* r); /* aggregates (map: 2n) */
+  const ferrite_call_reply* (*call_reply_element)(const ferrite_call_reply* r, size_t i);
+  /* The wire text an error would have in RESP, e.g. "WRONGTYPE Operation ...". */
+  ferrite_slice (*call_reply_error_text)(const ferrite_call_reply* r);
+
+  /* --- blocking --------------------------------------------------------------------- */
+  /* Parks the client until one of `keys` (current db) is signalled by key_modified,
+   * or `timeout_ms` passes (0 = forever). When woken the host runs the same command
+   * again from the start; a handler that blocks again keeps its original deadline.
+   * The handler must return FERRITE_BLOCKED right after. Refused (FERRITE_ERR) inside
+   * MULTI/EXEC and scripts: the handler then replies as on timeout. */
+  int (*block_on_keys)(ferrite_ctx* ctx, const ferrite_slice* keys, int nkeys,
+                       int64_t timeout_ms, ferrite_block_timeout_reply on_timeout);
+
+  /* --- connections (pub/sub) ---------------------------------------------------------- */
+  /* Queues an out-of-band message to a connection: a push (RESP3) / array (RESP2) of
+   * `argc` bulk strings. Safe from any thread; the bytes are copied. Returns
+   * FERRITE_ERR if the connection is gone. If the connection's pending output exceeds
+   * the pubsub client-output-buffer-limit the connection is closed. */
+  int (*conn_push)(ferrite_conn_id id, int argc, const ferrite_slice* argv);
+  /* Marks the current connection subscribed (RESP2 subscribed mode) when count > 0. */
+  void (*ctx_set_subscriptions)(ferrite_ctx* ctx, size_t count);
+  /* Registers a callback run on the connection's own thread when it closes. */
+  int (*conn_on_close)(ferrite_conn_id id, void (*fn)(void* udata, ferrite_conn_id id),
+                       void* udata);
+
+  /* --- snapshot stream (inside type save/load) --------------------------------------- */
+  void (*io_write_len)(ferrite_io* io, uint64_t v);        /* RDB length encoding      */
+  void (*io_write_string)(ferrite_io* io, const char* s, size_t len);
+  void (*io_write_double)(ferrite_io* io, double v);       /* RDB binary double        */
+  int (*io_read_len)(ferrite_io* io, uint64_t* out);       /* FERRITE_ERR on bad input */
+  /* Returned string is malloc()ed; the caller frees it with io_free. */
+  int (*io_read_string)(ferrite_io* io, char** out, size_t* len);
+  int (*io_read_double)(ferrite_io* io, double* out);
+  void (*io_free)(void* p);
+
+  /* --- AOF rewrite -------------------------------------------------------------------- */
+  void (*aof_emit)(ferrite_aof* aof, int argc, const ferrite_slice* argv);
+
+  /* --- protocol plugins ------------------------------------------------------------- */
+  /* Runs one command for the connection; its reply goes to sink(st). */
+  ferrite_exec_result (*execute)(ferrite_conn* c, int argc, const ferrite_slice* argv,
+                                 const ferrite_reply_sink* sink, void* st);
+  /* Appends raw bytes to the connection's output buffer. */
+  void (*conn_write)(ferrite_conn* c, const char* data, size_t len);
+  /* Reserves n writable bytes at the end of the output buffer; commit what was used. */
+  char* (*conn_reserve)(ferrite_conn* c, size_t n);
+  void (*conn_commit)(ferrite_conn* c, size_t used);
+  void (*conn_close)(ferrite_conn* c, int how); /* FERRITE_CONN_CLOSE_*             */
+  ferrite_conn_id (*conn_id)(ferrite_conn* c);
+  int (*conn_resp)(ferrite_conn* c);              /* RESP version set by HELLO       */
+  /* Host settings protocol plugins need, by name ("proto-max-bulk-len",
+   * "item-size-max", "client-query-buffer-limit", ...). */
+  int64_t (*config_int)(const char* name);
+  /* The connection's current db (memcached uses db 0 unless configured). */
+  int (*conn_db)(ferrite_conn* c);
+  /* True if the connection must authenticate first (requirepass set, not yet done). */
+  int (*conn_needs_auth)(ferrite_conn* c);
+  /* Marks the connection authenticated (memcached binary SASL). Returns FERRITE_ERR
+   * if user/password do not match the configured ones. */
+  int (*conn_authenticate)(ferrite_conn* c, ferrite_slice user, ferrite_slice pass);
+} ferrite_host_api;
+
+/* ------------------------------------------------------------------------------------ */
+/* Plugin entry points                                                                   */
+/* ------------------------------------------------------------------------------------ */
+
+typedef struct ferrite_plugin_info {
+  size_t struct_size;
+  uint32_t abi_major;   /* FERRITE_ABI_MAJOR the plugin was built with                */
+  uint32_t abi_minor;
+  const char* name;     /* "strings", "resp", ...                                      */
+  int version;          /* plugin's own version, shown by MODULE LIST                   */
+} ferrite_plugin_info;
+
+/* Exported by every plugin:
+ *   const ferrite_plugin_info* ferrite_plugin_describe(void);
+ *   int  ferrite_plugin_load(const ferrite_host_api* api, ferrite_plugin* p);
+ *   void ferrite_plugin_unload(const ferrite_host_api* api, ferrite_plugin* p);
+ * load returns FERRITE_OK or FERRITE_ERR (after logging why); on error every
+ * registration it made is undone by the host. */
+typedef const ferrite_plugin_info* (*ferrite_describe_fn)(void);
+typedef int (*ferrite_load_fn)(const ferrite_host_api* api, ferrite_plugin* p);
+typedef void (*ferrite_unload_fn)(const ferrite_host_api* api, ferrite_plugin* p);
+
+#define FERRITE_PLUGIN_INFO(NAME, VERSION)                                            \
+  FERRITE_EXPORT const ferrite_plugin_info* ferrite_plugin_describe(void) {           \
+    static const ferrite_plugin_info info = {sizeof(ferrite_plugin_info),             \
+                                             FERRITE_ABI_MAJOR, FERRITE_ABI_MINOR,     \
+                                             NAME, VERSION};                           \
+    return &info;                                                                      \
+  }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FERRITE_MODULE_H */

@@ -1,0 +1,177 @@
+// Host behaviour through the in-process harness: transactions, WATCH, connection
+// commands, and the plugin ABI rules (wrong major, duplicate command, throwing handler).
+#include "tests/harness/harness.h"
+
+#include "host/host.h"
+
+#ifndef FERRITE_TEST_PLUGIN_DIR
+#define FERRITE_TEST_PLUGIN_DIR ""
+#endif
+
+namespace ferrite::test {
+namespace {
+
+std::string TestPlugin(const char* name) {
+  return std::string(FERRITE_TEST_PLUGIN_DIR) + "/" + name + ".so";
+}
+
+TEST(Transactions, QueueAndExec) {
+  Harness h;
+  EXPECT_THAT(h.Run({"MULTI"}), IsOk());
+  EXPECT_THAT(h.Run({"SET", "a", "1"}), IsSimple("QUEUED"));
+  EXPECT_THAT(h.Run({"INCR", "a"}), IsSimple("QUEUED"));
+  EXPECT_THAT(h.Run({"EXEC"}), IsArrayOf({IsOk(), IsInt(2)}));
+  EXPECT_THAT(h.Run({"EXEC"}), IsError("ERR EXEC without MULTI"));
+  EXPECT_THAT(h.Run({"DISCARD"}), IsError("ERR DISCARD without MULTI"));
+}
+
+TEST(Transactions, SyntaxErrorAbortsWholeTransaction) {
+  Harness h;
+  h.Run({"MULTI"});
+  EXPECT_THAT(h.Run({"SET", "a"}), IsError("ERR wrong number of arguments for 'set' command"));
+  EXPECT_THAT(h.Run({"NOPE"}), IsErrorPrefix("ERR unknown command 'NOPE'"));
+  h.Run({"SET", "b", "1"});
+  EXPECT_THAT(h.Run({"EXEC"}),
+              IsError("EXECABORT Transaction discarded because of previous errors."));
+  EXPECT_THAT(h.Run({"GET", "b"}), IsNull());
+}
+
+TEST(Transactions, RuntimeErrorsDoNotRollBack) {
+  Harness h;
+  h.Run({"SET", "s", "abc"});
+  h.Run({"MULTI"});
+  h.Run({"INCR", "s"});
+  h.Run({"SET", "t", "1"});
+  EXPECT_THAT(h.Run({"EXEC"}),
+              IsArrayOf({IsError("ERR value is not an integer or out of range"), IsOk()}));
+  EXPECT_THAT(h.Run({"GET", "t"}), IsBulk("1"));
+}
+
+TEST(Transactions, WatchSeesOtherClientsAndExpiry) {
+  Harness h;
+  h.Run({"SET", "w", "1"});
+  EXPECT_THAT(h.RunOn(0, {"WATCH", "w"}), IsOk());
+  h.RunOn(1, {"SET", "w", "2"});
+  h.RunOn(0, {"MULTI"});
+  h.RunOn(0, {"SET", "w", "3"});
+  EXPECT_THAT(h.RunOn(0, {"EXEC"}), IsNullArray());
+  EXPECT_THAT(h.Run({"GET", "w"}), IsBulk("2"));
+
+  h.Run({"SET", "e", "1", "PX", "100"});
+  h.Run({"WATCH", "e"});
+  h.AdvanceTime(200);
+  h.Run({"MULTI"});
+  h.Run({"SET", "x", "1"});
+  EXPECT_THAT(h.Run({"EXEC"}), IsNullArray());
+
+  // Untouched watch: EXEC runs.
+  h.Run({"SET", "u", "1"});
+  h.Run({"WATCH", "u"});
+  h.Run({"MULTI"});
+  h.Run({"GET", "u"});
+  EXPECT_THAT(h.Run({"EXEC"}), IsArrayOf({IsBulk("1")}));
+}
+
+TEST(Transactions, WatchAcrossDatabasesAndFlush) {
+  Harness h;
+  h.Run({"SELECT", "2"});
+  h.Run({"SET", "k", "v"});
+  h.Run({"WATCH", "k"});
+  h.RunOn(1, {"SELECT", "2"});
+  h.RunOn(1, {"FLUSHALL"});
+  h.Run({"MULTI"});
+  h.Run({"PING"});
+  EXPECT_THAT(h.Run({"EXEC"}), IsNullArray());
+}
+
+TEST(Transactions, WatchInsideMultiIsAnError) {
+  Harness h;
+  h.Run({"MULTI"});
+  EXPECT_THAT(h.Run({"WATCH", "k"}), IsError("ERR WATCH inside MULTI is not allowed"));
+  EXPECT_THAT(h.Run({"MULTI"}), IsError("ERR MULTI calls can not be nested"));
+}
+
+TEST(Connection, PingEchoSelect) {
+  Harness h;
+  EXPECT_THAT(h.Run({"PING"}), IsSimple("PONG"));
+  EXPECT_THAT(h.Run({"PING", "x"}), IsBulk("x"));
+  EXPECT_THAT(h.Run({"ECHO", "y"}), IsBulk("y"));
+  EXPECT_THAT(h.Run({"SELECT", "16"}), IsError("ERR DB index is out of range"));
+  EXPECT_THAT(h.Run({"ECHO"}), IsError("ERR wrong number of arguments for 'echo' command"));
+}
+
+TEST(Connection, AuthRequired) {
+  HarnessOptions o;
+  o.config = {{"security.requirepass", "pw"}};
+  Harness h(o);
+  EXPECT_THAT(h.Run({"GET", "k"}), IsError("NOAUTH Authentication required."));
+  EXPECT_THAT(h.Run({"AUTH", "bad"}),
+              IsError("WRONGPASS invalid username-password pair or user is disabled."));
+  EXPECT_THAT(h.Run({"AUTH", "pw"}), IsOk());
+  EXPECT_THAT(h.Run({"GET", "k"}), IsNull());
+}
+
+TEST(Config, GetSetThroughCommands) {
+  Harness h;
+  EXPECT_THAT(h.Run({"CONFIG", "SET", "maxmemory", "10mb"}), IsOk());
+  auto r = h.Run({"CONFIG", "GET", "maxmemory"});
+  ASSERT_EQ(r.elems.size(), 2u);
+  EXPECT_EQ(r.elems[1].str, "10485760");
+}
+
+TEST(Eviction, NoevictionRefusesWritesOverLimit) {
+  HarnessOptions o;
+  o.config = {{"storage.max_memory", "1"}};
+  Harness h(o);
+  EXPECT_THAT(h.Run({"SET", "k", "v"}),
+              IsError("OOM command not allowed when used memory > 'maxmemory'."));
+  EXPECT_THAT(h.Run({"GET", "k"}), IsNull());  // reads still work
+}
+
+TEST(Eviction, AllKeysLruEvictsToStayUnderLimit) {
+  Harness h;
+  for (int i = 0; i < 2000; i++) h.Run({"SET", "k" + std::to_string(i), std::string(100, 'x')});
+  int64_t used = h.host().used_memory();
+  h.Run({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+  h.Run({"CONFIG", "SET", "maxmemory", std::to_string(used - 100000)});
+  EXPECT_THAT(h.Run({"SET", "new", "v"}), IsOk());
+  // Eviction runs before the write, as in Redis: the write itself may go slightly over.
+  EXPECT_LE(h.host().used_memory(), used - 100000 + 1024);
+  EXPECT_GT(h.host().stats().evicted_keys.load(), 0u);
+}
+
+TEST(Abi, WrongMajorIsRejected) {
+  Harness h;
+  std::string err = h.host().LoadPlugin(TestPlugin("abi_wrong_major"));
+  EXPECT_NE(err.find("built for SDK ABI 99"), std::string::npos) << err;
+}
+
+TEST(Abi, DuplicateCommandFailsLoadAndLeavesRegistryUntouched) {
+  Harness h;
+  size_t before = h.host().registry().Commands()->size();
+  std::string err = h.host().LoadPlugin(TestPlugin("abi_duplicate"));
+  EXPECT_FALSE(err.empty());
+  EXPECT_EQ(h.host().registry().Commands()->size(), before);
+  EXPECT_EQ(h.host().registry().Find("abi.unique"), nullptr);  // registered first, undone
+  EXPECT_THAT(h.Run({"GET", "k"}), IsNull());                   // strings' GET intact
+}
+
+TEST(Abi, ThrowingHandlerBecomesErrorReply) {
+  Harness h;
+  ASSERT_EQ(h.host().LoadPlugin(TestPlugin("abi_throws")), "");
+  EXPECT_THAT(h.Run({"ABI.THROW"}), IsError("ERR internal error: boom"));
+  EXPECT_THAT(h.Run({"PING"}), IsSimple("PONG"));
+  EXPECT_THAT(h.Run({"MODULE", "UNLOAD", "abi_throws"}), IsOk());
+  EXPECT_THAT(h.Run({"ABI.THROW"}), IsErrorPrefix("ERR unknown command"));
+}
+
+TEST(Abi, FrozenV1PluginLoads) {
+  // Built against a copy of the v1.0 header with a shorter API table struct and
+  // checks FERRITE_HAS_API before using members appended later.
+  Harness h;
+  ASSERT_EQ(h.host().LoadPlugin(TestPlugin("abi_v1_frozen")), "");
+  EXPECT_THAT(h.Run({"ABI.V1"}), IsSimple("v1"));
+}
+
+}  // namespace
+}  // namespace ferrite::test

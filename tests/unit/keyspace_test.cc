@@ -1,0 +1,137 @@
+// Keyspace data-structure tests (no host): table growth, SCAN cursor guarantees, the
+// expiry index, shard locking order.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "host/keyspace.h"
+
+namespace ferrite::host {
+namespace {
+
+Entry* Add(Table& t, const std::string& k) { return t.Insert(k, HashKey(k)); }
+
+TEST(Table, InsertFindErase) {
+  Table t;
+  for (int i = 0; i < 1000; i++) Add(t, "k" + std::to_string(i));
+  EXPECT_EQ(t.size(), 1000u);
+  for (int i = 0; i < 1000; i++) {
+    std::string k = "k" + std::to_string(i);
+    Entry* e = t.Find(k, HashKey(k));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->key(), k);
+  }
+  std::string k = "k500";
+  t.Erase(t.Find(k, HashKey(k)));
+  EXPECT_EQ(t.Find(k, HashKey(k)), nullptr);
+  EXPECT_EQ(t.size(), 999u);
+}
+
+TEST(Table, ScanVisitsEveryKeyWhileTableGrows) {
+  Table t;
+  std::set<std::string> original;
+  for (int i = 0; i < 100; i++) {
+    original.insert("o" + std::to_string(i));
+    Add(t, "o" + std::to_string(i));
+  }
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int step = 0;
+  do {
+    cursor = t.Scan(cursor, [&](Entry* e) { seen.insert(std::string(e->key())); });
+    // Grow the table (several doublings) between the first calls, as a busy server would.
+    if (step < 5)
+      for (int i = 0; i < 3000; i++) Add(t, "n" + std::to_string(step) + "_" + std::to_string(i));
+    step++;
+  } while (cursor != 0);
+  EXPECT_GT(t.bucket_count(), 8192u);
+  for (auto& k : original) EXPECT_TRUE(seen.count(k)) << k;
+}
+
+TEST(Table, ScanVisitsEveryKeyWhileTableShrinks) {
+  Table t;
+  for (int i = 0; i < 5000; i++) Add(t, "k" + std::to_string(i));
+  std::set<std::string> keep;
+  for (int i = 0; i < 5000; i += 50) keep.insert("k" + std::to_string(i));
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  bool deleted = false;
+  do {
+    cursor = t.Scan(cursor, [&](Entry* e) { seen.insert(std::string(e->key())); });
+    if (!deleted) {
+      for (int i = 0; i < 5000; i++) {
+        std::string k = "k" + std::to_string(i);
+        if (keep.count(k)) continue;
+        if (Entry* e = t.Find(k, HashKey(k))) t.Erase(e);
+      }
+      deleted = true;
+    }
+  } while (cursor != 0);
+  for (auto& k : keep) EXPECT_TRUE(seen.count(k)) << k;
+}
+
+TEST(Table, ExpiryIndexTracksSetAndErase) {
+  Table t;
+  std::mt19937_64 rng(1);
+  Entry* a = Add(t, "a");
+  Entry* b = Add(t, "b");
+  EXPECT_EQ(t.volatile_size(), 0u);
+  EXPECT_EQ(t.RandomVolatile(rng), nullptr);
+  t.SetExpire(a, 100);
+  t.SetExpire(b, 200);
+  EXPECT_EQ(t.volatile_size(), 2u);
+  t.SetExpire(a, -1);
+  EXPECT_EQ(t.volatile_size(), 1u);
+  EXPECT_EQ(t.RandomVolatile(rng), b);
+  t.Erase(b);
+  EXPECT_EQ(t.volatile_size(), 0u);
+}
+
+TEST(Table, UnlinkLinkMovesEntryWithMetadata) {
+  Table a, b;
+  Entry* e = Add(a, "k");
+  a.SetExpire(e, 42);
+  a.Unlink(e);
+  EXPECT_EQ(a.size(), 0u);
+  EXPECT_EQ(a.volatile_size(), 0u);
+  b.Link(e);
+  EXPECT_EQ(b.size(), 1u);
+  EXPECT_EQ(b.volatile_size(), 1u);
+  EXPECT_EQ(b.Find("k", HashKey("k")), e);
+}
+
+TEST(Keyspace, AccountingFollowsInsertAndClear) {
+  Keyspace ks(4, 2);
+  Table& t = ks.shard(0).dbs[0];
+  Entry* e = t.Insert("key", HashKey("key"));
+  EXPECT_GT(ks.used_bytes.load(), 0);
+  t.Account(e, 1000);
+  EXPECT_EQ(ks.used_bytes.load(), 1000);
+  t.Clear();
+  EXPECT_EQ(ks.used_bytes.load(), 0);
+}
+
+TEST(Keyspace, VersionsAreUniqueAcrossShards) {
+  Keyspace ks(8, 1);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 1000; i++) EXPECT_TRUE(seen.insert(ks.NextVersion(i % 8)).second);
+}
+
+TEST(LockSet, SortsAndDeduplicates) {
+  Keyspace ks(8, 1);
+  std::vector<int> idx = {5, 1, 5, 3};
+  {
+    LockSet l;
+    l.Acquire(ks, idx);
+    EXPECT_TRUE(l.Holds(1));
+    EXPECT_TRUE(l.Holds(5));
+    EXPECT_FALSE(l.Holds(2));
+    EXPECT_FALSE(ks.shard(5).mu.try_lock());
+  }
+  EXPECT_TRUE(ks.shard(5).mu.try_lock());
+  ks.shard(5).mu.unlock();
+}
+
+}  // namespace
+}  // namespace ferrite::host
