@@ -25,6 +25,9 @@ constexpr const char* kDenied =
     "to do one of the above things in order for the server to start accepting connections from "
     "the outside.\r\n";
 
+// Above this much queued output, a connection stops reading until its write completes.
+constexpr size_t kMaxPendingOutput = 64u << 20;
+
 std::string AddrString(const asio::ip::tcp::endpoint& ep) {
   std::ostringstream o;
   if (ep.address().is_v6()) o << "[" << ep.address().to_string() << "]:" << ep.port();
@@ -89,8 +92,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_->proto_state = proto_->desc.conn_open(proto_->state, AsConn(client_.get()));
   }
 
+  // A read stays outstanding while the connection lives (also while the client is
+  // blocked, so a disconnect is noticed), except when output backs up: then reading
+  // resumes once the write completes.
   void Read() {
     if (closed_ || reading_) return;
+    if (writing_ && client_->out.size() > kMaxPendingOutput) return;
     if (in_.size() - end_ < 16384) {
       if (begin_ > 0) {
         std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
@@ -145,7 +152,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     AfterOutput();
-    if (!client_->block.active && !writing_ && !closed_) Read();
+    Read();
   }
 
   // Called after anything queued output (commands, pushes, kills).
@@ -181,7 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       self->wbuf_.clear();
       if (self->wbuf_.capacity() > (1u << 20)) self->wbuf_.shrink_to_fit();
       self->AfterOutput();
-      if (!self->writing_ && !self->closed_ && !self->client_->block.active) self->Read();
+      self->Read();
     });
   }
 
