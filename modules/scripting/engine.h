@@ -1,0 +1,164 @@
+// The Lua engine behind EVAL and FCALL: one LuaJIT VM per plugin instance, guarded by a
+// mutex. EVAL/FCALL carry FERRITE_CMD_ALL_KEYS, so the host already runs at most one
+// script at a time; the mutex only serialises SCRIPT LOAD / FUNCTION LOAD (no keys, any
+// thread) against a running script.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ferrite/module.hpp"
+
+struct lua_State;
+
+namespace ferrite::mod::scripting {
+
+// What a running script is allowed to do and how it reports itself in errors.
+struct RunSpec {
+  bool read_only = false;       // EVAL_RO / FCALL_RO / no-writes flag
+  bool is_function = false;     // FCALL: the kill command is FUNCTION KILL
+  std::string name;             // "<sha>" or function name, for "script: <name>"
+};
+
+// The state of the script in flight; the hook and redis.call read it.
+struct Running {
+  sdk::Ctx ctx{nullptr};
+  RunSpec spec;
+  int resp = 2;                 // redis.setresp
+  bool wrote = false;           // executed a write command (then SCRIPT KILL refuses)
+};
+
+struct Function {
+  std::string name;
+  int ref = 0;                  // registry ref of the Lua callback
+  std::vector<std::string> flags;
+  bool has_description = false;
+  std::string description;
+};
+
+struct Library {
+  std::string name;
+  std::string code;
+  std::vector<std::string> functions;  // names, in registration order
+};
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  std::mutex& mu() { return mu_; }
+  lua_State* L() const { return L_; }
+
+  // --- EVAL scripts (mu held) ---
+  // Compiles `body` into the cache. Returns the sha, or sets *err to the reply text.
+  std::string LoadScript(std::string_view body, std::string* err);
+  bool HasScript(const std::string& sha) const { return scripts_.count(sha) != 0; }
+  const std::string* ScriptBody(const std::string& sha) const;
+  void FlushScripts();
+  // Runs a cached script and replies on `ctx`.
+  void RunScript(sdk::Ctx ctx, const std::string& sha, RunSpec spec,
+                 const std::vector<std::string_view>& keys,
+                 const std::vector<std::string_view>& args);
+
+  // --- functions (mu held) ---
+  // FUNCTION LOAD: returns the library name or sets *err.
+  std::string LoadLibrary(std::string_view code, bool replace, std::string* err);
+  bool DeleteLibrary(const std::string& name);
+  void FlushFunctions();
+  const Function* FindFunction(const std::string& name) const;
+  const std::map<std::string, Library>& libraries() const { return libs_; }
+  size_t function_count() const { return functions_.size(); }
+  void RunFunction(sdk::Ctx ctx, const Function& f, RunSpec spec,
+                   const std::vector<std::string_view>& keys,
+                   const std::vector<std::string_view>& args);
+
+  // --- kill / busy (any thread, no mu) ---
+  // Returns the reply text of SCRIPT KILL / FUNCTION KILL ("OK" on success).
+  std::string RequestKill(bool function_kill);
+  bool busy() const { return busy_.load(); }
+  int64_t busy_since_ms() const { return busy_since_ms_.load(); }
+  std::string running_name() const;
+
+  // Used by the Lua side (redis_lib.cc, the hook).
+  Running* running() { return running_; }
+  bool kill_requested() const { return kill_.load(std::memory_order_relaxed); }
+  bool OverHeapLimit() const;
+  bool IsWriteCommand(std::string_view name);
+  int64_t heap_limit() const;
+  size_t heap_used() const { return heap_used_; }
+  void AddHeap(int64_t delta) { heap_used_ += delta; }
+  bool custom_alloc() const { return custom_alloc_; }
+
+  // Library load phase: what `redis` resolves to inside a library's environment.
+  void SetLibraryPhase(bool loading);
+
+  // Registry references to the sandbox's tables (sandbox.cc fills them).
+  struct Refs {
+    int globals = 0;      // the real global table (libraries, KEYS, ARGV)
+    int env = 0;          // read-only proxy every EVAL script runs in (its _G)
+    int lib_globals = 0;  // what a function library sees; `redis` swapped per phase
+    int lib_env = 0;      // read-only proxy over lib_globals
+    int run_redis = 0;    // the redis table scripts see
+    int load_redis = 0;   // the redis table FUNCTION LOAD code sees
+    int errh = 0;         // error handler adding source/line (Redis' __redis__err__handler)
+  } refs;
+  // Context of the command in progress (EVAL, FCALL or FUNCTION LOAD), for redis.log.
+  ferrite_ctx* current_ctx = nullptr;
+  // Functions registered by the library being loaded (FUNCTION LOAD in progress).
+  std::vector<Function>* pending = nullptr;
+
+ private:
+  void Run(sdk::Ctx ctx, int fn_ref, RunSpec spec, const std::vector<std::string_view>& keys,
+           const std::vector<std::string_view>& args, bool as_function);
+  void ReplyError(sdk::Ctx ctx, const RunSpec& spec);
+  void RemoveLibraryFunctions(const Library& lib);
+
+  std::mutex mu_;
+  lua_State* L_ = nullptr;
+  bool custom_alloc_ = false;
+  size_t heap_used_ = 0;
+  std::unordered_map<std::string, int> scripts_;  // sha → registry ref
+  std::unordered_map<std::string, std::string> bodies_;
+  std::map<std::string, Library> libs_;
+  std::unordered_map<std::string, Function> functions_;
+  std::unordered_map<std::string, bool> write_cmd_cache_;
+  Running* running_ = nullptr;
+  std::atomic<bool> busy_{false};
+  std::atomic<bool> busy_is_function_{false};
+  std::atomic<bool> busy_wrote_{false};
+  std::atomic<bool> kill_{false};
+  std::atomic<int64_t> busy_since_ms_{0};
+  mutable std::mutex name_mu_;
+  std::string running_name_;
+  friend void MarkWrote(Engine* e);
+};
+
+// `return redis.call(...)` → `return (redis.call(...))` (see engine.cc).
+std::string RewriteTailCalls(std::string src);
+
+// Called by redis.call when a write command succeeded (makes the script unkillable).
+void MarkWrote(Engine* e);
+
+// Sandbox and libraries (sandbox.cc, redis_lib.cc, lua_libs.cc).
+void InstallSandbox(lua_State* L, Engine* e);
+void InstallRedisLib(lua_State* L, Engine* e);
+void InstallLibraries(lua_State* L);  // cjson, cmsgpack, struct, bit
+
+// Conversions (convert.cc).
+// Pushes a captured call reply as Lua value per the script's RESP version.
+void PushCallReply(lua_State* L, const ferrite_call_reply* r, int resp);
+// Replies the Lua value on top of the stack (left there).
+void ReplyLuaValue(lua_State* L, sdk::Ctx ctx, int resp, int depth = 0);
+// Pushes {err = text}.
+void PushErrorTable(lua_State* L, std::string_view text);
+
+}  // namespace ferrite::mod::scripting

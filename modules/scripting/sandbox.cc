@@ -1,0 +1,266 @@
+// The sandbox: which globals a script sees and how they are protected. Mirrors Redis 7.0.15:
+// no io/os/package/require/debug/ffi/jit/setfenv/getfenv/print/newproxy; globals and the
+// library tables are read-only ("Attempt to modify a readonly table"); reading an unknown
+// global raises "Script attempted to access nonexistent global variable 'x'"; loadstring
+// and load accept source text only (no bytecode).
+//
+// NOTE: Redis marks tables read-only inside its patched Lua VM. LuaJIT has no such flag,
+// so each protected table is an empty proxy whose metatable (locked with __metatable)
+// forwards reads and refuses writes; rawset is wrapped to refuse proxies. A consequence:
+// pairs(string) or pairs(_G) iterate nothing.
+#include <lua.hpp>
+
+#include <string>
+
+#include "engine.h"
+
+namespace ferrite::mod::scripting {
+
+namespace {
+
+const char kProtectedKey[] = "ferrite.protected";
+
+int ReadonlyError(lua_State* L) { return luaL_error(L, "Attempt to modify a readonly table"); }
+
+// __index of a script environment: upvalue 1 is the table holding the real globals.
+int EnvIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  const char* name = lua_tostring(L, 2);
+  return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
+                    name ? name : "?");
+}
+
+void MarkProtected(lua_State* L, int idx) {
+  if (idx < 0 && idx > LUA_REGISTRYINDEX) idx = lua_gettop(L) + idx + 1;
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, idx);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+// Replaces the table at the top with a read-only proxy of it. With `strict`, reading a
+// missing field raises (as for the global environment).
+void MakeProxy(lua_State* L, bool strict) {
+  lua_newtable(L);                 // t proxy
+  lua_newtable(L);                 // t proxy mt
+  if (strict) {
+    lua_pushvalue(L, -3);
+    lua_pushcclosure(L, EnvIndex, 1);
+  } else {
+    lua_pushvalue(L, -3);
+  }
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ReadonlyError);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);         // t proxy
+  lua_remove(L, -2);               // proxy
+  MarkProtected(L, -1);
+}
+
+int SafeRawset(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checkany(L, 3);
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  bool prot = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  if (prot) return ReadonlyError(L);
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+// loadstring/load for scripts: source text only; the chunk runs in the script env.
+int LoadText(lua_State* L, const char* s, size_t n, const char* name) {
+  if (luaL_loadbufferx(L, s, n, name, "t") != 0) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX,
+              static_cast<Engine*>(lua_touserdata(L, lua_upvalueindex(1)))->refs.env);
+  lua_setfenv(L, -2);
+  return 1;
+}
+
+int SafeLoadstring(lua_State* L) {
+  size_t n = 0;
+  const char* s = luaL_checklstring(L, 1, &n);
+  const char* name = luaL_optstring(L, 2, s);
+  return LoadText(L, s, n, name);
+}
+
+int SafeLoad(lua_State* L) {
+  if (lua_type(L, 1) == LUA_TSTRING) return SafeLoadstring(L);
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  const char* name = luaL_optstring(L, 2, "=(load)");
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (;;) {
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      break;
+    }
+    if (!lua_isstring(L, -1)) return luaL_error(L, "reader function must return a string");
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  size_t n = 0;
+  const char* s = lua_tolstring(L, -1, &n);
+  return LoadText(L, s, n, name);
+}
+
+// Redis' error handler: string errors become {err='ERR '..msg}; source/line of the
+// Lua frame that raised are attached for the "script: x, on @user_script:N." suffix.
+const char kErrorHandler[] = R"(
+local getinfo, type, tostring = ...
+return function(err)
+  local i = getinfo(2, 'nSl')
+  if i and i.what == 'C' then i = getinfo(3, 'nSl') end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+)";
+
+void RemoveGlobals(lua_State* L, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    lua_pushnil(L);
+    lua_setfield(L, LUA_GLOBALSINDEX, n);
+  }
+}
+
+}  // namespace
+
+void InstallSandbox(lua_State* L, Engine* e) {
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushstring(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+
+  luaopen_base(L);
+  luaopen_table(L);
+  luaopen_string(L);
+  luaopen_math(L);
+  luaopen_bit(L);
+  luaopen_debug(L);
+  lua_settop(L, 0);
+
+  // The error handler keeps debug.getinfo; scripts never see `debug`.
+  luaL_loadbuffer(L, kErrorHandler, sizeof(kErrorHandler) - 1, "=errh");
+  lua_getglobal(L, "debug");
+  lua_getfield(L, -1, "getinfo");
+  lua_remove(L, -2);
+  lua_getglobal(L, "type");
+  lua_getglobal(L, "tostring");
+  lua_call(L, 3, 1);
+  e->refs.errh = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  RemoveGlobals(L, {"debug", "setfenv", "getfenv", "print", "newproxy", "dofile", "loadfile",
+                    "require", "module", "package", "jit", "ffi", "os", "io"});
+  // Lua 5.1 names Redis scripts may use that LuaJIT spells differently or lacks.
+  lua_getglobal(L, "string");
+  lua_getfield(L, -1, "gfind");
+  if (lua_isnil(L, -1)) {
+    lua_getfield(L, -2, "gmatch");
+    lua_setfield(L, -3, "gfind");
+  }
+  lua_pop(L, 2);
+  lua_getglobal(L, "math");
+  lua_getfield(L, -1, "mod");
+  if (lua_isnil(L, -1)) {
+    lua_getfield(L, -2, "fmod");
+    lua_setfield(L, -3, "mod");
+  }
+  lua_pop(L, 2);
+
+  lua_pushlightuserdata(L, e);
+  lua_pushcclosure(L, SafeLoadstring, 1);
+  lua_setglobal(L, "loadstring");
+  lua_pushlightuserdata(L, e);
+  lua_pushcclosure(L, SafeLoad, 1);
+  lua_setglobal(L, "load");
+  lua_pushcfunction(L, SafeRawset);
+  lua_setglobal(L, "rawset");
+
+  InstallLibraries(L);
+  InstallRedisLib(L, e);  // sets refs.run_redis / refs.load_redis (raw tables)
+
+  // Library tables become read-only proxies.
+  for (const char* lib : {"string", "math", "table", "bit", "coroutine", "cjson", "cmsgpack",
+                          "struct", "redis"}) {
+    lua_getglobal(L, lib);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    MakeProxy(L, false);
+    if (std::string_view(lib) == "string") {
+      // "":upper() keeps working; getmetatable("") yields the read-only proxy.
+      lua_pushstring(L, "");
+      lua_getmetatable(L, -1);
+      lua_pushvalue(L, -3);
+      lua_setfield(L, -2, "__metatable");
+      lua_pop(L, 2);
+    }
+    if (std::string_view(lib) == "redis") {
+      lua_pushvalue(L, -1);
+      e->refs.run_redis = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_setglobal(L, lib);
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->refs.load_redis);
+  MakeProxy(L, true);
+  luaL_unref(L, LUA_REGISTRYINDEX, e->refs.load_redis);
+  e->refs.load_redis = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  // Function libraries get their own globals (a shallow copy: no KEYS/ARGV).
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, LUA_GLOBALSINDEX)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  lua_pushvalue(L, -1);
+  e->refs.lib_globals = luaL_ref(L, LUA_REGISTRYINDEX);
+  MakeProxy(L, true);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->refs.lib_globals);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "_G");
+  lua_pop(L, 1);
+  e->refs.lib_env = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  // The script environment: a strict read-only proxy over the real globals.
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  e->refs.globals = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  MakeProxy(L, true);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "_G");
+  e->refs.env = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+void Engine::SetLibraryPhase(bool loading) {
+  lua_State* L = L_;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, refs.lib_globals);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, loading ? refs.load_redis : refs.run_redis);
+  lua_setfield(L, -2, "redis");
+  lua_pop(L, 1);
+}
+
+}  // namespace ferrite::mod::scripting

@@ -1,0 +1,396 @@
+// scripting.so: EVAL/EVALSHA(_RO), SCRIPT, FUNCTION, FCALL(_RO) on LuaJIT.
+//
+// EVAL and FCALL carry FERRITE_CMD_ALL_KEYS: the host holds every shard while a script
+// runs, so scripts are atomic across worker threads, and nested writes are propagated
+// as the script's effects (wrapped in MULTI/EXEC), never the EVAL itself.
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "function_dump.h"
+
+namespace ferrite::mod::scripting {
+
+using sdk::Api;
+using sdk::Ctx;
+using sdk::EqualsIgnoreCase;
+using sdk::SV;
+
+namespace {
+
+Engine* Eng(Ctx ctx) { return ctx.State<Engine>(); }
+
+// While a script has been running past busy-reply-threshold, SCRIPT/FUNCTION
+// subcommands other than KILL (and STATS) answer BUSY like every other command.
+bool BusyNow(Ctx ctx, Engine* e) {
+  if (!e->busy()) return false;
+  int64_t threshold = Api().config_int("busy-reply-threshold");
+  if (threshold < 0) threshold = 5000;
+  return ctx.NowMs() - e->busy_since_ms() >= threshold;
+}
+
+// Splits "numkeys key... arg..." starting at argv[2]; replies and returns false on error.
+bool SplitKeys(Ctx ctx, int argc, const ferrite_slice* argv, std::vector<std::string_view>* keys,
+               std::vector<std::string_view>* args) {
+  int64_t n = 0;
+  if (!sdk::ParseInt64(SV(argv[2]), &n)) {
+    ctx.Error(FERRITE_E_NOT_INTEGER);
+    return false;
+  }
+  if (n < 0) {
+    ctx.Error("ERR Number of keys can't be negative");
+    return false;
+  }
+  if (n > argc - 3) {
+    ctx.Error("ERR Number of keys can't be greater than number of args");
+    return false;
+  }
+  for (int i = 3; i < argc; i++) (i < 3 + n ? keys : args)->push_back(SV(argv[i]));
+  return true;
+}
+
+int EvalKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
+  int64_t n = 0;
+  if (argc < 3 || !sdk::ParseInt64(SV(argv[2]), &n) || n < 0 || n > argc - 3) return -1;
+  for (int i = 0; i < n && i < cap; i++) out[i] = 3 + i;
+  return static_cast<int>(n);
+}
+
+// "#!lua flags=no-writes,allow-oom": only no-writes changes what we do.
+bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, std::string* err) {
+  *has_shebang = body.size() >= 2 && body.substr(0, 2) == "#!";
+  *no_writes = false;
+  if (!*has_shebang) return true;
+  std::string_view line = body.substr(2, body.find('\n') - 2);
+  if (line.substr(0, 3) != "lua") {
+    *err = "ERR Could not find engine '" + std::string(line.substr(0, line.find(' '))) + "'";
+    return false;
+  }
+  auto pos = line.find("flags=");
+  if (pos == std::string_view::npos) return true;
+  std::string_view flags = line.substr(pos + 6);
+  flags = flags.substr(0, flags.find(' '));
+  size_t i = 0;
+  while (i <= flags.size() && !flags.empty()) {
+    size_t j = flags.find(',', i);
+    std::string_view f = flags.substr(i, j == std::string_view::npos ? flags.npos : j - i);
+    if (f == "no-writes") *no_writes = true;
+    else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
+             f != "allow-cross-slot-keys") {
+      *err = "ERR Unexpected flag in script shebang: " + std::string(f);
+      return false;
+    }
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  return true;
+}
+
+enum class EvalMode { kBody, kSha };
+
+int EvalGeneric(Ctx ctx, int argc, const ferrite_slice* argv, EvalMode mode, bool ro) {
+  std::vector<std::string_view> keys, args;
+  if (!SplitKeys(ctx, argc, argv, &keys, &args)) return FERRITE_OK;
+  Engine* e = Eng(ctx);
+  std::lock_guard lk(e->mu());
+  std::string sha;
+  if (mode == EvalMode::kBody) {
+    std::string err;
+    sha = e->LoadScript(SV(argv[1]), &err);
+    if (sha.empty()) return ctx.Error(err);
+  } else {
+    sha = std::string(SV(argv[1]));
+    for (auto& c : sha) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    if (!e->HasScript(sha)) return ctx.Error(FERRITE_E_NOSCRIPT);
+  }
+  bool has_shebang = false, no_writes = false;
+  std::string err;
+  if (!ShebangFlags(*e->ScriptBody(sha), &has_shebang, &no_writes, &err)) return ctx.Error(err);
+  if (ro && has_shebang && !no_writes)
+    return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
+  RunSpec spec{ro || no_writes, false, sha};
+  e->RunScript(ctx, sha, std::move(spec), keys, args);
+  return FERRITE_OK;
+}
+
+int CmdEval(Ctx c, int argc, const ferrite_slice* argv) {
+  return EvalGeneric(c, argc, argv, EvalMode::kBody, false);
+}
+int CmdEvalRo(Ctx c, int argc, const ferrite_slice* argv) {
+  return EvalGeneric(c, argc, argv, EvalMode::kBody, true);
+}
+int CmdEvalSha(Ctx c, int argc, const ferrite_slice* argv) {
+  return EvalGeneric(c, argc, argv, EvalMode::kSha, false);
+}
+int CmdEvalShaRo(Ctx c, int argc, const ferrite_slice* argv) {
+  return EvalGeneric(c, argc, argv, EvalMode::kSha, true);
+}
+
+int UnknownSub(Ctx ctx, std::string_view cmd, std::string_view sub) {
+  return ctx.Error("ERR unknown subcommand '" + std::string(sub) + "'. Try " + std::string(cmd) +
+                   " HELP.");
+}
+int SubArity(Ctx ctx, std::string_view cmd, std::string_view sub) {
+  std::string name = std::string(cmd) + "|" + std::string(sub);
+  for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  return ctx.Error(FERRITE_E_ARITY, name);
+}
+
+int CmdScript(Ctx ctx, int argc, const ferrite_slice* argv) {
+  Engine* e = Eng(ctx);
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "KILL")) {
+    if (argc != 2) return SubArity(ctx, "SCRIPT", sub);
+    std::string r = e->RequestKill(false);
+    return r == "OK" ? ctx.Ok() : ctx.Error(r);
+  }
+  if (BusyNow(ctx, e)) return ctx.Error(FERRITE_E_BUSY);
+  std::lock_guard lk(e->mu());
+  if (EqualsIgnoreCase(sub, "LOAD")) {
+    if (argc != 3) return SubArity(ctx, "SCRIPT", sub);
+    std::string err;
+    std::string sha = e->LoadScript(SV(argv[2]), &err);
+    return sha.empty() ? ctx.Error(err) : ctx.Bulk(sha);
+  }
+  if (EqualsIgnoreCase(sub, "EXISTS")) {
+    if (argc < 3) return SubArity(ctx, "SCRIPT", sub);
+    ctx.Array(argc - 2);
+    for (int i = 2; i < argc; i++) {
+      std::string sha(SV(argv[i]));
+      for (auto& ch : sha) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+      ctx.Int(e->HasScript(sha) ? 1 : 0);
+    }
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "FLUSH")) {
+    if (argc > 3) return SubArity(ctx, "SCRIPT", sub);
+    if (argc == 3 && !EqualsIgnoreCase(SV(argv[2]), "ASYNC") &&
+        !EqualsIgnoreCase(SV(argv[2]), "SYNC"))
+      return ctx.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    e->FlushScripts();
+    return ctx.Ok();
+  }
+  return UnknownSub(ctx, "SCRIPT", sub);
+}
+
+// ------------------------------- functions ---------------------------------------------
+
+int FunctionLoad(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
+  bool replace = false;
+  int i = 2;
+  if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "REPLACE")) {
+    replace = true;
+    i = 3;
+  } else if (argc != 3) {
+    return argc < 3 ? SubArity(ctx, "FUNCTION", "LOAD")
+                    : ctx.Error("ERR Unknown option given: " + std::string(SV(argv[2])));
+  }
+  std::string err;
+  std::string name = e->LoadLibrary(SV(argv[i]), replace, &err);
+  if (name.empty()) return ctx.Error(err);
+  Api().propagate(ctx.get(), argc, argv);
+  return ctx.Bulk(name);
+}
+
+void ReplyLibrary(Ctx ctx, Engine* e, const Library& lib, bool with_code) {
+  ctx.Map(with_code ? 4 : 3);
+  ctx.Bulk("library_name");
+  ctx.Bulk(lib.name);
+  ctx.Bulk("engine");
+  ctx.Bulk("LUA");
+  ctx.Bulk("functions");
+  ctx.Array(lib.functions.size());
+  for (auto& fname : lib.functions) {
+    const Function* f = e->FindFunction(fname);
+    ctx.Map(3);
+    ctx.Bulk("name");
+    ctx.Bulk(fname);
+    ctx.Bulk("description");
+    if (f && f->has_description) ctx.Bulk(f->description);
+    else ctx.Null();
+    ctx.Bulk("flags");
+    ctx.Set(f ? f->flags.size() : 0);
+    if (f)
+      for (auto& fl : f->flags) ctx.Bulk(fl);
+  }
+  if (with_code) {
+    ctx.Bulk("library_code");
+    ctx.Bulk(lib.code);
+  }
+}
+
+int FunctionList(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
+  bool with_code = false;
+  std::string pattern;
+  bool has_pattern = false;
+  for (int i = 2; i < argc; i++) {
+    if (EqualsIgnoreCase(SV(argv[i]), "WITHCODE")) {
+      with_code = true;
+    } else if (EqualsIgnoreCase(SV(argv[i]), "LIBRARYNAME") && i + 1 < argc) {
+      pattern = SV(argv[++i]);
+      has_pattern = true;
+    } else {
+      return ctx.Error("ERR Unknown argument " + std::string(SV(argv[i])));
+    }
+  }
+  std::vector<const Library*> libs;
+  for (auto& [n, lib] : e->libraries())
+    if (!has_pattern || sdk::GlobMatch(pattern, n)) libs.push_back(&lib);
+  ctx.Array(libs.size());
+  for (auto* lib : libs) ReplyLibrary(ctx, e, *lib, with_code);
+  return FERRITE_OK;
+}
+
+int FunctionStats(Ctx ctx, Engine* e) {
+  ctx.Map(2);
+  ctx.Bulk("running_script");
+  if (e->busy()) {
+    ctx.Map(3);
+    ctx.Bulk("name");
+    ctx.Bulk(e->running_name());
+    ctx.Bulk("command");
+    ctx.Array(0);
+    ctx.Bulk("duration_ms");
+    ctx.Int(ctx.NowMs() - e->busy_since_ms());
+  } else {
+    ctx.Null();
+  }
+  ctx.Bulk("engines");
+  ctx.Map(1);
+  ctx.Bulk("LUA");
+  if (e->busy()) {  // counts read without the VM lock would race with FUNCTION LOAD
+    ctx.Map(0);
+    return FERRITE_OK;
+  }
+  std::lock_guard lk(e->mu());
+  ctx.Map(2);
+  ctx.Bulk("libraries_count");
+  ctx.Int(static_cast<int64_t>(e->libraries().size()));
+  ctx.Bulk("functions_count");
+  ctx.Int(static_cast<int64_t>(e->function_count()));
+  return FERRITE_OK;
+}
+
+int FunctionLocked(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "LOAD")) return FunctionLoad(ctx, e, argc, argv);
+  if (EqualsIgnoreCase(sub, "LIST")) return FunctionList(ctx, e, argc, argv);
+  if (EqualsIgnoreCase(sub, "DELETE")) {
+    if (argc != 3) return SubArity(ctx, "FUNCTION", sub);
+    if (!e->DeleteLibrary(std::string(SV(argv[2])))) return ctx.Error("ERR Library not found");
+    Api().propagate(ctx.get(), argc, argv);
+    return ctx.Ok();
+  }
+  if (EqualsIgnoreCase(sub, "FLUSH")) {
+    if (argc > 3) return SubArity(ctx, "FUNCTION", sub);
+    if (argc == 3 && !EqualsIgnoreCase(SV(argv[2]), "ASYNC") &&
+        !EqualsIgnoreCase(SV(argv[2]), "SYNC"))
+      return ctx.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    e->FlushFunctions();
+    Api().propagate(ctx.get(), argc, argv);
+    return ctx.Ok();
+  }
+  if (EqualsIgnoreCase(sub, "DUMP")) {
+    if (argc != 2) return SubArity(ctx, "FUNCTION", sub);
+    return ctx.Bulk(DumpFunctions(*e));
+  }
+  if (EqualsIgnoreCase(sub, "RESTORE")) {
+    if (argc < 3 || argc > 4) return SubArity(ctx, "FUNCTION", sub);
+    RestorePolicy policy = RestorePolicy::kAppend;
+    if (argc == 4) {
+      auto p = SV(argv[3]);
+      if (EqualsIgnoreCase(p, "FLUSH")) policy = RestorePolicy::kFlush;
+      else if (EqualsIgnoreCase(p, "REPLACE")) policy = RestorePolicy::kReplace;
+      else if (!EqualsIgnoreCase(p, "APPEND"))
+        return ctx.Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+    }
+    std::string err = RestoreFunctions(*e, SV(argv[2]), policy);
+    if (!err.empty()) return ctx.Error(err);
+    Api().propagate(ctx.get(), argc, argv);
+    return ctx.Ok();
+  }
+  return UnknownSub(ctx, "FUNCTION", sub);
+}
+
+int CmdFunction(Ctx ctx, int argc, const ferrite_slice* argv) {
+  Engine* e = Eng(ctx);
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "KILL")) {
+    if (argc != 2) return SubArity(ctx, "FUNCTION", sub);
+    std::string r = e->RequestKill(true);
+    return r == "OK" ? ctx.Ok() : ctx.Error(r);
+  }
+  if (EqualsIgnoreCase(sub, "STATS")) {
+    if (argc != 2) return SubArity(ctx, "FUNCTION", sub);
+    return FunctionStats(ctx, e);
+  }
+  if (BusyNow(ctx, e)) return ctx.Error(FERRITE_E_BUSY);
+  std::lock_guard lk(e->mu());
+  return FunctionLocked(ctx, e, argc, argv);
+}
+
+int FcallGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool ro) {
+  std::vector<std::string_view> keys, args;
+  if (!SplitKeys(ctx, argc, argv, &keys, &args)) return FERRITE_OK;
+  Engine* e = Eng(ctx);
+  std::lock_guard lk(e->mu());
+  const Function* f = e->FindFunction(std::string(SV(argv[1])));
+  if (!f) return ctx.Error("ERR Function not found");
+  bool no_writes = false;
+  for (auto& fl : f->flags) no_writes = no_writes || fl == "no-writes";
+  if (ro && !no_writes)
+    return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
+  RunSpec spec{ro || no_writes, true, f->name};
+  e->RunFunction(ctx, *f, std::move(spec), keys, args);
+  return FERRITE_OK;
+}
+
+int CmdFcall(Ctx c, int argc, const ferrite_slice* argv) { return FcallGeneric(c, argc, argv, false); }
+int CmdFcallRo(Ctx c, int argc, const ferrite_slice* argv) { return FcallGeneric(c, argc, argv, true); }
+
+using namespace sdk::flags;
+constexpr uint32_t kRun = ALL_KEYS | NOSCRIPT | STALE | FERRITE_CMD_SKIP_PROPAGATE;
+constexpr uint32_t kAdmin = NOSCRIPT | ALLOW_BUSY;
+
+// clang-format off
+const sdk::CommandSpec kCommands[] = {
+  {"EVAL",        -3, kRun,            0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side"},
+  {"EVALSHA",     -3, kRun,            0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1"},
+  {"EVAL_RO",     -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdEvalRo>,    "scripting", EvalKeys, "Execute a read-only Lua script"},
+  {"EVALSHA_RO",  -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdEvalShaRo>, "scripting", EvalKeys, "Execute a cached read-only Lua script"},
+  {"FCALL",       -3, kRun,            0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function"},
+  {"FCALL_RO",    -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdFcallRo>,   "scripting", EvalKeys, "Invoke a read-only function"},
+  {"SCRIPT",      -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache"},
+  {"FUNCTION",    -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries"},
+};
+// clang-format on
+
+// The host has no getter for a plugin's state, so unload finds its engine here.
+std::mutex g_engines_mu;
+std::unordered_map<ferrite_plugin*, std::unique_ptr<Engine>> g_engines;
+
+int Load(ferrite_plugin* p) {
+  auto e = std::make_unique<Engine>();
+  Api().set_plugin_state(p, e.get());
+  {
+    std::lock_guard lk(g_engines_mu);
+    g_engines[p] = std::move(e);
+  }
+  return sdk::RegisterAll(p, kCommands);
+}
+
+void Unload(ferrite_plugin* p) {
+  std::lock_guard lk(g_engines_mu);
+  g_engines.erase(p);
+}
+
+}  // namespace
+
+}  // namespace ferrite::mod::scripting
+
+using ferrite::mod::scripting::Unload;
+
+FERRITE_DEFINE_PLUGIN("scripting", 1, ferrite::mod::scripting::Load, Unload)

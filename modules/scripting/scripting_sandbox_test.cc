@@ -1,0 +1,86 @@
+// Every escape route out of the sandbox must fail.
+#include "tests/harness/harness.h"
+
+namespace ferrite::test {
+namespace {
+
+HarnessOptions Opts() { return HarnessOptions{.plugins = {"scripting", "strings", "keys"}}; }
+
+std::string Eval(Harness& h, const std::string& body) {
+  Reply r = h.Run({"EVAL", body, "0"});
+  return r.type == FERRITE_REPLY_ERROR ? "ERR:" + r.str : r.str;
+}
+
+TEST(Sandbox, DangerousGlobalsAreAbsent) {
+  Harness h(Opts());
+  for (std::string g : {"os", "io", "debug", "require", "package", "loadfile", "dofile", "ffi",
+                        "jit", "setfenv", "getfenv", "print", "newproxy", "module"}) {
+    EXPECT_THAT(h.Run({"EVAL", "return type(" + g + ")", "0"}),
+                IsErrorPrefix("ERR user_script:1: Script attempted to access nonexistent "
+                              "global variable '" + g + "'"))
+        << g;
+  }
+}
+
+TEST(Sandbox, GlobalsAndLibrariesAreReadOnly) {
+  Harness h(Opts());
+  EXPECT_THAT(h.Run({"EVAL", "x = 1", "0"}),
+              IsErrorPrefix("ERR user_script:1: Attempt to modify a readonly table script: "));
+  EXPECT_THAT(h.Run({"EVAL", "rawset(_G, 'x', 1)", "0"}),
+              IsErrorPrefix("ERR user_script:1: Attempt to modify a readonly table"));
+  EXPECT_THAT(h.Run({"EVAL", "string.upper = nil", "0"}),
+              IsErrorPrefix("ERR user_script:1: Attempt to modify a readonly table"));
+  EXPECT_THAT(h.Run({"EVAL", "redis.call = function() return 1 end", "0"}),
+              IsErrorPrefix("ERR user_script:1: Attempt to modify a readonly table"));
+  EXPECT_THAT(h.Run({"EVAL", "getmetatable('').__index = {}", "0"}),
+              IsErrorPrefix("ERR user_script:1: Attempt to modify a readonly table"));
+  EXPECT_THAT(h.Run({"EVAL", "setmetatable(_G, nil)", "0"}),
+              IsErrorPrefix("ERR user_script:1: cannot change a protected metatable"));
+  EXPECT_THAT(h.Run({"EVAL", "return ('abc'):upper()", "0"}), IsBulk("ABC"));
+  // Nothing leaked into the next script.
+  EXPECT_THAT(h.Run({"EVAL", "return type(x)", "0"}),
+              IsErrorPrefix("ERR user_script:1: Script attempted to access nonexistent"));
+}
+
+TEST(Sandbox, NoBytecodeAndLoadedChunksStaySandboxed) {
+  Harness h(Opts());
+  EXPECT_THAT(h.Run({"EVAL", "return loadstring(string.dump(function() return 1 end))", "0"}),
+              IsNull());
+  EXPECT_THAT(h.Run({"EVAL", "return loadstring('return 1+1')()", "0"}), IsInt(2));
+  EXPECT_THAT(h.Run({"EVAL", "return loadstring('return os')()", "0"}),
+              IsErrorPrefix("ERR "));
+  EXPECT_THAT(h.Run({"EVAL", "local f = loadstring('y = 1') f()", "0"}),
+              IsErrorPrefix("ERR "));
+  std::string s = Eval(h, "local ok = pcall(function() return os.exit end) return ok");
+  EXPECT_EQ(s, "");  // false → null
+}
+
+TEST(Sandbox, CompatibilityFunctionsExist) {
+  Harness h(Opts());
+  EXPECT_THAT(h.Run({"EVAL", "return {type(table.getn), type(unpack), type(math.random), "
+                             "type(coroutine.create), type(string.gfind), _VERSION}", "0"}),
+              IsBulkArray({"function", "function", "function", "function", "function", "Lua 5.1"}));
+}
+
+TEST(Sandbox, RedisHelpers) {
+  Harness h(Opts());
+  EXPECT_THAT(h.Run({"EVAL", "return redis.sha1hex('')", "0"}),
+              IsBulk("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+  EXPECT_THAT(h.Run({"EVAL", "return redis.replicate_commands()", "0"}), IsInt(1));
+  EXPECT_THAT(h.Run({"EVAL", "redis.set_repl(redis.REPL_ALL) redis.log(redis.LOG_WARNING, 'hi') "
+                             "redis.debug('x') return redis.breakpoint()", "0"}),
+              IsNull());
+}
+
+TEST(Sandbox, Resp3Conversions) {
+  Harness h(Opts());
+  EXPECT_THAT(h.Run({"EVAL", "redis.setresp(3) return {double=3.5}", "0"}), IsDouble(3.5));
+  EXPECT_THAT(h.Run({"EVAL", "redis.setresp(3) return tostring(redis.call('GET','missing') == nil)",
+                     "0"}),
+              IsBulk("true"));
+  EXPECT_THAT(h.Run({"EVAL", "return redis.setresp(4)", "0"}),
+              IsErrorPrefix("ERR RESP version must be 2 or 3. script: "));
+}
+
+}  // namespace
+}  // namespace ferrite::test
