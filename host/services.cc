@@ -1,11 +1,18 @@
 #include "host/services.h"
 
 #include "host/host.h"
+#include "host/persistence/persistence.h"
 
 namespace ferrite::host {
 
-// Persistence and replication add themselves here as they land.
-Services StartServices(Host& host) { return {}; }
+Services StartServices(Host& host) {
+  Services s;
+  persist::RegisterPersistenceCommands(&host);
+  auto p = std::make_unique<persist::PersistenceService>(host);
+  p->Start();
+  s.push_back(std::move(p));
+  return s;
+}
 
 void StopServices(Host& host, Services& services) {
   for (auto& s : services) s->Stop();

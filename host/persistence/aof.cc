@@ -1,0 +1,420 @@
+#include "host/persistence/aof.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <vector>
+
+#include "host/context.h"
+#include "host/io.h"
+#include "host/logging.h"
+#include "host/persistence/rdb_reader.h"
+
+namespace ferrite::host::persist {
+
+namespace {
+
+bool IsSelect(int argc, const ferrite_slice* argv) {
+  return argc == 2 && argv[0].len == 6 && strncasecmp(argv[0].ptr, "SELECT", 6) == 0;
+}
+
+void AppendSelect(std::string& out, int db) {
+  std::string d = std::to_string(db);
+  ferrite_slice a[2] = {{"SELECT", 6}, {d.data(), d.size()}};
+  AppendResp(out, 2, a);
+}
+
+bool WriteAll(int fd, const char* p, size_t n, size_t* done) {
+  *done = 0;
+  while (*done < n) {
+    ssize_t w = ::write(fd, p + *done, n - *done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    *done += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+void SyncDir(const std::string& file) {
+  auto slash = file.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : file.substr(0, slash + 1);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace
+
+void AppendResp(std::string& out, int argc, const ferrite_slice* argv) {
+  char hdr[32];
+  out.append(hdr, static_cast<size_t>(snprintf(hdr, sizeof hdr, "*%d\r\n", argc)));
+  for (int i = 0; i < argc; i++) {
+    out.append(hdr, static_cast<size_t>(snprintf(hdr, sizeof hdr, "$%zu\r\n", argv[i].len)));
+    out.append(argv[i].ptr, argv[i].len);
+    out.append("\r\n", 2);
+  }
+}
+
+AofWriter::AofWriter(std::string path, const std::atomic<int64_t>* policy)
+    : path_(std::move(path)), policy_(policy) {}
+
+AofWriter::~AofWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string AofWriter::Open() {
+  std::lock_guard lk(mu_);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return "can't open the append-only file " + path_ + ": " + strerror(errno);
+  struct stat stt {};
+  fstat(fd, &stt);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  size_ = static_cast<uint64_t>(stt.st_size);
+  if (base_size_ == 0) base_size_ = size_.load();
+  aof_db_ = -1;
+  return "";
+}
+
+void AofWriter::SetStatus(bool ok, const std::string& why) {
+  if (ok == write_ok_.load()) return;
+  write_ok_ = ok;
+  last_error_ = why;
+  if (on_status) on_status(ok, why);
+}
+
+std::string AofWriter::last_error() const {
+  std::lock_guard lk(mu_);
+  return last_error_;
+}
+
+size_t AofWriter::pending_bytes() const {
+  std::lock_guard lk(mu_);
+  return pending_.size();
+}
+
+bool AofWriter::WriteLocked(const char* p, size_t n) {
+  size_t done = 0;
+  if (WriteAll(fd_, p, n, &done)) {
+    size_ += n;
+    dirty_since_fsync_ = true;
+    return true;
+  }
+  int err = errno;
+  // A partial command would make the file unreadable: cut it off, keep it pending.
+  if (done > 0 && ftruncate(fd_, static_cast<off_t>(size_.load())) != 0) size_ += done;
+  SetStatus(false, std::string("Error writing to the AOF file: ") + strerror(err));
+  return false;
+}
+
+void AofWriter::Feed(int db, int argc, const ferrite_slice* argv) {
+  if (IsSelect(argc, argv)) return;  // SELECT is emitted here, per destination
+  std::lock_guard lk(mu_);
+  if (rewriting_) {
+    if (db != rewrite_db_) AppendSelect(rewrite_buf_, db);
+    rewrite_db_ = db;
+    AppendResp(rewrite_buf_, argc, argv);
+  }
+  if (fd_ < 0) return;  // AOF being created: the rewrite buffer carries everything
+  scratch_.clear();
+  if (db != aof_db_) AppendSelect(scratch_, db);
+  aof_db_ = db;
+  AppendResp(scratch_, argc, argv);
+  if (!pending_.empty()) {
+    pending_ += scratch_;
+    if (!WriteLocked(pending_.data(), pending_.size())) return;
+    pending_.clear();
+    SetStatus(true, "");
+  } else if (!WriteLocked(scratch_.data(), scratch_.size())) {
+    pending_ = scratch_;
+  }
+  auto policy = static_cast<FsyncPolicy>(policy_->load(std::memory_order_relaxed));
+  if (policy == FsyncPolicy::kAlways) {
+    if (!pending_.empty() || ::fdatasync(fd_) != 0) {
+      // As Redis: the reply would claim a durability we cannot give. Stop instead.
+      Logger("host.persistence")
+          ->critical("can't recover from an AOF write error with appendfsync always: {}; exiting",
+                     pending_.empty() ? strerror(errno) : last_error_);
+      Logger("host.persistence")->flush();
+      _exit(1);
+    }
+    dirty_since_fsync_ = false;
+  }
+}
+
+void AofWriter::FsyncIfDue(int64_t now_ms) {
+  auto policy = static_cast<FsyncPolicy>(policy_->load(std::memory_order_relaxed));
+  if (pending_bytes() != 0) FlushAndSync();  // retry after a failed write
+  if (policy != FsyncPolicy::kEverySec || now_ms - last_fsync_ms_ < 1000) return;
+  last_fsync_ms_ = now_ms;
+  if (!dirty_since_fsync_.exchange(false)) return;
+  int fd;
+  {
+    std::lock_guard lk(mu_);
+    fd = fd_;
+  }
+  // Only this thread closes fd_ (FinishRewrite), so it stays valid outside the lock.
+  if (fd >= 0 && ::fdatasync(fd) != 0) dirty_since_fsync_ = true;
+}
+
+bool AofWriter::FlushAndSync() {
+  std::lock_guard lk(mu_);
+  if (fd_ < 0) return true;
+  if (!pending_.empty()) {
+    if (!WriteLocked(pending_.data(), pending_.size())) return false;
+    pending_.clear();
+    SetStatus(true, "");
+  }
+  return ::fsync(fd_) == 0;
+}
+
+void AofWriter::BeginRewrite() {
+  std::lock_guard lk(mu_);
+  rewriting_ = true;
+  rewrite_buf_.clear();
+  rewrite_db_ = -1;
+}
+
+void AofWriter::AbortRewrite() {
+  std::lock_guard lk(mu_);
+  rewriting_ = false;
+  rewrite_buf_.clear();
+  rewrite_buf_.shrink_to_fit();
+}
+
+std::string AofWriter::FinishRewrite(const std::string& temp_path) {
+  std::lock_guard lk(mu_);
+  int tfd = ::open(temp_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (tfd < 0) return "can't open the rewritten AOF: " + std::string(strerror(errno));
+  size_t done;
+  bool ok = WriteAll(tfd, rewrite_buf_.data(), rewrite_buf_.size(), &done) && ::fsync(tfd) == 0;
+  int err = errno;
+  if (!ok) {
+    ::close(tfd);
+    return "can't append the rewrite buffer: " + std::string(strerror(err));
+  }
+  if (::rename(temp_path.c_str(), path_.c_str()) != 0) {
+    err = errno;
+    ::close(tfd);
+    return "can't rename the rewritten AOF: " + std::string(strerror(err));
+  }
+  SyncDir(path_);
+  struct stat stt {};
+  fstat(tfd, &stt);
+  ::close(tfd);
+  int nfd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (nfd < 0) return "can't reopen the AOF: " + std::string(strerror(errno));
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = nfd;
+  size_ = static_cast<uint64_t>(stt.st_size);
+  base_size_ = size_ - rewrite_buf_.size();
+  aof_db_ = rewrite_buf_.empty() ? -1 : rewrite_db_;
+  rewriting_ = false;
+  rewrite_buf_.clear();
+  rewrite_buf_.shrink_to_fit();
+  // Whatever failed to reach the old file is in the new one (the buffer had it too).
+  pending_.clear();
+  SetStatus(true, "");
+  return "";
+}
+
+// ------------------------------- rewrite (fork child) ----------------------------------
+
+namespace {
+
+struct RespEmitter : ferrite_aof {
+  int fd;
+  bool failed = false;
+  std::string buf;
+  void Emit(int argc, const ferrite_slice* argv) override {
+    AppendResp(buf, argc, argv);
+    if (buf.size() >= (1 << 20)) Flush();
+  }
+  void Emit(std::initializer_list<std::string_view> args) {
+    std::vector<ferrite_slice> v;
+    for (auto a : args) v.push_back({a.data(), a.size()});
+    Emit(static_cast<int>(v.size()), v.data());
+  }
+  void Flush() {
+    size_t done;
+    if (!failed && !WriteAll(fd, buf.data(), buf.size(), &done)) failed = true;
+    buf.clear();
+  }
+};
+
+}  // namespace
+
+bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
+  RespEmitter out;
+  out.fd = fd;
+  Keyspace& ks = h.keyspace();
+  for (int db = 0; db < ks.num_dbs(); db++) {
+    bool selected = false;
+    for (int s = 0; s < ks.num_shards() && !out.failed; s++)
+      ks.shard(s).dbs[db].ForEach([&](Entry* e) {
+        if (e->expire_ms >= 0 && e->expire_ms <= now_ms) return;
+        if (!selected) out.Emit({"SELECT", std::to_string(db)});
+        selected = true;
+        ferrite_slice key{e->key().data(), e->key().size()};
+        if (e->kind == ValueKind::kString) {
+          out.Emit({"SET", e->key(), e->string_value()});
+        } else if (e->mod.type->desc.aof_rewrite) {
+          e->mod.type->desc.aof_rewrite(&out, key, e->mod.ptr);
+        }
+        if (e->expire_ms >= 0) out.Emit({"PEXPIREAT", e->key(), std::to_string(e->expire_ms)});
+        if (e->flags) out.Emit({"FERRITE.SETFLAGS", e->key(), std::to_string(e->flags)});
+      });
+  }
+  out.Flush();
+  return !out.failed && ::fsync(fd) == 0;
+}
+
+// ------------------------------- loading -----------------------------------------------
+
+namespace {
+
+enum class Parse { kOk, kTruncated, kCorrupt };
+
+// Reads "<prefix><int>\r\n" at *i.
+Parse ReadLine(std::string_view d, size_t* i, char prefix, int64_t* out) {
+  if (*i >= d.size()) return Parse::kTruncated;
+  if (d[*i] != prefix) return Parse::kCorrupt;
+  size_t j = *i + 1;
+  int64_t v = 0;
+  bool any = false;
+  while (j < d.size() && d[j] >= '0' && d[j] <= '9' && v < (int64_t{1} << 40)) {
+    v = v * 10 + (d[j] - '0');
+    any = true;
+    j++;
+  }
+  if (j + 1 >= d.size()) return Parse::kTruncated;
+  if (!any || d[j] != '\r' || d[j + 1] != '\n') return Parse::kCorrupt;
+  *out = v;
+  *i = j + 2;
+  return Parse::kOk;
+}
+
+Parse ParseCommand(std::string_view d, size_t* i, std::vector<ferrite_slice>* argv) {
+  argv->clear();
+  int64_t n;
+  Parse r = ReadLine(d, i, '*', &n);
+  if (r != Parse::kOk) return r;
+  if (n < 1 || n > 1024 * 1024) return Parse::kCorrupt;
+  for (int64_t k = 0; k < n; k++) {
+    int64_t len;
+    if ((r = ReadLine(d, i, '$', &len)) != Parse::kOk) return r;
+    if (static_cast<uint64_t>(len) + 2 > d.size() - *i) return Parse::kTruncated;
+    if (d[*i + len] != '\r' || d[*i + len + 1] != '\n') return Parse::kCorrupt;
+    argv->push_back({d.data() + *i, static_cast<size_t>(len)});
+    *i += len + 2;
+  }
+  return Parse::kOk;
+}
+
+struct LoadSinkState {
+  uint64_t errors = 0;
+  std::string first;
+};
+
+void SinkError(void* st, ferrite_error_code code, const char* detail, size_t len) {
+  auto* s = static_cast<LoadSinkState*>(st);
+  if (s->errors++ == 0)
+    s->first = "code " + std::to_string(code) + (len ? ": " + std::string(detail, len) : "");
+}
+void SinkNop(void*) {}
+void SinkStr(void*, const char*, size_t) {}
+void SinkInt(void*, int64_t) {}
+void SinkDbl(void*, double) {}
+void SinkN(void*, size_t) {}
+void SinkBool(void*, int) {}
+void SinkVerb(void*, const char*, const char*, size_t) {}
+
+const ferrite_reply_sink kLoadSink = {sizeof(ferrite_reply_sink), SinkStr, SinkError, SinkInt,
+                                      SinkDbl, SinkStr, SinkNop, SinkNop, SinkN, SinkN, SinkN,
+                                      SinkN, SinkBool, SinkVerb, SinkStr, SinkN};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("can't open the append-only file " + path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+}  // namespace
+
+AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt) {
+  auto log = Logger("host.persistence");
+  std::string data = ReadFile(path);
+  std::string_view d(data);
+  AofLoadStats st;
+  size_t i = 0;
+  if (d.substr(0, 5) == "REDIS") {
+    RdbLoadOptions ro;
+    ro.now_ms = opt.now_ms;
+    auto rs = LoadRdb(h, d, ro);
+    st.rdb_keys = rs.keys;
+    i = rs.consumed;
+  }
+  auto client = h.NewClient();
+  client->authenticated = true;
+  LoadSinkState sink_state;
+  std::vector<ferrite_slice> argv;
+  size_t good = i;            // end of the last complete command outside MULTI
+  bool in_multi = false;
+  Parse r = Parse::kOk;
+  while (i < d.size()) {
+    size_t start = i;
+    r = ParseCommand(d, &i, &argv);
+    if (r != Parse::kOk) {
+      i = start;
+      break;
+    }
+    bool multi = argv[0].len == 5 && strncasecmp(argv[0].ptr, "MULTI", 5) == 0;
+    bool exec = argv[0].len == 4 && strncasecmp(argv[0].ptr, "EXEC", 4) == 0;
+    h.Execute(client.get(), static_cast<int>(argv.size()), argv.data(), &kLoadSink, &sink_state);
+    st.commands++;
+    if (multi) in_multi = true;
+    if (exec) in_multi = false;
+    if (!in_multi) good = i;
+  }
+  if (in_multi) {
+    ferrite_slice discard{"DISCARD", 7};
+    h.Execute(client.get(), 1, &discard, &kLoadSink, &sink_state);
+    if (r == Parse::kOk) r = Parse::kTruncated;  // a transaction without its EXEC
+  }
+  h.RemoveClient(client.get());
+  st.errors = sink_state.errors;
+  st.first_error = sink_state.first;
+  if (r == Parse::kOk && !in_multi) return st;
+  std::string where = "at byte offset " + std::to_string(good) + " of " + path + " (size " +
+                      std::to_string(d.size()) + ")";
+  if (r == Parse::kTruncated && !opt.load_truncated)
+    throw std::runtime_error("the append-only file is truncated " + where +
+                             "; set aof-load-truncated yes to load it and cut the tail");
+  if (r == Parse::kCorrupt && !opt.load_corrupt)
+    throw std::runtime_error("bad file format reading the append-only file " + where +
+                             "; set aof-load-corrupt yes to load what precedes it");
+  if (r == Parse::kCorrupt) {
+    std::string backup = path + ".corrupt-" + std::to_string(opt.now_ms / 1000);
+    std::ofstream(backup, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+    log->warn("AOF corrupt {}: loaded what precedes it; the whole file was copied to {}", where,
+              backup);
+  } else {
+    log->warn("!!! short read while loading the AOF: the last command is truncated {}; "
+              "cutting the tail (aof-load-truncated yes)", where);
+  }
+  if (::truncate(path.c_str(), static_cast<off_t>(good)) != 0)
+    throw std::runtime_error("can't truncate the append-only file " + path + ": " + strerror(errno));
+  st.truncated_at = good;
+  return st;
+}
+
+}  // namespace ferrite::host::persist

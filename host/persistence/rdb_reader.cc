@@ -1,0 +1,421 @@
+#include "host/persistence/rdb_reader.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "host/context.h"
+#include "host/host.h"
+#include "host/io.h"
+#include "host/persistence/crc64.h"
+#include "host/persistence/lzf.h"
+#include "host/persistence/rdb_compact.h"
+#include "host/persistence/rdb_format.h"
+
+namespace ferrite::host::persist {
+
+namespace {
+
+[[noreturn]] void Fail(size_t off, const std::string& what) {
+  throw RdbError("RDB: " + what + " at byte offset " + std::to_string(off));
+}
+
+// Cursor over the file with Redis' primitive decoders. Every read is bounds-checked.
+class RdbInput {
+ public:
+  explicit RdbInput(std::string_view d) : d_(d) {}
+  size_t pos() const { return pos_; }
+  const uint8_t* Need(size_t n) {
+    if (n > d_.size() - pos_) Fail(pos_, "unexpected end of file");
+    const auto* p = reinterpret_cast<const uint8_t*>(d_.data() + pos_);
+    pos_ += n;
+    return p;
+  }
+  uint8_t Byte() { return *Need(1); }
+  uint64_t Le(int n) {
+    const uint8_t* p = Need(static_cast<size_t>(n));
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v |= uint64_t(p[i]) << (8 * i);
+    return v;
+  }
+  // Returns the length; *special is set for the 11xxxxxx string encodings.
+  uint64_t Len(bool* special = nullptr) {
+    uint8_t b = Byte();
+    if (special) *special = false;
+    switch (b >> 6) {
+      case kLen6: return b & 0x3f;
+      case kLen14: return (uint64_t(b & 0x3f) << 8) | Byte();
+      case kLenEncVal:
+        if (!special) Fail(pos_ - 1, "string encoding where a length was expected");
+        *special = true;
+        return b & 0x3f;
+      default: break;
+    }
+    int n = b == kLen32 ? 4 : b == kLen64 ? 8 : 0;
+    if (n == 0) Fail(pos_ - 1, "bad length encoding");
+    const uint8_t* p = Need(static_cast<size_t>(n));
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v = (v << 8) | p[i];
+    return v;
+  }
+  std::string String() {
+    bool special;
+    size_t at = pos_;
+    uint64_t len = Len(&special);
+    if (!special) {
+      const uint8_t* p = Need(len);
+      return std::string(reinterpret_cast<const char*>(p), len);
+    }
+    switch (len) {
+      case kEncInt8: return std::to_string(static_cast<int8_t>(Le(1)));
+      case kEncInt16: return std::to_string(static_cast<int16_t>(Le(2)));
+      case kEncInt32: return std::to_string(static_cast<int32_t>(Le(4)));
+      case kEncLzf: {
+        uint64_t clen = Len(), ulen = Len();
+        const uint8_t* p = Need(clen);
+        // LZF expands at most ~88x (a 3-byte reference yields 264 bytes): anything more
+        // is corruption, and must not become a giant allocation.
+        if (ulen > clen * 100 + 64) Fail(at, "corrupt LZF string length");
+        std::string out(ulen, '\0');
+        if (!LzfDecompress(p, clen, out.data(), ulen)) Fail(at, "corrupt LZF string");
+        return out;
+      }
+      default: Fail(at, "unknown string encoding");
+    }
+  }
+  double BinaryDouble() {
+    uint64_t bits = Le(8);
+    double v;
+    memcpy(&v, &bits, 8);
+    return v;
+  }
+  // RDB_TYPE_ZSET scores: a length byte then ASCII; 253 nan, 254 +inf, 255 -inf.
+  double StringDouble() {
+    uint8_t n = Byte();
+    if (n == 253) return std::nan("");
+    if (n == 254) return INFINITY;
+    if (n == 255) return -INFINITY;
+    std::string s(reinterpret_cast<const char*>(Need(n)), n);
+    return strtod(s.c_str(), nullptr);
+  }
+
+ private:
+  std::string_view d_;
+  size_t pos_ = 0;
+};
+
+// Module types read their value straight from the file when it is in plain form.
+class DirectIo : public ferrite_io {
+ public:
+  explicit DirectIo(RdbInput& in) : in_(in) {}
+  void WriteLen(uint64_t) override {}
+  void WriteString(const char*, size_t) override {}
+  void WriteDouble(double) override {}
+  bool ReadLen(uint64_t* out) override { return Try([&] { *out = in_.Len(); }); }
+  bool ReadString(std::string* out) override { return Try([&] { *out = in_.String(); }); }
+  bool ReadDouble(double* out) override { return Try([&] { *out = in_.BinaryDouble(); }); }
+  std::string error;
+
+ private:
+  // NOTE: the callers are plugin code behind the C ABI: no exception may cross it.
+  template <class F>
+  bool Try(F&& f) {
+    try {
+      f();
+      return true;
+    } catch (const std::exception& e) {
+      if (error.empty()) error = e.what();
+      return false;
+    }
+  }
+  RdbInput& in_;
+};
+
+// A decoded compact encoding, replayed as the plain stream.
+class DecodedIo : public ferrite_io {
+ public:
+  struct Item {
+    uint64_t len;
+    std::string s;
+    double d;
+    int kind;  // 0 len, 1 string, 2 double
+  };
+  std::vector<Item> items;
+  void Len(uint64_t v) { items.push_back({v, {}, 0, 0}); }
+  void Str(std::string s) { items.push_back({0, std::move(s), 0, 1}); }
+  void Dbl(double d) { items.push_back({0, {}, d, 2}); }
+
+  void WriteLen(uint64_t) override {}
+  void WriteString(const char*, size_t) override {}
+  void WriteDouble(double) override {}
+  bool ReadLen(uint64_t* out) override {
+    if (next_ >= items.size() || items[next_].kind != 0) return false;
+    *out = items[next_++].len;
+    return true;
+  }
+  bool ReadString(std::string* out) override {
+    if (next_ >= items.size() || items[next_].kind != 1) return false;
+    *out = std::move(items[next_++].s);
+    return true;
+  }
+  bool ReadDouble(double* out) override {
+    if (next_ >= items.size() || items[next_].kind != 2) return false;
+    *out = items[next_++].d;
+    return true;
+  }
+
+ private:
+  size_t next_ = 0;
+};
+
+double ParseScore(const std::string& s, size_t off) {
+  char* end = nullptr;
+  double v = strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size()) Fail(off, "bad zset score '" + s + "'");
+  return v;
+}
+
+class Loader {
+ public:
+  Loader(Host& h, std::string_view data, const RdbLoadOptions& opt)
+      : h_(h), data_(data), in_(data), opt_(opt) {}
+
+  RdbLoadStats Run() {
+    const uint8_t* magic = in_.Need(9);
+    if (memcmp(magic, "REDIS", 5) != 0) Fail(0, "not an RDB file (bad magic)");
+    int ver = atoi(std::string(reinterpret_cast<const char*>(magic) + 5, 4).c_str());
+    if (ver < kRdbMinLoadVersion || ver > kRdbMaxLoadVersion)
+      Fail(5, "unsupported RDB version " + std::to_string(ver));
+    st_.version = ver;
+    int db = 0;
+    int64_t expire = -1;
+    for (;;) {
+      size_t at = in_.pos();
+      uint8_t op = in_.Byte();
+      switch (op) {
+        case kOpExpireMs: expire = static_cast<int64_t>(in_.Le(8)); continue;
+        case kOpExpireSec: expire = static_cast<int64_t>(in_.Le(4)) * 1000; continue;
+        case kOpFreq: in_.Byte(); continue;
+        case kOpIdle: in_.Len(); continue;
+        case kOpResizeDb: in_.Len(); in_.Len(); continue;
+        case kOpSelectDb: {
+          uint64_t d = in_.Len();
+          if (d >= static_cast<uint64_t>(h_.keyspace().num_dbs()))
+            Fail(at, "the file has db " + std::to_string(d) + " but databases is " +
+                         std::to_string(h_.keyspace().num_dbs()));
+          db = static_cast<int>(d);
+          last_ = nullptr;
+          continue;
+        }
+        case kOpAux: Aux(); continue;
+        case kOpModuleAux: SkipModuleValue(at); continue;
+        case kOpFunction2: in_.String(); continue;  // Redis functions: not supported, skipped
+        case kOpFunction: Fail(at, "pre-release RDB function format is not supported");
+        case kOpEof: Trailer(ver); return st_;
+        default: LoadKey(op, db, expire, at); expire = -1; continue;
+      }
+    }
+  }
+
+ private:
+  void Aux() {
+    std::string k = in_.String(), v = in_.String();
+    if (k == kAuxMcFlags) {
+      if (last_) last_->flags = static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10));
+    } else if (k == "redis-ver") {
+      st_.redis_ver = v;
+    } else if (k == "ctime") {
+      st_.ctime = atoll(v.c_str());
+    } else if (k == "aof-base") {
+      st_.aof_base = v == "1";
+    }
+  }
+
+  void Trailer(int ver) {
+    size_t crc_end = in_.pos();
+    if (ver >= 5) {
+      uint64_t want = in_.Le(8);
+      if (opt_.verify_checksum && want != 0) {
+        uint64_t got = Crc64(0, data_.data(), crc_end);
+        if (got != want) Fail(crc_end, "wrong checksum (file corrupt)");
+      }
+    }
+    st_.consumed = in_.pos();
+  }
+
+  // A module value's opcode stream (Redis modules' own types): skipped, we cannot use it.
+  void SkipModuleValue(size_t at) {
+    in_.Len();  // module id
+    for (;;) {
+      uint64_t op = in_.Len();
+      switch (op) {
+        case 0: return;                        // EOF
+        case 1: case 2: in_.Len(); break;      // SINT, UINT
+        case 3: in_.Need(4); break;            // FLOAT
+        case 4: in_.Need(8); break;            // DOUBLE
+        case 5: in_.String(); break;           // STRING
+        default: Fail(at, "corrupt module value");
+      }
+    }
+  }
+
+  const ferrite_type* TypeFor(int rdb_type, const std::string& key, size_t at) {
+    int plain = PlainTypeOf(rdb_type);
+    if (!types_[plain]) types_[plain] = h_.registry().FindTypeByRdb(plain);
+    if (!types_[plain] && plain != rdb_type) types_[plain] = h_.registry().FindTypeByRdb(rdb_type);
+    if (!types_[plain] || !types_[plain]->desc.load)
+      Fail(at, "value of type " + std::to_string(rdb_type) + " (" + TypeName(rdb_type) +
+                   ") for key '" + key + "' but no loaded module handles that type");
+    return types_[plain];
+  }
+
+  void LoadKey(uint8_t type, int db, int64_t expire, size_t at) {
+    std::string key = in_.String();
+    bool expired = expire >= 0 && expire <= opt_.now_ms;
+    if (type == kTypeString) {
+      std::string v = in_.String();
+      if (expired) return Skip();
+      Entry* e = Insert(db, key);
+      e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
+      if (!e->str.ptr) throw std::bad_alloc();
+      memcpy(e->str.ptr, v.data(), v.size());
+      e->str.len = static_cast<uint32_t>(v.size());
+      e->str.cap = static_cast<uint32_t>(v.empty() ? 1 : v.size());
+      return Finish(e, expire);
+    }
+    int plain = PlainTypeOf(type);
+    bool native = plain == kTypeList || plain == kTypeSet || plain == kTypeHash ||
+                  plain == kTypeZset2;
+    // Other type bytes belong to Ferrite modules with their own RDB type: plain form.
+    const ferrite_type* t = TypeFor(type, key, at);
+    void* v = nullptr;
+    std::string why;
+    SetCurrentHost(&h_);
+    if (!native || type == plain || type == kTypeZset2) {
+      DirectIo io(in_);
+      v = t->desc.load(&io, type);
+      why = io.error;
+    } else {
+      DecodedIo io;
+      Decode(type, key, at, io);
+      v = t->desc.load(&io, plain);
+    }
+    if (!v) Fail(at, "cannot load value of key '" + key + "'" + (why.empty() ? "" : ": " + why));
+    if (expired || (t->desc.length && t->desc.length(v) == 0)) {
+      if (t->desc.free_value) t->desc.free_value(v);
+      return Skip();
+    }
+    Entry* e = Insert(db, key);
+    e->kind = ValueKind::kModule;
+    e->mod.type = t;
+    e->mod.ptr = v;
+    Finish(e, expire);
+  }
+
+  void Skip() {
+    st_.expired_skipped++;
+    last_ = nullptr;
+  }
+
+  Entry* Insert(int db, const std::string& key) {
+    Keyspace& ks = h_.keyspace();
+    uint64_t hash = HashKey(key);
+    int si = ks.ShardIndex(hash);
+    table_ = &ks.shard(si).dbs[db];
+    if (Entry* old = table_->Find(key, hash)) table_->Erase(old);
+    Entry* e = table_->Insert(key, hash);
+    e->version = ks.NextVersion(si);
+    e->atime_s = h_.LruClock();
+    return e;
+  }
+
+  void Finish(Entry* e, int64_t expire) {
+    size_t bytes = Table::BaseBytes(e);
+    if (e->kind == ValueKind::kString) bytes += e->str.cap;
+    else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
+    table_->Account(e, bytes);
+    if (expire >= 0) table_->SetExpire(e, expire);
+    last_ = e;
+    st_.keys++;
+  }
+
+  std::vector<std::string> Compact(size_t at, const std::string& key,
+                                   bool (*decode)(std::string_view, std::vector<std::string>*)) {
+    std::vector<std::string> items;
+    std::string blob = in_.String();
+    if (!decode(blob, &items)) Fail(at, "corrupt compact encoding in key '" + key + "'");
+    return items;
+  }
+
+  void Decode(int type, const std::string& key, size_t at, DecodedIo& io) {
+    std::vector<std::string> items;
+    switch (type) {
+      case kTypeListZiplist: items = Compact(at, key, DecodeZiplist); break;
+      case kTypeListQuicklist: {
+        uint64_t nodes = in_.Len();
+        for (uint64_t i = 0; i < nodes; i++) {
+          auto part = Compact(at, key, DecodeZiplist);
+          std::move(part.begin(), part.end(), std::back_inserter(items));
+        }
+        break;
+      }
+      case kTypeListQuicklist2: {
+        uint64_t nodes = in_.Len();
+        for (uint64_t i = 0; i < nodes; i++) {
+          uint64_t container = in_.Len();
+          if (container == kQuicklistPlain) {
+            items.push_back(in_.String());
+          } else if (container == kQuicklistPacked) {
+            auto part = Compact(at, key, DecodeListpack);
+            std::move(part.begin(), part.end(), std::back_inserter(items));
+          } else {
+            Fail(at, "bad quicklist container in key '" + key + "'");
+          }
+        }
+        break;
+      }
+      case kTypeSetIntset: items = Compact(at, key, DecodeIntset); break;
+      case kTypeSetListpack: items = Compact(at, key, DecodeListpack); break;
+      case kTypeHashZipmap: items = Compact(at, key, DecodeZipmap); break;
+      case kTypeHashZiplist: case kTypeZsetZiplist: items = Compact(at, key, DecodeZiplist); break;
+      case kTypeHashListpack: case kTypeZsetListpack: items = Compact(at, key, DecodeListpack); break;
+      case kTypeZset: {
+        uint64_t n = in_.Len();
+        io.Len(n);
+        for (uint64_t i = 0; i < n; i++) {
+          io.Str(in_.String());
+          io.Dbl(in_.StringDouble());
+        }
+        return;
+      }
+      default: Fail(at, "unknown RDB value type " + std::to_string(type));
+    }
+    int plain = PlainTypeOf(type);
+    bool pairs = plain == kTypeHash || plain == kTypeZset2;
+    if (pairs && items.size() % 2) Fail(at, "odd element count in key '" + key + "'");
+    io.Len(pairs ? items.size() / 2 : items.size());
+    for (size_t i = 0; i < items.size(); i++) {
+      if (plain == kTypeZset2 && i % 2) io.Dbl(ParseScore(items[i], at));
+      else io.Str(std::move(items[i]));
+    }
+  }
+
+  Host& h_;
+  std::string_view data_;
+  RdbInput in_;
+  RdbLoadOptions opt_;
+  RdbLoadStats st_;
+  Entry* last_ = nullptr;
+  Table* table_ = nullptr;
+  const ferrite_type* types_[256] = {};
+};
+
+}  // namespace
+
+RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt) {
+  Loader l(h, data, opt);
+  return l.Run();
+}
+
+}  // namespace ferrite::host::persist

@@ -1,0 +1,45 @@
+// Loads a Redis RDB file (versions 1..11, everything redis-server 7.0 writes) into the
+// keyspace. Strings are stored directly; collections in any encoding (plain, ziplist,
+// listpack, intset, zipmap, quicklist 1 and 2) are decoded into the plain element
+// stream of module.h and handed to the load callback of the module type registered for
+// that family. Loading stops with an RdbError naming the byte offset (and the key, when
+// there is one) on truncation, corruption, a checksum mismatch, or a value type no
+// loaded module handles.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace ferrite::host {
+class Host;
+}
+
+namespace ferrite::host::persist {
+
+class RdbError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RdbLoadOptions {
+  bool verify_checksum = true;
+  int64_t now_ms = 0;  // keys whose expiry is <= now_ms are skipped, as a Redis master does
+};
+
+struct RdbLoadStats {
+  int version = 0;
+  uint64_t keys = 0;
+  uint64_t expired_skipped = 0;
+  uint64_t consumed = 0;  // bytes up to and including the checksum
+  bool aof_base = false;
+  std::string redis_ver;
+  int64_t ctime = 0;
+};
+
+// The caller makes the keyspace exclusive (startup, or every shard lock held). Keys
+// already present are replaced. Throws RdbError.
+RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt);
+
+}  // namespace ferrite::host::persist
