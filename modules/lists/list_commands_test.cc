@@ -13,7 +13,12 @@ const char kWrongType[] = "WRONGTYPE Operation against a key holding the wrong k
 
 class ListsTest : public ::testing::Test {
  protected:
-  ListsTest() : h(HarnessOptions{.plugins = {"lists", "strings", "keys"}}) {}
+  static HarnessOptions Opts() {
+    HarnessOptions o;
+    o.plugins = {"lists", "strings", "keys"};
+    return o;
+  }
+  ListsTest() : h(Opts()) {}
   Harness h;
 };
 
