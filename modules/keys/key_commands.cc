@@ -39,11 +39,7 @@ void NotifyInDb(const Ctx& ctx, int db, const char* event, std::string_view key)
     ctx.Notify(kGeneric, event, key);
     return;
   }
-  // NOTE: notify() reports in the client's db; switch around the call, as Redis' own
-  // MOVE does with selectDb (a notify_db is requested in docs/sdk-requests.md).
-  Api().ctx_select(ctx.get(), db);
-  ctx.Notify(kGeneric, event, key);
-  Api().ctx_select(ctx.get(), current);
+  Api().notify_db(ctx.get(), db, kGeneric, event, SL(key));
 }
 
 // ---- DEL UNLINK EXISTS TOUCH TYPE ----------------------------------------------------
@@ -59,12 +55,16 @@ bool OpDelete(const Ctx& ctx, std::string_view key) {
   return true;
 }
 
+// Opens that read metadata only (EXISTS TYPE TTL OBJECT) leave the access time alone,
+// as Redis' LOOKUP_NOTOUCH.
+constexpr int kNoTouch = FERRITE_KEY_READ | FERRITE_KEY_NOTOUCH;
+
 // Number of arguments from argv[1] on that name a live key (duplicates count again).
-// Opening for read also refreshes the key's access time, which is what TOUCH is for.
-int64_t OpCountExisting(const Ctx& ctx, int argc, const ferrite_slice* argv) {
+// TOUCH opens normally, which refreshes the access time; EXISTS does not.
+int64_t OpCountExisting(const Ctx& ctx, int argc, const ferrite_slice* argv, int mode) {
   int64_t n = 0;
   for (int i = 1; i < argc; i++) {
-    if (ctx.Open(SV(argv[i])).Exists()) n++;
+    if (ctx.Open(SV(argv[i]), mode).Exists()) n++;
   }
   return n;
 }
@@ -82,15 +82,15 @@ int CmdDel(Ctx ctx, int argc, const ferrite_slice* argv) {
 int CmdUnlink(Ctx ctx, int argc, const ferrite_slice* argv) { return CmdDel(ctx, argc, argv); }
 
 int CmdExists(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return ctx.Int(OpCountExisting(ctx, argc, argv));
+  return ctx.Int(OpCountExisting(ctx, argc, argv, kNoTouch));
 }
 
 int CmdTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
-  return ctx.Int(OpCountExisting(ctx, argc, argv));
+  return ctx.Int(OpCountExisting(ctx, argc, argv, FERRITE_KEY_READ));
 }
 
 int CmdType(Ctx ctx, int argc, const ferrite_slice* argv) {
-  Key k = ctx.Open(SV(argv[1]));
+  Key k = ctx.Open(SV(argv[1]), kNoTouch);
   const ferrite_type* t = k.Exists() ? k.Type() : nullptr;
   return ctx.Simple(t ? Api().type_name(t) : "none");
 }
@@ -266,7 +266,7 @@ int64_t OpRefCount(Key& k) {
 }
 
 int ObjectOnKey(const Ctx& ctx, std::string_view sub, std::string_view key) {
-  Key k = ctx.Open(key);
+  Key k = ctx.Open(key, kNoTouch);
   if (!k.Exists()) return ctx.Null();
   if (EqualsIgnoreCase(sub, "encoding")) {
     const char* enc = Api().key_encoding(k.get());
@@ -388,7 +388,7 @@ namespace {
 enum class TtlForm { kRemaining, kAbsolute };
 
 int TtlGeneric(const Ctx& ctx, const ferrite_slice* argv, TimeUnit unit, TtlForm form) {
-  Key k = ctx.Open(SV(argv[1]));
+  Key k = ctx.Open(SV(argv[1]), kNoTouch);
   if (!k.Exists()) return ctx.Int(-2);
   int64_t expire_ms = k.Expire();
   if (form == TtlForm::kAbsolute) return ctx.Int(ExpireTimeReply(expire_ms, unit));

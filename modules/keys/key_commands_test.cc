@@ -487,7 +487,7 @@ TEST(KeysObject, FreqNeedsAnLfuPolicy) {
 
 // Disabled until open_key can skip touching the key: see docs/sdk-requests.md
 // ("open a key without touching it"). Every open resets the idle time today.
-TEST(KeysObject, DISABLED_IdleTimeGrowsWithoutAccess) {
+TEST(KeysObject, IdleTimeGrowsWithoutAccess) {
   Harness h;
   h.Run({"SET", "k", "v"});
   h.AdvanceTime(5000);
