@@ -420,3 +420,43 @@ def test_client_output_buffer_limit_config_applies(server):
             break
     assert n == 0 and i < 100, "not disconnected after %d x 256 kB" % (i + 1)
     slow.close()
+
+
+def read_until_quiet(sock, want_prefix_len, timeout=5.0):
+    """Reads until `want_prefix_len` bytes arrived, then 0.2 s more for any excess."""
+    sock.settimeout(timeout)
+    got = b""
+    while len(got) < want_prefix_len:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return got
+        got += chunk
+    sock.settimeout(0.2)
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    return got
+
+
+@pytest.mark.parametrize("pipeline", [
+    b"MULTI\r\nSUBSCRIBE a b\r\nEXEC\r\nPING\r\n",
+    b"SUBSCRIBE a\r\nPUBLISH a x\r\nHELLO 3\r\nPUBLISH a y\r\n",
+    b"EVAL \"return redis.call('subscribe','a')\" 0\r\n"
+    b"EVAL \"return redis.call('publish','a','b')\" 0\r\n",
+    b"SUBSCRIBE a\r\nSUBSCRIBE a\r\nPSUBSCRIBE a\r\nUNSUBSCRIBE a a\r\nPING x\r\nQUIT\r\n",
+], ids=["multi", "subscribed-pipeline", "script", "duplicates"])
+def test_pipelines_match_redis(server, redis_server, pipeline):
+    """Inline pipelines, byte for byte: the reply of one server tells how much to read
+    from the other."""
+    theirs_sock = socket.create_connection(("127.0.0.1", redis_server.port), timeout=5)
+    theirs_sock.sendall(pipeline)
+    theirs = read_until_quiet(theirs_sock, 1)
+    ours_sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    ours_sock.sendall(pipeline)
+    ours = read_until_quiet(ours_sock, len(theirs))
+    assert ours == theirs
