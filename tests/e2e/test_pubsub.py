@@ -460,3 +460,24 @@ def test_pipelines_match_redis(server, redis_server, pipeline):
     ours_sock.sendall(pipeline)
     ours = read_until_quiet(ours_sock, len(theirs))
     assert ours == theirs
+
+
+def test_soft_limit_disconnects_after_its_seconds(server_factory):
+    """Hard limit off: a subscriber that stays over the soft limit for longer than its
+    seconds is closed (bounded: at most ~10 s of publishing)."""
+    s = server_factory({"limits.pubsub_output_hard_limit": "0",
+                        "limits.pubsub_output_soft_limit": "1mb",
+                        "limits.pubsub_output_soft_seconds": "1"})
+    slow = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sendall(enc("SUBSCRIBE", "soft"))
+    time.sleep(0.2)
+    r = s.redis()
+    payload = b"z" * (64 << 10)
+    deadline = time.time() + 10
+    n = 1
+    while time.time() < deadline and n:
+        n = r.publish("soft", payload)
+        time.sleep(0.01)
+    assert n == 0, "still subscribed after 10 s over the soft limit"
+    slow.close()
