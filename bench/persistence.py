@@ -122,6 +122,7 @@ def main():
                 s.stop()
                 shutil.rmtree(d, ignore_errors=True)
         rows.append((label + " (req/s)", res["ferrite"], res["redis"]))
+        print(f"{rows[-1][0]:<40} {res['ferrite']:>14.1f} {res['redis']:>14.1f}", flush=True)
     res_load, res_fork, res_save = {}, {}, {}
     for kind, exe in (("ferrite", a.ferrite), ("redis", a.redis)):
         d = tempfile.mkdtemp(prefix=f"bench-{kind}-")
@@ -135,9 +136,20 @@ def main():
             res_fork[kind] = r.info("persistence").get("latest_fork_usec") or \
                 r.info("stats").get("latest_fork_usec")
             s.stop()
+            t0 = time.time()
             s = Srv(kind, exe, d, False, "no", a.threads).start()
-            assert redis.Redis(host="127.0.0.1", port=s.port).dbsize() == a.keys
-            res_load[kind] = s.ready_s
+            # redis-server accepts connections while loading (-LOADING): poll until done
+            c = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=60)
+            while True:
+                try:
+                    if c.dbsize() == a.keys:
+                        break
+                except redis.exceptions.BusyLoadingError:
+                    pass
+                if time.time() - t0 > 300:
+                    raise RuntimeError("load did not finish")
+                time.sleep(0.005)
+            res_load[kind] = time.time() - t0
             s.stop()
         finally:
             shutil.rmtree(d, ignore_errors=True)
