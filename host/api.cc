@@ -631,7 +631,7 @@ void PropagateCmd(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   std::vector<std::string> cmd;
   cmd.reserve(argc);
   for (int i = 0; i < argc; i++) cmd.emplace_back(argv[i].ptr, argv[i].len);
-  c->propagated.push_back(std::move(cmd));
+  c->propagated.emplace_back(c->client->db, std::move(cmd));
   c->propagate_overridden = true;
   c->dirty = true;
 }
@@ -666,6 +666,7 @@ const ferrite_call_reply* CRElement(const ferrite_call_reply* r, size_t i) {
   return i < r->elems.size() ? r->elems[i].get() : nullptr;
 }
 ferrite_slice CRErrorText(const ferrite_call_reply* r) { return {r->str.data(), r->str.size()}; }
+ferrite_slice CRVerbatimFormat(const ferrite_call_reply* r) { return {r->fmt.data(), r->fmt.size()}; }
 
 // ------------------------------- blocking, connections ---------------------------------
 
@@ -693,13 +694,13 @@ int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
     for (auto& m : *msg) s->bulk(cl->proto_state, m.data(), m.size());
     Host* host = cl->host;
     // Slow subscribers: client-output-buffer-limit pubsub.
-    int64_t hard = host->config().Int("limits.pubsub_output_hard_limit");
-    int64_t soft = host->config().Int("limits.pubsub_output_soft_limit");
-    int64_t soft_s = host->config().Int("limits.pubsub_output_soft_seconds");
+    int64_t hard = host->pubsub_hard_limit->load(std::memory_order_relaxed);
+    int64_t soft = host->pubsub_soft_limit->load(std::memory_order_relaxed);
     int64_t size = static_cast<int64_t>(cl->out.size());
-    int64_t now = host->clock().NowMs();
     bool kill = hard > 0 && size > hard;
     if (soft > 0 && size > soft) {
+      int64_t now = host->clock().NowMs();
+      int64_t soft_s = host->pubsub_soft_seconds->load(std::memory_order_relaxed);
       if (cl->out_soft_since_ms == 0) cl->out_soft_since_ms = now;
       else if (now - cl->out_soft_since_ms > soft_s * 1000) kill = true;
     } else {
@@ -718,6 +719,24 @@ int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
 }
 
 void CtxSetSubscriptions(ferrite_ctx* c, size_t n) { c->client->subscriptions = n; }
+void RPush(ferrite_ctx* c, size_t n) { c->sink->push(c->st, n); }
+
+int ConnOnReset(ferrite_conn_id id, void (*fn)(void*, ferrite_conn_id), void* udata) {
+  Host* h = CurrentHost();
+  if (!h) return FERRITE_ERR;
+  auto client = h->FindClient(id);
+  if (!client) return FERRITE_ERR;
+  for (auto& [f, u] : client->reset_hooks)
+    if (f == fn && u == udata) return FERRITE_OK;
+  client->reset_hooks.emplace_back(fn, udata);
+  return FERRITE_OK;
+}
+
+uint32_t CommandFlags(ferrite_slice name) {
+  Host* h = CurrentHost();
+  const Command* c = h ? h->registry().Find({name.ptr, name.len}) : nullptr;
+  return c ? c->flags : 0;
+}
 
 int ConnOnClose(ferrite_conn_id id, void (*fn)(void*, ferrite_conn_id), void* udata) {
   Host* h = CurrentHost();
@@ -923,6 +942,10 @@ const ferrite_host_api kApi = [] {
   a.script_set_busy = ScriptSetBusy;
   a.shutting_down = ShuttingDown;
   a.notify_db = NotifyDb;
+  a.reply_push = RPush;
+  a.conn_on_reset = ConnOnReset;
+  a.command_flags = CommandFlags;
+  a.call_reply_verbatim_format = CRVerbatimFormat;
   return a;
 }();
 

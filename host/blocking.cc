@@ -38,7 +38,9 @@ void Host::SignalKeyReady(int db, std::string_view key) {
   if (it == waiters_.end()) return;
   for (auto& w : it->second) {
     auto c = w.lock();
-    if (!c || !c->block.active || c->closed) continue;
+    // The waiter whose re-run is popping right now is skipped: what it leaves in the key
+    // belongs to the next waiter.
+    if (!c || !c->block.active || c->closed || c->block.rerunning) continue;
     if (c->block.retry_pending) return;  // the head is already retrying: keep FIFO
     c->block.retry_pending = true;
     std::weak_ptr<Client> weak = c;
@@ -51,9 +53,14 @@ void Host::SignalKeyReady(int db, std::string_view key) {
       {
         std::lock_guard lk2(block_mu_);
         cl->block.retry_pending = false;
+        cl->block.rerunning = true;
       }
       Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
               cl->proto_state);
+      {
+        std::lock_guard lk2(block_mu_);
+        cl->block.rerunning = false;
+      }
       if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
     });
     return;

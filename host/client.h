@@ -35,6 +35,7 @@ struct BlockState {
   int64_t deadline_ms = 0;           // 0 = none
   ferrite_block_timeout_reply on_timeout = FERRITE_BLOCK_TIMEOUT_NULL_ARRAY;
   bool retry_pending = false;        // a wake-up was posted and has not run yet
+  bool rerunning = false;            // the woken command is running right now
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 
@@ -89,6 +90,7 @@ struct Client {
   std::function<void()> on_unblocked;
 
   std::vector<std::pair<void (*)(void*, ferrite_conn_id), void*>> close_hooks;
+  std::vector<std::pair<void (*)(void*, ferrite_conn_id), void*>> reset_hooks;
   std::atomic<bool> closed{false};
 };
 

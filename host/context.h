@@ -20,7 +20,9 @@ struct ferrite_ctx {
   const ferrite_slice* argv;
   bool dirty = false;
   bool propagate_overridden = false;
-  std::vector<std::vector<std::string>> propagated;
+  // What to propagate instead of the command itself, each with the db it ran in (a
+  // SELECT inside MULTI or a script changes it between entries).
+  std::vector<std::pair<int, std::vector<std::string>>> propagated;
   bool nested = false;       // inside EXEC / a script: all shards are held, no blocking
   bool blocked = false;
   std::vector<ferrite_key*> open_keys;

@@ -55,7 +55,7 @@ void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* 
     if (ctx.parent) {
       std::vector<std::string> v;
       for (int i = 0; i < argc; i++) v.emplace_back(argv[i].ptr, argv[i].len);
-      ctx.parent->propagated.push_back(std::move(v));
+      ctx.parent->propagated.emplace_back(ctx.client->db, std::move(v));
       ctx.parent->propagate_overridden = true;
       ctx.parent->dirty = true;
       return;
@@ -69,16 +69,18 @@ void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* 
     ctx.parent->dirty = true;
     return;
   }
-  auto feed = [&](const std::vector<std::string>& v) {
+  if (ctx.propagated.empty()) return;
+  auto feed = [&](int db, const std::vector<std::string>& v) {
     std::vector<ferrite_slice> s;
     s.reserve(v.size());
     for (auto& a : v) s.push_back({a.data(), a.size()});
-    h->Propagate(ctx.client->db, static_cast<int>(s.size()), s.data());
+    h->Propagate(db, static_cast<int>(s.size()), s.data());
   };
   bool wrap = ctx.propagated.size() > 1;
-  if (wrap) feed({"MULTI"});
-  for (auto& v : ctx.propagated) feed(v);
-  if (wrap) feed({"EXEC"});
+  int first_db = ctx.propagated.front().first;
+  if (wrap) feed(first_db, {"MULTI"});
+  for (auto& [db, v] : ctx.propagated) feed(db, v);
+  if (wrap) feed(ctx.propagated.back().first, {"EXEC"});
 }
 
 }  // namespace

@@ -28,6 +28,9 @@ Host::Host(std::unique_ptr<Config> config)
   policy_ = config_->IntRef("storage.eviction_policy");
   max_memory_ = config_->IntRef("storage.max_memory");
   busy_threshold_ = config_->IntRef("scripting.busy_reply_threshold");
+  pubsub_hard_limit = config_->IntRef("limits.pubsub_output_hard_limit");
+  pubsub_soft_limit = config_->IntRef("limits.pubsub_output_soft_limit");
+  pubsub_soft_seconds = config_->IntRef("limits.pubsub_output_soft_seconds");
   auth_required = !config_->String("security.requirepass").empty();
   config_->OnChange("requirepass", [this] {
     auth_required = !config_->String("security.requirepass").empty();

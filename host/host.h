@@ -204,6 +204,18 @@ class Host {
   const std::atomic<int64_t>* policy_ = nullptr;
   const std::atomic<int64_t>* max_memory_ = nullptr;
   const std::atomic<int64_t>* busy_threshold_ = nullptr;
+
+ public:
+  // client-output-buffer-limit pubsub (read per delivered message: atomics, no lookup).
+  const std::atomic<int64_t>* pubsub_hard_limit = nullptr;
+  const std::atomic<int64_t>* pubsub_soft_limit = nullptr;
+  const std::atomic<int64_t>* pubsub_soft_seconds = nullptr;
+  // Called by the network layer after a batch of commands ran and before their replies
+  // are written (persistence: group fsync for appendfsync always). Runs on the
+  // connection's thread with no shard lock held.
+  std::function<void()> durability_barrier;
+
+ private:
   int64_t baseline_memory_ = 0;
   std::atomic<int> expire_cursor_{0};
 

@@ -151,6 +151,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         client_->close_mode = FERRITE_CONN_CLOSE_NOW;
       }
     }
+    if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
     AfterOutput();
     Read();
   }
@@ -168,6 +169,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Resume() {
     if (closed_) return;
+    if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
     AfterOutput();
     // Serve what was pipelined behind the blocking command.
     asio::post(sock_.get_executor(), [self = shared_from_this()] { self->Process(); });

@@ -69,6 +69,8 @@ void ResetTransaction(Client* cl) {
 int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
   Client* cl = c->client;
   ResetTransaction(cl);
+  for (auto& [fn, ud] : cl->reset_hooks) fn(ud, cl->id);
+  cl->subscriptions = 0;
   cl->db = 0;
   cl->resp = 2;
   cl->name.clear();

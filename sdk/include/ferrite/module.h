@@ -534,6 +534,19 @@ typedef struct ferrite_host_api {
   /* notify() in db `db` (MOVE's move_to, COPY ... DB's copy_to). */
   void (*notify_db)(ferrite_ctx* ctx, int db, uint32_t type_class, const char* event,
                     ferrite_slice key);
+
+  /* --- pub/sub and scripting helpers ------------------------------------------------ */
+  /* Starts a push aggregate of n elements in the current reply (RESP3 '>n', RESP2
+   * '*n'): subscription confirmations that must stay in order with other replies. */
+  void (*reply_push)(ferrite_ctx* ctx, size_t n);
+  /* Registers a callback run on the connection's own thread when the client sends
+   * RESET (before RESET replies). Same contract as conn_on_close; it stays registered. */
+  int (*conn_on_reset)(ferrite_conn_id id, void (*fn)(void* udata, ferrite_conn_id id),
+                       void* udata);
+  /* FERRITE_CMD_* flags of a registered command (any case), or 0 if unknown. */
+  uint32_t (*command_flags)(ferrite_slice name);
+  /* The 3-letter format of a FERRITE_REPLY_VERBATIM call reply ("txt", "mkd"). */
+  ferrite_slice (*call_reply_verbatim_format)(const ferrite_call_reply* r);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
