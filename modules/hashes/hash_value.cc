@@ -225,8 +225,7 @@ HashValue* HashValue::Clone() const {
     h->table_ = std::make_unique<Table>();
     table_->ForEach([&](std::string_view f, std::string_view v) { h->table_->Set(f, v); });
   }
-  if (ttl_) h->ttl_ = std::make_unique<std::unordered_map<std::string, int64_t>>(*ttl_);
-  h->min_ttl_ = min_ttl_;
+  if (ttl_) h->ttl_ = std::make_unique<Ttls>(*ttl_);
   return h;
 }
 
@@ -376,9 +375,9 @@ int64_t HashValue::GetExpire(std::string_view f) const {
 }
 
 void HashValue::SetExpire(std::string_view f, int64_t at_ms) {
-  if (!ttl_) ttl_ = std::make_unique<std::unordered_map<std::string, int64_t>>();
+  if (!ttl_) ttl_ = std::make_unique<Ttls>();
   (*ttl_)[std::string(f)] = at_ms;
-  if (at_ms < min_ttl_) min_ttl_ = at_ms;
+  if (at_ms < ttl_->min) ttl_->min = at_ms;
 }
 
 bool HashValue::Persist(std::string_view f) {
@@ -386,7 +385,7 @@ bool HashValue::Persist(std::string_view f) {
 }
 
 void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {
-  if (!ttl_ || ttl_->empty() || now_ms < min_ttl_) return;
+  if (!ttl_ || ttl_->empty() || now_ms < ttl_->min) return;
   int64_t next = INT64_MAX;
   for (auto it = ttl_->begin(); it != ttl_->end();) {
     if (it->second <= now_ms) {
@@ -399,7 +398,7 @@ void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {
       ++it;
     }
   }
-  min_ttl_ = next;
+  ttl_->min = next;
 }
 
 }  // namespace ferrite::mod::hashes
