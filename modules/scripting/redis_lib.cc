@@ -24,7 +24,7 @@ int RaiseError(lua_State* L, std::string_view text) {
   return lua_error(L);
 }
 
-// Lua numbers as arguments: Redis 7.0 uses the shortest form that reads back the same.
+// Lua numbers as arguments: integers in decimal, others "%.17g" like Redis 7.0.15.
 std::string NumberArg(lua_Number n) {
   if (std::floor(n) == n && std::fabs(n) < 1e17) {
     char b[32];
@@ -32,10 +32,7 @@ std::string NumberArg(lua_Number n) {
     return b;
   }
   char b[64];
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(b, sizeof b, "%.*g", prec, n);
-    if (strtod(b, nullptr) == n) break;
-  }
+  snprintf(b, sizeof b, "%.17g", n);  // Redis 7.0.15: "%.17g" (0.1 → 0.10000000000000001)
   return b;
 }
 

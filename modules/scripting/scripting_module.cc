@@ -214,7 +214,7 @@ void ReplyLibrary(Ctx ctx, Engine* e, const Library& lib, bool with_code) {
     ctx.Bulk("flags");
     ctx.Set(f ? f->flags.size() : 0);
     if (f)
-      for (auto& fl : f->flags) ctx.Bulk(fl);
+      for (auto& fl : f->flags) ctx.Simple(fl);
   }
   if (with_code) {
     ctx.Bulk("library_code");
