@@ -18,12 +18,13 @@ constexpr Words kWords[3] = {{"subscribe", "unsubscribe"},
                              {"psubscribe", "punsubscribe"},
                              {"ssubscribe", "sunsubscribe"}};
 
-// [word, name-or-null, count]. NOTE: Redis sends this as a RESP3 push (>3); the SDK has
-// no reply_push for the current client (requested in docs/sdk-requests.md), so RESP3
-// clients see an array (*3) here. conn_push cannot carry the integer count.
+// [word, name-or-null, count]: a push in RESP3 (an array in RESP2), written into the
+// caller's own reply so it stays in order with the replies around it. Hosts without
+// reply_push get an array (RESP3 clients then see *3 where Redis sends >3).
 void ReplyConfirmation(const Ctx& ctx, const char* word, const std::string* name,
                        size_t count) {
-  ctx.Array(3);
+  if (FERRITE_HAS_API(&Api(), reply_push)) Api().reply_push(ctx.get(), 3);
+  else ctx.Array(3);
   ctx.Bulk(word);
   if (name) ctx.Bulk(*name);
   else ctx.Null();
@@ -34,6 +35,11 @@ void UpdateMode(const Ctx& ctx, const Registry& reg) {
   Api().ctx_set_subscriptions(ctx.get(), reg.Total(ctx.ConnId()));
 }
 
+void RegisterHooks(ConnId id, State* st) {
+  Api().conn_on_close(id, OnConnClose, st);
+  if (FERRITE_HAS_API(&Api(), conn_on_reset)) Api().conn_on_reset(id, OnConnReset, st);
+}
+
 int SubscribeGeneric(Ctx ctx, int argc, const ferrite_slice* argv, Kind kind) {
   State* st = ctx.State<State>();
   ConnId id = ctx.ConnId();
@@ -41,8 +47,8 @@ int SubscribeGeneric(Ctx ctx, int argc, const ferrite_slice* argv, Kind kind) {
     std::string name(SV(argv[i]));
     bool first = false;
     st->registry.Subscribe(id, kind, name, &first);
-    // The hook drops every subscription of the connection; one per connection.
-    if (first) Api().conn_on_close(id, OnConnClose, st);
+    // The hooks drop every subscription of the connection; one each per connection.
+    if (first) RegisterHooks(id, st);
     ReplyConfirmation(ctx, kWords[static_cast<int>(kind)].subscribe, &name,
                       st->registry.CountFor(id, kind));
   }
@@ -180,6 +186,10 @@ int CmdPubsub(Ctx ctx, int argc, const ferrite_slice* argv) {
 
 void OnConnClose(void* state, ferrite_conn_id id) {
   static_cast<State*>(state)->registry.Drop(id);
+}
+
+void OnConnReset(void* state, ferrite_conn_id id) {
+  static_cast<State*>(state)->registry.Clear(id);
 }
 
 void OnKeyspaceEvent(void* state, int db, uint32_t type_class, const char* event,

@@ -34,6 +34,8 @@ int CmdPubsub(Ctx ctx, int argc, const ferrite_slice* argv);
 
 // Run by the host on the connection's own thread when it closes.
 void OnConnClose(void* state, ferrite_conn_id id);
+// Run by the host on the connection's thread when it sends RESET (newer hosts).
+void OnConnReset(void* state, ferrite_conn_id id);
 // Keyspace events → __keyspace@<db>__:<key> / __keyevent@<db>__:<event>.
 void OnKeyspaceEvent(void* state, int db, uint32_t type_class, const char* event,
                      ferrite_slice key);

@@ -101,6 +101,29 @@ TEST(PubsubFamily, UnsubscribeStopsDelivery) {
   EXPECT_THAT(h.Pending(0), ElementsAre(IsPush(Parts{"message", "b", "y"})));
 }
 
+TEST(PubsubFamily, ResetDropsSubscriptions) {
+  Harness h(Opts());
+  h.Run({"SUBSCRIBE", "a"});
+  h.Run({"PSUBSCRIBE", "a*"});
+  EXPECT_THAT(h.Run({"RESET"}), IsSimple("RESET"));
+  EXPECT_THAT(h.Run({"GET", "k"}), IsNull());
+  EXPECT_THAT(h.RunOn(1, {"PUBLISH", "a", "x"}), IsInt(0));
+  EXPECT_THAT(h.Pending(0), IsEmpty());
+  EXPECT_THAT(h.Run({"SUBSCRIBE", "b"}), Confirm("subscribe", "b", 1));
+  EXPECT_THAT(h.RunOn(1, {"PUBLISH", "b", "y"}), IsInt(1));
+  EXPECT_THAT(h.Pending(0), ElementsAre(IsPush(Parts{"message", "b", "y"})));
+}
+
+TEST(PubsubFamily, Resp3ConfirmationsArePushes) {
+  Harness h(Opts(3));
+  Reply r = h.Run({"SUBSCRIBE", "a"});
+  EXPECT_EQ(r.type, FERRITE_REPLY_PUSH);
+  EXPECT_THAT(r, Confirm("subscribe", "a", 1));
+  r = h.Run({"UNSUBSCRIBE"});
+  EXPECT_EQ(r.type, FERRITE_REPLY_PUSH);
+  EXPECT_THAT(r, Confirm("unsubscribe", "a", 0));
+}
+
 TEST(PubsubFamily, ShardChannelsAreSeparate) {
   Harness h(Opts());
   EXPECT_THAT(h.Run({"SSUBSCRIBE", "s"}), Confirm("ssubscribe", "s", 1));

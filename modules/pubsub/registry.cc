@@ -87,6 +87,16 @@ void Registry::Drop(ConnId id) {
   clients_.erase(c);
 }
 
+void Registry::Clear(ConnId id) {
+  std::lock_guard lk(mu_);
+  auto c = clients_.find(id);
+  if (c == clients_.end()) return;
+  for (int k = 0; k < 3; k++) {
+    for (const auto& [name, seq] : c->second.subs[k]) RemoveLocked(id, static_cast<Kind>(k), name);
+    c->second.subs[k].clear();
+  }
+}
+
 bool Registry::Known(ConnId id) const {
   std::lock_guard lk(mu_);
   return clients_.count(id) > 0;

@@ -47,8 +47,11 @@ class Registry {
   size_t CountFor(ConnId id, Kind kind) const;
   // Every subscription of the connection (what RESP2 subscribed mode depends on).
   size_t Total(ConnId id) const;
-  // Forgets the connection entirely (close, RESET).
+  // Forgets the connection entirely (close).
   void Drop(ConnId id);
+  // Removes every subscription but remembers the connection (RESET: its close hook
+  // stays registered, so first_ever stays false).
+  void Clear(ConnId id);
   // True once Subscribe reported first_ever and until Drop.
   bool Known(ConnId id) const;
 

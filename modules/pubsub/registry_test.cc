@@ -98,6 +98,20 @@ TEST(Registry, UnsubscribeAndDropForgetEverything) {
   EXPECT_FALSE(r.Known(2));
 }
 
+TEST(Registry, ClearKeepsTheConnectionKnown) {
+  Registry r;
+  bool first = false;
+  r.Subscribe(5, Kind::kChannel, "a", &first);
+  r.Subscribe(5, Kind::kPattern, "p*");
+  r.Clear(5);
+  EXPECT_EQ(r.Total(5), 0u);
+  EXPECT_EQ(r.NumPat(), 0);
+  EXPECT_THAT(r.Channels(Kind::kChannel, nullptr), IsEmpty());
+  EXPECT_TRUE(r.Known(5));
+  r.Subscribe(5, Kind::kChannel, "a", &first);
+  EXPECT_FALSE(first);  // hooks are already registered
+}
+
 TEST(Registry, SubscriptionsOfKeepsSubscribeOrder) {
   Registry r;
   for (const char* c : {"z", "a", "m", "b"}) r.Subscribe(4, Kind::kChannel, c);

@@ -135,8 +135,6 @@ def test_active_expiry_publishes_expired(server):
     ev.close()
 
 
-@pytest.mark.xfail(strict=True, reason="host evicts nothing under maxmemory (docs/host-bugs.md: "
-                   "allkeys-lru does not evict / allkeys-random addendum)")
 def test_eviction_publishes_evicted(server):
     ev = notify_on(server.port)
     ev.r.config_set("maxmemory-policy", "allkeys-random")

@@ -150,17 +150,21 @@ def test_close_drops_subscriptions(server):
     assert r.publish("a", "x") == 0
 
 
-@pytest.mark.xfail(strict=True, reason="host RESET keeps subscriptions and tells no module "
-                   "(docs/sdk-requests.md: conn_on_reset; docs/host-bugs.md)")
 def test_reset_drops_subscriptions(server):
     c = Raw(server.port)
     c.call("SUBSCRIBE", "a")
+    c.call("SSUBSCRIBE", "s")
     assert c.call("RESET") == b"+RESET\r\n"
     # After RESET the connection is out of subscribed mode and has no subscriptions.
     assert c.call("GET", "k") == b"$-1\r\n"
     r = server.redis()
     assert r.execute_command("PUBSUB", "NUMSUB", "a") == [b"a", 0]
     assert r.publish("a", "x") == 0
+    assert r.execute_command("SPUBLISH", "s", "x") == 0
+    # Subscribing again works and counts from zero.
+    assert c.call("SUBSCRIBE", "b") == b"*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:1\r\n"
+    assert r.publish("b", "y") == 1
+    assert c.read() == b"*3\r\n$7\r\nmessage\r\n$1\r\nb\r\n$1\r\ny\r\n"
 
 
 def test_many_subscribers_across_threads(server_factory):
@@ -308,20 +312,21 @@ def test_resp3_messages_match_redis(server, redis_server):
         ("pub", ("PUBSUB", "NUMSUB", "a"), 1),
     ]
     ours, theirs = side_by_side(server.port, redis_server.port, script, resp=3)
-    skip = {0, 1}  # confirmations: see test_resp3_confirmations_are_pushes
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        if i not in skip:
-            assert a == b
+    for a, b in zip(ours, theirs):
+        assert a == b
 
 
-@pytest.mark.xfail(strict=True, reason="SDK has no reply_push for the calling client: "
-                   "RESP3 (un)subscribe confirmations go out as *3, Redis sends >3 "
-                   "(docs/sdk-requests.md)")
 def test_resp3_confirmations_are_pushes(server, redis_server):
+    # UNSUBSCRIBE with no argument lists channels in Redis' dict order: one channel left.
     script = [
         ("sub", ("SUBSCRIBE", "a", "b"), 2),
-        ("sub", ("UNSUBSCRIBE",), 2),
+        ("sub", ("PSUBSCRIBE", "p*"), 1),
+        ("sub", ("SSUBSCRIBE", "s"), 1),
+        ("sub", ("UNSUBSCRIBE", "b"), 1),
         ("sub", ("UNSUBSCRIBE",), 1),
+        ("sub", ("UNSUBSCRIBE",), 1),
+        ("sub", ("PUNSUBSCRIBE",), 1),
+        ("sub", ("SUNSUBSCRIBE", "s", "t"), 2),
     ]
     ours, theirs = side_by_side(server.port, redis_server.port, script, resp=3)
     assert ours == theirs
