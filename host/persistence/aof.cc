@@ -80,6 +80,7 @@ std::string AofWriter::Open() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   size_ = static_cast<uint64_t>(stt.st_size);
+  synced_ = size_.load();  // what the file held before we opened it is not ours to sync
   if (base_size_ == 0) base_size_ = size_.load();
   aof_db_ = -1;
   return "";
@@ -137,23 +138,46 @@ void AofWriter::Feed(int db, int argc, const ferrite_slice* argv) {
   } else if (!WriteLocked(scratch_.data(), scratch_.size())) {
     pending_ = scratch_;
   }
+  // appendfsync always: the fsync happens in SyncBarrier(), which the network layer
+  // calls after a batch of commands and before their replies are written, outside every
+  // lock, so concurrent writers share one fdatasync (group commit).
+}
+
+void AofWriter::ExitOnSyncFailure(const std::string& why) {
+  // As Redis: the reply would claim a durability we cannot give. Stop instead.
+  Logger("host.persistence")
+      ->critical("can't recover from an AOF write error with appendfsync always: {}; exiting", why);
+  Logger("host.persistence")->flush();
+  _exit(1);
+}
+
+void AofWriter::SyncBarrier() {
   auto policy = static_cast<FsyncPolicy>(policy_->load(std::memory_order_relaxed));
-  if (policy == FsyncPolicy::kAlways) {
-    if (!pending_.empty() || ::fdatasync(fd_) != 0) {
-      // As Redis: the reply would claim a durability we cannot give. Stop instead.
-      Logger("host.persistence")
-          ->critical("can't recover from an AOF write error with appendfsync always: {}; exiting",
-                     pending_.empty() ? strerror(errno) : last_error_);
-      Logger("host.persistence")->flush();
-      _exit(1);
-    }
-    dirty_since_fsync_ = false;
+  if (policy != FsyncPolicy::kAlways) return;
+  uint64_t target = size_.load(std::memory_order_acquire);
+  if (synced_.load(std::memory_order_acquire) >= target) return;
+  std::lock_guard sync_lk(sync_mu_);
+  if (synced_.load() >= target) return;  // another writer's fsync covered ours
+  int fd;
+  uint64_t upto;
+  {
+    std::lock_guard lk(mu_);
+    if (!pending_.empty()) ExitOnSyncFailure(last_error_);
+    fd = fd_;
+    upto = size_.load();
   }
+  if (fd < 0) return;
+  if (::fdatasync(fd) != 0) ExitOnSyncFailure(strerror(errno));
+  synced_ = upto;
 }
 
 void AofWriter::FsyncIfDue(int64_t now_ms) {
   auto policy = static_cast<FsyncPolicy>(policy_->load(std::memory_order_relaxed));
   if (pending_bytes() != 0) FlushAndSync();  // retry after a failed write
+  if (policy == FsyncPolicy::kAlways) {
+    SyncBarrier();  // backstop for writes that reached no network barrier
+    return;
+  }
   if (policy != FsyncPolicy::kEverySec || now_ms - last_fsync_ms_ < 1000) return;
   last_fsync_ms_ = now_ms;
   if (!dirty_since_fsync_.exchange(false)) return;
@@ -192,6 +216,7 @@ void AofWriter::AbortRewrite() {
 }
 
 std::string AofWriter::FinishRewrite(const std::string& temp_path) {
+  std::lock_guard sync_lk(sync_mu_);  // no barrier fsync runs on the fd being replaced
   std::lock_guard lk(mu_);
   int tfd = ::open(temp_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (tfd < 0) return "can't open the rewritten AOF: " + std::string(strerror(errno));
@@ -216,6 +241,7 @@ std::string AofWriter::FinishRewrite(const std::string& temp_path) {
   if (fd_ >= 0) ::close(fd_);
   fd_ = nfd;
   size_ = static_cast<uint64_t>(stt.st_size);
+  synced_ = size_.load();  // the new file was fsynced above
   base_size_ = size_ - rewrite_buf_.size();
   aof_db_ = rewrite_buf_.empty() ? -1 : rewrite_db_;
   rewriting_ = false;

@@ -30,6 +30,9 @@ class AofWriter : public PropagationSink {
   std::string Open();
   void Feed(int db, int argc, const ferrite_slice* argv) override;
 
+  // appendfsync always: fsyncs everything written so far unless another caller's fsync
+  // already covered it. Called with no lock held, before replies are written.
+  void SyncBarrier();
   // everysec: called about once a second from the persistence thread.
   void FsyncIfDue(int64_t now_ms);
   // Flushes pending bytes (after a failed write) and fsyncs. Returns false on error.
@@ -52,11 +55,14 @@ class AofWriter : public PropagationSink {
 
  private:
   bool WriteLocked(const char* p, size_t n);  // mu_ held
+  [[noreturn]] void ExitOnSyncFailure(const std::string& why);
   void SetStatus(bool ok, const std::string& why);
 
   std::string path_;
   const std::atomic<int64_t>* policy_;
   mutable std::mutex mu_;
+  std::mutex sync_mu_;              // serialises fsyncs; taken before mu_
+  std::atomic<uint64_t> synced_{0};  // bytes known durable
   int fd_ = -1;
   int aof_db_ = -1;       // db of the last command in the file
   int rewrite_db_ = -1;   // db of the last command in the rewrite buffer

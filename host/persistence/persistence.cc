@@ -241,6 +241,9 @@ std::string PersistenceService::StartAof(bool locked) {
   aof_ = a;
   h_.AddPropagationSink(a);
   aof_on_ = true;
+  h_.durability_barrier = [this] {
+    if (AofWriter* w = aof_.load()) w->SyncBarrier();
+  };
   return "";
 }
 
