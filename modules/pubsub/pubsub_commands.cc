@@ -125,7 +125,20 @@ int PubsubArity(const Ctx& ctx, const char* sub) {
 
 }  // namespace
 
+HostPushSink::HostPushSink(ferrite_ctx* publisher) {
+  // NOTE: inside MULTI/EXEC or a script the reply being built is the transaction's or
+  // the script's, not the client's stream: those deliveries stay posted.
+  if (!FERRITE_HAS_API(&Api(), reply_push) || Api().ctx_in_script(publisher)) return;
+  self_ctx_ = publisher;
+  self_id_ = Api().ctx_conn_id(publisher);
+}
+
 bool HostPushSink::Push(ConnId id, const std::string_view* parts, int n) {
+  if (self_ctx_ && id == self_id_) {
+    Api().reply_push(self_ctx_, static_cast<size_t>(n));
+    for (int i = 0; i < n; i++) Api().reply_bulk(self_ctx_, parts[i].data(), parts[i].size());
+    return true;
+  }
   ferrite_slice s[4];
   for (int i = 0; i < n && i < 4; i++) s[i] = sdk::SL(parts[i]);
   return Api().conn_push(id, n, s) == FERRITE_OK;
@@ -151,13 +164,13 @@ int CmdSUnsubscribe(Ctx ctx, int argc, const ferrite_slice* argv) {
 }
 
 int CmdPublish(Ctx ctx, int, const ferrite_slice* argv) {
-  HostPushSink sink;
+  HostPushSink sink(ctx.get());
   return ctx.Int(
       ctx.State<State>()->registry.Publish(Kind::kChannel, SV(argv[1]), SV(argv[2]), sink));
 }
 
 int CmdSPublish(Ctx ctx, int, const ferrite_slice* argv) {
-  HostPushSink sink;
+  HostPushSink sink(ctx.get());
   return ctx.Int(
       ctx.State<State>()->registry.Publish(Kind::kShard, SV(argv[1]), SV(argv[2]), sink));
 }

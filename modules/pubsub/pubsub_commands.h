@@ -17,9 +17,18 @@ struct State {
 };
 
 // Delivers through the host: conn_push queues a push on the subscriber's own thread.
+// Given the publishing command's context, a message for the publisher itself (a RESP3
+// client subscribed to the channel it publishes to) is written straight into its own
+// reply instead, ahead of PUBLISH's count, as Redis does.
 class HostPushSink : public PushSink {
  public:
+  HostPushSink() = default;
+  explicit HostPushSink(ferrite_ctx* publisher);
   bool Push(ConnId id, const std::string_view* parts, int n) override;
+
+ private:
+  ferrite_ctx* self_ctx_ = nullptr;
+  ConnId self_id_ = 0;
 };
 
 int CmdSubscribe(Ctx ctx, int argc, const ferrite_slice* argv);

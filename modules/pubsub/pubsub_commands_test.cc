@@ -79,8 +79,12 @@ TEST(PubsubFamily, Resp3ClientKeepsRunningCommandsWhileSubscribed) {
   h.Run({"SUBSCRIBE", "a"});
   EXPECT_THAT(h.Run({"SET", "k", "v"}), IsOk());
   EXPECT_THAT(h.Run({"GET", "k"}), IsBulk("v"));
+  EXPECT_THAT(h.RunOn(1, {"PUBLISH", "a", "other"}), IsInt(1));
+  EXPECT_THAT(h.Pending(0), ElementsAre(IsPush(Parts{"message", "a", "other"})));
+  // Publishing to itself: the push goes into its own reply, ahead of the count (the
+  // capture keeps the last top-level reply), not through conn_push.
   EXPECT_THAT(h.Run({"PUBLISH", "a", "self"}), IsInt(1));
-  EXPECT_THAT(h.Pending(0), ElementsAre(IsPush(Parts{"message", "a", "self"})));
+  EXPECT_THAT(h.Pending(0), IsEmpty());
 }
 
 TEST(PubsubFamily, UnsubscribeWithNothingRepliesNullChannel) {

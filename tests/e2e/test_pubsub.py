@@ -310,6 +310,11 @@ def test_resp3_messages_match_redis(server, redis_server):
         ("sub", ("PING",), 1),
         ("sub", ("SET", "k", "v"), 1),
         ("pub", ("PUBSUB", "NUMSUB", "a"), 1),
+        # A RESP3 subscriber publishing to itself: pushes first, then the count.
+        ("sub", ("PUBLISH", "a", "me"), 3),
+        ("sub", ("SPUBLISH", "a", "none"), 1),
+        ("sub", ("SSUBSCRIBE", "s"), 1),
+        ("sub", ("SPUBLISH", "s", "me"), 2),
     ]
     ours, theirs = side_by_side(server.port, redis_server.port, script, resp=3)
     for a, b in zip(ours, theirs):
