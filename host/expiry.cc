@@ -41,7 +41,10 @@ void Host::ActiveExpireCycle(int64_t budget_us) {
   for (int step = 0; step < n; step++) {
     int si = (first + step) % n;
     Shard& s = keyspace_->shard(si);
-    std::lock_guard lk(s.mu);
+    // A shard held by a long command (EXEC, a script) is skipped: the cron thread also
+    // accepts connections and must never wait behind a client.
+    std::unique_lock lk(s.mu, std::try_to_lock);
+    if (!lk.owns_lock()) continue;
     for (int db = 0; db < keyspace_->num_dbs(); db++) {
       Table& t = s.dbs[db];
       for (int round = 0; round < 16 && t.volatile_size() > 0; round++) {

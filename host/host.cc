@@ -163,7 +163,9 @@ void Host::Cron() {
   SetCurrentHost(this);
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
-  if (max_memory_->load(std::memory_order_relaxed) > 0) EvictIfNeeded();
+  // Eviction waits for shard locks: not while a script holds them all.
+  if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)
+    EvictIfNeeded();
 }
 
 }  // namespace ferrite::host

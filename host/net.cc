@@ -234,7 +234,7 @@ void Server::Bind(Listener& l, const std::string& addrs, uint16_t port) {
     auto addr = asio::ip::make_address(a, ec);
     if (ec) throw std::runtime_error("bad bind address '" + a + "'");
     asio::ip::tcp::endpoint ep(addr, port);
-    auto acc = std::make_unique<asio::ip::tcp::acceptor>(*workers_[0]);
+    auto acc = std::make_unique<asio::ip::tcp::acceptor>(control_);
     acc->open(ep.protocol());
     acc->set_option(asio::ip::tcp::acceptor::reuse_address(true));
     acc->bind(ep, ec);
@@ -275,16 +275,22 @@ void Server::Start() {
   }
   for (auto& l : listeners_)
     for (auto& a : l->acceptors) Accept(*l, *a);
-  signals_ = std::make_unique<asio::signal_set>(*workers_[0], SIGINT, SIGTERM);
+  signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM);
   signals_->async_wait([this](boost::system::error_code ec, int sig) {
     if (ec) return;
     Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     Stop();
   });
   host_.on_shutdown = [this] {
-    asio::post(*workers_[0], [this] { Stop(); });
+    asio::post(control_, [this] { Stop(); });
   };
   ScheduleCron();
+  control_guard_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      asio::make_work_guard(control_));
+  threads_.emplace_back([this] {
+    SetCurrentHost(&host_);
+    control_.run();
+  });
   for (size_t i = 0; i < workers_.size(); i++)
     threads_.emplace_back([this, i] {
       SetCurrentHost(&host_);
@@ -321,7 +327,7 @@ void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
 }
 
 void Server::ScheduleCron() {
-  cron_ = std::make_unique<asio::steady_timer>(*workers_[0]);
+  cron_ = std::make_unique<asio::steady_timer>(control_);
   auto arm = std::make_shared<std::function<void()>>();
   *arm = [this, arm] {
     int64_t hz = std::max<int64_t>(1, host_.config().Int("server.hz"));
@@ -337,6 +343,7 @@ void Server::ScheduleCron() {
 
 void Server::Stop() {
   if (stopped_.exchange(true)) return;
+  host_.shutting_down = true;  // a long-running script checks this and stops
   for (auto& l : listeners_)
     for (auto& a : l->acceptors) {
       boost::system::error_code ec;
@@ -349,6 +356,8 @@ void Server::Stop() {
   }
   for (auto& g : guards_) g.reset();
   for (auto& w : workers_) w->stop();
+  if (control_guard_) control_guard_->reset();
+  control_.stop();
 }
 
 void Server::Wait() {

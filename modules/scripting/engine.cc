@@ -36,7 +36,7 @@ void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
     e->AddHeap(-static_cast<int64_t>(osize));
     return nullptr;
   }
-  if (nsize > osize && e->running()) {
+  if (nsize > osize && e->limiting_heap()) {
     int64_t limit = e->heap_limit();
     if (limit > 0 && static_cast<int64_t>(e->heap_used() + (nsize - osize)) > limit)
       return nullptr;  // Lua raises "not enough memory"
@@ -307,8 +307,17 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
     lua_setfield(L, LUA_GLOBALSINDEX, "ARGV");
   }
   lua_sethook(L, Hook, LUA_MASKCOUNT, kHookEvery);
+  limit_heap_ = true;
   int rc = lua_pcall(L, nargs, 1, base + 1);
+  limit_heap_ = false;
   lua_sethook(L, nullptr, 0, 0);
+  if (rc == LUA_ERRMEM || rc == LUA_ERRERR) {
+    // Out of the script's heap (possibly again inside the error handler): free what the
+    // script left behind before building the reply, which allocates too.
+    lua_settop(L, base);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    lua_pushstring(L, "not enough memory");
+  }
   busy_ = false;
   Api().script_set_busy(ctx.get(), 0);
   if (rc == 0) {

@@ -90,6 +90,7 @@ class Engine {
 
   // Used by the Lua side (redis_lib.cc, the hook).
   Running* running() { return running_; }
+  bool limiting_heap() const { return limit_heap_; }
   bool kill_requested() const { return kill_.load(std::memory_order_relaxed); }
   bool OverHeapLimit() const;
   bool IsWriteCommand(std::string_view name);
@@ -132,6 +133,7 @@ class Engine {
   std::unordered_map<std::string, Function> functions_;
   std::unordered_map<std::string, bool> write_cmd_cache_;
   Running* running_ = nullptr;
+  bool limit_heap_ = false;  // the heap limit applies only while the script body runs
   std::atomic<bool> busy_{false};
   std::atomic<bool> busy_is_function_{false};
   std::atomic<bool> busy_wrote_{false};
