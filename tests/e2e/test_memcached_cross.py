@@ -264,7 +264,6 @@ def test_large_values_both_protocols(mc_server):
     assert mc_server.redis().strlen("big2") == len(big)
 
 
-@pytest.mark.xfail(reason="host bug: allkeys-lru evicts nothing (docs/host-bugs.md)", strict=False)
 def test_recommended_cache_settings_evict_instead_of_failing(server_factory):
     srv = server_factory({"compatibility.memcached_protocol": "true", "storage.max_memory": "3mb",
                           "storage.eviction_policy": "allkeys-lru"})
