@@ -14,7 +14,7 @@
 //
 //   mcload --port 11211 [--proto text|binary] [--conns 50] [--threads 1] [--seconds 5]
 //          [--ops N] [--keys 10000] [--key-size 16] [--value-size 100] [--multiget 1]
-//          [--pipeline 1] [--set-ratio 0.0] [--no-preload]
+//          [--pipeline 1] [--set-ratio 0.0] [--no-preload | --preload-only]
 //
 // Prints one line of key=value pairs (req_per_sec, keys_per_sec, hits, misses, errors...)
 // that bench/memcached_bench.py parses. Exit status 1 on connection failure or when
@@ -57,6 +57,7 @@ struct Options {
   int pipeline = 1;
   double set_ratio = 0.0;
   bool preload = true;
+  bool preload_only = false;
 };
 
 struct Counters {
@@ -399,6 +400,7 @@ bool ParseArgs(int argc, char** argv, Options& o) {
     else if (a == "--pipeline") o.pipeline = std::atoi(val());
     else if (a == "--set-ratio") o.set_ratio = std::atof(val());
     else if (a == "--no-preload") o.preload = false;
+    else if (a == "--preload-only") o.preload_only = true;
     else return false;
   }
   return o.port > 0 && o.conns > 0 && o.threads > 0 && o.keys > 0 && o.key_size >= 2 &&
@@ -414,7 +416,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: see the comment at the top of bench/mcload.cc\n");
     return 2;
   }
-  if (o.preload) Preload(o);
+  if (o.preload || o.preload_only) Preload(o);
+  if (o.preload_only) return 0;
   std::vector<Worker*> workers;
   for (int t = 0; t < o.threads; ++t) {
     int conns = o.conns / o.threads + (t < o.conns % o.threads);

@@ -49,44 +49,68 @@ def find_mcload(explicit):
     return out, tmp
 
 
+COMMON = ["--key-size", "16", "--value-size", "100", "--keys", "10000"]
+
+
+def preload(mcload, port):
+    subprocess.run([mcload, "--port", str(port), "--preload-only"] + COMMON, check=True,
+                   timeout=120)
+
+
 def run_mcload(mcload, port, proto, extra, seconds):
+    # The keys were preloaded once per server, so the timed run (and its CPU window) is
+    # only the load itself.
     argv = ["taskset", "-c", str(benchlib.CLIENT_CORE), mcload, "--port", str(port),
-            "--proto", proto, "--conns", "50", "--key-size", "16", "--value-size", "100",
-            "--keys", "10000", "--seconds", str(seconds)] + extra
+            "--proto", proto, "--conns", "50", "--seconds", str(seconds), "--no-preload"]
+    argv += COMMON + extra
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     fields = dict(kv.split("=", 1) for kv in out.stdout.split())
     if out.returncode != 0 or not fields:
         raise RuntimeError("mcload failed (%d): %s %s" % (out.returncode, out.stdout, out.stderr))
-    return float(fields["keys_per_sec"]), int(fields["misses"]), int(fields["errors"])
+    keys = float(fields["keys_per_sec"]) * float(fields["seconds"])
+    return float(fields["keys_per_sec"]), keys, int(fields["misses"]), int(fields["errors"])
 
 
 def measure(mcload, targets, reps, seconds):
-    """targets: [(name, port)]. Returns {(proto, label): {name: [keys/s]}}, bad-run count."""
+    """targets: [(name, port, server)]. Returns {(proto, label): {name: [(keys/s, server
+    CPU us per key)]}} and the number of runs with misses or errors. CPU per key is the
+    server's /proc utime+stime over the run / keys."""
+    for _, port, _ in targets:
+        preload(mcload, port)
     results, bad = {}, 0
     for _ in range(reps):
         for proto in PROTOS:
             for label, extra in ROWS:
-                cell = results.setdefault((proto, label), {n: [] for n, _ in targets})
-                for name, port in targets:
-                    kps, misses, errors = run_mcload(mcload, port, proto, extra, seconds)
+                cell = results.setdefault((proto, label), {n: [] for n, _, _ in targets})
+                for name, port, server in targets:
+                    cpu0 = server.cpu_seconds()
+                    kps, keys, misses, errors = run_mcload(mcload, port, proto, extra, seconds)
+                    cpu_us = (server.cpu_seconds() - cpu0) * 1e6 / max(keys, 1)
                     if misses or errors:
                         print("WARNING: %s %s %s: %d misses, %d errors"
                               % (name, proto, label, misses, errors))
                         bad += 1
-                    cell[name].append(kps)
+                    cell[name].append((kps, cpu_us))
     return results, bad
 
 
 def print_table(results, reps, seconds):
     print("mcload, 50 conns, 100-byte values, servers pinned to core %d, client to core %d, "
           "median of %d x %.1fs" % (benchlib.SERVER_CORE, benchlib.CLIENT_CORE, reps, seconds))
-    print("| protocol | row | ferrite keys/s | memcached keys/s | ratio |")
-    print("|---|---|---:|---:|---:|")
+    print("| protocol | row | ferrite keys/s | memcached keys/s | ratio | ferrite CPU us/key "
+          "| memcached CPU us/key | CPU ratio |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for proto in PROTOS:
         for label, _ in ROWS:
             r = results[(proto, label)]
-            f, m = benchlib.median(r["ferrite"]), benchlib.median(r["memcached"])
-            print("| %s | %s | %.0f | %.0f | %.2f |" % (proto, label, f, m, benchlib.ratio(f, m)))
+            f = benchlib.median([x[0] for x in r["ferrite"]])
+            m = benchlib.median([x[0] for x in r["memcached"]])
+            fc = benchlib.median([x[1] for x in r["ferrite"]])
+            mc = benchlib.median([x[1] for x in r["memcached"]])
+            print("| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (
+                proto, label, f, m, benchlib.ratio(f, m), fc, mc, benchlib.ratio(mc, fc)))
+    print("ratio = ferrite/memcached keys/s; CPU ratio = memcached/ferrite server CPU per key "
+          "(>= 1.0: ferrite needs no more CPU per key than memcached)")
 
 
 def main():
@@ -104,7 +128,8 @@ def main():
     try:
         with benchlib.servers(lambda: benchlib.start_ferrite(os.path.abspath(args.ferrite)),
                               benchlib.start_memcached) as (ferrite, memcached):
-            targets = [("ferrite", ferrite.mc_port), ("memcached", memcached.port)]
+            targets = [("ferrite", ferrite.mc_port, ferrite),
+                       ("memcached", memcached.port, memcached)]
             results, bad = measure(mcload, targets, args.reps, args.seconds)
     finally:
         if tmp:

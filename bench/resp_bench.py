@@ -39,26 +39,37 @@ def redis_benchmark(port, test, pipeline, n, timeout):
 
 
 def measure(servers, reps, n_p1, n_p16, timeout):
-    """Returns {(test, pipeline): {server name: [ops/s per rep]}}."""
+    """Returns {(test, pipeline): {server name: [(ops/s, server CPU us per op) per rep]}}.
+    CPU per op comes from the server's /proc utime+stime over the run, so it does not
+    depend on how much of the core the (shared, noisy) machine left the server."""
     results = {row: {s.name: [] for s in servers} for row in ROWS}
     for _ in range(reps):
         for test, pipeline in ROWS:
             n = n_p1 if pipeline == 1 else n_p16
             for s in servers:
-                results[(test, pipeline)][s.name].append(
-                    redis_benchmark(s.port, test, pipeline, n, timeout))
+                cpu0 = s.cpu_seconds()
+                ops = redis_benchmark(s.port, test, pipeline, n, timeout)
+                cpu_us = (s.cpu_seconds() - cpu0) * 1e6 / n
+                results[(test, pipeline)][s.name].append((ops, cpu_us))
     return results
 
 
 def print_table(results, reps):
     print("redis-benchmark -c 50 -d 100 -r 100000, servers pinned to core %d, client to "
           "core %d, median of %d" % (benchlib.SERVER_CORE, benchlib.CLIENT_CORE, reps))
-    print("| row | ferrite ops/s | redis ops/s | ratio |")
-    print("|---|---:|---:|---:|")
+    print("| row | ferrite ops/s | redis ops/s | ratio | ferrite CPU us/op | redis CPU us/op "
+          "| CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for test, pipeline in ROWS:
         r = results[(test, pipeline)]
-        f, o = benchlib.median(r["ferrite"]), benchlib.median(r["redis"])
-        print("| %s P%d | %.0f | %.0f | %.2f |" % (test, pipeline, f, o, benchlib.ratio(f, o)))
+        f = benchlib.median([x[0] for x in r["ferrite"]])
+        o = benchlib.median([x[0] for x in r["redis"]])
+        fc = benchlib.median([x[1] for x in r["ferrite"]])
+        oc = benchlib.median([x[1] for x in r["redis"]])
+        print("| %s P%d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (
+            test, pipeline, f, o, benchlib.ratio(f, o), fc, oc, benchlib.ratio(oc, fc)))
+    print("ratio = ferrite/redis ops/s; CPU ratio = redis/ferrite server CPU per op "
+          "(>= 1.0: ferrite needs no more CPU per request than redis)")
 
 
 def main():
