@@ -304,16 +304,14 @@ bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
   return !out.failed && ::fsync(fd) == 0;
 }
 
-// ------------------------------- loading -----------------------------------------------
+// ------------------------------- parsing (pure) ----------------------------------------
 
 namespace {
 
-enum class Parse { kOk, kTruncated, kCorrupt };
-
 // Reads "<prefix><int>\r\n" at *i.
-Parse ReadLine(std::string_view d, size_t* i, char prefix, int64_t* out) {
-  if (*i >= d.size()) return Parse::kTruncated;
-  if (d[*i] != prefix) return Parse::kCorrupt;
+AofParse ReadLine(std::string_view d, size_t* i, char prefix, int64_t* out) {
+  if (*i >= d.size()) return AofParse::kTruncated;
+  if (d[*i] != prefix) return AofParse::kCorrupt;
   size_t j = *i + 1;
   int64_t v = 0;
   bool any = false;
@@ -322,29 +320,60 @@ Parse ReadLine(std::string_view d, size_t* i, char prefix, int64_t* out) {
     any = true;
     j++;
   }
-  if (j + 1 >= d.size()) return Parse::kTruncated;
-  if (!any || d[j] != '\r' || d[j + 1] != '\n') return Parse::kCorrupt;
+  if (j + 1 >= d.size()) return AofParse::kTruncated;
+  if (!any || d[j] != '\r' || d[j + 1] != '\n') return AofParse::kCorrupt;
   *out = v;
   *i = j + 2;
-  return Parse::kOk;
+  return AofParse::kOk;
 }
 
-Parse ParseCommand(std::string_view d, size_t* i, std::vector<ferrite_slice>* argv) {
+bool IsCommand(const ferrite_slice& a, std::string_view name) {
+  return a.len == name.size() && strncasecmp(a.ptr, name.data(), name.size()) == 0;
+}
+
+}  // namespace
+
+AofParse ParseAofCommand(std::string_view d, size_t* i, std::vector<ferrite_slice>* argv) {
   argv->clear();
   int64_t n;
-  Parse r = ReadLine(d, i, '*', &n);
-  if (r != Parse::kOk) return r;
-  if (n < 1 || n > 1024 * 1024) return Parse::kCorrupt;
+  AofParse r = ReadLine(d, i, '*', &n);
+  if (r != AofParse::kOk) return r;
+  if (n < 1 || n > 1024 * 1024) return AofParse::kCorrupt;
   for (int64_t k = 0; k < n; k++) {
     int64_t len;
-    if ((r = ReadLine(d, i, '$', &len)) != Parse::kOk) return r;
-    if (static_cast<uint64_t>(len) + 2 > d.size() - *i) return Parse::kTruncated;
-    if (d[*i + len] != '\r' || d[*i + len + 1] != '\n') return Parse::kCorrupt;
+    if ((r = ReadLine(d, i, '$', &len)) != AofParse::kOk) return r;
+    if (static_cast<uint64_t>(len) + 2 > d.size() - *i) return AofParse::kTruncated;
+    if (d[*i + len] != '\r' || d[*i + len + 1] != '\n') return AofParse::kCorrupt;
     argv->push_back({d.data() + *i, static_cast<size_t>(len)});
     *i += len + 2;
   }
-  return Parse::kOk;
+  return AofParse::kOk;
 }
+
+AofScan ScanAofCommands(std::string_view d, size_t start,
+                        const std::function<void(int, const ferrite_slice*)>& exec) {
+  AofScan s;
+  s.good = start;  // end of the last complete command outside MULTI
+  size_t i = start;
+  std::vector<ferrite_slice> argv;
+  while (i < d.size()) {
+    s.result = ParseAofCommand(d, &i, &argv);
+    if (s.result != AofParse::kOk) break;
+    bool multi = IsCommand(argv[0], "MULTI"), exec_cmd = IsCommand(argv[0], "EXEC");
+    exec(static_cast<int>(argv.size()), argv.data());
+    s.commands++;
+    if (multi) s.in_multi = true;
+    if (exec_cmd) s.in_multi = false;
+    if (!s.in_multi) s.good = i;
+  }
+  // A transaction without its EXEC is a truncated tail.
+  if (s.in_multi && s.result == AofParse::kOk) s.result = AofParse::kTruncated;
+  return s;
+}
+
+// ------------------------------- loading -----------------------------------------------
+
+namespace {
 
 struct LoadSinkState {
   uint64_t errors = 0;
@@ -392,43 +421,29 @@ AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt
   auto client = h.NewClient();
   client->authenticated = true;
   LoadSinkState sink_state;
-  std::vector<ferrite_slice> argv;
-  size_t good = i;            // end of the last complete command outside MULTI
-  bool in_multi = false;
-  Parse r = Parse::kOk;
-  while (i < d.size()) {
-    size_t start = i;
-    r = ParseCommand(d, &i, &argv);
-    if (r != Parse::kOk) {
-      i = start;
-      break;
-    }
-    bool multi = argv[0].len == 5 && strncasecmp(argv[0].ptr, "MULTI", 5) == 0;
-    bool exec = argv[0].len == 4 && strncasecmp(argv[0].ptr, "EXEC", 4) == 0;
-    h.Execute(client.get(), static_cast<int>(argv.size()), argv.data(), &kLoadSink, &sink_state);
-    st.commands++;
-    if (multi) in_multi = true;
-    if (exec) in_multi = false;
-    if (!in_multi) good = i;
-  }
-  if (in_multi) {
+  AofScan scan = ScanAofCommands(d, i, [&](int argc, const ferrite_slice* argv) {
+    h.Execute(client.get(), argc, argv, &kLoadSink, &sink_state);
+  });
+  if (scan.in_multi) {
     ferrite_slice discard{"DISCARD", 7};
     h.Execute(client.get(), 1, &discard, &kLoadSink, &sink_state);
-    if (r == Parse::kOk) r = Parse::kTruncated;  // a transaction without its EXEC
   }
   h.RemoveClient(client.get());
+  st.commands = scan.commands;
   st.errors = sink_state.errors;
   st.first_error = sink_state.first;
-  if (r == Parse::kOk && !in_multi) return st;
+  AofParse r = scan.result;
+  size_t good = scan.good;
+  if (r == AofParse::kOk) return st;
   std::string where = "at byte offset " + std::to_string(good) + " of " + path + " (size " +
                       std::to_string(d.size()) + ")";
-  if (r == Parse::kTruncated && !opt.load_truncated)
+  if (r == AofParse::kTruncated && !opt.load_truncated)
     throw std::runtime_error("the append-only file is truncated " + where +
                              "; set aof-load-truncated yes to load it and cut the tail");
-  if (r == Parse::kCorrupt && !opt.load_corrupt)
+  if (r == AofParse::kCorrupt && !opt.load_corrupt)
     throw std::runtime_error("bad file format reading the append-only file " + where +
                              "; set aof-load-corrupt yes to load what precedes it");
-  if (r == Parse::kCorrupt) {
+  if (r == AofParse::kCorrupt) {
     std::string backup = path + ".corrupt-" + std::to_string(opt.now_ms / 1000);
     std::ofstream(backup, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
     log->warn("AOF corrupt {}: loaded what precedes it; the whole file was copied to {}", where,

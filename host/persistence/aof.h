@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "host/host.h"
 
@@ -80,6 +81,25 @@ class AofWriter : public PropagationSink {
 // Writes every key of every db as commands (SELECT, SET / the type's aof_rewrite,
 // PEXPIREAT, FERRITE.SETFLAGS) to `fd`. Fork-child safe. Returns false on write error.
 bool AofRewriteBase(Host& h, int fd, int64_t now_ms);
+
+// Parsing, with no host (LoadAof and the fuzz target share it).
+enum class AofParse { kOk, kTruncated, kCorrupt };
+
+// Parses one "*<n>\r\n($<len>\r\n<bytes>\r\n){n}" command at *i into `argv` (slices
+// into `d`). Advances *i only past a whole command; kTruncated when `d` ends inside one.
+AofParse ParseAofCommand(std::string_view d, size_t* i, std::vector<ferrite_slice>* argv);
+
+struct AofScan {
+  AofParse result = AofParse::kOk;  // a MULTI left open at the end counts as kTruncated
+  size_t good = 0;        // end of the last complete command outside MULTI
+  bool in_multi = false;  // the file ended (or broke) inside MULTI
+  uint64_t commands = 0;
+};
+
+// Parses commands from `start` to the end of `d`, calling `exec` for each, and stops at
+// the first one that is truncated or corrupt.
+AofScan ScanAofCommands(std::string_view d, size_t start,
+                        const std::function<void(int, const ferrite_slice*)>& exec);
 
 struct AofLoadOptions {
   bool load_truncated = true;   // repair a truncated tail (truncate the file)

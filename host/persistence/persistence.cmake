@@ -21,3 +21,35 @@ ferrite_family_test(persistence_family_test
   PLUGINS ferrite_mod_strings ferrite_mod_keys ferrite_mod_lists ferrite_mod_hashes
           ferrite_mod_sets ferrite_mod_zsets
   LIBS ferrite_host_core)
+
+# libFuzzer targets for the loaders (clang only):
+#   cmake -DFERRITE_FUZZ=ON -DFERRITE_TESTS=OFF -DCMAKE_CXX_COMPILER=clang++ ...
+# The whole host library is instrumented (coverage + ASan/UBSan) in that build, so a
+# memory error anywhere a corrupt file reaches is a crash, not silent damage.
+if(FERRITE_FUZZ)
+  set(_fuzz_flags -fsanitize=address,undefined -fno-sanitize-recover=undefined
+      -fno-omit-frame-pointer)
+  target_compile_options(ferrite_host_core PUBLIC ${_fuzz_flags} -fsanitize=fuzzer-no-link)
+  target_link_options(ferrite_host_core PUBLIC ${_fuzz_flags})
+  foreach(_t rdb_load_fuzz aof_parse_fuzz)
+    add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/fuzz/${_t}.cc
+                         ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_host.cc)
+    target_link_libraries(${_t} PRIVATE ferrite_host_core)
+    target_compile_options(${_t} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${_t} PRIVATE -fsanitize=fuzzer)
+    # The type plugins are loaded from the build's plugins/ folder.
+    add_dependencies(${_t} ferrite_mod_strings ferrite_mod_keys ferrite_mod_lists
+                     ferrite_mod_hashes ferrite_mod_sets ferrite_mod_zsets)
+  endforeach()
+endif()
+
+# The committed fuzz corpus replayed through the fuzz targets' entry points (no libFuzzer).
+ferrite_family_test(persistence_fuzz_corpus_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_corpus_test.cc ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_host.cc
+  PLUGINS ferrite_mod_strings ferrite_mod_keys ferrite_mod_lists ferrite_mod_hashes
+          ferrite_mod_sets ferrite_mod_zsets
+  LIBS ferrite_host_core)
+if(TARGET persistence_fuzz_corpus_test)
+  target_compile_definitions(persistence_fuzz_corpus_test PRIVATE
+    FERRITE_FUZZ_CORPUS="${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus")
+endif()

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -255,6 +256,64 @@ TEST(Snapshot, UnknownValueTypeNamesTypeAndKey) {
   } catch (const RdbError& e) {
     EXPECT_THAT(e.what(), HasSubstr("type 1 (list) for key 'l' but no loaded module"));
   }
+}
+
+// Fuzz regression (crash-eff6d64e, fuzz/corpus/rdb/crash-zset-nan-score): a sorted set
+// whose scores include a NaN followed by the same member again made the zset's skiplist
+// unlink the wrong node (a double free). Redis refuses NaN scores on load; so do we, in
+// every zset encoding.
+TEST(Snapshot, ZsetNanScoreIsCorruptionInEveryEncoding) {
+  auto expect_refused = [](const std::string& rdb, const char* what) {
+    Harness b(AllTypes());
+    try {
+      LoadRdb(b.host(), rdb, {});
+      ADD_FAILURE() << what << ": loaded";
+    } catch (const RdbError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("zset with NaN score")) << what;
+      EXPECT_THAT(e.what(), HasSubstr("byte offset")) << what;
+    }
+  };
+  auto file = [](auto body) {
+    RdbOutput o(-1, false);
+    o.Put("REDIS0010", 9);
+    body(o);
+    o.Finish(true);
+    return o.memory();
+  };
+  // ZSET_2 (binary doubles), 200 members so the value is a skiplist, "" NaN then "" again.
+  expect_refused(file([](RdbOutput& o) {
+    o.Byte(kTypeZset2);
+    o.String("bigz");
+    o.Len(200);
+    o.String("");
+    o.Double(std::nan(""));
+    o.String("x");
+    o.Double(1);
+    o.String("");
+    o.Double(2);
+  }), "zset2");
+  expect_refused(file([](RdbOutput& o) {  // RDB_TYPE_ZSET: length byte 253 is NaN
+    o.Byte(kTypeZset);
+    o.String("z");
+    o.Len(1);
+    o.String("m");
+    o.Byte(253);
+  }), "zset1");
+  expect_refused(file([](RdbOutput& o) {
+    o.Byte(kTypeZsetListpack);
+    o.String("z");
+    o.String(EncodeListpackForTest({"a", "nan", "b", "1"}));
+  }), "listpack");
+  // A real score still loads.
+  Harness b(AllTypes());
+  LoadRdb(b.host(), file([](RdbOutput& o) {
+    o.Byte(kTypeZset2);
+    o.String("z");
+    o.Len(1);
+    o.String("m");
+    o.Double(-0.5);
+  }), {});
+  EXPECT_THAT(b.Run({"ZSCORE", "z", "m"}), test::IsDouble(-0.5));
 }
 
 std::string TempPath(const char* name) {

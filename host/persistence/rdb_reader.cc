@@ -108,13 +108,22 @@ class RdbInput {
 // Module types read their value straight from the file when it is in plain form.
 class DirectIo : public ferrite_io {
  public:
-  explicit DirectIo(RdbInput& in) : in_(in) {}
+  // `scores`: the doubles are sorted-set scores, where NaN is corruption (Redis refuses
+  // it too): a NaN breaks the skiplist's order, and removing the member then unlinks
+  // the wrong node.
+  DirectIo(RdbInput& in, bool scores) : in_(in), scores_(scores) {}
   void WriteLen(uint64_t) override {}
   void WriteString(const char*, size_t) override {}
   void WriteDouble(double) override {}
   bool ReadLen(uint64_t* out) override { return Try([&] { *out = in_.Len(); }); }
   bool ReadString(std::string* out) override { return Try([&] { *out = in_.String(); }); }
-  bool ReadDouble(double* out) override { return Try([&] { *out = in_.BinaryDouble(); }); }
+  bool ReadDouble(double* out) override {
+    return Try([&] {
+      size_t at = in_.pos();
+      *out = in_.BinaryDouble();
+      if (scores_ && std::isnan(*out)) Fail(at, "zset with NaN score");
+    });
+  }
   std::string error;
 
  private:
@@ -130,6 +139,7 @@ class DirectIo : public ferrite_io {
     }
   }
   RdbInput& in_;
+  bool scores_;
 };
 
 // A decoded compact encoding, replayed as the plain stream.
@@ -173,6 +183,7 @@ double ParseScore(const std::string& s, size_t off) {
   char* end = nullptr;
   double v = strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size()) Fail(off, "bad zset score '" + s + "'");
+  if (std::isnan(v)) Fail(off, "zset with NaN score");
   return v;
 }
 
@@ -293,7 +304,7 @@ class Loader {
     std::string why;
     SetCurrentHost(&h_);
     if (!native || type == plain || type == kTypeZset2) {
-      DirectIo io(in_);
+      DirectIo io(in_, plain == kTypeZset2);
       v = t->desc.load(&io, type);
       why = io.error;
     } else {
@@ -385,7 +396,10 @@ class Loader {
         io.Len(n);
         for (uint64_t i = 0; i < n; i++) {
           io.Str(in_.String());
-          io.Dbl(in_.StringDouble());
+          size_t score_at = in_.pos();
+          double score = in_.StringDouble();
+          if (std::isnan(score)) Fail(score_at, "zset with NaN score");
+          io.Dbl(score);
         }
         return;
       }
