@@ -28,7 +28,7 @@ bool Encoder::Swallow(uint64_t children) {
 void Encoder::Raw(std::string_view bytes) {
   char* p = out_->Reserve(bytes.size());
   if (!p) return;
-  memcpy(p, bytes.data(), bytes.size());
+  if (!bytes.empty()) memcpy(p, bytes.data(), bytes.size());  // data() may be null
   out_->Commit(bytes.size());
 }
 
@@ -49,7 +49,7 @@ void Encoder::Line(char type, std::string_view body, bool sanitize) {
   char* p = out_->Reserve(body.size() + 3);
   if (!p) return;
   p[0] = type;
-  memcpy(p + 1, body.data(), body.size());
+  if (!body.empty()) memcpy(p + 1, body.data(), body.size());  // data() may be null
   if (sanitize) {
     for (size_t i = 1; i <= body.size(); i++) {
       if (p[i] == '\r' || p[i] == '\n') p[i] = ' ';
@@ -68,7 +68,7 @@ void Encoder::BulkWithPrefix(char type, std::string_view prefix, const char* s, 
   e = PutNumber(e, static_cast<uint64_t>(prefix.size() + len));
   *e++ = '\r';
   *e++ = '\n';
-  memcpy(e, prefix.data(), prefix.size());
+  if (!prefix.empty()) memcpy(e, prefix.data(), prefix.size());  // data() may be null
   e += prefix.size();
   if (len) memcpy(e, s, len);
   e += len;
