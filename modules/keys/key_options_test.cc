@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -125,8 +126,11 @@ TEST(ScanCursor, FollowsStrtoul) {
   EXPECT_FALSE(ParseScanCursor(std::string_view("1\0", 2), &c));
 }
 
+// ScanOptions keeps views into argv, so every call's words stay alive for the test.
+std::list<std::vector<std::string>> g_scan_words;
+
 std::optional<ReplyError> Scan(std::vector<std::string> words, ScanOptions* o) {
-  auto argv = Argv(words);
+  auto argv = Argv(g_scan_words.emplace_back(std::move(words)));
   return ParseScanOptions(static_cast<int>(argv.size()), argv.data(), 2, o);
 }
 
