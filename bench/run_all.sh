@@ -32,6 +32,8 @@ args_for() {
     persistence.py)
       if [ -n "$quick" ]; then echo "--ferrite $host -n 20000 --keys 100000"
       else echo "--ferrite $host"; fi ;;
+    scripting.py)  # reads FERRITE_HOST
+      if [ -n "$quick" ]; then echo "-n 20000"; else echo ""; fi ;;
     pubsub.py)
       if [ -n "$quick" ]; then echo "$host --seconds 1"; else echo "$host"; fi ;;
     *) echo "$host" ;;
@@ -44,7 +46,7 @@ failed=0
 for script in "$here"/*.py; do
   name="$(basename "$script")"
   case "$name" in
-    benchlib.py|memory_sets_zsets.py) continue ;;  # imported by other scripts
+    benchlib.py|memory_sets_zsets.py|test_*.py) continue ;;  # libraries and tests
   esac
   echo
   echo "## $name"
