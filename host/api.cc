@@ -550,7 +550,7 @@ Entry* CloneHeader(const Entry* e, std::string_view name, uint64_t hash) {
   n->hash = hash;
   n->key_len = static_cast<uint32_t>(name.size());
   n->vol_idx = Entry::kNoIndex;
-  n->mem = Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e));
+  n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e)));
   memcpy(n->key_data(), name.data(), name.size());
   return n;
 }

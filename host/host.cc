@@ -145,18 +145,25 @@ void Host::ReparseNotifyMask() {
 
 void Host::Notify(int db, uint32_t type_class, const char* event, std::string_view key) {
   uint32_t mask = notify_mask_.load(std::memory_order_relaxed);
-  if ((mask & type_class) == 0 || event_subs_.empty()) return;
-  for (auto& s : event_subs_)
+  if ((mask & type_class) == 0) return;
+  auto subs = std::atomic_load(&event_subs_);
+  for (auto& s : *subs)
     if (s.mask & type_class)
       s.fn(s.udata, db, type_class | (mask & 3u), event, {key.data(), key.size()});
 }
 
 void Host::AddEventSubscriber(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* ud) {
-  event_subs_.push_back({p, mask, fn, ud});
+  std::lock_guard lk(event_subs_mu_);
+  auto next = std::make_shared<std::vector<EventSub>>(*std::atomic_load(&event_subs_));
+  next->push_back({p, mask, fn, ud});
+  std::atomic_store(&event_subs_, std::shared_ptr<const std::vector<EventSub>>(std::move(next)));
 }
 
 void Host::RemoveEventSubscribers(ferrite_plugin* p) {
-  std::erase_if(event_subs_, [&](auto& s) { return s.plugin == p; });
+  std::lock_guard lk(event_subs_mu_);
+  auto next = std::make_shared<std::vector<EventSub>>(*std::atomic_load(&event_subs_));
+  std::erase_if(*next, [&](auto& s) { return s.plugin == p; });
+  std::atomic_store(&event_subs_, std::shared_ptr<const std::vector<EventSub>>(std::move(next)));
 }
 
 void Host::Cron() {

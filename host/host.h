@@ -194,7 +194,10 @@ class Host {
     ferrite_event_fn fn;
     void* udata;
   };
-  std::vector<EventSub> event_subs_;
+  // Copy-on-write: MODULE LOAD/UNLOAD swap the list while workers deliver events.
+  std::shared_ptr<const std::vector<EventSub>> event_subs_ =
+      std::make_shared<const std::vector<EventSub>>();
+  std::mutex event_subs_mu_;
   std::atomic<uint32_t> notify_mask_{0};
 
   std::mutex prop_mu_;

@@ -273,3 +273,5 @@ bool LockSet::Holds(int shard) const {
 }
 
 }  // namespace ferrite::host
+
+static_assert(sizeof(ferrite::host::Entry) == 72, "Entry grew: every key pays for it");

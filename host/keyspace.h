@@ -30,6 +30,7 @@ namespace ferrite::host {
 enum class ValueKind : uint8_t { kString = 0, kModule = 1 };
 
 // One key. Allocated with the key bytes right after the struct (one allocation).
+// NOTE: 72 bytes; every field added here costs memory on every key.
 struct Entry {
   Entry* next;
   uint64_t hash;
@@ -39,6 +40,7 @@ struct Entry {
   uint32_t key_len;
   uint32_t atime_s;       // LRU clock: seconds since host start of the last access
   uint32_t vol_idx;       // index in Table::volatile_, or kNoIndex
+  uint32_t mem;           // bytes accounted for this entry (see Table::Account); clamped
   uint16_t lfu_ldt;       // LFU: last decrement time (minutes, 16 bits)
   uint8_t lfu_counter;    // LFU: logarithmic access counter
   ValueKind kind;
@@ -53,7 +55,6 @@ struct Entry {
       void* ptr;
     } mod;
   };
-  size_t mem;             // bytes accounted for this entry (see Table::Account)
 
   static constexpr uint32_t kNoIndex = UINT32_MAX;
   char* key_data() { return reinterpret_cast<char*>(this + 1); }
@@ -112,9 +113,10 @@ class Table {
 
   // Adjusts the accounted bytes of `e` to `bytes` and the table's total.
   void Account(Entry* e, size_t bytes) {
+    if (bytes > UINT32_MAX) bytes = UINT32_MAX;  // a >4 GiB value is counted as 4 GiB
     int64_t delta = static_cast<int64_t>(bytes) - static_cast<int64_t>(e->mem);
     bytes_ += delta;
-    e->mem = bytes;
+    e->mem = static_cast<uint32_t>(bytes);
     if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
   }
   void set_used_counter(std::atomic<int64_t>* c) { used_ = c; }
