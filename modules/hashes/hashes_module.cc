@@ -1,6 +1,10 @@
 // The hashes module: entry points, options, and the command table.
 #include "hashes_internal.h"
 
+#include <map>
+#include <memory>
+#include <mutex>
+
 namespace ferrite::mod::hashes {
 namespace {
 
@@ -50,9 +54,19 @@ const CommandSpec kCommands[] = {
 };
 // clang-format on
 
+// Unload gets no handle to the state, so each load's State is owned here until then
+// (the harness loads the plugin once per test: a bare `new` leaked one per load).
+std::mutex g_states_mu;
+std::map<ferrite_plugin*, std::unique_ptr<State>> g_states;
+
 int Load(ferrite_plugin* p) {
-  // NOTE: the state lives until process exit: unload gets no handle to it.
-  auto* st = new State();
+  State* st = nullptr;
+  {
+    std::lock_guard lk(g_states_mu);
+    auto& slot = g_states[p];
+    slot = std::make_unique<State>();
+    st = slot.get();
+  }
   Api().set_plugin_state(p, st);
   ferrite_type_desc d = TypeDesc();
   st->type = Api().register_type(p, &d);
@@ -63,7 +77,10 @@ int Load(ferrite_plugin* p) {
   return sdk::RegisterAll(p, kCommands);
 }
 
-void Unload(ferrite_plugin*) {}
+void Unload(ferrite_plugin* p) {
+  std::lock_guard lk(g_states_mu);
+  g_states.erase(p);
+}
 
 }  // namespace
 }  // namespace ferrite::mod::hashes
