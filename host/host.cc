@@ -1,6 +1,10 @@
 #include "host/host.h"
 
 #include <malloc.h>
+#ifdef __SANITIZE_ADDRESS__
+// From the ASan runtime (sanitizer/allocator_interface.h, which GCC does not install).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 #include <random>
 
@@ -38,8 +42,13 @@ Host::Host(std::unique_ptr<Config> config)
   ReparseNotifyMask();
   config_->OnChange("notify-keyspace-events", [this] { ReparseNotifyMask(); });
   RegisterHostCommands(this);
+#ifdef __SANITIZE_ADDRESS__
+  // ASan's allocator bypasses glibc's, so mallinfo2() would report a zero baseline.
+  baseline_memory_ = static_cast<int64_t>(__sanitizer_get_current_allocated_bytes());
+#else
   struct mallinfo2 mi = mallinfo2();
   baseline_memory_ = static_cast<int64_t>(mi.uordblks);
+#endif
 }
 
 Host::~Host() {
