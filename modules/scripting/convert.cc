@@ -92,7 +92,10 @@ void PushCallReply(lua_State* L, const ferrite_call_reply* r, int resp) {
       if (resp == 3) {
         lua_newtable(L);
         lua_newtable(L);
-        lua_pushstring(L, "txt");
+        if (FERRITE_HAS_API(&a, call_reply_verbatim_format))
+          PushString(L, a.call_reply_verbatim_format(r));
+        else
+          lua_pushstring(L, "txt");
         lua_setfield(L, -2, "format");
         PushString(L, a.call_reply_string(r));
         lua_setfield(L, -2, "string");

@@ -204,14 +204,17 @@ std::string Engine::running_name() const {
 }
 
 bool Engine::IsWriteCommand(std::string_view name) {
+  const auto& a = Api();
+  // The host's own flag table: always current, also for commands of modules loaded at
+  // run time with MODULE LOAD.
+  if (FERRITE_HAS_API(&a, command_flags))
+    return (a.command_flags(sdk::SL(name)) & FERRITE_CMD_WRITE) != 0;
+  // Older hosts: COMMAND INFO through call(), cached per name.
   std::string lower(name);
   for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   if (auto it = write_cmd_cache_.find(lower); it != write_cmd_cache_.end()) return it->second;
   if (!running_) return false;
-  // NOTE: the SDK has no flag lookup (requested in docs/sdk-requests.md); COMMAND INFO
-  // through call() gives the same answer and is cached per name.
   ferrite_slice argv[3] = {{"COMMAND", 7}, {"INFO", 4}, {lower.data(), lower.size()}};
-  const auto& a = Api();
   ferrite_call_reply* r = a.call(running_->ctx.get(), 3, argv);
   bool known = false, write = false;
   if (a.call_reply_type(r) == FERRITE_REPLY_ARRAY && a.call_reply_length(r) == 1) {
