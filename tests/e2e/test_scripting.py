@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import redis
 
 from resp_compare import compare
 
@@ -301,3 +302,15 @@ def test_effects_are_propagated_not_eval(server_factory):
         pytest.skip("no AOF file written by this host yet")
     assert b"EVAL" not in aof.upper().replace(b"EVALSHA", b"")
     assert b"incr" in aof.lower() and b"multi" in aof.lower()
+
+
+def test_script_calls_command_of_module_loaded_at_run_time(server):
+    """redis.call reaches commands registered by MODULE LOAD after startup."""
+    import os
+    from conftest import host_binary
+    plugin = os.path.join(os.path.dirname(host_binary()), "test-plugins", "abi_v1_frozen.so")
+    r = server.redis()
+    with pytest.raises(redis.ResponseError):
+        r.eval("return redis.call('ABI.V1')", 0)
+    assert r.execute_command("MODULE", "LOAD", plugin) == b"OK"
+    assert r.eval("return redis.call('ABI.V1')", 0) == b"v1"
