@@ -43,12 +43,14 @@ class Server {
   void ScheduleCron();
 
   Host& host_;
+  // Declared before control_ so they are destroyed after it: an accept still pending
+  // in control_ holds a socket bound to a worker's io_context (ASan: use-after-free).
+  std::vector<std::unique_ptr<asio::io_context>> workers_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   // Accepting, signals and the cron run on their own thread, so a worker that is busy
   // (a long script) delays neither new connections nor SIGTERM.
   asio::io_context control_{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_guard_;
-  std::vector<std::unique_ptr<asio::io_context>> workers_;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<asio::steady_timer> cron_;
