@@ -50,9 +50,14 @@ for script in "$here"/*.py; do
   esac
   echo
   echo "## $name"
+  # Each script runs in its own session so that servers it leaves behind (a script that
+  # dies on an exception may not stop them) are stopped with its process group.
   # shellcheck disable=SC2046
-  timeout --kill-after=10 "$limit" "$py" "$script" $(args_for "$name")
+  setsid timeout --kill-after=10 "$limit" "$py" "$script" $(args_for "$name") &
+  pgid=$!
+  wait "$pgid"
   rc=$?
+  kill -TERM -- "-$pgid" 2>/dev/null && sleep 1 && kill -KILL -- "-$pgid" 2>/dev/null
   if [ $rc -ne 0 ]; then
     [ $rc -eq 124 ] && echo "!! $name timed out after ${limit}s" || echo "!! $name exited with $rc"
     failed=$((failed + 1))
