@@ -53,6 +53,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     sock_.set_option(asio::ip::tcp::no_delay(true), ec);
   }
 
+  // A connection still open at shutdown dies with its worker's pending read: close it
+  // so the protocol frees its state (LeakSanitizer: resp ConnOpen state leaked).
+  ~Connection() { Close(); }
+
   asio::any_io_executor Executor() { return sock_.get_executor(); }
 
   void Start() {
@@ -66,6 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_->on_unblocked = [weak] {
       if (auto c = weak.lock()) c->Resume();
     };
+    boost::system::error_code ec;
+    sock_.non_blocking(true, ec);
     if (protos_.size() == 1) Choose(protos_[0]);
     Read();
   }
@@ -108,8 +114,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     reading_ = true;
     auto self = shared_from_this();
-    sock_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
-                          [self](boost::system::error_code ec, size_t n) { self->OnRead(ec, n); });
+    // Wait for readiness, then read: unlike async_read_some, this makes no speculative
+    // recv that fails with EAGAIN after every request (one syscall per request saved).
+    sock_.async_wait(asio::ip::tcp::socket::wait_read, [self](boost::system::error_code ec) {
+      if (ec) {
+        self->OnRead(ec, 0);
+        return;
+      }
+      size_t n = self->sock_.read_some(
+          asio::buffer(self->in_.data() + self->end_, self->in_.size() - self->end_), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        self->reading_ = false;
+        self->Read();
+        return;
+      }
+      if (!ec && n == 0) ec = asio::error::eof;
+      self->OnRead(ec, n);
+    });
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -125,6 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Process() {
     if (closed_) return;
+    Clock::Batch batch;  // one clock read for every command of this read
     if (!proto_ && end_ > begin_) {
       uint8_t first = static_cast<uint8_t>(in_[begin_]);
       for (auto& p : protos_)
@@ -144,7 +166,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                           end_ - begin_);
       begin_ += std::min(used, end_ - begin_);
       if (begin_ == end_) begin_ = end_ = 0;
-      int64_t limit = host_.config().Int("limits.client_query_buffer_limit");
+      int64_t limit = host_.query_buffer_limit->load(std::memory_order_relaxed);
       if (limit > 0 && static_cast<int64_t>(end_ - begin_) > limit) {
         Logger("host.net")->warn("closing client {}: query buffer over the limit", client_->addr);
         client_->out.clear();
@@ -329,7 +351,12 @@ void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
 void Server::ScheduleCron() {
   cron_ = std::make_unique<asio::steady_timer>(control_);
   auto arm = std::make_shared<std::function<void()>>();
-  *arm = [this, arm] {
+  // The pending wait owns the chain; the function refers to itself only weakly, so no
+  // reference cycle outlives the timer (LeakSanitizer: 72 bytes at exit).
+  std::weak_ptr<std::function<void()>> weak = arm;
+  *arm = [this, weak] {
+    auto arm = weak.lock();
+    if (!arm) return;
     int64_t hz = std::max<int64_t>(1, host_.config().Int("server.hz"));
     cron_->expires_after(std::chrono::milliseconds(std::max<int64_t>(10, 1000 / hz / 2)));
     cron_->async_wait([this, arm](boost::system::error_code ec) {
