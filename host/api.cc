@@ -821,6 +821,7 @@ namespace {
 int64_t ConfigInt(const char* name) {
   Host* h = CurrentHost();
   if (!h || !name) return -1;
+  if (const auto* ref = h->HotConfigRef(name)) return ref->load(std::memory_order_relaxed);
   auto v = h->config().IntByRedisName(name);
   return v ? *v : -1;
 }

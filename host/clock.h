@@ -15,10 +15,28 @@ class Clock {
   int64_t NowUs() const {
     int64_t frozen = frozen_us_.load(std::memory_order_relaxed);
     if (frozen != 0) return frozen;
+    if (tls_batch_us_ != 0) return tls_batch_us_;
+    return RealUs();
+  }
+  static int64_t RealUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+
+  // While a Batch lives, this thread reads the time taken when it began: every command
+  // of one network read sees one "now" (as Redis caches mstime per event-loop turn), and
+  // the hot path makes one clock call per batch instead of several per command.
+  class Batch {
+   public:
+    Batch() : outer_(tls_batch_us_) { tls_batch_us_ = RealUs(); }
+    ~Batch() { tls_batch_us_ = outer_; }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    int64_t outer_;
+  };
   // Test control: freeze the clock at its current reading, then move it.
   void Freeze() { frozen_us_.store(NowUs(), std::memory_order_relaxed); }
   void Advance(int64_t ms) { frozen_us_.fetch_add(ms * 1000, std::memory_order_relaxed); }
@@ -26,6 +44,7 @@ class Clock {
 
  private:
   std::atomic<int64_t> frozen_us_{0};
+  static inline thread_local int64_t tls_batch_us_ = 0;
 };
 
 }  // namespace ferrite::host

@@ -58,6 +58,8 @@ void ReplayReply(const ferrite_call_reply* r, const ferrite_reply_sink* sink, vo
 int RunHandler(Host* h, Client* c, const Command* cmd, int argc, const ferrite_slice* argv,
                const ferrite_reply_sink* sink, void* st, bool nested, ferrite_ctx* parent);
 void CloseAllKeys(ferrite_ctx* ctx);
+// Time-stamp counter cycles per microsecond (Command::usec accumulates cycles).
+double CyclesPerUs();
 // Host commands (server_commands.cc) are registered at construction.
 void RegisterHostCommands(Host* h);
 

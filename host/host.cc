@@ -35,6 +35,12 @@ Host::Host(std::unique_ptr<Config> config)
   pubsub_hard_limit = config_->IntRef("limits.pubsub_output_hard_limit");
   pubsub_soft_limit = config_->IntRef("limits.pubsub_output_soft_limit");
   pubsub_soft_seconds = config_->IntRef("limits.pubsub_output_soft_seconds");
+  query_buffer_limit = config_->IntRef("limits.client_query_buffer_limit");
+  for (auto& d : config_->Describe()) {
+    if (d.toml_address.rfind("limits.", 0) == 0 || d.redis_name == "memcached-item-size-max" ||
+        d.redis_name == "memcached-allow-shutdown" || d.redis_name == "hz")
+      if (!d.redis_name.empty()) hot_config_.emplace_back(d.redis_name, config_->IntRef(d.toml_address));
+  }
   auth_required = !config_->String("security.requirepass").empty();
   config_->OnChange("requirepass", [this] {
     auth_required = !config_->String("security.requirepass").empty();
@@ -173,6 +179,12 @@ void Host::RemoveEventSubscribers(ferrite_plugin* p) {
   auto next = std::make_shared<std::vector<EventSub>>(*std::atomic_load(&event_subs_));
   std::erase_if(*next, [&](auto& s) { return s.plugin == p; });
   std::atomic_store(&event_subs_, std::shared_ptr<const std::vector<EventSub>>(std::move(next)));
+}
+
+const std::atomic<int64_t>* Host::HotConfigRef(std::string_view name) const {
+  for (auto& [n, ref] : hot_config_)
+    if (n == name) return ref;
+  return nullptr;
 }
 
 void Host::Cron() {

@@ -213,6 +213,9 @@ class Host {
   const std::atomic<int64_t>* pubsub_hard_limit = nullptr;
   const std::atomic<int64_t>* pubsub_soft_limit = nullptr;
   const std::atomic<int64_t>* pubsub_soft_seconds = nullptr;
+  const std::atomic<int64_t>* query_buffer_limit = nullptr;
+  // The settings protocol plugins read per request (config_int), resolved once.
+  const std::atomic<int64_t>* HotConfigRef(std::string_view redis_name) const;
   // Called by the network layer after a batch of commands ran and before their replies
   // are written (persistence: group fsync for appendfsync always). Runs on the
   // connection's thread with no shard lock held.
@@ -220,6 +223,7 @@ class Host {
 
  private:
   int64_t baseline_memory_ = 0;
+  std::vector<std::pair<std::string, const std::atomic<int64_t>*>> hot_config_;
   std::atomic<int> expire_cursor_{0};
 
  public:

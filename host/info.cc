@@ -130,7 +130,8 @@ std::string CommandStats(Host* h) {
   for (auto& [n, c] : *h->registry().Commands()) cmds.push_back(c);
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a->name < b->name; });
   for (auto& c : cmds) {
-    uint64_t calls = c->calls, usec = c->usec;
+    uint64_t calls = c->calls;
+    auto usec = static_cast<uint64_t>(static_cast<double>(c->usec.load()) / CyclesPerUs());
     if (calls == 0 && c->rejected == 0) continue;
     char buf[64];
     snprintf(buf, sizeof buf, "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);

@@ -31,6 +31,7 @@ struct Command {
   ferrite_getkeys_fn getkeys;
   std::string summary, group;
   struct ferrite_plugin* owner;  // nullptr for host commands
+  // `usec` accumulates TSC cycles; readers divide by CyclesPerUs().
   std::atomic<uint64_t> calls{0}, usec{0}, failed{0}, rejected{0};
 
   // Fills `out` with argument indexes of keys. Returns false if malformed.
