@@ -36,6 +36,8 @@ Host::Host(std::unique_ptr<Config> config)
   pubsub_soft_limit = config_->IntRef("limits.pubsub_output_soft_limit");
   pubsub_soft_seconds = config_->IntRef("limits.pubsub_output_soft_seconds");
   query_buffer_limit = config_->IntRef("limits.client_query_buffer_limit");
+  aof_enabled_ = config_->IntRef("persistence.aof_enabled");
+  aof_fsync_ = config_->IntRef("persistence.aof_fsync");
   for (auto& d : config_->Describe()) {
     if (d.toml_address.rfind("limits.", 0) == 0 || d.redis_name == "memcached-item-size-max" ||
         d.redis_name == "memcached-allow-shutdown" || d.redis_name == "hz")

@@ -220,9 +220,18 @@ class Host {
   // are written (persistence: group fsync for appendfsync always). Runs on the
   // connection's thread with no shard lock held.
   std::function<void()> durability_barrier;
+  // True when replies must wait for an fsync (AOF on with appendfsync always).
+  bool GroupCommitActive() const {
+    return durability_barrier && aof_enabled_->load(std::memory_order_relaxed) != 0 &&
+           aof_fsync_->load(std::memory_order_relaxed) == kAofFsyncAlwaysIndex;
+  }
 
  private:
   int64_t baseline_memory_ = 0;
+  // NOTE: the index of "always" in appendfsync's choices ("everysec always no").
+  static constexpr int64_t kAofFsyncAlwaysIndex = 1;
+  const std::atomic<int64_t>* aof_enabled_ = nullptr;
+  const std::atomic<int64_t>* aof_fsync_ = nullptr;
   std::vector<std::pair<std::string, const std::atomic<int64_t>*>> hot_config_;
   std::atomic<int> expire_cursor_{0};
 

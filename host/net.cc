@@ -173,8 +173,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
         client_->close_mode = FERRITE_CONN_CLOSE_NOW;
       }
     }
-    if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
-    AfterOutput();
+    if (!client_->out.empty() && host_.GroupCommitActive()) {
+      // appendfsync always: replies wait for the fsync. Defer it behind the handlers
+      // already queued on this worker (the other connections of this epoll round), so
+      // one fdatasync covers all of their writes, as Redis does once per event loop.
+      if (!flush_pending_) {
+        flush_pending_ = true;
+        asio::post(sock_.get_executor(), [self = shared_from_this()] {
+          self->flush_pending_ = false;
+          if (self->closed_) return;
+          self->host_.durability_barrier();
+          self->AfterOutput();
+        });
+      }
+    } else {
+      if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
+      AfterOutput();
+    }
     Read();
   }
 
@@ -185,6 +200,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Close();
       return;
     }
+    if (flush_pending_) return;  // the deferred durability flush writes it
     if (!writing_ && !client_->out.empty()) Write();
     else if (!writing_ && client_->close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) Close();
   }
@@ -225,6 +241,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t begin_ = 0, end_ = 0;
   std::string wbuf_;
   bool reading_ = false, writing_ = false, closed_ = false;
+  bool flush_pending_ = false;  // a group-commit flush is queued
 };
 
 Server::Server(Host& host) : host_(host) {
