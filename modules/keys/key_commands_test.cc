@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "host/host.h"
 #include "tests/harness/harness.h"
 
 namespace ferrite::test {
@@ -17,23 +16,23 @@ using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
 // Records keyspace events as "db:event:key".
-struct EventLog {
-  std::vector<std::string> events;
-  static void Fn(void* udata, int db, uint32_t, const char* event, ferrite_slice key) {
-    static_cast<EventLog*>(udata)->events.push_back(std::to_string(db) + ":" + event + ":" +
-                                                   std::string(key.ptr, key.len));
-  }
-};
+// Keyspace events as "db:event:key".
+std::vector<std::string> EventStrings(const EventRecorder& rec) {
+  std::vector<std::string> out;
+  for (auto& e : rec.events()) out.push_back(std::to_string(e.db) + ":" + e.event + ":" + e.key);
+  return out;
+}
 
-// Records propagated commands (what the AOF and replicas would get) as "db:arg arg ...".
-struct PropagationLog : ferrite::host::PropagationSink {
-  std::vector<std::string> cmds;
-  void Feed(int db, int argc, const ferrite_slice* argv) override {
-    std::string s = std::to_string(db) + ":";
-    for (int i = 0; i < argc; i++) s += (i ? " " : "") + std::string(argv[i].ptr, argv[i].len);
-    cmds.push_back(s);
+// Propagated commands (what the AOF and replicas would get) as "db:arg arg ...".
+std::vector<std::string> PropagatedStrings(const PropagationRecorder& rec) {
+  std::vector<std::string> out;
+  for (auto& c : rec.commands()) {
+    std::string s = std::to_string(c.db) + ":";
+    for (size_t i = 0; i < c.argv.size(); i++) s += (i ? " " : "") + c.argv[i];
+    out.push_back(s);
   }
-};
+  return out;
+}
 
 HarnessOptions WithEvents() {
   HarnessOptions o;
@@ -565,8 +564,7 @@ TEST(KeysDatabases, EachDbHasItsOwnKeysAndClientsTheirOwnDb) {
 
 TEST(KeysEvents, NamesAndDbsAsRedis) {
   Harness h(WithEvents());
-  EventLog log;
-  h.host().AddEventSubscriber(nullptr, FERRITE_NOTIFY_GENERIC, EventLog::Fn, &log);
+  EventRecorder rec(h, FERRITE_NOTIFY_GENERIC);
   h.Run({"SET", "a", "1"});
   h.Run({"EXPIRE", "a", "100"});
   h.Run({"EXPIRE", "a", "100", "NX"});  // refused: no event
@@ -578,7 +576,7 @@ TEST(KeysEvents, NamesAndDbsAsRedis) {
   h.Run({"DEL", "d", "nokey"});
   h.Run({"SET", "e", "1"});
   h.Run({"EXPIRE", "e", "-1"});
-  EXPECT_THAT(log.events, ElementsAre("0:expire:a", "0:persist:a", "0:rename_from:a",
+  EXPECT_THAT(EventStrings(rec), ElementsAre("0:expire:a", "0:persist:a", "0:rename_from:a",
                                       "0:rename_to:b", "2:copy_to:c", "0:move_from:b",
                                       "1:move_to:b", "0:del:d", "0:del:e"));
   // The db switch around move_to / copy_to must not leak into the client.
@@ -589,8 +587,10 @@ TEST(KeysEvents, NamesAndDbsAsRedis) {
 
 TEST(KeysPropagation, ExpiryIsAbsoluteAndPastExpiryIsDel) {
   Harness h;
-  PropagationLog log;
-  h.host().AddPropagationSink(&log);
+  struct {
+    std::vector<std::string> cmds;
+  } log;
+  auto rec = std::make_unique<PropagationRecorder>(h);
   h.Run({"SET", "k", "v"});
   h.Run({"PEXPIRE", "k", "5000"});
   int64_t at = PExpireTime(h, "k");
@@ -603,7 +603,8 @@ TEST(KeysPropagation, ExpiryIsAbsoluteAndPastExpiryIsDel) {
   h.Run({"DEL", "nokey"});
   h.Run({"SELECT", "3"});
   h.Run({"FLUSHDB"});                     // always propagated, even when empty
-  h.host().RemovePropagationSink(&log);
+  log.cmds = PropagatedStrings(*rec);
+  rec.reset();
   // SET is strings.so's; SELECT is how the host marks the db for the AOF.
   std::erase_if(log.cmds, [](const std::string& c) {
     return c.starts_with("0:SET ") || c.find(":SELECT ") != std::string::npos;

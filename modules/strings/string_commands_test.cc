@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "tests/harness/harness.h"
-#include "host/host.h"
 #include "strings_module.h"
 
 namespace ferrite::mod::strings {
@@ -365,25 +364,21 @@ TEST(StringsWrongType, EveryCommand) {
 
 // ---- propagation and keyspace events ---------------------------------------------------
 
-class Recorder : public host::PropagationSink {
- public:
-  void Feed(int db, int argc, const ferrite_slice* argv) override {
-    std::vector<std::string> cmd;
-    for (int i = 0; i < argc; i++) cmd.emplace_back(argv[i].ptr, argv[i].len);
-    if (cmd[0] != "SELECT") cmds.push_back(std::move(cmd));
-  }
-  std::vector<std::vector<std::string>> cmds;
-};
-
 using Cmd = std::vector<std::string>;
+
+// Propagated commands without the SELECTs the host adds for the AOF.
+std::vector<Cmd> Commands(const test::PropagationRecorder& rec) {
+  std::vector<Cmd> out;
+  for (auto& c : rec.commands())
+    if (c.argv[0] != "SELECT") out.push_back(c.argv);
+  return out;
+}
 
 TEST(StringsPropagation, DeterministicForms) {
   Harness h;
-  h.host().clock().Freeze();
-  const int64_t now = h.host().clock().NowMs();
+  const int64_t now = h.NowMs();
   const std::string in_100s = std::to_string(now + 100000);
-  Recorder rec;
-  h.host().AddPropagationSink(&rec);
+  auto rec = std::make_unique<test::PropagationRecorder>(h);
   h.Run({"SET", "p1", "v", "EX", "100", "NX", "GET"});
   h.Run({"SET", "p2", "v", "GET"});
   h.Run({"SET", "p2", "w", "GET", "XX", "get"});
@@ -402,9 +397,10 @@ TEST(StringsPropagation, DeterministicForms) {
   h.Run({"MSETNX", "f", "1", "g", "2"});
   h.Run({"SETRANGE", "b", "0", ""});
   h.Run({"GETEX", "f", "PXAT", "1"});
-  h.host().RemovePropagationSink(&rec);
+  std::vector<Cmd> cmds = Commands(*rec);
+  rec.reset();
 
-  EXPECT_THAT(rec.cmds, ElementsAre(Cmd{"SET", "p1", "v", "PXAT", in_100s},
+  EXPECT_THAT(cmds, ElementsAre(Cmd{"SET", "p1", "v", "PXAT", in_100s},
                                     Cmd{"SET", "p2", "v"},
                                     Cmd{"SET", "p2", "w", "XX"},
                                     Cmd{"SET", "p4", "v", "PXAT", in_100s},
@@ -417,19 +413,12 @@ TEST(StringsPropagation, DeterministicForms) {
                                     Cmd{"DEL", "f"}));
 }
 
-struct Events {
-  std::vector<std::pair<std::string, std::string>> seen;
-  static void On(void* self, int, uint32_t, const char* event, ferrite_slice key) {
-    static_cast<Events*>(self)->seen.emplace_back(event, std::string(key.ptr, key.len));
-  }
-};
 
 TEST(StringsEvents, SameNamesAsRedis) {
   HarnessOptions opts;
   opts.config = {{"server.notify_keyspace_events", "KEA"}};
   Harness h(opts);
-  Events ev;
-  h.host().AddEventSubscriber(nullptr, ~0u, &Events::On, &ev);
+  auto ev = std::make_unique<test::EventRecorder>(h, ~0u);
   h.Run({"SET", "e1", "v", "EX", "100"});
   h.Run({"SET", "e1", "v", "NX"});
   h.Run({"SETRANGE", "e1", "1", "x"});
@@ -443,9 +432,11 @@ TEST(StringsEvents, SameNamesAsRedis) {
   h.Run({"GETSET", "e1", "q"});
   h.Run({"MSET", "m1", "1", "m2", "2"});
   h.Run({"GETEX", "m1", "PXAT", "1"});
-  h.host().RemoveEventSubscribers(nullptr);
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (auto& e : ev->events()) seen.emplace_back(e.event, e.key);
+  ev.reset();
   using E = std::pair<std::string, std::string>;
-  EXPECT_THAT(ev.seen, ElementsAre(E{"set", "e1"}, E{"expire", "e1"}, E{"setrange", "e1"},
+  EXPECT_THAT(seen, ElementsAre(E{"set", "e1"}, E{"expire", "e1"}, E{"setrange", "e1"},
                                    E{"append", "e1"}, E{"append", "e2"}, E{"incrby", "n"},
                                    E{"incrbyfloat", "n"}, E{"del", "n"}, E{"expire", "e1"},
                                    E{"persist", "e1"}, E{"set", "e1"}, E{"set", "m1"},

@@ -185,6 +185,43 @@ void Harness::AdvanceTime(int64_t ms) {
 
 host::Host& Harness::host() { return *impl_->host; }
 
+int64_t Harness::NowMs() { return impl_->host->clock().NowMs(); }
+
+struct PropagationRecorder::Impl : host::PropagationSink {
+  host::Host* host;
+  std::vector<Command> cmds;
+  void Feed(int db, int argc, const ferrite_slice* argv) override {
+    Command c{db, {}};
+    for (int i = 0; i < argc; i++) c.argv.emplace_back(argv[i].ptr, argv[i].len);
+    cmds.push_back(std::move(c));
+  }
+};
+
+PropagationRecorder::PropagationRecorder(Harness& h) : impl_(std::make_unique<Impl>()) {
+  impl_->host = &h.host();
+  impl_->host->AddPropagationSink(impl_.get());
+}
+PropagationRecorder::~PropagationRecorder() { impl_->host->RemovePropagationSink(impl_.get()); }
+const std::vector<PropagationRecorder::Command>& PropagationRecorder::commands() const {
+  return impl_->cmds;
+}
+
+struct EventRecorder::Impl {
+  host::Host* host;
+  std::vector<Event> events;
+  static void On(void* self, int db, uint32_t cls, const char* event, ferrite_slice key) {
+    static_cast<Impl*>(self)->events.push_back({db, cls, event, std::string(key.ptr, key.len)});
+  }
+};
+
+// The recorder subscribes as the "no plugin" owner; one recorder per harness at a time.
+EventRecorder::EventRecorder(Harness& h, uint32_t mask) : impl_(std::make_unique<Impl>()) {
+  impl_->host = &h.host();
+  impl_->host->AddEventSubscriber(nullptr, mask, &Impl::On, impl_.get());
+}
+EventRecorder::~EventRecorder() { impl_->host->RemoveEventSubscribers(nullptr); }
+const std::vector<EventRecorder::Event>& EventRecorder::events() const { return impl_->events; }
+
 // ------------------------------- matchers ----------------------------------------------
 
 using ::testing::MakeMatcher;

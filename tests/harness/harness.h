@@ -73,12 +73,54 @@ class Harness {
   // active expiry cycle).
   void AdvanceTime(int64_t ms);
 
+  // The host clock (frozen by the harness; moved by AdvanceTime).
+  int64_t NowMs();
+
   ferrite::host::Host& host();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   int resp_ = 2;
+};
+
+// Records what the host propagates to the AOF and replicas (SELECT included), from
+// construction to destruction — so module tests need no host headers.
+class PropagationRecorder {
+ public:
+  struct Command {
+    int db;
+    std::vector<std::string> argv;
+  };
+  explicit PropagationRecorder(Harness& h);
+  ~PropagationRecorder();
+  PropagationRecorder(const PropagationRecorder&) = delete;
+  PropagationRecorder& operator=(const PropagationRecorder&) = delete;
+  const std::vector<Command>& commands() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Records keyspace events of the classes in `mask` (FERRITE_NOTIFY_*), as an event
+// subscriber plugin would see them (notify-keyspace-events must enable them).
+class EventRecorder {
+ public:
+  struct Event {
+    int db;
+    uint32_t type_class;
+    std::string event, key;
+  };
+  EventRecorder(Harness& h, uint32_t mask);
+  ~EventRecorder();
+  EventRecorder(const EventRecorder&) = delete;
+  EventRecorder& operator=(const EventRecorder&) = delete;
+  const std::vector<Event>& events() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Matchers
