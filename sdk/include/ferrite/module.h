@@ -31,7 +31,8 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 1 /* 1: members after conn_authenticate */
+#define FERRITE_ABI_MINOR 2 /* 1: members after conn_authenticate; 2: after
+                               call_reply_verbatim_format and after length */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -194,6 +195,23 @@ typedef struct ferrite_type_desc {
   void* (*load)(ferrite_io* io, int rdb_type);   /* NULL on error                        */
   void (*aof_rewrite)(ferrite_aof* aof, ferrite_slice key, const void* value);
   size_t (*length)(const void* value);           /* elements; 0 means "delete the key"   */
+
+  /* --- since ABI 1.2; the host checks struct_size, and each member may be NULL ------- */
+  /* The RDB type byte for this particular value, when it depends on the value (a hash
+   * with field TTLs is saved as Redis 7.4's RDB_TYPE_HASH_METADATA, one without as
+   * RDB_TYPE_HASH). NULL: always `rdb_type`. The byte must be in rdb_load_types. */
+  int (*rdb_type_of)(const void* value);
+  /* Sub-key expiry (hash field TTLs). next_subkey_expire returns the earliest expiry
+   * among the value's elements in absolute ms, or -1 when none has one. The host asks
+   * after every write to a key of this type (when the key is closed) and keeps keys
+   * with an answer >= 0 in its active-expiry index. Once that time has passed, its
+   * expiry cycle calls expire_subkeys with the key's shard locked: it removes every
+   * element whose expiry is <= now_ms, calls emit(udata, member) for each (the host
+   * propagates the deletion and fires the type's event), and returns the new
+   * next_subkey_expire. When length() is then 0 the host deletes the key. */
+  int64_t (*next_subkey_expire)(const void* value);
+  int64_t (*expire_subkeys)(void* value, int64_t now_ms,
+                            void (*emit)(void* udata, ferrite_slice member), void* udata);
 } ferrite_type_desc;
 
 /* ------------------------------------------------------------------------------------ */
@@ -547,6 +565,15 @@ typedef struct ferrite_host_api {
   uint32_t (*command_flags)(ferrite_slice name);
   /* The 3-letter format of a FERRITE_REPLY_VERBATIM call reply ("txt", "mkd"). */
   ferrite_slice (*call_reply_verbatim_format)(const ferrite_call_reply* r);
+
+  /* --- since ABI 1.2 ----------------------------------------------------------------- */
+  /* Called from time to time (e.g. every few ms from an instruction hook) by a handler
+   * that has been running longer than busy-reply-threshold. The host serves the other
+   * connections of the calling worker thread meanwhile, as Redis' processEventsWhileBlocked
+   * does: they get -BUSY, or run FERRITE_CMD_ALLOW_BUSY commands such as SCRIPT KILL and
+   * SHUTDOWN NOSAVE. It never re-enters the calling connection. Cheap when there is
+   * nothing to do. */
+  void (*script_yield)(ferrite_ctx* ctx);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
