@@ -331,7 +331,10 @@ void AccountEntry(ferrite_key* k) {
 }
 
 Entry* EnsureEntry(ferrite_key* k) {
-  if (!k->e) k->e = k->table->Insert(k->name, k->hash);
+  if (!k->e) {
+    k->e = k->table->Insert(k->name, k->hash);
+    k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
+  }
   return k->e;
 }
 
@@ -590,6 +593,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   int64_t exp = n->expire_ms;
   n->expire_ms = -1;
   dt.Link(n);
+  h->missing_watches().KeyCreated(ddb, dname);
   if (exp >= 0) dt.SetExpire(n, exp);
   c->dirty = true;
   if (n->kind == ValueKind::kModule) h->SignalKeyReady(ddb, dname);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferrite/module.h"
+#include "host/watch.h"
 
 namespace ferrite::host {
 
@@ -25,6 +26,9 @@ struct WatchedKey {
   int db;
   std::string key;
   uint64_t version;  // 0 = did not exist when watched
+  // For a key missing at WATCH: its registration and the creation count seen then.
+  MissingKeyWatches::Ref missing;
+  uint64_t creations = 0;
 };
 
 struct BlockState {

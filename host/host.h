@@ -32,6 +32,7 @@
 #include "host/config.h"
 #include "host/keyspace.h"
 #include "host/registry.h"
+#include "host/watch.h"
 
 namespace ferrite::host {
 
@@ -73,6 +74,7 @@ class Host {
 
   Config& config() { return *config_; }
   Keyspace& keyspace() { return *keyspace_; }
+  MissingKeyWatches& missing_watches() { return *missing_watches_; }
   Registry& registry() { return registry_; }
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
@@ -171,6 +173,7 @@ class Host {
   friend struct Api;
   std::unique_ptr<Config> config_;
   std::unique_ptr<Keyspace> keyspace_;
+  std::shared_ptr<MissingKeyWatches> missing_watches_ = std::make_shared<MissingKeyWatches>();
   Registry registry_;
   Clock clock_;
   Stats stats_;

@@ -202,7 +202,13 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     int db = c->client->db;
     bool dup = false;
     for (auto& w : c->client->watched) dup |= (w.db == db && w.key == key);
-    if (!dup) c->client->watched.push_back({db, key, CurrentVersion(c->host, db, key)});
+    if (dup) continue;
+    WatchedKey w{db, key, CurrentVersion(c->host, db, key), {}, 0};
+    if (w.version == 0) {
+      w.missing = c->host->missing_watches().Watch(db, key);
+      w.creations = w.missing.creations();
+    }
+    c->client->watched.push_back(std::move(w));
   }
   Simple(c, "OK");
   return FERRITE_OK;
@@ -225,7 +231,8 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
     return Error(c, "", FERRITE_E_EXECABORT);
   }
   for (auto& w : cl->watched) {
-    if (CurrentVersion(h, w.db, w.key) != w.version) {
+    if (CurrentVersion(h, w.db, w.key) != w.version ||
+        (w.version == 0 && w.missing.creations() != w.creations)) {
       ResetTransaction(cl);
       c->sink->null_array(c->st);
       return FERRITE_OK;

@@ -194,6 +194,43 @@ def test_watch_aborts_on_foreign_write(server):
     assert r.get("w") == b"2"
 
 
+@pytest.mark.parametrize("peer", ["ferrite", "redis"])
+def test_watch_missing_key_created_and_deleted_aborts(peer, server, redis_server):
+    # The key does not exist at WATCH and does not exist at EXEC, but another client
+    # created and deleted it in between: Redis aborts (the creation touched the key).
+    port = server.port if peer == "ferrite" else redis_server.port
+    r, other = redis.Redis(port=port), redis.Redis(port=port)
+    r.delete("ghost")
+    with r.pipeline() as p:
+        p.watch("ghost")
+        other.set("ghost", "1")
+        other.delete("ghost")
+        p.multi()
+        p.set("marker", "1")
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    assert r.get("marker") is None
+    # Untouched missing keys and unrelated keys do not abort.
+    with r.pipeline() as p:
+        p.watch("ghost")
+        other.set("unrelated", "1")
+        other.delete("unrelated")
+        p.multi()
+        p.set("marker", "2")
+        assert p.execute() == [True]
+    # A rename onto the watched name counts as a creation too.
+    with r.pipeline() as p:
+        p.watch("ghost")
+        other.set("src", "1")
+        other.rename("src", "ghost")
+        other.delete("ghost")
+        p.multi()
+        p.set("marker", "3")
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    assert r.get("marker") == b"2"
+
+
 def test_watch_aborts_on_expiry(server):
     r = server.redis()
     r.set("e", "1", px=100)
