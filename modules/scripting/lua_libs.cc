@@ -26,7 +26,7 @@ bool IsArray(lua_State* L, int idx, size_t* len) {
       return false;
     }
     double k = lua_tonumber(L, -1);
-    if (k < 1 || std::floor(k) != k) {
+    if (k < 1 || std::floor(k) != k || k > 9007199254740992.0) {  // 2^53: not an index
       lua_pop(L, 1);
       return false;
     }
@@ -629,7 +629,8 @@ int StructUnpack(lua_State* L) {
           v = (v << 8) | static_cast<unsigned char>(data[pos + idx]);
         }
         bool is_signed = c == 'b' || c == 'h' || c == 'l' || c == 'j' || c == 'i';
-        if (is_signed && size < 8 && (v >> (8 * size - 1)) & 1) v |= ~uint64_t(0) << (8 * size);
+        if (is_signed && size > 0 && size < 8 && (v >> (8 * size - 1)) & 1)
+          v |= ~uint64_t(0) << (8 * size);
         lua_pushnumber(L, is_signed ? static_cast<double>(static_cast<int64_t>(v))
                                     : static_cast<double>(v));
         break;
@@ -651,7 +652,9 @@ int StructUnpack(lua_State* L) {
       case 'c': {
         if (size == 0) {
           luaL_argcheck(L, results > 0 && lua_isnumber(L, -1), 1, "format 'c0' needs a previous size");
-          size = static_cast<size_t>(lua_tonumber(L, -1));
+          double want = lua_tonumber(L, -1);
+          luaL_argcheck(L, want >= 0 && want <= static_cast<double>(n), 2, "data string too short");
+          size = static_cast<size_t>(want);
           lua_pop(L, 1);
           results--;
           luaL_argcheck(L, pos + size <= n, 2, "data string too short");
