@@ -384,6 +384,23 @@ bool HashValue::Persist(std::string_view f) {
   return ttl_ && ttl_->erase(std::string(f)) > 0;
 }
 
+int64_t HashValue::MinExpire() const {
+  if (!HasVolatile()) return -1;
+  int64_t m = INT64_MAX;
+  for (auto& [f, at] : *ttl_) m = std::min(m, at);
+  return m;
+}
+
+void HashValue::Conform(const Limits& lim) {
+  if (table_) return;
+  bool fits = static_cast<int64_t>(Size()) <= lim.max_entries;
+  ForEach([&](std::string_view f, std::string_view v) {
+    fits = fits && static_cast<int64_t>(f.size()) <= lim.max_value &&
+           static_cast<int64_t>(v.size()) <= lim.max_value;
+  });
+  if (!fits) ConvertToTable();
+}
+
 void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {
   if (!ttl_ || ttl_->empty() || now_ms < ttl_->min) return;
   int64_t next = INT64_MAX;

@@ -95,6 +95,12 @@ class HashValue {
   void SetExpire(std::string_view f, int64_t at_ms);
   bool Persist(std::string_view f);  // true if a TTL was removed
   bool HasVolatile() const { return ttl_ && !ttl_->empty(); }
+  // A lower bound of the earliest field TTL (exact right after ExpireDue), -1 if none.
+  int64_t NextExpire() const { return HasVolatile() ? ttl_->min : -1; }
+  // The exact earliest field TTL, -1 if none (O(volatile fields)).
+  int64_t MinExpire() const;
+  // Converts a compact hash that breaks `lim` (loaded or copied under smaller limits).
+  void Conform(const Limits& lim);
   // Deletes fields whose TTL is <= now; appends their names to *expired.
   void ExpireDue(int64_t now_ms, std::vector<std::string>* expired);
 
