@@ -36,10 +36,18 @@ bool Live(const HashValue* h, std::string_view f, int64_t now) {
   return at == -1 || at > now;
 }
 
-void FreeValue(void* v) { delete static_cast<HashValue*>(v); }
-size_t MemUsage(const void* v) { return static_cast<const HashValue*>(v)->MemUsage(); }
-const char* Encoding(const void* v) { return static_cast<const HashValue*>(v)->Encoding(); }
-size_t Length(const void* v) { return static_cast<const HashValue*>(v)->Size(); }
+// The host holds a rep (hash_value.h): a packed block or a HashValue*. `View` keeps the
+// storage a packed block's view needs.
+struct RepView {
+  explicit RepView(const void* rep) : h(HashValue::View(rep, &storage)) {}
+  HashValue storage;
+  const HashValue* h;
+};
+
+void FreeValue(void* v) { HashValue::FreeRep(v); }
+size_t MemUsage(const void* v) { return HashValue::RepMemUsage(v); }
+const char* Encoding(const void* v) { return RepView(v).h->Encoding(); }
+size_t Length(const void* v) { return RepView(v).h->Size(); }
 
 constexpr int kRdbHash = 4;
 constexpr int kRdbHashMetadata = 24;  // Redis 7.4 GA: hash with field TTLs
@@ -71,11 +79,12 @@ Limits ConfiguredLimits() {
 }
 
 int RdbTypeOf(const void* v) {
-  return static_cast<const HashValue*>(v)->HasVolatile() ? kRdbHashMetadata : kRdbHash;
+  return RepView(v).h->HasVolatile() ? kRdbHashMetadata : kRdbHash;
 }
 
 void Save(ferrite_io* io, const void* v) {
-  const auto* h = static_cast<const HashValue*>(v);
+  RepView view(v);
+  const HashValue* h = view.h;
   int64_t now = WallMs();
   // Must agree with RdbTypeOf, which already wrote the type byte.
   bool with_ttl = h->HasVolatile();
@@ -130,15 +139,14 @@ void* Load(ferrite_io* io, int rdb_type) {
     h->Set(f, val, lim);
     if (at != -1) h->SetExpire(f, at);
   }
-  return h.release();
+  return HashValue::ToRep(h.release());
 }
 
-int64_t NextSubkeyExpire(const void* v) {
-  return static_cast<const HashValue*>(v)->NextExpire();
-}
+int64_t NextSubkeyExpire(const void* v) { return RepView(v).h->NextExpire(); }
 
 int64_t ExpireSubkeys(void* v, int64_t now_ms, void (*emit)(void*, ferrite_slice),
                       void* udata) {
+  if (HashValue::IsPacked(v)) return -1;  // a packed block never has field TTLs
   auto* h = static_cast<HashValue*>(v);
   std::vector<std::string> expired;
   h->ExpireDue(now_ms, &expired);
@@ -147,13 +155,14 @@ int64_t ExpireSubkeys(void* v, int64_t now_ms, void (*emit)(void*, ferrite_slice
 }
 
 void* CopyValue(const void* v) {
-  HashValue* c = static_cast<const HashValue*>(v)->Clone();
+  HashValue* c = RepView(v).h->Clone();
   c->Conform(ConfiguredLimits());
-  return c;
+  return HashValue::ToRep(c);
 }
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
-  const auto* h = static_cast<const HashValue*>(v);
+  RepView view(v);
+  const HashValue* h = view.h;
   int64_t now = WallMs();
   std::vector<ferrite_slice> argv;
   auto flush = [&] {
