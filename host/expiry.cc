@@ -1,5 +1,6 @@
-// Expiry (lazy on access, plus an active sampling cycle) and eviction under
-// max_memory (sampled approximate LRU / LFU / TTL / random, as Redis does).
+// Expiry (lazy on access, plus an active sampling cycle that also reaps due sub-keys such
+// as hash fields) and eviction under max_memory (sampled approximate LRU / LFU / TTL /
+// random, as Redis does).
 #include <malloc.h>
 
 #include <chrono>

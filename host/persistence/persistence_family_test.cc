@@ -226,6 +226,38 @@ TEST(Snapshot, HashLoadHonoursConfiguredListpackLimits) {
   EXPECT_EQ(b.Run({"HGET", "v", "a"}).str, "12345");
 }
 
+TEST(Snapshot, HashMetadataWithImpossibleExpireIsCorrupt) {
+  // A hand-built type-24 value as Redis 7.4 writes it, then one whose field expiry lies
+  // past Redis' EB_EXPIRE_TIME_MAX (2^48 - 1 ms): the first loads, the second is refused.
+  auto build = [](uint64_t ttl) {
+    RdbOutput o(-1, false);
+    o.Put("REDIS0010", 9);
+    o.Byte(24);
+    o.String("h");
+    o.Le64(4000000000000ULL);  // min expire
+    o.Len(2);
+    o.Len(ttl);  // expire = min + ttl - 1
+    o.String("a");
+    o.String("1");
+    o.Len(0);  // no TTL
+    o.String("b");
+    o.String("2");
+    o.Finish(true);
+    return o.memory();
+  };
+  Harness b(Hashes());
+  LoadRdb(b.host(), build(1001), {});
+  EXPECT_EQ(Ints(b.Run({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "b"})),
+            (std::vector<int64_t>{4000000001000, -1}));
+  Harness c(Hashes());
+  try {
+    LoadRdb(c.host(), build(uint64_t{1} << 48), {});
+    FAIL();
+  } catch (const RdbError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot load value of key 'h'"));
+  }
+}
+
 TEST(Snapshot, ChecksumMismatchAndTruncationNameTheOffset) {
   Harness a(AllTypes());
   Populate(a);

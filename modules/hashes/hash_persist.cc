@@ -51,6 +51,8 @@ size_t Length(const void* v) { return RepView(v).h->Size(); }
 
 constexpr int kRdbHash = 4;
 constexpr int kRdbHashMetadata = 24;  // Redis 7.4 GA: hash with field TTLs
+// Redis' EB_EXPIRE_TIME_MAX: a larger min expire or field expiry in a file is corruption.
+constexpr int64_t kMaxExpireMs = (int64_t{1} << 48) - 1;
 
 // NOTE: the SDK stream has no raw 8-byte integer; an RDB binary double is exactly 8
 // little-endian bytes, so the millisecond time travels as a double with the same bits.
@@ -122,7 +124,8 @@ bool ReadPair(ferrite_io* io, std::string* f, std::string* val) {
 
 void* Load(ferrite_io* io, int rdb_type) {
   int64_t min = 0;
-  if (rdb_type == kRdbHashMetadata && !ReadMs(io, &min)) return nullptr;
+  if (rdb_type == kRdbHashMetadata && (!ReadMs(io, &min) || min < 0 || min > kMaxExpireMs))
+    return nullptr;
   uint64_t n;
   if (Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
   auto h = std::make_unique<HashValue>();
@@ -133,8 +136,9 @@ void* Load(ferrite_io* io, int rdb_type) {
     uint64_t ttl = 0;
     if (rdb_type == kRdbHashMetadata && Api().io_read_len(io, &ttl) != FERRITE_OK)
       return nullptr;
-    if (!ReadPair(io, &f, &val)) return nullptr;
+    if (ttl > static_cast<uint64_t>(kMaxExpireMs) || !ReadPair(io, &f, &val)) return nullptr;
     int64_t at = ttl == 0 ? -1 : static_cast<int64_t>(ttl) + min - 1;
+    if (at > kMaxExpireMs) return nullptr;
     if (at != -1 && at <= now) continue;  // expired while the file sat on disk
     h->Set(f, val, lim);
     if (at != -1) h->SetExpire(f, at);
