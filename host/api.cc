@@ -298,8 +298,17 @@ ferrite_key* OpenKey(ferrite_ctx* c, ferrite_slice key, int mode) {
   return OpenKeyDb(c, c->client->db, key, mode);
 }
 
+// A write may have given the key's value volatile sub-keys (HEXPIRE) or removed them:
+// the type's answer goes to the shard's sub-key expiry index. The entry is looked up
+// again because another handle of the same handler may have deleted or replaced it.
+void TrackSubkeysOnClose(ferrite_key* k) {
+  if (!(k->mode & FERRITE_KEY_WRITE) || !k->ctx->dirty) return;
+  if (Entry* e = k->table->Find(k->name, k->hash)) k->table->TrackSubkeys(e);
+}
+
 void CloseKey(ferrite_key* k) {
   if (!k) return;
+  TrackSubkeysOnClose(k);
   auto& v = k->ctx->open_keys;
   for (auto it = v.begin(); it != v.end(); ++it)
     if (*it == k) {
@@ -969,7 +978,10 @@ ferrite_call_reply* TakeCapture(void* st) {
 void FreeCaptureState(void* st) { delete static_cast<Capture*>(st); }
 
 void CloseAllKeys(ferrite_ctx* ctx) {
-  for (auto* k : ctx->open_keys) delete k;
+  for (auto* k : ctx->open_keys) {
+    TrackSubkeysOnClose(k);
+    delete k;
+  }
   ctx->open_keys.clear();
 }
 

@@ -122,6 +122,8 @@ void Table::Link(Entry* e) {
     e->vol_idx = static_cast<uint32_t>(volatile_.size());
     volatile_.push_back(e);
   }
+  // RENAME/MOVE/COPY re-link an entry: its volatile sub-keys come along.
+  TrackSubkeys(e);
 }
 
 void Table::Unlink(Entry* e) {
@@ -140,6 +142,7 @@ void Table::Unlink(Entry* e) {
     volatile_.pop_back();
     e->vol_idx = Entry::kNoIndex;
   }
+  if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);
   // Shrink when very sparse so SCAN and random sampling stay cheap.
   if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) {
     size_t n = buckets_.size() / 2;
@@ -176,6 +179,8 @@ void Table::Clear() {
   bytes_ = 0;
   size_ = 0;
   volatile_.clear();
+  subkey_due_.clear();
+  subkey_at_.clear();
   buckets_.clear();
   buckets_.shrink_to_fit();
 }
@@ -192,6 +197,32 @@ void Table::SetExpire(Entry* e, int64_t abs_ms) {
     e->vol_idx = Entry::kNoIndex;
   }
   e->expire_ms = abs_ms < 0 ? -1 : abs_ms;
+}
+
+void Table::SetSubkeyExpire(Entry* e, int64_t at_ms) {
+  auto it = subkey_at_.find(e);
+  if (it != subkey_at_.end()) {
+    if (it->second == at_ms) return;
+    subkey_due_.erase({it->second, e});
+    if (at_ms < 0) {
+      subkey_at_.erase(it);
+      return;
+    }
+    it->second = at_ms;
+  } else {
+    if (at_ms < 0) return;
+    subkey_at_.emplace(e, at_ms);
+  }
+  subkey_due_.emplace(at_ms, e);
+}
+
+void Table::TrackSubkeys(Entry* e) {
+  if (e->kind != ValueKind::kModule) {
+    if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);  // a hash overwritten by SET
+    return;
+  }
+  auto* next = e->mod.type->desc.next_subkey_expire;
+  if (next || !subkey_at_.empty()) SetSubkeyExpire(e, next ? next(e->mod.ptr) : -1);
 }
 
 Entry* Table::RandomVolatile(std::mt19937_64& rng) const {

@@ -14,7 +14,10 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ferrite/module.h"
@@ -100,6 +103,24 @@ class Table {
   Entry* RandomVolatile(std::mt19937_64& rng) const;
   Entry* RandomEntry(std::mt19937_64& rng) const;
 
+  // Sub-key expiry index (hash field TTLs): entries whose type answers
+  // next_subkey_expire >= 0, by that time. A recorded time may be earlier than the real
+  // one (a lazy path removed the field): the expiry cycle then simply asks again.
+  // Kept out of Entry so keys without volatile sub-keys pay nothing.
+  void SetSubkeyExpire(Entry* e, int64_t at_ms);  // < 0 drops e from the index
+  // Asks e's type for its next sub-key expiry and records the answer.
+  void TrackSubkeys(Entry* e);
+  size_t subkey_size() const { return subkey_at_.size(); }
+  // The entry with the earliest recorded time if that time is <= now_ms, else null.
+  Entry* FirstSubkeyDue(int64_t now_ms) const {
+    if (subkey_due_.empty() || subkey_due_.begin()->first > now_ms) return nullptr;
+    return subkey_due_.begin()->second;
+  }
+  int64_t SubkeyExpire(Entry* e) const {
+    auto it = subkey_at_.find(e);
+    return it == subkey_at_.end() ? -1 : it->second;
+  }
+
   uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) const;
   template <class Fn>
   void ForEach(Fn&& fn) const {
@@ -127,6 +148,8 @@ class Table {
   void Grow();
   std::vector<Entry*> buckets_;
   std::vector<Entry*> volatile_;
+  std::set<std::pair<int64_t, Entry*>> subkey_due_;  // (time, entry), earliest first
+  std::unordered_map<Entry*, int64_t> subkey_at_;    // entry -> its time in subkey_due_
   size_t size_ = 0;
   int64_t bytes_ = 0;
   std::atomic<int64_t>* used_ = nullptr;

@@ -139,6 +139,125 @@ TEST(Snapshot, ExpiredKeysAreNotLoaded) {
   EXPECT_EQ(st.expired_skipped, 1u);
 }
 
+HarnessOptions Hashes() {
+  HarnessOptions o;
+  o.plugins = {"strings", "keys", "hashes"};
+  return o;
+}
+
+std::vector<int64_t> Ints(const Reply& r) {
+  std::vector<int64_t> v;
+  for (auto& e : r.elems) v.push_back(e.integer);
+  return v;
+}
+
+TEST(Snapshot, HashFieldTtlsRoundTripAsRedis74HashMetadata) {
+  Harness a(Hashes());
+  a.Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  a.Run({"HPEXPIRE", "h", "5000", "FIELDS", "1", "a"});
+  a.Run({"HPEXPIRE", "h", "9000", "FIELDS", "1", "c"});
+  a.Run({"HSET", "plain", "x", "1"});
+  a.Run({"HSET", "solo", "s", "1"});
+  a.Run({"HPEXPIRE", "solo", "6000", "FIELDS", "1", "s"});
+  std::vector<std::string> big = {"HSET", "big"};
+  for (int i = 0; i < 300; i++) big.insert(big.end(), {"f" + std::to_string(i), "v"});
+  a.Run(big);
+  a.Run({"HPEXPIRE", "big", "7000", "FIELDS", "1", "f7"});
+  int64_t at_a = Ints(a.Run({"HPEXPIRETIME", "h", "FIELDS", "1", "a"}))[0];
+  std::string rdb = Snapshot(a);
+  // Type 24, key, then the 8-byte LE minimum expire: the TTL-less hash stays type 4.
+  std::string head = std::string("\x18\x01h", 3);
+  for (int i = 0; i < 8; i++) head.push_back(static_cast<char>((at_a >> (8 * i)) & 0xff));
+  EXPECT_NE(rdb.find(head), std::string::npos);
+  EXPECT_NE(rdb.find(std::string("\x04\x05plain", 7)), std::string::npos);
+  Harness b(Hashes());
+  RdbLoadOptions o;
+  o.now_ms = b.host().clock().NowMs();
+  auto st = LoadRdb(b.host(), rdb, o);
+  EXPECT_EQ(st.keys, 4u);
+  int64_t now = b.NowMs();
+  EXPECT_EQ(Ints(b.Run({"HPEXPIRETIME", "h", "FIELDS", "3", "a", "b", "c"})),
+            (std::vector<int64_t>{at_a, -1, at_a + 4000}));
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "h"}).str, "listpackex");
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "big"}).str, "hashtable");
+  EXPECT_EQ(b.Run({"HLEN", "big"}).integer, 300);
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "plain"}).str, "listpack");
+  // Loaded TTLs are in the active-expiry index: the cycle reaps without any hash command.
+  b.AdvanceTime(at_a + 4000 - now);
+  for (int i = 0; i < 256; i++) b.AdvanceTime(0);  // a slow cycle may cover one shard
+  EXPECT_EQ(b.Run({"DBSIZE"}).integer, 3);  // solo's only field expired
+  EXPECT_EQ(b.Run({"EXISTS", "solo"}).integer, 0);
+  EXPECT_EQ(b.Run({"HLEN", "big"}).integer, 299);
+  EXPECT_EQ(Sorted(b.Run({"HGETALL", "h"})), (std::vector<std::string>{"2", "b"}));
+}
+
+TEST(Snapshot, HashFieldsExpiredWhileOnDiskAreDropped) {
+  Harness a(Hashes());
+  a.Run({"HSET", "h", "a", "1", "b", "2"});
+  a.Run({"HPEXPIRE", "h", "10000", "FIELDS", "1", "a"});
+  a.Run({"HSET", "all", "x", "1"});
+  a.Run({"HPEXPIRE", "all", "10000", "FIELDS", "1", "x"});
+  std::string rdb = Snapshot(a);
+  Harness b(Hashes());
+  b.AdvanceTime(20000);  // loaded 20 s later than saved
+  RdbLoadOptions o;
+  o.now_ms = b.host().clock().NowMs();
+  LoadRdb(b.host(), rdb, o);
+  EXPECT_EQ(Sorted(b.Run({"HGETALL", "h"})), (std::vector<std::string>{"2", "b"}));
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "h"}).str, "listpack");
+  EXPECT_EQ(b.Run({"EXISTS", "all"}).integer, 0);  // every field gone: no key at all
+}
+
+TEST(Snapshot, HashLoadHonoursConfiguredListpackLimits) {
+  Harness a(Hashes());
+  a.Run({"HSET", "n", "a", "1", "b", "2", "c", "3"});
+  a.Run({"HSET", "v", "a", "12345"});
+  a.Run({"HSET", "ok", "a", "1"});
+  std::string rdb = Snapshot(a);
+  Harness b(Hashes());
+  ASSERT_EQ(b.Run({"CONFIG", "SET", "hash-max-listpack-entries", "2"}).str, "OK");
+  ASSERT_EQ(b.Run({"CONFIG", "SET", "hash-max-listpack-value", "4"}).str, "OK");
+  RdbLoadOptions o;
+  o.now_ms = b.host().clock().NowMs();
+  LoadRdb(b.host(), rdb, o);
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "n"}).str, "hashtable");
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "v"}).str, "hashtable");
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "ok"}).str, "listpack");
+  EXPECT_EQ(b.Run({"HGET", "v", "a"}).str, "12345");
+}
+
+TEST(Snapshot, HashMetadataWithImpossibleExpireIsCorrupt) {
+  // A hand-built type-24 value as Redis 7.4 writes it, then one whose field expiry lies
+  // past Redis' EB_EXPIRE_TIME_MAX (2^48 - 1 ms): the first loads, the second is refused.
+  auto build = [](uint64_t ttl) {
+    RdbOutput o(-1, false);
+    o.Put("REDIS0010", 9);
+    o.Byte(24);
+    o.String("h");
+    o.Le64(4000000000000ULL);  // min expire
+    o.Len(2);
+    o.Len(ttl);  // expire = min + ttl - 1
+    o.String("a");
+    o.String("1");
+    o.Len(0);  // no TTL
+    o.String("b");
+    o.String("2");
+    o.Finish(true);
+    return o.memory();
+  };
+  Harness b(Hashes());
+  LoadRdb(b.host(), build(1001), {});
+  EXPECT_EQ(Ints(b.Run({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "b"})),
+            (std::vector<int64_t>{4000000001000, -1}));
+  Harness c(Hashes());
+  try {
+    LoadRdb(c.host(), build(uint64_t{1} << 48), {});
+    FAIL();
+  } catch (const RdbError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot load value of key 'h'"));
+  }
+}
+
 TEST(Snapshot, ChecksumMismatchAndTruncationNameTheOffset) {
   Harness a(AllTypes());
   Populate(a);

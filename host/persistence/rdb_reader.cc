@@ -347,6 +347,7 @@ class Loader {
     else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
     table_->Account(e, bytes);
     if (expire >= 0) table_->SetExpire(e, expire);
+    table_->TrackSubkeys(e);  // hash field TTLs (RDB type 24) join the active-expiry index
     last_ = e;
     st_.keys++;
   }

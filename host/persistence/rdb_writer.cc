@@ -139,7 +139,9 @@ void WriteEntry(RdbOutput& out, Entry* e) {
     out.String(e->string_value());
   } else {
     const ferrite_type_desc& d = e->mod.type->desc;
-    out.Byte(static_cast<uint8_t>(d.rdb_type));
+    // A per-value type byte: a hash with field TTLs is Redis 7.4's HASH_METADATA (24),
+    // one without stays HASH (4) so older Redis versions still load the file.
+    out.Byte(static_cast<uint8_t>(d.rdb_type_of ? d.rdb_type_of(e->mod.ptr) : d.rdb_type));
     out.String(e->key());
     RdbValueWriter io(out);
     d.save(&io, e->mod.ptr);

@@ -25,16 +25,14 @@ Open OpenHash(const Ctx& ctx, std::string_view name, int mode, HashKey* out) {
     ctx.Error(FERRITE_E_WRONGTYPE);
     return Open::kWrongType;
   }
-  out->hash = out->key.Value<HashValue>();
+  out->hash = HashValue::View(out->key.Value<void>(), &out->view);
   if (out->hash->HasVolatile()) {
     out->hash->ExpireDue(ctx.NowMs(), &out->expired);
     if (!out->expired.empty()) {
       std::vector<std::string> argv{"HDEL", std::string(name)};
       argv.insert(argv.end(), out->expired.begin(), out->expired.end());
       ctx.Propagate(argv);
-      bool empty = out->hash->Size() == 0;
-      out->key.Modified(FERRITE_NOTIFY_HASH, "hexpired");
-      if (empty) out->hash = nullptr;
+      Modified(ctx, out, "hexpired");
     }
   }
   return Open::kOk;
@@ -43,9 +41,18 @@ Open OpenHash(const Ctx& ctx, std::string_view name, int mode, HashKey* out) {
 HashValue* CreateHash(const Ctx& ctx, HashKey* hk) {
   if (!hk->hash) {
     hk->key.SetValue(St(ctx).type, new HashValue());
-    hk->hash = hk->key.Value<HashValue>();
+    hk->hash = HashValue::View(hk->key.Value<void>(), &hk->view);
   }
   return hk->hash;
+}
+
+void Modified(const Ctx& ctx, HashKey* hk, const char* event) {
+  void* old = hk->key.Value<void>();
+  void* now = HashValue::Settle(hk->hash, old);
+  if (now != old) hk->key.SetValue(St(ctx).type, now);  // frees `old`
+  hk->hash = HashValue::View(now, &hk->view);
+  hk->key.Modified(FERRITE_NOTIFY_HASH, event);
+  if (!hk->key.Exists()) hk->hash = nullptr;  // emptied: the host deleted the key
 }
 
 void PropagateSelf(const Ctx& ctx, const HashKey& hk, int argc, const ferrite_slice* argv) {
@@ -68,7 +75,7 @@ int SetGeneric(Ctx ctx, int argc, const ferrite_slice* argv, SetReply reply) {
   Limits lim = St(ctx).limits();
   int64_t added = 0;
   for (int i = 2; i < argc; i += 2) added += h->Set(SV(argv[i]), SV(argv[i + 1]), lim);
-  hk.key.Modified(FERRITE_NOTIFY_HASH, "hset");
+  Modified(ctx, &hk, "hset");
   PropagateSelf(ctx, hk, argc, argv);
   return reply == SetReply::kOk ? ctx.Ok() : ctx.Int(added);
 }
@@ -83,7 +90,7 @@ int CmdHSetNx(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_WRITE, &hk) != Open::kOk) return FERRITE_OK;
   if (hk.hash && hk.hash->Exists(SV(argv[2]))) return ctx.Int(0);
   CreateHash(ctx, &hk)->Set(SV(argv[2]), SV(argv[3]), St(ctx).limits());
-  hk.key.Modified(FERRITE_NOTIFY_HASH, "hset");
+  Modified(ctx, &hk, "hset");
   PropagateSelf(ctx, hk, argc, argv);
   return ctx.Int(1);
 }
@@ -115,7 +122,7 @@ int CmdHDel(Ctx ctx, int argc, const ferrite_slice* argv) {
   int64_t deleted = 0;
   for (int i = 2; i < argc; i++) deleted += hk.hash->Del(SV(argv[i]));
   if (deleted) {
-    hk.key.Modified(FERRITE_NOTIFY_HASH, "hdel");
+    Modified(ctx, &hk, "hdel");
     PropagateSelf(ctx, hk, argc, argv);
   }
   return ctx.Int(deleted);
@@ -179,7 +186,7 @@ int CmdHIncrBy(Ctx ctx, int argc, const ferrite_slice* argv) {
   cur += incr;
   CreateHash(ctx, &hk)->Set(SV(argv[2]), std::to_string(cur), St(ctx).limits(),
                             HashValue::Ttl::kKeep);
-  hk.key.Modified(FERRITE_NOTIFY_HASH, "hincrby");
+  Modified(ctx, &hk, "hincrby");
   PropagateSelf(ctx, hk, argc, argv);
   return ctx.Int(cur);
 }
@@ -212,7 +219,7 @@ int CmdHIncrByFloat(Ctx ctx, int, const ferrite_slice* argv) {
     return ctx.Error("ERR increment would produce NaN or Infinity");
   std::string out = sdk::FormatLongDouble(cur);
   CreateHash(ctx, &hk)->Set(SV(argv[2]), out, St(ctx).limits(), HashValue::Ttl::kKeep);
-  hk.key.Modified(FERRITE_NOTIFY_HASH, "hincrbyfloat");
+  Modified(ctx, &hk, "hincrbyfloat");
   // Replicas and the AOF get the result, never a float operation to redo.
   ctx.Propagate({"HSET", SV(argv[1]), SV(argv[2]), out});
   return ctx.Bulk(out);

@@ -1,4 +1,5 @@
 // Family tests for the hashes module through the in-process harness.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -235,6 +236,132 @@ TEST_F(HashesTest, KeyExpiry) {
   h.AdvanceTime(51);
   EXPECT_THAT(h.Run({"HGET", "h", "a"}), IsNull());
   EXPECT_THAT(h.Run({"HLEN", "h"}), IsInt(0));
+}
+
+// --- active field expiry (the host's sub-key expiry index) -------------------------
+
+std::vector<std::string> Propagated(const PropagationRecorder& rec) {
+  std::vector<std::string> out;
+  for (auto& c : rec.commands()) {
+    if (!c.argv.empty() && c.argv[0] == "SELECT") continue;
+    std::string s = std::to_string(c.db) + ":";
+    for (size_t i = 0; i < c.argv.size(); i++) s += (i ? " " : "") + c.argv[i];
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<std::string> Events(const EventRecorder& rec) {
+  std::vector<std::string> out;
+  for (auto& e : rec.events()) out.push_back(std::to_string(e.db) + ":" + e.event + ":" + e.key);
+  return out;
+}
+
+// Moves the clock, then runs more cron cycles without moving it: one cycle stops after
+// its time budget (a slow machine may cover a single shard), and each starts at the
+// next shard, so enough of them reach every shard whatever the machine's speed.
+void AdvanceAndReap(Harness& h, int64_t ms) {
+  h.AdvanceTime(ms);
+  for (int i = 0; i < 256; i++) h.AdvanceTime(0);
+}
+
+TEST_F(HashesTest, ActiveExpiryReapsUntouchedHash) {
+  ASSERT_THAT(h.Run({"CONFIG", "SET", "notify-keyspace-events", "KEA"}), IsOk());
+  h.Run({"HSET", "gone", "a", "1", "b", "2"});
+  h.Run({"HSET", "kept", "x", "1", "y", "2"});
+  h.Run({"HPEXPIRE", "gone", "100", "FIELDS", "2", "a", "b"});
+  h.Run({"HPEXPIRE", "kept", "100", "FIELDS", "1", "x"});
+  h.Run({"HPEXPIRE", "kept", "500", "FIELDS", "1", "y"});
+  PropagationRecorder prop(h);
+  EventRecorder ev(h, FERRITE_NOTIFY_HASH | FERRITE_NOTIFY_GENERIC);
+  AdvanceAndReap(h, 99);
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(2));
+  EXPECT_TRUE(prop.commands().empty());
+  AdvanceAndReap(h, 1);  // no hash command touches either key from here on
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(1));
+  EXPECT_THAT(h.Run({"EXISTS", "gone"}), IsInt(0));
+  EXPECT_THAT(h.Run({"KEYS", "*"}), IsBulkArray({"kept"}));
+  std::vector<std::string> p = Propagated(prop);
+  std::sort(p.begin(), p.end());
+  EXPECT_EQ(p, (Strs{"0:HDEL gone a", "0:HDEL gone b", "0:HDEL kept x"}));
+  std::vector<std::string> e = Events(ev);
+  std::sort(e.begin(), e.end());
+  EXPECT_EQ(e, (Strs{"0:del:gone", "0:hexpired:gone", "0:hexpired:kept"}));
+  AdvanceAndReap(h, 400);  // y: the re-filed next time is honoured too
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(0));
+}
+
+TEST_F(HashesTest, ActiveExpiryFollowsRenameCopyMoveAndDb) {
+  h.Run({"HSET", "h", "a", "1"});
+  h.Run({"HPEXPIRE", "h", "100", "FIELDS", "1", "a"});
+  ASSERT_THAT(h.Run({"RENAME", "h", "r"}), IsOk());
+  ASSERT_THAT(h.Run({"COPY", "r", "c"}), IsInt(1));
+  ASSERT_THAT(h.Run({"COPY", "r", "d", "DB", "2"}), IsInt(1));
+  ASSERT_THAT(h.Run({"MOVE", "c", "1"}), IsInt(1));
+  PropagationRecorder prop(h);
+  AdvanceAndReap(h, 100);
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(0));
+  EXPECT_THAT(h.Run({"SELECT", "1"}), IsOk());
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(0));
+  EXPECT_THAT(h.Run({"SELECT", "2"}), IsOk());
+  EXPECT_THAT(h.Run({"DBSIZE"}), IsInt(0));
+  std::vector<std::string> p = Propagated(prop);
+  std::sort(p.begin(), p.end());
+  EXPECT_EQ(p, (Strs{"0:HDEL r a", "1:HDEL c a", "2:HDEL d a"}));
+}
+
+TEST_F(HashesTest, ActiveExpiryIndexDroppedByDeleteOverwritePersistFlush) {
+  for (const char* k : {"del", "over", "pers", "flushed"}) {
+    h.Run({"HSET", k, "a", "1"});
+    h.Run({"HPEXPIRE", k, "100", "FIELDS", "1", "a"});
+  }
+  h.Run({"DEL", "del"});
+  h.Run({"SET", "over", "string"});
+  h.Run({"HPERSIST", "pers", "FIELDS", "1", "a"});
+  PropagationRecorder prop(h);
+  AdvanceAndReap(h, 200);
+  EXPECT_THAT(h.Run({"GET", "over"}), IsBulk("string"));
+  EXPECT_THAT(h.Run({"HGET", "pers", "a"}), IsBulk("1"));
+  EXPECT_EQ(Propagated(prop), (Strs{"0:HDEL flushed a"}));
+  h.Run({"HSET", "f2", "a", "1"});
+  h.Run({"HPEXPIRE", "f2", "100", "FIELDS", "1", "a"});
+  h.Run({"FLUSHALL"});
+  size_t before = prop.commands().size();
+  AdvanceAndReap(h, 200);
+  EXPECT_EQ(prop.commands().size(), before);
+}
+
+TEST_F(HashesTest, LazyExpiryLeavesIndexConsistent) {
+  // A field reaped by a command first leaves a stale (earlier) index time: the cycle
+  // must just recompute, and still reap the later field on time.
+  h.Run({"HSET", "h", "a", "1", "b", "2", "c", "3"});
+  h.Run({"HPEXPIRE", "h", "100", "FIELDS", "1", "a"});
+  h.Run({"HPEXPIRE", "h", "300", "FIELDS", "1", "b"});
+  h.Run({"HDEL", "h", "a"});
+  PropagationRecorder prop(h);
+  AdvanceAndReap(h, 150);
+  EXPECT_TRUE(Propagated(prop).empty());
+  EXPECT_THAT(h.Run({"HLEN", "h"}), IsInt(2));
+  AdvanceAndReap(h, 150);
+  EXPECT_EQ(Propagated(prop), (Strs{"0:HDEL h b"}));
+  EXPECT_EQ(MapEntries(h.Run({"HGETALL", "h"})), (Strs{"c", "3"}));
+}
+
+// Snapshot round trips of field TTLs and limits on load: host/persistence/
+// persistence_family_test.cc (the harness has no DEBUG RELOAD).
+
+TEST_F(HashesTest, CopyHonoursConfiguredLimits) {
+  h.Run({"HSET", "n", "a", "1", "b", "2", "c", "3"});
+  h.Run({"HSET", "v", "a", "12345"});
+  ASSERT_THAT(h.Run({"OBJECT", "ENCODING", "n"}), IsBulk("listpack"));
+  ASSERT_THAT(h.Run({"CONFIG", "SET", "hash-max-listpack-entries", "2"}), IsOk());
+  ASSERT_THAT(h.Run({"CONFIG", "SET", "hash-max-listpack-value", "4"}), IsOk());
+  ASSERT_THAT(h.Run({"COPY", "n", "n2"}), IsInt(1));
+  ASSERT_THAT(h.Run({"COPY", "v", "v2"}), IsInt(1));
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "n2"}), IsBulk("hashtable"));
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "v2"}), IsBulk("hashtable"));
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "n"}), IsBulk("listpack"));  // untouched
+  EXPECT_EQ(MapEntries(h.Run({"HGETALL", "v2"})), (Strs{"a", "12345"}));
 }
 
 }  // namespace

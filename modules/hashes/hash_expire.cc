@@ -121,11 +121,11 @@ int ExpireGeneric(Ctx ctx, int argc, const ferrite_slice* argv, Unit unit, Base 
   if (updated.size() > 5) {
     updated[4] = std::to_string(updated.size() - 5);
     ctx.Propagate(updated);
-    hk.key.Modified(FERRITE_NOTIFY_HASH, "hexpire");
+    Modified(ctx, &hk, "hexpire");
   }
   if (deleted.size() > 2) {
     ctx.Propagate(deleted);
-    hk.key.Modified(FERRITE_NOTIFY_HASH, "hdel");
+    Modified(ctx, &hk, "hdel");
   }
   return FERRITE_OK;
 }
@@ -203,7 +203,7 @@ int CmdHPersist(Ctx ctx, int argc, const ferrite_slice* argv) {
     }
   }
   if (changed) {
-    hk.key.Modified(FERRITE_NOTIFY_HASH, "hpersist");
+    Modified(ctx, &hk, "hpersist");
     PropagateSelf(ctx, hk, argc, argv);
   }
   return FERRITE_OK;

@@ -1,11 +1,15 @@
-// Type callbacks: snapshot save/load in the plain RDB hash form, AOF rewrite, memory.
+// Type callbacks: snapshot save/load, AOF rewrite, memory, and field-TTL expiry hooks.
 //
-// Field TTLs: the RDB hash type (4) that Redis 7.0 loads has no place for them, so a
-// snapshot writes live fields as plain fields and the TTLs are lost on a restart from
-// RDB (see README.md). The AOF rewrite keeps them: HSET batches, then HPEXPIREAT.
+// Field TTLs in RDB: a hash without any is saved as RDB type 4 (plain hash), which every
+// Redis version loads; one with TTLs as Redis 7.4's RDB_TYPE_HASH_METADATA (24):
+//   <min expire: 8-byte LE ms> <count> then per field <ttl> <field> <value>
+// where ttl is a length: 0 = no TTL, else expire - min + 1. Loading drops fields whose
+// TTL has passed meanwhile. The AOF rewrite keeps TTLs too: HSET batches, then HPEXPIREAT.
 #include <sys/time.h>
 
+#include <cstring>
 #include <string>
+#include <memory>
 #include <vector>
 
 #include "hashes_internal.h"
@@ -32,51 +36,137 @@ bool Live(const HashValue* h, std::string_view f, int64_t now) {
   return at == -1 || at > now;
 }
 
-void FreeValue(void* v) { delete static_cast<HashValue*>(v); }
-size_t MemUsage(const void* v) { return static_cast<const HashValue*>(v)->MemUsage(); }
-void* Copy(const void* v) { return static_cast<const HashValue*>(v)->Clone(); }
-const char* Encoding(const void* v) { return static_cast<const HashValue*>(v)->Encoding(); }
-size_t Length(const void* v) { return static_cast<const HashValue*>(v)->Size(); }
+// The host holds a rep (hash_value.h): a packed block or a HashValue*. `View` keeps the
+// storage a packed block's view needs.
+struct RepView {
+  explicit RepView(const void* rep) : h(HashValue::View(rep, &storage)) {}
+  HashValue storage;
+  const HashValue* h;
+};
+
+void FreeValue(void* v) { HashValue::FreeRep(v); }
+size_t MemUsage(const void* v) { return HashValue::RepMemUsage(v); }
+const char* Encoding(const void* v) { return RepView(v).h->Encoding(); }
+size_t Length(const void* v) { return RepView(v).h->Size(); }
+
+constexpr int kRdbHash = 4;
+constexpr int kRdbHashMetadata = 24;  // Redis 7.4 GA: hash with field TTLs
+// Redis' EB_EXPIRE_TIME_MAX: a larger min expire or field expiry in a file is corruption.
+constexpr int64_t kMaxExpireMs = (int64_t{1} << 48) - 1;
+
+// NOTE: the SDK stream has no raw 8-byte integer; an RDB binary double is exactly 8
+// little-endian bytes, so the millisecond time travels as a double with the same bits.
+// (A ms time < 2^62 is never a NaN pattern, so nothing on the way canonicalises it.)
+void WriteMs(ferrite_io* io, int64_t ms) {
+  double d;
+  memcpy(&d, &ms, sizeof d);
+  Api().io_write_double(io, d);
+}
+bool ReadMs(ferrite_io* io, int64_t* ms) {
+  double d;
+  if (Api().io_read_double(io, &d) != FERRITE_OK) return false;
+  memcpy(ms, &d, sizeof d);
+  return true;
+}
+
+// The configured listpack limits: loads and copies run without a context, so the
+// options are read through config_int (which needs none); defaults if unset.
+Limits ConfiguredLimits() {
+  Limits lim;
+  int64_t e = Api().config_int("hash-max-listpack-entries");
+  int64_t v = Api().config_int("hash-max-listpack-value");
+  if (e >= 0) lim.max_entries = e;
+  if (v >= 0) lim.max_value = v;
+  return lim;
+}
+
+int RdbTypeOf(const void* v) {
+  return RepView(v).h->HasVolatile() ? kRdbHashMetadata : kRdbHash;
+}
 
 void Save(ferrite_io* io, const void* v) {
-  const auto* h = static_cast<const HashValue*>(v);
+  RepView view(v);
+  const HashValue* h = view.h;
   int64_t now = WallMs();
+  // Must agree with RdbTypeOf, which already wrote the type byte.
+  bool with_ttl = h->HasVolatile();
+  int64_t min = with_ttl ? h->MinExpire() : -1;
+  if (with_ttl) WriteMs(io, min);
   size_t live = 0;
   h->ForEach([&](std::string_view f, std::string_view) { live += Live(h, f, now); });
   Api().io_write_len(io, live);
   h->ForEach([&](std::string_view f, std::string_view val) {
     if (!Live(h, f, now)) return;
+    if (with_ttl) {
+      int64_t at = h->GetExpire(f);
+      Api().io_write_len(io, at == -1 ? 0 : static_cast<uint64_t>(at - min + 1));
+    }
     Api().io_write_string(io, f.data(), f.size());
     Api().io_write_string(io, val.data(), val.size());
   });
 }
 
-void* Load(ferrite_io* io, int) {
+// Reads one field/value pair; false on a stream error.
+bool ReadPair(ferrite_io* io, std::string* f, std::string* val) {
+  char *fp, *vp;
+  size_t flen, vlen;
+  if (Api().io_read_string(io, &fp, &flen) != FERRITE_OK) return false;
+  if (Api().io_read_string(io, &vp, &vlen) != FERRITE_OK) {
+    Api().io_free(fp);
+    return false;
+  }
+  f->assign(fp, flen);
+  val->assign(vp, vlen);
+  Api().io_free(fp);
+  Api().io_free(vp);
+  return true;
+}
+
+void* Load(ferrite_io* io, int rdb_type) {
+  int64_t min = 0;
+  if (rdb_type == kRdbHashMetadata && (!ReadMs(io, &min) || min < 0 || min > kMaxExpireMs))
+    return nullptr;
   uint64_t n;
   if (Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
-  auto* h = new HashValue();
-  Limits lim;  // no context here: Redis' defaults (see list_persist.cc for the same note)
+  auto h = std::make_unique<HashValue>();
+  Limits lim = ConfiguredLimits();
+  int64_t now = Api().now_ms(nullptr);  // the host's clock (tests move it)
+  std::string f, val;
   for (uint64_t i = 0; i < n; i++) {
-    char *f, *val;
-    size_t flen, vlen;
-    if (Api().io_read_string(io, &f, &flen) != FERRITE_OK) {
-      delete h;
+    uint64_t ttl = 0;
+    if (rdb_type == kRdbHashMetadata && Api().io_read_len(io, &ttl) != FERRITE_OK)
       return nullptr;
-    }
-    if (Api().io_read_string(io, &val, &vlen) != FERRITE_OK) {
-      Api().io_free(f);
-      delete h;
-      return nullptr;
-    }
-    h->Set(std::string_view(f, flen), std::string_view(val, vlen), lim);
-    Api().io_free(f);
-    Api().io_free(val);
+    if (ttl > static_cast<uint64_t>(kMaxExpireMs) || !ReadPair(io, &f, &val)) return nullptr;
+    int64_t at = ttl == 0 ? -1 : static_cast<int64_t>(ttl) + min - 1;
+    if (at > kMaxExpireMs) return nullptr;
+    if (at != -1 && at <= now) continue;  // expired while the file sat on disk
+    h->Set(f, val, lim);
+    if (at != -1) h->SetExpire(f, at);
   }
-  return h;
+  return HashValue::ToRep(h.release());
+}
+
+int64_t NextSubkeyExpire(const void* v) { return RepView(v).h->NextExpire(); }
+
+int64_t ExpireSubkeys(void* v, int64_t now_ms, void (*emit)(void*, ferrite_slice),
+                      void* udata) {
+  if (HashValue::IsPacked(v)) return -1;  // a packed block never has field TTLs
+  auto* h = static_cast<HashValue*>(v);
+  std::vector<std::string> expired;
+  h->ExpireDue(now_ms, &expired);
+  for (auto& f : expired) emit(udata, SL(f));
+  return h->NextExpire();
+}
+
+void* CopyValue(const void* v) {
+  HashValue* c = RepView(v).h->Clone();
+  c->Conform(ConfiguredLimits());
+  return HashValue::ToRep(c);
 }
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
-  const auto* h = static_cast<const HashValue*>(v);
+  RepView view(v);
+  const HashValue* h = view.h;
   int64_t now = WallMs();
   std::vector<ferrite_slice> argv;
   auto flush = [&] {
@@ -100,7 +190,7 @@ void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
   }
 }
 
-const int kLoadTypes[] = {4, -1};
+const int kLoadTypes[] = {kRdbHash, kRdbHashMetadata, -1};
 
 }  // namespace
 
@@ -108,16 +198,19 @@ ferrite_type_desc TypeDesc() {
   ferrite_type_desc d{};
   d.struct_size = sizeof d;
   d.name = "hash";
-  d.rdb_type = 4;
+  d.rdb_type = kRdbHash;
   d.rdb_load_types = kLoadTypes;
   d.free_value = FreeValue;
   d.mem_usage = MemUsage;
-  d.copy = Copy;
+  d.copy = CopyValue;
   d.encoding = Encoding;
   d.save = Save;
   d.load = Load;
   d.aof_rewrite = AofRewrite;
   d.length = Length;
+  d.rdb_type_of = RdbTypeOf;
+  d.next_subkey_expire = NextSubkeyExpire;
+  d.expire_subkeys = ExpireSubkeys;
   return d;
 }
 

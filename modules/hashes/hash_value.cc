@@ -211,7 +211,28 @@ size_t Table::MemUsage() const {
 // HashValue
 // ------------------------------------------------------------------------------------
 
-HashValue::~HashValue() { free(packed_); }
+HashValue::~HashValue() { DropPacked(); }
+
+void HashValue::DropPacked() {
+  if (!borrowed_) free(packed_);
+  packed_ = nullptr;
+  borrowed_ = false;
+}
+
+void HashValue::Resize(size_t payload) {
+  if (!borrowed_) {
+    packed_ = PackedResize(packed_, payload);
+    return;
+  }
+  // The block is the host's: leave it intact (the host frees it when Settle's result
+  // replaces it) and continue on a private copy.
+  size_t keep = std::min<size_t>(payload, Hdr(packed_)->bytes);
+  auto* np = static_cast<char*>(malloc(sizeof(PackedHeader) + payload));
+  if (!np) throw std::bad_alloc();
+  memcpy(np, packed_, sizeof(PackedHeader) + keep);
+  packed_ = np;
+  borrowed_ = false;
+}
 
 HashValue* HashValue::Clone() const {
   auto* h = new HashValue();
@@ -271,8 +292,7 @@ bool HashValue::Get(std::string_view f, std::string_view* v) const {
 void HashValue::ConvertToTable() {
   auto t = std::make_unique<Table>();
   ForEach([&](std::string_view f, std::string_view v) { t->Set(f, v); });
-  free(packed_);
-  packed_ = nullptr;
+  DropPacked();
   table_ = std::move(t);
 }
 
@@ -291,13 +311,13 @@ bool HashValue::Set(std::string_view f, std::string_view v, const Limits& lim, T
     size_t vend = ReadAt(packed_, voff, &old);
     size_t bytes = Hdr(packed_)->bytes, add = EntrySize(v.size());
     size_t new_bytes = bytes - (vend - voff) + add;
-    if (new_bytes > bytes) packed_ = PackedResize(packed_, new_bytes);
+    if (new_bytes > bytes) Resize(new_bytes);
     char* d = packed_ + sizeof(PackedHeader);
     memmove(d + voff + add, d + vend, bytes - vend);
     size_t h = PutVarint(d + voff, v.size());
     if (!v.empty()) memcpy(d + voff + h, v.data(), v.size());
     Hdr(packed_)->bytes = static_cast<uint32_t>(new_bytes);
-    if (new_bytes < bytes) packed_ = PackedResize(packed_, new_bytes);
+    if (new_bytes < bytes) Resize(new_bytes);
     return false;
   }
   if (static_cast<int64_t>(Size()) + 1 > lim.max_entries) {
@@ -306,7 +326,7 @@ bool HashValue::Set(std::string_view f, std::string_view v, const Limits& lim, T
   }
   size_t bytes = packed_ ? Hdr(packed_)->bytes : 0;
   size_t add = EntrySize(f.size()) + EntrySize(v.size());
-  packed_ = PackedResize(packed_, bytes + add);
+  Resize(bytes + add);
   char* d = packed_ + sizeof(PackedHeader) + bytes;
   d += PutVarint(d, f.size());
   if (!f.empty()) memcpy(d, f.data(), f.size());
@@ -331,10 +351,9 @@ bool HashValue::Del(std::string_view f) {
   memmove(d + off, d + end, bytes - end);
   Hdr(packed_)->bytes = static_cast<uint32_t>(bytes - (end - off));
   if (--Hdr(packed_)->pairs == 0) {
-    free(packed_);
-    packed_ = nullptr;
+    DropPacked();
   } else {
-    packed_ = PackedResize(packed_, Hdr(packed_)->bytes);
+    Resize(Hdr(packed_)->bytes);
   }
   return true;
 }
@@ -384,6 +403,23 @@ bool HashValue::Persist(std::string_view f) {
   return ttl_ && ttl_->erase(std::string(f)) > 0;
 }
 
+int64_t HashValue::MinExpire() const {
+  if (!HasVolatile()) return -1;
+  int64_t m = INT64_MAX;
+  for (auto& [f, at] : *ttl_) m = std::min(m, at);
+  return m;
+}
+
+void HashValue::Conform(const Limits& lim) {
+  if (table_) return;
+  bool fits = static_cast<int64_t>(Size()) <= lim.max_entries;
+  ForEach([&](std::string_view f, std::string_view v) {
+    fits = fits && static_cast<int64_t>(f.size()) <= lim.max_value &&
+           static_cast<int64_t>(v.size()) <= lim.max_value;
+  });
+  if (!fits) ConvertToTable();
+}
+
 void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {
   if (!ttl_ || ttl_->empty() || now_ms < ttl_->min) return;
   int64_t next = INT64_MAX;
@@ -399,6 +435,95 @@ void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {
     }
   }
   ttl_->min = next;
+}
+
+}  // namespace ferrite::mod::hashes
+
+namespace ferrite::mod::hashes {
+
+// ------------------------------------------------------------------------------------
+// The host's representation
+// ------------------------------------------------------------------------------------
+
+namespace {
+constexpr uintptr_t kPackedTag = 1;  // malloc blocks are 16-aligned: bit 0 is free
+char* Block(const void* rep) {
+  return reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(rep) & ~kPackedTag);
+}
+void* Tag(char* block) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(block) | kPackedTag);
+}
+}  // namespace
+
+bool HashValue::IsPacked(const void* rep) {
+  return (reinterpret_cast<uintptr_t>(rep) & kPackedTag) != 0;
+}
+
+HashValue* HashValue::View(void* rep, HashValue* storage) {
+  if (!IsPacked(rep)) return static_cast<HashValue*>(rep);
+  storage->DropPacked();
+  storage->table_.reset();
+  storage->ttl_.reset();
+  storage->packed_ = Block(rep);
+  storage->borrowed_ = true;
+  return storage;
+}
+
+const HashValue* HashValue::View(const void* rep, HashValue* storage) {
+  return View(const_cast<void*>(rep), storage);
+}
+
+void* HashValue::Settle(HashValue* h, void* old_rep) {
+  bool packable = !h->table_ && !h->HasVolatile() && h->packed_;
+  if (!IsPacked(old_rep)) {  // a HashValue the host owns, edited in place
+    if (!packable) return old_rep;
+    void* r = Tag(h->packed_);
+    h->packed_ = nullptr;  // the host deletes the emptied shell
+    h->ttl_.reset();
+    return r;
+  }
+  if (packable) {  // a view over the host's block
+    if (h->packed_ == Block(old_rep)) return old_rep;  // edited in place
+    void* r = Tag(h->packed_);
+    h->packed_ = nullptr;
+    h->ttl_.reset();
+    return r;
+  }
+  // Grew a table or TTLs (or emptied): becomes a HashValue sharing nothing with the block.
+  auto* out = new HashValue();
+  if (h->packed_ && h->borrowed_) {
+    size_t sz = sizeof(PackedHeader) + Hdr(h->packed_)->bytes;
+    out->packed_ = static_cast<char*>(malloc(sz));
+    if (!out->packed_) {
+      delete out;
+      throw std::bad_alloc();
+    }
+    memcpy(out->packed_, h->packed_, sz);
+    h->packed_ = nullptr;
+    h->borrowed_ = false;
+  } else {
+    out->packed_ = h->packed_;
+    h->packed_ = nullptr;
+  }
+  out->table_ = std::move(h->table_);
+  out->ttl_ = std::move(h->ttl_);
+  return out;
+}
+
+void* HashValue::ToRep(HashValue* h) {
+  void* r = Settle(h, h);
+  if (r != h) delete h;
+  return r;
+}
+
+void HashValue::FreeRep(void* rep) {
+  if (IsPacked(rep)) free(Block(rep));
+  else delete static_cast<HashValue*>(rep);
+}
+
+size_t HashValue::RepMemUsage(const void* rep) {
+  if (IsPacked(rep)) return malloc_usable_size(Block(rep));
+  return static_cast<const HashValue*>(rep)->MemUsage();
 }
 
 }  // namespace ferrite::mod::hashes

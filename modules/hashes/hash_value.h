@@ -5,6 +5,14 @@
 // with TTLs reports "listpackex" like Redis 7.4.
 //
 // Expired fields are not hidden by this class: callers run ExpireDue(now) first.
+//
+// What the host holds ("rep"): a compact hash without field TTLs — the common case — is
+// handed over as its packed block itself, tagged with the low pointer bit, so it costs
+// one allocation instead of a HashValue plus a block. Everything else is a HashValue*.
+// View() gives a HashValue over either; over a packed block it *borrows* the block:
+// edits that fit are made in place, anything that needs a new size continues on a
+// private copy (the host's block stays valid), and Settle() says what the host must
+// hold afterwards (the caller swaps it in with key_set_value, which frees the old one).
 #pragma once
 
 #include <cstddef>
@@ -69,6 +77,18 @@ class HashValue {
   HashValue& operator=(const HashValue&) = delete;
   HashValue* Clone() const;
 
+  // --- the host's representation (see the file comment) --------------------------
+  static bool IsPacked(const void* rep);
+  // `storage` backs the view of a packed block; it must outlive the returned pointer.
+  static HashValue* View(void* rep, HashValue* storage);
+  static const HashValue* View(const void* rep, HashValue* storage);
+  // `h` is View(old_rep, ...) after edits. Returns old_rep when the host may keep it;
+  // otherwise a new rep that shares nothing with old_rep, which the host must free.
+  static void* Settle(HashValue* h, void* old_rep);
+  static void* ToRep(HashValue* h);  // takes ownership of a heap value (load, copy)
+  static void FreeRep(void* rep);
+  static size_t RepMemUsage(const void* rep);
+
   size_t Size() const;
   const char* Encoding() const;
   bool IsCompact() const { return !table_; }
@@ -95,19 +115,27 @@ class HashValue {
   void SetExpire(std::string_view f, int64_t at_ms);
   bool Persist(std::string_view f);  // true if a TTL was removed
   bool HasVolatile() const { return ttl_ && !ttl_->empty(); }
+  // A lower bound of the earliest field TTL (exact right after ExpireDue), -1 if none.
+  int64_t NextExpire() const { return HasVolatile() ? ttl_->min : -1; }
+  // The exact earliest field TTL, -1 if none (O(volatile fields)).
+  int64_t MinExpire() const;
+  // Converts a compact hash that breaks `lim` (loaded or copied under smaller limits).
+  void Conform(const Limits& lim);
   // Deletes fields whose TTL is <= now; appends their names to *expired.
   void ExpireDue(int64_t now_ms, std::vector<std::string>* expired);
 
  private:
   void ConvertToTable();
+  void Resize(size_t payload);  // packed_ to `payload` bytes (copies a borrowed block)
+  void DropPacked();            // frees packed_ unless borrowed
   size_t PackedFind(std::string_view f, std::string_view* v) const;  // offset or npos
 
   // Packed form: [u32 bytes][u32 pairs] then (varint len, bytes) field, value, ...
   char* packed_ = nullptr;
+  bool borrowed_ = false;  // packed_ is the host's block (a View), not ours to free
   std::unique_ptr<Table> table_;
   // Field -> absolute expiry ms, plus a lower bound of the earliest one (a cheap "nothing
-  // due"). Kept behind one pointer so a hash without TTLs stays 24 bytes (one malloc
-  // size class below 32, which is ~1.6 bytes per element on 10-field hashes).
+  // due"). Kept behind one pointer: only hashes with volatile fields pay for it.
   struct Ttls : std::unordered_map<std::string, int64_t> {
     int64_t min = INT64_MAX;
   };

@@ -186,5 +186,99 @@ TEST(HashValue, RandomReturnsMembers) {
   }
 }
 
+// --- the host's representation: packed block vs HashValue ------------------------
+
+// A small TTL-less hash as the host would hold it (a tagged packed block).
+void* SmallRep() {
+  auto* h = new HashValue();
+  Limits lim;
+  h->Set("a", "1", lim);
+  h->Set("b", "2", lim);
+  return HashValue::ToRep(h);
+}
+
+std::map<std::string, std::string> AllRep(const void* rep) {
+  HashValue storage;
+  return All(*HashValue::View(rep, &storage));
+}
+
+TEST(HashRep, SmallTtlLessHashIsOneTaggedBlock) {
+  void* rep = SmallRep();
+  EXPECT_TRUE(HashValue::IsPacked(rep));
+  EXPECT_EQ(AllRep(rep), (std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}}));
+  HashValue storage;
+  EXPECT_STREQ(HashValue::View(rep, &storage)->Encoding(), "listpack");
+  // header (8) + 4 strings of 1+1 bytes: the whole hash is one small malloc block
+  EXPECT_LT(HashValue::RepMemUsage(rep), 32u);
+  HashValue::FreeRep(rep);
+}
+
+TEST(HashRep, InPlaceEditKeepsTheBlock) {
+  void* rep = SmallRep();
+  HashValue storage;
+  HashValue* h = HashValue::View(rep, &storage);
+  EXPECT_FALSE(h->Set("a", "9", Limits{}));  // same size: edited in the host's block
+  EXPECT_EQ(HashValue::Settle(h, rep), rep);
+  EXPECT_EQ(AllRep(rep).at("a"), "9");
+  HashValue::FreeRep(rep);
+}
+
+TEST(HashRep, GrowthMovesToANewBlockAndLeavesTheOldIntact) {
+  void* rep = SmallRep();
+  HashValue storage;
+  HashValue* h = HashValue::View(rep, &storage);
+  EXPECT_TRUE(h->Set("c", "3", Limits{}));
+  void* now = HashValue::Settle(h, rep);
+  ASSERT_NE(now, rep);
+  EXPECT_TRUE(HashValue::IsPacked(now));
+  EXPECT_EQ(AllRep(rep).size(), 2u);  // the host's old block is still whole until freed
+  EXPECT_EQ(AllRep(now).size(), 3u);
+  HashValue::FreeRep(rep);
+  EXPECT_EQ(AllRep(now).at("c"), "3");
+  HashValue::FreeRep(now);
+}
+
+TEST(HashRep, TtlOrTableMakesAHashValueAndPersistPacksAgain) {
+  void* rep = SmallRep();
+  HashValue storage;
+  HashValue* h = HashValue::View(rep, &storage);
+  h->SetExpire("a", 1000);
+  void* now = HashValue::Settle(h, rep);
+  ASSERT_FALSE(HashValue::IsPacked(now));
+  HashValue::FreeRep(rep);  // what key_set_value does with the old rep
+  auto* hv = static_cast<HashValue*>(now);
+  EXPECT_EQ(hv->GetExpire("a"), 1000);
+  EXPECT_STREQ(hv->Encoding(), "listpackex");
+  EXPECT_EQ(All(*hv).size(), 2u);
+  EXPECT_TRUE(hv->Persist("a"));
+  void* packed = HashValue::Settle(hv, now);
+  ASSERT_TRUE(HashValue::IsPacked(packed));
+  HashValue::FreeRep(now);
+  EXPECT_EQ(AllRep(packed).size(), 2u);
+  // Over the entry limit: a table, which is never packed.
+  HashValue storage2;
+  HashValue* v = HashValue::View(packed, &storage2);
+  v->Set("c", "3", Limits{2, 64});
+  void* table = HashValue::Settle(v, packed);
+  ASSERT_FALSE(HashValue::IsPacked(table));
+  HashValue::FreeRep(packed);
+  EXPECT_STREQ(static_cast<HashValue*>(table)->Encoding(), "hashtable");
+  EXPECT_EQ(AllRep(table).size(), 3u);
+  HashValue::FreeRep(table);
+}
+
+TEST(HashRep, DeletingEverythingFromAViewLeavesAnEmptyHashValue) {
+  void* rep = SmallRep();
+  HashValue storage;
+  HashValue* h = HashValue::View(rep, &storage);
+  h->Del("a");
+  h->Del("b");
+  void* now = HashValue::Settle(h, rep);
+  ASSERT_FALSE(HashValue::IsPacked(now));
+  HashValue::FreeRep(rep);
+  EXPECT_EQ(static_cast<HashValue*>(now)->Size(), 0u);
+  HashValue::FreeRep(now);
+}
+
 }  // namespace
 }  // namespace ferrite::mod::hashes

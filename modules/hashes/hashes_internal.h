@@ -26,6 +26,7 @@ inline State& St(const Ctx& ctx) { return *ctx.State<State>(); }
 struct HashKey {
   Key key;
   HashValue* hash = nullptr;          // null when the key is missing (or fully expired)
+  HashValue view;                     // backs `hash` when the host holds a packed block
   std::vector<std::string> expired;   // fields dropped by lazy expiry on open
 };
 
@@ -35,6 +36,9 @@ enum class Open { kOk, kWrongType };
 // are deleted first (propagated as HDEL, event "hexpired"); a hash left empty is gone.
 Open OpenHash(const Ctx& ctx, std::string_view name, int mode, HashKey* out);
 HashValue* CreateHash(const Ctx& ctx, HashKey* hk);
+// After editing hk->hash: hands the host the settled representation (a packed block
+// when possible, see hash_value.h), then key_modified with `event` (class hash).
+void Modified(const Ctx& ctx, HashKey* hk, const char* event);
 // Write commands that are propagated verbatim call this once they changed something:
 // when lazy expiry already propagated an HDEL, the command must follow it explicitly.
 void PropagateSelf(const Ctx& ctx, const HashKey& hk, int argc, const ferrite_slice* argv);

@@ -1,8 +1,12 @@
 """Hashes against a real ferrite-host: the guide's user example, HSCAN, HRANDFIELD,
 Redis 7.4 field expiry, and a side-by-side comparison with the real redis-server 7.0
 (field-expiry commands are 7.4-only, so they are checked against fixed expectations)."""
+import os
+import shutil
+import struct
 import time
 
+from persist_util import RedisPeer
 from resp_compare import compare, parse_script
 
 SCRIPT = parse_script(r"""
@@ -125,3 +129,138 @@ def test_field_ttl_survives_aof_rewrite_order(server):
     assert r.execute_command("HEXPIRE", "h", 100, "FIELDS", 1, "a") == [1]
     assert r.execute_command("HPERSIST", "h", "FIELDS", 1, "a") == [1]
     assert r.execute_command("HPERSIST", "h", "FIELDS", 1, "a") == [-1]
+
+
+# --- active field expiry, notifications, AOF and RDB (field TTLs) ---------------------
+
+def wait_until(pred, timeout=2.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return pred()
+
+
+def test_fully_expired_hash_disappears_without_being_touched(server):
+    r = server.redis()
+    r.hset("gone", mapping={"a": 1, "b": 2})
+    r.hset("kept", mapping={"x": 1, "y": 2})
+    assert r.execute_command("HPEXPIRE", "gone", 100, "FIELDS", 2, "a", "b") == [1, 1]
+    assert r.execute_command("HPEXPIRE", "kept", 100, "FIELDS", 1, "x") == [1]
+    # Only key-level commands from here: no hash command opens either key.
+    assert wait_until(lambda: r.dbsize() == 1), r.keys("*")
+    assert r.exists("gone") == 0
+    assert r.keys("*") == [b"kept"]
+    assert [k for k in r.scan_iter()] == [b"kept"]
+    assert r.hgetall("kept") == {b"y": b"2"}
+
+
+def test_active_field_expiry_publishes_hexpired_and_del(server):
+    r = server.redis()
+    r.config_set("notify-keyspace-events", "KEA")
+    ps = server.redis().pubsub()
+    ps.psubscribe("__keyevent@0__:*")
+    assert ps.get_message(timeout=5)["type"] == "psubscribe"
+    r.hset("part", mapping={"a": 1, "b": 2})
+    r.hset("whole", mapping={"a": 1})
+    r.execute_command("HPEXPIRE", "part", 100, "FIELDS", 1, "a")
+    r.execute_command("HPEXPIRE", "whole", 100, "FIELDS", 1, "a")
+    want = {("hexpired", "part"), ("hexpired", "whole"), ("del", "whole")}
+    seen = []
+    deadline = time.time() + 2.0
+    while time.time() < deadline and not want <= set(seen):
+        m = ps.get_message(ignore_subscribe_messages=True, timeout=0.1)
+        if m:
+            seen.append((m["channel"].decode().split(":", 1)[1], m["data"].decode()))
+    assert want <= set(seen), seen
+    # Redis 7.4's order for a hash emptied by field expiry: hexpired, then del
+    assert seen.index(("hexpired", "whole")) < seen.index(("del", "whole"))
+    ps.close()
+
+
+def test_aof_after_active_field_expiry_replays_to_the_same_state(server_factory):
+    s = server_factory({"persistence.aof_enabled": "true", "persistence.aof_fsync": "always"})
+    r = s.redis()
+    r.hset("h", mapping={"a": 1, "b": 2, "c": 3})
+    r.hset("g", mapping={"x": 1})
+    r.execute_command("HPEXPIRE", "h", 100, "FIELDS", 2, "a", "b")
+    r.execute_command("HPEXPIRE", "g", 100, "FIELDS", 1, "x")
+    r.execute_command("HPEXPIRE", "h", 600_000, "FIELDS", 1, "c")
+    assert wait_until(lambda: r.dbsize() == 1)
+    aof = open(os.path.join(s.dir, "appendonly.aof"), "rb").read()
+    for field in (b"a", b"b"):  # the active cycle propagated one HDEL per field
+        assert b"HDEL\r\n$1\r\nh\r\n$1\r\n" + field + b"\r\n" in aof, aof
+    assert b"HDEL\r\n$1\r\ng\r\n$1\r\nx\r\n" in aof
+    ttl = r.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "c")
+    s.kill9()
+    s.start()
+    r = s.redis()
+    assert r.keys("*") == [b"h"]
+    assert r.hgetall("h") == {b"c": b"3"}
+    assert r.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "c") == ttl
+
+
+def test_field_ttls_survive_debug_reload_and_restart(server_factory):
+    s = server_factory()
+    r = s.redis()
+    r.hset("small", mapping={"a": 1, "b": 2, "c": 3})
+    r.hset("big", mapping={f"f{i}": i for i in range(300)})
+    r.execute_command("HPEXPIRE", "small", 100_000, "FIELDS", 1, "a")
+    r.execute_command("HPEXPIRE", "small", 300, "FIELDS", 1, "c")
+    r.execute_command("HPEXPIRE", "big", 200_000, "FIELDS", 2, "f1", "f2")
+    at = r.execute_command("HPEXPIRETIME", "small", "FIELDS", 1, "a")
+    big_at = r.execute_command("HPEXPIRETIME", "big", "FIELDS", 2, "f1", "f2")
+    assert r.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert r.execute_command("HPEXPIRETIME", "small", "FIELDS", 3, "a", "b", "c")[:2] == [at[0], -1]
+    assert r.execute_command("HPEXPIRETIME", "big", "FIELDS", 3, "f1", "f2", "f3") == big_at + [-1]
+    assert r.object("encoding", "big") == b"hashtable"
+    # Saved while c is alive; restarted after its TTL passed: c is dropped on load.
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert r.save()
+    s.stop()
+    time.sleep(0.4)
+    s.start()
+    r = s.redis()
+    assert r.hgetall("small") == {b"a": b"1", b"b": b"2"}
+    assert r.execute_command("HPEXPIRETIME", "small", "FIELDS", 2, "a", "c") == [at[0], -2]
+    assert r.hlen("big") == 300
+    assert r.execute_command("HPEXPIRETIME", "big", "FIELDS", 2, "f1", "f2") == big_at
+
+
+def test_rdb_writes_redis_74_hash_metadata_only_for_hashes_with_ttls(server_factory):
+    s = server_factory()
+    r = s.redis()
+    at = 4_000_000_000_000  # ms, year 2096
+    r.hset("hx", mapping={"a": "v", "b": "w"})
+    r.execute_command("HPEXPIREAT", "hx", at, "FIELDS", 1, "a")
+    r.hset("hp", mapping={"a": "v"})
+    r.execute_command("HPEXPIREAT", "hp", at, "FIELDS", 1, "a")
+    r.execute_command("HPERSIST", "hp", "FIELDS", 1, "a")
+    assert r.save()
+    data = open(os.path.join(s.dir, "dump.rdb"), "rb").read()
+    # RDB_TYPE_HASH_METADATA (24), key, min expire (8 bytes LE ms), 2 fields, then the
+    # first field: ttl relative to the min plus one (1), name, value.
+    head = bytes([24, 2]) + b"hx" + struct.pack("<Q", at) + b"\x02" + b"\x01" + b"\x01a"
+    assert head in data
+    assert bytes([4, 2]) + b"hp" in data  # no TTL left: the plain hash type
+
+
+def test_redis_70_loads_a_snapshot_whose_hashes_have_no_ttls(server_factory):
+    s = server_factory()
+    r = s.redis()
+    r.hset("plain", mapping={"a": "1", "b": "2"})
+    r.hset("was", mapping={f"f{i}": i for i in range(200)})
+    r.execute_command("HPEXPIRE", "was", 100_000, "FIELDS", 1, "f1")
+    r.execute_command("HPERSIST", "was", "FIELDS", 1, "f1")
+    assert r.save()
+    peer = RedisPeer(extra=["--dbfilename", "dump.rdb"])
+    try:
+        shutil.copy(os.path.join(s.dir, "dump.rdb"), os.path.join(peer.dir, "dump.rdb"))
+        peer.start()
+        pr = peer.redis()
+        assert pr.hgetall("plain") == {b"a": b"1", b"b": b"2"}
+        assert pr.hlen("was") == 200
+        assert "Done loading RDB" in open(peer.log).read()
+    finally:
+        peer.cleanup()
