@@ -167,6 +167,15 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
 
 ferrite_type* RegisterType(ferrite_plugin* p, const ferrite_type_desc* d) {
   if (!p->loading || !d) return nullptr;
+  bool has_expire = d->struct_size > offsetof(ferrite_type_desc, expire_subkeys) && d->expire_subkeys;
+  bool has_names = d->struct_size > offsetof(ferrite_type_desc, subkey_expired_event) &&
+                   d->subkey_delete_command && d->subkey_expired_event;
+  if (has_expire && !has_names) {
+    Logger("host.loader")->error("plugin {}: type '{}' has expire_subkeys but no "
+                                 "subkey_delete_command/subkey_expired_event", p->name,
+                                 d->name ? d->name : "?");
+    return nullptr;
+  }
   auto* t = p->host->registry().AddType(*d, p);
   if (!t) {
     Logger("host.loader")->error("plugin {}: type '{}' is already registered", p->name,

@@ -26,16 +26,18 @@ void PropagateDel(Host* h, int db, std::string_view key) {
   h->Propagate(db, 2, argv);
 }
 
-// How the deletion of an expired sub-key looks to replicas, the AOF and subscribers.
-// NOTE: ferrite_type_desc has no member naming the deletion command or the event; hashes
-// are the only type with sub-key expiry, so the host uses theirs (Redis 7.4's HDEL and
-// "hexpired"). A second such type needs those two names in the descriptor.
+// How the deletion of an expired sub-key looks to replicas, the AOF and subscribers: the
+// type names it (hashes: Redis 7.4's HDEL, "hexpired", class hash).
 struct SubkeyOps {
   std::string_view del_cmd;
   const char* event;
   uint32_t cls;
 };
-SubkeyOps OpsFor(const ferrite_type*) { return {"HDEL", "hexpired", FERRITE_NOTIFY_HASH}; }
+SubkeyOps OpsFor(const ferrite_type* t) {
+  const ferrite_type_desc& d = t->desc;
+  return {d.subkey_delete_command ? d.subkey_delete_command : "",
+          d.subkey_expired_event ? d.subkey_expired_event : "expired", d.subkey_event_class};
+}
 
 struct SubkeyEmit {
   Host* h;

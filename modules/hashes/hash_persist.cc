@@ -211,6 +211,9 @@ ferrite_type_desc TypeDesc() {
   d.rdb_type_of = RdbTypeOf;
   d.next_subkey_expire = NextSubkeyExpire;
   d.expire_subkeys = ExpireSubkeys;
+  d.subkey_delete_command = "HDEL";
+  d.subkey_expired_event = "hexpired";
+  d.subkey_event_class = FERRITE_NOTIFY_HASH;
   return d;
 }
 

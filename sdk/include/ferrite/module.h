@@ -212,6 +212,12 @@ typedef struct ferrite_type_desc {
   int64_t (*next_subkey_expire)(const void* value);
   int64_t (*expire_subkeys)(void* value, int64_t now_ms,
                             void (*emit)(void* udata, ferrite_slice member), void* udata);
+  /* How an expired element is replicated and announced; required with expire_subkeys:
+   * the command deleting one element (the host propagates `<cmd> key member`, e.g.
+   * "HDEL"), the keyspace event ("hexpired") and its class (FERRITE_NOTIFY_HASH). */
+  const char* subkey_delete_command;
+  const char* subkey_expired_event;
+  uint32_t subkey_event_class;
 } ferrite_type_desc;
 
 /* ------------------------------------------------------------------------------------ */
