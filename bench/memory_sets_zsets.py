@@ -38,12 +38,19 @@ def _zset(p, key, n):
 
 
 # (row name, fill function, elements per key, keys)
+# The n=512/513 and n=128/129 rows sit on either side of the default conversion
+# thresholds (set-max-intset-entries, zset-max-listpack-entries); "set intset n=10000"
+# is all-integer but past the threshold, so a hash table in both servers.
 SET_ZSET_ROWS = [
     ("set intset       n=10", _set_ints, 10, 2000),
+    ("set intset       n=512", _set_ints, 512, 200),
+    ("set hashtable    n=513", _set_ints, 513, 200),
     ("set intset       n=10000", _set_ints, 10000, 10),
     ("set hashtable    n=10", _set_strings, 10, 2000),
     ("set hashtable    n=10000", _set_strings, 10000, 10),
     ("zset listpack    n=10", _zset, 10, 2000),
+    ("zset listpack    n=128", _zset, 128, 200),
+    ("zset skiplist    n=129", _zset, 129, 200),
     ("zset skiplist    n=10000", _zset, 10000, 10),
 ]
 

@@ -50,13 +50,18 @@ int CmdSAdd(Ctx ctx, int argc, const ferrite_slice* argv) {
   SetValue* s = nullptr;
   Found f = LookupSet(k, *st, &s);
   if (f == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
-  bool created = f == Found::kMissing;
-  if (created) s = SetValue::Create(SV(argv[2]));
   int64_t added = 0;
-  for (int i = 2; i < argc; i++) {
-    if (s->Add(SV(argv[i]), static_cast<size_t>(st->max_intset_entries))) added++;
+  if (f == Found::kMissing) {
+    SetPtr n(SetValue::Create(SV(argv[2])));
+    for (int i = 2; i < argc; i++) {
+      if (n.Add(SV(argv[i]), static_cast<size_t>(st->max_intset_entries))) added++;
+    }
+    k.SetValue(st->type, n.release());
+  } else {
+    for (int i = 2; i < argc; i++) {
+      if (AddToKey(k, *st, &s, SV(argv[i]))) added++;
+    }
   }
-  if (created) k.SetValue(st->type, s);
   if (added) k.Modified(FERRITE_NOTIFY_SET, "sadd");
   return ctx.Int(added);
 }
@@ -249,11 +254,11 @@ int CmdSMove(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (!s->Remove(m)) return ctx.Int(0);
   src.Modified(FERRITE_NOTIFY_SET, "srem");
   if (fd == Found::kMissing) {
-    d = SetValue::Create(m);
-    d->Add(m, static_cast<size_t>(st->max_intset_entries));
-    dst.SetValue(st->type, d);
+    SetPtr n(SetValue::Create(m));
+    n.Add(m, static_cast<size_t>(st->max_intset_entries));
+    dst.SetValue(st->type, n.release());
     dst.Modified(FERRITE_NOTIFY_SET, "sadd");
-  } else if (d->Add(m, static_cast<size_t>(st->max_intset_entries))) {
+  } else if (AddToKey(dst, *st, &d, m)) {
     dst.Modified(FERRITE_NOTIFY_SET, "sadd");
   }
   return ctx.Int(1);

@@ -194,5 +194,37 @@ TEST_F(SetsTest, DebugReloadRoundTrip) {
   EXPECT_THAT(h_.Run({"SMEMBERS", "h"}), IsUnorderedBulkArray({"a", "b"}));
 }
 
+// Adding one member at a time moves the value to bigger blocks (intset and header
+// share one); every move re-points the key, which must keep its TTL and members.
+TEST_F(SetsTest, GrowingOneByOneKeepsMembersAndTtl) {
+  ASSERT_THAT(h_.Run({"SADD", "s", "0"}), IsInt(1));
+  ASSERT_THAT(h_.Run({"PEXPIRE", "s", "100000"}), IsInt(1));
+  for (int i = 1; i < 600; i++) {
+    ASSERT_THAT(h_.Run({"SADD", "s", std::to_string(i)}), IsInt(1)) << i;
+    if (i == 511) EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("intset"));
+  }
+  ASSERT_THAT(h_.Run({"SADD", "s", "70000"}), IsInt(1));  // width upgrade: hash table now
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("hashtable"));
+  EXPECT_THAT(h_.Run({"SCARD", "s"}), IsInt(601));
+  for (int i = 0; i < 600; i += 37) EXPECT_THAT(h_.Run({"SISMEMBER", "s", std::to_string(i)}), IsInt(1));
+  Reply ttl = h_.Run({"PTTL", "s"});
+  EXPECT_GT(ttl.integer, 0);
+
+  ASSERT_THAT(h_.Run({"SADD", "w", "1"}), IsInt(1));
+  ASSERT_THAT(h_.Run({"SADD", "w", "-9223372036854775808", "40000"}), IsInt(2));
+  EXPECT_THAT(h_.Run({"SMEMBERS", "w"}), IsBulkArray({"-9223372036854775808", "1", "40000"}));
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "w"}), IsBulk("intset"));
+}
+
+// COPY keeps the source's encoding, as Redis 7.0's setTypeDup does.
+TEST_F(SetsTest, CopyKeepsEncoding) {
+  ASSERT_THAT(h_.Run({"SADD", "s", "1", "2", "3", "4", "5", "6"}), IsInt(6));
+  ASSERT_THAT(h_.Run({"CONFIG", "SET", "set-max-intset-entries", "4"}), IsOk());
+  ASSERT_THAT(h_.Run({"COPY", "s", "c"}), IsInt(1));
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "c"}), IsBulk("intset"));
+  ASSERT_THAT(h_.Run({"SREM", "s", "1"}), IsInt(1));
+  EXPECT_THAT(h_.Run({"SCARD", "c"}), IsInt(6));
+}
+
 }  // namespace
 }  // namespace ferrite::test

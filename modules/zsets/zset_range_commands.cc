@@ -106,9 +106,9 @@ int StoreResult(const Ctx& ctx, std::string_view dst_name, const Scored& v, cons
   }
   size_t maxlen = 0;
   for (auto& [m, s] : v) maxlen = std::max(maxlen, m.size());
-  ZSetValue* z = ZSetValue::Create(st->Limits(), v.size(), maxlen);
-  for (auto& [m, s] : v) z->Set(m, s, st->Limits());
-  dst.SetValue(st->type, z);
+  ZSetPtr z(ZSetValue::Create(st->Limits(), v.size(), maxlen));
+  for (auto& [m, s] : v) z.Set(m, s, st->Limits());
+  dst.SetValue(st->type, z.release());
   dst.SetExpire(-1);
   dst.Modified(FERRITE_NOTIFY_ZSET, event);
   return ctx.Int(static_cast<int64_t>(v.size()));
