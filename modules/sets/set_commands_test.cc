@@ -216,6 +216,31 @@ TEST_F(SetsTest, GrowingOneByOneKeepsMembersAndTtl) {
   EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "w"}), IsBulk("intset"));
 }
 
+int64_t UsedMemory(Harness& h) {
+  std::string info = h.Run({"INFO", "memory"}).str;
+  size_t at = info.find("used_memory:");
+  return at == std::string::npos ? -1 : std::stoll(info.substr(at + 12));
+}
+
+// Removing most members gives the intset's block back (Redis' intset shrinks too), and
+// the re-pointed key keeps its members and TTL.
+TEST_F(SetsTest, RemovalsShrinkTheIntset) {
+  std::vector<std::string> add = {"SADD", "s"}, rem = {"SREM", "s"};
+  for (int i = 0; i < 400; i++) add.push_back(std::to_string(i));
+  for (int i = 10; i < 400; i++) rem.push_back(std::to_string(i));
+  ASSERT_THAT(h_.Run(add), IsInt(400));
+  ASSERT_THAT(h_.Run({"PEXPIRE", "s", "100000"}), IsInt(1));
+  int64_t full = UsedMemory(h_);
+  ASSERT_GT(full, 0);
+  ASSERT_THAT(h_.Run(rem), IsInt(390));
+  EXPECT_LT(UsedMemory(h_), full - 390 * 2 + 64);  // 2-byte elements, block given back
+  EXPECT_THAT(h_.Run({"SMEMBERS", "s"}),
+              IsBulkArray({"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+  EXPECT_GT(h_.Run({"PTTL", "s"}).integer, 0);
+  EXPECT_EQ(h_.Run({"SPOP", "s", "5"}).elems.size(), 5u);
+  EXPECT_THAT(h_.Run({"SCARD", "s"}), IsInt(5));
+}
+
 // COPY keeps the source's encoding, as Redis 7.0's setTypeDup does.
 TEST_F(SetsTest, CopyKeepsEncoding) {
   ASSERT_THAT(h_.Run({"SADD", "s", "1", "2", "3", "4", "5", "6"}), IsInt(6));

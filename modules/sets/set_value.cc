@@ -193,6 +193,12 @@ bool SetValue::Remove(std::string_view m) {
   return true;
 }
 
+SetValue* SetValue::ShrinkToFit() {
+  if (IsHash()) return this;
+  size_t need = kHeader + IntLen() * Width(), have = malloc_usable_size(this);
+  return have - need >= 32 && have - need >= need / 4 ? Clone() : this;
+}
+
 void SetValue::ForEach(const std::function<void(std::string_view)>& fn) const {
   if (IsHash()) {
     Tbl()->ForEach([&](SetNode* n) { fn(n->View()); });

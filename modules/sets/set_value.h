@@ -62,8 +62,11 @@ class SetValue {
   // value to use from now on: `this`, or a new block when the intset outgrew its block
   // or was converted. `this` is then left unchanged, for its owner to release.
   [[nodiscard]] SetValue* Add(std::string_view m, size_t max_intset, bool* added);
-  // Never moves the value (an intset keeps its block; malloc_usable_size shows it).
+  // Never moves the value (an intset keeps its block; see ShrinkToFit).
   bool Remove(std::string_view m);
+  // After removals: a tight copy when the intset uses well under its block (by 25% and
+  // at least 32 bytes), else `this`. As for Add, `this` is then left for its owner.
+  [[nodiscard]] SetValue* ShrinkToFit();
   // Calls fn(member) for every member (intset: ascending; hash table: table order).
   void ForEach(const std::function<void(std::string_view)>& fn) const;
   std::vector<std::string> Members() const;

@@ -63,6 +63,18 @@ TEST(IntSet, OneTightBlock) {
   EXPECT_EQ(s->Size(), 200u);
 }
 
+TEST(IntSet, ShrinkToFitGivesBackTheBlockAfterRemovals) {
+  SetPtr s(SetValue::CreateIntSet());
+  for (int i = 0; i < 200; i++) s.Add(I(i), 512);
+  EXPECT_EQ(s->ShrinkToFit(), s.get());  // nothing to give back
+  size_t big = s->MemUsage();
+  for (int i = 10; i < 200; i++) ASSERT_TRUE(s->Remove(I(i)));
+  EXPECT_EQ(s->MemUsage(), big);  // Remove keeps the block
+  s.reset(s->ShrinkToFit());      // the old block is released by reset
+  EXPECT_LE(s->MemUsage(), 40u);
+  EXPECT_EQ(s->Members(), (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+}
+
 TEST(IntSet, AddLeavesTheOldBlockIntactWhenItMoves) {
   SetValue* v = SetValue::CreateIntSet();
   bool added = false;

@@ -41,6 +41,13 @@ inline bool AddToKey(sdk::Key& k, const SetsState& st, SetValue** s, std::string
   return added;
 }
 
+// After removing members from the non-empty set `s` held by k: gives back a block the
+// intset no longer needs, as Redis' intset shrinks on removal (re-points the key).
+inline void ShrinkKey(sdk::Key& k, const SetsState& st, SetValue* s) {
+  SetValue* now = s->ShrinkToFit();
+  if (now != s) k.SetValue(st.type, now);
+}
+
 // Redis' scan cursor: strtoul over the whole argument (so "-1" wraps, as in Redis).
 bool ParseCursor(std::string_view s, uint64_t* out);
 

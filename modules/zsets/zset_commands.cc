@@ -139,6 +139,7 @@ int CmdZRem(Ctx ctx, int argc, const ferrite_slice* argv) {
   for (int i = 2; i < argc && z->Size() > 0; i++) {
     if (z->Remove(SV(argv[i]))) removed++;
   }
+  if (removed) ShrinkKey(k, z);
   if (removed) k.Modified(FERRITE_NOTIFY_ZSET, "zrem");
   return ctx.Int(removed);
 }

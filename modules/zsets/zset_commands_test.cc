@@ -271,6 +271,36 @@ TEST_F(ZSetsTest, GrowingOneByOneKeepsOrderAndTtl) {
   EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "y"}), IsBulk("listpack"));
 }
 
+int64_t UsedMemory(Harness& h) {
+  std::string info = h.Run({"INFO", "memory"}).str;
+  size_t at = info.find("used_memory:");
+  return at == std::string::npos ? -1 : std::stoll(info.substr(at + 12));
+}
+
+// Removing most members gives the listpack's block back (Redis' listpack shrinks too),
+// through ZREM, ZPOPMIN and ZREMRANGEBYRANK alike; members and TTL stay.
+TEST_F(ZSetsTest, RemovalsShrinkTheListpack) {
+  for (const char* how : {"zrem", "zpopmin", "zremrangebyrank"}) {
+    std::vector<std::string> add = {"ZADD", "z"}, rem = {"ZREM", "z"};
+    for (int i = 0; i < 120; i++) {
+      add.push_back(std::to_string(i));
+      add.push_back("member:" + std::to_string(i));
+      if (i < 110) rem.push_back("member:" + std::to_string(i));
+    }
+    ASSERT_THAT(h_.Run(add), IsInt(120));
+    ASSERT_THAT(h_.Run({"PEXPIRE", "z", "100000"}), IsInt(1));
+    int64_t full = UsedMemory(h_);
+    std::string h = how;
+    if (h == "zrem") ASSERT_THAT(h_.Run(rem), IsInt(110));
+    if (h == "zpopmin") ASSERT_EQ(h_.Run({"ZPOPMIN", "z", "110"}).elems.size(), 220u);
+    if (h == "zremrangebyrank") ASSERT_THAT(h_.Run({"ZREMRANGEBYRANK", "z", "0", "109"}), IsInt(110));
+    EXPECT_LT(UsedMemory(h_), full - 110 * 10) << how;  // >= 10 bytes per entry
+    EXPECT_THAT(h_.Run({"ZRANGE", "z", "0", "0"}), IsBulkArray({"member:110"})) << how;
+    EXPECT_GT(h_.Run({"PTTL", "z"}).integer, 0) << how;
+    ASSERT_THAT(h_.Run({"DEL", "z"}), IsInt(1));
+  }
+}
+
 // COPY keeps the source's encoding, as Redis 7.0's zsetDup does.
 TEST_F(ZSetsTest, CopyKeepsEncoding) {
   ASSERT_THAT(h_.Run({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f"}),

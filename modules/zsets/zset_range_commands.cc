@@ -209,6 +209,7 @@ int RemoveSpan(const Ctx& ctx, std::string_view key, const char* event, SpanFn&&
   auto [lo, hi] = span(*z);
   Scored doomed = TakeSpan(*z, lo, hi, Dir::kForward, 0, -1);
   for (auto& [m, s] : doomed) z->Remove(m);
+  if (!doomed.empty()) ShrinkKey(k, z);
   if (!doomed.empty()) k.Modified(FERRITE_NOTIFY_ZSET, event);
   return ctx.Int(static_cast<int64_t>(doomed.size()));
 }

@@ -147,6 +147,12 @@ bool ZSetValue::Remove(std::string_view m) {
   return true;
 }
 
+ZSetValue* ZSetValue::ShrinkToFit() {
+  if (IsSkip()) return this;
+  size_t need = kHeader + Used(), have = malloc_usable_size(this);
+  return have - need >= 32 && have - need >= need / 4 ? Clone() : this;
+}
+
 std::optional<size_t> ZSetValue::Rank(std::string_view m) const {
   if (IsSkip()) {
     const ZNode* n = Skip()->Find(m);

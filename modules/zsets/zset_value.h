@@ -53,8 +53,11 @@ class ZSetValue {
   // Returns the value to use from now on: `this`, or a new block when the listpack
   // outgrew its block or was converted; `this` is then stale, only to be released.
   [[nodiscard]] ZSetValue* Set(std::string_view m, double score, const ZLimits& lim);
-  // Never moves the value (a listpack keeps its block; malloc_usable_size shows it).
+  // Never moves the value (a listpack keeps its block; see ShrinkToFit).
   bool Remove(std::string_view m);
+  // After removals: a tight copy when the listpack uses well under its block (by 25%
+  // and at least 32 bytes), else `this`. As for Set, `this` is then left for its owner.
+  [[nodiscard]] ZSetValue* ShrinkToFit();
   // 0-based ascending rank of a member, nullopt if absent.
   std::optional<size_t> Rank(std::string_view m) const;
   // How many leading elements (ascending) satisfy pred; pred must hold for a prefix.

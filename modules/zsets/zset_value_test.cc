@@ -213,6 +213,20 @@ TEST(ZSetValue, ListpackIsOneTightBlock) {
   EXPECT_STREQ(z->EncodingName(), "listpack");
 }
 
+TEST(ZSetValue, ShrinkToFitGivesBackTheBlockAfterRemovals) {
+  ZLimits lim;
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 100; i++) z.Set("member:" + std::to_string(i), i, lim);
+  EXPECT_EQ(z->ShrinkToFit(), z.get());
+  size_t big = z->MemUsage();
+  for (int i = 10; i < 100; i++) ASSERT_TRUE(z->Remove("member:" + std::to_string(i)));
+  EXPECT_EQ(z->MemUsage(), big);
+  z.reset(z->ShrinkToFit());
+  EXPECT_LE(z->MemUsage(), 104u + 16);
+  EXPECT_EQ(z->Size(), 10u);
+  EXPECT_EQ(z->Score("member:9"), 9.0);
+}
+
 TEST(ZSetValue, SetLeavesAReleasableBlockWhenItMoves) {
   ZLimits lim;
   ZSetValue* z = ZSetValue::Create(lim, 1, 1);

@@ -72,6 +72,15 @@ inline Found LookupZSet(const sdk::Key& k, const ZSetsState& st, ZSetValue** out
   return Found::kZSet;
 }
 
+// After removing members from the zset `z` held by k: gives back a block the listpack
+// no longer needs, as Redis' listpack shrinks on removal (re-points the key). An
+// emptied zset is left alone: Modified() deletes the key.
+inline void ShrinkKey(sdk::Key& k, ZSetValue* z) {
+  if (z->Size() == 0) return;
+  ZSetValue* now = z->ShrinkToFit();
+  if (now != z) k.SetValue(k.Type(), now);
+}
+
 // "(1.5" / "2" / "-inf" / "+inf" bounds.
 struct ScoreRange {
   double min = 0, max = 0;
