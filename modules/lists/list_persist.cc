@@ -13,9 +13,11 @@ namespace {
 
 constexpr size_t kAofBatch = 64;  // elements per RPUSH in a rewritten AOF
 
-// NOTE: load and copy have no context, so they cannot read the plugin's option; nodes
-// built there use Redis' default fill (-2, 8 KB), and later edits use the live value.
-constexpr int64_t kDefaultFill = -2;
+// Load has no context: it reads list-max-listpack-size through config_int (which works
+// without one), as Redis' rdbLoad uses the live setting. Copy keeps the source's nodes
+// and encoding, as Redis' COPY (listTypeDup) does.
+// (config_int's "unknown" answer, -1, is itself a valid fill: a 4 KB node limit.)
+int64_t LoadFill() { return Api().config_int("list-max-listpack-size"); }
 
 void FreeValue(void* v) { delete static_cast<ListValue*>(v); }
 
@@ -40,6 +42,7 @@ void* Load(ferrite_io* io, int) {
   uint64_t n;
   if (Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
   auto* l = new ListValue();
+  int64_t fill = LoadFill();
   for (uint64_t i = 0; i < n; i++) {
     char* s;
     size_t len;
@@ -47,7 +50,7 @@ void* Load(ferrite_io* io, int) {
       delete l;
       return nullptr;
     }
-    l->Push(End::kTail, std::string_view(s, len), kDefaultFill);
+    l->Push(End::kTail, std::string_view(s, len), fill);
     Api().io_free(s);
   }
   return l;

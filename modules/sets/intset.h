@@ -1,44 +1,26 @@
-// A sorted array of integers stored at the narrowest width that fits them all (2, 4 or
-// 8 bytes), in one allocation: Redis' intset, the encoding of small all-integer sets.
+// Redis' intset as operations on memory the caller owns: a sorted array of integers
+// stored at the narrowest width that fits them all (2, 4 or 8 bytes). SetValue keeps
+// one right after its header, in the same block (see set_value.h), so these functions
+// never allocate: the caller makes room first.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-namespace ferrite::mod::sets {
+namespace ferrite::mod::sets::intset {
 
-class IntSet {
- public:
-  IntSet() = default;
-  IntSet(const IntSet&) = delete;
-  IntSet& operator=(const IntSet&) = delete;
-  IntSet(IntSet&& o) noexcept : blob_(o.blob_) { o.blob_ = nullptr; }
-  IntSet& operator=(IntSet&& o) noexcept;
-  ~IntSet();
+// 2, 4 or 8: the narrowest width that holds v.
+uint32_t WidthFor(int64_t v);
+int64_t Get(const uint8_t* data, uint32_t width, size_t i);
+void Put(uint8_t* data, uint32_t width, size_t i, int64_t v);
+// Index of v among len sorted elements, or of its insertion point (found = false).
+size_t Search(const uint8_t* data, uint32_t width, size_t len, int64_t v, bool* found);
+// Re-encodes len elements from `from` to the wider `to` in place; the memory must have
+// room for len * to bytes. Back to front, so nothing is overwritten before it is read.
+void Widen(uint8_t* data, uint32_t from, uint32_t to, size_t len);
+// Inserts v (absent) keeping the order; room for len + 1 elements of `width` needed.
+// When v needed a wider encoding than the others, it is below or above them all.
+void Insert(uint8_t* data, uint32_t width, size_t len, int64_t v, size_t at);
+void Erase(uint8_t* data, uint32_t width, size_t len, size_t at);
 
-  size_t Len() const;
-  int64_t Get(size_t i) const;
-  bool Contains(int64_t v) const;
-  bool Add(int64_t v);     // false if already present
-  bool Remove(int64_t v);  // false if absent
-  void RemoveAt(size_t i);
-  size_t Bytes() const;    // allocation size
-  IntSet Clone() const;
-  int Width() const;       // 2, 4 or 8 (0 when never allocated)
-
- private:
-  struct Header {
-    uint32_t width;
-    uint32_t len;
-  };
-  Header* H() const { return reinterpret_cast<Header*>(blob_); }
-  uint8_t* Data() const { return blob_ + sizeof(Header); }
-  // Index of v, or of the insertion point (found=false).
-  size_t Search(int64_t v, bool* found) const;
-  void Set(size_t i, int64_t v);
-  void Grow(uint32_t width, uint32_t len);
-
-  uint8_t* blob_ = nullptr;
-};
-
-}  // namespace ferrite::mod::sets
+}  // namespace ferrite::mod::sets::intset

@@ -62,11 +62,10 @@ std::vector<std::string> Intersect(std::vector<const SetValue*> sets, size_t lim
 
 // Builds the union / difference as a new set value (encoding chosen by SADD rules, so
 // an all-integer result is an intset and replies in ascending order, as in Redis).
-std::unique_ptr<SetValue> Combine(const std::vector<const SetValue*>& sets, SetOp op,
-                                  size_t max_intset) {
-  auto out = std::make_unique<SetValue>();
+SetPtr Combine(const std::vector<const SetValue*>& sets, SetOp op, size_t max_intset) {
+  SetPtr out(SetValue::CreateIntSet());
   auto add_all = [&](const SetValue* s) {
-    if (s) s->ForEach([&](std::string_view m) { out->Add(m, max_intset); });
+    if (s) s->ForEach([&](std::string_view m) { out.Add(m, max_intset); });
   };
   if (op == SetOp::kUnion) {
     for (auto* s : sets) add_all(s);
@@ -77,14 +76,14 @@ std::unique_ptr<SetValue> Combine(const std::vector<const SetValue*>& sets, SetO
     for (size_t j = 1; j < sets.size(); j++) {
       if (sets[j] && sets[j]->Contains(m)) return;
     }
-    out->Add(m, max_intset);
+    out.Add(m, max_intset);
   });
   return out;
 }
 
-std::unique_ptr<SetValue> FromMembers(const std::vector<std::string>& v, size_t max_intset) {
-  auto out = std::make_unique<SetValue>();
-  for (auto& m : v) out->Add(m, max_intset);
+SetPtr FromMembers(const std::vector<std::string>& v, size_t max_intset) {
+  SetPtr out(SetValue::CreateIntSet());
+  for (auto& m : v) out.Add(m, max_intset);
   return out;
 }
 
@@ -100,7 +99,7 @@ const char* StoreEvent(SetOp op) {
 // Replaces dst with `result` (dropping any TTL, as Redis' setKey does), or deletes dst
 // when the result is empty.
 int Store(const Ctx& ctx, const SetsState& st, std::string_view dst_name,
-          std::unique_ptr<SetValue> result, SetOp op) {
+          SetPtr result, SetOp op) {
   Key dst = ctx.OpenWrite(dst_name);
   size_t n = result->Size();
   if (n == 0) {
@@ -120,10 +119,10 @@ int Generic(const Ctx& ctx, int argc, const ferrite_slice* argv, SetOp op, bool 
   int mode = store ? FERRITE_KEY_WRITE : FERRITE_KEY_READ;
   if (!OpenSources(ctx, *st, argv, first, argc - first, mode, &src)) return FERRITE_OK;
   auto max_intset = static_cast<size_t>(st->max_intset_entries);
-  std::unique_ptr<SetValue> result;
+  SetPtr result;
   if (op == SetOp::kInter) {
     if (src.any_missing) {
-      result = std::make_unique<SetValue>();
+      result.reset(SetValue::CreateIntSet());
     } else if (!store) {
       auto v = Intersect(src.sets, 0);
       ctx.Set(v.size());

@@ -50,13 +50,18 @@ int CmdSAdd(Ctx ctx, int argc, const ferrite_slice* argv) {
   SetValue* s = nullptr;
   Found f = LookupSet(k, *st, &s);
   if (f == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
-  bool created = f == Found::kMissing;
-  if (created) s = SetValue::Create(SV(argv[2]));
   int64_t added = 0;
-  for (int i = 2; i < argc; i++) {
-    if (s->Add(SV(argv[i]), static_cast<size_t>(st->max_intset_entries))) added++;
+  if (f == Found::kMissing) {
+    SetPtr n(SetValue::Create(SV(argv[2])));
+    for (int i = 2; i < argc; i++) {
+      if (n.Add(SV(argv[i]), static_cast<size_t>(st->max_intset_entries))) added++;
+    }
+    k.SetValue(st->type, n.release());
+  } else {
+    for (int i = 2; i < argc; i++) {
+      if (AddToKey(k, *st, &s, SV(argv[i]))) added++;
+    }
   }
-  if (created) k.SetValue(st->type, s);
   if (added) k.Modified(FERRITE_NOTIFY_SET, "sadd");
   return ctx.Int(added);
 }
@@ -72,6 +77,7 @@ int CmdSRem(Ctx ctx, int argc, const ferrite_slice* argv) {
   for (int i = 2; i < argc && s->Size() > 0; i++) {
     if (s->Remove(SV(argv[i]))) removed++;
   }
+  if (removed && s->Size() > 0) ShrinkKey(k, *st, s);
   if (removed) k.Modified(FERRITE_NOTIFY_SET, "srem");
   return ctx.Int(removed);
 }
@@ -121,15 +127,16 @@ int CmdSMembers(Ctx ctx, int argc, const ferrite_slice* argv) {
 }
 
 namespace {
-int SPopOne(const Ctx& ctx, Key& k, SetValue* s) {
+int SPopOne(const Ctx& ctx, Key& k, const SetsState& st, SetValue* s) {
   std::string m = s->Random(Rng());
   s->Remove(m);
+  if (s->Size() > 0) ShrinkKey(k, st, s);
   ctx.Propagate({"SREM", k.Name(), m});
   k.Modified(FERRITE_NOTIFY_SET, "spop");
   return ctx.Bulk(m);
 }
 
-int SPopCount(const Ctx& ctx, Key& k, SetValue* s, uint64_t count) {
+int SPopCount(const Ctx& ctx, Key& k, const SetsState& st, SetValue* s, uint64_t count) {
   std::vector<std::string> popped;
   if (count >= s->Size()) {
     popped = s->Members();
@@ -142,6 +149,7 @@ int SPopCount(const Ctx& ctx, Key& k, SetValue* s, uint64_t count) {
       s->Remove(popped.back());
     }
     PropagateSRem(ctx, k.Name(), popped);
+    ShrinkKey(k, st, s);
   }
   // Reply before Modified(): an emptied key is deleted there, freeing `s`.
   ReplyMembers(ctx, popped);
@@ -164,12 +172,12 @@ int CmdSPop(Ctx ctx, int argc, const ferrite_slice* argv) {
   SetValue* s = nullptr;
   Found f = LookupSet(k, *st, &s);
   if (f == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
-  if (argc == 2) return f == Found::kMissing ? ctx.Null() : SPopOne(ctx, k, s);
+  if (argc == 2) return f == Found::kMissing ? ctx.Null() : SPopOne(ctx, k, *st, s);
   if (f == Found::kMissing || count == 0) {
     ctx.Set(0);
     return FERRITE_OK;
   }
-  return SPopCount(ctx, k, s, static_cast<uint64_t>(count));
+  return SPopCount(ctx, k, *st, s, static_cast<uint64_t>(count));
 }
 
 namespace {
@@ -247,13 +255,14 @@ int CmdSMove(Ctx ctx, int argc, const ferrite_slice* argv) {
   Found fd = LookupSet(dst, *st, &d);
   if (fd == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
   if (!s->Remove(m)) return ctx.Int(0);
+  if (s->Size() > 0) ShrinkKey(src, *st, s);
   src.Modified(FERRITE_NOTIFY_SET, "srem");
   if (fd == Found::kMissing) {
-    d = SetValue::Create(m);
-    d->Add(m, static_cast<size_t>(st->max_intset_entries));
-    dst.SetValue(st->type, d);
+    SetPtr n(SetValue::Create(m));
+    n.Add(m, static_cast<size_t>(st->max_intset_entries));
+    dst.SetValue(st->type, n.release());
     dst.Modified(FERRITE_NOTIFY_SET, "sadd");
-  } else if (d->Add(m, static_cast<size_t>(st->max_intset_entries))) {
+  } else if (AddToKey(dst, *st, &d, m)) {
     dst.Modified(FERRITE_NOTIFY_SET, "sadd");
   }
   return ctx.Int(1);

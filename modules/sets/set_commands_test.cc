@@ -194,5 +194,62 @@ TEST_F(SetsTest, DebugReloadRoundTrip) {
   EXPECT_THAT(h_.Run({"SMEMBERS", "h"}), IsUnorderedBulkArray({"a", "b"}));
 }
 
+// Adding one member at a time moves the value to bigger blocks (intset and header
+// share one); every move re-points the key, which must keep its TTL and members.
+TEST_F(SetsTest, GrowingOneByOneKeepsMembersAndTtl) {
+  ASSERT_THAT(h_.Run({"SADD", "s", "0"}), IsInt(1));
+  ASSERT_THAT(h_.Run({"PEXPIRE", "s", "100000"}), IsInt(1));
+  for (int i = 1; i < 600; i++) {
+    ASSERT_THAT(h_.Run({"SADD", "s", std::to_string(i)}), IsInt(1)) << i;
+    if (i == 511) EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("intset"));
+  }
+  ASSERT_THAT(h_.Run({"SADD", "s", "70000"}), IsInt(1));  // width upgrade: hash table now
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("hashtable"));
+  EXPECT_THAT(h_.Run({"SCARD", "s"}), IsInt(601));
+  for (int i = 0; i < 600; i += 37) EXPECT_THAT(h_.Run({"SISMEMBER", "s", std::to_string(i)}), IsInt(1));
+  Reply ttl = h_.Run({"PTTL", "s"});
+  EXPECT_GT(ttl.integer, 0);
+
+  ASSERT_THAT(h_.Run({"SADD", "w", "1"}), IsInt(1));
+  ASSERT_THAT(h_.Run({"SADD", "w", "-9223372036854775808", "40000"}), IsInt(2));
+  EXPECT_THAT(h_.Run({"SMEMBERS", "w"}), IsBulkArray({"-9223372036854775808", "1", "40000"}));
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "w"}), IsBulk("intset"));
+}
+
+int64_t UsedMemory(Harness& h) {
+  std::string info = h.Run({"INFO", "memory"}).str;
+  size_t at = info.find("used_memory:");
+  return at == std::string::npos ? -1 : std::stoll(info.substr(at + 12));
+}
+
+// Removing most members gives the intset's block back (Redis' intset shrinks too), and
+// the re-pointed key keeps its members and TTL.
+TEST_F(SetsTest, RemovalsShrinkTheIntset) {
+  std::vector<std::string> add = {"SADD", "s"}, rem = {"SREM", "s"};
+  for (int i = 0; i < 400; i++) add.push_back(std::to_string(i));
+  for (int i = 10; i < 400; i++) rem.push_back(std::to_string(i));
+  ASSERT_THAT(h_.Run(add), IsInt(400));
+  ASSERT_THAT(h_.Run({"PEXPIRE", "s", "100000"}), IsInt(1));
+  int64_t full = UsedMemory(h_);
+  ASSERT_GT(full, 0);
+  ASSERT_THAT(h_.Run(rem), IsInt(390));
+  EXPECT_LT(UsedMemory(h_), full - 390 * 2 + 64);  // 2-byte elements, block given back
+  EXPECT_THAT(h_.Run({"SMEMBERS", "s"}),
+              IsBulkArray({"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+  EXPECT_GT(h_.Run({"PTTL", "s"}).integer, 0);
+  EXPECT_EQ(h_.Run({"SPOP", "s", "5"}).elems.size(), 5u);
+  EXPECT_THAT(h_.Run({"SCARD", "s"}), IsInt(5));
+}
+
+// COPY keeps the source's encoding, as Redis 7.0's setTypeDup does.
+TEST_F(SetsTest, CopyKeepsEncoding) {
+  ASSERT_THAT(h_.Run({"SADD", "s", "1", "2", "3", "4", "5", "6"}), IsInt(6));
+  ASSERT_THAT(h_.Run({"CONFIG", "SET", "set-max-intset-entries", "4"}), IsOk());
+  ASSERT_THAT(h_.Run({"COPY", "s", "c"}), IsInt(1));
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "c"}), IsBulk("intset"));
+  ASSERT_THAT(h_.Run({"SREM", "s", "1"}), IsInt(1));
+  EXPECT_THAT(h_.Run({"SCARD", "c"}), IsInt(6));
+}
+
 }  // namespace
 }  // namespace ferrite::test

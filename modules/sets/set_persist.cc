@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kAofBatch = 64;
 const int kLoadTypes[] = {2, -1};
 
-void FreeValue(void* v) { delete static_cast<SetValue*>(v); }
+void FreeValue(void* v) { SetValue::Destroy(static_cast<SetValue*>(v)); }
 size_t MemUsage(const void* v) { return static_cast<const SetValue*>(v)->MemUsage(); }
 void* Copy(const void* v) { return static_cast<const SetValue*>(v)->Clone(); }
 const char* Encoding(const void* v) { return static_cast<const SetValue*>(v)->EncodingName(); }
@@ -25,25 +25,23 @@ void Save(ferrite_io* io, const void* v) {
   s->ForEach([&](std::string_view m) { Api().io_write_string(io, m.data(), m.size()); });
 }
 
+// As Redis' rdbLoad: the live set-max-intset-entries decides the encoding, so a set
+// saved as a hash table comes back as an intset when it now fits, and the reverse.
 void* Load(ferrite_io* io, int rdb_type) {
   uint64_t n = 0;
   if (rdb_type != 2 || Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
-  const SetsState* st = CurrentState();
-  size_t max_intset = st ? static_cast<size_t>(st->max_intset_entries) : 512;
-  auto* s = new SetValue();
+  size_t max_intset = MaxIntSetEntries();
+  SetPtr s(SetValue::CreateIntSet());
   // A set too big for an intset starts as a hash table (no per-element conversion).
-  if (n > max_intset) s->ConvertToHashTable();
+  if (n > max_intset) s.ConvertToHashTable();
   for (uint64_t i = 0; i < n; i++) {
     char* p = nullptr;
     size_t len = 0;
-    if (Api().io_read_string(io, &p, &len) != FERRITE_OK) {
-      delete s;
-      return nullptr;
-    }
-    s->Add(std::string_view(p, len), max_intset);
+    if (Api().io_read_string(io, &p, &len) != FERRITE_OK) return nullptr;
+    s.Add(std::string_view(p, len), max_intset);
     Api().io_free(p);
   }
-  return s;
+  return s.release();
 }
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {

@@ -10,44 +10,88 @@
 namespace ferrite::mod::sets {
 namespace {
 
+std::string I(int64_t v) { return std::to_string(v); }
+
 TEST(IntSet, WidthUpgradesKeepOrder) {
-  IntSet s;
-  EXPECT_TRUE(s.Add(5));
-  EXPECT_TRUE(s.Add(-3));
-  EXPECT_FALSE(s.Add(5));
-  EXPECT_EQ(s.Width(), 2);
-  EXPECT_TRUE(s.Add(100000));  // needs 4 bytes, goes last
-  EXPECT_EQ(s.Width(), 4);
-  EXPECT_TRUE(s.Add(INT64_MIN));  // needs 8 bytes, goes first
-  EXPECT_EQ(s.Width(), 8);
-  ASSERT_EQ(s.Len(), 4u);
-  EXPECT_EQ(s.Get(0), INT64_MIN);
-  EXPECT_EQ(s.Get(1), -3);
-  EXPECT_EQ(s.Get(2), 5);
-  EXPECT_EQ(s.Get(3), 100000);
-  EXPECT_TRUE(s.Contains(100000));
-  EXPECT_FALSE(s.Contains(INT64_MAX));
-  EXPECT_TRUE(s.Remove(-3));
-  EXPECT_FALSE(s.Remove(-3));
-  EXPECT_EQ(s.Len(), 3u);
-  EXPECT_EQ(s.Bytes(), 8u + 3 * 8);
+  SetPtr s(SetValue::CreateIntSet());
+  EXPECT_TRUE(s.Add("5", 512));
+  EXPECT_TRUE(s.Add("-3", 512));
+  EXPECT_FALSE(s.Add("5", 512));
+  EXPECT_EQ(s->IntSetWidth(), 2);
+  EXPECT_TRUE(s.Add("100000", 512));  // needs 4 bytes, goes last
+  EXPECT_EQ(s->IntSetWidth(), 4);
+  EXPECT_TRUE(s.Add(I(INT64_MIN), 512));  // needs 8 bytes, goes first
+  EXPECT_EQ(s->IntSetWidth(), 8);
+  EXPECT_EQ(s->Members(), (std::vector<std::string>{I(INT64_MIN), "-3", "5", "100000"}));
+  EXPECT_TRUE(s->Contains("100000"));
+  EXPECT_FALSE(s->Contains(I(INT64_MAX)));
+  EXPECT_TRUE(s->Remove("-3"));
+  EXPECT_FALSE(s->Remove("-3"));
+  EXPECT_EQ(s->Size(), 3u);
+  EXPECT_STREQ(s->EncodingName(), "intset");
 }
 
 TEST(IntSet, ManyRandomMatchesStdSet) {
-  IntSet s;
+  SetPtr s(SetValue::CreateIntSet());
   std::set<int64_t> ref;
   std::mt19937_64 rng(42);
   for (int i = 0; i < 5000; i++) {
     int64_t v = static_cast<int64_t>(rng() % 2000) - 1000;
+    if (i == 4000) v = 1 << 20;  // one width upgrade on the way
     if (rng() % 3 == 0) {
-      EXPECT_EQ(s.Remove(v), ref.erase(v) == 1);
+      EXPECT_EQ(s->Remove(I(v)), ref.erase(v) == 1);
     } else {
-      EXPECT_EQ(s.Add(v), ref.insert(v).second);
+      EXPECT_EQ(s.Add(I(v), 100000), ref.insert(v).second);
     }
   }
-  ASSERT_EQ(s.Len(), ref.size());
-  size_t i = 0;
-  for (int64_t v : ref) EXPECT_EQ(s.Get(i++), v);
+  ASSERT_EQ(s->Size(), ref.size());
+  std::vector<std::string> want;
+  for (int64_t v : ref) want.push_back(I(v));
+  EXPECT_EQ(s->Members(), want);
+}
+
+// The intset lives in the value's own block: a small one costs one allocation of
+// about 4 + n * width bytes, and growing it moves the value (SetPtr follows).
+TEST(IntSet, OneTightBlock) {
+  SetPtr s(SetValue::CreateIntSet());
+  for (int i = 0; i < 10; i++) s.Add(I(i), 512);
+  EXPECT_LE(s->MemUsage(), 40u);  // 4 + 10 * 2 bytes, rounded up by malloc
+  const SetValue* before = s.get();
+  for (int i = 10; i < 200; i++) s.Add(I(i), 512);
+  EXPECT_NE(s.get(), before);
+  EXPECT_LE(s->MemUsage(), 4u + 200 * 2 + 32);
+  EXPECT_EQ(s->Size(), 200u);
+}
+
+TEST(IntSet, ShrinkToFitGivesBackTheBlockAfterRemovals) {
+  SetPtr s(SetValue::CreateIntSet());
+  for (int i = 0; i < 200; i++) s.Add(I(i), 512);
+  EXPECT_EQ(s->ShrinkToFit(), s.get());  // nothing to give back
+  size_t big = s->MemUsage();
+  for (int i = 10; i < 200; i++) ASSERT_TRUE(s->Remove(I(i)));
+  EXPECT_EQ(s->MemUsage(), big);  // Remove keeps the block
+  s.reset(s->ShrinkToFit());      // the old block is released by reset
+  EXPECT_LE(s->MemUsage(), 40u);
+  EXPECT_EQ(s->Members(), (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+}
+
+TEST(IntSet, AddLeavesTheOldBlockIntactWhenItMoves) {
+  SetValue* v = SetValue::CreateIntSet();
+  bool added = false;
+  SetValue* cur = v;
+  while (cur == v) {
+    SetValue* now = v->Add(I(static_cast<int64_t>(v->Size())), 512, &added);
+    ASSERT_TRUE(added);
+    if (now != v) {
+      cur = now;
+      break;
+    }
+  }
+  // The old block still holds its members; the new one has one more.
+  EXPECT_EQ(cur->Size(), v->Size() + 1);
+  EXPECT_TRUE(cur->Contains(I(static_cast<int64_t>(v->Size()))));
+  SetValue::Destroy(v);
+  SetValue::Destroy(cur);
 }
 
 TEST(MemberAsInt, FollowsString2ll) {
@@ -64,11 +108,11 @@ TEST(MemberAsInt, FollowsString2ll) {
 }
 
 TEST(SetValue, IntsetConvertsOnStringMember) {
-  std::unique_ptr<SetValue> s(SetValue::Create("1"));
-  EXPECT_TRUE(s->Add("1", 512));
-  EXPECT_TRUE(s->Add("2", 512));
+  SetPtr s(SetValue::Create("1"));
+  EXPECT_TRUE(s.Add("1", 512));
+  EXPECT_TRUE(s.Add("2", 512));
   EXPECT_STREQ(s->EncodingName(), "intset");
-  EXPECT_TRUE(s->Add("a", 512));
+  EXPECT_TRUE(s.Add("a", 512));
   EXPECT_STREQ(s->EncodingName(), "hashtable");
   EXPECT_TRUE(s->Contains("1"));
   EXPECT_TRUE(s->Contains("a"));
@@ -77,17 +121,17 @@ TEST(SetValue, IntsetConvertsOnStringMember) {
 }
 
 TEST(SetValue, FirstMemberDecidesEncoding) {
-  std::unique_ptr<SetValue> s(SetValue::Create("x"));
+  SetPtr s(SetValue::Create("x"));
   EXPECT_STREQ(s->EncodingName(), "hashtable");
-  s->Add("1", 512);
+  s.Add("1", 512);
   EXPECT_STREQ(s->EncodingName(), "hashtable");
 }
 
 TEST(SetValue, IntsetConvertsPastMaxEntriesAndNeverBack) {
-  std::unique_ptr<SetValue> s(SetValue::Create("1"));
-  for (int i = 0; i < 4; i++) s->Add(std::to_string(i), 4);
+  SetPtr s(SetValue::Create("1"));
+  for (int i = 0; i < 4; i++) s.Add(std::to_string(i), 4);
   EXPECT_STREQ(s->EncodingName(), "intset");
-  s->Add("4", 4);
+  s.Add("4", 4);
   EXPECT_STREQ(s->EncodingName(), "hashtable");
   for (int i = 0; i < 5; i++) EXPECT_TRUE(s->Remove(std::to_string(i)));
   EXPECT_EQ(s->Size(), 0u);
@@ -95,23 +139,23 @@ TEST(SetValue, IntsetConvertsPastMaxEntriesAndNeverBack) {
 }
 
 TEST(SetValue, IntsetIteratesAscending) {
-  std::unique_ptr<SetValue> s(SetValue::Create("3"));
-  for (auto m : {"3", "-1", "2", "10"}) s->Add(m, 512);
+  SetPtr s(SetValue::Create("3"));
+  for (auto m : {"3", "-1", "2", "10"}) s.Add(m, 512);
   EXPECT_EQ(s->Members(), (std::vector<std::string>{"-1", "2", "3", "10"}));
 }
 
 // Every member present for the whole scan is returned at least once even though the
 // table grows (and later shrinks) between SCAN steps.
 TEST(SetValue, ScanSurvivesRehash) {
-  std::unique_ptr<SetValue> s(SetValue::Create("m"));
-  for (int i = 0; i < 100; i++) s->Add("m" + std::to_string(i), 512);
+  SetPtr s(SetValue::Create("m"));
+  for (int i = 0; i < 100; i++) s.Add("m" + std::to_string(i), 512);
   std::set<std::string> seen;
   uint64_t cursor = 0;
   int step = 0;
   do {
     cursor = s->Scan(cursor, [&](std::string_view m) { seen.emplace(m); });
     if (step++ == 5) {
-      for (int i = 100; i < 2000; i++) s->Add("n" + std::to_string(i), 512);
+      for (int i = 100; i < 2000; i++) s.Add("n" + std::to_string(i), 512);
     }
   } while (cursor != 0);
   for (int i = 0; i < 100; i++) EXPECT_TRUE(seen.count("m" + std::to_string(i))) << i;
@@ -130,16 +174,16 @@ TEST(SetValue, ScanSurvivesRehash) {
 }
 
 TEST(SetValue, ScanOfIntsetReturnsAllWithCursorZero) {
-  std::unique_ptr<SetValue> s(SetValue::Create("1"));
-  for (int i = 0; i < 50; i++) s->Add(std::to_string(i), 512);
+  SetPtr s(SetValue::Create("1"));
+  for (int i = 0; i < 50; i++) s.Add(std::to_string(i), 512);
   size_t n = 0;
   EXPECT_EQ(s->Scan(0, [&](std::string_view) { n++; }), 0u);
   EXPECT_EQ(n, 50u);
 }
 
 TEST(SetValue, RandomReturnsMembers) {
-  std::unique_ptr<SetValue> s(SetValue::Create("a"));
-  for (auto m : {"a", "b", "c"}) s->Add(m, 512);
+  SetPtr s(SetValue::Create("a"));
+  for (auto m : {"a", "b", "c"}) s.Add(m, 512);
   std::set<std::string> seen;
   std::mt19937_64 rng(1);
   for (int i = 0; i < 300; i++) seen.insert(s->Random(rng));
@@ -147,9 +191,9 @@ TEST(SetValue, RandomReturnsMembers) {
 }
 
 TEST(SetValue, CloneIsDeep) {
-  std::unique_ptr<SetValue> s(SetValue::Create("a"));
-  for (auto m : {"a", "b"}) s->Add(m, 512);
-  std::unique_ptr<SetValue> c(s->Clone());
+  SetPtr s(SetValue::Create("a"));
+  for (auto m : {"a", "b"}) s.Add(m, 512);
+  SetPtr c(s->Clone());
   s->Remove("a");
   EXPECT_TRUE(c->Contains("a"));
   EXPECT_EQ(c->Size(), 2u);
@@ -157,9 +201,9 @@ TEST(SetValue, CloneIsDeep) {
 }
 
 TEST(SetValue, MemUsageGrowsWithContent) {
-  std::unique_ptr<SetValue> s(SetValue::Create("a"));
+  SetPtr s(SetValue::Create("a"));
   size_t before = s->MemUsage();
-  for (int i = 0; i < 100; i++) s->Add("member:" + std::to_string(i), 512);
+  for (int i = 0; i < 100; i++) s.Add("member:" + std::to_string(i), 512);
   EXPECT_GT(s->MemUsage(), before + 100 * 8);
 }
 

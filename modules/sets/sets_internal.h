@@ -14,9 +14,9 @@ struct SetsState {
   int64_t max_intset_entries = 512;  // set-max-intset-entries
 };
 
-// The thresholds of the most recently loaded plugin, for type callbacks (load) that
-// receive no context.
-const SetsState* CurrentState();
+// set-max-intset-entries for type callbacks (snapshot load), which get no context:
+// the host's live setting (config_int works without one), else Redis' default.
+size_t MaxIntSetEntries();
 
 enum class Found { kSet, kMissing, kWrongType };
 
@@ -26,6 +26,26 @@ inline Found LookupSet(const sdk::Key& k, const SetsState& st, SetValue** out) {
   if (!k.Is(st.type)) return Found::kWrongType;
   *out = k.Value<SetValue>();
   return Found::kSet;
+}
+
+// Adds m to the set `*s` held by key k. Adding can move the value to a new block (see
+// set_value.h): the key is then re-pointed at it, which frees the old block, and *s
+// follows. Returns false if m was already a member.
+inline bool AddToKey(sdk::Key& k, const SetsState& st, SetValue** s, std::string_view m) {
+  bool added;
+  SetValue* now = (*s)->Add(m, static_cast<size_t>(st.max_intset_entries), &added);
+  if (now != *s) {
+    k.SetValue(st.type, now);
+    *s = now;
+  }
+  return added;
+}
+
+// After removing members from the non-empty set `s` held by k: gives back a block the
+// intset no longer needs, as Redis' intset shrinks on removal (re-points the key).
+inline void ShrinkKey(sdk::Key& k, const SetsState& st, SetValue* s) {
+  SetValue* now = s->ShrinkToFit();
+  if (now != s) k.SetValue(st.type, now);
 }
 
 // Redis' scan cursor: strtoul over the whole argument (so "-1" wraps, as in Redis).

@@ -1,7 +1,7 @@
 // The sets module: the "set" value type and its commands.
+#include <map>
+#include <memory>
 #include <mutex>
-#include <utility>
-#include <vector>
 
 #include "sets_internal.h"
 
@@ -12,18 +12,18 @@ using sdk::CommandSpec;
 using sdk::Guarded;
 
 namespace {
-// Plugin handle -> its state. Several hosts may load this .so in one process (test
-// harnesses), and the type callbacks get no context, so they read the latest state.
+// Unload gets no handle to the state, so each load's state is owned here until then
+// (test harnesses load the .so once per host, several in one process).
 std::mutex g_mu;
-std::vector<std::pair<ferrite_plugin*, SetsState*>> g_states;
+std::map<ferrite_plugin*, std::unique_ptr<SetsState>> g_states;
 
 int Load(ferrite_plugin* p);
 void Unload(ferrite_plugin* p);
 }  // namespace
 
-const SetsState* CurrentState() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return g_states.empty() ? nullptr : g_states.back().second;
+size_t MaxIntSetEntries() {
+  int64_t v = sdk::Api().config_int("set-max-intset-entries");
+  return v < 0 ? 512 : static_cast<size_t>(v);
 }
 
 // clang-format off
@@ -52,14 +52,15 @@ const CommandSpec kCommands[] = {
 namespace {
 int Load(ferrite_plugin* p) {
   const auto& api = sdk::Api();
-  auto* st = new SetsState();
+  SetsState* st = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto& slot = g_states[p];
+    slot = std::make_unique<SetsState>();
+    st = slot.get();
+  }
   ferrite_type_desc td = SetTypeDesc();
   st->type = api.register_type(p, &td);
-  if (!st->type) {
-    sdk::Log(p, FERRITE_LOG_ERROR, "sets: a type named 'set' is already registered");
-    delete st;
-    return FERRITE_ERR;
-  }
   ferrite_option_desc od{};
   od.struct_size = sizeof od;
   od.name = "set-max-intset-entries";
@@ -67,27 +68,21 @@ int Load(ferrite_plugin* p) {
   od.min_value = 0;
   od.max_value = INT64_MAX;
   od.storage = &st->max_intset_entries;
-  if (api.register_option(p, &od) != FERRITE_OK) {
-    delete st;
-    return FERRITE_ERR;
+  int rc = FERRITE_ERR;
+  if (!st->type) {
+    sdk::Log(p, FERRITE_LOG_ERROR, "sets: a type named 'set' is already registered");
+  } else if (api.register_option(p, &od) == FERRITE_OK) {
+    api.set_plugin_state(p, st);
+    rc = sdk::RegisterAll(p, kCommands);
   }
-  api.set_plugin_state(p, st);
-  {
-    std::lock_guard<std::mutex> lock(g_mu);
-    g_states.emplace_back(p, st);
-  }
-  return sdk::RegisterAll(p, kCommands);
+  // A failed load is undone by the host without calling Unload: drop the state here.
+  if (rc != FERRITE_OK) Unload(p);
+  return rc;
 }
 
 void Unload(ferrite_plugin* p) {
   std::lock_guard<std::mutex> lock(g_mu);
-  for (auto it = g_states.begin(); it != g_states.end(); ++it) {
-    if (it->first == p) {
-      delete it->second;
-      g_states.erase(it);
-      return;
-    }
-  }
+  g_states.erase(p);
 }
 }  // namespace
 

@@ -224,9 +224,9 @@ int Generic(const Ctx& ctx, int argc, const ferrite_slice* argv, ZOp op, Output 
   }
   size_t maxlen = 0;
   for (auto& [m, s] : out) maxlen = std::max(maxlen, m.size());
-  ZSetValue* z = ZSetValue::Create(st->Limits(), out.size(), maxlen);
-  for (auto& [m, s] : out) z->Set(m, s, st->Limits());
-  dst.SetValue(st->type, z);
+  ZSetPtr z(ZSetValue::Create(st->Limits(), out.size(), maxlen));
+  for (auto& [m, s] : out) z.Set(m, s, st->Limits());
+  dst.SetValue(st->type, z.release());
   dst.SetExpire(-1);
   dst.Modified(FERRITE_NOTIFY_ZSET, CommandName(op, true));
   return ctx.Int(static_cast<int64_t>(out.size()));

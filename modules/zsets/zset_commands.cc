@@ -22,7 +22,7 @@ struct ZAddFlags {
 enum class AddOutcome { kAdded, kUpdated, kUnchanged, kNop, kNaN };
 
 // zsetAdd: applies one (score, member) under the flags; *out is the final score.
-AddOutcome OpAdd(ZSetValue* z, std::string_view m, double score, const ZAddFlags& f,
+AddOutcome OpAdd(ZSetRef& z, std::string_view m, double score, const ZAddFlags& f,
                  const ZLimits& lim, double* out) {
   std::optional<double> cur = z->Score(m);
   if (cur) {
@@ -34,11 +34,11 @@ AddOutcome OpAdd(ZSetValue* z, std::string_view m, double score, const ZAddFlags
     if ((f.lt && score >= *cur) || (f.gt && score <= *cur)) return AddOutcome::kNop;
     *out = score;
     if (score == *cur) return AddOutcome::kUnchanged;
-    z->Set(m, score, lim);
+    z.Set(m, score, lim);
     return AddOutcome::kUpdated;
   }
   if (f.xx) return AddOutcome::kNop;
-  z->Set(m, score, lim);
+  z.Set(m, score, lim);
   *out = score;
   return AddOutcome::kAdded;
 }
@@ -63,24 +63,25 @@ int ZAddGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, int first, 
     }
   }
   Key k = ctx.OpenWrite(SV(argv[1]));
-  ZSetValue* z = nullptr;
-  Found found = LookupZSet(k, *st, &z);
+  ZSetValue* cur = nullptr;
+  Found found = LookupZSet(k, *st, &cur);
   if (found == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
   bool created = found == Found::kMissing;
   if (created) {
     if (f.xx) return f.incr ? ctx.Null() : ctx.Int(0);
     // Filled before it is attached, so the host never sees an empty value.
-    z = ZSetValue::Create(st->Limits(), 0, argv[first + 1].len);
+    cur = ZSetValue::Create(st->Limits(), 0, argv[first + 1].len);
   }
+  ZSetRef z(cur, created ? nullptr : &k, st->type);
   int64_t added = 0, updated = 0, processed = 0;
   double score = 0;
   const char* event = f.incr ? "zincr" : "zadd";
   for (int i = 0; i < elements; i++) {
     AddOutcome o = OpAdd(z, SV(argv[first + 2 * i + 1]), scores[i], f, st->Limits(), &score);
     if (o == AddOutcome::kNaN) {
-      if (created) {
-        delete z;  // unreachable in practice: a new member cannot produce NaN
-      } else if (added || updated) {
+      // A new value is freed by `z` (unreachable in practice: a new member cannot
+      // produce NaN).
+      if (!created && (added || updated)) {
         k.Modified(FERRITE_NOTIFY_ZSET, event);
       }
       return ctx.Error("ERR resulting score is not a number (NaN)");
@@ -89,7 +90,7 @@ int ZAddGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, int first, 
     if (o == AddOutcome::kUpdated) updated++;
     if (o != AddOutcome::kNop) processed++;
   }
-  if (created) k.SetValue(st->type, z);
+  if (created) z.Attach(k);
   if (added || updated) k.Modified(FERRITE_NOTIFY_ZSET, event);
   if (f.incr) return processed ? ctx.Double(score) : ctx.Null();
   return ctx.Int(f.ch ? added + updated : added);
@@ -138,6 +139,7 @@ int CmdZRem(Ctx ctx, int argc, const ferrite_slice* argv) {
   for (int i = 2; i < argc && z->Size() > 0; i++) {
     if (z->Remove(SV(argv[i]))) removed++;
   }
+  if (removed) ShrinkKey(k, z);
   if (removed) k.Modified(FERRITE_NOTIFY_ZSET, "zrem");
   return ctx.Int(removed);
 }

@@ -247,5 +247,70 @@ TEST_F(ZSetsTest, DebugReloadRoundTrip) {
                          IsBulk("c"), IsDouble(2)}));
 }
 
+// Adding one member at a time moves the value to bigger blocks (listpack and header
+// share one); every move re-points the key, which must keep its TTL and order.
+TEST_F(ZSetsTest, GrowingOneByOneKeepsOrderAndTtl) {
+  ASSERT_THAT(h_.Run({"ZADD", "z", "0", "m0"}), IsInt(1));
+  ASSERT_THAT(h_.Run({"PEXPIRE", "z", "100000"}), IsInt(1));
+  for (int i = 1; i < 130; i++) {
+    // Descending scores: every insert goes to the front of the listpack.
+    ASSERT_THAT(h_.Run({"ZADD", "z", std::to_string(-i), "m" + std::to_string(i)}), IsInt(1));
+    if (i == 127) EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "z"}), IsBulk("listpack"));
+  }
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "z"}), IsBulk("skiplist"));
+  EXPECT_THAT(h_.Run({"ZCARD", "z"}), IsInt(130));
+  EXPECT_THAT(h_.Run({"ZRANGE", "z", "0", "1"}), IsBulkArray({"m129", "m128"}));
+  EXPECT_GT(h_.Run({"PTTL", "z"}).integer, 0);
+
+  // Re-scoring from a 1-byte integer to a double grows the entry in place or moves it.
+  ASSERT_THAT(h_.Run({"ZADD", "y", "1", "a", "2", "b"}), IsInt(2));
+  for (int i = 0; i < 20; i++) {
+    ASSERT_NE(h_.Run({"ZINCRBY", "y", "0.1", "a"}).type, FERRITE_REPLY_ERROR);
+  }
+  EXPECT_THAT(h_.Run({"ZRANGE", "y", "0", "-1"}), IsBulkArray({"b", "a"}));
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "y"}), IsBulk("listpack"));
+}
+
+int64_t UsedMemory(Harness& h) {
+  std::string info = h.Run({"INFO", "memory"}).str;
+  size_t at = info.find("used_memory:");
+  return at == std::string::npos ? -1 : std::stoll(info.substr(at + 12));
+}
+
+// Removing most members gives the listpack's block back (Redis' listpack shrinks too),
+// through ZREM, ZPOPMIN and ZREMRANGEBYRANK alike; members and TTL stay.
+TEST_F(ZSetsTest, RemovalsShrinkTheListpack) {
+  for (const char* how : {"zrem", "zpopmin", "zremrangebyrank"}) {
+    std::vector<std::string> add = {"ZADD", "z"}, rem = {"ZREM", "z"};
+    for (int i = 0; i < 120; i++) {
+      add.push_back(std::to_string(i));
+      add.push_back("member:" + std::to_string(i));
+      if (i < 110) rem.push_back("member:" + std::to_string(i));
+    }
+    ASSERT_THAT(h_.Run(add), IsInt(120));
+    ASSERT_THAT(h_.Run({"PEXPIRE", "z", "100000"}), IsInt(1));
+    int64_t full = UsedMemory(h_);
+    std::string h = how;
+    if (h == "zrem") ASSERT_THAT(h_.Run(rem), IsInt(110));
+    if (h == "zpopmin") ASSERT_EQ(h_.Run({"ZPOPMIN", "z", "110"}).elems.size(), 220u);
+    if (h == "zremrangebyrank") ASSERT_THAT(h_.Run({"ZREMRANGEBYRANK", "z", "0", "109"}), IsInt(110));
+    EXPECT_LT(UsedMemory(h_), full - 110 * 10) << how;  // >= 10 bytes per entry
+    EXPECT_THAT(h_.Run({"ZRANGE", "z", "0", "0"}), IsBulkArray({"member:110"})) << how;
+    EXPECT_GT(h_.Run({"PTTL", "z"}).integer, 0) << how;
+    ASSERT_THAT(h_.Run({"DEL", "z"}), IsInt(1));
+  }
+}
+
+// COPY keeps the source's encoding, as Redis 7.0's zsetDup does.
+TEST_F(ZSetsTest, CopyKeepsEncoding) {
+  ASSERT_THAT(h_.Run({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f"}),
+              IsInt(6));
+  ASSERT_THAT(h_.Run({"CONFIG", "SET", "zset-max-listpack-entries", "4"}), IsOk());
+  ASSERT_THAT(h_.Run({"COPY", "z", "c"}), IsInt(1));
+  EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "c"}), IsBulk("listpack"));
+  ASSERT_THAT(h_.Run({"ZREM", "z", "a"}), IsInt(1));
+  EXPECT_THAT(h_.Run({"ZCARD", "c"}), IsInt(6));
+}
+
 }  // namespace
 }  // namespace ferrite::test

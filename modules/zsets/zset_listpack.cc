@@ -1,13 +1,11 @@
 #include "zset_listpack.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "zset_skiplist.h"
 
-namespace ferrite::mod::zsets {
+namespace ferrite::mod::zsets::zpack {
 
 namespace {
 size_t PutVarint(uint8_t* p, uint64_t v) {
@@ -83,29 +81,8 @@ size_t GetScore(const uint8_t* p, double* s) {
 }
 }  // namespace
 
-ZPack::~ZPack() { std::free(blob_); }
-
-void ZPack::Clear() {
-  std::free(blob_);
-  blob_ = nullptr;
-}
-
-// Exact-size allocation, as Redis' listpack: inserts memmove anyway.
-void ZPack::Resize(size_t used) {
-  if (used == 0 && (!blob_ || H()->count == 0)) {
-    Clear();
-    return;
-  }
-  bool fresh = blob_ == nullptr;
-  auto* p = static_cast<uint8_t*>(std::realloc(blob_, sizeof(Header) + used));
-  if (!p) throw std::bad_alloc();
-  blob_ = p;
-  if (fresh) H()->count = 0;
-  H()->used = static_cast<uint32_t>(used);
-}
-
-ZPack::Entry ZPack::At(size_t offset) const {
-  const uint8_t* p = Data() + offset;
+Entry At(const uint8_t* data, size_t offset) {
+  const uint8_t* p = data + offset;
   uint64_t len;
   size_t i = GetVarint(p, &len);
   Entry e;
@@ -116,10 +93,16 @@ ZPack::Entry ZPack::At(size_t offset) const {
   return e;
 }
 
-bool ZPack::Find(std::string_view m, Entry* out, size_t* rank) const {
+size_t Count(const uint8_t* data, size_t used) {
+  size_t n = 0;
+  for (size_t off = 0; off < used; n++) off = At(data, off).next;
+  return n;
+}
+
+bool Find(const uint8_t* data, size_t used, std::string_view m, Entry* out, size_t* rank) {
   size_t r = 0;
-  for (size_t off = 0; off < Bytes(); r++) {
-    Entry e = At(off);
+  for (size_t off = 0; off < used; r++) {
+    Entry e = At(data, off);
     if (e.member == m) {
       *out = e;
       *rank = r;
@@ -130,45 +113,32 @@ bool ZPack::Find(std::string_view m, Entry* out, size_t* rank) const {
   return false;
 }
 
-void ZPack::Insert(std::string_view m, double score) {
-  size_t used = Bytes();
+size_t EntrySize(std::string_view m, double score) {
+  return VarintLen(m.size()) + m.size() + ScoreLen(score);
+}
+
+void Insert(uint8_t* data, size_t used, std::string_view m, double score) {
   size_t at = 0;
   while (at < used) {
-    Entry e = At(at);
+    Entry e = At(data, at);
     if (Less(score, m, e.score, e.member)) break;
     at = e.next;
   }
-  size_t n = VarintLen(m.size()) + m.size() + ScoreLen(score);
-  Resize(used + n);
-  uint8_t* d = Data();
-  std::memmove(d + at + n, d + at, used - at);
-  size_t h = PutVarint(d + at, m.size());
-  if (!m.empty()) std::memcpy(d + at + h, m.data(), m.size());
-  PutScore(d + at + h + m.size(), score);
-  H()->count++;
+  size_t n = EntrySize(m, score);
+  std::memmove(data + at + n, data + at, used - at);
+  size_t h = PutVarint(data + at, m.size());
+  if (!m.empty()) std::memcpy(data + at + h, m.data(), m.size());
+  PutScore(data + at + h + m.size(), score);
 }
 
-void ZPack::Erase(const Entry& e) {
-  size_t used = Bytes();
-  uint8_t* d = Data();
-  std::memmove(d + e.offset, d + e.next, used - e.next);
-  H()->count--;
-  Resize(used - (e.next - e.offset));
+void Erase(uint8_t* data, size_t used, const Entry& e) {
+  std::memmove(data + e.offset, data + e.next, used - e.next);
 }
 
-std::vector<size_t> ZPack::Offsets() const {
+std::vector<size_t> Offsets(const uint8_t* data, size_t used) {
   std::vector<size_t> v;
-  v.reserve(Size());
-  for (size_t off = 0; off < Bytes(); off = At(off).next) v.push_back(off);
+  for (size_t off = 0; off < used; off = At(data, off).next) v.push_back(off);
   return v;
 }
 
-void ZPack::CopyFrom(const ZPack& o) {
-  Clear();
-  if (!o.blob_) return;
-  blob_ = static_cast<uint8_t*>(std::malloc(o.Capacity()));
-  if (!blob_) throw std::bad_alloc();
-  std::memcpy(blob_, o.blob_, o.Capacity());
-}
-
-}  // namespace ferrite::mod::zsets
+}  // namespace ferrite::mod::zsets::zpack

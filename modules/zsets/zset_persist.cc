@@ -14,7 +14,7 @@ constexpr size_t kAofBatch = 64;
 // 3 (ZSET, string scores) and 5 (ZSET_2): the host decodes both into the plain form.
 const int kLoadTypes[] = {5, 3, -1};
 
-void FreeValue(void* v) { delete static_cast<ZSetValue*>(v); }
+void FreeValue(void* v) { ZSetValue::Destroy(static_cast<ZSetValue*>(v)); }
 size_t MemUsage(const void* v) { return static_cast<const ZSetValue*>(v)->MemUsage(); }
 void* Copy(const void* v) { return static_cast<const ZSetValue*>(v)->Clone(); }
 const char* Encoding(const void* v) { return static_cast<const ZSetValue*>(v)->EncodingName(); }
@@ -32,29 +32,24 @@ void Save(ferrite_io* io, const void* v) {
   });
 }
 
-void* Load(ferrite_io* io, int rdb_type) {
+// As Redis' rdbLoad: the live zset-max-listpack-* settings decide the encoding, so a
+// zset saved as a skiplist comes back as a listpack when it now fits, and the reverse.
+void* Load(ferrite_io* io, int) {
   uint64_t n = 0;
   if (Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
-  const ZSetsState* st = CurrentState();
-  ZLimits lim = st ? st->Limits() : ZLimits{};
-  ZSetValue* z = ZSetValue::Create(lim, static_cast<size_t>(n), 0);
+  ZLimits lim = LoadLimits();
+  ZSetPtr z(ZSetValue::Create(lim, static_cast<size_t>(n), 0));
   for (uint64_t i = 0; i < n; i++) {
     char* p = nullptr;
     size_t len = 0;
     double score = 0;
-    if (Api().io_read_string(io, &p, &len) != FERRITE_OK) {
-      delete z;
-      return nullptr;
-    }
+    if (Api().io_read_string(io, &p, &len) != FERRITE_OK) return nullptr;
     std::string m(p, len);
     Api().io_free(p);
-    if (Api().io_read_double(io, &score) != FERRITE_OK) {
-      delete z;
-      return nullptr;
-    }
-    z->Set(m, score, lim);
+    if (Api().io_read_double(io, &score) != FERRITE_OK) return nullptr;
+    z.Set(m, score, lim);
   }
-  return z;
+  return z.release();
 }
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {

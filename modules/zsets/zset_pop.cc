@@ -37,6 +37,7 @@ Scored OpPop(Key& k, ZSetValue* z, Where w, size_t count) {
     });
   }
   for (auto& [m, s] : out) z->Remove(m);
+  ShrinkKey(k, z);
   k.Modified(FERRITE_NOTIFY_ZSET, PopEvent(w));
   return out;
 }

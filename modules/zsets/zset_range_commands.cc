@@ -106,9 +106,9 @@ int StoreResult(const Ctx& ctx, std::string_view dst_name, const Scored& v, cons
   }
   size_t maxlen = 0;
   for (auto& [m, s] : v) maxlen = std::max(maxlen, m.size());
-  ZSetValue* z = ZSetValue::Create(st->Limits(), v.size(), maxlen);
-  for (auto& [m, s] : v) z->Set(m, s, st->Limits());
-  dst.SetValue(st->type, z);
+  ZSetPtr z(ZSetValue::Create(st->Limits(), v.size(), maxlen));
+  for (auto& [m, s] : v) z.Set(m, s, st->Limits());
+  dst.SetValue(st->type, z.release());
   dst.SetExpire(-1);
   dst.Modified(FERRITE_NOTIFY_ZSET, event);
   return ctx.Int(static_cast<int64_t>(v.size()));
@@ -209,6 +209,7 @@ int RemoveSpan(const Ctx& ctx, std::string_view key, const char* event, SpanFn&&
   auto [lo, hi] = span(*z);
   Scored doomed = TakeSpan(*z, lo, hi, Dir::kForward, 0, -1);
   for (auto& [m, s] : doomed) z->Remove(m);
+  if (!doomed.empty()) ShrinkKey(k, z);
   if (!doomed.empty()) k.Modified(FERRITE_NOTIFY_ZSET, event);
   return ctx.Int(static_cast<int64_t>(doomed.size()));
 }

@@ -1,5 +1,10 @@
 #include "zset_value.h"
 
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <vector>
 
 namespace ferrite::mod::zsets {
@@ -9,108 +14,162 @@ std::mt19937_64& ZRng() {
   return rng;
 }
 
-ZSetValue::~ZSetValue() { delete sl_; }
+ZSetValue* ZSetValue::Alloc(size_t bytes) {
+  void* p = std::malloc(bytes);
+  if (!p) throw std::bad_alloc();
+  return new (p) ZSetValue();
+}
+
+ZSetValue* ZSetValue::NewListpack() { return Alloc(kHeader); }
+
+ZSetValue* ZSetValue::NewSkiplist() {
+  ZSetValue* z = Alloc(kSkipOffset + sizeof(ZSkipList*));
+  ZSkipList* sl = new ZSkipList();
+  z->meta_ = kSkipBit;
+  std::memcpy(reinterpret_cast<uint8_t*>(z) + kSkipOffset, &sl, sizeof sl);
+  return z;
+}
+
+ZSkipList* ZSetValue::Skip() const {
+  ZSkipList* sl;
+  std::memcpy(&sl, reinterpret_cast<const uint8_t*>(this) + kSkipOffset, sizeof sl);
+  return sl;
+}
 
 ZSetValue* ZSetValue::Create(const ZLimits& lim, size_t size_hint, size_t len_hint) {
-  auto* z = new ZSetValue();
   if (lim.max_entries == 0 || size_hint > lim.max_entries || len_hint > lim.max_value) {
-    z->ConvertToSkiplist();
+    return NewSkiplist();
+  }
+  return NewListpack();
+}
+
+void ZSetValue::Destroy(ZSetValue* z) {
+  if (!z) return;
+  if (z->IsSkip()) delete z->Skip();
+  std::free(z);
+}
+
+size_t ZSetValue::Size() const {
+  return IsSkip() ? Skip()->Size() : zpack::Count(Data(), Used());
+}
+
+const char* ZSetValue::EncodingName() const { return IsSkip() ? "skiplist" : "listpack"; }
+
+std::optional<double> ZSetValue::Score(std::string_view m) const {
+  if (IsSkip()) {
+    const ZNode* n = Skip()->Find(m);
+    if (!n) return std::nullopt;
+    return n->score;
+  }
+  zpack::Entry e;
+  size_t rank;
+  if (!zpack::Find(Data(), Used(), m, &e, &rank)) return std::nullopt;
+  return e.score;
+}
+
+ZSetValue* ZSetValue::ConvertToSkiplist() {
+  if (IsSkip()) return this;
+  ZSetValue* z = NewSkiplist();
+  for (size_t off = 0; off < Used();) {
+    zpack::Entry e = zpack::At(Data(), off);
+    z->Skip()->Insert(e.member, e.score);
+    off = e.next;
   }
   return z;
 }
 
-size_t ZSetValue::Size() const { return enc_ == ZEncoding::kListpack ? lp_.Size() : sl_->Size(); }
-
-const char* ZSetValue::EncodingName() const {
-  return enc_ == ZEncoding::kListpack ? "listpack" : "skiplist";
-}
-
-std::optional<double> ZSetValue::Score(std::string_view m) const {
-  if (enc_ == ZEncoding::kSkiplist) {
-    const ZNode* n = sl_->Find(m);
-    if (!n) return std::nullopt;
-    return n->score;
+ZSetValue* ZSetValue::ConvertToListpackIfFits(const ZLimits& lim) {
+  if (!IsSkip() || Skip()->Size() > lim.max_entries) return this;
+  size_t bytes = 0;
+  for (const ZNode* x = Skip()->First(); x; x = x->lv[0].forward) {
+    if (x->len > lim.max_value) return this;
+    bytes += zpack::EntrySize(x->Member(), x->score);
   }
-  ZPack::Entry e;
-  size_t rank;
-  if (!lp_.Find(m, &e, &rank)) return std::nullopt;
-  return e.score;
-}
-
-void ZSetValue::ConvertToSkiplist() {
-  if (enc_ == ZEncoding::kSkiplist) return;
-  auto* sl = new ZSkipList();
-  for (size_t off = 0; off < lp_.Bytes();) {
-    ZPack::Entry e = lp_.At(off);
-    sl->Insert(e.member, e.score);
-    off = e.next;
+  if (bytes > kMaxListpackBytes) return this;
+  ZSetValue* z = Alloc(kHeader + bytes);
+  size_t used = 0;
+  // Ascending appends: each entry goes after the ones already there.
+  for (const ZNode* x = Skip()->First(); x; x = x->lv[0].forward) {
+    zpack::Insert(z->Data(), used, x->Member(), x->score);
+    used += zpack::EntrySize(x->Member(), x->score);
+    z->SetUsed(used);
   }
-  sl_ = sl;
-  lp_.Clear();
-  enc_ = ZEncoding::kSkiplist;
+  return z;
 }
 
-void ZSetValue::ConvertToListpackIfFits(const ZLimits& lim) {
-  if (enc_ != ZEncoding::kSkiplist || sl_->Size() > lim.max_entries) return;
-  for (const ZNode* x = sl_->First(); x; x = x->lv[0].forward) {
-    if (x->len > lim.max_value) return;
+// Exact size: the allocator's size classes are the growth steps, as Redis' listpack
+// (lpInsert reallocs to the exact size); a doubling policy would cost up to 2x.
+ZSetValue* ZSetValue::InsertListpack(std::string_view m, double score) {
+  size_t used = Used(), n = zpack::EntrySize(m, score);
+  ZSetValue* z = this;
+  if (kHeader + used + n > malloc_usable_size(this)) {
+    z = Alloc(kHeader + used + n);
+    std::memcpy(static_cast<void*>(z), this, kHeader + used);
   }
-  for (const ZNode* x = sl_->Last(); x; x = x->backward) lp_.Insert(x->Member(), x->score);
-  delete sl_;
-  sl_ = nullptr;
-  enc_ = ZEncoding::kListpack;
+  zpack::Insert(z->Data(), used, m, score);
+  z->SetUsed(used + n);
+  return z;
 }
 
-void ZSetValue::Set(std::string_view m, double score, const ZLimits& lim) {
-  if (enc_ == ZEncoding::kListpack) {
-    ZPack::Entry e;
+ZSetValue* ZSetValue::Set(std::string_view m, double score, const ZLimits& lim) {
+  if (!IsSkip()) {
+    zpack::Entry e;
     size_t rank;
-    if (lp_.Find(m, &e, &rank)) {
-      if (e.score == score) return;
-      lp_.Erase(e);
-      lp_.Insert(m, score);
-      return;
+    if (zpack::Find(Data(), Used(), m, &e, &rank)) {
+      if (e.score == score) return this;
+      zpack::Erase(Data(), Used(), e);
+      SetUsed(Used() - (e.next - e.offset));
+      return InsertListpack(m, score);
     }
-    if (lp_.Size() + 1 > lim.max_entries || m.size() > lim.max_value) {
-      ConvertToSkiplist();
-    } else {
-      lp_.Insert(m, score);
-      return;
+    if (Size() + 1 <= lim.max_entries && m.size() <= lim.max_value &&
+        Used() + zpack::EntrySize(m, score) <= kMaxListpackBytes) {
+      return InsertListpack(m, score);
     }
+    ZSetValue* z = ConvertToSkiplist();
+    z->Skip()->Insert(m, score);
+    return z;
   }
-  if (sl_->Find(m)) {
-    sl_->Update(m, score);
+  if (Skip()->Find(m)) {
+    Skip()->Update(m, score);
   } else {
-    sl_->Insert(m, score);
+    Skip()->Insert(m, score);
   }
+  return this;
 }
 
 bool ZSetValue::Remove(std::string_view m) {
-  if (enc_ == ZEncoding::kSkiplist) return sl_->Remove(m);
-  ZPack::Entry e;
+  if (IsSkip()) return Skip()->Remove(m);
+  zpack::Entry e;
   size_t rank;
-  if (!lp_.Find(m, &e, &rank)) return false;
-  lp_.Erase(e);
+  if (!zpack::Find(Data(), Used(), m, &e, &rank)) return false;
+  zpack::Erase(Data(), Used(), e);
+  SetUsed(Used() - (e.next - e.offset));
   return true;
 }
 
+ZSetValue* ZSetValue::ShrinkToFit() {
+  if (IsSkip()) return this;
+  size_t need = kHeader + Used(), have = malloc_usable_size(this);
+  return have - need >= 32 && have - need >= need / 4 ? Clone() : this;
+}
+
 std::optional<size_t> ZSetValue::Rank(std::string_view m) const {
-  if (enc_ == ZEncoding::kSkiplist) {
-    const ZNode* n = sl_->Find(m);
+  if (IsSkip()) {
+    const ZNode* n = Skip()->Find(m);
     if (!n) return std::nullopt;
-    return sl_->Rank(n);
+    return Skip()->Rank(n);
   }
-  ZPack::Entry e;
+  zpack::Entry e;
   size_t rank;
-  if (!lp_.Find(m, &e, &rank)) return std::nullopt;
+  if (!zpack::Find(Data(), Used(), m, &e, &rank)) return std::nullopt;
   return rank;
 }
 
 size_t ZSetValue::CountWhile(const ZPred& pred) const {
-  if (enc_ == ZEncoding::kSkiplist) return sl_->CountWhile(pred);
+  if (IsSkip()) return Skip()->CountWhile(pred);
   size_t n = 0;
-  for (size_t off = 0; off < lp_.Bytes(); n++) {
-    ZPack::Entry e = lp_.At(off);
+  for (size_t off = 0; off < Used(); n++) {
+    zpack::Entry e = zpack::At(Data(), off);
     if (!pred(e.member, e.score)) break;
     off = e.next;
   }
@@ -118,9 +177,9 @@ size_t ZSetValue::CountWhile(const ZPred& pred) const {
 }
 
 void ZSetValue::Walk(size_t start, Dir dir, const ZVisitor& fn) const {
-  if (start >= Size()) return;
-  if (enc_ == ZEncoding::kSkiplist) {
-    const ZNode* x = sl_->ByRank(start);
+  if (IsSkip()) {
+    if (start >= Skip()->Size()) return;
+    const ZNode* x = Skip()->ByRank(start);
     while (x && fn(x->Member(), x->score)) {
       x = dir == Dir::kForward ? x->lv[0].forward : x->backward;
     }
@@ -128,17 +187,18 @@ void ZSetValue::Walk(size_t start, Dir dir, const ZVisitor& fn) const {
   }
   if (dir == Dir::kForward) {
     size_t off = 0;
-    for (size_t i = 0; i < start; i++) off = lp_.At(off).next;
-    while (off < lp_.Bytes()) {
-      ZPack::Entry e = lp_.At(off);
+    for (size_t i = 0; i < start && off < Used(); i++) off = zpack::At(Data(), off).next;
+    while (off < Used()) {
+      zpack::Entry e = zpack::At(Data(), off);
       if (!fn(e.member, e.score)) return;
       off = e.next;
     }
     return;
   }
-  std::vector<size_t> offs = lp_.Offsets();
+  std::vector<size_t> offs = zpack::Offsets(Data(), Used());
+  if (start >= offs.size()) return;
   for (size_t i = start + 1; i-- > 0;) {
-    ZPack::Entry e = lp_.At(offs[i]);
+    zpack::Entry e = zpack::At(Data(), offs[i]);
     if (!fn(e.member, e.score)) return;
   }
 }
@@ -153,25 +213,28 @@ std::pair<std::string, double> ZSetValue::AtRank(size_t r) const {
 }
 
 uint64_t ZSetValue::Scan(uint64_t cursor, const ZVisitor& fn) const {
-  if (enc_ == ZEncoding::kListpack) {
+  if (!IsSkip()) {
     ForEach(fn);
     return 0;
   }
-  return sl_->Scan(cursor, [&](ZNode* n) { fn(n->Member(), n->score); });
+  return Skip()->Scan(cursor, [&](ZNode* n) { fn(n->Member(), n->score); });
 }
 
 size_t ZSetValue::MemUsage() const {
-  return sizeof(ZSetValue) + lp_.Capacity() + (sl_ ? sl_->MemUsage() : 0);
+  size_t bytes = malloc_usable_size(const_cast<ZSetValue*>(this));
+  return bytes + (IsSkip() ? Skip()->MemUsage() : 0);
 }
 
 ZSetValue* ZSetValue::Clone() const {
-  auto* c = new ZSetValue();
-  if (enc_ == ZEncoding::kListpack) {
-    c->lp_.CopyFrom(lp_);
+  if (!IsSkip()) {
+    ZSetValue* c = Alloc(kHeader + Used());
+    std::memcpy(static_cast<void*>(c), this, kHeader + Used());
     return c;
   }
-  c->ConvertToSkiplist();
-  for (const ZNode* x = sl_->First(); x; x = x->lv[0].forward) c->sl_->Insert(x->Member(), x->score);
+  ZSetValue* c = NewSkiplist();
+  for (const ZNode* x = Skip()->First(); x; x = x->lv[0].forward) {
+    c->Skip()->Insert(x->Member(), x->score);
+  }
   return c;
 }
 

@@ -43,7 +43,7 @@ void ExpectSame(const ZSetValue& z, const Ref& ref) {
   EXPECT_EQ(rev.front().first, ref.rbegin()->second);
 }
 
-void RandomOps(ZSetValue* z, const ZLimits& lim, int ops, uint64_t seed) {
+void RandomOps(ZSetPtr& z, const ZLimits& lim, int ops, uint64_t seed) {
   Ref ref;
   std::map<std::string, double> scores;
   std::mt19937_64 rng(seed);
@@ -61,7 +61,7 @@ void RandomOps(ZSetValue* z, const ZLimits& lim, int ops, uint64_t seed) {
       if (scores.count(m)) ref.erase({scores[m], m});
       scores[m] = s;
       ref.insert({s, m});
-      z->Set(m, s, lim);
+      z.Set(m, s, lim);
     }
   }
   ExpectSame(*z, ref);
@@ -69,41 +69,41 @@ void RandomOps(ZSetValue* z, const ZLimits& lim, int ops, uint64_t seed) {
 
 TEST(ZSetValue, ListpackMatchesModel) {
   ZLimits lim{100000, 64};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-  RandomOps(z.get(), lim, 3000, 1);
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  RandomOps(z, lim, 3000, 1);
   EXPECT_STREQ(z->EncodingName(), "listpack");
 }
 
 TEST(ZSetValue, SkiplistMatchesModel) {
   ZLimits lim{0, 64};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
   EXPECT_STREQ(z->EncodingName(), "skiplist");
-  RandomOps(z.get(), lim, 5000, 2);
+  RandomOps(z, lim, 5000, 2);
 }
 
 TEST(ZSetValue, ConvertsPastEntriesLimit) {
   ZLimits lim{4, 64};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-  for (int i = 0; i < 4; i++) z->Set("m" + std::to_string(i), i, lim);
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 4; i++) z.Set("m" + std::to_string(i), i, lim);
   EXPECT_STREQ(z->EncodingName(), "listpack");
-  z->Set("m4", 4, lim);
+  z.Set("m4", 4, lim);
   EXPECT_STREQ(z->EncodingName(), "skiplist");
   EXPECT_EQ(z->Size(), 5u);
   EXPECT_EQ(z->Rank("m4"), 4u);
   // Removing does not convert back; a rebuild does when it fits.
   z->Remove("m4");
   EXPECT_STREQ(z->EncodingName(), "skiplist");
-  z->ConvertToListpackIfFits(lim);
+  z.ConvertToListpackIfFits(lim);
   EXPECT_STREQ(z->EncodingName(), "listpack");
   EXPECT_EQ(All(*z).front().first, "m0");
 }
 
 TEST(ZSetValue, ConvertsOnLongMember) {
   ZLimits lim{128, 8};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-  z->Set("short", 1, lim);
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  z.Set("short", 1, lim);
   EXPECT_STREQ(z->EncodingName(), "listpack");
-  z->Set("a-member-longer-than-8", 2, lim);
+  z.Set("a-member-longer-than-8", 2, lim);
   EXPECT_STREQ(z->EncodingName(), "skiplist");
   EXPECT_EQ(z->Score("short"), 1.0);
 }
@@ -112,8 +112,8 @@ TEST(ZSetValue, EqualScoresOrderByMemberBytes) {
   ZLimits lim;
   for (size_t entries : {size_t{128}, size_t{0}}) {
     lim.max_entries = entries;
-    std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-    for (auto m : {"b", "a", "\xff", "ab", ""}) z->Set(m, 0, lim);
+    ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+    for (auto m : {"b", "a", "\xff", "ab", ""}) z.Set(m, 0, lim);
     std::vector<std::string> got;
     for (auto& [m, s] : All(*z)) got.push_back(m);
     EXPECT_EQ(got, (std::vector<std::string>{"", "a", "ab", "b", "\xff"}));
@@ -122,8 +122,8 @@ TEST(ZSetValue, EqualScoresOrderByMemberBytes) {
 
 TEST(ZSetValue, CountWhileGivesRangeBounds) {
   ZLimits lim{0, 64};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-  for (int i = 0; i < 1000; i++) z->Set("m" + std::to_string(i), i, lim);
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 1000; i++) z.Set("m" + std::to_string(i), i, lim);
   EXPECT_EQ(z->CountWhile([](std::string_view, double s) { return s < 10; }), 10u);
   EXPECT_EQ(z->CountWhile([](std::string_view, double s) { return s <= 10; }), 11u);
   EXPECT_EQ(z->CountWhile([](std::string_view, double s) { return true; }), 1000u);
@@ -131,8 +131,8 @@ TEST(ZSetValue, CountWhileGivesRangeBounds) {
 
 TEST(ZSetValue, ScanSkiplistSurvivesGrowth) {
   ZLimits lim{0, 64};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-  for (int i = 0; i < 100; i++) z->Set("m" + std::to_string(i), i, lim);
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 100; i++) z.Set("m" + std::to_string(i), i, lim);
   std::set<std::string> seen;
   uint64_t cursor = 0;
   int step = 0;
@@ -142,7 +142,7 @@ TEST(ZSetValue, ScanSkiplistSurvivesGrowth) {
       return true;
     });
     if (step++ == 3) {
-      for (int i = 100; i < 3000; i++) z->Set("n" + std::to_string(i), i, lim);
+      for (int i = 100; i < 3000; i++) z.Set("n" + std::to_string(i), i, lim);
     }
   } while (cursor != 0);
   for (int i = 0; i < 100; i++) EXPECT_TRUE(seen.count("m" + std::to_string(i))) << i;
@@ -151,10 +151,10 @@ TEST(ZSetValue, ScanSkiplistSurvivesGrowth) {
 TEST(ZSetValue, CloneIsDeepInBothEncodings) {
   for (size_t entries : {size_t{128}, size_t{0}}) {
     ZLimits lim{entries, 64};
-    std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-    z->Set("a", 1, lim);
-    z->Set("b", 2, lim);
-    std::unique_ptr<ZSetValue> c(z->Clone());
+    ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+    z.Set("a", 1, lim);
+    z.Set("b", 2, lim);
+    ZSetPtr c(z->Clone());
     z->Remove("a");
     EXPECT_EQ(c->Size(), 2u);
     EXPECT_EQ(c->Score("a"), 1.0);
@@ -164,13 +164,13 @@ TEST(ZSetValue, CloneIsDeepInBothEncodings) {
 
 TEST(ZSetValue, UpdateInPlaceAndMove) {
   ZLimits lim{0, 64};
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
-  z->Set("a", 1, lim);
-  z->Set("b", 2, lim);
-  z->Set("c", 3, lim);
-  z->Set("b", 2.5, lim);  // stays between a and c
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  z.Set("a", 1, lim);
+  z.Set("b", 2, lim);
+  z.Set("c", 3, lim);
+  z.Set("b", 2.5, lim);  // stays between a and c
   EXPECT_EQ(z->Rank("b"), 1u);
-  z->Set("a", 10, lim);  // moves to the end
+  z.Set("a", 10, lim);  // moves to the end
   EXPECT_EQ(z->Rank("a"), 2u);
   EXPECT_EQ(z->Rank("b"), 0u);
 }
@@ -179,11 +179,11 @@ TEST(ZSetValue, UpdateInPlaceAndMove) {
 // kind must come back bit-identical and in order.
 TEST(ZSetValue, ListpackScoresRoundTrip) {
   ZLimits lim;
-  std::unique_ptr<ZSetValue> z(ZSetValue::Create(lim, 1, 1));
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
   std::vector<double> scores = {0.0, -0.0, 1, -1, 63, -64, 1e15, -1e15, 9007199254740991.0,
                                 9007199254740992.0, 1.1, -2.5, 1e300, INFINITY, -INFINITY,
                                 4.9e-324};
-  for (size_t i = 0; i < scores.size(); i++) z->Set("m" + std::to_string(i), scores[i], lim);
+  for (size_t i = 0; i < scores.size(); i++) z.Set("m" + std::to_string(i), scores[i], lim);
   EXPECT_STREQ(z->EncodingName(), "listpack");
   for (size_t i = 0; i < scores.size(); i++) {
     auto got = z->Score("m" + std::to_string(i));
@@ -197,6 +197,44 @@ TEST(ZSetValue, ListpackScoresRoundTrip) {
     prev = s;
     return true;
   });
+}
+
+// The listpack lives in the value's own block: 10 short members cost one allocation of
+// about 4 + 10 * (1 + 8 + 1) bytes, and growing it moves the value (ZSetPtr follows).
+TEST(ZSetValue, ListpackIsOneTightBlock) {
+  ZLimits lim;
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 10; i++) z.Set("member:" + std::to_string(i), i, lim);
+  EXPECT_LE(z->MemUsage(), 104u + 16);  // 104 bytes, rounded up by malloc
+  const ZSetValue* before = z.get();
+  for (int i = 10; i < 100; i++) z.Set("member:" + std::to_string(i), i, lim);
+  EXPECT_NE(z.get(), before);
+  EXPECT_EQ(z->Size(), 100u);
+  EXPECT_STREQ(z->EncodingName(), "listpack");
+}
+
+TEST(ZSetValue, ShrinkToFitGivesBackTheBlockAfterRemovals) {
+  ZLimits lim;
+  ZSetPtr z(ZSetValue::Create(lim, 1, 1));
+  for (int i = 0; i < 100; i++) z.Set("member:" + std::to_string(i), i, lim);
+  EXPECT_EQ(z->ShrinkToFit(), z.get());
+  size_t big = z->MemUsage();
+  for (int i = 10; i < 100; i++) ASSERT_TRUE(z->Remove("member:" + std::to_string(i)));
+  EXPECT_EQ(z->MemUsage(), big);
+  z.reset(z->ShrinkToFit());
+  EXPECT_LE(z->MemUsage(), 104u + 16);
+  EXPECT_EQ(z->Size(), 10u);
+  EXPECT_EQ(z->Score("member:9"), 9.0);
+}
+
+TEST(ZSetValue, SetLeavesAReleasableBlockWhenItMoves) {
+  ZLimits lim;
+  ZSetValue* z = ZSetValue::Create(lim, 1, 1);
+  ZSetValue* now = z;
+  for (int i = 0; now == z; i++) now = z->Set("m" + std::to_string(i), i, lim);
+  EXPECT_EQ(now->Score("m0"), 0.0);
+  ZSetValue::Destroy(z);  // the stale block: only freed
+  ZSetValue::Destroy(now);
 }
 
 }  // namespace

@@ -21,8 +21,47 @@ struct ZSetsState {
   }
 };
 
-// The thresholds of the most recently loaded plugin, for type callbacks (load).
-const ZSetsState* CurrentState();
+// The zset-max-listpack-* settings for type callbacks (snapshot load), which get no
+// context: the host's live values (config_int works without one), else Redis' defaults.
+ZLimits LoadLimits();
+
+// A zset being changed by a command. Setting a member can move the value to a new
+// block (see zset_value.h): the holder then re-points the key at it, which frees the
+// old block, or -- for a value not attached to a key yet -- frees the old block itself
+// (and the value, if it is never attached).
+class ZSetRef {
+ public:
+  ZSetRef(ZSetValue* z, sdk::Key* key, const ferrite_type* type)
+      : z_(z), key_(key), type_(type) {}
+  ~ZSetRef() {
+    if (!key_) ZSetValue::Destroy(z_);
+  }
+  ZSetRef(const ZSetRef&) = delete;
+  ZSetRef& operator=(const ZSetRef&) = delete;
+
+  ZSetValue* get() const { return z_; }
+  ZSetValue* operator->() const { return z_; }
+  void Set(std::string_view m, double score, const ZLimits& lim) {
+    ZSetValue* now = z_->Set(m, score, lim);
+    if (now == z_) return;
+    if (key_) {
+      key_->SetValue(type_, now);
+    } else {
+      ZSetValue::Destroy(z_);
+    }
+    z_ = now;
+  }
+  // Hands a value that is not attached yet to `key`, which owns it from then on.
+  void Attach(sdk::Key& key) {
+    key.SetValue(type_, z_);
+    key_ = &key;
+  }
+
+ private:
+  ZSetValue* z_;
+  sdk::Key* key_;
+  const ferrite_type* type_;
+};
 
 enum class Found { kZSet, kMissing, kWrongType };
 
@@ -31,6 +70,15 @@ inline Found LookupZSet(const sdk::Key& k, const ZSetsState& st, ZSetValue** out
   if (!k.Is(st.type)) return Found::kWrongType;
   *out = k.Value<ZSetValue>();
   return Found::kZSet;
+}
+
+// After removing members from the zset `z` held by k: gives back a block the listpack
+// no longer needs, as Redis' listpack shrinks on removal (re-points the key). An
+// emptied zset is left alone: Modified() deletes the key.
+inline void ShrinkKey(sdk::Key& k, ZSetValue* z) {
+  if (z->Size() == 0) return;
+  ZSetValue* now = z->ShrinkToFit();
+  if (now != z) k.SetValue(k.Type(), now);
 }
 
 // "(1.5" / "2" / "-inf" / "+inf" bounds.

@@ -1,7 +1,7 @@
 // The zsets module: the "zset" value type and its commands.
+#include <map>
+#include <memory>
 #include <mutex>
-#include <utility>
-#include <vector>
 
 #include "zsets_internal.h"
 
@@ -12,15 +12,21 @@ using sdk::CommandSpec;
 using sdk::Guarded;
 
 namespace {
-// Plugin handle -> its state. Several hosts may load this .so in one process (test
-// harnesses), and the type callbacks get no context, so they read the latest state.
+// Unload gets no handle to the state, so each load's state is owned here until then
+// (test harnesses load the .so once per host, several in one process).
 std::mutex g_mu;
-std::vector<std::pair<ferrite_plugin*, ZSetsState*>> g_states;
+std::map<ferrite_plugin*, std::unique_ptr<ZSetsState>> g_states;
+
+size_t LimitOr(const char* name, size_t def) {
+  int64_t v = sdk::Api().config_int(name);
+  return v < 0 ? def : static_cast<size_t>(v);
+}
 }  // namespace
 
-const ZSetsState* CurrentState() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return g_states.empty() ? nullptr : g_states.back().second;
+ZLimits LoadLimits() {
+  ZLimits d;
+  return {LimitOr("zset-max-listpack-entries", d.max_entries),
+          LimitOr("zset-max-listpack-value", d.max_value)};
 }
 
 // clang-format off
@@ -75,35 +81,34 @@ int RegisterOption(ferrite_plugin* p, const char* name, int64_t def, int64_t* st
   return sdk::Api().register_option(p, &od);
 }
 
+void Unload(ferrite_plugin* p) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_states.erase(p);
+}
+
 int Load(ferrite_plugin* p) {
   const auto& api = sdk::Api();
-  auto* st = new ZSetsState();
+  ZSetsState* st = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    auto& slot = g_states[p];
+    slot = std::make_unique<ZSetsState>();
+    st = slot.get();
+  }
   ferrite_type_desc td = ZSetTypeDesc();
   st->type = api.register_type(p, &td);
   if (!st->type ||
       RegisterOption(p, "zset-max-listpack-entries", 128, &st->max_listpack_entries) != FERRITE_OK ||
       RegisterOption(p, "zset-max-listpack-value", 64, &st->max_listpack_value) != FERRITE_OK) {
     sdk::Log(p, FERRITE_LOG_ERROR, "zsets: registering the zset type or its options failed");
-    delete st;
+    Unload(p);
     return FERRITE_ERR;
   }
   api.set_plugin_state(p, st);
-  {
-    std::lock_guard<std::mutex> lock(g_mu);
-    g_states.emplace_back(p, st);
-  }
-  return sdk::RegisterAll(p, kCommands);
-}
-
-void Unload(ferrite_plugin* p) {
-  std::lock_guard<std::mutex> lock(g_mu);
-  for (auto it = g_states.begin(); it != g_states.end(); ++it) {
-    if (it->first == p) {
-      delete it->second;
-      g_states.erase(it);
-      return;
-    }
-  }
+  int rc = sdk::RegisterAll(p, kCommands);
+  // A failed load is undone by the host without calling Unload: drop the state here.
+  if (rc != FERRITE_OK) Unload(p);
+  return rc;
 }
 }  // namespace
 

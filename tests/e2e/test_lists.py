@@ -203,3 +203,16 @@ def test_encodings(server):
     assert r.object("encoding", "big") == b"quicklist"
     assert r.lrange("big", 5000, 5002) == [b"5000", b"5001", b"5002"]
     assert r.lindex("big", -1) == b"9999"
+
+
+# --- list-max-listpack-size on snapshot load ---------------------------------------
+# (ferrite names list encodings as Redis 7.2 does; redis-server 7.0 always answers
+# "quicklist", so this one is not side by side.)
+
+def test_reload_uses_the_live_listpack_size(server):
+    from encoding_reload import encodings
+    r = server.redis(decode_responses=True)
+    fill = [("RPUSH", "l", *[f"v{i}" for i in range(10)])]
+    steps = [("list-max-listpack-size", 4), ("list-max-listpack-size", -2)]
+    assert encodings(r, fill, steps, ["l"]) == [("quicklist",), ("listpack",)]
+    assert r.lrange("l", 0, -1) == [f"v{i}" for i in range(10)]

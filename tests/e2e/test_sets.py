@@ -187,3 +187,35 @@ def test_store_drops_ttl_and_wrongtype_keeps_dst(server):
     with pytest.raises(Exception, match="WRONGTYPE"):
         r.sunionstore("d", "a", "str")
     assert r.smembers("d") == {"1", "2"}
+
+
+# --- encoding thresholds on snapshot load and COPY (same answers as redis-server 7.0) ---
+
+SET_FILL = [("SADD", "six", 1, 2, 3, 4, 5, 6), ("SADD", "strs", "a", "b")]
+SET_STEPS = [("set-max-intset-entries", 4), ("set-max-intset-entries", 512)]
+SET_WANT = [("hashtable", "hashtable"), ("intset", "hashtable")]
+
+
+def test_reload_uses_the_live_intset_threshold(server):
+    from encoding_reload import encodings
+    r = server.redis(decode_responses=True)
+    assert encodings(r, SET_FILL, SET_STEPS, ["six", "strs"]) == SET_WANT
+    assert r.smembers("six") == {"1", "2", "3", "4", "5", "6"}
+
+
+def test_reload_thresholds_match_redis():
+    from encoding_reload import debug_redis, encodings
+    with debug_redis() as peer:
+        assert encodings(peer, SET_FILL, SET_STEPS, ["six", "strs"]) == SET_WANT
+
+
+def test_copy_keeps_the_source_encoding_like_redis(server, redis_server):
+    import redis
+    for port in (server.port, redis_server.port):
+        r = redis.Redis(port=port, socket_timeout=10, decode_responses=True)
+        r.sadd("s", *range(6))
+        r.config_set("set-max-intset-entries", 4)
+        r.copy("s", "s2")
+        assert r.object("encoding", "s2") == "intset"
+        assert r.smembers("s2") == {str(i) for i in range(6)}
+        r.config_set("set-max-intset-entries", 512)
