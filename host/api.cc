@@ -272,13 +272,28 @@ bool Expired(Host* h, const Entry* e) {
 ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   Host* h = H(c);
   if (db < 0 || db >= h->keyspace().num_dbs()) return nullptr;
-  auto* k = new ferrite_key;
+  ferrite_key* k = nullptr;
+  for (int i = 0; i < ferrite_ctx::kKeySlots && !k; i++) {
+    if (c->slots_used & (1u << i)) continue;
+    c->slots_used |= static_cast<uint8_t>(1u << i);
+    k = &c->key_slots[i];
+  }
+  if (!k) {
+    k = new ferrite_key;
+    c->open_keys.push_back(k);
+  }
   k->ctx = c;
   k->db = db;
   k->hash = HashKey({key.ptr, key.len});
   k->si = h->keyspace().ShardIndex(k->hash);
   k->table = &h->keyspace().shard(k->si).dbs[db];
-  k->name.assign(key.ptr, key.len);
+  if (key.len <= sizeof k->name_buf) {
+    if (key.len) memcpy(k->name_buf, key.ptr, key.len);
+    k->name = {k->name_buf, key.len};
+  } else {
+    k->name_heap.assign(key.ptr, key.len);
+    k->name = k->name_heap;
+  }
   k->mode = mode;
   k->e = k->table->Find(k->name, k->hash);
   if (k->e && Expired(h, k->e)) {
@@ -290,7 +305,6 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
   if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
-  c->open_keys.push_back(k);
   return k;
 }
 
@@ -300,7 +314,13 @@ ferrite_key* OpenKey(ferrite_ctx* c, ferrite_slice key, int mode) {
 
 void CloseKey(ferrite_key* k) {
   if (!k) return;
-  auto& v = k->ctx->open_keys;
+  ferrite_ctx* c = k->ctx;
+  uintptr_t off = reinterpret_cast<uintptr_t>(k) - reinterpret_cast<uintptr_t>(c->key_slots);
+  if (off < sizeof c->key_slots) {  // an inline slot: just free it
+    c->slots_used &= static_cast<uint8_t>(~(1u << (off / sizeof(ferrite_key))));
+    return;
+  }
+  auto& v = c->open_keys;
   for (auto it = v.begin(); it != v.end(); ++it)
     if (*it == k) {
       v.erase(it);
@@ -330,9 +350,28 @@ void AccountEntry(ferrite_key* k) {
   k->table->Account(e, bytes);
 }
 
-Entry* EnsureEntry(ferrite_key* k) {
-  if (!k->e) k->e = k->table->Insert(k->name, k->hash);
+// The key's entry, created (holding an empty string with room for `value_len` inline
+// bytes when that is small) if the key does not exist.
+Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
+  if (!k->e) {
+    k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
+  }
   return k->e;
+}
+
+// Gives e's string value `cap` bytes of capacity, keeping its contents (up to cap). An
+// inline value that must grow moves to the heap; it never shrinks (see the callers).
+void SetStringCap(Entry* e, size_t cap) {
+  char* p;
+  if (e->value_inline()) {
+    p = static_cast<char*>(malloc(cap));
+    if (p) memcpy(p, e->str.ptr, std::min<size_t>(e->str.len, cap));
+  } else {
+    p = static_cast<char*>(realloc(e->str.ptr, cap));
+  }
+  if (!p) throw std::bad_alloc();
+  e->str.ptr = p;
+  e->str.cap = static_cast<uint32_t>(cap);
 }
 
 int KeyDelete(ferrite_key* k) {
@@ -352,15 +391,12 @@ int KeyStringGet(ferrite_key* k, ferrite_slice* out) {
 
 char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > UINT32_MAX - 1) return nullptr;
-  Entry* e = EnsureEntry(k);
+  Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || n + 64 < e->str.cap / 2) {
+  if (n > e->str.cap || (n + 64 < e->str.cap / 2 && !e->value_inline())) {
     size_t cap = n < 16 ? 16 : n;
     if (n > e->str.cap && e->str.cap > 0 && n < e->str.cap * 2 && e->str.len > 0) cap = e->str.cap * 2;
-    char* p = static_cast<char*>(realloc(e->str.ptr, cap));
-    if (!p) throw std::bad_alloc();
-    e->str.ptr = p;
-    e->str.cap = static_cast<uint32_t>(cap);
+    SetStringCap(e, cap);
   }
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
   e->str.len = static_cast<uint32_t>(n);
@@ -371,13 +407,11 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
 
 int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   if (n > UINT32_MAX - 1) return FERRITE_ERR;
-  Entry* e = EnsureEntry(k);
+  Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || n * 2 + 64 < e->str.cap) {
-    char* p = static_cast<char*>(realloc(e->str.ptr, n ? n : 1));
-    if (!p) throw std::bad_alloc();
-    e->str.ptr = p;
-    e->str.cap = static_cast<uint32_t>(n ? n : 1);
+  if (n > e->str.cap || (n * 2 + 64 < e->str.cap && !e->value_inline())) {
+    e->str.len = 0;  // nothing to keep
+    SetStringCap(e, n ? n : 1);
   }
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
@@ -582,6 +616,14 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
       }
     }
   } else {
+    if (e->value_inline()) {  // the value lives in e's allocation: n needs its own copy
+      n->str.ptr = static_cast<char*>(malloc(e->str.cap));
+      if (!n->str.ptr) {
+        free(n);
+        throw std::bad_alloc();
+      }
+      memcpy(n->str.ptr, e->str.ptr, e->str.len);
+    }
     Table& st = ks.shard(ssi).dbs[sdb];
     st.Unlink(e);
     free(e);  // value moved to n
@@ -967,6 +1009,7 @@ void FreeCaptureState(void* st) { delete static_cast<Capture*>(st); }
 void CloseAllKeys(ferrite_ctx* ctx) {
   for (auto* k : ctx->open_keys) delete k;
   ctx->open_keys.clear();
+  ctx->slots_used = 0;
 }
 
 }  // namespace ferrite::host

@@ -171,7 +171,8 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
     }
     uint64_t vlen = r.bodylen - keylen - r.extlen;
     size_t head = bin::kHeaderLen + r.extlen + keylen;
-    if (IsStorage(r.cmd) && ValidShape(r) && static_cast<int64_t>(vlen) > b_.ItemSizeMax()) {
+    if (IsStorage(r.cmd) && ValidShape(r) && static_cast<int64_t>(vlen) > kItemSizeMaxFloor &&
+        static_cast<int64_t>(vlen) > b_.ItemSizeMax()) {
       if (len - pos < head) break;
       std::string key(reinterpret_cast<const char*>(h) + bin::kHeaderLen + r.extlen, keylen);
       Req copy = r;
@@ -257,7 +258,7 @@ void BinarySession::Get(const Req& r) {
   argv_.Clear();
   argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(r.key);
   if (touch) argv_.Add("TOUCH").UNum(Be32(U(r.extras)));
-  const McReply& rep = b_.Exec(argv_);
+  const McReply& rep = b_.Exec(argv_.Add("BRIEF"));
   if (rep.status == McStatus::kError) return HostError(r, rep);
   if (rep.status != McStatus::kHit) {
     if (r.quiet) return;
