@@ -55,12 +55,26 @@ bool ParseExptime(std::string_view tok, int32_t* out) {
   return true;
 }
 
-// " <n>", formatted in place (no temporary string per number on the get path).
-void AppendNum(std::string* out, uint64_t n) {
-  char buf[24];
-  buf[0] = ' ';
-  char* end = std::to_chars(buf + 1, buf + sizeof buf, n).ptr;
-  out->append(buf, static_cast<size_t>(end - buf));
+// Writes " <n>" at p (room for 21 bytes) and returns the end.
+char* PutNum(char* p, uint64_t n) {
+  *p++ = ' ';
+  return std::to_chars(p, p + 20, n).ptr;
+}
+
+// "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" appended with one formatted
+// header (no temporary string per number; key <= kKeyMaxLength was checked).
+void AppendValue(std::string* out, std::string_view key, uint32_t flags,
+                 std::string_view value, const uint64_t* cas) {
+  char head[6 + kKeyMaxLength + 3 * 21 + 2];
+  char* p = head;
+  memcpy(p, "VALUE ", 6);
+  memcpy(p + 6, key.data(), key.size());
+  p = PutNum(p + 6 + key.size(), flags);
+  p = PutNum(p, value.size());
+  if (cas) p = PutNum(p, *cas);
+  *p++ = '\r';
+  *p++ = '\n';
+  out->append(head, static_cast<size_t>(p - head)).append(value).append("\r\n", 2);
 }
 
 }  // namespace
@@ -315,12 +329,8 @@ void TextSession::Get(const Tokens& t, bool with_cas, bool touch) {
       return;
     }
     if (r.status != McStatus::kHit) continue;
-    std::string_view value = r.Str(0);
-    out_.append("VALUE ").append(key);
-    AppendNum(&out_, static_cast<uint32_t>(r.Int(1)));
-    AppendNum(&out_, value.size());
-    if (with_cas) AppendNum(&out_, static_cast<uint64_t>(r.Int(2)));
-    out_.append("\r\n").append(value).append("\r\n");
+    uint64_t cas = static_cast<uint64_t>(r.Int(2));
+    AppendValue(&out_, key, static_cast<uint32_t>(r.Int(1)), r.Str(0), with_cas ? &cas : nullptr);
   }
   out_.append("END\r\n");
 }
