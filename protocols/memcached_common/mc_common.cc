@@ -221,6 +221,13 @@ McArgv& McArgv::UNum(uint64_t n) {
   return Own(buf, static_cast<size_t>(end - buf));
 }
 
+McArgv& McArgv::NumFrom(std::string_view tok, int64_t n) {
+  uint64_t v;
+  bool canonical = n >= 0 && PlainDigits(tok, &v) && v == static_cast<uint64_t>(n) &&
+                   (tok.size() == 1 || tok[0] != '0');
+  return canonical ? Add(tok) : Num(n);
+}
+
 std::vector<std::string> McArgv::Strings() const {
   std::vector<std::string> out;
   for (auto& s : v_) out.emplace_back(s.ptr, s.len);

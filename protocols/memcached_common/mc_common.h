@@ -94,6 +94,9 @@ class McArgv {
   }
   McArgv& Num(int64_t n);
   McArgv& UNum(uint64_t n);
+  // Adds n, reusing the client's token `tok` when it already is n's canonical decimal
+  // text (the common case: no re-formatting of what was just parsed).
+  McArgv& NumFrom(std::string_view tok, int64_t n);
   void Clear() {
     v_.clear();
     nums_used_ = 0;

@@ -94,5 +94,19 @@ TEST(McArgvNumbers, InlineBufferThenOverflow) {
   }
 }
 
+TEST(McArgvNumbers, NumFromReusesOnlyCanonicalTokens) {
+  McArgv a;
+  int32_t wrapped = static_cast<int32_t>(4294967297LL);  // what memcached's parse leaves
+  a.NumFrom("42", 42).NumFrom("0", 0).NumFrom("007", 7).NumFrom("+5", 5);
+  a.NumFrom("4294967297", wrapped).NumFrom("-3", -3);
+  EXPECT_EQ(a.Strings(), (std::vector<std::string>{"42", "0", "7", "5", "1", "-3"}));
+  std::string canonical = "123", padded = "0123";
+  a.Clear();
+  a.NumFrom(canonical, 123).NumFrom(padded, 123);
+  EXPECT_EQ(a.argv()[0].ptr, canonical.data());  // the client's bytes, not a copy
+  EXPECT_NE(a.argv()[1].ptr, padded.data());     // re-formatted as "123"
+  EXPECT_EQ(a.Strings(), (std::vector<std::string>{"123", "123"}));
+}
+
 }  // namespace
 }  // namespace ferrite::proto::mc

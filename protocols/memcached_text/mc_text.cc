@@ -287,8 +287,8 @@ bool TextSession::Storage(const Tokens& t, std::string_view rest, size_t* data_u
   std::string_view mode = is_cas ? "CAS" : cmd == "set" ? "SET" : cmd == "add" ? "ADD"
                          : cmd == "replace" ? "REPLACE" : cmd == "append" ? "APPEND" : "PREPEND";
   argv_.Clear();
-  argv_.Add("MC.SET").Add(key).Add(rest.substr(0, vlen)).Add(mode).UNum(flags);
-  argv_.Add("EX").Num(exptime);
+  argv_.Add("MC.SET").Add(key).Add(rest.substr(0, vlen)).Add(mode).NumFrom(t[2], flags);
+  argv_.Add("EX").NumFrom(t[3], exptime);
   if (is_cas) argv_.Add("CAS").UNum(cas);
   const McReply& r = b_.Exec(argv_);
   switch (r.status) {
