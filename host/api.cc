@@ -410,7 +410,6 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
   if (n > e->str.cap || (n * 2 + 64 < e->str.cap && !e->value_inline())) {
-    e->str.len = 0;  // nothing to keep
     SetStringCap(e, n ? n : 1);
   }
   if (n) memcpy(e->str.ptr, s, n);
