@@ -366,9 +366,9 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
     return StoreConcat(ctx, k, mode, value, o, SV(argv[3]));
   }
   bool exists = k.Exists();
-  bool is_string = exists && k.IsString();
+  auto is_string = [&] { return exists && k.IsString(); };  // a type lookup: only when needed
   if (mode == StoreMode::kCas || (o.has_cas && mode != StoreMode::kAdd)) {
-    if (!is_string) {
+    if (!is_string()) {
       st.cas_misses++;
       return ReplyStatus(ctx, "NOT_FOUND");
     }
@@ -379,7 +379,7 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
     st.cas_hits++;
   } else if (mode == StoreMode::kAdd && exists) {
     return ReplyStatus(ctx, "NOT_STORED");
-  } else if (mode == StoreMode::kReplace && !is_string) {
+  } else if (mode == StoreMode::kReplace && !is_string()) {
     return ReplyStatus(ctx, "NOT_STORED");
   }
   Expiry e;
@@ -398,7 +398,7 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   }
   k.SetString(value);
   k.SetFlags(static_cast<uint32_t>(flags));
-  k.SetExpire(e.abs_ms);
+  if (k.Expire() != e.abs_ms) k.SetExpire(e.abs_ms);  // SetString already bumped the cas
   // A plain SET with no relative time and no cas compare replays to the same state, so
   // the host propagates it verbatim: no rewritten copy of the value per store.
   if (mode == StoreMode::kSet && !o.has_cas && (o.has_pxat || o.exp == 0)) {
