@@ -281,13 +281,28 @@ bool Expired(Host* h, const Entry* e) {
 ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   Host* h = H(c);
   if (db < 0 || db >= h->keyspace().num_dbs()) return nullptr;
-  auto* k = new ferrite_key;
+  ferrite_key* k = nullptr;
+  for (int i = 0; i < ferrite_ctx::kKeySlots && !k; i++) {
+    if (c->slots_used & (1u << i)) continue;
+    c->slots_used |= static_cast<uint8_t>(1u << i);
+    k = &c->key_slots[i];
+  }
+  if (!k) {
+    k = new ferrite_key;
+    c->open_keys.push_back(k);
+  }
   k->ctx = c;
   k->db = db;
   k->hash = HashKey({key.ptr, key.len});
   k->si = h->keyspace().ShardIndex(k->hash);
   k->table = &h->keyspace().shard(k->si).dbs[db];
-  k->name.assign(key.ptr, key.len);
+  if (key.len <= sizeof k->name_buf) {
+    if (key.len) memcpy(k->name_buf, key.ptr, key.len);
+    k->name = {k->name_buf, key.len};
+  } else {
+    k->name_heap.assign(key.ptr, key.len);
+    k->name = k->name_heap;
+  }
   k->mode = mode;
   k->e = k->table->Find(k->name, k->hash);
   if (k->e && Expired(h, k->e)) {
@@ -299,7 +314,6 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
   if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
-  c->open_keys.push_back(k);
   return k;
 }
 
@@ -318,7 +332,13 @@ void TrackSubkeysOnClose(ferrite_key* k) {
 void CloseKey(ferrite_key* k) {
   if (!k) return;
   TrackSubkeysOnClose(k);
-  auto& v = k->ctx->open_keys;
+  ferrite_ctx* c = k->ctx;
+  uintptr_t off = reinterpret_cast<uintptr_t>(k) - reinterpret_cast<uintptr_t>(c->key_slots);
+  if (off < sizeof c->key_slots) {  // an inline slot: just free it
+    c->slots_used &= static_cast<uint8_t>(~(1u << (off / sizeof(ferrite_key))));
+    return;
+  }
+  auto& v = c->open_keys;
   for (auto it = v.begin(); it != v.end(); ++it)
     if (*it == k) {
       v.erase(it);
@@ -348,12 +368,29 @@ void AccountEntry(ferrite_key* k) {
   k->table->Account(e, bytes);
 }
 
-Entry* EnsureEntry(ferrite_key* k) {
+// The key's entry, created (holding an empty string with room for `value_len` inline
+// bytes when that is small) if the key does not exist.
+Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
   if (!k->e) {
-    k->e = k->table->Insert(k->name, k->hash);
+    k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
     k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
   }
   return k->e;
+}
+
+// Gives e's string value `cap` bytes of capacity, keeping its contents (up to cap). An
+// inline value that must grow moves to the heap; it never shrinks (see the callers).
+void SetStringCap(Entry* e, size_t cap) {
+  char* p;
+  if (e->value_inline()) {
+    p = static_cast<char*>(malloc(cap));
+    if (p) memcpy(p, e->str.ptr, std::min<size_t>(e->str.len, cap));
+  } else {
+    p = static_cast<char*>(realloc(e->str.ptr, cap));
+  }
+  if (!p) throw std::bad_alloc();
+  e->str.ptr = p;
+  e->str.cap = static_cast<uint32_t>(cap);
 }
 
 int KeyDelete(ferrite_key* k) {
@@ -373,15 +410,12 @@ int KeyStringGet(ferrite_key* k, ferrite_slice* out) {
 
 char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > UINT32_MAX - 1) return nullptr;
-  Entry* e = EnsureEntry(k);
+  Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || n + 64 < e->str.cap / 2) {
+  if (n > e->str.cap || (n + 64 < e->str.cap / 2 && !e->value_inline())) {
     size_t cap = n < 16 ? 16 : n;
     if (n > e->str.cap && e->str.cap > 0 && n < e->str.cap * 2 && e->str.len > 0) cap = e->str.cap * 2;
-    char* p = static_cast<char*>(realloc(e->str.ptr, cap));
-    if (!p) throw std::bad_alloc();
-    e->str.ptr = p;
-    e->str.cap = static_cast<uint32_t>(cap);
+    SetStringCap(e, cap);
   }
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
   e->str.len = static_cast<uint32_t>(n);
@@ -392,13 +426,10 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
 
 int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   if (n > UINT32_MAX - 1) return FERRITE_ERR;
-  Entry* e = EnsureEntry(k);
+  Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || n * 2 + 64 < e->str.cap) {
-    char* p = static_cast<char*>(realloc(e->str.ptr, n ? n : 1));
-    if (!p) throw std::bad_alloc();
-    e->str.ptr = p;
-    e->str.cap = static_cast<uint32_t>(n ? n : 1);
+  if (n > e->str.cap || (n * 2 + 64 < e->str.cap && !e->value_inline())) {
+    SetStringCap(e, n ? n : 1);
   }
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
@@ -603,6 +634,14 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
       }
     }
   } else {
+    if (e->value_inline()) {  // the value lives in e's allocation: n needs its own copy
+      n->str.ptr = static_cast<char*>(malloc(e->str.cap));
+      if (!n->str.ptr) {
+        free(n);
+        throw std::bad_alloc();
+      }
+      memcpy(n->str.ptr, e->str.ptr, e->str.len);
+    }
     Table& st = ks.shard(ssi).dbs[sdb];
     st.Unlink(e);
     free(e);  // value moved to n
@@ -992,6 +1031,9 @@ void CloseAllKeys(ferrite_ctx* ctx) {
     delete k;
   }
   ctx->open_keys.clear();
+  for (int i = 0; i < ferrite_ctx::kKeySlots; i++)
+    if (ctx->slots_used & (1u << i)) TrackSubkeysOnClose(&ctx->key_slots[i]);
+  ctx->slots_used = 0;
 }
 
 }  // namespace ferrite::host

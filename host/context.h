@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferrite/module.h"
@@ -9,6 +10,22 @@
 #include "host/host.h"
 #include "host/keyspace.h"
 #include "host/registry.h"
+
+struct ferrite_key {
+  // Not an aggregate on purpose: a ctx's inline key slots are left uninitialised until
+  // a key is opened in them (no zeroing of name_buf per command).
+  ferrite_key() {}
+  ferrite_ctx* ctx;
+  int db;
+  int si;
+  ferrite::host::Table* table;
+  uint64_t hash;
+  std::string_view name;  // into name_buf, or name_heap for long names
+  ferrite::host::Entry* e;
+  int mode;
+  char name_buf[48];
+  std::string name_heap;
+};
 
 struct ferrite_ctx {
   ferrite::host::Host* host;
@@ -22,22 +39,16 @@ struct ferrite_ctx {
   bool propagate_overridden = false;
   // What to propagate instead of the command itself, each with the db it ran in (a
   // SELECT inside MULTI or a script changes it between entries).
-  std::vector<std::pair<int, std::vector<std::string>>> propagated;
+  std::vector<std::pair<int, std::vector<std::string>>> propagated{};
   bool nested = false;       // inside EXEC / a script: all shards are held, no blocking
   bool blocked = false;
-  std::vector<ferrite_key*> open_keys;
   ferrite_ctx* parent = nullptr;  // the caller's context for call()
-};
-
-struct ferrite_key {
-  ferrite_ctx* ctx;
-  int db;
-  int si;
-  ferrite::host::Table* table;
-  uint64_t hash;
-  std::string name;
-  ferrite::host::Entry* e;
-  int mode;
+  // Open keys. Most commands open one or two: those live in key_slots (no allocation per
+  // command); any more are heap-allocated and listed in open_keys. See api.cc OpenKeyDb.
+  static constexpr int kKeySlots = 2;
+  ferrite_key key_slots[kKeySlots]{};
+  uint8_t slots_used = 0;  // bit i: key_slots[i] is open
+  std::vector<ferrite_key*> open_keys{};
 };
 
 namespace ferrite::host {

@@ -54,7 +54,7 @@ Table::~Table() { Clear(); }
 
 void Table::FreeValue(Entry* e) {
   if (e->kind == ValueKind::kString) {
-    free(e->str.ptr);
+    if (!e->value_inline()) free(e->str.ptr);
     e->str.ptr = nullptr;
     e->str.len = e->str.cap = 0;
   } else {
@@ -91,9 +91,9 @@ void Table::Grow() {
   buckets_.swap(nb);
 }
 
-Entry* Table::Insert(std::string_view key, uint64_t hash) {
+Entry* Table::Insert(std::string_view key, uint64_t hash, size_t value_cap) {
   if (size_ >= buckets_.size()) Grow();
-  void* mem = malloc(sizeof(Entry) + key.size());
+  void* mem = malloc(sizeof(Entry) + key.size() + value_cap);
   if (!mem) throw std::bad_alloc();
   Entry* e = static_cast<Entry*>(mem);
   memset(e, 0, sizeof(Entry));
@@ -104,6 +104,10 @@ Entry* Table::Insert(std::string_view key, uint64_t hash) {
   e->kind = ValueKind::kString;
   e->lfu_counter = 5;  // Redis' LFU_INIT_VAL
   if (!key.empty()) memcpy(e->key_data(), key.data(), key.size());
+  if (value_cap > 0) {
+    e->str.ptr = e->key_data() + key.size();
+    e->str.cap = static_cast<uint32_t>(value_cap);
+  }
   Link(e);
   Account(e, BaseBytes(e));
   return e;

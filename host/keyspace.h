@@ -65,10 +65,22 @@ struct Entry {
     return {reinterpret_cast<const char*>(this + 1), key_len};
   }
   std::string_view string_value() const { return {str.ptr, str.len}; }
+  // A short string value set when the key was created lives in the entry's own
+  // allocation, right after the key (Table::Insert's value_cap): one malloc and one cache
+  // miss fewer per key. Such a value is never realloc()ed or free()d on its own.
+  bool value_inline() const {
+    return kind == ValueKind::kString &&
+           str.ptr == reinterpret_cast<const char*>(this + 1) + key_len;
+  }
   const ferrite_type* type(const ferrite_type* string_type) const {
     return kind == ValueKind::kString ? string_type : mod.type;
   }
 };
+
+// String values up to this size, set when their key is created, are stored inline in
+// the key's entry (Entry::value_inline). Larger ones, and values that grow past their
+// inline room later, get their own allocation.
+inline constexpr size_t kInlineValueMax = 256;
 
 uint64_t HashKey(std::string_view key);
 
@@ -83,8 +95,9 @@ class Table {
   ~Table();
 
   Entry* Find(std::string_view key, uint64_t hash) const;
-  // Inserts a new entry holding an empty string (the caller sets the value).
-  Entry* Insert(std::string_view key, uint64_t hash);
+  // Inserts a new entry holding an empty string (the caller sets the value). With
+  // value_cap > 0 the string has that much inline capacity (see Entry::value_inline).
+  Entry* Insert(std::string_view key, uint64_t hash, size_t value_cap = 0);
   // Unlinks and frees the entry and its value.
   void Erase(Entry* e);
   // Unlinks the entry without freeing it (RENAME/MOVE re-link it elsewhere).

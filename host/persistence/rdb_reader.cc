@@ -287,12 +287,14 @@ class Loader {
     if (type == kTypeString) {
       std::string v = in_.String();
       if (expired) return Skip();
-      Entry* e = Insert(db, key);
-      e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
-      if (!e->str.ptr) throw std::bad_alloc();
+      Entry* e = Insert(db, key, v.size() <= kInlineValueMax ? v.size() : 0);
+      if (!e->value_inline()) {
+        e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
+        if (!e->str.ptr) throw std::bad_alloc();
+        e->str.cap = static_cast<uint32_t>(v.empty() ? 1 : v.size());
+      }
       memcpy(e->str.ptr, v.data(), v.size());
       e->str.len = static_cast<uint32_t>(v.size());
-      e->str.cap = static_cast<uint32_t>(v.empty() ? 1 : v.size());
       return Finish(e, expire);
     }
     int plain = PlainTypeOf(type);
@@ -329,13 +331,13 @@ class Loader {
     last_ = nullptr;
   }
 
-  Entry* Insert(int db, const std::string& key) {
+  Entry* Insert(int db, const std::string& key, size_t value_cap = 0) {
     Keyspace& ks = h_.keyspace();
     uint64_t hash = HashKey(key);
     int si = ks.ShardIndex(hash);
     table_ = &ks.shard(si).dbs[db];
     if (Entry* old = table_->Find(key, hash)) table_->Erase(old);
-    Entry* e = table_->Insert(key, hash);
+    Entry* e = table_->Insert(key, hash, value_cap);
     e->version = ks.NextVersion(si);
     e->atime_s = h_.LruClock();
     return e;

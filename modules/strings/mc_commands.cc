@@ -3,6 +3,7 @@
 //
 // Propagation: every MC write replaces verbatim propagation with a deterministic form —
 //   stored items      MC.SET key <final value> SET <flags> [PXAT abs_ms]
+//                     (a SET with exptime 0 or PXAT and no CAS is already that: verbatim)
 //   append/prepend    MC.SET key <data> APPEND|PREPEND 0   (no clock, no cas)
 //   delete / expired  DEL key
 //   touch             PEXPIREAT key abs_ms | PERSIST key
@@ -97,6 +98,7 @@ struct McOpts {
   int64_t touch_exp = 0;
   bool has_initial = false;
   uint64_t initial = 0;
+  bool brief = false;  // BRIEF: a hit replies value, flags and cas only
 };
 
 bool ParseOpts(sdk::Args& a, McOpts* o) {
@@ -112,6 +114,8 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
       o->has_vivify = true, o->vivify_exp = a.Int();
     } else if (a.Match("TOUCH")) {
       o->has_touch = true, o->touch_exp = a.Int();
+    } else if (a.Match("BRIEF")) {
+      o->brief = true;
     } else if (a.Match("INITIAL")) {
       o->has_initial = true;
       if (!sdk::ParseUint64(a.Str(), &o->initial)) a.Fail(FERRITE_E_NOT_INTEGER);
@@ -137,11 +141,16 @@ int64_t TtlSeconds(Ctx ctx, const Key& k) {
 
 int64_t Cas(const Key& k) { return static_cast<int64_t>(k.Version()); }
 
-// Emits the keyspace event (`event`, string class) and the deterministic MC.SET form.
-void PropagateStored(Ctx ctx, const Key& k, std::string_view value,
-                     const char* event = "set") {
+// Emits the keyspace events of a store (`event`, string class; expire if it has a TTL).
+void NotifyStored(Ctx ctx, const Key& k, const char* event = "set") {
   ctx.Notify(FERRITE_NOTIFY_STRING, event, k.Name());
   if (k.Expire() >= 0) ctx.Notify(FERRITE_NOTIFY_GENERIC, "expire", k.Name());
+}
+
+// The keyspace events and the deterministic MC.SET form.
+void PropagateStored(Ctx ctx, const Key& k, std::string_view value,
+                     const char* event = "set") {
+  NotifyStored(ctx, k, event);
   std::string flags = std::to_string(k.Flags());
   int64_t e = k.Expire();
   if (e < 0) {
@@ -169,20 +178,30 @@ void DropExpired(Ctx ctx, Key& k) {
   ctx.Propagate({"DEL", name});
 }
 
-int64_t ItemSizeMax() {
+// True when an item of n bytes is over memcached-item-size-max. The host refuses a
+// setting below 1 KB, so smaller items skip the config lookup (the common case).
+bool TooLarge(size_t n) {
+  if (n <= 1024) return false;
   int64_t v = sdk::Api().config_int("memcached-item-size-max");
-  return v > 0 ? v : int64_t{512} * 1024 * 1024;
+  return static_cast<int64_t>(n) > (v > 0 ? v : int64_t{512} * 1024 * 1024);
 }
 
 // ---------------------------------------------------------------------------------------
 // Reads
 // ---------------------------------------------------------------------------------------
 
-int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created) {
-  ctx.Array(8);
+// What a hit replies: classic get/gets/gat and binary get print value, flags and cas
+// only (kBrief skips the TTL and idle-time lookups, each a clock read); meta get may
+// print any field.
+enum class HitFields { kBrief, kAll };
+
+int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFields fields) {
+  bool all = fields == HitFields::kAll;
+  ctx.Array(all ? 7 : 4);
   ctx.Simple("HIT");
   ctx.Bulk(value);
   ctx.Int(k.Flags());
+  if (!all) return ctx.Int(Cas(k));
   ctx.Int(Cas(k));
   ctx.Int(TtlSeconds(ctx, k));
   int64_t idle = sdk::Api().key_idle_ms(k.get());
@@ -191,6 +210,13 @@ int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created) {
 }
 
 int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
+  HitFields fields = HitFields::kAll;
+  if (argc > 2) {
+    if (argc > 3 || !sdk::EqualsIgnoreCase(SV(argv[2]), "BRIEF")) {
+      return ctx.Error(FERRITE_E_SYNTAX);
+    }
+    fields = HitFields::kBrief;
+  }
   McCounters& st = Counters();
   st.cmd_get++;
   Key k = ctx.Open(SV(argv[1]));
@@ -200,7 +226,7 @@ int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
     return ReplyStatus(ctx, "MISS");
   }
   st.get_hits++;
-  return ReplyHit(ctx, k, *v, false);
+  return ReplyHit(ctx, k, *v, false, fields);
 }
 
 // get-and-touch and meta get with T / N: touches the TTL and/or creates an empty item
@@ -228,6 +254,7 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
     st.total_items++;
     v = k.String();
   }
+  HitFields fields = o.brief ? HitFields::kBrief : HitFields::kAll;
   if (o.has_touch) {
     st.cmd_touch++, st.touch_hits++;
     Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
@@ -235,16 +262,16 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
     if (e.expired) {
       // memcached returns the item once and it is gone afterwards.
       Key keep = std::move(k);
-      int r = ReplyHit(ctx, keep, value, created);
+      int r = ReplyHit(ctx, keep, value, created, fields);
       DropExpired(ctx, keep);
       return r;
     }
     k.SetExpire(e.abs_ms);
     PropagateExpire(ctx, k);
-    return ReplyHit(ctx, k, value, created);
+    return ReplyHit(ctx, k, value, created, fields);
   }
   st.cmd_get++, st.get_hits++;
-  return ReplyHit(ctx, k, *v, created);
+  return ReplyHit(ctx, k, *v, created, fields);
 }
 
 int CmdMcMeta(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -304,7 +331,7 @@ int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const Mc
     return ReplyStored(ctx, k);
   }
   if (o.has_cas && static_cast<uint64_t>(Cas(k)) != o.cas) return ReplyStatus(ctx, "EXISTS");
-  if (static_cast<int64_t>(cur->size() + data.size()) > ItemSizeMax()) {
+  if (TooLarge(cur->size() + data.size())) {
     return ctx.Error(FERRITE_E_TOO_LARGE);
   }
   size_t old = cur->size();
@@ -331,7 +358,7 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   sdk::Args a(argc, argv, 5);
   McOpts o;
   if (!ParseOpts(a, &o)) return a.Reply(ctx);
-  if (static_cast<int64_t>(value.size()) > ItemSizeMax()) return ctx.Error(FERRITE_E_TOO_LARGE);
+  if (TooLarge(value.size())) return ctx.Error(FERRITE_E_TOO_LARGE);
   McCounters& st = Counters();
   st.cmd_set++;
   Key k = ctx.OpenWrite(SV(argv[1]));
@@ -339,9 +366,9 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
     return StoreConcat(ctx, k, mode, value, o, SV(argv[3]));
   }
   bool exists = k.Exists();
-  bool is_string = exists && k.IsString();
+  auto is_string = [&] { return exists && k.IsString(); };  // a type lookup: only when needed
   if (mode == StoreMode::kCas || (o.has_cas && mode != StoreMode::kAdd)) {
-    if (!is_string) {
+    if (!is_string()) {
       st.cas_misses++;
       return ReplyStatus(ctx, "NOT_FOUND");
     }
@@ -352,7 +379,7 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
     st.cas_hits++;
   } else if (mode == StoreMode::kAdd && exists) {
     return ReplyStatus(ctx, "NOT_STORED");
-  } else if (mode == StoreMode::kReplace && !is_string) {
+  } else if (mode == StoreMode::kReplace && !is_string()) {
     return ReplyStatus(ctx, "NOT_STORED");
   }
   Expiry e;
@@ -371,8 +398,14 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   }
   k.SetString(value);
   k.SetFlags(static_cast<uint32_t>(flags));
-  k.SetExpire(e.abs_ms);
-  PropagateStored(ctx, k, value);
+  if (k.Expire() != e.abs_ms) k.SetExpire(e.abs_ms);  // SetString already bumped the cas
+  // A plain SET with no relative time and no cas compare replays to the same state, so
+  // the host propagates it verbatim: no rewritten copy of the value per store.
+  if (mode == StoreMode::kSet && !o.has_cas && (o.has_pxat || o.exp == 0)) {
+    NotifyStored(ctx, k);
+  } else {
+    PropagateStored(ctx, k, value);
+  }
   return ReplyStored(ctx, k);
 }
 
@@ -538,7 +571,7 @@ int RegisterMcCommands(ferrite_plugin* p) {
   using sdk::Guarded;
   constexpr uint32_t H = HIDDEN;
   static const sdk::CommandSpec kTable[] = {
-      {"MC.GET",    2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcGet>,    "string"},
+      {"MC.GET",   -2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcGet>,    "string"},
       {"MC.GAT",   -2, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcGat>,    "string"},
       {"MC.META",   2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcMeta>,   "string"},
       {"MC.SET",   -5, H | WRITE | DENYOOM,            1, 1, 1, Guarded<CmdMcSet>,    "string"},

@@ -7,10 +7,12 @@
 // Reply contract (protocol-neutral): an array whose first element is a simple-string
 // status word, followed by fields:
 //
-//   MC.GET   key                                   READONLY
-//   MC.GAT   key [TOUCH exp] [VIVIFY exp]          WRITE (touch / create-on-miss)
+//   MC.GET   key [BRIEF]                           READONLY
+//   MC.GAT   key [TOUCH exp] [VIVIFY exp] [BRIEF]  WRITE (touch / create-on-miss)
 //     -> [HIT value flags cas ttl_s idle_s created] | [MISS]
 //        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key.
+//        BRIEF: a hit is [HIT value flags cas] (what classic get/gets/gat and binary get
+//        print; no TTL or idle lookup).
 //   MC.SET   key value mode flags [EX exp | PXAT abs_ms] [CAS n] [VIVIFY exp]
 //            mode: SET ADD REPLACE APPEND PREPEND CAS
 //     -> [STORED cas] | [NOT_STORED] | [EXISTS] | [NOT_FOUND]

@@ -3,7 +3,9 @@
 // clock, non-string keys, and the propagated forms' effect on state.
 #include "tests/harness/harness.h"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace ferrite::test {
 namespace {
@@ -145,6 +147,47 @@ TEST_F(McCommands, BadArguments) {
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "v", "SET", "4294967296"})).rfind("ERR:", 0), 0u);
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "v", "SET", "0", "EX"})).rfind("ERR:", 0), 0u);
   EXPECT_EQ(Status(h_.Run({"MC.ARITH", "k", "MUL", "1"})).rfind("ERR:", 0), 0u);
+}
+
+TEST_F(McCommands, BriefHitIsValueFlagsCas) {
+  int64_t cas = Field(h_.Run({"MC.SET", "k", "v", "SET", "7", "EX", "100"}), 0);
+  for (const char* word : {"BRIEF", "brief"}) {
+    Reply g = h_.Run({"MC.GET", "k", word});
+    ASSERT_EQ(Status(g), "HIT");
+    ASSERT_EQ(g.elems.size(), 4u);  // no ttl, idle or created
+    EXPECT_EQ(Str(g, 0), "v");
+    EXPECT_EQ(Field(g, 1), 7);
+    EXPECT_EQ(Field(g, 2), cas);
+  }
+  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 7u);  // HIT and six fields
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "nope", "BRIEF"})), "MISS");
+  Reply t = h_.Run({"MC.GAT", "k", "TOUCH", "50", "BRIEF"});
+  ASSERT_EQ(t.elems.size(), 4u);
+  EXPECT_EQ(Str(t, 0), "v");
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "k", "FULL"})).rfind("ERR:", 0), 0u);
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "k", "BRIEF", "x"})).rfind("ERR:", 0), 0u);
+}
+
+// A plain SET with no relative time goes out verbatim; anything with a clock or a cas
+// compare in it is rewritten to the deterministic MC.SET ... PXAT form.
+TEST_F(McCommands, PropagatedSetForms) {
+  using Cmd = std::vector<std::string>;
+  auto rec = std::make_unique<PropagationRecorder>(h_);
+  const std::string at = std::to_string(h_.NowMs() + 100000);
+  h_.Run({"MC.SET", "a", "v", "SET", "5", "EX", "0"});
+  h_.Run({"MC.SET", "b", "v", "SET", "5"});
+  h_.Run({"MC.SET", "c", "v", "SET", "5", "EX", "100"});
+  h_.Run({"MC.SET", "d", "v", "ADD", "5"});
+  int64_t cas = Field(h_.Run({"MC.GET", "d"}), 2);
+  h_.Run({"MC.SET", "d", "w", "SET", "6", "CAS", std::to_string(cas)});
+  std::vector<Cmd> got;
+  for (auto& c : rec->commands())
+    if (c.argv[0] != "SELECT") got.push_back(c.argv);
+  EXPECT_EQ(got, (std::vector<Cmd>{{"MC.SET", "a", "v", "SET", "5", "EX", "0"},
+                                   {"MC.SET", "b", "v", "SET", "5"},
+                                   {"MC.SET", "c", "v", "SET", "5", "PXAT", at},
+                                   {"MC.SET", "d", "v", "SET", "5"},
+                                   {"MC.SET", "d", "w", "SET", "6"}}));
 }
 
 }  // namespace

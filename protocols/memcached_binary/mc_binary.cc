@@ -16,8 +16,15 @@ uint32_t Be32(const uint8_t* p) {
 uint64_t Be64(const uint8_t* p) { return (uint64_t{Be32(p)} << 32) | Be32(p + 4); }
 const uint8_t* U(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
+// Writes v big-endian into p[0..bytes).
+void StoreBe(char* p, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; i--, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+}
+
 void PutBe(std::string* out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; i--) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char buf[8];
+  StoreBe(buf, v, bytes);
+  out->append(buf, static_cast<size_t>(bytes));
 }
 
 // The loud form of a quiet opcode, or the opcode itself.
@@ -81,15 +88,17 @@ const char* DefaultText(uint16_t status) {
 
 void BinarySession::Header(const Req& r, uint16_t status, uint8_t extlen, uint16_t keylen,
                            uint32_t bodylen, uint64_t cas) {
-  out_.push_back(static_cast<char>(0x81));
-  out_.push_back(static_cast<char>(r.opcode));
-  PutBe(&out_, keylen, 2);
-  out_.push_back(static_cast<char>(extlen));
-  out_.push_back(0);
-  PutBe(&out_, status, 2);
-  PutBe(&out_, bodylen, 4);
-  out_.append(reinterpret_cast<const char*>(&r.opaque), 4);
-  PutBe(&out_, cas, 8);
+  char h[bin::kHeaderLen];  // built whole, appended once
+  h[0] = static_cast<char>(0x81);
+  h[1] = static_cast<char>(r.opcode);
+  StoreBe(h + 2, keylen, 2);
+  h[4] = static_cast<char>(extlen);
+  h[5] = 0;
+  StoreBe(h + 6, status, 2);
+  StoreBe(h + 8, bodylen, 4);
+  memcpy(h + 12, &r.opaque, 4);
+  StoreBe(h + 16, cas, 8);
+  out_.append(h, sizeof h);
 }
 
 void BinarySession::Error(const Req& r, uint16_t status, std::string_view text) {
@@ -171,7 +180,8 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
     }
     uint64_t vlen = r.bodylen - keylen - r.extlen;
     size_t head = bin::kHeaderLen + r.extlen + keylen;
-    if (IsStorage(r.cmd) && ValidShape(r) && static_cast<int64_t>(vlen) > b_.ItemSizeMax()) {
+    if (IsStorage(r.cmd) && ValidShape(r) && static_cast<int64_t>(vlen) > kItemSizeMaxFloor &&
+        static_cast<int64_t>(vlen) > b_.ItemSizeMax()) {
       if (len - pos < head) break;
       std::string key(reinterpret_cast<const char*>(h) + bin::kHeaderLen + r.extlen, keylen);
       Req copy = r;
@@ -257,7 +267,7 @@ void BinarySession::Get(const Req& r) {
   argv_.Clear();
   argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(r.key);
   if (touch) argv_.Add("TOUCH").UNum(Be32(U(r.extras)));
-  const McReply& rep = b_.Exec(argv_);
+  const McReply& rep = b_.Exec(argv_.Add("BRIEF"));
   if (rep.status == McStatus::kError) return HostError(r, rep);
   if (rep.status != McStatus::kHit) {
     if (r.quiet) return;

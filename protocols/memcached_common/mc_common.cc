@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -35,7 +36,23 @@ bool CopyToken(std::string_view tok, char* buf, size_t cap) {
 
 }  // namespace
 
+bool PlainDigits(std::string_view tok, uint64_t* out) {
+  if (tok.empty() || tok.size() > 18) return false;  // 18 digits cannot overflow
+  uint64_t v = 0;
+  for (char c : tok) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
 bool ParseU32(std::string_view tok, uint32_t* out) {
+  uint64_t v;
+  if (PlainDigits(tok, &v)) {
+    *out = static_cast<uint32_t>(v);  // strtoul's value, truncated like memcached's
+    return true;
+  }
   char buf[64];
   if (!CopyToken(tok, buf, sizeof buf)) return false;
   char* end = nullptr;
@@ -48,6 +65,12 @@ bool ParseU32(std::string_view tok, uint32_t* out) {
 }
 
 bool ParseI32(std::string_view tok, int32_t* out) {
+  uint64_t v;
+  if (PlainDigits(tok, &v)) {
+    if (v > INT_MAX) return false;
+    *out = static_cast<int32_t>(v);
+    return true;
+  }
   char buf[64];
   if (!CopyToken(tok, buf, sizeof buf)) return false;
   char* end = nullptr;
@@ -60,6 +83,7 @@ bool ParseI32(std::string_view tok, int32_t* out) {
 }
 
 bool ParseU64(std::string_view tok, uint64_t* out) {
+  if (PlainDigits(tok, out)) return true;
   char buf[64];
   if (!CopyToken(tok, buf, sizeof buf)) return false;
   char* end = nullptr;
@@ -75,21 +99,34 @@ bool ParseU64(std::string_view tok, uint64_t* out) {
 // Replies
 // ---------------------------------------------------------------------------------------
 
+void McReply::AddStr(std::string_view s) {
+  fields_.push_back({0, static_cast<uint32_t>(arena_.size()), static_cast<uint32_t>(s.size()),
+                     false});
+  arena_.append(s);
+}
+
 int64_t McReply::Int(size_t i) const {
-  if (i >= fields.size()) return 0;
-  if (fields[i].is_int) return fields[i].i;
-  return strtoll(fields[i].s.c_str(), nullptr, 10);
+  if (i >= fields_.size()) return 0;
+  if (fields_[i].is_int) return fields_[i].i;
+  char buf[32];
+  std::string_view s = Str(i);
+  if (s.size() >= sizeof buf) return 0;
+  memcpy(buf, s.data(), s.size());
+  buf[s.size()] = '\0';
+  return strtoll(buf, nullptr, 10);
 }
 
 std::string_view McReply::Str(size_t i) const {
-  return i < fields.size() ? std::string_view(fields[i].s) : std::string_view();
+  if (i >= fields_.size() || fields_[i].is_int) return {};
+  return std::string_view(arena_).substr(fields_[i].off, fields_[i].len);
 }
 
 void McReply::Clear() {
   status = McStatus::kOther;
   error_code = FERRITE_E_GENERIC;
   error_text.clear();
-  fields.clear();
+  fields_.clear();
+  arena_.clear();  // keeps its capacity: no allocation per command once warm
 }
 
 void McCapture::Reset() {
@@ -115,11 +152,7 @@ McStatus StatusFromWord(std::string_view w) {
 
 McCapture* C(void* st) { return static_cast<McCapture*>(st); }
 
-void PushStr(void* st, const char* s, size_t len) {
-  McField f;
-  f.s.assign(s, len);
-  C(st)->reply.fields.push_back(std::move(f));
-}
+void PushStr(void* st, const char* s, size_t len) { C(st)->reply.AddStr({s, len}); }
 
 void OnSimple(void* st, const char* s, size_t len) {
   McCapture* c = C(st);
@@ -138,13 +171,7 @@ void OnError(void* st, ferrite_error_code code, const char* detail, size_t len) 
   c->reply.error_text.assign(detail ? detail : "", detail ? len : 0);
 }
 
-void OnInt(void* st, int64_t v) {
-  McField f;
-  f.is_int = true;
-  f.i = v;
-  f.s = std::to_string(v);
-  C(st)->reply.fields.push_back(std::move(f));
-}
+void OnInt(void* st, int64_t v) { C(st)->reply.AddInt(v); }
 
 void OnDouble(void* st, double v) {
   char buf[64];
@@ -171,14 +198,34 @@ const ferrite_reply_sink* McCapture::Sink() {
   return &sink;
 }
 
-McArgv& McArgv::Num(int64_t n) {
-  owned_.push_back(std::to_string(n));
+McArgv& McArgv::Own(const char* s, size_t n) {
+  if (nums_used_ + n <= sizeof nums_) {
+    char* p = nums_ + nums_used_;
+    memcpy(p, s, n);
+    nums_used_ += n;
+    return Add({p, n});
+  }
+  owned_.emplace_back(s, n);
   return Add(owned_.back());
 }
 
+McArgv& McArgv::Num(int64_t n) {
+  char buf[24];
+  char* end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  return Own(buf, static_cast<size_t>(end - buf));
+}
+
 McArgv& McArgv::UNum(uint64_t n) {
-  owned_.push_back(std::to_string(n));
-  return Add(owned_.back());
+  char buf[24];
+  char* end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  return Own(buf, static_cast<size_t>(end - buf));
+}
+
+McArgv& McArgv::NumFrom(std::string_view tok, int64_t n) {
+  uint64_t v;
+  bool canonical = n >= 0 && PlainDigits(tok, &v) && v == static_cast<uint64_t>(n) &&
+                   (tok.size() == 1 || tok[0] != '0');
+  return canonical ? Add(tok) : Num(n);
 }
 
 std::vector<std::string> McArgv::Strings() const {
@@ -296,7 +343,7 @@ std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b) {
   const McReply& sr = b.Exec(st);
   std::string curr_items = "0";
   if (sr.status == McStatus::kOk) {
-    for (size_t i = 0; i + 1 < sr.fields.size(); i += 2) {
+    for (size_t i = 0; i + 1 < sr.size(); i += 2) {
       if (sr.Str(i) == "curr_items") {
         curr_items = std::string(sr.Str(i + 1));
         continue;

@@ -19,6 +19,9 @@ namespace ferrite::proto::mc {
 
 inline constexpr size_t kKeyMaxLength = 250;
 inline constexpr int64_t kDefaultItemSizeMax = int64_t{512} * 1024 * 1024;
+// The smallest memcached-item-size-max the host accepts: a value no longer than this
+// never needs the (config) lookup.
+inline constexpr int64_t kItemSizeMaxFloor = 1024;
 
 // A key memcached accepts: 1..250 bytes, no space or control characters (the text
 // protocol cannot carry them; the binary one is held to the same rule so both agree).
@@ -30,28 +33,41 @@ bool ValidKey(std::string_view key);
 bool ParseU32(std::string_view tok, uint32_t* out);
 bool ParseI32(std::string_view tok, int32_t* out);
 bool ParseU64(std::string_view tok, uint64_t* out);
+// The fast path of the three: 1..18 ASCII digits and nothing else (no sign, no blank).
+bool PlainDigits(std::string_view tok, uint64_t* out);
 
 enum class McStatus {
   kHit, kMiss, kStored, kNotStored, kExists, kNotFound, kDeleted, kTouched, kNonNumeric,
   kOk, kError, kOther,
 };
 
-// One captured scalar.
-struct McField {
-  bool is_int = false;
-  int64_t i = 0;
-  std::string s;
-};
-
-struct McReply {
+// One MC.* reply, decoded. Fields are kept without a per-field allocation: integers as
+// integers, strings as slices into one arena that keeps its capacity across commands
+// (the hot path: a get hit copies its value once, into the arena, and nothing else).
+class McReply {
+ public:
   McStatus status = McStatus::kOther;
   ferrite_error_code error_code = FERRITE_E_GENERIC;  // when status == kError
   std::string error_text;                            // detail (may be empty)
-  std::vector<McField> fields;                        // after the status word
 
+  void AddInt(int64_t v) { fields_.push_back({v, 0, 0, true}); }
+  void AddStr(std::string_view s);
+  size_t size() const { return fields_.size(); }  // fields after the status word
+  // A string field reads as its decimal value; a missing field as 0.
   int64_t Int(size_t i) const;
+  // Valid until the next Clear(). NOTE: an integer field reads as empty (no MC.* reply
+  // has a field a reader takes both ways).
   std::string_view Str(size_t i) const;
   void Clear();
+
+ private:
+  struct Field {
+    int64_t i;
+    uint32_t off, len;  // into arena_, for strings
+    bool is_int;
+  };
+  std::vector<Field> fields_;
+  std::string arena_;
 };
 
 // Capturing sink: fills an McReply from the token stream of one command.
@@ -63,26 +79,40 @@ struct McCapture {
   static const ferrite_reply_sink* Sink();
 };
 
-// argv for api->execute: borrowed slices plus owned number strings.
+// argv for api->execute: borrowed slices plus owned number strings. Numbers are
+// formatted into an inline buffer (a deque only past it), so building a request's argv
+// allocates nothing once the slice vector is warm. Not copyable: slices point into it.
 class McArgv {
  public:
+  McArgv() = default;
+  McArgv(const McArgv&) = delete;
+  McArgv& operator=(const McArgv&) = delete;
+
   McArgv& Add(std::string_view s) {
     v_.push_back({s.data(), s.size()});
     return *this;
   }
   McArgv& Num(int64_t n);
   McArgv& UNum(uint64_t n);
+  // Adds n, reusing the client's token `tok` when it already is n's canonical decimal
+  // text (the common case: no re-formatting of what was just parsed).
+  McArgv& NumFrom(std::string_view tok, int64_t n);
   void Clear() {
     v_.clear();
-    owned_.clear();
+    nums_used_ = 0;
+    if (!owned_.empty()) owned_.clear();
   }
   int argc() const { return static_cast<int>(v_.size()); }
   const ferrite_slice* argv() const { return v_.data(); }
   std::vector<std::string> Strings() const;  // for tests
 
  private:
+  McArgv& Own(const char* s, size_t n);
+
   std::vector<ferrite_slice> v_;
-  std::deque<std::string> owned_;  // stable addresses
+  char nums_[128];
+  size_t nums_used_ = 0;
+  std::deque<std::string> owned_;  // stable addresses, when nums_ is full
 };
 
 // What a memcached codec needs from the host. One per connection.

@@ -1,5 +1,6 @@
 #include "mc_fake_backend.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,21 +14,6 @@ void FakeBackend::Status(const char* word) {
   s->simple(&c, word, strlen(word));
   r_ = c.reply;
 }
-
-namespace {
-McField F(std::string s) {
-  McField f;
-  f.s = std::move(s);
-  return f;
-}
-McField I(int64_t v) {
-  McField f;
-  f.is_int = true;
-  f.i = v;
-  f.s = std::to_string(v);
-  return f;
-}
-}  // namespace
 
 const McReply& FakeBackend::Exec(const McArgv& argv) {
   std::vector<std::string> a = argv.Strings();
@@ -43,13 +29,13 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
   };
   const std::string& cmd = a[0];
   if (cmd == "INFO") {
-    r_.fields.push_back(F("# Server\r\nuptime_in_seconds:7\r\n"));
+    r_.AddStr("# Server\r\nuptime_in_seconds:7\r\n");
     return r_;
   }
   if (cmd == "MC.STATS") {
     r_.status = McStatus::kOk;
-    for (const char* s : {"cmd_get", "0", "curr_items"}) r_.fields.push_back(F(s));
-    r_.fields.push_back(F(std::to_string(items.size())));
+    for (const char* s : {"cmd_get", "0", "curr_items"}) r_.AddStr(s);
+    r_.AddStr(std::to_string(items.size()));
     return r_;
   }
   if (cmd == "MC.FLUSH") {
@@ -69,10 +55,20 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
       return r_;
     }
     Status("HIT");
-    r_.fields = {F(it->second.value), I(it->second.flags), I(int64_t(it->second.cas)), I(-1), I(0),
-                 I(0)};
-    if (cmd == "MC.META") r_.fields = {I(-1), I(0), I(int64_t(it->second.cas)),
-                                       I(int64_t(it->second.value.size())), I(it->second.flags)};
+    const Item& item = it->second;
+    if (cmd == "MC.META") {
+      for (int64_t v : {int64_t{-1}, int64_t{0}, int64_t(item.cas), int64_t(item.value.size()),
+                        int64_t{item.flags}}) {
+        r_.AddInt(v);
+      }
+      return r_;
+    }
+    r_.AddStr(item.value);
+    r_.AddInt(item.flags);
+    r_.AddInt(int64_t(item.cas));
+    if (std::find(a.begin() + 2, a.end(), "BRIEF") == a.end()) {
+      for (int64_t v : {-1, 0, 0}) r_.AddInt(v);  // ttl, idle, created
+    }
     return r_;
   }
   if (cmd == "MC.SET") {
@@ -91,7 +87,7 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     else item = Item{a[2], flags, 0};
     item.cas = next_cas++;
     Status("STORED");
-    r_.fields.push_back(I(int64_t(item.cas)));
+    r_.AddInt(int64_t(item.cas));
     return r_;
   }
   if (cmd == "MC.DELETE") {
@@ -103,7 +99,7 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
   if (cmd == "MC.TOUCH") {
     if (!found) return Status("NOT_FOUND"), r_;
     Status("TOUCHED");
-    r_.fields.push_back(I(int64_t(it->second.cas)));
+    r_.AddInt(int64_t(it->second.cas));
     return r_;
   }
   if (cmd == "MC.ARITH") {
@@ -120,7 +116,9 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
       it->second.cas = next_cas++;
     }
     Status("HIT");
-    r_.fields = {F(it->second.value), I(int64_t(it->second.cas)), I(-1)};
+    r_.AddStr(it->second.value);
+    r_.AddInt(int64_t(it->second.cas));
+    r_.AddInt(-1);
     return r_;
   }
   r_.status = McStatus::kError;

@@ -2,6 +2,7 @@
 // proto_text.c (token counts, which errors swallow the data block, noreply muting
 // errors too); the item semantics live in the MC.* commands of the strings module.
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "mc_text.h"
@@ -15,12 +16,15 @@ constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format";
 // Splits on ' ' only, as memcached does (a tab is part of a token).
 void Tokenize(std::string_view line, std::vector<std::string_view>* out) {
   out->clear();
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && line[i] == ' ') i++;
-    size_t s = i;
-    while (i < line.size() && line[i] != ' ') i++;
-    if (i > s) out->push_back(line.substr(s, i - s));
+  const char* p = line.data();
+  const char* end = p + line.size();
+  while (p < end) {
+    while (p < end && *p == ' ') p++;
+    if (p == end) break;
+    const char* sp = static_cast<const char*>(memchr(p, ' ', static_cast<size_t>(end - p)));
+    const char* e = sp ? sp : end;
+    out->push_back({p, static_cast<size_t>(e - p)});
+    p = e;
   }
 }
 
@@ -34,6 +38,11 @@ bool IsGetLine(std::string_view s) {
 // memcached's safe_strtol stores a long into an int32 without a range check, so
 // "4294967297" is 1; we keep that, since clients rely on the same wire behaviour.
 bool ParseExptime(std::string_view tok, int32_t* out) {
+  uint64_t v;
+  if (PlainDigits(tok, &v)) {
+    *out = static_cast<int32_t>(static_cast<long>(v));
+    return true;
+  }
   char buf[64];
   if (tok.empty() || tok.size() >= sizeof buf) return false;
   memcpy(buf, tok.data(), tok.size());
@@ -44,6 +53,28 @@ bool ParseExptime(std::string_view tok, int32_t* out) {
   if (errno == ERANGE || end == buf || *end != '\0') return false;
   *out = static_cast<int32_t>(l);
   return true;
+}
+
+// Writes " <n>" at p (room for 21 bytes) and returns the end.
+char* PutNum(char* p, uint64_t n) {
+  *p++ = ' ';
+  return std::to_chars(p, p + 20, n).ptr;
+}
+
+// "VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n" appended with one formatted
+// header (no temporary string per number; key <= kKeyMaxLength was checked).
+void AppendValue(std::string* out, std::string_view key, uint32_t flags,
+                 std::string_view value, const uint64_t* cas) {
+  char head[6 + kKeyMaxLength + 3 * 21 + 2];
+  char* p = head;
+  memcpy(p, "VALUE ", 6);
+  memcpy(p + 6, key.data(), key.size());
+  p = PutNum(p + 6 + key.size(), flags);
+  p = PutNum(p, value.size());
+  if (cas) p = PutNum(p, *cas);
+  *p++ = '\r';
+  *p++ = '\n';
+  out->append(head, static_cast<size_t>(p - head)).append(value).append("\r\n", 2);
 }
 
 }  // namespace
@@ -62,7 +93,7 @@ void TextSession::Flush() {
 size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
   const char* p = reinterpret_cast<const char*>(data);
   size_t pos = 0;
-  Tokens toks;
+  Tokens& toks = toks_;
   while (pos < len && !closed_) {
     if (swallow_ > 0) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(swallow_, len - pos));
@@ -238,7 +269,7 @@ bool TextSession::Storage(const Tokens& t, std::string_view rest, size_t* data_u
     return true;
   }
   uint64_t block = static_cast<uint64_t>(vlen) + 2;
-  if (vlen > b_.ItemSizeMax()) {
+  if (vlen > kItemSizeMaxFloor && vlen > b_.ItemSizeMax()) {
     Out("SERVER_ERROR object too large for cache");
     swallow_ = block;
     if (cmd == "set") {  // memcached drops the old item rather than keep stale data
@@ -253,11 +284,11 @@ bool TextSession::Storage(const Tokens& t, std::string_view rest, size_t* data_u
     Out("CLIENT_ERROR bad data chunk");
     return true;
   }
-  std::string mode(cmd);
-  for (auto& c : mode) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  std::string_view mode = is_cas ? "CAS" : cmd == "set" ? "SET" : cmd == "add" ? "ADD"
+                         : cmd == "replace" ? "REPLACE" : cmd == "append" ? "APPEND" : "PREPEND";
   argv_.Clear();
-  argv_.Add("MC.SET").Add(key).Add(rest.substr(0, vlen)).Add(mode).UNum(flags);
-  argv_.Add("EX").Num(exptime);
+  argv_.Add("MC.SET").Add(key).Add(rest.substr(0, vlen)).Add(mode).NumFrom(t[2], flags);
+  argv_.Add("EX").NumFrom(t[3], exptime);
   if (is_cas) argv_.Add("CAS").UNum(cas);
   const McReply& r = b_.Exec(argv_);
   switch (r.status) {
@@ -291,19 +322,15 @@ void TextSession::Get(const Tokens& t, bool with_cas, bool touch) {
     argv_.Clear();
     argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(key);
     if (touch) argv_.Add("TOUCH").Num(exptime);
-    const McReply& r = b_.Exec(argv_);
+    const McReply& r = b_.Exec(argv_.Add("BRIEF"));
     if (r.status == McStatus::kError) {
       out_.resize(mark);
       Out(TextErrorFor(r));
       return;
     }
     if (r.status != McStatus::kHit) continue;
-    std::string_view value = r.Str(0);
-    out_.append("VALUE ").append(key).append(" ");
-    out_.append(std::to_string(static_cast<uint32_t>(r.Int(1)))).append(" ");
-    out_.append(std::to_string(value.size()));
-    if (with_cas) out_.append(" ").append(std::to_string(static_cast<uint64_t>(r.Int(2))));
-    out_.append("\r\n").append(value).append("\r\n");
+    uint64_t cas = static_cast<uint64_t>(r.Int(2));
+    AppendValue(&out_, key, static_cast<uint32_t>(r.Int(1)), r.Str(0), with_cas ? &cas : nullptr);
   }
   out_.append("END\r\n");
 }

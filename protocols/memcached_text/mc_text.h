@@ -57,6 +57,7 @@ class TextSession {
 
   McBackend& b_;
   McArgv argv_;
+  Tokens toks_;  // reused: no allocation per batch
   std::string out_;
   std::string scratch_;
   uint64_t swallow_ = 0;  // bytes of a refused data block still to drop

@@ -201,7 +201,7 @@ TEST(McText, ArgvIsTheMcContract) {
   ASSERT_EQ(b.log.size(), 3u);
   EXPECT_EQ(b.log[0], (std::vector<std::string>{"MC.SET", "k", "ab", "CAS", "7", "EX", "100",
                                                  "CAS", "42"}));
-  EXPECT_EQ(b.log[1], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "5"}));
+  EXPECT_EQ(b.log[1], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "5", "BRIEF"}));
   EXPECT_EQ(b.log[2], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "9"}));
 }
 

@@ -140,6 +140,49 @@ TEST(Eviction, AllKeysLruEvictsToStayUnderLimit) {
   EXPECT_GT(h.host().stats().evicted_keys.load(), 0u);
 }
 
+// Short values set on a new key live inline in its entry (keyspace.h value_inline);
+// every path that grows, moves or copies such a value must keep the bytes.
+TEST(Keys, InlineStringValuesSurviveGrowthRenameAndCopy) {
+  Harness h;
+  EXPECT_THAT(h.Run({"SET", "k", "hello"}), IsOk());
+  EXPECT_THAT(h.Run({"APPEND", "k", std::string(300, 'x')}), IsInt(305));  // moves to heap
+  EXPECT_THAT(h.Run({"GET", "k"}), IsBulk("hello" + std::string(300, 'x')));
+  EXPECT_THAT(h.Run({"SET", "k", "again"}), IsOk());  // a heap value, now short again
+  EXPECT_THAT(h.Run({"GET", "k"}), IsBulk("again"));
+  EXPECT_THAT(h.Run({"SET", "i", std::string(100, 'v')}), IsOk());
+  EXPECT_THAT(h.Run({"SET", "i", "shorter"}), IsOk());  // reuses the inline room
+  EXPECT_THAT(h.Run({"SETRANGE", "i", "10", "z"}), IsInt(11));
+  EXPECT_THAT(h.Run({"GET", "i"}), IsBulk(std::string("shorter\0\0\0z", 11)));
+  EXPECT_THAT(h.Run({"RENAME", "i", "j"}), IsOk());  // the entry is re-allocated
+  EXPECT_THAT(h.Run({"COPY", "j", "c"}), IsInt(1));
+  EXPECT_THAT(h.Run({"SET", "j", "overwritten"}), IsOk());
+  EXPECT_THAT(h.Run({"GET", "c"}), IsBulk(std::string("shorter\0\0\0z", 11)));
+  EXPECT_THAT(h.Run({"GET", "j"}), IsBulk("overwritten"));
+  EXPECT_THAT(h.Run({"SET", "big", std::string(5000, 'b')}), IsOk());
+  EXPECT_THAT(h.Run({"STRLEN", "big"}), IsInt(5000));
+  EXPECT_THAT(h.Run({"SET", "n", "1"}), IsOk());
+  EXPECT_THAT(h.Run({"INCRBY", "n", "123456789012"}), IsInt(123456789013));
+  EXPECT_THAT(h.Run({"DEL", "k", "j", "c", "big", "n"}), IsInt(5));
+}
+
+// A command keeps its first two keys in inline slots of the call context and any more
+// on the heap; long names do not fit the slot's name buffer.
+TEST(Keys, ManyOpenKeysAndLongNames) {
+  HarnessOptions o;
+  o.plugins = {"strings", "keys", "sets"};
+  Harness h(o);
+  std::string long_name(200, 'n');
+  for (const std::string& k : {std::string("a"), std::string("b"), long_name}) {
+    EXPECT_THAT(h.Run({"SADD", k, "x", "y", k.substr(0, 1)}), IsInt(3));
+  }
+  EXPECT_THAT(h.Run({"SINTERSTORE", "dst", "a", "b", long_name}), IsInt(2));
+  EXPECT_THAT(h.Run({"SUNIONSTORE", long_name + "2", "a", "b", long_name, "dst"}), IsInt(5));
+  EXPECT_THAT(h.Run({"SCARD", long_name + "2"}), IsInt(5));
+  EXPECT_THAT(h.Run({"SET", long_name, "v"}), IsOk());
+  EXPECT_THAT(h.Run({"RENAME", long_name, "short"}), IsOk());
+  EXPECT_THAT(h.Run({"GET", "short"}), IsBulk("v"));
+}
+
 TEST(Abi, WrongMajorIsRejected) {
   Harness h;
   std::string err = h.host().LoadPlugin(TestPlugin("abi_wrong_major"));
