@@ -186,18 +186,14 @@ void RemoveGlobals(lua_State* L, std::initializer_list<const char*> names) {
 }  // namespace
 
 void InstallSandbox(lua_State* L, Engine* e) {
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_pushstring(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, kProtectedKey);
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_pushstring(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, kTargetKey);
+  for (const char* key : {kProtectedKey, kTargetKey}) {  // weak-keyed: proxies may die
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushstring(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
+  }
 
   luaopen_base(L);
   luaopen_table(L);
