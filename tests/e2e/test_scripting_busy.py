@@ -172,13 +172,13 @@ def test_blocked_client_is_not_answered_busy_threads1(server_factory):
     waiter = _send(s.port, "BLPOP", "q", "0")
     timer = _send(s.port, "BLPOP", "nothing", "0.2")
     time.sleep(0.1)
-    # Unkillable and bounded: runs until the client below has seen BUSY 3 times... which
-    # the script cannot know, so it runs a fixed number of instructions instead (about
-    # a second here; the test only needs it to outlast 100 ms + a few BUSY replies).
-    body = "redis.call('lpush','q','x') local i = 0 while i < 2e8 do i = i + 1 end return i"
+    # Unkillable (it wrote) and bounded: a fixed number of instructions, about 2 s here;
+    # it only needs to outlast 100 ms plus one BUSY reply. Sanitizer builds are slower.
+    body = "redis.call('lpush','q','x') local i = 0 while i < 1e8 do i = i + 1 end return i"
     slow = _send(s.port, "EVAL", body, "0")
+    slow.settimeout(120)
     assert _wait_busy(s.port) == BUSY
-    assert _line(slow) == b":200000000\r\n"
+    assert _line(slow) == b":100000000\r\n"
     assert waiter.recv(100) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
     assert timer.recv(100) == b"*-1\r\n"
     assert r.ping()
@@ -223,6 +223,7 @@ def test_pushes_posted_by_a_busy_script_arrive_in_order_threads1(server_factory)
     body = ("for i = 1, 50 do redis.call('publish', 'ch', i) end "
             "local i = 0 while i < 1e8 do i = i + 1 end return i")
     slow = _send(s.port, "EVAL", body, "0")
+    slow.settimeout(120)
     assert _wait_busy(s.port) == BUSY
     assert _line(slow) == b":100000000\r\n"
     got = []
