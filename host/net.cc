@@ -477,11 +477,12 @@ std::vector<uint16_t> Server::ports() const {
 
 // Nested poll_one() on the worker's own io_context, from inside the handler that runs the
 // script: Asio's scheduler supports nested poll()/poll_one() on the thread that runs it
-// (scheduler.ipp moves the outer handler's private queue to the main queue first), and it
-// runs the reactor with a zero timeout, so sockets that became readable meanwhile, new
-// connections' Start() and write completions are all served. Chosen over a hand-written
-// read pass because that would miss connections accepted after the script started
-// (redis-cli SCRIPT KILL opens a new one) and duplicate the read/write paths.
+// (see the note on the concurrency hint in Server::Server for the one mode where it does
+// not count work right), and it runs the reactor with a zero timeout, so sockets that
+// became readable meanwhile, new connections' Start() and write completions are all
+// served. Chosen over a hand-written read pass because that would miss connections
+// accepted after the script started (redis-cli SCRIPT KILL opens a new one) and
+// duplicate the read/write paths.
 void ServeWhileBusy(const Client* owner) {
   WorkerTls& w = t_worker;
   if (!w.ioc || w.serving || w.ioc->stopped()) return;
