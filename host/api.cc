@@ -8,6 +8,7 @@
 #include "host/context.h"
 #include "host/io.h"
 #include "host/logging.h"
+#include "host/net.h"
 
 using ferrite::host::Client;
 using ferrite::host::Entry;
@@ -864,6 +865,12 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
 void ScriptSetBusy(ferrite_ctx* c, int busy) {
   H(c)->script_started_ms = busy ? H(c)->clock().NowMs() : 0;
 }
+// Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC
+// around them) may let the worker serve others: nested commands then run unlocked.
+void ScriptYield(ferrite_ctx* c) {
+  if (c && c->client && c->cmd && (c->cmd->flags & FERRITE_CMD_ALL_KEYS))
+    ferrite::host::ServeWhileBusy(c->client);
+}
 int ShuttingDown() { return CurrentHost() && CurrentHost()->shutting_down ? 1 : 0; }
 
 const char* TypeName(const ferrite_type* t) { return t ? t->desc.name : ""; }
@@ -1008,6 +1015,7 @@ const ferrite_host_api kApi = [] {
   a.conn_on_reset = ConnOnReset;
   a.command_flags = CommandFlags;
   a.call_reply_verbatim_format = CRVerbatimFormat;
+  a.script_yield = ScriptYield;
   return a;
 }();
 

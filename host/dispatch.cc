@@ -6,6 +6,7 @@
 
 #include "host/context.h"
 #include "host/logging.h"
+#include "host/net.h"
 
 namespace ferrite::host {
 
@@ -156,16 +157,25 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     sink->simple(st, "QUEUED", 6);
     return FERRITE_EXEC_DONE;
   }
+  // Served from inside a yielding script on this thread (ServeWhileBusy): BUSY without
+  // looking at the clock, because this thread holds every shard lock and a command that
+  // went on to lock would deadlock on itself.
+  bool in_yield = ServingWhileBusy();
   int64_t busy_since = script_started_ms.load(std::memory_order_relaxed);
-  if (busy_since != 0 && !(cmd->flags & FERRITE_CMD_ALLOW_BUSY) &&
-      clock_.NowMs() - busy_since >= busy_threshold_->load(std::memory_order_relaxed))
+  if ((in_yield || busy_since != 0) && !(cmd->flags & FERRITE_CMD_ALLOW_BUSY) &&
+      (in_yield ||
+       clock_.NowMs() - busy_since >= busy_threshold_->load(std::memory_order_relaxed)))
     return reject(FERRITE_E_BUSY, {});
   if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;
-  if (cmd->flags & FERRITE_CMD_ALL_KEYS) {
+  if (in_yield) {
+    // An ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding script holds
+    // every shard on this thread and is paused between two Lua instructions, outside any
+    // redis.call, so the keyspace is consistent and no other thread can change it.
+  } else if (cmd->flags & FERRITE_CMD_ALL_KEYS) {
     locks.AcquireAll(*keyspace_);
   } else if (cmd->first_key > 0 || cmd->getkeys) {
     thread_local std::vector<int> key_idx, shards;

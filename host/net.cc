@@ -35,6 +35,31 @@ std::string AddrString(const asio::ip::tcp::endpoint& ep) {
   return o.str();
 }
 
+// Per worker thread: what ServeWhileBusy needs. Only that thread touches it.
+struct WorkerTls {
+  asio::io_context* ioc = nullptr;   // set on worker threads only
+  const Client* owner = nullptr;     // whose script is yielding right now
+  bool serving = false;              // inside ServeWhileBusy
+  std::vector<std::function<void()>> deferred;  // re-posted when the yield ends
+};
+thread_local WorkerTls t_worker;
+
+// Handlers run at most this many per yield, so a flood of clients cannot starve the
+// script (it yields again a few ms later).
+constexpr int kMaxHandlersPerYield = 1024;
+
+// Runs fn now or, while a script yields on this thread, after the yield. Client tasks
+// (blocked-client retries and timeouts, pub/sub pushes, kills) always wait: a retry
+// would re-run BLPOP and take shard locks this thread holds, and Redis does not serve
+// them in processEventsWhileBlocked either.
+void RunOrDefer(std::function<void()> fn) {
+  if (t_worker.serving) {
+    t_worker.deferred.push_back([fn = std::move(fn)]() mutable { RunOrDefer(std::move(fn)); });
+    return;
+  }
+  fn();
+}
+
 }  // namespace
 
 // One client connection. Lives on one io_context; everything below runs on its thread.
@@ -63,7 +88,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto self = shared_from_this();
     std::weak_ptr<Connection> weak = self;
     auto* ioc = &static_cast<asio::io_context&>(sock_.get_executor().context());
-    client_->post = [ioc](std::function<void()> fn) { asio::post(*ioc, std::move(fn)); };
+    client_->post = [ioc](std::function<void()> fn) {
+      asio::post(*ioc, [fn = std::move(fn)]() mutable { RunOrDefer(std::move(fn)); });
+    };
     client_->on_output = [weak] {
       if (auto c = weak.lock()) c->AfterOutput();
     };
@@ -117,20 +144,36 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Wait for readiness, then read: unlike async_read_some, this makes no speculative
     // recv that fails with EAGAIN after every request (one syscall per request saved).
     sock_.async_wait(asio::ip::tcp::socket::wait_read, [self](boost::system::error_code ec) {
-      if (ec) {
-        self->OnRead(ec, 0);
-        return;
-      }
-      size_t n = self->sock_.read_some(
-          asio::buffer(self->in_.data() + self->end_, self->in_.size() - self->end_), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        self->reading_ = false;
-        self->Read();
-        return;
-      }
-      if (!ec && n == 0) ec = asio::error::eof;
-      self->OnRead(ec, n);
+      self->UnlessScriptOwner([self, ec] { self->OnReadable(ec); });
     });
+  }
+
+  void OnReadable(boost::system::error_code ec) {
+    if (ec) {
+      OnRead(ec, 0);
+      return;
+    }
+    size_t n = sock_.read_some(asio::buffer(in_.data() + end_, in_.size() - end_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      reading_ = false;
+      Read();
+      return;
+    }
+    if (!ec && n == 0) ec = asio::error::eof;
+    OnRead(ec, n);
+  }
+
+  // While this connection's own script yields (ServeWhileBusy), its handlers wait, as
+  // Redis protects the client running a script: its input buffer is being parsed and its
+  // output built under the running command. The deferred handler checks again when run.
+  void UnlessScriptOwner(std::function<void()> fn) {
+    if (t_worker.serving && t_worker.owner == client_.get()) {
+      t_worker.deferred.push_back([self = shared_from_this(), fn = std::move(fn)]() mutable {
+        self->UnlessScriptOwner(std::move(fn));
+      });
+      return;
+    }
+    fn();
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -180,10 +223,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (!flush_pending_) {
         flush_pending_ = true;
         asio::post(sock_.get_executor(), [self = shared_from_this()] {
-          self->flush_pending_ = false;
-          if (self->closed_) return;
-          self->host_.durability_barrier();
-          self->AfterOutput();
+          self->UnlessScriptOwner([self] {
+            self->flush_pending_ = false;
+            if (self->closed_) return;
+            self->host_.durability_barrier();
+            self->AfterOutput();
+          });
         });
       }
     } else {
@@ -210,7 +255,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
     AfterOutput();
     // Serve what was pipelined behind the blocking command.
-    asio::post(sock_.get_executor(), [self = shared_from_this()] { self->Process(); });
+    asio::post(sock_.get_executor(), [self = shared_from_this()] {
+      self->UnlessScriptOwner([self] { self->Process(); });
+    });
   }
 
   void Write() {
@@ -219,17 +266,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_->out.clear();
     auto self = shared_from_this();
     asio::async_write(sock_, asio::buffer(wbuf_), [self](boost::system::error_code ec, size_t n) {
-      self->writing_ = false;
-      if (ec) {
-        self->Close();
-        return;
-      }
-      self->host_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
-      self->wbuf_.clear();
-      if (self->wbuf_.capacity() > (1u << 20)) self->wbuf_.shrink_to_fit();
-      self->AfterOutput();
-      self->Read();
+      self->UnlessScriptOwner([self, ec, n] { self->OnWritten(ec, n); });
     });
+  }
+
+  void OnWritten(boost::system::error_code ec, size_t n) {
+    writing_ = false;
+    if (ec) {
+      Close();
+      return;
+    }
+    host_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+    wbuf_.clear();
+    if (wbuf_.capacity() > (1u << 20)) wbuf_.shrink_to_fit();
+    AfterOutput();
+    Read();
   }
 
   Host& host_;
@@ -248,7 +299,13 @@ Server::Server(Host& host) : host_(host) {
   int n = static_cast<int>(host_.config().Int("server.threads"));
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; i++) {
-    workers_.push_back(std::make_unique<asio::io_context>(1));
+    // NOTE: not concurrency hint 1, although one thread runs each worker. With hint 1
+    // (Asio's one_thread_ mode) a post from inside a handler is queued thread-privately
+    // and counted as work only when that handler returns; the nested poll of
+    // ServeWhileBusy runs such posts early and the work count transiently reaches zero,
+    // which stops the io_context for good (the worker thread exits). With the default
+    // hint such posts are counted at once; the cost is an uncontended mutex per post.
+    workers_.push_back(std::make_unique<asio::io_context>());
     guards_.push_back(asio::make_work_guard(*workers_.back()));
   }
 }
@@ -333,6 +390,7 @@ void Server::Start() {
   for (size_t i = 0; i < workers_.size(); i++)
     threads_.emplace_back([this, i] {
       SetCurrentHost(&host_);
+      t_worker.ioc = workers_[i].get();
       workers_[i]->run();
     });
 }
@@ -416,5 +474,35 @@ std::vector<uint16_t> Server::ports() const {
     for (auto& a : l->acceptors) r.push_back(a->local_endpoint().port());
   return r;
 }
+
+// Nested poll_one() on the worker's own io_context, from inside the handler that runs the
+// script: Asio's scheduler supports nested poll()/poll_one() on the thread that runs it
+// (see the note on the concurrency hint in Server::Server for the one mode where it does
+// not count work right), and it runs the reactor with a zero timeout, so sockets that
+// became readable meanwhile, new connections' Start() and write completions are all
+// served. Chosen over a hand-written read pass because that would miss connections
+// accepted after the script started (redis-cli SCRIPT KILL opens a new one) and
+// duplicate the read/write paths.
+void ServeWhileBusy(const Client* owner) {
+  WorkerTls& w = t_worker;
+  if (!w.ioc || w.serving || w.ioc->stopped()) return;
+  w.serving = true;
+  w.owner = owner;
+  try {
+    for (int i = 0; i < kMaxHandlersPerYield && w.ioc->poll_one() > 0; i++) {
+    }
+  } catch (const std::exception& e) {
+    Logger("host.net")->error("handler failed while a script yielded: {}", e.what());
+  } catch (...) {
+    Logger("host.net")->error("handler failed while a script yielded");
+  }
+  w.serving = false;
+  w.owner = nullptr;
+  auto deferred = std::move(w.deferred);
+  w.deferred.clear();
+  for (auto& fn : deferred) asio::post(*w.ioc, std::move(fn));
+}
+
+bool ServingWhileBusy() { return t_worker.serving; }
 
 }  // namespace ferrite::host

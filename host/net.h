@@ -15,6 +15,18 @@
 namespace ferrite::host {
 
 class Connection;
+struct Client;
+
+// ferrite_host_api::script_yield, as Redis' processEventsWhileBlocked: runs the ready
+// handlers of this worker's io_context without blocking, so the worker's other
+// connections get -BUSY (or run ALLOW_BUSY commands: SCRIPT KILL, SHUTDOWN NOSAVE) while a
+// script on `owner` runs. `owner`'s own handlers and every posted client task (wake-ups,
+// timeouts, pushes, kills) are deferred until after the yield. No-op off a worker thread
+// and when already serving (no recursion). The caller must hold every shard lock.
+void ServeWhileBusy(const Client* owner);
+// True while this thread is inside ServeWhileBusy: a command run now must take no shard
+// lock (the paused script holds all of them on this very thread).
+bool ServingWhileBusy();
 
 class Server {
  public:

@@ -21,6 +21,11 @@ constexpr int kHookEvery = 10000;
 
 const char kKilledText[] = "ERR Script killed by user with SCRIPT KILL...";
 
+// Past the threshold the host is asked to serve other clients this often: often enough
+// that -BUSY and SCRIPT KILL are answered at once, rarely enough that the zero-timeout
+// epoll of each yield costs the script nothing measurable.
+constexpr auto kYieldEvery = std::chrono::milliseconds(2);
+
 Engine* EngineOf(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
   auto* e = static_cast<Engine*>(lua_touserdata(L, -1));
@@ -48,6 +53,7 @@ void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 
 void Hook(lua_State* L, lua_Debug*) {
   Engine* e = EngineOf(L);
+  e->MaybeYield();  // may take SCRIPT KILL or SHUTDOWN from another client: check after
   if (e->kill_requested() || Api().shutting_down()) {
     // Fire on every line from now on, so a pcall in the script cannot swallow the kill.
     lua_sethook(L, Hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
@@ -293,6 +299,9 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
     running_name_ = run.spec.name;
   }
   busy_since_ms_ = ctx.NowMs();
+  int64_t threshold = Api().config_int("busy-reply-threshold");
+  if (threshold < 0) threshold = 5000;
+  next_yield_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(threshold);
   busy_ = true;
   Api().script_set_busy(ctx.get(), 1);
 
@@ -358,13 +367,30 @@ void Engine::ReplyError(sdk::Ctx ctx, const RunSpec& spec) {
   ctx.Error(msg);
 }
 
+void Engine::MaybeYield() {
+  const auto& a = Api();
+  if (!running_ || !FERRITE_HAS_API(&a, script_yield) || !a.script_yield) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_yield_) return;
+  next_yield_ = now + kYieldEvery;
+  yielding_ = true;
+  a.script_yield(running_->ctx.get());
+  yielding_ = false;
+}
+
 std::string Engine::RequestKill(bool function_kill) {
-  if (!busy_.load() || busy_is_function_.load() != function_kill)
-    return "NOTBUSY No scripts in execution right now.";
+  // Redis' order (scriptKill): not busy, then wrote, then the wrong kill command.
+  if (!busy_.load()) return "NOTBUSY No scripts in execution right now.";
   if (busy_wrote_.load())
     return "UNKILLABLE Sorry the script already executed write commands against the "
            "dataset. You can either wait the script termination or kill the server in a "
            "hard way using the SHUTDOWN NOSAVE command.";
+  if (busy_is_function_.load() && !function_kill)
+    return "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
+           "NOSAVE.";
+  if (!busy_is_function_.load() && function_kill)
+    return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+           "NOSAVE.";
   kill_ = true;
   return "OK";
 }

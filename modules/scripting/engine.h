@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -85,6 +86,7 @@ class Engine {
   // Returns the reply text of SCRIPT KILL / FUNCTION KILL ("OK" on success).
   std::string RequestKill(bool function_kill);
   bool busy() const { return busy_.load(); }
+  bool busy_is_function() const { return busy_is_function_.load(); }
   int64_t busy_since_ms() const { return busy_since_ms_.load(); }
   std::string running_name() const;
 
@@ -92,6 +94,12 @@ class Engine {
   Running* running() { return running_; }
   bool limiting_heap() const { return limit_heap_; }
   bool kill_requested() const { return kill_.load(std::memory_order_relaxed); }
+  // True while the running script lets the host serve other clients (script_yield):
+  // anything that reaches the engine then must not take mu (held by this very thread).
+  bool yielding() const { return yielding_.load(std::memory_order_relaxed); }
+  // Called from the instruction hook: past busy-reply-threshold, lets the host serve
+  // the worker's other connections (BUSY, SCRIPT KILL), at most every kYieldEvery.
+  void MaybeYield();
   bool OverHeapLimit() const;
   bool IsWriteCommand(std::string_view name);
   int64_t heap_limit() const;
@@ -139,6 +147,10 @@ class Engine {
   std::atomic<bool> busy_wrote_{false};
   std::atomic<bool> kill_{false};
   std::atomic<int64_t> busy_since_ms_{0};
+  std::atomic<bool> yielding_{false};
+  // The host clock is cached per network read (one "now" per batch), so the hook
+  // measures the script's run time with its own steady clock.
+  std::chrono::steady_clock::time_point next_yield_{};
   mutable std::mutex name_mu_;
   std::string running_name_;
   friend void MarkWrote(Engine* e);

@@ -6,8 +6,9 @@
 //
 // NOTE: Redis marks tables read-only inside its patched Lua VM. LuaJIT has no such flag,
 // so each protected table is an empty proxy whose metatable (locked with __metatable)
-// forwards reads and refuses writes; rawset is wrapped to refuse proxies. A consequence:
-// pairs(string) or pairs(_G) iterate nothing.
+// forwards reads and refuses writes; rawset is wrapped to refuse proxies. pairs and next
+// are wrapped to iterate the table a proxy stands for, so pairs(_G) lists the globals as
+// in Redis; they hand out only what reading through the proxy already gives.
 #include <lua.hpp>
 
 #include <string>
@@ -19,6 +20,7 @@ namespace ferrite::mod::scripting {
 namespace {
 
 const char kProtectedKey[] = "ferrite.protected";
+const char kTargetKey[] = "ferrite.proxy_target";  // weak proxy → the table it stands for
 
 int ReadonlyError(lua_State* L) { return luaL_error(L, "Attempt to modify a readonly table"); }
 
@@ -58,8 +60,47 @@ void MakeProxy(lua_State* L, bool strict) {
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);         // t proxy
+  lua_getfield(L, LUA_REGISTRYINDEX, kTargetKey);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -4);
+  lua_rawset(L, -3);               // targets[proxy] = t
+  lua_pop(L, 1);
   lua_remove(L, -2);               // proxy
   MarkProtected(L, -1);
+}
+
+// Replaces the table at idx with the table it proxies, if it is a read-only proxy.
+void UnwrapProxy(lua_State* L, int idx) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kTargetKey);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  if (lua_istable(L, -1)) lua_replace(L, idx);
+  else lua_pop(L, 1);
+  lua_pop(L, 1);
+}
+
+int SafeNext(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  UnwrapProxy(L, 1);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+// pairs(t): the built-in next (upvalue 1) for plain tables, SafeNext for proxies.
+int SafePairs(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, LUA_REGISTRYINDEX, kTargetKey);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  bool proxy = lua_istable(L, -1);
+  lua_pop(L, 2);
+  if (proxy) lua_pushcfunction(L, SafeNext);
+  else lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
 }
 
 int SafeRawset(lua_State* L) {
@@ -145,12 +186,14 @@ void RemoveGlobals(lua_State* L, std::initializer_list<const char*> names) {
 }  // namespace
 
 void InstallSandbox(lua_State* L, Engine* e) {
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_pushstring(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  for (const char* key : {kProtectedKey, kTargetKey}) {  // weak-keyed: proxies may die
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushstring(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
+  }
 
   luaopen_base(L);
   luaopen_table(L);
@@ -196,6 +239,11 @@ void InstallSandbox(lua_State* L, Engine* e) {
   lua_setglobal(L, "load");
   lua_pushcfunction(L, SafeRawset);
   lua_setglobal(L, "rawset");
+  lua_getglobal(L, "next");
+  lua_pushcclosure(L, SafePairs, 1);
+  lua_setglobal(L, "pairs");
+  lua_pushcfunction(L, SafeNext);
+  lua_setglobal(L, "next");
 
   InstallLibraries(L);
   InstallRedisLib(L, e);  // sets refs.run_redis / refs.load_redis (raw tables)

@@ -97,5 +97,19 @@ TEST(Script, LoadExistsFlush) {
               IsError("ERR unknown subcommand 'BOGUS'. Try SCRIPT HELP."));
 }
 
+// Full text is compared with redis-server in tests/e2e/test_scripting_busy.py.
+TEST(ScriptingCommands, HelpReplies) {
+  Harness h(Opts());
+  Reply s = h.Run({"SCRIPT", "HELP"});
+  ASSERT_EQ(s.elems.size(), 17u);
+  EXPECT_THAT(s.elems[0], IsSimple("SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+  EXPECT_THAT(s.elems[16], IsSimple("    Prints this help."));
+  Reply f = h.Run({"FUNCTION", "help"});
+  ASSERT_EQ(f.elems.size(), 40u);
+  EXPECT_THAT(f.elems[1], IsSimple("LOAD [REPLACE] <FUNCTION CODE>"));
+  EXPECT_THAT(h.Run({"SCRIPT", "HELP", "x"}),
+              IsError("ERR wrong number of arguments for 'script|help' command"));
+}
+
 }  // namespace
 }  // namespace ferrite::test

@@ -27,6 +27,9 @@ Engine* Eng(Ctx ctx) { return ctx.State<Engine>(); }
 // subcommands other than KILL (and STATS) answer BUSY like every other command.
 bool BusyNow(Ctx ctx, Engine* e) {
   if (!e->busy()) return false;
+  // Nested in the script's own yield, the clock check could pass late or not at all
+  // (cached time), and taking mu would deadlock on this thread.
+  if (e->yielding()) return true;
   int64_t threshold = Api().config_int("busy-reply-threshold");
   if (threshold < 0) threshold = 5000;
   return ctx.NowMs() - e->busy_since_ms() >= threshold;
@@ -139,6 +142,84 @@ int SubArity(Ctx ctx, std::string_view cmd, std::string_view sub) {
   return ctx.Error(FERRITE_E_ARITY, name);
 }
 
+// Redis 7.0.15's SCRIPT HELP / FUNCTION HELP, line for line.
+constexpr const char* kScriptHelp[] = {
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+};
+
+constexpr const char* kFunctionHelp[] = {
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored "
+    "using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a "
+    "restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, "
+    "abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, "
+    "replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a "
+    "chance of failure",
+    "      in case of functions name collision with another library).",
+    "HELP",
+    "    Prints this help.",
+};
+
+// SCRIPT HELP / FUNCTION HELP: one status line each, as Redis' addReplyHelp.
+template <size_t N>
+int ReplyHelp(Ctx ctx, std::string_view cmd, int argc, const char* const (&lines)[N]) {
+  if (argc != 2) return SubArity(ctx, cmd, "HELP");
+  ctx.Array(N);
+  for (const char* l : lines) ctx.Simple(l);
+  return FERRITE_OK;
+}
+
 int CmdScript(Ctx ctx, int argc, const ferrite_slice* argv) {
   Engine* e = Eng(ctx);
   auto sub = SV(argv[1]);
@@ -148,6 +229,7 @@ int CmdScript(Ctx ctx, int argc, const ferrite_slice* argv) {
     return r == "OK" ? ctx.Ok() : ctx.Error(r);
   }
   if (BusyNow(ctx, e)) return ctx.Error(FERRITE_E_BUSY);
+  if (EqualsIgnoreCase(sub, "HELP")) return ReplyHelp(ctx, "SCRIPT", argc, kScriptHelp);
   std::lock_guard lk(e->mu());
   if (EqualsIgnoreCase(sub, "LOAD")) {
     if (argc != 3) return SubArity(ctx, "SCRIPT", sub);
@@ -245,6 +327,8 @@ int FunctionList(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
 }
 
 int FunctionStats(Ctx ctx, Engine* e) {
+  // Redis: FUNCTION STATS is for functions; during an EVAL it answers the EVAL BUSY text.
+  if (e->busy() && !e->busy_is_function()) return ctx.Error(FERRITE_E_BUSY);
   ctx.Map(2);
   ctx.Bulk("running_script");
   if (e->busy()) {
@@ -328,6 +412,7 @@ int CmdFunction(Ctx ctx, int argc, const ferrite_slice* argv) {
     return FunctionStats(ctx, e);
   }
   if (BusyNow(ctx, e)) return ctx.Error(FERRITE_E_BUSY);
+  if (EqualsIgnoreCase(sub, "HELP")) return ReplyHelp(ctx, "FUNCTION", argc, kFunctionHelp);
   std::lock_guard lk(e->mu());
   return FunctionLocked(ctx, e, argc, argv);
 }

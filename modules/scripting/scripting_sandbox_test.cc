@@ -55,6 +55,27 @@ TEST(Sandbox, NoBytecodeAndLoadedChunksStaySandboxed) {
   EXPECT_EQ(s, "");  // false → null
 }
 
+// pairs/next see through the read-only proxies (as Redis' readonly tables), and what
+// they hand out stays read-only.
+TEST(Sandbox, PairsAndNextEnumerateProxiedTables) {
+  Harness h(Opts());
+  EXPECT_THAT(h.Run({"EVAL", "local n = {} for k in pairs(_G) do n[k] = true end "
+                             "return {tostring(n.redis), tostring(n.KEYS), tostring(n.string), "
+                             "tostring(n.cjson), tostring(n.os)}", "1", "k"}),
+              IsBulkArray({"true", "true", "true", "true", "nil"}));
+  EXPECT_THAT(h.Run({"EVAL", "local k = next(string) return type(string[k])", "0"}),
+              IsBulk("function"));
+  EXPECT_THAT(h.Run({"EVAL", "local k, v = next({a = 1}) return k .. v", "0"}), IsBulk("a1"));
+  EXPECT_THAT(h.Run({"EVAL", "return next({})", "0"}), IsNull());
+  EXPECT_THAT(h.Run({"EVAL", "for k, v in pairs(_G) do if k == 'math' then v.pi = 3 end end", "0"}),
+              IsErrorPrefix("ERR user_script:1: Attempt to modify a readonly table"));
+  // NOTE: LuaJIT names neither the function nor the line here (nor for ipairs(nil));
+  // Redis says "user_script:1: bad argument #1 to 'pairs'".
+  Reply bad = h.Run({"EVAL", "return pairs(nil)", "0"});
+  EXPECT_EQ(bad.type, FERRITE_REPLY_ERROR);
+  EXPECT_NE(bad.str.find("(table expected, got nil)"), std::string::npos) << bad.str;
+}
+
 TEST(Sandbox, CompatibilityFunctionsExist) {
   Harness h(Opts());
   EXPECT_THAT(h.Run({"EVAL", "return {type(table.getn), type(unpack), type(math.random), "

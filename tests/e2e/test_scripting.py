@@ -9,6 +9,7 @@ import pytest
 import redis
 
 from resp_compare import compare
+from test_scripting_busy import _line as _read_line, _send
 
 S = "return redis.call('set', KEYS[1], ARGV[1])"
 
@@ -221,22 +222,6 @@ def test_concurrent_scripts_are_atomic(server):
     assert not torn, torn[:5]
 
 
-def _send(port, *args):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    payload = b"*%d\r\n" % len(args) + b"".join(
-        b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() if isinstance(x, str) else x for x in args))
-    s.sendall(payload)
-    return s
-
-
-def _read_line(s):
-    buf = b""
-    while not buf.endswith(b"\r\n"):
-        chunk = s.recv(1)
-        if not chunk:
-            break
-        buf += chunk
-    return buf
 
 
 def test_script_kill_and_busy(server_factory):
