@@ -1,62 +1,17 @@
 """Black-box tests of the generic keyspace commands (keys.so) against a live ferrite-host,
 and a side-by-side comparison of their exact replies with the real redis-server 7.0."""
-import socket
 import time
 
 import pytest
 import redis
 
+from resp_compare import Conn
 
-# ---- a minimal RESP2 reader, so errors and reply kinds compare byte for byte ----------
 
-class Resp:
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-", b":"):
-            return (kind.decode(), rest)
-        if kind == b"$":
-            n = int(rest)
-            return ("$", None if n < 0 else self._exact(n))
-        if kind == b"*":
-            n = int(rest)
-            return ("*", None if n < 0 else [self.read() for _ in range(n)])
-        raise AssertionError(f"unexpected reply line {line!r}")
-
-    def call(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
-
+# ---- raw RESP2, so errors and reply kinds compare byte for byte ------------------------
 
 def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    return Resp(s)
+    return Conn(port)
 
 
 # ---- python3-redis against ferrite ------------------------------------------------------

@@ -497,6 +497,35 @@ inline void Log(ferrite_plugin* p, ferrite_log_level lvl, std::string_view msg) 
   Api().log(p, lvl, msg.data(), msg.size());
 }
 
+// Writes a collection into a rewritten AOF as `<cmd> key a1 a2 ...` records of at most
+// `per_record` arguments after the key (a type's aof_rewrite: RPUSH, SADD, ZADD score
+// member, HSET field value). Add() copies its argument; call Finish() at the end.
+class AofBatch {
+ public:
+  AofBatch(ferrite_aof* aof, std::string_view cmd, ferrite_slice key, size_t per_record = 128)
+      : aof_(aof), cmd_(cmd), key_(key), per_record_(per_record) {}
+  void Add(std::string_view arg) {
+    args_.emplace_back(arg);
+    if (args_.size() >= per_record_) Finish();
+  }
+  // Emits what has been added since the last record, if anything.
+  void Finish() {
+    if (args_.empty()) return;
+    argv_.assign({SL(cmd_), key_});
+    for (auto& a : args_) argv_.push_back(SL(a));
+    Api().aof_emit(aof_, static_cast<int>(argv_.size()), argv_.data());
+    args_.clear();
+  }
+
+ private:
+  ferrite_aof* aof_;
+  std::string_view cmd_;
+  ferrite_slice key_;
+  size_t per_record_;
+  std::vector<std::string> args_;
+  std::vector<ferrite_slice> argv_;
+};
+
 }  // namespace ferrite::sdk
 
 // Flag shorthands for command tables.
