@@ -178,3 +178,20 @@ def test_side_by_side_with_redis(server, redis_server):
             differences.append(f"{cmd}: ferrite {a!r} redis {b!r}")
     assert not differences, "\n".join(differences)
     assert len(SCRIPT) >= 80
+
+
+def test_scan_family_arguments_match_redis(server, redis_server):
+    """SCAN, SSCAN, HSCAN and ZSCAN share one argument parser (sdk::ParseScanCursor /
+    ParseScanOptions): Redis' cursor quirks ("" is 0, "+0" is 0, "-1" wraps, a leading
+    space or trailing bytes are errors) and option errors, byte for byte."""
+    from resp_compare import compare
+    setup = [(("SADD", "s", "a", "b"), False), (("HSET", "h", "f", "v"), False),
+             (("ZADD", "z", "1", "m"), False), (("SET", "k", "v"), False)]
+    script = list(setup)
+    for cmd in (("SCAN",), ("SSCAN", "s"), ("HSCAN", "h"), ("ZSCAN", "z")):
+        for cursor in ("", "+0", "-1", " 0", "0x", "18446744073709551616", "0"):
+            script.append((cmd + (cursor, "COUNT", "1000"), True))
+        for opts in (("COUNT",), ("COUNT", "0"), ("COUNT", "x"), ("MATCH",), ("BOGUS", "1"),
+                     ("MATCH", "*", "COUNT", "5", "MATCH", "a*"), ("TYPE", "string")):
+            script.append((cmd + ("0",) + opts, True))
+    assert compare(server.port, redis_server.port, script) == []
