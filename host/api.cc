@@ -274,8 +274,9 @@ void RCallReply(ferrite_ctx* c, const ferrite_call_reply* r) { ReplayReply(r, c-
 
 // ------------------------------- keys --------------------------------------------------
 
-bool Expired(Host* h, const Entry* e) {
-  return e->expire_ms >= 0 && e->expire_ms <= h->clock().NowMs();
+bool Expired(Host* h, const Table& t, const Entry* e) {
+  int64_t at = t.ExpireOf(e);
+  return at >= 0 && at <= h->clock().NowMs();
 }
 
 ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
@@ -305,7 +306,7 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   }
   k->mode = mode;
   k->e = k->table->Find(k->name, k->hash);
-  if (k->e && Expired(h, k->e)) {
+  if (k->e && Expired(h, *k->table, k->e)) {
     h->ExpireEntry(k->si, db, k->e);
     k->e = nullptr;
   }
@@ -373,6 +374,7 @@ void AccountEntry(ferrite_key* k) {
 Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
   if (!k->e) {
     k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
+    k->ctx->host->InitAccess(k->e);
     k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
   }
   return k->e;
@@ -456,7 +458,7 @@ int KeySetValue(ferrite_key* k, const ferrite_type* t, void* v) {
   return FERRITE_OK;
 }
 
-int64_t KeyGetExpire(ferrite_key* k) { return k && k->e ? k->e->expire_ms : -1; }
+int64_t KeyGetExpire(ferrite_key* k) { return k && k->e ? k->table->ExpireOf(k->e) : -1; }
 void KeySetExpire(ferrite_key* k, int64_t ms) {
   if (!k || !k->e) return;
   k->table->SetExpire(k->e, ms);
@@ -468,12 +470,8 @@ void KeySetFlags(ferrite_key* k, uint32_t f) {
   k->e->flags = f;
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
-int64_t KeyIdleMs(ferrite_key* k) {
-  if (!k || !k->e) return 0;
-  uint32_t now = k->ctx->host->LruClock();
-  return static_cast<int64_t>(now >= k->e->atime_s ? now - k->e->atime_s : 0) * 1000;
-}
-int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->e->lfu_counter : 0; }
+int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
+int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->ctx->host->LfuDecayed(k->e) : 0; }
 
 void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
   if (!k || !k->e) return;
@@ -528,7 +526,7 @@ uint64_t DbScan(ferrite_ctx* c, int db, uint64_t cursor, size_t count, ferrite_s
     do {
       tc = t.Scan(tc, [&](Entry* e) {
         seen++;
-        if (stop || (e->expire_ms >= 0 && e->expire_ms <= now)) return;
+        if (stop || t.ExpiredAt(e, now)) return;
         if (fn(udata, {e->key().data(), e->key().size()}, e->type(st)) != 0) stop = true;
       });
     } while (tc != 0 && seen < count && !stop);
@@ -560,7 +558,7 @@ int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
     Table& t = ks.shard(si).dbs[db];
     Entry* e = t.RandomEntry(rng);
     if (!e) continue;
-    if (Expired(h, e)) {
+    if (Expired(h, t, e)) {
       h->ExpireEntry(si, db, e);
       if (DbSize(c, db) == 0) return 0;
       continue;
@@ -585,7 +583,7 @@ Entry* LiveEntry(Host* h, int db, std::string_view key, int* si_out) {
   int si = h->keyspace().ShardIndex(hash);
   Table& t = h->keyspace().shard(si).dbs[db];
   Entry* e = t.Find(key, hash);
-  if (e && Expired(h, e)) {
+  if (e && Expired(h, t, e)) {
     h->ExpireEntry(si, db, e);
     e = nullptr;
   }
@@ -599,7 +597,7 @@ Entry* CloneHeader(const Entry* e, std::string_view name, uint64_t hash) {
   if (!n) throw std::bad_alloc();
   memcpy(n, e, sizeof(Entry));
   n->next = nullptr;
-  n->hash = hash;
+  n->hash = static_cast<uint32_t>(hash);
   n->key_len = static_cast<uint32_t>(name.size());
   n->vol_idx = Entry::kNoIndex;
   n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e)));
@@ -622,6 +620,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   if (old) dt.Erase(old);
   uint64_t hash = HashKey(dname);
   Entry* n = CloneHeader(e, dname, hash);
+  int64_t exp = ks.shard(ssi).dbs[sdb].ExpireOf(e);
   if (copy) {
     if (e->kind == ValueKind::kString) {
       n->str.ptr = static_cast<char*>(malloc(e->str.cap ? e->str.cap : 1));
@@ -647,8 +646,6 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
     free(e);  // value moved to n
   }
   n->version = ks.NextVersion(dsi);
-  int64_t exp = n->expire_ms;
-  n->expire_ms = -1;
   dt.Link(n);
   h->missing_watches().KeyCreated(ddb, dname);
   if (exp >= 0) dt.SetExpire(n, exp);

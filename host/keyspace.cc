@@ -69,7 +69,7 @@ void Table::FreeValue(Entry* e) {
 Entry* Table::Find(std::string_view key, uint64_t hash) const {
   if (buckets_.empty()) return nullptr;
   for (Entry* e = buckets_[hash & (buckets_.size() - 1)]; e; e = e->next) {
-    if (e->hash == hash && e->key_len == key.size() &&
+    if (e->hash == static_cast<uint32_t>(hash) && e->key_len == key.size() &&
         memcmp(e->key_data(), key.data(), key.size()) == 0)
       return e;
   }
@@ -97,12 +97,10 @@ Entry* Table::Insert(std::string_view key, uint64_t hash, size_t value_cap) {
   if (!mem) throw std::bad_alloc();
   Entry* e = static_cast<Entry*>(mem);
   memset(e, 0, sizeof(Entry));
-  e->hash = hash;
-  e->expire_ms = -1;
+  e->hash = static_cast<uint32_t>(hash);
   e->key_len = static_cast<uint32_t>(key.size());
   e->vol_idx = Entry::kNoIndex;
-  e->kind = ValueKind::kString;
-  e->lfu_counter = 5;  // Redis' LFU_INIT_VAL
+  e->kind = ValueKind::kString;  // lru stays 0: Host::InitAccess sets it by policy
   if (!key.empty()) memcpy(e->key_data(), key.data(), key.size());
   if (value_cap > 0) {
     e->str.ptr = e->key_data() + key.size();
@@ -122,10 +120,7 @@ void Table::Link(Entry* e) {
   int64_t m = static_cast<int64_t>(e->mem);
   bytes_ += m;
   if (used_) used_->fetch_add(m, std::memory_order_relaxed);
-  if (e->expire_ms >= 0) {
-    e->vol_idx = static_cast<uint32_t>(volatile_.size());
-    volatile_.push_back(e);
-  }
+  e->vol_idx = Entry::kNoIndex;
   // RENAME/MOVE/COPY re-link an entry: its volatile sub-keys come along.
   TrackSubkeys(e);
 }
@@ -139,13 +134,7 @@ void Table::Unlink(Entry* e) {
   int64_t m = static_cast<int64_t>(e->mem);
   bytes_ -= m;
   if (used_) used_->fetch_sub(m, std::memory_order_relaxed);
-  if (e->vol_idx != Entry::kNoIndex) {
-    Entry* last = volatile_.back();
-    volatile_[e->vol_idx] = last;
-    last->vol_idx = e->vol_idx;
-    volatile_.pop_back();
-    e->vol_idx = Entry::kNoIndex;
-  }
+  DropVolatile(e);
   if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);
   // Shrink when very sparse so SCAN and random sampling stay cheap.
   if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) {
@@ -190,17 +179,24 @@ void Table::Clear() {
 }
 
 void Table::SetExpire(Entry* e, int64_t abs_ms) {
-  if (abs_ms >= 0 && e->vol_idx == Entry::kNoIndex) {
+  if (abs_ms < 0) {
+    DropVolatile(e);
+  } else if (e->vol_idx == Entry::kNoIndex) {
     e->vol_idx = static_cast<uint32_t>(volatile_.size());
-    volatile_.push_back(e);
-  } else if (abs_ms < 0 && e->vol_idx != Entry::kNoIndex) {
-    Entry* last = volatile_.back();
-    volatile_[e->vol_idx] = last;
-    last->vol_idx = e->vol_idx;
-    volatile_.pop_back();
-    e->vol_idx = Entry::kNoIndex;
+    volatile_.push_back({e, abs_ms});
+  } else {
+    volatile_[e->vol_idx].at_ms = abs_ms;
   }
-  e->expire_ms = abs_ms < 0 ? -1 : abs_ms;
+}
+
+// Removes e from the expiry index (if there) by moving the last slot into its place.
+void Table::DropVolatile(Entry* e) {
+  if (e->vol_idx == Entry::kNoIndex) return;
+  Volatile last = volatile_.back();
+  volatile_[e->vol_idx] = last;
+  last.e->vol_idx = e->vol_idx;
+  volatile_.pop_back();
+  e->vol_idx = Entry::kNoIndex;
 }
 
 void Table::SetSubkeyExpire(Entry* e, int64_t at_ms) {
@@ -231,7 +227,7 @@ void Table::TrackSubkeys(Entry* e) {
 
 Entry* Table::RandomVolatile(std::mt19937_64& rng) const {
   if (volatile_.empty()) return nullptr;
-  return volatile_[rng() % volatile_.size()];
+  return volatile_[rng() % volatile_.size()].e;
 }
 
 Entry* Table::RandomEntry(std::mt19937_64& rng) const {
@@ -309,4 +305,4 @@ bool LockSet::Holds(int shard) const {
 
 }  // namespace ferrite::host
 
-static_assert(sizeof(ferrite::host::Entry) == 72, "Entry grew: every key pays for it");
+static_assert(sizeof(ferrite::host::Entry) == 56, "Entry grew: every key pays for it");

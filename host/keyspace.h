@@ -33,20 +33,24 @@ namespace ferrite::host {
 enum class ValueKind : uint8_t { kString = 0, kModule = 1 };
 
 // One key. Allocated with the key bytes right after the struct (one allocation).
-// NOTE: 72 bytes; every field added here costs memory on every key.
+// NOTE: 56 bytes, so an entry with a key of up to 16 bytes is one 80-byte glibc chunk
+// (request + 8, rounded up to 16); every field added here costs memory on every key.
+// Kept out of it, as Redis keeps them out of its robj/dictEntry: the expiry time (in
+// Table's volatile index, only keys that have one pay for it) and the upper 32 bits of
+// the hash (the shard index is taken from the full hash the caller computes anyway).
 struct Entry {
   Entry* next;
-  uint64_t hash;
-  int64_t expire_ms;      // absolute unix ms, -1 = none
   uint64_t version;       // unique across the keyspace; changes on every write
-  uint32_t flags;         // memcached client flags
+  uint32_t hash;          // low 32 bits of HashKey: bucket index and a cheap Find filter
   uint32_t key_len;
-  uint32_t atime_s;       // LRU clock: seconds since host start of the last access
   uint32_t vol_idx;       // index in Table::volatile_, or kNoIndex
   uint32_t mem;           // bytes accounted for this entry (see Table::Account); clamped
-  uint16_t lfu_ldt;       // LFU: last decrement time (minutes, 16 bits)
-  uint8_t lfu_counter;    // LFU: logarithmic access counter
-  ValueKind kind;
+  uint32_t flags;         // memcached client flags
+  // Access data, one meaning at a time as in Redis' robj: under an LFU maxmemory-policy
+  // the last decrement time in minutes (16 bits) and a logarithmic counter (8 bits),
+  // otherwise the LRU clock in seconds (mod 2^24, ~194 days). See Host::TouchEntry.
+  uint32_t lru : 24;
+  ValueKind kind : 8;
   union {
     struct {
       char* ptr;
@@ -94,15 +98,18 @@ class Table {
   Table& operator=(const Table&) = delete;
   ~Table();
 
+  // `hash` is the full HashKey of `key`; entries keep its low 32 bits.
   Entry* Find(std::string_view key, uint64_t hash) const;
   // Inserts a new entry holding an empty string (the caller sets the value). With
   // value_cap > 0 the string has that much inline capacity (see Entry::value_inline).
   Entry* Insert(std::string_view key, uint64_t hash, size_t value_cap = 0);
   // Unlinks and frees the entry and its value.
   void Erase(Entry* e);
-  // Unlinks the entry without freeing it (RENAME/MOVE re-link it elsewhere).
+  // Unlinks the entry without freeing it (RENAME/MOVE re-link it elsewhere). Its expiry
+  // stays behind: read ExpireOf first to carry it over.
   void Unlink(Entry* e);
-  // Links an entry unlinked from another table (its key must not exist here).
+  // Links an entry unlinked from another table (its key must not exist here), without
+  // an expiry (SetExpire afterwards).
   void Link(Entry* e);
   void Clear();
 
@@ -111,8 +118,15 @@ class Table {
   int64_t bytes() const { return bytes_; }
   size_t bucket_count() const { return buckets_.size(); }
 
-  // Expiry index: the entries that carry an expiry, for sampling.
-  void SetExpire(Entry* e, int64_t abs_ms);
+  // Expiry index: the entries that carry an expiry, with that time (absolute unix ms),
+  // for sampling. Entries without one pay nothing (Entry::vol_idx == kNoIndex).
+  void SetExpire(Entry* e, int64_t abs_ms);  // abs_ms < 0 removes the expiry
+  int64_t ExpireOf(const Entry* e) const {   // -1 = none
+    return e->vol_idx == Entry::kNoIndex ? -1 : volatile_[e->vol_idx].at_ms;
+  }
+  bool ExpiredAt(const Entry* e, int64_t now_ms) const {
+    return e->vol_idx != Entry::kNoIndex && volatile_[e->vol_idx].at_ms <= now_ms;
+  }
   Entry* RandomVolatile(std::mt19937_64& rng) const;
   Entry* RandomEntry(std::mt19937_64& rng) const;
 
@@ -160,7 +174,12 @@ class Table {
  private:
   void Grow();
   std::vector<Entry*> buckets_;
-  std::vector<Entry*> volatile_;
+  struct Volatile {
+    Entry* e;
+    int64_t at_ms;
+  };
+  void DropVolatile(Entry* e);
+  std::vector<Volatile> volatile_;
   std::set<std::pair<int64_t, Entry*>> subkey_due_;  // (time, entry), earliest first
   std::unordered_map<Entry*, int64_t> subkey_at_;    // entry -> its time in subkey_due_
   size_t size_ = 0;

@@ -339,7 +339,7 @@ class Loader {
     if (Entry* old = table_->Find(key, hash)) table_->Erase(old);
     Entry* e = table_->Insert(key, hash, value_cap);
     e->version = ks.NextVersion(si);
-    e->atime_s = h_.LruClock();
+    h_.InitAccess(e);
     return e;
   }
 

@@ -88,17 +88,56 @@ TEST(Table, ExpiryIndexTracksSetAndErase) {
   EXPECT_EQ(t.volatile_size(), 0u);
 }
 
+TEST(Table, ExpireOfFollowsSetUpdateAndSwapRemoval) {
+  Table t;
+  Entry* e[4];
+  for (int i = 0; i < 4; i++) e[i] = Add(t, "k" + std::to_string(i));
+  EXPECT_EQ(t.ExpireOf(e[0]), -1);
+  for (int i = 0; i < 4; i++) t.SetExpire(e[i], 1000 + i);
+  t.SetExpire(e[2], 5000);  // update in place
+  EXPECT_EQ(t.volatile_size(), 4u);
+  t.SetExpire(e[0], -1);  // the last slot moves into slot 0
+  t.Erase(e[1]);
+  EXPECT_EQ(t.volatile_size(), 2u);
+  EXPECT_EQ(t.ExpireOf(e[0]), -1);
+  EXPECT_EQ(t.ExpireOf(e[2]), 5000);
+  EXPECT_EQ(t.ExpireOf(e[3]), 1003);
+  EXPECT_TRUE(t.ExpiredAt(e[3], 1003));
+  EXPECT_FALSE(t.ExpiredAt(e[3], 1002));
+  EXPECT_FALSE(t.ExpiredAt(e[0], INT64_MAX));  // no expiry: never due
+}
+
+// The expiry lives in the table's index, not in the entry: a move carries it explicitly
+// (as KeyRenameOrCopy does).
 TEST(Table, UnlinkLinkMovesEntryWithMetadata) {
   Table a, b;
   Entry* e = Add(a, "k");
+  e->flags = 7;
   a.SetExpire(e, 42);
+  int64_t at = a.ExpireOf(e);
   a.Unlink(e);
   EXPECT_EQ(a.size(), 0u);
   EXPECT_EQ(a.volatile_size(), 0u);
   b.Link(e);
+  EXPECT_EQ(b.volatile_size(), 0u);
+  b.SetExpire(e, at);
   EXPECT_EQ(b.size(), 1u);
   EXPECT_EQ(b.volatile_size(), 1u);
+  EXPECT_EQ(b.ExpireOf(e), 42);
   EXPECT_EQ(b.Find("k", HashKey("k")), e);
+  EXPECT_EQ(e->flags, 7u);
+}
+
+// Entries keep 32 bits of the hash; the callers' 64-bit hash (whose top bits pick the
+// shard) still finds them, and keys whose hashes share the low bits stay apart.
+TEST(Table, FindComparesLow32BitsOfTheHashThenTheKey) {
+  Table t;
+  Entry* a = t.Insert("a", 0x1234'0000'0000'0007ull);
+  Entry* b = t.Insert("b", 0x9999'0000'0000'0007ull);
+  EXPECT_EQ(t.Find("a", 0x1234'0000'0000'0007ull), a);
+  EXPECT_EQ(t.Find("b", 0x9999'0000'0000'0007ull), b);
+  EXPECT_EQ(t.Find("c", 0x0000'0000'0000'0007ull), nullptr);
+  EXPECT_EQ(t.Find("a", 0x1234'0000'0000'0008ull), nullptr);
 }
 
 TEST(Keyspace, AccountingFollowsInsertAndClear) {
