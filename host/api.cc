@@ -364,7 +364,7 @@ void Written(ferrite_key* k) {
 void AccountEntry(ferrite_key* k) {
   Entry* e = k->e;
   size_t bytes = Table::BaseBytes(e);
-  if (e->kind == ValueKind::kString) bytes += e->str.cap;
+  if (e->kind == ValueKind::kString) bytes += e->str_cap();
   else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
   k->table->Account(e, bytes);
 }
@@ -392,7 +392,6 @@ void SetStringCap(Entry* e, size_t cap) {
   }
   if (!p) throw std::bad_alloc();
   e->str.ptr = p;
-  e->str.cap = static_cast<uint32_t>(cap);
 }
 
 int KeyDelete(ferrite_key* k) {
@@ -414,9 +413,10 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > UINT32_MAX - 1) return nullptr;
   Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || (n + 64 < e->str.cap / 2 && !e->value_inline())) {
+  size_t have = e->str_cap();
+  if (n > have || (n + 64 < have / 2 && !e->value_inline())) {
     size_t cap = n < 16 ? 16 : n;
-    if (n > e->str.cap && e->str.cap > 0 && n < e->str.cap * 2 && e->str.len > 0) cap = e->str.cap * 2;
+    if (n > have && have > 0 && n < have * 2 && e->str.len > 0) cap = have * 2;
     SetStringCap(e, cap);
   }
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
@@ -430,9 +430,8 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   if (n > UINT32_MAX - 1) return FERRITE_ERR;
   Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || (n * 2 + 64 < e->str.cap && !e->value_inline())) {
-    SetStringCap(e, n ? n : 1);
-  }
+  size_t have = e->str_cap();
+  if (n > have || (n * 2 + 64 < have && !e->value_inline())) SetStringCap(e, n ? n : 1);
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
@@ -464,10 +463,10 @@ void KeySetExpire(ferrite_key* k, int64_t ms) {
   k->table->SetExpire(k->e, ms);
   Written(k);
 }
-uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags : 0; }
+uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags() : 0; }
 void KeySetFlags(ferrite_key* k, uint32_t f) {
   if (!k || !k->e) return;
-  k->e->flags = f;
+  k->e->set_flags(f);
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
@@ -592,12 +591,11 @@ Entry* LiveEntry(Host* h, int db, std::string_view key, int* si_out) {
 }
 
 // Allocates a new entry named `name` carrying e's metadata (value is set by caller).
-Entry* CloneHeader(const Entry* e, std::string_view name, uint64_t hash) {
+Entry* CloneHeader(const Entry* e, std::string_view name) {
   Entry* n = static_cast<Entry*>(malloc(sizeof(Entry) + name.size()));
   if (!n) throw std::bad_alloc();
   memcpy(n, e, sizeof(Entry));
   n->next = nullptr;
-  n->hash = static_cast<uint32_t>(hash);
   n->key_len = static_cast<uint32_t>(name.size());
   n->vol_idx = Entry::kNoIndex;
   n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e)));
@@ -618,12 +616,15 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   Entry* old = LiveEntry(h, ddb, dname, &dsi);
   Table& dt = ks.shard(dsi).dbs[ddb];
   if (old) dt.Erase(old);
-  uint64_t hash = HashKey(dname);
-  Entry* n = CloneHeader(e, dname, hash);
+  Entry* n = CloneHeader(e, dname);
   int64_t exp = ks.shard(ssi).dbs[sdb].ExpireOf(e);
   if (copy) {
     if (e->kind == ValueKind::kString) {
-      n->str.ptr = static_cast<char*>(malloc(e->str.cap ? e->str.cap : 1));
+      n->str.ptr = static_cast<char*>(malloc(std::max<size_t>(e->str.len, 1)));
+      if (!n->str.ptr) {
+        free(n);
+        throw std::bad_alloc();
+      }
       if (e->str.len) memcpy(n->str.ptr, e->str.ptr, e->str.len);
     } else {
       n->mod.ptr = e->mod.type->desc.copy ? e->mod.type->desc.copy(e->mod.ptr) : nullptr;
@@ -634,7 +635,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
     }
   } else {
     if (e->value_inline()) {  // the value lives in e's allocation: n needs its own copy
-      n->str.ptr = static_cast<char*>(malloc(e->str.cap));
+      n->str.ptr = static_cast<char*>(malloc(std::max<size_t>(e->str.len, 1)));
       if (!n->str.ptr) {
         free(n);
         throw std::bad_alloc();
@@ -646,6 +647,8 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
     free(e);  // value moved to n
   }
   n->version = ks.NextVersion(dsi);
+  // A string copied or moved out of an inline slot has a new block: count its size.
+  if (n->kind == ValueKind::kString) n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + n->str_cap());
   dt.Link(n);
   h->missing_watches().KeyCreated(ddb, dname);
   if (exp >= 0) dt.SetExpire(n, exp);

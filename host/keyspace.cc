@@ -1,5 +1,7 @@
 #include "host/keyspace.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -50,39 +52,49 @@ uint64_t HashKey(std::string_view key) {
   return Mix(Mix(a ^ kP1, b ^ seed) ^ kP2, key.size() ^ kP1);
 }
 
+size_t Entry::str_cap() const {
+  if (!str.ptr) return 0;
+  if (value_inline())
+    return malloc_usable_size(const_cast<Entry*>(this)) - sizeof(Entry) - key_len;
+  return malloc_usable_size(str.ptr);
+}
+
 Table::~Table() { Clear(); }
 
 void Table::FreeValue(Entry* e) {
   if (e->kind == ValueKind::kString) {
     if (!e->value_inline()) free(e->str.ptr);
     e->str.ptr = nullptr;
-    e->str.len = e->str.cap = 0;
+    e->str.len = 0;  // the flags stay: they belong to the key until a write sets them
   } else {
     if (e->mod.ptr && e->mod.type->desc.free_value) e->mod.type->desc.free_value(e->mod.ptr);
     e->mod.ptr = nullptr;
     e->kind = ValueKind::kString;
     e->str.ptr = nullptr;
-    e->str.len = e->str.cap = 0;
+    e->str.len = e->str.flags = 0;
   }
 }
 
 Entry* Table::Find(std::string_view key, uint64_t hash) const {
   if (buckets_.empty()) return nullptr;
   for (Entry* e = buckets_[hash & (buckets_.size() - 1)]; e; e = e->next) {
-    if (e->hash == static_cast<uint32_t>(hash) && e->key_len == key.size() &&
+    if (e->key_len == key.size() &&
         memcmp(e->key_data(), key.data(), key.size()) == 0)
       return e;
   }
   return nullptr;
 }
 
-void Table::Grow() {
-  size_t n = buckets_.empty() ? 4 : buckets_.size() * 2;
+void Table::Grow() { Rehash(buckets_.empty() ? 4 : buckets_.size() * 2); }
+
+// Moves every entry to a table of n buckets, hashing each key again (Redis' rehash does
+// the same; entries do not keep their hash).
+void Table::Rehash(size_t n) {
   std::vector<Entry*> nb(n, nullptr);
   for (Entry* b : buckets_) {
     for (Entry* e = b; e;) {
       Entry* next = e->next;
-      Entry*& head = nb[e->hash & (n - 1)];
+      Entry*& head = nb[HashKey(e->key()) & (n - 1)];
       e->next = head;
       head = e;
       e = next;
@@ -97,23 +109,21 @@ Entry* Table::Insert(std::string_view key, uint64_t hash, size_t value_cap) {
   if (!mem) throw std::bad_alloc();
   Entry* e = static_cast<Entry*>(mem);
   memset(e, 0, sizeof(Entry));
-  e->hash = static_cast<uint32_t>(hash);
   e->key_len = static_cast<uint32_t>(key.size());
   e->vol_idx = Entry::kNoIndex;
   e->kind = ValueKind::kString;  // lru stays 0: Host::InitAccess sets it by policy
   if (!key.empty()) memcpy(e->key_data(), key.data(), key.size());
-  if (value_cap > 0) {
-    e->str.ptr = e->key_data() + key.size();
-    e->str.cap = static_cast<uint32_t>(value_cap);
-  }
-  Link(e);
+  if (value_cap > 0) e->str.ptr = e->key_data() + key.size();
+  LinkHashed(e, hash);
   Account(e, BaseBytes(e));
   return e;
 }
 
-void Table::Link(Entry* e) {
+void Table::Link(Entry* e) { LinkHashed(e, HashKey(e->key())); }
+
+void Table::LinkHashed(Entry* e, uint64_t hash) {
   if (size_ >= buckets_.size()) Grow();
-  Entry*& head = buckets_[e->hash & (buckets_.size() - 1)];
+  Entry*& head = buckets_[hash & (buckets_.size() - 1)];
   e->next = head;
   head = e;
   size_++;
@@ -126,7 +136,7 @@ void Table::Link(Entry* e) {
 }
 
 void Table::Unlink(Entry* e) {
-  Entry** pp = &buckets_[e->hash & (buckets_.size() - 1)];
+  Entry** pp = &buckets_[HashKey(e->key()) & (buckets_.size() - 1)];
   while (*pp != e) pp = &(*pp)->next;
   *pp = e->next;
   e->next = nullptr;
@@ -137,19 +147,7 @@ void Table::Unlink(Entry* e) {
   DropVolatile(e);
   if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);
   // Shrink when very sparse so SCAN and random sampling stay cheap.
-  if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) {
-    size_t n = buckets_.size() / 2;
-    std::vector<Entry*> nb(n, nullptr);
-    for (Entry* b : buckets_)
-      for (Entry* x = b; x;) {
-        Entry* next = x->next;
-        Entry*& head = nb[x->hash & (n - 1)];
-        x->next = head;
-        head = x;
-        x = next;
-      }
-    buckets_.swap(nb);
-  }
+  if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) Rehash(buckets_.size() / 2);
 }
 
 void Table::Erase(Entry* e) {
@@ -305,4 +303,4 @@ bool LockSet::Holds(int shard) const {
 
 }  // namespace ferrite::host
 
-static_assert(sizeof(ferrite::host::Entry) == 56, "Entry grew: every key pays for it");
+static_assert(sizeof(ferrite::host::Entry) == 48, "Entry grew: every key pays for it");

@@ -33,19 +33,18 @@ namespace ferrite::host {
 enum class ValueKind : uint8_t { kString = 0, kModule = 1 };
 
 // One key. Allocated with the key bytes right after the struct (one allocation).
-// NOTE: 56 bytes, so an entry with a key of up to 16 bytes is one 80-byte glibc chunk
+// NOTE: 48 bytes, so an entry with a key of up to 24 bytes is one 80-byte glibc chunk
 // (request + 8, rounded up to 16); every field added here costs memory on every key.
 // Kept out of it, as Redis keeps them out of its robj/dictEntry: the expiry time (in
-// Table's volatile index, only keys that have one pay for it) and the upper 32 bits of
-// the hash (the shard index is taken from the full hash the caller computes anyway).
+// Table's volatile index, only keys that have one pay for it), the hash (recomputed
+// from the key when the table rehashes or unlinks; lookups compare the key bytes) and
+// the string's capacity (the allocator knows it: Entry::str_cap).
 struct Entry {
   Entry* next;
   uint64_t version;       // unique across the keyspace; changes on every write
-  uint32_t hash;          // low 32 bits of HashKey: bucket index and a cheap Find filter
   uint32_t key_len;
   uint32_t vol_idx;       // index in Table::volatile_, or kNoIndex
   uint32_t mem;           // bytes accounted for this entry (see Table::Account); clamped
-  uint32_t flags;         // memcached client flags
   // Access data, one meaning at a time as in Redis' robj: under an LFU maxmemory-policy
   // the last decrement time in minutes (16 bits) and a logarithmic counter (8 bits),
   // otherwise the LRU clock in seconds (mod 2^24, ~194 days). See Host::TouchEntry.
@@ -55,7 +54,7 @@ struct Entry {
     struct {
       char* ptr;
       uint32_t len;
-      uint32_t cap;
+      uint32_t flags;  // memcached client flags: only strings carry them (flags())
     } str;
     struct {
       const ferrite_type* type;
@@ -79,6 +78,15 @@ struct Entry {
   const ferrite_type* type(const ferrite_type* string_type) const {
     return kind == ValueKind::kString ? string_type : mod.type;
   }
+  // Memcached client flags; a module value has none (setting them is a no-op).
+  uint32_t flags() const { return kind == ValueKind::kString ? str.flags : 0; }
+  void set_flags(uint32_t f) {
+    if (kind == ValueKind::kString) str.flags = f;
+  }
+  // Bytes the string value may use without reallocating: what the allocator gave its
+  // block (for an inline value, the entry's block past the key). Not stored: the
+  // allocator answers in a few instructions.
+  size_t str_cap() const;
 };
 
 // String values up to this size, set when their key is created, are stored inline in
@@ -98,7 +106,7 @@ class Table {
   Table& operator=(const Table&) = delete;
   ~Table();
 
-  // `hash` is the full HashKey of `key`; entries keep its low 32 bits.
+  // `hash` is HashKey(key) (callers have it already: it also picks the shard).
   Entry* Find(std::string_view key, uint64_t hash) const;
   // Inserts a new entry holding an empty string (the caller sets the value). With
   // value_cap > 0 the string has that much inline capacity (see Entry::value_inline).
@@ -173,6 +181,8 @@ class Table {
 
  private:
   void Grow();
+  void Rehash(size_t n);
+  void LinkHashed(Entry* e, uint64_t hash);
   std::vector<Entry*> buckets_;
   struct Volatile {
     Entry* e;

@@ -298,7 +298,7 @@ bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
           e->mod.type->desc.aof_rewrite(&out, key, e->mod.ptr);
         }
         if (expire_ms >= 0) out.Emit({"PEXPIREAT", e->key(), std::to_string(expire_ms)});
-        if (e->flags) out.Emit({"FERRITE.SETFLAGS", e->key(), std::to_string(e->flags)});
+        if (e->flags()) out.Emit({"FERRITE.SETFLAGS", e->key(), std::to_string(e->flags())});
       });
   }
   out.Flush();

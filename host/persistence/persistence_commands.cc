@@ -92,7 +92,7 @@ int CmdSetFlags(ferrite_ctx* c, int, const ferrite_slice* argv) {
     c->sink->integer(c->st, 0);
     return FERRITE_OK;
   }
-  e->flags = static_cast<uint32_t>(flags);
+  e->set_flags(static_cast<uint32_t>(flags));
   c->dirty = true;
   c->sink->integer(c->st, 1);
   return FERRITE_OK;

@@ -146,7 +146,7 @@ void WriteEntry(RdbOutput& out, Entry* e, int64_t expire_ms) {
     RdbValueWriter io(out);
     d.save(&io, e->mod.ptr);
   }
-  if (e->flags != 0) Aux(out, kAuxMcFlags, std::to_string(e->flags));
+  if (e->flags() != 0) Aux(out, kAuxMcFlags, std::to_string(e->flags()));
 }
 
 }  // namespace
