@@ -1,5 +1,7 @@
 // The SDK's implementation: every ferrite_host_api member, forwarding to the host's
 // collaborators. Functions here are thin; behaviour lives in keyspace/dispatch/etc.
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -361,6 +363,11 @@ void Written(ferrite_key* k) {
   k->ctx->dirty = true;
 }
 
+// A string whose capacity the caller knows (saves asking the allocator again).
+void AccountString(ferrite_key* k, size_t cap) {
+  k->table->Account(k->e, Table::BaseBytes(k->e) + cap);
+}
+
 void AccountEntry(ferrite_key* k) {
   Entry* e = k->e;
   size_t bytes = Table::BaseBytes(e);
@@ -382,7 +389,8 @@ Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
 
 // Gives e's string value `cap` bytes of capacity, keeping its contents (up to cap). An
 // inline value that must grow moves to the heap; it never shrinks (see the callers).
-void SetStringCap(Entry* e, size_t cap) {
+// Returns the capacity the allocator gave (>= cap).
+size_t SetStringCap(Entry* e, size_t cap) {
   char* p;
   if (e->value_inline()) {
     p = static_cast<char*>(malloc(cap));
@@ -392,6 +400,7 @@ void SetStringCap(Entry* e, size_t cap) {
   }
   if (!p) throw std::bad_alloc();
   e->str.ptr = p;
+  return malloc_usable_size(p);
 }
 
 int KeyDelete(ferrite_key* k) {
@@ -417,12 +426,12 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > have || (n + 64 < have / 2 && !e->value_inline())) {
     size_t cap = n < 16 ? 16 : n;
     if (n > have && have > 0 && n < have * 2 && e->str.len > 0) cap = have * 2;
-    SetStringCap(e, cap);
+    have = SetStringCap(e, cap);
   }
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
-  AccountEntry(k);
+  AccountString(k, have);
   return e->str.ptr;
 }
 
@@ -431,11 +440,11 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
   size_t have = e->str_cap();
-  if (n > have || (n * 2 + 64 < have && !e->value_inline())) SetStringCap(e, n ? n : 1);
+  if (n > have || (n * 2 + 64 < have && !e->value_inline())) have = SetStringCap(e, n ? n : 1);
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
-  AccountEntry(k);
+  AccountString(k, have);
   return FERRITE_OK;
 }
 

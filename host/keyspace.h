@@ -171,6 +171,7 @@ class Table {
   void Account(Entry* e, size_t bytes) {
     if (bytes > UINT32_MAX) bytes = UINT32_MAX;  // a >4 GiB value is counted as 4 GiB
     int64_t delta = static_cast<int64_t>(bytes) - static_cast<int64_t>(e->mem);
+    if (delta == 0) return;  // the common overwrite: skip the shared atomic
     bytes_ += delta;
     e->mem = static_cast<uint32_t>(bytes);
     if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
