@@ -1,5 +1,7 @@
 // The SDK's implementation: every ferrite_host_api member, forwarding to the host's
 // collaborators. Functions here are thin; behaviour lives in keyspace/dispatch/etc.
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -275,8 +277,9 @@ void RCallReply(ferrite_ctx* c, const ferrite_call_reply* r) { ReplayReply(r, c-
 
 // ------------------------------- keys --------------------------------------------------
 
-bool Expired(Host* h, const Entry* e) {
-  return e->expire_ms >= 0 && e->expire_ms <= h->clock().NowMs();
+bool Expired(Host* h, const Table& t, const Entry* e) {
+  int64_t at = t.ExpireOf(e);
+  return at >= 0 && at <= h->clock().NowMs();
 }
 
 ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
@@ -306,7 +309,7 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   }
   k->mode = mode;
   k->e = k->table->Find(k->name, k->hash);
-  if (k->e && Expired(h, k->e)) {
+  if (k->e && Expired(h, *k->table, k->e)) {
     h->ExpireEntry(k->si, db, k->e);
     k->e = nullptr;
   }
@@ -361,10 +364,15 @@ void Written(ferrite_key* k) {
   k->ctx->dirty = true;
 }
 
+// A string whose capacity the caller knows (saves asking the allocator again).
+void AccountString(ferrite_key* k, size_t cap) {
+  k->table->Account(k->e, Table::BaseBytes(k->e) + cap);
+}
+
 void AccountEntry(ferrite_key* k) {
   Entry* e = k->e;
   size_t bytes = Table::BaseBytes(e);
-  if (e->kind == ValueKind::kString) bytes += e->str.cap;
+  if (e->kind == ValueKind::kString) bytes += e->str_cap();
   else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
   k->table->Account(e, bytes);
 }
@@ -374,6 +382,7 @@ void AccountEntry(ferrite_key* k) {
 Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
   if (!k->e) {
     k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
+    k->ctx->host->InitAccess(k->e);
     k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
   }
   return k->e;
@@ -381,7 +390,8 @@ Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
 
 // Gives e's string value `cap` bytes of capacity, keeping its contents (up to cap). An
 // inline value that must grow moves to the heap; it never shrinks (see the callers).
-void SetStringCap(Entry* e, size_t cap) {
+// Returns the capacity the allocator gave (>= cap).
+size_t SetStringCap(Entry* e, size_t cap) {
   char* p;
   if (e->value_inline()) {
     p = static_cast<char*>(malloc(cap));
@@ -391,7 +401,7 @@ void SetStringCap(Entry* e, size_t cap) {
   }
   if (!p) throw std::bad_alloc();
   e->str.ptr = p;
-  e->str.cap = static_cast<uint32_t>(cap);
+  return malloc_usable_size(p);
 }
 
 int KeyDelete(ferrite_key* k) {
@@ -413,15 +423,16 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > UINT32_MAX - 1) return nullptr;
   Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || (n + 64 < e->str.cap / 2 && !e->value_inline())) {
+  size_t have = e->str_cap();
+  if (n > have || (n + 64 < have / 2 && !e->value_inline())) {
     size_t cap = n < 16 ? 16 : n;
-    if (n > e->str.cap && e->str.cap > 0 && n < e->str.cap * 2 && e->str.len > 0) cap = e->str.cap * 2;
-    SetStringCap(e, cap);
+    if (n > have && have > 0 && n < have * 2 && e->str.len > 0) cap = have * 2;
+    have = SetStringCap(e, cap);
   }
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
-  AccountEntry(k);
+  AccountString(k, have);
   return e->str.ptr;
 }
 
@@ -429,13 +440,12 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   if (n > UINT32_MAX - 1) return FERRITE_ERR;
   Entry* e = EnsureEntry(k, n);
   if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  if (n > e->str.cap || (n * 2 + 64 < e->str.cap && !e->value_inline())) {
-    SetStringCap(e, n ? n : 1);
-  }
+  size_t have = e->str_cap();
+  if (n > have || (n * 2 + 64 < have && !e->value_inline())) have = SetStringCap(e, n ? n : 1);
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
-  AccountEntry(k);
+  AccountString(k, have);
   return FERRITE_OK;
 }
 
@@ -457,24 +467,20 @@ int KeySetValue(ferrite_key* k, const ferrite_type* t, void* v) {
   return FERRITE_OK;
 }
 
-int64_t KeyGetExpire(ferrite_key* k) { return k && k->e ? k->e->expire_ms : -1; }
+int64_t KeyGetExpire(ferrite_key* k) { return k && k->e ? k->table->ExpireOf(k->e) : -1; }
 void KeySetExpire(ferrite_key* k, int64_t ms) {
   if (!k || !k->e) return;
   k->table->SetExpire(k->e, ms);
   Written(k);
 }
-uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags : 0; }
+uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags() : 0; }
 void KeySetFlags(ferrite_key* k, uint32_t f) {
   if (!k || !k->e) return;
-  k->e->flags = f;
+  k->e->set_flags(f);
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
-int64_t KeyIdleMs(ferrite_key* k) {
-  if (!k || !k->e) return 0;
-  uint32_t now = k->ctx->host->LruClock();
-  return static_cast<int64_t>(now >= k->e->atime_s ? now - k->e->atime_s : 0) * 1000;
-}
-int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->e->lfu_counter : 0; }
+int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
+int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->ctx->host->LfuDecayed(k->e) : 0; }
 
 void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
   if (!k || !k->e) return;
@@ -529,7 +535,7 @@ uint64_t DbScan(ferrite_ctx* c, int db, uint64_t cursor, size_t count, ferrite_s
     do {
       tc = t.Scan(tc, [&](Entry* e) {
         seen++;
-        if (stop || (e->expire_ms >= 0 && e->expire_ms <= now)) return;
+        if (stop || t.ExpiredAt(e, now)) return;
         if (fn(udata, {e->key().data(), e->key().size()}, e->type(st)) != 0) stop = true;
       });
     } while (tc != 0 && seen < count && !stop);
@@ -561,7 +567,7 @@ int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
     Table& t = ks.shard(si).dbs[db];
     Entry* e = t.RandomEntry(rng);
     if (!e) continue;
-    if (Expired(h, e)) {
+    if (Expired(h, t, e)) {
       h->ExpireEntry(si, db, e);
       if (DbSize(c, db) == 0) return 0;
       continue;
@@ -586,7 +592,7 @@ Entry* LiveEntry(Host* h, int db, std::string_view key, int* si_out) {
   int si = h->keyspace().ShardIndex(hash);
   Table& t = h->keyspace().shard(si).dbs[db];
   Entry* e = t.Find(key, hash);
-  if (e && Expired(h, e)) {
+  if (e && Expired(h, t, e)) {
     h->ExpireEntry(si, db, e);
     e = nullptr;
   }
@@ -595,12 +601,11 @@ Entry* LiveEntry(Host* h, int db, std::string_view key, int* si_out) {
 }
 
 // Allocates a new entry named `name` carrying e's metadata (value is set by caller).
-Entry* CloneHeader(const Entry* e, std::string_view name, uint64_t hash) {
+Entry* CloneHeader(const Entry* e, std::string_view name) {
   Entry* n = static_cast<Entry*>(malloc(sizeof(Entry) + name.size()));
   if (!n) throw std::bad_alloc();
   memcpy(n, e, sizeof(Entry));
   n->next = nullptr;
-  n->hash = hash;
   n->key_len = static_cast<uint32_t>(name.size());
   n->vol_idx = Entry::kNoIndex;
   n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e)));
@@ -621,11 +626,15 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   Entry* old = LiveEntry(h, ddb, dname, &dsi);
   Table& dt = ks.shard(dsi).dbs[ddb];
   if (old) dt.Erase(old);
-  uint64_t hash = HashKey(dname);
-  Entry* n = CloneHeader(e, dname, hash);
+  Entry* n = CloneHeader(e, dname);
+  int64_t exp = ks.shard(ssi).dbs[sdb].ExpireOf(e);
   if (copy) {
     if (e->kind == ValueKind::kString) {
-      n->str.ptr = static_cast<char*>(malloc(e->str.cap ? e->str.cap : 1));
+      n->str.ptr = static_cast<char*>(malloc(std::max<size_t>(e->str.len, 1)));
+      if (!n->str.ptr) {
+        free(n);
+        throw std::bad_alloc();
+      }
       if (e->str.len) memcpy(n->str.ptr, e->str.ptr, e->str.len);
     } else {
       n->mod.ptr = e->mod.type->desc.copy ? e->mod.type->desc.copy(e->mod.ptr) : nullptr;
@@ -636,7 +645,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
     }
   } else {
     if (e->value_inline()) {  // the value lives in e's allocation: n needs its own copy
-      n->str.ptr = static_cast<char*>(malloc(e->str.cap));
+      n->str.ptr = static_cast<char*>(malloc(std::max<size_t>(e->str.len, 1)));
       if (!n->str.ptr) {
         free(n);
         throw std::bad_alloc();
@@ -648,8 +657,8 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
     free(e);  // value moved to n
   }
   n->version = ks.NextVersion(dsi);
-  int64_t exp = n->expire_ms;
-  n->expire_ms = -1;
+  // A string copied or moved out of an inline slot has a new block: count its size.
+  if (n->kind == ValueKind::kString) n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + n->str_cap());
   dt.Link(n);
   h->missing_watches().KeyCreated(ddb, dname);
   if (exp >= 0) dt.SetExpire(n, exp);

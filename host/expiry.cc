@@ -62,7 +62,7 @@ void EmitSubkey(void* udata, ferrite_slice member) {
 // deletes the key when nothing is left. Returns the number of sub-keys removed.
 size_t ExpireSubkeysOf(Host* h, int si, int db, Entry* e, int64_t now) {
   Table& t = h->keyspace().shard(si).dbs[db];
-  if (e->expire_ms >= 0 && e->expire_ms <= now) {
+  if (t.ExpiredAt(e, now)) {
     h->ExpireEntry(si, db, e);  // the whole key is due anyway
     return 1;
   }
@@ -135,7 +135,7 @@ void Host::ActiveExpireCycle(int64_t budget_us) {
           Entry* e = t.RandomVolatile(s.rng);
           if (!e) break;
           sampled++;
-          if (e->expire_ms <= now) {
+          if (t.ExpiredAt(e, now)) {
             ExpireEntry(si, db, e);
             expired++;
           }
@@ -151,26 +151,60 @@ uint32_t Host::LruClock() const {
   return static_cast<uint32_t>((clock_.NowMs() - start_ms_) / 1000);
 }
 
-void Host::TouchEntry(Entry* e) {
-  e->atime_s = LruClock();
-  EvictionPolicy p = eviction_policy();
-  if (p != EvictionPolicy::kAllKeysLfu && p != EvictionPolicy::kVolatileLfu) return;
-  // Redis' LFU: decay by elapsed minutes, then a logarithmic increment.
-  uint16_t now_min = static_cast<uint16_t>((clock_.NowMs() / 60000) & 0xFFFF);
+namespace {
+
+constexpr uint32_t kLruMask = (1u << 24) - 1;
+constexpr uint8_t kLfuInitVal = 5;  // Redis' LFU_INIT_VAL: a new key is not evicted first
+
+bool IsLfu(EvictionPolicy p) {
+  return p == EvictionPolicy::kAllKeysLfu || p == EvictionPolicy::kVolatileLfu;
+}
+uint16_t LfuMinutes(int64_t now_ms) { return static_cast<uint16_t>((now_ms / 60000) & 0xFFFF); }
+
+}  // namespace
+
+// Redis' LFUDecrAndReturn: the counter less one per lfu_decay_time minutes since the
+// last decrement (the 16-bit minute clock wraps as in Redis).
+uint8_t Host::LfuDecayed(const Entry* e) const {
+  uint8_t counter = e->lru & 0xFF;
   int64_t decay = config_->Int("storage.lfu_decay_time");
-  if (decay > 0) {
-    uint16_t elapsed = static_cast<uint16_t>(now_min - e->lfu_ldt);
-    uint64_t periods = elapsed / decay;
-    e->lfu_counter = periods > e->lfu_counter ? 0 : static_cast<uint8_t>(e->lfu_counter - periods);
+  if (decay <= 0) return counter;
+  uint16_t elapsed = static_cast<uint16_t>(LfuMinutes(clock_.NowMs()) - (e->lru >> 8));
+  uint64_t periods = elapsed / decay;
+  return periods > counter ? 0 : static_cast<uint8_t>(counter - periods);
+}
+
+void Host::InitAccess(Entry* e) {
+  if (IsLfu(eviction_policy())) e->lru = (LfuMinutes(clock_.NowMs()) << 8) | kLfuInitVal;
+  else e->lru = LruClock() & kLruMask;
+}
+
+// Only the active policy's meaning of Entry::lru is maintained; after a runtime switch
+// the old data reads as the other kind until keys are touched again, as in Redis.
+void Host::TouchEntry(Entry* e) {
+  EvictionPolicy p = eviction_policy();
+  if (!IsLfu(p)) {
+    e->lru = LruClock() & kLruMask;
+    return;
   }
-  e->lfu_ldt = now_min;
-  if (e->lfu_counter < 255) {
+  // Redis' LFU: decay by elapsed minutes, then a logarithmic increment.
+  uint8_t counter = LfuDecayed(e);
+  if (counter < 255) {
     thread_local std::mt19937 rng{12345};
     double r = std::uniform_real_distribution<double>(0, 1)(rng);
-    double base = e->lfu_counter > 5 ? e->lfu_counter - 5 : 0;
+    double base = counter > kLfuInitVal ? counter - kLfuInitVal : 0;
     double p = 1.0 / (base * static_cast<double>(config_->Int("storage.lfu_log_factor")) + 1);
-    if (r < p) e->lfu_counter++;
+    if (r < p) counter++;
   }
+  e->lru = (LfuMinutes(clock_.NowMs()) << 8) | counter;
+}
+
+int64_t Host::IdleMs(const Entry* e) const {
+  if (IsLfu(eviction_policy())) {  // only minutes are known: since the last decrement
+    return static_cast<int64_t>(static_cast<uint16_t>(LfuMinutes(clock_.NowMs()) - (e->lru >> 8))) *
+           60000;
+  }
+  return static_cast<int64_t>((LruClock() - e->lru) & kLruMask) * 1000;
 }
 
 int64_t Host::used_memory() const {
@@ -214,11 +248,11 @@ bool Host::EvictIfNeeded() {
       switch (policy) {
         case EvictionPolicy::kAllKeysLru:
         case EvictionPolicy::kVolatileLru:
-          score = static_cast<double>(LruClock() - std::min(LruClock(), e->atime_s)) + 1;
+          score = static_cast<double>(IdleMs(e)) + 1;
           break;
         case EvictionPolicy::kAllKeysLfu:
-        case EvictionPolicy::kVolatileLfu: score = 256.0 - e->lfu_counter; break;
-        case EvictionPolicy::kVolatileTtl: score = 1e18 - static_cast<double>(e->expire_ms); break;
+        case EvictionPolicy::kVolatileLfu: score = 256.0 - LfuDecayed(e); break;
+        case EvictionPolicy::kVolatileTtl: score = 1e18 - static_cast<double>(t.ExpireOf(e)); break;
         default: score = static_cast<double>(rng() % 1000) + 1; break;
       }
       if (score > best.score) best = {si, db, std::string(e->key()), score};

@@ -142,7 +142,12 @@ class Host {
     return i < 8 ? kByIndex[i] : EvictionPolicy::kNoEviction;
   }
   uint32_t LruClock() const;
+  // Entry::lru under the active maxmemory-policy: InitAccess for a new key, TouchEntry on
+  // an access; IdleMs (LRU: seconds resolution; LFU: minutes) and LfuDecayed read it.
+  void InitAccess(Entry* e);
   void TouchEntry(Entry* e);
+  int64_t IdleMs(const Entry* e) const;
+  uint8_t LfuDecayed(const Entry* e) const;
 
   // Periodic work: active expiry, blocked-client deadlines, stats. Called ~hz times/s.
   void Cron();

@@ -1,5 +1,7 @@
 #include "host/keyspace.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <new>
 
@@ -50,39 +52,49 @@ uint64_t HashKey(std::string_view key) {
   return Mix(Mix(a ^ kP1, b ^ seed) ^ kP2, key.size() ^ kP1);
 }
 
+size_t Entry::str_cap() const {
+  if (!str.ptr) return 0;
+  if (value_inline())
+    return malloc_usable_size(const_cast<Entry*>(this)) - sizeof(Entry) - key_len;
+  return malloc_usable_size(str.ptr);
+}
+
 Table::~Table() { Clear(); }
 
 void Table::FreeValue(Entry* e) {
   if (e->kind == ValueKind::kString) {
     if (!e->value_inline()) free(e->str.ptr);
     e->str.ptr = nullptr;
-    e->str.len = e->str.cap = 0;
+    e->str.len = 0;  // the flags stay: they belong to the key until a write sets them
   } else {
     if (e->mod.ptr && e->mod.type->desc.free_value) e->mod.type->desc.free_value(e->mod.ptr);
     e->mod.ptr = nullptr;
     e->kind = ValueKind::kString;
     e->str.ptr = nullptr;
-    e->str.len = e->str.cap = 0;
+    e->str.len = e->str.flags = 0;
   }
 }
 
 Entry* Table::Find(std::string_view key, uint64_t hash) const {
   if (buckets_.empty()) return nullptr;
   for (Entry* e = buckets_[hash & (buckets_.size() - 1)]; e; e = e->next) {
-    if (e->hash == hash && e->key_len == key.size() &&
+    if (e->key_len == key.size() &&
         memcmp(e->key_data(), key.data(), key.size()) == 0)
       return e;
   }
   return nullptr;
 }
 
-void Table::Grow() {
-  size_t n = buckets_.empty() ? 4 : buckets_.size() * 2;
+void Table::Grow() { Rehash(buckets_.empty() ? 4 : buckets_.size() * 2); }
+
+// Moves every entry to a table of n buckets, hashing each key again (Redis' rehash does
+// the same; entries do not keep their hash).
+void Table::Rehash(size_t n) {
   std::vector<Entry*> nb(n, nullptr);
   for (Entry* b : buckets_) {
     for (Entry* e = b; e;) {
       Entry* next = e->next;
-      Entry*& head = nb[e->hash & (n - 1)];
+      Entry*& head = nb[HashKey(e->key()) & (n - 1)];
       e->next = head;
       head = e;
       e = next;
@@ -97,41 +109,34 @@ Entry* Table::Insert(std::string_view key, uint64_t hash, size_t value_cap) {
   if (!mem) throw std::bad_alloc();
   Entry* e = static_cast<Entry*>(mem);
   memset(e, 0, sizeof(Entry));
-  e->hash = hash;
-  e->expire_ms = -1;
   e->key_len = static_cast<uint32_t>(key.size());
   e->vol_idx = Entry::kNoIndex;
-  e->kind = ValueKind::kString;
-  e->lfu_counter = 5;  // Redis' LFU_INIT_VAL
+  e->kind = ValueKind::kString;  // lru stays 0: Host::InitAccess sets it by policy
   if (!key.empty()) memcpy(e->key_data(), key.data(), key.size());
-  if (value_cap > 0) {
-    e->str.ptr = e->key_data() + key.size();
-    e->str.cap = static_cast<uint32_t>(value_cap);
-  }
-  Link(e);
+  if (value_cap > 0) e->str.ptr = e->key_data() + key.size();
+  LinkHashed(e, hash);
   Account(e, BaseBytes(e));
   return e;
 }
 
-void Table::Link(Entry* e) {
+void Table::Link(Entry* e) { LinkHashed(e, HashKey(e->key())); }
+
+void Table::LinkHashed(Entry* e, uint64_t hash) {
   if (size_ >= buckets_.size()) Grow();
-  Entry*& head = buckets_[e->hash & (buckets_.size() - 1)];
+  Entry*& head = buckets_[hash & (buckets_.size() - 1)];
   e->next = head;
   head = e;
   size_++;
   int64_t m = static_cast<int64_t>(e->mem);
   bytes_ += m;
   if (used_) used_->fetch_add(m, std::memory_order_relaxed);
-  if (e->expire_ms >= 0) {
-    e->vol_idx = static_cast<uint32_t>(volatile_.size());
-    volatile_.push_back(e);
-  }
+  e->vol_idx = Entry::kNoIndex;
   // RENAME/MOVE/COPY re-link an entry: its volatile sub-keys come along.
   TrackSubkeys(e);
 }
 
 void Table::Unlink(Entry* e) {
-  Entry** pp = &buckets_[e->hash & (buckets_.size() - 1)];
+  Entry** pp = &buckets_[HashKey(e->key()) & (buckets_.size() - 1)];
   while (*pp != e) pp = &(*pp)->next;
   *pp = e->next;
   e->next = nullptr;
@@ -139,28 +144,10 @@ void Table::Unlink(Entry* e) {
   int64_t m = static_cast<int64_t>(e->mem);
   bytes_ -= m;
   if (used_) used_->fetch_sub(m, std::memory_order_relaxed);
-  if (e->vol_idx != Entry::kNoIndex) {
-    Entry* last = volatile_.back();
-    volatile_[e->vol_idx] = last;
-    last->vol_idx = e->vol_idx;
-    volatile_.pop_back();
-    e->vol_idx = Entry::kNoIndex;
-  }
+  DropVolatile(e);
   if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);
   // Shrink when very sparse so SCAN and random sampling stay cheap.
-  if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) {
-    size_t n = buckets_.size() / 2;
-    std::vector<Entry*> nb(n, nullptr);
-    for (Entry* b : buckets_)
-      for (Entry* x = b; x;) {
-        Entry* next = x->next;
-        Entry*& head = nb[x->hash & (n - 1)];
-        x->next = head;
-        head = x;
-        x = next;
-      }
-    buckets_.swap(nb);
-  }
+  if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) Rehash(buckets_.size() / 2);
 }
 
 void Table::Erase(Entry* e) {
@@ -190,17 +177,24 @@ void Table::Clear() {
 }
 
 void Table::SetExpire(Entry* e, int64_t abs_ms) {
-  if (abs_ms >= 0 && e->vol_idx == Entry::kNoIndex) {
+  if (abs_ms < 0) {
+    DropVolatile(e);
+  } else if (e->vol_idx == Entry::kNoIndex) {
     e->vol_idx = static_cast<uint32_t>(volatile_.size());
-    volatile_.push_back(e);
-  } else if (abs_ms < 0 && e->vol_idx != Entry::kNoIndex) {
-    Entry* last = volatile_.back();
-    volatile_[e->vol_idx] = last;
-    last->vol_idx = e->vol_idx;
-    volatile_.pop_back();
-    e->vol_idx = Entry::kNoIndex;
+    volatile_.push_back({e, abs_ms});
+  } else {
+    volatile_[e->vol_idx].at_ms = abs_ms;
   }
-  e->expire_ms = abs_ms < 0 ? -1 : abs_ms;
+}
+
+// Removes e from the expiry index (if there) by moving the last slot into its place.
+void Table::DropVolatile(Entry* e) {
+  if (e->vol_idx == Entry::kNoIndex) return;
+  Volatile last = volatile_.back();
+  volatile_[e->vol_idx] = last;
+  last.e->vol_idx = e->vol_idx;
+  volatile_.pop_back();
+  e->vol_idx = Entry::kNoIndex;
 }
 
 void Table::SetSubkeyExpire(Entry* e, int64_t at_ms) {
@@ -231,7 +225,7 @@ void Table::TrackSubkeys(Entry* e) {
 
 Entry* Table::RandomVolatile(std::mt19937_64& rng) const {
   if (volatile_.empty()) return nullptr;
-  return volatile_[rng() % volatile_.size()];
+  return volatile_[rng() % volatile_.size()].e;
 }
 
 Entry* Table::RandomEntry(std::mt19937_64& rng) const {
@@ -309,4 +303,4 @@ bool LockSet::Holds(int shard) const {
 
 }  // namespace ferrite::host
 
-static_assert(sizeof(ferrite::host::Entry) == 72, "Entry grew: every key pays for it");
+static_assert(sizeof(ferrite::host::Entry) == 48, "Entry grew: every key pays for it");

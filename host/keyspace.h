@@ -33,25 +33,28 @@ namespace ferrite::host {
 enum class ValueKind : uint8_t { kString = 0, kModule = 1 };
 
 // One key. Allocated with the key bytes right after the struct (one allocation).
-// NOTE: 72 bytes; every field added here costs memory on every key.
+// NOTE: 48 bytes, so an entry with a key of up to 24 bytes is one 80-byte glibc chunk
+// (request + 8, rounded up to 16); every field added here costs memory on every key.
+// Kept out of it, as Redis keeps them out of its robj/dictEntry: the expiry time (in
+// Table's volatile index, only keys that have one pay for it), the hash (recomputed
+// from the key when the table rehashes or unlinks; lookups compare the key bytes) and
+// the string's capacity (the allocator knows it: Entry::str_cap).
 struct Entry {
   Entry* next;
-  uint64_t hash;
-  int64_t expire_ms;      // absolute unix ms, -1 = none
   uint64_t version;       // unique across the keyspace; changes on every write
-  uint32_t flags;         // memcached client flags
   uint32_t key_len;
-  uint32_t atime_s;       // LRU clock: seconds since host start of the last access
   uint32_t vol_idx;       // index in Table::volatile_, or kNoIndex
   uint32_t mem;           // bytes accounted for this entry (see Table::Account); clamped
-  uint16_t lfu_ldt;       // LFU: last decrement time (minutes, 16 bits)
-  uint8_t lfu_counter;    // LFU: logarithmic access counter
-  ValueKind kind;
+  // Access data, one meaning at a time as in Redis' robj: under an LFU maxmemory-policy
+  // the last decrement time in minutes (16 bits) and a logarithmic counter (8 bits),
+  // otherwise the LRU clock in seconds (mod 2^24, ~194 days). See Host::TouchEntry.
+  uint32_t lru : 24;
+  ValueKind kind : 8;
   union {
     struct {
       char* ptr;
       uint32_t len;
-      uint32_t cap;
+      uint32_t flags;  // memcached client flags: only strings carry them (flags())
     } str;
     struct {
       const ferrite_type* type;
@@ -75,6 +78,15 @@ struct Entry {
   const ferrite_type* type(const ferrite_type* string_type) const {
     return kind == ValueKind::kString ? string_type : mod.type;
   }
+  // Memcached client flags; a module value has none (setting them is a no-op).
+  uint32_t flags() const { return kind == ValueKind::kString ? str.flags : 0; }
+  void set_flags(uint32_t f) {
+    if (kind == ValueKind::kString) str.flags = f;
+  }
+  // Bytes the string value may use without reallocating: what the allocator gave its
+  // block (for an inline value, the entry's block past the key). Not stored: the
+  // allocator answers in a few instructions.
+  size_t str_cap() const;
 };
 
 // String values up to this size, set when their key is created, are stored inline in
@@ -94,15 +106,18 @@ class Table {
   Table& operator=(const Table&) = delete;
   ~Table();
 
+  // `hash` is HashKey(key) (callers have it already: it also picks the shard).
   Entry* Find(std::string_view key, uint64_t hash) const;
   // Inserts a new entry holding an empty string (the caller sets the value). With
   // value_cap > 0 the string has that much inline capacity (see Entry::value_inline).
   Entry* Insert(std::string_view key, uint64_t hash, size_t value_cap = 0);
   // Unlinks and frees the entry and its value.
   void Erase(Entry* e);
-  // Unlinks the entry without freeing it (RENAME/MOVE re-link it elsewhere).
+  // Unlinks the entry without freeing it (RENAME/MOVE re-link it elsewhere). Its expiry
+  // stays behind: read ExpireOf first to carry it over.
   void Unlink(Entry* e);
-  // Links an entry unlinked from another table (its key must not exist here).
+  // Links an entry unlinked from another table (its key must not exist here), without
+  // an expiry (SetExpire afterwards).
   void Link(Entry* e);
   void Clear();
 
@@ -111,8 +126,15 @@ class Table {
   int64_t bytes() const { return bytes_; }
   size_t bucket_count() const { return buckets_.size(); }
 
-  // Expiry index: the entries that carry an expiry, for sampling.
-  void SetExpire(Entry* e, int64_t abs_ms);
+  // Expiry index: the entries that carry an expiry, with that time (absolute unix ms),
+  // for sampling. Entries without one pay nothing (Entry::vol_idx == kNoIndex).
+  void SetExpire(Entry* e, int64_t abs_ms);  // abs_ms < 0 removes the expiry
+  int64_t ExpireOf(const Entry* e) const {   // -1 = none
+    return e->vol_idx == Entry::kNoIndex ? -1 : volatile_[e->vol_idx].at_ms;
+  }
+  bool ExpiredAt(const Entry* e, int64_t now_ms) const {
+    return e->vol_idx != Entry::kNoIndex && volatile_[e->vol_idx].at_ms <= now_ms;
+  }
   Entry* RandomVolatile(std::mt19937_64& rng) const;
   Entry* RandomEntry(std::mt19937_64& rng) const;
 
@@ -149,6 +171,7 @@ class Table {
   void Account(Entry* e, size_t bytes) {
     if (bytes > UINT32_MAX) bytes = UINT32_MAX;  // a >4 GiB value is counted as 4 GiB
     int64_t delta = static_cast<int64_t>(bytes) - static_cast<int64_t>(e->mem);
+    if (delta == 0) return;  // the common overwrite: skip the shared atomic
     bytes_ += delta;
     e->mem = static_cast<uint32_t>(bytes);
     if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
@@ -159,8 +182,15 @@ class Table {
 
  private:
   void Grow();
+  void Rehash(size_t n);
+  void LinkHashed(Entry* e, uint64_t hash);
   std::vector<Entry*> buckets_;
-  std::vector<Entry*> volatile_;
+  struct Volatile {
+    Entry* e;
+    int64_t at_ms;
+  };
+  void DropVolatile(Entry* e);
+  std::vector<Volatile> volatile_;
   std::set<std::pair<int64_t, Entry*>> subkey_due_;  // (time, entry), earliest first
   std::unordered_map<Entry*, int64_t> subkey_at_;    // entry -> its time in subkey_due_
   size_t size_ = 0;

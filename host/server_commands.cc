@@ -189,9 +189,10 @@ int CmdDiscard(ferrite_ctx* c, int, const ferrite_slice*) {
 
 uint64_t CurrentVersion(Host* h, int db, const std::string& key) {
   uint64_t hash = HashKey(key);
-  Entry* e = h->keyspace().shard(h->keyspace().ShardIndex(hash)).dbs[db].Find(key, hash);
+  Table& t = h->keyspace().shard(h->keyspace().ShardIndex(hash)).dbs[db];
+  Entry* e = t.Find(key, hash);
   if (!e) return 0;
-  if (e->expire_ms >= 0 && e->expire_ms <= h->clock().NowMs()) return 0;
+  if (t.ExpiredAt(e, h->clock().NowMs())) return 0;
   return e->version;
 }
 

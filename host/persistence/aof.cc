@@ -286,8 +286,9 @@ bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
   for (int db = 0; db < ks.num_dbs(); db++) {
     bool selected = false;
     for (int s = 0; s < ks.num_shards() && !out.failed; s++)
-      ks.shard(s).dbs[db].ForEach([&](Entry* e) {
-        if (e->expire_ms >= 0 && e->expire_ms <= now_ms) return;
+      ks.shard(s).dbs[db].ForEach([&, &t = ks.shard(s).dbs[db]](Entry* e) {
+        int64_t expire_ms = t.ExpireOf(e);
+        if (expire_ms >= 0 && expire_ms <= now_ms) return;
         if (!selected) out.Emit({"SELECT", std::to_string(db)});
         selected = true;
         ferrite_slice key{e->key().data(), e->key().size()};
@@ -296,8 +297,8 @@ bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
         } else if (e->mod.type->desc.aof_rewrite) {
           e->mod.type->desc.aof_rewrite(&out, key, e->mod.ptr);
         }
-        if (e->expire_ms >= 0) out.Emit({"PEXPIREAT", e->key(), std::to_string(e->expire_ms)});
-        if (e->flags) out.Emit({"FERRITE.SETFLAGS", e->key(), std::to_string(e->flags)});
+        if (expire_ms >= 0) out.Emit({"PEXPIREAT", e->key(), std::to_string(expire_ms)});
+        if (e->flags()) out.Emit({"FERRITE.SETFLAGS", e->key(), std::to_string(e->flags())});
       });
   }
   out.Flush();

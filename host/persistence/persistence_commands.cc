@@ -86,12 +86,13 @@ int CmdSetFlags(ferrite_ctx* c, int, const ferrite_slice* argv) {
   std::string_view key = SV(argv[1]);
   Keyspace& ks = c->host->keyspace();
   uint64_t hash = HashKey(key);
-  Entry* e = ks.shard(ks.ShardIndex(hash)).dbs[c->client->db].Find(key, hash);
-  if (!e || (e->expire_ms >= 0 && e->expire_ms <= c->host->clock().NowMs())) {
+  Table& t = ks.shard(ks.ShardIndex(hash)).dbs[c->client->db];
+  Entry* e = t.Find(key, hash);
+  if (!e || t.ExpiredAt(e, c->host->clock().NowMs())) {
     c->sink->integer(c->st, 0);
     return FERRITE_OK;
   }
-  e->flags = static_cast<uint32_t>(flags);
+  e->set_flags(static_cast<uint32_t>(flags));
   c->dirty = true;
   c->sink->integer(c->st, 1);
   return FERRITE_OK;

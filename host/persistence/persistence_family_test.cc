@@ -52,7 +52,7 @@ uint32_t FlagsOf(Harness& h, int db, const std::string& key) {
   Keyspace& ks = h.host().keyspace();
   uint64_t hash = HashKey(key);
   Entry* e = ks.shard(ks.ShardIndex(hash)).dbs[db].Find(key, hash);
-  return e ? e->flags : 0xdeadbeef;
+  return e ? e->flags() : 0xdeadbeef;
 }
 
 // Canonical text of the whole dataset: db, key, type, value, expiry, flags.

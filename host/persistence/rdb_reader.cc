@@ -233,7 +233,7 @@ class Loader {
   void Aux() {
     std::string k = in_.String(), v = in_.String();
     if (k == kAuxMcFlags) {
-      if (last_) last_->flags = static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10));
+      if (last_) last_->set_flags(static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10)));
     } else if (k == "redis-ver") {
       st_.redis_ver = v;
     } else if (k == "ctime") {
@@ -291,7 +291,6 @@ class Loader {
       if (!e->value_inline()) {
         e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
         if (!e->str.ptr) throw std::bad_alloc();
-        e->str.cap = static_cast<uint32_t>(v.empty() ? 1 : v.size());
       }
       memcpy(e->str.ptr, v.data(), v.size());
       e->str.len = static_cast<uint32_t>(v.size());
@@ -339,13 +338,13 @@ class Loader {
     if (Entry* old = table_->Find(key, hash)) table_->Erase(old);
     Entry* e = table_->Insert(key, hash, value_cap);
     e->version = ks.NextVersion(si);
-    e->atime_s = h_.LruClock();
+    h_.InitAccess(e);
     return e;
   }
 
   void Finish(Entry* e, int64_t expire) {
     size_t bytes = Table::BaseBytes(e);
-    if (e->kind == ValueKind::kString) bytes += e->str.cap;
+    if (e->kind == ValueKind::kString) bytes += e->str_cap();
     else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
     table_->Account(e, bytes);
     if (expire >= 0) table_->SetExpire(e, expire);

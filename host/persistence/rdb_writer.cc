@@ -128,10 +128,10 @@ void Aux(RdbOutput& out, std::string_view k, std::string_view v) {
   out.String(v);
 }
 
-void WriteEntry(RdbOutput& out, Entry* e) {
-  if (e->expire_ms >= 0) {
+void WriteEntry(RdbOutput& out, Entry* e, int64_t expire_ms) {
+  if (expire_ms >= 0) {
     out.Byte(kOpExpireMs);
-    out.Le64(static_cast<uint64_t>(e->expire_ms));
+    out.Le64(static_cast<uint64_t>(expire_ms));
   }
   if (e->kind == ValueKind::kString) {
     out.Byte(kTypeString);
@@ -146,7 +146,7 @@ void WriteEntry(RdbOutput& out, Entry* e) {
     RdbValueWriter io(out);
     d.save(&io, e->mod.ptr);
   }
-  if (e->flags != 0) Aux(out, kAuxMcFlags, std::to_string(e->flags));
+  if (e->flags() != 0) Aux(out, kAuxMcFlags, std::to_string(e->flags()));
 }
 
 }  // namespace
@@ -172,10 +172,11 @@ bool WriteRdb(Host& h, RdbOutput& out, const RdbSaveOptions& opt) {
     out.Len(keys);
     out.Len(expires);
     for (int s = 0; s < ks.num_shards() && !out.failed(); s++)
-      ks.shard(s).dbs[db].ForEach([&](Entry* e) {
-        if (e->expire_ms >= 0 && e->expire_ms <= opt.now_ms) return;
+      ks.shard(s).dbs[db].ForEach([&, &t = ks.shard(s).dbs[db]](Entry* e) {
+        int64_t expire_ms = t.ExpireOf(e);
+        if (expire_ms >= 0 && expire_ms <= opt.now_ms) return;
         if (e->kind == ValueKind::kModule && !e->mod.type->desc.save) return;
-        WriteEntry(out, e);
+        WriteEntry(out, e, expire_ms);
       });
   }
   return out.Finish(opt.checksum) && !out.failed();

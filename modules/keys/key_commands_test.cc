@@ -484,6 +484,32 @@ TEST(KeysObject, FreqNeedsAnLfuPolicy) {
                       "will take some time to adjust."));
 }
 
+// As in redis 7.0: a new key starts at LFU_INIT_VAL (5), and OBJECT FREQ reports the
+// counter less one per lfu-decay-time minute (default 1) without an access.
+TEST(KeysObject, FreqStartsAtInitValueAndDecays) {
+  HarnessOptions lfu;
+  lfu.config = {{"storage.eviction_policy", "allkeys-lfu"}};
+  Harness h(lfu);
+  h.Run({"SET", "k", "v"});
+  EXPECT_THAT(h.Run({"OBJECT", "FREQ", "k"}), IsInt(5));
+  h.AdvanceTime(3 * 60000);
+  EXPECT_THAT(h.Run({"OBJECT", "FREQ", "k"}), IsInt(2));
+  h.AdvanceTime(10 * 60000);
+  EXPECT_THAT(h.Run({"OBJECT", "FREQ", "k"}), IsInt(0));
+}
+
+// A key created long after the host started is not idle since the start.
+TEST(KeysObject, IdleTimeOfANewKeyStartsAtZero) {
+  Harness h;
+  h.AdvanceTime(100000);
+  h.Run({"SET", "k", "v"});
+  h.Run({"APPEND", "l", "a"});
+  EXPECT_THAT(h.Run({"OBJECT", "IDLETIME", "k"}), IsInt(0));
+  EXPECT_THAT(h.Run({"OBJECT", "IDLETIME", "l"}), IsInt(0));
+  h.AdvanceTime(7000);
+  EXPECT_THAT(h.Run({"OBJECT", "IDLETIME", "l"}), IsInt(7));
+}
+
 // Disabled until open_key can skip touching the key: see docs/sdk-requests.md
 // ("open a key without touching it"). Every open resets the idle time today.
 TEST(KeysObject, IdleTimeGrowsWithoutAccess) {

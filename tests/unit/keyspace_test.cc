@@ -88,17 +88,92 @@ TEST(Table, ExpiryIndexTracksSetAndErase) {
   EXPECT_EQ(t.volatile_size(), 0u);
 }
 
+TEST(Table, ExpireOfFollowsSetUpdateAndSwapRemoval) {
+  Table t;
+  Entry* e[4];
+  for (int i = 0; i < 4; i++) e[i] = Add(t, "k" + std::to_string(i));
+  EXPECT_EQ(t.ExpireOf(e[0]), -1);
+  for (int i = 0; i < 4; i++) t.SetExpire(e[i], 1000 + i);
+  t.SetExpire(e[2], 5000);  // update in place
+  EXPECT_EQ(t.volatile_size(), 4u);
+  t.SetExpire(e[0], -1);  // the last slot moves into slot 0
+  t.Erase(e[1]);
+  EXPECT_EQ(t.volatile_size(), 2u);
+  EXPECT_EQ(t.ExpireOf(e[0]), -1);
+  EXPECT_EQ(t.ExpireOf(e[2]), 5000);
+  EXPECT_EQ(t.ExpireOf(e[3]), 1003);
+  EXPECT_TRUE(t.ExpiredAt(e[3], 1003));
+  EXPECT_FALSE(t.ExpiredAt(e[3], 1002));
+  EXPECT_FALSE(t.ExpiredAt(e[0], INT64_MAX));  // no expiry: never due
+}
+
+// The expiry lives in the table's index, not in the entry: a move carries it explicitly
+// (as KeyRenameOrCopy does).
 TEST(Table, UnlinkLinkMovesEntryWithMetadata) {
   Table a, b;
   Entry* e = Add(a, "k");
+  e->set_flags(7);
   a.SetExpire(e, 42);
+  int64_t at = a.ExpireOf(e);
   a.Unlink(e);
   EXPECT_EQ(a.size(), 0u);
   EXPECT_EQ(a.volatile_size(), 0u);
   b.Link(e);
+  EXPECT_EQ(b.volatile_size(), 0u);
+  b.SetExpire(e, at);
   EXPECT_EQ(b.size(), 1u);
   EXPECT_EQ(b.volatile_size(), 1u);
+  EXPECT_EQ(b.ExpireOf(e), 42);
   EXPECT_EQ(b.Find("k", HashKey("k")), e);
+  EXPECT_EQ(e->flags(), 7u);
+}
+
+// Entries do not keep their hash: growing and shrinking hash every key again.
+TEST(Table, EntriesSurviveGrowAndShrink) {
+  Table t;
+  for (int i = 0; i < 4000; i++) Add(t, "key:" + std::to_string(i));
+  size_t grown = t.bucket_count();
+  for (int i = 0; i < 4000; i++) {
+    if (i % 40 == 0) continue;
+    std::string k = "key:" + std::to_string(i);
+    t.Erase(t.Find(k, HashKey(k)));
+  }
+  EXPECT_LT(t.bucket_count(), grown);
+  EXPECT_EQ(t.size(), 100u);
+  for (int i = 0; i < 4000; i++) {
+    std::string k = "key:" + std::to_string(i);
+    Entry* e = t.Find(k, HashKey(k));
+    if (i % 40 == 0) {
+      ASSERT_NE(e, nullptr) << k;
+      EXPECT_EQ(e->key(), k);
+    } else {
+      EXPECT_EQ(e, nullptr) << k;
+    }
+  }
+}
+
+// An inline value's room is what the allocator gave the entry past the key; memcached
+// flags live with the string and a module value has none.
+TEST(Table, InlineRoomAndStringFlags) {
+  Table t;
+  Entry* e = t.Insert("abc", HashKey("abc"), 100);
+  EXPECT_TRUE(e->value_inline());
+  EXPECT_GE(e->str_cap(), 100u);
+  EXPECT_EQ(e->flags(), 0u);
+  e->set_flags(0xFFFFFFFF);
+  EXPECT_EQ(e->flags(), 0xFFFFFFFFu);
+  Entry* empty = t.Insert("e", HashKey("e"));
+  EXPECT_EQ(empty->str_cap(), 0u);
+  Table::FreeValue(e);
+  EXPECT_EQ(e->str_cap(), 0u);
+  EXPECT_EQ(e->flags(), 0xFFFFFFFFu);  // a string rewrite does not reset them by itself
+  static const ferrite_type kType{};
+  e->kind = ValueKind::kModule;
+  e->mod.type = &kType;
+  e->mod.ptr = nullptr;
+  EXPECT_EQ(e->flags(), 0u);
+  e->set_flags(5);  // ignored
+  EXPECT_EQ(e->mod.ptr, nullptr);
 }
 
 TEST(Keyspace, AccountingFollowsInsertAndClear) {
