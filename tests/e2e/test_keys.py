@@ -190,6 +190,11 @@ def test_scan_family_arguments_match_redis(server, redis_server):
     script = list(setup)
     for cmd in (("SCAN",), ("SSCAN", "s"), ("HSCAN", "h"), ("ZSCAN", "z")):
         for cursor in ("", "+0", "-1", " 0", "0x", "18446744073709551616", "0"):
+            # "-1" is a valid cursor (2^64-1) everywhere, but which keys SCAN returns
+            # from it depends on the hash table's layout; small collections answer
+            # everything whatever the cursor, so only SCAN skips it.
+            if cmd == ("SCAN",) and cursor == "-1":
+                continue
             script.append((cmd + (cursor, "COUNT", "1000"), True))
         for opts in (("COUNT",), ("COUNT", "0"), ("COUNT", "x"), ("MATCH",), ("BOGUS", "1"),
                      ("MATCH", "*", "COUNT", "5", "MATCH", "a*"), ("TYPE", "string")):
