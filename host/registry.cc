@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace ferrite::host {
 
@@ -11,6 +12,38 @@ std::string Lower(std::string_view s) {
   for (auto& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return r;
 }
+
+// Case-insensitive hash of a command name: OR-ing 0x20 into every byte folds ASCII
+// letters to lower case. It also maps a few non-letters together ('_' and DEL), which
+// only costs a comparison; equal names (any case) always hash equal.
+uint64_t FoldHash(std::string_view s) {
+  constexpr uint64_t kFold = 0x2020202020202020ull, kMul = 0xff51afd7ed558ccdull;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    memcpy(&w, s.data() + i, 8);
+    h = (h ^ (w | kFold)) * kMul;
+    h ^= h >> 32;
+  }
+  uint64_t w = 0;
+  for (size_t j = 0; i + j < s.size(); j++)
+    w |= static_cast<uint64_t>(static_cast<uint8_t>(s[i + j]) | 0x20) << (8 * j);
+  h = (h ^ w) * kMul;
+  return h ^ (h >> 29);
+}
+
+// `lower` is already lower case (registered names are).
+bool EqualFold(std::string_view name, const std::string& lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); i++) {
+    unsigned char ch = static_cast<unsigned char>(name[i]);
+    if (static_cast<unsigned>(ch - 'A') < 26u) ch |= 0x20;
+    if (ch != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool Command::Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const {
@@ -36,14 +69,59 @@ bool Command::Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) c
   return true;
 }
 
+Registry::Snapshot::Snapshot(CommandMap m) : map(std::move(m)) {
+  size_t n = 2;
+  while (n < map.size() * 2) n *= 2;  // load factor <= 1/2: probes stay short
+  slots.resize(n);
+  mask = n - 1;
+  for (auto& [name, cmd] : map) {
+    uint64_t h = FoldHash(name);
+    size_t i = h & mask;
+    while (slots[i].cmd) i = (i + 1) & mask;
+    slots[i] = {h, cmd.get()};
+  }
+}
+
+const Command* Registry::Snapshot::Find(std::string_view name) const {
+  uint64_t h = FoldHash(name);
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots[i];
+    if (!s.cmd) return nullptr;
+    if (s.hash == h && EqualFold(name, s.cmd->name)) return s.cmd;
+  }
+}
+
+Registry::Registry() {
+  snapshots_.push_back(std::make_unique<const Snapshot>(CommandMap{}));
+  snapshot_.store(snapshots_.back().get(), std::memory_order_release);
+}
+
+Registry::~Registry() = default;
+
+Registry::Batch::Batch(Registry& r) : r_(r) {
+  std::lock_guard lk(r_.mu_);
+  r_.batch_depth_++;
+}
+
+Registry::Batch::~Batch() {
+  std::lock_guard lk(r_.mu_);
+  if (--r_.batch_depth_ == 0 && r_.unpublished_) r_.PublishLocked();
+}
+
+void Registry::PublishLocked() {
+  if (batch_depth_ > 0) {
+    unpublished_ = true;
+    return;
+  }
+  unpublished_ = false;
+  // NOTE: the previous snapshot is kept: a worker may be inside Find on it right now.
+  // Loads and unloads are rare, so the retired tables cost little until shutdown.
+  snapshots_.push_back(std::make_unique<const Snapshot>(commands_));
+  snapshot_.store(snapshots_.back().get(), std::memory_order_release);
+}
+
 const Command* Registry::Find(std::string_view name) const {
-  char buf[64];
-  if (name.size() >= sizeof(buf)) return nullptr;
-  for (size_t i = 0; i < name.size(); i++)
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
-  auto map = std::atomic_load(&commands_);
-  auto it = map->find(std::string(buf, name.size()));
-  return it == map->end() ? nullptr : it->second.get();
+  return snapshot_.load(std::memory_order_acquire)->Find(name);
 }
 
 bool Registry::AddCommand(std::shared_ptr<Command> c) {
@@ -51,19 +129,18 @@ bool Registry::AddCommand(std::shared_ptr<Command> c) {
   c->name = Lower(c->name);
   c->upper = c->name;
   for (auto& ch : c->upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  auto cur = std::atomic_load(&commands_);
-  if (cur->count(c->name)) return false;
-  auto next = std::make_shared<CommandMap>(*cur);
-  (*next)[c->name] = std::move(c);
-  std::atomic_store(&commands_, std::shared_ptr<const CommandMap>(std::move(next)));
+  if (commands_.count(c->name)) return false;
+  std::string name = c->name;
+  commands_.emplace(std::move(name), std::move(c));
+  PublishLocked();
   return true;
 }
 
 void Registry::RemoveCommands(const std::vector<std::string>& names) {
+  if (names.empty()) return;
   std::lock_guard lk(mu_);
-  auto next = std::make_shared<CommandMap>(*std::atomic_load(&commands_));
-  for (auto& n : names) next->erase(Lower(n));
-  std::atomic_store(&commands_, std::shared_ptr<const CommandMap>(std::move(next)));
+  for (auto& n : names) commands_.erase(Lower(n));
+  PublishLocked();
 }
 
 ferrite_type* Registry::AddType(const ferrite_type_desc& d, ferrite_plugin* owner) {
