@@ -157,7 +157,7 @@ void Host::TouchEntry(Entry* e) {
   if (p != EvictionPolicy::kAllKeysLfu && p != EvictionPolicy::kVolatileLfu) return;
   // Redis' LFU: decay by elapsed minutes, then a logarithmic increment.
   uint16_t now_min = static_cast<uint16_t>((clock_.NowMs() / 60000) & 0xFFFF);
-  int64_t decay = config_->Int("storage.lfu_decay_time");
+  int64_t decay = lfu_decay_time_->load(std::memory_order_relaxed);
   if (decay > 0) {
     uint16_t elapsed = static_cast<uint16_t>(now_min - e->lfu_ldt);
     uint64_t periods = elapsed / decay;
@@ -168,7 +168,8 @@ void Host::TouchEntry(Entry* e) {
     thread_local std::mt19937 rng{12345};
     double r = std::uniform_real_distribution<double>(0, 1)(rng);
     double base = e->lfu_counter > 5 ? e->lfu_counter - 5 : 0;
-    double p = 1.0 / (base * static_cast<double>(config_->Int("storage.lfu_log_factor")) + 1);
+    double factor = static_cast<double>(lfu_log_factor_->load(std::memory_order_relaxed));
+    double p = 1.0 / (base * factor + 1);
     if (r < p) e->lfu_counter++;
   }
 }
