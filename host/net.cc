@@ -131,13 +131,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Read() {
     if (closed_ || reading_) return;
     if (writing_ && client_->out.size() > kMaxPendingOutput) return;
-    if (in_.size() - end_ < 16384) {
+    if (in_cap_ - end_ < 16384) {
       if (begin_ > 0) {
-        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+        std::memmove(in_.get(), in_.get() + begin_, end_ - begin_);
         end_ -= begin_;
         begin_ = 0;
       }
-      if (in_.size() - end_ < 16384) in_.resize(std::max<size_t>(in_.size() * 2, 32768));
+      if (in_cap_ - end_ < 16384) GrowInput(std::max<size_t>(in_cap_ * 2, 32768));
     }
     reading_ = true;
     auto self = shared_from_this();
@@ -148,12 +148,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // Not a std::vector::resize: that would zero-fill the new room, 32 KiB per connection.
+  void GrowInput(size_t cap) {
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (end_ > 0) std::memcpy(bigger.get(), in_.get(), end_);
+    in_ = std::move(bigger);
+    in_cap_ = cap;
+  }
+
   void OnReadable(boost::system::error_code ec) {
     if (ec) {
       OnRead(ec, 0);
       return;
     }
-    size_t n = sock_.read_some(asio::buffer(in_.data() + end_, in_.size() - end_), ec);
+    size_t n = sock_.read_some(asio::buffer(in_.get() + end_, in_cap_ - end_), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       reading_ = false;
       Read();
@@ -166,14 +174,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // While this connection's own script yields (ServeWhileBusy), its handlers wait, as
   // Redis protects the client running a script: its input buffer is being parsed and its
   // output built under the running command. The deferred handler checks again when run.
-  void UnlessScriptOwner(std::function<void()> fn) {
+  // A template, so the common case (no script yielding) wraps nothing in a std::function.
+  template <class Fn>
+  void UnlessScriptOwner(Fn&& fn) {
     if (t_worker.serving && t_worker.owner == client_.get()) {
-      t_worker.deferred.push_back([self = shared_from_this(), fn = std::move(fn)]() mutable {
-        self->UnlessScriptOwner(std::move(fn));
-      });
+      Defer(std::function<void()>(std::forward<Fn>(fn)));
       return;
     }
     fn();
+  }
+
+  void Defer(std::function<void()> fn) {
+    t_worker.deferred.push_back([self = shared_from_this(), fn = std::move(fn)]() mutable {
+      self->UnlessScriptOwner(std::move(fn));
+    });
   }
 
   void OnRead(boost::system::error_code ec, size_t n) {
@@ -205,7 +219,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (proto_ && end_ > begin_ && !client_->block.active) {
       SetCurrentHost(&host_);
       size_t used = proto_->desc.on_bytes(client_->proto_state,
-                                          reinterpret_cast<const uint8_t*>(in_.data() + begin_),
+                                          reinterpret_cast<const uint8_t*>(in_.get() + begin_),
                                           end_ - begin_);
       begin_ += std::min(used, end_ - begin_);
       if (begin_ == end_) begin_ = end_ = 0;
@@ -260,14 +274,33 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // Most replies fit in the socket buffer: send them now, on this turn. Only what the
+  // kernel did not take goes through an asio write (an operation, a scheduler post and
+  // a second handler turn per reply otherwise; asio's async_write sends at once too, so
+  // the bytes leave no earlier or later than before).
   void Write() {
+    boost::system::error_code ec;
+    size_t sent = sock_.write_some(asio::buffer(client_->out), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      sent = 0;
+    } else if (ec) {
+      Close();
+      return;
+    }
+    host_.stats().net_output_bytes.fetch_add(sent, std::memory_order_relaxed);
+    if (sent == client_->out.size()) {
+      client_->out.clear();
+      if (client_->close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) Close();
+      return;
+    }
     writing_ = true;
     wbuf_.swap(client_->out);
     client_->out.clear();
     auto self = shared_from_this();
-    asio::async_write(sock_, asio::buffer(wbuf_), [self](boost::system::error_code ec, size_t n) {
-      self->UnlessScriptOwner([self, ec, n] { self->OnWritten(ec, n); });
-    });
+    asio::async_write(sock_, asio::buffer(wbuf_) + sent,
+                      [self](boost::system::error_code ec, size_t n) {
+                        self->UnlessScriptOwner([self, ec, n] { self->OnWritten(ec, n); });
+                      });
   }
 
   void OnWritten(boost::system::error_code ec, size_t n) {
@@ -288,7 +321,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<std::shared_ptr<Protocol>> protos_;
   std::shared_ptr<Protocol> proto_;
   std::shared_ptr<Client> client_;
-  std::vector<char> in_;
+  std::unique_ptr<char[]> in_;  // [begin_, end_) unparsed input; in_cap_ bytes, not zeroed
+  size_t in_cap_ = 0;
   size_t begin_ = 0, end_ = 0;
   std::string wbuf_;
   bool reading_ = false, writing_ = false, closed_ = false;
