@@ -13,30 +13,57 @@ std::string Lower(std::string_view s) {
   return r;
 }
 
-// Case-insensitive hash of a command name: OR-ing 0x20 into every byte folds ASCII
-// letters to lower case. It also maps a few non-letters together ('_' and DEL), which
-// only costs a comparison; equal names (any case) always hash equal.
-uint64_t FoldHash(std::string_view s) {
-  constexpr uint64_t kFold = 0x2020202020202020ull, kMul = 0xff51afd7ed558ccdull;
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    memcpy(&w, s.data() + i, 8);
-    h = (h ^ (w | kFold)) * kMul;
-    h ^= h >> 32;
-  }
-  uint64_t w = 0;
-  for (size_t j = 0; i + j < s.size(); j++)
-    w |= static_cast<uint64_t>(static_cast<uint8_t>(s[i + j]) | 0x20) << (8 * j);
-  h = (h ^ w) * kMul;
-  return h ^ (h >> 29);
+// ASCII lower case of 8 bytes at once (SWAR): adds 0x20 to exactly the bytes 'A'..'Z'.
+uint64_t LowerAscii(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ull, kHigh = 0x80 * k01;
+  uint64_t b = w & (0x7f * k01);                 // no carry can cross a byte below
+  uint64_t ge_a = b + (0x80 - 'A') * k01;        // bit 7: byte >= 'A'
+  uint64_t gt_z = b + (0x80 - 'Z' - 1) * k01;    // bit 7: byte > 'Z'
+  return w | ((ge_a & ~gt_z & ~w & kHigh) >> 2);  // ~w: not for bytes >= 0x80
 }
 
-// `lower` is already lower case (registered names are).
-bool EqualFold(std::string_view name, const std::string& lower) {
-  if (name.size() != lower.size()) return false;
-  for (size_t i = 0; i < name.size(); i++) {
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+uint64_t Load32(const char* p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+}  // namespace
+
+// The first 16 bytes of a name, lower-cased, in two words; for a name shorter than that
+// the loads overlap (xxh3's trick), which never reads outside the name and is still a
+// one-to-one encoding for a given length. Names longer than 16 compare their tail.
+Registry::Folded Registry::Fold(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t w0 = 0, w1 = 0;
+  if (n >= 8) {
+    w0 = Load64(p);
+    w1 = Load64(n >= 16 ? p + 8 : p + n - 8);
+  } else if (n >= 4) {
+    w0 = Load32(p) | Load32(p + n - 4) << 32;
+  } else if (n > 0) {
+    w0 = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
+         static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
+  }
+  Folded f{LowerAscii(w0), LowerAscii(w1), 0};
+  uint64_t h = (f.w0 ^ n) * 0x9e3779b97f4a7c15ull;
+  h = (h ^ (h >> 29) ^ f.w1) * 0xff51afd7ed558ccdull;
+  f.hash = h ^ (h >> 32);
+  return f;
+}
+
+namespace {
+
+// The tail of a name longer than 16 bytes; `lower` is already lower case.
+bool TailEqualFold(std::string_view name, const std::string& lower) {
+  for (size_t i = 16; i < name.size(); i++) {
     unsigned char ch = static_cast<unsigned char>(name[i]);
     if (static_cast<unsigned>(ch - 'A') < 26u) ch |= 0x20;
     if (ch != static_cast<unsigned char>(lower[i])) return false;
@@ -75,19 +102,21 @@ Registry::Snapshot::Snapshot(CommandMap m) : map(std::move(m)) {
   slots.resize(n);
   mask = n - 1;
   for (auto& [name, cmd] : map) {
-    uint64_t h = FoldHash(name);
-    size_t i = h & mask;
+    Folded f = Fold(name);
+    size_t i = f.hash & mask;
     while (slots[i].cmd) i = (i + 1) & mask;
-    slots[i] = {h, cmd.get()};
+    slots[i] = {f.w0, f.w1, name.size(), cmd.get()};
   }
 }
 
 const Command* Registry::Snapshot::Find(std::string_view name) const {
-  uint64_t h = FoldHash(name);
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
+  Folded f = Fold(name);
+  for (size_t i = f.hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots[i];
     if (!s.cmd) return nullptr;
-    if (s.hash == h && EqualFold(name, s.cmd->name)) return s.cmd;
+    if (s.w0 == f.w0 && s.w1 == f.w1 && s.len == name.size() &&
+        (name.size() <= 16 || TailEqualFold(name, s.cmd->name)))
+      return s.cmd;
   }
 }
 

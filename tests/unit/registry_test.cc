@@ -43,8 +43,8 @@ TEST(Registry, DuplicateNameInAnyCaseIsRefused) {
   EXPECT_EQ(r.Commands()->size(), 1u);
 }
 
-// The hash folds case by OR-ing 0x20, which also maps '_' onto DEL and '@' onto '`':
-// such names must still not be taken for each other.
+// Only 'A'..'Z' fold: '_' is not DEL and '@' is not '`' in any case (OR-ing 0x20 into
+// every byte would map them together), and bytes >= 0x80 never fold.
 TEST(Registry, FoldedNonLettersDoNotMatch) {
   Registry r;
   ASSERT_TRUE(r.AddCommand(Cmd("mc.a_b")));
@@ -53,20 +53,35 @@ TEST(Registry, FoldedNonLettersDoNotMatch) {
   EXPECT_EQ(r.Find("mc.a\x7f" "b"), nullptr);
   EXPECT_EQ(r.Find("x`y"), nullptr);
   EXPECT_NE(r.Find("X@Y"), nullptr);
+  ASSERT_TRUE(r.AddCommand(Cmd("\xc1z")));
+  EXPECT_EQ(r.Find("\xe1z"), nullptr);
+  EXPECT_NE(r.Find("\xc1Z"), nullptr);
 }
 
-// Names of every length around the 8-byte words the hash reads, and long ones (the old
-// lookup refused names of 64 bytes and more).
+// Names of every length around the words Fold reads (1-3, 4-7, 8-15, 16, longer), that
+// differ only in one byte, and long ones (the old lookup refused 64 bytes and more).
 TEST(Registry, NamesOfManyLengths) {
   Registry r;
+  ASSERT_TRUE(r.AddCommand(Cmd("a")));
+  ASSERT_TRUE(r.AddCommand(Cmd("ab")));
+  EXPECT_EQ(r.Find("A")->name, "a");
+  EXPECT_EQ(r.Find("aB")->name, "ab");
+  EXPECT_EQ(r.Find("b"), nullptr);
+  EXPECT_EQ(r.Find("ba"), nullptr);
+  EXPECT_EQ(r.Find("abc"), nullptr);
   for (int n = 1; n <= 80; n++) ASSERT_TRUE(r.AddCommand(Cmd(std::string(n, 'q') + "|x")));
   for (int n = 1; n <= 80; n++) {
     std::string upper = std::string(n, 'Q') + "|X";
     const Command* c = r.Find(upper);
     ASSERT_NE(c, nullptr) << n;
     EXPECT_EQ(c->name.size(), static_cast<size_t>(n) + 2);
+    for (size_t at = 0; at < upper.size(); at++) {  // one byte off anywhere: no match
+      std::string off = upper;
+      off[at] = '-';
+      EXPECT_EQ(r.Find(off), nullptr) << n << " " << at;
+    }
   }
-  EXPECT_EQ(r.Commands()->size(), 80u);
+  EXPECT_EQ(r.Commands()->size(), 82u);
 }
 
 TEST(Registry, RemovedCommandIsGoneButOldSnapshotStaysReadable) {
