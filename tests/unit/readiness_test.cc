@@ -52,13 +52,24 @@ void Poll(asio::io_context& ioc) {
   }
 }
 
-TEST(ReadinessSet, EveryNewEdgeIsReportedWithoutReArming) {
+// A set on its own io_context with one registered socket (`p.a`), as a connection is.
+class ReadinessSetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    r->fd = p.a;
+    r->set = &set;
+  }
+  void Register() { ASSERT_TRUE(set.Add(p.a, r)); }
+  void TearDown() override { set.Remove(p.a, r.get()); }  // no-op if already removed
+
   asio::io_context ioc;
-  ReadinessSet set(ioc);
+  ReadinessSet set{ioc};
   Pair p;
-  auto r = std::make_shared<Recorder>();
-  r->fd = p.a;
-  ASSERT_TRUE(set.Add(p.a, r));
+  std::shared_ptr<Recorder> r = std::make_shared<Recorder>();
+};
+
+TEST_F(ReadinessSetTest, EveryNewEdgeIsReportedWithoutReArming) {
+  Register();
   Poll(ioc);
   EXPECT_TRUE(r->events.empty());  // nothing to read yet
   for (int round = 0; round < 3; round++) {
@@ -70,48 +81,31 @@ TEST(ReadinessSet, EveryNewEdgeIsReportedWithoutReArming) {
     EXPECT_FALSE(r->events.back() & EPOLLOUT);  // not asked for
   }
   EXPECT_EQ(r->read, "req0req1req2");
-  set.Remove(p.a, r.get());
 }
 
-TEST(ReadinessSet, DataWaitingBeforeAddIsReported) {
-  asio::io_context ioc;
-  ReadinessSet set(ioc);
-  Pair p;
+TEST_F(ReadinessSetTest, DataWaitingBeforeAddIsReported) {
   ASSERT_EQ(::send(p.b, "early", 5, 0), 5);
-  auto r = std::make_shared<Recorder>();
-  r->fd = p.a;
-  ASSERT_TRUE(set.Add(p.a, r));
+  Register();
   Poll(ioc);
   EXPECT_EQ(r->read, "early");
-  set.Remove(p.a, r.get());
 }
 
-TEST(ReadinessSet, TargetMayRemoveItselfAndIsReleasedAfterwards) {
-  asio::io_context ioc;
-  ReadinessSet set(ioc);
-  Pair p;
-  auto r = std::make_shared<Recorder>();
-  r->fd = p.a;
-  r->set = &set;
+TEST_F(ReadinessSetTest, TargetMayRemoveItselfAndIsReleasedAfterwards) {
   r->remove_on_event = true;
+  Register();
   std::weak_ptr<Recorder> weak = r;
-  ASSERT_TRUE(set.Add(p.a, r));
   r.reset();  // the set owns it now
   ASSERT_FALSE(weak.expired());
   ASSERT_EQ(::send(p.b, "x", 1, 0), 1);
   Poll(ioc);
   EXPECT_TRUE(weak.expired());  // removed in OnEvents, released after the handler
   ASSERT_EQ(::send(p.b, "y", 1, 0), 1);
-  Poll(ioc);  // no longer registered: nothing is called
+  Poll(ioc);  // no longer registered: nothing is called (ASan would see a call)
+  r = std::make_shared<Recorder>();  // something for TearDown to (not) remove
 }
 
-TEST(ReadinessSet, WriteInterestOnlyWhenAsked) {
-  asio::io_context ioc;
-  ReadinessSet set(ioc);
-  Pair p;
-  auto r = std::make_shared<Recorder>();
-  r->fd = p.a;
-  ASSERT_TRUE(set.Add(p.a, r));
+TEST_F(ReadinessSetTest, WriteInterestOnlyWhenAsked) {
+  Register();
   set.WantWrite(p.a, r.get(), true);
   Poll(ioc);
   ASSERT_FALSE(r->events.empty());
@@ -120,21 +114,14 @@ TEST(ReadinessSet, WriteInterestOnlyWhenAsked) {
   set.WantWrite(p.a, r.get(), false);
   Poll(ioc);
   EXPECT_EQ(r->events.size(), seen);
-  set.Remove(p.a, r.get());
 }
 
-TEST(ReadinessSet, PeerCloseIsReported) {
-  asio::io_context ioc;
-  ReadinessSet set(ioc);
-  Pair p;
-  auto r = std::make_shared<Recorder>();
-  r->fd = p.a;
-  ASSERT_TRUE(set.Add(p.a, r));
+TEST_F(ReadinessSetTest, PeerCloseIsReported) {
+  Register();
   ::shutdown(p.b, SHUT_WR);
   Poll(ioc);
   ASSERT_FALSE(r->events.empty());
   EXPECT_TRUE(r->events.back() & EPOLLRDHUP);
-  set.Remove(p.a, r.get());
 }
 
 TEST(ReadinessSet, DestructionDetachesWhatItStillOwns) {
