@@ -863,6 +863,7 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
 }
 
 void ScriptSetBusy(ferrite_ctx* c, int busy) {
+  H(c)->script_busy_kind = busy;
   H(c)->script_started_ms = busy ? H(c)->clock().NowMs() : 0;
 }
 // Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC

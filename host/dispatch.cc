@@ -21,6 +21,24 @@ void ReplyError(const ferrite_reply_sink* s, void* st, ferrite_error_code code,
   s->error(st, code, detail.data(), detail.size());
 }
 
+}  // namespace
+
+bool Host::ScriptBusy(std::string_view* text) {
+  bool in_yield = ServingWhileBusy();
+  int64_t since = script_started_ms.load(std::memory_order_relaxed);
+  if (!in_yield && (since == 0 || clock_.NowMs() - since <
+                                      busy_threshold_->load(std::memory_order_relaxed)))
+    return false;
+  *text = script_busy_kind.load(std::memory_order_relaxed) == 2
+              ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                "SHUTDOWN NOSAVE."
+              : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                "SHUTDOWN NOSAVE.";
+  return true;
+}
+
+namespace {
+
 std::string UnknownCommandText(int argc, const ferrite_slice* argv) {
   std::string msg = "ERR unknown command '";
   msg.append(argv[0].ptr, std::min<size_t>(argv[0].len, 128));
@@ -161,11 +179,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // looking at the clock, because this thread holds every shard lock and a command that
   // went on to lock would deadlock on itself.
   bool in_yield = ServingWhileBusy();
-  int64_t busy_since = script_started_ms.load(std::memory_order_relaxed);
-  if ((in_yield || busy_since != 0) && !(cmd->flags & FERRITE_CMD_ALLOW_BUSY) &&
-      (in_yield ||
-       clock_.NowMs() - busy_since >= busy_threshold_->load(std::memory_order_relaxed)))
-    return reject(FERRITE_E_BUSY, {});
+  std::string_view busy_text;
+  if (!(cmd->flags & FERRITE_CMD_ALLOW_BUSY) && ScriptBusy(&busy_text))
+    return reject(FERRITE_E_BUSY, busy_text);
   if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});

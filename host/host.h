@@ -161,6 +161,10 @@ class Host {
 
   // --- scripting support: while a script runs, other clients may get BUSY ---
   std::atomic<int64_t> script_started_ms{0};
+  std::atomic<int> script_busy_kind{0};  // script_set_busy's value: 1 EVAL, 2 FCALL
+  // True while a script has run past busy-reply-threshold (or this thread serves other
+  // clients from inside it); `text` is then Redis' BUSY reply for the script's kind.
+  bool ScriptBusy(std::string_view* text);
   std::atomic<bool> script_kill_requested{false};
   // Set by persistence when a background save or the AOF is failing: write commands
   // are refused with MISCONF (FERRITE_E_MISCONF) until it clears.

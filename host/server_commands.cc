@@ -273,6 +273,10 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     if (EqualsIgnoreCase(SV(argv[i]), "NOSAVE")) h->shutdown_save = 0;
     if (EqualsIgnoreCase(SV(argv[i]), "SAVE")) h->shutdown_save = 1;
   }
+  // During a busy script only SHUTDOWN NOSAVE may stop the server (Redis: the save
+  // could not see a consistent dataset).
+  std::string_view busy_text;
+  if (h->shutdown_save != 0 && h->ScriptBusy(&busy_text)) return Error(c, busy_text);
   Logger("host")->warn("user requested shutdown (client id={})", c->client->id);
   h->shutting_down = true;
   c->client->close_mode = FERRITE_CONN_CLOSE_NOW;

@@ -305,31 +305,19 @@ int CmdHRandField(Ctx ctx, int argc, const ferrite_slice* argv) {
 
 int CmdHScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   uint64_t cursor;
-  if (!ParseUint64(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!sdk::ParseScanCursor(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
   HashKey hk;
   if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_READ, &hk) != Open::kOk) return FERRITE_OK;
-  int64_t count = 10;
-  std::string_view pattern;
-  bool match = false, novalues = false;
-  for (int i = 3; i < argc; i++) {
-    bool more = i + 1 < argc;
-    if (EqualsIgnoreCase(SV(argv[i]), "COUNT") && more) {
-      if (!ParseInt64(SV(argv[++i]), &count)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-      if (count < 1) return ctx.Error(FERRITE_E_SYNTAX);
-    } else if (EqualsIgnoreCase(SV(argv[i]), "MATCH") && more) {
-      pattern = SV(argv[++i]);
-      match = !(pattern.size() == 1 && pattern[0] == '*');
-    } else if (EqualsIgnoreCase(SV(argv[i]), "NOVALUES")) {
-      novalues = true;
-    } else {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-  }
+  sdk::ScanOptions opts;
+  if (auto e = sdk::ParseScanOptions(argc, argv, 3, sdk::kScanNoValues, &opts))
+    return ctx.Error(*e);
+  int64_t count = opts.count;
+  bool novalues = opts.novalues;
   std::vector<std::pair<std::string, std::string>> out;
   uint64_t next = 0;
   if (hk.hash) {
     auto take = [&](std::string_view f, std::string_view v) {
-      if (!match || GlobMatch(pattern, f)) out.emplace_back(f, v);
+      if (opts.Matches(f)) out.emplace_back(f, v);
     };
     // Like Redis: keep walking buckets until about `count` entries were looked at.
     size_t visited = 0, budget = static_cast<size_t>(count) * 10;

@@ -168,21 +168,15 @@ void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
   RepView view(v);
   const HashValue* h = view.h;
   int64_t now = WallMs();
-  std::vector<ferrite_slice> argv;
-  auto flush = [&] {
-    if (argv.size() > 2) Api().aof_emit(aof, static_cast<int>(argv.size()), argv.data());
-    argv.assign({SL("HSET"), key});
-  };
-  flush();
+  sdk::AofBatch out(aof, "HSET", key, 2 * kAofBatch);  // field value pairs
   std::vector<std::pair<std::string, int64_t>> ttls;
   h->ForEach([&](std::string_view f, std::string_view val) {
     if (!Live(h, f, now)) return;
-    argv.push_back(SL(f));
-    argv.push_back(SL(val));
+    out.Add(f);
+    out.Add(val);
     if (int64_t at = h->GetExpire(f); at != -1) ttls.emplace_back(f, at);
-    if ((argv.size() - 2) / 2 == kAofBatch) flush();
   });
-  flush();
+  out.Finish();
   for (auto& [f, at] : ttls) {
     std::string at_s = std::to_string(at);
     ferrite_slice cmd[] = {SL("HPEXPIREAT"), key, SL(at_s), SL("FIELDS"), SL("1"), SL(f)};

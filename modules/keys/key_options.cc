@@ -87,38 +87,10 @@ int64_t ExpireTimeReply(int64_t expire_ms, TimeUnit unit) {
   return unit == TimeUnit::kMillis ? expire_ms : (expire_ms + 500) / 1000;
 }
 
-bool ParseScanCursor(std::string_view s, uint64_t* cursor) {
-  if (!s.empty() && std::isspace(static_cast<unsigned char>(s[0]))) return false;
-  std::string buf(s);  // strtoull needs the NUL; an embedded NUL fails the end check
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(buf.c_str(), &end, 10);
-  if (end != buf.c_str() + buf.size() || errno == ERANGE) return false;
-  *cursor = v;
-  return true;
-}
-
 std::optional<ReplyError> ParseScanOptions(int argc, const ferrite_slice* argv, int start,
                                            ScanOptions* out) {
-  for (int i = start; i < argc; i += 2) {
-    std::string_view word = SV(argv[i]);
-    bool has_value = argc - i >= 2;
-    if (!has_value) return ReplyError{FERRITE_E_SYNTAX, {}};
-    std::string_view value = SV(argv[i + 1]);
-    if (EqualsIgnoreCase(word, "count")) {
-      int64_t n = 0;
-      if (!sdk::ParseInt64(value, &n)) return ReplyError{FERRITE_E_NOT_INTEGER, {}};
-      if (n < 1) return ReplyError{FERRITE_E_SYNTAX, {}};
-      out->count = n;
-    } else if (EqualsIgnoreCase(word, "match")) {
-      out->use_pattern = value != "*";
-      out->pattern = out->use_pattern ? value : std::string_view{};
-    } else if (EqualsIgnoreCase(word, "type")) {
-      out->type = value;
-    } else {
-      return ReplyError{FERRITE_E_SYNTAX, {}};
-    }
-  }
+  if (auto e = sdk::ParseScanOptions(argc, argv, start, sdk::kScanType, out))
+    return ReplyError{*e, {}};
   return std::nullopt;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ferrite/module.h"
+#include "ferrite/module.hpp"
 
 namespace ferrite::mod::keys {
 
@@ -55,16 +56,9 @@ int64_t ExpireTimeReply(int64_t expire_ms, TimeUnit unit);
 
 // ---- SCAN ---------------------------------------------------------------------------
 
-// Redis' strtoul-based cursor rule: no leading space, whole string consumed, no
-// overflow. Quirks kept on purpose: "" is 0, "+5" is 5 and "-1" wraps around.
-bool ParseScanCursor(std::string_view s, uint64_t* cursor);
-
-struct ScanOptions {
-  std::string_view pattern;  // empty when no MATCH or MATCH "*"
-  bool use_pattern = false;
-  int64_t count = 10;
-  std::optional<std::string_view> type;
-};
+// The SCAN arguments (shared with SSCAN/HSCAN/ZSCAN through the SDK).
+using sdk::ParseScanCursor;
+using sdk::ScanOptions;
 
 // Parses [MATCH p] [COUNT n] [TYPE t] from argv[start..argc), repeated words allowed
 // (the last one wins), as Redis does.

@@ -58,19 +58,12 @@ void* Load(ferrite_io* io, int) {
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
   const auto* l = static_cast<const ListValue*>(v);
-  std::vector<ferrite_slice> argv;
-  auto flush = [&] {
-    if (argv.size() > 2) Api().aof_emit(aof, static_cast<int>(argv.size()), argv.data());
-    argv.assign({SL("RPUSH"), key});
-  };
-  flush();
-  // The slices point into the list's nodes, which do not change during the rewrite.
+  sdk::AofBatch out(aof, "RPUSH", key, kAofBatch);
   l->ForEach([&](std::string_view e) {
-    argv.push_back(SL(e));
-    if (argv.size() - 2 == kAofBatch) flush();
+    out.Add(e);
     return true;
   });
-  flush();
+  out.Finish();
 }
 
 const int kLoadTypes[] = {1, -1};

@@ -209,6 +209,11 @@ std::string Engine::running_name() const {
   return running_name_;
 }
 
+std::vector<std::string> Engine::running_command() const {
+  std::lock_guard lk(name_mu_);
+  return running_command_;
+}
+
 bool Engine::IsWriteCommand(std::string_view name) {
   const auto& a = Api();
   // The host's own flag table: always current, also for commands of modules loaded at
@@ -297,13 +302,14 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
   {
     std::lock_guard lk(name_mu_);
     running_name_ = run.spec.name;
+    running_command_ = run.spec.command;
   }
   busy_since_ms_ = ctx.NowMs();
   int64_t threshold = Api().config_int("busy-reply-threshold");
   if (threshold < 0) threshold = 5000;
   next_yield_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(threshold);
   busy_ = true;
-  Api().script_set_busy(ctx.get(), 1);
+  Api().script_set_busy(ctx.get(), as_function ? 2 : 1);
 
   lua_rawgeti(L, LUA_REGISTRYINDEX, refs.errh);
   lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);

@@ -25,6 +25,7 @@ struct RunSpec {
   bool read_only = false;       // EVAL_RO / FCALL_RO / no-writes flag
   bool is_function = false;     // FCALL: the kill command is FUNCTION KILL
   std::string name;             // "<sha>" or function name, for "script: <name>"
+  std::vector<std::string> command;  // the FCALL as sent (FUNCTION STATS shows it)
 };
 
 // The state of the script in flight; the hook and redis.call read it.
@@ -89,6 +90,7 @@ class Engine {
   bool busy_is_function() const { return busy_is_function_.load(); }
   int64_t busy_since_ms() const { return busy_since_ms_.load(); }
   std::string running_name() const;
+  std::vector<std::string> running_command() const;
 
   // Used by the Lua side (redis_lib.cc, the hook).
   Running* running() { return running_; }
@@ -153,6 +155,7 @@ class Engine {
   std::chrono::steady_clock::time_point next_yield_{};
   mutable std::mutex name_mu_;
   std::string running_name_;
+  std::vector<std::string> running_command_;
   friend void MarkWrote(Engine* e);
 };
 

@@ -114,7 +114,7 @@ int EvalGeneric(Ctx ctx, int argc, const ferrite_slice* argv, EvalMode mode, boo
   if (!ShebangFlags(*e->ScriptBody(sha), &has_shebang, &no_writes, &err)) return ctx.Error(err);
   if (ro && has_shebang && !no_writes)
     return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
-  RunSpec spec{ro || no_writes, false, sha};
+  RunSpec spec{ro || no_writes, false, sha, {}};
   e->RunScript(ctx, sha, std::move(spec), keys, args);
   return FERRITE_OK;
 }
@@ -336,7 +336,9 @@ int FunctionStats(Ctx ctx, Engine* e) {
     ctx.Bulk("name");
     ctx.Bulk(e->running_name());
     ctx.Bulk("command");
-    ctx.Array(0);
+    std::vector<std::string> cmd = e->running_command();
+    ctx.Array(cmd.size());
+    for (auto& a : cmd) ctx.Bulk(a);
     ctx.Bulk("duration_ms");
     ctx.Int(ctx.NowMs() - e->busy_since_ms());
   } else {
@@ -428,7 +430,8 @@ int FcallGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool ro) {
   for (auto& fl : f->flags) no_writes = no_writes || fl == "no-writes";
   if (ro && !no_writes)
     return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
-  RunSpec spec{ro || no_writes, true, f->name};
+  RunSpec spec{ro || no_writes, true, f->name, {}};
+  for (int i = 0; i < argc; i++) spec.command.emplace_back(SV(argv[i]));
   e->RunFunction(ctx, *f, std::move(spec), keys, args);
   return FERRITE_OK;
 }

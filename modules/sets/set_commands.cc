@@ -33,17 +33,6 @@ void PropagateSRem(const Ctx& ctx, std::string_view key, const std::vector<std::
 }
 }  // namespace
 
-bool ParseCursor(std::string_view s, uint64_t* out) {
-  if (s.empty() || isspace(static_cast<unsigned char>(s[0]))) return false;
-  std::string buf(s);
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = strtoull(buf.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
-
 int CmdSAdd(Ctx ctx, int argc, const ferrite_slice* argv) {
   auto* st = ctx.State<SetsState>();
   Key k = ctx.OpenWrite(SV(argv[1]));
@@ -271,7 +260,7 @@ int CmdSMove(Ctx ctx, int argc, const ferrite_slice* argv) {
 int CmdSScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   auto* st = ctx.State<SetsState>();
   uint64_t cursor = 0;
-  if (!ParseCursor(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!sdk::ParseScanCursor(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
   Key k = ctx.Open(SV(argv[1]));
   SetValue* s = nullptr;
   Found f = LookupSet(k, *st, &s);
@@ -282,25 +271,12 @@ int CmdSScan(Ctx ctx, int argc, const ferrite_slice* argv) {
     ctx.Array(0);
     return FERRITE_OK;
   }
-  std::string_view pattern;
-  bool has_pattern = false;
-  int64_t count = 10;
-  for (int i = 3; i < argc; i += 2) {
-    std::string_view opt = SV(argv[i]);
-    if (i + 1 >= argc) return ctx.Error(FERRITE_E_SYNTAX);
-    if (sdk::EqualsIgnoreCase(opt, "count")) {
-      if (!sdk::ParseInt64(SV(argv[i + 1]), &count)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-      if (count < 1) return ctx.Error(FERRITE_E_SYNTAX);
-    } else if (sdk::EqualsIgnoreCase(opt, "match")) {
-      pattern = SV(argv[i + 1]);
-      has_pattern = !(pattern.size() == 1 && pattern[0] == '*');
-    } else {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-  }
+  sdk::ScanOptions opts;
+  if (auto e = sdk::ParseScanOptions(argc, argv, 3, 0, &opts)) return ctx.Error(*e);
+  int64_t count = opts.count;
   std::vector<std::string> found;
   auto collect = [&](std::string_view m) {
-    if (!has_pattern || sdk::GlobMatch(pattern, m)) found.emplace_back(m);
+    if (opts.Matches(m)) found.emplace_back(m);
   };
   // Like Redis: stop after `count` elements or count*10 buckets, whichever first.
   int64_t budget = count * 10;

@@ -46,18 +46,9 @@ void* Load(ferrite_io* io, int rdb_type) {
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
   auto* s = static_cast<const SetValue*>(v);
-  std::vector<std::string> batch;
-  auto flush = [&] {
-    std::vector<ferrite_slice> argv = {{"SADD", 4}, key};
-    for (auto& m : batch) argv.push_back({m.data(), m.size()});
-    Api().aof_emit(aof, static_cast<int>(argv.size()), argv.data());
-    batch.clear();
-  };
-  s->ForEach([&](std::string_view m) {
-    batch.emplace_back(m);
-    if (batch.size() == kAofBatch) flush();
-  });
-  if (!batch.empty()) flush();
+  sdk::AofBatch out(aof, "SADD", key, kAofBatch);
+  s->ForEach([&](std::string_view m) { out.Add(m); });
+  out.Finish();
 }
 }  // namespace
 

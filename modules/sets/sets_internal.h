@@ -48,8 +48,6 @@ inline void ShrinkKey(sdk::Key& k, const SetsState& st, SetValue* s) {
   if (now != s) k.SetValue(st.type, now);
 }
 
-// Redis' scan cursor: strtoul over the whole argument (so "-1" wraps, as in Redis).
-bool ParseCursor(std::string_view s, uint64_t* out);
 
 ferrite_type_desc SetTypeDesc();
 

@@ -246,7 +246,7 @@ int CmdZLexCount(Ctx ctx, int argc, const ferrite_slice* argv) {
 int CmdZScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   auto* st = ctx.State<ZSetsState>();
   uint64_t cursor = 0;
-  if (!ParseCursor(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
+  if (!sdk::ParseScanCursor(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
   Key k = ctx.Open(SV(argv[1]));
   ZSetValue* z = nullptr;
   Found f = LookupZSet(k, *st, &z);
@@ -257,29 +257,16 @@ int CmdZScan(Ctx ctx, int argc, const ferrite_slice* argv) {
     ctx.Array(0);
     return FERRITE_OK;
   }
-  std::string_view pattern;
-  bool has_pattern = false;
-  int64_t count = 10;
-  for (int i = 3; i < argc; i += 2) {
-    std::string_view opt = SV(argv[i]);
-    if (i + 1 >= argc) return ctx.Error(FERRITE_E_SYNTAX);
-    if (sdk::EqualsIgnoreCase(opt, "count")) {
-      if (!sdk::ParseInt64(SV(argv[i + 1]), &count)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-      if (count < 1) return ctx.Error(FERRITE_E_SYNTAX);
-    } else if (sdk::EqualsIgnoreCase(opt, "match")) {
-      pattern = SV(argv[i + 1]);
-      has_pattern = !(pattern.size() == 1 && pattern[0] == '*');
-    } else {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-  }
+  sdk::ScanOptions opts;
+  if (auto e = sdk::ParseScanOptions(argc, argv, 3, 0, &opts)) return ctx.Error(*e);
+  int64_t count = opts.count;
   std::vector<std::string> out;
   int64_t budget = count * 10;
   size_t seen = 0;
   do {
     cursor = z->Scan(cursor, [&](std::string_view m, double s) {
       seen++;
-      if (!has_pattern || sdk::GlobMatch(pattern, m)) {
+      if (opts.Matches(m)) {
         out.emplace_back(m);
         out.push_back(sdk::FormatDouble(s));
       }

@@ -54,20 +54,13 @@ void* Load(ferrite_io* io, int) {
 
 void AofRewrite(ferrite_aof* aof, ferrite_slice key, const void* v) {
   auto* z = static_cast<const ZSetValue*>(v);
-  std::vector<std::string> batch;
-  auto flush = [&] {
-    std::vector<ferrite_slice> argv = {{"ZADD", 4}, key};
-    for (auto& s : batch) argv.push_back({s.data(), s.size()});
-    Api().aof_emit(aof, static_cast<int>(argv.size()), argv.data());
-    batch.clear();
-  };
+  sdk::AofBatch out(aof, "ZADD", key, 2 * kAofBatch);  // score member pairs
   z->ForEach([&](std::string_view m, double s) {
-    batch.push_back(sdk::FormatDouble(s));
-    batch.emplace_back(m);
-    if (batch.size() == 2 * kAofBatch) flush();
+    out.Add(sdk::FormatDouble(s));
+    out.Add(m);
     return true;
   });
-  if (!batch.empty()) flush();
+  out.Finish();
 }
 }  // namespace
 

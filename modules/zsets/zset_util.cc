@@ -99,17 +99,6 @@ void ReplyScored(const sdk::Ctx& ctx, const Scored& v, bool withscores) {
   }
 }
 
-bool ParseCursor(std::string_view s, uint64_t* out) {
-  if (s.empty() || isspace(static_cast<unsigned char>(s[0]))) return false;
-  std::string buf(s);
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = strtoull(buf.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
-
 bool ParseTimeout(const sdk::Ctx& ctx, std::string_view s, int64_t* ms) {
   std::string buf(s);
   char* end = nullptr;

@@ -108,8 +108,6 @@ using Scored = std::vector<std::pair<std::string, double>>;
 // Replies members (and scores): RESP2 a flat array, RESP3 an array of pairs.
 void ReplyScored(const sdk::Ctx& ctx, const Scored& v, bool withscores);
 
-// Redis' scan cursor parse (strtoul over the whole argument).
-bool ParseCursor(std::string_view s, uint64_t* out);
 
 // Redis' blocking timeout: fractional seconds -> ms; replies the error itself.
 bool ParseTimeout(const sdk::Ctx& ctx, std::string_view s, int64_t* ms);

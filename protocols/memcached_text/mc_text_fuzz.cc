@@ -1,48 +1,7 @@
-// libFuzzer target for the text codec (FERRITE_FUZZ=ON, clang). Invariants: consumed <=
-// input; a split delivery gives the same replies and backend calls as a whole one;
-// every key reaching the backend is within memcached's length limit.
-#include <cstdint>
-#include <cstdlib>
-#include <string>
-
-#include "mc_fake_backend.h"
+// libFuzzer target for the text codec; the invariants are in mc_fuzz_common.h.
+#include "mc_fuzz_common.h"
 #include "mc_text.h"
 
-using ferrite::proto::mc::FakeBackend;
-using ferrite::proto::mc::TextSession;
-
-static void Feed(FakeBackend& b, const uint8_t* data, size_t size, size_t cut) {
-  TextSession s(b);
-  std::string pending(reinterpret_cast<const char*>(data), cut);
-  size_t used = s.OnBytes(reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
-  if (used > pending.size()) abort();
-  pending.erase(0, used);
-  pending.append(reinterpret_cast<const char*>(data) + cut, size - cut);
-  if (!s.closed()) {
-    used = s.OnBytes(reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
-    if (used > pending.size()) abort();
-  }
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FakeBackend whole, split;
-  Feed(whole, data, size, size);
-  Feed(split, data, size, size / 2);
-  for (auto& argv : whole.log) {
-    if (argv.size() > 1 && argv[0].rfind("MC.", 0) == 0 && argv[0] != "MC.FLUSH" &&
-        argv[0] != "MC.STATS" && argv[1].size() > 250) {
-      abort();
-    }
-  }
-  // A long line without a newline closes only when it is complete in one delivery, so
-  // compare replies only when neither run closed early.
-  // stats replies carry rusage and time, so their bytes are compared only through the
-  // backend calls that produced them.
-  bool stats = false;
-  for (auto& argv : whole.log) stats = stats || argv[0] == "INFO";
-  if (!whole.closed && !split.closed &&
-      ((!stats && whole.out != split.out) || whole.log != split.log)) {
-    abort();
-  }
-  return 0;
+  return ferrite::proto::mc::FuzzOne<ferrite::proto::mc::TextSession>(data, size);
 }

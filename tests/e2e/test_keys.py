@@ -1,62 +1,17 @@
 """Black-box tests of the generic keyspace commands (keys.so) against a live ferrite-host,
 and a side-by-side comparison of their exact replies with the real redis-server 7.0."""
-import socket
 import time
 
 import pytest
 import redis
 
+from resp_compare import Conn
 
-# ---- a minimal RESP2 reader, so errors and reply kinds compare byte for byte ----------
 
-class Resp:
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def read(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-", b":"):
-            return (kind.decode(), rest)
-        if kind == b"$":
-            n = int(rest)
-            return ("$", None if n < 0 else self._exact(n))
-        if kind == b"*":
-            n = int(rest)
-            return ("*", None if n < 0 else [self.read() for _ in range(n)])
-        raise AssertionError(f"unexpected reply line {line!r}")
-
-    def call(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.sock.sendall(out)
-        return self.read()
-
+# ---- raw RESP2, so errors and reply kinds compare byte for byte ------------------------
 
 def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    return Resp(s)
+    return Conn(port)
 
 
 # ---- python3-redis against ferrite ------------------------------------------------------
@@ -223,3 +178,20 @@ def test_side_by_side_with_redis(server, redis_server):
             differences.append(f"{cmd}: ferrite {a!r} redis {b!r}")
     assert not differences, "\n".join(differences)
     assert len(SCRIPT) >= 80
+
+
+def test_scan_family_arguments_match_redis(server, redis_server):
+    """SCAN, SSCAN, HSCAN and ZSCAN share one argument parser (sdk::ParseScanCursor /
+    ParseScanOptions): Redis' cursor quirks ("" is 0, "+0" is 0, "-1" wraps, a leading
+    space or trailing bytes are errors) and option errors, byte for byte."""
+    from resp_compare import compare
+    setup = [(("SADD", "s", "a", "b"), False), (("HSET", "h", "f", "v"), False),
+             (("ZADD", "z", "1", "m"), False), (("SET", "k", "v"), False)]
+    script = list(setup)
+    for cmd in (("SCAN",), ("SSCAN", "s"), ("HSCAN", "h"), ("ZSCAN", "z")):
+        for cursor in ("", "+0", "-1", " 0", "0x", "18446744073709551616", "0"):
+            script.append((cmd + (cursor, "COUNT", "1000"), True))
+        for opts in (("COUNT",), ("COUNT", "0"), ("COUNT", "x"), ("MATCH",), ("BOGUS", "1"),
+                     ("MATCH", "*", "COUNT", "5", "MATCH", "a*"), ("TYPE", "string")):
+            script.append((cmd + ("0",) + opts, True))
+    assert compare(server.port, redis_server.port, script) == []

@@ -101,9 +101,8 @@ def test_function_kill_threads1_matches_redis(server_factory, redis_server):
     run, kill = ("FCALL", "spin", "0"), ("FUNCTION", "KILL")
     mine = _kill_transcript(s.port, run, kill)
     theirs = _kill_transcript(redis_server.port, run, kill)
-    # Known gap (docs/scripting.md): Redis words BUSY "... call FUNCTION KILL ..." here.
-    assert mine[0].startswith(b"-BUSY Redis is busy running a script. You can only call ")
-    assert mine[1:] == theirs[1:]
+    assert mine == theirs
+    assert mine[0] == BUSY.replace(b"SCRIPT KILL", b"FUNCTION KILL")
     assert mine[1] == b"+OK\r\n" and mine[3] == b"+PONG\r\n"
 
 
@@ -135,7 +134,8 @@ def test_unkillable_then_shutdown_nosave_threads1(server_factory, redis_server):
         slow = _send(port, "EVAL", "redis.call('set','w','1') while true do end", "0")
         assert _wait_busy(port) == BUSY
         c = _conn(port)
-        lines = [_ask(c, "SCRIPT", "KILL")]
+        # Plain SHUTDOWN (it would save) is refused with BUSY; only NOSAVE stops it.
+        lines = [_ask(c, "SCRIPT", "KILL"), _ask(c, "SHUTDOWN")]
         c.sendall(_cmd("SHUTDOWN", "NOSAVE"))
         c.settimeout(10)
         lines.append(c.recv(100))  # the server goes away without a reply
@@ -147,6 +147,7 @@ def test_unkillable_then_shutdown_nosave_threads1(server_factory, redis_server):
         assert last == b"" or last.startswith(b"-ERR Script killed by user"), last
     assert seen[0] == seen[1]
     assert seen[0][0].startswith(b"-UNKILLABLE Sorry the script already executed write")
+    assert seen[0][1] == BUSY
     assert s.proc.wait(10) == 0
     redis_server.proc.wait(10)
 
@@ -234,3 +235,21 @@ def test_pushes_posted_by_a_busy_script_arrive_in_order_threads1(server_factory)
         got.append(int(_line(sub)))
     assert got == list(range(1, 51))
     assert r.ping()
+
+
+def test_function_stats_names_the_running_function_threads1(server_factory, redis_server):
+    """FUNCTION STATS during a busy FCALL shows its name and the command as sent."""
+    s, r = _ferrite(server_factory, 1)
+    seen = []
+    for port, client in ((s.port, r), (redis_server.port, _redis(redis_server))):
+        client.function_load(SPIN_LIB)
+        slow = _send(port, "FCALL", "spin", "0")
+        assert _wait_busy(port).startswith(b"-BUSY")
+        import redis as redis_py
+        stats = redis_py.Redis(port=port, socket_timeout=10).execute_command("FUNCTION", "STATS")
+        running = dict(zip(stats[1][0::2], stats[1][1::2]))
+        assert running[b"duration_ms"] >= 0
+        seen.append((running[b"name"], running[b"command"]))
+        assert _ask(_conn(port), "FUNCTION", "KILL") == b"+OK\r\n"
+        assert _line(slow).startswith(b"-ERR Script killed by user")
+    assert seen[0] == seen[1] == (b"spin", [b"FCALL", b"spin", b"0"])

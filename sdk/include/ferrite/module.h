@@ -546,9 +546,10 @@ typedef struct ferrite_host_api {
   int64_t (*config_string)(const char* name, char* buf, size_t cap);
 
   /* --- long-running commands (scripting) ------------------------------------------- */
-  /* Marks the start (busy = 1) and end (busy = 0) of a script run by this context.
-   * While it runs longer than busy-reply-threshold, other clients get -BUSY for every
-   * command not flagged FERRITE_CMD_ALLOW_BUSY. */
+  /* Marks the start (busy = 1 for a script, 2 for a function) and end (busy = 0) of a
+   * script run by this context. While it runs longer than busy-reply-threshold, other
+   * clients get -BUSY for every command not flagged FERRITE_CMD_ALLOW_BUSY, naming
+   * SCRIPT KILL (1) or FUNCTION KILL (2) as Redis does; plain SHUTDOWN gets it too. */
   void (*script_set_busy)(ferrite_ctx* ctx, int busy);
   /* True once the server is shutting down (SHUTDOWN NOSAVE during a busy script):
    * a long-running handler should stop as soon as it can. */

@@ -497,6 +497,92 @@ inline void Log(ferrite_plugin* p, ferrite_log_level lvl, std::string_view msg) 
   Api().log(p, lvl, msg.data(), msg.size());
 }
 
+// ---- SCAN-family arguments (SCAN, SSCAN, HSCAN, ZSCAN) --------------------------------
+
+// Redis' strtoull-based cursor rule: no leading space, whole string consumed, no
+// overflow. Quirks kept on purpose: "" is 0, "+5" is 5 and "-1" wraps around.
+inline bool ParseScanCursor(std::string_view s, uint64_t* cursor) {
+  if (!s.empty() && isspace(static_cast<unsigned char>(s[0]))) return false;
+  std::string buf(s);  // strtoull needs the NUL; an embedded NUL fails the end check
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(buf.c_str(), &end, 10);
+  if (end != buf.c_str() + buf.size() || errno == ERANGE) return false;
+  *cursor = v;
+  return true;
+}
+
+struct ScanOptions {
+  std::string_view pattern;  // empty when no MATCH or MATCH "*"
+  bool use_pattern = false;
+  int64_t count = 10;
+  std::optional<std::string_view> type;  // SCAN ... TYPE t
+  bool novalues = false;                 // HSCAN ... NOVALUES (Redis 7.4)
+  bool Matches(std::string_view s) const { return !use_pattern || GlobMatch(pattern, s); }
+};
+
+// Which words beyond MATCH and COUNT a command accepts.
+enum ScanExtra : unsigned { kScanType = 1, kScanNoValues = 2 };
+
+// Parses [MATCH p] [COUNT n] (+ the `extras`) from argv[start..argc); repeated words are
+// allowed and the last one wins, as in Redis. Returns the error to reply, if any.
+inline std::optional<ferrite_error_code> ParseScanOptions(int argc, const ferrite_slice* argv,
+                                                          int start, unsigned extras,
+                                                          ScanOptions* out) {
+  for (int i = start; i < argc; i++) {
+    std::string_view word = SV(argv[i]);
+    if ((extras & kScanNoValues) && EqualsIgnoreCase(word, "novalues")) {
+      out->novalues = true;
+      continue;
+    }
+    if (i + 1 >= argc) return FERRITE_E_SYNTAX;
+    std::string_view value = SV(argv[++i]);
+    if (EqualsIgnoreCase(word, "count")) {
+      int64_t n = 0;
+      if (!ParseInt64(value, &n)) return FERRITE_E_NOT_INTEGER;
+      if (n < 1) return FERRITE_E_SYNTAX;
+      out->count = n;
+    } else if (EqualsIgnoreCase(word, "match")) {
+      out->use_pattern = value != "*";
+      out->pattern = out->use_pattern ? value : std::string_view{};
+    } else if ((extras & kScanType) && EqualsIgnoreCase(word, "type")) {
+      out->type = value;
+    } else {
+      return FERRITE_E_SYNTAX;
+    }
+  }
+  return std::nullopt;
+}
+
+// Writes a collection into a rewritten AOF as `<cmd> key a1 a2 ...` records of at most
+// `per_record` arguments after the key (a type's aof_rewrite: RPUSH, SADD, ZADD score
+// member, HSET field value). Add() copies its argument; call Finish() at the end.
+class AofBatch {
+ public:
+  AofBatch(ferrite_aof* aof, std::string_view cmd, ferrite_slice key, size_t per_record = 128)
+      : aof_(aof), cmd_(cmd), key_(key), per_record_(per_record) {}
+  void Add(std::string_view arg) {
+    args_.emplace_back(arg);
+    if (args_.size() >= per_record_) Finish();
+  }
+  // Emits what has been added since the last record, if anything.
+  void Finish() {
+    if (args_.empty()) return;
+    argv_.assign({SL(cmd_), key_});
+    for (auto& a : args_) argv_.push_back(SL(a));
+    Api().aof_emit(aof_, static_cast<int>(argv_.size()), argv_.data());
+    args_.clear();
+  }
+
+ private:
+  ferrite_aof* aof_;
+  std::string_view cmd_;
+  ferrite_slice key_;
+  size_t per_record_;
+  std::vector<std::string> args_;
+  std::vector<ferrite_slice> argv_;
+};
+
 }  // namespace ferrite::sdk
 
 // Flag shorthands for command tables.
