@@ -5,6 +5,11 @@
 #   bench/mc_callgrind.sh <ferrite-host> <mcload> <text|binary> <ops> [mcload row args...]
 #   e.g. bench/mc_callgrind.sh build/rel/ferrite-host build/rel/bench/mcload text 20000 \
 #          --multiget 1 --pipeline 1
+#   bench/mc_callgrind.sh <ferrite-host> redis-benchmark resp <ops> [redis-benchmark args...]
+#   e.g. bench/mc_callgrind.sh build/rel/ferrite-host redis-benchmark resp 20000 -t set -P 16
+#
+# The resp form runs redis-benchmark (50 clients, 100-byte values, one test per run: pass
+# one -t) against the main port instead, since the host path is shared by both protocols.
 #
 # The server runs under valgrind --tool=callgrind with --server.threads 1; 10,000 keys are
 # preloaded, the counters are zeroed, mcload sends <ops> requests over 50 connections
@@ -28,9 +33,16 @@ until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',
   i=$((i + 1)); [ $i -lt 300 ] || { echo "server did not start" >&2; exit 1; }; sleep 0.2
 done
 common="--port $mcport --key-size 16 --value-size 100 --keys 10000"
-timeout 300 "$mcload" $common --preload-only >/dev/null
-callgrind_control -z $vg >/dev/null 2>&1
-res=$(timeout 600 "$mcload" $common --no-preload --proto "$proto" --conns 50 --ops "$ops" "$@")
+if [ "$proto" = resp ]; then
+  timeout 300 "$mcload" -p "$port" -t set -n 10000 -r 10000 -d 100 -q >/dev/null
+  callgrind_control -z $vg >/dev/null 2>&1
+  timeout 600 "$mcload" -p "$port" -n "$ops" -r 10000 -d 100 -c 50 -q "$@" >/dev/null
+  res="requests=$ops"
+else
+  timeout 300 "$mcload" $common --preload-only >/dev/null
+  callgrind_control -z $vg >/dev/null 2>&1
+  res=$(timeout 600 "$mcload" $common --no-preload --proto "$proto" --conns 50 --ops "$ops" "$@")
+fi
 callgrind_control -d $vg >/dev/null 2>&1
 kill -INT $vg; wait $vg 2>/dev/null || true
 trap - EXIT

@@ -83,7 +83,7 @@ void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* 
     ctx.parent->dirty = true;
     return;
   }
-  if (ctx.propagated.empty()) return;
+  if (ctx.propagated.empty() || !h->PropagationActive()) return;
   auto feed = [&](int db, const std::vector<std::string>& v) {
     std::vector<ferrite_slice> s;
     s.reserve(v.size());
@@ -218,6 +218,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
 }
 
 void Host::Propagate(int db, int argc, const ferrite_slice* argv) {
+  if (!PropagationActive()) return;
   std::lock_guard lk(prop_mu_);
   if (prop_sinks_.empty()) return;
   if (db != prop_last_db_) {
@@ -233,11 +234,13 @@ void Host::AddPropagationSink(PropagationSink* s) {
   std::lock_guard lk(prop_mu_);
   prop_sinks_.push_back(s);
   prop_last_db_ = -1;
+  prop_active_.store(true, std::memory_order_release);
 }
 
 void Host::RemovePropagationSink(PropagationSink* s) {
   std::lock_guard lk(prop_mu_);
   std::erase(prop_sinks_, s);
+  prop_active_.store(!prop_sinks_.empty(), std::memory_order_release);
 }
 
 }  // namespace ferrite::host

@@ -167,7 +167,7 @@ uint16_t LfuMinutes(int64_t now_ms) { return static_cast<uint16_t>((now_ms / 600
 // last decrement (the 16-bit minute clock wraps as in Redis).
 uint8_t Host::LfuDecayed(const Entry* e) const {
   uint8_t counter = e->lru & 0xFF;
-  int64_t decay = config_->Int("storage.lfu_decay_time");
+  int64_t decay = lfu_decay_time_->load(std::memory_order_relaxed);
   if (decay <= 0) return counter;
   uint16_t elapsed = static_cast<uint16_t>(LfuMinutes(clock_.NowMs()) - (e->lru >> 8));
   uint64_t periods = elapsed / decay;
@@ -193,7 +193,8 @@ void Host::TouchEntry(Entry* e) {
     thread_local std::mt19937 rng{12345};
     double r = std::uniform_real_distribution<double>(0, 1)(rng);
     double base = counter > kLfuInitVal ? counter - kLfuInitVal : 0;
-    double p = 1.0 / (base * static_cast<double>(config_->Int("storage.lfu_log_factor")) + 1);
+    double factor = static_cast<double>(lfu_log_factor_->load(std::memory_order_relaxed));
+    double p = 1.0 / (base * factor + 1);
     if (r < p) counter++;
   }
   e->lru = (LfuMinutes(clock_.NowMs()) << 8) | counter;

@@ -32,6 +32,8 @@ Host::Host(std::unique_ptr<Config> config)
   policy_ = config_->IntRef("storage.eviction_policy");
   max_memory_ = config_->IntRef("storage.max_memory");
   busy_threshold_ = config_->IntRef("scripting.busy_reply_threshold");
+  lfu_decay_time_ = config_->IntRef("storage.lfu_decay_time");
+  lfu_log_factor_ = config_->IntRef("storage.lfu_log_factor");
   pubsub_hard_limit = config_->IntRef("limits.pubsub_output_hard_limit");
   pubsub_soft_limit = config_->IntRef("limits.pubsub_output_soft_limit");
   pubsub_soft_seconds = config_->IntRef("limits.pubsub_output_soft_seconds");
@@ -49,7 +51,10 @@ Host::Host(std::unique_ptr<Config> config)
   });
   ReparseNotifyMask();
   config_->OnChange("notify-keyspace-events", [this] { ReparseNotifyMask(); });
-  RegisterHostCommands(this);
+  {
+    Registry::Batch batch(registry_);  // one command-table snapshot, not one per command
+    RegisterHostCommands(this);
+  }
 #ifdef __SANITIZE_ADDRESS__
   // ASan's allocator bypasses glibc's, so mallinfo2() would report a zero baseline.
   baseline_memory_ = static_cast<int64_t>(__sanitizer_get_current_allocated_bytes());

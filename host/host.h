@@ -114,8 +114,13 @@ class Host {
   void AddEventSubscriber(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* udata);
   void RemoveEventSubscribers(ferrite_plugin* p);
   uint32_t notify_mask() const { return notify_mask_.load(std::memory_order_relaxed); }
+  // A sink is added with every shard locked (AOF start), so a command that still holds
+  // a shard lock sees the change either entirely before or entirely after its writes.
   void AddPropagationSink(PropagationSink* s);
   void RemovePropagationSink(PropagationSink* s);
+  // False while nothing consumes propagated commands (no AOF): writes then skip building
+  // and feeding them, and take no lock.
+  bool PropagationActive() const { return prop_active_.load(std::memory_order_acquire); }
   // Feeds one command to every sink (caller holds the shards the command touched).
   void Propagate(int db, int argc, const ferrite_slice* argv);
 
@@ -215,10 +220,13 @@ class Host {
   std::mutex prop_mu_;
   std::vector<PropagationSink*> prop_sinks_;
   int prop_last_db_ = -1;
+  std::atomic<bool> prop_active_{false};  // !prop_sinks_.empty(), readable without prop_mu_
 
   const std::atomic<int64_t>* policy_ = nullptr;
   const std::atomic<int64_t>* max_memory_ = nullptr;
   const std::atomic<int64_t>* busy_threshold_ = nullptr;
+  const std::atomic<int64_t>* lfu_decay_time_ = nullptr;  // read per key touch under LFU
+  const std::atomic<int64_t>* lfu_log_factor_ = nullptr;
 
  public:
   // client-output-buffer-limit pubsub (read per delivered message: atomics, no lookup).

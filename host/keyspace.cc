@@ -272,33 +272,40 @@ Keyspace::Keyspace(int num_shards, int num_dbs) : num_dbs_(num_dbs) {
 
 void LockSet::Acquire(Keyspace& ks, std::vector<int>& idx) {
   ks_ = &ks;
-  std::sort(idx.begin(), idx.end());
-  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
-  for (int i : idx) {
-    ks.shard(i).mu.lock();
-    held_.push_back(i);
+  if (idx.size() > 1) {  // one shard (most commands) needs no ordering
+    std::sort(idx.begin(), idx.end());
+    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
   }
+  n_held_ = idx.size();
+  if (n_held_ > kInline) big_.assign(idx.begin(), idx.end());
+  else std::copy(idx.begin(), idx.end(), small_);
+  for (int i : idx) ks.shard(i).mu.lock();
 }
 
 void LockSet::AcquireAll(Keyspace& ks) {
   ks_ = &ks;
   all_ = true;
-  for (int i = 0; i < ks.num_shards(); i++) {
-    ks.shard(i).mu.lock();
-    held_.push_back(i);
-  }
+  for (int i = 0; i < ks.num_shards(); i++) ks.shard(i).mu.lock();
 }
 
 void LockSet::Release() {
   if (!ks_) return;
-  for (auto it = held_.rbegin(); it != held_.rend(); ++it) ks_->shard(*it).mu.unlock();
-  held_.clear();
+  if (all_) {
+    for (int i = ks_->num_shards() - 1; i >= 0; i--) ks_->shard(i).mu.unlock();
+  } else {
+    const int* h = held();
+    for (size_t i = n_held_; i-- > 0;) ks_->shard(h[i]).mu.unlock();
+  }
+  big_.clear();
+  n_held_ = 0;
   all_ = false;
   ks_ = nullptr;
 }
 
 bool LockSet::Holds(int shard) const {
-  return all_ || std::find(held_.begin(), held_.end(), shard) != held_.end();
+  if (all_) return true;
+  const int* h = held();
+  return std::find(h, h + n_held_, shard) != h + n_held_;
 }
 
 }  // namespace ferrite::host

@@ -230,7 +230,8 @@ class Keyspace {
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 
-// Locks a set of shards in ascending order; unlocks on destruction.
+// Locks a set of shards in ascending order; unlocks on destruction. Every command takes
+// one, so the common case (up to kInline shards) touches no heap.
 class LockSet {
  public:
   LockSet() = default;
@@ -238,7 +239,7 @@ class LockSet {
   LockSet& operator=(const LockSet&) = delete;
   ~LockSet() { Release(); }
 
-  // `idx` may contain duplicates and be unsorted.
+  // `idx` may contain duplicates and be unsorted (it is sorted in place). Call once.
   void Acquire(Keyspace& ks, std::vector<int>& idx);
   void AcquireAll(Keyspace& ks);
   void Release();
@@ -246,9 +247,14 @@ class LockSet {
   bool Holds(int shard) const;
 
  private:
+  static constexpr size_t kInline = 4;
+  const int* held() const { return n_held_ <= kInline ? small_ : big_.data(); }
+
   Keyspace* ks_ = nullptr;
-  std::vector<int> held_;
-  bool all_ = false;
+  int small_[kInline];
+  std::vector<int> big_;  // only when more than kInline shards are held
+  size_t n_held_ = 0;
+  bool all_ = false;  // every shard, in index order; nothing recorded
 };
 
 }  // namespace ferrite::host

@@ -79,6 +79,7 @@ void Host::LoadConfiguredPlugins() {
 }
 
 std::string Host::LoadPlugin(const std::string& name_or_path) {
+  Registry::Batch batch(registry_);  // workers see the plugin's commands all at once
   auto log = Logger("host.loader");
   fs::path path;
   if (name_or_path.find('/') != std::string::npos) {
@@ -146,6 +147,7 @@ std::string Host::LoadPlugin(const std::string& name_or_path) {
 }
 
 std::string Host::UnloadPlugin(const std::string& name) {
+  Registry::Batch batch(registry_);
   ferrite_plugin* p = registry_.FindPlugin(name);
   if (!p) return "ERR Error unloading module: no such module with that name";
   if (!shutting_down && !p->types.empty())

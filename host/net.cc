@@ -1,10 +1,16 @@
 #include "host/net.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <sstream>
 
 #include "host/context.h"
 #include "host/logging.h"
+#include "host/readiness.h"
 
 namespace ferrite::host {
 
@@ -38,6 +44,7 @@ std::string AddrString(const asio::ip::tcp::endpoint& ep) {
 // Per worker thread: what ServeWhileBusy needs. Only that thread touches it.
 struct WorkerTls {
   asio::io_context* ioc = nullptr;   // set on worker threads only
+  ReadinessSet* readiness = nullptr;  // this worker's sockets
   const Client* owner = nullptr;     // whose script is yielding right now
   bool serving = false;              // inside ServeWhileBusy
   std::vector<std::function<void()>> deferred;  // re-posted when the yield ends
@@ -63,11 +70,13 @@ void RunOrDefer(std::function<void()> fn) {
 }  // namespace
 
 // One client connection. Lives on one io_context; everything below runs on its thread.
-class Connection : public std::enable_shared_from_this<Connection> {
+// Its socket leaves asio at Start: the worker's ReadinessSet reports readiness, and
+// reads and writes are plain non-blocking recv/send (see readiness.h for why).
+class Connection : public ReadinessTarget, public std::enable_shared_from_this<Connection> {
  public:
   Connection(Host& host, asio::ip::tcp::socket sock, std::vector<std::shared_ptr<Protocol>> protos,
-             int db)
-      : host_(host), sock_(std::move(sock)), protos_(std::move(protos)) {
+             int db, ReadinessSet* readiness)
+      : host_(host), sock_(std::move(sock)), protos_(std::move(protos)), readiness_(readiness) {
     client_ = host_.NewClient();
     client_->db = db;
     boost::system::error_code ec;
@@ -78,9 +87,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     sock_.set_option(asio::ip::tcp::no_delay(true), ec);
   }
 
-  // A connection still open at shutdown dies with its worker's pending read: close it
+  // A connection still open at shutdown dies with its worker's readiness set: close it
   // so the protocol frees its state (LeakSanitizer: resp ConnOpen state leaked).
-  ~Connection() { Close(); }
+  ~Connection() override { Close(); }
 
   asio::any_io_executor Executor() { return sock_.get_executor(); }
 
@@ -97,18 +106,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_->on_unblocked = [weak] {
       if (auto c = weak.lock()) c->Resume();
     };
-    boost::system::error_code ec;
-    sock_.non_blocking(true, ec);
     if (protos_.size() == 1) Choose(protos_[0]);
-    Read();
+    boost::system::error_code ec;
+    int fd = sock_.release(ec);
+    if (ec || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
+        !readiness_->Add(fd, self)) {
+      if (!ec) ::close(fd);
+      Close();
+      return;
+    }
+    fd_ = fd;  // a socket with data already waiting reports at once
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
-    boost::system::error_code ec;
-    sock_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    sock_.close(ec);
+    if (fd_ >= 0) {
+      ::shutdown(fd_, SHUT_RDWR);
+      if (readiness_) readiness_->Remove(fd_, this);
+      ::close(fd_);
+      fd_ = -1;
+    } else {
+      boost::system::error_code ec;
+      sock_.close(ec);
+    }
     if (proto_ && client_->proto_state) proto_->desc.conn_close(client_->proto_state);
     client_->proto_state = nullptr;
     host_.RemoveClient(client_.get());
@@ -125,66 +146,96 @@ class Connection : public std::enable_shared_from_this<Connection> {
     client_->proto_state = proto_->desc.conn_open(proto_->state, AsConn(client_.get()));
   }
 
-  // A read stays outstanding while the connection lives (also while the client is
-  // blocked, so a disconnect is noticed), except when output backs up: then reading
-  // resumes once the write completes.
-  void Read() {
-    if (closed_ || reading_) return;
-    if (writing_ && client_->out.size() > kMaxPendingOutput) return;
-    if (in_.size() - end_ < 16384) {
-      if (begin_ > 0) {
-        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
-      }
-      if (in_.size() - end_ < 16384) in_.resize(std::max<size_t>(in_.size() * 2, 32768));
-    }
-    reading_ = true;
-    auto self = shared_from_this();
-    // Wait for readiness, then read: unlike async_read_some, this makes no speculative
-    // recv that fails with EAGAIN after every request (one syscall per request saved).
-    sock_.async_wait(asio::ip::tcp::socket::wait_read, [self](boost::system::error_code ec) {
-      self->UnlessScriptOwner([self, ec] { self->OnReadable(ec); });
+  void Detach() override {
+    readiness_ = nullptr;
+    Close();
+  }
+
+  void OnEvents(uint32_t events) override {
+    UnlessScriptOwner([this, events] {
+      if (closed_) return;
+      // The peer's FIN (or an error) raises one edge: keep reading until recv says so.
+      if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) peer_closed_ = true;
+      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && writing_) Flush();
+      if (closed_ || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))) return;
+      if (WantRead()) DoRead();
+      else read_pending_ = true;  // the edge is consumed: remember it for ResumeReading
     });
   }
 
-  void OnReadable(boost::system::error_code ec) {
-    if (ec) {
-      OnRead(ec, 0);
+  // Reading goes on while the connection lives (also while the client is blocked, so a
+  // disconnect is noticed), except when output backs up: then it resumes once the
+  // write completes.
+  bool WantRead() const { return !(writing_ && client_->out.size() > kMaxPendingOutput); }
+
+  // Reads again without waiting for an edge when one was left unconsumed: reading was
+  // paused, or the last recv filled the buffer (more may be queued). Posted, so a long
+  // pipelined input is served in turns, as asio's reads were.
+  void ResumeReading() {
+    if (closed_ || !read_pending_ || reread_posted_ || !WantRead()) return;
+    reread_posted_ = true;
+    asio::post(sock_.get_executor(), [self = shared_from_this()] {
+      self->UnlessScriptOwner([self] {
+        self->reread_posted_ = false;
+        if (self->closed_ || !self->read_pending_ || !self->WantRead()) return;
+        self->DoRead();
+      });
+    });
+  }
+
+  // One recv. Edge-triggered readiness needs no more: a recv that does not fill the
+  // buffer took everything queued, and data arriving later raises a new edge.
+  void DoRead() {
+    read_pending_ = false;
+    if (in_cap_ - end_ < 16384) {
+      if (begin_ > 0) {
+        std::memmove(in_.get(), in_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (in_cap_ - end_ < 16384) GrowInput(std::max<size_t>(in_cap_ * 2, 32768));
+    }
+    size_t room = in_cap_ - end_;
+    ssize_t n;
+    do {
+      n = ::recv(fd_, in_.get() + end_, room, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) {
+      Close();
       return;
     }
-    size_t n = sock_.read_some(asio::buffer(in_.data() + end_, in_.size() - end_), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      reading_ = false;
-      Read();
-      return;
-    }
-    if (!ec && n == 0) ec = asio::error::eof;
-    OnRead(ec, n);
+    read_pending_ = static_cast<size_t>(n) == room || peer_closed_;
+    host_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+    end_ += static_cast<size_t>(n);
+    Process();
+  }
+
+  // Not a std::vector::resize: that would zero-fill the new room, 32 KiB per connection.
+  void GrowInput(size_t cap) {
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (end_ > 0) std::memcpy(bigger.get(), in_.get(), end_);
+    in_ = std::move(bigger);
+    in_cap_ = cap;
   }
 
   // While this connection's own script yields (ServeWhileBusy), its handlers wait, as
   // Redis protects the client running a script: its input buffer is being parsed and its
   // output built under the running command. The deferred handler checks again when run.
-  void UnlessScriptOwner(std::function<void()> fn) {
+  // A template, so the common case (no script yielding) wraps nothing in a std::function.
+  template <class Fn>
+  void UnlessScriptOwner(Fn&& fn) {
     if (t_worker.serving && t_worker.owner == client_.get()) {
-      t_worker.deferred.push_back([self = shared_from_this(), fn = std::move(fn)]() mutable {
-        self->UnlessScriptOwner(std::move(fn));
-      });
+      Defer(std::function<void()>(std::forward<Fn>(fn)));
       return;
     }
     fn();
   }
 
-  void OnRead(boost::system::error_code ec, size_t n) {
-    reading_ = false;
-    if (ec || closed_) {
-      Close();
-      return;
-    }
-    host_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
-    end_ += n;
-    Process();
+  void Defer(std::function<void()> fn) {
+    t_worker.deferred.push_back([self = shared_from_this(), fn = std::move(fn)]() mutable {
+      self->UnlessScriptOwner(std::move(fn));
+    });
   }
 
   void Process() {
@@ -205,7 +256,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (proto_ && end_ > begin_ && !client_->block.active) {
       SetCurrentHost(&host_);
       size_t used = proto_->desc.on_bytes(client_->proto_state,
-                                          reinterpret_cast<const uint8_t*>(in_.data() + begin_),
+                                          reinterpret_cast<const uint8_t*>(in_.get() + begin_),
                                           end_ - begin_);
       begin_ += std::min(used, end_ - begin_);
       if (begin_ == end_) begin_ = end_ = 0;
@@ -235,7 +286,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
       AfterOutput();
     }
-    Read();
+    ResumeReading();
   }
 
   // Called after anything queued output (commands, pushes, kills).
@@ -260,27 +311,52 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // Most replies fit in the socket buffer: they are sent now, on this turn. What the
+  // kernel does not take waits in wbuf_ for EPOLLOUT (asked for only then).
   void Write() {
+    size_t sent = 0;
+    if (!Send(client_->out.data(), client_->out.size(), &sent)) return;
+    if (sent == client_->out.size()) {
+      client_->out.clear();
+      if (client_->close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) Close();
+      return;
+    }
     writing_ = true;
     wbuf_.swap(client_->out);
     client_->out.clear();
-    auto self = shared_from_this();
-    asio::async_write(sock_, asio::buffer(wbuf_), [self](boost::system::error_code ec, size_t n) {
-      self->UnlessScriptOwner([self, ec, n] { self->OnWritten(ec, n); });
-    });
+    wofs_ = sent;
+    readiness_->WantWrite(fd_, this, true);
   }
 
-  void OnWritten(boost::system::error_code ec, size_t n) {
-    writing_ = false;
-    if (ec) {
+  // Sends what it can; false (and closed) on a socket error.
+  bool Send(const char* p, size_t n, size_t* sent) {
+    while (*sent < n) {
+      ssize_t r = ::send(fd_, p + *sent, n - *sent, MSG_NOSIGNAL);
+      if (r > 0) {
+        *sent += static_cast<size_t>(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       Close();
-      return;
+      return false;
     }
-    host_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+    host_.stats().net_output_bytes.fetch_add(*sent, std::memory_order_relaxed);
+    return true;
+  }
+
+  void Flush() {
+    size_t sent = 0;
+    if (!Send(wbuf_.data() + wofs_, wbuf_.size() - wofs_, &sent)) return;
+    wofs_ += sent;
+    if (wofs_ < wbuf_.size()) return;  // the next EPOLLOUT edge continues
+    writing_ = false;
+    readiness_->WantWrite(fd_, this, false);
     wbuf_.clear();
+    wofs_ = 0;
     if (wbuf_.capacity() > (1u << 20)) wbuf_.shrink_to_fit();
     AfterOutput();
-    Read();
+    ResumeReading();
   }
 
   Host& host_;
@@ -288,10 +364,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<std::shared_ptr<Protocol>> protos_;
   std::shared_ptr<Protocol> proto_;
   std::shared_ptr<Client> client_;
-  std::vector<char> in_;
+  ReadinessSet* readiness_;  // null once detached (shutdown)
+  int fd_ = -1;              // ours after Start (released from sock_)
+  std::unique_ptr<char[]> in_;  // [begin_, end_) unparsed input; in_cap_ bytes, not zeroed
+  size_t in_cap_ = 0;
   size_t begin_ = 0, end_ = 0;
-  std::string wbuf_;
-  bool reading_ = false, writing_ = false, closed_ = false;
+  std::string wbuf_;  // output the kernel did not take yet, from wofs_
+  size_t wofs_ = 0;
+  bool writing_ = false, closed_ = false;
+  bool read_pending_ = false;  // an edge (or a full buffer) not yet read
+  bool reread_posted_ = false;
+  bool peer_closed_ = false;  // FIN or error seen: read on until recv returns 0
   bool flush_pending_ = false;  // a group-commit flush is queued
 };
 
@@ -307,6 +390,7 @@ Server::Server(Host& host) : host_(host) {
     // hint such posts are counted at once; the cost is an uncontended mutex per post.
     workers_.push_back(std::make_unique<asio::io_context>());
     guards_.push_back(asio::make_work_guard(*workers_.back()));
+    readiness_.push_back(std::make_unique<ReadinessSet>(*workers_.back()));
   }
 }
 
@@ -391,13 +475,15 @@ void Server::Start() {
     threads_.emplace_back([this, i] {
       SetCurrentHost(&host_);
       t_worker.ioc = workers_[i].get();
+      t_worker.readiness = readiness_[i].get();
       workers_[i]->run();
     });
 }
 
 void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
-  auto& ioc = *workers_[next_worker_++ % workers_.size()];
-  a.async_accept(ioc, [this, &l, &a](boost::system::error_code ec, asio::ip::tcp::socket sock) {
+  size_t w = next_worker_++ % workers_.size();
+  a.async_accept(*workers_[w], [this, &l, &a, w](boost::system::error_code ec,
+                                                  asio::ip::tcp::socket sock) {
     if (ec) {
       if (!stopped_) Accept(l, a);
       return;
@@ -416,7 +502,8 @@ void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
       asio::write(sock, asio::buffer(kDenied, strlen(kDenied)), e2);
       sock.close(e2);
     } else {
-      auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db);
+      auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db,
+                                               readiness_[w].get());
       asio::post(conn->Executor(), [conn] { conn->Start(); });
     }
     if (!stopped_) Accept(l, a);
@@ -489,6 +576,8 @@ void ServeWhileBusy(const Client* owner) {
   w.serving = true;
   w.owner = owner;
   try {
+    // The sockets first: their readiness is no asio handler until the set is polled.
+    if (w.readiness) w.readiness->Poll();
     for (int i = 0; i < kMaxHandlersPerYield && w.ioc->poll_one() > 0; i++) {
     }
   } catch (const std::exception& e) {

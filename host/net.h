@@ -15,6 +15,7 @@
 namespace ferrite::host {
 
 class Connection;
+class ReadinessSet;
 struct Client;
 
 // ferrite_host_api::script_yield, as Redis' processEventsWhileBlocked: runs the ready
@@ -59,6 +60,9 @@ class Server {
   // in control_ holds a socket bound to a worker's io_context (ASan: use-after-free).
   std::vector<std::unique_ptr<asio::io_context>> workers_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  // One per worker, declared after workers_ so each is destroyed while its io_context
+  // still exists (it deregisters from it and detaches the connections it owns).
+  std::vector<std::unique_ptr<ReadinessSet>> readiness_;
   // Accepting, signals and the cron run on their own thread, so a worker that is busy
   // (a long script) delays neither new connections nor SIGTERM.
   asio::io_context control_{1};

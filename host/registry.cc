@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace ferrite::host {
 
@@ -11,6 +12,65 @@ std::string Lower(std::string_view s) {
   for (auto& ch : r) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return r;
 }
+
+// ASCII lower case of 8 bytes at once (SWAR): adds 0x20 to exactly the bytes 'A'..'Z'.
+uint64_t LowerAscii(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ull, kHigh = 0x80 * k01;
+  uint64_t b = w & (0x7f * k01);                 // no carry can cross a byte below
+  uint64_t ge_a = b + (0x80 - 'A') * k01;        // bit 7: byte >= 'A'
+  uint64_t gt_z = b + (0x80 - 'Z' - 1) * k01;    // bit 7: byte > 'Z'
+  return w | ((ge_a & ~gt_z & ~w & kHigh) >> 2);  // ~w: not for bytes >= 0x80
+}
+
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+uint64_t Load32(const char* p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+}  // namespace
+
+// The first 16 bytes of a name, lower-cased, in two words; for a name shorter than that
+// the loads overlap (xxh3's trick), which never reads outside the name and is still a
+// one-to-one encoding for a given length. Names longer than 16 compare their tail.
+Registry::Folded Registry::Fold(std::string_view s) {
+  const char* p = s.data();
+  size_t n = s.size();
+  uint64_t w0 = 0, w1 = 0;
+  if (n >= 8) {
+    w0 = Load64(p);
+    w1 = Load64(n >= 16 ? p + 8 : p + n - 8);
+  } else if (n >= 4) {
+    w0 = Load32(p) | Load32(p + n - 4) << 32;
+  } else if (n > 0) {
+    w0 = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
+         static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
+  }
+  Folded f{LowerAscii(w0), LowerAscii(w1), 0};
+  uint64_t h = (f.w0 ^ n) * 0x9e3779b97f4a7c15ull;
+  h = (h ^ (h >> 29) ^ f.w1) * 0xff51afd7ed558ccdull;
+  f.hash = h ^ (h >> 32);
+  return f;
+}
+
+namespace {
+
+// The tail of a name longer than 16 bytes; `lower` is already lower case.
+bool TailEqualFold(std::string_view name, const std::string& lower) {
+  for (size_t i = 16; i < name.size(); i++) {
+    unsigned char ch = static_cast<unsigned char>(name[i]);
+    if (static_cast<unsigned>(ch - 'A') < 26u) ch |= 0x20;
+    if (ch != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool Command::Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const {
@@ -36,14 +96,61 @@ bool Command::Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) c
   return true;
 }
 
+Registry::Snapshot::Snapshot(CommandMap m) : map(std::move(m)) {
+  size_t n = 2;
+  while (n < map.size() * 2) n *= 2;  // load factor <= 1/2: probes stay short
+  slots.resize(n);
+  mask = n - 1;
+  for (auto& [name, cmd] : map) {
+    Folded f = Fold(name);
+    size_t i = f.hash & mask;
+    while (slots[i].cmd) i = (i + 1) & mask;
+    slots[i] = {f.w0, f.w1, name.size(), cmd.get()};
+  }
+}
+
+const Command* Registry::Snapshot::Find(std::string_view name) const {
+  Folded f = Fold(name);
+  for (size_t i = f.hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots[i];
+    if (!s.cmd) return nullptr;
+    if (s.w0 == f.w0 && s.w1 == f.w1 && s.len == name.size() &&
+        (name.size() <= 16 || TailEqualFold(name, s.cmd->name)))
+      return s.cmd;
+  }
+}
+
+Registry::Registry() {
+  snapshots_.push_back(std::make_unique<const Snapshot>(CommandMap{}));
+  snapshot_.store(snapshots_.back().get(), std::memory_order_release);
+}
+
+Registry::~Registry() = default;
+
+Registry::Batch::Batch(Registry& r) : r_(r) {
+  std::lock_guard lk(r_.mu_);
+  r_.batch_depth_++;
+}
+
+Registry::Batch::~Batch() {
+  std::lock_guard lk(r_.mu_);
+  if (--r_.batch_depth_ == 0 && r_.unpublished_) r_.PublishLocked();
+}
+
+void Registry::PublishLocked() {
+  if (batch_depth_ > 0) {
+    unpublished_ = true;
+    return;
+  }
+  unpublished_ = false;
+  // NOTE: the previous snapshot is kept: a worker may be inside Find on it right now.
+  // Loads and unloads are rare, so the retired tables cost little until shutdown.
+  snapshots_.push_back(std::make_unique<const Snapshot>(commands_));
+  snapshot_.store(snapshots_.back().get(), std::memory_order_release);
+}
+
 const Command* Registry::Find(std::string_view name) const {
-  char buf[64];
-  if (name.size() >= sizeof(buf)) return nullptr;
-  for (size_t i = 0; i < name.size(); i++)
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
-  auto map = std::atomic_load(&commands_);
-  auto it = map->find(std::string(buf, name.size()));
-  return it == map->end() ? nullptr : it->second.get();
+  return snapshot_.load(std::memory_order_acquire)->Find(name);
 }
 
 bool Registry::AddCommand(std::shared_ptr<Command> c) {
@@ -51,19 +158,18 @@ bool Registry::AddCommand(std::shared_ptr<Command> c) {
   c->name = Lower(c->name);
   c->upper = c->name;
   for (auto& ch : c->upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  auto cur = std::atomic_load(&commands_);
-  if (cur->count(c->name)) return false;
-  auto next = std::make_shared<CommandMap>(*cur);
-  (*next)[c->name] = std::move(c);
-  std::atomic_store(&commands_, std::shared_ptr<const CommandMap>(std::move(next)));
+  if (commands_.count(c->name)) return false;
+  std::string name = c->name;
+  commands_.emplace(std::move(name), std::move(c));
+  PublishLocked();
   return true;
 }
 
 void Registry::RemoveCommands(const std::vector<std::string>& names) {
+  if (names.empty()) return;
   std::lock_guard lk(mu_);
-  auto next = std::make_shared<CommandMap>(*std::atomic_load(&commands_));
-  for (auto& n : names) next->erase(Lower(n));
-  std::atomic_store(&commands_, std::shared_ptr<const CommandMap>(std::move(next)));
+  for (auto& n : names) commands_.erase(Lower(n));
+  PublishLocked();
 }
 
 ferrite_type* Registry::AddType(const ferrite_type_desc& d, ferrite_plugin* owner) {

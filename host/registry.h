@@ -1,7 +1,9 @@
 // What plugins registered: commands (by lower-case name), value types, protocols and
 // the plugins themselves. Registration happens on one thread at load time under the
-// registry's lock; lookups on the hot path read a snapshot map that is swapped, never
-// mutated, so workers take no lock to find a command.
+// registry's lock; lookups on the hot path read an immutable command-table snapshot
+// through a plain atomic pointer, so workers take no lock and copy nothing to find a
+// command. A changed table is published as a new snapshot; old ones are retired, not
+// freed, until the registry dies (a worker may still be reading one).
 #pragma once
 
 #include <atomic>
@@ -68,9 +70,30 @@ class Registry {
  public:
   using CommandMap = std::unordered_map<std::string, std::shared_ptr<Command>>;
 
-  // Lock-free lookup by name (any case). nullptr if unknown.
+  // Holds back publishing while it lives: the command changes made meanwhile (a plugin's
+  // whole load or unload, the host's own table) become visible as one new snapshot when
+  // the outermost batch ends, so a load of N commands retires one table, not N.
+  class Batch {
+   public:
+    explicit Batch(Registry& r);
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    Registry& r_;
+  };
+
+  Registry();
+  ~Registry();
+
+  // Lock-free lookup by name (any case, no copy). nullptr if unknown. The command stays
+  // valid for the registry's lifetime.
   const Command* Find(std::string_view name) const;
-  std::shared_ptr<const CommandMap> Commands() const { return std::atomic_load(&commands_); }
+  // The published table; valid (unchanged) for the registry's lifetime.
+  const CommandMap* Commands() const {
+    return &snapshot_.load(std::memory_order_acquire)->map;
+  }
 
   // Returns false if the name is taken.
   bool AddCommand(std::shared_ptr<Command> c);
@@ -92,8 +115,37 @@ class Registry {
   std::vector<ferrite_plugin*> Plugins() const;
 
  private:
+  // A name's first 16 bytes lower-cased (see Fold in registry.cc) and its hash: Find
+  // compares two words and a length instead of bytes, and copies nothing.
+  struct Folded {
+    uint64_t w0, w1, hash;
+  };
+  static Folded Fold(std::string_view name);
+
+  // An immutable command table: the map for listing (COMMAND, INFO) and an
+  // open-addressing index over it for Find (power-of-two slots, linear probing).
+  struct Snapshot {
+    struct Slot {
+      uint64_t w0 = 0, w1 = 0;
+      size_t len = 0;
+      const Command* cmd = nullptr;
+    };
+    CommandMap map;
+    std::vector<Slot> slots;
+    uint64_t mask = 0;
+
+    explicit Snapshot(CommandMap m);
+    const Command* Find(std::string_view name) const;
+  };
+
+  void PublishLocked();  // caller holds mu_
+
   mutable std::mutex mu_;
-  std::shared_ptr<const CommandMap> commands_ = std::make_shared<CommandMap>();
+  CommandMap commands_;                       // the working table, under mu_
+  std::atomic<const Snapshot*> snapshot_;     // what Find reads
+  std::vector<std::unique_ptr<const Snapshot>> snapshots_;  // current + retired, under mu_
+  int batch_depth_ = 0;                       // under mu_
+  bool unpublished_ = false;                  // under mu_
   std::map<std::string, std::unique_ptr<ferrite_type>, std::less<>> types_;
   std::vector<std::shared_ptr<Protocol>> protocols_;
   std::vector<std::unique_ptr<ferrite_plugin>> plugins_;

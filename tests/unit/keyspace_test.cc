@@ -208,5 +208,59 @@ TEST(LockSet, SortsAndDeduplicates) {
   ks.shard(5).mu.unlock();
 }
 
+bool Locked(Keyspace& ks, int i) {
+  if (!ks.shard(i).mu.try_lock()) return true;
+  ks.shard(i).mu.unlock();
+  return false;
+}
+
+TEST(LockSet, OneShardIsHeldAndReleased) {
+  Keyspace ks(8, 1);
+  std::vector<int> idx = {6};
+  {
+    LockSet l;
+    l.Acquire(ks, idx);
+    EXPECT_TRUE(l.Holds(6));
+    EXPECT_FALSE(l.Holds(0));
+    EXPECT_TRUE(Locked(ks, 6));
+  }
+  EXPECT_FALSE(Locked(ks, 6));
+}
+
+// More distinct shards than the inline room: the overflow path must hold and release
+// every one of them.
+TEST(LockSet, ManyShardsBeyondInlineRoom) {
+  Keyspace ks(16, 1);
+  std::vector<int> idx = {15, 2, 9, 2, 4, 11, 0, 7, 15};
+  {
+    LockSet l;
+    l.Acquire(ks, idx);
+    for (int i : {0, 2, 4, 7, 9, 11, 15}) {
+      EXPECT_TRUE(l.Holds(i)) << i;
+      EXPECT_TRUE(Locked(ks, i)) << i;
+    }
+    for (int i : {1, 3, 5, 6, 8, 10, 12, 13, 14}) {
+      EXPECT_FALSE(l.Holds(i)) << i;
+      EXPECT_FALSE(Locked(ks, i)) << i;
+    }
+  }
+  for (int i = 0; i < 16; i++) EXPECT_FALSE(Locked(ks, i)) << i;
+}
+
+TEST(LockSet, AllShardsAndExplicitRelease) {
+  Keyspace ks(8, 1);
+  LockSet l;
+  l.AcquireAll(ks);
+  EXPECT_TRUE(l.holds_all());
+  for (int i = 0; i < 8; i++) {
+    EXPECT_TRUE(l.Holds(i));
+    EXPECT_TRUE(Locked(ks, i));
+  }
+  l.Release();
+  EXPECT_FALSE(l.holds_all());
+  EXPECT_FALSE(l.Holds(3));
+  for (int i = 0; i < 8; i++) EXPECT_FALSE(Locked(ks, i)) << i;
+}
+
 }  // namespace
 }  // namespace ferrite::host
