@@ -100,23 +100,11 @@ int CmdBLMove(Ctx ctx, int, const ferrite_slice* argv) {
 int CmdBLMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
   int64_t timeout;
   if (!ParseTimeout(ctx, SV(argv[1]), &timeout)) return FERRITE_OK;
-  int64_t numkeys;
-  if (!ParseInt64(SV(argv[2]), &numkeys) || numkeys < 1)
-    return ctx.Error("ERR numkeys should be greater than 0");
-  if (numkeys > argc - 4) return ctx.Error(FERRITE_E_SYNTAX);
-  int where = 3 + static_cast<int>(numkeys);
-  End end;
-  if (!ParseEnd(SV(argv[where]), &end)) return ctx.Error(FERRITE_E_SYNTAX);
-  int64_t count = -1;
-  for (int i = where + 1; i < argc; i++) {
-    if (count == -1 && EqualsIgnoreCase(SV(argv[i]), "COUNT") && i + 1 < argc) {
-      if (!ParseInt64(SV(argv[++i]), &count) || count < 1)
-        return ctx.Error("ERR count should be greater than 0");
-    } else {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-  }
-  if (count == -1) count = 1;
+  MPopArgs a;
+  if (!ParseMPopArgs(ctx, argc, argv, 2, &a)) return FERRITE_OK;
+  int where = a.keys_end;
+  End end = a.end;
+  int64_t count = a.count;
   std::vector<ferrite_slice> keys;
   for (int k = 3; k < where; k++) {
     ListKey lk;

@@ -365,24 +365,36 @@ void PopManyReply(const Ctx& ctx, ListKey* lk, End end, int64_t count) {
   ctx.Propagate({end == End::kHead ? "LPOP" : "RPOP", name, std::to_string(n)});
 }
 
-int CmdLMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
+bool ParseMPopArgs(const Ctx& ctx, int argc, const ferrite_slice* argv, int first,
+                   MPopArgs* out) {
+  auto fail = [&](std::string_view msg) {
+    if (msg.empty()) ctx.Error(FERRITE_E_SYNTAX);
+    else ctx.Error(msg);
+    return false;
+  };
   int64_t numkeys;
-  if (!ParseInt64(SV(argv[1]), &numkeys) || numkeys < 1)
-    return ctx.Error("ERR numkeys should be greater than 0");
-  if (numkeys > argc - 3) return ctx.Error(FERRITE_E_SYNTAX);
-  int where = 2 + static_cast<int>(numkeys);
-  End end;
-  if (!ParseEnd(SV(argv[where]), &end)) return ctx.Error(FERRITE_E_SYNTAX);
-  int64_t count = -1;
+  if (!ParseInt64(SV(argv[first]), &numkeys) || numkeys < 1)
+    return fail("ERR numkeys should be greater than 0");
+  if (numkeys > argc - first - 2) return fail({});
+  int where = first + 1 + static_cast<int>(numkeys);
+  if (!ParseEnd(SV(argv[where]), &out->end)) return fail({});
+  out->keys_end = where;
+  bool has_count = false;
   for (int i = where + 1; i < argc; i++) {
-    if (count == -1 && EqualsIgnoreCase(SV(argv[i]), "COUNT") && i + 1 < argc) {
-      if (!ParseInt64(SV(argv[++i]), &count) || count < 1)
-        return ctx.Error("ERR count should be greater than 0");
-    } else {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
+    if (has_count || !EqualsIgnoreCase(SV(argv[i]), "COUNT") || i + 1 >= argc) return fail({});
+    has_count = true;
+    if (!ParseInt64(SV(argv[++i]), &out->count) || out->count < 1)
+      return fail("ERR count should be greater than 0");
   }
-  if (count == -1) count = 1;
+  return true;
+}
+
+int CmdLMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
+  MPopArgs a;
+  if (!ParseMPopArgs(ctx, argc, argv, 1, &a)) return FERRITE_OK;
+  int where = a.keys_end;
+  End end = a.end;
+  int64_t count = a.count;
   for (int k = 2; k < where; k++) {
     ListKey lk;
     if (OpenList(ctx, SV(argv[k]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;

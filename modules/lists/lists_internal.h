@@ -37,6 +37,14 @@ ListValue* CreateList(const Ctx& ctx, ListKey* lk);
 bool ParseTimeout(const Ctx& ctx, std::string_view arg, int64_t* ms);
 // "LEFT" / "RIGHT"; false if neither.
 bool ParseEnd(std::string_view arg, End* end);
+// LMPOP / BLMPOP arguments from argv[first] (numkeys) on: `numkeys key... LEFT|RIGHT
+// [COUNT n]`. Keys are argv[first + 1 .. keys_end). Returns false after replying the error.
+struct MPopArgs {
+  int keys_end = 0;
+  End end = End::kHead;
+  int64_t count = 1;
+};
+bool ParseMPopArgs(const Ctx& ctx, int argc, const ferrite_slice* argv, int first, MPopArgs* out);
 inline std::string_view EndWord(End e) { return e == End::kHead ? "LEFT" : "RIGHT"; }
 inline const char* PopEvent(End e) { return e == End::kHead ? "lpop" : "rpop"; }
 inline const char* PushEvent(End e) { return e == End::kHead ? "lpush" : "rpush"; }

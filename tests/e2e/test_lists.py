@@ -216,3 +216,16 @@ def test_reload_uses_the_live_listpack_size(server):
     steps = [("list-max-listpack-size", 4), ("list-max-listpack-size", -2)]
     assert encodings(r, fill, steps, ["l"]) == [("quicklist",), ("listpack",)]
     assert r.lrange("l", 0, -1) == [f"v{i}" for i in range(10)]
+
+
+def test_lmpop_and_blmpop_argument_errors_match_redis(server, redis_server):
+    """LMPOP and BLMPOP share one argument parser (ParseMPopArgs)."""
+    script = [(("RPUSH", "a", "1", "2", "3"), False)]
+    for pre in (("LMPOP",), ("BLMPOP", "0.01")):
+        for rest in (("0", "a", "LEFT"), ("-1", "a", "LEFT"), ("x", "a", "LEFT"),
+                     ("2", "a", "LEFT"), ("1", "a", "MIDDLE"), ("1", "a", "LEFT", "COUNT", "0"),
+                     ("1", "a", "LEFT", "COUNT"), ("1", "a", "LEFT", "COUNT", "1", "COUNT", "2"),
+                     ("1", "a", "LEFT", "FOO"), ("1", "a", "LEFT", "COUNT", "x"),
+                     ("2", "missing", "a", "RIGHT", "COUNT", "2"), ("1", "a", "left")):
+            script.append((pre + rest, False))
+    assert compare(server.port, redis_server.port, script) == []
