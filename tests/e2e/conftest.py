@@ -191,6 +191,28 @@ def memcached_server():
     p.wait(10)
 
 
+def exchange_until_quiet(port, data, settle=0.3, limit=5.0):
+    """Sends `data` on a fresh connection and returns every byte until the server goes
+    quiet for `settle` seconds (or closes: b"<CLOSED>" is appended). For memcached
+    transcripts compared side by side with the real memcached."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(data)
+    out = b""
+    deadline = time.time() + limit
+    s.settimeout(settle)
+    while time.time() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            out += b"<CLOSED>"
+            break
+        out += chunk
+    s.close()
+    return out
+
+
 def transcript(sock, send, expect, timeout=5.0):
     """Sends bytes and asserts the exact bytes that come back (reads until len(expect))."""
     if send:

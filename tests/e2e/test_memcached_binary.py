@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from conftest import exchange_until_quiet
+
 
 def pkt(op, key=b"", extras=b"", value=b"", opaque=0, cas=0):
     return struct.pack(">BBHBBHIIQ", 0x80, op, len(key), len(extras), 0, 0,
@@ -20,23 +22,7 @@ def IE(delta, initial, exp):
     return struct.pack(">QQI", delta, initial, exp)
 
 
-def exchange(port, data, settle=0.3):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(data)
-    out = b""
-    deadline = time.time() + 5
-    s.settimeout(settle)
-    while time.time() < deadline:
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break
-        if not chunk:
-            out += b"<CLOSED>"
-            break
-        out += chunk
-    s.close()
-    return out
+exchange = exchange_until_quiet
 
 
 def parse(out, keep_cas=False):

@@ -9,32 +9,14 @@ import time
 
 import pytest
 
-from conftest import transcript
+from conftest import exchange_until_quiet, transcript
 
 
 def mc_sock(port):
     return socket.create_connection(("127.0.0.1", port), timeout=10)
 
 
-def exchange(port, data, settle=0.3):
-    """Sends `data` on a fresh connection and returns every byte until the server goes
-    quiet (or closes: b"<CLOSED>" is appended)."""
-    s = mc_sock(port)
-    s.sendall(data)
-    out = b""
-    deadline = time.time() + 5
-    s.settimeout(settle)
-    while time.time() < deadline:
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break
-        if not chunk:
-            out += b"<CLOSED>"
-            break
-        out += chunk
-    s.close()
-    return out
+exchange = exchange_until_quiet
 
 
 def normalise(b):
