@@ -1,8 +1,6 @@
 """memcached binary protocol against a real ferrite-host: raw packets side by side with
 memcached 1.6 (cas normalised), quiet pipelining, SASL, and pylibmc in binary mode."""
-import socket
 import struct
-import time
 
 import pytest
 
