@@ -34,10 +34,21 @@ def host_binary():
     return b
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port not handed out before in this test run: two calls in a row
+    (a server's RESP and memcached ports) can otherwise get the same port back from the
+    kernel, and the second listener then fails with EADDRINUSE."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh free loopback port")
 
 
 def wait_port(port, proc, timeout=15.0, log=None):
