@@ -9,50 +9,11 @@ also counts the allocator's rounding and the keyspace's bucket arrays.
 """
 import argparse
 import os
-import socket
-import subprocess
-import tempfile
 import time
 
 import redis
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def start(which, host_bin):
-    port = free_port()
-    if which == "ferrite":
-        cmd = [host_bin, "--port", str(port), "--loglevel", "warning",
-               "--persistence.dir", tempfile.mkdtemp(prefix="rss-"), "--persistence.save", ""]
-    else:
-        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", tempfile.mkdtemp(prefix="rss-")]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    r = redis.Redis(port=port, socket_timeout=60)
-    for _ in range(200):
-        try:
-            r.ping()
-            return p, r
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    p.kill()
-    raise RuntimeError(f"{which} did not start")
+from benchlib import default_host, start_ferrite, start_redis
 
 
 def fill(r, kind, keys, n):
@@ -75,24 +36,25 @@ def fill(r, kind, keys, n):
 
 
 def per_element(which, host_bin, kind, keys, n):
-    p, r = start(which, host_bin)
+    srv = start_ferrite(host_bin, memcached=False) if which == "ferrite" else start_redis()
     try:
+        r = redis.Redis(port=srv.port, socket_timeout=60)
         time.sleep(0.2)
-        before = rss(p.pid)
+        before = srv.rss_bytes()
         fill(r, kind, keys, n)
         time.sleep(0.3)
-        return (rss(p.pid) - before) / (keys * n)
+        return (srv.rss_bytes() - before) / (keys * n)
     finally:
-        p.terminate()
-        p.wait(30)
+        srv.stop()
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("ferrite", nargs="?", default=os.path.join(ROOT, "build/release/ferrite-host"))
+    ap.add_argument("ferrite", nargs="?", default=default_host())
     ap.add_argument("--keys", type=int, help="keys per row (default 100000 at n<=128, else 100)")
     ap.add_argument("--n", type=int, action="append", help="elements per key (repeatable)")
     a = ap.parse_args()
+    a.ferrite = os.path.abspath(a.ferrite)  # servers run with their workdir as cwd
     print("| type | n | keys | ferrite B/elem | redis B/elem | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
     for n in a.n or [10, 10000]:
