@@ -41,27 +41,21 @@ def test_client_leaving_mid_reply_does_not_disturb_others(server):
     assert r.strlen("big") == len(BIG)
 
 
-def test_request_and_fin_together_get_the_reply_then_close(server):
-    s = server.sock()
-    s.sendall(b"PING\r\nECHO hi\r\n")
+def _send_then_fin(s, data):
+    """Sends a request and half-closes in one go; returns everything until the close."""
+    s.sendall(data)
     s.shutdown(socket.SHUT_WR)
-    data = b""
-    while True:
-        chunk = s.recv(100)
-        if not chunk:
-            break
-        data += chunk
+    out = b""
+    while chunk := s.recv(100):
+        out += chunk
+    return out
+
+
+def test_request_and_fin_together_get_the_reply_then_close(server):
+    data = _send_then_fin(server.sock(), b"PING\r\nECHO hi\r\n")
     assert data == b"+PONG\r\n$2\r\nhi\r\n"
 
 
 def test_memcached_request_and_fin_together(mc_server):
-    s = mc_server.sock(mc_server.mc_port)
-    s.sendall(b"set k 0 0 1\r\nx\r\nget k\r\n")
-    s.shutdown(socket.SHUT_WR)
-    data = b""
-    while True:
-        chunk = s.recv(100)
-        if not chunk:
-            break
-        data += chunk
+    data = _send_then_fin(mc_server.sock(mc_server.mc_port), b"set k 0 0 1\r\nx\r\nget k\r\n")
     assert data == b"STORED\r\nVALUE k 0 1\r\nx\r\nEND\r\n"
