@@ -364,19 +364,6 @@ void Written(ferrite_key* k) {
   k->ctx->dirty = true;
 }
 
-// A string whose capacity the caller knows (saves asking the allocator again).
-void AccountString(ferrite_key* k, size_t cap) {
-  k->table->Account(k->e, Table::BaseBytes(k->e) + cap);
-}
-
-void AccountEntry(ferrite_key* k) {
-  Entry* e = k->e;
-  size_t bytes = Table::BaseBytes(e);
-  if (e->kind == ValueKind::kString) bytes += e->str_cap();
-  else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
-  k->table->Account(e, bytes);
-}
-
 // The key's entry, created (holding an empty string with room for `value_len` inline
 // bytes when that is small) if the key does not exist.
 Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
@@ -422,8 +409,12 @@ int KeyStringGet(ferrite_key* k, ferrite_slice* out) {
 char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > UINT32_MAX - 1) return nullptr;
   Entry* e = EnsureEntry(k, n);
-  if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  size_t have = e->str_cap();
+  size_t before = Table::ValueBytes(e);  // a string's capacity, so far
+  size_t have = before;
+  if (e->kind != ValueKind::kString) {
+    Table::FreeValue(e);
+    have = 0;
+  }
   if (n > have || (n + 64 < have / 2 && !e->value_inline())) {
     size_t cap = n < 16 ? 16 : n;
     if (n > have && have > 0 && n < have * 2 && e->str.len > 0) cap = have * 2;
@@ -432,20 +423,24 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
-  AccountString(k, have);
+  k->table->ValueChanged(before, have);
   return e->str.ptr;
 }
 
 int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   if (n > UINT32_MAX - 1) return FERRITE_ERR;
   Entry* e = EnsureEntry(k, n);
-  if (e->kind != ValueKind::kString) Table::FreeValue(e);
-  size_t have = e->str_cap();
+  size_t before = Table::ValueBytes(e);  // a string's capacity, so far
+  size_t have = before;
+  if (e->kind != ValueKind::kString) {
+    Table::FreeValue(e);
+    have = 0;
+  }
   if (n > have || (n * 2 + 64 < have && !e->value_inline())) have = SetStringCap(e, n ? n : 1);
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
   Written(k);
-  AccountString(k, have);
+  k->table->ValueChanged(before, have);
   return FERRITE_OK;
 }
 
@@ -457,12 +452,12 @@ void* KeyValue(ferrite_key* k) {
 int KeySetValue(ferrite_key* k, const ferrite_type* t, void* v) {
   if (!t || t == StringTypePtr()) return FERRITE_ERR;
   Entry* e = EnsureEntry(k);
+  size_t before = Table::ValueBytes(e);
   Table::FreeValue(e);
-  e->kind = ValueKind::kModule;
-  e->mod.type = t;
-  e->mod.ptr = v;
+  e->set_module(t, v);
   Written(k);
-  AccountEntry(k);
+  k->table->ValueChanged(before, 0);  // set_module counts 0 bytes; ModuleChanged adds them
+  k->table->ModuleChanged(e);
   k->ctx->host->SignalKeyReady(k->db, k->name);
   return FERRITE_OK;
 }
@@ -486,11 +481,11 @@ void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
   if (!k || !k->e) return;
   Host* h = k->ctx->host;
   Written(k);
-  AccountEntry(k);
+  if (k->e->kind == ValueKind::kModule) k->table->ModuleChanged(k->e);
   if (event) h->Notify(k->db, cls, event, k->name);
   Entry* e = k->e;
-  if (e->kind == ValueKind::kModule && e->mod.type->desc.length &&
-      e->mod.type->desc.length(e->mod.ptr) == 0) {
+  if (e->kind == ValueKind::kModule && e->mod_type()->desc.length &&
+      e->mod_type()->desc.length(e->mod.ptr) == 0) {
     k->table->Erase(e);
     k->e = nullptr;
     h->Notify(k->db, FERRITE_NOTIFY_GENERIC, "del", k->name);
@@ -607,8 +602,7 @@ Entry* CloneHeader(const Entry* e, std::string_view name) {
   memcpy(n, e, sizeof(Entry));
   n->next = nullptr;
   n->key_len = static_cast<uint32_t>(name.size());
-  n->vol_idx = Entry::kNoIndex;
-  n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + (e->mem - Table::BaseBytes(e)));
+  n->has_expire = 0;
   memcpy(n->key_data(), name.data(), name.size());
   return n;
 }
@@ -637,7 +631,8 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
       }
       if (e->str.len) memcpy(n->str.ptr, e->str.ptr, e->str.len);
     } else {
-      n->mod.ptr = e->mod.type->desc.copy ? e->mod.type->desc.copy(e->mod.ptr) : nullptr;
+      const ferrite_type* t = e->mod_type();
+      n->mod.ptr = t->desc.copy ? t->desc.copy(e->mod.ptr) : nullptr;
       if (!n->mod.ptr) {
         free(n);
         return FERRITE_ERR;
@@ -657,9 +652,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
     free(e);  // value moved to n
   }
   n->version = ks.NextVersion(dsi);
-  // A string copied or moved out of an inline slot has a new block: count its size.
-  if (n->kind == ValueKind::kString) n->mem = static_cast<uint32_t>(Table::BaseBytes(n) + n->str_cap());
-  dt.Link(n);
+  dt.Link(n);  // counts n's own bytes (a copied module value as its source's last count)
   h->missing_watches().KeyCreated(ddb, dname);
   if (exp >= 0) dt.SetExpire(n, exp);
   c->dirty = true;
@@ -678,7 +671,6 @@ const char* KeyEncoding(ferrite_key* k) {
   if (!k || !k->e) return nullptr;
   Entry* e = k->e;
   if (e->kind == ValueKind::kString) {
-    int64_t v;
     std::string_view s = e->string_value();
     if (s.size() <= 20 && !s.empty()) {
       bool ok = true;
@@ -687,13 +679,14 @@ const char* KeyEncoding(ferrite_key* k) {
       for (size_t j = i; ok && j < s.size(); j++) ok = s[j] >= '0' && s[j] <= '9';
       if (ok && s != "-0") {
         errno = 0;
-        v = strtoll(std::string(s).c_str(), nullptr, 10);
+        strtoll(std::string(s).c_str(), nullptr, 10);  // only ERANGE matters
         if (errno == 0) return "int";
       }
     }
     return s.size() <= 44 ? "embstr" : "raw";
   }
-  return e->mod.type->desc.encoding ? e->mod.type->desc.encoding(e->mod.ptr) : "raw";
+  const ferrite_type* t = e->mod_type();
+  return t->desc.encoding ? t->desc.encoding(e->mod.ptr) : "raw";
 }
 
 // ------------------------------- propagation, call -------------------------------------

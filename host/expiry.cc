@@ -66,13 +66,13 @@ size_t ExpireSubkeysOf(Host* h, int si, int db, Entry* e, int64_t now) {
     h->ExpireEntry(si, db, e);  // the whole key is due anyway
     return 1;
   }
-  if (e->kind != ValueKind::kModule || !e->mod.type->desc.expire_subkeys) {
+  if (e->kind != ValueKind::kModule || !e->mod_type()->desc.expire_subkeys) {
     t.SetSubkeyExpire(e, -1);
     return 0;
   }
-  const ferrite_type_desc& d = e->mod.type->desc;
+  const ferrite_type_desc& d = e->mod_type()->desc;
   std::string key(e->key());
-  SubkeyOps ops = OpsFor(e->mod.type);
+  SubkeyOps ops = OpsFor(e->mod_type());
   SubkeyEmit em{h, db, key, ops.del_cmd};
   int64_t next = d.expire_subkeys(e->mod.ptr, now, EmitSubkey, &em);
   if (em.n > 0) {
@@ -83,7 +83,7 @@ size_t ExpireSubkeysOf(Host* h, int si, int db, Entry* e, int64_t now) {
       h->Notify(db, FERRITE_NOTIFY_GENERIC, "del", key);
       return em.n;
     }
-    t.Account(e, Table::BaseBytes(e) + (d.mem_usage ? d.mem_usage(e->mod.ptr) : 0));
+    t.ModuleChanged(e);
   }
   // A module that answers a time not in the future would be asked again at once; file it
   // one ms later so the cycle always terminates.

@@ -31,7 +31,33 @@ inline uint64_t Rev(uint64_t v) {
 constexpr uint64_t kP0 = 0xa0761d6478bd642fULL, kP1 = 0xe7037ed1a0b428dbULL,
                    kP2 = 0x8ebc6af09c88c6e3ULL;
 
+// Written under g_type_mu by registration, read without a lock by every key access: an
+// entry's id was stored after its type was registered and published.
+std::mutex g_type_mu;
+std::atomic<const ferrite_type*> g_types[kMaxTypes];
+
 }  // namespace
+
+bool AssignTypeId(ferrite_type* t) {
+  std::lock_guard lk(g_type_mu);
+  for (uint32_t i = 0; i < kMaxTypes; i++) {
+    if (g_types[i].load(std::memory_order_relaxed)) continue;
+    t->id = i;
+    g_types[i].store(t, std::memory_order_release);
+    return true;
+  }
+  return false;
+}
+
+void ReleaseTypeId(const ferrite_type* t) {
+  std::lock_guard lk(g_type_mu);
+  if (t->id < kMaxTypes && g_types[t->id].load(std::memory_order_relaxed) == t)
+    g_types[t->id].store(nullptr, std::memory_order_relaxed);
+}
+
+const ferrite_type* TypeById(uint32_t id) {
+  return id < kMaxTypes ? g_types[id].load(std::memory_order_acquire) : nullptr;
+}
 
 uint64_t HashKey(std::string_view key) {
   const char* p = key.data();
@@ -67,7 +93,8 @@ void Table::FreeValue(Entry* e) {
     e->str.ptr = nullptr;
     e->str.len = 0;  // the flags stay: they belong to the key until a write sets them
   } else {
-    if (e->mod.ptr && e->mod.type->desc.free_value) e->mod.type->desc.free_value(e->mod.ptr);
+    const ferrite_type* t = e->mod_type();
+    if (e->mod.ptr && t->desc.free_value) t->desc.free_value(e->mod.ptr);
     e->mod.ptr = nullptr;
     e->kind = ValueKind::kString;
     e->str.ptr = nullptr;
@@ -110,12 +137,10 @@ Entry* Table::Insert(std::string_view key, uint64_t hash, size_t value_cap) {
   Entry* e = static_cast<Entry*>(mem);
   memset(e, 0, sizeof(Entry));
   e->key_len = static_cast<uint32_t>(key.size());
-  e->vol_idx = Entry::kNoIndex;
   e->kind = ValueKind::kString;  // lru stays 0: Host::InitAccess sets it by policy
   if (!key.empty()) memcpy(e->key_data(), key.data(), key.size());
   if (value_cap > 0) e->str.ptr = e->key_data() + key.size();
-  LinkHashed(e, hash);
-  Account(e, BaseBytes(e));
+  LinkHashed(e, hash);  // counts EntryBytes: the inline room, if any, is the value's
   return e;
 }
 
@@ -127,10 +152,8 @@ void Table::LinkHashed(Entry* e, uint64_t hash) {
   e->next = head;
   head = e;
   size_++;
-  int64_t m = static_cast<int64_t>(e->mem);
-  bytes_ += m;
-  if (used_) used_->fetch_add(m, std::memory_order_relaxed);
-  e->vol_idx = Entry::kNoIndex;
+  AddBytes(static_cast<int64_t>(EntryBytes(e)));
+  e->has_expire = 0;
   // RENAME/MOVE/COPY re-link an entry: its volatile sub-keys come along.
   TrackSubkeys(e);
 }
@@ -141,10 +164,9 @@ void Table::Unlink(Entry* e) {
   *pp = e->next;
   e->next = nullptr;
   size_--;
-  int64_t m = static_cast<int64_t>(e->mem);
-  bytes_ -= m;
-  if (used_) used_->fetch_sub(m, std::memory_order_relaxed);
-  DropVolatile(e);
+  AddBytes(-static_cast<int64_t>(EntryBytes(e)));
+  if (e->has_expire) expires_.Erase(e);
+  e->has_expire = 0;
   if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);
   // Shrink when very sparse so SCAN and random sampling stay cheap.
   if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) Rehash(buckets_.size() / 2);
@@ -169,7 +191,7 @@ void Table::Clear() {
   if (used_) used_->fetch_sub(bytes_, std::memory_order_relaxed);
   bytes_ = 0;
   size_ = 0;
-  volatile_.clear();
+  expires_.Clear();
   subkey_due_.clear();
   subkey_at_.clear();
   buckets_.clear();
@@ -178,23 +200,21 @@ void Table::Clear() {
 
 void Table::SetExpire(Entry* e, int64_t abs_ms) {
   if (abs_ms < 0) {
-    DropVolatile(e);
-  } else if (e->vol_idx == Entry::kNoIndex) {
-    e->vol_idx = static_cast<uint32_t>(volatile_.size());
-    volatile_.push_back({e, abs_ms});
+    if (e->has_expire) expires_.Erase(e);
+    e->has_expire = 0;
   } else {
-    volatile_[e->vol_idx].at_ms = abs_ms;
+    expires_.Set(e, abs_ms);
+    e->has_expire = 1;
   }
 }
 
-// Removes e from the expiry index (if there) by moving the last slot into its place.
-void Table::DropVolatile(Entry* e) {
-  if (e->vol_idx == Entry::kNoIndex) return;
-  Volatile last = volatile_.back();
-  volatile_[e->vol_idx] = last;
-  last.e->vol_idx = e->vol_idx;
-  volatile_.pop_back();
-  e->vol_idx = Entry::kNoIndex;
+void Table::ModuleChanged(Entry* e) {
+  const ferrite_type* t = e->mod_type();
+  size_t now = t->desc.mem_usage ? t->desc.mem_usage(e->mod.ptr) : 0;
+  if (now > UINT32_MAX) now = UINT32_MAX;
+  size_t before = e->mod.mem;
+  e->mod.mem = static_cast<uint32_t>(now);
+  ValueChanged(before, now);
 }
 
 void Table::SetSubkeyExpire(Entry* e, int64_t at_ms) {
@@ -219,13 +239,12 @@ void Table::TrackSubkeys(Entry* e) {
     if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);  // a hash overwritten by SET
     return;
   }
-  auto* next = e->mod.type->desc.next_subkey_expire;
+  auto* next = e->mod_type()->desc.next_subkey_expire;
   if (next || !subkey_at_.empty()) SetSubkeyExpire(e, next ? next(e->mod.ptr) : -1);
 }
 
 Entry* Table::RandomVolatile(std::mt19937_64& rng) const {
-  if (volatile_.empty()) return nullptr;
-  return volatile_[rng() % volatile_.size()].e;
+  return expires_.Random(rng);
 }
 
 Entry* Table::RandomEntry(std::mt19937_64& rng) const {
@@ -310,4 +329,4 @@ bool LockSet::Holds(int shard) const {
 
 }  // namespace ferrite::host
 
-static_assert(sizeof(ferrite::host::Entry) == 48, "Entry grew: every key pays for it");
+static_assert(sizeof(ferrite::host::Entry) == 40, "Entry grew: every key pays for it");

@@ -21,35 +21,46 @@
 #include <vector>
 
 #include "ferrite/module.h"
+#include "host/expiry_index.h"
 
 struct ferrite_type {
   ferrite_type_desc desc;
   std::string_view name;
   struct ferrite_plugin* owner;
+  uint32_t id;  // index in the type table (TypeById): what an Entry stores
 };
 
 namespace ferrite::host {
 
 enum class ValueKind : uint8_t { kString = 0, kModule = 1 };
 
+// Module types by id. An Entry has no room for a type pointer next to the value pointer
+// and its accounted size, so it keeps this 32-bit id. Ids of types that were removed
+// (only a failed MODULE LOAD removes types: a module with types cannot be unloaded) are
+// reused. AssignTypeId returns false when kMaxTypes types are live.
+inline constexpr uint32_t kMaxTypes = 1024;
+bool AssignTypeId(ferrite_type* t);
+void ReleaseTypeId(const ferrite_type* t);
+const ferrite_type* TypeById(uint32_t id);
+
 // One key. Allocated with the key bytes right after the struct (one allocation).
-// NOTE: 48 bytes, so an entry with a key of up to 24 bytes is one 80-byte glibc chunk
+// NOTE: 40 bytes, so an entry with a key of up to 16 bytes is one 64-byte glibc chunk
 // (request + 8, rounded up to 16); every field added here costs memory on every key.
 // Kept out of it, as Redis keeps them out of its robj/dictEntry: the expiry time (in
-// Table's volatile index, only keys that have one pay for it), the hash (recomputed
-// from the key when the table rehashes or unlinks; lookups compare the key bytes) and
-// the string's capacity (the allocator knows it: Entry::str_cap).
+// Table's expiry index, only keys that have one pay for it), the hash (recomputed from
+// the key when the table rehashes or unlinks; lookups compare the key bytes), the
+// string's capacity and accounted size (the allocator knows it: Entry::str_cap) and the
+// module type's pointer (a 32-bit id, TypeById).
 struct Entry {
   Entry* next;
   uint64_t version;       // unique across the keyspace; changes on every write
   uint32_t key_len;
-  uint32_t vol_idx;       // index in Table::volatile_, or kNoIndex
-  uint32_t mem;           // bytes accounted for this entry (see Table::Account); clamped
   // Access data, one meaning at a time as in Redis' robj: under an LFU maxmemory-policy
   // the last decrement time in minutes (16 bits) and a logarithmic counter (8 bits),
   // otherwise the LRU clock in seconds (mod 2^24, ~194 days). See Host::TouchEntry.
   uint32_t lru : 24;
-  ValueKind kind : 8;
+  ValueKind kind : 7;
+  uint32_t has_expire : 1;  // the key is in its Table's expiry index (Table::ExpireOf)
   union {
     struct {
       char* ptr;
@@ -57,12 +68,12 @@ struct Entry {
       uint32_t flags;  // memcached client flags: only strings carry them (flags())
     } str;
     struct {
-      const ferrite_type* type;
       void* ptr;
+      uint32_t mem;   // what the type's mem_usage last answered (Table::ModuleChanged)
+      uint32_t type;  // TypeById
     } mod;
   };
 
-  static constexpr uint32_t kNoIndex = UINT32_MAX;
   char* key_data() { return reinterpret_cast<char*>(this + 1); }
   std::string_view key() const {
     return {reinterpret_cast<const char*>(this + 1), key_len};
@@ -75,8 +86,17 @@ struct Entry {
     return kind == ValueKind::kString &&
            str.ptr == reinterpret_cast<const char*>(this + 1) + key_len;
   }
+  const ferrite_type* mod_type() const { return TypeById(mod.type); }
   const ferrite_type* type(const ferrite_type* string_type) const {
-    return kind == ValueKind::kString ? string_type : mod.type;
+    return kind == ValueKind::kString ? string_type : mod_type();
+  }
+  // Makes the value a module value (the previous one must have been freed: FreeValue).
+  // Its size is counted by the next Table::ModuleChanged.
+  void set_module(const ferrite_type* t, void* v) {
+    kind = ValueKind::kModule;
+    mod.ptr = v;
+    mod.mem = 0;
+    mod.type = t->id;
   }
   // Memcached client flags; a module value has none (setting them is a no-op).
   uint32_t flags() const { return kind == ValueKind::kString ? str.flags : 0; }
@@ -122,18 +142,18 @@ class Table {
   void Clear();
 
   size_t size() const { return size_; }
-  size_t volatile_size() const { return volatile_.size(); }
+  size_t volatile_size() const { return expires_.size(); }
   int64_t bytes() const { return bytes_; }
   size_t bucket_count() const { return buckets_.size(); }
 
   // Expiry index: the entries that carry an expiry, with that time (absolute unix ms),
-  // for sampling. Entries without one pay nothing (Entry::vol_idx == kNoIndex).
+  // for sampling. Entries without one pay nothing (Entry::has_expire is clear).
   void SetExpire(Entry* e, int64_t abs_ms);  // abs_ms < 0 removes the expiry
   int64_t ExpireOf(const Entry* e) const {   // -1 = none
-    return e->vol_idx == Entry::kNoIndex ? -1 : volatile_[e->vol_idx].at_ms;
+    return e->has_expire ? expires_.Get(e) : -1;
   }
   bool ExpiredAt(const Entry* e, int64_t now_ms) const {
-    return e->vol_idx != Entry::kNoIndex && volatile_[e->vol_idx].at_ms <= now_ms;
+    return e->has_expire && expires_.Get(e) <= now_ms;
   }
   Entry* RandomVolatile(std::mt19937_64& rng) const;
   Entry* RandomEntry(std::mt19937_64& rng) const;
@@ -167,30 +187,35 @@ class Table {
       }
   }
 
-  // Adjusts the accounted bytes of `e` to `bytes` and the table's total.
-  void Account(Entry* e, size_t bytes) {
-    if (bytes > UINT32_MAX) bytes = UINT32_MAX;  // a >4 GiB value is counted as 4 GiB
-    int64_t delta = static_cast<int64_t>(bytes) - static_cast<int64_t>(e->mem);
-    if (delta == 0) return;  // the common overwrite: skip the shared atomic
-    bytes_ += delta;
-    e->mem = static_cast<uint32_t>(bytes);
-    if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
-  }
-  void set_used_counter(std::atomic<int64_t>* c) { used_ = c; }
+  // Memory accounting. The table's total is the sum of EntryBytes over its entries; a
+  // write keeps it so by taking ValueBytes before changing a value and calling
+  // ValueChanged after (ModuleChanged when only a module value changed in place).
   static size_t BaseBytes(const Entry* e) { return sizeof(Entry) + e->key_len + 16; }
+  // A string's capacity, or a module value's size as last counted (Entry::mod.mem).
+  static size_t ValueBytes(const Entry* e) {
+    return e->kind == ValueKind::kString ? e->str_cap() : e->mod.mem;
+  }
+  static size_t EntryBytes(const Entry* e) { return BaseBytes(e) + ValueBytes(e); }
+  void ValueChanged(size_t before, size_t after) {
+    int64_t delta = static_cast<int64_t>(after) - static_cast<int64_t>(before);
+    if (delta != 0) AddBytes(delta);  // the common overwrite: skip the shared atomic
+  }
+  // Asks e's type for its value's size again and counts the difference (a >4 GiB value
+  // is counted as 4 GiB).
+  void ModuleChanged(Entry* e);
+  void set_used_counter(std::atomic<int64_t>* c) { used_ = c; }
   static void FreeValue(Entry* e);
 
  private:
   void Grow();
   void Rehash(size_t n);
+  void AddBytes(int64_t delta) {
+    bytes_ += delta;
+    if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
+  }
   void LinkHashed(Entry* e, uint64_t hash);
   std::vector<Entry*> buckets_;
-  struct Volatile {
-    Entry* e;
-    int64_t at_ms;
-  };
-  void DropVolatile(Entry* e);
-  std::vector<Volatile> volatile_;
+  ExpiryIndex expires_;
   std::set<std::pair<int64_t, Entry*>> subkey_due_;  // (time, entry), earliest first
   std::unordered_map<Entry*, int64_t> subkey_at_;    // entry -> its time in subkey_due_
   size_t size_ = 0;

@@ -125,7 +125,9 @@ Registry::Registry() {
   snapshot_.store(snapshots_.back().get(), std::memory_order_release);
 }
 
-Registry::~Registry() = default;
+Registry::~Registry() {
+  for (auto& [n, t] : types_) ReleaseTypeId(t.get());
+}
 
 Registry::Batch::Batch(Registry& r) : r_(r) {
   std::lock_guard lk(r_.mu_);
@@ -180,6 +182,7 @@ ferrite_type* Registry::AddType(const ferrite_type_desc& d, ferrite_plugin* owne
   memcpy(&t->desc, &d, std::min(d.struct_size, sizeof(ferrite_type_desc)));
   t->desc.struct_size = sizeof(ferrite_type_desc);
   t->owner = owner;
+  if (!AssignTypeId(t.get())) return nullptr;
   auto* raw = t.get();
   auto it = types_.emplace(d.name, std::move(t)).first;
   raw->name = it->first;
@@ -206,7 +209,12 @@ const ferrite_type* Registry::FindTypeByRdb(int rdb_type) const {
 
 void Registry::RemoveTypes(const std::vector<std::string>& names) {
   std::lock_guard lk(mu_);
-  for (auto& n : names) types_.erase(n);
+  for (auto& n : names) {
+    auto it = types_.find(n);
+    if (it == types_.end()) continue;
+    ReleaseTypeId(it->second.get());
+    types_.erase(it);
+  }
 }
 
 std::vector<const ferrite_type*> Registry::Types() const {

@@ -294,8 +294,8 @@ bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
         ferrite_slice key{e->key().data(), e->key().size()};
         if (e->kind == ValueKind::kString) {
           out.Emit({"SET", e->key(), e->string_value()});
-        } else if (e->mod.type->desc.aof_rewrite) {
-          e->mod.type->desc.aof_rewrite(&out, key, e->mod.ptr);
+        } else if (e->mod_type()->desc.aof_rewrite) {
+          e->mod_type()->desc.aof_rewrite(&out, key, e->mod.ptr);
         }
         if (expire_ms >= 0) out.Emit({"PEXPIREAT", e->key(), std::to_string(expire_ms)});
         if (e->flags()) out.Emit({"FERRITE.SETFLAGS", e->key(), std::to_string(e->flags())});

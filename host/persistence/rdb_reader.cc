@@ -288,12 +288,14 @@ class Loader {
       std::string v = in_.String();
       if (expired) return Skip();
       Entry* e = Insert(db, key, v.size() <= kInlineValueMax ? v.size() : 0);
+      size_t before = Table::ValueBytes(e);  // the inline room, if any
       if (!e->value_inline()) {
         e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
         if (!e->str.ptr) throw std::bad_alloc();
       }
       memcpy(e->str.ptr, v.data(), v.size());
       e->str.len = static_cast<uint32_t>(v.size());
+      table_->ValueChanged(before, e->str_cap());
       return Finish(e, expire);
     }
     int plain = PlainTypeOf(type);
@@ -318,10 +320,9 @@ class Loader {
       if (t->desc.free_value) t->desc.free_value(v);
       return Skip();
     }
-    Entry* e = Insert(db, key);
-    e->kind = ValueKind::kModule;
-    e->mod.type = t;
-    e->mod.ptr = v;
+    Entry* e = Insert(db, key);  // an empty string: no value bytes counted yet
+    e->set_module(t, v);
+    table_->ModuleChanged(e);
     Finish(e, expire);
   }
 
@@ -343,10 +344,6 @@ class Loader {
   }
 
   void Finish(Entry* e, int64_t expire) {
-    size_t bytes = Table::BaseBytes(e);
-    if (e->kind == ValueKind::kString) bytes += e->str_cap();
-    else if (e->mod.type->desc.mem_usage) bytes += e->mod.type->desc.mem_usage(e->mod.ptr);
-    table_->Account(e, bytes);
     if (expire >= 0) table_->SetExpire(e, expire);
     table_->TrackSubkeys(e);  // hash field TTLs (RDB type 24) join the active-expiry index
     last_ = e;

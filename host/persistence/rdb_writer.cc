@@ -138,7 +138,7 @@ void WriteEntry(RdbOutput& out, Entry* e, int64_t expire_ms) {
     out.String(e->key());
     out.String(e->string_value());
   } else {
-    const ferrite_type_desc& d = e->mod.type->desc;
+    const ferrite_type_desc& d = e->mod_type()->desc;
     // A per-value type byte: a hash with field TTLs is Redis 7.4's HASH_METADATA (24),
     // one without stays HASH (4) so older Redis versions still load the file.
     out.Byte(static_cast<uint8_t>(d.rdb_type_of ? d.rdb_type_of(e->mod.ptr) : d.rdb_type));
@@ -175,7 +175,7 @@ bool WriteRdb(Host& h, RdbOutput& out, const RdbSaveOptions& opt) {
       ks.shard(s).dbs[db].ForEach([&, &t = ks.shard(s).dbs[db]](Entry* e) {
         int64_t expire_ms = t.ExpireOf(e);
         if (expire_ms >= 0 && expire_ms <= opt.now_ms) return;
-        if (e->kind == ValueKind::kModule && !e->mod.type->desc.save) return;
+        if (e->kind == ValueKind::kModule && !e->mod_type()->desc.save) return;
         WriteEntry(out, e, expire_ms);
       });
   }

@@ -167,24 +167,53 @@ TEST(Table, InlineRoomAndStringFlags) {
   Table::FreeValue(e);
   EXPECT_EQ(e->str_cap(), 0u);
   EXPECT_EQ(e->flags(), 0xFFFFFFFFu);  // a string rewrite does not reset them by itself
-  static const ferrite_type kType{};
-  e->kind = ValueKind::kModule;
-  e->mod.type = &kType;
-  e->mod.ptr = nullptr;
+  static ferrite_type kType{};
+  ASSERT_TRUE(AssignTypeId(&kType));
+  e->set_module(&kType, nullptr);
+  EXPECT_EQ(e->mod_type(), &kType);
   EXPECT_EQ(e->flags(), 0u);
   e->set_flags(5);  // ignored
   EXPECT_EQ(e->mod.ptr, nullptr);
+  e->kind = ValueKind::kString;  // kType's value cannot be freed: hand the entry back
+  e->str.ptr = nullptr;
+  e->str.len = 0;
+  ReleaseTypeId(&kType);
 }
 
 TEST(Keyspace, AccountingFollowsInsertAndClear) {
   Keyspace ks(4, 2);
   Table& t = ks.shard(0).dbs[0];
   Entry* e = t.Insert("key", HashKey("key"));
-  EXPECT_GT(ks.used_bytes.load(), 0);
-  t.Account(e, 1000);
-  EXPECT_EQ(ks.used_bytes.load(), 1000);
+  EXPECT_EQ(ks.used_bytes.load(), static_cast<int64_t>(Table::EntryBytes(e)));
+  t.ValueChanged(0, 1000);
+  EXPECT_EQ(ks.used_bytes.load(), static_cast<int64_t>(Table::BaseBytes(e) + 1000));
   t.Clear();
   EXPECT_EQ(ks.used_bytes.load(), 0);
+}
+
+// The total is the sum of EntryBytes over the entries: an inline value's room counts from
+// Insert on, and Unlink/Link (RENAME, MOVE) take away and add back the same amount.
+TEST(Keyspace, AccountingIsTheSumOfEntryBytes) {
+  Keyspace ks(1, 2);
+  Table& a = ks.shard(0).dbs[0];
+  Table& b = ks.shard(0).dbs[1];
+  Entry* plain = a.Insert("plain", HashKey("plain"));
+  Entry* in = a.Insert("inline", HashKey("inline"), 40);
+  EXPECT_GE(in->str_cap(), 40u);
+  EXPECT_EQ(a.bytes(), static_cast<int64_t>(Table::EntryBytes(plain) + Table::EntryBytes(in)));
+  a.Unlink(in);
+  EXPECT_EQ(a.bytes(), static_cast<int64_t>(Table::EntryBytes(plain)));
+  b.Link(in);
+  EXPECT_EQ(b.bytes(), static_cast<int64_t>(Table::EntryBytes(in)));
+  EXPECT_EQ(ks.used_bytes.load(), a.bytes() + b.bytes());
+  b.Erase(in);
+  a.Erase(plain);
+  EXPECT_EQ(ks.used_bytes.load(), 0);
+}
+
+TEST(Keyspace, EntryStaysFortyBytes) {
+  // A key of up to 16 bytes and its entry are one 64-byte glibc chunk.
+  EXPECT_EQ(sizeof(Entry), 40u);
 }
 
 TEST(Keyspace, VersionsAreUniqueAcrossShards) {
