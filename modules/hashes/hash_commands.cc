@@ -283,16 +283,9 @@ int RandFieldCount(Ctx ctx, HashValue* h, int64_t count, bool withvalues) {
 int CmdHRandField(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (argc >= 3) {
     int64_t count;
-    if (!ParseInt64(SV(argv[2]), &count) || count == INT64_MIN)
-      return ctx.Error(FERRITE_E_NOT_INTEGER);
-    bool withvalues = false;
-    if (argc > 4 || (argc == 4 && !EqualsIgnoreCase(SV(argv[3]), "WITHVALUES")))
-      return ctx.Error(FERRITE_E_SYNTAX);
-    if (argc == 4) {
-      withvalues = true;
-      if (count < -INT64_MAX / 2 || count > INT64_MAX / 2)
-        return ctx.Error("ERR value is out of range");
-    }
+    bool withvalues;
+    if (const char* e = sdk::ParseRandomCountWith(argc, argv, "WITHVALUES", &count, &withvalues))
+      return ctx.Error(e);
     HashKey hk;
     if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_READ, &hk) != Open::kOk) return FERRITE_OK;
     return RandFieldCount(ctx, hk.hash, count, withvalues);
@@ -308,6 +301,7 @@ int CmdHScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (!sdk::ParseScanCursor(SV(argv[2]), &cursor)) return ctx.Error("ERR invalid cursor");
   HashKey hk;
   if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_READ, &hk) != Open::kOk) return FERRITE_OK;
+  if (!hk.hash) return sdk::ReplyEmptyScan(ctx);
   sdk::ScanOptions opts;
   if (auto e = sdk::ParseScanOptions(argc, argv, 3, sdk::kScanNoValues, &opts))
     return ctx.Error(*e);

@@ -98,10 +98,11 @@ int CmdBLMove(Ctx ctx, int, const ferrite_slice* argv) {
 }
 
 int CmdBLMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
-  int64_t timeout;
-  if (!ParseTimeout(ctx, SV(argv[1]), &timeout)) return FERRITE_OK;
+  // Redis reads numkeys, the direction and COUNT first, the timeout last.
   MPopArgs a;
   if (!ParseMPopArgs(ctx, argc, argv, 2, &a)) return FERRITE_OK;
+  int64_t timeout;
+  if (!ParseTimeout(ctx, SV(argv[1]), &timeout)) return FERRITE_OK;
   int where = a.keys_end;
   End end = a.end;
   int64_t count = a.count;

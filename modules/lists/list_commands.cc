@@ -241,17 +241,18 @@ bool ParseLPos(const Ctx& ctx, int argc, const ferrite_slice* argv, LPosOpts* o)
   for (int i = 3; i < argc; i++) {
     std::string_view opt = SV(argv[i]);
     bool more = i + 1 < argc;
-    int64_t v;
+    int64_t v = 0;
     if (!more || !(EqualsIgnoreCase(opt, "RANK") || EqualsIgnoreCase(opt, "COUNT") ||
                    EqualsIgnoreCase(opt, "MAXLEN"))) {
       ctx.Error(FERRITE_E_SYNTAX);
       return false;
     }
-    if (!ParseInt64(SV(argv[++i]), &v)) {
-      ctx.Error(FERRITE_E_NOT_INTEGER);
-      return false;
-    }
+    bool is_int = ParseInt64(SV(argv[++i]), &v);
     if (EqualsIgnoreCase(opt, "RANK")) {
+      if (!is_int) {
+        ctx.Error(FERRITE_E_NOT_INTEGER);
+        return false;
+      }
       if (v == 0) {
         ctx.Error(
             "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second "
@@ -262,13 +263,15 @@ bool ParseLPos(const Ctx& ctx, int argc, const ferrite_slice* argv, LPosOpts* o)
       // tail" (its negation overflows); we reproduce the reply rather than the overflow.
       o->rank = v == INT64_MIN ? -1 : v;
     } else if (EqualsIgnoreCase(opt, "COUNT")) {
-      if (v < 0) {
+      // As Redis (getRangeLongFromObjectOrReply with a message): a non-integer gets the
+      // same reply as a negative number.
+      if (!is_int || v < 0) {
         ctx.Error("ERR COUNT can't be negative");
         return false;
       }
       o->count = v;
     } else {
-      if (v < 0) {
+      if (!is_int || v < 0) {
         ctx.Error("ERR MAXLEN can't be negative");
         return false;
       }

@@ -134,6 +134,11 @@ TEST_F(ListsTest, LPosOptions) {
               IsErrorPrefix("ERR RANK can't be zero: use 1 to start from the first match"));
   EXPECT_THAT(h.Run({"LPOS", "l", "c", "COUNT", "-1"}), IsError("ERR COUNT can't be negative"));
   EXPECT_THAT(h.Run({"LPOS", "l", "c", "MAXLEN", "-1"}), IsError("ERR MAXLEN can't be negative"));
+  // Redis gives these two options' messages for a non-integer as well.
+  EXPECT_THAT(h.Run({"LPOS", "l", "c", "COUNT", "x"}), IsError("ERR COUNT can't be negative"));
+  EXPECT_THAT(h.Run({"LPOS", "l", "c", "MAXLEN", "+"}), IsError("ERR MAXLEN can't be negative"));
+  EXPECT_THAT(h.Run({"LPOS", "l", "c", "RANK", "x"}),
+              IsError("ERR value is not an integer or out of range"));
   EXPECT_THAT(h.Run({"LPOS", "l", "c", "FOO"}), IsError("ERR syntax error"));
 }
 

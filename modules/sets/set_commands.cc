@@ -210,12 +210,7 @@ int CmdSRandMember(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (argc > 3) return ctx.Error(FERRITE_E_SYNTAX);
   int64_t count = 0;
   if (argc == 3) {
-    if (!sdk::ParseInt64(SV(argv[2]), &count)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-    if (count == INT64_MIN) {
-      return ctx.Error(
-          "ERR value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-    }
+    if (const char* e = sdk::ParseRandomCount(SV(argv[2]), &count)) return ctx.Error(e);
   }
   Key k = ctx.Open(SV(argv[1]));
   SetValue* s = nullptr;
@@ -265,12 +260,7 @@ int CmdSScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   SetValue* s = nullptr;
   Found f = LookupSet(k, *st, &s);
   if (f == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
-  if (f == Found::kMissing) {
-    ctx.Array(2);
-    ctx.Bulk("0");
-    ctx.Array(0);
-    return FERRITE_OK;
-  }
+  if (f == Found::kMissing) return sdk::ReplyEmptyScan(ctx);
   sdk::ScanOptions opts;
   if (auto e = sdk::ParseScanOptions(argc, argv, 3, 0, &opts)) return ctx.Error(*e);
   int64_t count = opts.count;

@@ -251,12 +251,7 @@ int CmdZScan(Ctx ctx, int argc, const ferrite_slice* argv) {
   ZSetValue* z = nullptr;
   Found f = LookupZSet(k, *st, &z);
   if (f == Found::kWrongType) return ctx.Error(FERRITE_E_WRONGTYPE);
-  if (f == Found::kMissing) {
-    ctx.Array(2);
-    ctx.Bulk("0");
-    ctx.Array(0);
-    return FERRITE_OK;
-  }
+  if (f == Found::kMissing) return sdk::ReplyEmptyScan(ctx);
   sdk::ScanOptions opts;
   if (auto e = sdk::ParseScanOptions(argc, argv, 3, 0, &opts)) return ctx.Error(*e);
   int64_t count = opts.count;
@@ -311,16 +306,8 @@ int CmdZRandMember(Ctx ctx, int argc, const ferrite_slice* argv) {
   int64_t count = 0;
   bool withscores = false;
   if (argc >= 3) {
-    if (argc > 4 || (argc == 4 && !sdk::EqualsIgnoreCase(SV(argv[3]), "withscores"))) {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-    withscores = argc == 4;
-    if (!sdk::ParseInt64(SV(argv[2]), &count)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-    if (count == INT64_MIN) {
-      return ctx.Error(
-          "ERR value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-    }
+    if (const char* e = sdk::ParseRandomCountWith(argc, argv, "WITHSCORES", &count, &withscores))
+      return ctx.Error(e);
   }
   Key k = ctx.Open(SV(argv[1]));
   ZSetValue* z = nullptr;

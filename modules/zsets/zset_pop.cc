@@ -206,10 +206,11 @@ int CmdBZPopMax(Ctx ctx, int argc, const ferrite_slice* argv) {
 }
 
 int CmdBZMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
-  int64_t timeout = 0;
-  if (!ParseTimeout(ctx, SV(argv[1]), &timeout)) return FERRITE_OK;
+  // Redis reads numkeys, MIN|MAX and COUNT first, the timeout last.
   MPopArgs a;
   if (!ParseMPop(ctx, argc, argv, 2, &a)) return FERRITE_OK;
+  int64_t timeout = 0;
+  if (!ParseTimeout(ctx, SV(argv[1]), &timeout)) return FERRITE_OK;
   Served s = ServeFirst(ctx, argv, a.first_key, a.nkeys, a.where, a.count, Shape::kMPop);
   if (s != Served::kNo) return FERRITE_OK;
   return Block(ctx, argv + a.first_key, a.nkeys, timeout);

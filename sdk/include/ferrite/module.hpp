@@ -554,6 +554,42 @@ inline std::optional<ferrite_error_code> ParseScanOptions(int argc, const ferrit
   return std::nullopt;
 }
 
+// SSCAN/HSCAN/ZSCAN of a missing key: Redis answers this before it reads the options
+// (so `HSCAN nokey 0 COUNT 0` is not an error).
+inline int ReplyEmptyScan(const Ctx& ctx) {
+  ctx.Array(2);
+  ctx.Bulk("0");
+  ctx.Array(0);
+  return FERRITE_OK;
+}
+
+// ---- SRANDMEMBER / HRANDFIELD / ZRANDMEMBER count ------------------------------------
+
+// Redis' getRangeLongFromObjectOrReply(count, -LONG_MAX, LONG_MAX): the count is read
+// before anything else about the command (its WITHVALUES/WITHSCORES word, the key).
+// Returns the error to reply, or nullptr.
+inline const char* ParseRandomCount(std::string_view s, int64_t* count) {
+  if (!ParseInt64(s, count)) return "ERR value is not an integer or out of range";
+  if (*count == INT64_MIN) {
+    return "ERR value is out of range, value must between -9223372036854775807 and "
+           "9223372036854775807";  // sic: Redis 7.0's wording
+  }
+  return nullptr;
+}
+
+// HRANDFIELD/ZRANDMEMBER key count [WITH<word>]: the count, then the word (a syntax
+// error if it is another word or more arguments follow), then the range a doubled
+// reply allows. Returns the error to reply, or nullptr.
+inline const char* ParseRandomCountWith(int argc, const ferrite_slice* argv,
+                                        std::string_view word, int64_t* count, bool* with) {
+  if (const char* e = ParseRandomCount(SV(argv[2]), count)) return e;
+  if (argc > 4 || (argc == 4 && !EqualsIgnoreCase(SV(argv[3]), word))) return "ERR syntax error";
+  *with = argc == 4;
+  if (*with && (*count < -INT64_MAX / 2 || *count > INT64_MAX / 2))
+    return "ERR value is out of range";
+  return nullptr;
+}
+
 // Writes a collection into a rewritten AOF as `<cmd> key a1 a2 ...` records of at most
 // `per_record` arguments after the key (a type's aof_rewrite: RPUSH, SADD, ZADD score
 // member, HSET field value). Add() copies its argument; call Finish() at the end.
