@@ -1,7 +1,8 @@
 // Snapshot and AOF round trips through the in-process harness with the real type
 // plugins: what one host saves, a fresh host loads with identical contents (types,
 // values, expiries, memcached flags, every db); hand-built RDBs in each compact encoding
-// Redis 7.0 writes; AOF truncation repair and corruption offsets.
+// Redis 7.0 writes and in Redis 7.4's hash field-TTL forms (types 24, 25, version 12);
+// AOF truncation repair and corruption offsets.
 #include <unistd.h>
 
 #include <algorithm>
