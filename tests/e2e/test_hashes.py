@@ -277,6 +277,23 @@ def listpack_ex_hash(key, triplets):
     return bytes([25]) + rdb_string(key) + struct.pack("<Q", min_expire) + rdb_string(listpack(items))
 
 
+def test_hand_built_listpack_matches_the_bytes_redis_writes():
+    """The type-25 files below are built by hand (no Redis 7.4 here): the listpack helper
+    must produce exactly what redis-server writes (7.0's DUMP of a listpack hash; 7.4's
+    listpackEx uses the same encoder, its TTLs are lpAppendInteger'd)."""
+    items = [b"a", b"1", b"b", b"two", b"c", b"4000000000000", b"neg", b"-5000", b"m", b"70000",
+             b"x" * 70, b"-7", b"y" * 300, b"2147483648", b"z", b"-129", b"w" * 5000, b"0"]
+    peer = RedisPeer(extra=["--hash-max-listpack-value", "5000", "--rdbcompression", "no"])
+    try:
+        pr = peer.start().redis()
+        pr.hset("h", mapping=dict(zip(items[::2], items[1::2])))
+        dumped = pr.dump("h")
+        assert dumped[0] == 16  # RDB_TYPE_HASH_LISTPACK
+        assert listpack(items) in dumped
+    finally:
+        peer.cleanup()
+
+
 def test_loads_a_redis_74_dump_with_listpack_ex_hashes(server_factory):
     now = int(time.time() * 1000)
     hour = now + 3_600_000
