@@ -1,8 +1,9 @@
 // Replays the committed fuzz corpus (fuzz/corpus/{rdb,aof}) through the two libFuzzer
 // targets' own entry points, so the normal test build exercises every seed and every
 // input that once crashed, with the same invariants, without libFuzzer. Files named
-// seed-* are real files written by redis-server 7.0 or ferrite-host and must also load
-// cleanly with the checksum verified; crash-* files must merely be survived.
+// seed-* are real files written by redis-server 7.0 or ferrite-host (and one hand-built
+// Redis 7.4 file, see fuzz/README.md) and must also load cleanly with the checksum
+// verified; crash-* files must merely be survived.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,7 +1,8 @@
 // Snapshot and AOF round trips through the in-process harness with the real type
 // plugins: what one host saves, a fresh host loads with identical contents (types,
 // values, expiries, memcached flags, every db); hand-built RDBs in each compact encoding
-// Redis 7.0 writes; AOF truncation repair and corruption offsets.
+// Redis 7.0 writes and in Redis 7.4's hash field-TTL forms (types 24, 25, version 12);
+// AOF truncation repair and corruption offsets.
 #include <unistd.h>
 
 #include <algorithm>
@@ -256,6 +257,146 @@ TEST(Snapshot, HashMetadataWithImpossibleExpireIsCorrupt) {
   } catch (const RdbError& e) {
     EXPECT_THAT(e.what(), HasSubstr("cannot load value of key 'h'"));
   }
+}
+
+// RDB_TYPE_HASH_LISTPACK_EX (25) as Redis 7.4 writes a small hash with field TTLs, in a
+// version-12 file: the key, the min expire (8 bytes LE), then a listpack of (field,
+// value, ttl) triplets, ttl the absolute expiry in ms or 0 for none.
+std::string ListpackExRdb(const std::vector<std::string>& triplets, uint64_t min_expire,
+                          const std::string& key = "h") {
+  RdbOutput o(-1, false);
+  o.Put("REDIS0012", 9);
+  o.Byte(kTypeHashListpackEx);
+  o.String(key);
+  o.Le64(min_expire);
+  o.String(EncodeListpackForTest(triplets));
+  o.Finish(true);
+  return o.memory();
+}
+
+// Loads `rdb` into a fresh hashes harness and returns the error text ("" if it loaded).
+std::string LoadError(const std::string& rdb) {
+  Harness b(Hashes());
+  try {
+    LoadRdb(b.host(), rdb, {});
+    return "";
+  } catch (const RdbError& e) {
+    return e.what();
+  }
+}
+
+TEST(Snapshot, LoadsRedis74HashListpackEx) {
+  Harness b(Hashes());
+  int64_t now = b.NowMs();
+  std::string far = std::to_string(now + 60000), near = std::to_string(now + 5000);
+  // Redis keeps volatile fields first, ordered by TTL; "n" has an integer-encoded value.
+  std::string rdb = ListpackExRdb(
+      {"c", "3", near, "a", "x", far, "gone", "v", std::to_string(now - 1), "n", "-7", "0"},
+      static_cast<uint64_t>(now - 1));
+  RdbLoadOptions o;
+  o.now_ms = now;
+  EXPECT_EQ(LoadRdb(b.host(), rdb, o).keys, 1u);
+  EXPECT_EQ(Sorted(b.Run({"HGETALL", "h"})),
+            (std::vector<std::string>{"-7", "3", "a", "c", "n", "x"}));
+  EXPECT_EQ(Ints(b.Run({"HPEXPIRETIME", "h", "FIELDS", "4", "a", "c", "n", "gone"})),
+            (std::vector<int64_t>{now + 60000, now + 5000, -1, -2}));
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "h"}).str, "listpackex");
+  // The loaded TTLs are in the active-expiry index: the cycle reaps fields of keys no
+  // hash command touches, and deletes a hash left empty.
+  LoadRdb(b.host(), ListpackExRdb({"s", "1", near}, 0, "solo"), o);
+  EXPECT_EQ(b.Run({"DBSIZE"}).integer, 2);
+  b.AdvanceTime(5000);
+  for (int i = 0; i < 256; i++) b.AdvanceTime(0);  // a slow cycle may cover one shard
+  EXPECT_EQ(b.Run({"DBSIZE"}).integer, 1);
+  EXPECT_EQ(b.Run({"HLEN", "h"}).integer, 2);
+}
+
+TEST(Snapshot, HashListpackExEdgeCases) {
+  Harness b(Hashes());
+  int64_t now = b.NowMs();
+  RdbLoadOptions o;
+  o.now_ms = now;
+  // Every field expired on disk: no key. No field with a TTL (Redis keeps the listpackex
+  // encoding after HPERSIST): a plain listpack hash. The largest expiry Redis allows.
+  auto st = LoadRdb(b.host(), ListpackExRdb({"a", "1", std::to_string(now)}, now), o);
+  EXPECT_EQ(st.keys, 0u);
+  EXPECT_EQ(b.Run({"EXISTS", "h"}).integer, 0);
+  LoadRdb(b.host(), ListpackExRdb({"a", "1", "0", "b", "2", "0"}, 0), o);
+  EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "h"}).str, "listpack");
+  EXPECT_EQ(b.Run({"HLEN", "h"}).integer, 2);
+  std::string max = std::to_string(kFieldExpireMaxMs);
+  LoadRdb(b.host(), ListpackExRdb({"a", "1", max}, 0), o);
+  EXPECT_EQ(Ints(b.Run({"HPEXPIRETIME", "h", "FIELDS", "1", "a"})),
+            std::vector<int64_t>{kFieldExpireMaxMs});
+  // Past hash-max-listpack-entries / -value the loaded hash is a table, TTLs kept.
+  Harness c(Hashes());
+  ASSERT_EQ(c.Run({"CONFIG", "SET", "hash-max-listpack-entries", "2"}).str, "OK");
+  ASSERT_EQ(c.Run({"CONFIG", "SET", "hash-max-listpack-value", "4"}).str, "OK");
+  std::string at = std::to_string(now + 9000);
+  LoadRdb(c.host(), ListpackExRdb({"a", "1", at, "b", "2", "0", "c", "3", "0"}, 0), o);
+  EXPECT_EQ(c.Run({"OBJECT", "ENCODING", "h"}).str, "hashtable");
+  EXPECT_EQ(Ints(c.Run({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "b"})),
+            (std::vector<int64_t>{now + 9000, -1}));
+  LoadRdb(c.host(), ListpackExRdb({"a", "12345", at}, 0), o);
+  EXPECT_EQ(c.Run({"OBJECT", "ENCODING", "h"}).str, "hashtable");
+  EXPECT_EQ(c.Run({"HGET", "h", "a"}).str, "12345");
+}
+
+TEST(Snapshot, HashListpackExCorruptionIsALoadError) {
+  std::string at = "4000000000000";
+  EXPECT_THAT(LoadError(ListpackExRdb({"a", "1", at, "b", "2"}, 0)),
+              HasSubstr("5 elements, not (field, value, ttl) triplets, in key 'h'"));
+  EXPECT_THAT(LoadError(ListpackExRdb({"a", "1"}, 0)), HasSubstr("triplets"));
+  for (const std::string& ttl :
+       std::vector<std::string>{std::to_string(kFieldExpireMaxMs + 1), "-5", "abc", "01"})
+    EXPECT_THAT(LoadError(ListpackExRdb({"a", "1", ttl}, 0)),
+                HasSubstr("bad field TTL '" + ttl + "' in key 'h'"));
+  // The same field twice, both live, or the first one already expired on disk.
+  EXPECT_THAT(LoadError(ListpackExRdb({"a", "1", at, "a", "2", "0"}, 0)),
+              HasSubstr("cannot load value of key 'h'"));
+  EXPECT_THAT(LoadError(ListpackExRdb({"a", "1", "1000", "a", "2", "0"}, 0)),
+              HasSubstr("cannot load value of key 'h'"));
+  // A listpack whose total-bytes header disagrees with the string; a file cut in the
+  // middle of the min expire.
+  std::string rdb = ListpackExRdb({"a", "1", at}, 0);
+  size_t lp_at = rdb.find(EncodeListpackForTest({"a", "1", at}));
+  ASSERT_NE(lp_at, std::string::npos);
+  rdb[lp_at] = static_cast<char>(rdb[lp_at] + 1);
+  EXPECT_THAT(LoadError(rdb), HasSubstr("corrupt compact encoding in key 'h'"));
+  std::string cut = ListpackExRdb({"a", "1", at}, 0).substr(0, 9 + 1 + 2 + 4);
+  EXPECT_THAT(LoadError(cut), HasSubstr("unexpected end of file"));
+}
+
+TEST(Snapshot, DuplicateHashFieldIsALoadErrorInThePlainTypesToo) {
+  RdbOutput o(-1, false);
+  o.Put("REDIS0010", 9);
+  o.Byte(kTypeHash);
+  o.String("h");
+  o.Len(2);
+  for (const char* v : {"1", "2"}) {
+    o.String("a");
+    o.String(v);
+  }
+  o.Finish(true);
+  EXPECT_THAT(LoadError(o.memory()), HasSubstr("cannot load value of key 'h'"));
+}
+
+TEST(Snapshot, LoadsARedis74FileWithClusterSlotInfo) {
+  RdbOutput o(-1, false);
+  o.Put("REDIS0012", 9);
+  o.Byte(kOpSelectDb);
+  o.Len(0);
+  o.Byte(kOpSlotInfo);  // slot 866 holds 1 key, 0 with an expiry
+  o.Len(866);
+  o.Len(1);
+  o.Len(0);
+  o.Byte(kTypeString);
+  o.String("k");
+  o.String("v");
+  o.Finish(true);
+  Harness b(Hashes());
+  EXPECT_EQ(LoadRdb(b.host(), o.memory(), {}).keys, 1u);
+  EXPECT_EQ(b.Run({"GET", "k"}).str, "v");
 }
 
 TEST(Snapshot, ChecksumMismatchAndTruncationNameTheOffset) {

@@ -12,6 +12,8 @@ int PlainTypeOf(int t) {
       return kTypeZset2;
     case kTypeHash: case kTypeHashZipmap: case kTypeHashZiplist: case kTypeHashListpack:
       return kTypeHash;
+    case kTypeHashListpackEx:  // a listpack of (field, value, ttl), replayed as type 24
+      return kTypeHashMetadata;
     default:
       return t;
   }
@@ -23,7 +25,7 @@ const char* TypeName(int t) {
     case kTypeList: return "list";
     case kTypeSet: return "set";
     case kTypeZset2: return "zset";
-    case kTypeHash: return "hash";
+    case kTypeHash: case kTypeHashMetadata: return "hash";
     case kTypeModule: case kTypeModule2: return "module";
     case kTypeStreamListpacks: case kTypeStreamListpacks2: case kTypeStreamListpacks3:
       return "stream";

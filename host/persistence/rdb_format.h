@@ -1,5 +1,6 @@
-// RDB constants (redis/redis src/rdb.h, version 10 as written by Redis 7.0) and the
-// primitive encodings shared by the writer and the reader.
+// RDB constants (redis/redis src/rdb.h, version 10 as written by Redis 7.0, plus what
+// Redis 7.4's version 12 added for hash field TTLs) and the primitive encodings shared by
+// the writer and the reader.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +11,8 @@
 namespace ferrite::host::persist {
 
 inline constexpr int kRdbVersion = 10;
-// Versions we load: Redis 2.6 (6) .. 7.2 (11). Newer files may hold opcodes we do not know.
-inline constexpr int kRdbMinLoadVersion = 1, kRdbMaxLoadVersion = 11;
+// Versions we load: up to Redis 7.4 (12). Newer files may hold opcodes we do not know.
+inline constexpr int kRdbMinLoadVersion = 1, kRdbMaxLoadVersion = 12;
 
 enum RdbType : int {
   kTypeString = 0, kTypeList = 1, kTypeSet = 2, kTypeZset = 3, kTypeHash = 4,
@@ -20,9 +21,15 @@ enum RdbType : int {
   kTypeHashZiplist = 13, kTypeListQuicklist = 14, kTypeStreamListpacks = 15,
   kTypeHashListpack = 16, kTypeZsetListpack = 17, kTypeListQuicklist2 = 18,
   kTypeStreamListpacks2 = 19, kTypeSetListpack = 20, kTypeStreamListpacks3 = 21,
+  // Redis 7.4 GA, hashes with field TTLs (22 and 23 were 7.4 release candidates' forms).
+  kTypeHashMetadata = 24, kTypeHashListpackEx = 25,
 };
 
+// Redis' EB_EXPIRE_TIME_MAX: a larger hash field expiry in a file is corruption.
+inline constexpr int64_t kFieldExpireMaxMs = (int64_t{1} << 48) - 1;
+
 enum RdbOpcode : uint8_t {
+  kOpSlotInfo = 244,  // Redis 7.4 cluster mode: slot id, keys, expiring keys (skipped)
   kOpFunction2 = 245, kOpFunction = 246, kOpModuleAux = 247, kOpIdle = 248, kOpFreq = 249,
   kOpAux = 250, kOpResizeDb = 251, kOpExpireMs = 252, kOpExpireSec = 253, kOpSelectDb = 254,
   kOpEof = 255,

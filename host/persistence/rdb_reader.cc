@@ -210,6 +210,7 @@ class Loader {
         case kOpFreq: in_.Byte(); continue;
         case kOpIdle: in_.Len(); continue;
         case kOpResizeDb: in_.Len(); in_.Len(); continue;
+        case kOpSlotInfo: in_.Len(); in_.Len(); in_.Len(); continue;
         case kOpSelectDb: {
           uint64_t d = in_.Len();
           if (d >= static_cast<uint64_t>(h_.keyspace().num_dbs()))
@@ -300,7 +301,7 @@ class Loader {
     }
     int plain = PlainTypeOf(type);
     bool native = plain == kTypeList || plain == kTypeSet || plain == kTypeHash ||
-                  plain == kTypeZset2;
+                  plain == kTypeZset2 || plain == kTypeHashMetadata;
     // Other type bytes belong to Ferrite modules with their own RDB type: plain form.
     const ferrite_type* t = TypeFor(type, key, at);
     void* v = nullptr;
@@ -345,7 +346,7 @@ class Loader {
 
   void Finish(Entry* e, int64_t expire) {
     if (expire >= 0) table_->SetExpire(e, expire);
-    table_->TrackSubkeys(e);  // hash field TTLs (RDB type 24) join the active-expiry index
+    table_->TrackSubkeys(e);  // hash field TTLs (RDB types 24, 25) join the active-expiry index
     last_ = e;
     st_.keys++;
   }
@@ -390,6 +391,7 @@ class Loader {
       case kTypeHashZipmap: items = Compact(at, key, DecodeZipmap); break;
       case kTypeHashZiplist: case kTypeZsetZiplist: items = Compact(at, key, DecodeZiplist); break;
       case kTypeHashListpack: case kTypeZsetListpack: items = Compact(at, key, DecodeListpack); break;
+      case kTypeHashListpackEx: return DecodeHashListpackEx(at, key, io);
       case kTypeZset: {
         uint64_t n = in_.Len();
         io.Len(n);
@@ -411,6 +413,38 @@ class Loader {
     for (size_t i = 0; i < items.size(); i++) {
       if (plain == kTypeZset2 && i % 2) io.Dbl(ParseScore(items[i], at));
       else io.Str(std::move(items[i]));
+    }
+  }
+
+  // RDB_TYPE_HASH_LISTPACK_EX (25, Redis 7.4): an 8-byte LE min expire, then a listpack
+  // of (field, value, ttl) triplets, ttl the absolute expiry in ms or 0 for none. Replayed
+  // as the type-24 stream the hash type loads: min expire (8 bytes, as a binary double),
+  // count, then per field (ttl - min + 1 or 0, field, value).
+  void DecodeHashListpackEx(size_t at, const std::string& key, DecodedIo& io) {
+    // Redis 7.4 writes the min expire "for future use" and ignores it on load, and so do
+    // we: the min is recomputed from the triplets, so a stale header cannot skew a TTL.
+    in_.Le(8);
+    std::vector<std::string> items = Compact(at, key, DecodeListpack);
+    if (items.size() % 3)
+      Fail(at, "hash listpack with " + std::to_string(items.size()) +
+                   " elements, not (field, value, ttl) triplets, in key '" + key + "'");
+    size_t n = items.size() / 3;
+    std::vector<int64_t> ttl(n);
+    int64_t min = 0;
+    for (size_t i = 0; i < n; i++) {
+      const std::string& t = items[3 * i + 2];
+      if (!StrictInt64(t, &ttl[i]) || ttl[i] < 0 || ttl[i] > kFieldExpireMaxMs)
+        Fail(at, "bad field TTL '" + t + "' in key '" + key + "'");
+      if (ttl[i] != 0 && (min == 0 || ttl[i] < min)) min = ttl[i];
+    }
+    double min_bits;
+    memcpy(&min_bits, &min, sizeof min_bits);
+    io.Dbl(min_bits);
+    io.Len(n);
+    for (size_t i = 0; i < n; i++) {
+      io.Len(ttl[i] == 0 ? 0 : static_cast<uint64_t>(ttl[i] - min + 1));
+      io.Str(std::move(items[3 * i]));
+      io.Str(std::move(items[3 * i + 1]));
     }
   }
 

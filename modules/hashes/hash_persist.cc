@@ -3,13 +3,18 @@
 // Field TTLs in RDB: a hash without any is saved as RDB type 4 (plain hash), which every
 // Redis version loads; one with TTLs as Redis 7.4's RDB_TYPE_HASH_METADATA (24):
 //   <min expire: 8-byte LE ms> <count> then per field <ttl> <field> <value>
-// where ttl is a length: 0 = no TTL, else expire - min + 1. Loading drops fields whose
-// TTL has passed meanwhile. The AOF rewrite keeps TTLs too: HSET batches, then HPEXPIREAT.
+// where ttl is a length: 0 = no TTL, else expire - min + 1. Redis 7.4 writes small hashes
+// with TTLs as RDB_TYPE_HASH_LISTPACK_EX (25), a listpack of (field, value, absolute ttl)
+// triplets: the host decodes it and replays it to Load as this same type-24 stream, so
+// Load reads only the plain forms (4 and 24). Loading drops fields whose TTL has passed
+// meanwhile, and refuses a field that appears twice (as Redis does). The AOF rewrite
+// keeps TTLs too: HSET batches, then HPEXPIREAT.
 #include <sys/time.h>
 
 #include <cstring>
-#include <string>
 #include <memory>
+#include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "hashes_internal.h"
@@ -131,6 +136,7 @@ void* Load(ferrite_io* io, int rdb_type) {
   auto h = std::make_unique<HashValue>();
   Limits lim = ConfiguredLimits();
   int64_t now = Api().now_ms(nullptr);  // the host's clock (tests move it)
+  std::unordered_set<std::string> dropped;  // expired on load, still seen for duplicates
   std::string f, val;
   for (uint64_t i = 0; i < n; i++) {
     uint64_t ttl = 0;
@@ -139,8 +145,14 @@ void* Load(ferrite_io* io, int rdb_type) {
     if (ttl > static_cast<uint64_t>(kMaxExpireMs) || !ReadPair(io, &f, &val)) return nullptr;
     int64_t at = ttl == 0 ? -1 : static_cast<int64_t>(ttl) + min - 1;
     if (at > kMaxExpireMs) return nullptr;
-    if (at != -1 && at <= now) continue;  // expired while the file sat on disk
-    h->Set(f, val, lim);
+    // A field twice is a corrupt file, not a silent overwrite (Set returns "was new").
+    if (dropped.count(f)) return nullptr;
+    if (at != -1 && at <= now) {  // expired while the file sat on disk
+      if (h->Exists(f)) return nullptr;
+      dropped.insert(f);
+      continue;
+    }
+    if (!h->Set(f, val, lim)) return nullptr;
     if (at != -1) h->SetExpire(f, at);
   }
   return HashValue::ToRep(h.release());

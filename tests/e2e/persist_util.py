@@ -1,6 +1,7 @@
 """Helpers for the persistence e2e tests: dataset builders and a canonical dump."""
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -107,3 +108,83 @@ class RedisPeer:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --- hand-built RDB files (for encodings our writer never produces) ------------------------
+
+def _crc64_table():
+    poly = 0x95AC9329AC4BC9B5  # Redis' crc64 (Jones, 0xad93d23594c935a9), reflected
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC64 = _crc64_table()
+
+
+def crc64(data, crc=0):
+    """Redis' RDB checksum (src/crc64.c): crc64(b"123456789") == 0xe9c6d914c4b8d9ca."""
+    for b in data:
+        crc = _CRC64[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def _lp_entry(item):
+    """One listpack entry as Redis' lpAppend stores it: canonical integers as integers."""
+    s = item if isinstance(item, bytes) else str(item).encode()
+    try:
+        v = int(s)
+        is_int = str(v).encode() == s and -2**63 <= v < 2**63
+    except ValueError:
+        is_int = False
+    if is_int and 0 <= v <= 127:
+        e = bytes([v])
+    elif is_int and -4096 <= v <= 4095:
+        u = v & 0x1FFF
+        e = bytes([0xC0 | (u >> 8), u & 0xFF])
+    elif is_int:
+        for code, width in ((0xF1, 2), (0xF2, 3), (0xF3, 4), (0xF4, 8)):
+            if -2**(8 * width - 1) <= v < 2**(8 * width - 1):
+                e = bytes([code]) + (v & (2**(8 * width) - 1)).to_bytes(width, "little")
+                break
+    elif len(s) < 64:
+        e = bytes([0x80 | len(s)]) + s
+    elif len(s) < 4096:
+        e = bytes([0xE0 | (len(s) >> 8), len(s) & 0xFF]) + s
+    else:
+        e = b"\xf0" + struct.pack("<I", len(s)) + s
+    n, back = len(e), []
+    while True:  # backlen: 7-bit groups, read backwards by the listpack's reverse walk
+        back.append(n & 0x7F)
+        n >>= 7
+        if not n:
+            break
+    back = [b | (0x80 if i < len(back) - 1 else 0) for i, b in enumerate(back)][::-1]
+    return e + bytes(back)
+
+
+def listpack(items):
+    body = b"".join(_lp_entry(i) for i in items)
+    return struct.pack("<IH", 6 + len(body) + 1, min(len(items), 65535)) + body + b"\xff"
+
+
+def rdb_string(s):
+    """A raw RDB string (length-prefixed, never int- or LZF-encoded)."""
+    n = len(s)
+    if n < 64:
+        head = bytes([n])
+    elif n < 16384:
+        head = bytes([0x40 | (n >> 8), n & 0xFF])
+    else:
+        head = b"\x80" + struct.pack(">I", n)
+    return head + s
+
+
+def rdb_file(body, version=12):
+    """REDIS<version>, db 0, `body` (type/key/value records), EOF and the CRC64."""
+    data = b"REDIS%04d" % version + b"\xfe\x00" + body + b"\xff"
+    return data + struct.pack("<Q", crc64(data))

@@ -6,7 +6,9 @@ import shutil
 import struct
 import time
 
-from persist_util import RedisPeer
+import pytest
+
+from persist_util import RedisPeer, listpack, rdb_file, rdb_string, wait_log
 from resp_compare import compare, parse_script
 
 SCRIPT = parse_script(r"""
@@ -264,3 +266,61 @@ def test_redis_70_loads_a_snapshot_whose_hashes_have_no_ttls(server_factory):
         assert "Done loading RDB" in open(peer.log).read()
     finally:
         peer.cleanup()
+
+
+def listpack_ex_hash(key, triplets):
+    """A key as Redis 7.4 saves a small hash with field TTLs: RDB_TYPE_HASH_LISTPACK_EX
+    (25), the key, the min expire (8 bytes LE ms), then a listpack of (field, value, ttl)
+    triplets, ttl the absolute expiry in ms or 0 for none."""
+    min_expire = min([t for _, _, t in triplets if t] or [0])
+    items = [x for triplet in triplets for x in triplet]
+    return bytes([25]) + rdb_string(key) + struct.pack("<Q", min_expire) + rdb_string(listpack(items))
+
+
+def test_hand_built_listpack_matches_the_bytes_redis_writes():
+    """The type-25 files below are built by hand (no Redis 7.4 here): the listpack helper
+    must produce exactly what redis-server writes (7.0's DUMP of a listpack hash; 7.4's
+    listpackEx uses the same encoder, its TTLs are lpAppendInteger'd)."""
+    items = [b"a", b"1", b"b", b"two", b"c", b"4000000000000", b"neg", b"-5000", b"m", b"70000",
+             b"x" * 70, b"-7", b"y" * 300, b"2147483648", b"z", b"-129", b"w" * 5000, b"0"]
+    peer = RedisPeer(extra=["--hash-max-listpack-value", "5000", "--rdbcompression", "no"])
+    try:
+        pr = peer.start().redis()
+        pr.hset("h", mapping=dict(zip(items[::2], items[1::2])))
+        dumped = pr.dump("h")
+        assert dumped[0] == 16  # RDB_TYPE_HASH_LISTPACK
+        assert listpack(items) in dumped
+    finally:
+        peer.cleanup()
+
+
+def test_loads_a_redis_74_dump_with_listpack_ex_hashes(server_factory):
+    now = int(time.time() * 1000)
+    hour = now + 3_600_000
+    body = (listpack_ex_hash(b"h", [(b"a", b"1", hour), (b"b", b"two", 0),
+                                    (b"gone", b"x", now - 60_000)])
+            + listpack_ex_hash(b"soon", [(b"s", b"1", now + 1_000)])
+            + listpack_ex_hash(b"dead", [(b"d", b"1", now - 1)]))
+    s = server_factory(start=False)
+    with open(os.path.join(s.dir, "dump.rdb"), "wb") as f:
+        f.write(rdb_file(body, version=12))  # REDIS0012, as Redis 7.4 writes
+    s.start()
+    r = s.redis()
+    assert r.hgetall("h") == {b"a": b"1", b"b": b"two"}
+    a_ttl, b_ttl, gone_ttl = r.execute_command("HTTL", "h", "FIELDS", 3, "a", "b", "gone")
+    assert 3590 <= a_ttl <= 3600 and (b_ttl, gone_ttl) == (-1, -2)
+    assert r.execute_command("HPEXPIRETIME", "h", "FIELDS", 1, "a") == [hour]
+    assert r.object("encoding", "h") == b"listpackex"
+    assert r.exists("dead") == 0  # every field expired on disk: no key
+    # Loaded TTLs are actively expired: "soon" disappears without a hash command.
+    assert wait_until(lambda: r.exists("soon") == 0, timeout=5.0)
+
+
+def test_listpack_ex_hash_with_a_duplicate_field_stops_startup(server_factory):
+    body = listpack_ex_hash(b"h", [(b"a", b"1", 0), (b"a", b"2", 0)])
+    s = server_factory(start=False)
+    with open(os.path.join(s.dir, "dump.rdb"), "wb") as f:
+        f.write(rdb_file(body, version=12))
+    with pytest.raises(RuntimeError):
+        s.start()
+    wait_log(s, "cannot load value of key 'h'")
