@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/host.h"
@@ -225,6 +227,27 @@ TEST(Snapshot, HashLoadHonoursConfiguredListpackLimits) {
   EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "v"}).str, "hashtable");
   EXPECT_EQ(b.Run({"OBJECT", "ENCODING", "ok"}).str, "listpack");
   EXPECT_EQ(b.Run({"HGET", "v", "a"}).str, "12345");
+}
+
+// A save writes every field with its TTL, dead or not (Redis 7.4 does too); only a load
+// drops fields, against its host's clock. The save used to drop fields by the wall
+// clock, which disagreed with the host's: here the harness clock stands still while the
+// wall clock passes the field's expiry, and the hash used to be saved with no fields.
+TEST(Snapshot, HashSaveWritesFieldsTheHostStillHolds) {
+  Harness a(Hashes());
+  a.Run({"HSET", "h", "doomed", "v1", "kept", "v2"});
+  a.Run({"HPEXPIRE", "h", "1", "FIELDS", "1", "doomed"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // wall clock only
+  ASSERT_EQ(a.Run({"HLEN", "h"}).integer, 2);
+  std::string rdb = Snapshot(a);
+  EXPECT_NE(rdb.find("doomed"), std::string::npos);
+  EXPECT_NE(rdb.find("kept"), std::string::npos);
+  Harness b(Hashes());  // its clock is past the expiry: the load drops the field
+  RdbLoadOptions o;
+  o.now_ms = b.NowMs();
+  EXPECT_EQ(LoadRdb(b.host(), rdb, o).keys, 1u);
+  EXPECT_EQ(b.Run({"HKEYS", "h"}).elems.size(), 1u);
+  EXPECT_EQ(b.Run({"HEXISTS", "h", "doomed"}).integer, 0);
 }
 
 TEST(Snapshot, HashMetadataWithImpossibleExpireIsCorrupt) {

@@ -28,8 +28,10 @@ namespace {
 
 constexpr size_t kAofBatch = 64;  // field/value pairs per HSET in a rewritten AOF
 
-// NOTE: save/rewrite get no context, hence no host clock; the wall clock decides which
-// not-yet-reaped fields are already dead so they are not resurrected as plain fields.
+// NOTE: an AOF rewrite gets no context, hence no host clock; the wall clock decides which
+// not-yet-reaped fields are already dead, so the rewritten file does not carry them.
+// (The RDB save writes every field with its TTL, as Redis 7.4 does: the loader drops
+// the dead ones against its own clock, so a save and a load never disagree.)
 int64_t WallMs() {
   timeval tv;
   gettimeofday(&tv, nullptr);
@@ -92,16 +94,12 @@ int RdbTypeOf(const void* v) {
 void Save(ferrite_io* io, const void* v) {
   RepView view(v);
   const HashValue* h = view.h;
-  int64_t now = WallMs();
   // Must agree with RdbTypeOf, which already wrote the type byte.
   bool with_ttl = h->HasVolatile();
   int64_t min = with_ttl ? h->MinExpire() : -1;
   if (with_ttl) WriteMs(io, min);
-  size_t live = 0;
-  h->ForEach([&](std::string_view f, std::string_view) { live += Live(h, f, now); });
-  Api().io_write_len(io, live);
+  Api().io_write_len(io, h->Size());
   h->ForEach([&](std::string_view f, std::string_view val) {
-    if (!Live(h, f, now)) return;
     if (with_ttl) {
       int64_t at = h->GetExpire(f);
       Api().io_write_len(io, at == -1 ? 0 : static_cast<uint64_t>(at - min + 1));

@@ -181,6 +181,11 @@ typedef struct ferrite_command_desc {
  *   set   (RDB 2): count, then count strings
  *   zset  (RDB 5): count, then count (string, binary double) pairs
  *   hash  (RDB 4): count, then count (field, value) pairs
+ *   hash with field TTLs (RDB 24, Redis 7.4's RDB_TYPE_HASH_METADATA): an 8-byte
+ *         little-endian min expire (ms, read with io_read_double's 8 raw bytes), count,
+ *         then count (ttl, field, value) where ttl is a length: 0 = none, else
+ *         expire - min + 1. Redis 7.4's compact RDB_TYPE_HASH_LISTPACK_EX (25) reaches
+ *         `load` in this form too.
  * so a module only ever reads the plain form. */
 typedef struct ferrite_type_desc {
   size_t struct_size;
