@@ -96,6 +96,7 @@ struct McOpts {
   int64_t vivify_exp = 0;
   bool has_touch = false;
   int64_t touch_exp = 0;
+  bool vivify_last = false;  // VIVIFY came after TOUCH: its exptime wins on a created item
   bool has_initial = false;
   uint64_t initial = 0;
   bool brief = false;  // BRIEF: a hit replies value, flags and cas only
@@ -111,9 +112,9 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
       o->has_cas = true;
       if (!sdk::ParseUint64(a.Str(), &o->cas)) a.Fail(FERRITE_E_NOT_INTEGER);
     } else if (a.Match("VIVIFY")) {
-      o->has_vivify = true, o->vivify_exp = a.Int();
+      o->has_vivify = true, o->vivify_exp = a.Int(), o->vivify_last = true;
     } else if (a.Match("TOUCH")) {
-      o->has_touch = true, o->touch_exp = a.Int();
+      o->has_touch = true, o->touch_exp = a.Int(), o->vivify_last = false;
     } else if (a.Match("BRIEF")) {
       o->brief = true;
     } else if (a.Match("INITIAL")) {
@@ -178,6 +179,21 @@ void DropExpired(Ctx ctx, Key& k) {
   ctx.Propagate({"DEL", name});
 }
 
+// A store whose exptime is already past: memcached links the item, so the reply carries
+// a fresh CAS unique no other item has (binary header, meta `c`), then it is gone. Writing
+// the key before dropping it gives the same: a new version, and the old item removed.
+int64_t StoreExpired(Ctx ctx, Key& k, std::string_view value) {
+  bool existed = k.Exists();
+  k.SetString(value);
+  int64_t cas = Cas(k);
+  if (existed) {
+    DropExpired(ctx, k);
+  } else {
+    k.Delete();  // nothing was there: no event, nothing to propagate
+  }
+  return cas;
+}
+
 // True when an item of n bytes is over memcached-item-size-max. The host refuses a
 // setting below 1 KB, so smaller items skip the config lookup (the common case).
 bool TooLarge(size_t n) {
@@ -195,18 +211,23 @@ bool TooLarge(size_t n) {
 // print any field.
 enum class HitFields { kBrief, kAll };
 
-int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFields fields) {
+constexpr int64_t kTtlUnchanged = INT64_MIN;  // ttl_before: the command kept the TTL
+
+int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFields fields,
+             int64_t ttl_before = kTtlUnchanged) {
   bool all = fields == HitFields::kAll;
-  ctx.Array(all ? 7 : 4);
+  ctx.Array(all ? 8 : 4);
   ctx.Simple("HIT");
   ctx.Bulk(value);
   ctx.Int(k.Flags());
   if (!all) return ctx.Int(Cas(k));
   ctx.Int(Cas(k));
-  ctx.Int(TtlSeconds(ctx, k));
+  int64_t ttl = TtlSeconds(ctx, k);
+  ctx.Int(ttl);
   int64_t idle = sdk::Api().key_idle_ms(k.get());
   ctx.Int(idle < 0 ? 0 : idle / 1000);
-  return ctx.Int(created ? 1 : 0);
+  ctx.Int(created ? 1 : 0);
+  return ctx.Int(ttl_before == kTtlUnchanged ? ttl : ttl_before);
 }
 
 int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -255,23 +276,24 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
     v = k.String();
   }
   HitFields fields = o.brief ? HitFields::kBrief : HitFields::kAll;
-  if (o.has_touch) {
+  int64_t ttl_before = created ? -1 : o.has_touch && !o.brief ? TtlSeconds(ctx, k) : kTtlUnchanged;
+  if (o.has_touch && !(created && o.vivify_last)) {
     st.cmd_touch++, st.touch_hits++;
     Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
     std::string value(*v);
     if (e.expired) {
       // memcached returns the item once and it is gone afterwards.
       Key keep = std::move(k);
-      int r = ReplyHit(ctx, keep, value, created, fields);
+      int r = ReplyHit(ctx, keep, value, created, fields, ttl_before);
       DropExpired(ctx, keep);
       return r;
     }
     k.SetExpire(e.abs_ms);
     PropagateExpire(ctx, k);
-    return ReplyHit(ctx, k, value, created, fields);
+    return ReplyHit(ctx, k, value, created, fields, ttl_before);
   }
   st.cmd_get++, st.get_hits++;
-  return ReplyHit(ctx, k, *v, created, fields);
+  return ReplyHit(ctx, k, *v, created, fields, ttl_before);
 }
 
 int CmdMcMeta(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -391,10 +413,10 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   }
   if (e.expired) {
     // Stored and instantly expired: whatever was there is gone.
-    DropExpired(ctx, k);
+    int64_t cas = StoreExpired(ctx, k, value);
     ctx.Array(2);
     ctx.Simple("STORED");
-    return ctx.Int(0);
+    return ctx.Int(cas);
   }
   k.SetString(value);
   k.SetFlags(static_cast<uint32_t>(flags));
@@ -459,12 +481,17 @@ int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
   return ctx.Int(cas);
 }
 
-int ReplyArith(Ctx ctx, const Key& k, uint64_t v) {
-  ctx.Array(4);
+enum class Made { kNo, kCreated };
+
+int ReplyArith(Ctx ctx, const Key& k, uint64_t v, int64_t cas, Made made, int64_t ttl_before) {
+  ctx.Array(6);
   ctx.Simple("HIT");
   ctx.Bulk(std::to_string(v));
-  ctx.Int(Cas(k));
-  return ctx.Int(TtlSeconds(ctx, k));
+  ctx.Int(cas);
+  int64_t ttl = TtlSeconds(ctx, k);
+  ctx.Int(ttl);
+  ctx.Int(made == Made::kCreated ? 1 : 0);
+  return ctx.Int(ttl_before == kTtlUnchanged ? ttl : ttl_before);
 }
 
 int CmdMcArith(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -483,29 +510,36 @@ int CmdMcArith(Ctx ctx, int argc, const ferrite_slice* argv) {
       (incr ? st.incr_misses : st.decr_misses)++;
       return ReplyStatus(ctx, "NOT_FOUND");
     }
-    Expiry e = FromMemcached(ctx.NowMs(), o.vivify_exp);
+    // memcached applies T and N to the item it just created in flag order: the later wins
+    bool touch_wins = o.has_touch && !o.vivify_last;
+    Expiry e = FromMemcached(ctx.NowMs(), touch_wins ? o.touch_exp : o.vivify_exp);
     std::string init = std::to_string(o.initial);
-    if (e.expired) return ReplyArith(ctx, k, o.initial);
+    if (e.expired) {
+      return ReplyArith(ctx, k, o.initial, StoreExpired(ctx, k, init), Made::kCreated, -1);
+    }
     k.SetString(init);
     k.SetFlags(0);
     k.SetExpire(e.abs_ms);
     PropagateStored(ctx, k, init);
     st.total_items++;
-    return ReplyArith(ctx, k, o.initial);
+    return ReplyArith(ctx, k, o.initial, Cas(k), Made::kCreated, -1);
   }
+  // memcached refuses an empty value before it compares the cas, any other non-number after
+  if (cur->empty()) return ReplyStatus(ctx, "NON_NUMERIC");
   if (o.has_cas && static_cast<uint64_t>(Cas(k)) != o.cas) return ReplyStatus(ctx, "EXISTS");
   uint64_t v = 0;
   if (!ParseItemNumber(*cur, &v)) return ReplyStatus(ctx, "NON_NUMERIC");
   (incr ? st.incr_hits : st.decr_hits)++;
   v = incr ? v + delta : (delta > v ? 0 : v - delta);  // incr wraps, decr floors at 0
   std::string out = std::to_string(v);
+  int64_t ttl_before = o.has_touch ? TtlSeconds(ctx, k) : kTtlUnchanged;
   k.SetString(out);  // keeps flags and TTL, as memcached does
   if (o.has_touch) {
     Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
     k.SetExpire(e.expired ? ctx.NowMs() : e.abs_ms);
   }
   PropagateStored(ctx, k, out, incr ? "incrby" : "decrby");
-  return ReplyArith(ctx, k, v);
+  return ReplyArith(ctx, k, v, Cas(k), Made::kNo, ttl_before);
 }
 
 // flush_all [delay]: with a delay, every item that exists now expires at now + delay at

@@ -9,16 +9,23 @@
 //
 //   MC.GET   key [BRIEF]                           READONLY
 //   MC.GAT   key [TOUCH exp] [VIVIFY exp] [BRIEF]  WRITE (touch / create-on-miss)
-//     -> [HIT value flags cas ttl_s idle_s created] | [MISS]
-//        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key.
+//     -> [HIT value flags cas ttl_s idle_s created ttl_before_s] | [MISS]
+//        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key;
+//        ttl_before_s: the TTL before this command (-1 when created). On a created item
+//        with both TOUCH and VIVIFY the later of the two sets the TTL (memcached's flag
+//        order); meta `t` prints the TTL as of its place among T / N.
 //        BRIEF: a hit is [HIT value flags cas] (what classic get/gets/gat and binary get
 //        print; no TTL or idle lookup).
 //   MC.SET   key value mode flags [EX exp | PXAT abs_ms] [CAS n] [VIVIFY exp]
 //            mode: SET ADD REPLACE APPEND PREPEND CAS
 //     -> [STORED cas] | [NOT_STORED] | [EXISTS] | [NOT_FOUND]
+//        an already-expired store (or ARITH vivify) still answers a fresh, unique cas, as
+//        memcached does; the old item is gone.
 //   MC.DELETE key [CAS n]                 -> [DELETED] | [NOT_FOUND] | [EXISTS]
 //   MC.ARITH  key INCR|DECR delta [CAS n] [INITIAL v] [VIVIFY exp] [TOUCH exp]
-//     -> [HIT "value" cas ttl_s] | [NOT_FOUND] | [NON_NUMERIC] | [EXISTS]
+//     -> [HIT "value" cas ttl_s created ttl_before_s] | [NOT_FOUND] | [NON_NUMERIC] | [EXISTS]
+//        created: 1 when VIVIFY made the item (meta `ma q` still answers then)
+//        an empty value is NON_NUMERIC before the CAS compare (memcached's order)
 //   MC.TOUCH  key exp                     -> [TOUCHED cas] | [NOT_FOUND]
 //   MC.FLUSH  [delay]                     -> [OK]
 //   MC.META   key                         -> [HIT exp_s la_s cas size flags] | [MISS]

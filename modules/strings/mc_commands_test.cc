@@ -88,6 +88,26 @@ TEST_F(McCommands, ExptimeRelativeAbsoluteNegative) {
   EXPECT_EQ(Status(h_.Run({"MC.GET", "a"})), "MISS");
 }
 
+// memcached links an already-expired item and answers its new CAS unique (binary
+// header, meta c); found by tests/e2e/test_memcached_differential.py.
+TEST_F(McCommands, ExpiredStoreAnswersAFreshCas) {
+  Reply s = h_.Run({"MC.SET", "k", "v", "SET", "0"});
+  Reply e = h_.Run({"MC.SET", "k", "w", "SET", "0", "EX", "-1"});
+  ASSERT_EQ(Status(e), "STORED");
+  EXPECT_NE(Field(e, 0), 0);
+  EXPECT_NE(Field(e, 0), Field(s, 0));
+  EXPECT_EQ(Status(h_.Run({"MC.GET", "k"})), "MISS");
+  Reply n = h_.Run({"MC.SET", "new", "w", "SET", "0", "EX", "-1"});
+  EXPECT_NE(Field(n, 0), 0);
+  EXPECT_NE(Field(n, 0), Field(e, 0));
+  EXPECT_THAT(h_.Run({"EXISTS", "new"}), IsInt(0));
+  Reply a = h_.Run({"MC.ARITH", "c", "INCR", "1", "INITIAL", "7", "VIVIFY", "-1"});
+  EXPECT_EQ(Str(a, 0), "7");
+  EXPECT_NE(Field(a, 1), 0);
+  EXPECT_NE(Field(a, 1), Field(n, 0));
+  EXPECT_THAT(h_.Run({"EXISTS", "c"}), IsInt(0));
+}
+
 TEST_F(McCommands, TouchAndGat) {
   h_.Run({"MC.SET", "k", "v", "SET", "0"});
   EXPECT_EQ(Status(h_.Run({"MC.TOUCH", "k", "100"})), "TOUCHED");
@@ -110,6 +130,9 @@ TEST_F(McCommands, Arithmetic) {
   EXPECT_EQ(Str(h_.Run({"MC.ARITH", "n", "DECR", "100"}), 0), "0");  // floors at 0
   h_.Run({"SET", "s", "abc"});
   EXPECT_EQ(Status(h_.Run({"MC.ARITH", "s", "INCR", "1"})), "NON_NUMERIC");
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "s", "INCR", "1", "CAS", "1"})), "EXISTS");
+  h_.Run({"SET", "e", ""});  // empty: non-numeric before the cas compare, as in memcached
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "e", "INCR", "1", "CAS", "1"})), "NON_NUMERIC");
   h_.Run({"MC.SET", "f", "10", "SET", "5", "EX", "100"});
   EXPECT_EQ(Str(h_.Run({"MC.ARITH", "f", "INCR", "5"}), 0), "15");
   Reply g = h_.Run({"MC.GET", "f"});

@@ -67,7 +67,7 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     r_.AddInt(item.flags);
     r_.AddInt(int64_t(item.cas));
     if (std::find(a.begin() + 2, a.end(), "BRIEF") == a.end()) {
-      for (int64_t v : {-1, 0, 0}) r_.AddInt(v);  // ttl, idle, created
+      for (int64_t v : {-1, 0, 0, -1}) r_.AddInt(v);  // ttl, idle, created, ttl before
     }
     return r_;
   }
@@ -103,6 +103,7 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     return r_;
   }
   if (cmd == "MC.ARITH") {
+    bool created = !found;
     if (!found) {
       if (!opt("VIVIFY")) return Status("NOT_FOUND"), r_;
       it = items.emplace(a[1], Item{*opt("INITIAL"), 0, next_cas++}).first;
@@ -119,6 +120,8 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     r_.AddStr(it->second.value);
     r_.AddInt(int64_t(it->second.cas));
     r_.AddInt(-1);
+    r_.AddInt(created ? 1 : 0);
+    r_.AddInt(-1);  // ttl before
     return r_;
   }
   r_.status = McStatus::kError;

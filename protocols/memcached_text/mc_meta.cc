@@ -41,7 +41,7 @@ bool ParseI32Tok(std::string_view s, int32_t* out) {
 }
 
 // memcached's _meta_flag_preparse: duplicate / unknown flags stop at once; bad values
-// are remembered and reported after the scan.
+// are remembered and reported after the scan (the last message set wins).
 bool Preparse(const std::vector<std::string_view>& t, size_t start, MetaFlags* f,
               std::string* err) {
   bool seen[128] = {};
@@ -77,8 +77,8 @@ bool Preparse(const std::vector<std::string_view>& t, size_t start, MetaFlags* f
         if (!ParseI32Tok(arg, &unused)) bad("CLIENT_ERROR bad token in command line format");
         break;
       }
-      case 'F':
-        if (!ParseU32(arg, &f->client_flags)) bad("CLIENT_ERROR bad token in command line format");
+      case 'F':  // memcached flags the error without a message of its own (see below)
+        if (!ParseU32(arg, &f->client_flags)) has_error = true;
         break;
       case 'C':
         if (!ParseU64(arg, &f->cas)) bad("CLIENT_ERROR bad token in command line format");
@@ -104,6 +104,8 @@ bool Preparse(const std::vector<std::string_view>& t, size_t start, MetaFlags* f
         return false;
     }
   }
+  // Only a bad F left no message: the caller's default, as in memcached.
+  if (has_error && err->empty()) *err = std::string(kBadFormat);
   return !has_error;
 }
 
@@ -132,21 +134,58 @@ void AppendOpaqueKey(std::string* out, const std::vector<std::string_view>& t, s
   }
 }
 
+// The TTL a `t` at token i prints: memcached applies T, and N to an item it created, as it
+// meets them in the flag list, so a t before them shows the TTL the item had (`before`)
+// and one after the last shows the final TTL. NOTE: between two of them (T and N both on
+// a created item) a relative exptime is printed as given; other forms print the final.
+int64_t TtlAt(const std::vector<std::string_view>& t, size_t start, size_t i, bool created,
+              int64_t before, int64_t after) {
+  auto sets_ttl = [&](size_t j) { return t[j][0] == 'T' || (created && t[j][0] == 'N'); };
+  size_t last = 0, last_before_i = 0;
+  for (size_t j = start; j < t.size(); j++) {
+    if (!sets_ttl(j)) continue;
+    last = j;
+    if (j < i) last_before_i = j;
+  }
+  if (last_before_i == 0) return before;
+  if (last_before_i == last) return after;
+  int32_t v = 0;
+  constexpr int32_t kThirtyDays = 60 * 60 * 24 * 30;  // larger is an absolute time
+  if (!ParseI32Tok(t[last_before_i].substr(1), &v) || v < 0 || v > kThirtyDays) return after;
+  return v == 0 ? -1 : v;
+}
+
 size_t NTokens(const std::vector<std::string_view>& t) { return std::min<size_t>(t.size(), 23) + 1; }
 
 // ms flags after the data length; errors here swallow the data block.
 bool ParseMetaSet(const std::vector<std::string_view>& t, MetaFlags* f, const char** mode,
                   std::string* err) {
   if (!Preparse(t, 3, f, err)) return false;
-  if (OpaqueTooLong(t, 3)) return *err = "CLIENT_ERROR opaque token too long", false;
-  switch (f->mode) {
-    case 0: case 'S': *mode = "SET"; return true;
-    case 'E': *mode = "ADD"; return true;
-    case 'A': *mode = "APPEND"; return true;
-    case 'P': *mode = "PREPEND"; return true;
-    case 'R': *mode = "REPLACE"; return true;
+  switch (f->mode) {  // memcached checks the mode before the return flags (O)
+    case 0: case 'S': *mode = "SET"; break;
+    case 'E': *mode = "ADD"; break;
+    case 'A': *mode = "APPEND"; break;
+    case 'P': *mode = "PREPEND"; break;
+    case 'R': *mode = "REPLACE"; break;
     default: *err = "CLIENT_ERROR invalid mode for ms M token"; return false;
   }
+  if (OpaqueTooLong(t, 3)) return *err = "CLIENT_ERROR opaque token too long", false;
+  return true;
+}
+
+// TOUCH and VIVIFY in the order of T and N: on an item the request creates, the later
+// one sets the TTL (mc_commands.h).
+void AddTouchVivify(McArgv& argv, const std::vector<std::string_view>& t, const MetaFlags& f) {
+  bool n_first = true;
+  for (size_t i = 2; i < t.size(); i++) {
+    if (t[i][0] == 'T' || t[i][0] == 'N') {
+      n_first = t[i][0] == 'N';
+      break;
+    }
+  }
+  if (f.vivify && n_first) argv.Add("VIVIFY").Num(f.vivify_exp);
+  if (f.new_ttl) argv.Add("TOUCH").Num(f.exptime);
+  if (f.vivify && !n_first) argv.Add("VIVIFY").Num(f.vivify_exp);
 }
 
 }  // namespace
@@ -161,8 +200,7 @@ void TextSession::MetaGet(const Tokens& t) {
   argv_.Clear();
   if (f.new_ttl || f.vivify) {
     argv_.Add("MC.GAT").Add(f.key);
-    if (f.new_ttl) argv_.Add("TOUCH").Num(f.exptime);
-    if (f.vivify) argv_.Add("VIVIFY").Num(f.vivify_exp);
+    AddTouchVivify(argv_, t, f);
   } else {
     argv_.Add("MC.GET").Add(f.key);
   }
@@ -185,7 +223,9 @@ void TextSession::MetaGet(const Tokens& t) {
   for (size_t i = 2; i < t.size(); i++) {
     switch (t[i][0]) {
       case 's': o.append(" s").append(std::to_string(value.size())); break;
-      case 't': o.append(" t").append(std::to_string(r.Int(3))); break;
+      case 't':
+        o.append(" t").append(std::to_string(TtlAt(t, 2, i, r.Int(5) == 1, r.Int(6), r.Int(3))));
+        break;
       case 'c': o.append(" c").append(std::to_string(static_cast<uint64_t>(r.Int(2)))); break;
       case 'f': o.append(" f").append(std::to_string(static_cast<uint32_t>(r.Int(1)))); break;
       case 'l': o.append(" l").append(std::to_string(r.Int(4))); break;
@@ -296,16 +336,16 @@ void TextSession::MetaArith(const Tokens& t) {
   if (!Preparse(t, 2, &f, &err)) return Raw("CLIENT_ERROR invalid or duplicate flag\r\n");
   bool incr = true;
   switch (f.mode) {
-    case 0: case 'I': case 'i': case '+': break;
-    case 'D': case 'd': case '-': incr = false; break;
+    case 0: case 'I': case '+': break;  // 1.6.18 refuses lower-case modes
+    case 'D': case '-': incr = false; break;
     default: return Raw("CLIENT_ERROR invalid mode for ma M token\r\n");
   }
   if (OpaqueTooLong(t, 2)) return Raw("CLIENT_ERROR opaque token too long\r\n");
   argv_.Clear();
   argv_.Add("MC.ARITH").Add(f.key).Add(incr ? "INCR" : "DECR").UNum(f.delta);
-  if (f.has_cas) argv_.Add("CAS").UNum(f.cas);
-  if (f.vivify) argv_.Add("INITIAL").UNum(f.initial).Add("VIVIFY").Num(f.vivify_exp);
-  if (f.new_ttl) argv_.Add("TOUCH").Num(f.exptime);
+  if (f.has_cas && f.cas != 0) argv_.Add("CAS").UNum(f.cas);  // ma C0: no compare (1.6.18)
+  if (f.vivify) argv_.Add("INITIAL").UNum(f.initial);
+  AddTouchVivify(argv_, t, f);
   const McReply& r = b_.Exec(argv_);
   std::string& o = scratch_;
   switch (r.status) {
@@ -316,13 +356,15 @@ void TextSession::MetaArith(const Tokens& t) {
       return Raw("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
     default: return Raw(TextErrorFor(r) + "\r\n");
   }
-  if (f.quiet) return;
+  if (f.quiet && r.Int(3) != 1) return;  // q hides a hit, not the HD of a vivified item
   std::string_view num = r.Str(0);
   o = f.value ? "VA " + std::to_string(num.size()) : "HD";
   for (size_t i = 2; i < t.size(); i++) {
     switch (t[i][0]) {
       case 'c': o.append(" c").append(std::to_string(static_cast<uint64_t>(r.Int(1)))); break;
-      case 't': o.append(" t").append(std::to_string(r.Int(2))); break;
+      case 't':
+        o.append(" t").append(std::to_string(TtlAt(t, 2, i, r.Int(3) == 1, r.Int(4), r.Int(2))));
+        break;
       case 'O': o.append(" ").append(t[i]); break;
       case 'k': AppendKey(&o, f); break;
     }

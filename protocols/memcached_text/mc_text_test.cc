@@ -98,6 +98,22 @@ const std::vector<Golden>& Goldens() {
        "CLIENT_ERROR bad token in command line format\r\nMN\r\n"},
       {"ms_short", "ms a\r\n", "CLIENT_ERROR bad command line format\r\n"},
       {"md_bad", "md a x\r\n", "CLIENT_ERROR invalid or duplicate flag\r\n"},
+      // a bad F carries no message of its own: the default one, unless another bad token
+      // set one (memcached 1.6.18; found by test_memcached_differential.py)
+      {"ms_bad_flags",
+       "ms a 2 Fx\r\nhi\r\nms a 2 Tx Fx\r\nhi\r\nms a 2 Fx Tx\r\nhi\r\nmg a Fx\r\n",
+       "CLIENT_ERROR bad command line format\r\nCLIENT_ERROR bad token in command line "
+       "format\r\nCLIENT_ERROR bad token in command line format\r\nCLIENT_ERROR bad command "
+       "line format\r\n"},
+      // 1.6.18: ma modes are upper case only; ms checks its mode before a long opaque
+      {"ma_lower_mode", "ma zz Mi\r\nma zz Md\r\nma zz M-\r\n",
+       "CLIENT_ERROR invalid mode for ma M token\r\nCLIENT_ERROR invalid mode for ma M "
+       "token\r\nNF\r\n"},
+      {"ms_mode_before_opaque", "ms a 1 Mx O" + std::string(40, 'x') + "\r\nz\r\nmn\r\n",
+       "CLIENT_ERROR invalid mode for ms M token\r\nMN\r\n"},
+      // ma q hides a hit but not a miss or a vivified item; ma C0 compares nothing
+      {"ma_quiet_c0", "ma zz N0 q\r\nma zz q\r\nma zz2 q\r\nma zz C0\r\nmn\r\n",
+       "HD\r\nNF\r\nHD\r\nMN\r\n"},
       {"b64", "mg YWJj b k v\r\nms YWJj 1 b k\r\nz\r\nmg YWJj b k v\r\nget abc\r\n",
        "EN kYWJj b\r\nHD kYWJj b\r\nVA 1 kYWJj b\r\nz\r\nVALUE abc 0 1\r\nz\r\nEND\r\n"},
       {"append", "append a 0 0 1\r\nx\r\nset a 0 0 1\r\nx\r\nappend a 0 0 1\r\ny\r\n"
