@@ -352,7 +352,10 @@ int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const Mc
     PropagateStored(ctx, k, data);
     return ReplyStored(ctx, k);
   }
-  if (o.has_cas && static_cast<uint64_t>(Cas(k)) != o.cas) return ReplyStatus(ctx, "EXISTS");
+  // memcached compares a cas on append/prepend only when it is not 0 (set/cas compare 0 too)
+  if (o.has_cas && o.cas != 0 && static_cast<uint64_t>(Cas(k)) != o.cas) {
+    return ReplyStatus(ctx, "EXISTS");
+  }
   if (TooLarge(cur->size() + data.size())) {
     return ctx.Error(FERRITE_E_TOO_LARGE);
   }

@@ -108,6 +108,16 @@ TEST_F(McCommands, ExpiredStoreAnswersAFreshCas) {
   EXPECT_THAT(h_.Run({"EXISTS", "c"}), IsInt(0));
 }
 
+// ms C0 with mode A/P: memcached skips a zero cas on append/prepend, not on set.
+TEST_F(McCommands, AppendWithCasZeroDoesNotCompare) {
+  h_.Run({"MC.SET", "k", "b", "SET", "0"});
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "c", "APPEND", "0", "CAS", "0"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "a", "PREPEND", "0", "CAS", "0"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "a", "PREPEND", "0", "CAS", "1"})), "EXISTS");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "z", "CAS", "0", "CAS", "0"})), "EXISTS");
+  EXPECT_THAT(h_.Run({"GET", "k"}), IsBulk("abc"));
+}
+
 TEST_F(McCommands, TouchAndGat) {
   h_.Run({"MC.SET", "k", "v", "SET", "0"});
   EXPECT_EQ(Status(h_.Run({"MC.TOUCH", "k", "100"})), "TOUCHED");
