@@ -77,6 +77,25 @@ class CasMap:
         return self.values[i] if i is not None and i < len(self.values) else BOGUS_CAS
 
 
+def run_side_by_side(want_side, got_side, gen, steps, seed):
+    """Sends `steps` generated requests to memcached (want) and ferrite (got) in step."""
+    log = []
+    for step in range(steps):
+        req = gen.request(len(want_side.cas.values))
+        log.append(req)
+        want_side.send(req)
+        got_side.send(req)
+        want, got = want_side.reply(req), got_side.reply(req)
+        assert got == want, (f"seed {seed} step {step}: {req!r}\nmemcached {want!r}\n"
+                             f"ferrite   {got!r}\nlast requests: {log[-8:]!r}")
+
+
+def run_fixed(want_side, got_side, req):
+    want_side.send(req)
+    got_side.send(req)
+    assert got_side.reply(req) == want_side.reply(req), f"request {req!r}"
+
+
 # ---------------------------------------------------------------------------------------
 # text protocol
 
@@ -149,6 +168,10 @@ class TextSide:
         req = re.sub(rb"\{CAS(\d*)\}",
                      lambda m: b"%d" % self.cas.value(int(m.group(1)) if m.group(1) else None), req)
         self.s.sendall(req + b"mn\r\n")
+
+    def reply(self, req):
+        """The normalised reply to `req`: up to its own MN lines plus the marker's."""
+        return norm_text(self.read(req.count(b"mn\r\n") + 1), self.cas)
 
     def read(self, want_mn):
         """Reads until `want_mn` MN lines arrived (the request's own plus the marker)."""
@@ -388,20 +411,8 @@ TEXT_STEPS = 1500
 
 @pytest.mark.parametrize("seed,touch", TEXT_RUNS, ids=lambda x: str(x))
 def test_text_random_side_by_side(mc_server, memcached_server, seed, touch):
-    want_side = TextSide(memcached_server.port, touch)
-    got_side = TextSide(mc_server.mc_port, touch)
-    gen = TextGen(seed, touch)
-    log = []
-    for step in range(TEXT_STEPS):
-        req = gen.request(len(want_side.cas.values))
-        log.append(req)
-        want_side.send(req)
-        got_side.send(req)
-        n = req.count(b"mn\r\n") + 1
-        want = norm_text(want_side.read(n), want_side.cas)
-        got = norm_text(got_side.read(n), got_side.cas)
-        assert got == want, (f"seed {seed} step {step}: {req!r}\nmemcached {want!r}\n"
-                             f"ferrite   {got!r}\nlast requests: {log[-8:]!r}")
+    run_side_by_side(TextSide(memcached_server.port, touch), TextSide(mc_server.mc_port, touch),
+                     TextGen(seed, touch), TEXT_STEPS, seed)
 
 
 # Fixed requests for the mismatches the random runs found (fixed in ferrite), kept as
@@ -425,12 +436,7 @@ REGRESSIONS = [
 
 def test_text_regressions_side_by_side(mc_server, memcached_server):
     for req in REGRESSIONS:    # keys differ per case; a fresh connection each
-        want_side = TextSide(memcached_server.port, False)
-        got_side = TextSide(mc_server.mc_port, False)
-        want_side.send(req)
-        got_side.send(req)
-        want = norm_text(want_side.read(1), want_side.cas)
-        assert norm_text(got_side.read(1), got_side.cas) == want, f"request {req!r}"
+        run_fixed(TextSide(memcached_server.port, False), TextSide(mc_server.mc_port, False), req)
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,6 +481,9 @@ class BinSide:
             return None
         body, self.buf = self.buf[24:24 + bl], self.buf[24 + bl:]
         return head, body
+
+    def reply(self, req):
+        return self.read()
 
     def read(self):
         """Responses up to the marker noop, as tuples with the CAS normalised."""
@@ -585,11 +594,7 @@ BIN_REGRESSIONS = [
 
 def test_binary_regressions_side_by_side(mc_server, memcached_server):
     for req in BIN_REGRESSIONS:
-        want_side = BinSide(memcached_server.port, False)
-        got_side = BinSide(mc_server.mc_port, False)
-        want_side.send(req)
-        got_side.send(req)
-        assert got_side.read() == want_side.read(), f"request {req!r}"
+        run_fixed(BinSide(memcached_server.port, False), BinSide(mc_server.mc_port, False), req)
 
 
 BIN_RUNS = [(11, False), (12, False), (13, True)]
@@ -598,15 +603,5 @@ BIN_STEPS = 800
 
 @pytest.mark.parametrize("seed,touch", BIN_RUNS, ids=lambda x: str(x))
 def test_binary_random_side_by_side(mc_server, memcached_server, seed, touch):
-    want_side = BinSide(memcached_server.port, touch)
-    got_side = BinSide(mc_server.mc_port, touch)
-    gen = BinGen(seed, touch)
-    log = []
-    for step in range(BIN_STEPS):
-        req = gen.request(len(want_side.cas.values))
-        log.append(req)
-        want_side.send(req)
-        got_side.send(req)
-        want, got = want_side.read(), got_side.read()
-        assert got == want, (f"seed {seed} step {step}: {req!r}\nmemcached {want!r}\n"
-                             f"ferrite   {got!r}\nlast requests: {log[-6:]!r}")
+    run_side_by_side(BinSide(memcached_server.port, touch), BinSide(mc_server.mc_port, touch),
+                     BinGen(seed, touch), BIN_STEPS, seed)
