@@ -132,6 +132,30 @@ TEST_F(McCommands, TouchAndGat) {
   EXPECT_EQ(Field(h_.Run({"MC.GAT", "new", "VIVIFY", "30"}), 5), 0);
 }
 
+// memcached applies meta T and N in flag order (the later sets a created item's TTL) and
+// meta t prints the TTL as of its place, so the reply also carries the TTL before.
+TEST_F(McCommands, TouchVivifyOrderAndTtlBefore) {
+  h_.Run({"MC.SET", "k", "v", "SET", "0", "EX", "100"});
+  Reply g = h_.Run({"MC.GAT", "k", "TOUCH", "50"});
+  EXPECT_EQ(Field(g, 3), 50);
+  EXPECT_EQ(Field(g, 6), 100);  // before the touch
+  EXPECT_EQ(Field(h_.Run({"MC.GAT", "a", "TOUCH", "100", "VIVIFY", "30"}), 3), 30);
+  EXPECT_EQ(Field(h_.Run({"MC.GAT", "b", "VIVIFY", "30", "TOUCH", "100"}), 3), 100);
+  Reply c = h_.Run({"MC.GAT", "b", "TOUCH", "20", "VIVIFY", "30"});  // a hit: N ignored
+  EXPECT_EQ(Field(c, 3), 20);
+  EXPECT_EQ(Field(c, 6), 100);
+  Reply n = h_.Run({"MC.ARITH", "n", "INCR", "1", "INITIAL", "5", "VIVIFY", "0", "TOUCH", "100"});
+  EXPECT_EQ(Field(n, 2), 100);
+  EXPECT_EQ(Field(n, 3), 1);    // created
+  EXPECT_EQ(Field(n, 4), -1);   // nothing before
+  Reply m = h_.Run({"MC.ARITH", "m", "INCR", "1", "INITIAL", "5", "TOUCH", "100", "VIVIFY", "0"});
+  EXPECT_EQ(Field(m, 2), -1);
+  Reply h = h_.Run({"MC.ARITH", "n", "INCR", "1", "TOUCH", "40"});
+  EXPECT_EQ(Field(h, 2), 40);
+  EXPECT_EQ(Field(h, 3), 0);
+  EXPECT_EQ(Field(h, 4), 100);
+}
+
 TEST_F(McCommands, Arithmetic) {
   EXPECT_EQ(Status(h_.Run({"MC.ARITH", "n", "INCR", "1"})), "NOT_FOUND");
   Reply c = h_.Run({"MC.ARITH", "n", "INCR", "1", "INITIAL", "7", "VIVIFY", "0"});
@@ -192,7 +216,7 @@ TEST_F(McCommands, BriefHitIsValueFlagsCas) {
     EXPECT_EQ(Field(g, 1), 7);
     EXPECT_EQ(Field(g, 2), cas);
   }
-  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 7u);  // HIT and six fields
+  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 8u);  // HIT and seven fields
   EXPECT_EQ(Status(h_.Run({"MC.GET", "nope", "BRIEF"})), "MISS");
   Reply t = h_.Run({"MC.GAT", "k", "TOUCH", "50", "BRIEF"});
   ASSERT_EQ(t.elems.size(), 4u);
