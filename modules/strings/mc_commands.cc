@@ -71,9 +71,19 @@ Expiry FromMemcached(int64_t now_ms, int64_t e) {
 // memcached's safe_strtoull on an item's bytes: leading blanks, digits, then the end or
 // a blank (memcached stores "\r\n" after the data, so "12 junk" parses as 12). A '-'
 // anywhere in a value that wrapped negative makes it non-numeric.
+// Only the number is copied: a long value ("1 2vvv…", 3 KB) counts as 1, as in memcached.
+// NOTE: strtoull stops at the copy's end, so "7\0x" parses as 7 like memcached's C string.
 bool ParseItemNumber(std::string_view s, uint64_t* out) {
-  if (s.empty() || s.size() > 64) return false;
-  std::string buf(s);
+  size_t n = 0;
+  auto is = [&](int (*cls)(int)) { return n < s.size() && cls(static_cast<unsigned char>(s[n])); };
+  while (is(isspace)) n++;
+  if (n < s.size() && (s[n] == '+' || s[n] == '-')) n++;
+  while (is(isdigit)) n++;
+  // a NUL ends the number too: memcached parses the item as a C string
+  if (s.empty() || (n < s.size() && !isspace(static_cast<unsigned char>(s[n])) && s[n] != '\0')) {
+    return false;
+  }
+  std::string buf(s.substr(0, n));
   char* end = nullptr;
   errno = 0;
   unsigned long long v = strtoull(buf.c_str(), &end, 10);

@@ -165,6 +165,14 @@ TEST_F(McCommands, Arithmetic) {
   h_.Run({"SET", "s", "abc"});
   EXPECT_EQ(Status(h_.Run({"MC.ARITH", "s", "INCR", "1"})), "NON_NUMERIC");
   EXPECT_EQ(Status(h_.Run({"MC.ARITH", "s", "INCR", "1", "CAS", "1"})), "EXISTS");
+  h_.Run({"SET", "l", "1 2" + std::string(3000, 'v')});  // the number before a blank counts
+  EXPECT_EQ(Str(h_.Run({"MC.ARITH", "l", "INCR", "1"}), 0), "2");
+  h_.Run({"SET", "l", std::string(70, ' ') + "7"});
+  EXPECT_EQ(Str(h_.Run({"MC.ARITH", "l", "INCR", "1"}), 0), "8");
+  h_.Run({"SET", "l", std::string("007\0x", 5)});
+  EXPECT_EQ(Str(h_.Run({"MC.ARITH", "l", "DECR", "1"}), 0), "6");
+  h_.Run({"SET", "l", "12x"});
+  EXPECT_EQ(Status(h_.Run({"MC.ARITH", "l", "INCR", "1"})), "NON_NUMERIC");
   h_.Run({"SET", "e", ""});  // empty: non-numeric before the cas compare, as in memcached
   EXPECT_EQ(Status(h_.Run({"MC.ARITH", "e", "INCR", "1", "CAS", "1"})), "NON_NUMERIC");
   h_.Run({"MC.SET", "f", "10", "SET", "5", "EX", "100"});
