@@ -482,6 +482,8 @@ REGRESSIONS = [
     b"set r17 0 100 1\r\n1\r\nmg r17 N50 t T30 t\r\nma r17 t T200 t\r\nmg r18 T100 N200 t\r\n",
     b"ms r19 1\r\nx\r\nms r19 1 C0 MA\r\ny\r\nms r19 1 C0 MP\r\nw\r\n"          # C0 on A/P
     b"ms r19 1 C0\r\nz\r\nmg r19 v\r\n",
+    b"set r20 0 0 3003\r\n1 2" + b"v" * 3000 + b"\r\nincr r20 1\r\n"        # long / NUL tails
+    b"set r21 0 0 5\r\n007\x00x\r\ndecr r21 1\r\n",
 ]
 
 
