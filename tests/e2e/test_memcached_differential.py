@@ -206,14 +206,14 @@ class TextSide:
         return out
 
 
-class TextGen:
-    """One random request per call; `cas_seen` is how many distinct CAS values the servers
-    have shown so far (the same on both while the replies match)."""
+class Gen:
+    """Seeded choices and what the generator knows about keys: `tainted` (memcached may
+    have padded a counter in place) and `big` (may hold a number >= 2^63, see is_big)."""
 
     def __init__(self, seed, touch):
         self.r = random.Random(seed)
         self.tainted = set()
-        self.big = set()    # keys that may hold a number >= 2^63 (see is_big)
+        self.big = set()
         self.touch = touch
 
     def fresh(self, k):
@@ -223,6 +223,11 @@ class TextGen:
 
     def choice(self, *xs):
         return self.r.choice(xs)
+
+
+class TextGen(Gen):
+    """One random request per call; `cas_seen` is how many distinct CAS values the servers
+    have shown so far (the same on both while the replies match)."""
 
     def key(self):
         return self.r.choice(TEXT_KEYS + [b"n", b"n"])
@@ -564,20 +569,10 @@ class BinSide:
             self.buf += chunk
 
 
-class BinGen:
+class BinGen(Gen):
     def __init__(self, seed, touch):
-        self.r = random.Random(seed)
-        self.tainted = set()
+        super().__init__(seed, touch)
         self.opq = 0
-        self.touch = touch
-        self.big = set()
-
-    def fresh(self, k):
-        self.tainted.discard(k)
-        self.big.discard(k)
-
-    def choice(self, *xs):
-        return self.r.choice(xs)
 
     def key(self):
         return self.choice(*TEXT_KEYS, b"n", LONG_OK)
