@@ -36,6 +36,26 @@ TEST(Transactions, SyntaxErrorAbortsWholeTransaction) {
   EXPECT_THAT(h.Run({"GET", "b"}), IsNull());
 }
 
+// Redis' rejectCommand turns a refused EXEC into execCommandAbort: the transaction is
+// discarded and the WATCHes forgotten, in or out of MULTI (found side by side with
+// redis-server 7.0 by test_strings_keys_differential.py).
+TEST(Transactions, ExecWithWrongArityAbortsAndUnwatches) {
+  Harness h;
+  h.Run({"MULTI"});
+  h.Run({"SET", "q", "1"});
+  EXPECT_THAT(h.Run({"exec", "x"}),
+              IsError("EXECABORT Transaction discarded because of: wrong number of arguments "
+                      "for 'exec' command"));
+  EXPECT_THAT(h.Run({"EXEC"}), IsError("ERR EXEC without MULTI"));
+  EXPECT_THAT(h.Run({"GET", "q"}), IsNull());
+
+  h.RunOn(0, {"WATCH", "w"});
+  EXPECT_THAT(h.RunOn(0, {"EXEC", "x"}), IsErrorPrefix("EXECABORT Transaction discarded"));
+  h.RunOn(1, {"SET", "w", "1"});  // no longer watched: the next EXEC runs
+  h.RunOn(0, {"MULTI"});
+  EXPECT_THAT(h.RunOn(0, {"EXEC"}), IsEmptyArray());
+}
+
 TEST(Transactions, RuntimeErrorsDoNotRollBack) {
   Harness h;
   h.Run({"SET", "s", "abc"});
