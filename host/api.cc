@@ -571,9 +571,18 @@ int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
     *out = {buf.data(), buf.size()};
     return 1;
   }
-  for (int si = 0; si < ks.num_shards(); si++) {
-    Entry* e = ks.shard(si).dbs[db].RandomEntry(rng);
-    if (e) {
+  // A few keys over many shards: the probes above can miss them all. Visit every shard
+  // once, expiring dead entries on the way as Redis does, and never answer with a key
+  // whose time is up (RANDOMKEY then said "b" for a db holding only an expired b).
+  int n = ks.num_shards(), first = static_cast<int>(rng() % n);
+  for (int i = 0; i < n; i++) {
+    int si = (first + i) % n;
+    Table& t = ks.shard(si).dbs[db];
+    while (Entry* e = t.RandomEntry(rng)) {
+      if (Expired(h, t, e)) {
+        h->ExpireEntry(si, db, e);
+        continue;
+      }
       buf.assign(e->key());
       *out = {buf.data(), buf.size()};
       return 1;
