@@ -480,6 +480,34 @@ TEST(KeysObject, EncodingRefcountAndMissingKey) {
   EXPECT_THAT(h.Run({"OBJECT", "FREQ", "nokey"}), IsNull());
 }
 
+// Redis keeps a string edited in place (APPEND to an existing key, SETRANGE) "raw",
+// whatever its bytes, until a whole-value write; such a value is not a shared integer.
+// APPEND creating the key encodes it like SET. COPY and RENAME keep the encoding.
+TEST(KeysObject, EncodingFollowsHowTheStringWasWritten) {
+  Harness h;
+  h.Run({"APPEND", "a", "1"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "a"}), IsBulk("int"));
+  h.Run({"APPEND", "a", "2"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "a"}), IsBulk("raw"));
+  EXPECT_THAT(h.Run({"OBJECT", "REFCOUNT", "a"}), IsInt(1));
+  h.Run({"COPY", "a", "b"});
+  h.Run({"RENAME", "b", "c"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "c"}), IsBulk("raw"));
+  h.Run({"SETRANGE", "s", "0", "hi"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "s"}), IsBulk("raw"));
+  h.Run({"SET", "e", "hello"});
+  h.Run({"SETRANGE", "e", "0", ""});  // writes nothing: stays embstr
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "e"}), IsBulk("embstr"));
+  h.Run({"SETRANGE", "e", "0", "H"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "e"}), IsBulk("raw"));
+  h.Run({"SET", "a", "12"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "a"}), IsBulk("int"));
+  EXPECT_THAT(h.Run({"OBJECT", "REFCOUNT", "a"}), IsInt(2147483647));
+  h.Run({"APPEND", "a", "3"});
+  h.Run({"INCR", "a"});
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "a"}), IsBulk("int"));
+}
+
 TEST(KeysObject, FreqNeedsAnLfuPolicy) {
   Harness h;
   h.Run({"SET", "k", "v"});
