@@ -41,15 +41,20 @@ bool Host::ScriptBusy(std::string_view* text) {
 
 namespace {
 
+// Redis' text: the name cut at 128 bytes, then quoted arguments while the argument
+// text is under 128 bytes, each cut to what is left of those 128.
 std::string UnknownCommandText(int argc, const ferrite_slice* argv) {
+  std::string args;
+  for (int i = 1; i < argc && args.size() < 128; i++) {
+    size_t room = 128 - args.size();
+    args += '\'';
+    args.append(argv[i].ptr, std::min<size_t>(argv[i].len, room));
+    args += "' ";
+  }
   std::string msg = "ERR unknown command '";
   msg.append(argv[0].ptr, std::min<size_t>(argv[0].len, 128));
   msg += "', with args beginning with: ";
-  for (int i = 1; i < argc && msg.size() < 128 + 64; i++) {
-    msg += '\'';
-    msg.append(argv[i].ptr, std::min<size_t>(argv[i].len, 128 - std::min<size_t>(128, msg.size() / 2)));
-    msg += "' ";
-  }
+  msg += args;
   for (auto& ch : msg)
     if (ch == '\r' || ch == '\n') ch = ' ';
   return msg;
