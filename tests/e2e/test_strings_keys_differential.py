@@ -36,7 +36,11 @@ import pytest
 
 from resp_compare import Conn, sort_tree
 
-KEYS = ["a", "b", "c", "n"]
+KEYS = ["a", "b", "c", "n", "a b"]
+# Option words the generator sometimes sends in lower or mixed case.
+WORDS = {"EX", "PX", "EXAT", "PXAT", "NX", "XX", "GT", "LT", "KEEPTTL", "GET", "PERSIST",
+         "REPLACE", "DB", "LEN", "IDX", "MINMATCHLEN", "WITHMATCHLEN", "MATCH", "COUNT", "TYPE",
+         "ENCODING", "REFCOUNT", "IDLETIME", "FREQ"}
 FAR_AT = ["4102444800", "4000000000"]  # 2100, 2096: absolute and never reached
 PAST_AT = ["1", "100"]
 
@@ -129,8 +133,10 @@ class Gen:
             lambda: ["MGET"] + self.some(lambda: [k()], 1, 4),
             lambda: ["APPEND", k(), v()],
             lambda: ["STRLEN", k()],
+            # Strings stay short (LCS builds a len(a) x len(b) table); 536870912 and
+            # INT64_MAX only meet the size check.
             lambda: ["SETRANGE", k(), self.r.choice(["0", "1", "5", "-1", "x", "100",
-                                                     "4096", "536870912",
+                                                     "1000", "536870912",
                                                      "9223372036854775807"]),
                      self.r.choice(["", "Z", "hello", "12"])],
             lambda: [self.r.choice(["GETRANGE", "SUBSTR"]), k(), num(), num()],
@@ -213,17 +219,22 @@ class Gen:
         return self.r.choice([
             lambda: ["ECHO"] + p(["hi"], [""], ["a", "b"], []),
             lambda: ["PING"] + p([], ["hello"], [""], ["a", "b"]),
-            lambda: ["COMMAND", "COUNT"],
-            lambda: [self.r.choice(["FOO", "GETT", "SETTT", "sett"])] + self.some(lambda: [k()], 0, 3),
+            lambda: p(["COMMAND", "COUNT"], *self.outside_multi([
+                ["COMMAND", "COUNT", "x"], ["COMMAND", "GETKEYS"], ["CONFIG", "GET"],
+                ["CONFIG", "GET", "nosuch*"], ["CONFIG", "NOPE"], ["CONFIG", "SET", "a"],
+                ["CONFIG", "SET", "a", "b", "c"], ["CLIENT", "ID", "x"], ["client", "nope"]])),
+            lambda: [self.r.choice(["FOO", "GETT", "SETTT", "sett"])] +
+            self.some(lambda: [k()], 0, 3) + p([], [], ["x" * 200], ["a\r\nb"]),
             # Arity: every command with 0..4 arguments, in mixed case.
             lambda: [self.mixed_case(self.r.choice(names + self.outside_multi(["OBJECT"])))] +
             self.some(lambda: [k()], 0, 4),
         ])()
 
     def outside_multi(self, forms):
-        """Forms sent only outside MULTI. Redis 7.0 knows each OBJECT subcommand and its
-        arity when it queues one; ferrite's host knows commands, not subcommands, so it
-        queues OBJECT NOPE (and OBJECT ENCODING without a key) and errs at EXEC. And
+        """Forms sent only outside MULTI. Redis 7.0 knows each subcommand (of OBJECT,
+        CONFIG, ...) and its arity when it queues one; ferrite's host knows commands, not
+        subcommands, so it queues OBJECT NOPE (and OBJECT ENCODING without a key) and
+        errs at EXEC. And
         inside EXEC, Redis' OBJECT REFCOUNT of a value set by the same transaction counts
         the queued command's reference too (2, not 1); OBJECT ENCODING stays outside so
         Pair.incrbyfloat_int can look at the value."""
@@ -260,7 +271,10 @@ class Gen:
             return 0, self.other_types()
         family = self.r.choice([self.strings, self.strings, self.strings, self.keys,
                                 self.keys, self.connection])
-        return 0, family()
+        args = family()
+        if self.r.random() < 0.1:
+            args = [self.mixed_case(a) if a in WORDS else a for a in args]
+        return 0, args
 
 
 # ---- comparison ---------------------------------------------------------------------
