@@ -2,9 +2,10 @@
 connection commands, sent to ferrite-host and to the real redis-server 7.0 side by side,
 over RESP2 and RESP3: every reply (errors and reply types included) must be identical.
 Seeded, so a failure replays. Besides the main connection, a second connection to each
-server sometimes writes, so WATCH sees other clients' changes; the main connection
-SELECTs databases 0-2 and opens, fills and runs transactions as the dice say. Replies
-inside an EXEC are compared element by element with the rules below.
+server sometimes writes (or, rarely, FLUSHALLs), so WATCH sees other clients' changes;
+the main connection SELECTs databases 0-2, sometimes FLUSHDBs, and opens, fills and runs
+transactions as the dice say. Replies inside an EXEC are compared element by element
+with the rules below.
 
 How the clock is kept out of the comparison:
 * no key ever gets a short time to live: relative expiries are 100000 + 10*i seconds
@@ -59,7 +60,7 @@ class Gen:
                               "9223372036854775807", "-9223372036854775808",
                               "9223372036854775808", "3.5", "0.1", "abc", "hello world", "",
                               "x" * 50, "0x10", "007", "+1", "1.0", "nan", "12345678901234567890",
-                              "a" * 44, "b" * 45])
+                              "a" * 44, "b" * 45, "\x00\xff\r\n"])
 
     def num(self):
         return self.r.choice(["0", "1", "-1", "2", "3", "-3", "10", "100", "-100", "1.5", "x",
@@ -185,6 +186,8 @@ class Gen:
             lambda: ["OBJECT", self.r.choice(["IDLETIME", "FREQ"] + self.outside_multi(
                 ["NOPE", "REFCOUNT", "ENCODING", "encoding", "ENCODING"])), k()],
             lambda: ["DBSIZE"],
+            lambda: ["FLUSHDB"] + p([], ["ASYNC"], ["SYNC"], ["x"]) if self.r.random() < 0.2
+            else ["DBSIZE"],
             lambda: ["RANDOMKEY"],
             lambda: ["KEYS", self.pattern()],
             lambda: ["SCAN", "0", "COUNT", "1000"] + p([], ["MATCH", self.pattern()],
@@ -256,6 +259,7 @@ class Gen:
             lambda: ["EXPIRE", k(), "0"],
             lambda: ["PERSIST", k()],
             lambda: ["GET", k()],
+            lambda: ["FLUSHALL"] if self.r.random() < 0.1 else ["GET", k()],
         ])()
 
     def next(self, in_multi=False):
