@@ -422,6 +422,7 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   }
   if (n > e->str.len) memset(e->str.ptr + e->str.len, 0, n - e->str.len);
   e->str.len = static_cast<uint32_t>(n);
+  e->str_raw = 1;
   Written(k);
   k->table->ValueChanged(before, have);
   return e->str.ptr;
@@ -439,6 +440,7 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   if (n > have || (n * 2 + 64 < have && !e->value_inline())) have = SetStringCap(e, n ? n : 1);
   if (n) memcpy(e->str.ptr, s, n);
   e->str.len = static_cast<uint32_t>(n);
+  e->str_raw = 0;
   Written(k);
   k->table->ValueChanged(before, have);
   return FERRITE_OK;
@@ -571,9 +573,18 @@ int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
     *out = {buf.data(), buf.size()};
     return 1;
   }
-  for (int si = 0; si < ks.num_shards(); si++) {
-    Entry* e = ks.shard(si).dbs[db].RandomEntry(rng);
-    if (e) {
+  // A few keys over many shards: the probes above can miss them all. Visit every shard
+  // once, expiring dead entries on the way as Redis does, and never answer with a key
+  // whose time is up (RANDOMKEY then said "b" for a db holding only an expired b).
+  int n = ks.num_shards(), first = static_cast<int>(rng() % n);
+  for (int i = 0; i < n; i++) {
+    int si = (first + i) % n;
+    Table& t = ks.shard(si).dbs[db];
+    while (Entry* e = t.RandomEntry(rng)) {
+      if (Expired(h, t, e)) {
+        h->ExpireEntry(si, db, e);
+        continue;
+      }
       buf.assign(e->key());
       *out = {buf.data(), buf.size()};
       return 1;
@@ -672,6 +683,7 @@ const char* KeyEncoding(ferrite_key* k) {
   Entry* e = k->e;
   if (e->kind == ValueKind::kString) {
     std::string_view s = e->string_value();
+    if (e->str_raw) return "raw";
     if (s.size() <= 20 && !s.empty()) {
       bool ok = true;
       size_t i = s[0] == '-' ? 1 : 0;

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstring>
 
+#include "ferrite/errors.h"
 #include "host/context.h"
 #include "host/logging.h"
 #include "host/net.h"
+#include "host/server_commands.h"
 
 namespace ferrite::host {
 
@@ -39,18 +41,40 @@ bool Host::ScriptBusy(std::string_view* text) {
 
 namespace {
 
+// Redis' text: the name cut at 128 bytes, then quoted arguments while the argument
+// text is under 128 bytes, each cut to what is left of those 128.
 std::string UnknownCommandText(int argc, const ferrite_slice* argv) {
+  std::string args;
+  for (int i = 1; i < argc && args.size() < 128; i++) {
+    size_t room = 128 - args.size();
+    args += '\'';
+    args.append(argv[i].ptr, std::min<size_t>(argv[i].len, room));
+    args += "' ";
+  }
   std::string msg = "ERR unknown command '";
   msg.append(argv[0].ptr, std::min<size_t>(argv[0].len, 128));
   msg += "', with args beginning with: ";
-  for (int i = 1; i < argc && msg.size() < 128 + 64; i++) {
-    msg += '\'';
-    msg.append(argv[i].ptr, std::min<size_t>(argv[i].len, 128 - std::min<size_t>(128, msg.size() / 2)));
-    msg += "' ";
-  }
+  msg += args;
   for (auto& ch : msg)
     if (ch == '\r' || ch == '\n') ch = ' ';
   return msg;
+}
+
+// An EXEC refused before it runs (arity, NOAUTH, ...) ends the transaction and forgets
+// the WATCHed keys, in or out of MULTI, with the refusal inside an EXECABORT: Redis'
+// rejectCommand -> execCommandAbort. A client library then sees one EXECABORT for the
+// whole transaction, never a plain error it could take for the first queued reply's.
+ferrite_exec_result AbortExec(Client* c, ferrite_error_code code, std::string_view detail,
+                              const ferrite_reply_sink* sink, void* st) {
+  ResetTransaction(c);
+  char why[512];
+  size_t n = ferrite_error_format(code, detail.data(), detail.size(), why, sizeof why);
+  std::string_view reason(why, n);
+  if (reason.substr(0, 4) == "ERR ") reason.remove_prefix(4);  // Redis' messages lack it
+  std::string msg = "EXECABORT Transaction discarded because of: ";
+  msg.append(reason);
+  ReplyError(sink, st, FERRITE_E_EXECABORT, msg);
+  return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
 }
 
 bool IsTransactionControl(const Command* c) {
@@ -147,6 +171,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     if (c->in_multi) c->multi_error = true;
     stats_.total_errors.fetch_add(1, std::memory_order_relaxed);
     if (cmd) const_cast<Command*>(cmd)->rejected.fetch_add(1, std::memory_order_relaxed);
+    if (cmd && cmd->name == "exec") return AbortExec(c, code, detail, sink, st);
     ReplyError(sink, st, code, detail);
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
   };

@@ -2,6 +2,8 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <initializer_list>
 #include <sstream>
 
 #include "ferrite/module.hpp"
@@ -26,9 +28,19 @@ int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRIT
   c->sink->error(c->st, code, msg.data(), msg.size());
   return FERRITE_OK;
 }
-int UnknownSub(ferrite_ctx* c, std::string_view cmd, std::string_view sub) {
-  std::string msg = "ERR unknown subcommand or wrong number of arguments for '" +
-                    std::string(sub) + "'. Try " + std::string(cmd) + " HELP.";
+// What a container command answers when no subcommand branch took the call. Redis 7.0
+// has a table entry per subcommand: one it knows was given the wrong number of arguments
+// ("wrong number of arguments for 'config|get' command"), any other is unknown.
+int UnknownSub(ferrite_ctx* c, std::string_view cmd, std::string_view sub,
+               std::initializer_list<std::string_view> known) {
+  for (std::string_view k : known) {
+    if (!EqualsIgnoreCase(sub, k)) continue;
+    std::string full = std::string(cmd) + "|" + std::string(k);
+    for (char& ch : full) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return Error(c, full, FERRITE_E_ARITY);
+  }
+  std::string msg = "ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
+                    std::string(cmd) + " HELP.";
   return Error(c, msg);
 }
 
@@ -62,7 +74,8 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     }
     return FERRITE_OK;
   }
-  if (EqualsIgnoreCase(sub, "SET") && argc >= 4 && argc % 2 == 0) {
+  if (EqualsIgnoreCase(sub, "SET") && argc >= 4) {
+    if (argc % 2) return Error(c, "", FERRITE_E_SYNTAX);  // a name without its value
     for (int i = 2; i < argc; i += 2) {
       auto err = cfg.Set(SV(argv[i]), SV(argv[i + 1]));
       if (err) return Error(c, "ERR " + *err);
@@ -98,7 +111,7 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (auto* l : lines) Simple(c, l);
     return FERRITE_OK;
   }
-  return UnknownSub(c, "CONFIG", sub);
+  return UnknownSub(c, "CONFIG", sub, {"GET", "SET", "RESETSTAT", "REWRITE"});
 }
 
 // ------------------------------- COMMAND -----------------------------------------------
@@ -217,7 +230,7 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (int i : idx) Bulk(c, SV(argv[2 + i]));
     return FERRITE_OK;
   }
-  return UnknownSub(c, "COMMAND", sub);
+  return UnknownSub(c, "COMMAND", sub, {"COUNT", "INFO", "DOCS", "LIST", "GETKEYS"});
 }
 
 // ------------------------------- CLIENT ------------------------------------------------
@@ -350,7 +363,8 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
-  return UnknownSub(c, "CLIENT", sub);
+  return UnknownSub(c, "CLIENT", sub, {"ID", "SETNAME", "GETNAME", "INFO", "LIST", "KILL",
+                                       "NO-EVICT", "NO-TOUCH", "SETINFO"});
 }
 
 // ------------------------------- MODULE ------------------------------------------------
@@ -386,7 +400,7 @@ int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
-  return UnknownSub(c, "MODULE", sub);
+  return UnknownSub(c, "MODULE", sub, {"LIST", "LOAD", "UNLOAD"});
 }
 
 }  // namespace

@@ -12,6 +12,13 @@
 
 namespace ferrite::host {
 
+void ResetTransaction(Client* cl) {
+  cl->in_multi = false;
+  cl->multi_error = false;
+  cl->queued.clear();
+  cl->watched.clear();
+}
+
 using sdk::EqualsIgnoreCase;
 using sdk::ParseInt64;
 using sdk::SV;
@@ -57,13 +64,6 @@ int CmdQuit(ferrite_ctx* c, int, const ferrite_slice*) {
   Simple(c, "OK");
   c->client->close_mode = FERRITE_CONN_CLOSE_AFTER_REPLY;
   return FERRITE_OK;
-}
-
-void ResetTransaction(Client* cl) {
-  cl->in_multi = false;
-  cl->multi_error = false;
-  cl->queued.clear();
-  cl->watched.clear();
 }
 
 int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {

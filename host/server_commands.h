@@ -6,6 +6,7 @@
 namespace ferrite::host {
 
 class Host;
+struct Client;
 
 // The Redis version whose behaviour Ferrite follows (HELLO, INFO redis_version).
 inline constexpr const char* kRedisCompatVersion = "7.0.15";
@@ -15,5 +16,8 @@ void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int fi
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
+// Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
+// RESET, and an EXEC that Execute() rejects.
+void ResetTransaction(Client* cl);
 
 }  // namespace ferrite::host

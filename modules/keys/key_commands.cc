@@ -254,12 +254,15 @@ constexpr char kLfuSelected[] =
     "switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 // Redis shares the objects of the integers 0..9999 (refcount INT_MAX) unless an LRU or
-// LFU policy with a memory limit needs per-key access data.
+// LFU policy with a memory limit needs per-key access data. Only int-encoded values are
+// shared: "12" after an APPEND is a raw string of its own.
 int64_t OpRefCount(Key& k) {
   constexpr int64_t kSharedRefcount = 2147483647;
   auto s = k.String();
+  const char* enc = Api().key_encoding(k.get());
   int64_t v = 0;
-  if (!s || !sdk::ParseInt64(*s, &v) || v < 0 || v >= 10000) return 1;
+  if (!s || !enc || std::string_view(enc) != "int") return 1;
+  if (!sdk::ParseInt64(*s, &v) || v < 0 || v >= 10000) return 1;
   bool limited = Api().config_int("maxmemory") > 0;
   if (limited && IsLruOrLfuPolicy(MaxMemoryPolicy())) return 1;
   return kSharedRefcount;

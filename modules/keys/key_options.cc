@@ -75,16 +75,24 @@ bool ExpireAllowed(unsigned flags, int64_t current_ms, int64_t new_ms) {
   return true;
 }
 
+namespace {
+
+// (ms + 500) / 1000 as Redis' replies round, without the overflow of ms + 500 for an
+// expiry near INT64_MAX (GETEX k PXAT 9223372036854775807 is accepted).
+int64_t RoundToSeconds(int64_t ms) { return ms / 1000 + (ms % 1000 >= 500 ? 1 : 0); }
+
+}  // namespace
+
 int64_t TtlReply(int64_t expire_ms, int64_t now_ms, TimeUnit unit) {
   if (expire_ms == -1) return -1;
   int64_t ttl = expire_ms - now_ms;
   if (ttl < 0) ttl = 0;
-  return unit == TimeUnit::kMillis ? ttl : (ttl + 500) / 1000;
+  return unit == TimeUnit::kMillis ? ttl : RoundToSeconds(ttl);
 }
 
 int64_t ExpireTimeReply(int64_t expire_ms, TimeUnit unit) {
   if (expire_ms == -1) return -1;
-  return unit == TimeUnit::kMillis ? expire_ms : (expire_ms + 500) / 1000;
+  return unit == TimeUnit::kMillis ? expire_ms : RoundToSeconds(expire_ms);
 }
 
 std::optional<ReplyError> ParseScanOptions(int argc, const ferrite_slice* argv, int start,

@@ -105,6 +105,10 @@ TEST(Ttl, RoundsSecondsAndClampsAtZero) {
   EXPECT_EQ(ExpireTimeReply(-1, TimeUnit::kSeconds), -1);
   EXPECT_EQ(ExpireTimeReply(1795667151716, TimeUnit::kSeconds), 1795667152);
   EXPECT_EQ(ExpireTimeReply(1795667151716, TimeUnit::kMillis), 1795667151716);
+  // An expiry at INT64_MAX ms (GETEX k PXAT 9223372036854775807): redis-server 7.0
+  // answers EXPIRETIME with 9223372036854776, not a wrapped negative number.
+  EXPECT_EQ(ExpireTimeReply(INT64_MAX, TimeUnit::kSeconds), 9223372036854776);
+  EXPECT_EQ(TtlReply(INT64_MAX, 0, TimeUnit::kSeconds), 9223372036854776);
 }
 
 TEST(ScanCursor, FollowsStrtoul) {

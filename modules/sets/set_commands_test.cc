@@ -201,7 +201,9 @@ TEST_F(SetsTest, GrowingOneByOneKeepsMembersAndTtl) {
   ASSERT_THAT(h_.Run({"PEXPIRE", "s", "100000"}), IsInt(1));
   for (int i = 1; i < 600; i++) {
     ASSERT_THAT(h_.Run({"SADD", "s", std::to_string(i)}), IsInt(1)) << i;
-    if (i == 511) EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("intset"));
+    if (i == 511) {
+      EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("intset"));
+    }
   }
   ASSERT_THAT(h_.Run({"SADD", "s", "70000"}), IsInt(1));  // width upgrade: hash table now
   EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "s"}), IsBulk("hashtable"));

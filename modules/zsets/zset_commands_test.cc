@@ -255,7 +255,9 @@ TEST_F(ZSetsTest, GrowingOneByOneKeepsOrderAndTtl) {
   for (int i = 1; i < 130; i++) {
     // Descending scores: every insert goes to the front of the listpack.
     ASSERT_THAT(h_.Run({"ZADD", "z", std::to_string(-i), "m" + std::to_string(i)}), IsInt(1));
-    if (i == 127) EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "z"}), IsBulk("listpack"));
+    if (i == 127) {
+      EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "z"}), IsBulk("listpack"));
+    }
   }
   EXPECT_THAT(h_.Run({"OBJECT", "ENCODING", "z"}), IsBulk("skiplist"));
   EXPECT_THAT(h_.Run({"ZCARD", "z"}), IsInt(130));
@@ -291,9 +293,13 @@ TEST_F(ZSetsTest, RemovalsShrinkTheListpack) {
     ASSERT_THAT(h_.Run({"PEXPIRE", "z", "100000"}), IsInt(1));
     int64_t full = UsedMemory(h_);
     std::string h = how;
-    if (h == "zrem") ASSERT_THAT(h_.Run(rem), IsInt(110));
-    if (h == "zpopmin") ASSERT_EQ(h_.Run({"ZPOPMIN", "z", "110"}).elems.size(), 220u);
-    if (h == "zremrangebyrank") ASSERT_THAT(h_.Run({"ZREMRANGEBYRANK", "z", "0", "109"}), IsInt(110));
+    if (h == "zrem") {
+      ASSERT_THAT(h_.Run(rem), IsInt(110));
+    } else if (h == "zpopmin") {
+      ASSERT_EQ(h_.Run({"ZPOPMIN", "z", "110"}).elems.size(), 220u);
+    } else if (h == "zremrangebyrank") {
+      ASSERT_THAT(h_.Run({"ZREMRANGEBYRANK", "z", "0", "109"}), IsInt(110));
+    }
     EXPECT_LT(UsedMemory(h_), full - 110 * 10) << how;  // >= 10 bytes per entry
     EXPECT_THAT(h_.Run({"ZRANGE", "z", "0", "0"}), IsBulkArray({"member:110"})) << how;
     EXPECT_GT(h_.Run({"PTTL", "z"}).integer, 0) << how;

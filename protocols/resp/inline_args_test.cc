@@ -33,7 +33,9 @@ TEST_P(InlineSplit, MatchesSdsSplitArgs) {
   bool ok = false;
   auto got = Split(GetParam().line, &ok);
   EXPECT_EQ(ok, GetParam().ok) << GetParam().line;
-  if (ok) EXPECT_EQ(got, GetParam().args) << GetParam().line;
+  if (ok) {
+    EXPECT_EQ(got, GetParam().args) << GetParam().line;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -1,6 +1,7 @@
 """Random command sequences for lists, hashes, sets and sorted sets, sent to ferrite-host
-and to the real redis-server 7.0 side by side, over RESP2 and RESP3: every reply (errors
-and reply types included) must be identical. Seeded, so a failure replays; each run is a few thousand commands over four
+and to the real redis-server 7.0 side by side, over RESP2 and RESP3, with the default
+encoding thresholds and with tiny ones (so values convert back and forth all the time):
+every reply (errors and reply types included) must be identical. Seeded, so a failure replays; each run is a few thousand commands over four
 keys, so values change type, grow, shrink, convert encoding, get copied and renamed.
 
 What is deliberately not generated, because Redis 7.0 differs from the Redis ferrite
@@ -212,12 +213,24 @@ def shape(reply):
     return reply if t in "-:" or v is None else (t, "bulk")
 
 
-@pytest.mark.parametrize("seed,resp", [(1, 2), (2, 2), (3, 2), (4, 2), (5, 3), (6, 3)])
-def test_random_commands_match_redis(server, redis_server, seed, resp):
+# Thresholds small enough that values keep converting between the compact encodings
+# and the hash table / skiplist / quicklist ones (the values here are a few bytes long
+# and a dozen distinct members at most).
+SMALL_THRESHOLDS = [("zset-max-listpack-entries", "3"), ("zset-max-listpack-value", "2"),
+                    ("hash-max-listpack-entries", "3"), ("hash-max-listpack-value", "2"),
+                    ("set-max-intset-entries", "3"), ("list-max-listpack-size", "3")]
+
+
+@pytest.mark.parametrize("seed,resp,small", [(1, 2, False), (2, 2, False), (3, 3, False),
+                                             (4, 2, True), (5, 2, True), (6, 3, True)])
+def test_random_commands_match_redis(server, redis_server, seed, resp, small):
     gen = Gen(seed)
     ours, theirs = Conn(server.port, resp), Conn(redis_server.port, resp)
     mismatches = []
     try:
+        for name, value in SMALL_THRESHOLDS if small else []:
+            assert ours.call("CONFIG", "SET", name, value) == ("+", b"OK")
+            assert theirs.call("CONFIG", "SET", name, value) == ("+", b"OK")
         for i in range(3000):
             args, how = gen.next()
             x, y = ours.call(*args), theirs.call(*args)

@@ -46,7 +46,7 @@ struct HarnessOptions {
   // Plugin artefact names without ".so", loaded from the build's plugins/ folder.
   std::vector<std::string> plugins = {"strings", "keys"};
   // Config overrides by TOML address, e.g. {"storage.max_memory", "1mb"}.
-  std::vector<std::pair<std::string, std::string>> config;
+  std::vector<std::pair<std::string, std::string>> config = {};
   int resp = 2;  // protocol version of every client (HELLO 3 switches one client)
 };
 

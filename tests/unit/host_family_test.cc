@@ -36,6 +36,26 @@ TEST(Transactions, SyntaxErrorAbortsWholeTransaction) {
   EXPECT_THAT(h.Run({"GET", "b"}), IsNull());
 }
 
+// Redis' rejectCommand turns a refused EXEC into execCommandAbort: the transaction is
+// discarded and the WATCHes forgotten, in or out of MULTI (found side by side with
+// redis-server 7.0 by test_strings_keys_differential.py).
+TEST(Transactions, ExecWithWrongArityAbortsAndUnwatches) {
+  Harness h;
+  h.Run({"MULTI"});
+  h.Run({"SET", "q", "1"});
+  EXPECT_THAT(h.Run({"exec", "x"}),
+              IsError("EXECABORT Transaction discarded because of: wrong number of arguments "
+                      "for 'exec' command"));
+  EXPECT_THAT(h.Run({"EXEC"}), IsError("ERR EXEC without MULTI"));
+  EXPECT_THAT(h.Run({"GET", "q"}), IsNull());
+
+  h.RunOn(0, {"WATCH", "w"});
+  EXPECT_THAT(h.RunOn(0, {"EXEC", "x"}), IsErrorPrefix("EXECABORT Transaction discarded"));
+  h.RunOn(1, {"SET", "w", "1"});  // no longer watched: the next EXEC runs
+  h.RunOn(0, {"MULTI"});
+  EXPECT_THAT(h.RunOn(0, {"EXEC"}), IsEmptyArray());
+}
+
 TEST(Transactions, RuntimeErrorsDoNotRollBack) {
   Harness h;
   h.Run({"SET", "s", "abc"});
@@ -98,6 +118,42 @@ TEST(Connection, PingEchoSelect) {
   EXPECT_THAT(h.Run({"ECHO", "y"}), IsBulk("y"));
   EXPECT_THAT(h.Run({"SELECT", "16"}), IsError("ERR DB index is out of range"));
   EXPECT_THAT(h.Run({"ECHO"}), IsError("ERR wrong number of arguments for 'echo' command"));
+}
+
+// Redis cuts the quoted arguments at 128 bytes of argument text, not of the whole
+// message (found by test_strings_keys_differential.py).
+TEST(Connection, UnknownCommandQuotesArgumentsUpTo128Bytes) {
+  Harness h;
+  EXPECT_THAT(h.Run({"sett", "c", std::string(200, 'x')}),
+              IsError("ERR unknown command 'sett', with args beginning with: 'c' '" +
+                      std::string(124, 'x') + "' "));
+  EXPECT_THAT(h.Run({"FOO", std::string(127, 'y'), "z"}),
+              IsError("ERR unknown command 'FOO', with args beginning with: '" +
+                      std::string(127, 'y') + "' "));
+  EXPECT_THAT(h.Run({std::string(130, 'F'), "a\r\nb"}),
+              IsError("ERR unknown command '" + std::string(128, 'F') +
+                      "', with args beginning with: 'a  b' "));
+}
+
+// Redis 7.0 has a table entry per subcommand: a known one with the wrong number of
+// arguments gets the arity error naming "container|sub", anything else is unknown.
+TEST(Connection, ContainerSubcommandErrors) {
+  Harness h;
+  EXPECT_THAT(h.Run({"COMMAND", "COUNT", "x"}),
+              IsError("ERR wrong number of arguments for 'command|count' command"));
+  EXPECT_THAT(h.Run({"config", "get"}),
+              IsError("ERR wrong number of arguments for 'config|get' command"));
+  EXPECT_THAT(h.Run({"CONFIG", "SET", "a"}),
+              IsError("ERR wrong number of arguments for 'config|set' command"));
+  EXPECT_THAT(h.Run({"CONFIG", "SET", "a", "b", "c"}), IsError("ERR syntax error"));
+  EXPECT_THAT(h.Run({"CONFIG", "NOPE"}),
+              IsError("ERR unknown subcommand 'NOPE'. Try CONFIG HELP."));
+  EXPECT_THAT(h.Run({"CLIENT", "kill"}),
+              IsError("ERR wrong number of arguments for 'client|kill' command"));
+  EXPECT_THAT(h.Run({"client", "id", "x"}),
+              IsError("ERR wrong number of arguments for 'client|id' command"));
+  EXPECT_THAT(h.Run({"MODULE", "unload"}),
+              IsError("ERR wrong number of arguments for 'module|unload' command"));
 }
 
 TEST(Connection, AuthRequired) {

@@ -417,7 +417,9 @@ typedef struct ferrite_host_api {
   int (*key_string_set)(ferrite_key* k, const char* s, size_t len);
   /* Resizes the string in place (creating it if missing) and returns a writable
    * pointer to its bytes; new bytes are zero. Valid until the next call on k.
-   * Strings are limited to 4 GiB - 1: larger sizes return NULL (set: FERRITE_ERR). */
+   * Strings are limited to 4 GiB - 1: larger sizes return NULL (set: FERRITE_ERR).
+   * A string edited this way reports OBJECT ENCODING "raw" until the next
+   * key_string_set, as Redis' APPEND/SETRANGE leave a raw sds behind. */
   char* (*key_string_resize)(ferrite_key* k, size_t new_len);
 
   /* module values */
