@@ -465,10 +465,12 @@ int KeySetValue(ferrite_key* k, const ferrite_type* t, void* v) {
 }
 
 int64_t KeyGetExpire(ferrite_key* k) { return k && k->e ? k->table->ExpireOf(k->e) : -1; }
+// A TTL change is not a value write: the version (memcached's CAS) stays, as memcached's
+// touch keeps the CAS; WATCH compares the expiry itself (WatchState).
 void KeySetExpire(ferrite_key* k, int64_t ms) {
   if (!k || !k->e) return;
   k->table->SetExpire(k->e, ms);
-  Written(k);
+  k->ctx->dirty = true;
 }
 uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags() : 0; }
 void KeySetFlags(ferrite_key* k, uint32_t f) {

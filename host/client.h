@@ -26,6 +26,9 @@ struct WatchedKey {
   int db;
   std::string key;
   uint64_t version;  // 0 = did not exist when watched
+  // The key's expiry then (-1 = none): a TTL change does not change the version (it is
+  // the memcached CAS, which touch keeps), so EXEC compares this too.
+  int64_t expire_at = -1;
   // For a key missing at WATCH: its registration and the creation count seen then.
   MissingKeyWatches::Ref missing;
   uint64_t creations = 0;

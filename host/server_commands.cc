@@ -187,13 +187,13 @@ int CmdDiscard(ferrite_ctx* c, int, const ferrite_slice*) {
   return FERRITE_OK;
 }
 
-uint64_t CurrentVersion(Host* h, int db, const std::string& key) {
+// What WATCH remembers of a key: its version and its expiry ({0, -1} when missing).
+std::pair<uint64_t, int64_t> WatchState(Host* h, int db, const std::string& key) {
   uint64_t hash = HashKey(key);
   Table& t = h->keyspace().shard(h->keyspace().ShardIndex(hash)).dbs[db];
   Entry* e = t.Find(key, hash);
-  if (!e) return 0;
-  if (t.ExpiredAt(e, h->clock().NowMs())) return 0;
-  return e->version;
+  if (!e || t.ExpiredAt(e, h->clock().NowMs())) return {0, -1};
+  return {e->version, t.ExpireOf(e)};
 }
 
 int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
@@ -204,7 +204,8 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     bool dup = false;
     for (auto& w : c->client->watched) dup |= (w.db == db && w.key == key);
     if (dup) continue;
-    WatchedKey w{db, key, CurrentVersion(c->host, db, key), {}, 0};
+    auto [version, expire_at] = WatchState(c->host, db, key);
+    WatchedKey w{db, key, version, expire_at, {}, 0};
     if (w.version == 0) {
       w.missing = c->host->missing_watches().Watch(db, key);
       w.creations = w.missing.creations();
@@ -232,7 +233,7 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
     return Error(c, "", FERRITE_E_EXECABORT);
   }
   for (auto& w : cl->watched) {
-    if (CurrentVersion(h, w.db, w.key) != w.version ||
+    if (WatchState(h, w.db, w.key) != std::pair{w.version, w.expire_at} ||
         (w.version == 0 && w.missing.creations() != w.creations)) {
       ResetTransaction(cl);
       c->sink->null_array(c->st);

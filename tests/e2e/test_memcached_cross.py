@@ -57,6 +57,25 @@ def test_memcached_write_aborts_resp_transaction(mc_server):
     assert r.get("wk") == b"mc"
 
 
+def test_memcached_touch_keeps_cas_but_aborts_resp_transaction(mc_server):
+    # touch keeps the item's CAS (as memcached does), yet a WATCHing RESP client still
+    # sees the TTL change, as it would an EXPIRE.
+    s = mc(mc_server)
+    transcript(s, b"set tk 0 0 1\r\na\r\n", b"STORED\r\n")
+    s.sendall(b"gets tk\r\n")
+    cas = int(re.match(rb"VALUE tk 0 1 (\d+)\r\n", s.recv(1000)).group(1))
+    r = mc_server.redis()
+    pipe = r.pipeline()
+    pipe.watch("tk")
+    pipe.multi()
+    pipe.set("tk", "from-resp")
+    transcript(s, b"touch tk 100\r\n", b"TOUCHED\r\n")
+    import redis
+    with pytest.raises(redis.WatchError):
+        pipe.execute()
+    transcript(s, b"cas tk 0 0 1 %d\r\nb\r\n" % cas, b"STORED\r\n")
+
+
 def test_counters_cross_protocol(mc_server):
     r = mc_server.redis()
     r.set("cnt", 10)

@@ -92,6 +92,26 @@ TEST(Transactions, WatchSeesOtherClientsAndExpiry) {
   EXPECT_THAT(h.Run({"EXEC"}), IsArrayOf({IsBulk("1")}));
 }
 
+// A TTL change keeps the key's version (memcached's touch keeps the CAS), but WATCH
+// compares the expiry too: EXPIRE, PERSIST and GETEX by another client abort the EXEC,
+// as Redis' signalModifiedKey makes them.
+TEST(Transactions, WatchSeesTtlChangesThatKeepTheVersion) {
+  Harness h;
+  h.Run({"SET", "w", "1"});
+  auto aborted_by = [&](std::vector<std::string> other) {
+    h.RunOn(0, {"WATCH", "w"});
+    h.RunOn(1, other);
+    h.RunOn(0, {"MULTI"});
+    h.RunOn(0, {"PING"});
+    return h.RunOn(0, {"EXEC"});
+  };
+  EXPECT_THAT(aborted_by({"EXPIRE", "w", "100"}), IsNullArray());
+  EXPECT_THAT(aborted_by({"EXPIRE", "w", "200"}), IsNullArray());
+  EXPECT_THAT(aborted_by({"PERSIST", "w"}), IsNullArray());
+  EXPECT_THAT(aborted_by({"GETEX", "w", "EX", "50"}), IsNullArray());
+  EXPECT_THAT(aborted_by({"GET", "w"}), IsArrayOf({IsSimple("PONG")}));
+}
+
 TEST(Transactions, WatchAcrossDatabasesAndFlush) {
   Harness h;
   h.Run({"SELECT", "2"});

@@ -429,7 +429,9 @@ typedef struct ferrite_host_api {
 
   /* metadata */
   int64_t (*key_get_expire)(ferrite_key* k);          /* absolute ms, -1 = none      */
-  void (*key_set_expire)(ferrite_key* k, int64_t abs_ms); /* -1 removes the expiry    */
+  /* -1 removes the expiry. Not a value write: key_version stays (memcached's touch
+   * keeps the CAS); WATCH still sees the change (it compares expiries too). */
+  void (*key_set_expire)(ferrite_key* k, int64_t abs_ms);
   uint32_t (*key_get_flags)(ferrite_key* k);          /* memcached client flags      */
   void (*key_set_flags)(ferrite_key* k, uint32_t flags);
   uint64_t (*key_version)(ferrite_key* k);            /* changes on every write      */
