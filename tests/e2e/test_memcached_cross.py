@@ -14,6 +14,14 @@ def mc(server):
     return socket.create_connection(("127.0.0.1", server.mc_port), timeout=10)
 
 
+def set_and_gets(s, key, flags, value):
+    """Stores `value` under `key` over memcached socket `s`; returns the item's CAS."""
+    transcript(s, b"set %s %d 0 %d\r\n%s\r\n" % (key, flags, len(value), value), b"STORED\r\n")
+    s.sendall(b"gets %s\r\n" % key)
+    reply = re.match(rb"VALUE %s %d %d (\d+)\r\n" % (key, flags, len(value)), s.recv(1000))
+    return int(reply.group(1))
+
+
 def test_resp_set_is_a_memcached_item_with_flags_0(mc_server):
     r = mc_server.redis()
     r.set("rk", "hello")
@@ -32,9 +40,7 @@ def test_memcached_set_is_a_plain_string_with_ttl(mc_server):
 
 def test_flags_survive_resp_reads_and_cas_sees_resp_writes(mc_server):
     s = mc(mc_server)
-    transcript(s, b"set ck 7 0 1\r\na\r\n", b"STORED\r\n")
-    s.sendall(b"gets ck\r\n")
-    cas = int(re.match(rb"VALUE ck 7 1 (\d+)\r\n", s.recv(1000)).group(1))
+    cas = set_and_gets(s, b"ck", 7, b"a")
     r = mc_server.redis()
     assert r.get("ck") == b"a"                 # a read does not change the cas
     transcript(s, b"gets ck\r\n", b"VALUE ck 7 1 %d\r\na\r\nEND\r\n" % cas)
@@ -61,9 +67,7 @@ def test_memcached_touch_keeps_cas_but_aborts_resp_transaction(mc_server):
     # touch keeps the item's CAS (as memcached does), yet a WATCHing RESP client still
     # sees the TTL change, as it would an EXPIRE.
     s = mc(mc_server)
-    transcript(s, b"set tk 0 0 1\r\na\r\n", b"STORED\r\n")
-    s.sendall(b"gets tk\r\n")
-    cas = int(re.match(rb"VALUE tk 0 1 (\d+)\r\n", s.recv(1000)).group(1))
+    cas = set_and_gets(s, b"tk", 0, b"a")
     r = mc_server.redis()
     pipe = r.pipeline()
     pipe.watch("tk")
