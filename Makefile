@@ -26,8 +26,10 @@ test: unit e2e
 
 # ASAN_BUILD=build/debug is the "debug" preset's folder; override it to reuse another
 # sanitizer build. The e2e servers write their reports to files (their stderr goes to a
-# per-test log), which tests/sanitizers/check_logs.sh then turns into a failure. A small
-# quarantine keeps a server's RSS near its real size (test_pubsub bounds it at 200 MB).
+# per-test log, and UBSan's reports, which ignore log_path, are copied out of it by
+# conftest.Server.stop), which tests/sanitizers/check_logs.sh then turns into a failure.
+# A small quarantine keeps a server's RSS near its real size (test_pubsub bounds it at
+# 200 MB).
 ASAN_BUILD ?= build/debug
 ASAN_LOGS = $(CURDIR)/$(ASAN_BUILD)/sanitizer-logs
 asan:
@@ -37,7 +39,7 @@ asan:
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
 	ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16:log_path=$(ASAN_LOGS)/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan \
-	FERRITE_HOST=$(CURDIR)/$(ASAN_BUILD)/ferrite-host \
+	FERRITE_SANITIZER_LOGS=$(ASAN_LOGS) FERRITE_HOST=$(CURDIR)/$(ASAN_BUILD)/ferrite-host \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e; rc=$$?; \
 	  tests/sanitizers/check_logs.sh $(ASAN_LOGS) && exit $$rc
 

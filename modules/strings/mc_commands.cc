@@ -371,7 +371,9 @@ int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const Mc
   }
   size_t old = cur->size();
   char* p = k.Resize(old + data.size());
-  if (mode == StoreMode::kAppend) {
+  if (data.empty()) {
+    // Nothing to copy, and an empty string may have no block at all (p is null).
+  } else if (mode == StoreMode::kAppend) {
     memcpy(p + old, data.data(), data.size());
   } else {
     memmove(p + data.size(), p, old);

@@ -48,6 +48,10 @@ TEST_F(McCommands, AddReplaceAppendPrepend) {
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "b", "APPEND", "0"})), "NOT_STORED");
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "b", "ADD", "3"})), "STORED");
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "x", "ADD", "0"})), "NOT_STORED");
+  // An empty append/prepend to an empty item copies nothing (the string has no block).
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "e", "", "SET", "0"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "e", "", "APPEND", "0"})), "STORED");
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "e", "", "PREPEND", "0"})), "STORED");
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "c", "APPEND", "9"})), "STORED");
   EXPECT_EQ(Status(h_.Run({"MC.SET", "k", "a", "PREPEND", "9"})), "STORED");
   Reply g = h_.Run({"MC.GET", "k"});

@@ -293,6 +293,9 @@ TEST(StringsRanges, AppendStrlenGetRangeSetRange) {
   EXPECT_THAT(h.Run({"EXISTS", "nokey"}), IsInt(0));
   EXPECT_THAT(h.Run({"APPEND", "empty", ""}), IsInt(0));
   EXPECT_THAT(h.Run({"EXISTS", "empty"}), IsInt(1));
+  // Nothing onto an existing empty string: no bytes to copy into a null block (UBSan).
+  EXPECT_THAT(h.Run({"APPEND", "empty", ""}), IsInt(0));
+  EXPECT_THAT(h.Run({"GET", "empty"}), IsBulk(""));
 }
 
 TEST(StringsRanges, ProtoMaxBulkLenLimitsGrowth) {

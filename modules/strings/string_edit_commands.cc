@@ -22,7 +22,7 @@ size_t OpWriteAt(Key& k, size_t old_len, size_t offset, std::string_view data,
                  const char* event) {
   size_t new_len = std::max(old_len, offset + data.size());
   char* p = k.Resize(new_len);
-  memcpy(p + offset, data.data(), data.size());
+  if (!data.empty()) memcpy(p + offset, data.data(), data.size());  // p is null at length 0
   k.Modified(FERRITE_NOTIFY_STRING, event);
   return new_len;
 }

@@ -106,9 +106,23 @@ class Server:
                 self.proc.wait()
         if self.proc:
             self.logf.close()
+            self.keep_sanitizer_report()
         rc = self.proc.returncode if self.proc else None
         self.proc = None
         return rc
+
+    def keep_sanitizer_report(self):
+        """GCC's UBSan, linked with ASan, writes to stderr whatever log_path says, and a
+        server's stderr is this log, deleted with the test's folder: `make asan` sets
+        FERRITE_SANITIZER_LOGS so such a report is copied where check_logs.sh looks."""
+        out_dir = os.environ.get("FERRITE_SANITIZER_LOGS")
+        if not out_dir:
+            return
+        text = self.log_text()
+        if "runtime error:" in text or "Sanitizer" in text:
+            name = f"server-{self.port}-{self.proc.pid}.log"
+            with open(os.path.join(out_dir, name), "w") as f:
+                f.write(text)
 
     def kill9(self):
         return self.stop(signal.SIGKILL)
