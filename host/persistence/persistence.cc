@@ -53,9 +53,12 @@ PersistenceService::~PersistenceService() {
 }
 
 std::string PersistenceService::DataPath(const std::string& name) const {
-  std::string dir = h_.config().String("persistence.dir");
-  if (dir.empty()) dir = ".";
-  return dir + "/" + name;
+  std::string path = h_.config().String("persistence.dir");
+  if (path.empty()) path = ".";
+  // Appended in place: `dir + "/" + name` trips GCC 12's false -Wrestrict (PR 105651).
+  path += '/';
+  path += name;
+  return path;
 }
 
 void PersistenceService::Start() {
