@@ -53,9 +53,10 @@ PersistenceService::~PersistenceService() {
 }
 
 std::string PersistenceService::DataPath(const std::string& name) const {
+  // Built in place: `dir + "/" + name` and `= "."` trip GCC 12's false -Wrestrict
+  // (PR 105651).
   std::string path = h_.config().String("persistence.dir");
-  if (path.empty()) path = ".";
-  // Appended in place: `dir + "/" + name` trips GCC 12's false -Wrestrict (PR 105651).
+  if (path.empty()) path.push_back('.');
   path += '/';
   path += name;
   return path;
