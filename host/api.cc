@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "ferrite/errors.h"
+#include "ferrite/module.hpp"
 #include "host/context.h"
 #include "host/io.h"
 #include "host/logging.h"
@@ -485,17 +486,17 @@ void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
   if (!k || !k->e) return;
   Host* h = k->ctx->host;
   Written(k);
-  if (k->e->kind == ValueKind::kModule) k->table->ModuleChanged(k->e);
-  if (event) h->Notify(k->db, cls, event, k->name);
   Entry* e = k->e;
-  if (e->kind == ValueKind::kModule && e->mod_type()->desc.length &&
-      e->mod_type()->desc.length(e->mod.ptr) == 0) {
+  const ferrite_type* t = e->kind == ValueKind::kModule ? e->mod_type() : nullptr;
+  if (t) k->table->ModuleChanged(e);
+  if (event) h->Notify(k->db, cls, event, k->name);
+  if (t && t->desc.length && t->desc.length(e->mod.ptr) == 0) {
     k->table->Erase(e);
     k->e = nullptr;
     h->Notify(k->db, FERRITE_NOTIFY_GENERIC, "del", k->name);
     return;
   }
-  if (e->kind == ValueKind::kModule) h->SignalKeyReady(k->db, k->name);
+  if (t) h->SignalKeyReady(k->db, k->name);
 }
 
 void NotifyEvent(ferrite_ctx* c, uint32_t cls, const char* event, ferrite_slice key) {
@@ -686,17 +687,8 @@ const char* KeyEncoding(ferrite_key* k) {
   if (e->kind == ValueKind::kString) {
     std::string_view s = e->string_value();
     if (e->str_raw) return "raw";
-    if (s.size() <= 20 && !s.empty()) {
-      bool ok = true;
-      size_t i = s[0] == '-' ? 1 : 0;
-      if (i == s.size() || (s[i] == '0' && s.size() > i + 1)) ok = false;
-      for (size_t j = i; ok && j < s.size(); j++) ok = s[j] >= '0' && s[j] <= '9';
-      if (ok && s != "-0") {
-        errno = 0;
-        strtoll(std::string(s).c_str(), nullptr, 10);  // only ERANGE matters
-        if (errno == 0) return "int";
-      }
-    }
+    int64_t v;
+    if (ferrite::sdk::ParseInt64(s, &v)) return "int";  // Redis' string2ll decides, as in Redis
     return s.size() <= 44 ? "embstr" : "raw";
   }
   const ferrite_type* t = e->mod_type();

@@ -66,13 +66,14 @@ size_t ExpireSubkeysOf(Host* h, int si, int db, Entry* e, int64_t now) {
     h->ExpireEntry(si, db, e);  // the whole key is due anyway
     return 1;
   }
-  if (e->kind != ValueKind::kModule || !e->mod_type()->desc.expire_subkeys) {
+  const ferrite_type* type = e->kind == ValueKind::kModule ? e->mod_type() : nullptr;
+  if (!type || !type->desc.expire_subkeys) {
     t.SetSubkeyExpire(e, -1);
     return 0;
   }
-  const ferrite_type_desc& d = e->mod_type()->desc;
+  const ferrite_type_desc& d = type->desc;
   std::string key(e->key());
-  SubkeyOps ops = OpsFor(e->mod_type());
+  SubkeyOps ops = OpsFor(type);
   SubkeyEmit em{h, db, key, ops.del_cmd};
   int64_t next = d.expire_subkeys(e->mod.ptr, now, EmitSubkey, &em);
   if (em.n > 0) {

@@ -165,8 +165,7 @@ void Table::Unlink(Entry* e) {
   e->next = nullptr;
   size_--;
   AddBytes(-static_cast<int64_t>(EntryBytes(e)));
-  if (e->has_expire) expires_.Erase(e);
-  e->has_expire = 0;
+  DropExpire(e);
   if (!subkey_at_.empty()) SetSubkeyExpire(e, -1);
   // Shrink when very sparse so SCAN and random sampling stay cheap.
   if (buckets_.size() > 64 && size_ * 8 < buckets_.size()) Rehash(buckets_.size() / 2);
@@ -200,8 +199,7 @@ void Table::Clear() {
 
 void Table::SetExpire(Entry* e, int64_t abs_ms) {
   if (abs_ms < 0) {
-    if (e->has_expire) expires_.Erase(e);
-    e->has_expire = 0;
+    DropExpire(e);
   } else {
     expires_.Set(e, abs_ms);
     e->has_expire = 1;

@@ -218,6 +218,10 @@ class Table {
     if (used_) used_->fetch_add(delta, std::memory_order_relaxed);
   }
   void LinkHashed(Entry* e, uint64_t hash);
+  void DropExpire(Entry* e) {
+    if (e->has_expire) expires_.Erase(e);
+    e->has_expire = 0;
+  }
   std::vector<Entry*> buckets_;
   ExpiryIndex expires_;
   std::set<std::pair<int64_t, Entry*>> subkey_due_;  // (time, entry), earliest first

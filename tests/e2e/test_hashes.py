@@ -274,7 +274,8 @@ def listpack_ex_hash(key, triplets):
     triplets, ttl the absolute expiry in ms or 0 for none."""
     min_expire = min([t for _, _, t in triplets if t] or [0])
     items = [x for triplet in triplets for x in triplet]
-    return bytes([25]) + rdb_string(key) + struct.pack("<Q", min_expire) + rdb_string(listpack(items))
+    return (bytes([25]) + rdb_string(key) + struct.pack("<Q", min_expire) +
+            rdb_string(listpack(items)))
 
 
 def test_hand_built_listpack_matches_the_bytes_redis_writes():

@@ -58,6 +58,16 @@ def _wait_busy(port, deadline_s=5.0):
     return b"(never busy)"
 
 
+def _start_busy(port, *run, timeout=None, busy=BUSY):
+    """Sends `run` (a script that keeps the server busy) on its own connection and waits
+    until other clients get `busy`; returns the script's connection."""
+    slow = _send(port, *run)
+    if timeout:
+        slow.settimeout(timeout)
+    assert _wait_busy(port) == busy
+    return slow
+
+
 def _kill_transcript(port, run, kill):
     """Runs `run` on one connection, then PING and `kill` from fresh connections while it
     is busy; returns every line seen, and checks the server serves normally after."""
@@ -113,8 +123,7 @@ def test_wrong_kill_command_and_allowed_commands_while_busy(server_factory, redi
     _redis(redis_server)
     seen = []
     for port in (s.port, redis_server.port):
-        slow = _send(port, "EVAL", "while true do end", "0")
-        assert _wait_busy(port) == BUSY
+        slow = _start_busy(port, "EVAL", "while true do end", "0")
         c = _conn(port)
         lines = [_ask(c, "FUNCTION", "KILL"), _ask(c, "WATCH", "k"), _ask(c, "MULTI"),
                  _ask(c, "DISCARD"), _ask(c, "UNWATCH"), _ask(c, "GET", "k"),
@@ -131,8 +140,7 @@ def test_unkillable_then_shutdown_nosave_threads1(server_factory, redis_server):
     _redis(redis_server)
     seen = []
     for port in (s.port, redis_server.port):
-        slow = _send(port, "EVAL", "redis.call('set','w','1') while true do end", "0")
-        assert _wait_busy(port) == BUSY
+        slow = _start_busy(port, "EVAL", "redis.call('set','w','1') while true do end", "0")
         c = _conn(port)
         # Plain SHUTDOWN (it would save) is refused with BUSY; only NOSAVE stops it.
         lines = [_ask(c, "SCRIPT", "KILL"), _ask(c, "SHUTDOWN")]
@@ -155,8 +163,7 @@ def test_unkillable_then_shutdown_nosave_threads1(server_factory, redis_server):
 def test_many_clients_threads4(server_factory):
     """Some of the clients land on the script's worker: every one must still get BUSY."""
     s, _ = _ferrite(server_factory, 4)
-    slow = _send(s.port, "EVAL", "while true do end", "0")
-    assert _wait_busy(s.port) == BUSY
+    slow = _start_busy(s.port, "EVAL", "while true do end", "0")
     clients = [_conn(s.port) for _ in range(12)]
     for c in clients:
         c.sendall(_cmd("PING"))
@@ -176,9 +183,7 @@ def test_blocked_client_is_not_answered_busy_threads1(server_factory):
     # Unkillable (it wrote) and bounded: a fixed number of instructions, about 2 s here;
     # it only needs to outlast 100 ms plus one BUSY reply. Sanitizer builds are slower.
     body = "redis.call('lpush','q','x') local i = 0 while i < 1e8 do i = i + 1 end return i"
-    slow = _send(s.port, "EVAL", body, "0")
-    slow.settimeout(120)
-    assert _wait_busy(s.port) == BUSY
+    slow = _start_busy(s.port, "EVAL", body, "0", timeout=120)
     assert _line(slow) == b":100000000\r\n"
     assert waiter.recv(100) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
     assert timer.recv(100) == b"*-1\r\n"
@@ -223,9 +228,7 @@ def test_pushes_posted_by_a_busy_script_arrive_in_order_threads1(server_factory)
         _line(sub)
     body = ("for i = 1, 50 do redis.call('publish', 'ch', i) end "
             "local i = 0 while i < 1e8 do i = i + 1 end return i")
-    slow = _send(s.port, "EVAL", body, "0")
-    slow.settimeout(120)
-    assert _wait_busy(s.port) == BUSY
+    slow = _start_busy(s.port, "EVAL", body, "0", timeout=120)
     assert _line(slow) == b":100000000\r\n"
     got = []
     for _ in range(50):
@@ -243,8 +246,8 @@ def test_function_stats_names_the_running_function_threads1(server_factory, redi
     seen = []
     for port, client in ((s.port, r), (redis_server.port, _redis(redis_server))):
         client.function_load(SPIN_LIB)
-        slow = _send(port, "FCALL", "spin", "0")
-        assert _wait_busy(port).startswith(b"-BUSY")
+        slow = _start_busy(port, "FCALL", "spin", "0",
+                           busy=BUSY.replace(b"SCRIPT KILL", b"FUNCTION KILL"))
         import redis as redis_py
         stats = redis_py.Redis(port=port, socket_timeout=10).execute_command("FUNCTION", "STATS")
         running = dict(zip(stats[1][0::2], stats[1][1::2]))

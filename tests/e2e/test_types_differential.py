@@ -1,8 +1,9 @@
 """Random command sequences for lists, hashes, sets and sorted sets, sent to ferrite-host
 and to the real redis-server 7.0 side by side, over RESP2 and RESP3, with the default
 encoding thresholds and with tiny ones (so values convert back and forth all the time):
-every reply (errors and reply types included) must be identical. Seeded, so a failure replays; each run is a few thousand commands over four
-keys, so values change type, grow, shrink, convert encoding, get copied and renamed.
+every reply (errors and reply types included) must be identical. Seeded, so a failure
+replays; each run is a few thousand commands over four keys, so values change type,
+grow, shrink, convert encoding, get copied and renamed.
 
 What is deliberately not generated, because Redis 7.0 differs from the Redis ferrite
 follows or leaves the answer unspecified:
@@ -184,7 +185,8 @@ class Gen:
             lambda: [self.r.choice(["SINTER", "SUNION", "SDIFF"]), k(), k()],
             lambda: ["HGETALL", k()],
             lambda: [self.r.choice(["HKEYS", "HVALS"]), k()],
-            lambda: [self.r.choice(["SSCAN", "HSCAN", "ZSCAN"]), k(), self.r.choice(["0", "x", ""])] +
+            lambda: [self.r.choice(["SSCAN", "HSCAN", "ZSCAN"]), k(),
+                     self.r.choice(["0", "x", ""])] +
             p(["COUNT", "1000"], ["MATCH", "*1*", "COUNT", "1000"], ["COUNT", "0"],
               ["COUNT", "x"], ["MATCH"]),
         ])()

@@ -211,10 +211,6 @@ TEST(Keyspace, AccountingIsTheSumOfEntryBytes) {
   EXPECT_EQ(ks.used_bytes.load(), 0);
 }
 
-TEST(Keyspace, EntryStaysFortyBytes) {
-  // A key of up to 16 bytes and its entry are one 64-byte glibc chunk.
-  EXPECT_EQ(sizeof(Entry), 40u);
-}
 
 TEST(Keyspace, VersionsAreUniqueAcrossShards) {
   Keyspace ks(8, 1);
