@@ -31,6 +31,16 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
   return FERRITE_OK;
 }
 
+void Host::SignalDbReady(int db) {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lk(block_mu_);
+    for (auto& [dk, w] : waiters_)
+      if (dk.first == db) keys.push_back(dk.second);
+  }
+  for (auto& k : keys) SignalKeyReady(db, k);
+}
+
 void Host::SignalKeyReady(int db, std::string_view key) {
   std::lock_guard lk(block_mu_);
   if (waiters_.empty()) return;

@@ -104,6 +104,8 @@ class Host {
 
   // --- blocking (blocking.cc) ---
   void SignalKeyReady(int db, std::string_view key);
+  // SignalKeyReady for every key a client waits on in `db` (SWAPDB replaced its data).
+  void SignalDbReady(int db);
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
@@ -152,6 +154,10 @@ class Host {
   void InitAccess(Entry* e);
   void TouchEntry(Entry* e);
   int64_t IdleMs(const Entry* e) const;
+  // RESTORE's IDLETIME / FREQ (Redis' objectSetLRUOrLFU): under an LFU policy a FREQ
+  // >= 0 sets the counter, under an LRU policy an IDLETIME >= 0 (seconds) dates the
+  // last access back; otherwise the entry keeps InitAccess's data.
+  void RestoreAccess(Entry* e, int64_t lfu_freq, int64_t idle_s);
   uint8_t LfuDecayed(const Entry* e) const;
 
   // Periodic work: active expiry, blocked-client deadlines, stats. Called ~hz times/s.

@@ -313,7 +313,8 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 }  // namespace
 
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
-                    int step, ferrite_cmd_fn fn, const char* group, const char* summary) {
+                    int step, ferrite_cmd_fn fn, const char* group, const char* summary,
+                    ferrite_getkeys_fn getkeys) {
   auto c = std::make_shared<Command>();
   c->name = name;
   c->arity = arity;
@@ -322,7 +323,7 @@ void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int fi
   c->last_key = last;
   c->key_step = step;
   c->handler = fn;
-  c->getkeys = nullptr;
+  c->getkeys = getkeys;
   c->group = group;
   c->summary = summary;
   c->owner = nullptr;
@@ -350,6 +351,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "DEBUG",    -2, ADMIN | NOSCRIPT | LOADING | STALE,  0, 0, 0, CmdDebug,    "server",     "Debugging commands");
   // clang-format on
   RegisterAdminCommands(h);
+  RegisterSwapDbCommands(h);
 }
 
 }  // namespace ferrite::host

@@ -13,9 +13,12 @@ inline constexpr const char* kRedisCompatVersion = "7.0.15";
 inline constexpr const char* kFerriteVersion = "0.1.0";
 
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
-                    int step, ferrite_cmd_fn fn, const char* group, const char* summary);
+                    int step, ferrite_cmd_fn fn, const char* group, const char* summary,
+                    ferrite_getkeys_fn getkeys = nullptr);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
+// SWAPDB LOLWUT (swapdb.cc).
+void RegisterSwapDbCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
 // RESET, and an EXEC that Execute() rejects.
 void ResetTransaction(Client* cl);

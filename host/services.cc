@@ -1,6 +1,7 @@
 #include "host/services.h"
 
 #include "host/host.h"
+#include "host/persistence/dump.h"
 #include "host/persistence/persistence.h"
 
 namespace ferrite::host {
@@ -8,6 +9,7 @@ namespace ferrite::host {
 Services StartServices(Host& host) {
   Services s;
   persist::RegisterPersistenceCommands(&host);
+  persist::RegisterDumpCommands(&host);
   auto p = std::make_unique<persist::PersistenceService>(host);
   p->Start();
   s.push_back(std::move(p));
