@@ -82,10 +82,14 @@ def main():
                                                     "COUNT", "100") for _ in range(a.reps)])
             res["XREADGROUP+XACK (entries/s)"] = benchlib.median(
                 [group_consumer(port, 50000) for _ in range(a.reps)])
-            before = srv.rss_bytes()
-            res["bytes/entry (used_memory)"] = memory(port, a.entries)
-            res["bytes/entry (RSS)"] = (srv.rss_bytes() - before) / a.entries
             rows[name] = res
+        finally:
+            srv.stop()
+        srv = start()  # memory on a fresh server: RSS freed by FLUSHALL is not given back
+        try:
+            before = srv.rss_bytes()
+            res["bytes/entry (used_memory)"] = memory(srv.port, a.entries)
+            res["bytes/entry (RSS)"] = (srv.rss_bytes() - before) / a.entries
         finally:
             srv.stop()
     print("| row | ferrite | redis | ratio |")

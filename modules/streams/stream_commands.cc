@@ -407,7 +407,9 @@ int CmdXSetId(Ctx ctx, int argc, const ferrite_slice* argv) {
   s->last_id = id;
   if (entries_added != -1) s->entries_added = static_cast<uint64_t>(entries_added);
   if (!max_xdel.IsZero()) s->max_deleted = max_xdel;
-  sk.key.Modified(FERRITE_NOTIFY_STREAM, "xsetid");
+  // NOTE: Redis 7.0 does not signal the key here (WATCH is not disturbed).
+  ctx.Dirty();
+  ctx.Notify(FERRITE_NOTIFY_STREAM, "xsetid", SV(argv[1]));
   return ctx.Ok();
 }
 

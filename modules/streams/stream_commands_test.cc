@@ -302,6 +302,24 @@ TEST_F(StreamsTest, BlockedReadGroupServedInArrivalOrder) {
   EXPECT_EQ(h.Pending(2).size(), 1u);
 }
 
+TEST_F(StreamsTest, WatchSeesEntryWritesNotGroupBookkeeping) {
+  h.Run({"XGROUP", "CREATE", "s", "g", "0", "MKSTREAM"});
+  h.Run({"XADD", "s", "1", "f", "v"});
+  // As in Redis 7.0: XREADGROUP, XACK and XSETID do not touch a watched key's version.
+  h.RunOn(1, {"WATCH", "s"});
+  h.Run({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"});
+  h.Run({"XACK", "s", "g", "1"});
+  h.Run({"XSETID", "s", "5"});
+  h.RunOn(1, {"MULTI"});
+  h.RunOn(1, {"XLEN", "s"});
+  EXPECT_THAT(h.RunOn(1, {"EXEC"}), IsArrayOf({IsInt(1)}));
+  h.RunOn(1, {"WATCH", "s"});
+  h.Run({"XADD", "s", "6", "f", "v"});
+  h.RunOn(1, {"MULTI"});
+  h.RunOn(1, {"XLEN", "s"});
+  EXPECT_THAT(h.RunOn(1, {"EXEC"}), IsNullArray());
+}
+
 TEST_F(StreamsTest, KeyspaceEvents) {
   h.Run({"CONFIG", "SET", "notify-keyspace-events", "KEt"});
   EventRecorder ev(h, FERRITE_NOTIFY_STREAM);
