@@ -47,8 +47,8 @@ int CmdSwapDb(ferrite_ctx* c, int, const ferrite_slice* argv) {
         sh.dbs[db].ForEach([&](Entry* e) { e->version = ks.NextVersion(si); });
       sh.dbs[a].Swap(sh.dbs[b]);
     }
-    c->host->SignalDbReady(a);
-    c->host->SignalDbReady(b);
+    c->host->SignalDbFlushed(a);
+    c->host->SignalDbFlushed(b);
   }
   c->dirty = true;  // propagated as sent, even for a == b (Redis counts it dirty too)
   c->sink->simple(c->st, "OK", 2);
