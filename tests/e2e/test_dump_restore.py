@@ -1,7 +1,8 @@
 """DUMP / RESTORE between ferrite and the real redis-server 7.0, for every type Ferrite
 has and in every encoding Redis 7.0 writes (int/embstr/raw and LZF-compressed strings,
 listpack and quicklist lists, intset and hashtable sets, listpack and skiplist sorted
-sets, listpack and hashtable hashes, HLL strings): DUMP on redis-server, RESTORE on
+sets, listpack and hashtable hashes, HLL strings, a stream with a consumer group and
+pending entries): DUMP on redis-server, RESTORE on
 ferrite, compare; DUMP on ferrite, RESTORE on redis-server under another name, compare
 with the original. RESTORE's errors and options are compared side by side."""
 import random
@@ -29,6 +30,11 @@ def build(c, r):
     c.call("HSET", "h_big", *[x for i in range(600) for x in ("f%d" % i, "v" * (i % 80))])
     c.call("PFADD", "hll_sparse", "a", "b", "c")
     c.call("PFADD", "hll_dense", *["e%d" % i for i in range(4000)])
+    for i in range(1, 300):
+        c.call("XADD", "stream", "%d-%d" % (i, i % 3), "f", "v%d" % i, "n", str(i))
+    c.call("XGROUP", "CREATE", "stream", "g", "0")
+    c.call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "5", "STREAMS", "stream", ">")
+    c.call("XDEL", "stream", "3-0")
 
 
 def contents(c, key):
@@ -44,11 +50,16 @@ def contents(c, key):
     if t == b"hash":
         v = c.call("HGETALL", key)[1]
         return t, sorted((v[i][1], v[i + 1][1]) for i in range(0, len(v), 2))
+    if t == b"stream":
+        pending = c.call("XPENDING", key, "g", "-", "+", "100")
+        pending = [p[1][:2] for p in pending[1]]  # id and consumer; idle time moves
+        return t, (c.call("XRANGE", key, "-", "+"), c.call("XLEN", key), pending)
     return t, None
 
 
 KEYS = ["s_int", "s_emb", "s_raw", "s_lzf", "s_bin", "l_small", "l_big", "set_int", "set_str",
-        "set_mixed", "z_small", "z_big", "h_small", "h_big", "hll_sparse", "hll_dense"]
+        "set_mixed", "z_small", "z_big", "h_small", "h_big", "hll_sparse", "hll_dense",
+        "stream"]
 
 
 def test_dump_restore_round_trip_both_ways(server, redis_server):
