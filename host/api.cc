@@ -724,6 +724,12 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
   if (cmd->flags & FERRITE_CMD_NOSCRIPT)
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
+  // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
+  // called yet (whether it changed anything or not), a DENYOOM command fails; once the
+  // script wrote, it cannot stop half-way.
+  if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote)
+    return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
+  if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
   if (!cap.root) kCaptureSink.null(&cap);
   return cap.root.release();
