@@ -59,6 +59,7 @@ struct Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
+  bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   bool no_evict = false, no_touch = false;
   int64_t created_ms = 0;
