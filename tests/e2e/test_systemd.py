@@ -47,6 +47,17 @@ class NotifyListener:
                 return m
         raise AssertionError(f"no matching notification in {timeout}s; got {self.messages}")
 
+    def drain(self):
+        """Forgets every datagram received so far (a previous server's)."""
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.sock.recv(4096)
+        except BlockingIOError:
+            pass
+        self.sock.setblocking(True)
+        self.messages.clear()
+
     def close(self):
         self.sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -183,3 +194,30 @@ def test_unit_verifies(tmp_path):
     out = p.stdout.decode()
     assert p.returncode == 0, out
     assert "ferrite.service" not in out, out
+
+
+def test_ready_only_after_the_dataset_is_loaded(notify):
+    """With data to load, systemd hears READY=1 only once clients stop getting -LOADING,
+    and a progress STATUS= line meanwhile."""
+    s = Server({"persistence.save": "3600 1"}).start()
+    r = s.redis()
+    pipe = r.pipeline(transaction=False)
+    for i in range(30000):
+        pipe.set(f"k{i}", "v" * 50)
+    pipe.execute()
+    r.save()
+    assert s.stop() == 0
+    notify.drain()
+    s.config["persistence.key_load_delay"] = "100"  # >= 3 s of loading
+    s.start(wait_load=False)
+    try:
+        with s.sock() as sk:
+            sk.sendall(b"GET k1\r\n")
+            assert sk.recv(100).startswith(b"-LOADING")
+        progress = notify.read_until(lambda m: "loading the snapshot:" in m)
+        assert "READY=1" not in "".join(notify.messages)
+        assert re.search(r"STATUS=loading the snapshot: \d+ keys, [\d.]+ MB of [\d.]+ MB", progress)
+        notify.read_until(lambda m: "READY=1" in m, timeout=60)
+        assert s.redis().get("k1") == b"v" * 50
+    finally:
+        s.stop()
