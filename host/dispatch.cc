@@ -215,7 +215,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // policy allows; the outcome refuses a DENYOOM command and is kept for scripts (their
   // first write may not be a DENYOOM command then). Not while serving inside a yielding
   // script: this thread holds every shard lock, which eviction would take again.
-  bool oom = !in_yield && max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
+  // Nor while the startup load runs (Redis' isSafeToPerformEvictions): the loader is
+  // linking keys and only `loading` commands get here.
+  bool oom = !in_yield && !loading.active.load(std::memory_order_relaxed) &&
+             max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
   c->pre_command_oom = oom;
   if (denyoom && oom) return reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
