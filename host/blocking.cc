@@ -43,28 +43,41 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     if (!c || !c->block.active || c->closed || c->block.rerunning) continue;
     if (c->block.retry_pending) return;  // the head is already retrying: keep FIFO
     c->block.retry_pending = true;
-    std::weak_ptr<Client> weak = c;
-    c->post([this, weak] {
-      auto cl = weak.lock();
-      if (!cl || cl->closed || !cl->block.active) return;
-      auto argv_copy = cl->block.argv;
-      std::vector<ferrite_slice> argv;
-      for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
-      {
-        std::lock_guard lk2(block_mu_);
-        cl->block.retry_pending = false;
-        cl->block.rerunning = true;
-      }
-      Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
-              cl->proto_state);
-      {
-        std::lock_guard lk2(block_mu_);
-        cl->block.rerunning = false;
-      }
-      if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
-    });
+    PostRetry(c);
     return;
   }
+}
+
+void Host::RetryBlocked(const std::shared_ptr<Client>& c) {
+  std::lock_guard lk(block_mu_);
+  if (!c->block.active || c->closed || c->block.retry_pending) return;
+  c->block.retry_pending = true;
+  PostRetry(c);
+}
+
+// Runs the blocked command again on the client's thread; the caller holds block_mu_ and
+// has set retry_pending.
+void Host::PostRetry(const std::shared_ptr<Client>& c) {
+  std::weak_ptr<Client> weak = c;
+  c->post([this, weak] {
+    auto cl = weak.lock();
+    if (!cl || cl->closed || !cl->block.active) return;
+    auto argv_copy = cl->block.argv;
+    std::vector<ferrite_slice> argv;
+    for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
+    {
+      std::lock_guard lk2(block_mu_);
+      cl->block.retry_pending = false;
+      cl->block.rerunning = true;
+    }
+    Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
+            cl->proto_state);
+    {
+      std::lock_guard lk2(block_mu_);
+      cl->block.rerunning = false;
+    }
+    if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
+  });
 }
 
 void Host::UnblockClient(Client* c, bool timeout) {
