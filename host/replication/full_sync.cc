@@ -103,10 +103,7 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
     // stream queued from `off` on is exactly the dataset.
     LockSet locks;
     locks.AcquireAll(h_.keyspace());
-    if (!sink_added_) {
-      h_.AddPropagationSink(this);
-      sink_added_ = true;
-    }
+    EnsureSinkAllLocked();
     h_.ForceSelectOnNextPropagate();  // the replica starts in db 0
     {
       std::lock_guard lk(mu_);
@@ -157,6 +154,10 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
     if (diskless) ::close(pfd[0]);
     reap(true);
     return false;
+  }
+  {
+    std::lock_guard lk(mu_);
+    r->await_ack = diskless;
   }
   bool ok = diskless ? StreamPipe(r, pfd[0], pid) : StreamFile(r, pid, temp);
   if (diskless) ::close(pfd[0]);
@@ -275,7 +276,7 @@ void ReplicationService::FinishSync(const std::shared_ptr<ReplicaPeer>& r, bool 
     if (ok && !r->closed) {
       r->state = ReplicaPeer::State::kOnline;
       r->ack_time_ms = h_.clock().NowMs();
-      PostFlushLocked(r);
+      if (!r->await_ack) PostFlushLocked(r);
       return;
     }
     r->closed = true;

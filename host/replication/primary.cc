@@ -53,7 +53,7 @@ std::string NewReplid() {
 }
 
 ReplicationService::ReplicationService(Host& h)
-    : h_(h), replid_(NewReplid()), replid2_(40, '0') {
+    : h_(h), replid_(NewReplid()), replid2_(40, '0'), no_replicas_since_ms_(h.clock().NowMs()) {
   std::lock_guard lk(g_services_mu);
   g_services[&h_] = this;
 }
@@ -152,7 +152,7 @@ void ReplicationService::QueueLocked(const std::shared_ptr<ReplicaPeer>& r, std:
     if (auto c = r->client.lock()) CloseClient(c);
     return;
   }
-  if (r->state == ReplicaPeer::State::kOnline) PostFlushLocked(r);
+  if (r->state == ReplicaPeer::State::kOnline && !r->await_ack) PostFlushLocked(r);
 }
 
 // One posted flush per replica at a time: a burst of writes becomes one append to the
@@ -174,6 +174,12 @@ void ReplicationService::PostFlushLocked(const std::shared_ptr<ReplicaPeer>& r) 
     cl->out += data;
     if (cl->on_output) cl->on_output();
   });
+}
+
+void ReplicationService::EnsureSinkAllLocked() {
+  if (sink_added_) return;
+  h_.AddPropagationSink(this);
+  sink_added_ = true;
 }
 
 // The first replica creates the backlog with a new history (Redis: no valid past).
@@ -357,6 +363,10 @@ std::string ReplicationService::HandleReplconf(ferrite_ctx* ctx, int argc,
         std::lock_guard lk(mu_);
         if (off > r->ack_off) r->ack_off = off;
         r->ack_time_ms = h_.clock().NowMs();
+        if (r->await_ack) {
+          r->await_ack = false;
+          PostFlushLocked(r);
+        }
       }
       ServeWaiters();
       return "";

@@ -75,6 +75,11 @@ void ReplicaLink::Run() {
         std::string id = reply.size() > 10 ? reply.substr(10) : "";
         while (!id.empty() && (id.back() == '\r' || id.back() == ' ')) id.pop_back();
         if (id.size() == 40 && id != svc_.replid()) svc_.SwitchReplid(id);
+        {
+          LockSet locks;
+          locks.AcquireAll(svc_.host().keyspace());
+          svc_.EnsureSinkAllLocked();
+        }
         log->info("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
       }
       if (ok && !stop_) Stream();
@@ -335,7 +340,17 @@ bool ReplicaLink::FullSync(const std::string& reply) {
     log->info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser");
     rdb.swap(in_);
     transfer_size_ = 0;
-    while (rdb.size() < 40 || rdb.compare(rdb.size() - 40, 40, mark) != 0) {
+    // The mark ends the payload. A Redis primary sends nothing after it until we ACK,
+    // but what follows is kept as the stream's start rather than assumed absent.
+    size_t searched = 0;
+    for (;;) {
+      size_t at = rdb.find(mark, searched);
+      if (at != std::string::npos) {
+        in_.assign(rdb, at + 40);
+        rdb.resize(at);
+        break;
+      }
+      searched = rdb.size() > 40 ? rdb.size() - 40 : 0;
       if (Fill(timeout) != FillResult::kData) {
         log->warn("I/O error trying to sync with MASTER: connection lost");
         return false;
@@ -344,7 +359,6 @@ bool ReplicaLink::FullSync(const std::string& reply) {
       in_.clear();
       transfer_read_ = static_cast<int64_t>(rdb.size());
     }
-    rdb.resize(rdb.size() - 40);
   } else {
     int64_t len = 0;
     if (!sdk::ParseInt64(std::string_view(line).substr(1), &len) || len < 0) {
@@ -386,6 +400,7 @@ bool ReplicaLink::LoadPayload(const std::string& rdb) {
     o.now_ms = 0;  // a replica keeps keys its primary will expire (it sends the DEL)
     auto st = persist::LoadRdb(h, rdb, o);
     log->info("Done loading RDB, keys loaded: {}.", st.keys);
+    svc_.EnsureSinkAllLocked();
   } catch (const std::exception& e) {
     log->warn("Failed trying to load the MASTER synchronization DB from socket: {}", e.what());
     for (int s = 0; s < ks.num_shards(); s++)

@@ -12,3 +12,12 @@ target_sources(ferrite_host_core PRIVATE
 ferrite_unit_test(replication_stream_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/repl_stream_test.cc
   LIBS ferrite_host_core)
+
+# libFuzzer target for the stream parser (clang, -DFERRITE_FUZZ=ON; see
+# host/persistence/fuzz/README.md for the build line).
+if(FERRITE_FUZZ)
+  add_executable(repl_stream_fuzz ${CMAKE_CURRENT_LIST_DIR}/fuzz/repl_stream_fuzz.cc)
+  target_link_libraries(repl_stream_fuzz PRIVATE ferrite_host_core)
+  target_compile_options(repl_stream_fuzz PRIVATE -fsanitize=fuzzer)
+  target_link_options(repl_stream_fuzz PRIVATE -fsanitize=fuzzer)
+endif()

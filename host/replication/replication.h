@@ -52,6 +52,9 @@ struct ReplicaPeer {
   bool capa_psync2 = false;
   State state = State::kWaitBgsave;
   bool queueing = false;    // the fork point passed: stream bytes are queued for it
+  // After a diskless payload the stream waits for the replica's first ACK: its end is
+  // found by the EOF mark, so nothing may follow the mark until the replica loaded.
+  bool await_ack = false;
   int64_t ack_off = 0;
   int64_t ack_time_ms = 0;
   // Stream bytes not yet handed to the connection: held while the RDB is sent, then
@@ -101,6 +104,10 @@ class ReplicationService : public Service, public PropagationSink {
   void AdoptPrimaryHistory(const std::string& replid, int64_t offset);
   // After +CONTINUE <newid>: the primary's id changed (it was promoted).
   void SwitchReplid(const std::string& new_replid);
+  // Registers the service as a propagation sink if it is not yet. The caller holds every
+  // shard lock (a sink is added between commands). A replica keeps it registered (Feed
+  // ignores what it runs) so that on promotion the stream goes on with no gap.
+  void EnsureSinkAllLocked();
   // MASTERDOWN applies while a replica's link is down and replica-serve-stale-data no.
   void UpdateStaleFlag();
 

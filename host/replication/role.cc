@@ -43,6 +43,9 @@ std::string ReplicationService::ReplicaOf(const std::string& host, int port, boo
       replid2_ = replid_;
       second_offset_ = offset_ + 1;
       replid_ = NewReplid();
+      // repl-backlog-ttl counts from the promotion: the backlog is what lets the former
+      // peers continue.
+      no_replicas_since_ms_ = h_.clock().NowMs();
     }
     h_.replication().is_replica = false;
     h_.replication().read_only = false;

@@ -67,13 +67,26 @@ def info(r, section="replication"):
     return out
 
 
+class NotYet:
+    """A falsy answer that says why (shown when wait_for times out)."""
+
+    def __init__(self, *why):
+        self.why = why
+
+    def __bool__(self):
+        return False
+
+    def __repr__(self):
+        return f"NotYet{self.why!r}"
+
+
 def wait_for(pred, timeout=20.0, what="condition", step=0.05):
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
         try:
             last = pred()
-            if last is True or (last and not isinstance(last, tuple)):
+            if last:
                 return last
         except Exception as e:  # a server restarting, a connection refused
             last = e
@@ -90,7 +103,7 @@ def wait_caught_up(primary, replica, timeout=20.0):
     def done():
         p = int(info(primary)["master_repl_offset"])
         r = int(info(replica).get("slave_repl_offset", -1))
-        return r >= p or (False, p, r)
+        return r >= p or NotYet("primary", p, "replica", r)
     wait_for(done, timeout, "replica caught up")
 
 

@@ -216,3 +216,30 @@ def test_corrupt_stream_from_primary_drops_link(server_factory):
     assert fr.ping()
     fr.execute_command("REPLICAOF", "NO", "ONE")
     srv.close()
+
+
+def test_sibling_promotion_partial_resync_keeps_every_write(server_factory):
+    """Sentinel's sequence: promote one replica, write to it, then point its sibling at
+    it. The sibling continues with a partial resync and must get the writes made in
+    between (the promoted node's stream starts at the promotion, not at its first
+    replica)."""
+    cfg = {"replication.repl_diskless_sync_delay": "0"}
+    p = server_factory(cfg)
+    a, b = server_factory(cfg), server_factory(cfg)
+    pr = p.redis()
+    pr.set("before", 1)
+    for n in (a, b):
+        n.redis().execute_command("REPLICAOF", "127.0.0.1", p.port)
+        wait_link_up(n.redis())
+        wait_caught_up(pr, n.redis())
+    p.kill9()
+    ar, br = a.redis(), b.redis()
+    ar.execute_command("REPLICAOF", "NO", "ONE")
+    for i in range(50):
+        ar.set(f"promoted{i}", i)
+    br.execute_command("REPLICAOF", "127.0.0.1", a.port)
+    wait_link_up(br)
+    wait_caught_up(ar, br)
+    assert info(ar, "stats")["sync_partial_ok"] == "1"
+    assert dump(ar) == dump(br)
+    assert br.dbsize() == 51
