@@ -7,6 +7,7 @@
 
 #include "ferrite/module.hpp"
 #include "host/context.h"
+#include "host/digest.h"
 #include "host/logging.h"
 #include "host/server_commands.h"
 
@@ -304,6 +305,20 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     std::string err = c->host->debug_reload();
     if (!err.empty()) return Error(c, err);
     Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "DIGEST") && argc == 2) {
+    LockSet locks;  // DEBUG has no keys: nothing is held unless nested (EXEC, a script)
+    if (!c->nested && !c->parent) locks.AcquireAll(c->host->keyspace());
+    std::string d = DatasetDigest(*c->host);
+    Simple(c, d);
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "DIGEST-VALUE")) {
+    LockSet locks;
+    if (!c->nested && !c->parent) locks.AcquireAll(c->host->keyspace());
+    c->sink->array(c->st, static_cast<size_t>(argc - 2));
+    for (int i = 2; i < argc; i++) Simple(c, ValueDigest(*c->host, c->client->db, SV(argv[i])));
     return FERRITE_OK;
   }
   std::string msg = "ERR unknown subcommand '" + std::string(sub) + "'. Try DEBUG HELP.";

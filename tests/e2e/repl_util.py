@@ -21,7 +21,7 @@ class RedisProc:
         self.log = os.path.join(self.dir, "redis.log")
         self.cmd = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--dir", self.dir, "--logfile", self.log,
-                    "--repl-diskless-sync-delay", "0", *args]
+                    "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes", *args]
         self.proc = None
 
     def start(self):

@@ -46,6 +46,8 @@ def fill(r):
 
 
 def same(primary_r, replica_r, dbs=(0, 5)):
+    # DEBUG DIGEST is Redis' algorithm on both sides: equal datasets, equal digests.
+    assert primary_r.execute_command("DEBUG", "DIGEST") == replica_r.execute_command("DEBUG", "DIGEST")
     for db in dbs:
         a, b = dump(primary_r, db), dump(replica_r, db)
         assert a == b, f"db {db} differs: only primary {set(a) - set(b)}, only replica {set(b) - set(a)}"
@@ -218,3 +220,71 @@ def test_replica_disconnecting_mid_rdb_leaves_primary_healthy(server_factory):
     wait_for(lambda: info(pr)["connected_slaves"] == "0", 10, "replicas dropped")
     assert pr.dbsize() == 20000
     assert pr.ping()
+
+
+def test_debug_digest_matches_redis_server(server_factory):
+    """The same writes on Ferrite and on redis-server give the same DEBUG DIGEST and
+    DEBUG DIGEST-VALUE (Redis' algorithm), for every type, small and large encodings,
+    with and without TTLs, in two dbs."""
+    f = server_factory()
+    red = RedisProc().start()
+    try:
+        fr, rr = f.redis(), red.redis()
+        empty = fr.execute_command("DEBUG", "DIGEST")
+        assert empty == rr.execute_command("DEBUG", "DIGEST") == b"0" * 40
+        for r in (fr, rr):
+            fill(r)
+            r.sadd("bigset", *[f"m{i}" for i in range(300)])
+            r.zadd("bigz", {f"m{i}": i * 0.1 for i in range(300)})
+            r.hset("bigh", mapping={f"f{i}": "v" * (i % 70) for i in range(300)})
+            r.rpush("bigl", *[str(i) for i in range(1000)])
+            r.set("intval", 12345)
+        keys = ["s1", "n", "big", "l", "h", "set", "iset", "z", "ttl", "bigset", "bigz", "bigh",
+                "bigl", "intval", "missing"]
+        assert (fr.execute_command("DEBUG", "DIGEST-VALUE", *keys) ==
+                rr.execute_command("DEBUG", "DIGEST-VALUE", *keys))
+        assert fr.execute_command("DEBUG", "DIGEST") == rr.execute_command("DEBUG", "DIGEST")
+        fr.expire("s1", 100)
+        assert fr.execute_command("DEBUG", "DIGEST") != rr.execute_command("DEBUG", "DIGEST")
+    finally:
+        red.cleanup()
+
+
+def test_redis_cli_rdb_and_replica(server_factory, tmp_path):
+    """redis-cli --rdb saves Ferrite's dataset through SYNC; redis-server loads that file
+    to the same digest. redis-cli --replica prints the live stream."""
+    import shutil
+    import subprocess
+    cli = shutil.which("redis-cli")
+    p = server_factory()
+    pr = p.redis()
+    fill(pr)
+    out = tmp_path / "dump.rdb"
+    r = subprocess.run([cli, "-p", str(p.port), "--rdb", str(out)], capture_output=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert b"Transfer finished with success" in r.stdout + r.stderr
+    shutil.copy(out, tmp_path / "copy.rdb")
+    red = RedisProc(["--dbfilename", "copy.rdb"])
+    red.dir = str(tmp_path)
+    red.cmd[red.cmd.index("--dir") + 1] = str(tmp_path)
+    red.start()
+    try:
+        assert red.redis().execute_command("DEBUG", "DIGEST") == pr.execute_command("DEBUG", "DIGEST")
+    finally:
+        red.stop()
+    import threading
+    # stdbuf: redis-cli's stdout is a pipe here, fully buffered otherwise.
+    proc = subprocess.Popen(["stdbuf", "-o0", cli, "-p", str(p.port), "--replica"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    got = bytearray()
+    reader = threading.Thread(target=lambda: [got.extend(c) for c in iter(lambda: proc.stdout.read1(4096), b"")],
+                              daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: "online" in info(pr).get("slave0", ""), 10, "redis-cli online")
+        pr.set("streamed-key", "streamed-value")
+        wait_for(lambda: b'"SET","streamed-key","streamed-value"' in got, 10, "the SET printed")
+    finally:
+        proc.kill()
+        proc.wait(10)

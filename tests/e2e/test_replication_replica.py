@@ -32,6 +32,7 @@ def fill(r):
 
 
 def same(a, b, dbs=(0, 2)):
+    assert a.execute_command("DEBUG", "DIGEST") == b.execute_command("DEBUG", "DIGEST")
     for db in dbs:
         da, dbb = dump(a, db), dump(b, db)
         assert da == dbb, f"db {db}: only primary {set(da) - set(dbb)}, only replica {set(dbb) - set(da)}"
