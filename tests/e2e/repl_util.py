@@ -41,6 +41,12 @@ class RedisProc:
         except OSError:
             return ""
 
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

@@ -1,5 +1,5 @@
-"""High availability with the real redis-sentinel: 1 Ferrite primary, 2 Ferrite replicas,
-3 sentinels on loopback. Under a steady write load (each write followed by WAIT 1), the
+"""High availability with the real redis-sentinel: 1 Ferrite primary (or a redis-server
+one: the mixed group), 2 Ferrite replicas, 3 sentinels on loopback. Under a steady write load (each write followed by WAIT 1), the
 primary is killed with SIGKILL; the sentinels promote a replica (MULTI, SLAVEOF NO ONE,
 CONFIG REWRITE, CLIENT KILL TYPE normal, EXEC) and repoint the other; python3-redis'
 Sentinel(...).master_for(...) follows; every write a WAIT acknowledged is on the new
@@ -15,7 +15,7 @@ import pytest
 import redis
 import redis.sentinel
 
-from repl_util import info, wait_caught_up, wait_for, wait_link_up
+from repl_util import RedisProc, info, wait_caught_up, wait_for, wait_link_up
 from sentinel_util import MASTER, Sentinel
 
 TRIALS = int(os.environ.get("FERRITE_FAILOVER_TRIALS", "1"))
@@ -59,11 +59,26 @@ class Writer(threading.Thread):
                 time.sleep(0.05)
 
 
-def test_sentinel_failover_with_ferrite_nodes(server_factory, sentinels):
+@pytest.fixture
+def redis_nodes():
+    made = []
+    yield made
+    for n in made:
+        n.cleanup()
+
+
+# The mixed group starts with a redis-server primary: a Ferrite replica is promoted and
+# the restarted redis-server rejoins as a Ferrite primary's replica.
+@pytest.mark.parametrize("first", ["ferrite", "redis"])
+def test_sentinel_failover(server_factory, sentinels, redis_nodes, first):
     cfg = {"replication.repl_diskless_sync_delay": "0"}
     nodes = {}
-    for _ in range(3):
-        n = server_factory(cfg)
+    for i in range(3):
+        if i == 0 and first == "redis":
+            n = RedisProc().start()
+            redis_nodes.append(n)
+        else:
+            n = server_factory(cfg)
         nodes[n.port] = n
     ports = list(nodes)
     for p in ports[1:]:
