@@ -60,12 +60,17 @@ struct Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
+  bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or
   // the primary's stream applied on a replica (flag M: obeyed, never refused READONLY).
   enum class ReplKind : uint8_t { kNone, kReplica, kMaster };
   ReplKind repl_kind = ReplKind::kNone;
   bool no_evict = false, no_touch = false;
+  // Over maxmemory (after eviction) when the current top-level command started: a
+  // script may then run, but not start writing with a DENYOOM command (Redis'
+  // pre_command_oom_state).
+  bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
   const char* last_cmd = "NULL";  // a registered command name (stable storage)
