@@ -389,6 +389,13 @@ bool ReplicaLink::FullSync(const std::string& reply) {
 bool ReplicaLink::LoadPayload(const std::string& rdb) {
   Host& h = svc_.host();
   auto log = Logger("host.replication");
+  // Clients get -LOADING meanwhile (as from a Redis replica loading its primary's RDB)
+  // instead of waiting on the shard locks.
+  h.loading.Begin(h.clock().NowMs() / 1000, static_cast<int64_t>(rdb.size()));
+  struct EndLoading {
+    Host& h;
+    ~EndLoading() { h.loading.End(); }
+  } end_loading{h};
   LockSet locks;
   locks.AcquireAll(h.keyspace());
   Keyspace& ks = h.keyspace();
