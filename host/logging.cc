@@ -8,6 +8,7 @@
 #include <syslog.h>
 
 #include <spdlog/details/file_helper.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
@@ -136,7 +137,9 @@ void SetupLogging(const Config& config) {
     auto sys = std::make_shared<spdlog::sinks::syslog_sink_mt>(
         config.String("logging.syslog_ident"), LOG_PID,
         SyslogFacility(config.String("logging.syslog_facility")), true);
-    sys->set_pattern(kSyslogPattern);
+    // No end-of-line: syslog takes one message per datagram.
+    sys->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+        kSyslogPattern, spdlog::pattern_time_type::local, std::string()));
     sinks.push_back(sys);
   }
   {

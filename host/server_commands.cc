@@ -7,7 +7,6 @@
 
 #include "ferrite/module.hpp"
 #include "host/context.h"
-#include "host/digest.h"
 #include "host/logging.h"
 #include "host/server_commands.h"
 
@@ -156,7 +155,7 @@ int CmdHello(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Bulk(c, "mode");
   Bulk(c, "standalone");
   Bulk(c, "role");
-  Bulk(c, c->host->replication().is_replica.load() ? "replica" : "master");
+  Bulk(c, c->host->config().String("replication.role") == "replica" ? "replica" : "master");
   Bulk(c, "modules");
   c->sink->array(c->st, 0);
   return FERRITE_OK;
@@ -287,44 +286,6 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
-int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
-  auto sub = SV(argv[1]);
-  if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {
-    double secs = 0;
-    if (!sdk::ParseDouble(SV(argv[2]), &secs)) return Error(c, "", FERRITE_E_NOT_FLOAT);
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "SET-ACTIVE-EXPIRE") && argc == 3) {
-    c->host->config().Set("active-expire-enabled", SV(argv[2]) == "0" ? "no" : "yes");
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "RELOAD") && c->host->debug_reload) {
-    std::string err = c->host->debug_reload();
-    if (!err.empty()) return Error(c, err);
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "DIGEST") && argc == 2) {
-    LockSet locks;  // DEBUG has no keys: nothing is held unless nested (EXEC, a script)
-    if (!c->nested && !c->parent) locks.AcquireAll(c->host->keyspace());
-    std::string d = DatasetDigest(*c->host);
-    Simple(c, d);
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "DIGEST-VALUE")) {
-    LockSet locks;
-    if (!c->nested && !c->parent) locks.AcquireAll(c->host->keyspace());
-    c->sink->array(c->st, static_cast<size_t>(argc - 2));
-    for (int i = 2; i < argc; i++) Simple(c, ValueDigest(*c->host, c->client->db, SV(argv[i])));
-    return FERRITE_OK;
-  }
-  std::string msg = "ERR unknown subcommand '" + std::string(sub) + "'. Try DEBUG HELP.";
-  return Error(c, msg);
-}
-
 }  // namespace
 
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
@@ -349,7 +310,7 @@ void RegisterHostCommands(Host* h) {
   constexpr uint32_t kConn = NOSCRIPT | LOADING | STALE | FAST;
   // clang-format off
   AddHostCommand(h, "PING",     -1, FAST | SUBSCRIBED_OK,                0, 0, 0, CmdPing,     "connection", "Ping the server");
-  AddHostCommand(h, "ECHO",      2, FAST | STALE,                        0, 0, 0, CmdEcho,     "connection", "Echo the given string");
+  AddHostCommand(h, "ECHO",      2, FAST,                                0, 0, 0, CmdEcho,     "connection", "Echo the given string");
   AddHostCommand(h, "SELECT",    2, kConn,                               0, 0, 0, CmdSelect,   "connection", "Change the selected database");
   AddHostCommand(h, "QUIT",     -1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdQuit, "connection", "Close the connection");
   AddHostCommand(h, "RESET",     1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdReset, "connection", "Reset the connection");

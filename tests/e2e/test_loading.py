@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import time
 
 import pytest
@@ -72,6 +73,16 @@ def test_resp_and_memcached_clients_while_the_snapshot_loads(rdb_dataset):
             assert exchange(sk, b"CLIENT ID\r\n", b"\r\n").startswith(b":")
             assert exchange(mc, b"get key:000001\r\n", b"\r\n") == (
                 b"SERVER_ERROR LOADING Redis is loading the dataset in memory\r\n")
+            # Binary protocol: memcached's "temporary failure" status (0x86), same text.
+            with s.sock(s.mc_port) as mcb:
+                mcb.sendall(struct.pack(">BBHBBHIIQ", 0x80, 0x00, 2, 0, 0, 0, 2, 0, 0) + b"k1")
+                reply = b""
+                while len(reply) < 24 or len(reply) < 24 + struct.unpack(">I", reply[8:12])[0]:
+                    chunk = mcb.recv(4096)
+                    assert chunk
+                    reply += chunk
+                assert reply[0] == 0x81 and struct.unpack(">H", reply[6:8])[0] == 0x86
+                assert reply[24:] == b"SERVER_ERROR LOADING Redis is loading the dataset in memory"
             info = info_persistence(sk)
             assert info["loading"] == "1"
             size = os.path.getsize(os.path.join(s.dir, "dump.rdb"))

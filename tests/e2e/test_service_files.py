@@ -1,18 +1,22 @@
 """What an operator configures around the process: pidfile, unix sockets (RESP and
 memcached, as redis-server's unixsocket and memcached -s), the log file and its reopening
 on SIGHUP, --loglevel debug, the plugin list, and MODULE LOAD failures."""
+import ast
 import os
+import re
+import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 
 import pytest
 import redis
 from pymemcache.client.base import Client as MemcacheClient
 
-from conftest import Server, wait_for
+from conftest import Server, free_port, host_binary, wait_for
 
 
 def log_text(s):
@@ -203,3 +207,27 @@ def test_failed_module_load_answers_and_logs_the_reason(tmp_path):
         assert r.ping()
     finally:
         s.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# syslog
+# ---------------------------------------------------------------------------------------
+
+def test_syslog_gets_the_log_with_ident_facility_and_pid(tmp_path):
+    """syslog_enabled/ident/facility: the datagrams /dev/log receives (in a private mount
+    namespace, so the machine's /dev/log, if any, is not touched)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1) to give the server a private /dev/log")
+    probe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "syslog_probe.py")
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, probe,
+                        host_binary(), str(free_port()), str(tmp_path)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    if p.returncode != 0 and b"Operation not permitted" in p.stdout:
+        pytest.skip("mount namespaces are not permitted here")
+    assert p.returncode == 0, p.stdout.decode(errors="replace")
+    msgs = [ast.literal_eval(line) for line in p.stdout.decode().splitlines() if line.startswith("'")]
+    # <158> = facility local3 (19) * 8 + severity info (6); RFC 3164 form from syslog(3).
+    ready = [m for m in msgs if "ready to accept connections" in m]
+    assert ready and re.match(r"<158>\w{3} [ \d]\d \d\d:\d\d:\d\d ferrite-test\[\d+\]: "
+                              r"\[host\] ready to accept connections$", ready[0]), msgs
+    assert any("[host.loader] loaded plugin resp" in m for m in msgs)
