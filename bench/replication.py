@@ -54,9 +54,12 @@ class Node:
     def rss_with_children(self):
         total = 0
         pids = [self.proc.pid]
+        # A child is listed under the thread that forked it (ferrite forks from a
+        # sender thread, redis from its main thread): every task's list is read.
         try:
-            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-                pids += [int(p) for p in f.read().split()]
+            for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{tid}/children") as f:
+                    pids += [int(p) for p in f.read().split()]
         except OSError:
             pass
         for pid in pids:
