@@ -5,6 +5,7 @@
 #   make test-long  the long random trials (e2e tests marked `long`) only
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
 #   make bench  side-by-side benchmarks against redis-server and memcached
+#   make test-long  the long trials: 20 sentinel kill/failover cycles (the normal suite runs 1)
 #   make deb    build (release) and pack the Debian packages ferrite and ferrite-dev
 #               into build/release/deb (CPack's DEB generator, packaging/install.cmake)
 PYTHON ?= /usr/bin/python3
@@ -30,7 +31,10 @@ e2e: build
 
 test: unit e2e
 
+FAILOVER_TRIALS ?= 20
 test-long: build
+	FERRITE_FAILOVER_TRIALS=$(FAILOVER_TRIALS) FERRITE_HOST=$(CURDIR)/build/release/ferrite-host \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e/test_replication_sentinel.py
 	FERRITE_LONG=1 FERRITE_HOST=$(CURDIR)/build/release/ferrite-host $(PYTHON) -m pytest -q -p no:cacheprovider -m long tests/e2e
 
 # ASAN_BUILD=build/debug is the "debug" preset's folder; override it to reuse another

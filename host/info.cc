@@ -92,13 +92,20 @@ std::string StatsSection(Host* h) {
     << "\r\nevicted_clients:0\r\nkeyspace_hits:" << s.keyspace_hits
     << "\r\nkeyspace_misses:" << s.keyspace_misses
     << "\r\npubsub_clients_killed_for_output_buffer:" << s.pubsub_clients_killed
+    << "
+sync_full:" << s.sync_full << "
+sync_partial_ok:" << s.sync_partial_ok
+    << "
+sync_partial_err:" << s.sync_partial_err
     // MIGRATE keeps no connection between calls (host/persistence/migrate.cc).
-    << "\r\nmigrate_cached_sockets:0"
+    << "
+migrate_cached_sockets:0"
     << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
   return o.str();
 }
 
 std::string Replication(Host* h) {
+  if (h->replication().info_section) return h->replication().info_section();
   std::ostringstream o;
   bool replica = h->config().String("replication.role") == "replica";
   o << "# Replication\r\nrole:" << (replica ? "slave" : "master") << "\r\nconnected_slaves:0\r\n"
