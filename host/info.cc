@@ -92,14 +92,10 @@ std::string StatsSection(Host* h) {
     << "\r\nevicted_clients:0\r\nkeyspace_hits:" << s.keyspace_hits
     << "\r\nkeyspace_misses:" << s.keyspace_misses
     << "\r\npubsub_clients_killed_for_output_buffer:" << s.pubsub_clients_killed
-    << "
-sync_full:" << s.sync_full << "
-sync_partial_ok:" << s.sync_partial_ok
-    << "
-sync_partial_err:" << s.sync_partial_err
+    << "\r\nsync_full:" << s.sync_full << "\r\nsync_partial_ok:" << s.sync_partial_ok
+    << "\r\nsync_partial_err:" << s.sync_partial_err
     // MIGRATE keeps no connection between calls (host/persistence/migrate.cc).
-    << "
-migrate_cached_sockets:0"
+    << "\r\nmigrate_cached_sockets:0"
     << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
   return o.str();
 }
