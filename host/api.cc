@@ -871,14 +871,25 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
 }
 
 void ScriptSetBusy(ferrite_ctx* c, int busy) {
-  H(c)->script_busy_kind = busy;
-  H(c)->script_started_ms = busy ? H(c)->clock().NowMs() : 0;
+  Host* h = H(c);
+  if (busy) h->script_gate().Begin();
+  h->script_busy_kind = busy;
+  h->script_started_ms = busy ? h->clock().FreshMs() : 0;
+  if (!busy && h->shutting_down && c->dirty) {
+    // Stopped by the shutdown after writing (or ending just as it came): the data set
+    // holds part of its effects.
+    c->drop_effects = true;
+    h->shutdown_interrupted_writes = true;
+  }
+  if (!busy) h->script_gate().End();  // wakes the other workers' waiting clients
 }
 // Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC
-// around them) may let the worker serve others: nested commands then run unlocked.
+// around them) may let the worker serve others: nested commands then run unlocked, on
+// this worker's connections and for what other workers handed over (WATCH).
 void ScriptYield(ferrite_ctx* c) {
-  if (c && c->client && c->cmd && (c->cmd->flags & FERRITE_CMD_ALL_KEYS))
-    ferrite::host::ServeWhileBusy(c->client);
+  if (!c || !c->client || !c->cmd || !(c->cmd->flags & FERRITE_CMD_ALL_KEYS)) return;
+  ferrite::host::ServeWhileBusy(c->client);
+  H(c)->script_gate().RunHandoffs();
 }
 int ShuttingDown() { return CurrentHost() && CurrentHost()->shutting_down ? 1 : 0; }
 

@@ -43,6 +43,7 @@ struct BlockState {
   ferrite_block_timeout_reply on_timeout = FERRITE_BLOCK_TIMEOUT_NULL_ARRAY;
   bool retry_pending = false;        // a wake-up was posted and has not run yet
   bool rerunning = false;            // the woken command is running right now
+  bool busy_deferred = false;        // the re-run met a busy script: it runs again after
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 

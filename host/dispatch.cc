@@ -1,5 +1,5 @@
 // Execute(): the one path every command takes, whatever protocol it came from.
-//   lookup → arity → auth → subscribed-mode → MULTI queueing → BUSY → OOM/eviction →
+//   lookup → arity → auth → subscribed-mode → BUSY → MULTI queueing → OOM/eviction →
 //   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
 #include <chrono>
 #include <cstring>
@@ -24,20 +24,6 @@ void ReplyError(const ferrite_reply_sink* s, void* st, ferrite_error_code code,
 }
 
 }  // namespace
-
-bool Host::ScriptBusy(std::string_view* text) {
-  bool in_yield = ServingWhileBusy();
-  int64_t since = script_started_ms.load(std::memory_order_relaxed);
-  if (!in_yield && (since == 0 || clock_.NowMs() - since <
-                                      busy_threshold_->load(std::memory_order_relaxed)))
-    return false;
-  *text = script_busy_kind.load(std::memory_order_relaxed) == 2
-              ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                "SHUTDOWN NOSAVE."
-              : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                "SHUTDOWN NOSAVE.";
-  return true;
-}
 
 namespace {
 
@@ -86,7 +72,7 @@ bool IsTransactionControl(const Command* c) {
 
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
   const Command* cmd = ctx.cmd;
-  if (!ctx.dirty) return;
+  if (!ctx.dirty || ctx.drop_effects) return;
   h->stats().dirty.fetch_add(1, std::memory_order_relaxed);
   if (!ctx.propagate_overridden) {
     if (!(cmd->flags & FERRITE_CMD_WRITE) || (cmd->flags & FERRITE_CMD_SKIP_PROPAGATE)) return;
@@ -189,6 +175,22 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   }
   bool denyoom = (cmd->flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;
+  // BUSY comes before MULTI queueing, as in Redis: a command refused while a script is
+  // busy makes the transaction's EXEC fail with EXECABORT. A script running on another
+  // worker first holds every command back as Redis' single thread would, until the
+  // script ends or turns busy (script_gate.h). Served from inside a yielding script on
+  // this thread (ServeWhileBusy) it is BUSY at once: this thread holds every shard lock.
+  bool in_yield = ServingWhileBusy();
+  bool allow_busy = cmd->flags & FERRITE_CMD_ALLOW_BUSY;
+  if (!in_yield) WaitForYoungScript();
+  std::string_view busy_text;
+  // A blocked client's retry is never answered BUSY: it runs again after the script.
+  auto busy = [&] {
+    if (!c->block.rerunning) return reject(FERRITE_E_BUSY, busy_text);
+    c->block.busy_deferred = true;
+    return FERRITE_EXEC_BLOCKED;
+  };
+  if (!allow_busy && ScriptBusy(&busy_text)) return busy();
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (cmd->flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
@@ -200,36 +202,30 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     sink->simple(st, "QUEUED", 6);
     return FERRITE_EXEC_DONE;
   }
-  // Served from inside a yielding script on this thread (ServeWhileBusy): BUSY without
-  // looking at the clock, because this thread holds every shard lock and a command that
-  // went on to lock would deadlock on itself.
-  bool in_yield = ServingWhileBusy();
-  std::string_view busy_text;
-  if (!(cmd->flags & FERRITE_CMD_ALLOW_BUSY) && ScriptBusy(&busy_text))
-    return reject(FERRITE_E_BUSY, busy_text);
-  if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+  if (denyoom && !EvictIfNeeded())
+    return ScriptBusy(&busy_text) ? busy() : reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;
-  if (in_yield) {
-    // An ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding script holds
-    // every shard on this thread and is paused between two Lua instructions, outside any
-    // redis.call, so the keyspace is consistent and no other thread can change it.
-  } else if (cmd->flags & FERRITE_CMD_ALL_KEYS) {
-    locks.AcquireAll(*keyspace_);
-  } else if (cmd->first_key > 0 || cmd->getkeys) {
-    thread_local std::vector<int> key_idx, shards;
-    if (cmd->Keys(argc, argv, key_idx)) {
-      shards.clear();
-      for (int i : key_idx)
-        shards.push_back(keyspace_->ShardIndex(HashKey({argv[i].ptr, argv[i].len})));
-      locks.Acquire(*keyspace_, shards);
-    }
+  int rc = FERRITE_OK;
+  auto run = [&] { rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr); };
+  bool keyed = (cmd->flags & FERRITE_CMD_ALL_KEYS) || cmd->first_key > 0 || cmd->getkeys;
+  bool handed_over = false;
+  // In a yield, an ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding
+  // script holds every shard on this thread and is paused between two Lua instructions,
+  // outside any redis.call, so the keyspace is consistent and no other thread changes
+  // it. Another worker's client hands such a command to the script's thread.
+  if (keyed && !in_yield) {
+    if (allow_busy && script_started_ms.load(std::memory_order_relaxed))
+      handed_over = script_gate_.RunInScriptYield(run, &Host::StopRequested, this);
+    // Giving up on the shards means a script holding them turned busy, or a shutdown.
+    if (!handed_over && !LockCommandKeys(locks, cmd, argc, argv))
+      return ScriptBusy(&busy_text) ? busy() : FERRITE_EXEC_CLOSE;
   }
   uint64_t t0 = __builtin_ia32_rdtsc();
   size_t errors_before = stats_.total_errors.load(std::memory_order_relaxed);
-  int rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr);
+  if (!handed_over) run();
   locks.Release();
   auto* mc = const_cast<Command*>(cmd);
   mc->calls.fetch_add(1, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
+#include <csignal>
 #include <random>
 
 #include "host/context.h"
@@ -62,6 +63,21 @@ Host::Host(std::unique_ptr<Config> config)
   struct mallinfo2 mi = mallinfo2();
   baseline_memory_ = static_cast<int64_t>(mi.uordblks);
 #endif
+}
+
+void Host::RequestShutdown(int sig) {
+  int save = -1;
+  if (sig == SIGTERM) {
+    // Redis' shutdown-on-sigterm: "save" wins over "nosave"; now/force change nothing
+    // here (no replicas to wait for; a failed save is only logged anyway).
+    std::string flags = " " + config_->String("server.shutdown_on_sigterm") + " ";
+    if (flags.find(" nosave ") != std::string::npos) save = 0;
+    if (flags.find(" save ") != std::string::npos) save = 1;
+  }
+  shutdown_save = save;
+  shutting_down = true;
+  script_gate_.Wake();
+  if (on_shutdown) on_shutdown();
 }
 
 Host::~Host() {

@@ -32,6 +32,7 @@
 #include "host/config.h"
 #include "host/keyspace.h"
 #include "host/registry.h"
+#include "host/script_gate.h"
 #include "host/watch.h"
 
 namespace ferrite::host {
@@ -107,6 +108,8 @@ class Host {
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
+  // Re-runs a woken client's command on its own thread (posted by SignalKeyReady).
+  void RetryBlocked(const std::weak_ptr<Client>& weak);
   size_t blocked_count();
 
   // --- keyspace events and propagation ---
@@ -161,15 +164,31 @@ class Host {
   std::function<void()> on_shutdown;
   std::atomic<bool> shutting_down{false};
   int shutdown_save = -1;  // SHUTDOWN: -1 default, 0 NOSAVE, 1 SAVE
+  // SIGTERM / SIGINT (host/signals.cc, on its own thread): shutdown-on-sigterm decides
+  // the final save; running scripts stop at their next hook, waiting clients wake.
+  void RequestShutdown(int sig);
+  // A script that had written was stopped by the shutdown: the data set holds part of
+  // its effects, so the final save is skipped (with a log line).
+  std::atomic<bool> shutdown_interrupted_writes{false};
   // Set by persistence: DEBUG RELOAD (save + reload); returns an error text or "".
   std::function<std::string()> debug_reload;
 
   // --- scripting support: while a script runs, other clients may get BUSY ---
+  // (script_gate.cc)
   std::atomic<int64_t> script_started_ms{0};
   std::atomic<int> script_busy_kind{0};  // script_set_busy's value: 1 EVAL, 2 FCALL
   // True while a script has run past busy-reply-threshold (or this thread serves other
   // clients from inside it); `text` is then Redis' BUSY reply for the script's kind.
   bool ScriptBusy(std::string_view* text);
+  // Called off the script's thread before every command: returns when no script runs,
+  // the running one passed busy-reply-threshold, or the server stops.
+  void WaitForYoungScript();
+  // Locks the shards of the command's keys (all of them for ALL_KEYS); false if it gave
+  // up because a script holding them turned busy, or the server stops.
+  bool LockCommandKeys(LockSet& locks, const Command* cmd, int argc, const ferrite_slice* argv);
+  ScriptGate& script_gate() { return script_gate_; }
+  // ScriptGate / LockSet stop condition: the server is shutting down.
+  static bool StopRequested(void* host);
   std::atomic<bool> script_kill_requested{false};
   // Set by persistence when a background save or the AOF is failing: write commands
   // are refused with MISCONF (FERRITE_E_MISCONF) until it clears.
@@ -217,6 +236,7 @@ class Host {
   std::mutex event_subs_mu_;
   std::atomic<uint32_t> notify_mask_{0};
 
+  ScriptGate script_gate_;
   std::mutex prop_mu_;
   std::vector<PropagationSink*> prop_sinks_;
   int prop_last_db_ = -1;

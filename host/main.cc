@@ -9,6 +9,7 @@
 #include "host/net.h"
 #include "host/server_commands.h"
 #include "host/services.h"
+#include "host/signals.h"
 
 int main(int argc, char** argv) {
   using namespace ferrite::host;
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto log = Logger("host");
+  Signals::Start();  // before any other thread: they all inherit the blocked signals
   try {
     Host host(std::move(config));
     log->info("ferrite-host {} starting (pid {})", kFerriteVersion, getpid());
@@ -47,8 +49,10 @@ int main(int argc, char** argv) {
     {
       Server server(host);
       server.Start();
+      Signals::OnShutdown([&host](int sig) { host.RequestShutdown(sig); });
       log->info("ready to accept connections");
       server.Wait();
+      Signals::Stopping();
     }
     StopServices(host, services);
     log->info("bye");

@@ -455,12 +455,7 @@ void Server::Start() {
   }
   for (auto& l : listeners_)
     for (auto& a : l->acceptors) Accept(*l, *a);
-  signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM);
-  signals_->async_wait([this](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    Stop();
-  });
+  // SIGINT/SIGTERM are taken by host/signals.cc, which calls Host::RequestShutdown.
   host_.on_shutdown = [this] {
     asio::post(control_, [this] { Stop(); });
   };
@@ -533,16 +528,13 @@ void Server::ScheduleCron() {
 void Server::Stop() {
   if (stopped_.exchange(true)) return;
   host_.shutting_down = true;  // a long-running script checks this and stops
+  host_.script_gate().Wake();  // and so do clients of other workers waiting for it
   for (auto& l : listeners_)
     for (auto& a : l->acceptors) {
       boost::system::error_code ec;
       a->close(ec);
     }
   if (cron_) cron_->cancel();
-  if (signals_) {
-    boost::system::error_code ec;
-    signals_->cancel(ec);
-  }
   for (auto& g : guards_) g.reset();
   for (auto& w : workers_) w->stop();
   if (control_guard_) control_guard_->reset();

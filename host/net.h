@@ -63,14 +63,13 @@ class Server {
   // One per worker, declared after workers_ so each is destroyed while its io_context
   // still exists (it deregisters from it and detaches the connections it owns).
   std::vector<std::unique_ptr<ReadinessSet>> readiness_;
-  // Accepting, signals and the cron run on their own thread, so a worker that is busy
-  // (a long script) delays neither new connections nor SIGTERM.
+  // Accepting and the cron run on their own thread, so a worker that is busy (a long
+  // script) does not delay new connections.
   asio::io_context control_{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_guard_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<asio::steady_timer> cron_;
-  std::unique_ptr<asio::signal_set> signals_;
   size_t next_worker_ = 0;
   std::atomic<bool> stopped_{false};
 };

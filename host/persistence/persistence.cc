@@ -95,6 +95,7 @@ void PersistenceService::LoadAtStartup() {
     o.load_corrupt = h_.config().Bool("persistence.aof_load_corrupt");
     o.now_ms = now;
     AofLoadStats st;
+    log->info("loading the append only file {}", aof_path);
     try {
       st = LoadAof(h_, aof_path, o);
     } catch (const std::exception& e) {
@@ -112,6 +113,7 @@ void PersistenceService::LoadAtStartup() {
     log->info("no snapshot at {}: starting with an empty dataset", rdb_path);
     return;
   }
+  log->info("loading the snapshot {}", rdb_path);
   std::ifstream f(rdb_path, std::ios::binary);
   std::string data((std::istreambuf_iterator<char>(f)), {});
   RdbLoadOptions o;
@@ -315,7 +317,11 @@ void PersistenceService::Stop() {
     if (!a->FlushAndSync()) log->error("AOF: final fsync failed: {}", a->last_error());
   }
   bool save_points = !h_.config().String("persistence.save").empty();
-  if (h_.shutdown_save == 1 || (h_.shutdown_save == -1 && save_points)) {
+  bool save = h_.shutdown_save == 1 || (h_.shutdown_save == -1 && save_points);
+  if (save && h_.shutdown_interrupted_writes) {
+    log->warn("not saving the final RDB snapshot: the shutdown stopped a script that "
+                 "had written, and the data set holds part of its effects");
+  } else if (save) {
     log->info("saving the final RDB snapshot before exiting");
     std::string err = SaveLocked();  // the server stopped: nothing else runs
     if (err.empty()) log->info("DB saved on disk");
