@@ -366,12 +366,14 @@ void Written(ferrite_key* k) {
 }
 
 // The key's entry, created (holding an empty string with room for `value_len` inline
-// bytes when that is small) if the key does not exist.
+// bytes when that is small) if the key does not exist. Creating a key fires the `new`
+// event (Redis' dbAdd), before the command's own event.
 Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
   if (!k->e) {
     k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
     k->ctx->host->InitAccess(k->e);
     k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
+    k->ctx->host->Notify(k->db, FERRITE_NOTIFY_NEW, "new", k->name);
   }
   return k->e;
 }
@@ -397,6 +399,8 @@ int KeyDelete(ferrite_key* k) {
   k->table->Erase(k->e);
   k->e = nullptr;
   k->ctx->dirty = true;
+  // A waiter may need to learn that its key is gone (XREADGROUP fails then).
+  k->ctx->host->SignalKeyReady(k->db, k->name);
   return 1;
 }
 
@@ -412,7 +416,8 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   Entry* e = EnsureEntry(k, n);
   size_t before = Table::ValueBytes(e);  // a string's capacity, so far
   size_t have = before;
-  if (e->kind != ValueKind::kString) {
+  bool replaced_module = e->kind != ValueKind::kString;
+  if (replaced_module) {
     Table::FreeValue(e);
     have = 0;
   }
@@ -434,7 +439,8 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   Entry* e = EnsureEntry(k, n);
   size_t before = Table::ValueBytes(e);  // a string's capacity, so far
   size_t have = before;
-  if (e->kind != ValueKind::kString) {
+  bool replaced_module = e->kind != ValueKind::kString;
+  if (replaced_module) {
     Table::FreeValue(e);
     have = 0;
   }
@@ -444,6 +450,7 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   e->str_raw = 0;
   Written(k);
   k->table->ValueChanged(before, have);
+  if (replaced_module) k->ctx->host->SignalKeyReady(k->db, k->name);
   return FERRITE_OK;
 }
 
@@ -494,7 +501,6 @@ void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
     k->table->Erase(e);
     k->e = nullptr;
     h->Notify(k->db, FERRITE_NOTIFY_GENERIC, "del", k->name);
-    return;
   }
   if (t) h->SignalKeyReady(k->db, k->name);
 }
@@ -554,6 +560,7 @@ void DbFlush(ferrite_ctx* c, int db) {
       if (db < 0 || d == db) s.dbs[d].Clear();
   }
   c->dirty = true;
+  H(c)->SignalDbFlushed(db);
 }
 
 int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
@@ -668,6 +675,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   n->version = ks.NextVersion(dsi);
   dt.Link(n);  // counts n's own bytes (a copied module value as its source's last count)
   h->missing_watches().KeyCreated(ddb, dname);
+  h->Notify(ddb, FERRITE_NOTIFY_NEW, "new", dname);  // Redis' dbAdd, even over a deleted key
   if (exp >= 0) dt.SetExpire(n, exp);
   c->dirty = true;
   if (n->kind == ValueKind::kModule) h->SignalKeyReady(ddb, dname);
@@ -721,6 +729,12 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
   if (cmd->flags & FERRITE_CMD_NOSCRIPT)
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
+  // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
+  // called yet (whether it changed anything or not), a DENYOOM command fails; once the
+  // script wrote, it cannot stop half-way.
+  if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote)
+    return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
+  if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
   if (!cap.root) kCaptureSink.null(&cap);
   return cap.root.release();
@@ -745,6 +759,26 @@ int BlockOnKeys(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t timeou
   if (c->nested || c->parent) return FERRITE_ERR;
   c->blocked = true;
   return H(c)->BlockClient(c->client, c->client->db, keys, n, timeout, on_timeout, c->argc, c->argv);
+}
+
+int BlockOnKeysEx(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t timeout,
+                  ferrite_block_timeout_reply on_timeout, uint32_t flags, int argc,
+                  const ferrite_slice* argv) {
+  if (c->nested || c->parent) return FERRITE_ERR;
+  c->blocked = true;
+  if (argc <= 0 || !argv) argc = c->argc, argv = c->argv;
+  return H(c)->BlockClient(c->client, c->client->db, keys, n, timeout, on_timeout, argc, argv,
+                           flags);
+}
+
+// Read on the client's own thread, which is the one that set it.
+int CtxBlockRerun(ferrite_ctx* c) {
+  return !c->nested && !c->parent && c->client && c->client->block.rerunning ? 1 : 0;
+}
+
+// An EXEC body's parent is the EXEC; a script's calls have the script's command.
+int CtxViaCall(ferrite_ctx* c) {
+  return c->parent && !(c->parent->cmd && c->parent->cmd->name == "exec") ? 1 : 0;
 }
 
 int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
@@ -1036,6 +1070,9 @@ const ferrite_host_api kApi = [] {
   a.command_flags = CommandFlags;
   a.call_reply_verbatim_format = CRVerbatimFormat;
   a.script_yield = ScriptYield;
+  a.block_on_keys_ex = BlockOnKeysEx;
+  a.ctx_block_rerun = CtxBlockRerun;
+  a.ctx_via_call = CtxViaCall;
   return a;
 }();
 

@@ -44,6 +44,7 @@ struct BlockState {
   bool retry_pending = false;        // a wake-up was posted and has not run yet
   bool rerunning = false;            // the woken command is running right now
   bool busy_deferred = false;        // the re-run met a busy script: it runs again after
+  bool wake_all = false;             // FERRITE_BLOCK_WAKE_ALL: every signal wakes it
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 
@@ -62,6 +63,10 @@ struct Client {
   bool authenticated = false;
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   bool no_evict = false, no_touch = false;
+  // Over maxmemory (after eviction) when the current top-level command started: a
+  // script may then run, but not start writing with a DENYOOM command (Redis'
+  // pre_command_oom_state).
+  bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
   const char* last_cmd = "NULL";  // a registered command name (stable storage)

@@ -134,15 +134,18 @@ bool Glob(std::string_view p, std::string_view s) {
 }
 
 // Redis' keyspaceEventsStringToFlags / FlagsToString, so CONFIG GET shows the same
-// canonical letters ("KEA" reads back as "AKE").
+// canonical letters ("KEA" reads back as "AKE"). The flags themselves are kept in the
+// setting's number: the letters lose `n` next to `A` ("KEAn" reads back as "AKE", as in
+// Redis, whose new-key events stay on), so the host reads the mask, not the letters.
+// The bits are FERRITE_NOTIFY_*'s, with K and E in bits 0 and 1 (Host's notify mask).
 enum : int {
   kNK = 1, kNE = 2, kNg = 4, kNs$ = 8, kNl = 16, kNs = 32, kNh = 64, kNz = 128,
-  kNx = 256, kNe = 512, kNt = 1024, kNm = 2048, kNd = 4096, kNn = 8192,
+  kNx = 256, kNe = 512, kNt = 1024, kNm = 2048, kNn = 4096, kNd = 8192,
   kNAll = kNg | kNs$ | kNl | kNs | kNh | kNz | kNx | kNe | kNt | kNd,
 };
 constexpr std::string_view kNotifyLetters = "Ag$lshzxeKEtmdn";
 
-std::optional<std::string> NormalizeNotify(std::string& v) {
+std::optional<std::string> NormalizeNotify(std::string& v, int64_t& mask) {
   static const std::pair<char, int> kMap[] = {
       {'A', kNAll}, {'g', kNg}, {'$', kNs$}, {'l', kNl}, {'s', kNs}, {'h', kNh},
       {'z', kNz},   {'x', kNx}, {'e', kNe},  {'K', kNK}, {'E', kNE}, {'t', kNt},
@@ -165,6 +168,7 @@ std::optional<std::string> NormalizeNotify(std::string& v) {
   for (auto [c, f] : {std::pair{'K', kNK}, {'E', kNE}, {'m', kNm}})
     if (flags & f) out += c;
   v = out;
+  mask = flags;
   return std::nullopt;
 }
 
@@ -255,6 +259,7 @@ const Spec kSpecs[] = {
   {"persistence.appendfilename",   "appendfilename",         T::kString, "appendonly.aof", 0, 0,     N, "", "AOF file name"},
   {"persistence.save",             "save",                   T::kString, "3600 1 300 100 60 10000", 0, 0, Y, "", "snapshot after <seconds> <changes> pairs (\"\" = never)"},
   {"persistence.aof_load_truncated","aof-load-truncated",    T::kBool,   "yes",         0, 0,        Y, "", "load an AOF with a truncated tail (and repair it)"},
+  {"persistence.aof_use_rdb_preamble","aof-use-rdb-preamble", T::kEnum,   "no",          0, 0,        Y, "no", "a rewritten AOF holds commands only (no RDB preamble); only \"no\" is accepted"},
   {"persistence.aof_load_corrupt", "aof-load-corrupt",       T::kBool,   "no",          0, 0,        Y, "", "load an AOF with a corrupt tail"},
   {"persistence.auto_aof_rewrite_percentage","auto-aof-rewrite-percentage", T::kInt, "100", 0, kIntMax, Y, "", "rewrite the AOF when it grew by this percentage"},
   {"persistence.auto_aof_rewrite_min_size",  "auto-aof-rewrite-min-size",   T::kMemory, "64mb", 0, kI64Max, Y, "", "... and is at least this big"},
@@ -314,7 +319,7 @@ void Config::AddBuiltins() {
     std::string_view t = s->toml;
     s->list = t == "modules.load" || t == "modules.path";
     if (t == "server.notify_keyspace_events")
-      s->check = [](Parsed& p) { return NormalizeNotify(p.str); };
+      s->check = [](Parsed& p) { return NormalizeNotify(p.str, p.num); };
     if (t == "persistence.save") s->check = [](Parsed& p) { return NormalizeSave(p.str); };
     if (t == "server.shutdown_on_sigterm")
       s->check = [](Parsed& p) { return CheckShutdownFlags(p.str); };

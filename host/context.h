@@ -36,6 +36,7 @@ struct ferrite_ctx {
   int argc;
   const ferrite_slice* argv;
   bool dirty = false;
+  bool script_wrote = false;  // a script (this ctx) called a WRITE command: Redis' WRITE_DIRTY
   bool propagate_overridden = false;
   // A script that wrote was stopped by the shutdown: what it did is not propagated (as
   // Redis never propagates an unfinished script), and the final save is skipped.

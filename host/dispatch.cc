@@ -202,8 +202,14 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     sink->simple(st, "QUEUED", 6);
     return FERRITE_EXEC_DONE;
   }
-  if (denyoom && !EvictIfNeeded())
-    return ScriptBusy(&busy_text) ? busy() : reject(FERRITE_E_OOM, {});
+  // As Redis' processCommand: with maxmemory set, every command first evicts what the
+  // policy allows; the outcome refuses a DENYOOM command and is kept for scripts (their
+  // first write may not be a DENYOOM command then). Not while serving inside a yielding
+  // script: this thread holds every shard lock, which eviction would take again.
+  // Eviction gives up on shards a script on another worker holds (then BUSY, if busy).
+  bool oom = !in_yield && max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
+  c->pre_command_oom = oom;
+  if (denyoom && oom) return ScriptBusy(&busy_text) ? busy() : reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
