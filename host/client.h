@@ -61,6 +61,7 @@ struct Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
+  bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   bool no_evict = false, no_touch = false;
   // Over maxmemory (after eviction) when the current top-level command started: a

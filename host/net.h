@@ -48,12 +48,22 @@ class Server {
   struct Listener {
     std::string name;
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+    std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
+    std::vector<std::string> unix_paths;  // unlinked at Stop
     std::vector<std::shared_ptr<Protocol>> protocols;
     int db = 0;
   };
   void Accept(Listener& l, asio::ip::tcp::acceptor& a);
+  void AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a);
+  // Admits an accepted client (max clients, protected mode for a `remote` TCP peer)
+  // and starts its Connection on worker `w`.
+  void Serve(Listener& l, asio::ip::tcp::socket sock, size_t w, bool remote,
+             const std::string& unix_path);
   void Bind(Listener& l, const std::string& addrs, uint16_t port);
+  // Listens on a unix socket at `path` with mode `perm` (octal string, "0" = umask's).
+  void BindUnix(Listener& l, const std::string& path, const std::string& perm);
   void ScheduleCron();
+  void WaitSignal();
 
   Host& host_;
   // Declared before control_ so they are destroyed after it: an accept still pending
@@ -63,13 +73,14 @@ class Server {
   // One per worker, declared after workers_ so each is destroyed while its io_context
   // still exists (it deregisters from it and detaches the connections it owns).
   std::vector<std::unique_ptr<ReadinessSet>> readiness_;
-  // Accepting and the cron run on their own thread, so a worker that is busy (a long
-  // script) does not delay new connections.
+  // Accepting, SIGHUP and the cron run on their own thread, so a worker that is busy (a
+  // long script) does not delay new connections.
   asio::io_context control_{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_guard_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<asio::steady_timer> cron_;
+  std::unique_ptr<asio::signal_set> signals_;  // SIGHUP
   size_t next_worker_ = 0;
   std::atomic<bool> stopped_{false};
 };

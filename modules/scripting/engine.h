@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,6 +23,10 @@ struct lua_State;
 struct lua_Debug;
 
 namespace ferrite::mod::scripting {
+
+// The words of a "#!..." line as Redis' sdssplitargs splits them (quotes, escapes);
+// nullopt for an unbalanced quote (functions.cc).
+std::optional<std::vector<std::string>> SplitShebangWords(std::string_view line);
 
 // What a running script is allowed to do and how it reports itself in errors.
 struct RunSpec {
