@@ -198,7 +198,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (cmd->flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
-    if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+    // Queueing takes memory too: over the limit, Redis refuses every command in MULTI.
+    if (max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded())
+      return reject(FERRITE_E_OOM, {});
     std::vector<std::string> q;
     q.reserve(argc);
     for (int i = 0; i < argc; i++) q.emplace_back(argv[i].ptr, argv[i].len);
@@ -210,13 +212,21 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // policy allows; the outcome refuses a DENYOOM command and is kept for scripts (their
   // first write may not be a DENYOOM command then). Not while serving inside a yielding
   // script: this thread holds every shard lock, which eviction would take again.
-  // Eviction gives up on shards a script on another worker holds (then BUSY, if busy).
   // Nor while the startup load runs (Redis' isSafeToPerformEvictions): the loader is
-  // linking keys and only `loading` commands get here.
+  // linking keys and only `loading` commands get here. Eviction gives up on shards a
+  // script on another worker holds (the command then gets BUSY, if the script is busy).
   bool oom = !in_yield && !loading.active.load(std::memory_order_relaxed) &&
              max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
   c->pre_command_oom = oom;
   if (denyoom && oom) return ScriptBusy(&busy_text) ? busy() : reject(FERRITE_E_OOM, {});
+  // EXEC counts as DENYOOM when a queued command is (Redis' mstate.cmd_flags): memory
+  // may have passed the limit since queueing; the transaction is then aborted.
+  if (oom && c->in_multi && cmd->name == "exec") {
+    for (auto& q : c->queued) {
+      const Command* qc = registry_.Find(q[0]);
+      if (qc && (qc->flags & FERRITE_CMD_DENYOOM)) return reject(FERRITE_E_OOM, {});
+    }
+  }
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
