@@ -44,17 +44,17 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
 void Host::PostRetry(const std::shared_ptr<Client>& c) {
   c->block.retry_pending = true;
   std::weak_ptr<Client> weak = c;
-  c->post([this, weak] { RetryBlocked(weak); });
+  c->post([this, weak] { RerunBlocked(weak); });
 }
 
 // Runs a woken client's command again, on its own thread. While a script runs on another
 // thread the retry waits for the script's end with its wake-up still pending (so FIFO
 // order holds), as Redis serves no blocked client during a script.
-void Host::RetryBlocked(const std::weak_ptr<Client>& weak) {
+void Host::RerunBlocked(const std::weak_ptr<Client>& weak) {
   auto cl = weak.lock();
   if (!cl || cl->closed || !cl->block.active) return;
   auto again = [this, weak] {
-    if (auto c = weak.lock()) c->post([this, weak] { RetryBlocked(weak); });
+    if (auto c = weak.lock()) c->post([this, weak] { RerunBlocked(weak); });
   };
   if (!ServingWhileBusy() && script_started_ms.load(std::memory_order_relaxed) &&
       script_gate_.DeferUntilEnd(again))
@@ -102,6 +102,12 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     fifo_served = true;  // only the first consuming waiter; if it is already retrying,
     if (!c->block.retry_pending) PostRetry(c);  // keep FIFO: nobody behind it goes first
   }
+}
+
+void Host::RetryBlocked(const std::shared_ptr<Client>& c) {
+  std::lock_guard lk(block_mu_);
+  if (!c->block.active || c->closed || c->block.retry_pending) return;
+  PostRetry(c);
 }
 
 void Host::SignalDbFlushed(int db) {

@@ -70,6 +70,32 @@ bool IsTransactionControl(const Command* c) {
 }
 
 
+// Redis' replication checks in processCommand, at queue time inside MULTI as there:
+// NOREPLICAS (a primary short of good replicas), READONLY (a read-only replica, except
+// for its primary's stream), MASTERDOWN (a replica whose link is down, serving no stale
+// data). One relaxed load each when replication is idle.
+bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_code* code,
+                       std::string_view* text) {
+  ReplicationHooks& r = h->replication();
+  bool write = cmd->flags & FERRITE_CMD_WRITE;
+  if (write && r.no_good_replicas.load(std::memory_order_relaxed) &&
+      c->repl_kind != Client::ReplKind::kMaster) {
+    *text = "NOREPLICAS Not enough good replicas to write.";
+    return false;
+  }
+  if (write && r.read_only.load(std::memory_order_relaxed) &&
+      c->repl_kind != Client::ReplKind::kMaster) {
+    *code = FERRITE_E_READONLY;
+    return false;
+  }
+  if (!(cmd->flags & FERRITE_CMD_STALE) && r.stale_refused.load(std::memory_order_relaxed) &&
+      c->repl_kind != Client::ReplKind::kMaster) {
+    *text = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    return false;
+  }
+  return true;
+}
+
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
   const Command* cmd = ctx.cmd;
   if (!ctx.dirty || ctx.drop_effects) return;
@@ -162,6 +188,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
   };
   if (!cmd) return reject(FERRITE_E_UNKNOWN_CMD, UnknownCommandText(argc, argv));
+  ferrite_error_code reject_code = FERRITE_E_GENERIC;
+  std::string_view reject_text;
   c->last_cmd = cmd->name.c_str();
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
   if (!c->authenticated && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
@@ -173,6 +201,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
                       "allowed in this context";
     return reject(FERRITE_E_GENERIC, msg);
   }
+  if (!ReplicationAllows(this, c, cmd, &reject_code, &reject_text))
+    return reject(reject_code, reject_text);
   // Redis' order: after auth and the pub/sub context, before queueing in MULTI.
   if (loading.active.load(std::memory_order_relaxed) && !(cmd->flags & FERRITE_CMD_LOADING) &&
       !c->aof_replay)
@@ -186,7 +216,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // this thread (ServeWhileBusy) it is BUSY at once: this thread holds every shard lock.
   bool in_yield = ServingWhileBusy();
   bool allow_busy = cmd->flags & FERRITE_CMD_ALLOW_BUSY;
-  if (!in_yield) WaitForYoungScript();
+  // The primary's stream on a replica is never answered BUSY (a refused write would be
+  // lost): it waits for the script's end, as Redis defers its master client.
+  bool obey = c->repl_kind == Client::ReplKind::kMaster;
+  if (!in_yield) WaitForYoungScript(obey);
   std::string_view busy_text;
   // A blocked client's retry is never answered BUSY: it runs again after the script.
   auto busy = [&] {
@@ -194,7 +227,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     c->block.busy_deferred = true;
     return FERRITE_EXEC_BLOCKED;
   };
-  if (!allow_busy && ScriptBusy(&busy_text)) return busy();
+  if (!allow_busy && !obey && ScriptBusy(&busy_text)) return busy();
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (cmd->flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
@@ -243,7 +276,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     if (allow_busy && script_started_ms.load(std::memory_order_relaxed))
       handed_over = script_gate_.RunInScriptYield(run, &Host::StopRequested, this);
     // Giving up on the shards means a script holding them turned busy, or a shutdown.
-    if (!handed_over && !LockCommandKeys(locks, cmd, argc, argv))
+    if (!handed_over && !LockCommandKeys(locks, cmd, argc, argv, !obey))
       return ScriptBusy(&busy_text) ? busy() : FERRITE_EXEC_CLOSE;
   }
   uint64_t t0 = __builtin_ia32_rdtsc();
@@ -281,6 +314,11 @@ void Host::AddPropagationSink(PropagationSink* s) {
   prop_sinks_.push_back(s);
   prop_last_db_ = -1;
   prop_active_.store(true, std::memory_order_release);
+}
+
+void Host::ForceSelectOnNextPropagate() {
+  std::lock_guard lk(prop_mu_);
+  prop_last_db_ = -1;
 }
 
 void Host::RemovePropagationSink(PropagationSink* s) {

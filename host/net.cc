@@ -336,6 +336,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     wbuf_.swap(client_->out);
     client_->out.clear();
     wofs_ = sent;
+    client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     readiness_->WantWrite(fd_, this, true);
   }
 
@@ -360,6 +361,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     size_t sent = 0;
     if (!Send(wbuf_.data() + wofs_, wbuf_.size() - wofs_, &sent)) return;
     wofs_ += sent;
+    client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     if (wofs_ < wbuf_.size()) return;  // the next EPOLLOUT edge continues
     writing_ = false;
     readiness_->WantWrite(fd_, this, false);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "host/host.h"
 #include "host/net.h"
@@ -111,11 +112,12 @@ bool Host::ScriptBusy(std::string_view* text) {
   return true;
 }
 
-void Host::WaitForYoungScript() {
+void Host::WaitForYoungScript(bool until_end) {
   int64_t since = script_started_ms.load(std::memory_order_relaxed);
   if (since == 0) return;
-  script_gate_.WaitWhileYoung(since + busy_threshold_->load(std::memory_order_relaxed),
-                              &Host::StopRequested, this);
+  int64_t deadline = until_end ? std::numeric_limits<int64_t>::max()
+                               : since + busy_threshold_->load(std::memory_order_relaxed);
+  script_gate_.WaitWhileYoung(deadline, &Host::StopRequested, this);
 }
 
 namespace {
@@ -126,17 +128,19 @@ bool BusyOrStopping(void* host) {
   return h->shutting_down.load(std::memory_order_relaxed) || h->ScriptBusy(&text);
 }
 
+bool NeverGiveUp(void*) { return false; }
+
 }  // namespace
 
 bool Host::LockCommandKeys(LockSet& locks, const Command* cmd, int argc,
-                           const ferrite_slice* argv) {
-  if (cmd->flags & FERRITE_CMD_ALL_KEYS)
-    return locks.AcquireAllUnless(*keyspace_, BusyOrStopping, this);
+                           const ferrite_slice* argv, bool may_give_up) {
+  LockSet::GiveUp give_up = may_give_up ? BusyOrStopping : NeverGiveUp;
+  if (cmd->flags & FERRITE_CMD_ALL_KEYS) return locks.AcquireAllUnless(*keyspace_, give_up, this);
   thread_local std::vector<int> key_idx, shards;
   if (!cmd->Keys(argc, argv, key_idx)) return true;
   shards.clear();
   for (int i : key_idx) shards.push_back(keyspace_->ShardIndex(HashKey({argv[i].ptr, argv[i].len})));
-  return locks.AcquireUnless(*keyspace_, shards, BusyOrStopping, this);
+  return locks.AcquireUnless(*keyspace_, shards, give_up, this);
 }
 
 }  // namespace ferrite::host
