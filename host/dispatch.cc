@@ -178,19 +178,24 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (!cmd) return reject(FERRITE_E_UNKNOWN_CMD, UnknownCommandText(argc, argv));
   c->last_cmd = cmd->name.c_str();
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
-  if (!c->authenticated && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+  // A container's declared subcommand has its own arity and flags ("config|get").
+  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
+    return reject(FERRITE_E_ARITY, sub->fullname);
+  const uint32_t flags = CallFlags(cmd, sub);
+  if (!c->authenticated && !(flags & FERRITE_CMD_NOAUTH) &&
       auth_required.load(std::memory_order_relaxed))
     return reject(FERRITE_E_NOAUTH, {});
-  if (c->subscriptions > 0 && c->resp == 2 && !(cmd->flags & FERRITE_CMD_SUBSCRIBED_OK)) {
+  if (c->subscriptions > 0 && c->resp == 2 && !(flags & FERRITE_CMD_SUBSCRIBED_OK)) {
     std::string msg = "ERR Can't execute '" + cmd->name +
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
                       "allowed in this context";
     return reject(FERRITE_E_GENERIC, msg);
   }
-  bool denyoom = (cmd->flags & FERRITE_CMD_DENYOOM) &&
+  bool denyoom = (flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;
   if (c->in_multi && !IsTransactionControl(cmd)) {
-    if (cmd->flags & FERRITE_CMD_NO_MULTI)
+    if (flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
     if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
     std::vector<std::string> q;
@@ -205,10 +210,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // went on to lock would deadlock on itself.
   bool in_yield = ServingWhileBusy();
   std::string_view busy_text;
-  if (!(cmd->flags & FERRITE_CMD_ALLOW_BUSY) && ScriptBusy(&busy_text))
+  if (!(flags & FERRITE_CMD_ALLOW_BUSY) && ScriptBusy(&busy_text))
     return reject(FERRITE_E_BUSY, busy_text);
   if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
-  if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
+  if ((flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;

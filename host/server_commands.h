@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ferrite/module.h"
+#include "ferrite/module.hpp"
 
 namespace ferrite::host {
 
@@ -12,8 +13,10 @@ struct Client;
 inline constexpr const char* kRedisCompatVersion = "7.0.15";
 inline constexpr const char* kFerriteVersion = "0.1.0";
 
+// `subcommands`: a container's table (Redis 7.0's per-subcommand arity and flags).
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
-                    int step, ferrite_cmd_fn fn, const char* group, const char* summary);
+                    int step, ferrite_cmd_fn fn, const char* group, const char* summary,
+                    sdk::SubcommandList subcommands = {});
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
