@@ -271,13 +271,14 @@ const Spec kSpecs[] = {
   {"compatibility.memcached_bind", "memcached-bind",         T::kString, "",            0, 0,        N, "", "memcached listen address (\"\" = server.bind)"},
   {"compatibility.memcached_db",   "memcached-db",           T::kInt,    "0",           0, 1023,     N, "", "database memcached clients use"},
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
+  {"compatibility.memcached_idle_timeout","memcached-idle-timeout", T::kInt, "0",   0, kIntMax,  Y, "", "close memcached connections idle this many seconds (0 = never; memcached's -o idle_timeout)"},
   {"compatibility.memcached_allow_shutdown","memcached-allow-shutdown", T::kBool, "no", 0, 0,        Y, "", "honour the memcached shutdown command"},
   {"modules.load",                 "",                       T::kString, "",            0, 0,        N, "", "plugins to load ([] = every bundled plugin)"},
   {"modules.path",                 "",                       T::kString, "",            0, 0,        N, "", "extra plugin search directories"},
   {"security.requirepass",         "requirepass",            T::kString, "",            0, 0,        Y, "", "password clients must AUTH with (\"\" = none)"},
   {"security.protected_mode",      "protected-mode",         T::kBool,   "yes",         0, 0,        Y, "", "refuse non-loopback clients when no password is set"},
   {"logging.level",                "loglevel",               T::kEnum,   "info",        0, 0,        Y, "trace debug info warn error off", "log level"},
-  {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr)"},
+  {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr); SIGHUP reopens it"},
   {"scripting.busy_reply_threshold","busy-reply-threshold",  T::kInt,    "5000",        0, kI64Max,  Y, "", "milliseconds before a script makes others get BUSY"},
   {"scripting.lua_heap_limit",     "lua-heap-limit",         T::kMemory, "0",           0, kI64Max,  Y, "", "Lua heap limit (0 = unlimited)"},
 };
@@ -299,6 +300,38 @@ void Config::Add(std::unique_ptr<Setting> s) {
   settings_.push_back(std::move(s));
 }
 
+// Redis 7.0's legacy names (src/config.c: the configs created with an alias). CONFIG
+// GET/SET take either; a pattern matches both, as in Redis. Most name settings Ferrite
+// does not have; the table is whole so that a module option registered under a listed
+// name (hashes' hash-max-listpack-entries) gets its alias too.
+constexpr std::pair<std::string_view, std::string_view> kRedisAliases[] = {
+  {"busy-reply-threshold",            "lua-time-limit"},
+  {"cluster-replica-no-failover",     "cluster-slave-no-failover"},
+  {"cluster-replica-validity-factor", "cluster-slave-validity-factor"},
+  {"hash-max-listpack-entries",       "hash-max-ziplist-entries"},
+  {"hash-max-listpack-value",         "hash-max-ziplist-value"},
+  {"list-max-listpack-size",          "list-max-ziplist-size"},
+  {"min-replicas-max-lag",            "min-slaves-max-lag"},
+  {"min-replicas-to-write",           "min-slaves-to-write"},
+  {"repl-ping-replica-period",        "repl-ping-slave-period"},
+  {"replica-announce-ip",             "slave-announce-ip"},
+  {"replica-announce-port",           "slave-announce-port"},
+  {"replica-ignore-maxmemory",        "slave-ignore-maxmemory"},
+  {"replica-lazy-flush",              "slave-lazy-flush"},
+  {"replica-priority",                "slave-priority"},
+  {"replica-read-only",               "slave-read-only"},
+  {"replica-serve-stale-data",        "slave-serve-stale-data"},
+  {"replicaof",                       "slaveof"},
+  {"zset-max-listpack-entries",       "zset-max-ziplist-entries"},
+  {"zset-max-listpack-value",         "zset-max-ziplist-value"},
+};
+
+std::string config_detail::RedisAliasOf(std::string_view redis_name) {
+  for (auto& [name, alias] : kRedisAliases)
+    if (name == redis_name) return std::string(alias);
+  return {};
+}
+
 void Config::AddBuiltins() {
   for (const Spec& spec : kSpecs) {
     auto s = std::make_unique<Setting>();
@@ -311,6 +344,7 @@ void Config::AddBuiltins() {
     s->mut = spec.mut;
     s->choices = SplitWords(spec.choices);
     s->help = spec.help;
+    s->alias = RedisAliasOf(s->redis);
     std::string_view t = s->toml;
     s->list = t == "modules.load" || t == "modules.path";
     if (t == "server.notify_keyspace_events")
@@ -339,7 +373,6 @@ void Config::AddBuiltins() {
     };
     if (t == "logging.level")
       s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
-    if (t == "scripting.busy_reply_threshold") s->alias = "lua-time-limit";
     Add(std::move(s));
   }
 }
