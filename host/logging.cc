@@ -5,7 +5,8 @@
 #include <mutex>
 #include <vector>
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/details/file_helper.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "host/config.h"
@@ -14,6 +15,43 @@ namespace ferrite::host {
 namespace {
 
 constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v";
+
+// logging.file, appended to. Reopen() lets logrotate move the file away: on SIGHUP the
+// server opens the path again, creating a new file there (Redis opens its log file per
+// line, which has the same effect).
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit ReopenableFileSink(std::string path) : path_(std::move(path)) {
+    file_ = Open();
+  }
+
+  // Throws spdlog_ex when the path cannot be opened; the old file is kept then.
+  void Reopen() {
+    auto fresh = Open();
+    std::lock_guard lk(mutex_);
+    file_->flush();
+    file_ = std::move(fresh);
+  }
+  const std::string& path() const { return path_; }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    file_->write(buf);
+  }
+  void flush_() override { file_->flush(); }
+
+ private:
+  std::unique_ptr<spdlog::details::file_helper> Open() const {
+    auto f = std::make_unique<spdlog::details::file_helper>();
+    f->open(path_, false);
+    return f;
+  }
+
+  std::string path_;
+  std::unique_ptr<spdlog::details::file_helper> file_;
+};
 
 // Our own table rather than spdlog's global registry: several hosts (tests) in one
 // process ask for the same names, and the registry throws on duplicates.
@@ -83,7 +121,7 @@ void SetupLogging(const Config& config) {
     if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
       throw ConfigError("logging.file: cannot open '" + file + "': no such directory");
     try {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
+      sink = std::make_shared<ReopenableFileSink>(file);
     } catch (const spdlog::spdlog_ex& e) {
       throw ConfigError("logging.file: cannot open '" + file + "': " + e.what());
     }
@@ -98,6 +136,24 @@ void SetupLogging(const Config& config) {
     for (auto& [name, logger] : s.loggers) logger->sinks() = {sink};
   }
   SetLogLevel(config.String("logging.level"));
+}
+
+bool ReopenLogFile(std::string* error) {
+  spdlog::sink_ptr sink;
+  {
+    State& s = S();
+    std::lock_guard lk(s.mu);
+    sink = s.sink;
+  }
+  auto* file = dynamic_cast<ReopenableFileSink*>(sink.get());
+  if (!file) return false;
+  try {
+    file->Reopen();
+  } catch (const spdlog::spdlog_ex& e) {
+    *error = "cannot reopen '" + file->path() + "': " + e.what();
+    return false;
+  }
+  return true;
 }
 
 void SetupLogging(Config& config) {

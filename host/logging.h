@@ -20,6 +20,10 @@ void SetupLogging(const Config& config);
 // Same, and also follows CONFIG SET loglevel (Config::OnChange) from then on.
 void SetupLogging(Config& config);
 
+// Opens logging.file again (after logrotate moved it). False when logging to stderr
+// (nothing to reopen) or on failure: then *error says why and the old file stays in use.
+bool ReopenLogFile(std::string* error);
+
 // The logger named `dotted_name`, created on first use with the shared sink and the
 // current level. Safe from any thread; works (to stderr) before SetupLogging.
 std::shared_ptr<spdlog::logger> Logger(const std::string& dotted_name);

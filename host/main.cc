@@ -1,4 +1,5 @@
 // ferrite-host: parse the command line, read the config, load plugins, serve.
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -12,6 +13,11 @@
 
 int main(int argc, char** argv) {
   using namespace ferrite::host;
+  // As Redis: a closed peer is an EPIPE on that socket, never the end of the server; and
+  // SIGHUP (a closed terminal, or logrotate's postrotate) must not end it while plugins
+  // or data load, before the server's own SIGHUP handler (net.cc) is in place.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
   std::unique_ptr<Config> config;
   try {
     CliOptions cli = ParseCommandLine(argc, argv);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "host/context.h"
+#include "host/fd_limit.h"
 #include "host/logging.h"
 #include "host/readiness.h"
 
@@ -241,6 +242,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   void Process() {
     if (closed_) return;
     Clock::Batch batch;  // one clock read for every command of this read
+    client_->last_interaction_ms.store(host_.clock().NowMs(), std::memory_order_relaxed);
     if (!proto_ && end_ > begin_) {
       uint8_t first = static_cast<uint8_t>(in_[begin_]);
       for (auto& p : protos_)
@@ -348,6 +350,9 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   void Flush() {
     size_t sent = 0;
     if (!Send(wbuf_.data() + wofs_, wbuf_.size() - wofs_, &sent)) return;
+    // A client reading a long reply slowly is not idle (Redis updates lastinteraction
+    // on writes too).
+    if (sent > 0) client_->last_interaction_ms.store(host_.clock().NowMs(), std::memory_order_relaxed);
     wofs_ += sent;
     if (wofs_ < wbuf_.size()) return;  // the next EPOLLOUT edge continues
     writing_ = false;
@@ -453,6 +458,7 @@ void Server::Start() {
     Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
     listeners_.push_back(std::move(mc));
   }
+  FitMaxClients();
   for (auto& l : listeners_)
     for (auto& a : l->acceptors) Accept(*l, *a);
   signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM);
@@ -461,6 +467,8 @@ void Server::Start() {
     Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     Stop();
   });
+  hangup_ = std::make_unique<asio::signal_set>(control_, SIGHUP);
+  WaitForHangup();
   host_.on_shutdown = [this] {
     asio::post(control_, [this] { Stop(); });
   };
@@ -480,19 +488,68 @@ void Server::Start() {
     });
 }
 
+// SIGHUP never ends the server (Redis and memcached survive it too): it reopens the log
+// file, so logrotate can move the old one away.
+void Server::WaitForHangup() {
+  hangup_->async_wait([this](boost::system::error_code ec, int) {
+    if (ec || stopped_) return;
+    std::string err;
+    if (ReopenLogFile(&err)) Logger("host")->info("received SIGHUP, log file reopened");
+    else if (!err.empty()) Logger("host")->error("received SIGHUP: {}", err);
+    else Logger("host")->info("received SIGHUP (logging to stderr: nothing to reopen)");
+    WaitForHangup();
+  });
+}
+
+// maxclients must fit in RLIMIT_NOFILE (Redis' adjustOpenFilesLimit at startup): the
+// reserve is Redis' 32 plus what the host already holds (listeners, each worker's epoll
+// and event descriptors, the log file), so every client up to maxclients gets an fd.
+void Server::FitMaxClients() {
+  int64_t requested = host_.config().Int("server.max_connections");
+  int64_t reserved = kMinReservedFds + std::max<int64_t>(0, OpenFdCount());
+  FdLimitResult r = FitClientsToFdLimit(requested, reserved);
+  if (r.fatal) throw std::runtime_error(r.warnings.back());
+  auto log = Logger("host.net");
+  for (const auto& w : r.warnings) log->warn("{}", w);
+  if (!r.notice.empty()) log->info("{}", r.notice);
+  if (r.maxclients != requested) host_.config().Set("maxclients", std::to_string(r.maxclients));
+}
+
+// Out of descriptors (EMFILE/ENFILE), the listening socket stays readable and an
+// immediate retry would spin: wait, as memcached pauses accepting, and say so at most
+// once a second.
+void Server::RetryAcceptLater(Listener& l, asio::ip::tcp::acceptor& a,
+                              const boost::system::error_code& ec) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_error_log_ >= std::chrono::seconds(1)) {
+    last_accept_error_log_ = now;
+    Logger("host.net")->warn("Accepting client connection: {}", ec.message());
+  }
+  auto timer = std::make_shared<asio::steady_timer>(control_, kAcceptBackoff);
+  timer->async_wait([this, &l, &a, timer](boost::system::error_code e) {
+    if (!e && !stopped_) Accept(l, a);
+  });
+}
+
 void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
   size_t w = next_worker_++ % workers_.size();
   a.async_accept(*workers_[w], [this, &l, &a, w](boost::system::error_code ec,
                                                   asio::ip::tcp::socket sock) {
     if (ec) {
-      if (!stopped_) Accept(l, a);
+      if (stopped_) return;
+      if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+          ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
+        RetryAcceptLater(l, a, ec);
+      else
+        Accept(l, a);
       return;
     }
     boost::system::error_code e2;
     auto peer = sock.remote_endpoint(e2);
     if (static_cast<int64_t>(host_.num_clients()) >= host_.config().Int("server.max_connections")) {
       host_.stats().rejected_connections.fetch_add(1);
-      const char* msg = l.name == "memcached" ? "SERVER_ERROR Too many open connections\r\n"
+      // memcached 1.6 answers every protocol this text line before closing.
+      const char* msg = l.name == "memcached" ? "ERROR Too many open connections\r\n"
                                                : "-ERR max number of clients reached\r\n";
       asio::write(sock, asio::buffer(msg, strlen(msg)), e2);
       sock.close(e2);
@@ -542,6 +599,10 @@ void Server::Stop() {
   if (signals_) {
     boost::system::error_code ec;
     signals_->cancel(ec);
+  }
+  if (hangup_) {
+    boost::system::error_code ec;
+    hangup_->cancel(ec);
   }
   for (auto& g : guards_) g.reset();
   for (auto& w : workers_) w->stop();

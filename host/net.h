@@ -4,6 +4,7 @@
 // protocol plugin's sniff callback), as memcached does for text vs binary.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,6 +55,10 @@ class Server {
   void Accept(Listener& l, asio::ip::tcp::acceptor& a);
   void Bind(Listener& l, const std::string& addrs, uint16_t port);
   void ScheduleCron();
+  void WaitForHangup();
+  void FitMaxClients();
+  void RetryAcceptLater(Listener& l, asio::ip::tcp::acceptor& a,
+                        const boost::system::error_code& ec);
 
   Host& host_;
   // Declared before control_ so they are destroyed after it: an accept still pending
@@ -71,7 +76,10 @@ class Server {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<asio::steady_timer> cron_;
   std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::signal_set> hangup_;  // SIGHUP: reopen the log file
   size_t next_worker_ = 0;
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+  std::chrono::steady_clock::time_point last_accept_error_log_{};  // control_ thread
   std::atomic<bool> stopped_{false};
 };
 
