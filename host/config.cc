@@ -543,6 +543,9 @@ std::optional<std::string> Config::Set(std::string_view redis_name, std::string_
       }
       Parsed p;
       if (auto why = ParseValue(s, value, p)) return failed(*why);
+      if (s.runtime_check)
+        if (auto why = s.runtime_check(p.num, s.num.load(std::memory_order_relaxed)))
+          return failed(*why);
       Apply(s, p);
       for (const std::string* n : {&s.redis, &s.alias})
         if (auto cb = on_change_.find(*n); !n->empty() && cb != on_change_.end())
@@ -554,6 +557,12 @@ std::optional<std::string> Config::Set(std::string_view redis_name, std::string_
   // Outside the lock: a callback may well read the config it was told about.
   for (auto& fn : callbacks) fn();
   return std::nullopt;
+}
+
+void Config::SetRuntimeCheck(std::string_view toml_address,
+                             std::function<std::optional<std::string>(int64_t, int64_t)> fn) {
+  std::lock_guard lk(mu_);
+  Find(toml_address).runtime_check = std::move(fn);
 }
 
 void Config::OnChange(std::string redis_name, std::function<void()> fn) {

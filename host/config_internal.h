@@ -45,6 +45,8 @@ struct Config::Setting {
   std::string def, help;
   // Post-parse hook: validates and may normalise (save, notify flags) or clamp (hz).
   std::function<std::optional<std::string>(Parsed&)> check;
+  // CONFIG SET only, with the current value (Config::SetRuntimeCheck).
+  std::function<std::optional<std::string>(int64_t, int64_t)> runtime_check;
   std::atomic<int64_t> num{0};
   std::string str;                 // strings, enums, memory as written ("512mb")
   std::vector<std::string> items;  // lists

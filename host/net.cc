@@ -513,6 +513,19 @@ void Server::FitMaxClients() {
   for (const auto& w : r.warnings) log->warn("{}", w);
   if (!r.notice.empty()) log->info("{}", r.notice);
   if (r.maxclients != requested) host_.config().Set("maxclients", std::to_string(r.maxclients));
+  // CONFIG SET maxclients: a higher value must fit as well, or is refused with the
+  // number that would (Redis' updateMaxclients). The limit raised for it stays.
+  host_.config().SetRuntimeCheck(
+      "server.max_connections", [reserved](int64_t value, int64_t current) {
+        std::optional<std::string> why;
+        if (value <= current) return why;
+        FdLimitResult fit = FitClientsToFdLimit(value, reserved);
+        int64_t can = fit.fatal ? current : fit.maxclients;
+        if (can < value)
+          why = "The operating system is not able to handle the specified number of "
+                "clients, try with " + std::to_string(can);
+        return why;
+      });
 }
 
 // Out of descriptors (EMFILE/ENFILE), the listening socket stays readable and an

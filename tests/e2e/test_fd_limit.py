@@ -118,19 +118,36 @@ def test_memcached_port_refuses_with_memcached_text(server_factory):
             c.close()
 
 
-def test_emfile_backs_off_instead_of_spinning(server_factory):
-    # CONFIG SET can still raise maxclients past what the descriptors allow; accept()
-    # then fails with EMFILE, and the server must wait rather than retry at once.
+def test_config_set_maxclients_must_fit(server_factory):
     s = start_limited(server_factory, {})
     r = s.redis()
-    r.config_set("maxclients", "10000")
+    fitted = int(r.config_get("maxclients")["maxclients"])
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    assert reply(c, b"CONFIG SET maxclients 10000\r\n") == (
+        b"-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating "
+        b"system is not able to handle the specified number of clients, try with %d\r\n"
+        % fitted)
+    assert reply(c, b"CONFIG SET maxclients %d\r\n" % (fitted - 10)) == b"+OK\r\n"
+    assert reply(c, b"CONFIG SET maxclients %d\r\n" % fitted) == b"+OK\r\n"
+    c.close()
+    r.close()
+
+
+def test_emfile_backs_off_instead_of_spinning(server_factory):
+    # Descriptors can still run out below maxclients (here the limit is lowered under
+    # the running server); accept() then fails with EMFILE, and the server must wait
+    # rather than retry at once.
+    s = start_limited(server_factory, {})
+    r = s.redis()
+    assert r.ping() is True  # connected before the limit drops
+    resource.prlimit(s.proc.pid, resource.RLIMIT_NOFILE, (60, 60))
     socks = open_many(s.port, CONNECTIONS)
     try:
         t0 = cpu_seconds(s.proc.pid)
         time.sleep(2.0)
         assert cpu_seconds(s.proc.pid) - t0 < 0.5
         assert "Accepting client connection: Too many open files" in s.log_text()
-        assert r.ping() is True  # an accepted client is still served
+        assert r.ping() is True  # a connected client is still served
     finally:
         for c in socks:
             c.close()
