@@ -104,6 +104,8 @@ class Host {
 
   // --- blocking (blocking.cc) ---
   void SignalKeyReady(int db, std::string_view key);
+  // Signals every key of `db` (every db when db < 0) that has waiters: FLUSHDB/FLUSHALL.
+  void SignalDbFlushed(int db);
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
@@ -209,6 +211,8 @@ class Host {
       waiters_;
   std::multimap<int64_t, std::weak_ptr<Client>> deadlines_;
   uint64_t block_seq_ = 0;
+  // Posts a re-run of the blocked command to `c`'s thread (block_mu_ held).
+  void PostRetry(const std::shared_ptr<Client>& c);
 
   struct EventSub {
     ferrite_plugin* plugin;
@@ -263,7 +267,8 @@ class Host {
  public:
   // Blocking internals used by api.cc.
   int BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, int64_t timeout_ms,
-                  ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv);
+                  ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv,
+                  uint32_t flags = 0);
   void ReparseNotifyMask();
 };
 

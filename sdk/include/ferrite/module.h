@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 3 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 4 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
-                               3: ferrite_command_desc.subcommands */
+                               3: after script_yield; 4: ferrite_command_desc.subcommands */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -163,7 +163,7 @@ typedef int (*ferrite_cmd_fn)(ferrite_ctx* ctx, int argc, const ferrite_slice* a
  * when the arguments are malformed (the handler will report the error). */
 typedef int (*ferrite_getkeys_fn)(int argc, const ferrite_slice* argv, int* out, int cap);
 
-/* One subcommand of a container command (ABI 1.3). Only the policy flags below count
+/* One subcommand of a container command (ABI 1.4). Only the policy flags below count
  * for a subcommand; the others (keys, locking, HIDDEN, NOAUTH...) are the container's. */
 typedef struct ferrite_subcommand_desc {
   size_t struct_size;
@@ -184,7 +184,7 @@ typedef struct ferrite_command_desc {
   ferrite_getkeys_fn getkeys; /* optional; overrides first/last/step                     */
   const char* summary;       /* one line for COMMAND DOCS                                */
   const char* group;         /* "string", "generic", "list", ...                         */
-  /* --- since ABI 1.3; the host checks struct_size ----------------------------------- */
+  /* --- since ABI 1.4; the host checks struct_size ----------------------------------- */
   /* A container command (CONFIG, CLIENT, SCRIPT, ...) lists its subcommands so the host
    * applies each one's own arity and policy flags, as Redis does for "config|get":
    * inside MULTI, from scripts, while a script is busy, and in COMMAND INFO. A
@@ -348,6 +348,13 @@ typedef enum ferrite_block_timeout_reply {
   FERRITE_BLOCK_TIMEOUT_NULL_ARRAY = 0,
   FERRITE_BLOCK_TIMEOUT_NULL = 1,
 } ferrite_block_timeout_reply;
+
+/* block_on_keys_ex flags (ABI 1.3) */
+enum {
+  /* A signal on a key wakes every waiter that blocked with this flag (in arrival order),
+   * not only the first: for readers that do not consume what they read (XREAD). */
+  FERRITE_BLOCK_WAKE_ALL = 1u << 0,
+};
 
 /* Module config options (CONFIG GET/SET, [modules.<name>] in ferrite.toml). The host
  * stores the value in *storage; reading it from a handler is safe (relaxed atomic). */
@@ -615,6 +622,24 @@ typedef struct ferrite_host_api {
    * SHUTDOWN NOSAVE. It never re-enters the calling connection. Cheap when there is
    * nothing to do. */
   void (*script_yield)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.3 ----------------------------------------------------------------- */
+  /* block_on_keys with options. `flags`: FERRITE_BLOCK_WAKE_ALL. `argc`/`argv`: the
+   * command the host runs when the client is woken (copied); argc 0 = the current
+   * command. A handler resolves what must not be re-read on a re-run there (XREAD's `$`
+   * becomes the last ID it stood for when the client blocked). Besides key_modified and
+   * key_set_value, a key is signalled when it is deleted, overwritten by a string,
+   * renamed onto or flushed, so a re-run can see that the key it waited on is gone. */
+  int (*block_on_keys_ex)(ferrite_ctx* ctx, const ferrite_slice* keys, int nkeys,
+                          int64_t timeout_ms, ferrite_block_timeout_reply on_timeout,
+                          uint32_t flags, int argc, const ferrite_slice* argv);
+  /* 1 when this run is the re-run of a blocked command woken by a signal on one of its
+   * keys (not its first run, not a time-out), else 0. */
+  int (*ctx_block_rerun)(ferrite_ctx* ctx);
+  /* 1 when this command runs through call() (from a script), 0 for a client's command
+   * or an EXEC body: ctx_in_script answers 1 for both, and XREAD BLOCK tells them apart
+   * (an error from a script, a non-blocking read inside MULTI). */
+  int (*ctx_via_call)(ferrite_ctx* ctx);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
