@@ -60,8 +60,13 @@ struct Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
+  bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   bool no_evict = false, no_touch = false;
+  // Over maxmemory (after eviction) when the current top-level command started: a
+  // script may then run, but not start writing with a DENYOOM command (Redis'
+  // pre_command_oom_state).
+  bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
   // Last read or write on the socket (Redis' lastinteraction); written on the client's

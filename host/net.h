@@ -49,13 +49,22 @@ class Server {
   struct Listener {
     std::string name;
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+    std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
+    std::vector<std::string> unix_paths;  // unlinked at Stop
     std::vector<std::shared_ptr<Protocol>> protocols;
     int db = 0;
   };
   void Accept(Listener& l, asio::ip::tcp::acceptor& a);
+  void AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a);
+  // Admits an accepted client (max clients, protected mode for a `remote` TCP peer)
+  // and starts its Connection on worker `w`.
+  void Serve(Listener& l, asio::ip::tcp::socket sock, size_t w, bool remote,
+             const std::string& unix_path);
   void Bind(Listener& l, const std::string& addrs, uint16_t port);
+  // Listens on a unix socket at `path` with mode `perm` (octal string, "0" = umask's).
+  void BindUnix(Listener& l, const std::string& path, const std::string& perm);
   void ScheduleCron();
-  void WaitForHangup();
+  void WaitSignal();
   void FitMaxClients();
   void RetryAcceptLater(Listener& l, asio::ip::tcp::acceptor& a,
                         const boost::system::error_code& ec);
@@ -76,7 +85,6 @@ class Server {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<asio::steady_timer> cron_;
   std::unique_ptr<asio::signal_set> signals_;
-  std::unique_ptr<asio::signal_set> hangup_;  // SIGHUP: reopen the log file
   size_t next_worker_ = 0;
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
   std::chrono::steady_clock::time_point last_accept_error_log_{};  // control_ thread

@@ -17,6 +17,8 @@ inline constexpr const char* kFerriteVersion = "0.1.0";
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
                     sdk::SubcommandList subcommands = {});
+// DEBUG and its subcommands (debug_command.cc).
+int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,

@@ -21,7 +21,7 @@ def test_sighup_keeps_serving_and_reopens_the_log_file(server_factory, tmp_path)
     r.set("k", "v")
 
     s.proc.send_signal(signal.SIGHUP)
-    assert _wait(lambda: "log file reopened" in log.read_text())
+    assert _wait(lambda: "reopened the log file" in log.read_text())
     assert s.proc.poll() is None
     assert r.get("k") == b"v"
 
@@ -30,7 +30,7 @@ def test_sighup_keeps_serving_and_reopens_the_log_file(server_factory, tmp_path)
     rotated = tmp_path / "ferrite.log.1"
     os.rename(log, rotated)
     s.proc.send_signal(signal.SIGHUP)
-    assert _wait(lambda: log.exists() and "log file reopened" in log.read_text())
+    assert _wait(lambda: log.exists() and "reopened the log file" in log.read_text())
     before = rotated.read_text()
     r.config_set("loglevel", "debug")
     r.config_set("loglevel", "notice")
