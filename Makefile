@@ -4,6 +4,7 @@
 #   make test   build (release) and run every test: unit, family (in-process), e2e
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
 #   make bench  side-by-side benchmarks against redis-server and memcached
+#   make test-long  the long trials: 20 sentinel kill/failover cycles (the normal suite runs 1)
 #   make deb    build (release) and pack the Debian packages ferrite and ferrite-dev
 #               into build/release/deb (CPack's DEB generator, packaging/install.cmake)
 PYTHON ?= /usr/bin/python3
@@ -11,7 +12,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= packaging/ferrite.toml
 RUN_DIR ?= $(CURDIR)/build/run
 
-.PHONY: build run test unit e2e asan bench deb clean
+.PHONY: build run test unit e2e asan bench deb clean test-long
 
 build:
 	cmake --preset release >/dev/null
@@ -28,6 +29,11 @@ e2e: build
 	FERRITE_HOST=$(CURDIR)/build/release/ferrite-host $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 test: unit e2e
+
+FAILOVER_TRIALS ?= 20
+test-long: build
+	FERRITE_FAILOVER_TRIALS=$(FAILOVER_TRIALS) FERRITE_HOST=$(CURDIR)/build/release/ferrite-host \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e/test_replication_sentinel.py
 
 # ASAN_BUILD=build/debug is the "debug" preset's folder; override it to reuse another
 # sanitizer build. The e2e servers write their reports to files (their stderr goes to a

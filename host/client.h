@@ -62,6 +62,10 @@ struct Client {
   bool authenticated = false;
   bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
+  // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or
+  // the primary's stream applied on a replica (flag M: obeyed, never refused READONLY).
+  enum class ReplKind : uint8_t { kNone, kReplica, kMaster };
+  ReplKind repl_kind = ReplKind::kNone;
   bool no_evict = false, no_touch = false;
   // Over maxmemory (after eviction) when the current top-level command started: a
   // script may then run, but not start writing with a DENYOOM command (Redis'
@@ -93,6 +97,9 @@ struct Client {
   // Output buffer (reply bytes). Guarded by the client's own thread: only code running
   // on its executor touches it.
   std::string out;
+  // Output the socket has not taken yet (set by the network layer): a full sync paces
+  // the RDB it streams to a replica by it.
+  std::atomic<size_t> unsent{0};
   size_t reserve_base = 0;  // conn_reserve / conn_commit
   int close_mode = 0;  // FERRITE_CONN_CLOSE_*
   int64_t out_soft_since_ms = 0;

@@ -338,6 +338,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     wbuf_.swap(client_->out);
     client_->out.clear();
     wofs_ = sent;
+    client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     readiness_->WantWrite(fd_, this, true);
   }
 
@@ -365,6 +366,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     // on writes too).
     if (sent > 0) client_->last_interaction_ms.store(host_.clock().NowMs(), std::memory_order_relaxed);
     wofs_ += sent;
+    client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     if (wofs_ < wbuf_.size()) return;  // the next EPOLLOUT edge continues
     writing_ = false;
     readiness_->WantWrite(fd_, this, false);
