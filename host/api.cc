@@ -159,6 +159,9 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
   c->getkeys = d->struct_size > offsetof(ferrite_command_desc, getkeys) ? d->getkeys : nullptr;
   if (d->struct_size > offsetof(ferrite_command_desc, summary) && d->summary) c->summary = d->summary;
   if (d->struct_size > offsetof(ferrite_command_desc, group) && d->group) c->group = d->group;
+  if (d->struct_size >= offsetof(ferrite_command_desc, subcommand_count) + sizeof(size_t) &&
+      d->subcommands)
+    c->SetSubcommands(d->subcommands, d->subcommand_count);
   c->owner = p;
   std::string name = c->name;
   if (!p->host->registry().AddCommand(c)) {
@@ -727,7 +730,10 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (!cmd) return err(FERRITE_E_GENERIC, "ERR Unknown Redis command called from script");
   if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
-  if (cmd->flags & FERRITE_CMD_NOSCRIPT)
+  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
+    return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
+  if (CallFlags(cmd, sub) & FERRITE_CMD_NOSCRIPT)
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
   // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
   // called yet (whether it changed anything or not), a DENYOOM command fails; once the

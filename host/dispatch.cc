@@ -192,10 +192,15 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   std::string_view reject_text;
   c->last_cmd = cmd->name.c_str();
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
-  if (!c->authenticated && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+  // A container's declared subcommand has its own arity and flags ("config|get").
+  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
+    return reject(FERRITE_E_ARITY, sub->fullname);
+  const uint32_t flags = CallFlags(cmd, sub);
+  if (!c->authenticated && !(flags & FERRITE_CMD_NOAUTH) &&
       auth_required.load(std::memory_order_relaxed))
     return reject(FERRITE_E_NOAUTH, {});
-  if (c->subscriptions > 0 && c->resp == 2 && !(cmd->flags & FERRITE_CMD_SUBSCRIBED_OK)) {
+  if (c->subscriptions > 0 && c->resp == 2 && !(flags & FERRITE_CMD_SUBSCRIBED_OK)) {
     std::string msg = "ERR Can't execute '" + cmd->name +
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
                       "allowed in this context";
@@ -204,10 +209,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (!ReplicationAllows(this, c, cmd, &reject_code, &reject_text))
     return reject(reject_code, reject_text);
   // Redis' order: after auth and the pub/sub context, before queueing in MULTI.
-  if (loading.active.load(std::memory_order_relaxed) && !(cmd->flags & FERRITE_CMD_LOADING) &&
+  if (loading.active.load(std::memory_order_relaxed) && !(flags & FERRITE_CMD_LOADING) &&
       !c->aof_replay)
     return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
-  bool denyoom = (cmd->flags & FERRITE_CMD_DENYOOM) &&
+  bool denyoom = (flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;
   // BUSY comes before MULTI queueing, as in Redis: a command refused while a script is
   // busy makes the transaction's EXEC fail with EXECABORT. A script running on another
@@ -215,7 +220,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // script ends or turns busy (script_gate.h). Served from inside a yielding script on
   // this thread (ServeWhileBusy) it is BUSY at once: this thread holds every shard lock.
   bool in_yield = ServingWhileBusy();
-  bool allow_busy = cmd->flags & FERRITE_CMD_ALLOW_BUSY;
+  bool allow_busy = flags & FERRITE_CMD_ALLOW_BUSY;
   // The primary's stream on a replica is never answered BUSY (a refused write would be
   // lost): it waits for the script's end, as Redis defers its master client.
   bool obey = c->repl_kind == Client::ReplKind::kMaster;
@@ -229,7 +234,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   };
   if (!allow_busy && !obey && ScriptBusy(&busy_text)) return busy();
   if (c->in_multi && !IsTransactionControl(cmd)) {
-    if (cmd->flags & FERRITE_CMD_NO_MULTI)
+    if (flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
     // Queueing takes memory too: over the limit, Redis refuses every command in MULTI.
     if (max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded())
@@ -260,7 +265,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       if (qc && (qc->flags & FERRITE_CMD_DENYOOM)) return reject(FERRITE_E_OOM, {});
     }
   }
-  if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
+  if ((flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;

@@ -101,6 +101,7 @@ std::shared_ptr<Client> Host::NewClient() {
   auto c = std::make_shared<ferrite_conn>(this, id);
   c->created_ms = clock_.NowMs();
   c->last_cmd_ms = c->created_ms;
+  c->last_interaction_ms.store(c->created_ms, std::memory_order_relaxed);
   std::lock_guard lk(clients_mu_);
   clients_[id] = c;
   stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -193,6 +194,7 @@ void Host::Cron() {
   if (loading.active.load(std::memory_order_relaxed)) return;
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
+  CloseIdleClients();
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)
     EvictIfNeeded();

@@ -184,6 +184,10 @@ class Host {
 
   // Periodic work: active expiry, blocked-client deadlines, stats. Called ~hz times/s.
   void Cron();
+  // Closes clients idle longer than `timeout` (RESP) or memcached_idle_timeout (memcached
+  // port) seconds; subscribers and blocked clients are exempt, as in Redis
+  // (idle_clients.cc). At most one scan a second.
+  void CloseIdleClients();
 
   // Set by the server: asks the process to stop (SHUTDOWN).
   std::function<void()> on_shutdown;
@@ -245,6 +249,7 @@ class Host {
   std::shared_ptr<MissingKeyWatches> missing_watches_ = std::make_shared<MissingKeyWatches>();
   Registry registry_;
   Clock clock_;
+  int64_t last_idle_scan_ms_ = 0;  // the cron's thread only
   Stats stats_;
   ReplicationHooks replication_;
   int64_t start_ms_;

@@ -16,6 +16,8 @@
 
 int main(int argc, char** argv) {
   using namespace ferrite::host;
+  // As Redis: a closed peer is an EPIPE on that socket, never the end of the server.
+  std::signal(SIGPIPE, SIG_IGN);
   // SIGHUP reopens the log file once the server runs (Server::WaitSignal); until then
   // (loading a large dataset) it must not kill the process, as it would by default.
   std::signal(SIGHUP, SIG_IGN);

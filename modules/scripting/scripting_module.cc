@@ -476,7 +476,29 @@ using namespace sdk::flags;
 constexpr uint32_t kRun = ALL_KEYS | NOSCRIPT | STALE | FERRITE_CMD_SKIP_PROPAGATE;
 constexpr uint32_t kAdmin = NOSCRIPT | ALLOW_BUSY;
 
+// Redis 7.0's subcommands with their own arity and flags (src/commands/*.json): the host
+// applies them (SCRIPT KILL, FUNCTION KILL/STATS run while a script is busy; SCRIPT HELP
+// may be called from a script).
 // clang-format off
+constexpr sdk::SubcommandSpec kScriptSubs[] = {
+  {"KILL",     2, NOSCRIPT | ALLOW_BUSY},
+  {"LOAD",     3, NOSCRIPT | STALE},
+  {"EXISTS",  -3, NOSCRIPT},
+  {"FLUSH",   -2, NOSCRIPT},
+  {"HELP",     2, LOADING | STALE},
+};
+constexpr sdk::SubcommandSpec kFunctionSubs[] = {
+  {"LOAD",    -3, WRITE | DENYOOM | NOSCRIPT},
+  {"LIST",    -2, NOSCRIPT},
+  {"DELETE",   3, WRITE | NOSCRIPT},
+  {"FLUSH",   -2, WRITE | NOSCRIPT},
+  {"DUMP",     2, NOSCRIPT},
+  {"RESTORE", -3, WRITE | DENYOOM | NOSCRIPT},
+  {"KILL",     2, NOSCRIPT | ALLOW_BUSY},
+  {"STATS",    2, NOSCRIPT | ALLOW_BUSY},
+  {"HELP",     2, LOADING | STALE},
+};
+
 const sdk::CommandSpec kCommands[] = {
   {"EVAL",        -3, kRun,            0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side"},
   {"EVALSHA",     -3, kRun,            0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1"},
@@ -484,8 +506,8 @@ const sdk::CommandSpec kCommands[] = {
   {"EVALSHA_RO",  -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdEvalShaRo>, "scripting", EvalKeys, "Execute a cached read-only Lua script"},
   {"FCALL",       -3, kRun,            0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function"},
   {"FCALL_RO",    -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdFcallRo>,   "scripting", EvalKeys, "Invoke a read-only function"},
-  {"SCRIPT",      -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache"},
-  {"FUNCTION",    -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries"},
+  {"SCRIPT",      -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache",     sdk::Subcommands(kScriptSubs)},
+  {"FUNCTION",    -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries",   sdk::Subcommands(kFunctionSubs)},
 };
 // clang-format on
 
