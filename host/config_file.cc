@@ -203,25 +203,6 @@ void Config::Override(std::string_view toml_address, std::string_view value) {
 
 // --- module options ----------------------------------------------------------------------
 
-namespace {
-
-// Redis 7.0's aliases of module-owned settings (the pre-7.0 "ziplist" names, which
-// configs and test suites still use): CONFIG GET/SET accept either name.
-std::string RedisAliasOf(const std::string& name) {
-  static const std::pair<const char*, const char*> kAliases[] = {
-      {"list-max-listpack-size", "list-max-ziplist-size"},
-      {"hash-max-listpack-entries", "hash-max-ziplist-entries"},
-      {"hash-max-listpack-value", "hash-max-ziplist-value"},
-      {"zset-max-listpack-entries", "zset-max-ziplist-entries"},
-      {"zset-max-listpack-value", "zset-max-ziplist-value"},
-  };
-  for (auto& [n, a] : kAliases)
-    if (name == n) return a;
-  return {};
-}
-
-}  // namespace
-
 void Config::RegisterModuleInt(const std::string& plugin, const std::string& name, int64_t def,
                                int64_t min, int64_t max, int64_t* storage) {
   std::lock_guard lk(mu_);
@@ -229,7 +210,6 @@ void Config::RegisterModuleInt(const std::string& plugin, const std::string& nam
   auto s = std::make_unique<Setting>();
   s->toml = "modules." + mkey;
   s->redis = Lower(name);
-  s->alias = RedisAliasOf(s->redis);
   s->mut = true;
   s->min = min;
   s->max = max;
@@ -237,14 +217,26 @@ void Config::RegisterModuleInt(const std::string& plugin, const std::string& nam
   s->help = "option of plugin " + plugin;
   s->plugin = plugin;
   s->storage = storage;
+  s->alias = RedisAliasOf(s->redis);
+  // [modules.<plugin>] takes the legacy name too (an old redis.conf's hash-max-ziplist-*).
+  std::string alias_key = s->alias.empty() ? "" : ModuleKey(plugin, s->alias);
   if (by_redis_.count(s->redis) || by_toml_.count(s->toml) || s->redis == "client-output-buffer-limit" ||
-      (!s->alias.empty() && by_redis_.count(s->alias)))
+      (!s->alias.empty() && (by_redis_.count(s->alias) || by_toml_.count("modules." + alias_key))))
     throw ConfigError("plugin " + plugin + ": option '" + name + "' is already defined");
   if (def < min || def > max)
     throw ConfigError("plugin " + plugin + ": option '" + name + "': default out of range");
   Setting& ref = *s;
   Add(std::move(s));
+  if (!alias_key.empty()) by_toml_["modules." + alias_key] = &ref;
   auto pending = pending_module_values_.find(mkey);
+  if (!alias_key.empty()) {
+    auto by_alias = pending_module_values_.find(alias_key);
+    if (by_alias != pending_module_values_.end() && pending != pending_module_values_.end())
+      throw ConfigError(Where(source_name_, by_alias->second.second) + ": modules." +
+                        alias_key + ": " + ref.toml + " is set too (" + ref.alias +
+                        " is another name for " + ref.redis + ")");
+    if (pending == pending_module_values_.end()) pending = by_alias;
+  }
   if (pending == pending_module_values_.end()) return;
   auto [text, line] = pending->second;
   pending_module_values_.erase(pending);

@@ -6,6 +6,7 @@
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
+#include <csignal>
 #include <random>
 
 #include "host/context.h"
@@ -64,6 +65,21 @@ Host::Host(std::unique_ptr<Config> config)
 #endif
 }
 
+void Host::RequestShutdown(int sig) {
+  int save = -1;
+  if (sig == SIGTERM) {
+    // Redis' shutdown-on-sigterm: "save" wins over "nosave"; now/force change nothing
+    // here (no replicas to wait for; a failed save is only logged anyway).
+    std::string flags = " " + config_->String("server.shutdown_on_sigterm") + " ";
+    if (flags.find(" nosave ") != std::string::npos) save = 0;
+    if (flags.find(" save ") != std::string::npos) save = 1;
+  }
+  shutdown_save = save;
+  shutting_down = true;
+  script_gate_.Wake();
+  if (on_shutdown) on_shutdown();
+}
+
 Host::~Host() {
   SetCurrentHost(this);
   shutting_down = true;
@@ -85,6 +101,7 @@ std::shared_ptr<Client> Host::NewClient() {
   auto c = std::make_shared<ferrite_conn>(this, id);
   c->created_ms = clock_.NowMs();
   c->last_cmd_ms = c->created_ms;
+  c->last_interaction_ms.store(c->created_ms, std::memory_order_relaxed);
   std::lock_guard lk(clients_mu_);
   clients_[id] = c;
   stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -177,6 +194,7 @@ void Host::Cron() {
   if (loading.active.load(std::memory_order_relaxed)) return;
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
+  CloseIdleClients();
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)
     EvictIfNeeded();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ferrite/module.h"
+#include "ferrite/module.hpp"
 
 namespace ferrite::host {
 
@@ -12,8 +13,10 @@ struct Client;
 inline constexpr const char* kRedisCompatVersion = "7.0.15";
 inline constexpr const char* kFerriteVersion = "0.1.0";
 
+// `subcommands`: a container's table (Redis 7.0's per-subcommand arity and flags).
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
+                    sdk::SubcommandList subcommands = {},
                     ferrite_getkeys_fn getkeys = nullptr);
 // DEBUG and its subcommands (debug_command.cc).
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);

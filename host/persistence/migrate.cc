@@ -289,7 +289,7 @@ int MigrateGetKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
 void RegisterMigrateCommand(Host* h) {
   using namespace sdk::flags;
   AddHostCommand(h, "MIGRATE", -6, WRITE, 3, 3, 1, CmdMigrate, "generic",
-                 "Atomically transfer keys to another server", MigrateGetKeys);
+                 "Atomically transfer keys to another server", {}, MigrateGetKeys);
 }
 
 }  // namespace ferrite::host::persist

@@ -460,6 +460,23 @@ int Guarded(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
+// One subcommand of a container command: {"GET", -3, ADMIN | NOSCRIPT | LOADING | STALE}.
+struct SubcommandSpec {
+  const char* name;
+  int arity;
+  uint32_t flags;
+};
+
+// A container's subcommand table, for CommandSpec::subcommands: Subcommands(kConfigSubs).
+struct SubcommandList {
+  const SubcommandSpec* items = nullptr;
+  size_t count = 0;
+};
+template <size_t N>
+constexpr SubcommandList Subcommands(const SubcommandSpec (&table)[N]) {
+  return {table, N};
+}
+
 struct CommandSpec {
   const char* name;
   int arity;
@@ -469,6 +486,7 @@ struct CommandSpec {
   const char* group = "generic";
   ferrite_getkeys_fn getkeys = nullptr;
   const char* summary = "";
+  SubcommandList subcommands = {};
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
@@ -488,6 +506,13 @@ int RegisterAll(ferrite_plugin* p, const CommandSpec (&table)[N]) {
     d.getkeys = c.getkeys;
     d.summary = c.summary;
     d.group = c.group;
+    std::vector<ferrite_subcommand_desc> subs;
+    for (size_t i = 0; i < c.subcommands.count; i++) {
+      const SubcommandSpec& sc = c.subcommands.items[i];
+      subs.push_back({sizeof(ferrite_subcommand_desc), sc.name, sc.arity, sc.flags});
+    }
+    d.subcommands = subs.data();
+    d.subcommand_count = subs.size();
     if (Api().register_command(p, &d) != FERRITE_OK) return FERRITE_ERR;
   }
   return FERRITE_OK;
