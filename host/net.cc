@@ -490,10 +490,17 @@ void Server::Start() {
     mc->db = static_cast<int>(host_.config().Int("compatibility.memcached_db"));
     std::string bind = host_.config().String("compatibility.memcached_bind");
     if (bind.empty()) bind = host_.config().String("server.bind");
-    Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+    // memcached -s serves the unix socket only (it disables the TCP and UDP ports), so a
+    // configured memcached_unixsocket replaces the memcached TCP port rather than adding
+    // to it. The RESP listener keeps its port beside server.unixsocket, as redis-server.
     if (std::string path = host_.config().String("compatibility.memcached_unixsocket");
-        !path.empty())
+        !path.empty()) {
       BindUnix(*mc, path, host_.config().String("compatibility.memcached_unixsocketperm"));
+      Logger("host.net")->info("memcached TCP port not opened: memcached_unixsocket is set "
+                               "(as memcached -s)");
+    } else {
+      Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+    }
     listeners_.push_back(std::move(mc));
   }
   FitMaxClients();
