@@ -410,6 +410,12 @@ Server::Server(Host& host) : host_(host) {
     guards_.push_back(asio::make_work_guard(*workers_.back()));
     readiness_.push_back(std::make_unique<ReadinessSet>(*workers_.back()));
   }
+  // Set before Start(), so that a shutdown asked for while the ports are opening is not
+  // lost: the posted Stop() runs once Start() has built what it closes and starts the
+  // control thread.
+  host_.on_shutdown = [this] {
+    asio::post(control_, [this] { Stop(); });
+  };
 }
 
 Server::~Server() {
@@ -511,9 +517,6 @@ void Server::Start() {
   // SIGINT/SIGTERM are taken by host/signals.cc, which calls Host::RequestShutdown.
   signals_ = std::make_unique<asio::signal_set>(control_, SIGHUP);
   WaitSignal();
-  host_.on_shutdown = [this] {
-    asio::post(control_, [this] { Stop(); });
-  };
   ScheduleCron();
   control_guard_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       asio::make_work_guard(control_));
