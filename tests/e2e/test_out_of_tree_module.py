@@ -317,11 +317,13 @@ def test_keyspace_event_subscription(hello):
 # ---------------------------------------------------------------------------------------
 
 def test_module_list_and_double_load(hello, sdk):
-    _, r = hello
+    s, r = hello
     mods = module_list(r)
     assert mods["hello"]["path"] == sdk["so"] and mods["hello"]["ver"] == 1
-    with pytest.raises(redis.ResponseError, match="plugin 'hello' is already loaded"):
+    with pytest.raises(redis.ResponseError) as e:
         r.execute_command("MODULE", "LOAD", sdk["so"])
+    assert str(e.value) == "Error loading the extension. Please check the server logs."
+    assert "plugin 'hello' is already loaded" in s.log_text()
 
 
 def test_unload_is_refused_while_the_module_exports_a_type(hello):
