@@ -304,7 +304,7 @@ const Spec kSpecs[] = {
   {"compatibility.memcached_protocol","memcached-protocol",  T::kBool,   "no",          0, 0,        N, "", "serve the memcached protocols"},
   {"compatibility.memcached_port", "memcached-port",         T::kInt,    "11211",       0, 65535,    N, "", "memcached port (text and binary)"},
   {"compatibility.memcached_bind", "memcached-bind",         T::kString, "",            0, 0,        N, "", "memcached listen address (\"\" = server.bind)"},
-  {"compatibility.memcached_unixsocket","memcached-unixsocket", T::kString, "",        0, 0,        N, "", "also serve memcached on this unix socket path, as memcached -s (\"\" = none)"},
+  {"compatibility.memcached_unixsocket","memcached-unixsocket", T::kString, "",        0, 0,        N, "", "serve memcached on this unix socket path instead of memcached_port, as memcached -s (\"\" = none)"},
   {"compatibility.memcached_unixsocketperm","memcached-unixsocketperm", T::kString, "0700", 0, 0,   N, "", "permissions of that socket, octal, as memcached -a"},
   {"compatibility.memcached_db",   "memcached-db",           T::kInt,    "0",           0, 1023,     N, "", "database memcached clients use"},
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},

@@ -15,6 +15,12 @@ ferrite_unit_test(replication_stream_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/repl_stream_test.cc
   LIBS ferrite_host_core)
 
+# The stream parser's committed fuzz corpus, replayed through the target's entry point.
+ferrite_fuzz_replay(repl_stream_fuzz_corpus_test
+  CORPUS ${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz/repl_stream_fuzz.cc
+  LIBS ferrite_host_core)
+
 # libFuzzer target for the stream parser (clang, -DFERRITE_FUZZ=ON; see
 # host/persistence/fuzz/README.md for the build line).
 if(FERRITE_FUZZ)
