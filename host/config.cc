@@ -244,7 +244,9 @@ const Spec kSpecs[] = {
   {"server.tcp_keepalive",         "tcp-keepalive",          T::kInt,    "300",         0, kIntMax,  Y, "", "TCP keepalive interval in seconds (0 = off)"},
   {"server.hz",                    "hz",                     T::kInt,    "10",          0, kIntMax,  Y, "", "background task frequency (clamped to 1..500)"},
   {"server.notify_keyspace_events","notify-keyspace-events", T::kString, "",            0, 0,        Y, "", "keyspace notification classes (Redis letters)"},
-  {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        N, "", "SIGTERM behaviour: default, save, nosave, now, force"},
+  {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        Y, "", "SIGTERM behaviour: default, save, nosave, now, force"},
+  {"server.shutdown_on_sigint",    "shutdown-on-sigint",     T::kString, "default",     0, 0,        Y, "", "SIGINT behaviour: default, save, nosave, now, force"},
+  {"server.shutdown_timeout",      "shutdown-timeout",       T::kInt,    "10",          0, kIntMax,  Y, "", "seconds SHUTDOWN waits for lagging replicas (0 = none)"},
   {"server.pidfile",               "pidfile",                T::kString, "",            0, 0,        N, "", "write the process id to this file (\"\" = none)"},
   {"server.unixsocket",            "unixsocket",             T::kString, "",            0, 0,        N, "", "also serve RESP on this unix socket path (\"\" = none)"},
   {"server.unixsocketperm",        "unixsocketperm",         T::kString, "0",           0, 0,        N, "", "permissions of that socket, octal (0 = as the umask leaves them)"},
@@ -393,7 +395,7 @@ void Config::AddBuiltins() {
     if (t == "server.notify_keyspace_events")
       s->check = [](Parsed& p) { return NormalizeNotify(p.str, p.num); };
     if (t == "persistence.save") s->check = [](Parsed& p) { return NormalizeSave(p.str); };
-    if (t == "server.shutdown_on_sigterm")
+    if (t == "server.shutdown_on_sigterm" || t == "server.shutdown_on_sigint")
       s->check = [](Parsed& p) { return CheckShutdownFlags(p.str); };
     if (t == "persistence.dbfilename")
       s->check = [](Parsed& p) { return CheckFileName(p.str, "dbfilename"); };

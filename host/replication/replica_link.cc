@@ -280,15 +280,32 @@ bool ReplicaLink::Handshake(std::string* psync_reply) {
     log->info("Trying a partial resynchronization (request {}:{}).", replid, off + 1);
   else
     log->info("Partial resynchronization not possible (no cached master)");
-  if (!SendCommand({"PSYNC", cached ? replid : "?", cached ? std::to_string(off + 1) : "-1"}))
+  // A primary handing its role over with FAILOVER asks the target to promote itself.
+  bool failover = svc_.failover_state() == ReplicationService::FailoverState::kInProgress;
+  std::string psync_off = cached ? std::to_string(off + 1) : "-1";
+  bool sent = failover ? SendCommand({"PSYNC", cached ? replid : "?", psync_off, "FAILOVER"})
+                       : SendCommand({"PSYNC", cached ? replid : "?", psync_off});
+  if (!sent) {
+    if (failover) svc_.AbortFailover("Write error to failover target");
     return false;
+  }
   // A primary may send newlines while it prepares the reply.
   do {
-    if (!ReadLine(&line, timeout)) return false;
+    if (!ReadLine(&line, timeout)) {
+      if (failover) svc_.AbortFailover("Failover target rejected psync request");
+      return false;
+    }
   } while (line.empty());
   if (line.rfind("+FULLRESYNC", 0) == 0 || line.rfind("+CONTINUE", 0) == 0) {
+    // Redis takes a full resync too: nothing is technically wrong with it.
+    if (failover) svc_.FailoverDone();
     *psync_reply = line;
     return true;
+  }
+  if (failover) {
+    log->warn("Unexpected reply to PSYNC FAILOVER from master: {}", line);
+    svc_.AbortFailover("Failover target rejected psync request");
+    return false;
   }
   if (line.rfind("-NOMASTERLINK", 0) == 0 || line.rfind("-LOADING", 0) == 0)
     log->info("Master is currently unable to PSYNC but should be in the future: {}", line);
