@@ -288,6 +288,7 @@ const Spec kSpecs[] = {
   {"replication.replica_read_only","replica-read-only",      T::kBool,   "yes",         0, 0,        Y, "", "replicas refuse writes from clients"},
   {"replication.repl_diskless_sync","repl-diskless-sync",    T::kBool,   "yes",         0, 0,        Y, "", "full sync streams the RDB to the socket (no file)"},
   {"replication.repl_diskless_sync_delay","repl-diskless-sync-delay", T::kInt, "5",      0, kIntMax,  Y, "", "seconds a diskless full sync waits before it starts"},
+  {"replication.repl_diskless_sync_max_replicas","repl-diskless-sync-max-replicas", T::kInt, "0", 0, kIntMax, Y, "", "a diskless full sync starts before the delay once this many replicas wait (0 = none)"},
   {"replication.repl_diskless_load","repl-diskless-load",    T::kEnum,   "disabled",    0, 0,        Y, "disabled on-empty-db swapdb", "how a replica loads a streamed RDB"},
   {"replication.repl_ping_replica_period","repl-ping-replica-period", T::kInt, "10",     1, kIntMax,  Y, "", "seconds between PINGs a primary sends its replicas"},
   {"replication.repl_timeout",     "repl-timeout",           T::kInt,    "60",          1, kIntMax,  Y, "", "seconds of silence after which a replication link is dropped"},
