@@ -334,7 +334,9 @@ class WarmService final : public Service {
       uint64_t size = 0;
       uint32_t flags = 0;
       int64_t ttl = -1;
-      if (!ParseValueLine(line, &size, &flags, &ttl) || !conn.Block(size, &value)) {
+      // memcached's largest item (-I) is 1 GB: a bigger size is a broken reply.
+      if (!ParseValueLine(line, &size, &flags, &ttl) || size > (uint64_t{1} << 30) ||
+          !conn.Block(size, &value)) {
         conn.Close();
         return Fail(batch, i, "unexpected reply from the source: " + line.substr(0, 80));
       }
