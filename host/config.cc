@@ -311,6 +311,8 @@ const Spec kSpecs[] = {
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
   {"compatibility.memcached_idle_timeout","memcached-idle-timeout", T::kInt, "0",   0, kIntMax,  Y, "", "close memcached connections idle this many seconds (0 = never; memcached's -o idle_timeout)"},
   {"compatibility.memcached_allow_shutdown","memcached-allow-shutdown", T::kBool, "no", 0, 0,        Y, "", "honour the memcached shutdown command"},
+  {"compatibility.warm_from",      "memcached-warm-from",    T::kString, "",            0, 0,        Y, "", "on a memcached get miss, fetch the item from this old memcached, host:port (\"\" = off; docs/migration.md)"},
+  {"compatibility.warm_timeout_ms","memcached-warm-timeout-ms", T::kInt,  "100",         1, 60000,    Y, "", "longest wait a get miss spends on warm_from before it answers the miss"},
   {"compatibility.mirror_to",      "memcached-mirror-to",    T::kString, "",            0, 0,        Y, "", "forward writes on the memcached db to this old memcached, host:port (\"\" = off; docs/migration.md)"},
   {"compatibility.mirror_queue_bytes","memcached-mirror-queue-bytes", T::kMemory, "64mb", 1024, kI64Max, Y, "", "writes waiting for the mirror target beyond this are dropped (counted in INFO mirror)"},
   {"compatibility.mirror_resp",    "memcached-mirror-resp",  T::kBool,   "no",          0, 0,        Y, "", "mirror RESP SET too, not only memcached-protocol writes"},
