@@ -168,3 +168,25 @@ def test_group_only_changes_show_in_used_memory_at_once(server):
     p.multi()
     p.xlen("s")
     assert p.execute() == [501]
+
+
+def test_a_blocked_read_is_one_call_in_commandstats(server, redis_server):
+    """Redis counts a command that blocked once, whether it is later served or fails."""
+    def run(port):
+        r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=15)
+        r.config_resetstat()
+        r.xgroup_create("s", "g", id="$", mkstream=True)
+        replies = []
+        for wake in (lambda: r.xadd("s", {"f": "v"}), lambda: r.xgroup_destroy("s", "g")):
+            c = Conn(port)
+            c.s.sendall(encode(["XREADGROUP", "GROUP", "g", "c", "BLOCK", "10000", "STREAMS",
+                                "s", ">"]))
+            wait_blocked(r, 1)
+            wake()
+            replies.append(c.read()[0])
+            c.close()
+        st = r.info("commandstats")["cmdstat_xreadgroup"]
+        return replies, st["calls"], st["failed_calls"], st["rejected_calls"]
+
+    mine, theirs = run(server.port), run(redis_server.port)
+    assert mine == theirs == (["*", "-"], 2, 1, 0)
