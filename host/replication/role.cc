@@ -1,6 +1,8 @@
 // Role changes: REPLICAOF host port / NO ONE (and [replication] role = replica at
 // start), and the history (replid, replid2, offsets) a replica takes from its primary.
+#include "host/host.h"
 #include "host/logging.h"
+#include "host/replication/repl_stream.h"
 #include "host/replication/replica_link.h"
 #include "host/replication/replication.h"
 
@@ -52,6 +54,13 @@ std::string ReplicationService::SetRole(const std::string& host, int port, bool 
       // repl-backlog-ttl counts from the promotion: the backlog is what lets the former
       // peers continue.
       no_replicas_since_ms_ = h_.clock().NowMs();
+      // Our CAS epoch goes first in the new history: former siblings that continue from
+      // us move past it (repl_stream.h) before they can be promoted in turn.
+      if (backlog_) {
+        std::string carrier;
+        AppendCasEpochCarrier(&carrier, h_.keyspace().cas_epoch());
+        AppendStreamLocked(carrier);
+      }
     }
     h_.replication().is_replica = false;
     h_.replication().read_only = false;
