@@ -54,13 +54,6 @@ std::string ReplicationService::SetRole(const std::string& host, int port, bool 
       // repl-backlog-ttl counts from the promotion: the backlog is what lets the former
       // peers continue.
       no_replicas_since_ms_ = h_.clock().NowMs();
-      // Our CAS epoch goes first in the new history: former siblings that continue from
-      // us move past it (repl_stream.h) before they can be promoted in turn.
-      if (backlog_) {
-        std::string carrier;
-        AppendCasEpochCarrier(&carrier, h_.keyspace().cas_epoch());
-        AppendStreamLocked(carrier);
-      }
     }
     h_.replication().is_replica = false;
     h_.replication().read_only = false;
@@ -70,6 +63,17 @@ std::string ReplicationService::SetRole(const std::string& host, int port, bool 
     } catch (const std::exception&) {
     }
     DisconnectReplicas();  // they reconnect and learn the new id with +CONTINUE
+    // Our CAS epoch, at the head of the new history (after second_offset: the replicas
+    // just dropped must not get it under the old id): former siblings that continue
+    // from us move past it (repl_stream.h) before they can be promoted in turn.
+    {
+      std::lock_guard lk(mu_);
+      if (backlog_) {
+        std::string carrier;
+        AppendCasEpochCarrier(&carrier, h_.keyspace().cas_epoch());
+        AppendStreamLocked(carrier);
+      }
+    }
     log->info("MASTER MODE enabled ({})", who);
     return "OK";
   }
