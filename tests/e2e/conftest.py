@@ -111,10 +111,10 @@ def wait_loaded(port, proc, timeout=120.0, log=None, password=None):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
                 s.sendall(auth + b"INFO persistence\r\n")
-                data = b""
+                data, pending_auth = b"", bool(auth)  # each attempt authenticates again
                 while True:  # one whole reply: an error line or a bulk string
-                    if auth and data.startswith(b"+OK\r\n"):
-                        data, auth = data[5:], b""  # AUTH's reply, then INFO's
+                    if pending_auth and data.startswith(b"+OK\r\n"):
+                        data, pending_auth = data[5:], False  # AUTH's reply, then INFO's
                     m = re.match(rb"\$(\d+)\r\n", data)
                     if (m and len(data) >= m.end() + int(m.group(1)) + 2) or \
                             re.match(rb"-[^\r]*\r\n", data):
