@@ -747,6 +747,14 @@ int BlockOnKeys(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t timeou
   return H(c)->BlockClient(c->client, c->client->db, keys, n, timeout, on_timeout, c->argc, c->argv);
 }
 
+int BlockReadyKey(ferrite_ctx* c, ferrite_slice* key) {
+  if (c->nested || c->parent || !c->client || !c->client->block.rerunning) return 0;
+  const std::string& k = c->client->block.ready_key;
+  if (k.empty()) return 0;
+  *key = {k.data(), k.size()};
+  return 1;
+}
+
 int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
   Host* h = CurrentHost();
   if (!h) return FERRITE_ERR;
@@ -1025,6 +1033,7 @@ const ferrite_host_api kApi = [] {
   a.command_flags = CommandFlags;
   a.call_reply_verbatim_format = CRVerbatimFormat;
   a.script_yield = ScriptYield;
+  a.block_ready_key = BlockReadyKey;
   return a;
 }();
 

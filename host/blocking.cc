@@ -3,6 +3,16 @@
 // signals a key posts a retry to the first waiter not already retrying; the retry runs
 // the whole command again on the client's own thread. A waiter keeps its place until
 // it is served or times out, so wake-ups are FIFO.
+//
+// A wake-up is a promise that somebody looks at the key: while one is pending, further
+// signals for the waiter's keys are recorded on it (`deferred`) instead of waking the
+// next waiter. When the woken client leaves the queue without blocking again — served,
+// an error (BRPOPLPUSH onto a string), timed out, disconnected — the ready key and the
+// deferred ones are signalled again, so what it did not take reaches the next waiter
+// (Redis serves every waiter of a ready key while the key holds data). A client that
+// blocks again saw all its keys empty: there is nothing to hand on.
+#include <algorithm>
+
 #include "host/context.h"
 #include "host/logging.h"
 
@@ -14,7 +24,11 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
   if (!self || !c->post) return FERRITE_ERR;
   std::lock_guard lk(block_mu_);
   c->block.retry_pending = false;
-  if (c->block.active) return FERRITE_OK;  // a retry that blocks again keeps its place
+  if (c->block.active) {  // a retry that blocks again keeps its place
+    c->block.ready_key.clear();
+    c->block.deferred.clear();
+    return FERRITE_OK;
+  }
   auto& b = c->block;
   b.active = true;
   b.db = db;
@@ -41,8 +55,14 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     // The waiter whose re-run is popping right now is skipped: what it leaves in the key
     // belongs to the next waiter.
     if (!c || !c->block.active || c->closed || c->block.rerunning) continue;
-    if (c->block.retry_pending) return;  // the head is already retrying: keep FIFO
+    if (c->block.retry_pending) {  // the head is already retrying: keep FIFO
+      auto& d = c->block.deferred;
+      if (c->block.ready_key != key && std::find(d.begin(), d.end(), key) == d.end())
+        d.emplace_back(key);
+      return;
+    }
     c->block.retry_pending = true;
+    c->block.ready_key.assign(key);
     std::weak_ptr<Client> weak = c;
     c->post([this, weak] {
       auto cl = weak.lock();
@@ -67,23 +87,36 @@ void Host::SignalKeyReady(int db, std::string_view key) {
   }
 }
 
-void Host::UnblockClient(Client* c, bool timeout) {
-  {
-    std::lock_guard lk(block_mu_);
-    if (!c->block.active) return;
-    for (auto& k : c->block.keys) {
-      auto it = waiters_.find(std::make_pair(c->block.db, k));
-      if (it == waiters_.end()) continue;
-      std::erase_if(it->second, [&](auto& w) {
-        auto s = w.lock();
-        return !s || s.get() == c;
-      });
-      if (it->second.empty()) waiters_.erase(it);
-    }
-    c->block.active = false;
-    c->block.retry_pending = false;
-    stats_.blocked_clients.fetch_sub(1);
+std::vector<std::string> Host::DetachBlocked(Client* c) {
+  std::vector<std::string> handoff;
+  std::lock_guard lk(block_mu_);
+  auto& b = c->block;
+  if (!b.active) return handoff;
+  for (auto& k : b.keys) {
+    auto it = waiters_.find(std::make_pair(b.db, k));
+    if (it == waiters_.end()) continue;
+    std::erase_if(it->second, [&](auto& w) {
+      auto s = w.lock();
+      return !s || s.get() == c;
+    });
+    if (it->second.empty()) waiters_.erase(it);
   }
+  if (b.retry_pending || b.rerunning) {
+    if (!b.ready_key.empty()) handoff.push_back(std::move(b.ready_key));
+    for (auto& k : b.deferred) handoff.push_back(std::move(k));
+  }
+  b.ready_key.clear();
+  b.deferred.clear();
+  b.active = false;
+  b.retry_pending = false;
+  stats_.blocked_clients.fetch_sub(1);
+  return handoff;
+}
+
+void Host::UnblockClient(Client* c, bool timeout) {
+  if (!c->block.active) return;
+  int db = c->block.db;
+  for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
   if (timeout && c->proto) {
     if (c->block.on_timeout == FERRITE_BLOCK_TIMEOUT_NULL) c->proto->sink->null(c->proto_state);
     else c->proto->sink->null_array(c->proto_state);

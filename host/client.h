@@ -43,6 +43,11 @@ struct BlockState {
   ferrite_block_timeout_reply on_timeout = FERRITE_BLOCK_TIMEOUT_NULL_ARRAY;
   bool retry_pending = false;        // a wake-up was posted and has not run yet
   bool rerunning = false;            // the woken command is running right now
+  // The key whose write posted the pending/running wake-up (served first, as Redis
+  // serves the key that became ready), and keys signalled while that wake-up was
+  // pending: whoever the wake-up does not serve is handed these keys on.
+  std::string ready_key;
+  std::vector<std::string> deferred;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 

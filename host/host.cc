@@ -94,18 +94,8 @@ std::shared_ptr<Client> Host::NewClient() {
 void Host::RemoveClient(Client* c) {
   c->closed = true;
   if (c->block.active) {
-    std::lock_guard lk(block_mu_);
-    for (auto& k : c->block.keys) {
-      auto it = waiters_.find(std::make_pair(c->block.db, k));
-      if (it == waiters_.end()) continue;
-      std::erase_if(it->second, [&](auto& w) {
-        auto s = w.lock();
-        return !s || s.get() == c;
-      });
-      if (it->second.empty()) waiters_.erase(it);
-    }
-    c->block.active = false;
-    stats_.blocked_clients.fetch_sub(1);
+    int db = c->block.db;
+    for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
   }
   auto hooks = std::move(c->close_hooks);
   for (auto& [fn, ud] : hooks) fn(ud, c->id);

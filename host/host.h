@@ -107,6 +107,9 @@ class Host {
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
+  // Takes c off every wait queue; returns the keys whose wake-up it had not used up
+  // (signal them again so the next waiter gets its turn).
+  std::vector<std::string> DetachBlocked(Client* c);
   size_t blocked_count();
 
   // --- keyspace events and propagation ---

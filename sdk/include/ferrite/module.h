@@ -31,8 +31,9 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 2 /* 1: members after conn_authenticate; 2: after
-                               call_reply_verbatim_format and after length */
+#define FERRITE_ABI_MINOR 3 /* 1: members after conn_authenticate; 2: after
+                               call_reply_verbatim_format and after length;
+                               3: block_ready_key */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -590,6 +591,13 @@ typedef struct ferrite_host_api {
    * SHUTDOWN NOSAVE. It never re-enters the calling connection. Cheap when there is
    * nothing to do. */
   void (*script_yield)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.3 ----------------------------------------------------------------- */
+  /* When the running command is the re-run of a parked client (see block_on_keys),
+   * stores the key whose write woke it in *key (borrowed until the handler returns) and
+   * returns 1; otherwise returns 0. A handler waiting on several keys serves this key
+   * first, as Redis serves a blocked client from the key that became ready. */
+  int (*block_ready_key)(ferrite_ctx* ctx, ferrite_slice* key);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
