@@ -2,12 +2,13 @@
 #   make run    build (release) and start ferrite-host with packaging/ferrite.toml
 #   make test   build (release) and run every test: unit, family (in-process), e2e
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
+#   make test-long  the e2e tests too long for every run (FERRITE_LONG=1), with the rest
 #   make bench  side-by-side benchmarks against redis-server and memcached
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 CONFIG ?= packaging/ferrite.toml
 
-.PHONY: build run test unit e2e asan bench clean
+.PHONY: build run test test-long unit e2e asan bench clean
 
 build:
 	cmake --preset release >/dev/null
@@ -23,6 +24,9 @@ e2e: build
 	FERRITE_HOST=$(CURDIR)/build/release/ferrite-host $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 test: unit e2e
+
+test-long: build
+	FERRITE_LONG=1 FERRITE_HOST=$(CURDIR)/build/release/ferrite-host $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
 
 # ASAN_BUILD=build/debug is the "debug" preset's folder; override it to reuse another
 # sanitizer build. The e2e servers write their reports to files (their stderr goes to a

@@ -1,13 +1,8 @@
 #include "host/host.h"
 
-#include <malloc.h>
-#ifdef __SANITIZE_ADDRESS__
-// From the ASan runtime (sanitizer/allocator_interface.h, which GCC does not install).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
-#endif
-
 #include <random>
 
+#include "host/allocator.h"
 #include "host/context.h"
 #include "host/logging.h"
 
@@ -55,13 +50,7 @@ Host::Host(std::unique_ptr<Config> config)
     Registry::Batch batch(registry_);  // one command-table snapshot, not one per command
     RegisterHostCommands(this);
   }
-#ifdef __SANITIZE_ADDRESS__
-  // ASan's allocator bypasses glibc's, so mallinfo2() would report a zero baseline.
-  baseline_memory_ = static_cast<int64_t>(__sanitizer_get_current_allocated_bytes());
-#else
-  struct mallinfo2 mi = mallinfo2();
-  baseline_memory_ = static_cast<int64_t>(mi.uordblks);
-#endif
+  baseline_memory_ = AllocatedBytes();
 }
 
 Host::~Host() {
@@ -93,6 +82,7 @@ std::shared_ptr<Client> Host::NewClient() {
 
 void Host::RemoveClient(Client* c) {
   c->closed = true;
+  if (c->out_soft_since_ms.exchange(0) != 0) soft_clients_.fetch_sub(1);
   if (c->block.active) {
     int db = c->block.db;
     for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
@@ -188,6 +178,7 @@ void Host::Cron() {
   SetCurrentHost(this);
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
+  CheckSoftLimitedClients();
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)
     EvictIfNeeded();

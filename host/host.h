@@ -107,6 +107,12 @@ class Host {
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
+  // --- output limits (output_limits.cc) ---
+  // On c's own thread: closes it (close_mode NOW, output dropped; returns true) when its
+  // pending output passes a limit; tracks the pub/sub soft limit's start.
+  bool CheckOutputLimits(Client* c);
+  // Cron: re-checks, on their threads, the clients over the pub/sub soft limit.
+  void CheckSoftLimitedClients();
   // Takes c off every wait queue; returns the keys whose wake-up it had not used up
   // (signal them again so the next waiter gets its turn).
   std::vector<std::string> DetachBlocked(Client* c);
@@ -207,6 +213,7 @@ class Host {
       waiters_;
   std::multimap<int64_t, std::weak_ptr<Client>> deadlines_;
   uint64_t block_seq_ = 0;
+  std::atomic<int64_t> soft_clients_{0};  // clients with out_soft_since_ms set
 
   struct EventSub {
     ferrite_plugin* plugin;

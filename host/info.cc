@@ -1,6 +1,5 @@
 #include "host/info.h"
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "host/allocator.h"
 #include "host/context.h"
 #include "host/server_commands.h"
 
@@ -63,20 +63,38 @@ std::string Clients(Host* h) {
   return o.str();
 }
 
+std::string Ratio(int64_t num, int64_t den) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.2f", den > 0 ? static_cast<double>(num) / den : 0.0);
+  return buf;
+}
+
+// Redis' fields and formulas: allocator_frag = active / allocated (holes in the
+// allocator's pages), allocator_rss = resident / active (dirty pages it has not yet
+// returned), rss_overhead = RSS / resident (the binary, stacks, what is not malloc),
+// mem_fragmentation = RSS / used_memory (all of it).
 std::string Memory(Host* h) {
   std::ostringstream o;
   int64_t used = h->used_memory();
   int64_t rss = RssBytes();
   int64_t max = h->config().Int("storage.max_memory");
-  struct mallinfo2 mi = mallinfo2();
+  AllocatorStats a = ReadAllocatorStats();
   o << "# Memory\r\nused_memory:" << used << "\r\nused_memory_human:" << Human(used)
     << "\r\nused_memory_rss:" << rss << "\r\nused_memory_rss_human:" << Human(rss)
     << "\r\nused_memory_dataset:" << h->keyspace().used_bytes.load()
-    << "\r\nallocator_allocated:" << mi.uordblks << "\r\nmaxmemory:" << max
+    << "\r\nallocator_allocated:" << a.allocated << "\r\nallocator_active:" << a.active
+    << "\r\nallocator_resident:" << a.resident << "\r\nmaxmemory:" << max
     << "\r\nmaxmemory_human:" << Human(max)
     << "\r\nmaxmemory_policy:" << h->config().String("storage.eviction_policy")
-    << "\r\nmem_fragmentation_ratio:" << (used ? static_cast<double>(rss) / used : 0)
-    << "\r\nmem_allocator:libc\r\n";
+    << "\r\nallocator_frag_ratio:" << Ratio(a.active, a.allocated)
+    << "\r\nallocator_frag_bytes:" << a.active - a.allocated
+    << "\r\nallocator_rss_ratio:" << Ratio(a.resident, a.active)
+    << "\r\nallocator_rss_bytes:" << a.resident - a.active
+    << "\r\nrss_overhead_ratio:" << Ratio(rss, a.resident)
+    << "\r\nrss_overhead_bytes:" << rss - a.resident
+    << "\r\nmem_fragmentation_ratio:" << Ratio(rss, used)
+    << "\r\nmem_fragmentation_bytes:" << rss - used
+    << "\r\nmem_allocator:" << AllocatorName() << "\r\n";
   return o.str();
 }
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "host/allocator.h"
 #include "host/cli.h"
 #include "host/config.h"
 #include "host/host.h"
@@ -40,8 +41,11 @@ int main(int argc, char** argv) {
   }
   auto log = Logger("host");
   try {
+    // Redis' jemalloc-bg-thread: freed pages go back to the OS on time, also when idle.
+    StartAllocatorBackgroundThread();
     Host host(std::move(config));
-    log->info("ferrite-host {} starting (pid {})", kFerriteVersion, getpid());
+    log->info("ferrite-host {} starting (pid {}, allocator {})", kFerriteVersion, getpid(),
+              AllocatorName());
     host.LoadConfiguredPlugins();
     auto services = StartServices(host);  // persistence, replication (when present)
     {

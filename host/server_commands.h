@@ -1,6 +1,9 @@
 // Host command registration shared by server_commands.cc and server_admin.cc.
 #pragma once
 
+#include <initializer_list>
+#include <string_view>
+
 #include "ferrite/module.h"
 
 namespace ferrite::host {
@@ -13,7 +16,15 @@ inline constexpr const char* kRedisCompatVersion = "7.0.15";
 inline constexpr const char* kFerriteVersion = "0.1.0";
 
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
-                    int step, ferrite_cmd_fn fn, const char* group, const char* summary);
+                    int step, ferrite_cmd_fn fn, const char* group, const char* summary,
+                    ferrite_getkeys_fn getkeys = nullptr);
+// What a container command answers when no subcommand branch took the call. Redis 7.0
+// has a table entry per subcommand: one it knows was given the wrong number of arguments
+// ("wrong number of arguments for 'config|get' command"), any other is unknown.
+int UnknownSubcommand(ferrite_ctx* c, std::string_view cmd, std::string_view sub,
+                      std::initializer_list<std::string_view> known);
+// MEMORY (memory_command.cc).
+void RegisterMemoryCommand(Host* h);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
