@@ -397,6 +397,8 @@ int KeyDelete(ferrite_key* k) {
   k->table->Erase(k->e);
   k->e = nullptr;
   k->ctx->dirty = true;
+  // A waiter may need to learn that its key is gone (XREADGROUP fails then).
+  k->ctx->host->SignalKeyReady(k->db, k->name);
   return 1;
 }
 
@@ -412,7 +414,8 @@ char* KeyStringResize(ferrite_key* k, size_t n) {
   Entry* e = EnsureEntry(k, n);
   size_t before = Table::ValueBytes(e);  // a string's capacity, so far
   size_t have = before;
-  if (e->kind != ValueKind::kString) {
+  bool replaced_module = e->kind != ValueKind::kString;
+  if (replaced_module) {
     Table::FreeValue(e);
     have = 0;
   }
@@ -434,7 +437,8 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   Entry* e = EnsureEntry(k, n);
   size_t before = Table::ValueBytes(e);  // a string's capacity, so far
   size_t have = before;
-  if (e->kind != ValueKind::kString) {
+  bool replaced_module = e->kind != ValueKind::kString;
+  if (replaced_module) {
     Table::FreeValue(e);
     have = 0;
   }
@@ -444,6 +448,7 @@ int KeyStringSet(ferrite_key* k, const char* s, size_t n) {
   e->str_raw = 0;
   Written(k);
   k->table->ValueChanged(before, have);
+  if (replaced_module) k->ctx->host->SignalKeyReady(k->db, k->name);
   return FERRITE_OK;
 }
 
@@ -494,7 +499,6 @@ void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
     k->table->Erase(e);
     k->e = nullptr;
     h->Notify(k->db, FERRITE_NOTIFY_GENERIC, "del", k->name);
-    return;
   }
   if (t) h->SignalKeyReady(k->db, k->name);
 }
@@ -554,6 +558,7 @@ void DbFlush(ferrite_ctx* c, int db) {
       if (db < 0 || d == db) s.dbs[d].Clear();
   }
   c->dirty = true;
+  H(c)->SignalDbFlushed(db);
 }
 
 int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
@@ -745,6 +750,26 @@ int BlockOnKeys(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t timeou
   if (c->nested || c->parent) return FERRITE_ERR;
   c->blocked = true;
   return H(c)->BlockClient(c->client, c->client->db, keys, n, timeout, on_timeout, c->argc, c->argv);
+}
+
+int BlockOnKeysEx(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t timeout,
+                  ferrite_block_timeout_reply on_timeout, uint32_t flags, int argc,
+                  const ferrite_slice* argv) {
+  if (c->nested || c->parent) return FERRITE_ERR;
+  c->blocked = true;
+  if (argc <= 0 || !argv) argc = c->argc, argv = c->argv;
+  return H(c)->BlockClient(c->client, c->client->db, keys, n, timeout, on_timeout, argc, argv,
+                           flags);
+}
+
+// Read on the client's own thread, which is the one that set it.
+int CtxBlockRerun(ferrite_ctx* c) {
+  return !c->nested && !c->parent && c->client && c->client->block.rerunning ? 1 : 0;
+}
+
+// An EXEC body's parent is the EXEC; a script's calls have the script's command.
+int CtxViaCall(ferrite_ctx* c) {
+  return c->parent && !(c->parent->cmd && c->parent->cmd->name == "exec") ? 1 : 0;
 }
 
 int BlockReadyKey(ferrite_ctx* c, ferrite_slice* key) {
@@ -1013,6 +1038,9 @@ const ferrite_host_api kApi = [] {
   a.command_flags = CommandFlags;
   a.call_reply_verbatim_format = CRVerbatimFormat;
   a.script_yield = ScriptYield;
+  a.block_on_keys_ex = BlockOnKeysEx;
+  a.ctx_block_rerun = CtxBlockRerun;
+  a.ctx_via_call = CtxViaCall;
   a.block_ready_key = BlockReadyKey;
   return a;
 }();

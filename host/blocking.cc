@@ -10,7 +10,8 @@
 // an error (BRPOPLPUSH onto a string), timed out, disconnected — the ready key and the
 // deferred ones are signalled again, so what it did not take reaches the next waiter
 // (Redis serves every waiter of a ready key while the key holds data). A client that
-// blocks again saw all its keys empty: there is nothing to hand on.
+// blocks again saw all its keys empty: there is nothing to hand on. WAKE_ALL waiters
+// (readers) consume nothing and hand nothing on.
 #include <algorithm>
 
 #include "host/context.h"
@@ -19,19 +20,26 @@
 namespace ferrite::host {
 
 int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, int64_t timeout_ms,
-                      ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv) {
+                      ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv,
+                      uint32_t flags) {
   std::shared_ptr<Client> self = FindClient(c->id);
   if (!self || !c->post) return FERRITE_ERR;
   std::lock_guard lk(block_mu_);
   c->block.retry_pending = false;
-  if (c->block.active) {  // a retry that blocks again keeps its place
-    c->block.ready_key.clear();
-    c->block.deferred.clear();
+  auto& b = c->block;
+  if (b.active) {
+    // A retry that blocks again keeps its place; a rewritten command replaces the old one.
+    b.ready_key.clear();
+    b.deferred.clear();
+    if (argc > 0 && argv != nullptr) {
+      b.argv.clear();
+      for (int i = 0; i < argc; i++) b.argv.emplace_back(argv[i].ptr, argv[i].len);
+    }
     return FERRITE_OK;
   }
-  auto& b = c->block;
   b.active = true;
   b.db = db;
+  b.wake_all = (flags & FERRITE_BLOCK_WAKE_ALL) != 0;
   b.keys.clear();
   for (int i = 0; i < nkeys; i++) b.keys.emplace_back(keys[i].ptr, keys[i].len);
   b.argv.clear();
@@ -45,46 +53,66 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
   return FERRITE_OK;
 }
 
+void Host::PostRetry(const std::shared_ptr<Client>& c, std::string_view key) {
+  c->block.retry_pending = true;
+  c->block.ready_key.assign(key);
+  std::weak_ptr<Client> weak = c;
+  c->post([this, weak] {
+    auto cl = weak.lock();
+    if (!cl || cl->closed || !cl->block.active) return;
+    auto argv_copy = cl->block.argv;
+    std::vector<ferrite_slice> argv;
+    for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
+    {
+      std::lock_guard lk2(block_mu_);
+      cl->block.retry_pending = false;
+      cl->block.rerunning = true;
+    }
+    Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
+            cl->proto_state);
+    {
+      std::lock_guard lk2(block_mu_);
+      cl->block.rerunning = false;
+    }
+    if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
+  });
+}
+
 void Host::SignalKeyReady(int db, std::string_view key) {
   std::lock_guard lk(block_mu_);
   if (waiters_.empty()) return;
   auto it = waiters_.find(std::make_pair(db, std::string(key)));
   if (it == waiters_.end()) return;
+  bool fifo_served = false;
   for (auto& w : it->second) {
     auto c = w.lock();
     // The waiter whose re-run is popping right now is skipped: what it leaves in the key
     // belongs to the next waiter.
     if (!c || !c->block.active || c->closed || c->block.rerunning) continue;
-    if (c->block.retry_pending) {  // the head is already retrying: keep FIFO
-      auto& d = c->block.deferred;
-      if (c->block.ready_key != key && std::find(d.begin(), d.end(), key) == d.end())
-        d.emplace_back(key);
-      return;
+    if (c->block.wake_all) {  // readers: every one of them gets a re-run
+      if (!c->block.retry_pending) PostRetry(c, key);
+      continue;
     }
-    c->block.retry_pending = true;
-    c->block.ready_key.assign(key);
-    std::weak_ptr<Client> weak = c;
-    c->post([this, weak] {
-      auto cl = weak.lock();
-      if (!cl || cl->closed || !cl->block.active) return;
-      auto argv_copy = cl->block.argv;
-      std::vector<ferrite_slice> argv;
-      for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
-      {
-        std::lock_guard lk2(block_mu_);
-        cl->block.retry_pending = false;
-        cl->block.rerunning = true;
-      }
-      Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
-              cl->proto_state);
-      {
-        std::lock_guard lk2(block_mu_);
-        cl->block.rerunning = false;
-      }
-      if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
-    });
-    return;
+    if (fifo_served) continue;
+    fifo_served = true;  // only the first consuming waiter; if it is already retrying,
+    if (!c->block.retry_pending) {  // keep FIFO: nobody behind it goes first
+      PostRetry(c, key);
+      continue;
+    }
+    auto& d = c->block.deferred;  // it hands the key on if its wake-up does not take it
+    if (c->block.ready_key != key && std::find(d.begin(), d.end(), key) == d.end())
+      d.emplace_back(key);
   }
+}
+
+void Host::SignalDbFlushed(int db) {
+  std::vector<std::pair<int, std::string>> keys;
+  {
+    std::lock_guard lk(block_mu_);
+    for (auto& [k, w] : waiters_)
+      if (db < 0 || k.first == db) keys.push_back(k);
+  }
+  for (auto& [d, k] : keys) SignalKeyReady(d, k);
 }
 
 std::vector<std::string> Host::DetachBlocked(Client* c) {
@@ -101,7 +129,7 @@ std::vector<std::string> Host::DetachBlocked(Client* c) {
     });
     if (it->second.empty()) waiters_.erase(it);
   }
-  if (b.retry_pending || b.rerunning) {
+  if ((b.retry_pending || b.rerunning) && !b.wake_all) {
     if (!b.ready_key.empty()) handoff.push_back(std::move(b.ready_key));
     for (auto& k : b.deferred) handoff.push_back(std::move(k));
   }

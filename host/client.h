@@ -43,6 +43,7 @@ struct BlockState {
   ferrite_block_timeout_reply on_timeout = FERRITE_BLOCK_TIMEOUT_NULL_ARRAY;
   bool retry_pending = false;        // a wake-up was posted and has not run yet
   bool rerunning = false;            // the woken command is running right now
+  bool wake_all = false;             // FERRITE_BLOCK_WAKE_ALL: every signal wakes it
   // The key whose write posted the pending/running wake-up (served first, as Redis
   // serves the key that became ready), and keys signalled while that wake-up was
   // pending: whoever the wake-up does not serve is handed these keys on.

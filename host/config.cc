@@ -255,6 +255,7 @@ const Spec kSpecs[] = {
   {"persistence.appendfilename",   "appendfilename",         T::kString, "appendonly.aof", 0, 0,     N, "", "AOF file name"},
   {"persistence.save",             "save",                   T::kString, "3600 1 300 100 60 10000", 0, 0, Y, "", "snapshot after <seconds> <changes> pairs (\"\" = never)"},
   {"persistence.aof_load_truncated","aof-load-truncated",    T::kBool,   "yes",         0, 0,        Y, "", "load an AOF with a truncated tail (and repair it)"},
+  {"persistence.aof_use_rdb_preamble","aof-use-rdb-preamble", T::kEnum,   "no",          0, 0,        Y, "no", "a rewritten AOF holds commands only (no RDB preamble); only \"no\" is accepted"},
   {"persistence.aof_load_corrupt", "aof-load-corrupt",       T::kBool,   "no",          0, 0,        Y, "", "load an AOF with a corrupt tail"},
   {"persistence.auto_aof_rewrite_percentage","auto-aof-rewrite-percentage", T::kInt, "100", 0, kIntMax, Y, "", "rewrite the AOF when it grew by this percentage"},
   {"persistence.auto_aof_rewrite_min_size",  "auto-aof-rewrite-min-size",   T::kMemory, "64mb", 0, kI64Max, Y, "", "... and is at least this big"},

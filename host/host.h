@@ -104,6 +104,8 @@ class Host {
 
   // --- blocking (blocking.cc) ---
   void SignalKeyReady(int db, std::string_view key);
+  // Signals every key of `db` (every db when db < 0) that has waiters: FLUSHDB/FLUSHALL.
+  void SignalDbFlushed(int db);
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
@@ -214,6 +216,8 @@ class Host {
   std::multimap<int64_t, std::weak_ptr<Client>> deadlines_;
   uint64_t block_seq_ = 0;
   std::atomic<int64_t> soft_clients_{0};  // clients with out_soft_since_ms set
+  // Posts a re-run of the blocked command to `c`'s thread, woken by `key` (block_mu_ held).
+  void PostRetry(const std::shared_ptr<Client>& c, std::string_view key);
 
   struct EventSub {
     ferrite_plugin* plugin;
@@ -268,7 +272,8 @@ class Host {
  public:
   // Blocking internals used by api.cc.
   int BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, int64_t timeout_ms,
-                  ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv);
+                  ferrite_block_timeout_reply on_timeout, int argc, const ferrite_slice* argv,
+                  uint32_t flags = 0);
   void ReparseNotifyMask();
 };
 

@@ -39,7 +39,7 @@ if(FERRITE_FUZZ)
     target_link_options(${_t} PRIVATE -fsanitize=fuzzer)
     # The type plugins are loaded from the build's plugins/ folder.
     add_dependencies(${_t} ferrite_mod_strings ferrite_mod_keys ferrite_mod_lists
-                     ferrite_mod_hashes ferrite_mod_sets ferrite_mod_zsets)
+                     ferrite_mod_hashes ferrite_mod_sets ferrite_mod_zsets ferrite_mod_streams)
   endforeach()
 endif()
 
@@ -47,7 +47,7 @@ endif()
 ferrite_family_test(persistence_fuzz_corpus_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_corpus_test.cc ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_host.cc
   PLUGINS ferrite_mod_strings ferrite_mod_keys ferrite_mod_lists ferrite_mod_hashes
-          ferrite_mod_sets ferrite_mod_zsets
+          ferrite_mod_sets ferrite_mod_zsets ferrite_mod_streams
   LIBS ferrite_host_core)
 if(TARGET persistence_fuzz_corpus_test)
   target_compile_definitions(persistence_fuzz_corpus_test PRIVATE

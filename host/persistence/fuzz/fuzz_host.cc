@@ -14,7 +14,7 @@ namespace {
 std::unique_ptr<Host> Make() {
   auto h = std::make_unique<Host>(std::make_unique<Config>());
   h->clock().Freeze();
-  for (const char* p : {"strings", "keys", "lists", "hashes", "sets", "zsets"}) {
+  for (const char* p : {"strings", "keys", "lists", "hashes", "sets", "zsets", "streams"}) {
     std::string err = h->LoadPlugin(p);
     if (!err.empty()) {
       fprintf(stderr, "fuzz host: cannot load plugin %s: %s\n", p, err.c_str());

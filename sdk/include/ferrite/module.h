@@ -31,9 +31,9 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 3 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 4 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
-                               3: block_ready_key */
+                               3: after script_yield; 4: block_ready_key */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -325,6 +325,13 @@ typedef enum ferrite_block_timeout_reply {
   FERRITE_BLOCK_TIMEOUT_NULL = 1,
 } ferrite_block_timeout_reply;
 
+/* block_on_keys_ex flags (ABI 1.3) */
+enum {
+  /* A signal on a key wakes every waiter that blocked with this flag (in arrival order),
+   * not only the first: for readers that do not consume what they read (XREAD). */
+  FERRITE_BLOCK_WAKE_ALL = 1u << 0,
+};
+
 /* Module config options (CONFIG GET/SET, [modules.<name>] in ferrite.toml). The host
  * stores the value in *storage; reading it from a handler is safe (relaxed atomic). */
 typedef struct ferrite_option_desc {
@@ -593,6 +600,24 @@ typedef struct ferrite_host_api {
   void (*script_yield)(ferrite_ctx* ctx);
 
   /* --- since ABI 1.3 ----------------------------------------------------------------- */
+  /* block_on_keys with options. `flags`: FERRITE_BLOCK_WAKE_ALL. `argc`/`argv`: the
+   * command the host runs when the client is woken (copied); argc 0 = the current
+   * command. A handler resolves what must not be re-read on a re-run there (XREAD's `$`
+   * becomes the last ID it stood for when the client blocked). Besides key_modified and
+   * key_set_value, a key is signalled when it is deleted, overwritten by a string,
+   * renamed onto or flushed, so a re-run can see that the key it waited on is gone. */
+  int (*block_on_keys_ex)(ferrite_ctx* ctx, const ferrite_slice* keys, int nkeys,
+                          int64_t timeout_ms, ferrite_block_timeout_reply on_timeout,
+                          uint32_t flags, int argc, const ferrite_slice* argv);
+  /* 1 when this run is the re-run of a blocked command woken by a signal on one of its
+   * keys (not its first run, not a time-out), else 0. */
+  int (*ctx_block_rerun)(ferrite_ctx* ctx);
+  /* 1 when this command runs through call() (from a script), 0 for a client's command
+   * or an EXEC body: ctx_in_script answers 1 for both, and XREAD BLOCK tells them apart
+   * (an error from a script, a non-blocking read inside MULTI). */
+  int (*ctx_via_call)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.4 ----------------------------------------------------------------- */
   /* When the running command is the re-run of a parked client (see block_on_keys),
    * stores the key whose write woke it in *key (borrowed until the handler returns) and
    * returns 1; otherwise returns 0. A handler waiting on several keys serves this key

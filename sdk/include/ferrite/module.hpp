@@ -303,7 +303,7 @@ class Ctx {
   int64_t NowMs() const { return Api().now_ms(c_); }
   ferrite_conn_id ConnId() const { return Api().ctx_conn_id(c_); }
   // The key that woke this re-run of a blocked command; empty on a first run (and on a
-  // host older than ABI 1.3).
+  // host older than ABI 1.4).
   std::string_view ReadyKey() const {
     ferrite_slice k{};
     if (!FERRITE_HAS_API(&Api(), block_ready_key) || !Api().block_ready_key(c_, &k)) return {};
