@@ -65,8 +65,9 @@ struct Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
-  // Authenticated at least once (RESET logs out): a client that never was gets only
-  // 17 KB of pending output (Net's kUnauthOutputLimit), as Redis bounds it.
+  // Authenticated at least once, or connected while no password was set (RESET logs
+  // out, this stays): a client that never was is held to 17 KB of pending output
+  // (output_limits.cc), as Redis bounds it.
   bool ever_authenticated = false;
   void SetAuthenticated() { authenticated = ever_authenticated = true; }
   bool is_memcached = false;    // served by a memcached plugin (stats only)

@@ -74,6 +74,9 @@ std::shared_ptr<Client> Host::NewClient() {
   auto c = std::make_shared<ferrite_conn>(this, id);
   c->created_ms = clock_.NowMs();
   c->last_cmd_ms = c->created_ms;
+  // As Redis, a client that connected while no password was needed is not held to the
+  // unauthenticated output bound if one is set later.
+  c->ever_authenticated = !auth_required.load(std::memory_order_relaxed);
   std::lock_guard lk(clients_mu_);
   clients_[id] = c;
   stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
