@@ -366,12 +366,14 @@ void Written(ferrite_key* k) {
 }
 
 // The key's entry, created (holding an empty string with room for `value_len` inline
-// bytes when that is small) if the key does not exist.
+// bytes when that is small) if the key does not exist. Creating a key fires the `new`
+// event (Redis' dbAdd), before the command's own event.
 Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
   if (!k->e) {
     k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
     k->ctx->host->InitAccess(k->e);
     k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
+    k->ctx->host->Notify(k->db, FERRITE_NOTIFY_NEW, "new", k->name);
   }
   return k->e;
 }
@@ -673,6 +675,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   n->version = ks.NextVersion(dsi);
   dt.Link(n);  // counts n's own bytes (a copied module value as its source's last count)
   h->missing_watches().KeyCreated(ddb, dname);
+  h->Notify(ddb, FERRITE_NOTIFY_NEW, "new", dname);  // Redis' dbAdd, even over a deleted key
   if (exp >= 0) dt.SetExpire(n, exp);
   c->dirty = true;
   if (n->kind == ValueKind::kModule) h->SignalKeyReady(ddb, dname);
@@ -726,6 +729,12 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
   if (cmd->flags & FERRITE_CMD_NOSCRIPT)
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
+  // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
+  // called yet (whether it changed anything or not), a DENYOOM command fails; once the
+  // script wrote, it cannot stop half-way.
+  if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote)
+    return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
+  if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
   if (!cap.root) kCaptureSink.null(&cap);
   return cap.root.release();

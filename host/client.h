@@ -72,6 +72,10 @@ struct Client {
   void SetAuthenticated() { authenticated = ever_authenticated = true; }
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   bool no_evict = false, no_touch = false;
+  // Over maxmemory (after eviction) when the current top-level command started: a
+  // script may then run, but not start writing with a DENYOOM command (Redis'
+  // pre_command_oom_state).
+  bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
   const char* last_cmd = "NULL";  // a registered command name (stable storage)

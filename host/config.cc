@@ -134,15 +134,18 @@ bool Glob(std::string_view p, std::string_view s) {
 }
 
 // Redis' keyspaceEventsStringToFlags / FlagsToString, so CONFIG GET shows the same
-// canonical letters ("KEA" reads back as "AKE").
+// canonical letters ("KEA" reads back as "AKE"). The flags themselves are kept in the
+// setting's number: the letters lose `n` next to `A` ("KEAn" reads back as "AKE", as in
+// Redis, whose new-key events stay on), so the host reads the mask, not the letters.
+// The bits are FERRITE_NOTIFY_*'s, with K and E in bits 0 and 1 (Host's notify mask).
 enum : int {
   kNK = 1, kNE = 2, kNg = 4, kNs$ = 8, kNl = 16, kNs = 32, kNh = 64, kNz = 128,
-  kNx = 256, kNe = 512, kNt = 1024, kNm = 2048, kNd = 4096, kNn = 8192,
+  kNx = 256, kNe = 512, kNt = 1024, kNm = 2048, kNn = 4096, kNd = 8192,
   kNAll = kNg | kNs$ | kNl | kNs | kNh | kNz | kNx | kNe | kNt | kNd,
 };
 constexpr std::string_view kNotifyLetters = "Ag$lshzxeKEtmdn";
 
-std::optional<std::string> NormalizeNotify(std::string& v) {
+std::optional<std::string> NormalizeNotify(std::string& v, int64_t& mask) {
   static const std::pair<char, int> kMap[] = {
       {'A', kNAll}, {'g', kNg}, {'$', kNs$}, {'l', kNl}, {'s', kNs}, {'h', kNh},
       {'z', kNz},   {'x', kNx}, {'e', kNe},  {'K', kNK}, {'E', kNE}, {'t', kNt},
@@ -165,6 +168,7 @@ std::optional<std::string> NormalizeNotify(std::string& v) {
   for (auto [c, f] : {std::pair{'K', kNK}, {'E', kNE}, {'m', kNm}})
     if (flags & f) out += c;
   v = out;
+  mask = flags;
   return std::nullopt;
 }
 
@@ -315,7 +319,7 @@ void Config::AddBuiltins() {
     std::string_view t = s->toml;
     s->list = t == "modules.load" || t == "modules.path";
     if (t == "server.notify_keyspace_events")
-      s->check = [](Parsed& p) { return NormalizeNotify(p.str); };
+      s->check = [](Parsed& p) { return NormalizeNotify(p.str, p.num); };
     if (t == "persistence.save") s->check = [](Parsed& p) { return NormalizeSave(p.str); };
     if (t == "server.shutdown_on_sigterm")
       s->check = [](Parsed& p) { return CheckShutdownFlags(p.str); };

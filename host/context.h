@@ -36,6 +36,7 @@ struct ferrite_ctx {
   int argc;
   const ferrite_slice* argv;
   bool dirty = false;
+  bool script_wrote = false;  // a script (this ctx) called a WRITE command: Redis' WRITE_DIRTY
   bool propagate_overridden = false;
   // What to propagate instead of the command itself, each with the db it ran in (a
   // SELECT inside MULTI or a script changes it between entries).

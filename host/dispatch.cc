@@ -212,7 +212,13 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   std::string_view busy_text;
   if (!(cmd->flags & FERRITE_CMD_ALLOW_BUSY) && ScriptBusy(&busy_text))
     return reject(FERRITE_E_BUSY, busy_text);
-  if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+  // As Redis' processCommand: with maxmemory set, every command first evicts what the
+  // policy allows; the outcome refuses a DENYOOM command and is kept for scripts (their
+  // first write may not be a DENYOOM command then). Not while serving inside a yielding
+  // script: this thread holds every shard lock, which eviction would take again.
+  bool oom = !in_yield && max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
+  c->pre_command_oom = oom;
+  if (denyoom && oom) return reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 

@@ -117,33 +117,9 @@ size_t Host::num_clients() {
 }
 
 void Host::ReparseNotifyMask() {
-  std::string flags = config_->String("server.notify_keyspace_events");
-  uint32_t m = 0;
-  for (char ch : flags) {
-    switch (ch) {
-      case 'K': m |= 1u << 0; break;
-      case 'E': m |= 1u << 1; break;
-      case 'g': m |= FERRITE_NOTIFY_GENERIC; break;
-      case '$': m |= FERRITE_NOTIFY_STRING; break;
-      case 'l': m |= FERRITE_NOTIFY_LIST; break;
-      case 's': m |= FERRITE_NOTIFY_SET; break;
-      case 'h': m |= FERRITE_NOTIFY_HASH; break;
-      case 'z': m |= FERRITE_NOTIFY_ZSET; break;
-      case 'x': m |= FERRITE_NOTIFY_EXPIRED; break;
-      case 'e': m |= FERRITE_NOTIFY_EVICTED; break;
-      case 't': m |= FERRITE_NOTIFY_STREAM; break;
-      case 'm': m |= FERRITE_NOTIFY_KEY_MISS; break;
-      case 'n': m |= FERRITE_NOTIFY_NEW; break;
-      case 'd': m |= FERRITE_NOTIFY_MODULE; break;
-      case 'A':
-        m |= FERRITE_NOTIFY_GENERIC | FERRITE_NOTIFY_STRING | FERRITE_NOTIFY_LIST |
-             FERRITE_NOTIFY_SET | FERRITE_NOTIFY_HASH | FERRITE_NOTIFY_ZSET |
-             FERRITE_NOTIFY_EXPIRED | FERRITE_NOTIFY_EVICTED | FERRITE_NOTIFY_STREAM |
-             FERRITE_NOTIFY_MODULE;
-        break;
-      default: break;
-    }
-  }
+  // The setting keeps Redis' flag bits (FERRITE_NOTIFY_*, K = bit 0, E = bit 1) in its
+  // number; its letters are only the CONFIG GET form (see NormalizeNotify).
+  auto m = static_cast<uint32_t>(config_->Int("server.notify_keyspace_events"));
   if ((m & 3u) == 0) m = 0;  // neither K nor E: nothing is emitted
   notify_mask_ = m;
 }

@@ -2,7 +2,12 @@
 // callbacks through redis.register_function; FCALL runs them.
 #include <lua.hpp>
 
+#include <strings.h>
+
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "engine.h"
 
@@ -17,43 +22,82 @@ bool ValidLibName(std::string_view s) {
   return true;
 }
 
-// "#!lua name=mylib": returns false and sets *err on bad metadata.
+// The words of a shebang line, as Redis' sdssplitargs splits them: blanks separate
+// words, a word may be "double quoted" (with \" \\ \n \t escapes) or 'single quoted'
+// (with \'). An unbalanced quote makes the line invalid (nullopt).
+std::optional<std::vector<std::string>> SplitShebangWords(std::string_view line) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (true) {
+    while (i < line.size() && isspace(static_cast<unsigned char>(line[i]))) i++;
+    if (i == line.size()) return words;
+    std::string w;
+    char quote = 0;
+    for (; i < line.size(); i++) {
+      char c = line[i];
+      if (!quote && isspace(static_cast<unsigned char>(c))) break;
+      if (!quote && (c == '"' || c == '\'')) {
+        quote = c;
+      } else if (quote && c == quote) {
+        quote = 0;
+        // a closing quote must end the word
+        if (i + 1 < line.size() && !isspace(static_cast<unsigned char>(line[i + 1])))
+          return std::nullopt;
+      } else if (quote && c == '\\' && i + 1 < line.size()) {
+        char n = line[++i];
+        if (quote == '"') w += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n;
+        else if (n == '\'') w += n;
+        else w += {c, n};
+      } else {
+        w += c;
+      }
+    }
+    if (quote) return std::nullopt;
+    words.push_back(std::move(w));
+  }
+}
+
+// "#!lua name=mylib\n...": returns false and sets *err on bad metadata, with Redis'
+// texts and in Redis' order (functionExtractLibMetaData, then the name check, then the
+// engine lookup, whose names are case-insensitive: "#!LUA" is the Lua engine too).
 bool ParseShebang(std::string_view code, std::string* name, std::string* err) {
   if (code.size() < 2 || code.substr(0, 2) != "#!") {
     *err = "ERR Missing library metadata";
     return false;
   }
-  std::string_view line = code.substr(2, code.find('\n') == std::string_view::npos
-                                             ? std::string_view::npos
-                                             : code.find('\n') - 2);
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && line[i] == ' ') i++;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ') j++;
-    if (j > i) parts.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  if (parts.empty() || parts[0] != "lua") {
-    *err = "ERR Engine '" + std::string(parts.empty() ? "" : parts[0]) + "' not found";
+  size_t end = code.find('\n');
+  auto parts = end == std::string_view::npos ? std::nullopt : SplitShebangWords(code.substr(0, end));
+  if (!parts || parts->empty()) {
+    *err = "ERR Invalid library metadata";
     return false;
   }
-  for (size_t k = 1; k < parts.size(); k++) {
-    if (parts[k].substr(0, 5) == "name=") {
-      *name = std::string(parts[k].substr(5));
+  std::string engine = (*parts)[0].substr(2);
+  bool named = false;
+  for (size_t k = 1; k < parts->size(); k++) {
+    const std::string& part = (*parts)[k];
+    if (part.size() >= 5 && strncasecmp(part.c_str(), "name=", 5) == 0) {
+      if (named) {
+        *err = "ERR Invalid metadata value, name argument was given multiple times";
+        return false;
+      }
+      *name = part.substr(5);
+      named = true;
     } else {
-      *err = "ERR Invalid metadata value given: " + std::string(parts[k]);
+      *err = "ERR Invalid metadata value given: " + part;
       return false;
     }
   }
-  if (name->empty()) {
+  if (!named) {
     *err = "ERR Library name was not given";
     return false;
   }
   if (!ValidLibName(*name)) {
     *err = "ERR Library names can only contain letters, numbers, or underscores(_) and must "
            "be at least one character long";
+    return false;
+  }
+  if (strcasecmp(engine.c_str(), "lua") != 0) {
+    *err = "ERR Engine '" + engine + "' not found";
     return false;
   }
   return true;

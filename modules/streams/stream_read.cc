@@ -118,7 +118,10 @@ void ServeNew(const Ctx& ctx, Stream* s, Group* g, Consumer* c, const Target& t,
   ctx.Array(ids.size());
   int64_t now = ctx.NowMs();
   bool propagate_last_id = false;
-  for (const StreamID& id : ids) {
+  size_t k = 0;
+  // One pass over the nodes emits the entries; the group bookkeeping touches no node.
+  if (!ids.empty()) s->Range(start, ids.back(), false, [&](const EntryRef& e) {
+    const StreamID& id = e.id();
     if (id > g->last_id) {
       if (g->entries_read != kInvalidEntriesRead && !s->RangeHasTombstones(id, nullptr))
         g->entries_read++;
@@ -127,17 +130,19 @@ void ServeNew(const Ctx& ctx, Stream* s, Group* g, Consumer* c, const Target& t,
       g->last_id = id;
       if (a.noack) propagate_last_id = true;
     }
-    ReplyOneEntry(ctx, *s, id);
-    if (a.noack) continue;
-    auto [it, inserted] = g->pel.try_emplace(id);
-    Nack& n = it->second;
-    if (!inserted && n.consumer) n.consumer->pel.erase(id);
-    n.consumer = c;
-    n.delivery_time = now;
-    n.delivery_count = 1;
-    c->pel.insert(id);
-    PropagateClaim(ctx, t.key, a.group, *g, id, n);
-  }
+    ReplyEntry(ctx, e);
+    if (!a.noack) {
+      auto [it, inserted] = g->pel.try_emplace(id);
+      Nack& n = it->second;
+      if (!inserted && n.consumer) n.consumer->pel.erase(id);
+      n.consumer = c;
+      n.delivery_time = now;
+      n.delivery_count = 1;
+      c->pel.insert(id);
+      PropagateClaim(ctx, t.key, a.group, *g, id, n);
+    }
+    return ++k < ids.size();
+  });
   if (propagate_last_id) PropagateGroupId(ctx, t.key, a.group, *g);
 }
 

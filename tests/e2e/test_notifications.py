@@ -169,3 +169,28 @@ def test_classes_filter(server):
     r.config_set("notify-keyspace-events", "")
     assert ev.collect(lambda r: (r.set("k", "v"), r.delete("k"))) == []
     ev.close()
+
+
+def test_new_key_event_matches_redis(server, redis_server):
+    """Class `n`: creating a key fires `new` before the command's event (Redis' dbAdd):
+    a SET of an existing key does not, RENAME/COPY/MOVE onto a name do (even over a
+    deleted destination), every type's first write does."""
+    commands = [("SET", "a", "1"), ("SET", "a", "2"), ("INCR", "n"), ("LPUSH", "l", "x"),
+                ("LPUSH", "l", "y"), ("HSET", "h", "f", "v"), ("SADD", "s", "m"),
+                ("ZADD", "z", "1", "m"), ("RENAME", "a", "b"), ("SET", "c", "1"),
+                ("RENAME", "c", "b"), ("COPY", "b", "d"), ("MOVE", "d", "3"),
+                ("APPEND", "e", "x")]
+    results = []
+    for port in (server.port, redis_server.port):
+        r = redis_lib.Redis(port=port, socket_timeout=10)
+        r.config_set("notify-keyspace-events", "KEAn")
+        ev = Events(port)
+
+        def run(r):
+            for c in commands:
+                r.execute_command(*c)
+
+        results.append(ev.collect(run))
+        ev.close()
+    assert results[0] == results[1]
+    assert ("__keyevent@0__:new", "a") in results[0]

@@ -318,3 +318,22 @@ def test_stream_rdb_types_of_other_redis_versions_load(server_factory, rdb_type,
     assert r.save()
     s.restart()
     assert s.redis().xrange("s") == r.xrange("s")
+
+
+def test_keyspace_commands_on_streams(server):
+    r = server.redis()
+    r.xgroup_create("s", "g", id="$", mkstream=True)
+    r.xadd("s", {"f": "v"}, id="1-0")
+    r.xreadgroup("g", "c", {"s": ">"})
+    r.set("str", "x")
+    assert r.type("s") == b"stream"
+    assert r.object("encoding", "s") == b"stream"
+    assert r.scan(0, _type="stream", count=1000) == (0, [b"s"])
+    assert r.move("s", 3)
+    r3 = server.redis(db=3)
+    assert r3.xpending("s", "g")["pending"] == 1
+    assert r3.copy("s", "s2")
+    assert r3.xinfo_groups("s2")[0]["pending"] == 1
+    assert r3.rename("s2", "s3")
+    assert r3.xrange("s3") == [(b"1-0", {b"f": b"v"})]
+    assert r3.expire("s3", 100) and 0 < r3.ttl("s3") <= 100

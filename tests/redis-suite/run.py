@@ -24,6 +24,7 @@ counts only the verdicts printed before that.
 """
 import argparse
 import os
+import random
 import re
 import select
 import shutil
@@ -157,9 +158,12 @@ def run_unit(args, tree, server, unit, log_dir):
     result = UnitResult(unit)
     tags = " ".join("-" + t for t in DENY_TAGS + args.deny_tag) + \
         "".join(" " + t for t in args.allow_tag)
-    cmd = ["tclsh", "tests/test_helper.tcl", "--host", "127.0.0.1", "--port", str(server.port),
+    cmd = ["tclsh", LINE_BUFFERED, "--host", "127.0.0.1", "--port", str(server.port),
            "--single", unit, "--tags", tags, "--durable", "--clients", "1",
-           "--timeout", str(args.timeout)]
+           "--timeout", str(args.timeout),
+           # The suite's own control socket: a random range, so that runs side by side
+           # (other worktrees, --peer) do not collide on the default 21079.
+           "--baseport", str(random.randrange(20000, 45000))]
     if not args.slow:
         cmd[cmd.index("--tags") + 1] += " -slow"
     for name in args.only:
@@ -212,6 +216,15 @@ def run_unit(args, tree, server, unit, log_dir):
     return result
 
 
+# Tcl buffers stdout fully when it is a pipe: a unit killed at its time-out would lose the
+# verdicts it had printed. This wrapper line-buffers stdout, then runs the suite as usual
+# (test_helper.tcl starts its test client with [info script], which names the sourced file).
+LINE_BUFFERED = "tests/line_buffered_helper.tcl"
+LINE_BUFFERED_TEXT = """fconfigure stdout -buffering line
+source tests/test_helper.tcl
+"""
+
+
 def prepare_tree(src, work):
     """Copy the Redis tree (without build products or old tests/tmp) into work/redis."""
     if not os.path.exists(os.path.join(src, "tests", "test_helper.tcl")):
@@ -222,6 +235,8 @@ def prepare_tree(src, work):
     shutil.copytree(src, dst, symlinks=True,
                     ignore=shutil.ignore_patterns("*.o", "*.a", "tmp"))
     os.makedirs(os.path.join(dst, "tests", "tmp"), exist_ok=True)
+    with open(os.path.join(dst, LINE_BUFFERED), "w") as f:
+        f.write(LINE_BUFFERED_TEXT)
     return dst
 
 

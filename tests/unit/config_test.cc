@@ -415,6 +415,8 @@ TEST(ConfigSet, ValuesAreNormalisedLikeRedis) {
   EXPECT_EQ(GetOne(c, "notify-keyspace-events"), "nKm");
   EXPECT_EQ(SetErr(c, "notify-keyspace-events", "An"), "OK");
   EXPECT_EQ(GetOne(c, "notify-keyspace-events"), "A");
+  // ... yet `n` stays on (Redis keeps the flags, not the letters): the mask has it.
+  EXPECT_EQ(c.Int("server.notify_keyspace_events") & 4096, 4096);  // FERRITE_NOTIFY_NEW
   EXPECT_EQ(SetErr(c, "notify-keyspace-events", "g$lshzxetd"), "OK");
   EXPECT_EQ(GetOne(c, "notify-keyspace-events"), "A");
   EXPECT_EQ(SetErr(c, "save", ""), "OK");
