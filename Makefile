@@ -1,21 +1,26 @@
 # Thin wrapper over CMake presets; the README's two commands end here.
-#   make run    build (release) and start ferrite-host with packaging/ferrite.toml
+#   make run    build (release) and start ferrite-host with packaging/ferrite.toml; its
+#               snapshots and AOF go to build/run (RUN_DIR), never into the source tree
 #   make test   build (release) and run every test: unit, family (in-process), e2e
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
 #   make test-long  the e2e tests too long for every run (FERRITE_LONG=1), with the rest
 #   make bench  side-by-side benchmarks against redis-server and memcached
+#   make deb    build (release) and pack the Debian packages ferrite and ferrite-dev
+#               into build/release/deb (CPack's DEB generator, packaging/install.cmake)
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 CONFIG ?= packaging/ferrite.toml
+RUN_DIR ?= $(CURDIR)/build/run
 
-.PHONY: build run test test-long unit e2e asan bench clean
+.PHONY: build run test test-long unit e2e asan bench deb clean
 
 build:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
 run: build
-	./build/release/ferrite-host --config $(CONFIG)
+	mkdir -p $(RUN_DIR)
+	./build/release/ferrite-host --config $(CONFIG) --persistence.dir $(RUN_DIR)
 
 unit: build
 	ctest --test-dir build/release --output-on-failure -j $(JOBS)
@@ -49,6 +54,9 @@ asan:
 
 bench: build
 	bench/run_all.sh
+
+deb: build
+	cd build/release && cpack -G DEB
 
 clean:
 	rm -rf build

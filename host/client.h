@@ -70,6 +70,7 @@ struct Client {
   // (output_limits.cc), as Redis bounds it.
   bool ever_authenticated = false;
   void SetAuthenticated() { authenticated = ever_authenticated = true; }
+  bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   bool no_evict = false, no_touch = false;
   // Over maxmemory (after eviction) when the current top-level command started: a

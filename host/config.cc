@@ -212,6 +212,14 @@ std::optional<std::string> CheckFileName(std::string& v, const char* what) {
   return std::nullopt;
 }
 
+// unixsocketperm as redis.conf writes it: octal digits ("700", "0770"), up to 0777.
+std::optional<std::string> CheckOctalMode(std::string& v) {
+  if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos ||
+      std::stol(v, nullptr, 8) > 0777)
+    return "argument must be an octal file mode (e.g. 700)";
+  return std::nullopt;
+}
+
 struct Spec {
   const char* toml;
   const char* redis;
@@ -237,6 +245,10 @@ const Spec kSpecs[] = {
   {"server.hz",                    "hz",                     T::kInt,    "10",          0, kIntMax,  Y, "", "background task frequency (clamped to 1..500)"},
   {"server.notify_keyspace_events","notify-keyspace-events", T::kString, "",            0, 0,        Y, "", "keyspace notification classes (Redis letters)"},
   {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        N, "", "SIGTERM behaviour: default, save, nosave, now, force"},
+  {"server.pidfile",               "pidfile",                T::kString, "",            0, 0,        N, "", "write the process id to this file (\"\" = none)"},
+  {"server.unixsocket",            "unixsocket",             T::kString, "",            0, 0,        N, "", "also serve RESP on this unix socket path (\"\" = none)"},
+  {"server.unixsocketperm",        "unixsocketperm",         T::kString, "0",           0, 0,        N, "", "permissions of that socket, octal (0 = as the umask leaves them)"},
+  {"server.supervised",            "supervised",             T::kEnum,   "auto",        0, 0,        N, "no systemd auto", "notify systemd as a Type=notify unit (auto: when $NOTIFY_SOCKET is set)"},
   {"storage.max_memory",           "maxmemory",              T::kMemory, "0",           0, kI64Max,  Y, "", "memory limit in bytes or \"1gb\" (0 = none)"},
   {"storage.eviction_policy",      "maxmemory-policy",       T::kEnum,   "noeviction",  0, 0,        Y, "volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru allkeys-lfu allkeys-random noeviction", "what to evict at max_memory"},
   {"storage.maxmemory_samples",    "maxmemory-samples",      T::kInt,    "5",           1, kIntMax,  Y, "", "keys sampled per eviction"},
@@ -265,6 +277,7 @@ const Spec kSpecs[] = {
   {"persistence.auto_aof_rewrite_min_size",  "auto-aof-rewrite-min-size",   T::kMemory, "64mb", 0, kI64Max, Y, "", "... and is at least this big"},
   {"persistence.stop_writes_on_bgsave_error","stop-writes-on-bgsave-error", T::kBool, "yes",  0, 0, Y, "", "refuse writes after a failed snapshot"},
   {"persistence.rdbcompression",   "rdbcompression",         T::kBool,   "yes",         0, 0,        Y, "", "LZF-compress strings in snapshots"},
+  {"persistence.key_load_delay",   "key-load-delay",         T::kInt,    "0",           0, kIntMax,  Y, "", "microseconds to sleep per key loaded at startup (tests of the loading state)"},
   {"persistence.rdbchecksum",      "rdbchecksum",            T::kBool,   "yes",         0, 0,        Y, "", "CRC64 checksum at the end of snapshots"},
   {"replication.role",             "role",                   T::kEnum,   "master",      0, 0,        N, "master replica", "start as master or replica"},
   {"replication.master_host",      "master-host",            T::kString, "",            0, 0,        N, "", "master to replicate from (role = replica)"},
@@ -274,6 +287,8 @@ const Spec kSpecs[] = {
   {"compatibility.memcached_protocol","memcached-protocol",  T::kBool,   "no",          0, 0,        N, "", "serve the memcached protocols"},
   {"compatibility.memcached_port", "memcached-port",         T::kInt,    "11211",       0, 65535,    N, "", "memcached port (text and binary)"},
   {"compatibility.memcached_bind", "memcached-bind",         T::kString, "",            0, 0,        N, "", "memcached listen address (\"\" = server.bind)"},
+  {"compatibility.memcached_unixsocket","memcached-unixsocket", T::kString, "",        0, 0,        N, "", "also serve memcached on this unix socket path, as memcached -s (\"\" = none)"},
+  {"compatibility.memcached_unixsocketperm","memcached-unixsocketperm", T::kString, "0700", 0, 0,   N, "", "permissions of that socket, octal, as memcached -a"},
   {"compatibility.memcached_db",   "memcached-db",           T::kInt,    "0",           0, 1023,     N, "", "database memcached clients use"},
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
   {"compatibility.memcached_allow_shutdown","memcached-allow-shutdown", T::kBool, "no", 0, 0,        Y, "", "honour the memcached shutdown command"},
@@ -283,6 +298,9 @@ const Spec kSpecs[] = {
   {"security.protected_mode",      "protected-mode",         T::kBool,   "yes",         0, 0,        Y, "", "refuse non-loopback clients when no password is set"},
   {"logging.level",                "loglevel",               T::kEnum,   "info",        0, 0,        Y, "trace debug info warn error off", "log level"},
   {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr)"},
+  {"logging.syslog_enabled",       "syslog-enabled",         T::kBool,   "no",          0, 0,        N, "", "also log to syslog"},
+  {"logging.syslog_ident",         "syslog-ident",           T::kString, "ferrite",     0, 0,        N, "", "syslog identity"},
+  {"logging.syslog_facility",      "syslog-facility",        T::kEnum,   "local0",      0, 0,        N, "user local0 local1 local2 local3 local4 local5 local6 local7", "syslog facility"},
   {"scripting.busy_reply_threshold","busy-reply-threshold",  T::kInt,    "5000",        0, kI64Max,  Y, "", "milliseconds before a script makes others get BUSY"},
   {"scripting.lua_heap_limit",     "lua-heap-limit",         T::kMemory, "0",           0, kI64Max,  Y, "", "Lua heap limit (0 = unlimited)"},
 };
@@ -342,6 +360,8 @@ void Config::AddBuiltins() {
       if (p.num < 16384) p.num = 16384;
       return std::optional<std::string>();
     };
+    if (t == "server.unixsocketperm" || t == "compatibility.memcached_unixsocketperm")
+      s->check = [](Parsed& p) { return CheckOctalMode(p.str); };
     if (t == "logging.level")
       s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
     if (t == "scripting.busy_reply_threshold") s->alias = "lua-time-limit";

@@ -1,5 +1,5 @@
 // Execute(): the one path every command takes, whatever protocol it came from.
-//   lookup → arity → auth → subscribed-mode → MULTI queueing → BUSY → OOM/eviction →
+//   lookup → arity → auth → subscribed-mode → LOADING → MULTI queueing → BUSY → OOM/eviction →
 //   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
 #include <chrono>
 #include <cstring>
@@ -187,6 +187,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
                       "allowed in this context";
     return reject(FERRITE_E_GENERIC, msg);
   }
+  // Redis' order: after auth and the pub/sub context, before queueing in MULTI.
+  if (loading.active.load(std::memory_order_relaxed) && !(cmd->flags & FERRITE_CMD_LOADING) &&
+      !c->aof_replay)
+    return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
   bool denyoom = (cmd->flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;
   if (c->in_multi && !IsTransactionControl(cmd)) {
@@ -216,7 +220,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // policy allows; the outcome refuses a DENYOOM command and is kept for scripts (their
   // first write may not be a DENYOOM command then). Not while serving inside a yielding
   // script: this thread holds every shard lock, which eviction would take again.
-  bool oom = !in_yield && max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
+  // Nor while the startup load runs (Redis' isSafeToPerformEvictions): the loader is
+  // linking keys and only `loading` commands get here.
+  bool oom = !in_yield && !loading.active.load(std::memory_order_relaxed) &&
+             max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
   c->pre_command_oom = oom;
   if (denyoom && oom) return reject(FERRITE_E_OOM, {});
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
@@ -244,7 +251,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   locks.Release();
   auto* mc = const_cast<Command*>(cmd);
   mc->calls.fetch_add(1, std::memory_order_relaxed);
-  mc->usec.fetch_add(__builtin_ia32_rdtsc() - t0, std::memory_order_relaxed);  // cycles
+  uint64_t cycles = __builtin_ia32_rdtsc() - t0;
+  mc->usec.fetch_add(cycles, std::memory_order_relaxed);
+  mc->RecordLatency(cycles);
   if (stats_.total_errors.load(std::memory_order_relaxed) != errors_before)
     mc->failed.fetch_add(1, std::memory_order_relaxed);
 

@@ -155,6 +155,9 @@ const std::atomic<int64_t>* Host::HotConfigRef(std::string_view name) const {
 
 void Host::Cron() {
   SetCurrentHost(this);
+  // The loader links keys shard by shard: expiring or evicting meanwhile would race
+  // with it (Redis runs no cron while it loads either).
+  if (loading.active.load(std::memory_order_relaxed)) return;
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
   CheckSoftLimitedClients();

@@ -31,6 +31,7 @@
 #include "host/clock.h"
 #include "host/config.h"
 #include "host/keyspace.h"
+#include "host/loading.h"
 #include "host/registry.h"
 #include "host/watch.h"
 
@@ -85,7 +86,9 @@ class Host {
   // Loads every plugin named by [modules] load (or every bundled one). Throws
   // std::runtime_error naming the plugin on failure.
   void LoadConfiguredPlugins();
-  // Returns an error message or "" on success.
+  // Loads the bundled protocol plugins a listener needs when none is loaded for it.
+  void LoadMissingProtocols();
+  // Returns an error message or "" on success; a failure is also logged (warning).
   std::string LoadPlugin(const std::string& name_or_path);
   std::string UnloadPlugin(const std::string& name);
   std::vector<std::string> PluginSearchPath() const;
@@ -174,6 +177,9 @@ class Host {
   int shutdown_save = -1;  // SHUTDOWN: -1 default, 0 NOSAVE, 1 SAVE
   // Set by persistence: DEBUG RELOAD (save + reload); returns an error text or "".
   std::function<std::string()> debug_reload;
+  // The startup load, while the ports are open: commands not flagged `loading` get
+  // -LOADING (dispatch.cc), INFO persistence shows the progress.
+  LoadingState loading;
 
   // --- scripting support: while a script runs, other clients may get BUSY ---
   std::atomic<int64_t> script_started_ms{0};
@@ -194,6 +200,8 @@ class Host {
   };
 
  private:
+  std::string TryLoadPlugin(const std::string& name_or_path);
+
   friend struct Dispatcher;
   friend struct Api;
   std::unique_ptr<Config> config_;

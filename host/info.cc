@@ -141,13 +141,17 @@ std::string Modules(Host* h) {
   return o.str();
 }
 
-std::string CommandStats(Host* h) {
-  std::ostringstream o;
-  o << "# Commandstats\r\n";
+std::vector<std::shared_ptr<Command>> SortedCommands(Host* h) {
   std::vector<std::shared_ptr<Command>> cmds;
   for (auto& [n, c] : *h->registry().Commands()) cmds.push_back(c);
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a->name < b->name; });
-  for (auto& c : cmds) {
+  return cmds;
+}
+
+std::string CommandStats(Host* h) {
+  std::ostringstream o;
+  o << "# Commandstats\r\n";
+  for (auto& c : SortedCommands(h)) {
     uint64_t calls = c->calls;
     auto usec = static_cast<uint64_t>(static_cast<double>(c->usec.load()) / CyclesPerUs());
     if (calls == 0 && c->rejected == 0) continue;
@@ -155,6 +159,24 @@ std::string CommandStats(Host* h) {
     snprintf(buf, sizeof buf, "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);
     o << "cmdstat_" << c->name << ":calls=" << calls << ",usec=" << usec << ",usec_per_call=" << buf
       << ",rejected_calls=" << c->rejected << ",failed_calls=" << c->failed << "\r\n";
+  }
+  return o.str();
+}
+
+// Redis 7's default latency-tracking-info-percentiles: 50 99 99.9, in microseconds.
+std::string LatencyStats(Host* h) {
+  std::ostringstream o;
+  o << "# Latencystats\r\n";
+  double per_us = CyclesPerUs();
+  for (auto& c : SortedCommands(h)) {
+    const LatencyHistogram* l = c->latency.load();
+    if (!l || c->calls == 0) continue;
+    char buf[160];
+    snprintf(buf, sizeof buf, "p50=%.3f,p99=%.3f,p99.9=%.3f",
+             static_cast<double>(l->ValueAtPercentile(50)) / per_us,
+             static_cast<double>(l->ValueAtPercentile(99)) / per_us,
+             static_cast<double>(l->ValueAtPercentile(99.9)) / per_us);
+    o << "latency_percentiles_usec_" << c->name << ":" << buf << "\r\n";
   }
   return o.str();
 }
@@ -180,6 +202,11 @@ std::string KeyspaceSection(Host* h) {
 void AddInfoSection(Host* h, std::string name, std::function<std::string()> body) {
   std::lock_guard lk(g_sections_mu);
   g_sections[h].emplace_back(std::move(name), std::move(body));
+}
+
+void RemoveInfoSection(Host* h, const std::string& name) {
+  std::lock_guard lk(g_sections_mu);
+  std::erase_if(g_sections[h], [&](auto& s) { return s.first == name; });
 }
 
 std::string BuildInfo(Host* h, const std::vector<std::string>& req) {
@@ -212,6 +239,7 @@ std::string BuildInfo(Host* h, const std::vector<std::string>& req) {
   if (on("cpu")) add(Cpu());
   if (on("modules")) add(Modules(h));
   if (everything || std::count(want.begin(), want.end(), "commandstats")) add(CommandStats(h));
+  if (everything || std::count(want.begin(), want.end(), "latencystats")) add(LatencyStats(h));
   if (on("keyspace")) add(KeyspaceSection(h));
   return out;
 }

@@ -14,5 +14,7 @@ std::string BuildInfo(Host* h, const std::vector<std::string>& sections);
 
 // Extra sections contributed by host services (persistence, replication): name → body.
 void AddInfoSection(Host* h, std::string name, std::function<std::string()> body);
+// Removes it again; once this returns, `body` is not running and will not be called.
+void RemoveInfoSection(Host* h, const std::string& name);
 
 }  // namespace ferrite::host

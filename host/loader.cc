@@ -5,6 +5,8 @@
 #include <boost/dll/shared_library.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -57,6 +59,11 @@ std::vector<std::string> Host::PluginSearchPath() const {
 
 void Host::LoadConfiguredPlugins() {
   std::vector<std::string> names = config_->StringList("modules.load");
+  {
+    std::string dirs;
+    for (auto& d : PluginSearchPath()) dirs += (dirs.empty() ? "" : ", ") + d;
+    Logger("host.loader")->debug("plugin search path: {}", dirs);
+  }
   if (names.empty()) {
     std::string dir = BundledPluginDir();
     std::error_code ec;
@@ -70,6 +77,7 @@ void Host::LoadConfiguredPlugins() {
     std::string err = LoadPlugin(n);
     if (!err.empty()) throw std::runtime_error(err);
   }
+  LoadMissingProtocols();
   auto unclaimed = config_->UnclaimedModuleOptions();
   if (!unclaimed.empty()) {
     std::string msg = "unknown module option(s):";
@@ -78,7 +86,49 @@ void Host::LoadConfiguredPlugins() {
   }
 }
 
+// A [modules] load list usually names command modules only; the listeners still need
+// their wire protocols. Each listener that will open and has no protocol gets the
+// bundled plugins for it, with a log line saying so; if they cannot be found, startup
+// stops with the names to add.
+void Host::LoadMissingProtocols() {
+  struct Need {
+    const char* listener;
+    bool wanted;
+    std::vector<std::string> plugins;
+  };
+  const Need needs[] = {
+      {"main", true, {"resp"}},
+      {"memcached", config_->Bool("compatibility.memcached_protocol"),
+       {"memcached_text", "memcached_binary"}},
+  };
+  for (auto& need : needs) {
+    if (!need.wanted) continue;
+    bool served = false;
+    for (auto& p : registry_.Protocols()) served |= p->listener == std::string(need.listener);
+    if (served) continue;
+    std::string list;
+    for (auto& n : need.plugins) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+    for (auto& n : need.plugins) {
+      if (registry_.FindPlugin(n)) continue;
+      std::string err = LoadPlugin(n);
+      if (!err.empty())
+        throw std::runtime_error("[modules] load names no protocol plugin for the " +
+                                 std::string(need.listener) + " listener and the bundled one " +
+                                 "could not be loaded (" + err + "): add " + list +
+                                 " to [modules] load, or [modules] path to find them");
+    }
+    Logger("host.loader")->info("[modules] load names no protocol plugin for the {} listener: "
+                                "loaded {} as well", need.listener, list);
+  }
+}
+
 std::string Host::LoadPlugin(const std::string& name_or_path) {
+  std::string err = TryLoadPlugin(name_or_path);
+  if (!err.empty()) Logger("host.loader")->warn("Module {} failed to load: {}", name_or_path, err);
+  return err;
+}
+
+std::string Host::TryLoadPlugin(const std::string& name_or_path) {
   Registry::Batch batch(registry_);  // workers see the plugin's commands all at once
   auto log = Logger("host.loader");
   fs::path path;
@@ -94,12 +144,24 @@ std::string Host::LoadPlugin(const std::string& name_or_path) {
     }
     if (path.empty()) return "plugin '" + name_or_path + "' not found in the plugin search path";
   }
+  // NOTE: Boost.DLL turns every dlopen failure into EBADF ("Bad file descriptor"); open
+  // it once ourselves first so the reply and the log carry dlerror()'s reason (missing
+  // file, wrong ELF class, undefined symbol, ...). Boost's load then only takes a
+  // second reference.
+  void* probe = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!probe) {
+    const char* why = dlerror();
+    return "cannot load plugin '" + path.string() + "': " + (why ? why : "dlopen failed");
+  }
   auto lib = std::make_shared<boost::dll::shared_library>();
   try {
     lib->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
+    dlclose(probe);
     return "cannot load plugin '" + path.string() + "': " + e.what();
   }
+  dlclose(probe);
+  log->debug("opened {}", path.string());
   if (!lib->has("ferrite_plugin_describe") || !lib->has("ferrite_plugin_load"))
     return "'" + path.string() + "' is not a Ferrite plugin (no ferrite_plugin_describe/load)";
   auto describe = lib->get<const ferrite_plugin_info*()>("ferrite_plugin_describe");
@@ -111,7 +173,6 @@ std::string Host::LoadPlugin(const std::string& name_or_path) {
                       std::to_string(info->abi_minor) + ", this host speaks ABI " +
                       std::to_string(FERRITE_ABI_MAJOR) + "." + std::to_string(FERRITE_ABI_MINOR) +
                       ": refusing to load it";
-    log->error("{}", msg);
     return msg;
   }
   if (registry_.FindPlugin(info->name))
@@ -136,9 +197,7 @@ std::string Host::LoadPlugin(const std::string& name_or_path) {
   p->loading = false;
   if (rc != FERRITE_OK) {
     Undo(this, p.get());
-    std::string msg = "plugin '" + p->name + "' failed to load (see the log above)";
-    log->error("{}", msg);
-    return msg;
+    return "plugin '" + p->name + "' failed to load (see the log above)";
   }
   log->info("loaded plugin {} v{} from {} ({} commands, {} types, {} protocols)", p->name,
             p->version, p->path, p->commands.size(), p->types.size(), p->protocols.size());

@@ -5,8 +5,13 @@
 #include <mutex>
 #include <vector>
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <syslog.h>
+
+#include <spdlog/details/file_helper.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 
 #include "host/config.h"
 
@@ -14,12 +19,37 @@ namespace ferrite::host {
 namespace {
 
 constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v";
+// syslog stamps time, host and ident itself.
+constexpr const char* kSyslogPattern = "[%n] %v";
+
+// logging.file: appends to the file, and reopens it by name on demand (SIGHUP after
+// logrotate moved it away), under the sink's own lock so no line is lost or torn.
+class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit ReopenableFileSink(const std::string& path) { file_.open(path, false); }
+  void Reopen() {
+    std::lock_guard lk(mutex_);
+    file_.reopen(false);
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    file_.write(buf);
+  }
+  void flush_() override { file_.flush(); }
+
+ private:
+  spdlog::details::file_helper file_;
+};
 
 // Our own table rather than spdlog's global registry: several hosts (tests) in one
 // process ask for the same names, and the registry throws on duplicates.
 struct State {
   std::mutex mu;
-  spdlog::sink_ptr sink;
+  std::vector<spdlog::sink_ptr> sinks;
+  std::shared_ptr<ReopenableFileSink> file;  // also in sinks, when logging.file is set
   spdlog::level::level_enum level = spdlog::level::info;
   std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
 };
@@ -28,11 +58,22 @@ State& S() {
   // NOTE: leaked on purpose; loggers may be used from static destructors.
   static State* s = [] {
     auto* st = new State;
-    st->sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    st->sink->set_pattern(kPattern);
+    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    sink->set_pattern(kPattern);
+    st->sinks = {sink};
     return st;
   }();
   return *s;
+}
+
+int SyslogFacility(const std::string& name) {
+  static const std::pair<std::string_view, int> kFacilities[] = {
+      {"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+      {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+      {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
+  for (auto& [n, f] : kFacilities)
+    if (n == name) return f;
+  return LOG_LOCAL0;  // the config's enum admits only the names above
 }
 
 std::optional<spdlog::level::level_enum> ParseLevel(std::string_view l) {
@@ -53,7 +94,7 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& dotted_name) {
   std::lock_guard lk(s.mu);
   auto it = s.loggers.find(dotted_name);
   if (it != s.loggers.end()) return it->second;
-  auto logger = std::make_shared<spdlog::logger>(dotted_name, s.sink);
+  auto logger = std::make_shared<spdlog::logger>(dotted_name, s.sinks.begin(), s.sinks.end());
   logger->set_level(s.level);
   logger->flush_on(spdlog::level::trace);  // a server log is read while it runs
   s.loggers.emplace(dotted_name, logger);
@@ -72,9 +113,10 @@ bool SetLogLevel(std::string_view level) {
 
 void SetupLogging(const Config& config) {
   std::string file = config.String("logging.file");
-  spdlog::sink_ptr sink;
+  std::vector<spdlog::sink_ptr> sinks;
+  std::shared_ptr<ReopenableFileSink> file_sink;
   if (file.empty()) {
-    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   } else {
     // NOTE: spdlog would create missing parent directories; a typo in the path should
     // stop startup instead of silently logging somewhere new.
@@ -83,21 +125,45 @@ void SetupLogging(const Config& config) {
     if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
       throw ConfigError("logging.file: cannot open '" + file + "': no such directory");
     try {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
+      file_sink = std::make_shared<ReopenableFileSink>(file);
     } catch (const spdlog::spdlog_ex& e) {
       throw ConfigError("logging.file: cannot open '" + file + "': " + e.what());
     }
+    sinks.push_back(file_sink);
   }
-  sink->set_pattern(kPattern);
+  for (auto& sink : sinks) sink->set_pattern(kPattern);
+  if (config.Bool("logging.syslog_enabled")) {
+    // As Redis: syslog in addition to the log file (or stderr), with LOG_PID.
+    auto sys = std::make_shared<spdlog::sinks::syslog_sink_mt>(
+        config.String("logging.syslog_ident"), LOG_PID,
+        SyslogFacility(config.String("logging.syslog_facility")), true);
+    // No end-of-line: syslog takes one message per datagram.
+    sys->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+        kSyslogPattern, spdlog::pattern_time_type::local, std::string()));
+    sinks.push_back(sys);
+  }
   {
     State& s = S();
     std::lock_guard lk(s.mu);
-    s.sink = sink;
+    s.sinks = sinks;
+    s.file = file_sink;
     // NOTE: swapping sinks under a logger is not thread-safe in spdlog; this runs at
     // startup, before any worker thread logs.
-    for (auto& [name, logger] : s.loggers) logger->sinks() = {sink};
+    for (auto& [name, logger] : s.loggers) logger->sinks() = sinks;
   }
   SetLogLevel(config.String("logging.level"));
+}
+
+bool ReopenLogFile() {
+  std::shared_ptr<ReopenableFileSink> file;
+  {
+    State& s = S();
+    std::lock_guard lk(s.mu);
+    file = s.file;
+  }
+  if (!file) return false;
+  file->Reopen();  // throws spdlog_ex if the file cannot be created again
+  return true;
 }
 
 void SetupLogging(Config& config) {

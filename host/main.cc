@@ -1,4 +1,5 @@
 // ferrite-host: parse the command line, read the config, load plugins, serve.
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -8,11 +9,16 @@
 #include "host/host.h"
 #include "host/logging.h"
 #include "host/net.h"
+#include "host/pidfile.h"
 #include "host/server_commands.h"
 #include "host/services.h"
+#include "host/systemd.h"
 
 int main(int argc, char** argv) {
   using namespace ferrite::host;
+  // SIGHUP reopens the log file once the server runs (Server::WaitSignal); until then
+  // (loading a large dataset) it must not kill the process, as it would by default.
+  std::signal(SIGHUP, SIG_IGN);
   std::unique_ptr<Config> config;
   try {
     CliOptions cli = ParseCommandLine(argc, argv);
@@ -40,24 +46,43 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto log = Logger("host");
+  std::string supervised = InitSystemdNotify(config->String("server.supervised"));
   try {
     // Redis' jemalloc-bg-thread: freed pages go back to the OS on time, also when idle.
     StartAllocatorBackgroundThread();
-    Host host(std::move(config));
     log->info("ferrite-host {} starting (pid {}, allocator {})", kFerriteVersion, getpid(),
               AllocatorName());
+    PidFile pidfile(config->String("server.pidfile"));
+    Host host(std::move(config));
+    if (!supervised.empty()) log->info("{}", supervised);
+    SystemdNotify("STATUS=Loading plugins");
     host.LoadConfiguredPlugins();
-    auto services = StartServices(host);  // persistence, replication (when present)
+    Services services;
     {
       Server server(host);
+      // The ports open before the dataset is loaded, as Redis': meanwhile clients get
+      // -LOADING for every command not flagged `loading` (INFO, PING, ...).
+      host.loading.Begin(host.clock().NowMs() / 1000, 0);
       server.Start();
+      SystemdNotify("STATUS=Loading the dataset");
+      try {
+        services = StartServices(host);  // persistence (loads the data), replication
+      } catch (const LoadInterrupted& e) {
+        log->warn("{}: exiting without saving", e.what());
+        SystemdNotify("STOPPING=1\nSTATUS=Shutting down (interrupted while loading)");
+        return 0;  // Server's destructor stops the workers
+      }
+      host.loading.End();
       log->info("ready to accept connections");
+      SystemdNotify("READY=1\nSTATUS=Ready to accept connections");
       server.Wait();
     }
+    SystemdNotify("STOPPING=1\nSTATUS=Shutting down");
     StopServices(host, services);
     log->info("bye");
   } catch (const std::exception& e) {
     log->critical("fatal: {}", e.what());
+    SystemdNotify(std::string("STATUS=Fatal: ") + e.what());
     spdlog::shutdown();
     return 1;
   }

@@ -2,15 +2,18 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <sstream>
 
 #include "host/context.h"
 #include "host/logging.h"
 #include "host/readiness.h"
+#include "host/systemd.h"
 
 namespace ferrite::host {
 
@@ -74,17 +77,24 @@ void RunOrDefer(std::function<void()> fn) {
 // reads and writes are plain non-blocking recv/send (see readiness.h for why).
 class Connection : public ReadinessTarget, public std::enable_shared_from_this<Connection> {
  public:
+  // `unix_path` is the listening socket's path for a unix-socket client ("" for TCP):
+  // such a client is named "<path>:0", as Redis' CLIENT LIST shows it.
   Connection(Host& host, asio::ip::tcp::socket sock, std::vector<std::shared_ptr<Protocol>> protos,
-             int db, ReadinessSet* readiness)
+             int db, ReadinessSet* readiness, const std::string& unix_path)
       : host_(host), sock_(std::move(sock)), protos_(std::move(protos)), readiness_(readiness) {
     client_ = host_.NewClient();
     client_->db = db;
     boost::system::error_code ec;
-    auto rep = sock_.remote_endpoint(ec);
-    if (!ec) client_->addr = AddrString(rep);
-    auto lep = sock_.local_endpoint(ec);
-    if (!ec) client_->laddr = AddrString(lep);
-    sock_.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (!unix_path.empty()) {
+      client_->addr = client_->laddr = unix_path + ":0";
+    } else {
+      auto rep = sock_.remote_endpoint(ec);
+      if (!ec) client_->addr = AddrString(rep);
+      auto lep = sock_.local_endpoint(ec);
+      if (!ec) client_->laddr = AddrString(lep);
+      sock_.set_option(asio::ip::tcp::no_delay(true), ec);
+    }
+    Logger("host.net")->debug("accepted client id={} addr={}", client_->id, client_->addr);
   }
 
   // A connection still open at shutdown dies with its worker's readiness set: close it
@@ -121,6 +131,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   void Close() {
     if (closed_) return;
     closed_ = true;
+    Logger("host.net")->debug("closing client id={} addr={}", client_->id, client_->addr);
     if (fd_ >= 0) {
       ::shutdown(fd_, SHUT_RDWR);
       if (readiness_) readiness_->Remove(fd_, this);
@@ -457,6 +468,26 @@ void Server::Bind(Listener& l, const std::string& addrs, uint16_t port) {
   }
 }
 
+void Server::BindUnix(Listener& l, const std::string& path, const std::string& perm) {
+  ::unlink(path.c_str());  // a socket left by a previous run (Redis does the same)
+  asio::local::stream_protocol::endpoint ep(path);
+  auto acc = std::make_unique<asio::local::stream_protocol::acceptor>(control_);
+  boost::system::error_code ec;
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(static_cast<int>(host_.config().Int("server.tcp_backlog")), ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on unix socket " + path + " (" + l.name +
+                             "): " + ec.message());
+  auto mode = static_cast<mode_t>(std::stoul(perm, nullptr, 8));  // checked by the config
+  if (mode != 0 && ::chmod(path.c_str(), mode) != 0)
+    throw std::runtime_error("cannot set the permissions of unix socket " + path + ": " +
+                             std::strerror(errno));
+  Logger("host.net")->info("listening on unix socket {} ({})", path, l.name);
+  l.unix_acceptors.push_back(std::move(acc));
+  l.unix_paths.push_back(path);
+}
+
 void Server::Start() {
   auto protos = host_.registry().Protocols();
   auto make = [&](const std::string& name) {
@@ -471,6 +502,8 @@ void Server::Start() {
     throw std::runtime_error("no protocol plugin serves the main listener (is resp loaded?)");
   Bind(*main, host_.config().String("server.bind"),
        static_cast<uint16_t>(host_.config().Int("server.port")));
+  if (std::string path = host_.config().String("server.unixsocket"); !path.empty())
+    BindUnix(*main, path, host_.config().String("server.unixsocketperm"));
   listeners_.push_back(std::move(main));
   if (host_.config().Bool("compatibility.memcached_protocol")) {
     auto mc = make("memcached");
@@ -481,16 +514,17 @@ void Server::Start() {
     std::string bind = host_.config().String("compatibility.memcached_bind");
     if (bind.empty()) bind = host_.config().String("server.bind");
     Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+    if (std::string path = host_.config().String("compatibility.memcached_unixsocket");
+        !path.empty())
+      BindUnix(*mc, path, host_.config().String("compatibility.memcached_unixsocketperm"));
     listeners_.push_back(std::move(mc));
   }
-  for (auto& l : listeners_)
+  for (auto& l : listeners_) {
     for (auto& a : l->acceptors) Accept(*l, *a);
-  signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM);
-  signals_->async_wait([this](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    Stop();
-  });
+    for (auto& u : l->unix_acceptors) AcceptUnix(*l, *u);
+  }
+  signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM, SIGHUP);
+  WaitSignal();
   host_.on_shutdown = [this] {
     asio::post(control_, [this] { Stop(); });
   };
@@ -510,6 +544,26 @@ void Server::Start() {
     });
 }
 
+// SIGHUP reopens logging.file (logrotate's postrotate sends it) and keeps serving;
+// SIGINT/SIGTERM stop.
+void Server::WaitSignal() {
+  signals_->async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      try {
+        if (ReopenLogFile()) Logger("host")->info("received SIGHUP, reopened the log file");
+        else Logger("host")->info("received SIGHUP (logging to stderr: nothing to reopen)");
+      } catch (const std::exception& e) {
+        Logger("host")->error("received SIGHUP, cannot reopen the log file: {}", e.what());
+      }
+      if (!stopped_) WaitSignal();
+      return;
+    }
+    Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    Stop();
+  });
+}
+
 void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
   size_t w = next_worker_++ % workers_.size();
   a.async_accept(*workers_[w], [this, &l, &a, w](boost::system::error_code ec,
@@ -520,24 +574,55 @@ void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
     }
     boost::system::error_code e2;
     auto peer = sock.remote_endpoint(e2);
-    if (static_cast<int64_t>(host_.num_clients()) >= host_.config().Int("server.max_connections")) {
-      host_.stats().rejected_connections.fetch_add(1);
-      const char* msg = l.name == "memcached" ? "SERVER_ERROR Too many open connections\r\n"
-                                               : "-ERR max number of clients reached\r\n";
-      asio::write(sock, asio::buffer(msg, strlen(msg)), e2);
-      sock.close(e2);
-    } else if (l.name == "main" && host_.config().Bool("security.protected_mode") &&
-               !host_.auth_required && !e2 && !IsLoopback(peer.address())) {
-      host_.stats().rejected_connections.fetch_add(1);
-      asio::write(sock, asio::buffer(kDenied, strlen(kDenied)), e2);
-      sock.close(e2);
-    } else {
-      auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db,
-                                               readiness_[w].get());
-      asio::post(conn->Executor(), [conn] { conn->Start(); });
-    }
+    Serve(l, std::move(sock), w, !e2 && !IsLoopback(peer.address()), "");
     if (!stopped_) Accept(l, a);
   });
+}
+
+// A unix-socket client is served exactly as a TCP one once accepted: Connection works
+// on the raw descriptor (recv/send through the readiness set), so the accepted socket
+// moves into a tcp::socket on the worker only to carry its executor.
+void Server::AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a) {
+  size_t w = next_worker_++ % workers_.size();
+  a.async_accept([this, &l, &a, w](boost::system::error_code ec,
+                                   asio::local::stream_protocol::socket sock) {
+    if (ec) {
+      if (!stopped_) AcceptUnix(l, a);
+      return;
+    }
+    boost::system::error_code e2;
+    std::string path = a.local_endpoint(e2).path();
+    int fd = sock.release(e2);
+    asio::ip::tcp::socket tsock(*workers_[w]);
+    if (!e2) tsock.assign(asio::ip::tcp::v4(), fd, e2);
+    if (e2) {
+      if (fd >= 0) ::close(fd);
+    } else {
+      Serve(l, std::move(tsock), w, false, path);
+    }
+    if (!stopped_) AcceptUnix(l, a);
+  });
+}
+
+void Server::Serve(Listener& l, asio::ip::tcp::socket sock, size_t w, bool remote,
+                   const std::string& unix_path) {
+  boost::system::error_code ec;
+  if (static_cast<int64_t>(host_.num_clients()) >= host_.config().Int("server.max_connections")) {
+    host_.stats().rejected_connections.fetch_add(1);
+    const char* msg = l.name == "memcached" ? "SERVER_ERROR Too many open connections\r\n"
+                                             : "-ERR max number of clients reached\r\n";
+    asio::write(sock, asio::buffer(msg, strlen(msg)), ec);
+    sock.close(ec);
+  } else if (l.name == "main" && remote && host_.config().Bool("security.protected_mode") &&
+             !host_.auth_required) {
+    host_.stats().rejected_connections.fetch_add(1);
+    asio::write(sock, asio::buffer(kDenied, strlen(kDenied)), ec);
+    sock.close(ec);
+  } else {
+    auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db,
+                                             readiness_[w].get(), unix_path);
+    asio::post(conn->Executor(), [conn] { conn->Start(); });
+  }
 }
 
 void Server::ScheduleCron() {
@@ -554,6 +639,7 @@ void Server::ScheduleCron() {
     cron_->async_wait([this, arm](boost::system::error_code ec) {
       if (ec || stopped_) return;
       host_.Cron();
+      SystemdWatchdogTick();
       (*arm)();
     });
   };
@@ -562,12 +648,19 @@ void Server::ScheduleCron() {
 
 void Server::Stop() {
   if (stopped_.exchange(true)) return;
+  SystemdNotify("STOPPING=1\nSTATUS=Shutting down: closing the listeners");
   host_.shutting_down = true;  // a long-running script checks this and stops
-  for (auto& l : listeners_)
+  for (auto& l : listeners_) {
     for (auto& a : l->acceptors) {
       boost::system::error_code ec;
       a->close(ec);
     }
+    for (auto& a : l->unix_acceptors) {
+      boost::system::error_code ec;
+      a->close(ec);
+    }
+    for (auto& p : l->unix_paths) ::unlink(p.c_str());
+  }
   if (cron_) cron_->cancel();
   if (signals_) {
     boost::system::error_code ec;

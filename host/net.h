@@ -48,12 +48,22 @@ class Server {
   struct Listener {
     std::string name;
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+    std::vector<std::unique_ptr<asio::local::stream_protocol::acceptor>> unix_acceptors;
+    std::vector<std::string> unix_paths;  // unlinked at Stop
     std::vector<std::shared_ptr<Protocol>> protocols;
     int db = 0;
   };
   void Accept(Listener& l, asio::ip::tcp::acceptor& a);
+  void AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a);
+  // Admits an accepted client (max clients, protected mode for a `remote` TCP peer)
+  // and starts its Connection on worker `w`.
+  void Serve(Listener& l, asio::ip::tcp::socket sock, size_t w, bool remote,
+             const std::string& unix_path);
   void Bind(Listener& l, const std::string& addrs, uint16_t port);
+  // Listens on a unix socket at `path` with mode `perm` (octal string, "0" = umask's).
+  void BindUnix(Listener& l, const std::string& path, const std::string& perm);
   void ScheduleCron();
+  void WaitSignal();
 
   Host& host_;
   // Declared before control_ so they are destroyed after it: an accept still pending

@@ -18,6 +18,7 @@
 
 #include "ferrite/module.h"
 #include "host/keyspace.h"
+#include "host/latency_histogram.h"
 
 namespace ferrite::host {
 
@@ -35,6 +36,21 @@ struct Command {
   struct ferrite_plugin* owner;  // nullptr for host commands
   // `usec` accumulates TSC cycles; readers divide by CyclesPerUs().
   std::atomic<uint64_t> calls{0}, usec{0}, failed{0}, rejected{0};
+  // INFO latencystats; allocated on the command's first call (most are never called).
+  std::atomic<LatencyHistogram*> latency{nullptr};
+  void RecordLatency(uint64_t cycles) {
+    LatencyHistogram* h = latency.load(std::memory_order_acquire);
+    if (!h) {
+      auto* fresh = new LatencyHistogram;
+      if (latency.compare_exchange_strong(h, fresh, std::memory_order_acq_rel)) h = fresh;
+      else delete fresh;  // another thread won; h is its histogram
+    }
+    h->Record(cycles);
+  }
+  Command() = default;
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+  ~Command() { delete latency.load(); }
 
   // Fills `out` with argument indexes of keys. Returns false if malformed.
   bool Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const;

@@ -81,6 +81,11 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (int i = 2; i < argc; i += 2) {
       auto err = cfg.Set(SV(argv[i]), SV(argv[i + 1]));
       if (err) return Error(c, "ERR " + *err);
+      bool secret = EqualsIgnoreCase(SV(argv[i]), "requirepass") ||
+                    EqualsIgnoreCase(SV(argv[i]), "masterauth");
+      Logger("host.config")->debug("CONFIG SET {} {} (client id={})", SV(argv[i]),
+                                   secret ? std::string_view("(hidden)") : SV(argv[i + 1]),
+                                   c->client ? c->client->id : 0);
     }
     Simple(c, "OK");
     return FERRITE_OK;
@@ -94,6 +99,7 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (auto& [n, cmd] : *c->host->registry().Commands()) {
       cmd->calls = 0;
       cmd->usec = 0;
+      if (auto* l = cmd->latency.load()) l->Reset();
       cmd->failed = 0;
       cmd->rejected = 0;
     }

@@ -288,30 +288,6 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
-int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
-  auto sub = SV(argv[1]);
-  if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {
-    double secs = 0;
-    if (!sdk::ParseDouble(SV(argv[2]), &secs)) return Error(c, "", FERRITE_E_NOT_FLOAT);
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "SET-ACTIVE-EXPIRE") && argc == 3) {
-    c->host->config().Set("active-expire-enabled", SV(argv[2]) == "0" ? "no" : "yes");
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "RELOAD") && c->host->debug_reload) {
-    std::string err = c->host->debug_reload();
-    if (!err.empty()) return Error(c, err);
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  std::string msg = "ERR unknown subcommand '" + std::string(sub) + "'. Try DEBUG HELP.";
-  return Error(c, msg);
-}
-
 }  // namespace
 
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,

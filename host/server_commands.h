@@ -25,6 +25,8 @@ int UnknownSubcommand(ferrite_ctx* c, std::string_view cmd, std::string_view sub
                       std::initializer_list<std::string_view> known);
 // MEMORY (memory_command.cc).
 void RegisterMemoryCommand(Host* h);
+// DEBUG and its subcommands (debug_command.cc).
+int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,

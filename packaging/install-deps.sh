@@ -10,6 +10,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libjemalloc-dev
   redis-server redis-tools memcached libmemcached-tools
   python3-redis python3-pymemcache python3-pylibmc python3-pytest
+  dpkg-dev lintian systemd prometheus-redis-exporter
   clang
 "
 

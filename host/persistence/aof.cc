@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "host/context.h"
@@ -415,15 +417,24 @@ AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt
   if (d.substr(0, 5) == "REDIS") {
     RdbLoadOptions ro;
     ro.now_ms = opt.now_ms;
+    ro.lock_per_key = opt.lock_per_key;
+    ro.key_load_delay_us = opt.key_load_delay_us;
+    ro.progress = opt.progress;
     auto rs = LoadRdb(h, d, ro);
     st.rdb_keys = rs.keys;
     i = rs.consumed;
   }
   auto client = h.NewClient();
   client->authenticated = true;
+  client->aof_replay = true;
   LoadSinkState sink_state;
+  uint64_t done = st.rdb_keys;
   AofScan scan = ScanAofCommands(d, i, [&](int argc, const ferrite_slice* argv) {
+    if (opt.key_load_delay_us > 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(opt.key_load_delay_us));
     h.Execute(client.get(), argc, argv, &kLoadSink, &sink_state);
+    if (opt.progress && ++done % RdbLoadOptions::kProgressEvery == 0)
+      opt.progress(static_cast<uint64_t>(argv[0].ptr - d.data()), done);
   });
   if (scan.in_multi) {
     ferrite_slice discard{"DISCARD", 7};

@@ -105,6 +105,11 @@ struct AofLoadOptions {
   bool load_truncated = true;   // repair a truncated tail (truncate the file)
   bool load_corrupt = false;    // stop at corruption, keep what came before
   int64_t now_ms = 0;
+  // As RdbLoadOptions (the RDB preamble gets both): the server serves while it loads;
+  // (bytes consumed, keys or commands loaded) every few thousand; may throw to abort.
+  bool lock_per_key = false;
+  int64_t key_load_delay_us = 0;  // a sleep per key or command (tests)
+  std::function<void(uint64_t, uint64_t)> progress;
 };
 
 struct AofLoadStats {

@@ -19,6 +19,7 @@
 #include "host/info.h"
 #include "host/logging.h"
 #include "host/persistence/rdb_reader.h"
+#include "host/systemd.h"
 
 namespace ferrite::host::persist {
 
@@ -30,6 +31,11 @@ std::map<Host*, PersistenceService*> g_services;
 bool FileExists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int64_t FileSize(const std::string& p) {
+  struct stat sb;
+  return ::stat(p.c_str(), &sb) == 0 ? static_cast<int64_t>(sb.st_size) : 0;
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
@@ -47,6 +53,7 @@ PersistenceService* PersistenceService::Of(Host* h) {
 PersistenceService::PersistenceService(Host& h) : h_(h) {}
 
 PersistenceService::~PersistenceService() {
+  RemoveInfoSection(&h_, "persistence");  // INFO is served while the startup load runs
   Stop();
   std::lock_guard lk(g_services_mu);
   g_services.erase(&h_);
@@ -67,7 +74,10 @@ void PersistenceService::Start() {
     std::lock_guard lk(g_services_mu);
     g_services[&h_] = this;
   }
+  // Before the load: INFO persistence reports its progress (loading:1 ...).
+  AddInfoSection(&h_, "persistence", [this] { return InfoSection(); });
   LoadAtStartup();
+  loaded_ = true;
   lastsave_s_ = h_.clock().NowMs() / 1000;
   dirty_at_save_ = h_.stats().dirty.load();
   if (h_.config().Bool("persistence.aof_enabled")) {
@@ -75,12 +85,42 @@ void PersistenceService::Start() {
     if (!err.empty()) throw std::runtime_error(err);
   }
   h_.debug_reload = [this] { return DebugReload(); };
-  AddInfoSection(&h_, "persistence", [this] { return InfoSection(); });
   h_.config().OnChange("appendonly", [this] {
     if (h_.config().Bool("persistence.aof_enabled")) EnableAof();
     else DisableAof();
   });
   thread_ = std::thread([this] { CronLoop(); });
+}
+
+namespace {
+
+std::string KeysPerSecond(uint64_t n, double secs) {
+  return fmt::format("{:.0f} keys/s", secs > 0 ? static_cast<double>(n) / secs : 0.0);
+}
+
+}  // namespace
+
+// The progress callback of a startup load: INFO's loading_* figures, a log line (and a
+// systemd STATUS=) every few seconds, and the way out when a shutdown is asked for.
+std::function<void(uint64_t, uint64_t)> PersistenceService::LoadProgress(
+    const std::string& what, const std::string& unit, std::chrono::steady_clock::time_point t0) {
+  auto last_report = std::make_shared<std::chrono::steady_clock::time_point>(t0);
+  return [this, what, unit, t0, last_report](uint64_t bytes, uint64_t keys) {
+    h_.loading.loaded_bytes = static_cast<int64_t>(bytes);
+    h_.loading.keys = static_cast<int64_t>(keys);
+    if (h_.shutting_down.load()) throw LoadInterrupted();
+    auto now = std::chrono::steady_clock::now();
+    if (now - *last_report < kLoadReportEvery) return;
+    *last_report = now;
+    int64_t total = h_.loading.total_bytes.load();
+    std::string line = fmt::format(
+        "loading {}: {} {}, {:.1f} MB of {:.1f} MB ({:.1f}%) in {:.1f} s", what, keys, unit,
+        static_cast<double>(bytes) / 1e6, static_cast<double>(total) / 1e6,
+        total > 0 ? 100.0 * static_cast<double>(bytes) / static_cast<double>(total) : 0.0,
+        SecondsSince(t0));
+    Logger("host.persistence")->info("{}", line);
+    SystemdNotify("STATUS=" + line);
+  };
 }
 
 void PersistenceService::LoadAtStartup() {
@@ -89,45 +129,68 @@ void PersistenceService::LoadAtStartup() {
   std::string aof_path = DataPath(h_.config().String("persistence.appendfilename"));
   std::string rdb_path = DataPath(h_.config().String("persistence.dbfilename"));
   int64_t now = h_.clock().NowMs();
+  log->debug("looking for data: AOF {} ({}), snapshot {}", aof_path,
+             h_.config().Bool("persistence.aof_enabled") ? "enabled" : "disabled", rdb_path);
   if (h_.config().Bool("persistence.aof_enabled") && FileExists(aof_path)) {
     AofLoadOptions o;
     o.load_truncated = h_.config().Bool("persistence.aof_load_truncated");
     o.load_corrupt = h_.config().Bool("persistence.aof_load_corrupt");
     o.now_ms = now;
+    o.lock_per_key = true;
+    o.key_load_delay_us = h_.config().Int("persistence.key_load_delay");
+    o.progress = LoadProgress("the AOF", "commands", t0);
+    int64_t size = FileSize(aof_path);
+    h_.loading.Begin(now / 1000, size);
+    log->info("loading the append only file {} ({:.1f} MB)", aof_path,
+              static_cast<double>(size) / 1e6);
     AofLoadStats st;
     try {
       st = LoadAof(h_, aof_path, o);
+    } catch (const LoadInterrupted&) {
+      throw;
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("AOF ") + aof_path + ": " + e.what());
     }
     if (st.errors)
       log->warn("{} commands in the AOF replied with an error (first: {})", st.errors,
                 st.first_error);
-    log->info("DB loaded from append only file {}: {} commands{} in {:.3f} seconds", aof_path,
-              st.commands, st.rdb_keys ? fmt::format(" after {} preamble keys", st.rdb_keys) : "",
-              SecondsSince(t0));
+    double secs = SecondsSince(t0);
+    log->info("DB loaded from append only file {}: {} commands{} in {:.3f} seconds ({})",
+              aof_path, st.commands,
+              st.rdb_keys ? fmt::format(" after {} preamble keys", st.rdb_keys) : "", secs,
+              KeysPerSecond(st.commands + st.rdb_keys, secs));
     return;
   }
   if (!FileExists(rdb_path)) {
     log->info("no snapshot at {}: starting with an empty dataset", rdb_path);
     return;
   }
+  int64_t size = FileSize(rdb_path);
+  h_.loading.Begin(now / 1000, size);
+  log->info("loading the snapshot {} ({:.1f} MB)", rdb_path, static_cast<double>(size) / 1e6);
   std::ifstream f(rdb_path, std::ios::binary);
   std::string data((std::istreambuf_iterator<char>(f)), {});
   RdbLoadOptions o;
   o.verify_checksum = h_.config().Bool("persistence.rdbchecksum");
   o.now_ms = now;
+  o.lock_per_key = true;
+  o.key_load_delay_us = h_.config().Int("persistence.key_load_delay");
+  o.progress = LoadProgress("the snapshot", "keys", t0);
   RdbLoadStats st;
   try {
     st = LoadRdb(h_, data, o);
+  } catch (const LoadInterrupted&) {
+    throw;
   } catch (const std::exception& e) {
     throw std::runtime_error(rdb_path + ": " + e.what());
   }
   load_keys_ = st.keys;
   load_expired_ = st.expired_skipped;
-  log->info("DB loaded from disk {}: {} keys ({} expired skipped) in {:.3f} seconds "
-            "(RDB v{}, written by {})", rdb_path, st.keys, st.expired_skipped, SecondsSince(t0),
-            st.version, st.redis_ver.empty() ? "unknown" : "redis " + st.redis_ver);
+  double secs = SecondsSince(t0);
+  log->info("DB loaded from disk {}: {} keys ({} expired skipped) in {:.3f} seconds, {} "
+            "(RDB v{}, written by {})", rdb_path, st.keys, st.expired_skipped, secs,
+            KeysPerSecond(st.keys, secs), st.version,
+            st.redis_ver.empty() ? "unknown" : "redis " + st.redis_ver);
 }
 
 void PersistenceService::CronLoop() {
@@ -315,8 +378,11 @@ void PersistenceService::Stop() {
     if (!a->FlushAndSync()) log->error("AOF: final fsync failed: {}", a->last_error());
   }
   bool save_points = !h_.config().String("persistence.save").empty();
-  if (h_.shutdown_save == 1 || (h_.shutdown_save == -1 && save_points)) {
+  // NOTE: never after a failed or interrupted startup load: the snapshot on disk is the
+  // whole dataset, the keyspace only part of it.
+  if (loaded_ && (h_.shutdown_save == 1 || (h_.shutdown_save == -1 && save_points))) {
     log->info("saving the final RDB snapshot before exiting");
+    SystemdNotify("STATUS=Saving the final RDB snapshot");
     std::string err = SaveLocked();  // the server stopped: nothing else runs
     if (err.empty()) log->info("DB saved on disk");
     else log->error("error trying to save the DB on shutdown: {}", err);

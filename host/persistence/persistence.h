@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -54,7 +56,14 @@ class PersistenceService : public Service {
 
  private:
   std::string DataPath(const std::string& name) const;
+  // Loads the AOF or the snapshot, with progress in h_.loading and the log; throws
+  // LoadInterrupted when a shutdown is asked for meanwhile.
   void LoadAtStartup();
+  bool loaded_ = false;  // the startup load completed: a final save is allowed
+  std::function<void(uint64_t, uint64_t)> LoadProgress(const std::string& what,
+                                                       const std::string& unit,
+                                                       std::chrono::steady_clock::time_point t0);
+  static constexpr std::chrono::seconds kLoadReportEvery{2};
   void CronLoop();
   void CronTick();
   void ReapChildren();

@@ -1,8 +1,10 @@
 #include "host/persistence/rdb_reader.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "host/context.h"
@@ -234,7 +236,10 @@ class Loader {
   void Aux() {
     std::string k = in_.String(), v = in_.String();
     if (k == kAuxMcFlags) {
-      if (last_) last_->set_flags(static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10)));
+      if (!last_) return;
+      std::unique_lock<std::mutex> lk;
+      if (opt_.lock_per_key) lk = std::unique_lock(h_.keyspace().shard(last_shard_).mu);
+      last_->set_flags(static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10)));
     } else if (k == "redis-ver") {
       st_.redis_ver = v;
     } else if (k == "ctime") {
@@ -283,6 +288,15 @@ class Loader {
   }
 
   void LoadKey(uint8_t type, int db, int64_t expire, size_t at) {
+    if (opt_.progress && st_.keys % RdbLoadOptions::kProgressEvery == 0 && st_.keys > 0 &&
+        st_.keys != last_progress_) {
+      last_progress_ = st_.keys;
+      opt_.progress(at, st_.keys);
+    }
+    if (opt_.key_load_delay_us > 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(opt_.key_load_delay_us));
+    std::unique_lock<std::mutex> lk;  // Insert takes it with lock_per_key; held to Finish
+    key_lock_ = &lk;
     std::string key = in_.String();
     bool expired = expire >= 0 && expire <= opt_.now_ms;
     if (type == kTypeString) {
@@ -336,6 +350,8 @@ class Loader {
     Keyspace& ks = h_.keyspace();
     uint64_t hash = HashKey(key);
     int si = ks.ShardIndex(hash);
+    if (opt_.lock_per_key) *key_lock_ = std::unique_lock(ks.shard(si).mu);
+    last_shard_ = si;
     table_ = &ks.shard(si).dbs[db];
     if (Entry* old = table_->Find(key, hash)) table_->Erase(old);
     Entry* e = table_->Insert(key, hash, value_cap);
@@ -454,6 +470,9 @@ class Loader {
   RdbLoadOptions opt_;
   RdbLoadStats st_;
   Entry* last_ = nullptr;
+  int last_shard_ = 0;  // last_'s shard, for its lock
+  std::unique_lock<std::mutex>* key_lock_ = nullptr;  // LoadKey's lock, taken by Insert
+  uint64_t last_progress_ = 0;
   Table* table_ = nullptr;
   const ferrite_type* types_[256] = {};
 };

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +28,15 @@ class RdbError : public std::runtime_error {
 struct RdbLoadOptions {
   bool verify_checksum = true;
   int64_t now_ms = 0;  // keys whose expiry is <= now_ms are skipped, as a Redis master does
+  // The startup load runs while workers serve `loading` commands (INFO reads the key
+  // counts under the shard locks): lock each key's shard while linking it. Otherwise
+  // the caller holds the keyspace exclusively.
+  bool lock_per_key = false;
+  int64_t key_load_delay_us = 0;  // Redis' key-load-delay: a sleep per key (tests)
+  // Called every kProgressEvery keys with (bytes consumed, keys loaded); may throw to
+  // abort the load (shutdown requested).
+  std::function<void(uint64_t, uint64_t)> progress;
+  static constexpr uint64_t kProgressEvery = 1024;
 };
 
 struct RdbLoadStats {
@@ -38,8 +49,8 @@ struct RdbLoadStats {
   int64_t ctime = 0;
 };
 
-// The caller makes the keyspace exclusive (startup, or every shard lock held). Keys
-// already present are replaced. Throws RdbError.
+// The caller makes the keyspace exclusive (every shard lock held) or sets lock_per_key.
+// Keys already present are replaced. Throws RdbError (or what `progress` throws).
 RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt);
 
 }  // namespace ferrite::host::persist

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,10 @@
 struct lua_State;
 
 namespace ferrite::mod::scripting {
+
+// The words of a "#!..." line as Redis' sdssplitargs splits them (quotes, escapes);
+// nullopt for an unbalanced quote (functions.cc).
+std::optional<std::vector<std::string>> SplitShebangWords(std::string_view line);
 
 // What a running script is allowed to do and how it reports itself in errors.
 struct RunSpec {

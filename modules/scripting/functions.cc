@@ -13,15 +13,6 @@
 
 namespace ferrite::mod::scripting {
 
-namespace {
-
-bool ValidLibName(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  return true;
-}
-
 // The words of a shebang line, as Redis' sdssplitargs splits them: blanks separate
 // words, a word may be "double quoted" (with \" \\ \n \t escapes) or 'single quoted'
 // (with \'). An unbalanced quote makes the line invalid (nullopt).
@@ -55,6 +46,15 @@ std::optional<std::vector<std::string>> SplitShebangWords(std::string_view line)
     if (quote) return std::nullopt;
     words.push_back(std::move(w));
   }
+}
+
+namespace {
+
+bool ValidLibName(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
 }
 
 // "#!lua name=mylib\n...": returns false and sets *err on bad metadata, with Redis'

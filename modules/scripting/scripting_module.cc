@@ -62,32 +62,49 @@ int EvalKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
   return static_cast<int>(n);
 }
 
-// "#!lua flags=no-writes,allow-oom": only no-writes changes what we do.
+// "#!lua flags=no-writes,allow-oom" as Redis' evalExtractShebangFlags reads it (the
+// same checks and texts, in its order); only no-writes changes what we do.
 bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, std::string* err) {
   *has_shebang = body.size() >= 2 && body.substr(0, 2) == "#!";
   *no_writes = false;
   if (!*has_shebang) return true;
-  std::string_view line = body.substr(2, body.find('\n') - 2);
-  if (line.substr(0, 3) != "lua") {
-    *err = "ERR Could not find engine '" + std::string(line.substr(0, line.find(' '))) + "'";
+  size_t end = body.find('\n');
+  if (end == std::string_view::npos) {
+    *err = "ERR Invalid script shebang";
     return false;
   }
-  auto pos = line.find("flags=");
-  if (pos == std::string_view::npos) return true;
-  std::string_view flags = line.substr(pos + 6);
-  flags = flags.substr(0, flags.find(' '));
-  size_t i = 0;
-  while (i <= flags.size() && !flags.empty()) {
-    size_t j = flags.find(',', i);
-    std::string_view f = flags.substr(i, j == std::string_view::npos ? flags.npos : j - i);
-    if (f == "no-writes") *no_writes = true;
-    else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
-             f != "allow-cross-slot-keys") {
-      *err = "ERR Unexpected flag in script shebang: " + std::string(f);
+  auto parts = SplitShebangWords(body.substr(0, end));
+  if (!parts || parts->empty()) {
+    *err = "ERR Invalid engine in script shebang";
+    return false;
+  }
+  if ((*parts)[0] != "#!lua") {
+    *err = "ERR Unexpected engine in script shebang: " + (*parts)[0];
+    return false;
+  }
+  for (size_t k = 1; k < parts->size(); k++) {
+    std::string_view part = (*parts)[k];
+    if (part.substr(0, 6) != "flags=") {
+      *err = "ERR Unknown lua shebang option: " + std::string(part);
       return false;
     }
-    if (j == std::string_view::npos) break;
-    i = j + 1;
+    std::string_view flags = part.substr(6);
+    while (!flags.empty()) {
+      size_t comma = flags.find(',');
+      std::string_view f = flags.substr(0, comma);
+      if (f == "no-writes") *no_writes = true;
+      else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
+               f != "allow-cross-slot-keys") {
+        *err = "ERR Unexpected flag in script shebang: " + std::string(f);
+        return false;
+      }
+      if (comma == std::string_view::npos) break;
+      flags.remove_prefix(comma + 1);
+      if (flags.empty()) {  // "a," : sdssplitlen yields a last, empty flag
+        *err = "ERR Unexpected flag in script shebang: ";
+        return false;
+      }
+    }
   }
   return true;
 }

@@ -112,8 +112,13 @@ void BinarySession::HostError(const Req& r, const McReply& reply) {
     case FERRITE_E_OOM: return Error(r, bin::kNoMemory);
     case FERRITE_E_TOO_LARGE: return Error(r, bin::kTooLarge);
     case FERRITE_E_NOAUTH: return Error(r, bin::kAuthError);
-    default: return Error(r, bin::kInvalid, TextErrorFor(reply));
+    default: break;
   }
+  // The server is loading its dataset (-LOADING on RESP): memcached's "temporary
+  // failure" status, which clients treat as retry-later, with the host's text.
+  if (reply.error_text.rfind("LOADING ", 0) == 0)
+    return Error(r, bin::kTempFailure, TextErrorFor(reply));
+  Error(r, bin::kInvalid, TextErrorFor(reply));
 }
 
 void BinarySession::Success(const Req& r, uint64_t cas, std::string_view body) {

@@ -26,7 +26,7 @@ enum Opcode : uint8_t {
 enum Status : uint16_t {
   kOk = 0x00, kKeyNotFound = 0x01, kKeyExists = 0x02, kTooLarge = 0x03, kInvalid = 0x04,
   kNotStored = 0x05, kNonNumeric = 0x06, kAuthError = 0x20, kAuthContinue = 0x21,
-  kUnknownCommand = 0x81, kNoMemory = 0x82,
+  kUnknownCommand = 0x81, kNoMemory = 0x82, kTempFailure = 0x86,
 };
 inline constexpr size_t kHeaderLen = 24;
 }  // namespace bin

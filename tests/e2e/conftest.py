@@ -15,6 +15,7 @@ Servers bind 127.0.0.1 only, run in a temporary directory (persistence.dir) and 
 killed at the end of the test.  The binary is $FERRITE_HOST or build/release/ferrite-host.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -51,18 +52,60 @@ def free_port():
     raise RuntimeError("no fresh free loopback port")
 
 
+def _fail_if_exited(proc, log):
+    if proc is not None and proc.poll() is not None:
+        msg = open(log).read() if log and os.path.exists(log) else ""
+        raise RuntimeError(f"server exited with {proc.returncode}:\n{msg}")
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    """Polls pred() until it is true; AssertionError naming `what` after `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def wait_port(port, proc, timeout=15.0, log=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            msg = open(log).read() if log and os.path.exists(log) else ""
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{msg}")
+        _fail_if_exited(proc, log)
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.02)
     raise RuntimeError(f"port {port} did not open in {timeout}s")
+
+
+def wait_loaded(port, proc, timeout=120.0, log=None):
+    """The port opens before the dataset is loaded (meanwhile clients get -LOADING, as
+    from Redis): waits until INFO persistence says loading:0. Raises RuntimeError with
+    the log if the server exits first (a file that cannot be loaded)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        _fail_if_exited(proc, log)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"INFO persistence\r\n")
+                data = b""
+                while True:  # one whole reply: an error line or a bulk string
+                    m = re.match(rb"\$(\d+)\r\n", data)
+                    if (m and len(data) >= m.end() + int(m.group(1)) + 2) or \
+                            re.match(rb"-[^\r]*\r\n", data):
+                        break
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            if data.startswith(b"-NOAUTH") or b"\nloading:0\r\n" in data:
+                return  # (with requirepass INFO needs AUTH: no dataset to wait for)
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"the server on port {port} was still loading after {timeout}s")
 
 
 class Server:
@@ -87,13 +130,17 @@ class Server:
             cmd += [f"--{k}", str(v)]
         return cmd + self.args
 
-    def start(self):
+    def start(self, wait_load=True):
+        """Starts the server; returns once it serves, after its startup load unless
+        wait_load is False (tests of the loading state)."""
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(self.command_line(), stdout=self.logf, stderr=subprocess.STDOUT,
                                      cwd=self.dir)
         wait_port(self.port, self.proc, log=self.log)
         if str(self.config.get("compatibility.memcached_protocol", "false")).lower() == "true":
             wait_port(self.mc_port, self.proc, log=self.log)
+        if wait_load:
+            wait_loaded(self.port, self.proc, log=self.log)
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=15):

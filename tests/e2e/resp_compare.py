@@ -55,9 +55,9 @@ class Conn:
             if n < 0:
                 return ("*", None)
             return (t.decode(), [self.read() for _ in range(n)])
-        if t == b"%":
+        if t in (b"%", b"|"):  # a map, or an attribute (kept as its own element)
             n = int(rest)
-            return ("%", [self.read() for _ in range(2 * n)])
+            return (t.decode(), [self.read() for _ in range(2 * n)])
         raise ValueError(f"bad reply line {line!r}")
 
     def call(self, *args):

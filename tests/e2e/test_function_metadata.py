@@ -22,3 +22,20 @@ def test_library_metadata_matches_redis(server, redis_server):
     script.append((["FUNCTION", "LIST"], True))
     bad = compare(server.port, redis_server.port, script)
     assert not bad, "\n".join(bad)
+
+
+EVAL_SHEBANGS = [
+    "#!lua", "#!lua flags=no-writes", "#!lua flags=no-writes,allow-oom", "#!not-lua",
+    "#!LUA", "#!lua foo=bar", "#!lua flags=bogus", "#!lua flags=no-writes,",
+    "#!lua flags=", "#!lua \"flags=no-writes\"", "#!lua flags=a,,b", "#!lua 'x",
+]
+
+
+def test_eval_shebang_matches_redis(server, redis_server):
+    """EVAL's "#!lua flags=..." line as Redis' evalExtractShebangFlags reads it."""
+    script = [(["EVAL", line + "\nreturn 1", "0"], False) for line in EVAL_SHEBANGS]
+    script.append((["EVAL", "#!lua", "0"], False))  # no newline
+    script.append((["EVAL", "#!lua flags=no-writes\nreturn redis.call('set','k','v')", "0"],
+                   False))
+    bad = compare(server.port, redis_server.port, script)
+    assert not bad, "\n".join(bad)

@@ -1,8 +1,9 @@
 """A stranger's module: examples/hello_module built against the *installed* SDK only.
 
 The module fixture installs this build (`cmake --install <build> --prefix <tmp>`),
-configures and builds examples/hello_module with -DFERRITE_SDK_DIR=<tmp>/include in a
-scratch directory, and hands the tests the path of the resulting hello.so. Each test then
+configures and builds examples/hello_module with -DCMAKE_PREFIX_PATH=<tmp> (its
+find_package(Ferrite)) in a scratch directory, and hands the tests the path of the
+resulting hello.so. Each test then
 MODULE LOADs it into a fresh ferrite-host and drives it with python3-redis.
 
     FERRITE_HOST=<build>/ferrite-host /usr/bin/python3 -m pytest -q tests/e2e/test_out_of_tree_module.py
@@ -39,7 +40,7 @@ def sdk():
     prefix = os.path.join(work, "prefix")
     run(["cmake", "--install", build, "--prefix", prefix], timeout=180)
     mod_build = os.path.join(work, "hello-build")
-    run(["cmake", "-S", EXAMPLE, "-B", mod_build, f"-DFERRITE_SDK_DIR={prefix}/include",
+    run(["cmake", "-S", EXAMPLE, "-B", mod_build, f"-DCMAKE_PREFIX_PATH={prefix}",
          "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON", "-DCMAKE_BUILD_TYPE=RelWithDebInfo"], timeout=120)
     run(["cmake", "--build", mod_build, "-j1"], timeout=600)
     so = os.path.join(mod_build, "hello.so")

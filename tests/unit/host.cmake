@@ -5,3 +5,4 @@ ferrite_family_test(host_family_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/host_fami
 ferrite_unit_test(net_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/net_test.cc LIBS ferrite_host_core)
 ferrite_unit_test(registry_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/registry_test.cc LIBS ferrite_host_core)
 ferrite_unit_test(readiness_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/readiness_test.cc LIBS ferrite_host_core)
+ferrite_unit_test(latency_histogram_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/latency_histogram_test.cc LIBS ferrite_host_core)

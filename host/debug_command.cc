@@ -1,0 +1,261 @@
+// DEBUG: the subcommands operators and Redis' own test suite use. DIGEST and DIGEST-VALUE
+// compute Redis' dataset/value digests (debug.c) byte for byte, so a digest taken here
+// compares with one taken on redis-server holding the same data.
+#include <arpa/inet.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ferrite/module.hpp"
+#include "ferrite/sha1.hpp"
+#include "host/context.h"
+#include "host/host.h"
+#include "host/io.h"
+#include "host/keyspace.h"
+#include "host/server_commands.h"
+
+namespace ferrite::host {
+
+namespace {
+
+using sdk::EqualsIgnoreCase;
+using sdk::SV;
+using Digest = std::array<unsigned char, 20>;
+
+void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
+void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
+int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
+  c->sink->error(c->st, code, msg.data(), msg.size());
+  return FERRITE_OK;
+}
+
+// ---- Redis' digest primitives (debug.c) ----------------------------------------------
+
+// digest ^= SHA1(s): order-independent accumulation (set members, keys of a db).
+void XorDigest(Digest& d, std::string_view s) {
+  auto h = sdk::Sha1(s);
+  for (size_t i = 0; i < d.size(); i++) d[i] ^= h[i];
+}
+
+// digest = SHA1(digest ^ SHA1(s)): order-dependent accumulation (list elements).
+void MixDigest(Digest& d, std::string_view s) {
+  XorDigest(d, s);
+  d = sdk::Sha1({reinterpret_cast<const char*>(d.data()), d.size()});
+}
+
+std::string_view Bytes(const Digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+// A module value's elements as its AOF rewrite states them: the commands, each an argv.
+struct CapturedAof final : ferrite_aof {
+  std::vector<std::vector<std::string>> cmds;
+  void Emit(int argc, const ferrite_slice* argv) override {
+    auto& v = cmds.emplace_back();
+    for (int i = 0; i < argc; i++) v.emplace_back(argv[i].ptr, argv[i].len);
+  }
+};
+
+// Redis' object type numbers (OBJ_STRING ... OBJ_STREAM), which the digest mixes in.
+uint32_t RedisTypeNumber(std::string_view type) {
+  if (type == "list") return 1;
+  if (type == "set") return 2;
+  if (type == "zset") return 3;
+  if (type == "hash") return 4;
+  if (type == "stream") return 6;
+  return 5;  // OBJ_MODULE
+}
+
+// Redis' xorObjectDigest for a module value. The elements come from the type's AOF
+// rewrite (RPUSH / SADD / ZADD / HSET / XADD carry every element; other commands, such
+// as HPEXPIREAT or XGROUP, carry none of what Redis digests). A type Redis does not
+// have mixes every argument after the key (Redis would ask the module's digest
+// callback, which the SDK does not have).
+void MixModuleValue(Digest& d, const Entry* e) {
+  const ferrite_type* t = e->mod_type();
+  CapturedAof aof;
+  std::string_view key = e->key();
+  if (t->desc.aof_rewrite) t->desc.aof_rewrite(&aof, {key.data(), key.size()}, e->mod.ptr);
+  std::string_view type = t->name;
+  char buf[128];
+  for (auto& cmd : aof.cmds) {
+    std::string name = cmd[0];
+    for (auto& ch : name) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    if (type == "list" && name == "RPUSH") {
+      for (size_t i = 2; i < cmd.size(); i++) MixDigest(d, cmd[i]);
+    } else if (type == "set" && name == "SADD") {
+      for (size_t i = 2; i < cmd.size(); i++) XorDigest(d, cmd[i]);
+    } else if (type == "zset" && name == "ZADD") {
+      for (size_t i = 2; i + 1 < cmd.size(); i += 2) {
+        Digest ele{};
+        MixDigest(ele, cmd[i + 1]);
+        snprintf(buf, sizeof buf, "%.17g", strtod(cmd[i].c_str(), nullptr));
+        MixDigest(ele, buf);
+        XorDigest(d, Bytes(ele));
+      }
+    } else if (type == "hash" && (name == "HSET" || name == "HMSET")) {
+      for (size_t i = 2; i + 1 < cmd.size(); i += 2) {
+        Digest ele{};
+        MixDigest(ele, cmd[i]);
+        MixDigest(ele, cmd[i + 1]);
+        XorDigest(d, Bytes(ele));
+      }
+    } else if (type == "stream" && name == "XADD") {
+      // "XADD key MAXLEN 0 id ..." recreates an empty stream: no entry to digest.
+      if (cmd.size() < 3 || EqualsIgnoreCase(cmd[2], "MAXLEN")) continue;
+      std::string id = cmd[2];  // "ms-seq"; Redis digests "ms.seq"
+      if (auto dash = id.find('-'); dash != std::string::npos) id[dash] = '.';
+      MixDigest(d, id);
+      for (size_t i = 3; i < cmd.size(); i++) MixDigest(d, cmd[i]);
+    } else if (RedisTypeNumber(type) == 5) {
+      for (size_t i = 2; i < cmd.size(); i++) MixDigest(d, cmd[i]);
+    }
+  }
+}
+
+// Redis' xorObjectDigest: the type number, the value, then "!!expire!!" if it has a TTL.
+void XorObjectDigest(Digest& d, const Table& t, const Entry* e) {
+  bool str = e->kind == ValueKind::kString;
+  uint32_t type = htonl(str ? 0 : RedisTypeNumber(e->mod_type()->name));
+  MixDigest(d, {reinterpret_cast<const char*>(&type), sizeof type});
+  if (str) MixDigest(d, {e->str.ptr ? e->str.ptr : "", e->str.len});
+  else MixModuleValue(d, e);
+  if (t.ExpireOf(e) >= 0) XorDigest(d, "!!expire!!");
+}
+
+// Redis' computeDatasetDigest. Per db in order: mix the db number into the result, then
+// xor in every key's digest (xor is order-free, so the shards' order does not matter).
+// Like Redis' dict walk, it includes keys whose TTL passed but are not yet removed.
+Digest DatasetDigest(Keyspace& ks) {
+  Digest final{};
+  for (int db = 0; db < ks.num_dbs(); db++) {
+    Digest keys{};
+    bool any = false;
+    for (int si = 0; si < ks.num_shards(); si++) {
+      const Table& t = ks.shard(si).dbs[db];
+      t.ForEach([&](Entry* e) {
+        any = true;
+        Digest kd{};
+        MixDigest(kd, e->key());
+        XorObjectDigest(kd, t, e);
+        XorDigest(keys, Bytes(kd));
+      });
+    }
+    if (!any) continue;
+    uint32_t aux = htonl(static_cast<uint32_t>(db));
+    MixDigest(final, {reinterpret_cast<const char*>(&aux), sizeof aux});
+    for (size_t i = 0; i < final.size(); i++) final[i] ^= keys[i];
+  }
+  return final;
+}
+
+int DebugDigest(ferrite_ctx* c, int argc, const ferrite_slice* argv, bool per_key) {
+  Keyspace& ks = c->host->keyspace();
+  LockSet locks;
+  if (!c->nested) locks.AcquireAll(ks);  // inside EXEC every shard is held already
+  if (!per_key) {
+    Digest d = DatasetDigest(ks);
+    Simple(c, sdk::HexBytes(d.data(), d.size()));
+    return FERRITE_OK;
+  }
+  c->sink->array(c->st, static_cast<size_t>(argc - 2));
+  for (int j = 2; j < argc; j++) {
+    Digest d{};
+    std::string_view key = SV(argv[j]);
+    uint64_t h = HashKey(key);
+    const Table& t = ks.shard(ks.ShardIndex(h)).dbs[c->client->db];
+    // Like Redis, a key whose TTL passed but is still stored is digested.
+    if (const Entry* e = t.Find(key, h)) XorObjectDigest(d, t, e);
+    Simple(c, sdk::HexBytes(d.data(), d.size()));
+  }
+  return FERRITE_OK;
+}
+
+// DEBUG PROTOCOL <type>: one reply of each RESP3 kind, as Redis' debug.c sends them.
+int DebugProtocol(ferrite_ctx* c, std::string_view name) {
+  const ferrite_reply_sink* s = c->sink;
+  void* st = c->st;
+  if (EqualsIgnoreCase(name, "string")) {
+    Bulk(c, "Hello World");
+  } else if (EqualsIgnoreCase(name, "integer")) {
+    s->integer(st, 12345);
+  } else if (EqualsIgnoreCase(name, "double")) {
+    s->dbl(st, 3.141);
+  } else if (EqualsIgnoreCase(name, "bignum")) {
+    std::string_view n = "1234567999999999999999999999999999999";
+    s->bignum(st, n.data(), n.size());
+  } else if (EqualsIgnoreCase(name, "null")) {
+    s->null(st);
+  } else if (EqualsIgnoreCase(name, "array") || EqualsIgnoreCase(name, "set")) {
+    EqualsIgnoreCase(name, "set") ? s->set(st, 3) : s->array(st, 3);
+    for (int j = 0; j < 3; j++) s->integer(st, j);
+  } else if (EqualsIgnoreCase(name, "map")) {
+    s->map(st, 3);
+    for (int j = 0; j < 3; j++) {
+      s->integer(st, j);
+      s->boolean(st, j == 1);
+    }
+  } else if (EqualsIgnoreCase(name, "attrib")) {
+    if (c->client->resp >= 3) {
+      s->attribute(st, 1);
+      Bulk(c, "key-popularity");
+      s->array(st, 2);
+      Bulk(c, "key:123");
+      s->integer(st, 90);
+    }
+    // An attribute is not a reply: a real one follows, in RESP2 alone.
+    Bulk(c, "Some real reply following the attribute");
+  } else if (EqualsIgnoreCase(name, "push")) {
+    if (c->client->resp < 3) return Error(c, "ERR RESP2 is not supported by this command");
+    s->push(st, 2);
+    Bulk(c, "server-cpu-usage");
+    s->integer(st, 42);
+    Bulk(c, "Some real reply following the push reply");
+  } else if (EqualsIgnoreCase(name, "true") || EqualsIgnoreCase(name, "false")) {
+    s->boolean(st, EqualsIgnoreCase(name, "true"));
+  } else if (EqualsIgnoreCase(name, "verbatim")) {
+    std::string_view v = "This is a verbatim\nstring";
+    s->verbatim(st, "txt", v.data(), v.size());
+  } else {
+    return Error(c, "ERR Wrong protocol type name. Please use one of the following: "
+                    "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|"
+                    "true|false");
+  }
+  return FERRITE_OK;
+}
+
+}  // namespace
+
+int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {
+    double secs = 0;
+    if (!sdk::ParseDouble(SV(argv[2]), &secs)) return Error(c, "", FERRITE_E_NOT_FLOAT);
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "SET-ACTIVE-EXPIRE") && argc == 3) {
+    c->host->config().Set("active-expire-enabled", SV(argv[2]) == "0" ? "no" : "yes");
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "RELOAD") && c->host->debug_reload) {
+    std::string err = c->host->debug_reload();
+    if (!err.empty()) return Error(c, err);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "DIGEST") && argc == 2) return DebugDigest(c, argc, argv, false);
+  if (EqualsIgnoreCase(sub, "DIGEST-VALUE")) return DebugDigest(c, argc, argv, true);
+  if (EqualsIgnoreCase(sub, "PROTOCOL") && argc == 3) return DebugProtocol(c, SV(argv[2]));
+  std::string msg = "ERR unknown subcommand '" + std::string(sub) + "'. Try DEBUG HELP.";
+  return Error(c, msg);
+}
+
+}  // namespace ferrite::host

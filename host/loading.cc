@@ -1,0 +1,25 @@
+#include "host/loading.h"
+
+#include <cstdio>
+
+namespace ferrite::host {
+
+std::string LoadingState::InfoFields(int64_t now_s) const {
+  if (!active.load()) return "";
+  int64_t total = total_bytes.load(), loaded = loaded_bytes.load(), start = start_s.load();
+  double perc = total > 0 ? static_cast<double>(loaded) / static_cast<double>(total) * 100 : 0;
+  int64_t remaining = total > 0 ? total - loaded : 1;
+  int64_t elapsed = now_s - start;
+  // Redis' estimate: a fake 1 s in the first second, then linear in bytes.
+  int64_t eta = elapsed <= 0 ? 1 : elapsed * remaining / (loaded + 1);
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf,
+                        "loading_start_time:%lld\r\nloading_total_bytes:%lld\r\n"
+                        "loading_rdb_used_mem:0\r\nloading_loaded_bytes:%lld\r\n"
+                        "loading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
+                        static_cast<long long>(start), static_cast<long long>(total),
+                        static_cast<long long>(loaded), perc, static_cast<long long>(eta));
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+}  // namespace ferrite::host

@@ -1,0 +1,41 @@
+// The dataset being loaded at startup while the ports are already open. As Redis does,
+// clients then get -LOADING (memcached clients SERVER_ERROR) for every command not
+// flagged `loading`, instead of "connection refused", and INFO persistence reports the
+// progress. Written by the loader thread, read by workers (INFO, the dispatch gate).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace ferrite::host {
+
+// Thrown by the loader's progress callback when a shutdown was asked for (SIGTERM)
+// during the startup load: the process exits without saving, as Redis does.
+struct LoadInterrupted : std::runtime_error {
+  LoadInterrupted() : std::runtime_error("shutdown requested while loading the dataset") {}
+};
+
+struct LoadingState {
+  std::atomic<bool> active{false};
+  std::atomic<int64_t> start_s{0};       // unix time the load began
+  std::atomic<int64_t> total_bytes{0};   // size of the file being loaded
+  std::atomic<int64_t> loaded_bytes{0};  // how far into it the loader is
+  std::atomic<int64_t> keys{0};          // keys (RDB) or commands (AOF) loaded so far
+
+  void Begin(int64_t now_s, int64_t total) {
+    start_s = now_s;
+    total_bytes = total;
+    loaded_bytes = 0;
+    keys = 0;
+    active = true;
+  }
+  void End() { active = false; }
+
+  // Redis' INFO persistence lines while loading (loading_start_time ...
+  // loading_eta_seconds); "" when not loading.
+  std::string InfoFields(int64_t now_s) const;
+};
+
+}  // namespace ferrite::host

@@ -1,0 +1,66 @@
+"""DEBUG subcommands side by side with redis-server 7.0 (started with
+--enable-debug-command yes): DIGEST and DIGEST-VALUE follow Redis' algorithm, so the
+same data gives the same 40 hex digits on both servers; PROTOCOL sends one reply of
+each RESP3 kind as Redis does, in RESP2 and RESP3."""
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import free_port, wait_port
+from resp_compare import compare
+
+
+@pytest.fixture
+def debug_peer():
+    d = tempfile.mkdtemp(prefix="redis-debug-peer-")
+    port = free_port()
+    p = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind",
+                          "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", d,
+                          "--enable-debug-command", "yes"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, p)
+    yield port
+    p.terminate()
+    p.wait(10)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+DATA = [
+    ["SET", "s", "hello"], ["SET", "n", "12345"], ["SET", "e", ""],
+    ["SET", "ttl", "v", "EX", "1000"],
+    ["RPUSH", "l", "a", "b", "c", "1", "2"], ["RPUSH", "l2", "c", "b", "a"],
+    ["SADD", "si", "1", "2", "3"], ["SADD", "sh", "x", "y", "zz"],
+    ["ZADD", "z", "1", "a", "1.5", "b", "-3", "c", "inf", "d", "0.1", "e"],
+    ["HSET", "h", "f1", "v1", "f2", "2"],
+    ["XADD", "x", "1-1", "f", "v", "g", "w"], ["XADD", "x", "2-0", "a", "b"],
+    ["SELECT", "3"], ["SET", "s", "other db"], ["RPUSH", "l", "x"], ["SELECT", "0"],
+]
+KEYS = ["s", "n", "e", "ttl", "l", "l2", "si", "sh", "z", "h", "x", "missing"]
+
+
+def test_digests_match_redis(server, debug_peer):
+    script = [(["DEBUG", "DIGEST"], False)]  # an empty dataset: 40 zeros
+    script += [(c, False) for c in DATA]
+    script += [(["DEBUG", "DIGEST-VALUE"] + KEYS, False), (["DEBUG", "DIGEST"], False),
+               (["DEBUG", "DIGEST-VALUE"], False)]
+    bad = compare(server.port, debug_peer, script)
+    assert not bad, "\n".join(bad)
+    # the digest sees values: a changed element changes it
+    script = [(c, False) for c in DATA] + [(["LSET", "l", "0", "A"], False),
+                                           (["DEBUG", "DIGEST"], False)]
+    bad = compare(server.port, debug_peer, script)
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_protocol_replies_match_redis(server, debug_peer, resp):
+    kinds = ["string", "integer", "double", "bignum", "null", "array", "set", "map",
+             "attrib", "push", "verbatim", "true", "false", "nope"]
+    script = [(["DEBUG", "PROTOCOL", k], False) for k in kinds]
+    if resp == 3:  # attrib and push are followed by a real reply: one more read each
+        script.insert(kinds.index("push") + 1, (["PING"], False))
+        script.insert(kinds.index("attrib") + 1, (["PING"], False))
+    bad = compare(server.port, debug_peer, script, resp=resp)
+    assert not bad, "\n".join(bad)
