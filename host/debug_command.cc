@@ -245,6 +245,12 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
+  if (EqualsIgnoreCase(sub, "LOADAOF") && argc == 2 && c->host->debug_loadaof) {
+    std::string err = c->host->debug_loadaof();
+    if (!err.empty()) return Error(c, err);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
   if (EqualsIgnoreCase(sub, "RELOAD") && c->host->debug_reload) {
     std::string err = c->host->debug_reload();
     if (!err.empty()) return Error(c, err);

@@ -196,7 +196,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (cmd->flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
-    if (denyoom && !EvictIfNeeded()) return reject(FERRITE_E_OOM, {});
+    // Queueing takes memory too: over the limit, Redis refuses every command in MULTI.
+    if (max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded())
+      return reject(FERRITE_E_OOM, {});
     std::vector<std::string> q;
     q.reserve(argc);
     size_t bytes = sizeof(q) + argc * sizeof(std::string);
@@ -226,6 +228,14 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
              max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
   c->pre_command_oom = oom;
   if (denyoom && oom) return reject(FERRITE_E_OOM, {});
+  // EXEC counts as DENYOOM when a queued command is (Redis' mstate.cmd_flags): memory
+  // may have passed the limit since queueing; the transaction is then aborted.
+  if (oom && c->in_multi && cmd->name == "exec") {
+    for (auto& q : c->queued) {
+      const Command* qc = registry_.Find(q[0]);
+      if (qc && (qc->flags & FERRITE_CMD_DENYOOM)) return reject(FERRITE_E_OOM, {});
+    }
+  }
   if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 

@@ -177,6 +177,9 @@ class Host {
   int shutdown_save = -1;  // SHUTDOWN: -1 default, 0 NOSAVE, 1 SAVE
   // Set by persistence: DEBUG RELOAD (save + reload); returns an error text or "".
   std::function<std::string()> debug_reload;
+  // Set by persistence: DEBUG LOADAOF (flush the AOF, replace the dataset by replaying
+  // it); returns an error text or "".
+  std::function<std::string()> debug_loadaof;
   // The startup load, while the ports are open: commands not flagged `loading` get
   // -LOADING (dispatch.cc), INFO persistence shows the progress.
   LoadingState loading;

@@ -408,6 +408,41 @@ std::string ReadFile(const std::string& path) {
 
 }  // namespace
 
+AofLoadStats ReplayAofLocked(Host& h, const std::string& path, int64_t now_ms) {
+  std::string data = ReadFile(path);
+  std::string_view d(data);
+  AofLoadStats st;
+  size_t i = 0;
+  if (d.substr(0, 5) == "REDIS") {
+    RdbLoadOptions ro;
+    ro.now_ms = now_ms;
+    auto rs = LoadRdb(h, d, ro);
+    st.rdb_keys = rs.keys;
+    i = rs.consumed;
+  }
+  auto client = h.NewClient();
+  client->authenticated = true;
+  LoadSinkState sink_state;
+  // The replayed commands hand their effects to this parent, which never propagates.
+  ferrite_ctx sinkhole{&h, client.get(), nullptr, &kLoadSink, &sink_state, 0, nullptr};
+  AofScan scan = ScanAofCommands(d, i, [&](int argc, const ferrite_slice* argv) {
+    const Command* cmd = h.registry().Find({argv[0].ptr, argv[0].len});
+    bool arity_ok = cmd && (cmd->arity > 0 ? argc == cmd->arity : argc >= -cmd->arity);
+    if (!arity_ok) {
+      sink_state.errors++;
+      return;
+    }
+    if (cmd->name == "multi" || cmd->name == "exec") return;  // bodies run as they come
+    RunHandler(&h, client.get(), cmd, argc, argv, &kLoadSink, &sink_state, true, &sinkhole);
+    sinkhole.propagated.clear();
+  });
+  h.RemoveClient(client.get());
+  st.commands = scan.commands;
+  st.errors = sink_state.errors;
+  st.first_error = sink_state.first;
+  return st;
+}
+
 AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt) {
   auto log = Logger("host.persistence");
   std::string data = ReadFile(path);

@@ -125,4 +125,10 @@ struct AofLoadStats {
 // load_truncated). Repairs the file in place when it cut a tail.
 AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt);
 
+// DEBUG LOADAOF: replays `path` into the keyspace while the caller holds every shard
+// lock (commands run as nested calls, MULTI/EXEC markers are skipped) and drops what
+// they would propagate: it is already in the file. Malformed or unknown commands count
+// as errors and are skipped. Throws RdbError for a bad RDB preamble.
+AofLoadStats ReplayAofLocked(Host& h, const std::string& path, int64_t now_ms);
+
 }  // namespace ferrite::host::persist

@@ -85,6 +85,7 @@ void PersistenceService::Start() {
     if (!err.empty()) throw std::runtime_error(err);
   }
   h_.debug_reload = [this] { return DebugReload(); };
+  h_.debug_loadaof = [this] { return DebugLoadAof(); };
   h_.config().OnChange("appendonly", [this] {
     if (h_.config().Bool("persistence.aof_enabled")) EnableAof();
     else DisableAof();
@@ -388,6 +389,7 @@ void PersistenceService::Stop() {
     else log->error("error trying to save the DB on shutdown: {}", err);
   }
   h_.debug_reload = nullptr;
+  h_.debug_loadaof = nullptr;
 }
 
 }  // namespace ferrite::host::persist

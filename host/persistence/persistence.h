@@ -46,6 +46,7 @@ class PersistenceService : public Service {
   std::string BgsaveLocked();
   std::string BgrewriteLocked(bool* scheduled);
   std::string DebugReload();
+  std::string DebugLoadAof();
   void ScheduleBgsave();  // BGSAVE SCHEDULE while an AOF rewrite runs
 
   int64_t lastsave() const { return lastsave_s_.load(); }

@@ -262,4 +262,27 @@ std::string PersistenceService::DebugReload() {
   return "";
 }
 
+// Redis' DEBUG LOADAOF: the AOF is flushed and fsynced, the dataset emptied and the file
+// replayed, every shard locked throughout (so no client sees a half-loaded dataset).
+std::string PersistenceService::DebugLoadAof() {
+  AofWriter* w = aof_.load();
+  if (!aof_on_.load() || !w) return "ERR DEBUG LOADAOF needs appendonly yes";
+  LockSet locks;
+  locks.AcquireAll(h_.keyspace());
+  if (!w->FlushAndSync()) return "ERR Error flushing the append only file, check server logs.";
+  Keyspace& ks = h_.keyspace();
+  for (int s = 0; s < ks.num_shards(); s++)
+    for (auto& t : ks.shard(s).dbs) t.Clear();
+  std::string path = DataPath(h_.config().String("persistence.appendfilename"));
+  try {
+    AofLoadStats st = ReplayAofLocked(h_, path, h_.clock().NowMs());
+    Logger("host.persistence")->warn("Append Only File loaded by DEBUG LOADAOF: {} commands",
+                                     st.commands);
+  } catch (const std::exception& e) {
+    Logger("host.persistence")->error("DEBUG LOADAOF: {}", e.what());
+    return "ERR Error loading the append only file, check server logs.";
+  }
+  return "";
+}
+
 }  // namespace ferrite::host::persist

@@ -122,6 +122,7 @@ namespace {
 struct AddTrimArgs {
   TrimArgs trim;
   int trim_arg_idx = 0;  // the MAXLEN/MINID value, rewritten for propagation
+  int limit_idx = -1;    // the LIMIT word, dropped from the propagated exact trim
   bool no_mkstream = false;
   bool id_given = false, seq_given = true;
   StreamID id;
@@ -170,6 +171,7 @@ int ParseAddOrTrim(const Ctx& ctx, int argc, const ferrite_slice* argv, bool xad
         return -1;
       }
       limit_given = true;
+      a->limit_idx = i;
       i++;
     } else if (xadd && EqualsIgnoreCase(opt, "nomkstream")) {
       a->no_mkstream = true;
@@ -190,8 +192,8 @@ int ParseAddOrTrim(const Ctx& ctx, int argc, const ferrite_slice* argv, bool xad
     ctx.Error("ERR syntax error, XTRIM must be called with a trimming strategy");
     return -1;
   }
-  // NOTE: Redis drops the limit for commands from its master or the AOF; Ferrite
-  // propagates approximate trims as exact ones (below), so replay never needs it.
+  // NOTE: Redis ignores LIMIT in commands from its master or the AOF; Ferrite cannot
+  // tell those apart, so RewriteTrim drops LIMIT from the exact trim it propagates.
   if (limit_given) {
     if (!a->trim.approx) {
       ctx.Error("ERR syntax error, LIMIT cannot be used without the special ~ option");
@@ -207,12 +209,14 @@ int ParseAddOrTrim(const Ctx& ctx, int argc, const ferrite_slice* argv, bool xad
   return i;
 }
 
-// An approximate trim is propagated as an exact one to what it left (streamRewrite*).
+// An approximate trim is propagated as an exact one to what it left (streamRewrite*),
+// without its LIMIT (an exact trim refuses one). Call it last: it moves arguments.
 void RewriteTrim(const Stream& s, const AddTrimArgs& a, std::vector<std::string>* argv) {
   (*argv)[static_cast<size_t>(a.trim_arg_idx - 1)] = "=";
   (*argv)[static_cast<size_t>(a.trim_arg_idx)] =
       a.trim.strategy == TrimStrategy::kMaxLen ? std::to_string(s.length)
                                                : FormatID(s.EdgeID(true, false));
+  if (a.limit_idx >= 0) argv->erase(argv->begin() + a.limit_idx, argv->begin() + a.limit_idx + 2);
 }
 
 std::vector<std::string> ArgvCopy(int argc, const ferrite_slice* argv) {
@@ -269,6 +273,7 @@ int CmdXAdd(Ctx ctx, int argc, const ferrite_slice* argv) {
   sk.key.Modified(FERRITE_NOTIFY_STREAM, "xadd");
   std::vector<std::string> prop = ArgvCopy(argc, argv);
   bool rewrite = !a.id_given || !a.seq_given;
+  prop[static_cast<size_t>(idpos)] = idstr;
   if (a.trim.strategy != TrimStrategy::kNone) {
     if (s->Trim(a.trim)) ctx.Notify(FERRITE_NOTIFY_STREAM, "xtrim", SV(argv[1]));
     if (a.trim.approx) {
@@ -276,10 +281,7 @@ int CmdXAdd(Ctx ctx, int argc, const ferrite_slice* argv) {
       rewrite = true;
     }
   }
-  if (rewrite) {
-    prop[static_cast<size_t>(idpos)] = idstr;
-    ctx.Propagate(prop);
-  }
+  if (rewrite) ctx.Propagate(prop);
   return FERRITE_OK;
 }
 

@@ -231,6 +231,12 @@ TEST_F(StreamsTest, ApproximateTrimIsPropagatedExact) {
   ASSERT_EQ(cmds.size(), 1u);
   EXPECT_THAT(cmds[0],
               ElementsAre("XADD", "s", "MAXLEN", "=", "2", id.str, "f", "v"));
+  // LIMIT is dropped: an exact trim refuses it, and replay must not fail.
+  PropagationRecorder rec2(h);
+  EXPECT_THAT(h.Run({"XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "2"}), IsInt(2));
+  auto cmds2 = Commands(rec2);
+  ASSERT_EQ(cmds2.size(), 1u);
+  EXPECT_THAT(cmds2[0], ElementsAre("XTRIM", "s", "MAXLEN", "=", "0"));
 }
 
 TEST_F(StreamsTest, BlockingReadWokenByAdd) {

@@ -207,6 +207,24 @@ def test_aof_takes_precedence_over_the_snapshot(server_factory):
     assert s.redis().get("k") == b"from-aof"
 
 
+def test_debug_loadaof_replaces_the_dataset_with_the_file(server_factory):
+    s = server_factory(AOF)
+    r = s.redis()
+    populate(r, dbs=2, big=False)
+    expected = dump(r, dbs=2)
+    assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+    assert dump(r, dbs=2) == expected
+    size = os.path.getsize(aof_path(s))
+    r.execute_command("DEBUG", "LOADAOF")
+    assert os.path.getsize(aof_path(s)) == size  # the replay is not written again
+    r.set("after", "1")
+    s.restart()
+    assert s.redis().get("after") == b"1"
+    r2 = server_factory().redis()
+    with pytest.raises(redis.ResponseError, match="needs appendonly yes"):
+        r2.execute_command("DEBUG", "LOADAOF")
+
+
 def test_config_set_appendonly_at_run_time(server_factory):
     s = server_factory()
     r = s.redis()

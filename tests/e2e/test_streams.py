@@ -337,3 +337,19 @@ def test_keyspace_commands_on_streams(server):
     assert r3.rename("s2", "s3")
     assert r3.xrange("s3") == [(b"1-0", {b"f": b"v"})]
     assert r3.expire("s3", 100) and 0 < r3.ttl("s3") <= 100
+
+
+@pytest.mark.parametrize("trim", [["MAXLEN", "~", "50"], ["MAXLEN", "~", "50", "LIMIT", "10"],
+                                  ["MINID", "~", "60"], ["MAXLEN", "200"]])
+def test_trimming_xadd_replays_to_the_same_stream(server_factory, trim):
+    """XADD with an approximate trim propagates the exact result (Redis' rewrite of the
+    trim argument), so replaying the AOF gives the same entries."""
+    s = server_factory({"persistence.aof_enabled": "true",
+                        "modules.streams.stream_node_max_entries": "7"})
+    r = s.redis()
+    for i in range(1, 101):
+        r.xadd("s", {"x": "v"}, id=f"{i}-0")
+    r.execute_command("XADD", "s", *trim, "*", "x", "v")
+    before = r.xrange("s")
+    assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+    assert r.xrange("s") == before
