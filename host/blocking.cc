@@ -105,6 +105,12 @@ void Host::SignalKeyReady(int db, std::string_view key) {
   }
 }
 
+void Host::RetryBlocked(const std::shared_ptr<Client>& c) {
+  std::lock_guard lk(block_mu_);
+  if (!c->block.active || c->closed || c->block.retry_pending) return;
+  PostRetry(c, {});  // no key woke it: nothing to serve first or hand on
+}
+
 void Host::SignalDbFlushed(int db) {
   std::vector<std::pair<int, std::string>> keys;
   {

@@ -72,6 +72,10 @@ struct Client {
   void SetAuthenticated() { authenticated = ever_authenticated = true; }
   bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
+  // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or
+  // the primary's stream applied on a replica (flag M: obeyed, never refused READONLY).
+  enum class ReplKind : uint8_t { kNone, kReplica, kMaster };
+  ReplKind repl_kind = ReplKind::kNone;
   bool no_evict = false, no_touch = false;
   // Over maxmemory (after eviction) when the current top-level command started: a
   // script may then run, but not start writing with a DENYOOM command (Redis'
@@ -101,6 +105,9 @@ struct Client {
   // Output buffer (reply bytes). Guarded by the client's own thread: only code running
   // on its executor touches it.
   std::string out;
+  // Output the socket has not taken yet (set by the network layer): a full sync paces
+  // the RDB it streams to a replica by it.
+  std::atomic<size_t> unsent{0};
   size_t reserve_base = 0;  // conn_reserve / conn_commit
   int close_mode = 0;  // FERRITE_CONN_CLOSE_*
   // When the pending output first passed the pub/sub soft limit (0 = it is below).
@@ -113,7 +120,6 @@ struct Client {
     std::atomic<uint64_t> obl{0};        // reply bytes built and not yet handed to send
     std::atomic<uint64_t> oll{0};        // reply buffers waiting on the socket (0..2)
     std::atomic<uint64_t> omem{0};       // bytes in those: what a slow reader holds up
-    std::atomic<uint64_t> unsent{0};     // of which the socket has not taken (not in `out`)
     std::atomic<uint64_t> rbs{0};        // the reply buffer's allocation
     std::atomic<uint64_t> rbp{0};        // the most reply bytes built in one turn
     std::atomic<uint64_t> alloc{0};      // input + output buffers' allocations

@@ -284,6 +284,21 @@ const Spec kSpecs[] = {
   {"replication.master_port",      "master-port",            T::kInt,    "6379",        0, 65535,    N, "", "port of that master"},
   {"replication.repl_backlog_size","repl-backlog-size",      T::kMemory, "1mb",         1, kI64Max,  Y, "", "replication backlog (at least 16kb)"},
   {"replication.replica_read_only","replica-read-only",      T::kBool,   "yes",         0, 0,        Y, "", "replicas refuse writes from clients"},
+  {"replication.repl_diskless_sync","repl-diskless-sync",    T::kBool,   "yes",         0, 0,        Y, "", "full sync streams the RDB to the socket (no file)"},
+  {"replication.repl_diskless_sync_delay","repl-diskless-sync-delay", T::kInt, "5",      0, kIntMax,  Y, "", "seconds a diskless full sync waits before it starts"},
+  {"replication.repl_diskless_load","repl-diskless-load",    T::kEnum,   "disabled",    0, 0,        Y, "disabled on-empty-db swapdb", "how a replica loads a streamed RDB"},
+  {"replication.repl_ping_replica_period","repl-ping-replica-period", T::kInt, "10",     1, kIntMax,  Y, "", "seconds between PINGs a primary sends its replicas"},
+  {"replication.repl_timeout",     "repl-timeout",           T::kInt,    "60",          1, kIntMax,  Y, "", "seconds of silence after which a replication link is dropped"},
+  {"replication.repl_backlog_ttl", "repl-backlog-ttl",       T::kInt,    "3600",        0, kIntMax,  Y, "", "seconds a primary keeps its backlog with no replica"},
+  {"replication.min_replicas_to_write","min-replicas-to-write", T::kInt, "0",           0, kIntMax,  Y, "", "refuse writes with fewer good replicas (0 = off)"},
+  {"replication.min_replicas_max_lag","min-replicas-max-lag", T::kInt,   "10",          0, kIntMax,  Y, "", "a good replica acknowledged within this many seconds"},
+  {"replication.masterauth",       "masterauth",             T::kString, "",            0, 0,        Y, "", "password a replica sends its primary"},
+  {"replication.masteruser",       "masteruser",             T::kString, "",            0, 0,        Y, "", "user a replica authenticates as"},
+  {"replication.replica_serve_stale_data","replica-serve-stale-data", T::kBool, "yes",  0, 0,        Y, "", "a replica answers while its link is down"},
+  {"replication.replica_priority", "replica-priority",       T::kInt,    "100",         0, kIntMax,  Y, "", "sentinel promotes lower values first (0 = never)"},
+  {"replication.replica_announce_ip","replica-announce-ip",  T::kString, "",            0, 0,        Y, "", "address a replica announces to its primary"},
+  {"replication.replica_announce_port","replica-announce-port", T::kInt, "0",           0, 65535,    Y, "", "port a replica announces (0 = its own)"},
+  {"replication.replica_announced","replica-announced",      T::kBool,   "yes",         0, 0,        Y, "", "sentinel lists this replica"},
   {"compatibility.memcached_protocol","memcached-protocol",  T::kBool,   "no",          0, 0,        N, "", "serve the memcached protocols"},
   {"compatibility.memcached_port", "memcached-port",         T::kInt,    "11211",       0, 65535,    N, "", "memcached port (text and binary)"},
   {"compatibility.memcached_bind", "memcached-bind",         T::kString, "",            0, 0,        N, "", "memcached listen address (\"\" = server.bind)"},
@@ -365,6 +380,16 @@ void Config::AddBuiltins() {
     if (t == "logging.level")
       s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
     if (t == "scripting.busy_reply_threshold") s->alias = "lua-time-limit";
+    // Redis' old names, still what sentinel and older tools send.
+    for (auto [addr, alias] : {std::pair{"replication.replica_read_only", "slave-read-only"},
+                               {"replication.replica_priority", "slave-priority"},
+                               {"replication.replica_serve_stale_data", "slave-serve-stale-data"},
+                               {"replication.repl_ping_replica_period", "repl-ping-slave-period"},
+                               {"replication.min_replicas_to_write", "min-slaves-to-write"},
+                               {"replication.min_replicas_max_lag", "min-slaves-max-lag"},
+                               {"replication.replica_announce_ip", "slave-announce-ip"},
+                               {"replication.replica_announce_port", "slave-announce-port"}})
+      if (t == addr) s->alias = alias;
     Add(std::move(s));
   }
 }

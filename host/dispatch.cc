@@ -84,6 +84,32 @@ bool IsTransactionControl(const Command* c) {
 }
 
 
+// Redis' replication checks in processCommand, at queue time inside MULTI as there:
+// NOREPLICAS (a primary short of good replicas), READONLY (a read-only replica, except
+// for its primary's stream), MASTERDOWN (a replica whose link is down, serving no stale
+// data). One relaxed load each when replication is idle.
+bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_code* code,
+                       std::string_view* text) {
+  ReplicationHooks& r = h->replication();
+  bool write = cmd->flags & FERRITE_CMD_WRITE;
+  if (write && r.no_good_replicas.load(std::memory_order_relaxed) &&
+      c->repl_kind != Client::ReplKind::kMaster) {
+    *text = "NOREPLICAS Not enough good replicas to write.";
+    return false;
+  }
+  if (write && r.read_only.load(std::memory_order_relaxed) &&
+      c->repl_kind != Client::ReplKind::kMaster) {
+    *code = FERRITE_E_READONLY;
+    return false;
+  }
+  if (!(cmd->flags & FERRITE_CMD_STALE) && r.stale_refused.load(std::memory_order_relaxed) &&
+      c->repl_kind != Client::ReplKind::kMaster) {
+    *text = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    return false;
+  }
+  return true;
+}
+
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
   const Command* cmd = ctx.cmd;
   if (!ctx.dirty) return;
@@ -176,6 +202,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
   };
   if (!cmd) return reject(FERRITE_E_UNKNOWN_CMD, UnknownCommandText(argc, argv));
+  ferrite_error_code reject_code = FERRITE_E_GENERIC;
+  std::string_view reject_text;
   c->last_cmd = cmd->name.c_str();
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
   if (!c->authenticated && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
@@ -187,6 +215,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
                       "allowed in this context";
     return reject(FERRITE_E_GENERIC, msg);
   }
+  if (!ReplicationAllows(this, c, cmd, &reject_code, &reject_text))
+    return reject(reject_code, reject_text);
   // Redis' order: after auth and the pub/sub context, before queueing in MULTI.
   if (loading.active.load(std::memory_order_relaxed) && !(cmd->flags & FERRITE_CMD_LOADING) &&
       !c->aof_replay)
@@ -290,6 +320,11 @@ void Host::AddPropagationSink(PropagationSink* s) {
   prop_sinks_.push_back(s);
   prop_last_db_ = -1;
   prop_active_.store(true, std::memory_order_release);
+}
+
+void Host::ForceSelectOnNextPropagate() {
+  std::lock_guard lk(prop_mu_);
+  prop_last_db_ = -1;
 }
 
 void Host::RemovePropagationSink(PropagationSink* s) {

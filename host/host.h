@@ -59,6 +59,19 @@ struct Stats {
   std::atomic<uint64_t> unexpected_error_replies{0};
   std::atomic<int64_t> blocked_clients{0};
   std::atomic<uint64_t> pubsub_clients_killed{0};
+  std::atomic<uint64_t> sync_full{0};
+  std::atomic<uint64_t> sync_partial_ok{0};
+  std::atomic<uint64_t> sync_partial_err{0};
+};
+
+// What dispatch, expiry and INFO need from replication (host/replication/), which sets
+// it: flags read per command, and the texts of INFO replication and ROLE.
+struct ReplicationHooks {
+  std::atomic<bool> is_replica{false};   // REPLICAOF host port in effect: no active expiry
+  std::atomic<bool> read_only{false};    // ... and replica-read-only: client writes refused
+  std::atomic<bool> stale_refused{false};  // ... link down and replica-serve-stale-data no
+  std::atomic<bool> no_good_replicas{false};  // min-replicas-to-write not met: NOREPLICAS
+  std::function<std::string()> info_section;  // "# Replication\r\n..." (unset: standalone)
 };
 
 enum class EvictionPolicy {
@@ -79,6 +92,7 @@ class Host {
   Registry& registry() { return registry_; }
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
+  ReplicationHooks& replication() { return replication_; }
   int64_t start_ms() const { return start_ms_; }
   std::string run_id() const { return run_id_; }
 
@@ -121,6 +135,9 @@ class Host {
   // Takes c off every wait queue; returns the keys whose wake-up it had not used up
   // (signal them again so the next waiter gets its turn).
   std::vector<std::string> DetachBlocked(Client* c);
+  // Runs a blocked client's command again on its own thread (as a key signal does), for
+  // blocking that waits on something other than keys (WAIT).
+  void RetryBlocked(const std::shared_ptr<Client>& c);
   size_t blocked_count();
 
   // --- keyspace events and propagation ---
@@ -132,6 +149,9 @@ class Host {
   // a shard lock sees the change either entirely before or entirely after its writes.
   void AddPropagationSink(PropagationSink* s);
   void RemovePropagationSink(PropagationSink* s);
+  // The next propagated command is preceded by SELECT whatever the last db was (a
+  // replica that just attached starts from db 0). Takes the propagation lock.
+  void ForceSelectOnNextPropagate();
   // False while nothing consumes propagated commands (no AOF): writes then skip building
   // and feeding them, and take no lock.
   bool PropagationActive() const { return prop_active_.load(std::memory_order_acquire); }
@@ -213,6 +233,7 @@ class Host {
   Registry registry_;
   Clock clock_;
   Stats stats_;
+  ReplicationHooks replication_;
   int64_t start_ms_;
   std::string run_id_;
 

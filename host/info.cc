@@ -110,11 +110,14 @@ std::string StatsSection(Host* h) {
     << "\r\nevicted_clients:0\r\nkeyspace_hits:" << s.keyspace_hits
     << "\r\nkeyspace_misses:" << s.keyspace_misses
     << "\r\npubsub_clients_killed_for_output_buffer:" << s.pubsub_clients_killed
+    << "\r\nsync_full:" << s.sync_full << "\r\nsync_partial_ok:" << s.sync_partial_ok
+    << "\r\nsync_partial_err:" << s.sync_partial_err
     << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
   return o.str();
 }
 
 std::string Replication(Host* h) {
+  if (h->replication().info_section) return h->replication().info_section();
   std::ostringstream o;
   bool replica = h->config().String("replication.role") == "replica";
   o << "# Replication\r\nrole:" << (replica ? "slave" : "master") << "\r\nconnected_slaves:0\r\n"

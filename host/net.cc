@@ -332,7 +332,6 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     b.obl.store(writing_ ? 0 : out.size(), kRelaxed);
     b.oll.store(writing_ ? 1 + !out.empty() : 0, kRelaxed);
     b.omem.store(writing_ ? unsent + out.size() : 0, kRelaxed);
-    b.unsent.store(unsent, kRelaxed);
     b.rbs.store(out.capacity(), kRelaxed);
     if (out.size() > b.rbp.load(kRelaxed)) b.rbp.store(out.size(), kRelaxed);
     b.alloc.store(in_cap_ + out.capacity() + wbuf_.capacity(), kRelaxed);
@@ -362,6 +361,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     wbuf_.swap(client_->out);
     client_->out.clear();
     wofs_ = sent;
+    client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     readiness_->WantWrite(fd_, this, true);
   }
 
@@ -386,6 +386,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     size_t sent = 0;
     if (!Send(wbuf_.data() + wofs_, wbuf_.size() - wofs_, &sent)) return;
     wofs_ += sent;
+    client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     if (wofs_ < wbuf_.size()) {  // the next EPOLLOUT edge continues
       PublishBuffers();
       return;

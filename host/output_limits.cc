@@ -1,6 +1,6 @@
 // Output buffer limits (Redis' client-output-buffer-limit and its bound on clients that
 // never authenticated). A client's pending output is what its replies and pushes queued
-// that the socket has not taken: `out` plus the connection's unsent bytes.
+// that the socket has not taken: `out` plus the connection's unsent bytes (Client::unsent).
 //
 // Checked on the client's own thread after output is queued (pushes, replies that did
 // not fit in the socket) and from the cron for clients over the soft limit, so the soft
@@ -22,7 +22,7 @@ constexpr uint64_t kUnauthOutputLimit = 16 * 1024 + 1024;
 
 bool Host::CheckOutputLimits(Client* cl) {
   if (cl->closed.load() || cl->close_mode == FERRITE_CONN_CLOSE_NOW) return false;
-  uint64_t pending = cl->out.size() + cl->buffers.unsent.load(std::memory_order_relaxed);
+  uint64_t pending = cl->out.size() + cl->unsent.load(std::memory_order_relaxed);
   bool kill = false;
   const char* why = "output buffer limits";
   if (auth_required.load(std::memory_order_relaxed) && !cl->authenticated &&

@@ -243,13 +243,37 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 // ------------------------------- CLIENT ------------------------------------------------
 
+// CLIENT LIST / KILL TYPE: Redis' getClientType (a replica is also "slave").
+std::string_view ClientType(const Client& cl) {
+  if (cl.repl_kind == Client::ReplKind::kReplica) return "replica";
+  if (cl.repl_kind == Client::ReplKind::kMaster) return "master";
+  return cl.subscriptions ? "pubsub" : "normal";
+}
+
+bool KnownClientType(std::string_view t) {
+  return EqualsIgnoreCase(t, "normal") || EqualsIgnoreCase(t, "replica") ||
+         EqualsIgnoreCase(t, "slave") || EqualsIgnoreCase(t, "master") ||
+         EqualsIgnoreCase(t, "pubsub");
+}
+
+bool IsClientType(const Client& cl, std::string_view t) {
+  if (EqualsIgnoreCase(t, "slave")) t = "replica";
+  return EqualsIgnoreCase(ClientType(cl), t);
+}
+
 std::string ClientLine(Host* h, Client& cl) {
   int64_t now = h->clock().NowMs();
   constexpr auto kRelaxed = std::memory_order_relaxed;
   const Client::Buffers& b = cl.buffers;
   uint64_t multi_mem = cl.multi_mem.load(kRelaxed);
   std::ostringstream o;
-  std::string flags = cl.in_multi ? "x" : (cl.block.active ? "b" : (cl.subscriptions ? "P" : "N"));
+  std::string flags = cl.repl_kind == Client::ReplKind::kReplica  ? "S"
+                      : cl.repl_kind == Client::ReplKind::kMaster ? "M"
+                                                                  : "";
+  if (cl.subscriptions) flags += "P";
+  if (cl.in_multi) flags += "x";
+  if (cl.block.active) flags += "b";
+  if (flags.empty()) flags = "N";
   o << "id=" << cl.id << " addr=" << cl.addr << " laddr=" << cl.laddr << " fd=8 name=" << cl.name
     << " age=" << (now - cl.created_ms) / 1000 << " idle=" << (now - cl.last_cmd_ms) / 1000
     << " flags=" << flags << " db=" << cl.db << " sub=" << cl.subscriptions
@@ -299,17 +323,16 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
         ids.push_back(static_cast<uint64_t>(id));
       }
     } else if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE")) {
-      // normal / pubsub / master / replica: every client here is "normal" or "pubsub".
+      if (!KnownClientType(SV(argv[3])))
+        return Error(c, "ERR Unknown client type '" + std::string(SV(argv[3])) + "'");
     } else if (argc != 2) {
       return Error(c, "", FERRITE_E_SYNTAX);
     }
     std::string out;
     for (auto& other : h->AllClients()) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), other->id) == ids.end()) continue;
-      if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE")) {
-        bool pubsub = other->subscriptions > 0;
-        if (EqualsIgnoreCase(SV(argv[3]), "pubsub") != pubsub) continue;
-      }
+      if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE") && !IsClientType(*other, SV(argv[3])))
+        continue;
       out += ClientLine(h, other.get() == cl ? *cl : *other);
     }
     c->sink->verbatim(c->st, "txt", out.data(), out.size());
@@ -320,7 +343,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     std::vector<std::shared_ptr<Client>> victims;
     bool old_form = argc == 3;
     bool skipme = true;
-    std::string addr;
+    std::string addr, type;
     int64_t id = 0;
     if (old_form) {
       addr = SV(argv[2]);
@@ -335,7 +358,10 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
           addr = v;
         } else if (EqualsIgnoreCase(k, "SKIPME")) {
           skipme = !EqualsIgnoreCase(v, "no");
-        } else if (EqualsIgnoreCase(k, "TYPE") || EqualsIgnoreCase(k, "USER") ||
+        } else if (EqualsIgnoreCase(k, "TYPE")) {
+          if (!KnownClientType(v)) return Error(c, "ERR Unknown client type '" + std::string(v) + "'");
+          type = v;
+        } else if (EqualsIgnoreCase(k, "USER") ||
                    EqualsIgnoreCase(k, "LADDR")) {
         } else {
           return Error(c, "", FERRITE_E_SYNTAX);
@@ -345,6 +371,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (auto& other : h->AllClients()) {
       if (id && other->id != static_cast<uint64_t>(id)) continue;
       if (!addr.empty() && other->addr != addr) continue;
+      if (!type.empty() && !IsClientType(*other, type)) continue;
       if (!old_form && skipme && other.get() == cl) continue;
       victims.push_back(other);
     }

@@ -313,7 +313,7 @@ void RegisterHostCommands(Host* h) {
   constexpr uint32_t kConn = NOSCRIPT | LOADING | STALE | FAST;
   // clang-format off
   AddHostCommand(h, "PING",     -1, FAST | SUBSCRIBED_OK,                0, 0, 0, CmdPing,     "connection", "Ping the server");
-  AddHostCommand(h, "ECHO",      2, FAST,                                0, 0, 0, CmdEcho,     "connection", "Echo the given string");
+  AddHostCommand(h, "ECHO",      2, FAST | STALE,                        0, 0, 0, CmdEcho,     "connection", "Echo the given string");
   AddHostCommand(h, "SELECT",    2, kConn,                               0, 0, 0, CmdSelect,   "connection", "Change the selected database");
   AddHostCommand(h, "QUIT",     -1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdQuit, "connection", "Close the connection");
   AddHostCommand(h, "RESET",     1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdReset, "connection", "Reset the connection");

@@ -2,6 +2,7 @@
 
 #include "host/host.h"
 #include "host/persistence/persistence.h"
+#include "host/replication/replication.h"
 
 namespace ferrite::host {
 
@@ -11,11 +12,17 @@ Services StartServices(Host& host) {
   auto p = std::make_unique<persist::PersistenceService>(host);
   p->Start();
   s.push_back(std::move(p));
+  repl::RegisterReplicationCommands(&host);
+  auto r = std::make_unique<repl::ReplicationService>(host);
+  r->Start();
+  s.push_back(std::move(r));
   return s;
 }
 
 void StopServices(Host& host, Services& services) {
-  for (auto& s : services) s->Stop();
+  // Reverse start order: replication (whose link may start an AOF rewrite) stops
+  // before persistence.
+  for (auto it = services.rbegin(); it != services.rend(); ++it) (*it)->Stop();
   services.clear();
 }
 

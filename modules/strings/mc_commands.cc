@@ -4,7 +4,8 @@
 // Propagation: every MC write replaces verbatim propagation with a deterministic form —
 //   stored items      MC.SET key <final value> SET <flags> [PXAT abs_ms]
 //                     (a SET with exptime 0 or PXAT and no CAS is already that: verbatim)
-//   append/prepend    MC.SET key <data> APPEND|PREPEND 0   (no clock, no cas)
+//   append            MC.SET key <data> APPEND 0   (no clock, no cas)
+//   prepend           MC.SET key <whole value> SET <flags> [PXAT abs_ms]
 //   delete / expired  DEL key
 //   touch             PEXPIREAT key abs_ms | PERSIST key
 // so AOF replay and replicas never see a relative time or a cas compare.
@@ -380,7 +381,17 @@ int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const Mc
     memcpy(p, data.data(), data.size());
   }
   k.Modified(FERRITE_NOTIFY_STRING, mode == StoreMode::kAppend ? "append" : "prepend");
-  ctx.Propagate({"MC.SET", k.Name(), data, mode_word, "0"});
+  if (mode == StoreMode::kAppend) {
+    ctx.Propagate({"MC.SET", k.Name(), data, mode_word, "0"});
+  } else {
+    // Redis has no prepend: the whole value, so a redis-server replica can apply it too
+    // (host/replication rewrites MC.SET ... SET into SET; docs/replication.md).
+    std::string whole(p, old + data.size());
+    int64_t e = k.Expire();
+    std::string flags = std::to_string(k.Flags());
+    if (e < 0) ctx.Propagate({"MC.SET", k.Name(), whole, "SET", flags});
+    else ctx.Propagate({"MC.SET", k.Name(), whole, "SET", flags, "PXAT", std::to_string(e)});
+  }
   return ReplyStored(ctx, k);
 }
 

@@ -436,8 +436,9 @@ def test_runs_from_install_prefix(tmp_path):
     cmd[0] = str(prefix / "bin" / "ferrite-host")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        from conftest import wait_port
+        from conftest import wait_loaded, wait_port
         wait_port(s.port, proc)
+        wait_loaded(s.port, proc)  # the port opens before the (empty) load ends: -LOADING
         r = redis.Redis(port=s.port)
         assert r.set("k", "v") and r.get("k") == b"v"
     finally:

@@ -1,0 +1,299 @@
+// +FULLRESYNC: one sender thread per full sync. It waits repl-diskless-sync-delay (a
+// diskless sync), then takes every shard lock, notes the offset, starts queueing the
+// replica's stream from there and forks a child that writes the RDB — to a pipe in the
+// diskless form ("$EOF:<40 bytes>\r\n" + RDB + the same 40 bytes), else to a file sent
+// as "$<size>\r\n" + RDB once the child is done. The bytes go to the replica's
+// connection as posted chunks, paced by what its socket has not taken yet; then the
+// queued stream follows and the replica is online.
+//
+// NOTE: the child, like persistence's, must not log or lock (see persistence_fork.cc).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "host/logging.h"
+#include "host/persistence/rdb_writer.h"
+#include "host/replication/replication.h"
+
+namespace ferrite::host::repl {
+
+namespace {
+
+// Output a replica's connection may hold (queued in posts plus unsent in the socket
+// layer) before the sender waits: the RDB is never fully copied into memory.
+constexpr int64_t kMaxInflight = 8 << 20;
+constexpr size_t kChunk = 64 << 10;
+
+void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// Closes every descriptor from 3 up except `keep` (the child inherits the parent's
+// sockets: a restarted server could not bind its port while the child runs).
+void CloseFdsExcept(int keep) {
+#ifdef SYS_close_range
+  if (keep > 3) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u);
+  ::syscall(SYS_close_range, static_cast<unsigned>(keep < 3 ? 3 : keep + 1), ~0u, 0u);
+#else
+  for (int fd = 3; fd < 65536; fd++)
+    if (fd != keep) ::close(fd);
+#endif
+}
+
+}  // namespace
+
+void ReplicationService::StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync) {
+  {
+    std::lock_guard lk(mu_);
+    r->state = ReplicaPeer::State::kWaitBgsave;
+    replicas_.push_back(r);  // listed (INFO, DropReplica) but not queueing yet
+  }
+  senders_active_.fetch_add(1);
+  std::thread([this, r, psync] {
+    SetCurrentHost(&h_);
+    bool ok = false;
+    try {
+      ok = RunFullSync(r, psync);
+    } catch (const std::exception& e) {
+      Logger("host.replication")->error("full sync failed: {}", e.what());
+    }
+    FinishSync(r, ok);
+    std::lock_guard lk(senders_mu_);
+    senders_active_.fetch_sub(1);
+    senders_cv_.notify_all();
+  }).detach();
+}
+
+bool ReplicationService::Abandoned(const ReplicaPeer& r) const {
+  return stopping_.load() || r.closed.load();
+}
+
+bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync) {
+  auto log = Logger("host.replication");
+  auto& cfg = h_.config();
+  bool diskless = psync && r->capa_eof && cfg.Bool("replication.repl_diskless_sync");
+  int64_t delay_ms = diskless ? cfg.Int("replication.repl_diskless_sync_delay") * 1000 : 0;
+  for (int64_t waited = 0; waited < delay_ms; waited += 50) {
+    if (Abandoned(*r)) return false;
+    SleepMs(50);
+  }
+  persist::RdbSaveOptions opt;
+  opt.checksum = cfg.Bool("persistence.rdbchecksum");
+  opt.now_ms = h_.clock().NowMs();
+  bool compress = cfg.Bool("persistence.rdbcompression");
+  std::string prefix = cfg.String("persistence.dir") + "/temp-repl-";
+  int pfd[2] = {-1, -1};
+  if (diskless && ::pipe2(pfd, O_CLOEXEC) != 0) {
+    log->error("Can't start a diskless full sync: pipe: {}", strerror(errno));
+    return false;
+  }
+  std::string id;
+  int64_t off = 0;
+  pid_t pid;
+  {
+    // The fork point: every shard held, so no write is half-way and the RDB plus the
+    // stream queued from `off` on is exactly the dataset.
+    LockSet locks;
+    locks.AcquireAll(h_.keyspace());
+    EnsureSinkAllLocked();
+    h_.ForceSelectOnNextPropagate();  // the replica starts in db 0
+    {
+      std::lock_guard lk(mu_);
+      if (r->closed) {
+        if (diskless) ::close(pfd[0]), ::close(pfd[1]);
+        return false;
+      }
+      EnsureBacklogLocked();
+      id = replid_;
+      off = offset_;
+      r->queueing = true;
+    }
+    pid = ::fork();
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int fd = -1;
+      if (diskless) {
+        fd = pfd[1];
+        CloseFdsExcept(fd);
+      } else {
+        CloseFdsExcept(-1);
+        std::string temp = prefix + std::to_string(getpid()) + ".rdb";
+        fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) _exit(1);
+      }
+      persist::RdbOutput out(fd, compress);
+      bool ok = persist::WriteRdb(h_, out, opt);
+      _exit(ok ? 0 : 1);
+    }
+  }
+  if (diskless) ::close(pfd[1]);
+  if (pid < 0) {
+    log->error("Can't start a full sync: fork: {}", strerror(errno));
+    if (diskless) ::close(pfd[0]);
+    return false;
+  }
+  log->info("Starting BGSAVE for SYNC with target: {} (pid {})",
+            diskless ? "replicas sockets" : "disk", pid);
+  std::string temp = prefix + std::to_string(pid) + ".rdb";
+  auto reap = [&](bool kill_it) {
+    if (kill_it) ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!diskless) ::unlink(temp.c_str());
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  if (psync && !PostChunk(r, "+FULLRESYNC " + id + " " + std::to_string(off) + "\r\n")) {
+    if (diskless) ::close(pfd[0]);
+    reap(true);
+    return false;
+  }
+  {
+    std::lock_guard lk(mu_);
+    r->await_ack = diskless;
+  }
+  bool ok = diskless ? StreamPipe(r, pfd[0], pid) : StreamFile(r, pid, temp);
+  if (diskless) ::close(pfd[0]);
+  if (!ok) {
+    reap(true);
+    return false;
+  }
+  if (diskless) reap(false);
+  log->info("Synchronization with replica {}:{} succeeded", r->ip, r->port);
+  return true;
+}
+
+// Diskless: the child's pipe straight to the socket, between two EOF marks.
+bool ReplicationService::StreamPipe(const std::shared_ptr<ReplicaPeer>& r, int fd, pid_t pid) {
+  std::string mark = NewReplid();  // 40 random hex bytes, as Redis' marker
+  {
+    std::lock_guard lk(mu_);
+    r->state = ReplicaPeer::State::kSendBulk;
+  }
+  if (!PostChunk(r, "$EOF:" + mark + "\r\n")) return false;
+  std::string buf(kChunk, '\0');
+  for (;;) {
+    if (Abandoned(*r)) return false;
+    pollfd p{fd, POLLIN, 0};
+    int pr = ::poll(&p, 1, 100);
+    if (pr == 0) continue;
+    if (pr < 0 && errno == EINTR) continue;
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    if (!PostChunk(r, buf.substr(0, static_cast<size_t>(n)))) return false;
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    Logger("host.replication")->warn("Diskless full sync child {} failed", pid);
+    return false;
+  }
+  return PostChunk(r, mark);
+}
+
+// Disk: newlines while the child writes (they keep the replica's link alive), then the
+// file with its size up front.
+bool ReplicationService::StreamFile(const std::shared_ptr<ReplicaPeer>& r, pid_t pid,
+                                    const std::string& path) {
+  int64_t last_nl = h_.clock().NowMs();
+  for (;;) {
+    if (Abandoned(*r)) return false;
+    int status = 0;
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) {
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        Logger("host.replication")->warn("Full sync child {} failed writing {}", pid, path);
+        ::unlink(path.c_str());
+        return false;
+      }
+      break;
+    }
+    if (h_.clock().NowMs() - last_nl >= 1000) {
+      if (!PostChunk(r, "\n")) return false;
+      last_nl = h_.clock().NowMs();
+    }
+    SleepMs(20);
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ::unlink(path.c_str());  // the open descriptor keeps it readable
+  if (fd < 0) return false;
+  struct stat st {};
+  ::fstat(fd, &st);
+  {
+    std::lock_guard lk(mu_);
+    r->state = ReplicaPeer::State::kSendBulk;
+  }
+  bool ok = PostChunk(r, "$" + std::to_string(st.st_size) + "\r\n");
+  std::string buf(kChunk, '\0');
+  for (off_t sent = 0; ok && sent < st.st_size;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    sent += n;
+    ok = PostChunk(r, buf.substr(0, static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  return ok;
+}
+
+bool ReplicationService::PostChunk(const std::shared_ptr<ReplicaPeer>& r, std::string chunk) {
+  auto c = r->client.lock();
+  if (!c) return false;
+  while (static_cast<int64_t>(c->unsent.load(std::memory_order_relaxed)) + r->inflight.load() >
+         kMaxInflight) {
+    if (Abandoned(*r) || c->closed) return false;
+    SleepMs(1);
+  }
+  if (Abandoned(*r) || c->closed) return false;
+  int64_t n = static_cast<int64_t>(chunk.size());
+  r->inflight.fetch_add(n);
+  std::weak_ptr<Client> w = c;
+  c->post([r, w, n, chunk = std::move(chunk)] {
+    r->inflight.fetch_sub(n);
+    auto cl = w.lock();
+    if (!cl || cl->closed) return;
+    cl->out += chunk;
+    if (cl->on_output) cl->on_output();
+  });
+  return true;
+}
+
+void ReplicationService::FinishSync(const std::shared_ptr<ReplicaPeer>& r, bool ok) {
+  std::shared_ptr<Client> victim;
+  {
+    std::lock_guard lk(mu_);
+    if (ok && !r->closed) {
+      r->state = ReplicaPeer::State::kOnline;
+      r->ack_time_ms = h_.clock().NowMs();
+      if (!r->await_ack) PostFlushLocked(r);
+      return;
+    }
+    r->closed = true;
+    r->outq.clear();
+    std::erase(replicas_, r);
+    if (replicas_.empty()) no_replicas_since_ms_ = h_.clock().NowMs();
+    victim = r->client.lock();
+  }
+  if (victim && !victim->closed) {
+    std::weak_ptr<Client> w = victim;
+    victim->post([w] {
+      if (auto s = w.lock()) {
+        s->close_mode = FERRITE_CONN_CLOSE_NOW;
+        if (s->on_output) s->on_output();
+      }
+    });
+  }
+}
+
+}  // namespace ferrite::host::repl

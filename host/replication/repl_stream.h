@@ -1,0 +1,57 @@
+// The replication stream's wire form: RESP multibulk commands. The primary encodes what
+// the host propagates; a replica parses what its primary sends (the same bytes it then
+// forwards to its own replicas, so offsets agree along a chain).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferrite/module.h"
+
+namespace ferrite::host::repl {
+
+// Appends `*argc\r\n$len\r\narg\r\n...` to out.
+void AppendCommand(std::string* out, int argc, const ferrite_slice* argv);
+
+// The channel that carries memcached flags in the stream (see RewriteForReplicas).
+inline constexpr std::string_view kFlagsChannel = "__ferrite__:mcflags";
+
+// The stream is Redis-valid, so a redis-server replica applies all of it: a memcached
+// store the host propagates as MC.SET is rewritten —
+//   MC.SET k v SET f [PXAT t] ...   ->  SET k v [PXAT t]   (+ the flags, below)
+//   MC.SET k d APPEND 0             ->  APPEND k d
+// and the client flags (not 0) follow as `PUBLISH __ferrite__:mcflags "<f>:<k>"`,
+// which a Redis replica delivers to nobody and a Ferrite replica's link turns back into
+// the flags of k. Appends `out` and returns true when argv was rewritten; false leaves
+// the command as it is.
+bool RewriteForReplicas(int argc, const ferrite_slice* argv, std::string* out);
+
+// A Ferrite replica's view of that carrier: true (with key and flags) for a PUBLISH on
+// kFlagsChannel with a well-formed payload.
+bool ParseFlagsCarrier(const std::vector<std::string_view>& argv, std::string_view* key,
+                       std::string_view* flags);
+
+// Incremental parser for a primary's command stream. Accepts multibulk commands and,
+// as Redis does, empty lines (a primary may send a bare newline to keep a link alive).
+class CommandReader {
+ public:
+  enum class Status { kNeedMore, kCommand, kError };
+  // Limits as Redis' proto-max-bulk-len / a sane argument count: a corrupt stream is an
+  // error, never an allocation of the claimed size.
+  static constexpr int64_t kMaxArgs = 1 << 20;
+  static constexpr int64_t kMaxBulk = 512ll << 20;
+
+  // Parses one command from data[0, n). On kCommand, argv holds it and *used the bytes
+  // it took (an empty line yields kCommand with argv empty). On kNeedMore nothing is
+  // consumed. On kError, error() says why.
+  Status Next(const char* data, size_t n, std::vector<std::string_view>* argv, size_t* used);
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_;
+};
+
+}  // namespace ferrite::host::repl

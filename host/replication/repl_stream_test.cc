@@ -1,0 +1,124 @@
+// The replication stream's encoder and parser, and the backlog ring (no host).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "host/replication/backlog.h"
+#include "host/replication/repl_stream.h"
+
+namespace ferrite::host::repl {
+namespace {
+
+std::string Encode(std::vector<std::string> args) {
+  std::vector<ferrite_slice> v;
+  for (auto& a : args) v.push_back({a.data(), a.size()});
+  std::string out;
+  AppendCommand(&out, static_cast<int>(v.size()), v.data());
+  return out;
+}
+
+TEST(ReplStream, EncodesMultibulk) {
+  EXPECT_EQ(Encode({"SET", "k", ""}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+  EXPECT_EQ(Encode({std::string(12, 'x')}), "*1\r\n$12\r\n" + std::string(12, 'x') + "\r\n");
+}
+
+TEST(ReplStream, ParsesEveryCommandSplitAtEveryByte) {
+  std::string stream = Encode({"SELECT", "3"}) + "\n" + Encode({"SET", "a\r\nb", "v"}) +
+                       Encode({"PING"}) + Encode({"DEL", std::string(300, 'k')});
+  for (size_t cut = 0; cut <= stream.size(); cut++) {
+    CommandReader r;
+    std::vector<std::string_view> argv;
+    std::vector<std::vector<std::string>> got;
+    std::string have = stream.substr(0, cut);
+    size_t pos = 0;
+    auto drain = [&] {
+      for (;;) {
+        size_t used = 0;
+        auto st = r.Next(have.data() + pos, have.size() - pos, &argv, &used);
+        if (st != CommandReader::Status::kCommand) {
+          ASSERT_EQ(st, CommandReader::Status::kNeedMore);
+          return;
+        }
+        ASSERT_GT(used, 0u);
+        pos += used;
+        if (!argv.empty()) got.emplace_back(argv.begin(), argv.end());
+      }
+    };
+    drain();
+    have += stream.substr(cut);
+    drain();
+    ASSERT_EQ(pos, stream.size()) << "cut " << cut;
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(got[1][1], "a\r\nb");
+    EXPECT_EQ(got[3][1].size(), 300u);
+  }
+}
+
+TEST(ReplStream, RejectsCorruptInput) {
+  const char* bad[] = {"+OK\r\n", "*2\r\n$3\r\nSET\r\n:1\r\n", "*1\r\n$3\r\nabcX\r\n",
+                       "*-5\r\n", "*1\r\n$-1\r\n", "*x\r\n", "*1\r\n$99999999999\r\n",
+                       "\rX"};
+  for (const char* b : bad) {
+    CommandReader r;
+    std::vector<std::string_view> argv;
+    size_t used = 0;
+    EXPECT_EQ(r.Next(b, strlen(b), &argv, &used), CommandReader::Status::kError) << b;
+    EXPECT_FALSE(r.error().empty());
+  }
+}
+
+TEST(ReplStream, HugeClaimedLengthNeedsMoreWithoutAllocating) {
+  CommandReader r;
+  std::vector<std::string_view> argv;
+  size_t used = 0;
+  std::string s = "*1\r\n$536870912\r\nab";
+  EXPECT_EQ(r.Next(s.data(), s.size(), &argv, &used), CommandReader::Status::kNeedMore);
+}
+
+TEST(Backlog, OffsetsAndWrap) {
+  Backlog b(8, 100);  // next byte is offset 101
+  EXPECT_EQ(b.first_offset(), 101);
+  EXPECT_EQ(b.histlen(), 0);
+  std::string out;
+  EXPECT_TRUE(b.CopyFrom(101, &out));
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(b.CopyFrom(102, &out));
+  b.Append("abcde");
+  EXPECT_EQ(b.end_offset(), 105);
+  EXPECT_TRUE(b.CopyFrom(103, &out));
+  EXPECT_EQ(out, "cde");
+  b.Append("fghij");  // wraps: holds the last 8 bytes "cdefghij"
+  EXPECT_EQ(b.histlen(), 8);
+  EXPECT_EQ(b.first_offset(), 103);
+  EXPECT_FALSE(b.CopyFrom(102, &out));  // overwritten: a full resync, never wrong bytes
+  EXPECT_TRUE(b.CopyFrom(103, &out));
+  EXPECT_EQ(out, "cdefghij");
+  EXPECT_TRUE(b.CopyFrom(110, &out));
+  EXPECT_EQ(out, "j");
+  EXPECT_TRUE(b.CopyFrom(111, &out));
+  EXPECT_EQ(out, "");
+  b.Append(std::string(20, 'z') + "12345678");  // longer than the ring
+  EXPECT_TRUE(b.CopyFrom(b.first_offset(), &out));
+  EXPECT_EQ(out, "12345678");
+  EXPECT_EQ(b.end_offset(), 138);
+}
+
+TEST(Backlog, ResizeKeepsNewestBytes) {
+  Backlog b(8, 0);
+  b.Append("abcdefgh");
+  b.Resize(4);
+  std::string out;
+  EXPECT_EQ(b.first_offset(), 5);
+  EXPECT_TRUE(b.CopyFrom(5, &out));
+  EXPECT_EQ(out, "efgh");
+  b.Resize(16);
+  b.Append("ij");
+  EXPECT_TRUE(b.CopyFrom(5, &out));
+  EXPECT_EQ(out, "efghij");
+  EXPECT_EQ(b.end_offset(), 10);
+}
+
+}  // namespace
+}  // namespace ferrite::host::repl

@@ -1,0 +1,198 @@
+// Replication, Redis' protocol (PSYNC2): this process as a primary to its replicas and,
+// after REPLICAOF, as a replica of another primary. One service per host.
+//
+// Collaborators, each in its own file:
+//   repl_stream.*     RESP command encoding / the replica's stream parser
+//   backlog.*         the ring of recent stream bytes for partial resync
+//   primary.cc        the stream: feed, replicas' output, PSYNC decisions, pings, WAIT
+//   full_sync.cc      +FULLRESYNC: a fork child writes the RDB (to a file or a pipe) and
+//                     a sender thread streams it to the replica's connection
+//   replica_link.cc   REPLICAOF: the link thread (handshake, RDB load, applying the
+//                     stream, ACKs, reconnects with PSYNC)
+//   repl_commands.cc  SYNC PSYNC REPLCONF WAIT ROLE REPLICAOF SLAVEOF, INFO replication
+//
+// How it meets the rest of the host: it is a PropagationSink (host.h) once a replica
+// attached, so every write any protocol makes reaches the stream in execution order;
+// it writes to a replica's connection only through Client::post / Client::out /
+// on_output, as pub/sub pushes do; dispatch reads the flags in Host::replication().
+//
+// Locking: mu_ guards everything below. Feed runs under the host's propagation lock
+// (and the writer's shard locks), so the order is shards -> prop -> mu_; code holding
+// mu_ never calls into the host's propagation.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host/host.h"
+#include "host/replication/backlog.h"
+#include "host/services.h"
+
+namespace ferrite::host::repl {
+
+class ReplicaLink;
+
+// A replica attached to this primary (its connection's client is a kReplica).
+struct ReplicaPeer {
+  enum class State { kWaitBgsave, kSendBulk, kOnline };
+  std::weak_ptr<Client> client;
+  uint64_t client_id = 0;
+  std::string ip;           // REPLCONF ip-address, else the connection's address
+  int port = 0;             // REPLCONF listening-port
+  bool capa_eof = false;    // accepts the diskless $EOF:<mark> payload
+  bool capa_psync2 = false;
+  State state = State::kWaitBgsave;
+  bool queueing = false;    // the fork point passed: stream bytes are queued for it
+  // After a diskless payload the stream waits for the replica's first ACK: its end is
+  // found by the EOF mark, so nothing may follow the mark until the replica loaded.
+  bool await_ack = false;
+  int64_t ack_off = 0;
+  int64_t ack_time_ms = 0;
+  // Stream bytes not yet handed to the connection: held while the RDB is sent, then
+  // moved over by a posted flush (at most one in flight).
+  std::string outq;
+  bool flush_posted = false;
+  std::atomic<bool> closed{false};
+  std::atomic<int64_t> inflight{0};  // full sync bytes posted, not yet in the output
+};
+
+class ReplicationService : public Service, public PropagationSink {
+ public:
+  explicit ReplicationService(Host& h);
+  ~ReplicationService() override;
+  static ReplicationService* Of(Host* h);
+
+  // Starts the cron thread and, with [replication] role = replica, the link.
+  void Start();
+  void Stop() override;
+
+  // PropagationSink: a command the host propagated (never on a replica: its stream is
+  // its primary's bytes, forwarded by ForwardFromPrimary).
+  void Feed(int db, int argc, const ferrite_slice* argv) override;
+
+  // --- primary side (primary.cc, full_sync.cc) ---
+  // PSYNC / SYNC from `c` (dispatch holds every shard lock: a fork now is a consistent
+  // cut). Writes the reply and schedules what follows. `psync` false for SYNC.
+  void HandleSync(ferrite_ctx* ctx, bool psync, std::string_view replid, std::string_view offset);
+  // REPLCONF: returns an error text, or "" after replying (ACK replies nothing).
+  std::string HandleReplconf(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
+  // WAIT numreplicas timeout: replies or blocks the client (re-run when answered).
+  // Returns the handler status (FERRITE_BLOCKED while waiting).
+  int HandleWait(ferrite_ctx* ctx, int64_t numreplicas, int64_t timeout_ms);
+  // The replica's connection closed (its close hook).
+  void DropReplica(uint64_t client_id);
+  // Replicas whose acknowledged offset reached `offset`.
+  int CountAcked(int64_t offset);
+
+  // --- replica side (replica_link.cc) ---
+  // REPLICAOF host port / NO ONE. Returns the reply text (Redis' +OK forms) or an error.
+  std::string ReplicaOf(const std::string& host, int port, bool no_one, Client* caller);
+  // The link thread: bytes its primary sent, already applied, to forward to our own
+  // replicas unchanged (so offsets agree along a chain).
+  void ForwardFromPrimary(std::string_view bytes);
+  // After a full sync from a primary: adopt its history (replid, offset) and drop our
+  // replicas (their data is now from another history).
+  void AdoptPrimaryHistory(const std::string& replid, int64_t offset);
+  // After +CONTINUE <newid>: the primary's id changed (it was promoted).
+  void SwitchReplid(const std::string& new_replid);
+  // Registers the service as a propagation sink if it is not yet. The caller holds every
+  // shard lock (a sink is added between commands). A replica keeps it registered (Feed
+  // ignores what it runs) so that on promotion the stream goes on with no gap.
+  void EnsureSinkAllLocked();
+  // MASTERDOWN applies while a replica's link is down and replica-serve-stale-data no.
+  void UpdateStaleFlag();
+
+  // --- introspection (repl_commands.cc) ---
+  std::string InfoSection();
+  void ReplyRole(ferrite_ctx* ctx);
+  std::string replid() {
+    std::lock_guard lk(mu_);
+    return replid_;
+  }
+  int64_t master_offset() {
+    std::lock_guard lk(mu_);
+    return offset_;
+  }
+
+  Host& host() { return h_; }
+
+ private:
+  friend class ReplicaLink;
+  // primary.cc
+  void AppendStreamLocked(std::string_view bytes);  // backlog + every replica's queue
+  void QueueLocked(const std::shared_ptr<ReplicaPeer>& r, std::string_view bytes);
+  void PostFlushLocked(const std::shared_ptr<ReplicaPeer>& r);
+  void EnsureBacklogLocked();
+  void DisconnectReplicas();
+  void CronLoop();
+  void CronTick();
+  void UpdateGoodReplicas();
+  void ServeWaiters();
+  std::shared_ptr<ReplicaPeer> PeerOf(uint64_t client_id);
+  bool TryPartial(ferrite_ctx* ctx, const std::shared_ptr<ReplicaPeer>& r,
+                  std::string_view replid, int64_t offset);
+  // full_sync.cc
+  void StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
+  bool RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
+  bool StreamPipe(const std::shared_ptr<ReplicaPeer>& r, int fd, pid_t pid);
+  bool StreamFile(const std::shared_ptr<ReplicaPeer>& r, pid_t pid, const std::string& path);
+  bool Abandoned(const ReplicaPeer& r) const;
+  bool PostChunk(const std::shared_ptr<ReplicaPeer>& r, std::string chunk);
+  void FinishSync(const std::shared_ptr<ReplicaPeer>& r, bool ok);
+
+  Host& h_;
+  std::mutex mu_;
+  std::string replid_, replid2_;
+  int64_t offset_ = 0;          // master_repl_offset
+  int64_t second_offset_ = -1;  // second_repl_offset
+  std::unique_ptr<Backlog> backlog_;
+  bool sink_added_ = false;
+  std::vector<std::shared_ptr<ReplicaPeer>> replicas_;
+  // Connections that sent REPLCONF but no PSYNC yet.
+  std::map<uint64_t, std::shared_ptr<ReplicaPeer>> handshakes_;
+  int good_replicas_ = 0;
+  int64_t no_replicas_since_ms_ = 0;
+  int64_t last_ping_ms_ = 0;
+
+  struct Waiter {
+    std::weak_ptr<Client> client;
+    uint64_t client_id;
+    int64_t offset;
+    int64_t numreplicas;
+    int64_t deadline_ms;  // 0 = none
+    bool done = false;    // answered or timed out: the re-run replies
+  };
+  std::vector<Waiter> waiters_;
+  bool getack_pending_ = false;
+
+  // Full-sync sender threads (detached; Stop waits for the count to reach zero).
+  std::atomic<int> senders_active_{0};
+  std::mutex senders_mu_;
+  std::condition_variable senders_cv_;
+  std::atomic<bool> stopping_{false};
+
+  std::unique_ptr<ReplicaLink> link_;
+  std::vector<std::unique_ptr<ReplicaLink>> retired_links_;  // stopping; the cron joins them
+  std::mutex link_mu_;  // link_ replacement (REPLICAOF) vs INFO
+
+  std::thread cron_;
+  std::mutex cron_mu_;
+  std::condition_variable cron_cv_;
+  bool stop_ = false;
+};
+
+void RegisterReplicationCommands(Host* h);
+
+// A fresh 40-hex-digit replication id (Redis' getRandomHexChars).
+std::string NewReplid();
+
+}  // namespace ferrite::host::repl

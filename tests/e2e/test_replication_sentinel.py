@@ -1,0 +1,131 @@
+"""High availability with the real redis-sentinel: 1 Ferrite primary (or a redis-server
+one: the mixed group), 2 Ferrite replicas, 3 sentinels on loopback. Under a steady write load (each write followed by WAIT 1), the
+primary is killed with SIGKILL; the sentinels promote a replica (MULTI, SLAVEOF NO ONE,
+CONFIG REWRITE, CLIENT KILL TYPE normal, EXEC) and repoint the other; python3-redis'
+Sentinel(...).master_for(...) follows; every write a WAIT acknowledged is on the new
+primary; the old primary, restarted, rejoins as a replica.
+
+FERRITE_FAILOVER_TRIALS (default 1) repeats the kill/failover cycle: `make test-long`
+runs 20."""
+import os
+import threading
+import time
+
+import pytest
+import redis
+import redis.sentinel
+
+from repl_util import RedisProc, info, wait_caught_up, wait_for, wait_link_up
+from sentinel_util import MASTER, Sentinel
+
+TRIALS = int(os.environ.get("FERRITE_FAILOVER_TRIALS", "1"))
+
+
+@pytest.fixture
+def sentinels():
+    made = []
+
+    def make(primary_port, n=3):
+        for _ in range(n):
+            made.append(Sentinel(primary_port).start())
+        return made
+
+    yield make
+    for s in made:
+        s.cleanup()
+
+
+class Writer(threading.Thread):
+    """Writes k<trial>:<i> = i through master_for; records the writes WAIT 1 confirmed."""
+
+    def __init__(self, client, trial):
+        super().__init__(daemon=True)
+        self.client, self.trial = client, trial
+        self.acked = {}
+        self.errors = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            key = f"k{self.trial}:{i}"
+            try:
+                self.client.set(key, i)
+                if self.client.execute_command("WAIT", 1, 2000) >= 1:
+                    self.acked[key] = str(i).encode()
+                i += 1
+            except redis.RedisError:
+                self.errors += 1
+                time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_nodes():
+    made = []
+    yield made
+    for n in made:
+        n.cleanup()
+
+
+# The mixed group starts with a redis-server primary: a Ferrite replica is promoted and
+# the restarted redis-server rejoins as a Ferrite primary's replica.
+@pytest.mark.parametrize("first", ["ferrite", "redis"])
+def test_sentinel_failover(server_factory, sentinels, redis_nodes, first):
+    cfg = {"replication.repl_diskless_sync_delay": "0"}
+    nodes = {}
+    for i in range(3):
+        if i == 0 and first == "redis":
+            n = RedisProc().start()
+            redis_nodes.append(n)
+        else:
+            n = server_factory(cfg)
+        nodes[n.port] = n
+    ports = list(nodes)
+    for p in ports[1:]:
+        nodes[p].redis().execute_command("REPLICAOF", "127.0.0.1", ports[0])
+    for p in ports[1:]:
+        wait_link_up(nodes[p].redis())
+    ss = sentinels(ports[0])
+    wait_for(lambda: all(len(s.redis().execute_command("SENTINEL", "REPLICAS", MASTER)) == 2 and
+                         len(s.redis().execute_command("SENTINEL", "SENTINELS", MASTER)) == 2
+                         for s in ss), 30, "sentinels see 2 replicas and each other")
+    sentinel = redis.sentinel.Sentinel([("127.0.0.1", s.port) for s in ss], socket_timeout=2)
+    all_acked = {}
+    for trial in range(TRIALS):
+        old_port = sentinel.discover_master(MASTER)[1]
+        old = nodes[old_port]
+        client = sentinel.master_for(MASTER, socket_timeout=2)
+        w = Writer(client, trial)
+        w.start()
+        wait_for(lambda: len(w.acked) >= 20, 20, "acknowledged writes before the kill")
+        old.kill9()
+        wait_for(lambda: sentinel.discover_master(MASTER)[1] != old_port, 40, "failover")
+        new_port = sentinel.discover_master(MASTER)[1]
+        before = len(w.acked)
+        # master_for follows: writes are acknowledged again, on the new primary.
+        wait_for(lambda: len(w.acked) >= before + 20, 40, "writes resume after failover")
+        w.stop.set()
+        w.join(10)
+        new = nodes[new_port].redis()
+        assert info(new)["role"] == "master"
+        all_acked.update(w.acked)
+        missing = [k for k, v in all_acked.items() if new.get(k) != v]
+        assert not missing, f"trial {trial}: {len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
+        # The third node follows the new primary.
+        other = [p for p in ports if p not in (old_port, new_port)][0]
+        wait_for(lambda: info(nodes[other].redis()).get("master_port") == str(new_port), 30,
+                 "the other replica repointed")
+        # The old primary comes back (empty: no persistence here) and sentinel makes it
+        # a replica of the new one.
+        old.start()
+        wait_for(lambda: info(old.redis()).get("master_port") == str(new_port), 90,
+                 "old primary rejoins as a replica")
+        wait_link_up(old.redis(), 30)
+        wait_caught_up(new, old.redis(), 30)
+        wait_caught_up(new, nodes[other].redis(), 30)
+        for p in (old_port, other):
+            r = nodes[p].redis()
+            assert r.execute_command("DEBUG", "DIGEST") == new.execute_command("DEBUG", "DIGEST")
+            assert r.dbsize() == new.dbsize()
+    log = ss[0].log_text() + ss[1].log_text() + ss[2].log_text()
+    assert "+switch-master" in log
