@@ -159,6 +159,9 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
   c->getkeys = d->struct_size > offsetof(ferrite_command_desc, getkeys) ? d->getkeys : nullptr;
   if (d->struct_size > offsetof(ferrite_command_desc, summary) && d->summary) c->summary = d->summary;
   if (d->struct_size > offsetof(ferrite_command_desc, group) && d->group) c->group = d->group;
+  if (d->struct_size >= offsetof(ferrite_command_desc, subcommand_count) + sizeof(size_t) &&
+      d->subcommands)
+    c->SetSubcommands(d->subcommands, d->subcommand_count);
   c->owner = p;
   std::string name = c->name;
   if (!p->host->registry().AddCommand(c)) {
@@ -727,7 +730,10 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (!cmd) return err(FERRITE_E_GENERIC, "ERR Unknown Redis command called from script");
   if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
-  if (cmd->flags & FERRITE_CMD_NOSCRIPT)
+  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
+    return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
+  if (CallFlags(cmd, sub) & FERRITE_CMD_NOSCRIPT)
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
   // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
   // called yet (whether it changed anything or not), a DENYOOM command fails; once the
@@ -893,14 +899,25 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
 }
 
 void ScriptSetBusy(ferrite_ctx* c, int busy) {
-  H(c)->script_busy_kind = busy;
-  H(c)->script_started_ms = busy ? H(c)->clock().NowMs() : 0;
+  Host* h = H(c);
+  if (busy) h->script_gate().Begin();
+  h->script_busy_kind = busy;
+  h->script_started_ms = busy ? h->clock().FreshMs() : 0;
+  if (!busy && h->shutting_down && c->dirty) {
+    // Stopped by the shutdown after writing (or ending just as it came): the data set
+    // holds part of its effects.
+    c->drop_effects = true;
+    h->shutdown_interrupted_writes = true;
+  }
+  if (!busy) h->script_gate().End();  // wakes the other workers' waiting clients
 }
 // Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC
-// around them) may let the worker serve others: nested commands then run unlocked.
+// around them) may let the worker serve others: nested commands then run unlocked, on
+// this worker's connections and for what other workers handed over (WATCH).
 void ScriptYield(ferrite_ctx* c) {
-  if (c && c->client && c->cmd && (c->cmd->flags & FERRITE_CMD_ALL_KEYS))
-    ferrite::host::ServeWhileBusy(c->client);
+  if (!c || !c->client || !c->cmd || !(c->cmd->flags & FERRITE_CMD_ALL_KEYS)) return;
+  ferrite::host::ServeWhileBusy(c->client);
+  H(c)->script_gate().RunHandoffs();
 }
 int ShuttingDown() { return CurrentHost() && CurrentHost()->shutting_down ? 1 : 0; }
 

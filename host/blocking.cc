@@ -16,6 +16,7 @@
 
 #include "host/context.h"
 #include "host/logging.h"
+#include "host/net.h"
 
 namespace ferrite::host {
 
@@ -57,25 +58,43 @@ void Host::PostRetry(const std::shared_ptr<Client>& c, std::string_view key) {
   c->block.retry_pending = true;
   c->block.ready_key.assign(key);
   std::weak_ptr<Client> weak = c;
-  c->post([this, weak] {
-    auto cl = weak.lock();
-    if (!cl || cl->closed || !cl->block.active) return;
-    auto argv_copy = cl->block.argv;
-    std::vector<ferrite_slice> argv;
-    for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
-    {
-      std::lock_guard lk2(block_mu_);
-      cl->block.retry_pending = false;
-      cl->block.rerunning = true;
-    }
-    Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
-            cl->proto_state);
-    {
-      std::lock_guard lk2(block_mu_);
-      cl->block.rerunning = false;
-    }
-    if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
-  });
+  c->post([this, weak] { RerunBlocked(weak); });
+}
+
+// Runs a woken client's command again, on its own thread. While a script runs on another
+// thread the retry waits for the script's end with its wake-up still pending (so FIFO
+// order holds), as Redis serves no blocked client during a script.
+void Host::RerunBlocked(const std::weak_ptr<Client>& weak) {
+  auto cl = weak.lock();
+  if (!cl || cl->closed || !cl->block.active) return;
+  auto again = [this, weak] {
+    if (auto c = weak.lock()) c->post([this, weak] { RerunBlocked(weak); });
+  };
+  if (!ServingWhileBusy() && script_started_ms.load(std::memory_order_relaxed) &&
+      script_gate_.DeferUntilEnd(again))
+    return;
+  auto argv_copy = cl->block.argv;
+  std::vector<ferrite_slice> argv;
+  for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
+  {
+    std::lock_guard lk2(block_mu_);
+    cl->block.retry_pending = false;
+    cl->block.rerunning = true;
+  }
+  cl->block.busy_deferred = false;
+  Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
+          cl->proto_state);
+  {
+    std::lock_guard lk2(block_mu_);
+    cl->block.rerunning = false;
+    // Execute met a script that turned busy meanwhile: keep the place, retry after it.
+    if (cl->block.busy_deferred && cl->block.active) cl->block.retry_pending = true;
+  }
+  if (cl->block.busy_deferred && cl->block.active) {
+    if (!script_gate_.DeferUntilEnd(again)) again();
+    return;
+  }
+  if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
 }
 
 void Host::SignalKeyReady(int db, std::string_view key) {

@@ -43,6 +43,7 @@ struct BlockState {
   ferrite_block_timeout_reply on_timeout = FERRITE_BLOCK_TIMEOUT_NULL_ARRAY;
   bool retry_pending = false;        // a wake-up was posted and has not run yet
   bool rerunning = false;            // the woken command is running right now
+  bool busy_deferred = false;        // the re-run met a busy script: it runs again after
   bool wake_all = false;             // FERRITE_BLOCK_WAKE_ALL: every signal wakes it
   // The key whose write posted the pending/running wake-up (served first, as Redis
   // serves the key that became ready), and keys signalled while that wake-up was
@@ -83,6 +84,9 @@ struct Client {
   bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
+  // Last read or write on the socket (Redis' lastinteraction); written on the client's
+  // thread, read by the cron's idle scan on another.
+  std::atomic<int64_t> last_interaction_ms{0};
   const char* last_cmd = "NULL";  // a registered command name (stable storage)
 
   // MULTI/EXEC

@@ -18,6 +18,11 @@ class Clock {
     if (tls_batch_us_ != 0) return tls_batch_us_;
     return RealUs();
   }
+  // Now, ignoring the per-read cache (still frozen in tests).
+  int64_t FreshMs() const {
+    int64_t frozen = frozen_us_.load(std::memory_order_relaxed);
+    return (frozen != 0 ? frozen : RealUs()) / 1000;
+  }
   static int64_t RealUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())

@@ -306,13 +306,14 @@ const Spec kSpecs[] = {
   {"compatibility.memcached_unixsocketperm","memcached-unixsocketperm", T::kString, "0700", 0, 0,   N, "", "permissions of that socket, octal, as memcached -a"},
   {"compatibility.memcached_db",   "memcached-db",           T::kInt,    "0",           0, 1023,     N, "", "database memcached clients use"},
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
+  {"compatibility.memcached_idle_timeout","memcached-idle-timeout", T::kInt, "0",   0, kIntMax,  Y, "", "close memcached connections idle this many seconds (0 = never; memcached's -o idle_timeout)"},
   {"compatibility.memcached_allow_shutdown","memcached-allow-shutdown", T::kBool, "no", 0, 0,        Y, "", "honour the memcached shutdown command"},
   {"modules.load",                 "",                       T::kString, "",            0, 0,        N, "", "plugins to load ([] = every bundled plugin)"},
   {"modules.path",                 "",                       T::kString, "",            0, 0,        N, "", "extra plugin search directories"},
   {"security.requirepass",         "requirepass",            T::kString, "",            0, 0,        Y, "", "password clients must AUTH with (\"\" = none)"},
   {"security.protected_mode",      "protected-mode",         T::kBool,   "yes",         0, 0,        Y, "", "refuse non-loopback clients when no password is set"},
   {"logging.level",                "loglevel",               T::kEnum,   "info",        0, 0,        Y, "trace debug info warn error off", "log level"},
-  {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr)"},
+  {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr); SIGHUP reopens it"},
   {"logging.syslog_enabled",       "syslog-enabled",         T::kBool,   "no",          0, 0,        N, "", "also log to syslog"},
   {"logging.syslog_ident",         "syslog-ident",           T::kString, "ferrite",     0, 0,        N, "", "syslog identity"},
   {"logging.syslog_facility",      "syslog-facility",        T::kEnum,   "local0",      0, 0,        N, "user local0 local1 local2 local3 local4 local5 local6 local7", "syslog facility"},
@@ -337,6 +338,38 @@ void Config::Add(std::unique_ptr<Setting> s) {
   settings_.push_back(std::move(s));
 }
 
+// Redis 7.0's legacy names (src/config.c: the configs created with an alias). CONFIG
+// GET/SET take either; a pattern matches both, as in Redis. Most name settings Ferrite
+// does not have; the table is whole so that a module option registered under a listed
+// name (hashes' hash-max-listpack-entries) gets its alias too.
+constexpr std::pair<std::string_view, std::string_view> kRedisAliases[] = {
+  {"busy-reply-threshold",            "lua-time-limit"},
+  {"cluster-replica-no-failover",     "cluster-slave-no-failover"},
+  {"cluster-replica-validity-factor", "cluster-slave-validity-factor"},
+  {"hash-max-listpack-entries",       "hash-max-ziplist-entries"},
+  {"hash-max-listpack-value",         "hash-max-ziplist-value"},
+  {"list-max-listpack-size",          "list-max-ziplist-size"},
+  {"min-replicas-max-lag",            "min-slaves-max-lag"},
+  {"min-replicas-to-write",           "min-slaves-to-write"},
+  {"repl-ping-replica-period",        "repl-ping-slave-period"},
+  {"replica-announce-ip",             "slave-announce-ip"},
+  {"replica-announce-port",           "slave-announce-port"},
+  {"replica-ignore-maxmemory",        "slave-ignore-maxmemory"},
+  {"replica-lazy-flush",              "slave-lazy-flush"},
+  {"replica-priority",                "slave-priority"},
+  {"replica-read-only",               "slave-read-only"},
+  {"replica-serve-stale-data",        "slave-serve-stale-data"},
+  {"replicaof",                       "slaveof"},
+  {"zset-max-listpack-entries",       "zset-max-ziplist-entries"},
+  {"zset-max-listpack-value",         "zset-max-ziplist-value"},
+};
+
+std::string config_detail::RedisAliasOf(std::string_view redis_name) {
+  for (auto& [name, alias] : kRedisAliases)
+    if (name == redis_name) return std::string(alias);
+  return {};
+}
+
 void Config::AddBuiltins() {
   for (const Spec& spec : kSpecs) {
     auto s = std::make_unique<Setting>();
@@ -349,6 +382,7 @@ void Config::AddBuiltins() {
     s->mut = spec.mut;
     s->choices = SplitWords(spec.choices);
     s->help = spec.help;
+    s->alias = RedisAliasOf(s->redis);
     std::string_view t = s->toml;
     s->list = t == "modules.load" || t == "modules.path";
     if (t == "server.notify_keyspace_events")
@@ -379,17 +413,6 @@ void Config::AddBuiltins() {
       s->check = [](Parsed& p) { return CheckOctalMode(p.str); };
     if (t == "logging.level")
       s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
-    if (t == "scripting.busy_reply_threshold") s->alias = "lua-time-limit";
-    // Redis' old names, still what sentinel and older tools send.
-    for (auto [addr, alias] : {std::pair{"replication.replica_read_only", "slave-read-only"},
-                               {"replication.replica_priority", "slave-priority"},
-                               {"replication.replica_serve_stale_data", "slave-serve-stale-data"},
-                               {"replication.repl_ping_replica_period", "repl-ping-slave-period"},
-                               {"replication.min_replicas_to_write", "min-slaves-to-write"},
-                               {"replication.min_replicas_max_lag", "min-slaves-max-lag"},
-                               {"replication.replica_announce_ip", "slave-announce-ip"},
-                               {"replication.replica_announce_port", "slave-announce-port"}})
-      if (t == addr) s->alias = alias;
     Add(std::move(s));
   }
 }
@@ -560,6 +583,9 @@ std::optional<std::string> Config::Set(std::string_view redis_name, std::string_
       }
       Parsed p;
       if (auto why = ParseValue(s, value, p)) return failed(*why);
+      if (s.runtime_check)
+        if (auto why = s.runtime_check(p.num, s.num.load(std::memory_order_relaxed)))
+          return failed(*why);
       Apply(s, p);
       for (const std::string* n : {&s.redis, &s.alias})
         if (auto cb = on_change_.find(*n); !n->empty() && cb != on_change_.end())
@@ -571,6 +597,12 @@ std::optional<std::string> Config::Set(std::string_view redis_name, std::string_
   // Outside the lock: a callback may well read the config it was told about.
   for (auto& fn : callbacks) fn();
   return std::nullopt;
+}
+
+void Config::SetRuntimeCheck(std::string_view toml_address,
+                             std::function<std::optional<std::string>(int64_t, int64_t)> fn) {
+  std::lock_guard lk(mu_);
+  Find(toml_address).runtime_check = std::move(fn);
 }
 
 void Config::OnChange(std::string redis_name, std::function<void()> fn) {

@@ -73,6 +73,11 @@ class Config {
 
   // Called after a successful CONFIG SET of `redis_name`.
   void OnChange(std::string redis_name, std::function<void()> fn);
+  // A check CONFIG SET runs on an int setting after parsing, with the new and current
+  // values: a returned text refuses the change ("CONFIG SET failed ... - <text>"). It
+  // runs under the config lock, so it must not read the config. Replaces an earlier one.
+  void SetRuntimeCheck(std::string_view toml_address,
+                       std::function<std::optional<std::string>(int64_t, int64_t)> fn);
 
   // For --help and the default ferrite.toml: every setting with its default.
   struct Description {

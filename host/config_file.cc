@@ -217,13 +217,26 @@ void Config::RegisterModuleInt(const std::string& plugin, const std::string& nam
   s->help = "option of plugin " + plugin;
   s->plugin = plugin;
   s->storage = storage;
-  if (by_redis_.count(s->redis) || by_toml_.count(s->toml) || s->redis == "client-output-buffer-limit")
+  s->alias = RedisAliasOf(s->redis);
+  // [modules.<plugin>] takes the legacy name too (an old redis.conf's hash-max-ziplist-*).
+  std::string alias_key = s->alias.empty() ? "" : ModuleKey(plugin, s->alias);
+  if (by_redis_.count(s->redis) || by_toml_.count(s->toml) || s->redis == "client-output-buffer-limit" ||
+      (!s->alias.empty() && (by_redis_.count(s->alias) || by_toml_.count("modules." + alias_key))))
     throw ConfigError("plugin " + plugin + ": option '" + name + "' is already defined");
   if (def < min || def > max)
     throw ConfigError("plugin " + plugin + ": option '" + name + "': default out of range");
   Setting& ref = *s;
   Add(std::move(s));
+  if (!alias_key.empty()) by_toml_["modules." + alias_key] = &ref;
   auto pending = pending_module_values_.find(mkey);
+  if (!alias_key.empty()) {
+    auto by_alias = pending_module_values_.find(alias_key);
+    if (by_alias != pending_module_values_.end() && pending != pending_module_values_.end())
+      throw ConfigError(Where(source_name_, by_alias->second.second) + ": modules." +
+                        alias_key + ": " + ref.toml + " is set too (" + ref.alias +
+                        " is another name for " + ref.redis + ")");
+    if (pending == pending_module_values_.end()) pending = by_alias;
+  }
   if (pending == pending_module_values_.end()) return;
   auto [text, line] = pending->second;
   pending_module_values_.erase(pending);

@@ -17,6 +17,9 @@ constexpr int64_t kI64Max = INT64_MAX;
 constexpr int64_t kMb = 1024 * 1024;
 
 std::string Lower(std::string_view s);
+// Redis 7.0's legacy name for `redis_name` ("hash-max-ziplist-entries" for
+// "hash-max-listpack-entries"), or "".
+std::string RedisAliasOf(std::string_view redis_name);
 std::vector<std::string> SplitWords(std::string_view s);
 std::string Join(const std::vector<std::string>& v, std::string_view sep);
 // Redis' memtoull: "1gb" = 2^30, "1g" = 10^9, bare digits = bytes.
@@ -42,6 +45,8 @@ struct Config::Setting {
   std::string def, help;
   // Post-parse hook: validates and may normalise (save, notify flags) or clamp (hz).
   std::function<std::optional<std::string>(Parsed&)> check;
+  // CONFIG SET only, with the current value (Config::SetRuntimeCheck).
+  std::function<std::optional<std::string>(int64_t, int64_t)> runtime_check;
   std::atomic<int64_t> num{0};
   std::string str;                 // strings, enums, memory as written ("512mb")
   std::vector<std::string> items;  // lists

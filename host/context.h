@@ -38,6 +38,9 @@ struct ferrite_ctx {
   bool dirty = false;
   bool script_wrote = false;  // a script (this ctx) called a WRITE command: Redis' WRITE_DIRTY
   bool propagate_overridden = false;
+  // A script that wrote was stopped by the shutdown: what it did is not propagated (as
+  // Redis never propagates an unfinished script), and the final save is skipped.
+  bool drop_effects = false;
   // What to propagate instead of the command itself, each with the db it ran in (a
   // SELECT inside MULTI or a script changes it between entries).
   std::vector<std::pair<int, std::vector<std::string>>> propagated{};

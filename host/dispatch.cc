@@ -1,5 +1,5 @@
 // Execute(): the one path every command takes, whatever protocol it came from.
-//   lookup → arity → auth → subscribed-mode → LOADING → MULTI queueing → BUSY → OOM/eviction →
+//   lookup → arity → auth → subscribed-mode → LOADING → BUSY → MULTI queueing → OOM/eviction →
 //   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
 #include <chrono>
 #include <cstring>
@@ -24,20 +24,6 @@ void ReplyError(const ferrite_reply_sink* s, void* st, ferrite_error_code code,
 }
 
 }  // namespace
-
-bool Host::ScriptBusy(std::string_view* text) {
-  bool in_yield = ServingWhileBusy();
-  int64_t since = script_started_ms.load(std::memory_order_relaxed);
-  if (!in_yield && (since == 0 || clock_.NowMs() - since <
-                                      busy_threshold_->load(std::memory_order_relaxed)))
-    return false;
-  *text = script_busy_kind.load(std::memory_order_relaxed) == 2
-              ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                "SHUTDOWN NOSAVE."
-              : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                "SHUTDOWN NOSAVE.";
-  return true;
-}
 
 namespace {
 
@@ -112,7 +98,7 @@ bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_cod
 
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
   const Command* cmd = ctx.cmd;
-  if (!ctx.dirty) return;
+  if (!ctx.dirty || ctx.drop_effects) return;
   h->stats().dirty.fetch_add(1, std::memory_order_relaxed);
   if (!ctx.propagate_overridden) {
     if (!(cmd->flags & FERRITE_CMD_WRITE) || (cmd->flags & FERRITE_CMD_SKIP_PROPAGATE)) return;
@@ -206,10 +192,15 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   std::string_view reject_text;
   c->last_cmd = cmd->name.c_str();
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
-  if (!c->authenticated && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+  // A container's declared subcommand has its own arity and flags ("config|get").
+  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
+    return reject(FERRITE_E_ARITY, sub->fullname);
+  const uint32_t flags = CallFlags(cmd, sub);
+  if (!c->authenticated && !(flags & FERRITE_CMD_NOAUTH) &&
       auth_required.load(std::memory_order_relaxed))
     return reject(FERRITE_E_NOAUTH, {});
-  if (c->subscriptions > 0 && c->resp == 2 && !(cmd->flags & FERRITE_CMD_SUBSCRIBED_OK)) {
+  if (c->subscriptions > 0 && c->resp == 2 && !(flags & FERRITE_CMD_SUBSCRIBED_OK)) {
     std::string msg = "ERR Can't execute '" + cmd->name +
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
                       "allowed in this context";
@@ -218,13 +209,32 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (!ReplicationAllows(this, c, cmd, &reject_code, &reject_text))
     return reject(reject_code, reject_text);
   // Redis' order: after auth and the pub/sub context, before queueing in MULTI.
-  if (loading.active.load(std::memory_order_relaxed) && !(cmd->flags & FERRITE_CMD_LOADING) &&
+  if (loading.active.load(std::memory_order_relaxed) && !(flags & FERRITE_CMD_LOADING) &&
       !c->aof_replay)
     return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
-  bool denyoom = (cmd->flags & FERRITE_CMD_DENYOOM) &&
+  bool denyoom = (flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;
+  // BUSY comes before MULTI queueing, as in Redis: a command refused while a script is
+  // busy makes the transaction's EXEC fail with EXECABORT. A script running on another
+  // worker first holds every command back as Redis' single thread would, until the
+  // script ends or turns busy (script_gate.h). Served from inside a yielding script on
+  // this thread (ServeWhileBusy) it is BUSY at once: this thread holds every shard lock.
+  bool in_yield = ServingWhileBusy();
+  bool allow_busy = flags & FERRITE_CMD_ALLOW_BUSY;
+  // The primary's stream on a replica is never answered BUSY (a refused write would be
+  // lost): it waits for the script's end, as Redis defers its master client.
+  bool obey = c->repl_kind == Client::ReplKind::kMaster;
+  if (!in_yield) WaitForYoungScript(obey);
+  std::string_view busy_text;
+  // A blocked client's retry is never answered BUSY: it runs again after the script.
+  auto busy = [&] {
+    if (!c->block.rerunning) return reject(FERRITE_E_BUSY, busy_text);
+    c->block.busy_deferred = true;
+    return FERRITE_EXEC_BLOCKED;
+  };
+  if (!allow_busy && !obey && ScriptBusy(&busy_text)) return busy();
   if (c->in_multi && !IsTransactionControl(cmd)) {
-    if (cmd->flags & FERRITE_CMD_NO_MULTI)
+    if (flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
     // Queueing takes memory too: over the limit, Redis refuses every command in MULTI.
     if (max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded())
@@ -241,23 +251,17 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     sink->simple(st, "QUEUED", 6);
     return FERRITE_EXEC_DONE;
   }
-  // Served from inside a yielding script on this thread (ServeWhileBusy): BUSY without
-  // looking at the clock, because this thread holds every shard lock and a command that
-  // went on to lock would deadlock on itself.
-  bool in_yield = ServingWhileBusy();
-  std::string_view busy_text;
-  if (!(cmd->flags & FERRITE_CMD_ALLOW_BUSY) && ScriptBusy(&busy_text))
-    return reject(FERRITE_E_BUSY, busy_text);
   // As Redis' processCommand: with maxmemory set, every command first evicts what the
   // policy allows; the outcome refuses a DENYOOM command and is kept for scripts (their
   // first write may not be a DENYOOM command then). Not while serving inside a yielding
   // script: this thread holds every shard lock, which eviction would take again.
   // Nor while the startup load runs (Redis' isSafeToPerformEvictions): the loader is
-  // linking keys and only `loading` commands get here.
+  // linking keys and only `loading` commands get here. Eviction gives up on shards a
+  // script on another worker holds (the command then gets BUSY, if the script is busy).
   bool oom = !in_yield && !loading.active.load(std::memory_order_relaxed) &&
              max_memory_->load(std::memory_order_relaxed) > 0 && !EvictIfNeeded();
   c->pre_command_oom = oom;
-  if (denyoom && oom) return reject(FERRITE_E_OOM, {});
+  if (denyoom && oom) return ScriptBusy(&busy_text) ? busy() : reject(FERRITE_E_OOM, {});
   // EXEC counts as DENYOOM when a queued command is (Redis' mstate.cmd_flags): memory
   // may have passed the limit since queueing; the transaction is then aborted.
   if (oom && c->in_multi && cmd->name == "exec") {
@@ -266,28 +270,28 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       if (qc && (qc->flags & FERRITE_CMD_DENYOOM)) return reject(FERRITE_E_OOM, {});
     }
   }
-  if ((cmd->flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
+  if ((flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;
-  if (in_yield) {
-    // An ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding script holds
-    // every shard on this thread and is paused between two Lua instructions, outside any
-    // redis.call, so the keyspace is consistent and no other thread can change it.
-  } else if (cmd->flags & FERRITE_CMD_ALL_KEYS) {
-    locks.AcquireAll(*keyspace_);
-  } else if (cmd->first_key > 0 || cmd->getkeys) {
-    thread_local std::vector<int> key_idx, shards;
-    if (cmd->Keys(argc, argv, key_idx)) {
-      shards.clear();
-      for (int i : key_idx)
-        shards.push_back(keyspace_->ShardIndex(HashKey({argv[i].ptr, argv[i].len})));
-      locks.Acquire(*keyspace_, shards);
-    }
+  int rc = FERRITE_OK;
+  auto run = [&] { rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr); };
+  bool keyed = (cmd->flags & FERRITE_CMD_ALL_KEYS) || cmd->first_key > 0 || cmd->getkeys;
+  bool handed_over = false;
+  // In a yield, an ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding
+  // script holds every shard on this thread and is paused between two Lua instructions,
+  // outside any redis.call, so the keyspace is consistent and no other thread changes
+  // it. Another worker's client hands such a command to the script's thread.
+  if (keyed && !in_yield) {
+    if (allow_busy && script_started_ms.load(std::memory_order_relaxed))
+      handed_over = script_gate_.RunInScriptYield(run, &Host::StopRequested, this);
+    // Giving up on the shards means a script holding them turned busy, or a shutdown.
+    if (!handed_over && !LockCommandKeys(locks, cmd, argc, argv, !obey))
+      return ScriptBusy(&busy_text) ? busy() : FERRITE_EXEC_CLOSE;
   }
   uint64_t t0 = __builtin_ia32_rdtsc();
   size_t errors_before = stats_.total_errors.load(std::memory_order_relaxed);
-  int rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr);
+  if (!handed_over) run();
   locks.Release();
   auto* mc = const_cast<Command*>(cmd);
   mc->calls.fetch_add(1, std::memory_order_relaxed);

@@ -221,6 +221,19 @@ bool Host::OverMemoryLimit() const {
   return max > 0 && used_memory() > max;
 }
 
+namespace {
+
+// Eviction runs with no shard held, from the cron thread or before a command: a script
+// holding every shard makes it give up (the command then gets BUSY or OOM) rather than
+// park the thread until the script ends.
+bool ScriptOrStopping(void* host) {
+  auto* h = static_cast<Host*>(host);
+  return h->script_started_ms.load(std::memory_order_relaxed) != 0 ||
+         h->shutting_down.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
 bool Host::EvictIfNeeded() {
   if (!OverMemoryLimit()) return true;
   EvictionPolicy policy = eviction_policy();
@@ -249,7 +262,8 @@ bool Host::EvictIfNeeded() {
       int si = static_cast<int>(rng() % n);
       int db = static_cast<int>(rng() % keyspace_->num_dbs());
       Shard& s = keyspace_->shard(si);
-      std::lock_guard lk(s.mu);
+      if (!LockSet::LockUnless(s, ScriptOrStopping, this)) return false;
+      std::lock_guard lk(s.mu, std::adopt_lock);
       Table& t = s.dbs[db];
       Entry* e = volatile_only ? t.RandomVolatile(s.rng) : t.RandomEntry(s.rng);
       if (!e) continue;
@@ -271,7 +285,8 @@ bool Host::EvictIfNeeded() {
       // Sampling found nothing in random places: scan for any candidate.
       for (int si = 0; si < n && best.si < 0; si++) {
         Shard& s = keyspace_->shard(si);
-        std::lock_guard lk(s.mu);
+        if (!LockSet::LockUnless(s, ScriptOrStopping, this)) return false;
+        std::lock_guard lk(s.mu, std::adopt_lock);
         for (int db = 0; db < keyspace_->num_dbs() && best.si < 0; db++) {
           Entry* e = volatile_only ? s.dbs[db].RandomVolatile(s.rng) : s.dbs[db].RandomEntry(s.rng);
           if (e) best = {si, db, std::string(e->key()), 1};
@@ -280,7 +295,8 @@ bool Host::EvictIfNeeded() {
       if (best.si < 0) return false;
     }
     Shard& s = keyspace_->shard(best.si);
-    std::lock_guard lk(s.mu);
+    if (!LockSet::LockUnless(s, ScriptOrStopping, this)) return false;
+    std::lock_guard lk(s.mu, std::adopt_lock);
     Table& t = s.dbs[best.db];
     Entry* e = t.Find(best.key, HashKey(best.key));
     if (!e) continue;

@@ -1,5 +1,6 @@
 #include "host/host.h"
 
+#include <csignal>
 #include <random>
 
 #include "host/allocator.h"
@@ -53,6 +54,21 @@ Host::Host(std::unique_ptr<Config> config)
   baseline_memory_ = AllocatedBytes();
 }
 
+void Host::RequestShutdown(int sig) {
+  int save = -1;
+  if (sig == SIGTERM) {
+    // Redis' shutdown-on-sigterm: "save" wins over "nosave"; now/force change nothing
+    // here (no replicas to wait for; a failed save is only logged anyway).
+    std::string flags = " " + config_->String("server.shutdown_on_sigterm") + " ";
+    if (flags.find(" nosave ") != std::string::npos) save = 0;
+    if (flags.find(" save ") != std::string::npos) save = 1;
+  }
+  shutdown_save = save;
+  shutting_down = true;
+  script_gate_.Wake();
+  if (on_shutdown) on_shutdown();
+}
+
 Host::~Host() {
   SetCurrentHost(this);
   shutting_down = true;
@@ -77,6 +93,7 @@ std::shared_ptr<Client> Host::NewClient() {
   // As Redis, a client that connected while no password was needed is not held to the
   // unauthenticated output bound if one is set later.
   c->ever_authenticated = !auth_required.load(std::memory_order_relaxed);
+  c->last_interaction_ms.store(c->created_ms, std::memory_order_relaxed);
   std::lock_guard lk(clients_mu_);
   clients_[id] = c;
   stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
@@ -161,6 +178,7 @@ void Host::Cron() {
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
   CheckSoftLimitedClients();
+  CloseIdleClients();
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)
     EvictIfNeeded();

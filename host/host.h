@@ -33,6 +33,7 @@
 #include "host/keyspace.h"
 #include "host/loading.h"
 #include "host/registry.h"
+#include "host/script_gate.h"
 #include "host/watch.h"
 
 namespace ferrite::host {
@@ -138,6 +139,8 @@ class Host {
   // Runs a blocked client's command again on its own thread (as a key signal does), for
   // blocking that waits on something other than keys (WAIT).
   void RetryBlocked(const std::shared_ptr<Client>& c);
+  // Re-runs a woken client's command on its own thread (posted by PostRetry).
+  void RerunBlocked(const std::weak_ptr<Client>& weak);
   size_t blocked_count();
 
   // --- keyspace events and propagation ---
@@ -190,11 +193,21 @@ class Host {
 
   // Periodic work: active expiry, blocked-client deadlines, stats. Called ~hz times/s.
   void Cron();
+  // Closes clients idle longer than `timeout` (RESP) or memcached_idle_timeout (memcached
+  // port) seconds; subscribers and blocked clients are exempt, as in Redis
+  // (idle_clients.cc). At most one scan a second.
+  void CloseIdleClients();
 
   // Set by the server: asks the process to stop (SHUTDOWN).
   std::function<void()> on_shutdown;
   std::atomic<bool> shutting_down{false};
   int shutdown_save = -1;  // SHUTDOWN: -1 default, 0 NOSAVE, 1 SAVE
+  // SIGTERM / SIGINT (host/signals.cc, on its own thread): shutdown-on-sigterm decides
+  // the final save; running scripts stop at their next hook, waiting clients wake.
+  void RequestShutdown(int sig);
+  // A script that had written was stopped by the shutdown: the data set holds part of
+  // its effects, so the final save is skipped (with a log line).
+  std::atomic<bool> shutdown_interrupted_writes{false};
   // Set by persistence: DEBUG RELOAD (save + reload); returns an error text or "".
   std::function<std::string()> debug_reload;
   // Set by persistence: DEBUG LOADAOF (flush the AOF, replace the dataset by replaying
@@ -205,11 +218,24 @@ class Host {
   LoadingState loading;
 
   // --- scripting support: while a script runs, other clients may get BUSY ---
+  // (script_gate.cc)
   std::atomic<int64_t> script_started_ms{0};
   std::atomic<int> script_busy_kind{0};  // script_set_busy's value: 1 EVAL, 2 FCALL
   // True while a script has run past busy-reply-threshold (or this thread serves other
   // clients from inside it); `text` is then Redis' BUSY reply for the script's kind.
   bool ScriptBusy(std::string_view* text);
+  // Called off the script's thread before every command: returns when no script runs,
+  // the running one passed busy-reply-threshold (with `until_end`: ended), or the server
+  // stops.
+  void WaitForYoungScript(bool until_end = false);
+  // Locks the shards of the command's keys (all of them for ALL_KEYS); false if it gave
+  // up (only when `may_give_up`) because a script holding them turned busy, or the
+  // server stops.
+  bool LockCommandKeys(LockSet& locks, const Command* cmd, int argc, const ferrite_slice* argv,
+                       bool may_give_up = true);
+  ScriptGate& script_gate() { return script_gate_; }
+  // ScriptGate / LockSet stop condition: the server is shutting down.
+  static bool StopRequested(void* host);
   std::atomic<bool> script_kill_requested{false};
   // Set by persistence when a background save or the AOF is failing: write commands
   // are refused with MISCONF (FERRITE_E_MISCONF) until it clears.
@@ -232,6 +258,7 @@ class Host {
   std::shared_ptr<MissingKeyWatches> missing_watches_ = std::make_shared<MissingKeyWatches>();
   Registry registry_;
   Clock clock_;
+  int64_t last_idle_scan_ms_ = 0;  // the cron's thread only
   Stats stats_;
   ReplicationHooks replication_;
   int64_t start_ms_;
@@ -263,6 +290,7 @@ class Host {
   std::mutex event_subs_mu_;
   std::atomic<uint32_t> notify_mask_{0};
 
+  ScriptGate script_gate_;
   std::mutex prop_mu_;
   std::vector<PropagationSink*> prop_sinks_;
   int prop_last_db_ = -1;

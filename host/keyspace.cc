@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <new>
 
@@ -303,6 +304,48 @@ void LockSet::AcquireAll(Keyspace& ks) {
   ks_ = &ks;
   all_ = true;
   for (int i = 0; i < ks.num_shards(); i++) ks.shard(i).mu.lock();
+}
+
+namespace {
+
+// How long a contended wait blocks before asking give_up again.
+constexpr auto kGiveUpPoll = std::chrono::milliseconds(5);
+
+}  // namespace
+
+bool LockSet::LockUnless(Shard& s, GiveUp give_up, void* arg) {
+  if (s.mu.try_lock()) return true;
+  while (!s.mu.try_lock_for(kGiveUpPoll))
+    if (give_up(arg)) return false;
+  return true;
+}
+
+bool LockSet::AcquireUnless(Keyspace& ks, std::vector<int>& idx, GiveUp give_up, void* arg) {
+  if (idx.size() > 1) {
+    std::sort(idx.begin(), idx.end());
+    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  }
+  for (size_t i = 0; i < idx.size(); i++) {
+    if (LockUnless(ks.shard(idx[i]), give_up, arg)) continue;
+    while (i-- > 0) ks.shard(idx[i]).mu.unlock();
+    return false;
+  }
+  ks_ = &ks;
+  n_held_ = idx.size();
+  if (n_held_ > kInline) big_.assign(idx.begin(), idx.end());
+  else std::copy(idx.begin(), idx.end(), small_);
+  return true;
+}
+
+bool LockSet::AcquireAllUnless(Keyspace& ks, GiveUp give_up, void* arg) {
+  for (int i = 0; i < ks.num_shards(); i++) {
+    if (LockUnless(ks.shard(i), give_up, arg)) continue;
+    while (i-- > 0) ks.shard(i).mu.unlock();
+    return false;
+  }
+  ks_ = &ks;
+  all_ = true;
+  return true;
 }
 
 void LockSet::Release() {

@@ -232,7 +232,9 @@ class Table {
 };
 
 struct Shard {
-  std::mutex mu;
+  // Timed so that a waiter can give up (LockSet's *Unless forms): the same cost as a
+  // plain mutex when uncontended.
+  std::timed_mutex mu;
   std::vector<Table> dbs;
   uint64_t version_counter = 0;
   std::mt19937_64 rng{0x5eed};
@@ -275,6 +277,13 @@ class LockSet {
   // `idx` may contain duplicates and be unsorted (it is sorted in place). Call once.
   void Acquire(Keyspace& ks, std::vector<int>& idx);
   void AcquireAll(Keyspace& ks);
+  // The same, but while waiting for a contended shard, `give_up(arg)` is asked every few
+  // milliseconds; when it says so, everything taken is released and false returned.
+  using GiveUp = bool (*)(void* arg);
+  bool AcquireUnless(Keyspace& ks, std::vector<int>& idx, GiveUp give_up, void* arg);
+  bool AcquireAllUnless(Keyspace& ks, GiveUp give_up, void* arg);
+  // One shard, for code that locks a single shard by hand.
+  static bool LockUnless(Shard& s, GiveUp give_up, void* arg);
   void Release();
   bool holds_all() const { return all_; }
   bool Holds(int shard) const;

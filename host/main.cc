@@ -12,10 +12,13 @@
 #include "host/pidfile.h"
 #include "host/server_commands.h"
 #include "host/services.h"
+#include "host/signals.h"
 #include "host/systemd.h"
 
 int main(int argc, char** argv) {
   using namespace ferrite::host;
+  // As Redis: a closed peer is an EPIPE on that socket, never the end of the server.
+  std::signal(SIGPIPE, SIG_IGN);
   // SIGHUP reopens the log file once the server runs (Server::WaitSignal); until then
   // (loading a large dataset) it must not kill the process, as it would by default.
   std::signal(SIGHUP, SIG_IGN);
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto log = Logger("host");
+  Signals::Start();  // before any other thread: they all inherit the blocked signals
   std::string supervised = InitSystemdNotify(config->String("server.supervised"));
   try {
     // Redis' jemalloc-bg-thread: freed pages go back to the OS on time, also when idle.
@@ -64,6 +68,9 @@ int main(int argc, char** argv) {
       // -LOADING for every command not flagged `loading` (INFO, PING, ...).
       host.loading.Begin(host.clock().NowMs() / 1000, 0);
       server.Start();
+      // SIGINT/SIGTERM from here on: an orderly shutdown (during the load: the loader
+      // stops, and the process exits without saving).
+      Signals::OnShutdown([&host](int sig) { host.RequestShutdown(sig); });
       SystemdNotify("STATUS=Loading the dataset");
       try {
         services = StartServices(host);  // persistence (loads the data), replication
@@ -76,6 +83,7 @@ int main(int argc, char** argv) {
       log->info("ready to accept connections");
       SystemdNotify("READY=1\nSTATUS=Ready to accept connections");
       server.Wait();
+      Signals::Stopping();
     }
     SystemdNotify("STOPPING=1\nSTATUS=Shutting down");
     StopServices(host, services);

@@ -116,7 +116,7 @@ int MemoryGetKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
 void RegisterMemoryCommand(Host* h) {
   using namespace sdk::flags;
   AddHostCommand(h, "MEMORY", -2, READONLY, 2, 2, 1, CmdMemory, "server",
-                 "Memory diagnostics", MemoryGetKeys);
+                 "Memory diagnostics", {}, MemoryGetKeys);
 }
 
 }  // namespace ferrite::host

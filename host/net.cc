@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "host/context.h"
+#include "host/fd_limit.h"
 #include "host/logging.h"
 #include "host/readiness.h"
 #include "host/systemd.h"
@@ -252,6 +253,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   void Process() {
     if (closed_) return;
     Clock::Batch batch;  // one clock read for every command of this read
+    client_->last_interaction_ms.store(host_.clock().NowMs(), std::memory_order_relaxed);
     if (!proto_ && end_ > begin_) {
       uint8_t first = static_cast<uint8_t>(in_[begin_]);
       for (auto& p : protos_)
@@ -385,6 +387,9 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   void Flush() {
     size_t sent = 0;
     if (!Send(wbuf_.data() + wofs_, wbuf_.size() - wofs_, &sent)) return;
+    // A client reading a long reply slowly is not idle (Redis updates lastinteraction
+    // on writes too).
+    if (sent > 0) client_->last_interaction_ms.store(host_.clock().NowMs(), std::memory_order_relaxed);
     wofs_ += sent;
     client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
     if (wofs_ < wbuf_.size()) {  // the next EPOLLOUT edge continues
@@ -520,11 +525,13 @@ void Server::Start() {
       BindUnix(*mc, path, host_.config().String("compatibility.memcached_unixsocketperm"));
     listeners_.push_back(std::move(mc));
   }
+  FitMaxClients();
   for (auto& l : listeners_) {
     for (auto& a : l->acceptors) Accept(*l, *a);
     for (auto& u : l->unix_acceptors) AcceptUnix(*l, *u);
   }
-  signals_ = std::make_unique<asio::signal_set>(control_, SIGINT, SIGTERM, SIGHUP);
+  // SIGINT/SIGTERM are taken by host/signals.cc, which calls Host::RequestShutdown.
+  signals_ = std::make_unique<asio::signal_set>(control_, SIGHUP);
   WaitSignal();
   host_.on_shutdown = [this] {
     asio::post(control_, [this] { Stop(); });
@@ -545,23 +552,61 @@ void Server::Start() {
     });
 }
 
-// SIGHUP reopens logging.file (logrotate's postrotate sends it) and keeps serving;
-// SIGINT/SIGTERM stop.
+// SIGHUP reopens logging.file (logrotate's postrotate sends it) and keeps serving.
+// (SIGINT/SIGTERM: host/signals.cc.)
 void Server::WaitSignal() {
-  signals_->async_wait([this](boost::system::error_code ec, int sig) {
+  signals_->async_wait([this](boost::system::error_code ec, int) {
     if (ec) return;
-    if (sig == SIGHUP) {
-      try {
-        if (ReopenLogFile()) Logger("host")->info("received SIGHUP, reopened the log file");
-        else Logger("host")->info("received SIGHUP (logging to stderr: nothing to reopen)");
-      } catch (const std::exception& e) {
-        Logger("host")->error("received SIGHUP, cannot reopen the log file: {}", e.what());
-      }
-      if (!stopped_) WaitSignal();
-      return;
+    try {
+      if (ReopenLogFile()) Logger("host")->info("received SIGHUP, reopened the log file");
+      else Logger("host")->info("received SIGHUP (logging to stderr: nothing to reopen)");
+    } catch (const std::exception& e) {
+      Logger("host")->error("received SIGHUP, cannot reopen the log file: {}", e.what());
     }
-    Logger("host")->warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    Stop();
+    if (!stopped_) WaitSignal();
+  });
+}
+
+// maxclients must fit in RLIMIT_NOFILE (Redis' adjustOpenFilesLimit at startup): the
+// reserve is Redis' 32 plus what the host already holds (listeners, each worker's epoll
+// and event descriptors, the log file), so every client up to maxclients gets an fd.
+void Server::FitMaxClients() {
+  int64_t requested = host_.config().Int("server.max_connections");
+  int64_t reserved = kMinReservedFds + std::max<int64_t>(0, OpenFdCount());
+  FdLimitResult r = FitClientsToFdLimit(requested, reserved);
+  if (r.fatal) throw std::runtime_error(r.warnings.back());
+  auto log = Logger("host.net");
+  for (const auto& w : r.warnings) log->warn("{}", w);
+  if (!r.notice.empty()) log->info("{}", r.notice);
+  if (r.maxclients != requested) host_.config().Set("maxclients", std::to_string(r.maxclients));
+  // CONFIG SET maxclients: a higher value must fit as well, or is refused with the
+  // number that would (Redis' updateMaxclients). The limit raised for it stays.
+  host_.config().SetRuntimeCheck(
+      "server.max_connections", [reserved](int64_t value, int64_t current) {
+        std::optional<std::string> why;
+        if (value <= current) return why;
+        FdLimitResult fit = FitClientsToFdLimit(value, reserved);
+        int64_t can = fit.fatal ? current : fit.maxclients;
+        if (can < value)
+          why = "The operating system is not able to handle the specified number of "
+                "clients, try with " + std::to_string(can);
+        return why;
+      });
+}
+
+// Out of descriptors (EMFILE/ENFILE), the listening socket stays readable and an
+// immediate retry would spin: wait, as memcached pauses accepting, and say so at most
+// once a second.
+void Server::RetryAcceptLater(Listener& l, asio::ip::tcp::acceptor& a,
+                              const boost::system::error_code& ec) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_accept_error_log_ >= std::chrono::seconds(1)) {
+    last_accept_error_log_ = now;
+    Logger("host.net")->warn("Accepting client connection: {}", ec.message());
+  }
+  auto timer = std::make_shared<asio::steady_timer>(control_, kAcceptBackoff);
+  timer->async_wait([this, &l, &a, timer](boost::system::error_code e) {
+    if (!e && !stopped_) Accept(l, a);
   });
 }
 
@@ -570,7 +615,12 @@ void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
   a.async_accept(*workers_[w], [this, &l, &a, w](boost::system::error_code ec,
                                                   asio::ip::tcp::socket sock) {
     if (ec) {
-      if (!stopped_) Accept(l, a);
+      if (stopped_) return;
+      if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+          ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
+        RetryAcceptLater(l, a, ec);
+      else
+        Accept(l, a);
       return;
     }
     boost::system::error_code e2;
@@ -610,7 +660,7 @@ void Server::Serve(Listener& l, asio::ip::tcp::socket sock, size_t w, bool remot
   boost::system::error_code ec;
   if (static_cast<int64_t>(host_.num_clients()) >= host_.config().Int("server.max_connections")) {
     host_.stats().rejected_connections.fetch_add(1);
-    const char* msg = l.name == "memcached" ? "SERVER_ERROR Too many open connections\r\n"
+    const char* msg = l.name == "memcached" ? "ERROR Too many open connections\r\n"
                                              : "-ERR max number of clients reached\r\n";
     asio::write(sock, asio::buffer(msg, strlen(msg)), ec);
     sock.close(ec);
@@ -651,6 +701,7 @@ void Server::Stop() {
   if (stopped_.exchange(true)) return;
   SystemdNotify("STOPPING=1\nSTATUS=Shutting down: closing the listeners");
   host_.shutting_down = true;  // a long-running script checks this and stops
+  host_.script_gate().Wake();  // and so do clients of other workers waiting for it
   for (auto& l : listeners_) {
     for (auto& a : l->acceptors) {
       boost::system::error_code ec;

@@ -4,6 +4,7 @@
 // protocol plugin's sniff callback), as memcached does for text vs binary.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -64,6 +65,9 @@ class Server {
   void BindUnix(Listener& l, const std::string& path, const std::string& perm);
   void ScheduleCron();
   void WaitSignal();
+  void FitMaxClients();
+  void RetryAcceptLater(Listener& l, asio::ip::tcp::acceptor& a,
+                        const boost::system::error_code& ec);
 
   Host& host_;
   // Declared before control_ so they are destroyed after it: an accept still pending
@@ -73,15 +77,17 @@ class Server {
   // One per worker, declared after workers_ so each is destroyed while its io_context
   // still exists (it deregisters from it and detaches the connections it owns).
   std::vector<std::unique_ptr<ReadinessSet>> readiness_;
-  // Accepting, signals and the cron run on their own thread, so a worker that is busy
-  // (a long script) delays neither new connections nor SIGTERM.
+  // Accepting, SIGHUP and the cron run on their own thread, so a worker that is busy (a
+  // long script) does not delay new connections.
   asio::io_context control_{1};
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_guard_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<asio::steady_timer> cron_;
-  std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::signal_set> signals_;  // SIGHUP
   size_t next_worker_ = 0;
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+  std::chrono::steady_clock::time_point last_accept_error_log_{};  // control_ thread
   std::atomic<bool> stopped_{false};
 };
 

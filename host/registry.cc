@@ -96,6 +96,33 @@ bool Command::Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) c
   return true;
 }
 
+const Subcommand* Command::FindSubcommand(int argc, const ferrite_slice* argv) const {
+  if (subcommands.empty() || argc < 2) return nullptr;
+  std::string_view want(argv[1].ptr, argv[1].len);
+  for (const auto& s : subcommands) {
+    if (s.name.size() != want.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < want.size() && same; i++)
+      same = std::tolower(static_cast<unsigned char>(want[i])) == s.name[i];
+    if (same) return &s;
+  }
+  return nullptr;
+}
+
+void Command::SetSubcommands(const ferrite_subcommand_desc* subs, size_t n) {
+  subcommands.clear();
+  for (size_t i = 0; i < n; i++) {
+    if (!subs[i].name) continue;
+    Subcommand s;
+    s.name = Lower(subs[i].name);
+    s.fullname = Lower(name) + "|" + s.name;
+    s.arity = subs[i].arity;
+    s.flags = (flags & ~uint32_t{FERRITE_CMD_SUBCOMMAND_FLAGS}) |
+              (subs[i].flags & FERRITE_CMD_SUBCOMMAND_FLAGS);
+    subcommands.push_back(std::move(s));
+  }
+}
+
 Registry::Snapshot::Snapshot(CommandMap m) : map(std::move(m)) {
   size_t n = 2;
   while (n < map.size() * 2) n *= 2;  // load factor <= 1/2: probes stay short

@@ -24,6 +24,14 @@ namespace ferrite::host {
 
 class Host;
 
+// One subcommand of a container command ("config|get"): its own arity and policy flags.
+struct Subcommand {
+  std::string name;      // lower case: "get"
+  std::string fullname;  // "config|get", as Redis names it in errors and COMMAND INFO
+  int arity;
+  uint32_t flags;        // the container's non-policy bits plus this subcommand's own
+};
+
 struct Command {
   std::string name;        // lower case
   std::string upper;
@@ -52,9 +60,21 @@ struct Command {
   Command& operator=(const Command&) = delete;
   ~Command() { delete latency.load(); }
 
+  std::vector<Subcommand> subcommands;  // empty unless a container
+
   // Fills `out` with argument indexes of keys. Returns false if malformed.
   bool Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const;
+  // The subcommand argv[1] names, or nullptr (not a container, no argv[1], or a name the
+  // container did not declare: the handler answers that one).
+  const Subcommand* FindSubcommand(int argc, const ferrite_slice* argv) const;
+  // Sets `subcommands` from a plugin's table (flags merged with the container's).
+  void SetSubcommands(const ferrite_subcommand_desc* subs, size_t n);
 };
+
+// The flags that govern one call: a declared subcommand's, else the command's.
+inline uint32_t CallFlags(const Command* cmd, const Subcommand* sub) {
+  return sub ? sub->flags : cmd->flags;
+}
 
 struct Protocol {
   ferrite_protocol_desc desc;

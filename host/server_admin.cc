@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <initializer_list>
 #include <sstream>
 
@@ -124,7 +125,8 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 // ------------------------------- COMMAND -----------------------------------------------
 
-void FlagNames(uint32_t f, std::vector<const char*>& out) {
+// Redis' flag names in its own order (server.c addReplyFlagsForCommand).
+void FlagNames(uint32_t f, bool movablekeys, std::vector<const char*>& out) {
   struct {
     uint32_t bit;
     const char* name;
@@ -132,28 +134,52 @@ void FlagNames(uint32_t f, std::vector<const char*>& out) {
                {FERRITE_CMD_DENYOOM, "denyoom"},   {FERRITE_CMD_ADMIN, "admin"},
                {FERRITE_CMD_PUBSUB, "pubsub"},     {FERRITE_CMD_NOSCRIPT, "noscript"},
                {FERRITE_CMD_BLOCKING, "blocking"}, {FERRITE_CMD_LOADING, "loading"},
-               {FERRITE_CMD_STALE, "stale"},       {FERRITE_CMD_NOAUTH, "no_auth"},
-               {FERRITE_CMD_NO_MULTI, "no_multi"}, {FERRITE_CMD_ALLOW_BUSY, "allow_busy"},
-               {FERRITE_CMD_FAST, "fast"}};
+               {FERRITE_CMD_STALE, "stale"},       {FERRITE_CMD_FAST, "fast"},
+               {FERRITE_CMD_NOAUTH, "no_auth"},    {FERRITE_CMD_NO_MULTI, "no_multi"}};
   for (auto& n : names)
     if (f & n.bit) out.push_back(n.name);
+  if (movablekeys) out.push_back("movablekeys");
+  if (f & FERRITE_CMD_ALLOW_BUSY) out.push_back("allow_busy");
 }
 
-void ReplyCommandInfo(ferrite_ctx* c, const Command& cmd) {
+void ReplyInfoEntry(ferrite_ctx* c, std::string_view name, int arity, uint32_t flags,
+                    bool movablekeys, int first, int last, int step,
+                    const std::vector<Subcommand>* subs) {
   c->sink->array(c->st, 10);
-  Bulk(c, cmd.name);
-  c->sink->integer(c->st, cmd.arity);
-  std::vector<const char*> flags;
-  FlagNames(cmd.flags, flags);
-  c->sink->set(c->st, flags.size());
-  for (auto* f : flags) Simple(c, f);
-  c->sink->integer(c->st, cmd.first_key);
-  c->sink->integer(c->st, cmd.last_key);
-  c->sink->integer(c->st, cmd.key_step);
+  Bulk(c, name);
+  c->sink->integer(c->st, arity);
+  std::vector<const char*> names;
+  // A container reports flags of its own only when it runs bare (COMMAND, arity -1):
+  // Redis 7.0 declares none for the others.
+  if (!subs || arity == -1) FlagNames(flags, movablekeys, names);
+  c->sink->set(c->st, names.size());
+  for (auto* f : names) Simple(c, f);
+  bool keyless = subs != nullptr;  // Redis reports a container's keys per subcommand
+  c->sink->integer(c->st, keyless ? 0 : first);
+  c->sink->integer(c->st, keyless ? 0 : last);
+  c->sink->integer(c->st, keyless ? 0 : step);
   c->sink->set(c->st, 0);  // ACL categories
   c->sink->array(c->st, 0);  // tips
   c->sink->array(c->st, 0);  // key specs
-  c->sink->array(c->st, 0);  // subcommands
+  if (!subs) {
+    c->sink->array(c->st, 0);
+    return;
+  }
+  c->sink->array(c->st, subs->size());
+  for (const auto& s : *subs) {
+    // A subcommand too short to reach the container's key position (OBJECT HELP) has none.
+    bool keys = first > 0 && std::abs(s.arity) > first;
+    ReplyInfoEntry(c, s.fullname, s.arity, s.flags, false, keys ? first : 0, keys ? last : 0,
+                   keys ? step : 0, nullptr);
+  }
+}
+
+// Movable keys are those a getkeys callback finds (Redis derives the flag from key specs
+// that are not a plain index range: EVAL, ZUNION, LMPOP, ...).
+void ReplyCommandInfo(ferrite_ctx* c, const Command& cmd) {
+  ReplyInfoEntry(c, cmd.name, cmd.arity, cmd.flags, cmd.getkeys != nullptr, cmd.first_key,
+                 cmd.last_key, cmd.key_step,
+                 cmd.subcommands.empty() ? nullptr : &cmd.subcommands);
 }
 
 std::vector<const Command*> VisibleCommands(Host* h) {
@@ -450,12 +476,44 @@ int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 void RegisterAdminCommands(Host* h) {
   using namespace sdk::flags;
+  using sdk::SubcommandSpec;
+  // Redis 7.0's subcommands with their own arity and flags (src/commands/*.json), those
+  // the handlers implement. CLIENT NO-TOUCH and SETINFO (Redis 7.2) are left to the
+  // handler under CLIENT's flags.
   // clang-format off
+  static constexpr SubcommandSpec kConfigSubs[] = {
+    {"GET",       -3, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"SET",       -4, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"RESETSTAT",  2, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"REWRITE",    2, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"HELP",       2, LOADING | STALE},
+  };
+  static constexpr SubcommandSpec kClientSubs[] = {
+    {"ID",         2, NOSCRIPT | LOADING | STALE},
+    {"SETNAME",    3, NOSCRIPT | LOADING | STALE},
+    {"GETNAME",    2, NOSCRIPT | LOADING | STALE},
+    {"INFO",       2, NOSCRIPT | LOADING | STALE},
+    {"LIST",      -2, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"KILL",      -3, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"NO-EVICT",   3, ADMIN | NOSCRIPT | LOADING | STALE},
+  };
+  static constexpr SubcommandSpec kCommandSubs[] = {
+    {"COUNT",      2, LOADING | STALE},
+    {"INFO",      -2, LOADING | STALE},
+    {"DOCS",      -2, LOADING | STALE},
+    {"LIST",      -2, LOADING | STALE},
+    {"GETKEYS",   -4, LOADING | STALE},
+  };
+  static constexpr SubcommandSpec kModuleSubs[] = {
+    {"LIST",       2, ADMIN | NOSCRIPT},
+    {"LOAD",      -3, ADMIN | NOSCRIPT},
+    {"UNLOAD",     3, ADMIN | NOSCRIPT},
+  };
   AddHostCommand(h, "INFO",    -1, LOADING | STALE,                       0, 0, 0, CmdInfo,    "server", "Information and statistics about the server");
-  AddHostCommand(h, "CONFIG",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdConfig,  "server", "Get or set configuration parameters");
-  AddHostCommand(h, "COMMAND", -1, LOADING | STALE,                       0, 0, 0, CmdCommand, "server", "Details about commands");
-  AddHostCommand(h, "CLIENT",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdClient,  "connection", "Client connection commands");
-  AddHostCommand(h, "MODULE",  -2, ADMIN | NOSCRIPT,                      0, 0, 0, CmdModule,  "server", "Load, unload and list modules");
+  AddHostCommand(h, "CONFIG",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdConfig,  "server", "Get or set configuration parameters", sdk::Subcommands(kConfigSubs));
+  AddHostCommand(h, "COMMAND", -1, LOADING | STALE,                       0, 0, 0, CmdCommand, "server", "Details about commands", sdk::Subcommands(kCommandSubs));
+  AddHostCommand(h, "CLIENT",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdClient,  "connection", "Client connection commands", sdk::Subcommands(kClientSubs));
+  AddHostCommand(h, "MODULE",  -2, ADMIN | NOSCRIPT,                      0, 0, 0, CmdModule,  "server", "Load, unload and list modules", sdk::Subcommands(kModuleSubs));
   // clang-format on
 }
 

@@ -292,7 +292,7 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
-                    ferrite_getkeys_fn getkeys) {
+                    sdk::SubcommandList subcommands, ferrite_getkeys_fn getkeys) {
   auto c = std::make_shared<Command>();
   c->name = name;
   c->arity = arity;
@@ -305,6 +305,12 @@ void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int fi
   c->group = group;
   c->summary = summary;
   c->owner = nullptr;
+  std::vector<ferrite_subcommand_desc> subs;
+  for (size_t i = 0; i < subcommands.count; i++) {
+    const auto& sc = subcommands.items[i];
+    subs.push_back({sizeof(ferrite_subcommand_desc), sc.name, sc.arity, sc.flags});
+  }
+  c->SetSubcommands(subs.data(), subs.size());
   h->registry().AddCommand(std::move(c));
 }
 
@@ -313,8 +319,8 @@ void RegisterHostCommands(Host* h) {
   constexpr uint32_t kConn = NOSCRIPT | LOADING | STALE | FAST;
   // clang-format off
   AddHostCommand(h, "PING",     -1, FAST | SUBSCRIBED_OK,                0, 0, 0, CmdPing,     "connection", "Ping the server");
-  AddHostCommand(h, "ECHO",      2, FAST | STALE,                        0, 0, 0, CmdEcho,     "connection", "Echo the given string");
-  AddHostCommand(h, "SELECT",    2, kConn,                               0, 0, 0, CmdSelect,   "connection", "Change the selected database");
+  AddHostCommand(h, "ECHO",      2, FAST | LOADING | STALE,              0, 0, 0, CmdEcho,     "connection", "Echo the given string");
+  AddHostCommand(h, "SELECT",    2, FAST | LOADING | STALE,              0, 0, 0, CmdSelect,   "connection", "Change the selected database");
   AddHostCommand(h, "QUIT",     -1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdQuit, "connection", "Close the connection");
   AddHostCommand(h, "RESET",     1, kConn | NOAUTH | SUBSCRIBED_OK | ALLOW_BUSY, 0, 0, 0, CmdReset, "connection", "Reset the connection");
   AddHostCommand(h, "AUTH",     -2, kConn | NOAUTH | ALLOW_BUSY,         0, 0, 0, CmdAuth,     "connection", "Authenticate to the server");
@@ -325,7 +331,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "DISCARD",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdDiscard,  "transactions", "Discard all queued commands");
   AddHostCommand(h, "WATCH",    -2, kConn | ALLOW_BUSY,                  1, -1, 1, CmdWatch,   "transactions", "Watch keys for EXEC");
   AddHostCommand(h, "UNWATCH",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdUnwatch,  "transactions", "Forget all watched keys");
-  AddHostCommand(h, "SHUTDOWN", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, 0, 0, 0, CmdShutdown, "server", "Stop the server");
+  AddHostCommand(h, "SHUTDOWN", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, 0, 0, 0, CmdShutdown, "server", "Stop the server");
   AddHostCommand(h, "DEBUG",    -2, ADMIN | NOSCRIPT | LOADING | STALE,  0, 0, 0, CmdDebug,    "server",     "Debugging commands");
   // clang-format on
   RegisterAdminCommands(h);

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "ferrite/module.h"
+#include "ferrite/module.hpp"
 
 namespace ferrite::host {
 
@@ -15,9 +16,10 @@ struct Client;
 inline constexpr const char* kRedisCompatVersion = "7.0.15";
 inline constexpr const char* kFerriteVersion = "0.1.0";
 
+// `subcommands`: a container's table (Redis 7.0's per-subcommand arity and flags).
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
-                    ferrite_getkeys_fn getkeys = nullptr);
+                    sdk::SubcommandList subcommands = {}, ferrite_getkeys_fn getkeys = nullptr);
 // What a container command answers when no subcommand branch took the call. Redis 7.0
 // has a table entry per subcommand: one it knows was given the wrong number of arguments
 // ("wrong number of arguments for 'config|get' command"), any other is unknown.

@@ -381,7 +381,11 @@ void PersistenceService::Stop() {
   bool save_points = !h_.config().String("persistence.save").empty();
   // NOTE: never after a failed or interrupted startup load: the snapshot on disk is the
   // whole dataset, the keyspace only part of it.
-  if (loaded_ && (h_.shutdown_save == 1 || (h_.shutdown_save == -1 && save_points))) {
+  bool save = loaded_ && (h_.shutdown_save == 1 || (h_.shutdown_save == -1 && save_points));
+  if (save && h_.shutdown_interrupted_writes) {
+    log->warn("not saving the final RDB snapshot: the shutdown stopped a script that "
+              "had written, and the data set holds part of its effects");
+  } else if (save) {
     log->info("saving the final RDB snapshot before exiting");
     SystemdNotify("STATUS=Saving the final RDB snapshot");
     std::string err = SaveLocked();  // the server stopped: nothing else runs

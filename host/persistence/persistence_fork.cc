@@ -18,6 +18,7 @@
 
 #include "host/host.h"
 #include "host/logging.h"
+#include "host/signals.h"
 #include "host/persistence/persistence.h"
 #include "host/persistence/rdb_reader.h"
 #include "host/persistence/rdb_writer.h"
@@ -63,6 +64,7 @@ int WriteSnapshotFile(Host& h, const std::string& temp, const std::string& final
 void ChildSetup() {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::signal(SIGUSR1, SIG_DFL);
+  Signals::ResetInChild();
 #ifdef SYS_close_range
   ::syscall(SYS_close_range, 3u, ~0u, 0u);
 #endif

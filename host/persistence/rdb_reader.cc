@@ -237,7 +237,7 @@ class Loader {
     std::string k = in_.String(), v = in_.String();
     if (k == kAuxMcFlags) {
       if (!last_) return;
-      std::unique_lock<std::mutex> lk;
+      std::unique_lock<std::timed_mutex> lk;
       if (opt_.lock_per_key) lk = std::unique_lock(h_.keyspace().shard(last_shard_).mu);
       last_->set_flags(static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10)));
     } else if (k == "redis-ver") {
@@ -295,7 +295,7 @@ class Loader {
     }
     if (opt_.key_load_delay_us > 0)
       std::this_thread::sleep_for(std::chrono::microseconds(opt_.key_load_delay_us));
-    std::unique_lock<std::mutex> lk;  // Insert takes it with lock_per_key; held to Finish
+    std::unique_lock<std::timed_mutex> lk;  // Insert takes it with lock_per_key; held to Finish
     key_lock_ = &lk;
     std::string key = in_.String();
     bool expired = expire >= 0 && expire <= opt_.now_ms;
@@ -471,7 +471,7 @@ class Loader {
   RdbLoadStats st_;
   Entry* last_ = nullptr;
   int last_shard_ = 0;  // last_'s shard, for its lock
-  std::unique_lock<std::mutex>* key_lock_ = nullptr;  // LoadKey's lock, taken by Insert
+  std::unique_lock<std::timed_mutex>* key_lock_ = nullptr;  // LoadKey's lock, taken by Insert
   uint64_t last_progress_ = 0;
   Table* table_ = nullptr;
   const ferrite_type* types_[256] = {};

@@ -16,6 +16,14 @@ void Unload(ferrite_plugin*) {}
 // open the key in another db under the same lock: shards hold every db, keyed by hash.
 // OBJECT's key spec is a callback because OBJECT HELP has no key.
 // clang-format off
+constexpr sdk::SubcommandSpec kObjectSubs[] = {  // Redis 7.0's arity and flags
+  {"ENCODING", 3, READONLY},
+  {"FREQ",     3, READONLY},
+  {"IDLETIME", 3, READONLY},
+  {"REFCOUNT", 3, READONLY},
+  {"HELP",     2, LOADING | STALE},
+};
+
 const sdk::CommandSpec kCommands[] = {
   {"DEL",         -2, WRITE,                      1, -1, 1, Guarded<CmdDel>},
   {"UNLINK",      -2, WRITE | FAST,               1, -1, 1, Guarded<CmdUnlink>},
@@ -35,7 +43,7 @@ const sdk::CommandSpec kCommands[] = {
   {"RENAMENX",     3, WRITE | FAST,               1,  2, 1, Guarded<CmdRenameNx>},
   {"COPY",        -3, WRITE | DENYOOM,            1,  2, 1, Guarded<CmdCopy>},
   {"MOVE",         3, WRITE | FAST,               1,  1, 1, Guarded<CmdMove>},
-  {"OBJECT",      -2, READONLY,                   2,  2, 1, Guarded<CmdObject>, "generic", ObjectGetKeys},
+  {"OBJECT",      -2, READONLY,                   2,  2, 1, Guarded<CmdObject>, "generic", ObjectGetKeys, "", sdk::Subcommands(kObjectSubs)},
   {"KEYS",         2, READONLY | ALL_KEYS,        0,  0, 0, Guarded<CmdKeys>},
   {"SCAN",        -2, READONLY | ALL_KEYS,        0,  0, 0, Guarded<CmdScan>},
   {"RANDOMKEY",    1, READONLY | ALL_KEYS,        0,  0, 0, Guarded<CmdRandomKey>},

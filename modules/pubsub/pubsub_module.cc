@@ -30,6 +30,15 @@ constexpr uint32_t kSub = PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK;
 // shard channels as Redis does would only make the host lock keyspace shards for
 // nothing (there is no cluster mode whose slot checks would need them).
 // clang-format off
+constexpr sdk::SubcommandSpec kPubsubSubs[] = {  // Redis 7.0's arity and flags
+  {"CHANNELS",      -2, PUBSUB | LOADING | STALE},
+  {"SHARDCHANNELS", -2, PUBSUB | LOADING | STALE},
+  {"NUMSUB",        -2, PUBSUB | LOADING | STALE},
+  {"SHARDNUMSUB",   -2, PUBSUB | LOADING | STALE},
+  {"NUMPAT",         2, PUBSUB | LOADING | STALE},
+  {"HELP",           2, LOADING | STALE},
+};
+
 const sdk::CommandSpec kCommands[] = {
   {"SUBSCRIBE",    -2, kSub,                          0, 0, 0, Guarded<CmdSubscribe>,    "pubsub"},
   {"PSUBSCRIBE",   -2, kSub,                          0, 0, 0, Guarded<CmdPSubscribe>,   "pubsub"},
@@ -39,7 +48,7 @@ const sdk::CommandSpec kCommands[] = {
   {"SUNSUBSCRIBE", -1, kSub,                          0, 0, 0, Guarded<CmdSUnsubscribe>, "pubsub"},
   {"PUBLISH",       3, PUBSUB | LOADING | STALE | FAST, 0, 0, 0, Guarded<CmdPublish>,    "pubsub"},
   {"SPUBLISH",      3, PUBSUB | LOADING | STALE | FAST, 0, 0, 0, Guarded<CmdSPublish>,   "pubsub"},
-  {"PUBSUB",       -2, PUBSUB | LOADING | STALE,      0, 0, 0, Guarded<CmdPubsub>,       "pubsub"},
+  {"PUBSUB",       -2, PUBSUB | LOADING | STALE,      0, 0, 0, Guarded<CmdPubsub>,       "pubsub", nullptr, "", sdk::Subcommands(kPubsubSubs)},
 };
 // clang-format on
 

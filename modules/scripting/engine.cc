@@ -14,24 +14,21 @@ using sdk::Api;
 
 namespace {
 
-const char kEngineKey[] = "ferrite.engine";
-// Instructions between hook calls: small enough that SCRIPT KILL and the heap check
-// react within a millisecond, large enough to cost nothing measurable.
+// Instructions between hook calls at most (the stack guard asks for fewer as the C
+// stack fills): small enough that SCRIPT KILL and the heap check react within a
+// millisecond, large enough to cost nothing measurable.
 constexpr int kHookEvery = 10000;
 
 const char kKilledText[] = "ERR Script killed by user with SCRIPT KILL...";
+const char kLoadTimeoutText[] = "ERR FUNCTION LOAD timeout";
+
+// Redis' LOAD_TIMEOUT_MS: a library's top-level code only registers functions.
+constexpr auto kLoadTimeout = std::chrono::milliseconds(500);
 
 // Past the threshold the host is asked to serve other clients this often: often enough
 // that -BUSY and SCRIPT KILL are answered at once, rarely enough that the zero-timeout
 // epoll of each yield costs the script nothing measurable.
 constexpr auto kYieldEvery = std::chrono::milliseconds(2);
-
-Engine* EngineOf(lua_State* L) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kEngineKey);
-  auto* e = static_cast<Engine*>(lua_touserdata(L, -1));
-  lua_pop(L, 1);
-  return e;
-}
 
 void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   auto* e = static_cast<Engine*>(ud);
@@ -51,23 +48,11 @@ void* Alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   return p;
 }
 
-void Hook(lua_State* L, lua_Debug*) {
-  Engine* e = EngineOf(L);
-  e->MaybeYield();  // may take SCRIPT KILL or SHUTDOWN from another client: check after
-  if (e->kill_requested() || Api().shutting_down()) {
-    // Fire on every line from now on, so a pcall in the script cannot swallow the kill.
-    lua_sethook(L, Hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-    PushErrorTable(L, kKilledText);
-    lua_error(L);
-  }
-  if (!e->custom_alloc() && e->OverHeapLimit()) {
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    if (e->OverHeapLimit()) {
-      lua_pushstring(L, "not enough memory");
-      lua_error(L);
-    }
-  }
-}
+// The engine whose Lua code runs on this thread (the hook's way to it without a registry
+// lookup on every call).
+thread_local Engine* t_engine = nullptr;
+
+void Hook(lua_State* L, lua_Debug* ar) { t_engine->OnHook(L, ar); }
 
 void PushStringArray(lua_State* L, const std::vector<std::string_view>& v) {
   lua_createtable(L, static_cast<int>(v.size()), 0);
@@ -181,8 +166,6 @@ Engine::Engine() {
   if (!L_) L_ = luaL_newstate();
   // Compiled traces never call hooks: the interpreter keeps SCRIPT KILL working.
   luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
-  lua_pushlightuserdata(L_, this);
-  lua_setfield(L_, LUA_REGISTRYINDEX, kEngineKey);
   InstallSandbox(L_, this);
   SetLibraryPhase(false);
 }
@@ -308,6 +291,7 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
   int64_t threshold = Api().config_int("busy-reply-threshold");
   if (threshold < 0) threshold = 5000;
   next_yield_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(threshold);
+  busy_deadline_ = next_yield_.time_since_epoch().count();
   busy_ = true;
   Api().script_set_busy(ctx.get(), as_function ? 2 : 1);
 
@@ -324,11 +308,11 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
     PushStringArray(L, args);
     lua_setfield(L, LUA_GLOBALSINDEX, "ARGV");
   }
-  lua_sethook(L, Hook, LUA_MASKCOUNT, kHookEvery);
+  ArmHook();
   limit_heap_ = true;
   int rc = lua_pcall(L, nargs, 1, base + 1);
   limit_heap_ = false;
-  lua_sethook(L, nullptr, 0, 0);
+  DisarmHook();
   if (rc == LUA_ERRMEM || rc == LUA_ERRERR) {
     // Out of the script's heap (possibly again inside the error handler): free what the
     // script left behind before building the reply, which allocates too.
@@ -372,6 +356,82 @@ void Engine::ReplyError(sdk::Ctx ctx, const RunSpec& spec) {
   lua_pop(L, 3);
   ctx.Error(msg);
 }
+
+// ------------------------------- the instruction hook -----------------------------------
+
+void Engine::ArmHook() {
+  outer_engine_ = t_engine;
+  t_engine = this;
+  raising_ = false;
+  resume_depth = 0;
+  stack_.Arm();
+  hook_every_ = stack_.HookInterval(kHookEvery);
+  lua_sethook(L_, Hook, LUA_MASKCOUNT, hook_every_);
+}
+
+void Engine::DisarmHook() {
+  lua_sethook(L_, nullptr, 0, 0);
+  t_engine = outer_engine_;
+}
+
+void Engine::RaiseForever(lua_State* L, const char* text) {
+  raising_ = true;
+  lua_sethook(L, Hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+  PushErrorTable(L, text);
+  lua_error(L);
+  __builtin_unreachable();
+}
+
+bool Engine::InErrorHandler(lua_State* L, lua_Debug* ar) {
+  if (!lua_getinfo(L, "f", ar)) return false;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, refs.errh);
+  bool in = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return in;
+}
+
+void Engine::OnHook(lua_State* L, lua_Debug* ar) {
+  if (!raising_) {
+    // The C-stack guard (stack_guard.h): checks again sooner the less room is left.
+    int every = stack_.HookInterval(kHookEvery);
+    if (stack_.Room() == 0 && !InErrorHandler(L, ar)) {
+      lua_pushstring(L, "C stack overflow");
+      lua_error(L);
+    }
+    if (every != hook_every_) {
+      hook_every_ = every;
+      lua_sethook(L, Hook, LUA_MASKCOUNT, every);
+    }
+  }
+  if (loading_library_) {
+    // FUNCTION LOAD runs the library's top-level code before any busy machinery exists:
+    // no yield, no kill; only Redis' load timeout (and shutdown) stops it.
+    if (LoadTimedOut() || Api().shutting_down()) RaiseForever(L, kLoadTimeoutText);
+    return;
+  }
+  MaybeYield();  // may take SCRIPT KILL or SHUTDOWN from another client: check after
+  if (kill_requested() || Api().shutting_down()) RaiseForever(L, kKilledText);
+  if (!custom_alloc_ && OverHeapLimit()) {
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (OverHeapLimit()) {
+      lua_pushstring(L, "not enough memory");
+      lua_error(L);
+    }
+  }
+}
+
+void Engine::BeginLibraryLoad() {
+  loading_library_ = true;
+  load_deadline_ = std::chrono::steady_clock::now() + kLoadTimeout;
+  ArmHook();
+}
+
+void Engine::EndLibraryLoad() {
+  DisarmHook();
+  loading_library_ = false;
+}
+
+bool Engine::LoadTimedOut() const { return std::chrono::steady_clock::now() > load_deadline_; }
 
 void Engine::MaybeYield() {
   const auto& a = Api();

@@ -17,7 +17,10 @@
 
 #include "ferrite/module.hpp"
 
+#include "stack_guard.h"
+
 struct lua_State;
+struct lua_Debug;
 
 namespace ferrite::mod::scripting {
 
@@ -62,7 +65,9 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  std::mutex& mu() { return mu_; }
+  // Timed: SCRIPT/FUNCTION subcommands from other workers wait for a running script
+  // only until it turns busy (scripting_module.cc, LockVm).
+  std::timed_mutex& mu() { return mu_; }
   lua_State* L() const { return L_; }
 
   // --- EVAL scripts (mu held) ---
@@ -92,6 +97,12 @@ class Engine {
   // Returns the reply text of SCRIPT KILL / FUNCTION KILL ("OK" on success).
   std::string RequestKill(bool function_kill);
   bool busy() const { return busy_.load(); }
+  // The running script is past busy-reply-threshold (steady clock: the host's clock is
+  // cached per network read).
+  bool PastBusyThreshold() const {
+    return busy_.load() && std::chrono::steady_clock::now().time_since_epoch().count() >=
+                               busy_deadline_.load(std::memory_order_relaxed);
+  }
   bool busy_is_function() const { return busy_is_function_.load(); }
   int64_t busy_since_ms() const { return busy_since_ms_.load(); }
   std::string running_name() const;
@@ -114,8 +125,18 @@ class Engine {
   void AddHeap(int64_t delta) { heap_used_ += delta; }
   bool custom_alloc() const { return custom_alloc_; }
 
+  // The instruction hook (armed while Lua code runs): the C-stack guard, the load
+  // timeout, yields to the host, SCRIPT KILL / shutdown, the heap limit.
+  void OnHook(lua_State* L, lua_Debug* ar);
+
   // Library load phase: what `redis` resolves to inside a library's environment.
   void SetLibraryPhase(bool loading);
+  // Brackets the run of a library's top-level code (FUNCTION LOAD / RESTORE): the hook
+  // then enforces Redis' 500 ms load timeout ("FUNCTION LOAD timeout").
+  void BeginLibraryLoad();
+  void EndLibraryLoad();
+  bool loading_library() const { return loading_library_; }
+  bool LoadTimedOut() const;
 
   // Registry references to the sandbox's tables (sandbox.cc fills them).
   struct Refs {
@@ -131,14 +152,22 @@ class Engine {
   ferrite_ctx* current_ctx = nullptr;
   // Functions registered by the library being loaded (FUNCTION LOAD in progress).
   std::vector<Function>* pending = nullptr;
+  // Coroutine resumes in progress, nested (sandbox.cc caps them as PUC Lua does).
+  int resume_depth = 0;
 
  private:
   void Run(sdk::Ctx ctx, int fn_ref, RunSpec spec, const std::vector<std::string_view>& keys,
            const std::vector<std::string_view>& args, bool as_function);
   void ReplyError(sdk::Ctx ctx, const RunSpec& spec);
+  void ArmHook();
+  void DisarmHook();
+  // Raises `text` as the script's error and keeps raising it on every instruction from
+  // now on, so a pcall in the script cannot swallow it.
+  [[noreturn]] void RaiseForever(lua_State* L, const char* text);
+  bool InErrorHandler(lua_State* L, lua_Debug* ar);
   void RemoveLibraryFunctions(const Library& lib);
 
-  std::mutex mu_;
+  std::timed_mutex mu_;
   lua_State* L_ = nullptr;
   bool custom_alloc_ = false;
   size_t heap_used_ = 0;
@@ -154,10 +183,17 @@ class Engine {
   std::atomic<bool> busy_wrote_{false};
   std::atomic<bool> kill_{false};
   std::atomic<int64_t> busy_since_ms_{0};
+  std::atomic<int64_t> busy_deadline_{0};  // steady_clock ticks
   std::atomic<bool> yielding_{false};
   // The host clock is cached per network read (one "now" per batch), so the hook
   // measures the script's run time with its own steady clock.
   std::chrono::steady_clock::time_point next_yield_{};
+  bool loading_library_ = false;
+  StackGuard stack_;
+  int hook_every_ = 0;
+  bool raising_ = false;           // RaiseForever armed the every-instruction hook
+  Engine* outer_engine_ = nullptr;  // the hook's engine before ArmHook
+  std::chrono::steady_clock::time_point load_deadline_{};
   mutable std::mutex name_mu_;
   std::string running_name_;
   std::vector<std::string> running_command_;

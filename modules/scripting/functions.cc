@@ -130,7 +130,9 @@ std::string Engine::LoadLibrary(std::string_view code, bool replace, std::string
   SetLibraryPhase(true);
   lua_rawgeti(L, LUA_REGISTRYINDEX, refs.errh);
   lua_insert(L, -2);
+  BeginLibraryLoad();
   int rc = lua_pcall(L, 0, 0, base + 1);
+  EndLibraryLoad();
   SetLibraryPhase(false);
   pending = nullptr;
   auto drop = [&] {

@@ -160,6 +160,86 @@ int SafeLoad(lua_State* L) {
   return LoadText(L, s, n, name);
 }
 
+// Coroutines. LuaJIT runs every resume on the C stack of its resumer and, unlike PUC
+// Lua, sets no limit: a chain of coroutines resuming one another exhausts the memory (a
+// few KB each) or the stack and kills the server. PUC Lua's lua_resume answers
+// "C stack overflow" past LUAI_MAXCCALLS (200) nested C calls; resume and the functions
+// coroutine.wrap returns do the same here past 200 nested resumes. Upvalue 1 is the
+// engine, upvalue 2 the original function.
+constexpr int kMaxResumeDepth = 200;
+
+// Calls upvalue 2 with this call's arguments, counting the nesting; false when too deep.
+bool NestedResume(lua_State* L, int* nresults) {
+  auto* e = static_cast<Engine*>(lua_touserdata(L, lua_upvalueindex(1)));
+  if (e->resume_depth >= kMaxResumeDepth) return false;
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  e->resume_depth++;
+  int rc = lua_pcall(L, n, LUA_MULTRET, 0);
+  e->resume_depth--;
+  if (rc != 0) lua_error(L);
+  *nresults = lua_gettop(L);
+  return true;
+}
+
+int SafeResume(lua_State* L) {
+  luaL_argcheck(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine expected");
+  int n = 0;
+  if (NestedResume(L, &n)) return n;
+  lua_pushboolean(L, 0);
+  lua_pushliteral(L, "C stack overflow");
+  return 2;
+}
+
+int WrappedCoroutine(lua_State* L) {
+  int n = 0;
+  if (!NestedResume(L, &n)) return luaL_error(L, "C stack overflow");
+  return n;
+}
+
+// coroutine.create / coroutine.wrap take Lua functions only, as in PUC Lua (Redis).
+void CheckCoroutineBody(lua_State* L) {
+  luaL_argcheck(L, lua_isfunction(L, 1) && !lua_iscfunction(L, 1), 1, "Lua function expected");
+}
+
+int SafeCreate(lua_State* L) {
+  CheckCoroutineBody(L);
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+int SafeWrap(lua_State* L) {
+  CheckCoroutineBody(L);
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  lua_call(L, 1, 1);  // the original wrapper around the new coroutine
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, -2);
+  lua_pushcclosure(L, WrappedCoroutine, 2);
+  return 1;
+}
+
+void WrapCoroutineLib(lua_State* L, Engine* e) {
+  lua_getglobal(L, "coroutine");
+  struct Replacement {
+    const char* name;
+    lua_CFunction fn;
+  };
+  for (auto [name, fn] : {Replacement{"resume", SafeResume}, Replacement{"wrap", SafeWrap},
+                          Replacement{"create", SafeCreate}}) {
+    lua_pushlightuserdata(L, e);
+    lua_getfield(L, -2, name);
+    lua_pushcclosure(L, fn, 2);
+    lua_setfield(L, -2, name);
+  }
+  lua_pop(L, 1);
+}
+
 // Redis' error handler: string errors become {err='ERR '..msg}; source/line of the
 // Lua frame that raised are attached for the "script: x, on @user_script:N." suffix.
 const char kErrorHandler[] = R"(
@@ -245,6 +325,7 @@ void InstallSandbox(lua_State* L, Engine* e) {
   lua_pushcfunction(L, SafeNext);
   lua_setglobal(L, "next");
 
+  WrapCoroutineLib(L, e);
   InstallLibraries(L);
   InstallRedisLib(L, e);  // sets refs.run_redis / refs.load_redis (raw tables)
 

@@ -3,6 +3,7 @@
 // EVAL and FCALL carry FERRITE_CMD_ALL_KEYS: the host holds every shard while a script
 // runs, so scripts are atomic across worker threads, and nested writes are propagated
 // as the script's effects (wrapped in MULTI/EXEC), never the EVAL itself.
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -25,14 +26,23 @@ Engine* Eng(Ctx ctx) { return ctx.State<Engine>(); }
 
 // While a script has been running past busy-reply-threshold, SCRIPT/FUNCTION
 // subcommands other than KILL (and STATS) answer BUSY like every other command.
-bool BusyNow(Ctx ctx, Engine* e) {
+bool BusyNow(Engine* e) {
   if (!e->busy()) return false;
-  // Nested in the script's own yield, the clock check could pass late or not at all
-  // (cached time), and taking mu would deadlock on this thread.
+  // Nested in the script's own yield: taking mu would deadlock on this thread.
   if (e->yielding()) return true;
-  int64_t threshold = Api().config_int("busy-reply-threshold");
-  if (threshold < 0) threshold = 5000;
-  return ctx.NowMs() - e->busy_since_ms() >= threshold;
+  return e->PastBusyThreshold();
+}
+
+// Takes the VM lock for a SCRIPT/FUNCTION subcommand. A script running on another worker
+// holds it: wait until the script ends, or reply BUSY once it turns busy, as Redis does
+// for a command that arrives during a script (SCRIPT and FUNCTION are ALLOW_BUSY for
+// their KILL and STATS subcommands, so the host's gate does not hold them back).
+bool LockVm(Ctx ctx, Engine* e, std::unique_lock<std::timed_mutex>* lk) {
+  *lk = std::unique_lock(e->mu(), std::defer_lock);
+  if (BusyNow(e)) return ctx.Error(FERRITE_E_BUSY), false;
+  while (!lk->try_lock_for(std::chrono::milliseconds(5)))
+    if (BusyNow(e) || Api().shutting_down()) return ctx.Error(FERRITE_E_BUSY), false;
+  return true;
 }
 
 // Splits "numkeys key... arg..." starting at argv[2]; replies and returns false on error.
@@ -245,9 +255,10 @@ int CmdScript(Ctx ctx, int argc, const ferrite_slice* argv) {
     std::string r = e->RequestKill(false);
     return r == "OK" ? ctx.Ok() : ctx.Error(r);
   }
-  if (BusyNow(ctx, e)) return ctx.Error(FERRITE_E_BUSY);
+  if (BusyNow(e)) return ctx.Error(FERRITE_E_BUSY);
   if (EqualsIgnoreCase(sub, "HELP")) return ReplyHelp(ctx, "SCRIPT", argc, kScriptHelp);
-  std::lock_guard lk(e->mu());
+  std::unique_lock<std::timed_mutex> lk;
+  if (!LockVm(ctx, e, &lk)) return FERRITE_OK;
   if (EqualsIgnoreCase(sub, "LOAD")) {
     if (argc != 3) return SubArity(ctx, "SCRIPT", sub);
     std::string err;
@@ -364,11 +375,15 @@ int FunctionStats(Ctx ctx, Engine* e) {
   ctx.Bulk("engines");
   ctx.Map(1);
   ctx.Bulk("LUA");
-  if (e->busy()) {  // counts read without the VM lock would race with FUNCTION LOAD
+  // Counts read without the VM lock would race with FUNCTION LOAD; a script that
+  // started since the check above holds the lock until it ends: no counts then either.
+  std::unique_lock lk(e->mu(), std::defer_lock);
+  while (!e->busy() && !lk.try_lock_for(std::chrono::milliseconds(5))) {
+  }
+  if (!lk.owns_lock()) {
     ctx.Map(0);
     return FERRITE_OK;
   }
-  std::lock_guard lk(e->mu());
   ctx.Map(2);
   ctx.Bulk("libraries_count");
   ctx.Int(static_cast<int64_t>(e->libraries().size()));
@@ -430,9 +445,10 @@ int CmdFunction(Ctx ctx, int argc, const ferrite_slice* argv) {
     if (argc != 2) return SubArity(ctx, "FUNCTION", sub);
     return FunctionStats(ctx, e);
   }
-  if (BusyNow(ctx, e)) return ctx.Error(FERRITE_E_BUSY);
+  if (BusyNow(e)) return ctx.Error(FERRITE_E_BUSY);
   if (EqualsIgnoreCase(sub, "HELP")) return ReplyHelp(ctx, "FUNCTION", argc, kFunctionHelp);
-  std::lock_guard lk(e->mu());
+  std::unique_lock<std::timed_mutex> lk;
+  if (!LockVm(ctx, e, &lk)) return FERRITE_OK;
   return FunctionLocked(ctx, e, argc, argv);
 }
 
@@ -460,7 +476,29 @@ using namespace sdk::flags;
 constexpr uint32_t kRun = ALL_KEYS | NOSCRIPT | STALE | FERRITE_CMD_SKIP_PROPAGATE;
 constexpr uint32_t kAdmin = NOSCRIPT | ALLOW_BUSY;
 
+// Redis 7.0's subcommands with their own arity and flags (src/commands/*.json): the host
+// applies them (SCRIPT KILL, FUNCTION KILL/STATS run while a script is busy; SCRIPT HELP
+// may be called from a script).
 // clang-format off
+constexpr sdk::SubcommandSpec kScriptSubs[] = {
+  {"KILL",     2, NOSCRIPT | ALLOW_BUSY},
+  {"LOAD",     3, NOSCRIPT | STALE},
+  {"EXISTS",  -3, NOSCRIPT},
+  {"FLUSH",   -2, NOSCRIPT},
+  {"HELP",     2, LOADING | STALE},
+};
+constexpr sdk::SubcommandSpec kFunctionSubs[] = {
+  {"LOAD",    -3, WRITE | DENYOOM | NOSCRIPT},
+  {"LIST",    -2, NOSCRIPT},
+  {"DELETE",   3, WRITE | NOSCRIPT},
+  {"FLUSH",   -2, WRITE | NOSCRIPT},
+  {"DUMP",     2, NOSCRIPT},
+  {"RESTORE", -3, WRITE | DENYOOM | NOSCRIPT},
+  {"KILL",     2, NOSCRIPT | ALLOW_BUSY},
+  {"STATS",    2, NOSCRIPT | ALLOW_BUSY},
+  {"HELP",     2, LOADING | STALE},
+};
+
 const sdk::CommandSpec kCommands[] = {
   {"EVAL",        -3, kRun,            0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side"},
   {"EVALSHA",     -3, kRun,            0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1"},
@@ -468,8 +506,8 @@ const sdk::CommandSpec kCommands[] = {
   {"EVALSHA_RO",  -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdEvalShaRo>, "scripting", EvalKeys, "Execute a cached read-only Lua script"},
   {"FCALL",       -3, kRun,            0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function"},
   {"FCALL_RO",    -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdFcallRo>,   "scripting", EvalKeys, "Invoke a read-only function"},
-  {"SCRIPT",      -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache"},
-  {"FUNCTION",    -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries"},
+  {"SCRIPT",      -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache",     sdk::Subcommands(kScriptSubs)},
+  {"FUNCTION",    -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries",   sdk::Subcommands(kFunctionSubs)},
 };
 // clang-format on
 

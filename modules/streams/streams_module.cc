@@ -30,6 +30,21 @@ int RegisterOption(ferrite_plugin* p, const char* name, int64_t def, int64_t lo,
 // XREADGROUP, XCLAIM and XAUTOCLAIM propagate their effects (XCLAIM / XGROUP SETID /
 // XGROUP CREATECONSUMER), never themselves.
 // clang-format off
+constexpr sdk::SubcommandSpec kXGroupSubs[] = {  // Redis 7.0's arity and flags
+  {"CREATE",         -5, WRITE | DENYOOM},
+  {"CREATECONSUMER",  5, WRITE | DENYOOM},
+  {"DELCONSUMER",     5, WRITE},
+  {"DESTROY",         4, WRITE},
+  {"SETID",          -5, WRITE},
+  {"HELP",            2, LOADING | STALE},
+};
+constexpr sdk::SubcommandSpec kXInfoSubs[] = {
+  {"CONSUMERS", 4, READONLY},
+  {"GROUPS",    3, READONLY},
+  {"STREAM",   -3, READONLY},
+  {"HELP",      2, LOADING | STALE},
+};
+
 const CommandSpec kCommands[] = {
   {"XADD",       -5, WRITE | DENYOOM | FAST,    1, 1, 1, Guarded<CmdXAdd>,       "stream"},
   {"XLEN",        2, READONLY | FAST,           1, 1, 1, Guarded<CmdXLen>,       "stream"},
@@ -40,12 +55,12 @@ const CommandSpec kCommands[] = {
   {"XSETID",     -3, WRITE | DENYOOM | FAST,    1, 1, 1, Guarded<CmdXSetId>,     "stream"},
   {"XREAD",      -4, READONLY | BLOCKING,       0, 0, 0, Guarded<CmdXRead>,      "stream", XReadGetKeys},
   {"XREADGROUP", -7, WRITE | BLOCKING | SKIP_PROPAGATE, 0, 0, 0, Guarded<CmdXReadGroup>, "stream", XReadGetKeys},
-  {"XGROUP",     -2, WRITE | DENYOOM,           0, 0, 0, Guarded<CmdXGroup>,     "stream", XGroupGetKeys},
+  {"XGROUP",     -2, WRITE | DENYOOM,           0, 0, 0, Guarded<CmdXGroup>,     "stream", XGroupGetKeys, "", sdk::Subcommands(kXGroupSubs)},
   {"XACK",       -4, WRITE | FAST,              1, 1, 1, Guarded<CmdXAck>,       "stream"},
   {"XPENDING",   -3, READONLY,                  1, 1, 1, Guarded<CmdXPending>,   "stream"},
   {"XCLAIM",     -6, WRITE | FAST | SKIP_PROPAGATE, 1, 1, 1, Guarded<CmdXClaim>, "stream"},
   {"XAUTOCLAIM", -6, WRITE | FAST | SKIP_PROPAGATE, 1, 1, 1, Guarded<CmdXAutoClaim>, "stream"},
-  {"XINFO",      -2, READONLY,                  0, 0, 0, Guarded<CmdXInfo>,      "stream", XInfoGetKeys},
+  {"XINFO",      -2, READONLY,                  0, 0, 0, Guarded<CmdXInfo>,      "stream", XInfoGetKeys,  "", sdk::Subcommands(kXInfoSubs)},
   {"XDELEX",     -5, WRITE | FAST,              1, 1, 1, Guarded<CmdXDelEx>,     "stream"},
   {"XACKDEL",    -6, WRITE | FAST,              1, 1, 1, Guarded<CmdXAckDel>,    "stream"},
 };

@@ -68,6 +68,13 @@ bool IsStorage(uint8_t cmd) {
   return cmd == kSet || cmd == kAdd || cmd == kReplace || cmd == kAppend || cmd == kPrepend;
 }
 
+// Requests whose body carries a value after extras and key. memcached reads only extras
+// and key of the others: what a STAT, TOUCH or GAT header declares beyond them is read
+// as the next request.
+bool HasValue(uint8_t cmd) {
+  return IsStorage(cmd) || cmd == bin::kSaslAuth || cmd == bin::kSaslStep;
+}
+
 const char* DefaultText(uint16_t status) {
   using namespace bin;
   switch (status) {
@@ -183,9 +190,17 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
       swallow_ = r.bodylen;
       continue;
     }
+    // memcached judges a request by its header, before reading the body: a known opcode
+    // whose lengths do not fit it (a GET declaring a 4 GB body) is answered "Invalid
+    // arguments" and the connection closed, so no body is ever buffered for it.
+    if (!ValidShape(r)) {
+      Dispatch(r);
+      pos = len;
+      break;
+    }
     uint64_t vlen = r.bodylen - keylen - r.extlen;
     size_t head = bin::kHeaderLen + r.extlen + keylen;
-    if (IsStorage(r.cmd) && ValidShape(r) && static_cast<int64_t>(vlen) > kItemSizeMaxFloor &&
+    if (HasValue(r.cmd) && static_cast<int64_t>(vlen) > kItemSizeMaxFloor &&
         static_cast<int64_t>(vlen) > b_.ItemSizeMax()) {
       if (len - pos < head) break;
       std::string key(reinterpret_cast<const char*>(h) + bin::kHeaderLen + r.extlen, keylen);
@@ -200,12 +215,14 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
       swallow_ = vlen;
       continue;
     }
-    if (len - pos < bin::kHeaderLen + r.bodylen) break;
+    if (!HasValue(r.cmd)) vlen = 0;
+    uint64_t body_len = uint64_t{r.extlen} + keylen + vlen;
+    if (len - pos < bin::kHeaderLen + body_len) break;
     const char* body = reinterpret_cast<const char*>(h) + bin::kHeaderLen;
     r.extras = std::string_view(body, r.extlen);
     r.key = std::string_view(body + r.extlen, keylen);
     r.value = std::string_view(body + r.extlen + keylen, vlen);
-    pos += bin::kHeaderLen + r.bodylen;
+    pos += bin::kHeaderLen + body_len;
     Dispatch(r);
   }
   if (!out_.empty()) b_.Write(out_);

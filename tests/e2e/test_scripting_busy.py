@@ -256,3 +256,137 @@ def test_function_stats_names_the_running_function_threads1(server_factory, redi
         assert _ask(_conn(port), "FUNCTION", "KILL") == b"+OK\r\n"
         assert _line(slow).startswith(b"-ERR Script killed by user")
     assert seen[0] == seen[1] == (b"spin", [b"FCALL", b"spin", b"0"])
+
+
+LOOP_LIB = "#!lua name=looplib\nlocal a = 1 while 1 do a = a + 1 end"
+# A library that registers its function first, then spins in a nested function.
+LATE_LOOP_LIB = ("#!lua name=looplib\n"
+                 "redis.register_function('f', function() return 1 end)\n"
+                 "local function spin(n) while n > 0 do n = n + 1 end end\n"
+                 "spin(1)")
+
+
+@pytest.mark.parametrize("code", [LOOP_LIB, LATE_LOOP_LIB], ids=["plain", "registered-first"])
+def test_function_load_with_endless_top_level_code_times_out(server, redis_server, code):
+    """Redis runs a library's top-level code under a 500 ms load timeout."""
+    seen = []
+    for port in (server.port, redis_server.port):
+        c = _conn(port)
+        t0 = time.time()
+        seen.append(_ask(c, "FUNCTION", "LOAD", code))
+        assert time.time() - t0 < 5
+        assert _ask(c, "FCALL", "f", "0").startswith(b"-ERR Function not found")
+        assert _ask(c, "PING") == b"+PONG\r\n"
+    assert seen[0] == seen[1] == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
+
+
+def _multi_transcript(port, before_busy, during_busy, after_kill):
+    """MULTI on one connection, a busy EVAL on another: `before_busy` commands are sent
+    before the script starts, `during_busy` while it is busy, `after_kill` after SCRIPT
+    KILL. Returns every reply line of the transaction's connection, and the counter."""
+    c, admin = _conn(port), _conn(port)
+    assert _ask(admin, "SET", "xx", "1") == b"+OK\r\n"
+    lines = [_ask(c, *cmd) for cmd in before_busy]
+    slow = _start_busy(port, "EVAL", "while true do end", "0")
+    lines += [_ask(c, *cmd) for cmd in during_busy]
+    assert _ask(admin, "SCRIPT", "KILL") == b"+OK\r\n"
+    assert _line(slow).startswith(b"-ERR Script killed by user")
+    lines += [_ask(c, *cmd) for cmd in after_kill]
+    lines.append(_ask(c, "PING"))  # no longer in MULTI
+    lines.append(_ask(admin, "GET", "xx"))
+    lines.append(_line(admin))
+    return lines
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", [
+    # Queued while busy: refused with BUSY, and EXEC then aborts (Redis' flagTransaction).
+    ([("MULTI",)], [("INCR", "xx")], [("EXEC",)]),
+    ([("MULTI",), ("INCR", "xx")], [("INCR", "xx")], [("EXEC",)]),
+    ([], [("MULTI",), ("INCR", "xx")], [("INCR", "xx"), ("EXEC",)]),
+    # EXEC while busy: EXECABORT naming BUSY, and the transaction is gone.
+    ([("MULTI",), ("INCR", "xx")], [("EXEC",)], []),
+], ids=["queue-busy", "queue-before-and-busy", "multi-busy", "exec-busy"])
+def test_multi_during_busy_script_aborts_exec_like_redis(server_factory, redis_server, threads,
+                                                         case):
+    s, _ = _ferrite(server_factory, threads)
+    _redis(redis_server)
+    mine = _multi_transcript(s.port, *case)
+    theirs = _multi_transcript(redis_server.port, *case)
+    assert mine == theirs
+    assert mine[-2:] == [b"$1\r\n", b"1\r\n"]  # nothing of the transaction ran
+
+
+def _busy_transcript(port, clients):
+    """`clients` connections opened before an unkillable script starts send GET at once
+    (before the threshold) and again while it is busy; a new connection pings, WATCHes,
+    MULTIs; every reply line, then SHUTDOWN NOSAVE from yet another connection."""
+    conns = [_conn(port) for _ in range(clients)]
+    for c in conns:
+        assert _ask(c, "PING") == b"+PONG\r\n"
+    slow = _send(port, "EVAL", "redis.call('set','w','1') while true do end", "0")
+    time.sleep(0.02)  # the script runs: these GETs wait for it, then get BUSY
+    for c in conns:
+        c.sendall(_cmd("GET", "w"))
+    lines = [_line(c) for c in conns]
+    lines += [_ask(c, "GET", "w") for c in conns]
+    late = _conn(port)
+    lines += [_ask(late, "PING"), _ask(late, "WATCH", "w"), _ask(late, "MULTI"),
+              _ask(late, "GET", "w"), _ask(late, "EXEC"), _ask(late, "SCRIPT", "KILL")]
+    stopper = _conn(port)
+    stopper.sendall(_cmd("SHUTDOWN", "NOSAVE"))
+    lines.append(stopper.recv(100))  # the server goes away without a reply
+    return lines, slow
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_busy_script_answers_every_worker_like_redis(server_factory, redis_server, threads):
+    """Clients of the other workers used to block on the shard locks the script holds:
+    no reply at all, and a new connection's PING hung behind them on its worker."""
+    s, _ = _ferrite(server_factory, threads)
+    _redis(redis_server)
+    seen = []
+    for port, proc in ((s.port, s.proc), (redis_server.port, redis_server.proc)):
+        t0 = time.time()
+        lines, slow = _busy_transcript(port, 2 * threads)
+        assert proc.wait(10) == 0
+        assert time.time() - t0 < 10
+        seen.append(lines)
+    assert seen[0] == seen[1]
+    assert seen[0][:4 * threads] == [BUSY] * (4 * threads)
+    assert seen[0][4 * threads + 1:4 * threads + 3] == [b"+OK\r\n", b"+OK\r\n"]
+
+
+def test_blocked_client_of_another_worker_is_served_after_the_script(server_factory):
+    """A BLPOP woken by the script's write on another worker is neither answered BUSY nor
+    lost: it is served when the script ends."""
+    s, r = _ferrite(server_factory, 4)
+    waiters = [_send(s.port, "BLPOP", "q", "0") for _ in range(4)]
+    time.sleep(0.1)
+    body = ("redis.call('rpush','q','a','b','c','d') "
+            "local i = 0 while i < 1e8 do i = i + 1 end return i")
+    slow = _start_busy(s.port, "EVAL", body, "0", timeout=120)
+    assert _line(slow) == b":100000000\r\n"
+    got = sorted(w.recv(100) for w in waiters)
+    assert got == sorted(b"*2\r\n$1\r\nq\r\n$1\r\n%s\r\n" % x for x in (b"a", b"b", b"c", b"d"))
+    assert r.llen("q") == 0
+
+
+def test_watch_from_another_worker_during_busy_script(server_factory, redis_server):
+    """WATCH is ALLOW_BUSY: served while the script runs (by the script's thread for a
+    client of another worker); the script's later write then aborts the EXEC."""
+    s, _ = _ferrite(server_factory, 4)
+    _redis(redis_server)
+    seen = []
+    for port in (s.port, redis_server.port):
+        watcher = _conn(port)
+        body = ("local i = 0 while i < 1e8 do i = i + 1 end "
+                "redis.call('set','k','2') return i")
+        slow = _start_busy(port, "EVAL", body, "0", timeout=120)
+        lines = [_ask(watcher, "WATCH", "k")]
+        slow.settimeout(120)
+        lines.append(_line(slow))
+        lines += [_ask(watcher, "MULTI"), _ask(watcher, "SET", "k", "3"), _ask(watcher, "EXEC")]
+        seen.append(lines)
+    assert seen[0] == seen[1]
+    assert seen[0][0] == b"+OK\r\n" and seen[0][-1] == b"*-1\r\n"

@@ -31,9 +31,10 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 4 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 5 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
-                               3: after script_yield; 4: block_ready_key */
+                               3: after script_yield; 4: ferrite_command_desc.subcommands;
+                               5: block_ready_key */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -135,18 +136,25 @@ enum {
   FERRITE_CMD_FAST = 1u << 3,
   FERRITE_CMD_ADMIN = 1u << 4,
   FERRITE_CMD_PUBSUB = 1u << 5,
-  FERRITE_CMD_NOSCRIPT = 1u << 6,
-  FERRITE_CMD_LOADING = 1u << 7,
-  FERRITE_CMD_STALE = 1u << 8,
+  FERRITE_CMD_NOSCRIPT = 1u << 6,   /* refused from scripts (redis.call)                   */
+  FERRITE_CMD_LOADING = 1u << 7,    /* Redis' "loading": allowed while the dataset loads   */
+  FERRITE_CMD_STALE = 1u << 8,      /* Redis' "stale": allowed on a replica out of sync    */
   FERRITE_CMD_BLOCKING = 1u << 9,
   FERRITE_CMD_NOAUTH = 1u << 10,     /* allowed before AUTH (AUTH, HELLO, QUIT)             */
   FERRITE_CMD_ALL_KEYS = 1u << 11,   /* touches the whole keyspace: host locks every shard  */
   FERRITE_CMD_HIDDEN = 1u << 12,     /* not listed by COMMAND (MC.* helpers)                */
-  FERRITE_CMD_NO_MULTI = 1u << 13,   /* not allowed inside MULTI                            */
+  FERRITE_CMD_NO_MULTI = 1u << 13,   /* refused inside MULTI (and the EXEC then aborts)     */
   FERRITE_CMD_SKIP_PROPAGATE = 1u << 14, /* never propagate verbatim                        */
   FERRITE_CMD_ALLOW_BUSY = 1u << 15, /* runs while a script is busy                         */
   FERRITE_CMD_SUBSCRIBED_OK = 1u << 16, /* allowed in RESP2 subscribed mode                 */
 };
+
+/* The flags a subcommand states for itself (Redis' per-subcommand command_flags); the
+ * others are taken from its container. */
+#define FERRITE_CMD_SUBCOMMAND_FLAGS                                                     \
+  (FERRITE_CMD_WRITE | FERRITE_CMD_READONLY | FERRITE_CMD_DENYOOM | FERRITE_CMD_FAST |   \
+   FERRITE_CMD_ADMIN | FERRITE_CMD_PUBSUB | FERRITE_CMD_NOSCRIPT | FERRITE_CMD_LOADING |  \
+   FERRITE_CMD_STALE | FERRITE_CMD_BLOCKING | FERRITE_CMD_NO_MULTI | FERRITE_CMD_ALLOW_BUSY)
 
 typedef int (*ferrite_cmd_fn)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
 
@@ -155,6 +163,15 @@ typedef int (*ferrite_cmd_fn)(ferrite_ctx* ctx, int argc, const ferrite_slice* a
  * (which may exceed cap: the host then calls again with a larger buffer). Returns -1
  * when the arguments are malformed (the handler will report the error). */
 typedef int (*ferrite_getkeys_fn)(int argc, const ferrite_slice* argv, int* out, int cap);
+
+/* One subcommand of a container command (ABI 1.4). Only the policy flags below count
+ * for a subcommand; the others (keys, locking, HIDDEN, NOAUTH...) are the container's. */
+typedef struct ferrite_subcommand_desc {
+  size_t struct_size;
+  const char* name;          /* "GET" for CONFIG GET; any case                           */
+  int arity;                 /* counts the command name too: CONFIG GET <pattern> is -3  */
+  uint32_t flags;            /* FERRITE_CMD_SUBCOMMAND_FLAGS bits                        */
+} ferrite_subcommand_desc;
 
 typedef struct ferrite_command_desc {
   size_t struct_size;
@@ -168,6 +185,14 @@ typedef struct ferrite_command_desc {
   ferrite_getkeys_fn getkeys; /* optional; overrides first/last/step                     */
   const char* summary;       /* one line for COMMAND DOCS                                */
   const char* group;         /* "string", "generic", "list", ...                         */
+  /* --- since ABI 1.4; the host checks struct_size ----------------------------------- */
+  /* A container command (CONFIG, CLIENT, SCRIPT, ...) lists its subcommands so the host
+   * applies each one's own arity and policy flags, as Redis does for "config|get":
+   * inside MULTI, from scripts, while a script is busy, and in COMMAND INFO. A
+   * subcommand the list does not name is left to the handler, under `flags`.
+   * NULL/0: not a container. The host copies the list during register_command. */
+  const struct ferrite_subcommand_desc* subcommands;
+  size_t subcommand_count;
 } ferrite_command_desc;
 
 /* ------------------------------------------------------------------------------------ */
@@ -617,7 +642,7 @@ typedef struct ferrite_host_api {
    * (an error from a script, a non-blocking read inside MULTI). */
   int (*ctx_via_call)(ferrite_ctx* ctx);
 
-  /* --- since ABI 1.4 ----------------------------------------------------------------- */
+  /* --- since ABI 1.5 ----------------------------------------------------------------- */
   /* When the running command is the re-run of a parked client (see block_on_keys),
    * stores the key whose write woke it in *key (borrowed until the handler returns) and
    * returns 1; otherwise returns 0. A handler waiting on several keys serves this key

@@ -303,7 +303,7 @@ class Ctx {
   int64_t NowMs() const { return Api().now_ms(c_); }
   ferrite_conn_id ConnId() const { return Api().ctx_conn_id(c_); }
   // The key that woke this re-run of a blocked command; empty on a first run (and on a
-  // host older than ABI 1.4).
+  // host older than ABI 1.5).
   std::string_view ReadyKey() const {
     ferrite_slice k{};
     if (!FERRITE_HAS_API(&Api(), block_ready_key) || !Api().block_ready_key(c_, &k)) return {};
@@ -483,6 +483,23 @@ int Guarded(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
+// One subcommand of a container command: {"GET", -3, ADMIN | NOSCRIPT | LOADING | STALE}.
+struct SubcommandSpec {
+  const char* name;
+  int arity;
+  uint32_t flags;
+};
+
+// A container's subcommand table, for CommandSpec::subcommands: Subcommands(kConfigSubs).
+struct SubcommandList {
+  const SubcommandSpec* items = nullptr;
+  size_t count = 0;
+};
+template <size_t N>
+constexpr SubcommandList Subcommands(const SubcommandSpec (&table)[N]) {
+  return {table, N};
+}
+
 struct CommandSpec {
   const char* name;
   int arity;
@@ -492,6 +509,7 @@ struct CommandSpec {
   const char* group = "generic";
   ferrite_getkeys_fn getkeys = nullptr;
   const char* summary = "";
+  SubcommandList subcommands = {};
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
@@ -511,6 +529,13 @@ int RegisterAll(ferrite_plugin* p, const CommandSpec (&table)[N]) {
     d.getkeys = c.getkeys;
     d.summary = c.summary;
     d.group = c.group;
+    std::vector<ferrite_subcommand_desc> subs;
+    for (size_t i = 0; i < c.subcommands.count; i++) {
+      const SubcommandSpec& sc = c.subcommands.items[i];
+      subs.push_back({sizeof(ferrite_subcommand_desc), sc.name, sc.arity, sc.flags});
+    }
+    d.subcommands = subs.data();
+    d.subcommand_count = subs.size();
     if (Api().register_command(p, &d) != FERRITE_OK) return FERRITE_ERR;
   }
   return FERRITE_OK;
