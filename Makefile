@@ -2,10 +2,9 @@
 #   make run    build (release) and start ferrite-host with packaging/ferrite.toml; its
 #               snapshots and AOF go to build/run (RUN_DIR), never into the source tree
 #   make test   build (release) and run every test: unit, family (in-process), e2e
+#   make test-long  the long random trials (e2e tests marked `long`) only
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
 #   make bench  side-by-side benchmarks against redis-server and memcached
-#   make test-long  the long trials: 20 sentinel kill/failover cycles (the normal suite runs 1),
-#               the fragmentation scenario side by side with redis-server (FERRITE_LONG=1)
 #   make deb    build (release) and pack the Debian packages ferrite and ferrite-dev
 #               into build/release/deb (CPack's DEB generator, packaging/install.cmake)
 PYTHON ?= /usr/bin/python3
@@ -33,8 +32,9 @@ test: unit e2e
 
 FAILOVER_TRIALS ?= 20
 test-long: build
-	FERRITE_LONG=1 FERRITE_FAILOVER_TRIALS=$(FAILOVER_TRIALS) FERRITE_HOST=$(CURDIR)/build/release/ferrite-host \
-	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e/test_replication_sentinel.py tests/e2e/test_memory.py
+	FERRITE_FAILOVER_TRIALS=$(FAILOVER_TRIALS) FERRITE_HOST=$(CURDIR)/build/release/ferrite-host \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e/test_replication_sentinel.py
+	FERRITE_LONG=1 FERRITE_HOST=$(CURDIR)/build/release/ferrite-host $(PYTHON) -m pytest -q -p no:cacheprovider -m long tests/e2e
 
 # ASAN_BUILD=build/debug is the "debug" preset's folder; override it to reuse another
 # sanitizer build. The e2e servers write their reports to files (their stderr goes to a

@@ -183,6 +183,16 @@ void Host::InitAccess(Entry* e) {
   else e->lru = LruClock() & kLruMask;
 }
 
+void Host::RestoreAccess(Entry* e, int64_t lfu_freq, int64_t idle_s) {
+  if (IsLfu(eviction_policy())) {
+    if (lfu_freq >= 0) e->lru = (LfuMinutes(clock_.NowMs()) << 8) | static_cast<uint32_t>(lfu_freq);
+  } else if (idle_s >= 0) {
+    // The 24-bit clock wraps: an access before its zero is near its top.
+    int64_t abs = static_cast<int64_t>(LruClock()) - idle_s;
+    e->lru = static_cast<uint32_t>(abs & kLruMask);
+  }
+}
+
 // Only the active policy's meaning of Entry::lru is maintained; after a runtime switch
 // the old data reads as the other kind until keys are touched again, as in Redis.
 void Host::TouchEntry(Entry* e) {

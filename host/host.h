@@ -122,7 +122,8 @@ class Host {
 
   // --- blocking (blocking.cc) ---
   void SignalKeyReady(int db, std::string_view key);
-  // Signals every key of `db` (every db when db < 0) that has waiters: FLUSHDB/FLUSHALL.
+  // Signals every key of `db` (every db when db < 0) that has waiters: FLUSHDB/FLUSHALL,
+  // and SWAPDB (what the waiters want may be there now).
   void SignalDbFlushed(int db);
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
@@ -189,6 +190,10 @@ class Host {
   void InitAccess(Entry* e);
   void TouchEntry(Entry* e);
   int64_t IdleMs(const Entry* e) const;
+  // RESTORE's IDLETIME / FREQ (Redis' objectSetLRUOrLFU): under an LFU policy a FREQ
+  // >= 0 sets the counter, under an LRU policy an IDLETIME >= 0 (seconds) dates the
+  // last access back; otherwise the entry keeps InitAccess's data.
+  void RestoreAccess(Entry* e, int64_t lfu_freq, int64_t idle_s);
   uint8_t LfuDecayed(const Entry* e) const;
 
   // Periodic work: active expiry, blocked-client deadlines, stats. Called ~hz times/s.

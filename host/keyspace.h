@@ -180,6 +180,17 @@ class Table {
     return it == subkey_at_.end() ? -1 : it->second;
   }
 
+  // Exchanges the whole contents (entries, expiry and sub-key indexes, accounting) with
+  // another table of the same keyspace (SWAPDB).
+  void Swap(Table& o) {
+    std::swap(buckets_, o.buckets_);
+    std::swap(expires_, o.expires_);
+    std::swap(subkey_due_, o.subkey_due_);
+    std::swap(subkey_at_, o.subkey_at_);
+    std::swap(size_, o.size_);
+    std::swap(bytes_, o.bytes_);
+  }
+
   uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) const;
   template <class Fn>
   void ForEach(Fn&& fn) const {

@@ -336,6 +336,7 @@ void RegisterHostCommands(Host* h) {
   // clang-format on
   RegisterAdminCommands(h);
   RegisterMemoryCommand(h);
+  RegisterSwapDbCommands(h);
 }
 
 }  // namespace ferrite::host

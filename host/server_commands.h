@@ -19,7 +19,8 @@ inline constexpr const char* kFerriteVersion = "0.1.0";
 // `subcommands`: a container's table (Redis 7.0's per-subcommand arity and flags).
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
-                    sdk::SubcommandList subcommands = {}, ferrite_getkeys_fn getkeys = nullptr);
+                    sdk::SubcommandList subcommands = {},
+                    ferrite_getkeys_fn getkeys = nullptr);
 // What a container command answers when no subcommand branch took the call. Redis 7.0
 // has a table entry per subcommand: one it knows was given the wrong number of arguments
 // ("wrong number of arguments for 'config|get' command"), any other is unknown.
@@ -31,6 +32,8 @@ void RegisterMemoryCommand(Host* h);
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
+// SWAPDB LOLWUT (swapdb.cc).
+void RegisterSwapDbCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
 // RESET, and an EXEC that Execute() rejects.
 void ResetTransaction(Client* cl);

@@ -1,6 +1,7 @@
 #include "host/services.h"
 
 #include "host/host.h"
+#include "host/persistence/dump.h"
 #include "host/persistence/persistence.h"
 #include "host/replication/replication.h"
 
@@ -9,6 +10,7 @@ namespace ferrite::host {
 Services StartServices(Host& host) {
   Services s;
   persist::RegisterPersistenceCommands(&host);
+  persist::RegisterDumpCommands(&host);
   auto p = std::make_unique<persist::PersistenceService>(host);
   p->Start();
   s.push_back(std::move(p));

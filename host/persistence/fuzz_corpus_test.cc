@@ -20,6 +20,9 @@
 #define LLVMFuzzerTestOneInput AofParseFuzzOne
 #include "host/persistence/fuzz/aof_parse_fuzz.cc"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput RestorePayloadFuzzOne
+#include "host/persistence/fuzz/restore_payload_fuzz.cc"
+#undef LLVMFuzzerTestOneInput
 
 namespace ferrite::host::persist {
 namespace {
@@ -73,6 +76,24 @@ TEST_F(FuzzCorpus, RdbInputsKeepTheLoaderInvariants) {
 
 TEST_F(FuzzCorpus, AofInputsKeepTheScannerInvariants) {
   Replay("aof", AofParseFuzzOne, 5);
+}
+
+TEST_F(FuzzCorpus, RestorePayloadsKeepTheLoaderInvariants) {
+  Replay("restore", RestorePayloadFuzzOne, 7);
+}
+
+// The restore seeds are redis-server 7.0 DUMP payloads without their footer: each loads.
+TEST_F(FuzzCorpus, RestoreSeedsLoad) {
+  for (auto& p : Files("restore")) {
+    if (!IsSeed(p)) continue;
+    std::string d = Read(p);
+    size_t consumed = 0;
+    LoadedValue v;
+    EXPECT_NO_THROW(v = LoadObject(fuzz::FuzzHost(fuzz::Role::kPrimary), d, &consumed))
+        << p.filename();
+    EXPECT_EQ(consumed, d.size()) << p.filename();
+    v.Free();
+  }
 }
 
 TEST_F(FuzzCorpus, RdbSeedsLoadWithTheirChecksum) {

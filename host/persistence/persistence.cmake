@@ -2,6 +2,8 @@
 target_sources(ferrite_host_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/aof.cc
   ${CMAKE_CURRENT_LIST_DIR}/crc64.cc
+  ${CMAKE_CURRENT_LIST_DIR}/dump_commands.cc
+  ${CMAKE_CURRENT_LIST_DIR}/migrate.cc
   ${CMAKE_CURRENT_LIST_DIR}/lzf.cc
   ${CMAKE_CURRENT_LIST_DIR}/persistence.cc
   ${CMAKE_CURRENT_LIST_DIR}/persistence_commands.cc
@@ -22,6 +24,13 @@ ferrite_family_test(persistence_family_test
           ferrite_mod_sets ferrite_mod_zsets
   LIBS ferrite_host_core)
 
+# DUMP / RESTORE (and Redis 7.0's payloads) through the harness.
+ferrite_family_test(dump_family_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/dump_family_test.cc
+  PLUGINS ferrite_mod_strings ferrite_mod_keys ferrite_mod_lists ferrite_mod_hashes
+          ferrite_mod_sets ferrite_mod_zsets
+  LIBS ferrite_host_core)
+
 # libFuzzer targets for the loaders (clang only):
 #   cmake -DFERRITE_FUZZ=ON -DFERRITE_TESTS=OFF -DCMAKE_CXX_COMPILER=clang++ ...
 # The whole host library is instrumented (coverage + ASan/UBSan) in that build, so a
@@ -31,7 +40,7 @@ if(FERRITE_FUZZ)
       -fno-omit-frame-pointer)
   target_compile_options(ferrite_host_core PUBLIC ${_fuzz_flags} -fsanitize=fuzzer-no-link)
   target_link_options(ferrite_host_core PUBLIC ${_fuzz_flags})
-  foreach(_t rdb_load_fuzz aof_parse_fuzz)
+  foreach(_t rdb_load_fuzz aof_parse_fuzz restore_payload_fuzz)
     add_executable(${_t} ${CMAKE_CURRENT_LIST_DIR}/fuzz/${_t}.cc
                          ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_host.cc)
     target_link_libraries(${_t} PRIVATE ferrite_host_core)

@@ -299,19 +299,30 @@ class Loader {
     key_lock_ = &lk;
     std::string key = in_.String();
     bool expired = expire >= 0 && expire <= opt_.now_ms;
-    if (type == kTypeString) {
-      std::string v = in_.String();
-      if (expired) return Skip();
-      Entry* e = Insert(db, key, v.size() <= kInlineValueMax ? v.size() : 0);
-      size_t before = Table::ValueBytes(e);  // the inline room, if any
-      if (!e->value_inline()) {
-        e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
-        if (!e->str.ptr) throw std::bad_alloc();
-      }
-      memcpy(e->str.ptr, v.data(), v.size());
-      e->str.len = static_cast<uint32_t>(v.size());
-      table_->ValueChanged(before, e->str_cap());
+    LoadedValue v = ReadObject(type, key, at);
+    if (expired || v.Empty()) {
+      v.Free();
+      return Skip();
+    }
+    if (v.type == nullptr) {
+      Entry* e = Insert(db, key, v.str.size() <= kInlineValueMax ? v.str.size() : 0);
+      StoreString(e, v.str);
       return Finish(e, expire);
+    }
+    Entry* e = Insert(db, key);  // an empty string: no value bytes counted yet
+    e->set_module(v.type, v.value);
+    table_->ModuleChanged(e);
+    Finish(e, expire);
+  }
+
+ public:
+  // Reads a value of RDB type `type` (the type byte already consumed): a string, or a
+  // module value built by the type's load callback. `key` names it in errors.
+  LoadedValue ReadObject(uint8_t type, const std::string& key, size_t at) {
+    LoadedValue out;
+    if (type == kTypeString) {
+      out.str = in_.String();
+      return out;
     }
     int plain = PlainTypeOf(type);
     bool native = plain == kTypeList || plain == kTypeSet || plain == kTypeHash ||
@@ -331,14 +342,23 @@ class Loader {
       v = t->desc.load(&io, plain);
     }
     if (!v) Fail(at, "cannot load value of key '" + key + "'" + (why.empty() ? "" : ": " + why));
-    if (expired || (t->desc.length && t->desc.length(v) == 0)) {
-      if (t->desc.free_value) t->desc.free_value(v);
-      return Skip();
+    out.type = t;
+    out.value = v;
+    return out;
+  }
+  RdbInput& input() { return in_; }
+
+ private:
+  // Stores a loaded string in a new entry (inline when it fits the room Insert made).
+  void StoreString(Entry* e, const std::string& v) {
+    size_t before = Table::ValueBytes(e);  // the inline room, if any
+    if (!e->value_inline()) {
+      e->str.ptr = static_cast<char*>(malloc(v.empty() ? 1 : v.size()));
+      if (!e->str.ptr) throw std::bad_alloc();
     }
-    Entry* e = Insert(db, key);  // an empty string: no value bytes counted yet
-    e->set_module(t, v);
-    table_->ModuleChanged(e);
-    Finish(e, expire);
+    memcpy(e->str.ptr, v.data(), v.size());
+    e->str.len = static_cast<uint32_t>(v.size());
+    table_->ValueChanged(before, e->str_cap());
   }
 
   void Skip() {
@@ -482,6 +502,26 @@ class Loader {
 RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt) {
   Loader l(h, data, opt);
   return l.Run();
+}
+
+bool LoadedValue::Empty() const {
+  return type && type->desc.length && type->desc.length(value) == 0;
+}
+
+void LoadedValue::Free() {
+  if (type && value && type->desc.free_value) type->desc.free_value(value);
+  value = nullptr;
+}
+
+LoadedValue LoadObject(Host& h, std::string_view data, size_t* consumed) {
+  Loader l(h, data, RdbLoadOptions{});
+  RdbInput& in = l.input();
+  size_t at = in.pos();
+  uint8_t type = in.Byte();
+  if (type >= kOpSlotInfo) Fail(at, "not a value type: " + std::to_string(type));
+  LoadedValue v = l.ReadObject(type, "", at);
+  if (consumed) *consumed = in.pos();
+  return v;
 }
 
 }  // namespace ferrite::host::persist

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "ferrite/module.h"
+
 namespace ferrite::host {
 class Host;
 }
@@ -52,5 +54,20 @@ struct RdbLoadStats {
 // The caller makes the keyspace exclusive (every shard lock held) or sets lock_per_key.
 // Keys already present are replaced. Throws RdbError (or what `progress` throws).
 RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt);
+
+// One value as rdbLoadObject reads it: a string (type == nullptr) or a module value the
+// caller now owns (Free() releases it).
+struct LoadedValue {
+  std::string str;
+  const ferrite_type* type = nullptr;
+  void* value = nullptr;
+  bool Empty() const;  // a collection with no elements (Redis refuses to load those)
+  void Free();
+};
+
+// Reads an RDB type byte and the value after it from `data` (DUMP/RESTORE payloads),
+// with any compact encoding decoded for the owning type. *consumed: the bytes read.
+// Throws RdbError on a bad type byte, truncation, corruption or a type no module loads.
+LoadedValue LoadObject(Host& h, std::string_view data, size_t* consumed);
 
 }  // namespace ferrite::host::persist

@@ -120,6 +120,22 @@ bool RdbOutput::Finish(bool checksum) {
   return Flush();
 }
 
+void WriteValue(RdbOutput& out, const Entry& e, std::optional<std::string_view> key) {
+  if (e.kind == ValueKind::kString) {
+    out.Byte(kTypeString);
+    if (key) out.String(*key);
+    out.String(e.string_value());
+    return;
+  }
+  const ferrite_type_desc& d = e.mod_type()->desc;
+  // A per-value type byte: a hash with field TTLs is Redis 7.4's HASH_METADATA (24),
+  // one without stays HASH (4) so older Redis versions still load the file.
+  out.Byte(static_cast<uint8_t>(d.rdb_type_of ? d.rdb_type_of(e.mod.ptr) : d.rdb_type));
+  if (key) out.String(*key);
+  RdbValueWriter io(out);
+  d.save(&io, e.mod.ptr);
+}
+
 namespace {
 
 void Aux(RdbOutput& out, std::string_view k, std::string_view v) {
@@ -133,19 +149,7 @@ void WriteEntry(RdbOutput& out, Entry* e, int64_t expire_ms) {
     out.Byte(kOpExpireMs);
     out.Le64(static_cast<uint64_t>(expire_ms));
   }
-  if (e->kind == ValueKind::kString) {
-    out.Byte(kTypeString);
-    out.String(e->key());
-    out.String(e->string_value());
-  } else {
-    const ferrite_type_desc& d = e->mod_type()->desc;
-    // A per-value type byte: a hash with field TTLs is Redis 7.4's HASH_METADATA (24),
-    // one without stays HASH (4) so older Redis versions still load the file.
-    out.Byte(static_cast<uint8_t>(d.rdb_type_of ? d.rdb_type_of(e->mod.ptr) : d.rdb_type));
-    out.String(e->key());
-    RdbValueWriter io(out);
-    d.save(&io, e->mod.ptr);
-  }
+  WriteValue(out, *e, e->key());
   if (e->flags() != 0) Aux(out, kAuxMcFlags, std::to_string(e->flags()));
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 
 namespace ferrite::host {
 class Host;
+struct Entry;
 }
 
 namespace ferrite::host::persist {
@@ -61,6 +63,11 @@ class RdbValueWriter : public ferrite_io {
  private:
   RdbOutput& out_;
 };
+
+// rdbSaveObjectType + [key] + rdbSaveObject: the value's RDB type byte, the key when
+// given (a file record; DUMP payloads have none), and the value in the form its type
+// saves. The type must have a save callback.
+void WriteValue(RdbOutput& out, const Entry& e, std::optional<std::string_view> key);
 
 struct RdbSaveOptions {
   bool checksum = true;

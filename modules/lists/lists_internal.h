@@ -75,6 +75,11 @@ int CmdRPopLPush(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdLMove(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdLMPop(Ctx ctx, int argc, const ferrite_slice* argv);
 
+// SORT / SORT_RO (list_sort.cc)
+int CmdSort(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdSortRo(Ctx ctx, int argc, const ferrite_slice* argv);
+int SortGetKeys(int argc, const ferrite_slice* argv, int* out, int cap);
+
 // Blocking handlers (list_blocking.cc)
 int CmdBLPop(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdBRPop(Ctx ctx, int argc, const ferrite_slice* argv);

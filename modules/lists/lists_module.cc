@@ -49,6 +49,9 @@ const CommandSpec kCommands[] = {
   {"BRPOPLPUSH",  4, WRITE | DENYOOM | NOSCRIPT | BLOCKING,  1,  2, 1, Guarded<CmdBRPopLPush>, "list"},
   {"BLMOVE",      6, WRITE | DENYOOM | NOSCRIPT | BLOCKING,  1,  2, 1, Guarded<CmdBLMove>,   "list"},
   {"BLMPOP",     -5, WRITE | BLOCKING,                       0,  0, 0, Guarded<CmdBLMPop>,     "list", BLMPopGetKeys},
+  // SORT reaches keys its BY/GET patterns name: every shard is locked (list_sort.cc).
+  {"SORT",       -2, WRITE | DENYOOM | ALL_KEYS,             1,  1, 1, Guarded<CmdSort>,       "generic", SortGetKeys},
+  {"SORT_RO",    -2, READONLY | ALL_KEYS,                    1,  1, 1, Guarded<CmdSortRo>,     "generic", SortGetKeys},
 };
 // clang-format on
 

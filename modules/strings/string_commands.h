@@ -3,11 +3,18 @@
 // wraps each one in sdk::Guarded.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "ferrite/module.hpp"
 
 namespace ferrite::mod::strings {
 
 using sdk::Ctx;
+
+// Reads a key that must hold a string: nullopt for a missing key; false after a
+// WRONGTYPE reply (string_edit_commands.cc).
+bool ReadStringOrReply(const Ctx& ctx, const sdk::Key& k, std::optional<std::string_view>* cur);
 
 #define FERRITE_STRINGS_HANDLER(name) int name(Ctx ctx, int argc, const ferrite_slice* argv)
 
@@ -35,6 +42,15 @@ FERRITE_STRINGS_HANDLER(CmdIncrByFloat);
 FERRITE_STRINGS_HANDLER(CmdGetRange);
 FERRITE_STRINGS_HANDLER(CmdSetRange);
 FERRITE_STRINGS_HANDLER(CmdLcs);
+
+// bitmap_commands.cc: bitmaps (strings addressed by bit)
+FERRITE_STRINGS_HANDLER(CmdSetBit);
+FERRITE_STRINGS_HANDLER(CmdGetBit);
+FERRITE_STRINGS_HANDLER(CmdBitCount);
+FERRITE_STRINGS_HANDLER(CmdBitPos);
+FERRITE_STRINGS_HANDLER(CmdBitOp);
+FERRITE_STRINGS_HANDLER(CmdBitField);
+FERRITE_STRINGS_HANDLER(CmdBitFieldRo);
 
 #undef FERRITE_STRINGS_HANDLER
 

@@ -89,11 +89,7 @@ int CmdStrLen(Ctx ctx, int argc, const ferrite_slice* argv) {
 
 // ---- counters --------------------------------------------------------------------------
 
-namespace {
-
-// Reads the key for a counter update: nullopt value for a missing key; false after a
-// WRONGTYPE reply.
-bool CounterInput(const Ctx& ctx, const Key& k, std::optional<std::string_view>* cur) {
+bool ReadStringOrReply(const Ctx& ctx, const Key& k, std::optional<std::string_view>* cur) {
   if (!k.Exists()) return true;
   *cur = k.String();
   if (!*cur) {
@@ -103,11 +99,13 @@ bool CounterInput(const Ctx& ctx, const Key& k, std::optional<std::string_view>*
   return true;
 }
 
+namespace {
+
 // Redis' incrDecrCommand. The new value keeps the key's expiry and flags.
 int IncrGeneric(Ctx ctx, std::string_view key, int64_t incr) {
   Key k = ctx.OpenWrite(key);
   std::optional<std::string_view> cur;
-  if (!CounterInput(ctx, k, &cur)) return FERRITE_OK;
+  if (!ReadStringOrReply(ctx, k, &cur)) return FERRITE_OK;
   int64_t value = 0;
   switch (AddInt64(cur, incr, &value)) {
     case IncrStatus::kNotInteger: return ctx.Error(FERRITE_E_NOT_INTEGER);
@@ -149,7 +147,7 @@ int CmdIncrByFloat(Ctx ctx, int argc, const ferrite_slice* argv) {
   std::string_view key = SV(argv[1]);
   Key k = ctx.OpenWrite(key);
   std::optional<std::string_view> cur;
-  if (!CounterInput(ctx, k, &cur)) return FERRITE_OK;
+  if (!ReadStringOrReply(ctx, k, &cur)) return FERRITE_OK;
   std::string result;
   switch (AddLongDouble(cur, SV(argv[2]), &result)) {
     case FloatStatus::kNotFloat: return ctx.Error(FERRITE_E_NOT_FLOAT);

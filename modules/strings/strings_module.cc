@@ -36,6 +36,13 @@ constexpr sdk::CommandSpec kCommands[] = {
   {"SUBSTR",       4, READONLY,                 1,  1, 1, Guarded<CmdGetRange>,    "string"},
   {"SETRANGE",     4, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdSetRange>,    "string"},
   {"LCS",         -3, READONLY,                 1,  2, 1, Guarded<CmdLcs>,         "string"},
+  {"SETBIT",       4, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdSetBit>,      "bitmap"},
+  {"GETBIT",       3, READONLY | FAST,          1,  1, 1, Guarded<CmdGetBit>,      "bitmap"},
+  {"BITCOUNT",    -2, READONLY,                 1,  1, 1, Guarded<CmdBitCount>,    "bitmap"},
+  {"BITPOS",      -3, READONLY,                 1,  1, 1, Guarded<CmdBitPos>,      "bitmap"},
+  {"BITOP",       -4, WRITE | DENYOOM,          2, -1, 1, Guarded<CmdBitOp>,       "bitmap"},
+  {"BITFIELD",    -2, WRITE | DENYOOM,          1,  1, 1, Guarded<CmdBitField>,    "bitmap"},
+  {"BITFIELD_RO", -2, READONLY | FAST,          1,  1, 1, Guarded<CmdBitFieldRo>,  "bitmap"},
 };
 // clang-format on
 

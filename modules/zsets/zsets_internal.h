@@ -155,11 +155,23 @@ FERRITE_ZSET_HANDLER(CmdZUnionStore);
 FERRITE_ZSET_HANDLER(CmdZInterStore);
 FERRITE_ZSET_HANDLER(CmdZDiffStore);
 FERRITE_ZSET_HANDLER(CmdZInterCard);
+// geo_commands.cc
+FERRITE_ZSET_HANDLER(CmdGeoAdd);
+FERRITE_ZSET_HANDLER(CmdGeoDist);
+FERRITE_ZSET_HANDLER(CmdGeoHash);
+FERRITE_ZSET_HANDLER(CmdGeoPos);
+FERRITE_ZSET_HANDLER(CmdGeoRadius);
+FERRITE_ZSET_HANDLER(CmdGeoRadiusRo);
+FERRITE_ZSET_HANDLER(CmdGeoRadiusByMember);
+FERRITE_ZSET_HANDLER(CmdGeoRadiusByMemberRo);
+FERRITE_ZSET_HANDLER(CmdGeoSearch);
+FERRITE_ZSET_HANDLER(CmdGeoSearchStore);
 #undef FERRITE_ZSET_HANDLER
 
 // Key specs for the numkeys forms.
 int GetKeysZStore(int argc, const ferrite_slice* argv, int* out, int cap);   // dst n k...
 int GetKeysNumKeys(int argc, const ferrite_slice* argv, int* out, int cap);  // n k...
 int GetKeysBZMPop(int argc, const ferrite_slice* argv, int* out, int cap);   // t n k...
+int GetKeysGeoRadius(int argc, const ferrite_slice* argv, int* out, int cap); // k ... STORE k
 
 }  // namespace ferrite::mod::zsets

@@ -66,6 +66,16 @@ const CommandSpec kCommands[] = {
   {"ZUNIONSTORE",      -4, WRITE | DENYOOM,                     0,  0, 0, Guarded<CmdZUnionStore>,      "sorted-set", GetKeysZStore},
   {"ZINTERSTORE",      -4, WRITE | DENYOOM,                     0,  0, 0, Guarded<CmdZInterStore>,      "sorted-set", GetKeysZStore},
   {"ZDIFFSTORE",       -4, WRITE | DENYOOM,                     0,  0, 0, Guarded<CmdZDiffStore>,       "sorted-set", GetKeysZStore},
+  {"GEOADD",           -5, WRITE | DENYOOM,                     1,  1, 1, Guarded<CmdGeoAdd>,           "geo"},
+  {"GEODIST",          -4, READONLY,                            1,  1, 1, Guarded<CmdGeoDist>,          "geo"},
+  {"GEOHASH",          -2, READONLY,                            1,  1, 1, Guarded<CmdGeoHash>,          "geo"},
+  {"GEOPOS",           -2, READONLY,                            1,  1, 1, Guarded<CmdGeoPos>,           "geo"},
+  {"GEORADIUS",        -6, WRITE | DENYOOM,                     1,  1, 1, Guarded<CmdGeoRadius>,        "geo", GetKeysGeoRadius},
+  {"GEORADIUS_RO",     -6, READONLY,                            1,  1, 1, Guarded<CmdGeoRadiusRo>,      "geo"},
+  {"GEORADIUSBYMEMBER", -5, WRITE | DENYOOM,                    1,  1, 1, Guarded<CmdGeoRadiusByMember>, "geo", GetKeysGeoRadius},
+  {"GEORADIUSBYMEMBER_RO", -5, READONLY,                        1,  1, 1, Guarded<CmdGeoRadiusByMemberRo>, "geo"},
+  {"GEOSEARCH",        -7, READONLY,                            1,  1, 1, Guarded<CmdGeoSearch>,        "geo"},
+  {"GEOSEARCHSTORE",   -8, WRITE | DENYOOM,                     1,  2, 1, Guarded<CmdGeoSearchStore>,   "geo"},
 };
 // clang-format on
 

@@ -13,6 +13,9 @@
 
 Servers bind 127.0.0.1 only, run in a temporary directory (persistence.dir) and are
 killed at the end of the test.  The binary is $FERRITE_HOST or build/release/ferrite-host.
+
+Tests marked `@pytest.mark.long` (long random trials) run only with FERRITE_LONG=1
+(`make test-long`), so `make test` stays short.
 """
 import os
 import re
@@ -24,6 +27,19 @@ import tempfile
 import time
 
 import pytest
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: long trial, run by `make test-long` only")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("FERRITE_LONG") == "1":
+        return
+    skip = pytest.mark.skip(reason="long trial: FERRITE_LONG=1 (make test-long) runs it")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -122,7 +122,7 @@ def test_rss_after_value_size_change_stays_near_maxmemory(server_factory):
     assert _fragmentation(server_factory, 50, 1.0) <= 1.3
 
 
-@pytest.mark.skipif(not os.environ.get("FERRITE_LONG"), reason="long: FERRITE_LONG=1")
+@pytest.mark.long
 def test_rss_after_value_size_change_full_scenario(server_factory, redis_server):
     r = redis_server.redis()
     r.config_set("maxmemory", "50mb")

@@ -43,12 +43,12 @@ DEFAULT_UNITS = [
     "unit/expire", "unit/keyspace", "unit/scan", "unit/protocol", "unit/quit",
     "unit/info-command", "unit/multi", "unit/pubsub", "unit/scripting", "unit/functions",
     "unit/introspection", "unit/introspection-2", "unit/other", "unit/info",
+    "unit/bitops", "unit/bitfield", "unit/hyperloglog", "unit/geo", "unit/sort", "unit/dump",
 ]
 
 # Tags denied on every run. Each names a capability of the whole server, not of a test:
 #   needs:repl     attaches to the replication stream with SYNC (replication: not served)
-#   needs:pfdebug  PFDEBUG (HyperLogLog: not served)
-DENY_TAGS = ["needs:repl", "needs:pfdebug"]
+DENY_TAGS = ["needs:repl"]
 
 VERDICT = re.compile(r"^\[(ok|err|exception|skip|ignore)\]: (.*)$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

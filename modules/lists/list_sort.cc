@@ -1,0 +1,310 @@
+// SORT and SORT_RO (Redis 7.0's src/sort.c): sorts a list, set or sorted set by its
+// elements or by the values of other keys named by a BY pattern, and replies (or STOREs
+// as a list) the elements or the values of keys named by GET patterns.
+//
+// Why it lives here: STORE builds a list, which only this module can make. Sets and
+// sorted sets (other modules' types) are read through call() (SMEMBERS, ZRANGE), and
+// so are the keys BY and GET patterns name (GET, HGET): a module never reaches into
+// another's values.
+//
+// Why it holds every shard (FERRITE_CMD_ALL_KEYS in the table): the keys BY and GET
+// patterns reach are named by the elements, which are only known once the source key
+// has been read under its lock, so no key spec can declare them up front; the host
+// locks every shard, as for EVAL, and the nested calls then run without locking.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lists_internal.h"
+
+namespace ferrite::mod::lists {
+
+using sdk::Api;
+using sdk::SV;
+
+namespace {
+
+struct CallReply {
+  ferrite_call_reply* r;
+  ~CallReply() { Api().free_call_reply(r); }
+};
+
+// Runs `cmd args...` as a nested call and returns its bulk reply, if it was one.
+std::optional<std::string> CallBulk(const Ctx& ctx, std::initializer_list<std::string_view> argv) {
+  std::vector<ferrite_slice> s;
+  for (auto a : argv) s.push_back(sdk::SL(a));
+  CallReply r{Api().call(ctx.get(), static_cast<int>(s.size()), s.data())};
+  if (Api().call_reply_type(r.r) != FERRITE_REPLY_BULK) return std::nullopt;
+  return std::string(SV(Api().call_reply_string(r.r)));
+}
+
+// The elements of a set or sorted set, through the owning module's command.
+std::vector<std::string> CallElements(const Ctx& ctx, std::initializer_list<std::string_view> argv) {
+  std::vector<ferrite_slice> s;
+  for (auto a : argv) s.push_back(sdk::SL(a));
+  CallReply r{Api().call(ctx.get(), static_cast<int>(s.size()), s.data())};
+  std::vector<std::string> out;
+  auto t = Api().call_reply_type(r.r);
+  if (t != FERRITE_REPLY_ARRAY && t != FERRITE_REPLY_SET) return out;
+  size_t n = Api().call_reply_length(r.r);
+  out.reserve(n);
+  for (size_t i = 0; i < n; i++)
+    out.emplace_back(SV(Api().call_reply_string(Api().call_reply_element(r.r, i))));
+  return out;
+}
+
+// lookupKeyByPattern: "#" is the element itself; otherwise the first '*' is replaced by
+// the element, and a "->field" after it (with a non-empty field) reads that hash field.
+// A pattern without '*', a missing key or one of another type gives nothing. The
+// pattern is searched as a C string, as Redis does, but copied with its full length.
+std::optional<std::string> LookupByPattern(const Ctx& ctx, std::string_view pattern,
+                                           std::string_view subst) {
+  std::string_view cstr = pattern.substr(0, pattern.find('\0'));
+  if (cstr == "#") return std::string(subst);
+  size_t star = cstr.find('*');
+  if (star == std::string_view::npos) return std::nullopt;
+  size_t arrow = cstr.find("->", star + 1);
+  const bool has_field = arrow != std::string_view::npos && arrow + 2 < cstr.size();
+  const size_t fieldlen = has_field ? pattern.size() - arrow - 2 : 0;
+  const size_t postfixlen = pattern.size() - (star + 1) - (has_field ? fieldlen + 2 : 0);
+  std::string key;
+  key.reserve(star + subst.size() + postfixlen);
+  key.append(pattern.substr(0, star)).append(subst).append(pattern.substr(star + 1, postfixlen));
+  if (has_field) return CallBulk(ctx, {"HGET", key, pattern.substr(arrow + 2)});
+  return CallBulk(ctx, {"GET", key});
+}
+
+struct SortOptions {
+  bool desc = false, alpha = false, dontsort = false;
+  int64_t limit_start = 0, limit_count = -1;
+  std::optional<std::string_view> by, store;
+  std::vector<std::string_view> gets;
+};
+
+// Parses the options; replies the error itself and returns false on failure.
+bool ParseSortOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, bool readonly,
+                      SortOptions* o) {
+  for (int j = 2; j < argc; j++) {
+    const int left = argc - j - 1;
+    std::string_view w = SV(argv[j]);
+    if (sdk::EqualsIgnoreCase(w, "ASC")) {
+      o->desc = false;
+    } else if (sdk::EqualsIgnoreCase(w, "DESC")) {
+      o->desc = true;
+    } else if (sdk::EqualsIgnoreCase(w, "ALPHA")) {
+      o->alpha = true;
+    } else if (sdk::EqualsIgnoreCase(w, "LIMIT") && left >= 2) {
+      if (!sdk::ParseInt64(SV(argv[j + 1]), &o->limit_start) ||
+          !sdk::ParseInt64(SV(argv[j + 2]), &o->limit_count)) {
+        return ctx.Error(FERRITE_E_NOT_INTEGER), false;
+      }
+      j += 2;
+    } else if (!readonly && sdk::EqualsIgnoreCase(w, "STORE") && left >= 1) {
+      o->store = SV(argv[++j]);
+    } else if (sdk::EqualsIgnoreCase(w, "BY") && left >= 1) {
+      o->by = SV(argv[++j]);
+      // A pattern without '*' names one constant key for every element: no sorting.
+      std::string_view cstr = o->by->substr(0, o->by->find('\0'));
+      o->dontsort = cstr.find('*') == std::string_view::npos;
+    } else if (sdk::EqualsIgnoreCase(w, "GET") && left >= 1) {
+      o->gets.push_back(SV(argv[++j]));
+    } else {
+      return ctx.Error(FERRITE_E_SYNTAX), false;
+    }
+  }
+  return true;
+}
+
+enum class Source { kList, kSet, kZSet };
+
+struct Item {
+  std::string obj;
+  double score = 0;
+  std::optional<std::string> cmp;  // ALPHA with BY: the value compared
+};
+
+// compareStringObjects: binary, shorter first on a common prefix.
+int CompareBinary(std::string_view a, std::string_view b) {
+  int c = memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  if (c) return c;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+// collateStringObjects: strcoll over the C strings (so up to a NUL byte).
+int Collate(const std::string& a, const std::string& b) { return strcoll(a.c_str(), b.c_str()); }
+
+// Redis' strtod check of a sort weight: the whole C string, no ERANGE, no NaN. Leading
+// spaces and an empty string (0) pass, as there.
+bool ParseWeight(const std::string& s, double* out) {
+  char* end = nullptr;
+  errno = 0;
+  *out = strtod(s.c_str(), &end);
+  return end[0] == '\0' && errno != ERANGE && !std::isnan(*out);
+}
+
+// Loads the elements in their native order: list order, sorted-set score order, set
+// iteration order.
+bool LoadElements(const Ctx& ctx, std::string_view key, Source* src, std::vector<Item>* out) {
+  std::vector<std::string> els;
+  {
+    Key k = ctx.Open(key);
+    if (!k.Exists()) {
+      *src = Source::kList;
+      return true;
+    }
+    const ferrite_type* t = k.Type();
+    if (t == St(ctx).type) {
+      *src = Source::kList;
+      const ListValue* l = k.Value<ListValue>();
+      els.reserve(l->Size());
+      l->ForRange(0, l->Size() - 1, [&](std::string_view v) {
+        els.emplace_back(v);
+        return true;
+      });
+    } else {
+      std::string_view name = t ? Api().type_name(t) : "";
+      if (name == "set") *src = Source::kSet;
+      else if (name == "zset") *src = Source::kZSet;
+      else return false;
+    }
+  }
+  // The key handle is closed: the owning module's command opens it itself.
+  if (*src == Source::kSet) els = CallElements(ctx, {"SMEMBERS", key});
+  if (*src == Source::kZSet) els = CallElements(ctx, {"ZRANGE", key, "0", "-1"});
+  out->reserve(els.size());
+  for (auto& e : els) out->push_back(Item{std::move(e), 0, std::nullopt});
+  return true;
+}
+
+}  // namespace
+
+int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
+  SortOptions o;
+  if (!ParseSortOptions(ctx, argc, argv, readonly, &o)) return FERRITE_OK;
+  Source src = Source::kList;
+  std::vector<Item> v;
+  if (!LoadElements(ctx, SV(argv[1]), &src, &v)) return ctx.Error(FERRITE_E_WRONGTYPE);
+
+  // An unsorted set comes out in hash order; what is stored must not depend on it.
+  if (o.dontsort && src == Source::kSet && o.store) {
+    o.dontsort = false;
+    o.alpha = true;
+    o.by.reset();
+  }
+
+  const int64_t n = static_cast<int64_t>(v.size());
+  int64_t start = std::min(std::max<int64_t>(o.limit_start, 0), n);
+  int64_t count = std::min(std::max<int64_t>(o.limit_count, -1), n);
+  int64_t end = count < 0 ? n - 1 : start + count - 1;
+  if (start >= n) {
+    start = n - 1;
+    end = n - 2;
+  }
+  if (end >= n) end = n - 1;
+
+  bool conversion_error = false;
+  if (o.dontsort) {
+    if (o.desc && src != Source::kSet) std::reverse(v.begin(), v.end());
+  } else {
+    for (Item& it : v) {
+      std::optional<std::string> byval;
+      if (o.by) {
+        byval = LookupByPattern(ctx, *o.by, it.obj);
+        if (!byval) continue;  // a missing weight sorts as 0 (or as "nothing" with ALPHA)
+      }
+      if (o.alpha) {
+        if (o.by) it.cmp = std::move(byval);
+      } else if (!ParseWeight(o.by ? *byval : it.obj, &it.score)) {
+        conversion_error = true;
+      }
+    }
+    const bool bypattern = o.by.has_value(), store = o.store.has_value();
+    auto cmp = [&](const Item& a, const Item& b) {
+      int c;
+      if (!o.alpha) {
+        c = a.score > b.score ? 1 : a.score < b.score ? -1 : CompareBinary(a.obj, b.obj);
+      } else if (bypattern) {
+        if (!a.cmp || !b.cmp) c = (!a.cmp && !b.cmp) ? 0 : !a.cmp ? -1 : 1;
+        else c = store ? CompareBinary(*a.cmp, *b.cmp) : Collate(*a.cmp, *b.cmp);
+      } else {
+        c = store ? CompareBinary(a.obj, b.obj) : Collate(a.obj, b.obj);
+      }
+      return (o.desc ? -c : c) < 0;
+    };
+    std::stable_sort(v.begin(), v.end(), cmp);
+  }
+
+  const int64_t rows = end - start + 1;
+  const int64_t outputlen = o.gets.empty() ? rows : static_cast<int64_t>(o.gets.size()) * rows;
+  if (conversion_error) return ctx.Error("ERR One or more scores can't be converted into double");
+  if (!o.store) {
+    ctx.Array(static_cast<size_t>(outputlen));
+    for (int64_t j = start; j <= end; j++) {
+      if (o.gets.empty()) ctx.Bulk(v[j].obj);
+      for (std::string_view pat : o.gets) {
+        auto val = LookupByPattern(ctx, pat, v[j].obj);
+        if (val) ctx.Bulk(*val);
+        else ctx.Null();
+      }
+    }
+    return FERRITE_OK;
+  }
+
+  auto out = std::make_unique<ListValue>();
+  for (int64_t j = start; j <= end; j++) {
+    if (o.gets.empty()) out->Push(End::kTail, v[j].obj, St(ctx).fill);
+    for (std::string_view pat : o.gets) {
+      out->Push(End::kTail, LookupByPattern(ctx, pat, v[j].obj).value_or(""), St(ctx).fill);
+    }
+  }
+  Key dest = ctx.OpenWrite(*o.store);
+  if (outputlen > 0) {
+    dest.SetValue(St(ctx).type, out.release());
+    dest.SetExpire(-1);
+    ctx.Notify(FERRITE_NOTIFY_LIST, "sortstore", *o.store);
+  } else if (dest.Exists()) {
+    dest.Delete();
+    ctx.Notify(FERRITE_NOTIFY_GENERIC, "del", *o.store);
+  }
+  return ctx.Int(outputlen);
+}
+
+int CmdSort(Ctx ctx, int argc, const ferrite_slice* argv) {
+  return SortGeneric(ctx, argc, argv, false);
+}
+
+int CmdSortRo(Ctx ctx, int argc, const ferrite_slice* argv) {
+  return SortGeneric(ctx, argc, argv, true);
+}
+
+// Redis' sortGetKeys: the key, and STORE's destination (the last one given). Used by
+// COMMAND GETKEYS and WATCH-style key reporting; locking takes every shard anyway.
+int SortGetKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
+  int n = 0;
+  auto add = [&](int i) {
+    if (n < cap) out[n] = i;
+    n++;
+  };
+  add(1);
+  int store = 0;
+  for (int j = 2; j < argc; j++) {
+    std::string_view w = SV(argv[j]);
+    if (sdk::EqualsIgnoreCase(w, "LIMIT")) {
+      j += 2;
+    } else if (sdk::EqualsIgnoreCase(w, "GET") || sdk::EqualsIgnoreCase(w, "BY")) {
+      j += 1;
+    } else if (sdk::EqualsIgnoreCase(w, "STORE") && j + 1 < argc) {
+      store = j + 1;  // not skipped, as in Redis; the last STORE wins
+    }
+  }
+  if (store) add(store);
+  return n;
+}
+
+}  // namespace ferrite::mod::lists
