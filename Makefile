@@ -2,9 +2,11 @@
 #   make run    build (release) and start ferrite-host with packaging/ferrite.toml; its
 #               snapshots and AOF go to build/run (RUN_DIR), never into the source tree
 #   make test   build (release) and run every test: unit, family (in-process), e2e
-#   make test-long  the long random trials (e2e tests marked `long`) only
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
 #   make bench  side-by-side benchmarks against redis-server and memcached
+#   make test-long  the long trials: 20 sentinel kill/failover cycles (the normal suite runs 1)
+#               and the e2e tests marked `long` (long random differential trials, the full RSS
+#               fragmentation scenario)
 #   make deb    build (release) and pack the Debian packages ferrite and ferrite-dev
 #               into build/release/deb (CPack's DEB generator, packaging/install.cmake)
 PYTHON ?= /usr/bin/python3
