@@ -60,7 +60,7 @@ int BPopGeneric(Ctx ctx, int argc, const ferrite_slice* argv, End end) {
     ListKey lk;
     if (OpenList(ctx, SV(keys[i]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
     if (!lk.list) continue;
-    std::string v = lk.list->Pop(end, St(ctx).fill);
+    std::string v = lk.list->Pop(end);
     lk.key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
     ctx.Propagate({end == End::kHead ? "LPOP" : "RPOP", SV(keys[i])});
     ctx.Array(2);
