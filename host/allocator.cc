@@ -1,5 +1,9 @@
 #include "host/allocator.h"
 
+#include <unistd.h>
+
+#include <fstream>
+
 #ifdef FERRITE_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #else
@@ -13,6 +17,13 @@ extern "C" size_t __sanitizer_get_heap_size();
 #endif
 
 namespace ferrite::host {
+
+int64_t ProcessRssBytes() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, rss = 0;
+  f >> pages >> rss;
+  return static_cast<int64_t>(rss) * sysconf(_SC_PAGESIZE);
+}
 
 #ifdef FERRITE_WITH_JEMALLOC
 

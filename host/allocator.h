@@ -21,6 +21,8 @@ struct AllocatorStats {
   int64_t retained = 0;   // bytes unmapped back to the OS but kept as address space
 };
 
+// The process' resident set (/proc/self/statm), as Redis' used_memory_rss.
+int64_t ProcessRssBytes();
 // "jemalloc-5.3.0" or "libc".
 std::string AllocatorName();
 // Fresh figures (jemalloc: after an epoch refresh; glibc: mallinfo2, active = resident

@@ -226,6 +226,14 @@ int64_t Host::used_memory() const {
   return baseline_memory_ + keyspace_->used_bytes.load(std::memory_order_relaxed);
 }
 
+int64_t Host::UpdatePeakMemory() {
+  int64_t now = used_memory();
+  int64_t peak = peak_memory_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_memory_.compare_exchange_weak(peak, now)) {
+  }
+  return std::max(now, peak);
+}
+
 bool Host::OverMemoryLimit() const {
   int64_t max = max_memory_->load(std::memory_order_relaxed);
   return max > 0 && used_memory() > max;

@@ -177,6 +177,7 @@ void Host::Cron() {
   if (loading.active.load(std::memory_order_relaxed)) return;
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
+  UpdatePeakMemory();
   CheckSoftLimitedClients();
   CloseIdleClients();
   // Eviction waits for shard locks: not while a script holds them all.

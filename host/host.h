@@ -73,6 +73,8 @@ struct ReplicationHooks {
   std::atomic<bool> stale_refused{false};  // ... link down and replica-serve-stale-data no
   std::atomic<bool> no_good_replicas{false};  // min-replicas-to-write not met: NOREPLICAS
   std::function<std::string()> info_section;  // "# Replication\r\n..." (unset: standalone)
+  // Bytes the replication backlog holds (unset or 0: none), for MEMORY STATS.
+  std::function<int64_t()> backlog_bytes;
 };
 
 enum class EvictionPolicy {
@@ -173,6 +175,10 @@ class Host {
   bool EvictIfNeeded();
   bool OverMemoryLimit() const;
   int64_t used_memory() const;
+  // used_memory when the host was built, before any key (MEMORY STATS startup.allocated).
+  int64_t startup_memory() const { return baseline_memory_; }
+  // The highest used_memory seen (the cron and every reader raise it); returns it.
+  int64_t UpdatePeakMemory();
   // NOTE: indexes follow the choice order of maxmemory-policy in config.cc (Redis'
   // order, used in its error text).
   EvictionPolicy eviction_policy() const {
@@ -327,6 +333,7 @@ class Host {
 
  private:
   int64_t baseline_memory_ = 0;
+  std::atomic<int64_t> peak_memory_{0};
   // NOTE: the index of "always" in appendfsync's choices ("everysec always no").
   static constexpr int64_t kAofFsyncAlwaysIndex = 1;
   const std::atomic<int64_t>* aof_enabled_ = nullptr;
