@@ -45,10 +45,14 @@ struct BlockState {
   bool rerunning = false;            // the woken command is running right now
   bool busy_deferred = false;        // the re-run met a busy script: it runs again after
   bool wake_all = false;             // FERRITE_BLOCK_WAKE_ALL: every signal wakes it
-  // The key whose write posted the pending/running wake-up (served first, as Redis
-  // serves the key that became ready), and keys signalled while that wake-up was
-  // pending: whoever the wake-up does not serve is handed these keys on.
-  std::string ready_key;
+  bool ordered = false;              // FERRITE_BLOCK_WAKE_ORDERED: re-runs one at a time
+  bool signalled_while_running = false;  // a signal came during its own re-run
+  std::string woken_key;             // the first key signalled since the last re-run
+  bool woken_by_key = false;         // woken_key is set
+  std::string serving_key;           // woken_key of the re-run that runs now
+  bool serving_by_key = false;
+  // Keys signalled while a consuming waiter's wake-up was pending (beside woken_key):
+  // if that wake-up does not serve it, they are handed on to the next waiter.
   std::vector<std::string> deferred;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };

@@ -283,6 +283,8 @@ class Key {
   void Modified(uint32_t type_class, const char* event) {
     Api().key_modified(k_, type_class, event);
   }
+  // An in-place change that is not a write (see key_resized): recount the value's size.
+  void Resized() { Api().key_resized(k_); }
   std::string_view Name() const { return SV(Api().key_name(k_)); }
 
  private:
@@ -306,7 +308,8 @@ class Ctx {
   // host older than ABI 1.5).
   std::string_view ReadyKey() const {
     ferrite_slice k{};
-    if (!FERRITE_HAS_API(&Api(), block_ready_key) || !Api().block_ready_key(c_, &k)) return {};
+    if (!FERRITE_HAS_API(&Api(), ctx_block_woken_key) || !Api().ctx_block_woken_key(c_, &k))
+      return {};
     return SV(k);
   }
   // Indexes 0..n-1 of `keys` in the order a blocking command should try them: the
