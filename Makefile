@@ -5,7 +5,8 @@
 #   make asan   build the debug preset (ASan + UBSan), run unit/family and e2e tests, fail on any report
 #   make bench  side-by-side benchmarks against redis-server and memcached
 #   make test-long  the long trials: 20 sentinel kill/failover cycles (the normal suite runs 1)
-#               and the e2e tests marked `long` (long random differential trials)
+#               and the e2e tests marked `long` (long random differential trials, the full RSS
+#               fragmentation scenario)
 #   make deb    build (release) and pack the Debian packages ferrite and ferrite-dev
 #               into build/release/deb (CPack's DEB generator, packaging/install.cmake)
 PYTHON ?= /usr/bin/python3

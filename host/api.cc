@@ -814,27 +814,7 @@ int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
     const ferrite_reply_sink* s = cl->proto->sink;
     s->push(cl->proto_state, msg->size());
     for (auto& m : *msg) s->bulk(cl->proto_state, m.data(), m.size());
-    Host* host = cl->host;
-    // Slow subscribers: client-output-buffer-limit pubsub.
-    int64_t hard = host->pubsub_hard_limit->load(std::memory_order_relaxed);
-    int64_t soft = host->pubsub_soft_limit->load(std::memory_order_relaxed);
-    int64_t size = static_cast<int64_t>(cl->out.size());
-    bool kill = hard > 0 && size > hard;
-    if (soft > 0 && size > soft) {
-      int64_t now = host->clock().NowMs();
-      int64_t soft_s = host->pubsub_soft_seconds->load(std::memory_order_relaxed);
-      if (cl->out_soft_since_ms == 0) cl->out_soft_since_ms = now;
-      else if (now - cl->out_soft_since_ms > soft_s * 1000) kill = true;
-    } else {
-      cl->out_soft_since_ms = 0;
-    }
-    if (kill) {
-      host->stats().pubsub_clients_killed.fetch_add(1);
-      Logger("host.net")->warn("client id={} closed for overcoming of output buffer limits",
-                               cl->id);
-      cl->out.clear();
-      cl->close_mode = FERRITE_CONN_CLOSE_NOW;
-    }
+    cl->host->CheckOutputLimits(cl.get());  // slow subscribers
     if (cl->on_output) cl->on_output();
   });
   return FERRITE_OK;
@@ -918,7 +898,7 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
   std::string_view u(user.ptr, user.len);
   if (!(u.empty() || u == "default") || pw != std::string_view(pass.ptr, pass.len))
     return FERRITE_ERR;
-  c->authenticated = true;
+  c->SetAuthenticated();
   return FERRITE_OK;
 }
 

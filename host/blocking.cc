@@ -11,6 +11,17 @@
 // finished (served, blocked again, timed out or closed). So the order in which they are
 // served does not depend on which worker thread each client runs on, as in Redis, which
 // serves the waiters of a key one after another in the order they blocked.
+//
+// For consuming waiters (BLPOP, BZPOPMIN, ...) a wake-up is a promise that somebody
+// looks at the key: while one is pending, further signals for the waiter's keys are
+// recorded on it (`deferred`) instead of waking the next waiter. When the woken client
+// leaves the queue without blocking again — served, an error (BRPOPLPUSH onto a string),
+// timed out, disconnected — the key that woke it and the deferred ones are signalled
+// again, so what it did not take reaches the next waiter (Redis serves every waiter of a
+// ready key while the key holds data). A client that blocks again saw all its keys
+// empty: there is nothing to hand on. Readers consume nothing and hand nothing on.
+#include <algorithm>
+
 #include "host/context.h"
 #include "host/logging.h"
 #include "host/net.h"
@@ -27,6 +38,8 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
   auto& b = c->block;
   if (b.active) {
     // A retry that blocks again keeps its place; a rewritten command replaces the old one.
+    b.deferred.clear();
+    b.serving_by_key = false;  // it found its keys empty: nothing to hand on
     if (argc > 0 && argv != nullptr) {
       b.argv.clear();
       for (int i = 0; i < argc; i++) b.argv.emplace_back(argv[i].ptr, argv[i].len);
@@ -39,6 +52,7 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
   b.wake_all = !b.ordered && (flags & FERRITE_BLOCK_WAKE_ALL) != 0;
   b.signalled_while_running = false;
   b.woken_by_key = false;
+  b.deferred.clear();
   b.keys.clear();
   for (int i = 0; i < nkeys; i++) b.keys.emplace_back(keys[i].ptr, keys[i].len);
   b.argv.clear();
@@ -185,7 +199,13 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     if (!c->block.retry_pending) {  // keep FIFO: nobody behind it goes first
       note(c.get());
       PostRetry(c);
+      continue;
     }
+    // Its pending wake-up hands this key on if it does not take it.
+    auto& d = c->block.deferred;
+    bool known = (c->block.woken_by_key && c->block.woken_key == key) ||
+                 std::find(d.begin(), d.end(), key) != d.end();
+    if (!known) d.emplace_back(key);
   }
 }
 
@@ -205,24 +225,40 @@ void Host::SignalDbFlushed(int db) {
   for (auto& [d, k] : keys) SignalKeyReady(d, k);
 }
 
-void Host::UnblockClient(Client* c, bool timeout) {
-  {
-    std::lock_guard lk(block_mu_);
-    if (!c->block.active) return;
-    for (auto& k : c->block.keys) {
-      auto it = waiters_.find(std::make_pair(c->block.db, k));
-      if (it == waiters_.end()) continue;
-      std::erase_if(it->second, [&](auto& w) {
-        auto s = w.lock();
-        return !s || s.get() == c;
-      });
-      if (it->second.empty()) waiters_.erase(it);
-    }
-    DropOrdered(c);
-    c->block.active = false;
-    c->block.retry_pending = false;
-    stats_.blocked_clients.fetch_sub(1);
+std::vector<std::string> Host::DetachBlocked(Client* c) {
+  std::vector<std::string> handoff;
+  std::lock_guard lk(block_mu_);
+  auto& b = c->block;
+  if (!b.active) return handoff;
+  for (auto& k : b.keys) {
+    auto it = waiters_.find(std::make_pair(b.db, k));
+    if (it == waiters_.end()) continue;
+    std::erase_if(it->second, [&](auto& w) {
+      auto s = w.lock();
+      return !s || s.get() == c;
+    });
+    if (it->second.empty()) waiters_.erase(it);
   }
+  DropOrdered(c);
+  if (!b.wake_all && !b.ordered) {
+    // The key of the wake-up it is leaving with (running or still pending), then the
+    // keys signalled meanwhile.
+    if (b.rerunning && b.serving_by_key) handoff.push_back(b.serving_key);
+    else if (b.retry_pending && b.woken_by_key) handoff.push_back(b.woken_key);
+    if (b.rerunning || b.retry_pending)
+      for (auto& k : b.deferred) handoff.push_back(std::move(k));
+  }
+  b.deferred.clear();
+  b.active = false;
+  b.retry_pending = false;
+  stats_.blocked_clients.fetch_sub(1);
+  return handoff;
+}
+
+void Host::UnblockClient(Client* c, bool timeout) {
+  if (!c->block.active) return;
+  int db = c->block.db;
+  for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
   if (timeout && c->proto) {
     if (c->block.on_timeout == FERRITE_BLOCK_TIMEOUT_NULL) c->proto->sink->null(c->proto_state);
     else c->proto->sink->null_array(c->proto_state);

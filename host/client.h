@@ -51,6 +51,9 @@ struct BlockState {
   bool woken_by_key = false;         // woken_key is set
   std::string serving_key;           // woken_key of the re-run that runs now
   bool serving_by_key = false;
+  // Keys signalled while a consuming waiter's wake-up was pending (beside woken_key):
+  // if that wake-up does not serve it, they are handed on to the next waiter.
+  std::vector<std::string> deferred;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 
@@ -67,6 +70,11 @@ struct Client {
   int db = 0;
   int resp = 2;
   bool authenticated = false;
+  // Authenticated at least once, or connected while no password was set (RESET logs
+  // out, this stays): a client that never was is held to 17 KB of pending output
+  // (output_limits.cc), as Redis bounds it.
+  bool ever_authenticated = false;
+  void SetAuthenticated() { authenticated = ever_authenticated = true; }
   bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or
@@ -92,6 +100,7 @@ struct Client {
   bool in_multi = false;
   bool multi_error = false;
   std::vector<std::vector<std::string>> queued;
+  std::atomic<uint64_t> multi_mem{0};  // bytes held by `queued` (CLIENT LIST multi-mem)
   std::vector<WatchedKey> watched;
 
   // Blocking
@@ -112,7 +121,20 @@ struct Client {
   std::atomic<size_t> unsent{0};
   size_t reserve_base = 0;  // conn_reserve / conn_commit
   int close_mode = 0;  // FERRITE_CONN_CLOSE_*
-  int64_t out_soft_since_ms = 0;
+  // When the pending output first passed the pub/sub soft limit (0 = it is below).
+  std::atomic<int64_t> out_soft_since_ms{0};
+  // What the connection holds, published by its thread after each read and write for
+  // CLIENT LIST, the output limits and the cron (read from any thread).
+  struct Buffers {
+    std::atomic<uint64_t> qbuf{0};       // input received and not yet parsed
+    std::atomic<uint64_t> qbuf_free{0};  // room left in the input buffer
+    std::atomic<uint64_t> obl{0};        // reply bytes built and not yet handed to send
+    std::atomic<uint64_t> oll{0};        // reply buffers waiting on the socket (0..2)
+    std::atomic<uint64_t> omem{0};       // bytes in those: what a slow reader holds up
+    std::atomic<uint64_t> rbs{0};        // the reply buffer's allocation
+    std::atomic<uint64_t> rbp{0};        // the most reply bytes built in one turn
+    std::atomic<uint64_t> alloc{0};      // input + output buffers' allocations
+  } buffers;
 
   // Runs fn on the client's own thread (an io_context strand for sockets, the test
   // thread in the harness). Set by the owner; safe to call from any thread.

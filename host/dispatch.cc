@@ -279,8 +279,13 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       return reject(FERRITE_E_OOM, {});
     std::vector<std::string> q;
     q.reserve(argc);
-    for (int i = 0; i < argc; i++) q.emplace_back(argv[i].ptr, argv[i].len);
+    size_t bytes = sizeof(q) + argc * sizeof(std::string);
+    for (int i = 0; i < argc; i++) {
+      q.emplace_back(argv[i].ptr, argv[i].len);
+      if (argv[i].len > 15) bytes += argv[i].len + 1;  // past libstdc++'s inline room
+    }
     c->queued.push_back(std::move(q));
+    c->multi_mem.fetch_add(bytes, std::memory_order_relaxed);
     sink->simple(st, "QUEUED", 6);
     return FERRITE_EXEC_DONE;
   }

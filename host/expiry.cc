@@ -229,6 +229,14 @@ int64_t Host::used_memory() const {
   return baseline_memory_ + keyspace_->used_bytes.load(std::memory_order_relaxed);
 }
 
+int64_t Host::UpdatePeakMemory() {
+  int64_t now = used_memory();
+  int64_t peak = peak_memory_.load(std::memory_order_relaxed);
+  while (now > peak && !peak_memory_.compare_exchange_weak(peak, now)) {
+  }
+  return std::max(now, peak);
+}
+
 bool Host::OverMemoryLimit() const {
   int64_t max = max_memory_->load(std::memory_order_relaxed);
   return max > 0 && used_memory() > max;
@@ -258,7 +266,12 @@ bool Host::EvictIfNeeded() {
   int samples = static_cast<int>(std::max<int64_t>(1, config_->Int("storage.maxmemory_samples")));
   thread_local std::mt19937_64 rng{std::random_device{}()};
   int n = keyspace_->num_shards();
-  for (int guard = 0; guard < 1'000'000 && OverMemoryLimit(); guard++) {
+  // Done once used memory was seen under the limit. NOTE: not re-checked after the loop:
+  // with several workers writing, another thread's insert can pass the limit again
+  // right after this one freed room, and this command must not get -OOM for it (its
+  // own write is checked again next time).
+  for (int guard = 0; OverMemoryLimit(); guard++) {
+    if (guard == 1'000'000) return false;
     // Sample candidates across random shards and dbs; keep the best one.
     struct Best {
       int si = -1, db = 0;
@@ -312,7 +325,7 @@ bool Host::EvictIfNeeded() {
     Notify(best.db, FERRITE_NOTIFY_EVICTED, "evicted", best.key);
     PropagateDel(this, best.db, best.key);
   }
-  return !OverMemoryLimit();
+  return true;
 }
 
 }  // namespace ferrite::host

@@ -1,14 +1,9 @@
 #include "host/host.h"
 
-#include <malloc.h>
-#ifdef __SANITIZE_ADDRESS__
-// From the ASan runtime (sanitizer/allocator_interface.h, which GCC does not install).
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
-#endif
-
 #include <csignal>
 #include <random>
 
+#include "host/allocator.h"
 #include "host/context.h"
 #include "host/logging.h"
 
@@ -56,13 +51,7 @@ Host::Host(std::unique_ptr<Config> config)
     Registry::Batch batch(registry_);  // one command-table snapshot, not one per command
     RegisterHostCommands(this);
   }
-#ifdef __SANITIZE_ADDRESS__
-  // ASan's allocator bypasses glibc's, so mallinfo2() would report a zero baseline.
-  baseline_memory_ = static_cast<int64_t>(__sanitizer_get_current_allocated_bytes());
-#else
-  struct mallinfo2 mi = mallinfo2();
-  baseline_memory_ = static_cast<int64_t>(mi.uordblks);
-#endif
+  baseline_memory_ = AllocatedBytes();
 }
 
 void Host::RequestShutdown(int sig) {
@@ -116,6 +105,9 @@ std::shared_ptr<Client> Host::NewClient() {
   auto c = std::make_shared<ferrite_conn>(this, id);
   c->created_ms = clock_.NowMs();
   c->last_cmd_ms = c->created_ms;
+  // As Redis, a client that connected while no password was needed is not held to the
+  // unauthenticated output bound if one is set later.
+  c->ever_authenticated = !auth_required.load(std::memory_order_relaxed);
   c->last_interaction_ms.store(c->created_ms, std::memory_order_relaxed);
   std::lock_guard lk(clients_mu_);
   clients_[id] = c;
@@ -125,20 +117,10 @@ std::shared_ptr<Client> Host::NewClient() {
 
 void Host::RemoveClient(Client* c) {
   c->closed = true;
+  if (c->out_soft_since_ms.exchange(0) != 0) soft_clients_.fetch_sub(1);
   if (c->block.active) {
-    std::lock_guard lk(block_mu_);
-    for (auto& k : c->block.keys) {
-      auto it = waiters_.find(std::make_pair(c->block.db, k));
-      if (it == waiters_.end()) continue;
-      std::erase_if(it->second, [&](auto& w) {
-        auto s = w.lock();
-        return !s || s.get() == c;
-      });
-      if (it->second.empty()) waiters_.erase(it);
-    }
-    DropOrdered(c);
-    c->block.active = false;
-    stats_.blocked_clients.fetch_sub(1);
+    int db = c->block.db;
+    for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
   }
   auto hooks = std::move(c->close_hooks);
   for (auto& [fn, ud] : hooks) fn(ud, c->id);
@@ -210,6 +192,8 @@ void Host::Cron() {
   if (loading.active.load(std::memory_order_relaxed)) return;
   if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
   ExpireBlockedClients();
+  UpdatePeakMemory();
+  CheckSoftLimitedClients();
   CloseIdleClients();
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)

@@ -73,6 +73,8 @@ struct ReplicationHooks {
   std::atomic<bool> stale_refused{false};  // ... link down and replica-serve-stale-data no
   std::atomic<bool> no_good_replicas{false};  // min-replicas-to-write not met: NOREPLICAS
   std::function<std::string()> info_section;  // "# Replication\r\n..." (unset: standalone)
+  // Bytes the replication backlog holds (unset or 0: none), for MEMORY STATS.
+  std::function<int64_t()> backlog_bytes;
   // master_repl_offset, mirrored after every append: dispatch records it as the client's
   // write offset (Client::woff) after each command, which WAIT waits for.
   std::atomic<int64_t> master_offset{0};
@@ -144,6 +146,15 @@ class Host {
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
+  // --- output limits (output_limits.cc) ---
+  // On c's own thread: closes it (close_mode NOW, output dropped; returns true) when its
+  // pending output passes a limit; tracks the pub/sub soft limit's start.
+  bool CheckOutputLimits(Client* c);
+  // Cron: re-checks, on their threads, the clients over the pub/sub soft limit.
+  void CheckSoftLimitedClients();
+  // Takes c off every wait queue; returns the keys whose wake-up it had not used up
+  // (signal them again so the next waiter gets its turn).
+  std::vector<std::string> DetachBlocked(Client* c);
   // Runs a blocked client's command again on its own thread (as a key signal does), for
   // blocking that waits on something other than keys (WAIT).
   void RetryBlocked(const std::shared_ptr<Client>& c);
@@ -181,6 +192,10 @@ class Host {
   bool EvictIfNeeded();
   bool OverMemoryLimit() const;
   int64_t used_memory() const;
+  // used_memory when the host was built, before any key (MEMORY STATS startup.allocated).
+  int64_t startup_memory() const { return baseline_memory_; }
+  // The highest used_memory seen (the cron and every reader raise it); returns it.
+  int64_t UpdatePeakMemory();
   // NOTE: indexes follow the choice order of maxmemory-policy in config.cc (Redis'
   // order, used in its error text).
   EvictionPolicy eviction_policy() const {
@@ -287,6 +302,7 @@ class Host {
       waiters_;
   std::multimap<int64_t, std::weak_ptr<Client>> deadlines_;
   uint64_t block_seq_ = 0;
+  std::atomic<int64_t> soft_clients_{0};  // clients with out_soft_since_ms set
   // Posts a re-run of the blocked command to `c`'s thread (block_mu_ held).
   void PostRetry(const std::shared_ptr<Client>& c);
   // FERRITE_BLOCK_WAKE_ORDERED waiters due a re-run, by arrival order (block seq), and
@@ -343,6 +359,7 @@ class Host {
 
  private:
   int64_t baseline_memory_ = 0;
+  std::atomic<int64_t> peak_memory_{0};
   // NOTE: the index of "always" in appendfsync's choices ("everysec always no").
   static constexpr int64_t kAofFsyncAlwaysIndex = 1;
   const std::atomic<int64_t>* aof_enabled_ = nullptr;

@@ -1,6 +1,5 @@
 #include "host/info.h"
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,7 +10,9 @@
 #include <mutex>
 #include <sstream>
 
+#include "host/allocator.h"
 #include "host/context.h"
+#include "host/memory_overhead.h"
 #include "host/server_commands.h"
 
 namespace ferrite::host {
@@ -29,13 +30,6 @@ std::string Human(int64_t bytes) {
   else if (b < 1024.0 * 1024 * 1024) snprintf(buf, sizeof buf, "%.2fM", b / 1024 / 1024);
   else snprintf(buf, sizeof buf, "%.2fG", b / 1024 / 1024 / 1024);
   return buf;
-}
-
-int64_t RssBytes() {
-  std::ifstream f("/proc/self/statm");
-  long pages = 0, rss = 0;
-  f >> pages >> rss;
-  return static_cast<int64_t>(rss) * sysconf(_SC_PAGESIZE);
 }
 
 std::string Server(Host* h) {
@@ -63,20 +57,48 @@ std::string Clients(Host* h) {
   return o.str();
 }
 
+std::string Fixed2(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string Ratio(int64_t num, int64_t den) {
+  return Fixed2(den > 0 ? static_cast<double>(num) / den : 0.0);
+}
+
+// Redis' fields and formulas: allocator_frag = active / allocated (holes in the
+// allocator's pages), allocator_rss = resident / active (dirty pages it has not yet
+// returned), rss_overhead = RSS / resident (the binary, stacks, what is not malloc),
+// mem_fragmentation = RSS / used_memory (all of it).
 std::string Memory(Host* h) {
   std::ostringstream o;
-  int64_t used = h->used_memory();
-  int64_t rss = RssBytes();
+  MemoryOverhead m = ReadMemoryOverhead(h);
   int64_t max = h->config().Int("storage.max_memory");
-  struct mallinfo2 mi = mallinfo2();
-  o << "# Memory\r\nused_memory:" << used << "\r\nused_memory_human:" << Human(used)
-    << "\r\nused_memory_rss:" << rss << "\r\nused_memory_rss_human:" << Human(rss)
-    << "\r\nused_memory_dataset:" << h->keyspace().used_bytes.load()
-    << "\r\nallocator_allocated:" << mi.uordblks << "\r\nmaxmemory:" << max
+  const AllocatorStats& a = m.alloc;
+  o << "# Memory\r\nused_memory:" << m.total << "\r\nused_memory_human:" << Human(m.total)
+    << "\r\nused_memory_rss:" << m.rss << "\r\nused_memory_rss_human:" << Human(m.rss)
+    << "\r\nused_memory_peak:" << m.peak << "\r\nused_memory_peak_human:" << Human(m.peak)
+    << "\r\nused_memory_peak_perc:" << Fixed2(m.peak_perc) << "%"
+    << "\r\nused_memory_overhead:" << m.overhead_total
+    << "\r\nused_memory_startup:" << m.startup << "\r\nused_memory_dataset:" << m.dataset
+    << "\r\nused_memory_dataset_perc:" << Fixed2(m.dataset_perc) << "%"
+    << "\r\nallocator_allocated:" << a.allocated << "\r\nallocator_active:" << a.active
+    << "\r\nallocator_resident:" << a.resident << "\r\nmaxmemory:" << max
     << "\r\nmaxmemory_human:" << Human(max)
     << "\r\nmaxmemory_policy:" << h->config().String("storage.eviction_policy")
-    << "\r\nmem_fragmentation_ratio:" << (used ? static_cast<double>(rss) / used : 0)
-    << "\r\nmem_allocator:libc\r\n";
+    << "\r\nallocator_frag_ratio:" << Ratio(a.active, a.allocated)
+    << "\r\nallocator_frag_bytes:" << m.alloc_frag_bytes
+    << "\r\nallocator_rss_ratio:" << Ratio(a.resident, a.active)
+    << "\r\nallocator_rss_bytes:" << m.alloc_rss_bytes
+    << "\r\nrss_overhead_ratio:" << Ratio(m.rss, a.resident)
+    << "\r\nrss_overhead_bytes:" << m.rss_extra_bytes
+    << "\r\nmem_fragmentation_ratio:" << Ratio(m.rss, m.total)
+    << "\r\nmem_fragmentation_bytes:" << m.total_frag_bytes
+    << "\r\nmem_replication_backlog:" << m.backlog
+    << "\r\nmem_clients_slaves:" << m.clients_replicas
+    << "\r\nmem_clients_normal:" << m.clients_normal
+    << "\r\nmem_allocator:" << AllocatorName() << "\r\n";
   return o.str();
 }
 

@@ -149,6 +149,7 @@ class Table {
   size_t volatile_size() const { return expires_.size(); }
   int64_t bytes() const { return bytes_; }
   size_t bucket_count() const { return buckets_.size(); }
+  size_t expiry_slots() const { return expires_.capacity(); }  // 16 bytes each
 
   // Expiry index: the entries that carry an expiry, with that time (absolute unix ms),
   // for sampling. Entries without one pay nothing (Entry::has_expire is clear).

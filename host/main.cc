@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "host/allocator.h"
 #include "host/cli.h"
 #include "host/config.h"
 #include "host/host.h"
@@ -51,7 +52,10 @@ int main(int argc, char** argv) {
   Signals::Start();  // before any other thread: they all inherit the blocked signals
   std::string supervised = InitSystemdNotify(config->String("server.supervised"));
   try {
-    log->info("ferrite-host {} starting (pid {})", kFerriteVersion, getpid());
+    // Redis' jemalloc-bg-thread: freed pages go back to the OS on time, also when idle.
+    StartAllocatorBackgroundThread();
+    log->info("ferrite-host {} starting (pid {}, allocator {})", kFerriteVersion, getpid(),
+              AllocatorName());
     PidFile pidfile(config->String("server.pidfile"));
     Host host(std::move(config));
     // Whatever way this scope ends (a startup error included), signals stop reaching

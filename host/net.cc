@@ -268,6 +268,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     }
     if (proto_ && end_ > begin_ && !client_->block.active) {
       SetCurrentHost(&host_);
+      PublishBuffers();  // CLIENT LIST run from this input sees its own bytes, as Redis
       size_t used = proto_->desc.on_bytes(client_->proto_state,
                                           reinterpret_cast<const uint8_t*>(in_.get() + begin_),
                                           end_ - begin_);
@@ -310,8 +311,32 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
       return;
     }
     if (flush_pending_) return;  // the deferred durability flush writes it
+    // Replies built and not yet sent count against the limits before the socket takes
+    // them, as Redis checks its reply list on every reply it adds.
+    if (host_.CheckOutputLimits(client_.get())) {
+      Close();
+      return;
+    }
     if (!writing_ && !client_->out.empty()) Write();
     else if (!writing_ && client_->close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) Close();
+    if (!closed_) PublishBuffers();
+  }
+
+  // CLIENT LIST's view of this connection (Client::Buffers), refreshed after each read
+  // and write: relaxed stores to the client's own line, read by other threads.
+  void PublishBuffers() {
+    auto& b = client_->buffers;
+    constexpr auto kRelaxed = std::memory_order_relaxed;
+    const std::string& out = client_->out;
+    uint64_t unsent = writing_ ? wbuf_.size() - wofs_ : 0;
+    b.qbuf.store(end_ - begin_, kRelaxed);
+    b.qbuf_free.store(in_cap_ - end_, kRelaxed);
+    b.obl.store(writing_ ? 0 : out.size(), kRelaxed);
+    b.oll.store(writing_ ? 1 + !out.empty() : 0, kRelaxed);
+    b.omem.store(writing_ ? unsent + out.size() : 0, kRelaxed);
+    b.rbs.store(out.capacity(), kRelaxed);
+    if (out.size() > b.rbp.load(kRelaxed)) b.rbp.store(out.size(), kRelaxed);
+    b.alloc.store(in_cap_ + out.capacity() + wbuf_.capacity(), kRelaxed);
   }
 
   void Resume() {
@@ -367,12 +392,16 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     if (sent > 0) client_->last_interaction_ms.store(host_.clock().NowMs(), std::memory_order_relaxed);
     wofs_ += sent;
     client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
-    if (wofs_ < wbuf_.size()) return;  // the next EPOLLOUT edge continues
+    if (wofs_ < wbuf_.size()) {  // the next EPOLLOUT edge continues
+      PublishBuffers();
+      return;
+    }
     writing_ = false;
     readiness_->WantWrite(fd_, this, false);
     wbuf_.clear();
     wofs_ = 0;
     if (wbuf_.capacity() > (1u << 20)) wbuf_.shrink_to_fit();
+    PublishBuffers();
     AfterOutput();
     ResumeReading();
   }

@@ -29,11 +29,11 @@ int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRIT
   c->sink->error(c->st, code, msg.data(), msg.size());
   return FERRITE_OK;
 }
-// What a container command answers when no subcommand branch took the call. Redis 7.0
-// has a table entry per subcommand: one it knows was given the wrong number of arguments
-// ("wrong number of arguments for 'config|get' command"), any other is unknown.
-int UnknownSub(ferrite_ctx* c, std::string_view cmd, std::string_view sub,
-               std::initializer_list<std::string_view> known) {
+
+}  // namespace
+
+int UnknownSubcommand(ferrite_ctx* c, std::string_view cmd, std::string_view sub,
+                      std::initializer_list<std::string_view> known) {
   for (std::string_view k : known) {
     if (!EqualsIgnoreCase(sub, k)) continue;
     std::string full = std::string(cmd) + "|" + std::string(k);
@@ -44,6 +44,8 @@ int UnknownSub(ferrite_ctx* c, std::string_view cmd, std::string_view sub,
                     std::string(cmd) + " HELP.";
   return Error(c, msg);
 }
+
+namespace {
 
 // ------------------------------- INFO --------------------------------------------------
 
@@ -118,7 +120,7 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (auto* l : lines) Simple(c, l);
     return FERRITE_OK;
   }
-  return UnknownSub(c, "CONFIG", sub, {"GET", "SET", "RESETSTAT", "REWRITE"});
+  return UnknownSubcommand(c, "CONFIG", sub, {"GET", "SET", "RESETSTAT", "REWRITE"});
 }
 
 // ------------------------------- COMMAND -----------------------------------------------
@@ -262,7 +264,7 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (int i : idx) Bulk(c, SV(argv[2 + i]));
     return FERRITE_OK;
   }
-  return UnknownSub(c, "COMMAND", sub, {"COUNT", "INFO", "DOCS", "LIST", "GETKEYS"});
+  return UnknownSubcommand(c, "COMMAND", sub, {"COUNT", "INFO", "DOCS", "LIST", "GETKEYS"});
 }
 
 // ------------------------------- CLIENT ------------------------------------------------
@@ -287,6 +289,9 @@ bool IsClientType(const Client& cl, std::string_view t) {
 
 std::string ClientLine(Host* h, Client& cl) {
   int64_t now = h->clock().NowMs();
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  const Client::Buffers& b = cl.buffers;
+  uint64_t multi_mem = cl.multi_mem.load(kRelaxed);
   std::ostringstream o;
   std::string flags = cl.repl_kind == Client::ReplKind::kReplica  ? "S"
                       : cl.repl_kind == Client::ReplKind::kMaster ? "M"
@@ -299,7 +304,12 @@ std::string ClientLine(Host* h, Client& cl) {
     << " age=" << (now - cl.created_ms) / 1000 << " idle=" << (now - cl.last_cmd_ms) / 1000
     << " flags=" << flags << " db=" << cl.db << " sub=" << cl.subscriptions
     << " psub=0 ssub=0 multi=" << (cl.in_multi ? static_cast<int64_t>(cl.queued.size()) : -1)
-    << " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0"
+    << " qbuf=" << b.qbuf.load(kRelaxed) << " qbuf-free=" << b.qbuf_free.load(kRelaxed)
+    // A command's arguments are slices of the query buffer: no memory of their own.
+    << " argv-mem=0 multi-mem=" << multi_mem << " rbs=" << b.rbs.load(kRelaxed)
+    << " rbp=" << b.rbp.load(kRelaxed) << " obl=" << b.obl.load(kRelaxed)
+    << " oll=" << b.oll.load(kRelaxed) << " omem=" << b.omem.load(kRelaxed)
+    << " tot-mem=" << sizeof(Client) + b.alloc.load(kRelaxed) + multi_mem
     << " events=r cmd=" << cl.last_cmd << " user=default redir=-1 resp=" << cl.resp << "\n";
   return o.str();
 }
@@ -422,7 +432,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
-  return UnknownSub(c, "CLIENT", sub, {"ID", "SETNAME", "GETNAME", "INFO", "LIST", "KILL",
+  return UnknownSubcommand(c, "CLIENT", sub, {"ID", "SETNAME", "GETNAME", "INFO", "LIST", "KILL",
                                        "NO-EVICT", "NO-TOUCH", "SETINFO"});
 }
 
@@ -461,7 +471,7 @@ int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
-  return UnknownSub(c, "MODULE", sub, {"LIST", "LOAD", "UNLOAD"});
+  return UnknownSubcommand(c, "MODULE", sub, {"LIST", "LOAD", "UNLOAD"});
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ void ResetTransaction(Client* cl) {
   cl->in_multi = false;
   cl->multi_error = false;
   cl->queued.clear();
+  cl->multi_mem.store(0, std::memory_order_relaxed);
   cl->watched.clear();
 }
 
@@ -95,7 +96,7 @@ int CmdAuth(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
                  "ERR AUTH <password> called without any password configured for the default "
                  "user. Are you sure your configuration is correct?");
   if (!CheckPassword(c->host, user, pass)) return Error(c, "", FERRITE_E_WRONGPASS);
-  c->client->authenticated = true;
+  c->client->SetAuthenticated();
   Simple(c, "OK");
   return FERRITE_OK;
 }
@@ -118,7 +119,7 @@ int CmdHello(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     if (EqualsIgnoreCase(SV(argv[i]), "AUTH") && i + 2 < argc) {
       if (!CheckPassword(c->host, SV(argv[i + 1]), SV(argv[i + 2])))
         return Error(c, "", FERRITE_E_WRONGPASS);
-      cl->authenticated = true;
+      cl->SetAuthenticated();
       i += 2;
     } else if (EqualsIgnoreCase(SV(argv[i]), "SETNAME") && i + 1 < argc) {
       setname = SV(argv[i + 1]);
@@ -176,6 +177,7 @@ int CmdMulti(ferrite_ctx* c, int, const ferrite_slice*) {
   c->client->in_multi = true;
   c->client->multi_error = false;
   c->client->queued.clear();
+  c->client->multi_mem.store(0, std::memory_order_relaxed);
   Simple(c, "OK");
   return FERRITE_OK;
 }
@@ -356,6 +358,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "DEBUG",    -2, ADMIN | NOSCRIPT | LOADING | STALE,  0, 0, 0, CmdDebug,    "server",     "Debugging commands");
   // clang-format on
   RegisterAdminCommands(h);
+  RegisterMemoryCommand(h);
   RegisterSwapDbCommands(h);
 }
 

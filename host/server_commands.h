@@ -1,6 +1,9 @@
 // Host command registration shared by server_commands.cc and server_admin.cc.
 #pragma once
 
+#include <initializer_list>
+#include <string_view>
+
 #include "ferrite/module.h"
 #include "ferrite/module.hpp"
 
@@ -18,6 +21,13 @@ void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int fi
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
                     sdk::SubcommandList subcommands = {},
                     ferrite_getkeys_fn getkeys = nullptr);
+// What a container command answers when no subcommand branch took the call. Redis 7.0
+// has a table entry per subcommand: one it knows was given the wrong number of arguments
+// ("wrong number of arguments for 'config|get' command"), any other is unknown.
+int UnknownSubcommand(ferrite_ctx* c, std::string_view cmd, std::string_view sub,
+                      std::initializer_list<std::string_view> known);
+// MEMORY (memory_command.cc).
+void RegisterMemoryCommand(Host* h);
 // DEBUG and its subcommands (debug_command.cc).
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).

@@ -72,6 +72,10 @@ ReplicationService* ReplicationService::Of(Host* h) {
 
 void ReplicationService::Start() {
   h_.replication().info_section = [this] { return InfoSection(); };
+  h_.replication().backlog_bytes = [this] {
+    std::lock_guard lk(mu_);
+    return backlog_ ? static_cast<int64_t>(backlog_->size()) : int64_t{0};
+  };
   h_.replication().defer_shutdown = [this](std::function<void()> finish, Client* blocked) {
     return DeferShutdown(std::move(finish), blocked);
   };
@@ -116,6 +120,7 @@ void ReplicationService::Stop() {
   if (sink_added_) h_.RemovePropagationSink(this);
   sink_added_ = false;
   h_.replication().info_section = nullptr;
+  h_.replication().backlog_bytes = nullptr;
   h_.replication().defer_shutdown = nullptr;
   h_.replication().abort_shutdown = nullptr;
 }

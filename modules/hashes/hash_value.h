@@ -28,7 +28,7 @@
 namespace ferrite::mod::hashes {
 
 struct Limits {
-  int64_t max_entries = 128;  // hash-max-listpack-entries
+  int64_t max_entries = 512;  // hash-max-listpack-entries (Redis 7.0: 512)
   int64_t max_value = 64;     // hash-max-listpack-value
 };
 

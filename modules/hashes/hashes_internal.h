@@ -16,7 +16,7 @@ using sdk::Key;
 // One per loaded plugin handle.
 struct State {
   const ferrite_type* type = nullptr;
-  int64_t max_entries = 128;  // hash-max-listpack-entries
+  int64_t max_entries = 512;  // hash-max-listpack-entries (Redis 7.0: 512)
   int64_t max_value = 64;     // hash-max-listpack-value
   Limits limits() const { return Limits{max_entries, max_value}; }
 };

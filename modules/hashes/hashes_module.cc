@@ -74,7 +74,7 @@ int Load(ferrite_plugin* p) {
   ferrite_type_desc d = TypeDesc();
   st->type = Api().register_type(p, &d);
   if (!st->type) return FERRITE_ERR;
-  if (RegisterOption(p, "hash-max-listpack-entries", 128, &st->max_entries) ||
+  if (RegisterOption(p, "hash-max-listpack-entries", 512, &st->max_entries) ||
       RegisterOption(p, "hash-max-listpack-value", 64, &st->max_value))
     return FERRITE_ERR;
   return sdk::RegisterAll(p, kCommands);

@@ -3,7 +3,9 @@
 // Each handler is written to be re-run from the start: it either serves from the first
 // non-empty list (and propagates the non-blocking form, so AOF and replicas never see a
 // blocking command) or parks the client again. The host keeps the original deadline on
-// re-runs and queues waiters per key in arrival order, which gives FIFO service.
+// re-runs and queues waiters per key in arrival order, which gives FIFO service. A
+// re-run tries the key that woke it first, as Redis serves from the key that became
+// ready (MULTI; RPUSH b; RPUSH a; EXEC wakes `BLPOP a b 0` with b's element).
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -53,19 +55,16 @@ int Block(const Ctx& ctx, const std::vector<ferrite_slice>& keys, int64_t timeou
 int BPopGeneric(Ctx ctx, int argc, const ferrite_slice* argv, End end) {
   int64_t timeout;
   if (!ParseTimeout(ctx, SV(argv[argc - 1]), &timeout)) return FERRITE_OK;
-  std::vector<ferrite_slice> keys;
-  for (int k = 1; k < argc - 1; k++) {
+  std::vector<ferrite_slice> keys(argv + 1, argv + argc - 1);
+  for (int i : ctx.ReadyFirst(keys.data(), static_cast<int>(keys.size()))) {
     ListKey lk;
-    if (OpenList(ctx, SV(argv[k]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
-    if (!lk.list) {
-      keys.push_back(argv[k]);
-      continue;
-    }
+    if (OpenList(ctx, SV(keys[i]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
+    if (!lk.list) continue;
     std::string v = lk.list->Pop(end);
     lk.key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
-    ctx.Propagate({end == End::kHead ? "LPOP" : "RPOP", SV(argv[k])});
+    ctx.Propagate({end == End::kHead ? "LPOP" : "RPOP", SV(keys[i])});
     ctx.Array(2);
-    ctx.Bulk(SV(argv[k]));
+    ctx.Bulk(SV(keys[i]));
     return ctx.Bulk(v);
   }
   return Block(ctx, keys, timeout);
@@ -106,14 +105,11 @@ int CmdBLMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
   int where = a.keys_end;
   End end = a.end;
   int64_t count = a.count;
-  std::vector<ferrite_slice> keys;
-  for (int k = 3; k < where; k++) {
+  std::vector<ferrite_slice> keys(argv + 3, argv + where);
+  for (int i : ctx.ReadyFirst(keys.data(), static_cast<int>(keys.size()))) {
     ListKey lk;
-    if (OpenList(ctx, SV(argv[k]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
-    if (!lk.list) {
-      keys.push_back(argv[k]);
-      continue;
-    }
+    if (OpenList(ctx, SV(keys[i]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
+    if (!lk.list) continue;
     PopManyReply(ctx, &lk, end, count);
     return FERRITE_OK;
   }

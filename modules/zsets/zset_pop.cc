@@ -130,13 +130,15 @@ bool ParseMPop(const Ctx& ctx, int argc, const ferrite_slice* argv, int at, MPop
 
 enum class Served { kYes, kNo, kError };
 
-// Pops from the first non-empty key of argv[first..first+n) and replies in the shape
-// `shape` asks for; kNo when every key is empty or missing.
+// Pops from the first non-empty key of argv[first..first+n) (the key that woke a
+// blocked re-run first, as Redis serves the ready key) and replies in the shape `shape`
+// asks for; kNo when every key is empty or missing.
 enum class Shape { kMPop, kBPop };
 Served ServeFirst(const Ctx& ctx, const ferrite_slice* argv, int first, int n, Where w,
                   int64_t count, Shape shape) {
   auto* st = ctx.State<ZSetsState>();
-  for (int i = first; i < first + n; i++) {
+  for (int j : ctx.ReadyFirst(argv + first, n)) {
+    int i = first + j;
     Key k = ctx.OpenWrite(SV(argv[i]));
     ZSetValue* z = nullptr;
     Found f = LookupZSet(k, *st, &z);

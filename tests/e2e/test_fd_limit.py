@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from conftest import wait_port
+from conftest import wait_loaded, wait_port
 
 NOFILE = 200
 CONNECTIONS = 300
@@ -31,6 +31,8 @@ def start_limited(server_factory, config):
     wait_port(s.port, s.proc, log=s.log)
     if config.get("compatibility.memcached_protocol") == "true":
         wait_port(s.mc_port, s.proc, log=s.log)
+    # The port opens before the startup load ends: a first command could meet -LOADING.
+    wait_loaded(s.port, s.proc, log=s.log)
     return s
 
 

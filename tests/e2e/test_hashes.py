@@ -207,7 +207,7 @@ def test_field_ttls_survive_debug_reload_and_restart(server_factory):
     s = server_factory()
     r = s.redis()
     r.hset("small", mapping={"a": 1, "b": 2, "c": 3})
-    r.hset("big", mapping={f"f{i}": i for i in range(300)})
+    r.hset("big", mapping={f"f{i}": i for i in range(600)})  # > 512: a hashtable
     r.execute_command("HPEXPIRE", "small", 100_000, "FIELDS", 1, "a")
     r.execute_command("HPEXPIRE", "small", 300, "FIELDS", 1, "c")
     r.execute_command("HPEXPIRE", "big", 200_000, "FIELDS", 2, "f1", "f2")
@@ -226,7 +226,7 @@ def test_field_ttls_survive_debug_reload_and_restart(server_factory):
     r = s.redis()
     assert r.hgetall("small") == {b"a": b"1", b"b": b"2"}
     assert r.execute_command("HPEXPIRETIME", "small", "FIELDS", 2, "a", "c") == [at[0], -2]
-    assert r.hlen("big") == 300
+    assert r.hlen("big") == 600
     assert r.execute_command("HPEXPIRETIME", "big", "FIELDS", 2, "f1", "f2") == big_at
 
 
@@ -325,3 +325,18 @@ def test_listpack_ex_hash_with_a_duplicate_field_stops_startup(server_factory):
     with pytest.raises(RuntimeError):
         s.start()
     wait_log(s, "cannot load value of key 'h'")
+
+
+def test_default_encoding_thresholds_match_redis(server, redis_server):
+    """Redis 7.0 keeps a hash of up to 512 fields (hash-max-listpack-entries' default)
+    compact; Ferrite defaulted to 128 and answered "hashtable" for 129..512 fields."""
+    fields = " ".join(f"f{i} v{i}" for i in range(512))
+    script = parse_script(f"""
+CONFIG GET hash-max-listpack-entries
+CONFIG GET hash-max-listpack-value
+HSET h {fields}
+OBJECT ENCODING h
+HSET h one-more v
+OBJECT ENCODING h
+""")
+    assert compare(server.port, redis_server.port, script) == []

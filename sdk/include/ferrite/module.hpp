@@ -304,6 +304,30 @@ class Ctx {
   int Resp() const { return Api().ctx_resp(c_); }
   int64_t NowMs() const { return Api().now_ms(c_); }
   ferrite_conn_id ConnId() const { return Api().ctx_conn_id(c_); }
+  // The key that woke this re-run of a blocked command; empty on a first run (and on a
+  // host older than ABI 1.5).
+  std::string_view ReadyKey() const {
+    ferrite_slice k{};
+    if (!FERRITE_HAS_API(&Api(), ctx_block_woken_key) || !Api().ctx_block_woken_key(c_, &k))
+      return {};
+    return SV(k);
+  }
+  // Indexes 0..n-1 of `keys` in the order a blocking command should try them: the
+  // ready key (if it is one of them) first, then the others in argument order.
+  std::vector<int> ReadyFirst(const ferrite_slice* keys, int n) const {
+    std::vector<int> order;
+    order.reserve(static_cast<size_t>(n));
+    std::string_view ready = ReadyKey();
+    for (int i = 0; i < n && !ready.empty(); i++) {
+      if (SV(keys[i]) == ready) {
+        order.push_back(i);
+        break;
+      }
+    }
+    for (int i = 0; i < n; i++)
+      if (order.empty() || i != order[0]) order.push_back(i);
+    return order;
+  }
 
   Key Open(std::string_view key, int mode = FERRITE_KEY_READ) const {
     return Key(Api().open_key(c_, SL(key), mode));
