@@ -30,6 +30,7 @@
 #include "host/client.h"
 #include "host/clock.h"
 #include "host/config.h"
+#include "host/introspection.h"
 #include "host/keyspace.h"
 #include "host/loading.h"
 #include "host/registry.h"
@@ -94,6 +95,7 @@ class Host {
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
   ReplicationHooks& replication() { return replication_; }
+  Introspection& introspection() { return *introspection_; }
   int64_t start_ms() const { return start_ms_; }
   std::string run_id() const { return run_id_; }
 
@@ -257,6 +259,7 @@ class Host {
   int64_t last_idle_scan_ms_ = 0;  // the cron's thread only
   Stats stats_;
   ReplicationHooks replication_;
+  std::unique_ptr<Introspection> introspection_;
   int64_t start_ms_;
   std::string run_id_;
 
