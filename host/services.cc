@@ -1,6 +1,7 @@
 #include "host/services.h"
 
 #include "host/host.h"
+#include "host/mirror.h"
 #include "host/persistence/dump.h"
 #include "host/persistence/persistence.h"
 #include "host/replication/replication.h"
@@ -18,6 +19,7 @@ Services StartServices(Host& host) {
   auto r = std::make_unique<repl::ReplicationService>(host);
   r->Start();
   s.push_back(std::move(r));
+  s.push_back(StartMirrorService(host));
   return s;
 }
 

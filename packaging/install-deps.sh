@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config
-  libboost-dev libtoml11-dev libspdlog-dev libluajit-5.1-dev
+  libboost-dev libtoml11-dev libspdlog-dev libluajit-5.1-dev libxxhash-dev
   libgtest-dev libgmock-dev
   redis-server redis-tools memcached libmemcached-tools
   python3-redis python3-pymemcache python3-pylibmc python3-pytest

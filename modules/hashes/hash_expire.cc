@@ -159,6 +159,14 @@ int TtlGeneric(Ctx ctx, int argc, const ferrite_slice* argv, Unit unit, Report w
 
 }  // namespace
 
+bool ParseFieldExpireTime(const Ctx& ctx, std::string_view arg, FieldTtl kind,
+                          std::string_view cmd, int64_t* at_ms) {
+  const bool seconds = kind == FieldTtl::kEx || kind == FieldTtl::kExAt;
+  const bool relative = kind == FieldTtl::kEx || kind == FieldTtl::kPx;
+  return ParseExpireTime(ctx, arg, seconds ? Unit::kSeconds : Unit::kMillis,
+                         relative ? Base::kRelative : Base::kAbsolute, cmd, at_ms);
+}
+
 int CmdHExpire(Ctx c, int n, const ferrite_slice* a) {
   return ExpireGeneric(c, n, a, Unit::kSeconds, Base::kRelative, "hexpire");
 }

@@ -62,6 +62,12 @@ int CmdHRandField(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdHScan(Ctx ctx, int argc, const ferrite_slice* argv);
 
 // hash_expire.cc (Redis 7.4 field TTLs)
+enum class FieldTtl { kEx, kPx, kExAt, kPxAt };
+// An EX/PX/EXAT/PXAT argument as an absolute time in ms, with Redis' field-TTL limits
+// and errors (`cmd` names the command in "invalid expire time in '<cmd>' command");
+// false after replying the error. 0 and past times are accepted (they delete).
+bool ParseFieldExpireTime(const Ctx& ctx, std::string_view arg, FieldTtl kind,
+                          std::string_view cmd, int64_t* at_ms);
 int CmdHExpire(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdHPExpire(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdHExpireAt(Ctx ctx, int argc, const ferrite_slice* argv);
@@ -71,6 +77,11 @@ int CmdHPTtl(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdHExpireTime(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdHPExpireTime(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdHPersist(Ctx ctx, int argc, const ferrite_slice* argv);
+
+// hash_getex_commands.cc (Redis 8.0)
+int CmdHGetDel(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdHGetEx(Ctx ctx, int argc, const ferrite_slice* argv);
+int CmdHSetEx(Ctx ctx, int argc, const ferrite_slice* argv);
 
 // hash_persist.cc
 ferrite_type_desc TypeDesc();

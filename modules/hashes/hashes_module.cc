@@ -51,6 +51,9 @@ const CommandSpec kCommands[] = {
   {"HEXPIRETIME",   -5, READONLY | FAST,        1, 1, 1, Guarded<CmdHExpireTime>,  "hash"},
   {"HPEXPIRETIME",  -5, READONLY | FAST,        1, 1, 1, Guarded<CmdHPExpireTime>, "hash"},
   {"HPERSIST",      -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHPersist>,     "hash"},
+  {"HGETDEL",       -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHGetDel>,      "hash"},
+  {"HGETEX",        -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHGetEx>,       "hash"},
+  {"HSETEX",        -6, WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<CmdHSetEx>,       "hash"},
 };
 // clang-format on
 

@@ -1,9 +1,11 @@
-// GET, SET and its variants, GETSET, GETDEL, GETEX, MGET, MSET, MSETNX.
+// GET, SET and its variants (with Redis 8.4's IFEQ/IFNE/IFDEQ/IFDNE), GETSET, GETDEL,
+// GETEX, MGET, MSET, MSETNX, MSETEX (Redis 8.4).
 #include <string>
 #include <vector>
 
 #include "string_commands.h"
 #include "string_ops.h"
+#include "value_digest.h"
 
 namespace ferrite::mod::strings {
 
@@ -83,9 +85,25 @@ int SetGeneric(Ctx ctx, const SetRequest& r) {
     return FERRITE_OK;
   }
   Key k = ctx.OpenWrite(r.key);
-  if (r.opts.get && !ReplyValue(ctx, k)) return FERRITE_OK;
   const bool found = k.Exists();
-  if ((r.opts.cond == Cond::kNx && found) || (r.opts.cond == Cond::kXx && !found)) {
+  bool value_cond_holds = true;
+  if (IsValueCond(r.opts.cond)) {
+    // The condition needs a string (WRONGTYPE otherwise) and a well-formed digest; both
+    // are checked before GET replies, so a failed request gets exactly one reply.
+    std::optional<std::string_view> cur;
+    if (found) {
+      cur = k.String();
+      if (!cur) return ctx.Error(FERRITE_E_WRONGTYPE);
+    }
+    switch (CheckValueCond(r.opts.cond, r.opts.compare_arg, cur)) {
+      case CondOutcome::kPass: break;
+      case CondOutcome::kFail: value_cond_holds = false; break;
+      case CondOutcome::kBadDigest: return ctx.Error(kBadDigestError);
+    }
+  }
+  if (r.opts.get && !ReplyValue(ctx, k)) return FERRITE_OK;
+  if ((r.opts.cond == Cond::kNx && found) || (r.opts.cond == Cond::kXx && !found) ||
+      !value_cond_holds) {
     if (r.opts.get) return FERRITE_OK;
     return r.reply == SetReply::kOkOrNull ? ctx.Null() : ctx.Int(0);
   }
@@ -233,6 +251,53 @@ int CmdMSet(Ctx ctx, int argc, const ferrite_slice* argv) {
 
 int CmdMSetNx(Ctx ctx, int argc, const ferrite_slice* argv) {
   return MSetGeneric(ctx, argc, argv, MSetMode::kOnlyIfNoneExist);
+}
+
+// MSETEX numkeys key value [key value ...] [NX | XX] [EX s | PX ms | EXAT s | PXAT ms |
+// KEEPTTL]: all keys or none (NX: none may exist, XX: all must), one shared expiry.
+// numkeys is checked first, then the options, then the expiry value. With an expiry it
+// is propagated with the absolute PXAT (the NX/XX outcome is decided by then).
+int CmdMSetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
+  int64_t numkeys = 0;
+  if (!sdk::ParseInt64(SV(argv[1]), &numkeys) || numkeys < 1 || numkeys > INT32_MAX) {
+    return ctx.Error("ERR invalid numkeys value");
+  }
+  if (numkeys > (argc - 2) / 2) return ctx.Error("ERR wrong number of key-value pairs");
+  const int opts_at = 2 + static_cast<int>(numkeys) * 2;
+  SetOptions o;
+  if (!ParseSetOptions(argc, argv, opts_at, OptsFor::kMSetEx, &o)) {
+    return ctx.Error(FERRITE_E_SYNTAX);
+  }
+  int64_t abs_ms = kNoTtl;
+  if (o.expire != ExpireOpt::kNone && !ResolveOrReply(ctx, o, "msetex", &abs_ms)) {
+    return FERRITE_OK;
+  }
+  if (o.cond == Cond::kNx || o.cond == Cond::kXx) {
+    for (int j = 2; j < opts_at; j += 2) {
+      if (ctx.OpenWrite(SV(argv[j])).Exists() != (o.cond == Cond::kXx)) return ctx.Int(0);
+    }
+  }
+  for (int j = 2; j < opts_at; j += 2) {
+    Key k = ctx.OpenWrite(SV(argv[j]));
+    OpStore(k, SV(argv[j + 1]), o.keepttl ? kKeepTtl : abs_ms);
+    ctx.Notify(FERRITE_NOTIFY_STRING, "set", SV(argv[j]));
+    if (abs_ms != kNoTtl) ctx.Notify(FERRITE_NOTIFY_GENERIC, "expire", SV(argv[j]));
+  }
+  if (abs_ms != kNoTtl) {
+    std::vector<std::string> out;
+    for (int j = 0; j < opts_at; j++) out.emplace_back(SV(argv[j]));
+    out.emplace_back("PXAT");
+    out.push_back(std::to_string(abs_ms));
+    ctx.Propagate(out);
+  }
+  return ctx.Int(1);
+}
+
+int GetKeysMSetEx(int argc, const ferrite_slice* argv, int* out, int cap) {
+  int64_t n = 0;
+  if (argc < 4 || !sdk::ParseInt64(SV(argv[1]), &n) || n < 1 || n > (argc - 2) / 2) return -1;
+  for (int64_t i = 0; i < n && i < cap; i++) out[i] = static_cast<int>(2 + 2 * i);
+  return static_cast<int>(n);
 }
 
 }  // namespace ferrite::mod::strings

@@ -30,6 +30,13 @@ FERRITE_STRINGS_HANDLER(CmdGetEx);
 FERRITE_STRINGS_HANDLER(CmdMGet);
 FERRITE_STRINGS_HANDLER(CmdMSet);
 FERRITE_STRINGS_HANDLER(CmdMSetNx);
+FERRITE_STRINGS_HANDLER(CmdMSetEx);
+// MSETEX's keys: argv[2], argv[4], ... numkeys of them.
+int GetKeysMSetEx(int argc, const ferrite_slice* argv, int* out, int cap);
+
+// string_cas_commands.cc: Redis 8.4's compare-and-set companions
+FERRITE_STRINGS_HANDLER(CmdDigest);
+FERRITE_STRINGS_HANDLER(CmdDelEx);
 
 // string_edit_commands.cc: in-place edits, counters, ranges, LCS
 FERRITE_STRINGS_HANDLER(CmdAppend);

@@ -24,6 +24,14 @@ bool ExpiryAllowed(const SetOptions& o, ExpireOpt kind) {
   return o.expire == ExpireOpt::kNone || o.expire == kind;
 }
 
+std::optional<Cond> ValueCondWord(std::string_view w) {
+  if (EqualsIgnoreCase(w, "IFEQ")) return Cond::kIfEq;
+  if (EqualsIgnoreCase(w, "IFNE")) return Cond::kIfNe;
+  if (EqualsIgnoreCase(w, "IFDEQ")) return Cond::kIfDeq;
+  if (EqualsIgnoreCase(w, "IFDNE")) return Cond::kIfDne;
+  return std::nullopt;
+}
+
 std::optional<ExpireOpt> ExpiryWord(std::string_view w) {
   if (EqualsIgnoreCase(w, "EX")) return ExpireOpt::kEx;
   if (EqualsIgnoreCase(w, "PX")) return ExpireOpt::kPx;
@@ -38,18 +46,24 @@ bool ParseSetOptions(int argc, const ferrite_slice* argv, int start, OptsFor cmd
                      SetOptions* out) {
   SetOptions& o = *out;
   const bool is_set = cmd == OptsFor::kSet;
+  const bool sets = cmd != OptsFor::kGetEx;  // SET and MSETEX
+  // A condition may repeat itself but not follow another one.
+  auto cond_free = [&o](Cond c) { return o.cond == Cond::kNone || o.cond == c; };
   for (int j = start; j < argc; j++) {
     std::string_view opt = SV(argv[j]);
     const bool has_next = j + 1 < argc;
-    if (is_set && EqualsIgnoreCase(opt, "NX") && o.cond != Cond::kXx) {
+    if (sets && EqualsIgnoreCase(opt, "NX") && cond_free(Cond::kNx)) {
       o.cond = Cond::kNx;
-    } else if (is_set && EqualsIgnoreCase(opt, "XX") && o.cond != Cond::kNx) {
+    } else if (sets && EqualsIgnoreCase(opt, "XX") && cond_free(Cond::kXx)) {
       o.cond = Cond::kXx;
+    } else if (auto vc = ValueCondWord(opt); is_set && vc && has_next && cond_free(*vc)) {
+      o.cond = *vc;
+      o.compare_arg = SV(argv[++j]);
     } else if (is_set && EqualsIgnoreCase(opt, "GET")) {
       o.get = true;
-    } else if (is_set && EqualsIgnoreCase(opt, "KEEPTTL") && !o.persist && !HasExpiry(o)) {
+    } else if (sets && EqualsIgnoreCase(opt, "KEEPTTL") && !o.persist && !HasExpiry(o)) {
       o.keepttl = true;
-    } else if (!is_set && EqualsIgnoreCase(opt, "PERSIST") && !o.keepttl && !HasExpiry(o)) {
+    } else if (!sets && EqualsIgnoreCase(opt, "PERSIST") && !o.keepttl && !HasExpiry(o)) {
       o.persist = true;
     } else if (auto kind = ExpiryWord(opt); kind && has_next && ExpiryAllowed(o, *kind)) {
       o.expire = *kind;

@@ -18,8 +18,9 @@ namespace ferrite::mod::strings {
 
 // ---- SET / GETEX options -------------------------------------------------------------
 
-enum class OptsFor { kSet, kGetEx };
-enum class Cond { kNone, kNx, kXx };
+enum class OptsFor { kSet, kGetEx, kMSetEx };
+// NX/XX test existence; the IF* conditions (Redis 8.4) test the current value.
+enum class Cond { kNone, kNx, kXx, kIfEq, kIfNe, kIfDeq, kIfDne };
 enum class ExpireOpt { kNone, kEx, kPx, kExAt, kPxAt };
 
 struct SetOptions {
@@ -29,12 +30,15 @@ struct SetOptions {
   bool persist = false;
   ExpireOpt expire = ExpireOpt::kNone;
   std::string_view expire_arg;  // the argument after EX/PX/EXAT/PXAT
+  std::string_view compare_arg;  // the argument after IFEQ/IFNE/IFDEQ/IFDNE
 };
 
 // Parses argv[start..argc) with Redis' parseExtendedStringArgumentsOrReply rules:
 // NX/XX exclude each other, KEEPTTL/PERSIST exclude every expiry option, the four
 // expiry options exclude each other but may repeat (last wins), GET may repeat.
-// Returns false on a syntax error.
+// SET also takes Redis 8.4's IFEQ/IFNE/IFDEQ/IFDNE <arg>, which exclude NX, XX and each
+// other (the same one may repeat, last wins). MSETEX takes NX/XX, KEEPTTL and the
+// expiry options. Returns false on a syntax error.
 bool ParseSetOptions(int argc, const ferrite_slice* argv, int start, OptsFor cmd,
                      SetOptions* out);
 

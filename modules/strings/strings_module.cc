@@ -11,7 +11,8 @@ namespace {
 using namespace sdk::flags;
 using sdk::Guarded;
 
-// Arity, flags and key specs are Redis 7.0's (COMMAND INFO).
+// Arity, flags and key specs are Redis 7.0's (COMMAND INFO); MSETEX, DIGEST and DELEX
+// are Redis 8.4's.
 // clang-format off
 constexpr sdk::CommandSpec kCommands[] = {
   {"GET",          2, READONLY | FAST,          1,  1, 1, Guarded<CmdGet>,         "string"},
@@ -25,6 +26,9 @@ constexpr sdk::CommandSpec kCommands[] = {
   {"MGET",        -2, READONLY | FAST,          1, -1, 1, Guarded<CmdMGet>,        "string"},
   {"MSET",        -3, WRITE | DENYOOM,          1, -1, 2, Guarded<CmdMSet>,        "string"},
   {"MSETNX",      -3, WRITE | DENYOOM,          1, -1, 2, Guarded<CmdMSetNx>,      "string"},
+  {"MSETEX",      -4, WRITE | DENYOOM,          0,  0, 0, Guarded<CmdMSetEx>,      "string", GetKeysMSetEx},
+  {"DIGEST",       2, READONLY | FAST,          1,  1, 1, Guarded<CmdDigest>,      "string"},
+  {"DELEX",       -2, WRITE | FAST,             1,  1, 1, Guarded<CmdDelEx>,       "string"},
   {"APPEND",       3, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdAppend>,      "string"},
   {"STRLEN",       2, READONLY | FAST,          1,  1, 1, Guarded<CmdStrLen>,      "string"},
   {"INCR",         2, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdIncr>,        "string"},

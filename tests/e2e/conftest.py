@@ -96,18 +96,25 @@ def wait_port(port, proc, timeout=15.0, log=None):
     raise RuntimeError(f"port {port} did not open in {timeout}s")
 
 
-def wait_loaded(port, proc, timeout=120.0, log=None):
+def wait_loaded(port, proc, timeout=120.0, log=None, password=None):
     """The port opens before the dataset is loaded (meanwhile clients get -LOADING, as
     from Redis): waits until INFO persistence says loading:0. Raises RuntimeError with
-    the log if the server exits first (a file that cannot be loaded)."""
+    the log if the server exits first (a file that cannot be loaded). With requirepass,
+    INFO needs AUTH (before it every command answers -NOAUTH, loading or not)."""
+    auth = b""
+    if password:
+        pw = str(password).encode()
+        auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(pw), pw)
     deadline = time.time() + timeout
     while time.time() < deadline:
         _fail_if_exited(proc, log)
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-                s.sendall(b"INFO persistence\r\n")
+                s.sendall(auth + b"INFO persistence\r\n")
                 data = b""
                 while True:  # one whole reply: an error line or a bulk string
+                    if auth and data.startswith(b"+OK\r\n"):
+                        data, auth = data[5:], b""  # AUTH's reply, then INFO's
                     m = re.match(rb"\$(\d+)\r\n", data)
                     if (m and len(data) >= m.end() + int(m.group(1)) + 2) or \
                             re.match(rb"-[^\r]*\r\n", data):
@@ -116,8 +123,8 @@ def wait_loaded(port, proc, timeout=120.0, log=None):
                     if not chunk:
                         break
                     data += chunk
-            if data.startswith(b"-NOAUTH") or b"\nloading:0\r\n" in data:
-                return  # (with requirepass INFO needs AUTH: no dataset to wait for)
+            if b"\nloading:0\r\n" in data or (not password and data.startswith(b"-NOAUTH")):
+                return  # (a password given on the command line only: cannot wait)
         except OSError:
             pass
         time.sleep(0.02)
@@ -154,9 +161,14 @@ class Server:
                                      cwd=self.dir)
         wait_port(self.port, self.proc, log=self.log)
         if str(self.config.get("compatibility.memcached_protocol", "false")).lower() == "true":
-            wait_port(self.mc_port, self.proc, log=self.log)
+            mc_path = self.config.get("compatibility.memcached_unixsocket")
+            if mc_path:  # replaces the memcached TCP port, as memcached -s
+                wait_for(lambda: os.path.exists(mc_path), timeout=15.0,
+                         what=f"memcached unix socket {mc_path}")
+            else:
+                wait_port(self.mc_port, self.proc, log=self.log)
         if wait_load:
-            wait_loaded(self.port, self.proc, log=self.log)
+            wait_loaded(self.port, self.proc, log=self.log, password=self.config.get("security.requirepass"))
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
@@ -221,6 +233,15 @@ def server_factory():
     for s in started:
         s.stop()
         shutil.rmtree(s.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_nodes():
+    """redis-server processes a test started (repl_util.RedisProc): cleaned up after it."""
+    made = []
+    yield made
+    for n in made:
+        n.cleanup()
 
 
 @pytest.fixture
