@@ -203,17 +203,13 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     if (c->in_multi) c->multi_error = true;
     stats_.total_errors.fetch_add(1, std::memory_order_relaxed);
     if (cmd) const_cast<Command*>(cmd)->rejected.fetch_add(1, std::memory_order_relaxed);
-<<<<<<< HEAD
+    // A parked command's re-run refused now (READONLY after a FAILOVER) ends the wait.
+    if (c->block.active) UnblockClient(c, false);
     if (cmd && cmd->name == "exec") {
       // MONITOR saw MULTI: EXEC closes the transaction there too (Redis' execCommandAbort).
       FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);
       return AbortExec(c, code, detail, sink, st);
     }
-=======
-    // A parked command's re-run refused now (READONLY after a FAILOVER) ends the wait.
-    if (c->block.active) UnblockClient(c, false);
-    if (cmd && cmd->name == "exec") return AbortExec(c, code, detail, sink, st);
->>>>>>> main
     ReplyError(sink, st, code, detail);
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
   };
