@@ -2,6 +2,7 @@
 
 #include "host/host.h"
 #include "host/mirror.h"
+#include "host/warm.h"
 #include "host/persistence/dump.h"
 #include "host/persistence/persistence.h"
 #include "host/replication/replication.h"
@@ -20,6 +21,7 @@ Services StartServices(Host& host) {
   r->Start();
   s.push_back(std::move(r));
   s.push_back(StartMirrorService(host));
+  s.push_back(StartWarmService(host));
   return s;
 }
 

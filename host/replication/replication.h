@@ -177,9 +177,16 @@ class ReplicationService : public Service, public PropagationSink {
   bool TryPartial(ferrite_ctx* ctx, const std::shared_ptr<ReplicaPeer>& r,
                   std::string_view replid, int64_t offset);
   // full_sync.cc
+  // Replicas sharing one diskless full sync (one fork, one RDB to all of them): those
+  // that ask while it waits its repl-diskless-sync-delay join it.
+  struct DisklessBatch {
+    std::vector<std::shared_ptr<ReplicaPeer>> peers;
+    bool forked = false;
+  };
   void StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
+  void RunSender(std::function<void()> body);
   bool RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
-  bool StreamPipe(const std::shared_ptr<ReplicaPeer>& r, int fd, pid_t pid);
+  void RunDisklessBatch(const std::shared_ptr<DisklessBatch>& b);
   bool StreamFile(const std::shared_ptr<ReplicaPeer>& r, pid_t pid, const std::string& path);
   bool Abandoned(const ReplicaPeer& r) const;
   bool PostChunk(const std::shared_ptr<ReplicaPeer>& r, std::string chunk);
@@ -229,6 +236,8 @@ class ReplicationService : public Service, public PropagationSink {
   std::mutex senders_mu_;
   std::condition_variable senders_cv_;
   std::atomic<bool> stopping_{false};
+
+  std::shared_ptr<DisklessBatch> pending_batch_;  // waiting its delay, under mu_
 
   std::unique_ptr<ReplicaLink> link_;
   std::vector<std::unique_ptr<ReplicaLink>> retired_links_;  // stopping; the cron joins them
