@@ -747,6 +747,8 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
   if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
+  if (!(CallFlags(cmd, sub) & (FERRITE_CMD_ADMIN | FERRITE_CMD_SKIP_MONITOR)))
+    FeedMonitors(h, c->client, MonitorFeed::Origin::kScript, argc, argv);
   if (!cap.root) kCaptureSink.null(&cap);
   return cap.root.release();
 }
@@ -1073,6 +1075,9 @@ const ferrite_host_api kApi = [] {
   a.ctx_via_call = CtxViaCall;
   a.ctx_block_woken_key = CtxBlockWokenKey;
   a.key_resized = KeyResized;
+  a.conn_request = [](ferrite_conn* c, int argc, const ferrite_slice* argv) {
+    ConnRequest(c->host, c, argc, argv);
+  };
   return a;
 }();
 

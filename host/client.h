@@ -82,6 +82,14 @@ struct Client {
   enum class ReplKind : uint8_t { kNone, kReplica, kMaster };
   ReplKind repl_kind = ReplKind::kNone;
   bool no_evict = false, no_touch = false;
+  bool unix_socket = false;  // MONITOR shows "unix:<path>" for it, as Redis
+  bool monitor = false;      // MONITOR turned on: CLIENT LIST flag O
+  // A request bracketed by conn_request (memcached): the words SLOWLOG and MONITOR show
+  // (slices into the plugin's input, valid until the request ends), its start in TSC
+  // cycles, and whether a command it ran is not FAST (latency event "command").
+  std::vector<ferrite_slice> request_words;
+  uint64_t request_t0 = 0;
+  bool request_slow_kind = false;
   // Over maxmemory (after eviction) when the current top-level command started: a
   // script may then run, but not start writing with a DENYOOM command (Redis'
   // pre_command_oom_state).

@@ -17,6 +17,7 @@
 #include "host/host.h"
 #include "host/io.h"
 #include "host/keyspace.h"
+#include "host/logging.h"
 #include "host/server_commands.h"
 
 namespace ferrite::host {
@@ -229,10 +230,93 @@ int DebugProtocol(ferrite_ctx* c, std::string_view name) {
   return FERRITE_OK;
 }
 
+// DEBUG POPULATE <count> [<prefix>] [<size>]: string keys <prefix>:<n> ("key" by
+// default) holding "value:<n>" (cut or zero-padded to <size> bytes when given); keys that
+// exist are left alone; nothing is propagated. Redis' debug.c semantics.
+int DebugPopulate(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  int64_t count = 0, size = 0;
+  auto positive = [&](const ferrite_slice& a, int64_t* out) {
+    if (!sdk::ParseInt64(SV(a), out)) {
+      Error(c, "ERR value is not an integer or out of range");
+      return false;
+    }
+    if (*out < 0) {
+      Error(c, "ERR value is out of range, must be positive");
+      return false;
+    }
+    return true;
+  };
+  if (!positive(argv[2], &count)) return FERRITE_OK;
+  if (argc == 5 && !positive(argv[4], &size)) return FERRITE_OK;
+  std::string prefix = argc >= 4 ? std::string(SV(argv[3])) : "key";
+  const ferrite_host_api* api = HostApi();
+  LockSet locks;
+  if (!c->nested) locks.AcquireAll(c->host->keyspace());
+  for (int64_t j = 0; j < count; j++) {
+    std::string key = prefix + ":" + std::to_string(j);
+    if (key.size() > 127) key.resize(127);  // Redis formats the name into 128 bytes
+    ferrite_key* k = api->open_key(c, {key.data(), key.size()}, FERRITE_KEY_WRITE);
+    if (k && !api->key_exists(k)) {
+      std::string value = "value:" + std::to_string(j);
+      if (size > 0) value.resize(static_cast<size_t>(size), '\0');
+      api->key_string_set(k, value.data(), value.size());
+    }
+    if (k) api->close_key(k);
+  }
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
+// Redis 7.0's DEBUG HELP lines for the subcommands Ferrite implements.
+int DebugHelp(ferrite_ctx* c) {
+  return ReplyHelp(
+      c, "DEBUG",
+      {"DIGEST", "    Output a hex signature representing the current DB content.",
+       "DIGEST-VALUE <key> [<key> ...]",
+       "    Output a hex signature of the values of all the specified keys.",
+       "ERROR <string>",
+       "    Return a Redis protocol error with <string> as message. Useful for clients",
+       "    unit tests to simulate Redis errors.",
+       "LOG <message>", "    Write <message> to the server log.", "LOADAOF",
+       "    Flush the AOF buffers on disk and reload the AOF in memory.",
+       "POPULATE <count> [<prefix>] [<size>]",
+       "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+       "    it is used instead of the 'key' prefix. These are not propagated to",
+       "    replicas. Cluster slots are not respected so keys not belonging to the",
+       "    current node can be created in cluster mode.",
+       "PROTOCOL <type>",
+       "    Reply with a test value of the specified type. <type> can be: string,",
+       "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+       "    true, false.",
+       // Ferrite's RELOAD takes no options (Redis' MERGE/NOFLUSH/NOSAVE are not listed).
+       "RELOAD", "    Save the RDB on disk and reload it back to memory.",
+       "SET-ACTIVE-EXPIRE <0|1>",
+       "    Setting it to 0 disables expiring keys in background when they are not",
+       "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+       "    default.",
+       "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."});
+}
+
 }  // namespace
 
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "HELP") && argc == 2) return DebugHelp(c);
+  if (EqualsIgnoreCase(sub, "POPULATE") && argc >= 3 && argc <= 5)
+    return DebugPopulate(c, argc, argv);
+  if (EqualsIgnoreCase(sub, "LOG") && argc == 3) {
+    Logger("host")->warn("DEBUG LOG: {}", SV(argv[2]));
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "ERROR") && argc == 3) {
+    std::string text(SV(argv[2]));
+    for (char& ch : text)
+      if (ch == '\r' || ch == '\n') ch = ' ';
+    c->sink->error(c->st, FERRITE_E_GENERIC, text.data(), text.size());
+    c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+    return FERRITE_OK;
+  }
   if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {
     double secs = 0;
     if (!sdk::ParseDouble(SV(argv[2]), &secs)) return Error(c, "", FERRITE_E_NOT_FLOAT);

@@ -6,6 +6,7 @@
 
 #include "ferrite/errors.h"
 #include "host/context.h"
+#include "host/introspection.h"
 #include "host/logging.h"
 #include "host/net.h"
 #include "host/server_commands.h"
@@ -204,7 +205,11 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     if (cmd) const_cast<Command*>(cmd)->rejected.fetch_add(1, std::memory_order_relaxed);
     // A parked command's re-run refused now (READONLY after a FAILOVER) ends the wait.
     if (c->block.active) UnblockClient(c, false);
-    if (cmd && cmd->name == "exec") return AbortExec(c, code, detail, sink, st);
+    if (cmd && cmd->name == "exec") {
+      // MONITOR saw MULTI: EXEC closes the transaction there too (Redis' execCommandAbort).
+      FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);
+      return AbortExec(c, code, detail, sink, st);
+    }
     ReplyError(sink, st, code, detail);
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
   };
@@ -327,6 +332,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     if (!handed_over && !LockCommandKeys(locks, cmd, argc, argv, !obey))
       return ScriptBusy(&busy_text) ? busy() : FERRITE_EXEC_CLOSE;
   }
+  // A script is shown before it runs, so the commands it calls follow it (Redis' eval.c).
+  if ((flags & FERRITE_CMD_SKIP_MONITOR) && !c->block.rerunning)
+    FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);
   uint64_t t0 = __builtin_ia32_rdtsc();
   size_t errors_before = stats_.total_errors.load(std::memory_order_relaxed);
   if (!handed_over) run();
@@ -343,6 +351,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   mc->RecordLatency(cycles);
   if (stats_.total_errors.load(std::memory_order_relaxed) != errors_before)
     mc->failed.fetch_add(1, std::memory_order_relaxed);
+  // A command that blocked is logged when it is served (its re-run comes back here).
+  if (rc != FERRITE_BLOCKED) RecordCall(this, c, flags, argc, argv, cycles);
 
   if (rc == FERRITE_BLOCKED) return FERRITE_EXEC_BLOCKED;
   if (c->block.active) UnblockClient(c, false);

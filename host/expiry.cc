@@ -259,6 +259,7 @@ bool Host::EvictIfNeeded() {
   if (!OverMemoryLimit()) return true;
   EvictionPolicy policy = eviction_policy();
   if (policy == EvictionPolicy::kNoEviction) return false;
+  LatencyScope lat(&introspection_->latency, "eviction-cycle");
   bool volatile_only = policy == EvictionPolicy::kVolatileLru ||
                        policy == EvictionPolicy::kVolatileLfu ||
                        policy == EvictionPolicy::kVolatileRandom ||

@@ -36,6 +36,7 @@ Host::Host(std::unique_ptr<Config> config)
   query_buffer_limit = config_->IntRef("limits.client_query_buffer_limit");
   aof_enabled_ = config_->IntRef("persistence.aof_enabled");
   aof_fsync_ = config_->IntRef("persistence.aof_fsync");
+  introspection_ = std::make_unique<Introspection>(*config_);
   for (auto& d : config_->Describe()) {
     if (d.toml_address.rfind("limits.", 0) == 0 || d.redis_name == "memcached-item-size-max" ||
         d.redis_name == "memcached-allow-shutdown" || d.redis_name == "hz")
@@ -190,7 +191,10 @@ void Host::Cron() {
   // The loader links keys shard by shard: expiring or evicting meanwhile would race
   // with it (Redis runs no cron while it loads either).
   if (loading.active.load(std::memory_order_relaxed)) return;
-  if (config_->Bool("storage.active_expire")) ActiveExpireCycle(1000);
+  if (config_->Bool("storage.active_expire")) {
+    LatencyScope lat(&introspection_->latency, "expire-cycle");
+    ActiveExpireCycle(1000);
+  }
   ExpireBlockedClients();
   UpdatePeakMemory();
   CheckSoftLimitedClients();

@@ -30,6 +30,7 @@
 #include "host/client.h"
 #include "host/clock.h"
 #include "host/config.h"
+#include "host/introspection.h"
 #include "host/keyspace.h"
 #include "host/loading.h"
 #include "host/registry.h"
@@ -112,6 +113,7 @@ class Host {
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
   ReplicationHooks& replication() { return replication_; }
+  Introspection& introspection() { return *introspection_; }
   int64_t start_ms() const { return start_ms_; }
   std::string run_id() const { return run_id_; }
 
@@ -289,6 +291,7 @@ class Host {
   int64_t last_idle_scan_ms_ = 0;  // the cron's thread only
   Stats stats_;
   ReplicationHooks replication_;
+  std::unique_ptr<Introspection> introspection_;
   int64_t start_ms_;
   std::string run_id_;
 

@@ -31,6 +31,18 @@ class LatencyHistogram {
     }
     return HighestOf(kBuckets - 1);
   }
+  uint64_t Count() const {
+    uint64_t total = 0;
+    for (auto& b : buckets_) total += b.load(std::memory_order_relaxed);
+    return total;
+  }
+  // How many recorded values fall in buckets whose highest value is <= `cycles`.
+  uint64_t CountAtMost(uint64_t cycles) const {
+    uint64_t n = 0;
+    for (int i = 0; i < kBuckets && HighestOf(i) <= cycles; i++)
+      n += buckets_[i].load(std::memory_order_relaxed);
+    return n;
+  }
   void Reset() {
     for (auto& b : buckets_) b.store(0, std::memory_order_relaxed);
   }

@@ -88,6 +88,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     boost::system::error_code ec;
     if (!unix_path.empty()) {
       client_->addr = client_->laddr = unix_path + ":0";
+      client_->unix_socket = true;
     } else {
       auto rep = sock_.remote_endpoint(ec);
       if (!ec) client_->addr = AddrString(rep);

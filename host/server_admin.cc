@@ -113,12 +113,13 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
-  if (EqualsIgnoreCase(sub, "HELP")) {
-    const char* lines[] = {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                           "GET <pattern>", "SET <directive> <value>", "RESETSTAT", "REWRITE"};
-    c->sink->array(c->st, 5);
-    for (auto* l : lines) Simple(c, l);
-    return FERRITE_OK;
+  if (EqualsIgnoreCase(sub, "HELP") && argc == 2) {
+    return ReplyHelp(c, "CONFIG",
+                     {"GET <pattern>",
+                      "    Return parameters matching the glob-like <pattern> and their values.",
+                      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                      "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
+                      "    Rewrite the configuration file."});
   }
   return UnknownSubcommand(c, "CONFIG", sub, {"GET", "SET", "RESETSTAT", "REWRITE"});
 }
@@ -134,7 +135,10 @@ void FlagNames(uint32_t f, bool movablekeys, std::vector<const char*>& out) {
                {FERRITE_CMD_DENYOOM, "denyoom"},   {FERRITE_CMD_ADMIN, "admin"},
                {FERRITE_CMD_PUBSUB, "pubsub"},     {FERRITE_CMD_NOSCRIPT, "noscript"},
                {FERRITE_CMD_BLOCKING, "blocking"}, {FERRITE_CMD_LOADING, "loading"},
-               {FERRITE_CMD_STALE, "stale"},       {FERRITE_CMD_FAST, "fast"},
+               {FERRITE_CMD_STALE, "stale"},
+               {FERRITE_CMD_SKIP_MONITOR, "skip_monitor"},
+               {FERRITE_CMD_SKIP_SLOWLOG, "skip_slowlog"},
+               {FERRITE_CMD_FAST, "fast"},
                {FERRITE_CMD_NOAUTH, "no_auth"},    {FERRITE_CMD_NO_MULTI, "no_multi"}};
   for (auto& n : names)
     if (f & n.bit) out.push_back(n.name);
@@ -192,6 +196,22 @@ std::vector<const Command*> VisibleCommands(Host* h) {
 
 int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Host* h = c->host;
+  if (argc == 2 && EqualsIgnoreCase(SV(argv[1]), "HELP")) {
+    // Redis 7.0's lines, without GETKEYSANDFLAGS (not implemented).
+    return ReplyHelp(c, "COMMAND",
+                     {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
+                      "    Return the total number of commands in this Redis server.", "LIST",
+                      "    Return a list of all commands in this Redis server.",
+                      "INFO [<command-name> ...]",
+                      "    Return details about multiple Redis commands.",
+                      "    If no command names are given, documentation details for all",
+                      "    commands are returned.",
+                      "DOCS [<command-name> ...]",
+                      "    Return documentation details about multiple Redis commands.",
+                      "    If no command names are given, documentation details for all",
+                      "    commands are returned.",
+                      "GETKEYS <full-command>", "    Return the keys from a full Redis command."});
+  }
   if (argc == 1) {
     auto cmds = VisibleCommands(h);
     c->sink->array(c->st, cmds.size());
@@ -299,6 +319,7 @@ std::string ClientLine(Host* h, Client& cl) {
   if (cl.subscriptions) flags += "P";
   if (cl.in_multi) flags += "x";
   if (cl.block.active) flags += "b";
+  if (cl.monitor) flags += "O";
   if (flags.empty()) flags = "N";
   o << "id=" << cl.id << " addr=" << cl.addr << " laddr=" << cl.laddr << " fd=8 name=" << cl.name
     << " age=" << (now - cl.created_ms) / 1000 << " idle=" << (now - cl.last_cmd_ms) / 1000
@@ -318,6 +339,31 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Host* h = c->host;
   Client* cl = c->client;
   auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "HELP") && argc == 2) {
+    // Redis 7.0's lines for the subcommands Ferrite implements, in Redis' order.
+    return ReplyHelp(c, "CLIENT",
+                     {"GETNAME", "    Return the name of the current connection.", "ID",
+                      "    Return the ID of the current connection.", "INFO",
+                      "    Return information about the current client connection.",
+                      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+                      "KILL <option> <value> [<option> <value> [...]]",
+                      "    Kill connections. Options are:",
+                      "    * ADDR (<ip:port>|<unixsocket>:0)",
+                      "      Kill connections made from the specified address",
+                      "    * LADDR (<ip:port>|<unixsocket>:0)",
+                      "      Kill connections made to specified local address",
+                      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+                      "    * USER <username>",
+                      "      Kill connections authenticated by <username>.",
+                      "    * SKIPME (YES|NO)",
+                      "      Skip killing current connection (default: yes).",
+                      "LIST [options ...]",
+                      "    Return information about client connections. Options:",
+                      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                      "      Return clients of specified type.",
+                      "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                      "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction."});
+  }
   if (EqualsIgnoreCase(sub, "ID") && argc == 2) {
     c->sink->integer(c->st, static_cast<int64_t>(cl->id));
     return FERRITE_OK;
@@ -441,6 +487,14 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Host* h = c->host;
   auto sub = SV(argv[1]);
+  if (EqualsIgnoreCase(sub, "HELP") && argc == 2) {
+    // Redis 7.0's lines for LIST and UNLOAD; LOAD takes no module arguments here and
+    // LOADEX is not implemented.
+    return ReplyHelp(c, "MODULE",
+                     {"LIST", "    Return a list of loaded modules.", "LOAD <path>",
+                      "    Load a module library from <path>.", "UNLOAD <name>",
+                      "    Unload a module."});
+  }
   if (EqualsIgnoreCase(sub, "LIST") && argc == 2) {
     auto plugins = h->registry().Plugins();
     c->sink->array(c->st, plugins.size());
@@ -498,6 +552,7 @@ void RegisterAdminCommands(Host* h) {
     {"LIST",      -2, ADMIN | NOSCRIPT | LOADING | STALE},
     {"KILL",      -3, ADMIN | NOSCRIPT | LOADING | STALE},
     {"NO-EVICT",   3, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"HELP",       2, LOADING | STALE},
   };
   static constexpr SubcommandSpec kCommandSubs[] = {
     {"COUNT",      2, LOADING | STALE},
@@ -505,11 +560,13 @@ void RegisterAdminCommands(Host* h) {
     {"DOCS",      -2, LOADING | STALE},
     {"LIST",      -2, LOADING | STALE},
     {"GETKEYS",   -4, LOADING | STALE},
+    {"HELP",       2, LOADING | STALE},
   };
   static constexpr SubcommandSpec kModuleSubs[] = {
     {"LIST",       2, ADMIN | NOSCRIPT},
     {"LOAD",      -3, ADMIN | NOSCRIPT},
     {"UNLOAD",     3, ADMIN | NOSCRIPT},
+    {"HELP",       2, LOADING | STALE},
   };
   AddHostCommand(h, "INFO",    -1, LOADING | STALE,                       0, 0, 0, CmdInfo,    "server", "Information and statistics about the server");
   AddHostCommand(h, "CONFIG",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdConfig,  "server", "Get or set configuration parameters", sdk::Subcommands(kConfigSubs));

@@ -7,6 +7,7 @@
 
 #include "ferrite/module.hpp"
 #include "host/context.h"
+#include "host/introspection.h"
 #include "host/logging.h"
 #include "host/server_commands.h"
 
@@ -76,6 +77,10 @@ int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
   cl->resp = 2;
   cl->name.clear();
   cl->no_evict = cl->no_touch = false;
+  if (cl->monitor) {  // RESET leaves monitor mode, as in Redis
+    c->host->introspection().monitors.Remove(cl);
+    cl->monitor = false;
+  }
   if (c->host->auth_required) cl->authenticated = false;
   Simple(c, "RESET");
   return FERRITE_OK;
@@ -254,8 +259,11 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
       Error(c, "ERR unknown command");
       continue;
     }
+    uint64_t t0 = __builtin_ia32_rdtsc();
     RunHandler(h, cl, cmd, static_cast<int>(argv.size()), argv.data(), c->sink, c->st, true, c);
     const_cast<Command*>(cmd)->calls.fetch_add(1, std::memory_order_relaxed);
+    RecordCall(h, cl, CallFlags(cmd, cmd->FindSubcommand(static_cast<int>(argv.size()), argv.data())),
+               static_cast<int>(argv.size()), argv.data(), __builtin_ia32_rdtsc() - t0);
   }
   return FERRITE_OK;
 }
@@ -313,6 +321,21 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 }  // namespace
 
+int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines) {
+  c->sink->array(c->st, lines.size() + 3);
+  std::string head = std::string(cmd_upper) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:";
+  Simple(c, head);
+  for (const char* l : lines) Simple(c, l);
+  Simple(c, "HELP");
+  Simple(c, "    Prints this help.");
+  return FERRITE_OK;
+}
+
+int ReplyUnknownSubcommand(ferrite_ctx* c, std::string_view cmd_upper, std::string_view sub) {
+  return Error(c, "ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " +
+                      std::string(cmd_upper) + " HELP.");
+}
+
 void AddHostCommand(Host* h, const char* name, int arity, uint32_t flags, int first, int last,
                     int step, ferrite_cmd_fn fn, const char* group, const char* summary,
                     sdk::SubcommandList subcommands, ferrite_getkeys_fn getkeys) {
@@ -350,7 +373,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "HELLO",    -1, kConn | NOAUTH | ALLOW_BUSY,         0, 0, 0, CmdHello,    "connection", "Handshake with the server");
   AddHostCommand(h, "TIME",      1, FAST | LOADING | STALE,              0, 0, 0, CmdTime,     "server",     "Return the server time");
   AddHostCommand(h, "MULTI",     1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdMulti,    "transactions", "Start a transaction");
-  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | ALL_KEYS | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
+  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | ALL_KEYS | SKIP_SLOWLOG | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
   AddHostCommand(h, "DISCARD",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdDiscard,  "transactions", "Discard all queued commands");
   AddHostCommand(h, "WATCH",    -2, kConn | ALLOW_BUSY,                  1, -1, 1, CmdWatch,   "transactions", "Watch keys for EXEC");
   AddHostCommand(h, "UNWATCH",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdUnwatch,  "transactions", "Forget all watched keys");
@@ -360,6 +383,7 @@ void RegisterHostCommands(Host* h) {
   RegisterAdminCommands(h);
   RegisterMemoryCommand(h);
   RegisterSwapDbCommands(h);
+  RegisterIntrospectionCommands(h);
 }
 
 }  // namespace ferrite::host

@@ -7,6 +7,9 @@
 #include "ferrite/module.h"
 #include "ferrite/module.hpp"
 
+#include <initializer_list>
+#include <string_view>
+
 namespace ferrite::host {
 
 class Host;
@@ -32,6 +35,13 @@ void RegisterMemoryCommand(Host* h);
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
+// SLOWLOG LATENCY MONITOR (introspection_commands.cc).
+void RegisterIntrospectionCommands(Host* h);
+// Redis' addReplyHelp: "<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+// the lines, then HELP's own two lines, each a simple string.
+int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines);
+// "ERR unknown subcommand '<sub>'. Try <CMD> HELP." (the subcommand cut at 128 bytes).
+int ReplyUnknownSubcommand(ferrite_ctx* c, std::string_view cmd_upper, std::string_view sub);
 // SWAPDB LOLWUT (swapdb.cc).
 void RegisterSwapDbCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,

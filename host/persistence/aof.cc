@@ -106,6 +106,8 @@ size_t AofWriter::pending_bytes() const {
 }
 
 bool AofWriter::WriteLocked(const char* p, size_t n) {
+  Host* h = CurrentHost();
+  LatencyScope lat(h ? &h->introspection().latency : nullptr, "aof-write");
   size_t done = 0;
   if (WriteAll(fd_, p, n, &done)) {
     size_ += n;
@@ -169,6 +171,8 @@ void AofWriter::SyncBarrier() {
     upto = size_.load();
   }
   if (fd < 0) return;
+  Host* h = CurrentHost();
+  LatencyScope lat(h ? &h->introspection().latency : nullptr, "aof-fsync-always");
   if (::fdatasync(fd) != 0) ExitOnSyncFailure(strerror(errno));
   synced_ = upto;
 }

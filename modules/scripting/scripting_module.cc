@@ -473,7 +473,7 @@ int CmdFcall(Ctx c, int argc, const ferrite_slice* argv) { return FcallGeneric(c
 int CmdFcallRo(Ctx c, int argc, const ferrite_slice* argv) { return FcallGeneric(c, argc, argv, true); }
 
 using namespace sdk::flags;
-constexpr uint32_t kRun = ALL_KEYS | NOSCRIPT | STALE | FERRITE_CMD_SKIP_PROPAGATE;
+constexpr uint32_t kRun = ALL_KEYS | NOSCRIPT | STALE | SKIP_MONITOR | FERRITE_CMD_SKIP_PROPAGATE;
 constexpr uint32_t kAdmin = NOSCRIPT | ALLOW_BUSY;
 
 // Redis 7.0's subcommands with their own arity and flags (src/commands/*.json): the host

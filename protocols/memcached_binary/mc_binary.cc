@@ -50,6 +50,33 @@ uint8_t Loud(uint8_t op, bool* quiet) {
   }
 }
 
+// memcached's names for the opcodes (protocol_binary.h), how SLOWLOG and MONITOR show
+// a binary request.
+const char* OpName(uint8_t op) {
+  using namespace bin;
+  switch (op) {
+    case kGet: return "get";            case kSet: return "set";
+    case kAdd: return "add";            case kReplace: return "replace";
+    case kDelete: return "delete";      case kIncr: return "increment";
+    case kDecr: return "decrement";     case kQuit: return "quit";
+    case kFlush: return "flush";        case kGetQ: return "getq";
+    case kNoop: return "noop";          case kVersionOp: return "version";
+    case kGetK: return "getk";          case kGetKQ: return "getkq";
+    case kAppend: return "append";      case kPrepend: return "prepend";
+    case kStat: return "stat";          case kSetQ: return "setq";
+    case kAddQ: return "addq";          case kReplaceQ: return "replaceq";
+    case kDeleteQ: return "deleteq";    case kIncrQ: return "incrementq";
+    case kDecrQ: return "decrementq";   case kQuitQ: return "quitq";
+    case kFlushQ: return "flushq";      case kAppendQ: return "appendq";
+    case kPrependQ: return "prependq";  case kTouch: return "touch";
+    case kGat: return "gat";            case kGatQ: return "gatq";
+    case kSaslList: return "sasl_list_mechs"; case kSaslAuth: return "sasl_auth";
+    case kSaslStep: return "sasl_step"; case kGatK: return "gatk";
+    case kGatKQ: return "gatkq";
+    default: return "unknown";
+  }
+}
+
 bool Known(uint8_t cmd) {
   using namespace bin;
   switch (cmd) {
@@ -222,7 +249,12 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
     r.extras = std::string_view(body, r.extlen);
     r.key = std::string_view(body + r.extlen, keylen);
     r.value = std::string_view(body + r.extlen + keylen, vlen);
+    words_.clear();
+    words_.push_back(OpName(r.opcode));
+    if (!r.key.empty()) words_.push_back(r.key);
+    b_.BeginRequest(words_);
     Dispatch(r);
+    b_.EndRequest(!blocked_);  // a blocked request is recorded when it is fed again
     if (blocked_) {  // left unconsumed: fed again when the client is woken
       blocked_ = false;
       break;

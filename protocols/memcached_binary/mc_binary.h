@@ -70,6 +70,7 @@ class BinarySession {
   void Success(const Req& r, uint64_t cas = 0, std::string_view body = {});
 
   McBackend& b_;
+  std::vector<std::string_view> words_;  // the request as SLOWLOG / MONITOR show it
   McArgv argv_;
   std::string out_;
   uint64_t swallow_ = 0;

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <thread>
 
 #include "ferrite/errors.h"
 
@@ -247,6 +249,22 @@ const McReply& HostBackend::Exec(const McArgv& argv) {
   return cap_.reply;
 }
 
+void HostBackend::BeginRequest(const std::vector<std::string_view>& words) {
+  if (!FERRITE_HAS_API(api_, conn_request) || words.empty()) return;
+  words_.clear();
+  for (auto w : words) words_.push_back({w.data(), w.size()});
+  api_->conn_request(conn_, static_cast<int>(words_.size()), words_.data());
+}
+
+void HostBackend::EndRequest(bool ran) {
+  if (!FERRITE_HAS_API(api_, conn_request) || words_.empty()) return;
+  // Not run: begin again later with the same words; nothing is recorded meanwhile, as
+  // the host drops a request that is begun again.
+  if (ran) api_->conn_request(conn_, 0, nullptr);
+  else api_->conn_request(conn_, -1, nullptr);
+  words_.clear();
+}
+
 void HostBackend::Write(std::string_view bytes) {
   if (!bytes.empty()) api_->conn_write(conn_, bytes.data(), bytes.size());
 }
@@ -358,9 +376,35 @@ std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b) {
   rows.emplace_back("evictions", get("evicted_keys", "0"));
   rows.emplace_back("curr_items", curr_items);
   rows.emplace_back("bytes", get("used_memory", "0"));
-  rows.emplace_back("limit_maxbytes", get("maxmemory", "0"));
-  rows.emplace_back("threads", get("io_threads_active", get("threads", "1")));
+  rows.emplace_back("limit_maxbytes", std::to_string(LimitMaxBytes(b)));
+  rows.emplace_back("threads", std::to_string(WorkerThreads(b)));
   return rows;
+}
+
+int64_t WorkerThreads(McBackend& b) {
+  int64_t n = b.ConfigInt("io-threads");
+  return n > 0 ? n : std::max<int64_t>(1, std::thread::hardware_concurrency());
+}
+
+int64_t LimitMaxBytes(McBackend& b) {
+  int64_t max = b.ConfigInt("maxmemory");
+  if (max > 0) return max;
+  return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+}
+
+std::vector<std::pair<std::string, std::string>> SettingsStats(McBackend& b) {
+  constexpr int64_t kNoEvictionIndex = 7;  // maxmemory-policy's enum order (host/config.h)
+  // In memcached's order (a subset: what has a meaning here).
+  return {{"maxbytes", std::to_string(LimitMaxBytes(b))},
+          {"maxconns", std::to_string(b.ConfigInt("maxclients"))},
+          {"tcpport", std::to_string(b.ConfigInt("memcached-port"))},
+          {"evictions", b.ConfigInt("maxmemory-policy") == kNoEvictionIndex ? "off" : "on"},
+          {"shutdown_command", b.ShutdownAllowed() ? "yes" : "no"},
+          {"num_threads", std::to_string(WorkerThreads(b))},
+          {"cas_enabled", "yes"},
+          {"binding_protocol", "auto-negotiate"},
+          {"item_size_max", std::to_string(b.ItemSizeMax())},
+          {"idle_timeout", std::to_string(b.ConfigInt("memcached-idle-timeout"))}};
 }
 
 }  // namespace ferrite::proto::mc

@@ -131,6 +131,13 @@ class McBackend {
   virtual bool NeedsAuth() = 0;
   virtual bool Authenticate(std::string_view user, std::string_view pass) = 0;
   virtual bool ShutdownAllowed() = 0;
+  // Brackets one request for SLOWLOG and MONITOR, which show it in `words` (they must
+  // stay valid until EndRequest). EndRequest(false): the request did not run (its data
+  // block has not arrived) and is not recorded.
+  virtual void BeginRequest(const std::vector<std::string_view>& /*words*/) {}
+  // An integer setting by its CONFIG name (enums as their index); 0 when unknown.
+  virtual int64_t ConfigInt(const char* /*name*/) { return 0; }
+  virtual void EndRequest(bool /*ran*/) {}
 };
 
 // The real thing: api->execute with the capturing sink, api->conn_write, ...
@@ -144,8 +151,12 @@ class HostBackend : public McBackend {
   bool NeedsAuth() override;
   bool Authenticate(std::string_view user, std::string_view pass) override;
   bool ShutdownAllowed() override;
+  void BeginRequest(const std::vector<std::string_view>& words) override;
+  int64_t ConfigInt(const char* name) override { return api_->config_int(name); }
+  void EndRequest(bool ran) override;
 
  private:
+  std::vector<ferrite_slice> words_;
   const ferrite_host_api* api_;
   ferrite_conn* conn_;
   McCapture cap_;
@@ -159,6 +170,12 @@ std::string TextErrorFor(const McReply& r);
 // version, rusage, threads, connections) from this process and INFO, item counters
 // from MC.STATS.
 std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b);
+// `stats settings` rows that have a meaning here, with their true values.
+std::vector<std::pair<std::string, std::string>> SettingsStats(McBackend& b);
+// The worker threads serving connections (io-threads, 0 = one per core).
+int64_t WorkerThreads(McBackend& b);
+// memcached's limit_maxbytes: maxmemory, or the machine's memory when there is none.
+int64_t LimitMaxBytes(McBackend& b);
 
 inline constexpr const char* kVersion = "1.6.18";
 

@@ -122,7 +122,10 @@ size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
     std::string_view rest(p + line_end + 1, len - line_end - 1);
     size_t data_used = 0;
     noreply_ = false;
-    if (!Dispatch(toks, rest, &data_used)) break;  // wait for the data block, or blocked
+    b_.BeginRequest(toks);
+    bool ran = Dispatch(toks, rest, &data_used);
+    b_.EndRequest(ran);  // not run yet: recorded when it runs
+    if (!ran) break;  // wait for the data block, or blocked
     pos = line_end + 1 + data_used;
   }
   blocked_ = false;
@@ -416,12 +419,7 @@ void TextSession::Stats(const Tokens& t) {
     if (t.size() >= 3 && t[2] == "dump") return Raw("END\r\n");
     return Out("CLIENT_ERROR usage: stats detail on|off|dump");
   } else if (t[1] == "settings") {
-    int64_t max = b_.ItemSizeMax();
-    rows = {{"item_size_max", std::to_string(max)},
-            {"cas_enabled", "yes"},
-            {"binding_protocol", "auto-negotiate"},
-            {"evictions", "on"},
-            {"shutdown_command", b_.ShutdownAllowed() ? "yes" : "no"}};
+    rows = SettingsStats(b_);
   } else if (t[1] == "items" || t[1] == "slabs" || t[1] == "sizes" || t[1] == "conns") {
     // Ferrite has no slab classes; these report nothing rather than invent numbers.
     if (t[1] == "slabs") rows = {{"active_slabs", "0"}, {"total_malloced", "0"}};

@@ -3,11 +3,11 @@ stale), per subcommand for containers, checked side by side with redis-server:
 COMMAND INFO, refusal inside MULTI (EXEC then aborts), refusal from scripts."""
 from resp_compare import Conn, compare
 
-# Flags Redis reports that Ferrite has no equivalent for (no cluster, no MONITOR, no
-# SLOWLOG, no async loading, no modules of Redis' kind).
+# Flags Redis reports that Ferrite has no equivalent for (no cluster, no async loading,
+# no modules of Redis' kind).
 # Arities Ferrite widened on purpose: ZRANK/ZREVRANK take Redis 7.2's WITHSCORE.
 WIDER_ARITY = {"zrank", "zrevrank"}
-UNMODELLED = {b"skip_monitor", b"skip_slowlog", b"asking", b"no_mandatory_keys",
+UNMODELLED = {b"asking", b"no_mandatory_keys",
               b"no_async_loading", b"module", b"may_replicate"}
 
 

@@ -31,10 +31,10 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 5 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 6 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
-                               5: after ctx_via_call */
+                               5: after ctx_via_call; 6: conn_request */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -147,6 +147,10 @@ enum {
   FERRITE_CMD_SKIP_PROPAGATE = 1u << 14, /* never propagate verbatim                        */
   FERRITE_CMD_ALLOW_BUSY = 1u << 15, /* runs while a script is busy                         */
   FERRITE_CMD_SUBSCRIBED_OK = 1u << 16, /* allowed in RESP2 subscribed mode                 */
+  /* Redis' skip_monitor: MONITOR shows the command before it runs, not after, so the
+   * commands a script calls follow it (EVAL, FCALL...). */
+  FERRITE_CMD_SKIP_MONITOR = 1u << 17,
+  FERRITE_CMD_SKIP_SLOWLOG = 1u << 18, /* never in SLOWLOG (EXEC: its commands are)        */
 };
 
 /* The flags a subcommand states for itself (Redis' per-subcommand command_flags); the
@@ -657,6 +661,16 @@ typedef struct ferrite_host_api {
    * WATCH does not see it; no wake-up): the host asks the type's mem_usage again, so
    * used_memory and MEMORY USAGE follow at once (a stream's consumer groups). */
   void (*key_resized)(ferrite_key* k);
+
+  /* --- since ABI 1.6 ----------------------------------------------------------------- */
+  /* Brackets one client request that is not a command line of its own (a memcached
+   * request, which may run several commands: `get a b c`). argc > 0 begins it, with the
+   * words SLOWLOG and MONITOR show for it (the request in its own protocol's words;
+   * they must stay valid until the end); argc 0 ends it; argc -1 drops it unrecorded
+   * (it did not run: its data has not arrived yet). In between, the commands it
+   * executes are not logged one by one: the request is, once, timed from begin to end.
+   * Call it on the connection's own thread; requests do not nest. */
+  void (*conn_request)(ferrite_conn* c, int argc, const ferrite_slice* argv);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */

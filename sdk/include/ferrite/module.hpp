@@ -682,7 +682,9 @@ inline constexpr uint32_t WRITE = FERRITE_CMD_WRITE, READONLY = FERRITE_CMD_READ
                           NOAUTH = FERRITE_CMD_NOAUTH, ALL_KEYS = FERRITE_CMD_ALL_KEYS,
                           HIDDEN = FERRITE_CMD_HIDDEN, NO_MULTI = FERRITE_CMD_NO_MULTI,
                           ALLOW_BUSY = FERRITE_CMD_ALLOW_BUSY,
-                          SUBSCRIBED_OK = FERRITE_CMD_SUBSCRIBED_OK;
+                          SUBSCRIBED_OK = FERRITE_CMD_SUBSCRIBED_OK,
+                          SKIP_MONITOR = FERRITE_CMD_SKIP_MONITOR,
+                          SKIP_SLOWLOG = FERRITE_CMD_SKIP_SLOWLOG;
 }  // namespace ferrite::sdk::flags
 
 // Defines the three exported entry points. LOAD is `int Fn(ferrite_plugin*)`, UNLOAD
