@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from resp_compare import Conn
+from resp_compare import Conn, compare
 
 CENTERS = [(13.36, 38.11), (-122.41, 37.77), (151.2, -33.86), (179.9, 0.5), (-179.9, -0.5),
            (0, 84.9), (0, -84.9), (2.35, 48.85)]
@@ -164,6 +164,32 @@ def run(ours, theirs, seed, resp, n):
 @pytest.mark.parametrize("seed,resp", [(1, 2), (2, 2), (3, 3), (4, 3)])
 def test_random_geo_commands_match_redis(server, redis_server, seed, resp):
     bad = run(server.port, redis_server.port, seed, resp, 1000)
+    assert not bad, "\n".join(bad)
+
+
+def tied_points_script():
+    """Members sharing a position (so their distances tie) searched with COUNT: Redis
+    sorts those partially with its pqsort, which is not stable, so only the same
+    algorithm puts the tied members in the same order."""
+    script = [(["DEL", "g"], False)]
+    spots = [(13.361389 + i * 0.01, 38.115556 + (i % 3) * 0.01) for i in range(12)]
+    for n in range(72):
+        x, y = spots[n % len(spots)]
+        script.append((["GEOADD", "g", "%.6f" % x, "%.6f" % y, "m%02d" % n], False))
+    for count in list(range(1, 12)) + [20, 35, 50, 71]:
+        for order in ("ASC", "DESC"):
+            script.append((["GEOSEARCH", "g", "FROMLONLAT", "13.4", "38.13", "BYRADIUS", "100",
+                            "km", order, "COUNT", str(count), "WITHDIST"], False))
+            script.append((["GEORADIUS", "g", "13.4", "38.13", "100", "km", "COUNT",
+                            str(count), order], False))
+        script.append((["GEOSEARCH", "g", "FROMMEMBER", "m05", "BYBOX", "400", "400", "km",
+                        "COUNT", str(count)], False))
+    return script
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_tied_distances_under_count_come_out_in_redis_order(server, redis_server, resp):
+    bad = compare(server.port, redis_server.port, tied_points_script(), resp)
     assert not bad, "\n".join(bad)
 
 
