@@ -78,9 +78,10 @@ std::string Distance4(double d) {
   return sign + std::to_string(a / 10000) + "." + frac;
 }
 
-// addReplyHumanLongDouble for a coordinate (RESP2 bulk, RESP3 double).
+// addReplyHumanLongDouble for a coordinate: its %.17Lf text without trailing zeros, as
+// a bulk (RESP2) or as a double with those digits (RESP3).
 void ReplyCoordinate(const Ctx& ctx, double v) {
-  if (ctx.Resp() >= 3) ctx.Double(v);
+  if (ctx.Resp() >= 3) ctx.DoubleText(sdk::FormatLongDouble(v));
   else ctx.Bulk(sdk::FormatLongDouble(v));
 }
 

@@ -31,9 +31,10 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 4 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 5 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
-                               3: after script_yield; 4: ferrite_command_desc.subcommands */
+                               3: after script_yield; 4: ferrite_command_desc.subcommands;
+                               5: reply_double_text, ferrite_reply_sink.double_text */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -122,6 +123,10 @@ typedef struct ferrite_reply_sink {
   void (*verbatim)(void* st, const char* fmt3, const char* s, size_t len); /* RESP2: bulk */
   void (*bignum)(void* st, const char* s, size_t len);                    /* RESP2: bulk */
   void (*attribute)(void* st, size_t n);
+  /* since ABI 1.5 (check struct_size; may be NULL): a double whose digits the command
+   * chose, as Redis' addReplyHumanLongDouble sends them (RESP3 `,<text>`, RESP2 bulk).
+   * The host gives a sink without it dbl(strtod(text)). */
+  void (*double_text)(void* st, const char* s, size_t len);
 } ferrite_reply_sink;
 
 /* ------------------------------------------------------------------------------------ */
@@ -515,7 +520,8 @@ typedef struct ferrite_host_api {
   ferrite_reply_type (*call_reply_type)(const ferrite_call_reply* r);
   int64_t (*call_reply_integer)(const ferrite_call_reply* r); /* also bool          */
   double (*call_reply_double)(const ferrite_call_reply* r);
-  /* Bytes of simple/error/bulk/verbatim/bignum; for errors the full message. */
+  /* Bytes of simple/error/bulk/verbatim/bignum; for errors the full message; for a
+   * double sent by reply_double_text its text (empty for other doubles). */
   ferrite_slice (*call_reply_string)(const ferrite_call_reply* r);
   size_t (*call_reply_length)(const ferrite_call_reply* r); /* aggregates (map: 2n) */
   const ferrite_call_reply* (*call_reply_element)(const ferrite_call_reply* r, size_t i);
@@ -640,6 +646,12 @@ typedef struct ferrite_host_api {
    * or an EXEC body: ctx_in_script answers 1 for both, and XREAD BLOCK tells them apart
    * (an error from a script, a non-blocking read inside MULTI). */
   int (*ctx_via_call)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.5 ----------------------------------------------------------------- */
+  /* A double reply with the given text (e.g. GEOPOS coordinates, which Redis renders
+   * as %.17Lf without trailing zeros where its other doubles are %.17g): RESP3 sends
+   * `,<text>`, RESP2 a bulk of it. `s` must be a number strtod reads whole. */
+  void (*reply_double_text)(ferrite_ctx* ctx, const char* s, size_t len);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
