@@ -45,6 +45,12 @@ struct BlockState {
   bool rerunning = false;            // the woken command is running right now
   bool busy_deferred = false;        // the re-run met a busy script: it runs again after
   bool wake_all = false;             // FERRITE_BLOCK_WAKE_ALL: every signal wakes it
+  bool ordered = false;              // FERRITE_BLOCK_WAKE_ORDERED: re-runs one at a time
+  bool signalled_while_running = false;  // a signal came during its own re-run
+  std::string woken_key;             // the first key signalled since the last re-run
+  bool woken_by_key = false;         // woken_key is set
+  std::string serving_key;           // woken_key of the re-run that runs now
+  bool serving_by_key = false;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 
@@ -74,6 +80,9 @@ struct Client {
   bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
+  // The primary's replication offset after this client's last command (Redis' woff):
+  // WAIT waits for replicas to acknowledge it.
+  int64_t woff = 0;
   // Last read or write on the socket (Redis' lastinteraction); written on the client's
   // thread, read by the cron's idle scan on another.
   std::atomic<int64_t> last_interaction_ms{0};

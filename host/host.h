@@ -73,6 +73,22 @@ struct ReplicationHooks {
   std::atomic<bool> stale_refused{false};  // ... link down and replica-serve-stale-data no
   std::atomic<bool> no_good_replicas{false};  // min-replicas-to-write not met: NOREPLICAS
   std::function<std::string()> info_section;  // "# Replication\r\n..." (unset: standalone)
+  // master_repl_offset, mirrored after every append: dispatch records it as the client's
+  // write offset (Client::woff) after each command, which WAIT waits for.
+  std::atomic<int64_t> master_offset{0};
+  // Redis' CLIENT PAUSE WRITE while a FAILOVER or a SHUTDOWN waits for the replicas:
+  // dispatch parks clients' write (and may-replicate) commands here; Unpause re-runs
+  // them. Replication sets and clears it.
+  std::atomic<bool> writes_paused{false};
+  std::mutex paused_mu;
+  std::vector<std::weak_ptr<Client>> paused;  // parked clients (guarded by paused_mu)
+  // SHUTDOWN / SIGTERM / SIGINT without NOW: `finish` (the actual shutdown) runs once
+  // every replica acknowledged the primary's offset or shutdown-timeout passed; returns
+  // false when there is nothing to wait for (the caller then shuts down at once).
+  // `blocked` is the SHUTDOWN client parked until then (none for a signal).
+  std::function<bool(std::function<void()> finish, Client* blocked)> defer_shutdown;
+  // SHUTDOWN ABORT: cancels a deferred shutdown; false if none was pending.
+  std::function<bool()> abort_shutdown;
 };
 
 enum class EvictionPolicy {
@@ -131,8 +147,9 @@ class Host {
   // Runs a blocked client's command again on its own thread (as a key signal does), for
   // blocking that waits on something other than keys (WAIT).
   void RetryBlocked(const std::shared_ptr<Client>& c);
-  // Re-runs a woken client's command on its own thread (posted by PostRetry).
-  void RerunBlocked(const std::weak_ptr<Client>& weak);
+  // Re-runs a woken client's command on its own thread (posted by PostRetry). `turn`:
+  // the ordered turn this re-run holds (0: none).
+  void RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn = 0);
   size_t blocked_count();
 
   // --- keyspace events and propagation ---
@@ -272,6 +289,15 @@ class Host {
   uint64_t block_seq_ = 0;
   // Posts a re-run of the blocked command to `c`'s thread (block_mu_ held).
   void PostRetry(const std::shared_ptr<Client>& c);
+  // FERRITE_BLOCK_WAKE_ORDERED waiters due a re-run, by arrival order (block seq), and
+  // the one turn that may run: its token and holder (0 = none). block_mu_ guards them.
+  std::map<uint64_t, std::weak_ptr<Client>> ordered_due_;
+  uint64_t ordered_turn_ = 0, ordered_turn_seq_ = 0, ordered_holder_ = 0;
+  void QueueOrdered(const std::shared_ptr<Client>& c);  // block_mu_ held
+  void NextOrderedTurn();                               // block_mu_ held
+  void EndOrderedTurn(uint64_t turn);                   // block_mu_ held
+  // Forgets `c` as an ordered waiter (unblocked, closed); block_mu_ held.
+  void DropOrdered(Client* c);
 
   struct EventSub {
     ferrite_plugin* plugin;

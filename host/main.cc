@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
     log->info("ferrite-host {} starting (pid {})", kFerriteVersion, getpid());
     PidFile pidfile(config->String("server.pidfile"));
     Host host(std::move(config));
+    // Whatever way this scope ends (a startup error included), signals stop reaching
+    // `host` before it is destroyed: a later SIGTERM exits at once.
+    struct SignalsOff {
+      ~SignalsOff() { Signals::Stopping(); }
+    } signals_off;
     if (!supervised.empty()) log->info("{}", supervised);
     SystemdNotify("STATUS=Loading plugins");
     host.LoadConfiguredPlugins();
@@ -63,10 +68,11 @@ int main(int argc, char** argv) {
       // The ports open before the dataset is loaded, as Redis': meanwhile clients get
       // -LOADING for every command not flagged `loading` (INFO, PING, ...).
       host.loading.Begin(host.clock().NowMs() / 1000, 0);
-      server.Start();
       // SIGINT/SIGTERM from here on: an orderly shutdown (during the load: the loader
-      // stops, and the process exits without saving).
+      // stops, and the process exits without saving). Taken before the ports open, so
+      // a client that saw -LOADING never races a signal into the "not up yet" exit.
       Signals::OnShutdown([&host](int sig) { host.RequestShutdown(sig); });
+      server.Start();
       SystemdNotify("STATUS=Loading the dataset");
       try {
         services = StartServices(host);  // persistence (loads the data), replication

@@ -410,6 +410,12 @@ Server::Server(Host& host) : host_(host) {
     guards_.push_back(asio::make_work_guard(*workers_.back()));
     readiness_.push_back(std::make_unique<ReadinessSet>(*workers_.back()));
   }
+  // Set before Start(), so that a shutdown asked for while the ports are opening is not
+  // lost: the posted Stop() runs once Start() has built what it closes and starts the
+  // control thread.
+  host_.on_shutdown = [this] {
+    asio::post(control_, [this] { Stop(); });
+  };
 }
 
 Server::~Server() {
@@ -490,10 +496,17 @@ void Server::Start() {
     mc->db = static_cast<int>(host_.config().Int("compatibility.memcached_db"));
     std::string bind = host_.config().String("compatibility.memcached_bind");
     if (bind.empty()) bind = host_.config().String("server.bind");
-    Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+    // memcached -s serves the unix socket only (it disables the TCP and UDP ports), so a
+    // configured memcached_unixsocket replaces the memcached TCP port rather than adding
+    // to it. The RESP listener keeps its port beside server.unixsocket, as redis-server.
     if (std::string path = host_.config().String("compatibility.memcached_unixsocket");
-        !path.empty())
+        !path.empty()) {
       BindUnix(*mc, path, host_.config().String("compatibility.memcached_unixsocketperm"));
+      Logger("host.net")->info("memcached TCP port not opened: memcached_unixsocket is set "
+                               "(as memcached -s)");
+    } else {
+      Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+    }
     listeners_.push_back(std::move(mc));
   }
   FitMaxClients();
@@ -504,9 +517,6 @@ void Server::Start() {
   // SIGINT/SIGTERM are taken by host/signals.cc, which calls Host::RequestShutdown.
   signals_ = std::make_unique<asio::signal_set>(control_, SIGHUP);
   WaitSignal();
-  host_.on_shutdown = [this] {
-    asio::post(control_, [this] { Stop(); });
-  };
   ScheduleCron();
   control_guard_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       asio::make_work_guard(control_));

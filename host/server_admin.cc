@@ -448,8 +448,10 @@ int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "LOAD") && argc >= 3) {
+    // As Redis' moduleCommand: the reply is fixed and the reason goes to the log only
+    // (LoadPlugin writes "Module <path> failed to load: <reason>", Redis' wording).
     std::string err = h->LoadPlugin(std::string(SV(argv[2])));
-    if (!err.empty()) return Error(c, "ERR Error loading the extension. Please check the server logs. (" + err + ")");
+    if (!err.empty()) return Error(c, "ERR Error loading the extension. Please check the server logs.");
     Simple(c, "OK");
     return FERRITE_OK;
   }

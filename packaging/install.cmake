@@ -1,7 +1,8 @@
 # What `cmake --install` lays out and what `make deb` (CPack, DEB generator) packs.
 # Two components, one per Debian package:
-#   ferrite      ferrite-host, the bundled plugins, /etc/ferrite/ferrite.toml, the systemd
-#                unit, sysusers.d / tmpfiles.d entries, logrotate file, man page, docs
+#   ferrite      ferrite-host, ferrite-migrate (tools/migrate), the bundled plugins,
+#                /etc/ferrite/ferrite.toml, the systemd unit, sysusers.d / tmpfiles.d
+#                entries, logrotate file, man page, docs
 #   ferrite-dev  the SDK headers, the CMake package (find_package(Ferrite) -> Ferrite::sdk)
 #                and ferrite-sdk.pc
 # Everything is relative to the install prefix except the configuration, which follows

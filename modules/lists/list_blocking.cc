@@ -61,7 +61,7 @@ int BPopGeneric(Ctx ctx, int argc, const ferrite_slice* argv, End end) {
       keys.push_back(argv[k]);
       continue;
     }
-    std::string v = lk.list->Pop(end, St(ctx).fill);
+    std::string v = lk.list->Pop(end);
     lk.key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
     ctx.Propagate({end == End::kHead ? "LPOP" : "RPOP", SV(argv[k])});
     ctx.Array(2);

@@ -71,15 +71,14 @@ int PopGeneric(Ctx ctx, int argc, const ferrite_slice* argv, End end) {
   ListKey lk;
   if (OpenList(ctx, SV(argv[1]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
   if (!lk.list) return count >= 0 ? ctx.NullArray() : ctx.Null();
-  int64_t fill = St(ctx).fill;
   if (count < 0) {
-    std::string v = lk.list->Pop(end, fill);
+    std::string v = lk.list->Pop(end);
     lk.key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
     return ctx.Bulk(v);
   }
   size_t n = std::min<size_t>(static_cast<size_t>(count), lk.list->Size());
   ctx.Array(n);
-  for (size_t i = 0; i < n; i++) ctx.Bulk(lk.list->Pop(end, fill));
+  for (size_t i = 0; i < n; i++) ctx.Bulk(lk.list->Pop(end));
   if (n) lk.key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
   return FERRITE_OK;
 }
@@ -326,7 +325,7 @@ int MoveOne(const Ctx& ctx, ListKey* src, std::string_view dst_name, End from, E
       return FERRITE_OK;
     dst = &dst_storage;
   }
-  std::string v = src->list->Pop(from, fill);
+  std::string v = src->list->Pop(from);
   CreateList(ctx, dst)->Push(to, v, fill);
   // Redis order: the push event on the destination, then the pop on the source.
   dst->key.Modified(FERRITE_NOTIFY_LIST, PushEvent(to));
@@ -357,13 +356,12 @@ int CmdLMove(Ctx ctx, int, const ferrite_slice* argv) {
 }
 
 void PopManyReply(const Ctx& ctx, ListKey* lk, End end, int64_t count) {
-  int64_t fill = St(ctx).fill;
   size_t n = std::min<size_t>(static_cast<size_t>(count), lk->list->Size());
   std::string name(lk->key.Name());
   ctx.Array(2);
   ctx.Bulk(name);
   ctx.Array(n);
-  for (size_t i = 0; i < n; i++) ctx.Bulk(lk->list->Pop(end, fill));
+  for (size_t i = 0; i < n; i++) ctx.Bulk(lk->list->Pop(end));
   lk->key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
   ctx.Propagate({end == End::kHead ? "LPOP" : "RPOP", name, std::to_string(n)});
 }

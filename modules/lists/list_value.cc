@@ -167,7 +167,6 @@ ListValue ListValue::Clone() const {
   l.nodes_.reserve(nodes_.size());
   for (const auto& n : nodes_) l.nodes_.push_back(n.Clone());
   l.size_ = size_;
-  l.quick_ = quick_;
   return l;
 }
 
@@ -208,22 +207,6 @@ size_t ListValue::Locate(size_t i, uint32_t* local) const {
   return nodes_.size();
 }
 
-void ListValue::UpdateEncoding(int64_t fill) {
-  if (nodes_.size() > 1) {
-    quick_ = true;
-    return;
-  }
-  if (!quick_ || nodes_.empty()) {
-    quick_ = false;
-    return;
-  }
-  // Back to a single compact node only once it is half the limit, so a list that
-  // oscillates around the threshold does not flip on every push and pop.
-  const Node& n = nodes_[0];
-  if (fill > 0 ? n.Count() <= static_cast<uint64_t>(fill) / 2 : n.Bytes() <= FillBytes(fill) / 2)
-    quick_ = false;
-}
-
 void ListValue::Push(End end, std::string_view v, int64_t fill) {
   size_t add = Node::EntrySize(v.size());
   if (nodes_.empty()) nodes_.emplace_back();
@@ -235,10 +218,9 @@ void ListValue::Push(End end, std::string_view v, int64_t fill) {
     nodes_.back().Insert(nodes_.back().Bytes(), v);
   }
   size_++;
-  UpdateEncoding(fill);
 }
 
-std::string ListValue::Pop(End end, int64_t fill) {
+std::string ListValue::Pop(End end) {
   size_t ni = end == End::kHead ? 0 : nodes_.size() - 1;
   Node& n = nodes_[ni];
   size_t off = end == End::kHead ? 0 : n.OffsetOf(n.Count() - 1);
@@ -248,7 +230,6 @@ std::string ListValue::Pop(End end, int64_t fill) {
   n.Erase(off, next, 1);
   if (n.Count() == 0) nodes_.erase(nodes_.begin() + static_cast<ptrdiff_t>(ni));
   size_--;
-  UpdateEncoding(fill);
   return out;
 }
 
@@ -306,7 +287,6 @@ void ListValue::Rebalance(size_t ni, int64_t fill) {
       }
     }
   }
-  UpdateEncoding(fill);
 }
 
 void ListValue::EraseRange(size_t start, size_t n, int64_t fill) {
@@ -333,7 +313,6 @@ void ListValue::EraseRange(size_t start, size_t n, int64_t fill) {
   }
   size_ -= n;
   if (!nodes_.empty()) Rebalance(std::min(ni, nodes_.size() - 1), fill);
-  UpdateEncoding(fill);
 }
 
 size_t ListValue::Remove(std::string_view v, int64_t count, int64_t fill) {
@@ -369,10 +348,7 @@ size_t ListValue::Remove(std::string_view v, int64_t count, int64_t fill) {
     if (!drop[i++]) out.Push(End::kTail, e, fill);
     return true;
   });
-  bool was_quick = quick_;
   *this = std::move(out);
-  quick_ = quick_ || was_quick;
-  UpdateEncoding(fill);
   return removed;
 }
 

@@ -2,10 +2,9 @@
 //
 // Each node is one malloc'd block holding a small header and the elements packed back to
 // back as (LEB128 length, bytes) -- the same idea as Redis' listpack, with one allocation
-// per node and no per-element pointers. A list with a single node that fits the
-// `list-max-listpack-size` limit reports OBJECT ENCODING "listpack"; once it outgrows it
-// the list becomes a chain of such nodes and reports "quicklist" (Redis 7.2 naming),
-// returning to "listpack" when it shrinks to one half-full node (hysteresis, as Redis).
+// per node and no per-element pointers. Every list reports OBJECT ENCODING "quicklist",
+// whatever its node count, as Redis 7.0 does (7.0 has no single-listpack list encoding;
+// 7.2 added one): a client or tool compares the answer with 7.0's.
 //
 // Indexes taken by this API are already normalised (0 <= i < Size()); callers map Redis'
 // negative indexes. No method throws except on allocation failure (std::bad_alloc).
@@ -67,13 +66,13 @@ class ListValue {
 
   size_t Size() const { return size_; }
   bool Empty() const { return size_ == 0; }
-  const char* Encoding() const { return quick_ ? "quicklist" : "listpack"; }
+  const char* Encoding() const { return "quicklist"; }
   size_t MemUsage() const;
   size_t NodeCount() const { return nodes_.size(); }
 
   // `fill` is list-max-listpack-size: > 0 entries per node, -1..-5 = 4..64 KB per node.
   void Push(End end, std::string_view v, int64_t fill);
-  std::string Pop(End end, int64_t fill);  // requires !Empty()
+  std::string Pop(End end);  // requires !Empty()
   std::string_view At(size_t i) const;
   void Set(size_t i, std::string_view v, int64_t fill);
   // Inserts before position i (i == Size() appends).
@@ -99,11 +98,9 @@ class ListValue {
   size_t Locate(size_t i, uint32_t* local) const;
   bool Fits(const Node& n, size_t add_bytes, uint32_t add_count, int64_t fill) const;
   void Rebalance(size_t node, int64_t fill);
-  void UpdateEncoding(int64_t fill);
 
   std::vector<Node> nodes_;
   size_t size_ = 0;
-  bool quick_ = false;
 };
 
 // Node byte limit for a negative fill (-1 = 4096 ... -5 = 65536).

@@ -26,36 +26,38 @@ TEST(ListValue, PushPopBothEnds) {
   l.Push(End::kTail, "", -2);
   EXPECT_EQ(l.Size(), 3u);
   EXPECT_EQ(All(l), (std::vector<std::string>{"a", "b", ""}));
-  EXPECT_EQ(l.Pop(End::kTail, -2), "");
-  EXPECT_EQ(l.Pop(End::kHead, -2), "a");
-  EXPECT_EQ(l.Pop(End::kHead, -2), "b");
+  EXPECT_EQ(l.Pop(End::kTail), "");
+  EXPECT_EQ(l.Pop(End::kHead), "a");
+  EXPECT_EQ(l.Pop(End::kHead), "b");
   EXPECT_TRUE(l.Empty());
   EXPECT_EQ(l.NodeCount(), 0u);
 }
 
-TEST(ListValue, EncodingSwitchesByEntryCountWithHysteresis) {
+// Redis 7.0 names every list "quicklist", one node or many; the fill limit decides how
+// many nodes there are.
+TEST(ListValue, NodesFollowTheEntryCountLimit) {
   ListValue l;
   for (int i = 0; i < 4; i++) l.Push(End::kTail, std::to_string(i), 4);
-  EXPECT_STREQ(l.Encoding(), "listpack");
+  EXPECT_EQ(l.NodeCount(), 1u);
+  EXPECT_STREQ(l.Encoding(), "quicklist");
   l.Push(End::kTail, "x", 4);
-  EXPECT_STREQ(l.Encoding(), "quicklist");
   EXPECT_EQ(l.NodeCount(), 2u);
-  l.Pop(End::kTail, 4);  // one node of 4: not yet half the limit
   EXPECT_STREQ(l.Encoding(), "quicklist");
-  l.Pop(End::kTail, 4);
-  l.Pop(End::kTail, 4);  // 2 entries == half
-  EXPECT_STREQ(l.Encoding(), "listpack");
+  l.Pop(End::kTail);
+  EXPECT_EQ(l.NodeCount(), 1u);
+  EXPECT_STREQ(l.Encoding(), "quicklist");
 }
 
-TEST(ListValue, EncodingSwitchesByBytes) {
+TEST(ListValue, NodesFollowTheByteLimit) {
   ListValue l;
   std::string big(1000, 'x');
   for (int i = 0; i < 8; i++) l.Push(End::kTail, big, -2);  // ~8 KB
-  EXPECT_STREQ(l.Encoding(), "listpack");
+  EXPECT_EQ(l.NodeCount(), 1u);
   l.Push(End::kTail, big, -2);
-  EXPECT_STREQ(l.Encoding(), "quicklist");
+  EXPECT_EQ(l.NodeCount(), 2u);
   // An element larger than the node limit gets a node of its own.
   l.Push(End::kHead, std::string(10000, 'y'), -2);
+  EXPECT_EQ(l.NodeCount(), 3u);
   EXPECT_EQ(l.At(0).size(), 10000u);
   EXPECT_EQ(l.Size(), 10u);
 }
@@ -82,7 +84,7 @@ TEST(ListValue, SetInsertEraseAgainstModel) {
       case 0: l.Push(End::kHead, v, 16); model.push_front(v); break;
       case 1: l.Push(End::kTail, v, 16); model.push_back(v); break;
       case 2:
-        if (n) { EXPECT_EQ(l.Pop(End::kHead, 16), model.front()); model.pop_front(); }
+        if (n) { EXPECT_EQ(l.Pop(End::kHead), model.front()); model.pop_front(); }
         break;
       case 3:
         if (n) { size_t i = rng() % n; l.Set(i, v, 16); model[i] = v; }

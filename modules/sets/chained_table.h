@@ -73,6 +73,7 @@ class ChainedTable {
     Traits::Next(n) = head;
     head = n;
     size_++;
+    NoteChain(head);
   }
 
   // Unlinks and returns the node (the caller frees it), or nullptr.
@@ -111,6 +112,7 @@ class ChainedTable {
     buckets_ = nullptr;
     mask_ = 0;
     size_ = 0;
+    max_chain_ = 0;
   }
 
   // Drops the buckets without touching the nodes (their owner frees them).
@@ -119,6 +121,7 @@ class ChainedTable {
     buckets_ = nullptr;
     mask_ = 0;
     size_ = 0;
+    max_chain_ = 0;
   }
 
   // Visits one bucket (and the chain in it) and returns the next cursor; 0 when done.
@@ -132,20 +135,22 @@ class ChainedTable {
     return ReverseBits(cursor);
   }
 
-  // A random element, roughly uniform (random non-empty bucket, then random chain
-  // position, as Redis' dictGetFairRandomKey approximates). nullptr when empty.
+  // A uniformly random element; nullptr when empty. A random bucket and a random slot
+  // in [0, max_chain_) are drawn until the slot holds an element: every element has the
+  // same chance 1 / (buckets * max_chain_) per draw, whatever its chain's length. (A
+  // random bucket then a random position in its chain, as Redis' dictGetRandomKey does,
+  // favours elements alone in their bucket over those sharing one; SRANDMEMBER's
+  // distribution showed it.) Expected draws: buckets * max_chain_ / size, a few.
   template <class Rng>
   Node* Random(Rng& rng) const {
     if (size_ == 0) return nullptr;
-    std::uniform_int_distribution<uint64_t> pick(0, mask_);
-    Node* head = nullptr;
-    while (!(head = buckets_[pick(rng)])) {
+    std::uniform_int_distribution<uint64_t> bucket(0, mask_);
+    std::uniform_int_distribution<uint32_t> slot(0, max_chain_ - 1);
+    for (;;) {
+      Node* n = buckets_[bucket(rng)];
+      for (uint32_t at = slot(rng); n && at; at--) n = Traits::Next(n);
+      if (n) return n;
     }
-    size_t len = 0;
-    for (Node* n = head; n; n = Traits::Next(n)) len++;
-    size_t at = std::uniform_int_distribution<size_t>(0, len - 1)(rng);
-    while (at--) head = Traits::Next(head);
-    return head;
   }
 
   size_t BucketBytes() const { return Buckets() * sizeof(Node*); }
@@ -177,11 +182,23 @@ class ChainedTable {
     }
     buckets_ = fresh;
     mask_ = nb - 1;
+    max_chain_ = 0;
+    for (size_t b = 0; b < nb; b++) NoteChain(buckets_[b]);
+  }
+
+  // Raises max_chain_ to the length of the chain starting at `head`. max_chain_ is an
+  // upper bound of every chain's length: removals leave it (Random stays uniform, only
+  // slower), a resize recomputes it.
+  void NoteChain(Node* head) {
+    uint32_t len = 0;
+    for (Node* n = head; n; n = Traits::Next(n)) len++;
+    if (len > max_chain_) max_chain_ = len;
   }
 
   Node** buckets_ = nullptr;
   uint64_t mask_ = 0;
   size_t size_ = 0;
+  uint32_t max_chain_ = 0;
 };
 
 }  // namespace ferrite::mod::sets

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 
@@ -188,6 +189,30 @@ TEST(SetValue, RandomReturnsMembers) {
   std::mt19937_64 rng(1);
   for (int i = 0; i < 300; i++) seen.insert(s->Random(rng));
   EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "c"}));
+}
+
+// Members sharing a bucket are drawn as often as members alone in theirs (Redis' suite:
+// "SRANDMEMBER histogram distribution - hashtable", a chi-square test).
+TEST(SetValue, RandomIsUniformAcrossChains) {
+  std::vector<std::string> members;
+  for (int i = 0; i < 10; i++) members.push_back("member:" + std::to_string(i));
+  SetPtr s(SetValue::Create(members[0]));
+  for (const auto& m : members) s.Add(m, 512);
+  ASSERT_STREQ(s->EncodingName(), "hashtable");
+  // Ten members in a 16-bucket table: at least two share a bucket (checked, so the test
+  // keeps meaning something if the hash changes).
+  std::set<uint64_t> buckets;
+  for (const auto& m : members) buckets.insert(HashBytes(m) & 15);
+  ASSERT_LT(buckets.size(), members.size());
+  std::map<std::string, int> hits;
+  std::mt19937_64 rng(7);
+  const int kDraws = 100000;
+  for (int i = 0; i < kDraws; i++) hits[s->Random(rng)]++;
+  ASSERT_EQ(hits.size(), members.size());
+  for (const auto& [m, n] : hits) {
+    EXPECT_GT(n, kDraws / 10 * 9 / 10) << m;
+    EXPECT_LT(n, kDraws / 10 * 11 / 10) << m;
+  }
 }
 
 TEST(SetValue, CloneIsDeep) {

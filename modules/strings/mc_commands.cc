@@ -12,6 +12,9 @@
 #include "mc_commands.h"
 
 #include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -241,22 +244,41 @@ int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFie
   return ctx.Int(ttl_before == kTtlUnchanged ? ttl : ttl_before);
 }
 
+// On a miss, asks the host's warm-on-a-miss service (MC.WARM) whether the key is being
+// fetched from an old memcached; if so the client waits on the key (every waiter is
+// woken: they all read, none consumes) and this command runs again once the item is
+// stored or the fetch gave up. The protocol plugin re-reads the whole request then.
+bool WaitForWarm(Ctx ctx, std::string_view key) {
+  if (sdk::Api().ctx_block_rerun(ctx.get())) return false;  // the wait is over: answer now
+  if (sdk::Api().ctx_in_script(ctx.get())) return false;    // MULTI / EVAL cannot wait
+  ferrite_slice argv[2] = {{"MC.WARM", 7}, {key.data(), key.size()}};
+  ferrite_call_reply* r = sdk::Api().call(ctx.get(), 2, argv);
+  int64_t wait_ms = sdk::Api().call_reply_type(r) == FERRITE_REPLY_INTEGER ? sdk::Api().call_reply_integer(r) : 0;
+  sdk::Api().free_call_reply(r);
+  if (wait_ms <= 0) return false;
+  ferrite_slice k{key.data(), key.size()};
+  return sdk::Api().block_on_keys_ex(ctx.get(), &k, 1, wait_ms, FERRITE_BLOCK_TIMEOUT_NULL,
+                                FERRITE_BLOCK_WAKE_ALL, 0, nullptr) == FERRITE_OK;
+}
+
 int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
   HitFields fields = HitFields::kAll;
-  if (argc > 2) {
-    if (argc > 3 || !sdk::EqualsIgnoreCase(SV(argv[2]), "BRIEF")) {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-    fields = HitFields::kBrief;
+  bool warm = false;
+  for (int i = 2; i < argc; i++) {
+    if (sdk::EqualsIgnoreCase(SV(argv[i]), "BRIEF")) fields = HitFields::kBrief;
+    else if (sdk::EqualsIgnoreCase(SV(argv[i]), "WARM")) warm = true;
+    else return ctx.Error(FERRITE_E_SYNTAX);
   }
   McCounters& st = Counters();
-  st.cmd_get++;
   Key k = ctx.Open(SV(argv[1]));
   auto v = k.String();
   if (!v) {
+    if (warm && WaitForWarm(ctx, SV(argv[1]))) return FERRITE_BLOCKED;  // counted on the re-read
+    st.cmd_get++;
     st.get_misses++;
     return ReplyStatus(ctx, "MISS");
   }
+  st.cmd_get++;
   st.get_hits++;
   return ReplyHit(ctx, k, *v, false, fields);
 }
@@ -624,9 +646,44 @@ int CmdMcStats(Ctx ctx, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
+// The module's option memcached-warm-resp, one per loaded instance of the module.
+struct WarmOptions {
+  int64_t resp_get = 0;  // 1: RESP GET misses wait for warm on a miss too
+};
+std::mutex g_options_mu;
+std::map<ferrite_plugin*, std::unique_ptr<WarmOptions>> g_options;
+
 }  // namespace
 
+bool WaitForWarmOnRespGet(ferrite_ctx* c, std::string_view key) {
+  Ctx ctx(c);
+  auto* o = ctx.State<WarmOptions>();
+  if (o == nullptr || __atomic_load_n(&o->resp_get, __ATOMIC_RELAXED) == 0) return false;
+  return WaitForWarm(ctx, key);
+}
+
+void UnregisterMcState(ferrite_plugin* p) {
+  std::lock_guard lk(g_options_mu);
+  g_options.erase(p);
+}
+
 int RegisterMcCommands(ferrite_plugin* p) {
+  WarmOptions* o;
+  {
+    std::lock_guard lk(g_options_mu);
+    auto& slot = g_options[p];
+    slot = std::make_unique<WarmOptions>();
+    o = slot.get();
+  }
+  sdk::Api().set_plugin_state(p, o);
+  ferrite_option_desc od{};
+  od.struct_size = sizeof od;
+  od.name = "memcached-warm-resp";
+  od.default_value = 0;
+  od.min_value = 0;
+  od.max_value = 1;
+  od.storage = &o->resp_get;
+  if (sdk::Api().register_option(p, &od) != FERRITE_OK) return FERRITE_ERR;
   using namespace sdk::flags;
   using sdk::Guarded;
   constexpr uint32_t H = HIDDEN;

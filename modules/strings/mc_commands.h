@@ -7,7 +7,8 @@
 // Reply contract (protocol-neutral): an array whose first element is a simple-string
 // status word, followed by fields:
 //
-//   MC.GET   key [BRIEF]                           READONLY
+//   MC.GET   key [BRIEF] [WARM]                    READONLY (WARM: a miss may wait for
+//            warm on a miss, host/warm.h, and then runs again)
 //   MC.GAT   key [TOUCH exp] [VIVIFY exp] [BRIEF]  WRITE (touch / create-on-miss)
 //     -> [HIT value flags cas ttl_s idle_s created ttl_before_s] | [MISS]
 //        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key;
@@ -39,6 +40,8 @@
 // NOT_STORED), an obstacle to ADD (NOT_STORED), replaced by SET, removed by DELETE.
 #pragma once
 
+#include <string_view>
+
 #include "ferrite/module.h"
 
 namespace ferrite::mod::strings {
@@ -46,5 +49,12 @@ namespace ferrite::mod::strings {
 // Registers the MC.* commands into the strings module. Called from the strings
 // module's load entry point.
 int RegisterMcCommands(ferrite_plugin* p);
+void UnregisterMcState(ferrite_plugin* p);
+
+// RESP GET's miss: with the module option memcached-warm-resp at 1 (CONFIG SET
+// memcached-warm-resp 1, or [modules.strings] in ferrite.toml) it waits for warm on a
+// miss as a memcached get does (host/warm.h). True when the client was parked: the
+// handler returns FERRITE_BLOCKED and runs again once the key is warmed or given up.
+bool WaitForWarmOnRespGet(ferrite_ctx* c, std::string_view key);
 
 }  // namespace ferrite::mod::strings

@@ -161,7 +161,12 @@ class Server:
                                      cwd=self.dir)
         wait_port(self.port, self.proc, log=self.log)
         if str(self.config.get("compatibility.memcached_protocol", "false")).lower() == "true":
-            wait_port(self.mc_port, self.proc, log=self.log)
+            mc_path = self.config.get("compatibility.memcached_unixsocket")
+            if mc_path:  # replaces the memcached TCP port, as memcached -s
+                wait_for(lambda: os.path.exists(mc_path), timeout=15.0,
+                         what=f"memcached unix socket {mc_path}")
+            else:
+                wait_port(self.mc_port, self.proc, log=self.log)
         if wait_load:
             wait_loaded(self.port, self.proc, log=self.log, password=self.config.get("security.requirepass"))
         return self
@@ -228,6 +233,15 @@ def server_factory():
     for s in started:
         s.stop()
         shutil.rmtree(s.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_nodes():
+    """redis-server processes a test started (repl_util.RedisProc): cleaned up after it."""
+    made = []
+    yield made
+    for n in made:
+        n.cleanup()
 
 
 @pytest.fixture

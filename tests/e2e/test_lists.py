@@ -4,6 +4,8 @@ replies (errors included) with the real redis-server 7.0."""
 import threading
 import time
 
+import redis
+
 from resp_compare import compare, parse_script
 
 SCRIPT = parse_script(r"""
@@ -195,27 +197,34 @@ def test_blocking_not_allowed_in_multi(server):
     assert pipe.execute() == [None]
 
 
-def test_encodings(server):
-    r = server.redis()
-    r.rpush("small", *range(10))
-    assert r.object("encoding", "small") == b"listpack"
-    r.rpush("big", *range(10000))
-    assert r.object("encoding", "big") == b"quicklist"
-    assert r.lrange("big", 5000, 5002) == [b"5000", b"5001", b"5002"]
-    assert r.lindex("big", -1) == b"9999"
+def test_encodings_match_redis(server, redis_server):
+    """Redis 7.0 names every list "quicklist", a one-element list as a 10000-element one
+    (the single-listpack list encoding came with 7.2)."""
+    got = []
+    for port in (server.port, redis_server.port):
+        r = redis.Redis(port=port, socket_timeout=10)
+        r.delete("small", "big")
+        r.rpush("small", *range(10))
+        r.rpush("big", *range(10000))
+        got.append((r.object("encoding", "small"), r.object("encoding", "big"),
+                    r.lrange("big", 5000, 5002), r.lindex("big", -1)))
+    assert got[0] == got[1] == (b"quicklist", b"quicklist",
+                                [b"5000", b"5001", b"5002"], b"9999")
 
 
 # --- list-max-listpack-size on snapshot load ---------------------------------------
-# (ferrite names list encodings as Redis 7.2 does; redis-server 7.0 always answers
-# "quicklist", so this one is not side by side.)
 
-def test_reload_uses_the_live_listpack_size(server):
-    from encoding_reload import encodings
+LIST_FILL = [("RPUSH", "l", *[f"v{i}" for i in range(10)])]
+LIST_STEPS = [("list-max-listpack-size", 4), ("list-max-listpack-size", -2)]
+
+
+def test_reload_under_changed_listpack_size(server):
+    from encoding_reload import debug_redis, encodings
     r = server.redis(decode_responses=True)
-    fill = [("RPUSH", "l", *[f"v{i}" for i in range(10)])]
-    steps = [("list-max-listpack-size", 4), ("list-max-listpack-size", -2)]
-    assert encodings(r, fill, steps, ["l"]) == [("quicklist",), ("listpack",)]
+    got = encodings(r, LIST_FILL, LIST_STEPS, ["l"])
     assert r.lrange("l", 0, -1) == [f"v{i}" for i in range(10)]
+    with debug_redis() as peer:
+        assert got == encodings(peer, LIST_FILL, LIST_STEPS, ["l"]) == [("quicklist",)] * 2
 
 
 def test_lmpop_and_blmpop_argument_errors_match_redis(server, redis_server):

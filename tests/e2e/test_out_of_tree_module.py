@@ -317,11 +317,13 @@ def test_keyspace_event_subscription(hello):
 # ---------------------------------------------------------------------------------------
 
 def test_module_list_and_double_load(hello, sdk):
-    _, r = hello
+    s, r = hello
     mods = module_list(r)
     assert mods["hello"]["path"] == sdk["so"] and mods["hello"]["ver"] == 1
-    with pytest.raises(redis.ResponseError, match="plugin 'hello' is already loaded"):
+    with pytest.raises(redis.ResponseError) as e:
         r.execute_command("MODULE", "LOAD", sdk["so"])
+    assert str(e.value) == "Error loading the extension. Please check the server logs."
+    assert "plugin 'hello' is already loaded" in s.log_text()
 
 
 def test_unload_is_refused_while_the_module_exports_a_type(hello):
@@ -344,8 +346,8 @@ def test_wrong_abi_major_is_refused_and_the_server_keeps_serving(server, sdk):
     assert os.path.exists(bad), "build the abi_wrong_major target (tests/abi)"
     with pytest.raises(redis.ResponseError) as e:
         r.execute_command("MODULE", "LOAD", bad)
-    assert str(e.value).startswith("Error loading the extension. Please check the server logs.")
-    assert ABI_MSG in str(e.value)
+    # Redis' fixed reply; the reason is in the log only.
+    assert str(e.value) == "Error loading the extension. Please check the server logs."
     assert ABI_MSG in server.log_text()
     assert "abi_wrong_major" not in module_list(r) and "strings" in module_list(r)
     assert r.ping() and r.set("k", "v") and r.get("k") == "v"

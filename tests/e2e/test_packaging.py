@@ -77,7 +77,7 @@ def contents(deb):
 
 def test_server_package_contents(debs):
     files = contents(debs["ferrite"])
-    for path in ["/usr/bin/ferrite-host",
+    for path in ["/usr/bin/ferrite-host", "/usr/bin/ferrite-migrate",
                  "/usr/lib/ferrite/plugins/resp.so", "/usr/lib/ferrite/plugins/strings.so",
                  "/usr/lib/ferrite/plugins/memcached_text.so",
                  "/usr/lib/ferrite/plugins/memcached_binary.so",
@@ -88,6 +88,7 @@ def test_server_package_contents(debs):
                  "/usr/share/doc/ferrite/copyright", "/usr/share/doc/ferrite/changelog.Debian.gz"]:
         assert path in files, f"{path} missing from the ferrite package"
     assert files["/usr/bin/ferrite-host"].startswith("-rwxr-xr-x")
+    assert files["/usr/bin/ferrite-migrate"].startswith("-rwxr-xr-x")
     assert not any(p.startswith("/usr/etc") or p.startswith("/usr/include") for p in files)
     info = run(["dpkg-deb", "-I", debs["ferrite"]], timeout=30)
     conffiles = run(["dpkg-deb", "-I", debs["ferrite"], "conffiles"], timeout=30).split()

@@ -16,7 +16,7 @@ import pytest
 import redis
 from pymemcache.client.base import Client as MemcacheClient
 
-from conftest import Server, free_port, host_binary, wait_for
+from conftest import Server, free_port, host_binary, wait_for, wait_port
 
 
 def log_text(s):
@@ -104,6 +104,42 @@ def test_memcached_over_unix_socket(tmp_path):
         s.stop()
 
 
+def tcp_refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_memcached_unix_socket_replaces_the_tcp_port_as_memcached_s(tmp_path):
+    """memcached -s disables its TCP port; Ferrite's memcached_unixsocket does the same
+    for the memcached listener, side by side with memcached 1.6 given -s and -p."""
+    exe = shutil.which("memcached")
+    if not exe:
+        pytest.fail("memcached is not installed (packaging/install-deps.sh installs it)")
+    peer_path, peer_port = str(tmp_path / "peer.sock"), free_port()
+    peer = subprocess.Popen([exe, "-s", peer_path, "-p", str(peer_port), "-U", "0", "-t", "1",
+                             "-u", "root"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = str(tmp_path / "memcached.sock")
+    s = Server({"compatibility.memcached_protocol": "true",
+                "compatibility.memcached_unixsocket": path}).start()
+    try:
+        wait_for(lambda: os.path.exists(peer_path), what="memcached's unix socket")
+        for sock_path in (peer_path, path):
+            mc = MemcacheClient(sock_path, timeout=10)
+            assert mc.set("mk", b"v1", noreply=False) and mc.get("mk") == b"v1"
+            mc.close()
+        assert tcp_refused(peer_port)  # memcached: -s turned -p off
+        assert tcp_refused(s.mc_port)  # ours: the same
+        assert s.redis().get("mk") == b"v1"  # the RESP port still serves beside it
+        assert "memcached TCP port not opened: memcached_unixsocket is set" in log_text(s)
+    finally:
+        s.stop()
+        peer.terminate()
+        peer.wait(10)
+
+
 def test_bad_unixsocketperm_is_a_startup_error(tmp_path):
     s = Server({"server.unixsocket": str(tmp_path / "s.sock"), "server.unixsocketperm": "999"})
     p = subprocess.run(s.command_line(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -186,27 +222,63 @@ def test_load_list_without_protocols_gets_them_added():
         s.stop()
 
 
-def test_failed_module_load_answers_and_logs_the_reason(tmp_path):
+def start_redis_with_module_command(workdir):
+    """redis-server 7.0 refuses MODULE by default (enable-module-command no); the
+    comparison needs it on, as Ferrite's MODULE is."""
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.fail("redis-server is not installed (packaging/install-deps.sh installs it)")
+    port = free_port()
+    p = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--enable-module-command", "yes", "--dir", str(workdir)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, p)
+    return p, port
+
+
+def raw_call(port, *args):
+    """One command on a fresh connection; the reply line exactly as sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sk:
+        req = b"*%d\r\n" % len(args) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args)
+        sk.sendall(req)
+        buf = b""
+        while not buf.endswith(b"\r\n"):
+            chunk = sk.recv(4096)
+            assert chunk, "connection closed before the reply"
+            buf += chunk
+        return buf
+
+
+def test_failed_module_load_answers_as_redis_and_logs_the_reason(tmp_path):
+    """The reply is redis-server 7.0's, byte for byte (no reason in it); the reason is
+    logged as Redis logs it ("Module <path> failed to load: <why>")."""
     not_elf = tmp_path / "notes.so"
     not_elf.write_text("not a shared object\n")
+    missing = str(tmp_path / "missing.so")
+    # A real shared object that is neither a Redis module nor a Ferrite plugin.
+    not_module = next(p for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1",
+                                  "/lib/aarch64-linux-gnu/libz.so.1") if os.path.exists(p))
+    rp, rport = start_redis_with_module_command(tmp_path)
     s = Server().start()
     try:
-        r = s.redis()
-        with pytest.raises(redis.ResponseError) as e:
-            r.execute_command("MODULE", "LOAD", str(tmp_path / "missing.so"))
-        msg = str(e.value)
-        assert msg.startswith("Error loading the extension. Please check the server logs.")
-        assert "No such file or directory" in msg and "Bad file descriptor" not in msg
-        with pytest.raises(redis.ResponseError) as e:
-            r.execute_command("MODULE", "LOAD", str(not_elf))
-        assert "invalid ELF header" in str(e.value) or "too short" in str(e.value)
+        for path in (missing, str(not_elf), not_module, str(tmp_path)):
+            theirs = raw_call(rport, "MODULE", "LOAD", path)
+            ours = raw_call(s.port, "MODULE", "LOAD", path)
+            assert ours == theirs, (path, ours, theirs)
+        assert ours == b"-ERR Error loading the extension. Please check the server logs.\r\n"
         text = log_text(s)
-        assert f"Module {tmp_path}/missing.so failed to load: " in text
+        assert f"Module {missing} failed to load: " in text
         assert "No such file or directory" in text
         assert f"Module {not_elf} failed to load: " in text
-        assert r.ping()
+        assert "invalid ELF header" in text or "too short" in text
+        assert f"Module {not_module} failed to load: " in text and "not a Ferrite plugin" in text
+        assert "Bad file descriptor" not in text
+        assert s.redis().ping()
     finally:
         s.stop()
+        rp.terminate()
+        rp.wait(10)
 
 
 # ---------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ How the clock is kept out of the comparison:
 
 What is deliberately not generated or compared, because Redis 7.0 differs from the Redis
 ferrite follows, ferrite does not implement it, or the answer is not deterministic:
-* OBJECT ENCODING of non-strings (ferrite reports Redis 7.2's "listpack" for small
-  lists): only "int"/"embstr"/"raw" compare exactly; OBJECT IDLETIME by shape;
+* OBJECT ENCODING of non-strings: only "int"/"embstr"/"raw" compare exactly; OBJECT
+  IDLETIME by shape;
 * inside MULTI: unknown OBJECT subcommands and OBJECT with a wrong argument count
   (Redis 7.0 refuses them when queued, ferrite's host knows no subcommands and queues
   them: a known difference), OBJECT REFCOUNT and ENCODING (see Gen.outside_multi);

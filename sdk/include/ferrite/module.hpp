@@ -283,6 +283,8 @@ class Key {
   void Modified(uint32_t type_class, const char* event) {
     Api().key_modified(k_, type_class, event);
   }
+  // An in-place change that is not a write (see key_resized): recount the value's size.
+  void Resized() { Api().key_resized(k_); }
   std::string_view Name() const { return SV(Api().key_name(k_)); }
 
  private:
@@ -332,7 +334,7 @@ class Ctx {
     return FERRITE_OK;
   }
   // A double sent with the digits given (Redis' addReplyHumanLongDouble); a host older
-  // than ABI 1.5 sends the value in its own form.
+  // than ABI 1.6 sends the value in its own form.
   int DoubleText(std::string_view text) const {
     if (FERRITE_HAS_API(&Api(), reply_double_text)) {
       Api().reply_double_text(c_, text.data(), text.size());
