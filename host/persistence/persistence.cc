@@ -169,12 +169,13 @@ void PersistenceService::LoadAtStartup() {
   int64_t size = FileSize(rdb_path);
   h_.loading.Begin(now / 1000, size);
   log->info("loading the snapshot {} ({:.1f} MB)", rdb_path, static_cast<double>(size) / 1e6);
-  std::ifstream f(rdb_path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(f)), {});
+  std::string data;
+  ReadWholeFile(rdb_path, &data);  // unreadable: empty, which the loader reports
   RdbLoadOptions o;
   o.verify_checksum = h_.config().Bool("persistence.rdbchecksum");
   o.now_ms = now;
   o.lock_per_key = true;
+  o.adopt_cas_epoch = true;
   o.key_load_delay_us = h_.config().Int("persistence.key_load_delay");
   o.progress = LoadProgress("the snapshot", "keys", t0);
   RdbLoadStats st;
