@@ -100,7 +100,22 @@ const ferrite_reply_sink kCaptureSink = {
     },
     [](void* st, const char* s, size_t n) { CapNode(st, FERRITE_REPLY_BIGNUM)->str.assign(s, n); },
     [](void* st, size_t n) { CapAgg(st, FERRITE_REPLY_MAP, n * 2); },
+    [](void* st, const char* s, size_t n) {
+      auto* node = CapNode(st, FERRITE_REPLY_DOUBLE);
+      node->str.assign(s, n);  // replayed as written; scripts read the value
+      node->d = std::strtod(node->str.c_str(), nullptr);
+    },
 };
+
+bool HasDoubleText(const ferrite_reply_sink* s) {
+  return s->struct_size >= offsetof(ferrite_reply_sink, double_text) + sizeof(s->double_text) &&
+         s->double_text != nullptr;
+}
+
+void SinkDoubleText(const ferrite_reply_sink* s, void* st, const char* text, size_t n) {
+  if (HasDoubleText(s)) s->double_text(st, text, n);
+  else s->dbl(st, std::strtod(std::string(text, n).c_str(), nullptr));
+}
 
 }  // namespace
 
@@ -114,7 +129,10 @@ void ReplayReply(const ferrite_call_reply* r, const ferrite_reply_sink* s, void*
     case FERRITE_REPLY_SIMPLE: s->simple(st, r->str.data(), r->str.size()); break;
     case FERRITE_REPLY_ERROR: s->error(st, FERRITE_E_GENERIC, r->str.data(), r->str.size()); break;
     case FERRITE_REPLY_INTEGER: s->integer(st, r->i); break;
-    case FERRITE_REPLY_DOUBLE: s->dbl(st, r->d); break;
+    case FERRITE_REPLY_DOUBLE:
+      if (r->str.empty()) s->dbl(st, r->d);
+      else SinkDoubleText(s, st, r->str.data(), r->str.size());
+      break;
     case FERRITE_REPLY_BULK: s->bulk(st, r->str.data(), r->str.size()); break;
     case FERRITE_REPLY_NULL: s->null(st); break;
     case FERRITE_REPLY_NULL_ARRAY: s->null_array(st); break;
@@ -268,6 +286,7 @@ void RError(ferrite_ctx* c, ferrite_error_code code, const char* d, size_t n) {
 }
 void RInt(ferrite_ctx* c, int64_t v) { c->sink->integer(c->st, v); }
 void RDouble(ferrite_ctx* c, double v) { c->sink->dbl(c->st, v); }
+void RDoubleText(ferrite_ctx* c, const char* s, size_t n) { SinkDoubleText(c->sink, c->st, s, n); }
 void RBulk(ferrite_ctx* c, const char* s, size_t n) { c->sink->bulk(c->st, s, n); }
 void RNull(ferrite_ctx* c) { c->sink->null(c->st); }
 void RNullArray(ferrite_ctx* c) { c->sink->null_array(c->st); }
@@ -988,6 +1007,7 @@ const ferrite_host_api kApi = [] {
   a.reply_error = RError;
   a.reply_int = RInt;
   a.reply_double = RDouble;
+  a.reply_double_text = RDoubleText;
   a.reply_bulk = RBulk;
   a.reply_null = RNull;
   a.reply_null_array = RNullArray;

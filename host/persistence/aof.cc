@@ -402,7 +402,7 @@ void SinkVerb(void*, const char*, const char*, size_t) {}
 
 const ferrite_reply_sink kLoadSink = {sizeof(ferrite_reply_sink), SinkStr, SinkError, SinkInt,
                                       SinkDbl, SinkStr, SinkNop, SinkNop, SinkN, SinkN, SinkN,
-                                      SinkN, SinkBool, SinkVerb, SinkStr, SinkN};
+                                      SinkN, SinkBool, SinkVerb, SinkStr, SinkN, nullptr};
 
 std::string ReadFile(const std::string& path) {
   std::string data;

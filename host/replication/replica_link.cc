@@ -36,7 +36,7 @@ void NoBool(void*, int) {}
 void NoVerbatim(void*, const char*, const char*, size_t) {}
 const ferrite_reply_sink kDiscard = {sizeof(ferrite_reply_sink), NoSimple, NoError, NoInt, NoDbl,
                                      NoSimple, NoNull, NoNull, NoLen, NoLen, NoLen, NoLen, NoBool,
-                                     NoVerbatim, NoSimple, NoLen};
+                                     NoVerbatim, NoSimple, NoLen, nullptr};
 
 constexpr size_t kMaxLine = 64 << 10;
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "ferrite/pqsort.hpp"
 #include "lists_internal.h"
 
 namespace ferrite::mod::lists {
@@ -235,9 +236,17 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
       } else {
         c = store ? CompareBinary(a.obj, b.obj) : Collate(a.obj, b.obj);
       }
-      return (o.desc ? -c : c) < 0;
+      return o.desc ? -c : c;
     };
-    std::stable_sort(v.begin(), v.end(), cmp);
+    // Ties come out in Redis' order: a BY pattern with a LIMIT narrower than the whole
+    // sorts partially with Redis' pqsort (not stable); everything else is glibc's qsort,
+    // a merge sort (stable).
+    if (bypattern && (start != 0 || end != n - 1)) {
+      sdk::PartialQuickSort(v.data(), v.size(), cmp, start, end);
+    } else {
+      std::stable_sort(v.begin(), v.end(),
+                       [&cmp](const Item& a, const Item& b) { return cmp(a, b) < 0; });
+    }
   }
 
   const int64_t rows = end - start + 1;

@@ -82,6 +82,8 @@ void PushCallReply(lua_State* L, const ferrite_call_reply* r, int resp) {
         lua_newtable(L);
         lua_pushnumber(L, a.call_reply_double(r));
         lua_setfield(L, -2, "double");
+      } else if (ferrite_slice text = a.call_reply_string(r); text.len > 0) {
+        PushString(L, text);  // a double sent with its own digits (reply_double_text)
       } else {
         std::string s = sdk::FormatDouble(a.call_reply_double(r));
         lua_pushlstring(L, s.data(), s.size());

@@ -276,6 +276,8 @@ TEST(StringsCasPropagation, DeterministicForms) {
   auto rec = std::make_unique<test::PropagationRecorder>(h);
   h.Run({"SET", "k", "w", "IFEQ", "nope"});    // not written: not propagated
   h.Run({"SET", "k", "w", "IFEQ", "v", "GET"});
+  h.Run({"SET", "k", "GET", "GET", "IFNE", "GET"});  // the value and IFNE's argument stay
+  h.Run({"SET", "k", "w", "ifeq", "GET", "get"});
   h.Run({"SET", "k", "x", "IFNE", "v", "EX", "100"});
   h.Run({"DELEX", "k", "IFEQ", "nope"});
   h.Run({"DELEX", "k", "IFEQ", "x"});
@@ -288,6 +290,8 @@ TEST(StringsCasPropagation, DeterministicForms) {
     if (c.argv[0] != "SELECT") cmds.push_back(c.argv);
   rec.reset();
   EXPECT_THAT(cmds, ElementsAre(Cmd{"SET", "k", "w", "IFEQ", "v"},
+                                    Cmd{"SET", "k", "GET", "IFNE", "GET"},
+                                    Cmd{"SET", "k", "w", "ifeq", "GET"},
                                     Cmd{"SET", "k", "x", "PXAT", in_100s},
                                     Cmd{"DEL", "k"},
                                     Cmd{"MSETEX", "1", "a", "1", "PXAT", in_100s},

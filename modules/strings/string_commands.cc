@@ -73,8 +73,15 @@ void PropagateSet(const Ctx& ctx, const SetRequest& r, int64_t abs_ms) {
   } else if (r.opts.get) {
     std::vector<std::string> out;
     for (int j = 0; j < r.argc; j++) {
-      if (j >= 3 && sdk::EqualsIgnoreCase(SV(r.argv[j]), "GET")) continue;
-      out.emplace_back(SV(r.argv[j]));
+      std::string_view a = SV(r.argv[j]);
+      if (j >= 3 && sdk::EqualsIgnoreCase(a, "GET")) continue;
+      out.emplace_back(a);
+      // An IF* argument is a value, even one that reads "GET".
+      if (j >= 3 && j + 1 < r.argc &&
+          (sdk::EqualsIgnoreCase(a, "IFEQ") || sdk::EqualsIgnoreCase(a, "IFNE") ||
+           sdk::EqualsIgnoreCase(a, "IFDEQ") || sdk::EqualsIgnoreCase(a, "IFDNE"))) {
+        out.emplace_back(SV(r.argv[++j]));
+      }
     }
     ctx.Propagate(out);
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ferrite/pqsort.hpp"
 #include "geohash.h"
 #include "zsets_internal.h"
 
@@ -77,9 +78,10 @@ std::string Distance4(double d) {
   return sign + std::to_string(a / 10000) + "." + frac;
 }
 
-// addReplyHumanLongDouble for a coordinate (RESP2 bulk, RESP3 double).
+// addReplyHumanLongDouble for a coordinate: its %.17Lf text without trailing zeros, as
+// a bulk (RESP2) or as a double with those digits (RESP3).
 void ReplyCoordinate(const Ctx& ctx, double v) {
-  if (ctx.Resp() >= 3) ctx.Double(v);
+  if (ctx.Resp() >= 3) ctx.DoubleText(sdk::FormatLongDouble(v));
   else ctx.Bulk(sdk::FormatLongDouble(v));
 }
 
@@ -334,12 +336,19 @@ int GeoSearchGeneric(const Ctx& ctx, int argc, const ferrite_slice* argv, int sr
       (rq.count == 0 || points.size() < static_cast<size_t>(rq.count)) ? points.size()
                                                                         : rq.count;
   if (rq.sort != Sort::kNone) {
-    auto asc = [](const Point& a, const Point& b) { return a.dist < b.dist; };
-    auto desc = [](const Point& a, const Point& b) { return a.dist > b.dist; };
-    // Redis' qsort keeps the search order of equal distances in practice (glibc sorts
-    // with a merge sort); a partial sort for COUNT takes the smallest first.
-    if (rq.sort == Sort::kAsc) std::stable_sort(points.begin(), points.end(), asc);
-    else std::stable_sort(points.begin(), points.end(), desc);
+    const int sign = rq.sort == Sort::kAsc ? 1 : -1;
+    auto cmp = [sign](const Point& a, const Point& b) {
+      return sign * (a.dist > b.dist ? 1 : a.dist == b.dist ? 0 : -1);
+    };
+    // Equal distances come out in Redis' order: its full sort is glibc's qsort, a merge
+    // sort (stable); with COUNT it sorts partially with pqsort, which is not.
+    if (returned == points.size()) {
+      std::stable_sort(points.begin(), points.end(),
+                       [&cmp](const Point& a, const Point& b) { return cmp(a, b) < 0; });
+    } else {
+      sdk::PartialQuickSort(points.data(), points.size(), cmp, 0,
+                            static_cast<std::ptrdiff_t>(returned) - 1);
+    }
   }
   if (!rq.storekey) {
     ReplyPoints(ctx, rq, points, returned);

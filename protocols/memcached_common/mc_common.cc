@@ -196,7 +196,7 @@ const ferrite_reply_sink* McCapture::Sink() {
       sizeof(ferrite_reply_sink), OnSimple,    OnError,     OnInt,      OnDouble,
       PushStr,                    OnNull,      OnNull,      OnAggregate, OnAggregate,
       OnAggregate,                OnAggregate, OnBool,      OnVerbatim, PushStr,
-      OnAggregate};
+      OnAggregate, nullptr};  // no double_text: the host sends OnDouble the value
   return &sink;
 }
 

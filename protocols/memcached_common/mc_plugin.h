@@ -34,7 +34,8 @@ inline const ferrite_reply_sink* NullLateSink() {
       [](void*, int) {},
       [](void*, const char*, const char*, size_t) {},
       [](void*, const char*, size_t) {},
-      [](void*, size_t) {}};
+      [](void*, size_t) {},
+      nullptr};
   return &sink;
 }
 

@@ -127,6 +127,15 @@ void Encoder::Double(double v) {
   }
 }
 
+void Encoder::DoubleText(const char* s, size_t len) {
+  if (Swallow(0)) return;
+  if (resp3_) {
+    Line(',', std::string_view(s, len), true);
+  } else {
+    BulkWithPrefix('$', {}, s, len);
+  }
+}
+
 void Encoder::Bulk(const char* s, size_t len) {
   if (Swallow(0)) return;
   BulkWithPrefix('$', {}, s, len);

@@ -57,6 +57,8 @@ class Encoder {
   void ErrorText(std::string_view text);
   void Integer(int64_t v);
   void Double(double v);
+  // A double with the caller's digits: RESP3 `,<text>`, RESP2 a bulk of them.
+  void DoubleText(const char* s, size_t len);
   void Bulk(const char* s, size_t len);
   void Null();
   void NullArray();

@@ -73,6 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
                "=6\r\ntxt:hi\r\n"},
         Golden{"verbatim_bad_fmt", [](Encoder& e) { e.Verbatim("markdown", "hi", 2); },
                "$2\r\nhi\r\n", "=6\r\ntxt:hi\r\n"},
+        Golden{"double_text", [](Encoder& e) { e.DoubleText("13.36138933897018433", 20); },
+               "$20\r\n13.36138933897018433\r\n", ",13.36138933897018433\r\n"},
         Golden{"bignum", [](Encoder& e) { e.Bignum("12345678901234567890", 20); },
                "$20\r\n12345678901234567890\r\n", "(12345678901234567890\r\n"},
         Golden{"attribute",

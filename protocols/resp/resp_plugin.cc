@@ -108,12 +108,15 @@ void SinkBignum(void* st, const char* s, size_t n) {
 void SinkAttribute(void* st, size_t n) {
   Guard(st, [&](Encoder& e) { e.Attribute(n); });
 }
+void SinkDoubleText(void* st, const char* s, size_t n) {
+  Guard(st, [&](Encoder& e) { e.DoubleText(s, n); });
+}
 
 const ferrite_reply_sink kSink = {
     sizeof(ferrite_reply_sink), SinkSimple, SinkError,     SinkInteger,  SinkDouble,
     SinkBulk,                   SinkNull,   SinkNullArray, SinkArray,    SinkMap,
     SinkSet,                    SinkPush,   SinkBool,      SinkVerbatim, SinkBignum,
-    SinkAttribute,
+    SinkAttribute,              SinkDoubleText,
 };
 
 int64_t ConfigOr(const char* name, int64_t fallback) {

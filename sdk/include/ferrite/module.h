@@ -31,10 +31,11 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 6 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 7 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
-                               5: after ctx_via_call; 6: conn_request */
+                               5: after ctx_via_call; 6: conn_request;
+                               7: reply_double_text, ferrite_reply_sink.double_text */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -123,6 +124,10 @@ typedef struct ferrite_reply_sink {
   void (*verbatim)(void* st, const char* fmt3, const char* s, size_t len); /* RESP2: bulk */
   void (*bignum)(void* st, const char* s, size_t len);                    /* RESP2: bulk */
   void (*attribute)(void* st, size_t n);
+  /* since ABI 1.7 (check struct_size; may be NULL): a double whose digits the command
+   * chose, as Redis' addReplyHumanLongDouble sends them (RESP3 `,<text>`, RESP2 bulk).
+   * The host gives a sink without it dbl(strtod(text)). */
+  void (*double_text)(void* st, const char* s, size_t len);
 } ferrite_reply_sink;
 
 /* ------------------------------------------------------------------------------------ */
@@ -526,7 +531,8 @@ typedef struct ferrite_host_api {
   ferrite_reply_type (*call_reply_type)(const ferrite_call_reply* r);
   int64_t (*call_reply_integer)(const ferrite_call_reply* r); /* also bool          */
   double (*call_reply_double)(const ferrite_call_reply* r);
-  /* Bytes of simple/error/bulk/verbatim/bignum; for errors the full message. */
+  /* Bytes of simple/error/bulk/verbatim/bignum; for errors the full message; for a
+   * double sent by reply_double_text its text (empty for other doubles). */
   ferrite_slice (*call_reply_string)(const ferrite_call_reply* r);
   size_t (*call_reply_length)(const ferrite_call_reply* r); /* aggregates (map: 2n) */
   const ferrite_call_reply* (*call_reply_element)(const ferrite_call_reply* r, size_t i);
@@ -671,6 +677,12 @@ typedef struct ferrite_host_api {
    * executes are not logged one by one: the request is, once, timed from begin to end.
    * Call it on the connection's own thread; requests do not nest. */
   void (*conn_request)(ferrite_conn* c, int argc, const ferrite_slice* argv);
+
+  /* --- since ABI 1.7 ----------------------------------------------------------------- */
+  /* A double reply with the given text (e.g. GEOPOS coordinates, which Redis renders
+   * as %.17Lf without trailing zeros where its other doubles are %.17g): RESP3 sends
+   * `,<text>`, RESP2 a bulk of it. `s` must be a number strtod reads whole. */
+  void (*reply_double_text)(ferrite_ctx* ctx, const char* s, size_t len);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */

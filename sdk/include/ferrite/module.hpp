@@ -357,6 +357,16 @@ class Ctx {
     Api().reply_double(c_, v);
     return FERRITE_OK;
   }
+  // A double sent with the digits given (Redis' addReplyHumanLongDouble); a host older
+  // than ABI 1.7 sends the value in its own form.
+  int DoubleText(std::string_view text) const {
+    if (FERRITE_HAS_API(&Api(), reply_double_text)) {
+      Api().reply_double_text(c_, text.data(), text.size());
+    } else {
+      Api().reply_double(c_, std::strtod(std::string(text).c_str(), nullptr));
+    }
+    return FERRITE_OK;
+  }
   int Bulk(std::string_view s) const {
     Api().reply_bulk(c_, s.data(), s.size());
     return FERRITE_OK;
