@@ -74,6 +74,9 @@ struct Client {
   bool pre_command_oom = false;
   int64_t created_ms = 0;
   int64_t last_cmd_ms = 0;
+  // The primary's replication offset after this client's last command (Redis' woff):
+  // WAIT waits for replicas to acknowledge it.
+  int64_t woff = 0;
   // Last read or write on the socket (Redis' lastinteraction); written on the client's
   // thread, read by the cron's idle scan on another.
   std::atomic<int64_t> last_interaction_ms{0};

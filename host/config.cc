@@ -244,7 +244,9 @@ const Spec kSpecs[] = {
   {"server.tcp_keepalive",         "tcp-keepalive",          T::kInt,    "300",         0, kIntMax,  Y, "", "TCP keepalive interval in seconds (0 = off)"},
   {"server.hz",                    "hz",                     T::kInt,    "10",          0, kIntMax,  Y, "", "background task frequency (clamped to 1..500)"},
   {"server.notify_keyspace_events","notify-keyspace-events", T::kString, "",            0, 0,        Y, "", "keyspace notification classes (Redis letters)"},
-  {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        N, "", "SIGTERM behaviour: default, save, nosave, now, force"},
+  {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        Y, "", "SIGTERM behaviour: default, save, nosave, now, force"},
+  {"server.shutdown_on_sigint",    "shutdown-on-sigint",     T::kString, "default",     0, 0,        Y, "", "SIGINT behaviour: default, save, nosave, now, force"},
+  {"server.shutdown_timeout",      "shutdown-timeout",       T::kInt,    "10",          0, kIntMax,  Y, "", "seconds SHUTDOWN waits for lagging replicas (0 = none)"},
   {"server.pidfile",               "pidfile",                T::kString, "",            0, 0,        N, "", "write the process id to this file (\"\" = none)"},
   {"server.unixsocket",            "unixsocket",             T::kString, "",            0, 0,        N, "", "also serve RESP on this unix socket path (\"\" = none)"},
   {"server.unixsocketperm",        "unixsocketperm",         T::kString, "0",           0, 0,        N, "", "permissions of that socket, octal (0 = as the umask leaves them)"},
@@ -286,6 +288,7 @@ const Spec kSpecs[] = {
   {"replication.replica_read_only","replica-read-only",      T::kBool,   "yes",         0, 0,        Y, "", "replicas refuse writes from clients"},
   {"replication.repl_diskless_sync","repl-diskless-sync",    T::kBool,   "yes",         0, 0,        Y, "", "full sync streams the RDB to the socket (no file)"},
   {"replication.repl_diskless_sync_delay","repl-diskless-sync-delay", T::kInt, "5",      0, kIntMax,  Y, "", "seconds a diskless full sync waits before it starts"},
+  {"replication.repl_diskless_sync_max_replicas","repl-diskless-sync-max-replicas", T::kInt, "0", 0, kIntMax, Y, "", "a diskless full sync starts before the delay once this many replicas wait (0 = none)"},
   {"replication.repl_diskless_load","repl-diskless-load",    T::kEnum,   "disabled",    0, 0,        Y, "disabled on-empty-db swapdb", "how a replica loads a streamed RDB"},
   {"replication.repl_ping_replica_period","repl-ping-replica-period", T::kInt, "10",     1, kIntMax,  Y, "", "seconds between PINGs a primary sends its replicas"},
   {"replication.repl_timeout",     "repl-timeout",           T::kInt,    "60",          1, kIntMax,  Y, "", "seconds of silence after which a replication link is dropped"},
@@ -308,6 +311,11 @@ const Spec kSpecs[] = {
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
   {"compatibility.memcached_idle_timeout","memcached-idle-timeout", T::kInt, "0",   0, kIntMax,  Y, "", "close memcached connections idle this many seconds (0 = never; memcached's -o idle_timeout)"},
   {"compatibility.memcached_allow_shutdown","memcached-allow-shutdown", T::kBool, "no", 0, 0,        Y, "", "honour the memcached shutdown command"},
+  {"compatibility.warm_from",      "memcached-warm-from",    T::kString, "",            0, 0,        Y, "", "on a memcached get miss, fetch the item from this old memcached, host:port (\"\" = off; docs/migration.md)"},
+  {"compatibility.warm_timeout_ms","memcached-warm-timeout-ms", T::kInt,  "100",         1, 60000,    Y, "", "longest wait a get miss spends on warm_from before it answers the miss"},
+  {"compatibility.mirror_to",      "memcached-mirror-to",    T::kString, "",            0, 0,        Y, "", "forward writes on the memcached db to this old memcached, host:port (\"\" = off; docs/migration.md)"},
+  {"compatibility.mirror_queue_bytes","memcached-mirror-queue-bytes", T::kMemory, "64mb", 1024, kI64Max, Y, "", "writes waiting for the mirror target beyond this are dropped (counted in INFO mirror)"},
+  {"compatibility.mirror_resp",    "memcached-mirror-resp",  T::kBool,   "no",          0, 0,        Y, "", "mirror RESP SET too, not only memcached-protocol writes"},
   {"modules.load",                 "",                       T::kString, "",            0, 0,        N, "", "plugins to load ([] = every bundled plugin)"},
   {"modules.path",                 "",                       T::kString, "",            0, 0,        N, "", "extra plugin search directories"},
   {"security.requirepass",         "requirepass",            T::kString, "",            0, 0,        Y, "", "password clients must AUTH with (\"\" = none)"},
@@ -388,7 +396,7 @@ void Config::AddBuiltins() {
     if (t == "server.notify_keyspace_events")
       s->check = [](Parsed& p) { return NormalizeNotify(p.str, p.num); };
     if (t == "persistence.save") s->check = [](Parsed& p) { return NormalizeSave(p.str); };
-    if (t == "server.shutdown_on_sigterm")
+    if (t == "server.shutdown_on_sigterm" || t == "server.shutdown_on_sigint")
       s->check = [](Parsed& p) { return CheckShutdownFlags(p.str); };
     if (t == "persistence.dbfilename")
       s->check = [](Parsed& p) { return CheckFileName(p.str, "dbfilename"); };

@@ -96,6 +96,25 @@ bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_cod
   return true;
 }
 
+// Redis' "may-replicate" commands besides writes: a write pause (FAILOVER, SHUTDOWN)
+// holds them too, since a script or PUBLISH may still add to the stream.
+bool MayReplicateName(std::string_view n) {
+  return n == "eval" || n == "evalsha" || n == "fcall" || n == "publish" || n == "spublish" ||
+         n == "pfcount";
+}
+
+// What a write pause holds back (Redis' is_may_replicate_command): a write or
+// may-replicate command, or an EXEC with one queued.
+bool PausedByWritePause(const Registry& reg, const Command* cmd, uint32_t flags, const Client* c) {
+  if ((flags & FERRITE_CMD_WRITE) || MayReplicateName(cmd->name)) return true;
+  if (cmd->name != "exec" || !c->in_multi) return false;
+  for (auto& q : c->queued) {
+    const Command* qc = reg.Find(q[0]);
+    if (qc && ((qc->flags & FERRITE_CMD_WRITE) || MayReplicateName(qc->name))) return true;
+  }
+  return false;
+}
+
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
   const Command* cmd = ctx.cmd;
   if (!ctx.dirty || ctx.drop_effects) return;
@@ -183,6 +202,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     if (c->in_multi) c->multi_error = true;
     stats_.total_errors.fetch_add(1, std::memory_order_relaxed);
     if (cmd) const_cast<Command*>(cmd)->rejected.fetch_add(1, std::memory_order_relaxed);
+    // A parked command's re-run refused now (READONLY after a FAILOVER) ends the wait.
+    if (c->block.active) UnblockClient(c, false);
     if (cmd && cmd->name == "exec") return AbortExec(c, code, detail, sink, st);
     ReplyError(sink, st, code, detail);
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
@@ -233,6 +254,23 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     return FERRITE_EXEC_BLOCKED;
   };
   if (!allow_busy && !obey && ScriptBusy(&busy_text)) return busy();
+  // A write pause (FAILOVER, SHUTDOWN waiting for replicas) parks the command until it
+  // ends, as Redis' BLOCKED_POSTPONE; the replication links are never paused. A
+  // memcached connection cannot be parked: its write is refused as on a read-only
+  // replica (which this primary is about to become, or it stops).
+  if (replication_.writes_paused.load(std::memory_order_relaxed) &&
+      c->repl_kind == Client::ReplKind::kNone && PausedByWritePause(registry_, cmd, flags, c)) {
+    if (c->is_memcached) return reject(FERRITE_E_READONLY, {});
+    if (BlockClient(c, c->db, nullptr, 0, 0, FERRITE_BLOCK_TIMEOUT_NULL, argc, argv) == FERRITE_OK) {
+      std::shared_ptr<Client> self = FindClient(c->id);
+      std::lock_guard lk(replication_.paused_mu);
+      replication_.paused.push_back(self);
+      // The pause may have ended between the check and the push: then nobody else
+      // re-runs us.
+      if (!replication_.writes_paused.load()) RetryBlocked(self);
+      return FERRITE_EXEC_BLOCKED;
+    }
+  }
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
@@ -288,6 +326,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   size_t errors_before = stats_.total_errors.load(std::memory_order_relaxed);
   if (!handed_over) run();
   locks.Release();
+  // Redis' c->woff: what a later WAIT waits for. Not after WAIT itself, whose GETACK
+  // went into the stream after the offset it waits for.
+  if (cmd->name != "wait") c->woff = replication_.master_offset.load(std::memory_order_relaxed);
   auto* mc = const_cast<Command*>(cmd);
   mc->calls.fetch_add(1, std::memory_order_relaxed);
   uint64_t cycles = __builtin_ia32_rdtsc() - t0;

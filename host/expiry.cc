@@ -118,6 +118,9 @@ void Host::ActiveExpireCycle(int64_t budget_us) {
   // A replica waits for its primary's DEL, as Redis' replicas do: its clock is not the
   // primary's, and deleting on its own would put a DEL into the stream it forwards.
   if (replication_.is_replica.load(std::memory_order_relaxed)) return;
+  // Nor during a write pause (FAILOVER, SHUTDOWN): a DEL would move the offset the
+  // replicas are catching up to (Redis pauses expiry then too).
+  if (replication_.writes_paused.load(std::memory_order_relaxed)) return;
   int64_t start = SteadyUs();
   int64_t now = clock_.NowMs();
   int n = keyspace_->num_shards();

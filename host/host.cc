@@ -67,17 +67,32 @@ Host::Host(std::unique_ptr<Config> config)
 
 void Host::RequestShutdown(int sig) {
   int save = -1;
-  if (sig == SIGTERM) {
-    // Redis' shutdown-on-sigterm: "save" wins over "nosave"; now/force change nothing
-    // here (no replicas to wait for; a failed save is only logged anyway).
-    std::string flags = " " + config_->String("server.shutdown_on_sigterm") + " ";
+  bool now = false;
+  if (sig == SIGTERM || sig == SIGINT) {
+    // Redis' shutdown-on-sigterm / shutdown-on-sigint: "save" wins over "nosave"; "now"
+    // skips waiting for lagging replicas; "force" changes nothing here (a failed save
+    // is only logged anyway).
+    std::string flags = " " +
+                        config_->String(sig == SIGTERM ? "server.shutdown_on_sigterm"
+                                                       : "server.shutdown_on_sigint") +
+                        " ";
     if (flags.find(" nosave ") != std::string::npos) save = 0;
     if (flags.find(" save ") != std::string::npos) save = 1;
+    now = flags.find(" now ") != std::string::npos;
   }
-  shutdown_save = save;
-  shutting_down = true;
-  script_gate_.Wake();
-  if (on_shutdown) on_shutdown();
+  auto finish = [this, save] {
+    shutdown_save = save;
+    shutting_down = true;
+    script_gate_.Wake();
+    if (on_shutdown) on_shutdown();
+  };
+  // A primary with lagging replicas waits for them first (shutdown-timeout), unless a
+  // script is running: it would hold the shards the replicas' acknowledgements need.
+  std::string_view busy;
+  if (!now && !ScriptBusy(&busy) && !script_started_ms.load() && replication_.defer_shutdown &&
+      replication_.defer_shutdown(finish, nullptr))
+    return;
+  finish();
 }
 
 Host::~Host() {

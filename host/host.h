@@ -73,6 +73,22 @@ struct ReplicationHooks {
   std::atomic<bool> stale_refused{false};  // ... link down and replica-serve-stale-data no
   std::atomic<bool> no_good_replicas{false};  // min-replicas-to-write not met: NOREPLICAS
   std::function<std::string()> info_section;  // "# Replication\r\n..." (unset: standalone)
+  // master_repl_offset, mirrored after every append: dispatch records it as the client's
+  // write offset (Client::woff) after each command, which WAIT waits for.
+  std::atomic<int64_t> master_offset{0};
+  // Redis' CLIENT PAUSE WRITE while a FAILOVER or a SHUTDOWN waits for the replicas:
+  // dispatch parks clients' write (and may-replicate) commands here; Unpause re-runs
+  // them. Replication sets and clears it.
+  std::atomic<bool> writes_paused{false};
+  std::mutex paused_mu;
+  std::vector<std::weak_ptr<Client>> paused;  // parked clients (guarded by paused_mu)
+  // SHUTDOWN / SIGTERM / SIGINT without NOW: `finish` (the actual shutdown) runs once
+  // every replica acknowledged the primary's offset or shutdown-timeout passed; returns
+  // false when there is nothing to wait for (the caller then shuts down at once).
+  // `blocked` is the SHUTDOWN client parked until then (none for a signal).
+  std::function<bool(std::function<void()> finish, Client* blocked)> defer_shutdown;
+  // SHUTDOWN ABORT: cancels a deferred shutdown; false if none was pending.
+  std::function<bool()> abort_shutdown;
 };
 
 enum class EvictionPolicy {

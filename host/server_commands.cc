@@ -260,29 +260,52 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
 
 // ------------------------------- lifecycle ---------------------------------------------
 
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. Without NOW, a primary with lagging
+// replicas waits for them (shutdown-timeout; replication's shutdown_wait.cc) with this
+// client parked; SHUTDOWN ABORT cancels that wait.
 int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  bool nosave = false, save = false, now = false, force = false, abort = false;
   for (int i = 1; i < argc; i++) {
     auto a = SV(argv[i]);
-    if (!(EqualsIgnoreCase(a, "NOSAVE") || EqualsIgnoreCase(a, "SAVE") ||
-          EqualsIgnoreCase(a, "NOW") || EqualsIgnoreCase(a, "FORCE") ||
-          EqualsIgnoreCase(a, "ABORT")))
-      return Error(c, "", FERRITE_E_SYNTAX);
-    if (EqualsIgnoreCase(a, "ABORT")) return Error(c, "ERR No shutdown in progress.");
+    if (EqualsIgnoreCase(a, "NOSAVE")) nosave = true;
+    else if (EqualsIgnoreCase(a, "SAVE")) save = true;
+    else if (EqualsIgnoreCase(a, "NOW")) now = true;
+    else if (EqualsIgnoreCase(a, "FORCE")) force = true;
+    else if (EqualsIgnoreCase(a, "ABORT")) abort = true;
+    else return Error(c, "", FERRITE_E_SYNTAX);
   }
+  if ((abort && (nosave || save || now || force)) || (nosave && save))
+    return Error(c, "", FERRITE_E_SYNTAX);
   Host* h = c->host;
-  h->shutdown_save = -1;
-  for (int i = 1; i < argc; i++) {
-    if (EqualsIgnoreCase(SV(argv[i]), "NOSAVE")) h->shutdown_save = 0;
-    if (EqualsIgnoreCase(SV(argv[i]), "SAVE")) h->shutdown_save = 1;
+  if (abort) {
+    if (h->replication().abort_shutdown && h->replication().abort_shutdown()) {
+      c->sink->simple(c->st, "OK", 2);
+      return FERRITE_OK;
+    }
+    return Error(c, "ERR No shutdown in progress.");
   }
+  int save_mode = nosave ? 0 : save ? 1 : -1;
   // During a busy script only SHUTDOWN NOSAVE may stop the server (Redis: the save
   // could not see a consistent dataset).
   std::string_view busy_text;
-  if (h->shutdown_save != 0 && h->ScriptBusy(&busy_text)) return Error(c, busy_text);
+  if (save_mode != 0 && h->ScriptBusy(&busy_text)) return Error(c, busy_text);
   Logger("host")->warn("user requested shutdown (client id={})", c->client->id);
-  h->shutting_down = true;
+  auto finish = [h, save_mode] {
+    h->shutdown_save = save_mode;
+    h->shutting_down = true;
+    if (h->on_shutdown) h->on_shutdown();
+  };
+  if (!now && h->replication().defer_shutdown &&
+      h->BlockClient(c->client, c->client->db, nullptr, 0, 0, FERRITE_BLOCK_TIMEOUT_NULL, argc,
+                     argv) == FERRITE_OK) {
+    if (h->replication().defer_shutdown(finish, c->client)) {
+      c->blocked = true;
+      return FERRITE_BLOCKED;
+    }
+    h->UnblockClient(c->client, false);
+  }
   c->client->close_mode = FERRITE_CONN_CLOSE_NOW;
-  if (h->on_shutdown) h->on_shutdown();
+  finish();
   return FERRITE_OK;
 }
 

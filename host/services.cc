@@ -1,6 +1,8 @@
 #include "host/services.h"
 
 #include "host/host.h"
+#include "host/mirror.h"
+#include "host/warm.h"
 #include "host/persistence/dump.h"
 #include "host/persistence/persistence.h"
 #include "host/replication/replication.h"
@@ -18,6 +20,8 @@ Services StartServices(Host& host) {
   auto r = std::make_unique<repl::ReplicationService>(host);
   r->Start();
   s.push_back(std::move(r));
+  s.push_back(StartMirrorService(host));
+  s.push_back(StartWarmService(host));
   return s;
 }
 

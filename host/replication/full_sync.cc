@@ -1,10 +1,11 @@
-// +FULLRESYNC: one sender thread per full sync. It waits repl-diskless-sync-delay (a
-// diskless sync), then takes every shard lock, notes the offset, starts queueing the
-// replica's stream from there and forks a child that writes the RDB — to a pipe in the
-// diskless form ("$EOF:<40 bytes>\r\n" + RDB + the same 40 bytes), else to a file sent
-// as "$<size>\r\n" + RDB once the child is done. The bytes go to the replica's
-// connection as posted chunks, paced by what its socket has not taken yet; then the
-// queued stream follows and the replica is online.
+// +FULLRESYNC: a sender thread takes every shard lock, notes the offset, starts queueing
+// the replicas' stream from there and forks a child that writes the RDB:
+//   diskless  one sender and one child per batch: the replicas that ask while it waits
+//             repl-diskless-sync-delay (or until repl-diskless-sync-max-replicas ask)
+//             all get the same pipe's bytes, "$EOF:<40 bytes>\r\n" + RDB + the mark;
+//   disk      one per replica: a file, sent as "$<size>\r\n" + RDB once written.
+// The bytes go to each replica's connection as posted chunks, paced by what its socket
+// has not taken yet; then the queued stream follows and the replica is online.
 //
 // NOTE: the child, like persistence's, must not log or lock (see persistence_fork.cc).
 #include <fcntl.h>
@@ -50,15 +51,44 @@ void CloseFdsExcept(int keep) {
 
 }  // namespace
 
+void ReplicationService::RunSender(std::function<void()> body) {
+  senders_active_.fetch_add(1);
+  std::thread([this, body = std::move(body)] {
+    SetCurrentHost(&h_);
+    try {
+      body();
+    } catch (const std::exception& e) {
+      Logger("host.replication")->error("full sync failed: {}", e.what());
+    }
+    std::lock_guard lk(senders_mu_);
+    senders_active_.fetch_sub(1);
+    senders_cv_.notify_all();
+  }).detach();
+}
+
 void ReplicationService::StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync) {
+  bool diskless = psync && r->capa_eof && h_.config().Bool("replication.repl_diskless_sync");
+  std::shared_ptr<DisklessBatch> batch;
+  bool start = false;
   {
     std::lock_guard lk(mu_);
     r->state = ReplicaPeer::State::kWaitBgsave;
     replicas_.push_back(r);  // listed (INFO, DropReplica) but not queueing yet
+    if (diskless) {
+      // Redis shares one RDB child among the replicas that ask during the delay.
+      if (!pending_batch_ || pending_batch_->forked) {
+        pending_batch_ = std::make_shared<DisklessBatch>();
+        start = true;
+      }
+      pending_batch_->peers.push_back(r);
+      batch = pending_batch_;
+    }
   }
-  senders_active_.fetch_add(1);
-  std::thread([this, r, psync] {
-    SetCurrentHost(&h_);
+  if (diskless) {
+    if (start) RunSender([this, batch] { RunDisklessBatch(batch); });
+    return;  // else the batch's sender serves it too
+  }
+  RunSender([this, r, psync] {
     bool ok = false;
     try {
       ok = RunFullSync(r, psync);
@@ -66,35 +96,23 @@ void ReplicationService::StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bo
       Logger("host.replication")->error("full sync failed: {}", e.what());
     }
     FinishSync(r, ok);
-    std::lock_guard lk(senders_mu_);
-    senders_active_.fetch_sub(1);
-    senders_cv_.notify_all();
-  }).detach();
+  });
 }
 
 bool ReplicationService::Abandoned(const ReplicaPeer& r) const {
   return stopping_.load() || r.closed.load();
 }
 
+// A disk-based full sync (repl-diskless-sync no, SYNC, or a replica without capa eof):
+// its own child writes the RDB to a file, sent with its size once complete.
 bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync) {
   auto log = Logger("host.replication");
   auto& cfg = h_.config();
-  bool diskless = psync && r->capa_eof && cfg.Bool("replication.repl_diskless_sync");
-  int64_t delay_ms = diskless ? cfg.Int("replication.repl_diskless_sync_delay") * 1000 : 0;
-  for (int64_t waited = 0; waited < delay_ms; waited += 50) {
-    if (Abandoned(*r)) return false;
-    SleepMs(50);
-  }
   persist::RdbSaveOptions opt;
   opt.checksum = cfg.Bool("persistence.rdbchecksum");
   opt.now_ms = h_.clock().NowMs();
   bool compress = cfg.Bool("persistence.rdbcompression");
   std::string prefix = cfg.String("persistence.dir") + "/temp-repl-";
-  int pfd[2] = {-1, -1};
-  if (diskless && ::pipe2(pfd, O_CLOEXEC) != 0) {
-    log->error("Can't start a diskless full sync: pipe: {}", strerror(errno));
-    return false;
-  }
   std::string id;
   int64_t off = 0;
   pid_t pid;
@@ -107,10 +125,7 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
     h_.ForceSelectOnNextPropagate();  // the replica starts in db 0
     {
       std::lock_guard lk(mu_);
-      if (r->closed) {
-        if (diskless) ::close(pfd[0]), ::close(pfd[1]);
-        return false;
-      }
+      if (r->closed) return false;
       EnsureBacklogLocked();
       id = replid_;
       off = offset_;
@@ -119,84 +134,176 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
     pid = ::fork();
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int fd = -1;
-      if (diskless) {
-        fd = pfd[1];
-        CloseFdsExcept(fd);
-      } else {
-        CloseFdsExcept(-1);
-        std::string temp = prefix + std::to_string(getpid()) + ".rdb";
-        fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) _exit(1);
-      }
+      CloseFdsExcept(-1);
+      std::string temp = prefix + std::to_string(getpid()) + ".rdb";
+      int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0) _exit(1);
       persist::RdbOutput out(fd, compress);
       bool ok = persist::WriteRdb(h_, out, opt);
       _exit(ok ? 0 : 1);
     }
   }
-  if (diskless) ::close(pfd[1]);
   if (pid < 0) {
     log->error("Can't start a full sync: fork: {}", strerror(errno));
-    if (diskless) ::close(pfd[0]);
     return false;
   }
-  log->info("Starting BGSAVE for SYNC with target: {} (pid {})",
-            diskless ? "replicas sockets" : "disk", pid);
+  log->info("Starting BGSAVE for SYNC with target: disk (pid {})", pid);
   std::string temp = prefix + std::to_string(pid) + ".rdb";
-  auto reap = [&](bool kill_it) {
-    if (kill_it) ::kill(pid, SIGKILL);
+  auto reap = [&] {
+    ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    if (!diskless) ::unlink(temp.c_str());
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    ::unlink(temp.c_str());
   };
   if (psync && !PostChunk(r, "+FULLRESYNC " + id + " " + std::to_string(off) + "\r\n")) {
-    if (diskless) ::close(pfd[0]);
-    reap(true);
+    reap();
     return false;
   }
-  {
-    std::lock_guard lk(mu_);
-    r->await_ack = diskless;
-  }
-  bool ok = diskless ? StreamPipe(r, pfd[0], pid) : StreamFile(r, pid, temp);
-  if (diskless) ::close(pfd[0]);
-  if (!ok) {
-    reap(true);
+  if (!StreamFile(r, pid, temp)) {
+    reap();
     return false;
   }
-  if (diskless) reap(false);
   log->info("Synchronization with replica {}:{} succeeded", r->ip, r->port);
   return true;
 }
 
-// Diskless: the child's pipe straight to the socket, between two EOF marks.
-bool ReplicationService::StreamPipe(const std::shared_ptr<ReplicaPeer>& r, int fd, pid_t pid) {
+// Diskless: after the delay (or once repl-diskless-sync-max-replicas wait), one child
+// writes the RDB to a pipe and every replica of the batch gets the same bytes between two
+// EOF marks, at the pace of the slowest; one that goes away is dropped from the batch.
+void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& b) {
+  auto log = Logger("host.replication");
+  auto& cfg = h_.config();
+  int64_t delay_ms = cfg.Int("replication.repl_diskless_sync_delay") * 1000;
+  int64_t max_replicas = cfg.Int("replication.repl_diskless_sync_max_replicas");
+  for (int64_t waited = 0; waited < delay_ms; waited += 50) {
+    size_t n = 0, live = 0;
+    {
+      std::lock_guard lk(mu_);
+      n = b->peers.size();
+      for (auto& p : b->peers) live += !Abandoned(*p);
+    }
+    if (live == 0 || (max_replicas > 0 && static_cast<int64_t>(n) >= max_replicas)) break;
+    SleepMs(50);
+  }
+  persist::RdbSaveOptions opt;
+  opt.checksum = cfg.Bool("persistence.rdbchecksum");
+  opt.now_ms = h_.clock().NowMs();
+  bool compress = cfg.Bool("persistence.rdbcompression");
+  std::vector<std::shared_ptr<ReplicaPeer>> peers;
+  auto fail_all = [&] {
+    std::vector<std::shared_ptr<ReplicaPeer>> all;
+    {
+      std::lock_guard lk(mu_);
+      b->forked = true;
+      if (pending_batch_ == b) pending_batch_.reset();
+      all = b->peers;
+    }
+    for (auto& p : all) FinishSync(p, false);
+  };
+  int pfd[2] = {-1, -1};
+  if (::pipe2(pfd, O_CLOEXEC) != 0) {
+    log->error("Can't start a diskless full sync: pipe: {}", strerror(errno));
+    return fail_all();
+  }
+  std::string id;
+  int64_t off = 0;
+  pid_t pid = -1;
+  {
+    // The fork point, as RunFullSync's; from here on a replica asking starts a new batch.
+    LockSet locks;
+    locks.AcquireAll(h_.keyspace());
+    EnsureSinkAllLocked();
+    h_.ForceSelectOnNextPropagate();  // the replicas start in db 0
+    {
+      std::lock_guard lk(mu_);
+      b->forked = true;
+      if (pending_batch_ == b) pending_batch_.reset();
+      for (auto& p : b->peers)
+        if (!p->closed) peers.push_back(p);
+      if (!peers.empty()) {
+        EnsureBacklogLocked();
+        id = replid_;
+        off = offset_;
+        for (auto& p : peers) p->queueing = true;
+      }
+    }
+    if (!peers.empty()) {
+      pid = ::fork();
+      if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        CloseFdsExcept(pfd[1]);
+        persist::RdbOutput out(pfd[1], compress);
+        bool ok = persist::WriteRdb(h_, out, opt);
+        _exit(ok ? 0 : 1);
+      }
+    }
+  }
+  ::close(pfd[1]);
+  if (peers.empty() || pid < 0) {
+    if (pid < 0 && !peers.empty()) log->error("Can't start a full sync: fork: {}", strerror(errno));
+    ::close(pfd[0]);
+    return fail_all();
+  }
+  log->info("Starting BGSAVE for SYNC with target: replicas sockets (pid {}, {} replica{})", pid,
+            peers.size(), peers.size() == 1 ? "" : "s");
+  std::vector<char> alive(peers.size(), 1);
+  // Sends to every replica still there; false once none is.
+  auto post_all = [&](const std::string& bytes) {
+    bool any = false;
+    for (size_t i = 0; i < peers.size(); i++) {
+      if (!alive[i]) continue;
+      if (PostChunk(peers[i], bytes)) any = true;
+      else alive[i] = 0;
+    }
+    return any;
+  };
   std::string mark = NewReplid();  // 40 random hex bytes, as Redis' marker
+  for (size_t i = 0; i < peers.size(); i++)
+    if (!PostChunk(peers[i], "+FULLRESYNC " + id + " " + std::to_string(off) + "\r\n"))
+      alive[i] = 0;
   {
     std::lock_guard lk(mu_);
-    r->state = ReplicaPeer::State::kSendBulk;
+    for (auto& p : peers) {
+      p->await_ack = true;
+      p->state = ReplicaPeer::State::kSendBulk;
+    }
   }
-  if (!PostChunk(r, "$EOF:" + mark + "\r\n")) return false;
+  bool ok = post_all("$EOF:" + mark + "\r\n");
   std::string buf(kChunk, '\0');
-  for (;;) {
-    if (Abandoned(*r)) return false;
-    pollfd p{fd, POLLIN, 0};
+  while (ok) {
+    pollfd p{pfd[0], POLLIN, 0};
     int pr = ::poll(&p, 1, 100);
-    if (pr == 0) continue;
+    if (pr == 0) {  // the child is still writing: stop if every replica went away
+      bool any = false;
+      for (size_t i = 0; i < peers.size(); i++) {
+        auto c = peers[i]->client.lock();
+        if (alive[i] && (Abandoned(*peers[i]) || !c || c->closed)) alive[i] = 0;
+        any = any || alive[i];
+      }
+      ok = any;
+      continue;
+    }
     if (pr < 0 && errno == EINTR) continue;
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = ::read(pfd[0], buf.data(), buf.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n < 0) return false;
-    if (n == 0) break;
-    if (!PostChunk(r, buf.substr(0, static_cast<size_t>(n)))) return false;
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    ok = post_all(buf.substr(0, static_cast<size_t>(n)));
   }
+  ::close(pfd[0]);
+  if (!ok) ::kill(pid, SIGKILL);
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    Logger("host.replication")->warn("Diskless full sync child {} failed", pid);
-    return false;
+    if (ok) log->warn("Diskless full sync child {} failed", pid);
+    ok = false;
   }
-  return PostChunk(r, mark);
+  if (ok) ok = post_all(mark);
+  for (size_t i = 0; i < peers.size(); i++) {
+    bool done = ok && alive[i];
+    if (done)
+      log->info("Synchronization with replica {}:{} succeeded", peers[i]->ip, peers[i]->port);
+    FinishSync(peers[i], done);
+  }
 }
 
 // Disk: newlines while the child writes (they keep the replica's link alive), then the

@@ -72,6 +72,10 @@ ReplicationService* ReplicationService::Of(Host* h) {
 
 void ReplicationService::Start() {
   h_.replication().info_section = [this] { return InfoSection(); };
+  h_.replication().defer_shutdown = [this](std::function<void()> finish, Client* blocked) {
+    return DeferShutdown(std::move(finish), blocked);
+  };
+  h_.replication().abort_shutdown = [this] { return AbortShutdown(); };
   cron_ = std::thread([this] { CronLoop(); });
   if (h_.config().String("replication.role") == "replica" &&
       !h_.config().String("replication.master_host").empty()) {
@@ -112,6 +116,8 @@ void ReplicationService::Stop() {
   if (sink_added_) h_.RemovePropagationSink(this);
   sink_added_ = false;
   h_.replication().info_section = nullptr;
+  h_.replication().defer_shutdown = nullptr;
+  h_.replication().abort_shutdown = nullptr;
 }
 
 // ------------------------------- the stream --------------------------------------------
@@ -134,6 +140,7 @@ void ReplicationService::ForwardFromPrimary(std::string_view bytes) {
 
 void ReplicationService::AppendStreamLocked(std::string_view bytes) {
   offset_ += static_cast<int64_t>(bytes.size());
+  h_.replication().master_offset.store(offset_, std::memory_order_relaxed);
   if (!backlog_) return;
   backlog_->Append(bytes);
   for (auto& r : replicas_)
@@ -226,11 +233,28 @@ void ReplicationService::DisconnectReplicas() {
 // ------------------------------- PSYNC / SYNC ------------------------------------------
 
 void ReplicationService::HandleSync(ferrite_ctx* ctx, bool psync, std::string_view replid,
-                                    std::string_view offset_text) {
+                                    std::string_view offset_text, bool failover) {
   Client* c = ctx->client;
   if (c->repl_kind == Client::ReplKind::kReplica) return;  // already one: ignored, as Redis
   auto self = h_.FindClient(c->id);
   if (!self) return;
+  auto fail = [&](std::string_view msg) {
+    h_.stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+    ctx->sink->error(ctx->st, FERRITE_E_GENERIC, msg.data(), msg.size());
+  };
+  if (failover) {
+    // Our primary's FAILOVER chose us: with the same history (its replid is ours) we
+    // promote ourselves, then answer its PSYNC as any primary (+CONTINUE, new id).
+    Logger("host.replication")->warn("Failover request received for replid {}.", replid);
+    if (!h_.replication().is_replica.load())
+      return fail("ERR PSYNC FAILOVER can't be sent to a master.");
+    if (replid != this->replid()) return fail("ERR PSYNC FAILOVER replid must match my replid.");
+    SetRole("", 0, true, "failover request from 'id=" + std::to_string(c->id) + " addr=" +
+                             c->addr + "'", false);
+  }
+  // Replicas do not sync with us while we hand our role over.
+  if (failover_state() != FailoverState::kNone)
+    return fail("NOMASTERLINK Can't SYNC while failing over");
   if (h_.replication().is_replica.load()) {
     std::lock_guard lk(link_mu_);
     if (!link_ || !link_->connected()) {
@@ -409,7 +433,9 @@ int ReplicationService::HandleWait(ferrite_ctx* ctx, int64_t numreplicas, int64_
       ctx->sink->integer(ctx->st, n);
       return FERRITE_OK;
     }
-    target = it != waiters_.end() ? it->offset : offset_;
+    // The offset after the client's last command (Redis' woff), not the stream's end
+    // now: other clients' later writes are not this client's to wait for.
+    target = it != waiters_.end() ? it->offset : c->woff;
   }
   int acked = CountAcked(target);
   // Inside MULTI or a script WAIT cannot block: it answers what it has (Redis).
@@ -434,8 +460,10 @@ int ReplicationService::HandleWait(ferrite_ctx* ctx, int64_t numreplicas, int64_
     waiters_.push_back({self, c->id, target, numreplicas, deadline, false});
     // Ask every replica for its offset now rather than within a second (Redis sends
     // GETACK before the event loop sleeps).
+    // Not while writes are paused (Redis: neither): a FAILOVER or SHUTDOWN waits for
+    // the replicas to reach an offset this would move.
     static const std::string kGetack = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
-    if (!replicas_.empty()) AppendStreamLocked(kGetack);
+    if (!replicas_.empty() && !pause_owners_) AppendStreamLocked(kGetack);
   }
   return FERRITE_BLOCKED;
 }
@@ -498,7 +526,9 @@ void ReplicationService::CronTick() {
     std::lock_guard lk(mu_);
     // Pings keep idle replicas' links alive and their offsets moving (Redis feeds them
     // into the stream, so they count in the offsets). A replica forwards its primary's.
-    if (!is_replica && backlog_ && !replicas_.empty() && now - last_ping_ms_ >= ping_ms) {
+    // Not while writes are paused: a FAILOVER or SHUTDOWN waits for that offset.
+    if (!is_replica && backlog_ && !replicas_.empty() && !pause_owners_ &&
+        now - last_ping_ms_ >= ping_ms) {
       static const std::string kPing = "*1\r\n$4\r\nPING\r\n";
       AppendStreamLocked(kPing);
       last_ping_ms_ = now;
@@ -514,6 +544,8 @@ void ReplicationService::CronTick() {
     }
   }
   for (auto& c : timed_out) CloseClient(c);
+  FailoverCronStep();
+  ShutdownCronStep();
   ServeWaiters();
   UpdateGoodReplicas();
   // With no replica for repl-backlog-ttl seconds a primary frees its backlog (and stops

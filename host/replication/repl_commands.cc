@@ -1,4 +1,4 @@
-// SYNC PSYNC REPLCONF WAIT ROLE REPLICAOF SLAVEOF, and INFO replication with Redis'
+// SYNC PSYNC REPLCONF WAIT ROLE REPLICAOF SLAVEOF FAILOVER, and INFO replication with Redis'
 // field names and order.
 #include <sstream>
 
@@ -31,10 +31,12 @@ int CmdSync(ferrite_ctx* c, int, const ferrite_slice*) {
   return FERRITE_OK;
 }
 
-int CmdPsync(ferrite_ctx* c, int, const ferrite_slice* argv) {
+int CmdPsync(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   auto* s = Svc(c);
   if (!s) return Error(c, "ERR replication is not running");
-  s->HandleSync(c, true, SV(argv[1]), SV(argv[2]));
+  // PSYNC <replid> <offset> FAILOVER: a primary's FAILOVER hands its role to us.
+  bool failover = argc > 3 && EqualsIgnoreCase(SV(argv[3]), "failover");
+  s->HandleSync(c, true, SV(argv[1]), SV(argv[2]), failover);
   return FERRITE_OK;
 }
 
@@ -61,6 +63,13 @@ int CmdWait(ferrite_ctx* c, int, const ferrite_slice* argv) {
   return s->HandleWait(c, n, timeout);
 }
 
+int CmdFailover(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  auto* s = Svc(c);
+  if (!s) return Error(c, "ERR replication is not running");
+  s->HandleFailover(c, argc, argv);
+  return FERRITE_OK;
+}
+
 int CmdRole(ferrite_ctx* c, int, const ferrite_slice*) {
   auto* s = Svc(c);
   if (!s) return Error(c, "ERR replication is not running");
@@ -72,6 +81,8 @@ int CmdReplicaof(ferrite_ctx* c, int, const ferrite_slice* argv) {
   auto* s = Svc(c);
   if (!s) return Error(c, "ERR replication is not running");
   std::string reply;
+  if (s->failover_state() != ReplicationService::FailoverState::kNone)
+    return Error(c, "ERR REPLICAOF not allowed while failing over.");
   if (EqualsIgnoreCase(SV(argv[1]), "no") && EqualsIgnoreCase(SV(argv[2]), "one")) {
     reply = s->ReplicaOf("", 0, true, c->client);
   } else {
@@ -156,7 +167,10 @@ std::string ReplicationService::InfoSection() {
     o << "slave" << i++ << ":ip=" << r->ip << ",port=" << r->port
       << ",state=" << PeerState(r->state) << ",offset=" << r->ack_off << ",lag=" << lag << "\r\n";
   }
-  o << "master_failover_state:no-failover\r\nmaster_replid:" << replid_
+  const char* fo = fo_state_ == FailoverState::kWaitForSync   ? "waiting-for-sync"
+                   : fo_state_ == FailoverState::kInProgress ? "failover-in-progress"
+                                                             : "no-failover";
+  o << "master_failover_state:" << fo << "\r\nmaster_replid:" << replid_
     << "\r\nmaster_replid2:" << replid2_ << "\r\nmaster_repl_offset:" << offset_
     << "\r\nsecond_repl_offset:" << second_offset_
     << "\r\nrepl_backlog_active:" << (backlog_ ? 1 : 0)
@@ -206,6 +220,7 @@ void RegisterReplicationCommands(Host* h) {
   AddHostCommand(h, "ROLE",       1, NOSCRIPT | LOADING | STALE | FAST,                 0, 0, 0, CmdRole,      "server", "Returns the replication role");
   AddHostCommand(h, "REPLICAOF",  3, ADMIN | NOSCRIPT | STALE,                          0, 0, 0, CmdReplicaof, "server", "Configures a server as replica of another, or promotes it to a master");
   AddHostCommand(h, "SLAVEOF",    3, ADMIN | NOSCRIPT | STALE,                          0, 0, 0, CmdReplicaof, "server", "Sets a Redis server as a replica of another, or promotes it to being a master");
+  AddHostCommand(h, "FAILOVER",  -1, ADMIN | NOSCRIPT | STALE,                          0, 0, 0, CmdFailover,  "server", "Start a coordinated failover between this server and one of its replicas.");
   // clang-format on
 }
 

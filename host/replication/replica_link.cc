@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 
 #include "ferrite/module.hpp"
 #include "host/context.h"
@@ -280,15 +281,32 @@ bool ReplicaLink::Handshake(std::string* psync_reply) {
     log->info("Trying a partial resynchronization (request {}:{}).", replid, off + 1);
   else
     log->info("Partial resynchronization not possible (no cached master)");
-  if (!SendCommand({"PSYNC", cached ? replid : "?", cached ? std::to_string(off + 1) : "-1"}))
+  // A primary handing its role over with FAILOVER asks the target to promote itself.
+  bool failover = svc_.failover_state() == ReplicationService::FailoverState::kInProgress;
+  std::string psync_off = cached ? std::to_string(off + 1) : "-1";
+  bool sent = failover ? SendCommand({"PSYNC", cached ? replid : "?", psync_off, "FAILOVER"})
+                       : SendCommand({"PSYNC", cached ? replid : "?", psync_off});
+  if (!sent) {
+    if (failover) svc_.AbortFailover("Write error to failover target");
     return false;
+  }
   // A primary may send newlines while it prepares the reply.
   do {
-    if (!ReadLine(&line, timeout)) return false;
+    if (!ReadLine(&line, timeout)) {
+      if (failover) svc_.AbortFailover("Failover target rejected psync request");
+      return false;
+    }
   } while (line.empty());
   if (line.rfind("+FULLRESYNC", 0) == 0 || line.rfind("+CONTINUE", 0) == 0) {
+    // Redis takes a full resync too: nothing is technically wrong with it.
+    if (failover) svc_.FailoverDone();
     *psync_reply = line;
     return true;
+  }
+  if (failover) {
+    log->warn("Unexpected reply to PSYNC FAILOVER from master: {}", line);
+    svc_.AbortFailover("Failover target rejected psync request");
+    return false;
   }
   if (line.rfind("-NOMASTERLINK", 0) == 0 || line.rfind("-LOADING", 0) == 0)
     log->info("Master is currently unable to PSYNC but should be in the future: {}", line);
@@ -377,7 +395,6 @@ bool ReplicaLink::FullSync(const std::string& reply) {
     rdb = in_.substr(0, static_cast<size_t>(len));
     in_.erase(0, static_cast<size_t>(len));
   }
-  log->info("MASTER <-> REPLICA sync: Flushing old data");
   if (!LoadPayload(rdb)) return false;
   svc_.AdoptPrimaryHistory(replid, off);
   db_ = 0;
@@ -386,9 +403,75 @@ bool ReplicaLink::FullSync(const std::string& reply) {
   return true;
 }
 
+namespace {
+
+// repl-diskless-load disabled (or on-empty-db with keys): the payload becomes the
+// replica's dbfilename first, as Redis writes it to a temp file, fsyncs it and renames
+// it over dbfilename before loading, so a replica restarted right after the sync finds
+// its primary's dataset on disk.
+bool SaveSyncPayload(Host& h, const std::string& rdb) {
+  auto log = Logger("host.replication");
+  namespace fs = std::filesystem;
+  fs::path dir = h.config().String("persistence.dir");
+  fs::path dest = dir / h.config().String("persistence.dbfilename");
+  fs::path tmp = dir / ("temp-" + std::to_string(::getpid()) + "." +
+                        std::to_string(h.clock().NowMs()) + ".rdb");
+  int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    log->warn("Opening the temp file needed for MASTER <-> REPLICA synchronization: {}",
+              strerror(errno));
+    return false;
+  }
+  size_t off = 0;
+  while (off < rdb.size()) {
+    ssize_t n = ::write(fd, rdb.data() + off, rdb.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log->warn("Write error saving the DB from MASTER <-> REPLICA synchronization: {}",
+                strerror(errno));
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    log->warn("Failed trying to sync the temp DB to disk in MASTER <-> REPLICA "
+              "synchronization: {}", strerror(errno));
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+    log->warn("Failed trying to rename the temp DB into {} in MASTER <-> REPLICA "
+              "synchronization: {}", dest.string(), strerror(errno));
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // the rename itself is durable too
+    ::close(dfd);
+  }
+  return true;
+}
+
+}  // namespace
+
+// Loads a full sync's RDB as repl-diskless-load says (Redis' readSyncBulkPayload):
+//   disabled      the payload goes to dbfilename first (SaveSyncPayload), then the
+//                 dataset is flushed and loaded;
+//   on-empty-db   straight from memory when no key exists, else as disabled;
+//   swapdb        loaded beside the current dataset, which is swapped out only once the
+//                 load succeeded: a payload that fails to load leaves the old data.
+// Whatever the mode, the payload is already whole in memory (read by FullSync), so a
+// transfer cut short never touches the dataset.
 bool ReplicaLink::LoadPayload(const std::string& rdb) {
   Host& h = svc_.host();
   auto log = Logger("host.replication");
+  const std::string mode = h.config().String("replication.repl_diskless_load");
+  const bool swapdb = mode == "swapdb";
   // Clients get -LOADING meanwhile (as from a Redis replica loading its primary's RDB)
   // instead of waiting on the shard locks.
   h.loading.Begin(h.clock().NowMs() / 1000, static_cast<int64_t>(rdb.size()));
@@ -399,8 +482,35 @@ bool ReplicaLink::LoadPayload(const std::string& rdb) {
   LockSet locks;
   locks.AcquireAll(h.keyspace());
   Keyspace& ks = h.keyspace();
+  size_t keys = 0;
   for (int s = 0; s < ks.num_shards(); s++)
-    for (auto& t : ks.shard(s).dbs) t.Clear();
+    for (auto& t : ks.shard(s).dbs) keys += t.size();
+  const bool from_disk = mode == "disabled" || (mode == "on-empty-db" && keys > 0);
+  if (from_disk && !SaveSyncPayload(h, rdb)) return false;
+  // swapdb: the current dataset waits in `saved` (its bytes stay counted in used_bytes:
+  // the tables' accounting moves with their contents, see Table::Swap).
+  std::vector<std::vector<Table>> saved;
+  if (swapdb) {
+    saved.resize(static_cast<size_t>(ks.num_shards()));
+    for (int s = 0; s < ks.num_shards(); s++) {
+      auto& dbs = ks.shard(s).dbs;
+      saved[s] = std::vector<Table>(dbs.size());
+      for (size_t d = 0; d < dbs.size(); d++) dbs[d].Swap(saved[s][d]);
+    }
+  } else {
+    log->info("MASTER <-> REPLICA sync: Flushing old data");
+    for (int s = 0; s < ks.num_shards(); s++)
+      for (auto& t : ks.shard(s).dbs) t.Clear();
+  }
+  // The tables in `saved` are not bound to the keyspace's counter: their bytes are taken
+  // off it by hand before they are freed.
+  auto discard_saved = [&] {
+    for (auto& shard : saved)
+      for (auto& t : shard) {
+        ks.used_bytes.fetch_sub(t.bytes(), std::memory_order_relaxed);
+        t.Clear();
+      }
+  };
   log->info("MASTER <-> REPLICA sync: Loading DB in memory");
   try {
     persist::RdbLoadOptions o;
@@ -409,10 +519,23 @@ bool ReplicaLink::LoadPayload(const std::string& rdb) {
     log->info("Done loading RDB, keys loaded: {}.", st.keys);
     svc_.EnsureSinkAllLocked();
   } catch (const std::exception& e) {
-    log->warn("Failed trying to load the MASTER synchronization DB from socket: {}", e.what());
+    log->warn("Failed trying to load the MASTER synchronization DB from {}: {}",
+              from_disk ? "disk" : "socket", e.what());
     for (int s = 0; s < ks.num_shards(); s++)
       for (auto& t : ks.shard(s).dbs) t.Clear();
+    if (swapdb) {
+      for (int s = 0; s < ks.num_shards(); s++) {
+        auto& dbs = ks.shard(s).dbs;
+        for (size_t d = 0; d < dbs.size(); d++) dbs[d].Swap(saved[s][d]);
+      }
+      log->info("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+    }
     return false;
+  }
+  if (swapdb) {
+    log->info("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+    discard_saved();
+    log->info("MASTER <-> REPLICA sync: Discarding old DB in background");
   }
   // A replica with the AOF on starts a new one from this dataset (Redis restarts it).
   if (auto* p = persist::PersistenceService::Of(&h); p && h.config().Bool("persistence.aof_enabled")) {

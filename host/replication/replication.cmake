@@ -1,12 +1,14 @@
 # Replication: the primary's stream and full syncs, the replica's link (host code).
 target_sources(ferrite_host_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/backlog.cc
+  ${CMAKE_CURRENT_LIST_DIR}/failover.cc
   ${CMAKE_CURRENT_LIST_DIR}/full_sync.cc
   ${CMAKE_CURRENT_LIST_DIR}/primary.cc
   ${CMAKE_CURRENT_LIST_DIR}/repl_commands.cc
   ${CMAKE_CURRENT_LIST_DIR}/repl_stream.cc
   ${CMAKE_CURRENT_LIST_DIR}/replica_link.cc
-  ${CMAKE_CURRENT_LIST_DIR}/role.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/role.cc
+  ${CMAKE_CURRENT_LIST_DIR}/shutdown_wait.cc)
 
 # Backlog ring and stream parser (no host).
 ferrite_unit_test(replication_stream_test

@@ -10,6 +10,9 @@
 //   replica_link.cc   REPLICAOF: the link thread (handshake, RDB load, applying the
 //                     stream, ACKs, reconnects with PSYNC)
 //   repl_commands.cc  SYNC PSYNC REPLCONF WAIT ROLE REPLICAOF SLAVEOF, INFO replication
+//   failover.cc       FAILOVER: pause writes, wait for a replica's offset, swap roles
+//                     with PSYNC ... FAILOVER
+//   shutdown_wait.cc  SHUTDOWN (and SIGTERM/SIGINT) waiting for lagging replicas
 //
 // How it meets the rest of the host: it is a PropagationSink (host.h) once a replica
 // attached, so every write any protocol makes reaches the stream in execution order;
@@ -82,7 +85,10 @@ class ReplicationService : public Service, public PropagationSink {
   // --- primary side (primary.cc, full_sync.cc) ---
   // PSYNC / SYNC from `c` (dispatch holds every shard lock: a fork now is a consistent
   // cut). Writes the reply and schedules what follows. `psync` false for SYNC.
-  void HandleSync(ferrite_ctx* ctx, bool psync, std::string_view replid, std::string_view offset);
+  // `failover`: PSYNC <replid> <offset> FAILOVER, a primary handing its role over to
+  // us (we promote ourselves first when the replid is ours).
+  void HandleSync(ferrite_ctx* ctx, bool psync, std::string_view replid, std::string_view offset,
+                  bool failover = false);
   // REPLCONF: returns an error text, or "" after replying (ACK replies nothing).
   std::string HandleReplconf(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
   // WAIT numreplicas timeout: replies or blocks the client (re-run when answered).
@@ -96,6 +102,10 @@ class ReplicationService : public Service, public PropagationSink {
   // --- replica side (replica_link.cc) ---
   // REPLICAOF host port / NO ONE. Returns the reply text (Redis' +OK forms) or an error.
   std::string ReplicaOf(const std::string& host, int port, bool no_one, Client* caller);
+  // The role change itself; `who` names the requester in the log, `own_history` as
+  // ReplicaLink's.
+  std::string SetRole(const std::string& host, int port, bool no_one, const std::string& who,
+                      bool own_history);
   // The link thread: bytes its primary sent, already applied, to forward to our own
   // replicas unchanged (so offsets agree along a chain).
   void ForwardFromPrimary(std::string_view bytes);
@@ -110,6 +120,29 @@ class ReplicationService : public Service, public PropagationSink {
   void EnsureSinkAllLocked();
   // MASTERDOWN applies while a replica's link is down and replica-serve-stale-data no.
   void UpdateStaleFlag();
+
+  // --- FAILOVER (failover.cc) ---
+  enum class FailoverState { kNone, kWaitForSync, kInProgress };
+  // FAILOVER [TO host port [FORCE]] [TIMEOUT ms] / FAILOVER ABORT: replies.
+  void HandleFailover(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
+  FailoverState failover_state() {
+    std::lock_guard lk(mu_);
+    return fo_state_;
+  }
+  // The link's PSYNC ... FAILOVER was answered +CONTINUE / +FULLRESYNC: done.
+  void FailoverDone();
+  // The failover cannot go on: back to primary (when the roles were already swapped)
+  // and the writes go on. No-op without a failover.
+  void AbortFailover(const char* why);
+
+  // --- SHUTDOWN waiting for replicas (shutdown_wait.cc) ---
+  bool DeferShutdown(std::function<void()> finish, Client* blocked);
+  bool AbortShutdown();
+
+  // Write pause owners (several may hold it at once).
+  enum PauseOwner : unsigned { kPauseFailover = 1, kPauseShutdown = 2 };
+  void PauseWrites(unsigned owner);
+  void UnpauseWrites(unsigned owner);
 
   // --- introspection (repl_commands.cc) ---
   std::string InfoSection();
@@ -137,13 +170,23 @@ class ReplicationService : public Service, public PropagationSink {
   void CronTick();
   void UpdateGoodReplicas();
   void ServeWaiters();
+  void FailoverCronStep();  // failover.cc
+  void ShutdownCronStep();  // shutdown_wait.cc
+  bool ReadyToShutdownLocked() const;
   std::shared_ptr<ReplicaPeer> PeerOf(uint64_t client_id);
   bool TryPartial(ferrite_ctx* ctx, const std::shared_ptr<ReplicaPeer>& r,
                   std::string_view replid, int64_t offset);
   // full_sync.cc
+  // Replicas sharing one diskless full sync (one fork, one RDB to all of them): those
+  // that ask while it waits its repl-diskless-sync-delay join it.
+  struct DisklessBatch {
+    std::vector<std::shared_ptr<ReplicaPeer>> peers;
+    bool forked = false;
+  };
   void StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
+  void RunSender(std::function<void()> body);
   bool RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
-  bool StreamPipe(const std::shared_ptr<ReplicaPeer>& r, int fd, pid_t pid);
+  void RunDisklessBatch(const std::shared_ptr<DisklessBatch>& b);
   bool StreamFile(const std::shared_ptr<ReplicaPeer>& r, pid_t pid, const std::string& path);
   bool Abandoned(const ReplicaPeer& r) const;
   bool PostChunk(const std::shared_ptr<ReplicaPeer>& r, std::string chunk);
@@ -174,11 +217,27 @@ class ReplicationService : public Service, public PropagationSink {
   std::vector<Waiter> waiters_;
   bool getack_pending_ = false;
 
+  // FAILOVER (failover.cc), under mu_.
+  FailoverState fo_state_ = FailoverState::kNone;
+  std::string fo_host_;  // the target; empty until chosen when FAILOVER named none
+  int fo_port_ = 0;
+  int64_t fo_end_ms_ = 0;  // 0 = no TIMEOUT
+  bool fo_force_ = false;
+  unsigned pause_owners_ = 0;
+
+  // SHUTDOWN waiting for replicas (shutdown_wait.cc), under mu_.
+  bool sd_active_ = false;
+  int64_t sd_deadline_ms_ = 0;
+  std::function<void()> sd_finish_;
+  std::vector<std::weak_ptr<Client>> sd_blocked_;
+
   // Full-sync sender threads (detached; Stop waits for the count to reach zero).
   std::atomic<int> senders_active_{0};
   std::mutex senders_mu_;
   std::condition_variable senders_cv_;
   std::atomic<bool> stopping_{false};
+
+  std::shared_ptr<DisklessBatch> pending_batch_;  // waiting its delay, under mu_
 
   std::unique_ptr<ReplicaLink> link_;
   std::vector<std::unique_ptr<ReplicaLink>> retired_links_;  // stopping; the cron joins them

@@ -8,9 +8,15 @@ namespace ferrite::host::repl {
 
 std::string ReplicationService::ReplicaOf(const std::string& host, int port, bool no_one,
                                           Client* caller) {
+  std::string who = "user request from '" +
+                    (caller ? "id=" + std::to_string(caller->id) + " addr=" + caller->addr
+                            : std::string("config")) + "'";
+  return SetRole(host, port, no_one, who, caller != nullptr);
+}
+
+std::string ReplicationService::SetRole(const std::string& host, int port, bool no_one,
+                                        const std::string& who, bool own_history) {
   auto log = Logger("host.replication");
-  std::string who = caller ? "id=" + std::to_string(caller->id) + " addr=" + caller->addr
-                           : "config";
   std::unique_ptr<ReplicaLink> old;
   {
     std::lock_guard lk(link_mu_);
@@ -55,7 +61,7 @@ std::string ReplicationService::ReplicaOf(const std::string& host, int port, boo
     } catch (const std::exception&) {
     }
     DisconnectReplicas();  // they reconnect and learn the new id with +CONTINUE
-    log->info("MASTER MODE enabled (user request from '{}')", who);
+    log->info("MASTER MODE enabled ({})", who);
     return "OK";
   }
   h_.replication().is_replica = true;
@@ -69,10 +75,10 @@ std::string ReplicationService::ReplicaOf(const std::string& host, int port, boo
   }
   DisconnectReplicas();  // our history may change: they resync with us
   log->info("Connecting to MASTER {}:{}", host, port);
-  log->info("REPLICAOF {}:{} enabled (user request from '{}')", host, port, who);
+  log->info("REPLICAOF {}:{} enabled ({})", host, port, who);
   {
     std::lock_guard lk(link_mu_);
-    link_ = std::make_unique<ReplicaLink>(*this, host, port, caller != nullptr);
+    link_ = std::make_unique<ReplicaLink>(*this, host, port, own_history);
   }
   UpdateStaleFlag();
   return "OK";
@@ -85,6 +91,7 @@ void ReplicationService::AdoptPrimaryHistory(const std::string& replid, int64_t 
     replid2_.assign(40, '0');
     second_offset_ = -1;
     offset_ = offset;
+    h_.replication().master_offset.store(offset_, std::memory_order_relaxed);
     // Our replicas continue from here: a backlog from this point on.
     backlog_ = std::make_unique<Backlog>(h_.config().Int("replication.repl_backlog_size"), offset);
   }

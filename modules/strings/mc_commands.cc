@@ -241,22 +241,40 @@ int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFie
   return ctx.Int(ttl_before == kTtlUnchanged ? ttl : ttl_before);
 }
 
+// On a miss, asks the host's warm-on-a-miss service (MC.WARM) whether the key is being
+// fetched from an old memcached; if so the client waits on the key (every waiter is
+// woken: they all read, none consumes) and this command runs again once the item is
+// stored or the fetch gave up. The protocol plugin re-reads the whole request then.
+bool WaitForWarm(Ctx ctx, std::string_view key) {
+  if (sdk::Api().ctx_block_rerun(ctx.get())) return false;  // the wait is over: answer now
+  ferrite_slice argv[2] = {{"MC.WARM", 7}, {key.data(), key.size()}};
+  ferrite_call_reply* r = sdk::Api().call(ctx.get(), 2, argv);
+  int64_t wait_ms = sdk::Api().call_reply_type(r) == FERRITE_REPLY_INTEGER ? sdk::Api().call_reply_integer(r) : 0;
+  sdk::Api().free_call_reply(r);
+  if (wait_ms <= 0) return false;
+  ferrite_slice k{key.data(), key.size()};
+  return sdk::Api().block_on_keys_ex(ctx.get(), &k, 1, wait_ms, FERRITE_BLOCK_TIMEOUT_NULL,
+                                FERRITE_BLOCK_WAKE_ALL, 0, nullptr) == FERRITE_OK;
+}
+
 int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
   HitFields fields = HitFields::kAll;
-  if (argc > 2) {
-    if (argc > 3 || !sdk::EqualsIgnoreCase(SV(argv[2]), "BRIEF")) {
-      return ctx.Error(FERRITE_E_SYNTAX);
-    }
-    fields = HitFields::kBrief;
+  bool warm = false;
+  for (int i = 2; i < argc; i++) {
+    if (sdk::EqualsIgnoreCase(SV(argv[i]), "BRIEF")) fields = HitFields::kBrief;
+    else if (sdk::EqualsIgnoreCase(SV(argv[i]), "WARM")) warm = true;
+    else return ctx.Error(FERRITE_E_SYNTAX);
   }
   McCounters& st = Counters();
-  st.cmd_get++;
   Key k = ctx.Open(SV(argv[1]));
   auto v = k.String();
   if (!v) {
+    if (warm && WaitForWarm(ctx, SV(argv[1]))) return FERRITE_BLOCKED;  // counted on the re-read
+    st.cmd_get++;
     st.get_misses++;
     return ReplyStatus(ctx, "MISS");
   }
+  st.cmd_get++;
   st.get_hits++;
   return ReplyHit(ctx, k, *v, false, fields);
 }

@@ -7,7 +7,8 @@
 // Reply contract (protocol-neutral): an array whose first element is a simple-string
 // status word, followed by fields:
 //
-//   MC.GET   key [BRIEF]                           READONLY
+//   MC.GET   key [BRIEF] [WARM]                    READONLY (WARM: a miss may wait for
+//            warm on a miss, host/warm.h, and then runs again)
 //   MC.GAT   key [TOUCH exp] [VIVIFY exp] [BRIEF]  WRITE (touch / create-on-miss)
 //     -> [HIT value flags cas ttl_s idle_s created ttl_before_s] | [MISS]
 //        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key;

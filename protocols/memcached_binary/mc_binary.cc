@@ -222,8 +222,12 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
     r.extras = std::string_view(body, r.extlen);
     r.key = std::string_view(body + r.extlen, keylen);
     r.value = std::string_view(body + r.extlen + keylen, vlen);
-    pos += bin::kHeaderLen + body_len;
     Dispatch(r);
+    if (blocked_) {  // left unconsumed: fed again when the client is woken
+      blocked_ = false;
+      break;
+    }
+    pos += bin::kHeaderLen + body_len;
   }
   if (!out_.empty()) b_.Write(out_);
   out_.clear();
@@ -289,7 +293,12 @@ void BinarySession::Get(const Req& r) {
   argv_.Clear();
   argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(r.key);
   if (touch) argv_.Add("TOUCH").UNum(Be32(U(r.extras)));
+  else argv_.Add("WARM");
   const McReply& rep = b_.Exec(argv_.Add("BRIEF"));
+  if (rep.status == McStatus::kBlocked) {  // nothing written yet: re-read once warmed
+    blocked_ = true;
+    return;
+  }
   if (rep.status == McStatus::kError) return HostError(r, rep);
   if (rep.status != McStatus::kHit) {
     if (r.quiet) return;

@@ -74,6 +74,7 @@ class BinarySession {
   std::string out_;
   uint64_t swallow_ = 0;
   bool closed_ = false;
+  bool blocked_ = false;  // the request being dispatched parked the client (kBlocked)
 };
 
 }  // namespace ferrite::proto::mc

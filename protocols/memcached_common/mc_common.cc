@@ -240,7 +240,10 @@ std::vector<std::string> McArgv::Strings() const {
 
 const McReply& HostBackend::Exec(const McArgv& argv) {
   cap_.Reset();
-  api_->execute(conn_, argv.argc(), argv.argv(), McCapture::Sink(), &cap_);
+  if (api_->execute(conn_, argv.argc(), argv.argv(), McCapture::Sink(), &cap_) ==
+      FERRITE_EXEC_BLOCKED) {
+    cap_.reply.status = McStatus::kBlocked;
+  }
   return cap_.reply;
 }
 

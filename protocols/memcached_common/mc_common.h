@@ -39,6 +39,10 @@ bool PlainDigits(std::string_view tok, uint64_t* out);
 enum class McStatus {
   kHit, kMiss, kStored, kNotStored, kExists, kNotFound, kDeleted, kTouched, kNonNumeric,
   kOk, kError, kOther,
+  // The command parked the client (MC.GET ... WARM waiting for warm on a miss): the
+  // codec drops what it wrote for the request and leaves the request unconsumed; the
+  // host feeds it again once the client is woken.
+  kBlocked,
 };
 
 // One MC.* reply, decoded. Fields are kept without a per-field allocation: integers as

@@ -202,9 +202,13 @@ void TextSession::MetaGet(const Tokens& t) {
     argv_.Add("MC.GAT").Add(f.key);
     AddTouchVivify(argv_, t, f);
   } else {
-    argv_.Add("MC.GET").Add(f.key);
+    argv_.Add("MC.GET").Add(f.key).Add("WARM");
   }
   const McReply& r = b_.Exec(argv_);
+  if (r.status == McStatus::kBlocked) {  // nothing written yet: re-read once warmed
+    blocked_ = true;
+    return;
+  }
   if (r.status == McStatus::kError) return Raw(TextErrorFor(r) + "\r\n");
   std::string& o = scratch_;
   o.clear();

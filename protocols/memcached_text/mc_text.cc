@@ -122,9 +122,10 @@ size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
     std::string_view rest(p + line_end + 1, len - line_end - 1);
     size_t data_used = 0;
     noreply_ = false;
-    if (!Dispatch(toks, rest, &data_used)) break;  // wait for the data block
+    if (!Dispatch(toks, rest, &data_used)) break;  // wait for the data block, or blocked
     pos = line_end + 1 + data_used;
   }
+  blocked_ = false;
   Flush();
   return pos;
 }
@@ -149,7 +150,7 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
     } else {
       Get(t, cmd == "gets" || cmd == "gats", cmd == "gat" || cmd == "gats");
     }
-    return true;
+    return !blocked_;
   }
   if (cmd == "set" || cmd == "add" || cmd == "replace" || cmd == "append" || cmd == "prepend") {
     if (!want(6, 7)) return true;
@@ -180,7 +181,7 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
 bool TextSession::DispatchMeta(const Tokens& t, std::string_view rest, size_t* data_used) {
   bool has_key = t.size() >= 2;  // memcached: WANT_TOKENS_MIN(ntokens, 3)
   switch (t[0][1]) {
-    case 'g': has_key ? MetaGet(t) : Out("ERROR"); return true;
+    case 'g': has_key ? MetaGet(t) : Out("ERROR"); return !blocked_;
     case 's': if (has_key) return MetaSet(t, rest, data_used); Out("ERROR"); return true;
     case 'd': has_key ? MetaDelete(t) : Out("ERROR"); return true;
     case 'a': has_key ? MetaArith(t) : Out("ERROR"); return true;
@@ -322,7 +323,13 @@ void TextSession::Get(const Tokens& t, bool with_cas, bool touch) {
     argv_.Clear();
     argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(key);
     if (touch) argv_.Add("TOUCH").Num(exptime);
+    else argv_.Add("WARM");
     const McReply& r = b_.Exec(argv_.Add("BRIEF"));
+    if (r.status == McStatus::kBlocked) {  // re-read whole once the key is warmed
+      out_.resize(mark);
+      blocked_ = true;
+      return;
+    }
     if (r.status == McStatus::kError) {
       out_.resize(mark);
       Out(TextErrorFor(r));

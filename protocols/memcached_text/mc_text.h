@@ -63,6 +63,7 @@ class TextSession {
   uint64_t swallow_ = 0;  // bytes of a refused data block still to drop
   bool noreply_ = false;
   bool closed_ = false;
+  bool blocked_ = false;  // the request being dispatched parked the client (kBlocked)
 };
 
 // base64 for meta keys (the 'b' flag). Decode returns false on bad input.

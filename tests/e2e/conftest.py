@@ -236,6 +236,15 @@ def server_factory():
 
 
 @pytest.fixture
+def redis_nodes():
+    """redis-server processes a test started (repl_util.RedisProc): cleaned up after it."""
+    made = []
+    yield made
+    for n in made:
+        n.cleanup()
+
+
+@pytest.fixture
 def server(server_factory):
     return server_factory()
 

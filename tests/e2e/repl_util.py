@@ -3,8 +3,10 @@ replica of something), waiting for a link, and reading a whole dataset back so t
 servers' data can be compared key by key (type, value, TTL presence)."""
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from conftest import free_port, wait_port
@@ -137,3 +139,37 @@ def dump(r, db=0):
         out[k] = (t, v, ttl > 0)
     r.execute_command("SELECT", 0)
     return out
+
+
+def fake_primary(after_psync):
+    """A listening socket that plays a primary for one replica: +OK to each handshake
+    command, then `after_psync` (a +FULLRESYNC line and what follows) once PSYNC came.
+    Close it when done."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(20)
+
+    def serve():
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        c.settimeout(5)
+        buf = b""
+        try:
+            while b"PSYNC" not in buf:  # the replica sends one command per reply it reads
+                chunk = c.recv(1000)
+                if not chunk:
+                    return
+                buf += chunk
+                if b"PSYNC" not in chunk:
+                    c.sendall(b"+OK\r\n")
+            c.sendall(after_psync)
+            c.recv(1000)
+        except OSError:
+            pass
+        finally:
+            c.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return srv

@@ -288,3 +288,35 @@ def test_redis_cli_rdb_and_replica(server_factory, tmp_path):
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def test_replicas_asking_together_share_one_diskless_sync(server_factory, replica_factory):
+    """Replicas that ask for a full sync during repl-diskless-sync-delay get the same RDB
+    from one child (a redis-server and a Ferrite replica here); one asking later gets its
+    own. With repl-diskless-sync-max-replicas reached, the sync starts before the delay."""
+    p = server_factory({"replication.repl_diskless_sync_delay": "2"})
+    pr = p.redis()
+    for i in range(100):
+        pr.set(f"k{i}", i)
+    r1 = replica_factory(p.port)
+    f = server_factory()
+    f.redis().execute_command("REPLICAOF", "127.0.0.1", p.port)
+    for r in (r1.redis(), f.redis()):
+        wait_link_up(r, 30)
+        wait_caught_up(pr, r)
+        assert r.execute_command("DEBUG", "DIGEST") == pr.execute_command("DEBUG", "DIGEST")
+    starts = lambda: p.log_text().count("Starting BGSAVE for SYNC with target: replicas sockets")
+    assert starts() == 1
+    assert "2 replicas" in p.log_text()
+    assert int(info(pr, "stats")["sync_full"]) == 2
+    r3 = replica_factory(p.port)
+    wait_link_up(r3.redis(), 30)
+    assert starts() == 2
+
+    q = server_factory({"replication.repl_diskless_sync_delay": "60",
+                        "replication.repl_diskless_sync_max_replicas": "2"})
+    q.redis().set("x", "y")
+    a, b = replica_factory(q.port), replica_factory(q.port)
+    for r in (a.redis(), b.redis()):
+        wait_link_up(r, 20)  # well before the 60 s delay
+        assert r.get("x") == b"y"

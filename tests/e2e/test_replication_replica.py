@@ -3,11 +3,10 @@ resync after CLIENT KILL TYPE master), of another Ferrite (memcached flags repli
 exactly, a chain of replicas), REPLICAOF / NO ONE and the [replication] config, READONLY
 on every protocol, replica-serve-stale-data, and a corrupt stream."""
 import socket
-import threading
 
 import pytest
 
-from repl_util import RedisProc, dump, info, wait_caught_up, wait_for, wait_link_up
+from repl_util import RedisProc, dump, fake_primary, info, wait_caught_up, wait_for, wait_link_up
 
 
 @pytest.fixture
@@ -183,33 +182,10 @@ def _masterdown(r):
 def test_corrupt_stream_from_primary_drops_link(server_factory):
     """A fake primary sends a valid empty RDB then garbage: the replica logs it, drops
     the link and keeps serving."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
     empty_rdb = bytes.fromhex("524544495330303130ff") + b"\x00" * 8  # REDIS0010, EOF, no checksum
-
-    def fake():
-        c, _ = srv.accept()
-        c.settimeout(5)
-        buf = b""
-        while b"PSYNC" not in buf:  # the replica sends one command per reply it reads
-            chunk = c.recv(1000)
-            if not chunk:
-                return
-            buf += chunk
-            if b"PSYNC" not in chunk:
-                c.sendall(b"+OK\r\n")
-        c.sendall(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n$" + str(len(empty_rdb)).encode() +
-                  b"\r\n" + empty_rdb + b"*1\r\n$3\r\nSET\r\n*garbage\r\n")
-        try:
-            c.recv(1000)
-        except OSError:
-            pass
-        c.close()
-
-    t = threading.Thread(target=fake, daemon=True)
-    t.start()
+    srv = fake_primary(b"+FULLRESYNC " + b"a" * 40 + b" 0\r\n$" + str(len(empty_rdb)).encode() +
+                       b"\r\n" + empty_rdb + b"*1\r\n$3\r\nSET\r\n*garbage\r\n")
+    port = srv.getsockname()[1]
     f = server_factory()
     fr = f.redis()
     fr.execute_command("REPLICAOF", "127.0.0.1", port)

@@ -6,3 +6,4 @@ ferrite_unit_test(net_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/net_test.cc LIBS fe
 ferrite_unit_test(registry_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/registry_test.cc LIBS ferrite_host_core)
 ferrite_unit_test(readiness_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/readiness_test.cc LIBS ferrite_host_core)
 ferrite_unit_test(latency_histogram_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/latency_histogram_test.cc LIBS ferrite_host_core)
+ferrite_unit_test(mirror_encode_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/mirror_encode_test.cc LIBS ferrite_host_core)

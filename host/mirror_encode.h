@@ -1,0 +1,31 @@
+// Turns one propagated write (the deterministic form a handler propagates to the AOF
+// and replicas) into the memcached meta commands that make an old memcached follow it.
+// Pure: tested in tests/unit/mirror_encode_test.cc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ferrite/module.h"
+
+namespace ferrite::host {
+
+struct MirrorEncodeOptions {
+  bool resp_strings = false;  // forward RESP SET too, not only memcached's MC.SET
+  int64_t now_ms = 0;         // turns PXAT deadlines back into memcached exptimes
+};
+
+// Appends the commands to *out (quiet forms: the old server answers errors only) and
+// returns true, or returns false for a write with no memcached equivalent (other types,
+// MULTI/EXEC framing, RESP string writes unless resp_strings).
+//   MC.SET k v SET|ADD|REPLACE|CAS f [EX e|PXAT ms] [CAS n] -> ms k <len> F<f> T<exptime> q
+//   MC.SET k data APPEND|PREPEND f              -> ms k <len> MA|MP q
+//   SET k v [PXAT ms]                           -> ms k <len> T<exptime> q  (resp_strings)
+//   DEL / UNLINK k...                            -> md k q  (each key)
+//   PEXPIREAT k ms / PERSIST k                   -> mg k T<exptime> q
+//   FLUSHDB / FLUSHALL                           -> flush_all noreply
+// A key a text command cannot carry travels base64-encoded with the `b` flag.
+bool EncodeMirrorCommand(int argc, const ferrite_slice* argv, const MirrorEncodeOptions& o,
+                         std::string* out);
+
+}  // namespace ferrite::host
