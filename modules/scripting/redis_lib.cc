@@ -310,7 +310,7 @@ void SetConstants(lua_State* L) {
   }
   lua_pushstring(L, "7.0.15");
   lua_setfield(L, -2, "REDIS_VERSION");
-  lua_pushnumber(L, 0x00070f);
+  lua_pushnumber(L, 0x07000f);  // Redis' REDIS_VERSION_NUM: major << 16 | minor << 8 | patch
   lua_setfield(L, -2, "REDIS_VERSION_NUM");
 }
 

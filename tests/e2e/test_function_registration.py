@@ -35,6 +35,8 @@ REGISTRATIONS = [
     "return redis.setresp(3)",
     "return redis.REPL_ALL",
     "return redis.REDIS_VERSION_NUM + redis.LOG_WARNING",
+    "local v = redis.REDIS_VERSION_NUM redis.register_function('f1', function() "
+    "return {v, redis.REDIS_VERSION_NUM, redis.REDIS_VERSION} end)",
     "redis.math.random()",
     "redis.log(redis.LOG_NOTICE, 'loading') redis.register_function('f1', function() "
     "return math.floor(2.5) end)",
