@@ -32,8 +32,10 @@ e2e: build
 test: unit e2e
 
 FAILOVER_TRIALS ?= 20
+# FAILOVER_REPORT=file.jsonl: one JSON line of figures per failover trial
+FAILOVER_REPORT ?=
 test-long: build
-	FERRITE_FAILOVER_TRIALS=$(FAILOVER_TRIALS) FERRITE_HOST=$(CURDIR)/build/release/ferrite-host \
+	FERRITE_FAILOVER_TRIALS=$(FAILOVER_TRIALS) FERRITE_FAILOVER_REPORT=$(FAILOVER_REPORT) FERRITE_HOST=$(CURDIR)/build/release/ferrite-host \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e/test_replication_sentinel.py
 	FERRITE_LONG=1 FERRITE_HOST=$(CURDIR)/build/release/ferrite-host $(PYTHON) -m pytest -q -p no:cacheprovider -m long tests/e2e
 

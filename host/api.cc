@@ -508,6 +508,11 @@ void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
   if (t) h->SignalKeyReady(k->db, k->name);
 }
 
+void KeyResized(ferrite_key* k) {
+  if (!k || !k->e || k->e->kind != ValueKind::kModule) return;
+  k->table->ModuleChanged(k->e);
+}
+
 void NotifyEvent(ferrite_ctx* c, uint32_t cls, const char* event, ferrite_slice key) {
   H(c)->Notify(c->client->db, cls, event, {key.ptr, key.len});
 }
@@ -781,6 +786,13 @@ int BlockOnKeysEx(ferrite_ctx* c, const ferrite_slice* keys, int n, int64_t time
 // Read on the client's own thread, which is the one that set it.
 int CtxBlockRerun(ferrite_ctx* c) {
   return !c->nested && !c->parent && c->client && c->client->block.rerunning ? 1 : 0;
+}
+
+int CtxBlockWokenKey(ferrite_ctx* c, ferrite_slice* out) {
+  if (!CtxBlockRerun(c) || !c->client->block.serving_by_key) return 0;
+  const std::string& k = c->client->block.serving_key;
+  *out = {k.data(), k.size()};
+  return 1;
 }
 
 // An EXEC body's parent is the EXEC; a script's calls have the script's command.
@@ -1087,6 +1099,8 @@ const ferrite_host_api kApi = [] {
   a.block_on_keys_ex = BlockOnKeysEx;
   a.ctx_block_rerun = CtxBlockRerun;
   a.ctx_via_call = CtxViaCall;
+  a.ctx_block_woken_key = CtxBlockWokenKey;
+  a.key_resized = KeyResized;
   return a;
 }();
 

@@ -3,6 +3,14 @@
 // signals a key posts a retry to the first waiter not already retrying; the retry runs
 // the whole command again on the client's own thread. A waiter keeps its place until
 // it is served or times out, so wake-ups are FIFO.
+//
+// FERRITE_BLOCK_WAKE_ALL waiters (XREAD) all get a re-run, concurrently. Waiters that
+// consume from shared state (XREADGROUP, FERRITE_BLOCK_WAKE_ORDERED) all get a re-run
+// too, but one at a time across the whole server, oldest waiter first: a signal queues
+// each of them by arrival order, and a re-run is posted only when the one before it has
+// finished (served, blocked again, timed out or closed). So the order in which they are
+// served does not depend on which worker thread each client runs on, as in Redis, which
+// serves the waiters of a key one after another in the order they blocked.
 #include "host/context.h"
 #include "host/logging.h"
 #include "host/net.h"
@@ -27,7 +35,10 @@ int Host::BlockClient(Client* c, int db, const ferrite_slice* keys, int nkeys, i
   }
   b.active = true;
   b.db = db;
-  b.wake_all = (flags & FERRITE_BLOCK_WAKE_ALL) != 0;
+  b.ordered = (flags & FERRITE_BLOCK_WAKE_ORDERED) != 0;
+  b.wake_all = !b.ordered && (flags & FERRITE_BLOCK_WAKE_ALL) != 0;
+  b.signalled_while_running = false;
+  b.woken_by_key = false;
   b.keys.clear();
   for (int i = 0; i < nkeys; i++) b.keys.emplace_back(keys[i].ptr, keys[i].len);
   b.argv.clear();
@@ -47,14 +58,52 @@ void Host::PostRetry(const std::shared_ptr<Client>& c) {
   c->post([this, weak] { RerunBlocked(weak); });
 }
 
+void Host::QueueOrdered(const std::shared_ptr<Client>& c) {
+  c->block.retry_pending = true;
+  ordered_due_[c->block.seq] = c;
+  NextOrderedTurn();
+}
+
+void Host::NextOrderedTurn() {
+  while (ordered_turn_ == 0 && !ordered_due_.empty()) {
+    auto c = ordered_due_.begin()->second.lock();
+    ordered_due_.erase(ordered_due_.begin());
+    if (!c || c->closed || !c->block.active) continue;
+    uint64_t turn = ordered_turn_ = ++ordered_turn_seq_;
+    ordered_holder_ = c->id;
+    std::weak_ptr<Client> weak = c;
+    c->post([this, weak, turn] { RerunBlocked(weak, turn); });
+  }
+}
+
+void Host::EndOrderedTurn(uint64_t turn) {
+  if (turn == 0 || turn != ordered_turn_) return;  // already ended (unblocked, closed)
+  ordered_turn_ = ordered_holder_ = 0;
+  NextOrderedTurn();
+}
+
+void Host::DropOrdered(Client* c) {
+  if (!c->block.ordered) return;
+  auto it = ordered_due_.find(c->block.seq);
+  if (it != ordered_due_.end()) {
+    auto s = it->second.lock();
+    if (!s || s.get() == c) ordered_due_.erase(it);
+  }
+  if (ordered_holder_ == c->id) EndOrderedTurn(ordered_turn_);
+}
+
 // Runs a woken client's command again, on its own thread. While a script runs on another
 // thread the retry waits for the script's end with its wake-up still pending (so FIFO
 // order holds), as Redis serves no blocked client during a script.
-void Host::RerunBlocked(const std::weak_ptr<Client>& weak) {
+void Host::RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn) {
   auto cl = weak.lock();
-  if (!cl || cl->closed || !cl->block.active) return;
-  auto again = [this, weak] {
-    if (auto c = weak.lock()) c->post([this, weak] { RerunBlocked(weak); });
+  if (!cl || cl->closed || !cl->block.active) {
+    std::lock_guard lk(block_mu_);
+    EndOrderedTurn(turn);
+    return;
+  }
+  auto again = [this, weak, turn] {
+    if (auto c = weak.lock()) c->post([this, weak, turn] { RerunBlocked(weak, turn); });
   };
   if (!ServingWhileBusy() && script_started_ms.load(std::memory_order_relaxed) &&
       script_gate_.DeferUntilEnd(again))
@@ -66,6 +115,11 @@ void Host::RerunBlocked(const std::weak_ptr<Client>& weak) {
     std::lock_guard lk2(block_mu_);
     cl->block.retry_pending = false;
     cl->block.rerunning = true;
+    cl->block.signalled_while_running = false;
+    cl->block.serving_by_key = cl->block.woken_by_key;
+    cl->block.serving_key = std::move(cl->block.woken_key);
+    cl->block.woken_by_key = false;
+    cl->block.woken_key.clear();
   }
   cl->block.busy_deferred = false;
   Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
@@ -73,8 +127,20 @@ void Host::RerunBlocked(const std::weak_ptr<Client>& weak) {
   {
     std::lock_guard lk2(block_mu_);
     cl->block.rerunning = false;
+    cl->block.serving_by_key = false;
     // Execute met a script that turned busy meanwhile: keep the place, retry after it.
-    if (cl->block.busy_deferred && cl->block.active) cl->block.retry_pending = true;
+    if (cl->block.busy_deferred && cl->block.active) {
+      cl->block.retry_pending = true;
+    } else {
+      // A reader blocked again while a key it waits on was signalled during its run: what
+      // that signal announced may have come after it looked, so it looks again.
+      if (cl->block.active && cl->block.signalled_while_running && !cl->block.retry_pending) {
+        if (cl->block.ordered) QueueOrdered(cl);
+        else PostRetry(cl);
+      }
+      cl->block.signalled_while_running = false;
+      EndOrderedTurn(turn);
+    }
   }
   if (cl->block.busy_deferred && cl->block.active) {
     if (!script_gate_.DeferUntilEnd(again)) again();
@@ -89,18 +155,37 @@ void Host::SignalKeyReady(int db, std::string_view key) {
   auto it = waiters_.find(std::make_pair(db, std::string(key)));
   if (it == waiters_.end()) return;
   bool fifo_served = false;
+  auto note = [&](Client* c) {
+    if (c->block.woken_by_key) return;
+    c->block.woken_by_key = true;
+    c->block.woken_key = key;
+  };
   for (auto& w : it->second) {
     auto c = w.lock();
+    if (!c || !c->block.active || c->closed) continue;
+    bool reader = c->block.wake_all || c->block.ordered;
     // The waiter whose re-run is popping right now is skipped: what it leaves in the key
-    // belongs to the next waiter.
-    if (!c || !c->block.active || c->closed || c->block.rerunning) continue;
-    if (c->block.wake_all) {  // readers: every one of them gets a re-run
-      if (!c->block.retry_pending) PostRetry(c);
+    // belongs to the next waiter. A reader looks again once its run ends.
+    if (c->block.rerunning) {
+      if (reader) {
+        c->block.signalled_while_running = true;
+        note(c.get());
+      }
+      continue;
+    }
+    if (reader) {  // readers: every one of them gets a re-run
+      if (c->block.retry_pending) continue;
+      note(c.get());
+      if (c->block.ordered) QueueOrdered(c);
+      else PostRetry(c);
       continue;
     }
     if (fifo_served) continue;
     fifo_served = true;  // only the first consuming waiter; if it is already retrying,
-    if (!c->block.retry_pending) PostRetry(c);  // keep FIFO: nobody behind it goes first
+    if (!c->block.retry_pending) {  // keep FIFO: nobody behind it goes first
+      note(c.get());
+      PostRetry(c);
+    }
   }
 }
 
@@ -133,6 +218,7 @@ void Host::UnblockClient(Client* c, bool timeout) {
       });
       if (it->second.empty()) waiters_.erase(it);
     }
+    DropOrdered(c);
     c->block.active = false;
     c->block.retry_pending = false;
     stats_.blocked_clients.fetch_sub(1);

@@ -45,6 +45,12 @@ struct BlockState {
   bool rerunning = false;            // the woken command is running right now
   bool busy_deferred = false;        // the re-run met a busy script: it runs again after
   bool wake_all = false;             // FERRITE_BLOCK_WAKE_ALL: every signal wakes it
+  bool ordered = false;              // FERRITE_BLOCK_WAKE_ORDERED: re-runs one at a time
+  bool signalled_while_running = false;  // a signal came during its own re-run
+  std::string woken_key;             // the first key signalled since the last re-run
+  bool woken_by_key = false;         // woken_key is set
+  std::string serving_key;           // woken_key of the re-run that runs now
+  bool serving_by_key = false;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
 };
 

@@ -330,7 +330,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // went into the stream after the offset it waits for.
   if (cmd->name != "wait") c->woff = replication_.master_offset.load(std::memory_order_relaxed);
   auto* mc = const_cast<Command*>(cmd);
-  mc->calls.fetch_add(1, std::memory_order_relaxed);
+  // A blocked command is one call however often it is re-run, as in Redis (calls=1 for
+  // an XREADGROUP that blocked, then was served or failed).
+  if (!c->block.rerunning) mc->calls.fetch_add(1, std::memory_order_relaxed);
   uint64_t cycles = __builtin_ia32_rdtsc() - t0;
   mc->usec.fetch_add(cycles, std::memory_order_relaxed);
   mc->RecordLatency(cycles);

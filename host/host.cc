@@ -136,6 +136,7 @@ void Host::RemoveClient(Client* c) {
       });
       if (it->second.empty()) waiters_.erase(it);
     }
+    DropOrdered(c);
     c->block.active = false;
     stats_.blocked_clients.fetch_sub(1);
   }

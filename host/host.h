@@ -147,8 +147,9 @@ class Host {
   // Runs a blocked client's command again on its own thread (as a key signal does), for
   // blocking that waits on something other than keys (WAIT).
   void RetryBlocked(const std::shared_ptr<Client>& c);
-  // Re-runs a woken client's command on its own thread (posted by PostRetry).
-  void RerunBlocked(const std::weak_ptr<Client>& weak);
+  // Re-runs a woken client's command on its own thread (posted by PostRetry). `turn`:
+  // the ordered turn this re-run holds (0: none).
+  void RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn = 0);
   size_t blocked_count();
 
   // --- keyspace events and propagation ---
@@ -288,6 +289,15 @@ class Host {
   uint64_t block_seq_ = 0;
   // Posts a re-run of the blocked command to `c`'s thread (block_mu_ held).
   void PostRetry(const std::shared_ptr<Client>& c);
+  // FERRITE_BLOCK_WAKE_ORDERED waiters due a re-run, by arrival order (block seq), and
+  // the one turn that may run: its token and holder (0 = none). block_mu_ guards them.
+  std::map<uint64_t, std::weak_ptr<Client>> ordered_due_;
+  uint64_t ordered_turn_ = 0, ordered_turn_seq_ = 0, ordered_holder_ = 0;
+  void QueueOrdered(const std::shared_ptr<Client>& c);  // block_mu_ held
+  void NextOrderedTurn();                               // block_mu_ held
+  void EndOrderedTurn(uint64_t turn);                   // block_mu_ held
+  // Forgets `c` as an ordered waiter (unblocked, closed); block_mu_ held.
+  void DropOrdered(Client* c);
 
   struct EventSub {
     ferrite_plugin* plugin;

@@ -193,7 +193,8 @@ class WarmService final : public Service {
  public:
   explicit WarmService(Host& h)
       : h_(h), log_(Logger("host.warm")),
-        timeout_ms_(h.config().IntRef("compatibility.warm_timeout_ms")) {}
+        timeout_ms_(h.config().IntRef("compatibility.warm_timeout_ms")),
+        memcached_db_(static_cast<int>(h.config().Int("compatibility.memcached_db"))) {}
 
   static WarmService* Of(Host* h) {
     std::lock_guard lk(g_mu);
@@ -231,7 +232,9 @@ class WarmService final : public Service {
     int64_t now = h_.clock().NowMs();
     int64_t timeout = timeout_ms_->load(std::memory_order_relaxed);
     std::lock_guard lk(mu_);
-    if (source_.empty() || timeout <= 0) return 0;
+    // The old memcached's items belong to the db memcached clients use; a RESP GET in
+    // another db is not answered from it.
+    if (source_.empty() || timeout <= 0 || db != memcached_db_) return 0;
     if (now < down_until_ms_) {
       skipped_down_++;
       return 0;
@@ -334,7 +337,9 @@ class WarmService final : public Service {
       uint64_t size = 0;
       uint32_t flags = 0;
       int64_t ttl = -1;
-      if (!ParseValueLine(line, &size, &flags, &ttl) || !conn.Block(size, &value)) {
+      // memcached's largest item (-I) is 1 GB: a bigger size is a broken reply.
+      if (!ParseValueLine(line, &size, &flags, &ttl) || size > (uint64_t{1} << 30) ||
+          !conn.Block(size, &value)) {
         conn.Close();
         return Fail(batch, i, "unexpected reply from the source: " + line.substr(0, 80));
       }
@@ -443,6 +448,7 @@ class WarmService final : public Service {
   Host& h_;
   std::shared_ptr<spdlog::logger> log_;
   const std::atomic<int64_t>* timeout_ms_;
+  const int memcached_db_;  // not settable at run time
   std::thread thread_;
   std::shared_ptr<Client> client_;  // the fetcher thread's
   std::mutex mu_;

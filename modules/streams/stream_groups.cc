@@ -125,6 +125,7 @@ int CmdXGroup(Ctx ctx, int argc, const ferrite_slice* argv) {
       if (created_key) sk.key.Delete();  // cannot happen: a new stream has no groups
       return ctx.Error("BUSYGROUP Consumer Group name already exists");
     }
+    sk.key.Resized();
     ctx.Dirty();
     ctx.Notify(FERRITE_NOTIFY_STREAM, "xgroup-create", key);
     return ctx.Ok();
@@ -139,6 +140,7 @@ int CmdXGroup(Ctx ctx, int argc, const ferrite_slice* argv) {
     }
     cg->last_id = id;
     cg->entries_read = entries_read;
+    sk.key.Resized();
     ctx.Dirty();
     ctx.Notify(FERRITE_NOTIFY_STREAM, "xgroup-setid", key);
     return ctx.Ok();
@@ -153,6 +155,7 @@ int CmdXGroup(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (name == "CREATECONSUMER") {
     Consumer* c = cg->CreateConsumer(SV(argv[4]), ctx.NowMs());
     if (c) {
+      sk.key.Resized();
       ctx.Dirty();
       ctx.Notify(FERRITE_NOTIFY_STREAM, "xgroup-createconsumer", key);
     }
@@ -163,6 +166,7 @@ int CmdXGroup(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (Consumer* c = cg->FindConsumer(SV(argv[4]))) {
     pending = static_cast<int64_t>(c->pel.size());
     cg->DeleteConsumer(c);
+    sk.key.Resized();
     ctx.Dirty();
     ctx.Notify(FERRITE_NOTIFY_STREAM, "xgroup-delconsumer", key);
   }
@@ -185,7 +189,10 @@ int CmdXAck(Ctx ctx, int argc, const ferrite_slice* argv) {
     g->Ack(it);
     acked++;
   }
-  if (acked) ctx.Dirty();
+  if (acked) {
+    sk.key.Resized();
+    ctx.Dirty();
+  }
   return ctx.Int(acked);
 }
 
@@ -396,6 +403,7 @@ int CmdXClaim(Ctx ctx, int argc, const ferrite_slice* argv) {
     PropagateGroupId(ctx, key, grp, *g);
     dirty = true;
   }
+  sk.key.Resized();  // the PEL and consumers may have grown
   if (dirty) ctx.Dirty();
   ctx.Array(claimed.size());
   for (const StreamID& id : claimed) {
@@ -471,6 +479,7 @@ int CmdXAutoClaim(Ctx ctx, int argc, const ferrite_slice* argv) {
     count--;
     PropagateClaim(ctx, key, grp, *g, id, n);
   }
+  sk.key.Resized();  // the PEL and consumers may have changed
   if (!claimed.empty() || !deleted.empty()) ctx.Dirty();
   ctx.Array(3);
   ReplyID(ctx, cur == g->pel.end() ? StreamID{} : cur->first);

@@ -1,11 +1,16 @@
 // XREAD and XREADGROUP, with BLOCK on the host's block/re-run API.
 //
-// A blocked reader is parked with FERRITE_BLOCK_WAKE_ALL (every XADD wakes every reader
-// of the key, as Redis serves all of them) and with a rewritten command: `$` becomes the
-// ID it stood for, and COUNT the count Redis applies to a blocked read (1000 when none
-// was given). The re-run is the same handler; ctx_block_rerun tells it that a key it
-// waited on may have been deleted or changed type: XREAD keeps waiting then, XREADGROUP
-// fails as Redis' unblockDeletedStreamReadgroupClients makes it.
+// A blocked reader is parked so that every XADD wakes every reader of the key, as Redis
+// serves all of them: XREAD with FERRITE_BLOCK_WAKE_ALL, XREADGROUP with
+// FERRITE_BLOCK_WAKE_ORDERED (its re-runs run one at a time, oldest waiter first, so
+// consumers of one group are served in the order they blocked whatever their worker
+// thread). The command is rewritten: `$` becomes the ID it stood for, and COUNT the
+// count Redis applies to a blocked read (1000 when none was given). The re-run is the
+// same handler; ctx_block_rerun tells it that a key it waited on may have been deleted
+// or changed type: XREAD keeps waiting then, XREADGROUP fails as Redis'
+// unblockDeletedStreamReadgroupClients makes it. A re-run answers with one stream, as
+// Redis serves a blocked reader from the one key that woke it: the key whose signal woke
+// it (ctx_block_woken_key) when it has something, else the first one that has.
 #include <string>
 #include <vector>
 
@@ -229,6 +234,18 @@ int ReadGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool group_mode) {
     }
     if (t.serve) served++;
   }
+  if (rerun && served > 1) {
+    ferrite_slice woken{};
+    size_t pick = targets.size();
+    if (Api().ctx_block_woken_key(ctx.get(), &woken)) {
+      for (size_t i = 0; i < targets.size() && pick == targets.size(); i++)
+        if (targets[i].key == SV(woken) && targets[i].serve) pick = i;
+    }
+    for (size_t i = 0; i < targets.size() && pick == targets.size(); i++)
+      if (targets[i].serve) pick = i;
+    for (size_t i = 0; i < targets.size(); i++) targets[i].serve = i == pick;
+    served = 1;
+  }
 
   if (served) {
     if (ctx.Resp() == 2) ctx.Array(served);
@@ -276,6 +293,7 @@ int ReadGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool group_mode) {
       } else {
         ServeNew(ctx, s, g, c, t, a);
       }
+      keys[static_cast<size_t>(i)].key.Resized();  // the PEL, consumers
       ctx.Dirty();
     }
     return FERRITE_OK;
@@ -302,7 +320,8 @@ int ReadGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool group_mode) {
   std::vector<ferrite_slice> re_argv;
   for (auto& s : re) re_argv.push_back(sdk::SL(s));
   if (Api().block_on_keys_ex(ctx.get(), block_keys.data(), static_cast<int>(block_keys.size()),
-                             a.timeout, FERRITE_BLOCK_TIMEOUT_NULL_ARRAY, FERRITE_BLOCK_WAKE_ALL,
+                             a.timeout, FERRITE_BLOCK_TIMEOUT_NULL_ARRAY,
+                             group_mode ? FERRITE_BLOCK_WAKE_ORDERED : FERRITE_BLOCK_WAKE_ALL,
                              static_cast<int>(re_argv.size()), re_argv.data()) != FERRITE_OK)
     return ctx.NullArray();  // inside MULTI: as a time-out, even with BLOCK 0
   return FERRITE_BLOCKED;

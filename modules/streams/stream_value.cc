@@ -151,6 +151,7 @@ void Stream::SetCounts(Listpack* lp, int64_t count, int64_t deleted) {
 Stream::AddStatus Stream::Append(const std::vector<std::string_view>& fv, const StreamID* use_id,
                                  bool seq_given, int64_t now_ms, const NodeLimits& lim,
                                  StreamID* added) {
+  nodes_mem_known_ = false;
   StreamID id;
   if (use_id) {
     if (seq_given) {
@@ -309,6 +310,7 @@ bool Stream::Exists(const StreamID& id) const {
 }
 
 bool Stream::Delete(const StreamID& id) {
+  nodes_mem_known_ = false;
   auto it = nodes.upper_bound(id);
   if (it == nodes.begin()) return false;
   --it;
@@ -331,6 +333,7 @@ bool Stream::Delete(const StreamID& id) {
 
 int64_t Stream::Trim(const TrimArgs& a) {
   if (a.strategy == TrimStrategy::kNone) return 0;
+  nodes_mem_known_ = false;
   bool by_len = a.strategy == TrimStrategy::kMaxLen;
   uint64_t maxlen = static_cast<uint64_t>(a.maxlen);
   int64_t deleted = 0;
@@ -475,8 +478,12 @@ std::unique_ptr<Stream> Stream::Clone() const {
 
 size_t Stream::MemUsage() const {
   // Map nodes are counted at a typical 64 bytes (key, value header, tree links).
-  size_t total = sizeof(Stream);
-  for (auto& [id, lp] : nodes) total += 64 + lp.capacity();
+  if (!nodes_mem_known_) {
+    nodes_mem_ = 0;
+    for (auto& [id, lp] : nodes) nodes_mem_ += 64 + lp.capacity();
+    nodes_mem_known_ = true;
+  }
+  size_t total = sizeof(Stream) + nodes_mem_;
   for (auto& [name, g] : groups) {
     total += 64 + name.capacity() + sizeof(Group);
     total += g->pel.size() * (64 + sizeof(Nack));

@@ -147,6 +147,8 @@ class Stream {
   bool Lag(const Group& g, int64_t* lag) const;
 
   std::unique_ptr<Stream> Clone() const;
+  // Bytes held. The nodes' share is remembered until Append, Delete or Trim changes them,
+  // so a recount after a change to the groups only (key_resized) does not walk the nodes.
   size_t MemUsage() const;
 
   // Parses a node. `check` validates the stream structure of untrusted bytes (each
@@ -156,6 +158,8 @@ class Stream {
 
  private:
   static void SetCounts(Listpack* lp, int64_t count, int64_t deleted);
+  mutable size_t nodes_mem_ = 0;
+  mutable bool nodes_mem_known_ = false;
 };
 
 }  // namespace ferrite::mod::streams

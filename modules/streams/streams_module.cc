@@ -71,8 +71,9 @@ std::mutex g_states_mu;
 std::map<ferrite_plugin*, std::unique_ptr<State>> g_states;
 
 int Load(ferrite_plugin* p) {
-  if (!FERRITE_HAS_API(&Api(), ctx_via_call)) {
-    sdk::Log(p, FERRITE_LOG_ERROR, "streams needs a host with SDK ABI 1.3 (block_on_keys_ex)");
+  if (!FERRITE_HAS_API(&Api(), key_resized)) {
+    sdk::Log(p, FERRITE_LOG_ERROR,
+             "streams needs a host with SDK ABI 1.5 (ctx_block_woken_key, key_resized)");
     return FERRITE_ERR;
   }
   State* st = nullptr;

@@ -12,6 +12,9 @@
 #include "mc_commands.h"
 
 #include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -247,6 +250,7 @@ int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFie
 // stored or the fetch gave up. The protocol plugin re-reads the whole request then.
 bool WaitForWarm(Ctx ctx, std::string_view key) {
   if (sdk::Api().ctx_block_rerun(ctx.get())) return false;  // the wait is over: answer now
+  if (sdk::Api().ctx_in_script(ctx.get())) return false;    // MULTI / EVAL cannot wait
   ferrite_slice argv[2] = {{"MC.WARM", 7}, {key.data(), key.size()}};
   ferrite_call_reply* r = sdk::Api().call(ctx.get(), 2, argv);
   int64_t wait_ms = sdk::Api().call_reply_type(r) == FERRITE_REPLY_INTEGER ? sdk::Api().call_reply_integer(r) : 0;
@@ -642,9 +646,44 @@ int CmdMcStats(Ctx ctx, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
+// The module's option memcached-warm-resp, one per loaded instance of the module.
+struct WarmOptions {
+  int64_t resp_get = 0;  // 1: RESP GET misses wait for warm on a miss too
+};
+std::mutex g_options_mu;
+std::map<ferrite_plugin*, std::unique_ptr<WarmOptions>> g_options;
+
 }  // namespace
 
+bool WaitForWarmOnRespGet(ferrite_ctx* c, std::string_view key) {
+  Ctx ctx(c);
+  auto* o = ctx.State<WarmOptions>();
+  if (o == nullptr || __atomic_load_n(&o->resp_get, __ATOMIC_RELAXED) == 0) return false;
+  return WaitForWarm(ctx, key);
+}
+
+void UnregisterMcState(ferrite_plugin* p) {
+  std::lock_guard lk(g_options_mu);
+  g_options.erase(p);
+}
+
 int RegisterMcCommands(ferrite_plugin* p) {
+  WarmOptions* o;
+  {
+    std::lock_guard lk(g_options_mu);
+    auto& slot = g_options[p];
+    slot = std::make_unique<WarmOptions>();
+    o = slot.get();
+  }
+  sdk::Api().set_plugin_state(p, o);
+  ferrite_option_desc od{};
+  od.struct_size = sizeof od;
+  od.name = "memcached-warm-resp";
+  od.default_value = 0;
+  od.min_value = 0;
+  od.max_value = 1;
+  od.storage = &o->resp_get;
+  if (sdk::Api().register_option(p, &od) != FERRITE_OK) return FERRITE_ERR;
   using namespace sdk::flags;
   using sdk::Guarded;
   constexpr uint32_t H = HIDDEN;

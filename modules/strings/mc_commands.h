@@ -40,6 +40,8 @@
 // NOT_STORED), an obstacle to ADD (NOT_STORED), replaced by SET, removed by DELETE.
 #pragma once
 
+#include <string_view>
+
 #include "ferrite/module.h"
 
 namespace ferrite::mod::strings {
@@ -47,5 +49,12 @@ namespace ferrite::mod::strings {
 // Registers the MC.* commands into the strings module. Called from the strings
 // module's load entry point.
 int RegisterMcCommands(ferrite_plugin* p);
+void UnregisterMcState(ferrite_plugin* p);
+
+// RESP GET's miss: with the module option memcached-warm-resp at 1 (CONFIG SET
+// memcached-warm-resp 1, or [modules.strings] in ferrite.toml) it waits for warm on a
+// miss as a memcached get does (host/warm.h). True when the client was parked: the
+// handler returns FERRITE_BLOCKED and runs again once the key is warmed or given up.
+bool WaitForWarmOnRespGet(ferrite_ctx* c, std::string_view key);
 
 }  // namespace ferrite::mod::strings

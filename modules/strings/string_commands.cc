@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "string_commands.h"
+
+#include "mc_commands.h"
 #include "string_ops.h"
 #include "value_digest.h"
 
@@ -128,6 +130,7 @@ int SetWithExpiry(Ctx ctx, const ferrite_slice* argv, ExpireOpt unit, std::strin
 
 int CmdGet(Ctx ctx, int argc, const ferrite_slice* argv) {
   Key k = ctx.Open(SV(argv[1]));
+  if (!k.Exists() && WaitForWarmOnRespGet(ctx.get(), SV(argv[1]))) return FERRITE_BLOCKED;
   ReplyValue(ctx, k);
   return FERRITE_OK;
 }

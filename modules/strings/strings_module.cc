@@ -55,7 +55,7 @@ int Load(ferrite_plugin* p) {
   return RegisterMcCommands(p);
 }
 
-void Unload(ferrite_plugin*) {}
+void Unload(ferrite_plugin* p) { UnregisterMcState(p); }
 
 }  // namespace
 

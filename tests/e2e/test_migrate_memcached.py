@@ -3,7 +3,7 @@ import of mixed sizes, flags and TTLs while a client keeps writing to both sides
 every item checked (value, flags, TTL within 2 s: see compare()); the source killed mid-import (exit 1,
 partial report) and the import resumed; the importer itself killed and resumed; a RESP
 target (Ferrite and redis-server, flags dropped); authentication; too-large items and
---prefix; a source that is not there; the progress bar on a terminal and progress lines
+--prefix; a source that is not there or answers garbage; the progress bar on a terminal and progress lines
 elsewhere."""
 import os
 import pty
@@ -309,3 +309,39 @@ def test_progress_bar_on_a_terminal_and_lines_elsewhere(mc_server, mc_source):
     os.close(master)
     assert p.returncode == 0
     assert b"\r[" in tty and b"items/s" in tty and b"ETA" in tty and b"100.0%" in tty, tty
+
+
+def test_a_source_answering_garbage_fails_cleanly(mc_server):
+    """A fake source whose stats are not numbers and whose mg reply announces a 1 TB
+    value: exit 1 with a report, nothing allocated for the claimed size."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+
+    def one(c):
+        f = c.makefile("rb")
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            if line.startswith(b"version"):
+                c.sendall(b"VERSION 1.6.18\r\n")
+            elif line.startswith(b"stats"):
+                c.sendall(b"STAT curr_items lots\r\nSTAT time x\r\nEND\r\n")
+            elif line.startswith(b"lru_crawler"):
+                c.sendall(b"key=a exp=-1 la=1 cas=1 fetch=no cls=1 size=1\nEND\r\n")
+            elif line.startswith(b"mg "):
+                c.sendall(b"VA 1099511627776 f0 t-1\r\n")
+
+    def serve():
+        for _ in range(2):  # the importer's two connections, served at once
+            c, _ = lsock.accept()
+            threading.Thread(target=one, args=(c,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    r = run_migrate("--from", f"memcached://127.0.0.1:{lsock.getsockname()[1]}",
+                    "--to", f"127.0.0.1:{mc_server.mc_port}", "--timeout", "3", timeout=60)
+    lsock.close()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert b"source failed" in r.stdout and b"1099511627776-byte value" in r.stdout, r.stdout
+    assert summary(r.stdout)["not reached"] == 1

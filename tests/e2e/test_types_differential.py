@@ -171,8 +171,10 @@ class Gen:
             lambda: ["SET", k(), self.m()],
             lambda: ["COPY", k(), k()] + p([], ["REPLACE"]),
             lambda: ["RENAME", k(), k()],
+            # TTLs long enough that no key expires between the two servers' calls (a
+            # PEXPIRE of 100 ms could fire on one side only when the machine is busy).
             lambda: [self.r.choice(["EXPIRE", "PEXPIRE"]), k(),
-                     self.r.choice(["100", "1000000", "-1", "x"])] +
+                     self.r.choice(["100000", "1000000000", "-1", "x"])] +
             p([], ["NX"], ["XX"], ["GT"], ["LT"]),
             lambda: [self.r.choice(["TTL", "PERSIST", "EXISTS"]), k()],
         ])()

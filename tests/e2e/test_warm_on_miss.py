@@ -186,3 +186,23 @@ def test_switched_at_run_time(server_factory, old):
     c.config_set("memcached-warm-from", "")
     assert exchange(f.mc_port, b"get k1\r\n", b"END\r\n") == b"END\r\n"
     assert info(f)["warm_from"] == ""
+
+
+def test_resp_get_warms_only_when_asked_and_only_in_the_memcached_db(server_factory, old):
+    f = warm_server(server_factory, f"127.0.0.1:{old.port}")
+    c = f.redis()
+    assert c.get("k2") is None  # RESP reads do not warm by default
+    assert c.config_set("memcached-warm-resp", "1")
+    assert c.config_get("memcached-warm-resp") == {"memcached-warm-resp": "1"}
+    assert c.get("k1") == b"hello"
+    assert 495 <= c.ttl("k1") <= 500
+    # A transaction cannot wait: a miss inside MULTI stays a miss (and warms nothing).
+    p = c.pipeline(transaction=True)
+    p.get("k3")
+    assert p.execute() == [None]
+    c1 = f.redis(db=1)
+    assert c1.get("m") is None  # db 1 is not the memcached db
+    assert c.get("m") == b"meta"
+    assert c.get("absent") is None
+    i = info(f)
+    assert i["warm_hits"] == 2 and i["warm_misses"] == 1 and i["warm_fetches"] == 3

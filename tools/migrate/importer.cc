@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -22,6 +24,9 @@ using Clock = std::chrono::steady_clock;
 // memcached reads an exptime above 30 days as an absolute Unix time.
 constexpr int64_t kRelativeExptimeMax = 60 * 60 * 24 * 30;
 constexpr int kBusyRetries = 60;
+// memcached's largest item (-I) is 1 GB; a bigger announced size is a broken reply, not
+// something to allocate.
+constexpr uint64_t kMaxValueSize = uint64_t{1} << 30;
 
 struct Item {
   std::string key;
@@ -66,8 +71,12 @@ SourceInfo Probe(Conn& c) {
   for (;;) {
     std::string line(c.ReadLine());
     if (line == "END") break;
-    if (line.rfind("STAT curr_items ", 0) == 0) info.curr_items = std::stoull(line.substr(16));
-    if (line.rfind("STAT time ", 0) == 0) info.time = std::stoll(line.substr(10));
+    // Read leniently: a number that does not parse leaves the estimate at 0.
+    auto number = [&line](size_t at, auto* out) {
+      std::from_chars(line.data() + at, line.data() + line.size(), *out);
+    };
+    if (line.rfind("STAT curr_items ", 0) == 0) number(16, &info.curr_items);
+    if (line.rfind("STAT time ", 0) == 0) number(10, &info.time);
     if (line.rfind("ERROR", 0) == 0 || line.rfind("CLIENT_ERROR", 0) == 0) break;
   }
   return info;
@@ -78,7 +87,7 @@ std::vector<ListedKey> ListKeys(Conn& c, const Options& o, const SourceInfo& inf
                 (o.listing == ListingKind::kAuto && info.version && info.version->AtLeast(1, 6, 19));
   std::string command = mgdump ? "lru_crawler mgdump all\r\n" : "lru_crawler metadump all\r\n";
   std::vector<ListedKey> keys;
-  keys.reserve(info.curr_items + 1024);
+  keys.reserve(std::min<uint64_t>(info.curr_items, 50'000'000));
   for (int attempt = 0;; ++attempt) {
     c.Send(command);
     ListedKey k;
@@ -128,6 +137,9 @@ class Copier {
       source_.Send(req);
       for (Item& it : items) {
         MgHeader h = ParseMgHeader(source_.ReadLine());
+        if (h.kind == MgHeader::Kind::kValue && h.size > kMaxValueSize) {
+          throw ConnError("the source announced a " + std::to_string(h.size) + "-byte value");
+        }
         if (h.kind == MgHeader::Kind::kValue) {
           it.flags = h.flags;
           it.ttl = h.ttl;

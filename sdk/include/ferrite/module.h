@@ -31,9 +31,10 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 4 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 5 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
-                               3: after script_yield; 4: ferrite_command_desc.subcommands */
+                               3: after script_yield; 4: ferrite_command_desc.subcommands;
+                               5: after ctx_via_call */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -364,6 +365,12 @@ enum {
   /* A signal on a key wakes every waiter that blocked with this flag (in arrival order),
    * not only the first: for readers that do not consume what they read (XREAD). */
   FERRITE_BLOCK_WAKE_ALL = 1u << 0,
+  /* (ABI 1.5) Like WAKE_ALL, but the re-runs of such waiters are serialized across the
+   * whole server, in the order the waiters blocked (oldest first), each seeing what the
+   * ones before it left: for readers that consume what they read in shared state
+   * (XREADGROUP moves its group's last ID), whose wake-up order must not depend on
+   * which worker thread each client is on. */
+  FERRITE_BLOCK_WAKE_ORDERED = 1u << 1,
 };
 
 /* Module config options (CONFIG GET/SET, [modules.<name>] in ferrite.toml). The host
@@ -653,6 +660,16 @@ typedef struct ferrite_host_api {
    * or an EXEC body: ctx_in_script answers 1 for both, and XREAD BLOCK tells them apart
    * (an error from a script, a non-blocking read inside MULTI). */
   int (*ctx_via_call)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.5 ----------------------------------------------------------------- */
+  /* On the re-run of a woken blocked command: the key whose signal woke it (the first
+   * one since its last run), copied into *out (valid until the handler returns);
+   * returns 1, or 0 when this is not such a re-run. */
+  int (*ctx_block_woken_key)(ferrite_ctx* ctx, ferrite_slice* out);
+  /* A module value changed in place in a way that is not a write (no new version, so
+   * WATCH does not see it; no wake-up): the host asks the type's mem_usage again, so
+   * used_memory and MEMORY USAGE follow at once (a stream's consumer groups). */
+  void (*key_resized)(ferrite_key* k);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */

@@ -283,6 +283,8 @@ class Key {
   void Modified(uint32_t type_class, const char* event) {
     Api().key_modified(k_, type_class, event);
   }
+  // An in-place change that is not a write (see key_resized): recount the value's size.
+  void Resized() { Api().key_resized(k_); }
   std::string_view Name() const { return SV(Api().key_name(k_)); }
 
  private:
