@@ -265,42 +265,41 @@ bool Host::EvictIfNeeded() {
       std::string key;
       double score = -1;
     } best;
-    int tries = 0;
-    for (int i = 0; i < samples && tries < samples * 16; tries++) {
-      int si = static_cast<int>(rng() % n);
-      int db = static_cast<int>(rng() % keyspace_->num_dbs());
-      Shard& s = keyspace_->shard(si);
-      if (!LockSet::LockUnless(s, ScriptOrStopping, this)) return false;
-      std::lock_guard lk(s.mu, std::adopt_lock);
-      Table& t = s.dbs[db];
-      Entry* e = volatile_only ? t.RandomVolatile(s.rng) : t.RandomEntry(s.rng);
-      if (!e) continue;
-      i++;
-      double score = 0;
-      switch (policy) {
-        case EvictionPolicy::kAllKeysLru:
-        case EvictionPolicy::kVolatileLru:
-          score = static_cast<double>(IdleMs(e)) + 1;
-          break;
-        case EvictionPolicy::kAllKeysLfu:
-        case EvictionPolicy::kVolatileLfu: score = 256.0 - LfuDecayed(e); break;
-        case EvictionPolicy::kVolatileTtl: score = 1e18 - static_cast<double>(t.ExpireOf(e)); break;
-        default: score = static_cast<double>(rng() % 1000) + 1; break;
-      }
-      if (score > best.score) best = {si, db, std::string(e->key()), score};
-    }
-    if (best.si < 0) {
-      // Sampling found nothing in random places: scan for any candidate.
-      for (int si = 0; si < n && best.si < 0; si++) {
+    // Each sample starts at a random shard and db and walks on to the next non-empty
+    // table: a few keys spread over shards x dbs mostly-empty tables would otherwise be
+    // missed by most random picks, leaving the choice to one or two samples.
+    int n_dbs = keyspace_->num_dbs();
+    for (int i = 0; i < samples; i++) {
+      int si0 = static_cast<int>(rng() % n), db0 = static_cast<int>(rng() % n_dbs);
+      bool found = false;
+      for (int k = 0; k < n && !found; k++) {
+        int si = (si0 + k) % n;
         Shard& s = keyspace_->shard(si);
         if (!LockSet::LockUnless(s, ScriptOrStopping, this)) return false;
         std::lock_guard lk(s.mu, std::adopt_lock);
-        for (int db = 0; db < keyspace_->num_dbs() && best.si < 0; db++) {
-          Entry* e = volatile_only ? s.dbs[db].RandomVolatile(s.rng) : s.dbs[db].RandomEntry(s.rng);
-          if (e) best = {si, db, std::string(e->key()), 1};
+        for (int j = 0; j < n_dbs && !found; j++) {
+          int db = (db0 + j) % n_dbs;
+          Table& t = s.dbs[db];
+          Entry* e = volatile_only ? t.RandomVolatile(s.rng) : t.RandomEntry(s.rng);
+          if (!e) continue;
+          found = true;
+          double score = 0;
+          switch (policy) {
+            case EvictionPolicy::kAllKeysLru:
+            case EvictionPolicy::kVolatileLru:
+              score = static_cast<double>(IdleMs(e)) + 1;
+              break;
+            case EvictionPolicy::kAllKeysLfu:
+            case EvictionPolicy::kVolatileLfu: score = 256.0 - LfuDecayed(e); break;
+            case EvictionPolicy::kVolatileTtl:
+              score = 1e18 - static_cast<double>(t.ExpireOf(e));
+              break;
+            default: score = static_cast<double>(rng() % 1000) + 1; break;
+          }
+          if (score > best.score) best = {si, db, std::string(e->key()), score};
         }
       }
-      if (best.si < 0) return false;
+      if (!found) return false;  // not one candidate anywhere
     }
     Shard& s = keyspace_->shard(best.si);
     if (!LockSet::LockUnless(s, ScriptOrStopping, this)) return false;

@@ -28,29 +28,8 @@ bool ToInt(std::string_view s, int64_t* v) {
 }
 
 void AppendKey(std::string* out, std::string_view key, bool* b64) {
-  *b64 = key.empty() || key.size() > 250;
-  for (unsigned char c : key) {
-    if (c <= ' ' || c == 0x7f) *b64 = true;
-  }
-  if (!*b64) {
-    out->append(key);
-    return;
-  }
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t i = 0;
-  for (; i + 3 <= key.size(); i += 3) {
-    uint32_t v = (uint8_t(key[i]) << 16) | (uint8_t(key[i + 1]) << 8) | uint8_t(key[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out->push_back(kB64[(v >> s) & 63]);
-  }
-  if (size_t rest = key.size() - i; rest > 0) {
-    uint32_t v = uint8_t(key[i]) << 16;
-    if (rest == 2) v |= uint8_t(key[i + 1]) << 8;
-    out->push_back(kB64[(v >> 18) & 63]);
-    out->push_back(kB64[(v >> 12) & 63]);
-    out->push_back(rest == 2 ? kB64[(v >> 6) & 63] : '=');
-    out->push_back('=');
-  }
+  *b64 = !MemcachedTextSafeKey(key);
+  out->append(*b64 ? Base64Encode(key) : std::string(key));
 }
 
 // A PXAT deadline as memcached's exptime: seconds from now (rounded up, so the copy
@@ -113,6 +92,34 @@ int64_t TrailingExpiry(int argc, const ferrite_slice* argv, int i, int64_t now_m
 }
 
 }  // namespace
+
+bool MemcachedTextSafeKey(std::string_view key) {
+  if (key.empty() || key.size() > 250) return false;
+  for (unsigned char c : key)
+    if (c <= ' ' || c == 0x7f) return false;
+  return true;
+}
+
+std::string Base64Encode(std::string_view in) {
+  static constexpr char kB64[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(kB64[(v >> s) & 63]);
+  }
+  if (size_t rest = in.size() - i; rest > 0) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    if (rest == 2) v |= uint8_t(in[i + 1]) << 8;
+    out.push_back(kB64[(v >> 18) & 63]);
+    out.push_back(kB64[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kB64[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
 
 bool EncodeMirrorCommand(int argc, const ferrite_slice* argv, const MirrorEncodeOptions& o,
                          std::string* out) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ferrite/module.h"
 
@@ -25,6 +26,11 @@ struct MirrorEncodeOptions {
 //   PEXPIREAT k ms / PERSIST k                   -> mg k T<exptime> q
 //   FLUSHDB / FLUSHALL                           -> flush_all noreply
 // A key a text command cannot carry travels base64-encoded with the `b` flag.
+// A key the memcached text and meta protocols can carry as is (1..250 bytes, no space
+// or control byte); any other travels base64-encoded with the meta `b` flag.
+bool MemcachedTextSafeKey(std::string_view key);
+std::string Base64Encode(std::string_view bytes);
+
 bool EncodeMirrorCommand(int argc, const ferrite_slice* argv, const MirrorEncodeOptions& o,
                          std::string* out);
 

@@ -27,6 +27,7 @@
 #include "host/host.h"
 #include "host/info.h"
 #include "host/logging.h"
+#include "host/mirror_encode.h"
 #include "host/server_commands.h"
 
 namespace ferrite::host {
@@ -49,32 +50,6 @@ void NoVerb(void*, const char*, const char*, size_t) {}
 const ferrite_reply_sink kDiscard = {sizeof(ferrite_reply_sink), NoStr, NoErr, NoInt, NoDbl,
                                      NoStr, NoNull, NoNull, NoLen, NoLen, NoLen, NoLen, NoBool,
                                      NoVerb, NoStr, NoLen};
-
-bool TextSafe(std::string_view key) {
-  if (key.empty() || key.size() > 250) return false;
-  for (unsigned char c : key)
-    if (c <= ' ' || c == 0x7f) return false;
-  return true;
-}
-
-std::string Base64(std::string_view in) {
-  static constexpr char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out.push_back(k[(v >> s) & 63]);
-  }
-  if (size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (rest == 2) v |= uint8_t(in[i + 1]) << 8;
-    out.push_back(k[(v >> 18) & 63]);
-    out.push_back(k[(v >> 12) & 63]);
-    out.push_back(rest == 2 ? k[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
 
 // A blocking connection to the source with a read buffer; false on any failure.
 class SourceConn {
@@ -316,8 +291,8 @@ class WarmService final : public Service {
   void Fetch(SourceConn& conn, std::vector<Pending>& batch) {
     std::string req;
     for (const Pending& p : batch) {
-      bool b64 = !TextSafe(p.key);
-      req += "mg " + (b64 ? Base64(p.key) : p.key) + (b64 ? " b v f t\r\n" : " v f t\r\n");
+      bool b64 = !MemcachedTextSafeKey(p.key);
+      req += "mg " + (b64 ? Base64Encode(p.key) : p.key) + (b64 ? " b v f t\r\n" : " v f t\r\n");
     }
     if (!conn.Send(req)) {
       conn.Close();

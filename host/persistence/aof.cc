@@ -401,12 +401,27 @@ const ferrite_reply_sink kLoadSink = {sizeof(ferrite_reply_sink), SinkStr, SinkE
                                       SinkN, SinkBool, SinkVerb, SinkStr, SinkN};
 
 std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error("can't open the append-only file " + path);
-  return std::string(std::istreambuf_iterator<char>(f), {});
+  std::string data;
+  if (!ReadWholeFile(path, &data)) throw std::runtime_error("can't open the append-only file " + path);
+  return data;
 }
 
 }  // namespace
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  out->clear();
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return false;
+  std::streamoff size = f.tellg();
+  if (size < 0) return false;
+  out->resize(static_cast<size_t>(size));
+  f.seekg(0);
+  if (size > 0 && !f.read(out->data(), size)) {
+    out->clear();
+    return false;
+  }
+  return true;
+}
 
 AofLoadStats ReplayAofLocked(Host& h, const std::string& path, int64_t now_ms) {
   std::string data = ReadFile(path);

@@ -123,6 +123,11 @@ struct AofLoadStats {
 // Replays `path` (the caller has checked it exists). Throws std::runtime_error naming the
 // byte offset on corruption (unless load_corrupt) or a truncated tail (unless
 // load_truncated). Repairs the file in place when it cut a tail.
+// The whole of a file (an AOF or an RDB) in one read; false (and *out empty) when it
+// cannot be opened or read. (A byte-wise istreambuf_iterator read took 1.9 s for a 50 MB
+// AOF, 25 s under ASan, and a shutdown asked for meanwhile waited for all of it.)
+bool ReadWholeFile(const std::string& path, std::string* out);
+
 AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt);
 
 // DEBUG LOADAOF: replays `path` into the keyspace while the caller holds every shard

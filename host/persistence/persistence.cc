@@ -169,8 +169,8 @@ void PersistenceService::LoadAtStartup() {
   int64_t size = FileSize(rdb_path);
   h_.loading.Begin(now / 1000, size);
   log->info("loading the snapshot {} ({:.1f} MB)", rdb_path, static_cast<double>(size) / 1e6);
-  std::ifstream f(rdb_path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(f)), {});
+  std::string data;
+  ReadWholeFile(rdb_path, &data);  // unreadable: empty, which the loader reports
   RdbLoadOptions o;
   o.verify_checksum = h_.config().Bool("persistence.rdbchecksum");
   o.now_ms = now;

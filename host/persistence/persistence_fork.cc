@@ -248,8 +248,8 @@ std::string PersistenceService::DebugReload() {
   locks.AcquireAll(h_.keyspace());
   if (!SaveLocked().empty()) return "ERR Error trying to save the DB, check server logs.";
   std::string path = DataPath(h_.config().String("persistence.dbfilename"));
-  std::ifstream f(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(f)), {});
+  std::string data;
+  ReadWholeFile(path, &data);  // unreadable: empty, which the loader reports
   Keyspace& ks = h_.keyspace();
   for (int s = 0; s < ks.num_shards(); s++)
     for (auto& t : ks.shard(s).dbs) t.Clear();
