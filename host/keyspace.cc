@@ -273,6 +273,11 @@ uint64_t Table::Scan(uint64_t v, const std::function<void(Entry*)>& fn) const {
   return v;
 }
 
+void Keyspace::Restamp() {
+  for (int si = 0; si < num_shards(); si++)
+    for (auto& t : shards_[si]->dbs) t.ForEach([&](Entry* e) { e->version = NextVersion(si); });
+}
+
 Keyspace::Keyspace(int num_shards, int num_dbs) : num_dbs_(num_dbs) {
   shard_bits_ = 0;
   while ((1 << shard_bits_) < num_shards) shard_bits_++;

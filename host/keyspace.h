@@ -262,14 +262,39 @@ class Keyspace {
   Shard& shard(int i) { return *shards_[i]; }
 
   // A fresh, keyspace-unique version for a write in shard `si` (caller holds its lock).
+  // Versions are memcached's CAS uniques, so the kCasEpochBits below the sign bit hold
+  // the CAS epoch: a replica versions with an epoch other than its primary's
+  // (AdoptCasEpoch), so a token read on the primary never equals a version the replica
+  // made itself, which after a failover would let a stale `cas` overwrite a newer value.
+  // The sign bit stays clear: the memcached commands reply a version as an int64.
+  static constexpr int kCasEpochBits = 15;
+  static constexpr int kCasEpochShift = 63 - kCasEpochBits;
+  static constexpr uint64_t kCasEpochMask = (uint64_t{1} << kCasEpochBits) - 1;
   uint64_t NextVersion(int si) {
-    return (++shards_[si]->version_counter << shard_bits_) | static_cast<uint64_t>(si);
+    uint64_t v = (++shards_[si]->version_counter << shard_bits_) | static_cast<uint64_t>(si);
+    return (v & ((uint64_t{1} << kCasEpochShift) - 1)) |
+           cas_epoch_.load(std::memory_order_relaxed) << kCasEpochShift;
   }
+  uint64_t cas_epoch() const { return cas_epoch_.load(std::memory_order_relaxed); }
+  // Data versioned by a node whose epoch is `heard` (its RDB's aux field, its stream's
+  // carrier) now lives here: unless this node's epoch is already past it, it becomes
+  // heard + 1 (mod 2^kCasEpochBits). True when it changed; then versions this node made
+  // before may be in the heard epoch's range, and Restamp() renews them.
+  bool AdoptCasEpoch(uint64_t heard) {
+    heard &= kCasEpochMask;
+    uint64_t own = cas_epoch_.load(std::memory_order_relaxed);
+    if (own > heard) return false;
+    cas_epoch_.store((heard + 1) & kCasEpochMask, std::memory_order_relaxed);
+    return true;
+  }
+  // Gives every key a fresh version (in the current epoch). Caller holds every shard.
+  void Restamp();
 
   // Approximate bytes used by keys and values (sum over tables).
   std::atomic<int64_t> used_bytes{0};
 
  private:
+  std::atomic<uint64_t> cas_epoch_{0};
   int num_dbs_;
   int shard_bits_;
   int shift_;

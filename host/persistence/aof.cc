@@ -468,6 +468,7 @@ AofLoadStats LoadAof(Host& h, const std::string& path, const AofLoadOptions& opt
     RdbLoadOptions ro;
     ro.now_ms = opt.now_ms;
     ro.lock_per_key = opt.lock_per_key;
+    ro.adopt_cas_epoch = true;
     ro.key_load_delay_us = opt.key_load_delay_us;
     ro.progress = opt.progress;
     auto rs = LoadRdb(h, d, ro);

@@ -175,6 +175,7 @@ void PersistenceService::LoadAtStartup() {
   o.verify_checksum = h_.config().Bool("persistence.rdbchecksum");
   o.now_ms = now;
   o.lock_per_key = true;
+  o.adopt_cas_epoch = true;
   o.key_load_delay_us = h_.config().Int("persistence.key_load_delay");
   o.progress = LoadProgress("the snapshot", "keys", t0);
   RdbLoadStats st;

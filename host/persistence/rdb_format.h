@@ -47,6 +47,10 @@ inline constexpr uint64_t kQuicklistPlain = 1, kQuicklistPacked = 2;
 // belongs to. Redis ignores AUX fields it does not know, so the file stays loadable.
 inline constexpr std::string_view kAuxMcFlags = "ferrite-mcflags";
 
+// The header AUX field with the writer's CAS epoch (Keyspace::AdoptCasEpoch): a node
+// that loads the file as its primary's dataset, or at startup, versions past it.
+inline constexpr std::string_view kAuxCasEpoch = "ferrite-casepoch";
+
 // The plain RDB type that carries each family's decoded element stream (module.h).
 int PlainTypeOf(int rdb_type);
 const char* TypeName(int rdb_type);

@@ -240,6 +240,8 @@ class Loader {
       std::unique_lock<std::timed_mutex> lk;
       if (opt_.lock_per_key) lk = std::unique_lock(h_.keyspace().shard(last_shard_).mu);
       last_->set_flags(static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10)));
+    } else if (k == kAuxCasEpoch) {
+      if (opt_.adopt_cas_epoch) h_.keyspace().AdoptCasEpoch(strtoull(v.c_str(), nullptr, 10));
     } else if (k == "redis-ver") {
       st_.redis_ver = v;
     } else if (k == "ctime") {

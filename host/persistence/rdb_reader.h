@@ -34,6 +34,10 @@ struct RdbLoadOptions {
   // counts under the shard locks): lock each key's shard while linking it. Otherwise
   // the caller holds the keyspace exclusively.
   bool lock_per_key = false;
+  // The file's CAS epoch (kAuxCasEpoch) is adopted (Keyspace::AdoptCasEpoch) before its
+  // keys are versioned: a primary's dataset on a replica, a node's own at startup. Off
+  // for a reload of the node's own data (DEBUG RELOAD): its replicas' epochs stay past it.
+  bool adopt_cas_epoch = false;
   int64_t key_load_delay_us = 0;  // Redis' key-load-delay: a sleep per key (tests)
   // Called every kProgressEvery keys with (bytes consumed, keys loaded); may throw to
   // abort the load (shutdown requested).

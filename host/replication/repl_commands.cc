@@ -24,6 +24,24 @@ int Error(ferrite_ctx* c, std::string_view msg) {
 
 ReplicationService* Svc(ferrite_ctx* c) { return ReplicationService::Of(c->host); }
 
+// FERRITE.CASEPOCH epoch: what a replica's link runs for its primary's CAS epoch carrier
+// (repl_stream.h). Every shard is held (ALL_KEYS): when our epoch moves past the
+// primary's, every key gets a version in it, so no version made here before equals a
+// token the primary hands out. Not dirty: nothing to propagate or persist.
+int CmdCasEpoch(ferrite_ctx* c, int, const ferrite_slice* argv) {
+  uint64_t epoch = 0;
+  if (!sdk::ParseUint64(SV(argv[1]), &epoch)) {
+    c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+    c->sink->error(c->st, FERRITE_E_NOT_INTEGER, "", 0);
+    return FERRITE_OK;
+  }
+  Keyspace& ks = c->host->keyspace();
+  bool changed = ks.AdoptCasEpoch(epoch);
+  if (changed) ks.Restamp();
+  c->sink->integer(c->st, changed ? 1 : 0);
+  return FERRITE_OK;
+}
+
 int CmdSync(ferrite_ctx* c, int, const ferrite_slice*) {
   auto* s = Svc(c);
   if (!s) return Error(c, "ERR replication is not running");
@@ -221,6 +239,7 @@ void RegisterReplicationCommands(Host* h) {
   AddHostCommand(h, "REPLICAOF",  3, ADMIN | NOSCRIPT | STALE,                          0, 0, 0, CmdReplicaof, "server", "Configures a server as replica of another, or promotes it to a master");
   AddHostCommand(h, "SLAVEOF",    3, ADMIN | NOSCRIPT | STALE,                          0, 0, 0, CmdReplicaof, "server", "Sets a Redis server as a replica of another, or promotes it to being a master");
   AddHostCommand(h, "FAILOVER",  -1, ADMIN | NOSCRIPT | STALE,                          0, 0, 0, CmdFailover,  "server", "Start a coordinated failover between this server and one of its replicas.");
+  AddHostCommand(h, "FERRITE.CASEPOCH", 2, ADMIN | NOSCRIPT | STALE | ALL_KEYS | HIDDEN, 0, 0, 0, CmdCasEpoch, "server", "Move the memcached CAS epoch past the primary's (replication)");
   // clang-format on
 }
 

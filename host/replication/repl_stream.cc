@@ -109,6 +109,29 @@ bool ParseFlagsCarrier(const std::vector<std::string_view>& argv, std::string_vi
   return true;
 }
 
+void AppendCasEpochCarrier(std::string* out, uint64_t epoch) {
+  std::string payload = std::to_string(epoch);
+  ferrite_slice p[3] = {{"PUBLISH", 7},
+                        {kCasEpochChannel.data(), kCasEpochChannel.size()},
+                        {payload.data(), payload.size()}};
+  AppendCommand(out, 3, p);
+}
+
+bool ParseCasEpochCarrier(const std::vector<std::string_view>& argv, uint64_t* epoch) {
+  if (argv.size() != 3 || argv[1] != kCasEpochChannel) return false;
+  ferrite_slice cmd{argv[0].data(), argv[0].size()};
+  if (!IEq(cmd, "PUBLISH")) return false;
+  std::string_view d = argv[2];
+  if (d.empty() || d.size() > 19) return false;
+  uint64_t v = 0;
+  for (char ch : d) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  *epoch = v;
+  return true;
+}
+
 CommandReader::Status CommandReader::Next(const char* data, size_t n,
                                           std::vector<std::string_view>* argv, size_t* used) {
   argv->clear();

@@ -34,6 +34,18 @@ bool RewriteForReplicas(int argc, const ferrite_slice* argv, std::string* out);
 bool ParseFlagsCarrier(const std::vector<std::string_view>& argv, std::string_view* key,
                        std::string_view* flags);
 
+// The channel that carries the primary's CAS epoch (Keyspace::AdoptCasEpoch):
+// `PUBLISH __ferrite__:casepoch "<epoch>"`, appended to the stream when a replica is
+// promoted, so its former siblings that continue from it move past its epoch before
+// they can be promoted in turn. (A full sync carries it as an RDB aux field.)
+inline constexpr std::string_view kCasEpochChannel = "__ferrite__:casepoch";
+
+// Appends the carrier of `epoch`.
+void AppendCasEpochCarrier(std::string* out, uint64_t epoch);
+
+// True (with the epoch) for a PUBLISH on kCasEpochChannel with a decimal payload.
+bool ParseCasEpochCarrier(const std::vector<std::string_view>& argv, uint64_t* epoch);
+
 // Incremental parser for a primary's command stream. Accepts multibulk commands and,
 // as Redis does, empty lines (a primary may send a bare newline to keep a link alive).
 class CommandReader {

@@ -19,6 +19,25 @@ std::string Encode(std::vector<std::string> args) {
   return out;
 }
 
+TEST(ReplStream, CasEpochCarrierRoundTrips) {
+  std::string enc;
+  AppendCasEpochCarrier(&enc, 4242);
+  EXPECT_EQ(enc, Encode({"PUBLISH", "__ferrite__:casepoch", "4242"}));
+  uint64_t e = 0;
+  std::vector<std::string_view> v{"publish", "__ferrite__:casepoch", "4242"};
+  EXPECT_TRUE(ParseCasEpochCarrier(v, &e));
+  EXPECT_EQ(e, 4242u);
+  for (std::vector<std::string_view> bad :
+       {std::vector<std::string_view>{"PUBLISH", "__ferrite__:casepoch", ""},
+        {"PUBLISH", "__ferrite__:casepoch", "12a"},
+        {"PUBLISH", "__ferrite__:casepoch", "-1"},
+        {"PUBLISH", "__ferrite__:casepoch", "99999999999999999999"},
+        {"PUBLISH", "__ferrite__:mcflags", "1"},
+        {"SET", "__ferrite__:casepoch", "1"},
+        {"PUBLISH", "__ferrite__:casepoch"}})
+    EXPECT_FALSE(ParseCasEpochCarrier(bad, &e)) << bad.size();
+}
+
 TEST(ReplStream, EncodesMultibulk) {
   EXPECT_EQ(Encode({"SET", "k", ""}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
   EXPECT_EQ(Encode({std::string(12, 'x')}), "*1\r\n$12\r\n" + std::string(12, 'x') + "\r\n");

@@ -515,6 +515,7 @@ bool ReplicaLink::LoadPayload(const std::string& rdb) {
   try {
     persist::RdbLoadOptions o;
     o.now_ms = 0;  // a replica keeps keys its primary will expire (it sends the DEL)
+    o.adopt_cas_epoch = true;  // our versions never equal the primary's CAS tokens
     auto st = persist::LoadRdb(h, rdb, o);
     log->info("Done loading RDB, keys loaded: {}.", st.keys);
     svc_.EnsureSinkAllLocked();
@@ -618,8 +619,14 @@ void ReplicaLink::Stream() {
           SendCommand({"REPLCONF", "ACK", std::to_string(at)});
         } else {
           std::string_view fkey, fflags;
-          if (ParseFlagsCarrier(args, &fkey, &fflags))  // memcached flags (repl_stream.h)
+          uint64_t epoch = 0;
+          std::string epoch_arg;
+          if (ParseFlagsCarrier(args, &fkey, &fflags)) {  // memcached flags (repl_stream.h)
             args = {"FERRITE.SETFLAGS", fkey, fflags};
+          } else if (ParseCasEpochCarrier(args, &epoch)) {  // the primary's CAS epoch
+            epoch_arg = std::to_string(epoch);
+            args = {"FERRITE.CASEPOCH", epoch_arg};
+          }
           argv.clear();
           for (auto a : args) argv.push_back({a.data(), a.size()});
           h.Execute(client_.get(), static_cast<int>(argv.size()), argv.data(), &kDiscard,

@@ -1,6 +1,8 @@
 // Role changes: REPLICAOF host port / NO ONE (and [replication] role = replica at
 // start), and the history (replid, replid2, offsets) a replica takes from its primary.
+#include "host/host.h"
 #include "host/logging.h"
+#include "host/replication/repl_stream.h"
 #include "host/replication/replica_link.h"
 #include "host/replication/replication.h"
 
@@ -61,6 +63,17 @@ std::string ReplicationService::SetRole(const std::string& host, int port, bool 
     } catch (const std::exception&) {
     }
     DisconnectReplicas();  // they reconnect and learn the new id with +CONTINUE
+    // Our CAS epoch, at the head of the new history (after second_offset: the replicas
+    // just dropped must not get it under the old id): former siblings that continue
+    // from us move past it (repl_stream.h) before they can be promoted in turn.
+    {
+      std::lock_guard lk(mu_);
+      if (backlog_) {
+        std::string carrier;
+        AppendCasEpochCarrier(&carrier, h_.keyspace().cas_epoch());
+        AppendStreamLocked(carrier);
+      }
+    }
     log->info("MASTER MODE enabled ({})", who);
     return "OK";
   }

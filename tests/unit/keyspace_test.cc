@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "host/keyspace.h"
 
@@ -285,6 +286,49 @@ TEST(LockSet, AllShardsAndExplicitRelease) {
   EXPECT_FALSE(l.holds_all());
   EXPECT_FALSE(l.Holds(3));
   for (int i = 0; i < 8; i++) EXPECT_FALSE(Locked(ks, i)) << i;
+}
+
+// A version carries the CAS epoch in its top bits: a node past its primary's epoch never
+// makes a version equal to one the primary made, whatever the counters are.
+TEST(Keyspace, CasEpochSeparatesVersions) {
+  Keyspace primary(4, 1), replica(4, 1);
+  EXPECT_TRUE(primary.AdoptCasEpoch(7));  // 0 <= 7: moves to 8
+  EXPECT_EQ(primary.cas_epoch(), 8u);
+  EXPECT_TRUE(replica.AdoptCasEpoch(primary.cas_epoch()));
+  EXPECT_EQ(replica.cas_epoch(), 9u);
+  EXPECT_FALSE(replica.AdoptCasEpoch(primary.cas_epoch()));  // already past it: kept
+  EXPECT_FALSE(replica.AdoptCasEpoch(3));
+  std::set<uint64_t> made;
+  for (int i = 0; i < 1000; i++) made.insert(primary.NextVersion(i % 4));
+  for (int i = 0; i < 1000; i++) EXPECT_EQ(made.count(replica.NextVersion(i % 4)), 0u) << i;
+  EXPECT_EQ(replica.NextVersion(0) >> Keyspace::kCasEpochShift, 9u);
+  // A sibling that hears the promoted replica's epoch moves past it.
+  EXPECT_TRUE(primary.AdoptCasEpoch(replica.cas_epoch()));
+  EXPECT_EQ(primary.cas_epoch(), 10u);
+  // The epoch wraps within its bits.
+  Keyspace w(1, 1);
+  EXPECT_TRUE(w.AdoptCasEpoch(Keyspace::kCasEpochMask));
+  EXPECT_EQ(w.cas_epoch(), 0u);
+}
+
+TEST(Keyspace, RestampGivesEveryKeyAVersionInTheEpoch) {
+  Keyspace ks(2, 2);
+  std::vector<Entry*> all;
+  for (int i = 0; i < 50; i++) {
+    std::string k = "k" + std::to_string(i);
+    int si = ks.ShardIndex(HashKey(k));
+    Entry* e = ks.shard(si).dbs[i % 2].Insert(k, HashKey(k));
+    e->version = ks.NextVersion(si);
+    all.push_back(e);
+  }
+  ASSERT_TRUE(ks.AdoptCasEpoch(0));
+  ks.Restamp();
+  std::set<uint64_t> seen;
+  for (Entry* e : all) {
+    EXPECT_EQ(e->version >> Keyspace::kCasEpochShift, 1u);
+    seen.insert(e->version);
+  }
+  EXPECT_EQ(seen.size(), all.size());
 }
 
 }  // namespace

@@ -14,8 +14,10 @@
 
 #include "host/replication/repl_stream.h"
 
+using ferrite::host::repl::AppendCasEpochCarrier;
 using ferrite::host::repl::AppendCommand;
 using ferrite::host::repl::CommandReader;
+using ferrite::host::repl::ParseCasEpochCarrier;
 using ferrite::host::repl::ParseFlagsCarrier;
 using ferrite::host::repl::RewriteForReplicas;
 
@@ -73,6 +75,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::string_view k, f;
         ParseFlagsCarrier(v, &k, &f);
       }
+    }
+    std::vector<std::string_view> v(c.begin(), c.end());
+    uint64_t epoch = 0;
+    if (ParseCasEpochCarrier(v, &epoch)) {
+      std::string back;
+      AppendCasEpochCarrier(&back, epoch);
+      size_t bu = 0;
+      auto b = ParseAll(back, &bu);
+      uint64_t parsed = 0;
+      if (b.size() != 1 || !ParseCasEpochCarrier({b[0].begin(), b[0].end()}, &parsed) ||
+          parsed != epoch)
+        Violation("casepoch carrier does not round-trip");
     }
   }
   // The same bytes in two pieces: everything complete in the first piece parses the same.
