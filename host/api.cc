@@ -761,8 +761,9 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
   // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
   // called yet (whether it changed anything or not), a DENYOOM command fails; once the
-  // script wrote, it cannot stop half-way.
-  if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote)
+  // script wrote, it cannot stop half-way. A script flagged allow-oom may always.
+  if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote &&
+      !c->script_allow_oom)
     return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
   if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
@@ -923,8 +924,14 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
   return FERRITE_OK;
 }
 
-void ScriptSetBusy(ferrite_ctx* c, int busy) {
+int ScriptSetBusy(ferrite_ctx* c, int flags) {
   Host* h = H(c);
+  int busy = flags & 0xff;
+  // Redis' scriptPrepareForRun: a script that declared flags without allow-oom (or
+  // no-writes) does not start over maxmemory.
+  if (busy && (flags & FERRITE_SCRIPT_DENY_OOM) && c->client->pre_command_oom)
+    return FERRITE_E_OOM;
+  c->script_allow_oom = busy && (flags & FERRITE_SCRIPT_ALLOW_OOM);
   if (busy) h->script_gate().Begin();
   h->script_busy_kind = busy;
   h->script_started_ms = busy ? h->clock().FreshMs() : 0;
@@ -935,6 +942,7 @@ void ScriptSetBusy(ferrite_ctx* c, int busy) {
     h->shutdown_interrupted_writes = true;
   }
   if (!busy) h->script_gate().End();  // wakes the other workers' waiting clients
+  return 0;
 }
 // Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC
 // around them) may let the worker serve others: nested commands then run unlocked, on

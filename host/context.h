@@ -37,6 +37,7 @@ struct ferrite_ctx {
   const ferrite_slice* argv;
   bool dirty = false;
   bool script_wrote = false;  // a script (this ctx) called a WRITE command: Redis' WRITE_DIRTY
+  bool script_allow_oom = false;  // the running script declared allow-oom
   bool propagate_overridden = false;
   // A script that wrote was stopped by the shutdown: what it did is not propagated (as
   // Redis never propagates an unfinished script), and the final save is skipped.

@@ -192,8 +192,9 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
   std::vector<Item> v;
   if (!LoadElements(ctx, SV(argv[1]), &src, &v)) return ctx.Error(FERRITE_E_WRONGTYPE);
 
-  // An unsorted set comes out in hash order; what is stored must not depend on it.
-  if (o.dontsort && src == Source::kSet && o.store) {
+  // An unsorted set comes out in hash order; what is stored, or what a script sees (its
+  // effects must not depend on it either), is sorted alphabetically instead, as Redis.
+  if (o.dontsort && src == Source::kSet && (o.store || Api().ctx_via_call(ctx.get()))) {
     o.dontsort = false;
     o.alpha = true;
     o.by.reset();

@@ -131,8 +131,11 @@ void PushCallReply(lua_State* L, const ferrite_call_reply* r, int resp) {
 namespace {
 
 // Returns true (leaving the field on the stack) when table at -1 has field `f` of type t.
+// Raw reads (as Redis 7.0): a returned table's metamethods never run while its reply is
+// built (a script's __index could raise, or call redis, outside the script's run).
 bool Field(lua_State* L, const char* f, int t) {
-  lua_getfield(L, -1, f);
+  lua_pushstring(L, f);
+  lua_rawget(L, -2);
   if (lua_type(L, -1) == t) return true;
   lua_pop(L, 1);
   return false;
@@ -208,8 +211,10 @@ void ReplyTable(lua_State* L, sdk::Ctx ctx, int resp, int depth) {
     return;
   }
   if (Field(L, "verbatim_string", LUA_TTABLE)) {
-    lua_getfield(L, -1, "format");
-    lua_getfield(L, -2, "string");
+    lua_pushstring(L, "format");
+    lua_rawget(L, -2);
+    lua_pushstring(L, "string");
+    lua_rawget(L, -3);
     if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
       std::string fmt(ToSV(L, -2));
       auto s = ToSV(L, -1);

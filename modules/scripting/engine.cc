@@ -293,7 +293,15 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
   next_yield_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(threshold);
   busy_deadline_ = next_yield_.time_since_epoch().count();
   busy_ = true;
-  Api().script_set_busy(ctx.get(), as_function ? 2 : 1);
+  int kind = as_function ? 2 : 1;
+  if (int refused = Api().script_set_busy(ctx.get(), kind | run.spec.start_flags)) {
+    // The declared flags forbid running now (over maxmemory): nothing ran.
+    busy_ = false;
+    running_ = nullptr;
+    current_ctx = nullptr;
+    ctx.Error(static_cast<ferrite_error_code>(refused));
+    return;
+  }
 
   lua_rawgeti(L, LUA_REGISTRYINDEX, refs.errh);
   lua_rawgeti(L, LUA_REGISTRYINDEX, fn_ref);
@@ -308,11 +316,15 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
     PushStringArray(L, args);
     lua_setfield(L, LUA_GLOBALSINDEX, "ARGV");
   }
+  // A SELECT the script calls is the script's own (Redis runs it on the script's client):
+  // the caller is back in its db afterwards.
+  int caller_db = Api().ctx_db(ctx.get());
   ArmHook();
   limit_heap_ = true;
   int rc = lua_pcall(L, nargs, 1, base + 1);
   limit_heap_ = false;
   DisarmHook();
+  if (Api().ctx_db(ctx.get()) != caller_db) Api().ctx_select(ctx.get(), caller_db);
   if (rc == LUA_ERRMEM || rc == LUA_ERRERR) {
     // Out of the script's heap (possibly again inside the error handler): free what the
     // script left behind before building the reply, which allocates too.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -27,6 +28,23 @@ namespace ferrite::mod::scripting {
 // The words of a "#!..." line as Redis' sdssplitargs splits them (quotes, escapes);
 // nullopt for an unbalanced quote (functions.cc).
 std::optional<std::vector<std::string>> SplitShebangWords(std::string_view line);
+// The library name a FUNCTION LOAD code declares; false with Redis' error text in *err.
+bool LibraryNameOf(std::string_view code, std::string* name, std::string* err);
+
+// Function names compare without case, as Redis' function dictionaries do (FCALL TEST
+// finds "test"; a library may not register "f" and "F").
+struct NoCaseHash {
+  size_t operator()(std::string_view s) const {
+    size_t h = 14695981039346656037ULL;
+    for (unsigned char c : s) h = (h ^ static_cast<size_t>(tolower(c))) * 1099511628211ULL;
+    return h;
+  }
+};
+struct NoCaseEq {
+  bool operator()(std::string_view a, std::string_view b) const {
+    return sdk::EqualsIgnoreCase(a, b);
+  }
+};
 
 // What a running script is allowed to do and how it reports itself in errors.
 struct RunSpec {
@@ -34,6 +52,7 @@ struct RunSpec {
   bool is_function = false;     // FCALL: the kill command is FUNCTION KILL
   std::string name;             // "<sha>" or function name, for "script: <name>"
   std::vector<std::string> command;  // the FCALL as sent (FUNCTION STATS shows it)
+  int start_flags = 0;          // FERRITE_SCRIPT_* for script_set_busy (declared flags)
 };
 
 // The state of the script in flight; the hook and redis.call read it.
@@ -142,8 +161,9 @@ class Engine {
   struct Refs {
     int globals = 0;      // the real global table (libraries, KEYS, ARGV)
     int env = 0;          // read-only proxy every EVAL script runs in (its _G)
-    int lib_globals = 0;  // what a function library sees; `redis` swapped per phase
-    int lib_env = 0;      // read-only proxy over lib_globals
+    int lib_globals = 0;  // what a library's functions see when they run
+    int lib_env = 0;      // read-only proxy over lib_globals (load_globals while loading)
+    int load_globals = 0; // the library's globals while FUNCTION LOAD runs it: `redis`
     int run_redis = 0;    // the redis table scripts see
     int load_redis = 0;   // the redis table FUNCTION LOAD code sees
     int errh = 0;         // error handler adding source/line (Redis' __redis__err__handler)
@@ -174,7 +194,7 @@ class Engine {
   std::unordered_map<std::string, int> scripts_;  // sha → registry ref
   std::unordered_map<std::string, std::string> bodies_;
   std::map<std::string, Library> libs_;
-  std::unordered_map<std::string, Function> functions_;
+  std::unordered_map<std::string, Function, NoCaseHash, NoCaseEq> functions_;
   std::unordered_map<std::string, bool> write_cmd_cache_;
   Running* running_ = nullptr;
   bool limit_heap_ = false;  // the heap limit applies only while the script body runs

@@ -89,10 +89,28 @@ std::string RestoreFunctions(Engine& e, std::string_view p, RestorePolicy policy
     codes.emplace_back(p.substr(pos, n));
     pos += n;
   }
+  // All or nothing, as Redis' libraryJoin: APPEND refuses a payload naming a library
+  // that exists before loading anything; a later failure (a function name another
+  // library holds) puts back the libraries as they were.
+  if (policy == RestorePolicy::kAppend) {
+    for (auto& code : codes) {
+      std::string name, err;
+      if (!LibraryNameOf(code, &name, &err)) return err;
+      if (e.libraries().count(name)) return "ERR Library " + name + " already exists";
+    }
+  }
+  std::vector<std::string> before;
+  for (auto& [name, lib] : e.libraries()) before.push_back(lib.code);
   if (policy == RestorePolicy::kFlush) e.FlushFunctions();
   for (auto& code : codes) {
     std::string err;
-    if (e.LoadLibrary(code, policy != RestorePolicy::kAppend, &err).empty()) return err;
+    if (!e.LoadLibrary(code, policy != RestorePolicy::kAppend, &err).empty()) continue;
+    e.FlushFunctions();
+    for (auto& old : before) {
+      std::string ignored;
+      e.LoadLibrary(old, false, &ignored);  // loaded before, so loads again
+    }
+    return err;
   }
   return "";
 }

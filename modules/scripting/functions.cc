@@ -105,6 +105,10 @@ bool ParseShebang(std::string_view code, std::string* name, std::string* err) {
 
 }  // namespace
 
+bool LibraryNameOf(std::string_view code, std::string* name, std::string* err) {
+  return ParseShebang(code, name, err);
+}
+
 std::string Engine::LoadLibrary(std::string_view code, bool replace, std::string* err) {
   std::string name;
   if (!ParseShebang(code, &name, err)) return {};
@@ -161,8 +165,8 @@ std::string Engine::LoadLibrary(std::string_view code, bool replace, std::string
     auto it = functions_.find(f.name);
     if (it != functions_.end() &&
         (existing == libs_.end() ||
-         std::find(existing->second.functions.begin(), existing->second.functions.end(),
-                   f.name) == existing->second.functions.end())) {
+         std::none_of(existing->second.functions.begin(), existing->second.functions.end(),
+                      [&](const std::string& n) { return NoCaseEq()(n, f.name); }))) {
       *err = "ERR Function " + f.name + " already exists";
       drop();
       return {};

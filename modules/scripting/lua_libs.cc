@@ -1,11 +1,15 @@
 // The libraries Redis scripts rely on, written against the Lua C API: cjson (encode,
-// decode, null), cmsgpack (pack, unpack) and struct (pack, unpack, size). `bit` is
+// decode, null, encode_max_depth, decode_max_depth, encode_invalid_numbers,
+// encode_keep_buffer), cmsgpack (pack, unpack, unpack_one, unpack_limit) and struct
+// (pack, unpack, size). `bit` is
 // LuaJIT's own. Debian's lua-cjson targets PUC Lua, hence these compact versions.
 #include <lua.hpp>
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
+#include <new>
 #include <string>
 
 #include "engine.h"
@@ -63,8 +67,83 @@ void JsonString(std::string* out, const char* s, size_t n) {
   out->push_back('"');
 }
 
+// lua-cjson's per-state settings that scripts can change (Redis' suite and scripts call
+// them): kept in a userdata in the registry, created on first use with lua-cjson's
+// defaults. encode_keep_buffer only chooses whether lua-cjson reuses its encode buffer;
+// encoding here always builds a fresh string, so the setting is kept and reported.
+struct JsonConfig {
+  int encode_max_depth = 1000;
+  int decode_max_depth = 1000;
+  int encode_invalid_numbers = 0;  // 0 refuse, 1 allow ("nan", "inf"), 2 encode as null
+  bool encode_keep_buffer = true;
+};
+constexpr char kJsonConfigKey[] = "ferrite.cjson.config";
+
+JsonConfig* Config(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kJsonConfigKey);
+  auto* cfg = static_cast<JsonConfig*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  if (cfg) return cfg;
+  cfg = static_cast<JsonConfig*>(lua_newuserdata(L, sizeof(JsonConfig)));
+  new (cfg) JsonConfig();
+  lua_setfield(L, LUA_REGISTRYINDEX, kJsonConfigKey);
+  return cfg;
+}
+
+// encode_max_depth([n]) / decode_max_depth([n]): 1..2^31-1; returns the setting.
+int DepthOption(lua_State* L, int JsonConfig::*field) {
+  JsonConfig* cfg = Config(L);
+  luaL_argcheck(L, lua_gettop(L) <= 1, 1, "found too many arguments");
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number n = luaL_checknumber(L, 1);
+    if (!(n >= 1 && n <= 2147483647.0) || std::floor(n) != n)
+      luaL_argerror(L, 1, "expected integer between 1 and 2147483647");
+    cfg->*field = static_cast<int>(n);
+  }
+  lua_pushinteger(L, cfg->*field);
+  return 1;
+}
+int CjsonEncodeMaxDepth(lua_State* L) { return DepthOption(L, &JsonConfig::encode_max_depth); }
+int CjsonDecodeMaxDepth(lua_State* L) { return DepthOption(L, &JsonConfig::decode_max_depth); }
+
+// An on/off option as lua-cjson reads it: a boolean, or one of `names` (index = value).
+int EnumOption(lua_State* L, int* value, std::initializer_list<const char*> names) {
+  luaL_argcheck(L, lua_gettop(L) <= 1, 1, "found too many arguments");
+  if (lua_isboolean(L, 1)) {
+    *value = lua_toboolean(L, 1);
+  } else if (!lua_isnoneornil(L, 1)) {
+    const char* v = luaL_checkstring(L, 1);
+    int i = 0;
+    bool found = false;
+    for (const char* n : names) {
+      if (strcmp(n, v) == 0) {
+        *value = i;
+        found = true;
+        break;
+      }
+      i++;
+    }
+    if (!found) luaL_argerror(L, 1, lua_pushfstring(L, "invalid option '%s'", v));
+  }
+  if (*value <= 1) lua_pushboolean(L, *value);
+  else lua_pushstring(L, *(names.begin() + *value));
+  return 1;
+}
+int CjsonEncodeInvalidNumbers(lua_State* L) {
+  return EnumOption(L, &Config(L)->encode_invalid_numbers, {"off", "on", "null"});
+}
+int CjsonEncodeKeepBuffer(lua_State* L) {
+  JsonConfig* cfg = Config(L);
+  int v = cfg->encode_keep_buffer;
+  int rc = EnumOption(L, &v, {"off", "on"});
+  cfg->encode_keep_buffer = v;
+  return rc;
+}
+
 void JsonEncode(lua_State* L, int idx, std::string* out, int depth) {
-  if (depth > 1000) luaL_error(L, "Cannot serialise, excessive nesting (1001)");
+  const JsonConfig* cfg = Config(L);
+  if (depth >= cfg->encode_max_depth && lua_type(L, idx) == LUA_TTABLE)
+    luaL_error(L, "Cannot serialise, excessive nesting (%d)", depth + 1);
   switch (lua_type(L, idx)) {
     case LUA_TNIL: *out += "null"; return;
     case LUA_TBOOLEAN: *out += lua_toboolean(L, idx) ? "true" : "false"; return;
@@ -76,8 +155,14 @@ void JsonEncode(lua_State* L, int idx, std::string* out, int depth) {
       break;
     case LUA_TNUMBER: {
       double d = lua_tonumber(L, idx);
-      if (std::isinf(d) || std::isnan(d))
-        luaL_error(L, "Cannot serialise number: must not be NaN or Inf");
+      if (std::isinf(d) || std::isnan(d)) {
+        if (cfg->encode_invalid_numbers == 0)
+          luaL_error(L, "Cannot serialise number: must not be NaN or Inf");
+        if (cfg->encode_invalid_numbers == 2) {
+          *out += "null";
+          return;
+        }
+      }
       char b[64];
       snprintf(b, sizeof b, "%.14g", d);
       *out += b;
@@ -152,6 +237,7 @@ struct JsonParser {
   lua_State* L;
   const char* s;
   size_t n, i = 0;
+  int max_depth = 1000;
   int depth = 0;
 
   [[noreturn]] void Fail(const char* what) {
@@ -229,9 +315,14 @@ struct JsonParser {
   void Value() {
     Ws();
     if (i >= n) Fail("value");
-    if (++depth > 1000) luaL_error(L, "Found too many nested data structures (1001)");
     lua_checkstack(L, 4);
     char c = s[i];
+    if (c == '{' || c == '[') {
+      // lua-cjson's json_decode_descend: objects and arrays count, scalars do not.
+      if (++depth > max_depth)
+        luaL_error(L, "Found too many nested data structures (%d) at character %d", depth,
+                   static_cast<int>(i + 1));
+    }
     if (c == '{') {
       i++;
       lua_newtable(L);
@@ -304,14 +395,14 @@ struct JsonParser {
     } else {
       Fail("value");
     }
-    depth--;
+    if (c == '{' || c == '[') depth--;
   }
 };
 
 int CjsonDecode(lua_State* L) {
   size_t n = 0;
   const char* s = luaL_checklstring(L, 1, &n);
-  JsonParser p{L, s, n};
+  JsonParser p{L, s, n, 0, Config(L)->decode_max_depth};
   p.Value();
   p.Ws();
   if (p.i != n) p.Fail("the end");
@@ -372,7 +463,7 @@ void MpEncode(lua_State* L, int idx, std::string* out, int depth) {
       return;
     }
     case LUA_TTABLE: {
-      if (depth > 16) {  // lua-cmsgpack's LUACMSGPACK_MAX_NESTING: deeper becomes nil
+      if (depth >= 16) {  // lua-cmsgpack's LUACMSGPACK_MAX_NESTING: a table there is nil
         out->push_back('\xc0');
         return;
       }
@@ -486,16 +577,38 @@ struct MpReader {
   }
 };
 
-int MpUnpack(lua_State* L) {
+// lua-cmsgpack's mp_unpack_full: decodes up to `limit` values from byte `offset`; with
+// neither (unpack) every value, else the values are preceded by the offset of the next
+// one, -1 once the input is consumed.
+int MpUnpackFull(lua_State* L, lua_Integer limit, lua_Integer offset) {
   size_t n = 0;
   const char* s = luaL_checklstring(L, 1, &n);
-  MpReader r{L, reinterpret_cast<const unsigned char*>(s), n};
+  bool all = limit == 0 && offset == 0;
+  if (offset < 0 || limit < 0)
+    return luaL_error(L, "Invalid request to unpack with offset of %d and limit of %d.",
+                      static_cast<int>(offset), static_cast<int>(n));
+  if (static_cast<size_t>(offset) > n)
+    return luaL_error(L, "Start offset %d greater than input length %d.",
+                      static_cast<int>(offset), static_cast<int>(n));
+  lua_settop(L, 1);
+  MpReader r{L, reinterpret_cast<const unsigned char*>(s), n, static_cast<size_t>(offset)};
   int count = 0;
-  while (r.i < n) {
+  while (r.i < n && (all || count < limit)) {
     r.Value();
     count++;
   }
-  return count;
+  if (all) return count;
+  lua_checkstack(L, 1);
+  lua_pushinteger(L, r.i == n ? -1 : static_cast<lua_Integer>(r.i));
+  lua_insert(L, 2);
+  return count + 1;
+}
+
+int MpUnpack(lua_State* L) { return MpUnpackFull(L, 0, 0); }
+int MpUnpackOne(lua_State* L) { return MpUnpackFull(L, 1, luaL_optinteger(L, 2, 0)); }
+int MpUnpackLimit(lua_State* L) {
+  lua_Integer limit = luaL_checkinteger(L, 2);
+  return MpUnpackFull(L, limit, luaL_optinteger(L, 3, 0));
 }
 
 // ------------------------------- struct ------------------------------------------------
@@ -707,12 +820,17 @@ void NewLib(lua_State* L, const char* name, std::initializer_list<std::pair<cons
 }  // namespace
 
 void InstallLibraries(lua_State* L) {
-  NewLib(L, "cjson", {{"encode", CjsonEncode}, {"decode", CjsonDecode}});
+  NewLib(L, "cjson", {{"encode", CjsonEncode}, {"decode", CjsonDecode},
+                      {"encode_max_depth", CjsonEncodeMaxDepth},
+                      {"decode_max_depth", CjsonDecodeMaxDepth},
+                      {"encode_invalid_numbers", CjsonEncodeInvalidNumbers},
+                      {"encode_keep_buffer", CjsonEncodeKeepBuffer}});
   lua_getglobal(L, "cjson");
   lua_pushlightuserdata(L, nullptr);
   lua_setfield(L, -2, "null");
   lua_pop(L, 1);
-  NewLib(L, "cmsgpack", {{"pack", MpPack}, {"unpack", MpUnpack}});
+  NewLib(L, "cmsgpack", {{"pack", MpPack}, {"unpack", MpUnpack}, {"unpack_one", MpUnpackOne},
+                         {"unpack_limit", MpUnpackLimit}});
   NewLib(L, "struct", {{"pack", StructPack}, {"unpack", StructUnpack}, {"size", StructSize}});
 }
 

@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <string>
 #include <vector>
+
+#include <strings.h>
 
 #include "engine.h"
 #include "sha1.h"
@@ -41,8 +44,15 @@ int GenericCall(lua_State* L, bool raise) {
   Running* run = e->running();
   int argc = lua_gettop(L);
   if (!run) return RaiseError(L, "ERR redis.call is not available here");
+  // What Redis' luaRedisGenericCommand refuses itself (arguments, then scriptCall's
+  // checks) raises from redis.call; redis.pcall returns it as an error table.
+  auto fail = [&](std::string_view text) {
+    if (raise) return RaiseError(L, text);
+    PushErrorTable(L, text);
+    return 1;
+  };
   if (argc == 0)
-    return RaiseError(L, "ERR Please specify at least one argument for this redis lib call");
+    return fail("ERR Please specify at least one argument for this redis lib call");
   std::vector<std::string> args;
   args.reserve(argc);
   for (int i = 1; i <= argc; i++) {
@@ -54,12 +64,12 @@ int GenericCall(lua_State* L, bool raise) {
       const char* s = lua_tolstring(L, i, &n);
       args.emplace_back(s, n);
     } else {
-      return RaiseError(L, "ERR Lua redis lib command arguments must be strings or integers");
+      return fail("ERR Lua redis lib command arguments must be strings or integers");
     }
   }
   bool is_write = e->IsWriteCommand(args[0]);
   if (is_write && run->spec.read_only)
-    return RaiseError(L, "ERR Write commands are not allowed from read-only scripts.");
+    return fail("ERR Write commands are not allowed from read-only scripts.");
   std::vector<ferrite_slice> sl;
   sl.reserve(args.size());
   for (auto& a : args) sl.push_back({a.data(), a.size()});
@@ -165,54 +175,117 @@ bool ValidName(std::string_view s) {
 const char* const kKnownFlags[] = {"no-writes", "allow-oom", "allow-stale", "no-cluster",
                                    "allow-cross-slot-keys"};
 
-// redis.register_function(name, fn) or redis.register_function{function_name=, callback=,
-// flags=, description=}.
+// The flags table of the named form: every entry a known flag (any case). Stored in
+// Redis' order, each once, as FUNCTION LIST shows them. Leaves the stack as it was.
+bool ReadFlags(lua_State* L, int table, std::vector<std::string>* out) {
+  bool seen[std::size(kKnownFlags)] = {};
+  for (int i = 1;; i++) {
+    lua_rawgeti(L, table, i);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      break;
+    }
+    bool found = false;
+    if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+      const char* flag = lua_tostring(L, -1);
+      for (size_t k = 0; k < std::size(kKnownFlags) && !found; k++)
+        if (strcasecmp(flag, kKnownFlags[k]) == 0) found = seen[k] = true;
+    }
+    lua_pop(L, 1);
+    if (!found) return false;
+  }
+  for (size_t k = 0; k < std::size(kKnownFlags); k++)
+    if (seen[k]) out->push_back(kKnownFlags[k]);
+  return true;
+}
+
+// redis.register_function{function_name=, callback=, flags=, description=}: the keys in
+// any case, each checked as Redis' luaRegisterFunctionReadNamedArgs checks them (same
+// texts). Pushes the callback on success.
+const char* ReadNamedArgs(lua_State* L, Function* f) {
+  if (!lua_istable(L, 1))
+    return "ERR calling redis.register_function with a single argument is only applicable "
+           "to Lua table (representing named arguments).";
+  bool has_name = false;
+  int callback = 0;  // stack slot of the callback, once found
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    // Stack: ..., key, value. lua_tostring on a number key would confuse lua_next.
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return "ERR named argument key given to redis.register_function is not a string";
+    const char* key = lua_tostring(L, -2);
+    if (strcasecmp(key, "function_name") == 0) {
+      if (!lua_isstring(L, -1))
+        return "ERR function_name argument given to redis.register_function must be a string";
+      size_t n = 0;
+      lua_pushvalue(L, -1);  // a number value is converted on a copy
+      const char* v = lua_tolstring(L, -1, &n);
+      f->name.assign(v, n);
+      lua_pop(L, 1);
+      has_name = true;
+    } else if (strcasecmp(key, "description") == 0) {
+      if (!lua_isstring(L, -1))
+        return "ERR description argument given to redis.register_function must be a string";
+      size_t n = 0;
+      lua_pushvalue(L, -1);
+      const char* v = lua_tolstring(L, -1, &n);
+      f->description.assign(v, n);
+      lua_pop(L, 1);
+      f->has_description = true;
+    } else if (strcasecmp(key, "callback") == 0) {
+      if (!lua_isfunction(L, -1))
+        return "ERR callback argument given to redis.register_function must be a function";
+      // Keep it below the iteration: move the value under the key.
+      lua_insert(L, -2);
+      callback = lua_gettop(L) - 1;
+      continue;
+    } else if (strcasecmp(key, "flags") == 0) {
+      if (!lua_istable(L, -1))
+        return "ERR flags argument to redis.register_function must be a table representing "
+               "function flags";
+      f->flags.clear();
+      if (!ReadFlags(L, lua_gettop(L), &f->flags)) return "ERR unknown flag given";
+    } else {
+      return "ERR unknown argument given to redis.register_function";
+    }
+    lua_pop(L, 1);  // the value; the key stays for lua_next
+  }
+  if (!has_name) return "ERR redis.register_function must get a function name argument";
+  if (!callback) return "ERR redis.register_function must get a callback argument";
+  lua_pushvalue(L, callback);
+  return nullptr;
+}
+
+// redis.register_function(name, callback). Pushes the callback on success.
+const char* ReadPositionalArgs(lua_State* L, Function* f) {
+  if (!lua_isstring(L, 1))
+    return "ERR first argument to redis.register_function must be a string";
+  size_t n = 0;
+  lua_pushvalue(L, 1);
+  const char* v = lua_tolstring(L, -1, &n);
+  f->name.assign(v, n);
+  lua_pop(L, 1);
+  if (!lua_isfunction(L, 2))
+    return "ERR second argument to redis.register_function must be a function";
+  lua_pushvalue(L, 2);
+  return nullptr;
+}
+
 int RegisterFunction(lua_State* L) {
   Engine* e = E(L);
   if (!e->pending) return luaL_error(L, "redis.register_function can only be called on FUNCTION LOAD command");
   Function f;
   int argc = lua_gettop(L);
-  if (argc == 1 && lua_istable(L, 1)) {
-    lua_getfield(L, 1, "function_name");
-    lua_getfield(L, 1, "callback");
-    lua_getfield(L, 1, "flags");
-    lua_getfield(L, 1, "description");
-    if (lua_isstring(L, -4)) f.name = lua_tostring(L, -4);
-    if (!lua_isnil(L, -1)) {
-      if (!lua_isstring(L, -1)) return RaiseError(L, "ERR description argument given to redis.register_function must be a string");
-      f.has_description = true;
-      f.description = lua_tostring(L, -1);
-    }
-    if (lua_istable(L, -2)) {
-      for (int i = 1;; i++) {
-        lua_rawgeti(L, -2, i);
-        if (lua_isnil(L, -1)) {
-          lua_pop(L, 1);
-          break;
-        }
-        std::string flag = lua_isstring(L, -1) ? lua_tostring(L, -1) : "";
-        lua_pop(L, 1);
-        bool known = false;
-        for (auto* k : kKnownFlags) known = known || flag == k;
-        if (!known) return RaiseError(L, "ERR unknown flag given");
-        f.flags.push_back(flag);
-      }
-    } else if (!lua_isnil(L, -2)) {
-      return RaiseError(L, "ERR flags argument to redis.register_function must be a table representing function flags");
-    }
-    lua_pushvalue(L, -3);
-  } else if (argc == 2) {
-    if (lua_isstring(L, 1)) f.name = lua_tostring(L, 1);
-    lua_pushvalue(L, 2);
-  } else {
+  if (argc < 1 || argc > 2)
     return RaiseError(L, "ERR wrong number of arguments to redis.register_function");
-  }
+  if (const char* err = argc == 1 ? ReadNamedArgs(L, &f) : ReadPositionalArgs(L, &f))
+    return RaiseError(L, err);
+  // Redis' functionLibCreateFunction (whose text names libraries for a function name).
   if (!ValidName(f.name))
-    return RaiseError(L, "ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long");
-  if (!lua_isfunction(L, -1))
-    return RaiseError(L, "ERR callback argument given to redis.register_function must be a function");
+    return RaiseError(L, "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long");
   for (auto& p : *e->pending)
-    if (p.name == f.name) return RaiseError(L, "ERR Function already exists in the library");
+    if (NoCaseEq()(p.name, f.name))
+      return RaiseError(L, "ERR Function already exists in the library");
   f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   e->pending->push_back(std::move(f));
   return 0;
@@ -237,7 +310,7 @@ void SetConstants(lua_State* L) {
   }
   lua_pushstring(L, "7.0.15");
   lua_setfield(L, -2, "REDIS_VERSION");
-  lua_pushnumber(L, 0x00070f);
+  lua_pushnumber(L, 0x07000f);  // Redis' REDIS_VERSION_NUM: major << 16 | minor << 8 | patch
   lua_setfield(L, -2, "REDIS_VERSION_NUM");
 }
 
@@ -259,11 +332,16 @@ void InstallRedisLib(lua_State* L, Engine* e) {
   SetConstants(L);
   lua_setglobal(L, "redis");
 
+  // What library code sees while FUNCTION LOAD runs it, as Redis 7.0's library API:
+  // register_function, log and its levels, the version; no REPL_* (nor set_repl, setresp).
   lua_newtable(L);
   SetFn(L, e, "register_function", RegisterFunction);
   SetFn(L, e, "log", Log);
-  SetFn(L, e, "setresp", SetResp);
   SetConstants(L);
+  for (const char* name : {"REPL_NONE", "REPL_AOF", "REPL_SLAVE", "REPL_REPLICA", "REPL_ALL"}) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, name);
+  }
   e->refs.load_redis = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 

@@ -45,6 +45,10 @@ void MarkProtected(lua_State* L, int idx) {
 
 // Replaces the table at the top with a read-only proxy of it. With `strict`, reading a
 // missing field raises (as for the global environment).
+// A strict proxy (an environment) shows getmetatable() a read-only table whose __index
+// is the lookup function, as Redis' read-only globals show their metatable: a script
+// that reaches for it to change the globals meets "Attempt to modify a readonly table".
+// Other proxies show false.
 void MakeProxy(lua_State* L, bool strict) {
   lua_newtable(L);                 // t proxy
   lua_newtable(L);                 // t proxy mt
@@ -57,7 +61,14 @@ void MakeProxy(lua_State* L, bool strict) {
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, ReadonlyError);
   lua_setfield(L, -2, "__newindex");
-  lua_pushboolean(L, 0);
+  if (strict) {
+    lua_newtable(L);               // t proxy mt shown
+    lua_getfield(L, -2, "__index");
+    lua_setfield(L, -2, "__index");
+    MakeProxy(L, false);
+  } else {
+    lua_pushboolean(L, 0);
+  }
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);         // t proxy
   lua_getfield(L, LUA_REGISTRYINDEX, kTargetKey);
@@ -103,16 +114,33 @@ int SafePairs(lua_State* L) {
   return 3;
 }
 
+bool IsProtected(lua_State* L, int idx) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  bool prot = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  return prot;
+}
+
+// setmetatable on a read-only table fails as a write to it (Redis' Lua says so, where
+// the built-in names the protected metatable). Upvalue 1: the built-in.
+int SafeSetmetatable(lua_State* L) {
+  if (lua_istable(L, 1) && IsProtected(L, 1)) {
+    lua_pushliteral(L, "Attempt to modify a readonly table");  // no position, as Redis
+    return lua_error(L);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int SafeRawset(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   luaL_checkany(L, 3);
-  lua_getfield(L, LUA_REGISTRYINDEX, kProtectedKey);
-  lua_pushvalue(L, 1);
-  lua_rawget(L, -2);
-  bool prot = lua_toboolean(L, -1);
-  lua_pop(L, 2);
-  if (prot) return ReadonlyError(L);
+  if (IsProtected(L, 1)) return ReadonlyError(L);
   lua_settop(L, 3);
   lua_rawset(L, 1);
   return 1;
@@ -319,6 +347,9 @@ void InstallSandbox(lua_State* L, Engine* e) {
   lua_setglobal(L, "load");
   lua_pushcfunction(L, SafeRawset);
   lua_setglobal(L, "rawset");
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, SafeSetmetatable, 1);
+  lua_setglobal(L, "setmetatable");
   lua_getglobal(L, "next");
   lua_pushcclosure(L, SafePairs, 1);
   lua_setglobal(L, "pairs");
@@ -373,6 +404,12 @@ void InstallSandbox(lua_State* L, Engine* e) {
   lua_setfield(L, -2, "_G");
   lua_pop(L, 1);
   e->refs.lib_env = luaL_ref(L, LUA_REGISTRYINDEX);
+  // What the library's top-level code sees while FUNCTION LOAD runs it: `redis` (the load
+  // variant) and nothing else, as Redis 7.0's library API globals.
+  lua_newtable(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, e->refs.load_redis);
+  lua_setfield(L, -2, "redis");
+  e->refs.load_globals = luaL_ref(L, LUA_REGISTRYINDEX);
 
   // The script environment: a strict read-only proxy over the real globals.
   lua_pushvalue(L, LUA_GLOBALSINDEX);
@@ -384,12 +421,17 @@ void InstallSandbox(lua_State* L, Engine* e) {
   e->refs.env = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+// The library environment is one proxy (the functions keep it as their environment):
+// its lookups go to load_globals while the library loads, to lib_globals when its
+// functions run, as Redis swaps the __index of its globals' metatable.
 void Engine::SetLibraryPhase(bool loading) {
   lua_State* L = L_;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, refs.lib_globals);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, loading ? refs.load_redis : refs.run_redis);
-  lua_setfield(L, -2, "redis");
-  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, refs.lib_env);
+  lua_getmetatable(L, -1);
+  lua_getfield(L, -1, "__index");  // EnvIndex; upvalue 1 is the table it reads
+  lua_rawgeti(L, LUA_REGISTRYINDEX, loading ? refs.load_globals : refs.lib_globals);
+  lua_setupvalue(L, -2, 1);
+  lua_pop(L, 3);
 }
 
 }  // namespace ferrite::mod::scripting

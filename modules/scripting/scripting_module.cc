@@ -46,11 +46,14 @@ bool LockVm(Ctx ctx, Engine* e, std::unique_lock<std::timed_mutex>* lk) {
 }
 
 // Splits "numkeys key... arg..." starting at argv[2]; replies and returns false on error.
+// A numkeys that is no integer is FCALL's "Bad number of keys provided" (`fcall` true),
+// EVAL's generic integer error.
 bool SplitKeys(Ctx ctx, int argc, const ferrite_slice* argv, std::vector<std::string_view>* keys,
-               std::vector<std::string_view>* args) {
+               std::vector<std::string_view>* args, bool fcall = false) {
   int64_t n = 0;
   if (!sdk::ParseInt64(SV(argv[2]), &n)) {
-    ctx.Error(FERRITE_E_NOT_INTEGER);
+    if (fcall) ctx.Error("ERR Bad number of keys provided");
+    else ctx.Error(FERRITE_E_NOT_INTEGER);
     return false;
   }
   if (n < 0) {
@@ -73,10 +76,12 @@ int EvalKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
 }
 
 // "#!lua flags=no-writes,allow-oom" as Redis' evalExtractShebangFlags reads it (the
-// same checks and texts, in its order); only no-writes changes what we do.
-bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, std::string* err) {
+// same checks and texts, in its order); no-writes and allow-oom change what we do.
+bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, bool* allow_oom,
+                  std::string* err) {
   *has_shebang = body.size() >= 2 && body.substr(0, 2) == "#!";
   *no_writes = false;
+  *allow_oom = false;
   if (!*has_shebang) return true;
   size_t end = body.find('\n');
   if (end == std::string_view::npos) {
@@ -103,7 +108,8 @@ bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, std
       size_t comma = flags.find(',');
       std::string_view f = flags.substr(0, comma);
       if (f == "no-writes") *no_writes = true;
-      else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
+      else if (f == "allow-oom") *allow_oom = true;
+      else if (f != "allow-stale" && f != "no-cluster" &&
                f != "allow-cross-slot-keys") {
         *err = "ERR Unexpected flag in script shebang: " + std::string(f);
         return false;
@@ -117,6 +123,13 @@ bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, std
     }
   }
   return true;
+}
+
+// Redis' scriptFlagsToCmdFlags / scriptPrepareForRun for a script that declared flags:
+// it is DENYOOM unless allow-oom or no-writes; allow-oom lets its calls grow memory.
+int StartFlags(bool no_writes, bool allow_oom) {
+  return (allow_oom ? FERRITE_SCRIPT_ALLOW_OOM : 0) |
+         (allow_oom || no_writes ? 0 : FERRITE_SCRIPT_DENY_OOM);
 }
 
 enum class EvalMode { kBody, kSha };
@@ -136,12 +149,15 @@ int EvalGeneric(Ctx ctx, int argc, const ferrite_slice* argv, EvalMode mode, boo
     for (auto& c : sha) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
     if (!e->HasScript(sha)) return ctx.Error(FERRITE_E_NOSCRIPT);
   }
-  bool has_shebang = false, no_writes = false;
+  bool has_shebang = false, no_writes = false, allow_oom = false;
   std::string err;
-  if (!ShebangFlags(*e->ScriptBody(sha), &has_shebang, &no_writes, &err)) return ctx.Error(err);
+  if (!ShebangFlags(*e->ScriptBody(sha), &has_shebang, &no_writes, &allow_oom, &err))
+    return ctx.Error(err);
   if (ro && has_shebang && !no_writes)
     return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
   RunSpec spec{ro || no_writes, false, sha, {}};
+  // A script without a shebang keeps Redis 6's rules (only its DENYOOM calls are checked).
+  if (has_shebang) spec.start_flags = StartFlags(no_writes, allow_oom);
   e->RunScript(ctx, sha, std::move(spec), keys, args);
   return FERRITE_OK;
 }
@@ -162,6 +178,11 @@ int CmdEvalShaRo(Ctx c, int argc, const ferrite_slice* argv) {
 int UnknownSub(Ctx ctx, std::string_view cmd, std::string_view sub) {
   return ctx.Error("ERR unknown subcommand '" + std::string(sub) + "'. Try " + std::string(cmd) +
                    " HELP.");
+}
+// Redis' addReplySubcommandSyntaxError: the subcommand as typed, the command in capitals.
+int SubSyntax(Ctx ctx, std::string_view cmd, std::string_view sub) {
+  return ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                   std::string(sub.substr(0, 128)) + "'. Try " + std::string(cmd) + " HELP.");
 }
 int SubArity(Ctx ctx, std::string_view cmd, std::string_view sub) {
   std::string name = std::string(cmd) + "|" + std::string(sub);
@@ -276,9 +297,8 @@ int CmdScript(Ctx ctx, int argc, const ferrite_slice* argv) {
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "FLUSH")) {
-    if (argc > 3) return SubArity(ctx, "SCRIPT", sub);
-    if (argc == 3 && !EqualsIgnoreCase(SV(argv[2]), "ASYNC") &&
-        !EqualsIgnoreCase(SV(argv[2]), "SYNC"))
+    if (argc > 3 || (argc == 3 && !EqualsIgnoreCase(SV(argv[2]), "ASYNC") &&
+        !EqualsIgnoreCase(SV(argv[2]), "SYNC")))
       return ctx.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     e->FlushScripts();
     return ctx.Ok();
@@ -336,10 +356,12 @@ int FunctionList(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
   bool with_code = false;
   std::string pattern;
   bool has_pattern = false;
+  // Each option once (a repeated one is an unknown argument), as Redis parses them.
   for (int i = 2; i < argc; i++) {
-    if (EqualsIgnoreCase(SV(argv[i]), "WITHCODE")) {
+    if (!with_code && EqualsIgnoreCase(SV(argv[i]), "WITHCODE")) {
       with_code = true;
-    } else if (EqualsIgnoreCase(SV(argv[i]), "LIBRARYNAME") && i + 1 < argc) {
+    } else if (!has_pattern && EqualsIgnoreCase(SV(argv[i]), "LIBRARYNAME")) {
+      if (i + 1 >= argc) return ctx.Error("ERR library name argument was not given");
       pattern = SV(argv[++i]);
       has_pattern = true;
     } else {
@@ -403,7 +425,7 @@ int FunctionLocked(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
     return ctx.Ok();
   }
   if (EqualsIgnoreCase(sub, "FLUSH")) {
-    if (argc > 3) return SubArity(ctx, "FUNCTION", sub);
+    if (argc > 3) return SubSyntax(ctx, "FUNCTION", sub);
     if (argc == 3 && !EqualsIgnoreCase(SV(argv[2]), "ASYNC") &&
         !EqualsIgnoreCase(SV(argv[2]), "SYNC"))
       return ctx.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
@@ -416,7 +438,8 @@ int FunctionLocked(Ctx ctx, Engine* e, int argc, const ferrite_slice* argv) {
     return ctx.Bulk(DumpFunctions(*e));
   }
   if (EqualsIgnoreCase(sub, "RESTORE")) {
-    if (argc < 3 || argc > 4) return SubArity(ctx, "FUNCTION", sub);
+    if (argc < 3) return SubArity(ctx, "FUNCTION", sub);
+    if (argc > 4) return SubSyntax(ctx, "FUNCTION", sub);
     RestorePolicy policy = RestorePolicy::kAppend;
     if (argc == 4) {
       auto p = SV(argv[3]);
@@ -453,17 +476,21 @@ int CmdFunction(Ctx ctx, int argc, const ferrite_slice* argv) {
 }
 
 int FcallGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool ro) {
-  std::vector<std::string_view> keys, args;
-  if (!SplitKeys(ctx, argc, argv, &keys, &args)) return FERRITE_OK;
   Engine* e = Eng(ctx);
   std::lock_guard lk(e->mu());
   const Function* f = e->FindFunction(std::string(SV(argv[1])));
   if (!f) return ctx.Error("ERR Function not found");
-  bool no_writes = false;
-  for (auto& fl : f->flags) no_writes = no_writes || fl == "no-writes";
+  std::vector<std::string_view> keys, args;
+  if (!SplitKeys(ctx, argc, argv, &keys, &args, true)) return FERRITE_OK;
+  bool no_writes = false, allow_oom = false;
+  for (auto& fl : f->flags) {
+    no_writes = no_writes || fl == "no-writes";
+    allow_oom = allow_oom || fl == "allow-oom";
+  }
   if (ro && !no_writes)
     return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
   RunSpec spec{ro || no_writes, true, f->name, {}};
+  spec.start_flags = StartFlags(no_writes, allow_oom);
   for (int i = 0; i < argc; i++) spec.command.emplace_back(SV(argv[i]));
   e->RunFunction(ctx, *f, std::move(spec), keys, args);
   return FERRITE_OK;

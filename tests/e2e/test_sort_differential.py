@@ -146,3 +146,21 @@ def test_limit_with_tied_alpha_weights_comes_out_in_redis_order(server, redis_se
     script.append((["LRANGE", "dst", "0", "-1"], False))
     bad = compare(server.port, redis_server.port, script)
     assert not bad, "\n".join(bad)
+
+
+def test_unsorted_set_from_a_script_is_alphabetical_like_redis(server, redis_server):
+    """A set sorted BY a constant comes out in hash order, except from a script (and with
+    STORE): a script's effects must not depend on the order, so Redis sorts ALPHA."""
+    from resp_compare import compare
+    members = ["z", "c", "d", "r", "u", "h", "l", "e", "a", "n", "b", "o", "s", "azz", "aa"]
+    script = [(["DEL", "myset"], False), (["SADD", "myset", *members], False),
+              (["EVAL", "return redis.call('sort', KEYS[1], 'by', 'nokey')", "1", "myset"],
+               False),
+              (["EVAL", "return redis.call('sort', KEYS[1], 'by', 'nokey', 'desc')", "1",
+                "myset"], False),
+              (["EVAL", "return redis.call('sort', KEYS[1], 'by', 'nokey', 'get', 'nokey*')",
+                "1", "myset"], False),
+              (["EVAL", "return redis.call('sort_ro', KEYS[1], 'by', 'nokey', 'limit', 2, 3)",
+                "1", "myset"], False)]
+    bad = compare(server.port, redis_server.port, script)
+    assert not bad, "\n".join(bad)

@@ -1,5 +1,5 @@
 // libFuzzer target for the parsers scripts feed with untrusted bytes: cjson.decode,
-// cmsgpack.unpack and struct.unpack (modules/scripting/lua_libs.cc). The first input
+// cmsgpack.unpack (and unpack_limit from each offset it returns) and struct.unpack (modules/scripting/lua_libs.cc). The first input
 // byte picks the parser; for struct.unpack the rest is "format\0data". A parser may
 // reject its input with a Lua error — that is the expected outcome for garbage — but it
 // must not crash or read out of bounds. Whatever cjson.decode / cmsgpack.unpack accept
@@ -77,6 +77,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (got >= 1) {
         lua_settop(L, top + 1);  // keep the first value
         RoundTrip(L, "cmsgpack", "pack", "unpack");
+      }
+      // The same bytes one value at a time, as unpack_limit(s, 1, offset) walks a stream:
+      // each call must move forward, and -1 ends it.
+      lua_settop(L, top);
+      lua_Integer off = 0;
+      for (int k = 0; k < 64 && off >= 0; k++) {
+        lua_pushlstring(L, body, n);
+        lua_pushinteger(L, 1);
+        lua_pushinteger(L, off);
+        if (Call(L, "cmsgpack", "unpack_limit", 3) < 1) break;
+        lua_Integer next = lua_tointeger(L, top + 1);
+        lua_settop(L, top);
+        if (next != -1 && (next <= off || static_cast<size_t>(next) > n))
+          Abort("unpack_limit returned a bad next offset");
+        off = next;
       }
       break;
     }

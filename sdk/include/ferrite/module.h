@@ -158,6 +158,16 @@ enum {
   FERRITE_CMD_SKIP_SLOWLOG = 1u << 18, /* never in SLOWLOG (EXEC: its commands are)        */
 };
 
+/* Flags of a script run (script_set_busy), from the flags a script declares (Redis'
+ * shebang flags and function flags). */
+enum {
+  /* allow-oom: the commands it calls may grow memory over maxmemory. */
+  FERRITE_SCRIPT_ALLOW_OOM = 1 << 8,
+  /* Declared flags without allow-oom or no-writes: the whole run is refused when used
+   * memory was over maxmemory as the command started (Redis makes EVAL/FCALL DENYOOM). */
+  FERRITE_SCRIPT_DENY_OOM = 1 << 9,
+};
+
 /* The flags a subcommand states for itself (Redis' per-subcommand command_flags); the
  * others are taken from its container. */
 #define FERRITE_CMD_SUBCOMMAND_FLAGS                                                     \
@@ -604,11 +614,14 @@ typedef struct ferrite_host_api {
   int64_t (*config_string)(const char* name, char* buf, size_t cap);
 
   /* --- long-running commands (scripting) ------------------------------------------- */
-  /* Marks the start (busy = 1 for a script, 2 for a function) and end (busy = 0) of a
-   * script run by this context. While it runs longer than busy-reply-threshold, other
-   * clients get -BUSY for every command not flagged FERRITE_CMD_ALLOW_BUSY, naming
-   * SCRIPT KILL (1) or FUNCTION KILL (2) as Redis does; plain SHUTDOWN gets it too. */
-  void (*script_set_busy)(ferrite_ctx* ctx, int busy);
+  /* Marks the start (busy = 1 for a script, 2 for a function, or'ed with the script's
+   * FERRITE_SCRIPT_* flags) and end (busy = 0) of a script run by this context. While it
+   * runs longer than busy-reply-threshold, other clients get -BUSY for every command not
+   * flagged FERRITE_CMD_ALLOW_BUSY, naming SCRIPT KILL (1) or FUNCTION KILL (2) as Redis
+   * does; plain SHUTDOWN gets it too. A start returns 0, or the error code to answer
+   * when the flags forbid running now (then nothing started), as Redis'
+   * scriptPrepareForRun; an end returns 0. */
+  int (*script_set_busy)(ferrite_ctx* ctx, int busy);
   /* True once the server is shutting down (SHUTDOWN NOSAVE during a busy script):
    * a long-running handler should stop as soon as it can. */
   int (*shutting_down)(void);
