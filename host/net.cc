@@ -671,8 +671,11 @@ void Server::Start() {
   auto main = MakeListener("main", false);
   if (main->protocols.empty())
     throw std::runtime_error("no protocol plugin serves the main listener (is resp loaded?)");
-  Bind(*main, host_.config().String("server.bind"),
-       static_cast<uint16_t>(host_.config().Int("server.port")));
+  // port 0 with a TLS port serves RESP over TLS only (as redis-server's `port 0`);
+  // without one it binds an ephemeral port (in-process tests read it from ports()).
+  auto port = static_cast<uint16_t>(host_.config().Int("server.port"));
+  if (port != 0 || host_.config().Int("tls.port") == 0)
+    Bind(*main, host_.config().String("server.bind"), port);
   if (std::string path = host_.config().String("server.unixsocket"); !path.empty())
     BindUnix(*main, path, host_.config().String("server.unixsocketperm"));
   listeners_.push_back(std::move(main));

@@ -325,6 +325,9 @@ bool ReplicaLink::Handshake(std::string* psync_reply) {
     }
   }
   int64_t port = cfg.Int("replication.replica_announce_port");
+  // Over TLS the primary (and sentinel, through it) must reach this replica on its TLS
+  // port, as Redis announces it.
+  if (port == 0 && cfg.Bool("tls.replication")) port = cfg.Int("tls.port");
   if (port == 0) port = cfg.Int("server.port");
   if (!SendCommand({"REPLCONF", "listening-port", std::to_string(port)}) ||
       !ReadLine(&line, timeout))

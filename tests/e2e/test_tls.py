@@ -234,13 +234,21 @@ def test_config_set_tls_port_opens_moves_and_closes(server_factory, certs):
     assert r.config_get("tls-port")["tls-port"] == "0"
 
 
-def test_config_replies_match_redis(server_factory, redis_nodes, certs):
-    """The same CONFIG SET/GET of TLS settings against redis-server with the same files."""
-    port, rport = free_port(), free_port()
-    s = server_factory(certs.server_config({"tls.port": port}))
-    rp = RedisProc(["--tls-port", str(rport), *certs.redis_args()])
+def side_by_side(server_factory, redis_nodes, certs):
+    """A ferrite-host and a redis-server 7.0, each with a TLS port and the same files."""
+    s = tls_server(server_factory, certs)
+    rp = RedisProc(["--tls-port", str(free_port()), *certs.redis_args()])
+    rp.tls_port = int(rp.cmd[rp.cmd.index("--tls-port") + 1])
     redis_nodes.append(rp)
     rp.start()
+    wait_port(rp.tls_port, rp.proc)
+    return s, rp
+
+
+def test_config_replies_match_redis(server_factory, redis_nodes, certs):
+    """The same CONFIG SET/GET of TLS settings against redis-server with the same files."""
+    s, rp = side_by_side(server_factory, redis_nodes, certs)
+    port, rport = s.tls_port, rp.tls_port
     f, r = s.redis(), rp.redis()
     cases = [
         ["CONFIG", "SET", "tls-cert-file", "/nonexistent.crt"],
@@ -274,11 +282,8 @@ def test_config_replies_match_redis(server_factory, redis_nodes, certs):
 
 
 def test_replies_over_tls_match_redis(server_factory, redis_nodes, certs):
-    port, rport = free_port(), free_port()
-    s = server_factory(certs.server_config({"tls.port": port}))
-    rp = RedisProc(["--tls-port", str(rport), *certs.redis_args()])
-    redis_nodes.append(rp)
-    rp.start()
+    s, rp = side_by_side(server_factory, redis_nodes, certs)
+    port, rport = s.tls_port, rp.tls_port
     script = (b"SET a 1\r\nINCR a\r\nGET a\r\nLPUSH l x y\r\nLRANGE l 0 -1\r\nNOSUCH\r\n"
               b"GET\r\nHELLO 3\r\nHGETALL nokey\r\nDEL a l\r\nQUIT\r\n")
     answers = []
@@ -311,3 +316,17 @@ def test_redis_benchmark_tls(server_factory, certs):
     assert out.returncode == 0, out.stderr.decode()
     assert '"SET"' in text and '"GET"' in text, text
     assert s.redis().dbsize() == 1  # key:__rand_int__ written by SET, read by GET
+
+
+def test_port_0_serves_resp_over_tls_only(server_factory, certs):
+    s = server_factory(certs.server_config({"tls.auth_clients": "no"}), start=False)
+    s.tls_port = free_port()
+    cmd = s.command_line()
+    cmd[cmd.index("--port") + 1] = "0"
+    cmd += ["--tls.port", str(s.tls_port)]
+    s.logf = open(s.log, "ab")
+    s.proc = subprocess.Popen(cmd, stdout=s.logf, stderr=subprocess.STDOUT, cwd=s.dir)
+    wait_port(s.tls_port, s.proc, log=s.log)
+    assert tls_redis(s.tls_port, certs, cert=None).ping()
+    assert "(main)" not in s.log_text()  # no plain RESP listener
+    assert "(main, TLS)" in s.log_text()
