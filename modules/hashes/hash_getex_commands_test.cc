@@ -292,5 +292,24 @@ TEST_F(HashGetExTest, KeyspaceEvents) {
                                 "hexpired", "hdel", "del", "hset", "hexpire", "hexpired"));
 }
 
+// WATCH sees exactly the calls that changed the hash.
+TEST_F(HashGetExTest, WatchIsTouchedOnlyByChanges) {
+  ASSERT_THAT(h.Run({"HSET", "h", "f", "v"}), IsInt(1));
+  auto watched_exec_survives = [&](const Cmd& other) {
+    EXPECT_THAT(h.RunOn(0, {"WATCH", "h"}), IsOk());
+    h.RunOn(1, other);
+    EXPECT_THAT(h.RunOn(0, {"MULTI"}), IsOk());
+    h.RunOn(0, {"HGET", "h", "f"});
+    return !::testing::Matches(IsNullArray())(h.RunOn(0, {"EXEC"}));
+  };
+  EXPECT_TRUE(watched_exec_survives({"HGETEX", "h", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(watched_exec_survives({"HGETEX", "h", "PERSIST", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(watched_exec_survives({"HGETDEL", "h", "FIELDS", "1", "nofield"}));
+  EXPECT_TRUE(watched_exec_survives({"HSETEX", "h", "FNX", "FIELDS", "1", "f", "x"}));
+  EXPECT_FALSE(watched_exec_survives({"HGETEX", "h", "EX", "100", "FIELDS", "1", "f"}));
+  EXPECT_FALSE(watched_exec_survives({"HSETEX", "h", "FXX", "FIELDS", "1", "f", "y"}));
+  EXPECT_FALSE(watched_exec_survives({"HGETDEL", "h", "FIELDS", "1", "f"}));
+}
+
 }  // namespace
 }  // namespace ferrite::test
