@@ -204,6 +204,7 @@ ERRORS = [
      "-ERR The digest must be exactly 16 hexadecimal characters\r\n"),
     (("DELEX", "str", "IFDNE", "0" * 17),
      "-ERR The digest must be exactly 16 hexadecimal characters\r\n"),
+    (("DELEX", "k", "IF", "a"), "-ERR Invalid condition. Use IFEQ, IFNE, IFDEQ, or IFDNE\r\n"),
     (("DELEX", "k", "IFEQ"), ARITY % "delex"),
     (("DELEX", "k", "IFEQ", "a", "b"), ARITY % "delex"),
     (("DIGEST", "k", "k2"), ARITY % "digest"),
