@@ -150,11 +150,13 @@ bool Table::Set(std::string_view f, std::string_view v) {
     if (View(*pp).field == f) {
       Node* old = *pp;
       *pp = MakeNode(f, v, old->next);
+      node_bytes_ += malloc_usable_size(*pp) - malloc_usable_size(old);
       free(old);
       return false;
     }
   }
   *pp = MakeNode(f, v, nullptr);
+  node_bytes_ += malloc_usable_size(*pp);
   max_chain_ = std::max(max_chain_, depth);
   if (++size_ > Buckets()) Resize(Buckets() * 2);
   return true;
@@ -166,6 +168,7 @@ bool Table::Del(std::string_view f) {
     if (View(*pp).field == f) {
       Node* old = *pp;
       *pp = old->next;
+      node_bytes_ -= malloc_usable_size(old);
       free(old);
       size_--;
       // Shrink at 1/8 full (Redis: 10%) so a drained hash gives memory back.
@@ -208,8 +211,14 @@ Table::NodeView Table::Random(std::mt19937_64& rng) const {
   }
 }
 
-size_t Table::MemUsage() const {
-  size_t m = sizeof(*this) + (buckets_ ? malloc_usable_size(buckets_) : 0);
+size_t Table::MemUsageWithoutNodes() const {
+  return sizeof(*this) + (buckets_ ? malloc_usable_size(buckets_) : 0);
+}
+
+size_t Table::MemUsage() const { return MemUsageWithoutNodes() + node_bytes_; }
+
+size_t Table::WalkNodeBytes() const {
+  size_t m = 0;
   for (size_t b = 0; buckets_ && b <= mask_; b++)
     for (Node* n = buckets_[b]; n; n = n->next) m += malloc_usable_size(n);
   return m;

@@ -57,6 +57,10 @@ class Table {
   // A uniformly random field (requires Size() > 0).
   NodeView Random(std::mt19937_64& rng) const;
   size_t MemUsage() const;
+  // MemUsage's parts, for tests of its running count: the table without its nodes, and
+  // the nodes' bytes found by walking them.
+  size_t MemUsageWithoutNodes() const;
+  size_t WalkNodeBytes() const;
 
  private:
   struct Node;
@@ -71,6 +75,9 @@ class Table {
   // An upper bound of every chain's length (Random's slot range): an insert raises it,
   // a removal leaves it, a resize recomputes it.
   uint32_t max_chain_ = 0;
+  // The nodes' allocated bytes, kept as they come and go: the host asks MemUsage after
+  // every write, so it must not walk the nodes (that made each HSET O(fields)).
+  size_t node_bytes_ = 0;
 };
 
 class HashValue {

@@ -204,6 +204,19 @@ TEST(HashValue, RandomIsUniformAcrossChains) {
   }
 }
 
+// The table keeps its nodes' allocated bytes as fields come, change and go (the host
+// asks MemUsage after every write, so it must not walk them): equal to a walk's sum.
+TEST(HashTable, MemUsageCountMatchesAWalk) {
+  Table t;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 3000; i++) {
+    std::string f = "f" + std::to_string(rng() % 500);
+    if (rng() % 3) t.Set(f, std::string(rng() % 100, 'v'));
+    else t.Del(f);
+    ASSERT_EQ(t.MemUsage() - t.MemUsageWithoutNodes(), t.WalkNodeBytes()) << i;
+  }
+}
+
 // --- the host's representation: packed block vs HashValue ------------------------
 
 // A small TTL-less hash as the host would hold it (a tagged packed block).

@@ -56,6 +56,9 @@ class ChainedTable {
   ~ChainedTable() { std::free(buckets_); }
 
   size_t Size() const { return size_; }
+  // The sum of the elements' key lengths, kept as they come and go (memory figures
+  // without a walk: the host asks for them after every write).
+  size_t KeyBytes() const { return key_bytes_; }
   size_t Buckets() const { return buckets_ ? mask_ + 1 : 0; }
 
   Node* Find(std::string_view key) const {
@@ -73,6 +76,7 @@ class ChainedTable {
     Traits::Next(n) = head;
     head = n;
     size_++;
+    key_bytes_ += Traits::Key(n).size();
     NoteChain(head);
   }
 
@@ -85,6 +89,7 @@ class ChainedTable {
       if (Traits::Key(n) == key) {
         *link = Traits::Next(n);
         size_--;
+        key_bytes_ -= Traits::Key(n).size();
         MaybeShrink();
         return n;
       }
@@ -112,6 +117,7 @@ class ChainedTable {
     buckets_ = nullptr;
     mask_ = 0;
     size_ = 0;
+    key_bytes_ = 0;
     max_chain_ = 0;
   }
 
@@ -121,6 +127,7 @@ class ChainedTable {
     buckets_ = nullptr;
     mask_ = 0;
     size_ = 0;
+    key_bytes_ = 0;
     max_chain_ = 0;
   }
 
@@ -198,6 +205,7 @@ class ChainedTable {
   Node** buckets_ = nullptr;
   uint64_t mask_ = 0;
   size_t size_ = 0;
+  size_t key_bytes_ = 0;
   uint32_t max_chain_ = 0;
 };
 

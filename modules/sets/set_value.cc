@@ -203,8 +203,9 @@ uint64_t SetValue::Scan(uint64_t cursor, const std::function<void(std::string_vi
 size_t SetValue::MemUsage() const {
   size_t bytes = malloc_usable_size(const_cast<SetValue*>(this));
   if (IsHash()) {
-    bytes += sizeof(Table) + Tbl()->BucketBytes();
-    Tbl()->ForEach([&](SetNode* n) { bytes += offsetof(SetNode, data) + n->len; });
+    // Each node is its header and the member's bytes; the table keeps their sum.
+    bytes += sizeof(Table) + Tbl()->BucketBytes() +
+             Tbl()->Size() * offsetof(SetNode, data) + Tbl()->KeyBytes();
   }
   return bytes;
 }

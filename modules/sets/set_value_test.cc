@@ -232,5 +232,26 @@ TEST(SetValue, MemUsageGrowsWithContent) {
   EXPECT_GT(s->MemUsage(), before + 100 * 8);
 }
 
+// The table keeps the sum of its keys' lengths as members come and go (SetValue's
+// MemUsage reads it: the host asks after every write, so it must not walk the nodes).
+// After random inserts and removals it equals a walk's sum.
+TEST(ChainedTable, KeyBytesMatchAWalk) {
+  ChainedTable<SetNode, SetNodeTraits> t;
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 3000; i++) {
+    std::string m = "member:" + std::to_string(rng() % 700) + std::string(rng() % 20, 'x');
+    if (rng() % 3) {
+      if (!t.Find(m)) t.Insert(SetNode::Make(m));
+    } else if (SetNode* n = t.Remove(m)) {
+      SetNode::Free(n);
+    }
+    size_t walked = 0;
+    t.ForEach([&](SetNode* n) { walked += n->View().size(); });
+    ASSERT_EQ(t.KeyBytes(), walked) << i;
+  }
+  t.Clear([](SetNode* n) { SetNode::Free(n); });
+  EXPECT_EQ(t.KeyBytes(), 0u);
+}
+
 }  // namespace
 }  // namespace ferrite::mod::sets
