@@ -27,6 +27,7 @@ Host::Host(std::unique_ptr<Config> config)
                                          static_cast<int>(config_->Int("storage.databases")));
   policy_ = config_->IntRef("storage.eviction_policy");
   max_memory_ = config_->IntRef("storage.max_memory");
+  latency_tracking_ = config_->IntRef("server.latency_tracking");
   busy_threshold_ = config_->IntRef("scripting.busy_reply_threshold");
   lfu_decay_time_ = config_->IntRef("storage.lfu_decay_time");
   lfu_log_factor_ = config_->IntRef("storage.lfu_log_factor");

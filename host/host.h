@@ -30,6 +30,7 @@
 #include "host/client.h"
 #include "host/clock.h"
 #include "host/config.h"
+#include "host/error_stats.h"
 #include "host/introspection.h"
 #include "host/keyspace.h"
 #include "host/loading.h"
@@ -112,6 +113,10 @@ class Host {
   Registry& registry() { return registry_; }
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
+  // latency-tracking: per-command histograms are kept (one relaxed load per command).
+  bool LatencyTracking() const { return latency_tracking_->load(std::memory_order_relaxed) != 0; }
+  // INFO errorstats: error replies by kind (error_stats.h).
+  ErrorStats& error_stats() { return error_stats_; }
   ReplicationHooks& replication() { return replication_; }
   Introspection& introspection() { return *introspection_; }
   int64_t start_ms() const { return start_ms_; }
@@ -290,6 +295,7 @@ class Host {
   Clock clock_;
   int64_t last_idle_scan_ms_ = 0;  // the cron's thread only
   Stats stats_;
+  ErrorStats error_stats_;
   ReplicationHooks replication_;
   std::unique_ptr<Introspection> introspection_;
   int64_t start_ms_;
@@ -338,6 +344,7 @@ class Host {
 
   const std::atomic<int64_t>* policy_ = nullptr;
   const std::atomic<int64_t>* max_memory_ = nullptr;
+  const std::atomic<int64_t>* latency_tracking_ = nullptr;
   const std::atomic<int64_t>* busy_threshold_ = nullptr;
   const std::atomic<int64_t>* lfu_decay_time_ = nullptr;  // read per key touch under LFU
   const std::atomic<int64_t>* lfu_log_factor_ = nullptr;

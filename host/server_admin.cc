@@ -25,8 +25,7 @@ namespace {
 void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
 void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, code, msg.data(), msg.size());
+  SendError(c, code, msg);
   return FERRITE_OK;
 }
 
@@ -98,12 +97,10 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
                     &s.total_errors, &s.rejected_connections, &s.total_connections})
       a->store(0);
     for (auto& [n, cmd] : *c->host->registry().Commands()) {
-      cmd->calls = 0;
-      cmd->usec = 0;
-      if (auto* l = cmd->latency.load()) l->Reset();
-      cmd->failed = 0;
-      cmd->rejected = 0;
+      cmd->ResetStats();
+      for (auto& sub : cmd->subcommands) sub.stats->ResetStats();
     }
+    c->host->error_stats().Reset();
     Simple(c, "OK");
     return FERRITE_OK;
   }
