@@ -396,10 +396,17 @@ const ferrite_type* KeyType(ferrite_key* k) {
 }
 ferrite_slice KeyName(ferrite_key* k) { return {k->name.data(), k->name.size()}; }
 
+// Redis' signalModifiedKey for CLIENT TRACKING: one relaxed load when nobody tracks.
+void Invalidate(ferrite_key* k) {
+  Tracking& t = k->ctx->host->tracking();
+  if (t.Active()) t.InvalidateKey(k->ctx->client, k->name);
+}
+
 void Written(ferrite_key* k) {
   Host* h = k->ctx->host;
   k->e->version = h->keyspace().NextVersion(k->si);
   k->ctx->dirty = true;
+  Invalidate(k);
 }
 
 // The key's entry, created (holding an empty string with room for `value_len` inline
@@ -436,6 +443,7 @@ int KeyDelete(ferrite_key* k) {
   k->table->Erase(k->e);
   k->e = nullptr;
   k->ctx->dirty = true;
+  Invalidate(k);
   // A waiter may need to learn that its key is gone (XREADGROUP fails then).
   k->ctx->host->SignalKeyReady(k->db, k->name);
   return 1;
@@ -516,6 +524,7 @@ void KeySetExpire(ferrite_key* k, int64_t ms) {
   if (!k || !k->e) return;
   k->table->SetExpire(k->e, ms);
   k->ctx->dirty = true;
+  Invalidate(k);  // EXPIRE, memcached touch: Redis signals the key as modified
 }
 uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags() : 0; }
 void KeySetFlags(ferrite_key* k, uint32_t f) {
@@ -603,6 +612,7 @@ void DbFlush(ferrite_ctx* c, int db) {
   }
   c->dirty = true;
   H(c)->SignalDbFlushed(db);
+  if (H(c)->tracking().Active()) H(c)->tracking().InvalidateAll();
 }
 
 int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
@@ -681,6 +691,10 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   std::string_view dname(dst.ptr, dst.len);
   if (!copy && sdb == ddb && dname == std::string_view(src.ptr, src.len)) return FERRITE_OK;
   Entry* old = LiveEntry(h, ddb, dname, &dsi);
+  if (h->tracking().Active()) {
+    if (!copy) h->tracking().InvalidateKey(c->client, {src.ptr, src.len});
+    h->tracking().InvalidateKey(c->client, dname);
+  }
   Table& dt = ks.shard(dsi).dbs[ddb];
   if (old) dt.Erase(old);
   Entry* n = CloneHeader(e, dname);
@@ -793,6 +807,11 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   // Commands a script calls have their own commandstats, as in Redis (CMD_CALL_STATS).
   uint64_t cycles = __builtin_ia32_rdtsc() - t0;
   StatsOf(cmd, sub).Count(cycles, true, errors > 0, h->LatencyTracking());
+  // A script that reads remembers the keys it declared (Redis 7.0), for its caller.
+  Client* cl = c->client;
+  if (h->tracking().Active() && cl->tracking.on && !cl->tracking.bcast &&
+      (cmd->flags & FERRITE_CMD_READONLY) && c->cmd)
+    h->tracking().RememberKeys(cl, c->cmd, c->argc, c->argv);
   if (!(CallFlags(cmd, sub) & (FERRITE_CMD_ADMIN | FERRITE_CMD_SKIP_MONITOR)))
     FeedMonitors(h, c->client, MonitorFeed::Origin::kScript, argc, argv);
   if (!cap.root) kCaptureSink.null(&cap);

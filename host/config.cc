@@ -268,6 +268,7 @@ const Spec kSpecs[] = {
   {"server.slowlog_log_slower_than","slowlog-log-slower-than", T::kInt, "10000",       -1, kI64Max, Y, "", "log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all)"},
   {"server.slowlog_max_len",       "slowlog-max-len",        T::kInt,    "128",         0, kI64Max,  Y, "", "entries SLOWLOG keeps"},
   {"server.latency_monitor_threshold","latency-monitor-threshold", T::kInt, "0",        0, kI64Max,  Y, "", "record LATENCY events lasting at least this many milliseconds (0 = off)"},
+  {"server.tracking_table_max_keys","tracking-table-max-keys", T::kInt, "1000000",     0, kI64Max,  Y, "", "keys CLIENT TRACKING remembers at most (0 = no limit)"},
   {"server.latency_tracking",      "latency-tracking",       T::kBool,   "yes",         0, 0,        Y, "", "keep per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)"},
   {"server.latency_tracking_info_percentiles","latency-tracking-info-percentiles", T::kString, "50 99 99.9", 0, 0, Y, "", "the percentiles INFO latencystats reports, space separated"},
   {"server.notify_keyspace_events","notify-keyspace-events", T::kString, "",            0, 0,        Y, "", "keyspace notification classes (Redis letters)"},

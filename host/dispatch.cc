@@ -65,6 +65,11 @@ ferrite_exec_result AbortExec(Host* h, Client* c, ferrite_error_code code,
   return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
 }
 
+bool IsReadOnlyScript(const Command* c) {
+  const std::string& n = c->name;
+  return n == "eval_ro" || n == "evalsha_ro" || n == "fcall_ro";
+}
+
 bool IsTransactionControl(const Command* c) {
   const std::string& n = c->name;
   return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
@@ -343,6 +348,13 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);
   uint64_t t0 = __builtin_ia32_rdtsc();
   if (!handed_over) run();
+  // CLIENT TRACKING costs this one relaxed load per command while nobody tracks.
+  const bool tracking = tracking_.Active();
+  // Still under the shard locks: a write that follows the read finds the key in the
+  // table. EVAL_RO & co. are not remembered themselves: their reads are (api.cc Call).
+  if (tracking && c->tracking.on && !c->tracking.bcast && rc != FERRITE_BLOCKED &&
+      (flags & FERRITE_CMD_READONLY) && !IsReadOnlyScript(cmd))
+    tracking_.RememberKeys(c, cmd, argc, argv);
   locks.Release();
   // Redis' c->woff: what a later WAIT waits for. Not after WAIT itself, whose GETACK
   // went into the stream after the offset it waits for.
@@ -353,6 +365,11 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // A command that blocked is logged when it is served (its re-run comes back here).
   if (rc != FERRITE_BLOCKED) RecordCall(this, c, flags, argc, argv, cycles);
 
+  if (tracking) {
+    // CLIENT CACHING holds for the next command or transaction (Redis' resetClient).
+    if (c->tracking.caching && !c->in_multi && cmd->name != "client") c->tracking.caching = false;
+    if (tracking_.BroadcastPending()) tracking_.FlushBroadcast();
+  }
   if (rc == FERRITE_BLOCKED) return FERRITE_EXEC_BLOCKED;
   if (c->block.active) UnblockClient(c, false);
   return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;

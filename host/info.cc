@@ -54,7 +54,7 @@ std::string Clients(Host* h) {
   o << "# Clients\r\nconnected_clients:" << h->num_clients()
     << "\r\nmaxclients:" << h->config().Int("server.max_connections")
     << "\r\nblocked_clients:" << h->blocked_count() << "\r\npubsub_clients:" << pubsub
-    << "\r\ntracking_clients:0\r\n";
+    << "\r\ntracking_clients:" << h->tracking().NumClients() << "\r\n";
   return o.str();
 }
 
@@ -119,6 +119,9 @@ std::string StatsSection(Host* h) {
     << "\r\nsync_partial_err:" << s.sync_partial_err
     // MIGRATE keeps no connection between calls (host/persistence/migrate.cc).
     << "\r\nmigrate_cached_sockets:0"
+    << "\r\ntracking_total_keys:" << h->tracking().NumKeys()
+    << "\r\ntracking_total_items:" << h->tracking().NumItems()
+    << "\r\ntracking_total_prefixes:" << h->tracking().NumPrefixes()
     << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
   return o.str();
 }

@@ -70,6 +70,7 @@ int CmdQuit(ferrite_ctx* c, int, const ferrite_slice*) {
 int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
   Client* cl = c->client;
   ResetTransaction(cl);
+  c->host->tracking().Disable(cl);  // RESET turns tracking off, as in Redis
   for (auto& [fn, ud] : cl->reset_hooks) fn(ud, cl->id);
   cl->subscriptions = 0;
   cl->db = 0;
@@ -268,6 +269,9 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
     // its errors make it failed, never the EXEC that carries them.
     StatsOf(cmd, sub).Count(cycles, true, errors > 0, h->LatencyTracking());
     RecordCall(h, cl, CallFlags(cmd, sub), n, argv.data(), cycles);
+    if (h->tracking().Active() && cl->tracking.on && !cl->tracking.bcast &&
+        (CallFlags(cmd, sub) & FERRITE_CMD_READONLY))
+      h->tracking().RememberKeys(cl, cmd, n, argv.data());
   }
   return FERRITE_OK;
 }

@@ -48,6 +48,7 @@ int CmdSwapDb(ferrite_ctx* c, int, const ferrite_slice* argv) {
     }
     c->host->SignalDbFlushed(a);
     c->host->SignalDbFlushed(b);
+    if (c->host->tracking().Active()) c->host->tracking().InvalidateAll();
   }
   c->dirty = true;  // propagated as sent, even for a == b (Redis counts it dirty too)
   c->sink->simple(c->st, "OK", 2);
