@@ -470,8 +470,10 @@ void Config::AddBuiltins() {
       s->check = [](Parsed& p) { return CheckPercentiles(p.str); };
     if (t == "server.unixsocketperm" || t == "compatibility.memcached_unixsocketperm")
       s->check = [](Parsed& p) { return CheckOctalMode(p.str); };
-    if (t == "logging.level")
+    if (t == "logging.level") {
       s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
+      s->redis_choice = {{"info", "notice"}, {"warn", "warning"}};
+    }
     Add(std::move(s));
   }
 }
@@ -536,6 +538,12 @@ void Config::Apply(Setting& s, const Parsed& v) {
   s.str = v.str;
   s.items = v.items;
   if (s.storage) std::atomic_ref<int64_t>(*s.storage).store(v.num, std::memory_order_relaxed);
+}
+
+std::string Config::FormatRedis(const Setting& s) const {
+  std::string v = Format(s);
+  if (auto it = s.redis_choice.find(v); it != s.redis_choice.end()) return it->second;
+  return v;
 }
 
 std::string Config::Format(const Setting& s) const {
@@ -610,11 +618,11 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view gl
     std::string name = Lower(glob);
     if (name == kCobl) out.emplace_back(glob, ClientOutputBufferLimit());
     else if (auto it = by_redis_.find(name); it != by_redis_.end())
-      out.emplace_back(glob, Format(*it->second));
+      out.emplace_back(glob, FormatRedis(*it->second));
     return out;
   }
   for (auto& [name, s] : by_redis_)
-    if (Glob(glob, name)) out.emplace_back(name, Format(*s));
+    if (Glob(glob, name)) out.emplace_back(name, FormatRedis(*s));
   if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
   std::sort(out.begin(), out.end());
   return out;

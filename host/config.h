@@ -122,7 +122,8 @@ class Config {
   std::optional<std::string> ParseValue(const Setting& s, std::string_view text,
                                         Parsed& out) const;
   void Apply(Setting& s, const Parsed& v);  // caller holds mu_
-  std::string Format(const Setting& s) const;  // CONFIG GET form; caller holds mu_
+  std::string Format(const Setting& s) const;  // the ferrite.toml form; caller holds mu_
+  std::string FormatRedis(const Setting& s) const;  // CONFIG GET form; caller holds mu_
   std::string TomlLiteral(const Setting& s) const;  // caller holds mu_
   std::string DefaultLiteral(const Setting& s) const;
   std::string ClientOutputBufferLimit() const;  // caller holds mu_

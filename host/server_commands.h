@@ -47,6 +47,9 @@ void RegisterIntrospectionCommands(Host* h);
 int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines);
 // "ERR unknown subcommand '<sub>'. Try <CMD> HELP." (the subcommand cut at 128 bytes).
 int ReplyUnknownSubcommand(ferrite_ctx* c, std::string_view cmd_upper, std::string_view sub);
+// CLUSTER READONLY READWRITE ASKING, answered as a server without cluster mode
+// (cluster_command.cc).
+void RegisterClusterCommands(Host* h);
 // SWAPDB LOLWUT (swapdb.cc).
 void RegisterSwapDbCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
