@@ -31,11 +31,12 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 7 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 8 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
-                               7: reply_double_text, ferrite_reply_sink.double_text */
+                               7: reply_double_text, ferrite_reply_sink.double_text;
+                               8: reply_error_counted */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -696,6 +697,16 @@ typedef struct ferrite_host_api {
    * as %.17Lf without trailing zeros where its other doubles are %.17g): RESP3 sends
    * `,<text>`, RESP2 a bulk of it. `s` must be a number strtod reads whole. */
   void (*reply_double_text)(ferrite_ctx* ctx, const char* s, size_t len);
+
+  /* --- since ABI 1.8 ----------------------------------------------------------------- */
+  /* An error reply that was already counted when it was produced: an error a call()
+   * returned (the called command replied it, or call() refused the command), passed on
+   * as this command's reply, as a script does when redis.call raises or it returns what
+   * redis.pcall gave it. total_error_replies and INFO errorstats do not count it again;
+   * this command still counts as failed in INFO commandstats (Redis'
+   * ERR_REPLY_FLAG_NO_STATS_UPDATE). Otherwise as reply_error. */
+  void (*reply_error_counted)(ferrite_ctx* ctx, ferrite_error_code code, const char* detail,
+                              size_t len);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
