@@ -118,7 +118,12 @@ std::string StatsSection(Host* h) {
     << "\r\nsync_partial_err:" << s.sync_partial_err
     // MIGRATE keeps no connection between calls (host/persistence/migrate.cc).
     << "\r\nmigrate_cached_sockets:0"
-    << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
+    << "\r\ntotal_error_replies:" << s.total_errors
+    // Redis 7.2's ACL counters (7.0 has none; the issue asks for them).
+    << "\r\nacl_access_denied_auth:" << h->acl().denied_auth
+    << "\r\nacl_access_denied_cmd:" << h->acl().denied_cmd
+    << "\r\nacl_access_denied_key:" << h->acl().denied_key
+    << "\r\nacl_access_denied_channel:" << h->acl().denied_channel << "\r\n";
   return o.str();
 }
 
