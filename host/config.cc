@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include "host/config_internal.h"
+#include "host/logging.h"
 
 namespace ferrite::host {
 namespace config_detail {
@@ -310,6 +311,7 @@ const Spec kSpecs[] = {
   {"compatibility.memcached_bind", "memcached-bind",         T::kString, "",            0, 0,        N, "", "memcached listen address (\"\" = server.bind)"},
   {"compatibility.memcached_unixsocket","memcached-unixsocket", T::kString, "",        0, 0,        N, "", "serve memcached on this unix socket path instead of memcached_port, as memcached -s (\"\" = none)"},
   {"compatibility.memcached_unixsocketperm","memcached-unixsocketperm", T::kString, "0700", 0, 0,   N, "", "permissions of that socket, octal, as memcached -a"},
+  {"compatibility.memcached_tls_port","memcached-tls-port",  T::kInt,    "0",           0, 65535,    Y, "", "memcached protocols over TLS on this port, with the [tls] certificates (0 = off)"},
   {"compatibility.memcached_db",   "memcached-db",           T::kInt,    "0",           0, 1023,     N, "", "database memcached clients use"},
   {"compatibility.item_size_max",  "memcached-item-size-max",T::kMemory, "512mb",       1024, 1024 * kMb, Y, "", "largest memcached item"},
   {"compatibility.memcached_idle_timeout","memcached-idle-timeout", T::kInt, "0",   0, kIntMax,  Y, "", "close memcached connections idle this many seconds (0 = never; memcached's -o idle_timeout)"},
@@ -319,6 +321,26 @@ const Spec kSpecs[] = {
   {"compatibility.mirror_to",      "memcached-mirror-to",    T::kString, "",            0, 0,        Y, "", "forward writes on the memcached db to this old memcached, host:port (\"\" = off; docs/migration.md)"},
   {"compatibility.mirror_queue_bytes","memcached-mirror-queue-bytes", T::kMemory, "64mb", 1024, kI64Max, Y, "", "writes waiting for the mirror target beyond this are dropped (counted in INFO mirror)"},
   {"compatibility.mirror_resp",    "memcached-mirror-resp",  T::kBool,   "no",          0, 0,        Y, "", "mirror RESP SET too, not only memcached-protocol writes"},
+  {"tls.port",                     "tls-port",               T::kInt,    "0",           0, 65535,    Y, "", "Redis protocol over TLS on this port, beside port (0 = off)"},
+  {"tls.cert_file",                "tls-cert-file",          T::kString, "",            0, 0,        Y, "", "server certificate chain (PEM); CONFIG SET reloads it for new connections"},
+  {"tls.key_file",                 "tls-key-file",           T::kString, "",            0, 0,        Y, "", "private key of that certificate (PEM)"},
+  {"tls.key_file_pass",            "tls-key-file-pass",      T::kString, "",            0, 0,        Y, "", "passphrase of tls.key_file (\"\" = none)"},
+  {"tls.client_cert_file",         "tls-client-cert-file",   T::kString, "",            0, 0,        Y, "", "certificate for outgoing connections (replication; \"\" = tls.cert_file)"},
+  {"tls.client_key_file",          "tls-client-key-file",    T::kString, "",            0, 0,        Y, "", "its private key"},
+  {"tls.client_key_file_pass",     "tls-client-key-file-pass", T::kString, "",          0, 0,        Y, "", "passphrase of tls.client_key_file"},
+  {"tls.ca_cert_file",             "tls-ca-cert-file",       T::kString, "",            0, 0,        Y, "", "CA bundle that peers' certificates are checked against"},
+  {"tls.ca_cert_dir",              "tls-ca-cert-dir",        T::kString, "",            0, 0,        Y, "", "directory of CA certificates (c_rehash layout)"},
+  {"tls.dh_params_file",           "tls-dh-params-file",     T::kString, "",            0, 0,        Y, "", "DH parameters (PEM; \"\" = OpenSSL's built-in groups)"},
+  {"tls.auth_clients",             "tls-auth-clients",       T::kEnum,   "yes",         0, 0,        Y, "no yes optional", "client certificates: required (yes), checked when sent (optional), not asked for (no)"},
+  {"tls.protocols",                "tls-protocols",          T::kString, "",            0, 0,        Y, "", "TLS versions, e.g. \"TLSv1.2 TLSv1.3\" (\"\" = those two)"},
+  {"tls.ciphers",                  "tls-ciphers",            T::kString, "",            0, 0,        Y, "", "TLSv1.2 cipher list, OpenSSL syntax (\"\" = OpenSSL's default)"},
+  {"tls.ciphersuites",             "tls-ciphersuites",       T::kString, "",            0, 0,        Y, "", "TLSv1.3 cipher suites, OpenSSL syntax (\"\" = OpenSSL's default)"},
+  {"tls.prefer_server_ciphers",    "tls-prefer-server-ciphers", T::kBool, "no",         0, 0,        Y, "", "choose the cipher by the server's order"},
+  {"tls.session_caching",          "tls-session-caching",    T::kBool,   "yes",         0, 0,        Y, "", "let clients resume TLS sessions"},
+  {"tls.session_cache_size",       "tls-session-cache-size", T::kInt,    "20480",       0, kIntMax,  Y, "", "sessions kept for resumption"},
+  {"tls.session_cache_timeout",    "tls-session-cache-timeout", T::kInt, "300",         0, kIntMax,  Y, "", "seconds a cached session stays resumable"},
+  {"tls.replication",              "tls-replication",        T::kBool,   "no",          0, 0,        Y, "", "a replica reaches its primary over TLS (the primary's tls-port)"},
+  {"tls.handshake_timeout_ms",     "tls-handshake-timeout-ms", T::kInt,  "10000",       0, kIntMax,  Y, "", "close a connection whose TLS handshake has not completed after this many ms (0 = never)"},
   {"modules.load",                 "",                       T::kString, "",            0, 0,        N, "", "plugins to load ([] = every bundled plugin)"},
   {"modules.path",                 "",                       T::kString, "",            0, 0,        N, "", "extra plugin search directories"},
   {"security.requirepass",         "requirepass",            T::kString, "",            0, 0,        Y, "", "password clients must AUTH with (\"\" = none)"},
@@ -426,8 +448,10 @@ void Config::AddBuiltins() {
     };
     if (t == "server.unixsocketperm" || t == "compatibility.memcached_unixsocketperm")
       s->check = [](Parsed& p) { return CheckOctalMode(p.str); };
-    if (t == "logging.level")
+    if (t == "logging.level") {
       s->choice_alias = {{"verbose", "debug"}, {"notice", "info"}, {"warning", "warn"}};
+      s->redis_choice = {{"info", "notice"}, {"warn", "warning"}};
+    }
     Add(std::move(s));
   }
 }
@@ -492,6 +516,12 @@ void Config::Apply(Setting& s, const Parsed& v) {
   s.str = v.str;
   s.items = v.items;
   if (s.storage) std::atomic_ref<int64_t>(*s.storage).store(v.num, std::memory_order_relaxed);
+}
+
+std::string Config::FormatRedis(const Setting& s) const {
+  std::string v = Format(s);
+  if (auto it = s.redis_choice.find(v); it != s.redis_choice.end()) return it->second;
+  return v;
 }
 
 std::string Config::Format(const Setting& s) const {
@@ -566,52 +596,100 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view gl
     std::string name = Lower(glob);
     if (name == kCobl) out.emplace_back(glob, ClientOutputBufferLimit());
     else if (auto it = by_redis_.find(name); it != by_redis_.end())
-      out.emplace_back(glob, Format(*it->second));
+      out.emplace_back(glob, FormatRedis(*it->second));
     return out;
   }
   for (auto& [name, s] : by_redis_)
-    if (Glob(glob, name)) out.emplace_back(name, Format(*s));
+    if (Glob(glob, name)) out.emplace_back(name, FormatRedis(*s));
   if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
   std::sort(out.begin(), out.end());
   return out;
 }
 
 std::optional<std::string> Config::Set(std::string_view redis_name, std::string_view value) {
-  std::string name = Lower(redis_name);
-  auto failed = [&](const std::string& why) {
+  return SetMany({{std::string(redis_name), std::string(value)}});
+}
+
+std::optional<std::string> Config::SetMany(
+    const std::vector<std::pair<std::string, std::string>>& name_values) {
+  auto failed = [](const std::string& name, const std::string& why) {
     return "CONFIG SET failed (possibly related to argument '" + name + "') - " + why;
   };
+  struct Change {
+    Setting* s;
+    Parsed next, old;
+  };
+  std::vector<Change> changes;
   std::vector<std::function<void()>> callbacks;
+  std::vector<std::pair<std::shared_ptr<const ApplyFn>, std::string>> applies;
   {
     std::lock_guard lk(mu_);
-    if (name == kCobl) {
-      if (auto why = SetClientOutputBufferLimit(value)) return failed(*why);
-    } else {
+    // First every value is checked, so that a bad one changes nothing.
+    for (auto& [redis_name, value] : name_values) {
+      std::string name = Lower(redis_name);
+      if (name == kCobl) continue;
       auto it = by_redis_.find(name);
       if (it == by_redis_.end())
-        return "Unknown option or number of arguments for CONFIG SET - '" +
-               std::string(redis_name) + "'";
+        return "Unknown option or number of arguments for CONFIG SET - '" + redis_name + "'";
       Setting& s = *it->second;
-      if (!s.mut) {
-        return "CONFIG SET failed (possibly related to argument '" + std::string(redis_name) +
-               "') - can't set immutable config";
-      }
-      Parsed p;
-      if (auto why = ParseValue(s, value, p)) return failed(*why);
+      if (!s.mut) return failed(redis_name, "can't set immutable config");
+      for (auto& c : changes)
+        if (c.s == &s) return failed(redis_name, "duplicate parameter");
+      Change c{&s, {}, {}};
+      if (auto why = ParseValue(s, value, c.next)) return failed(name, *why);
       if (s.runtime_check)
-        if (auto why = s.runtime_check(p.num, s.num.load(std::memory_order_relaxed)))
-          return failed(*why);
-      Apply(s, p);
-      for (const std::string* n : {&s.redis, &s.alias})
-        if (auto cb = on_change_.find(*n); !n->empty() && cb != on_change_.end())
-          callbacks.insert(callbacks.end(), cb->second.begin(), cb->second.end());
+        if (auto why = s.runtime_check(c.next.num, s.num.load(std::memory_order_relaxed)))
+          return failed(name, *why);
+      c.old.num = s.num.load(std::memory_order_relaxed);
+      c.old.str = s.str;
+      c.old.items = s.items;
+      changes.push_back(std::move(c));
     }
-    if (name == kCobl)
-      if (auto cb = on_change_.find(name); cb != on_change_.end()) callbacks = cb->second;
+    for (auto& [redis_name, value] : name_values)
+      if (Lower(redis_name) == kCobl) {
+        if (auto why = SetClientOutputBufferLimit(value)) return failed(std::string(kCobl), *why);
+        if (auto cb = on_change_.find(kCobl); cb != on_change_.end())
+          callbacks.insert(callbacks.end(), cb->second.begin(), cb->second.end());
+      }
+    for (auto& c : changes) {
+      Apply(*c.s, c.next);
+      for (const std::string* n : {&c.s->redis, &c.s->alias}) {
+        if (n->empty()) continue;
+        if (auto cb = on_change_.find(*n); cb != on_change_.end())
+          callbacks.insert(callbacks.end(), cb->second.begin(), cb->second.end());
+        if (auto ap = on_apply_.find(*n); ap != on_apply_.end()) {
+          bool seen = false;
+          for (auto& a : applies) seen |= a.first == ap->second;
+          if (!seen) applies.emplace_back(ap->second, c.s->redis);
+        }
+      }
+    }
   }
-  // Outside the lock: a callback may well read the config it was told about.
+  // Outside the lock: apply functions and callbacks read the config they were told about.
+  for (auto& [fn, name] : applies) {
+    if (auto why = (*fn)()) {
+      Logger("host.config")->warn("Failed applying new configuration. Possibly related to new {} "
+                                  "setting. Restoring previous settings.", name);
+      {
+        std::lock_guard lk(mu_);
+        for (auto& c : changes) Apply(*c.s, c.old);
+      }
+      for (auto& [again, n] : applies) (*again)();
+      return failed(name, *why);
+    }
+  }
   for (auto& fn : callbacks) fn();
   return std::nullopt;
+}
+
+void Config::OnApply(std::string redis_name, std::shared_ptr<const ApplyFn> fn) {
+  std::lock_guard lk(mu_);
+  on_apply_[Lower(redis_name)] = std::move(fn);
+}
+
+void Config::ClearApply() {
+  std::lock_guard lk(mu_);
+  on_apply_.clear();
 }
 
 void Config::SetRuntimeCheck(std::string_view toml_address,

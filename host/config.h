@@ -61,6 +61,12 @@ class Config {
   // CONFIG SET name value. Returns an error message (Redis' text without "ERR ") or
   // nullopt on success. Runs on-change callbacks.
   std::optional<std::string> Set(std::string_view redis_name, std::string_view value);
+  // CONFIG SET name value [name value ...], all or nothing as in Redis 7: every value is
+  // parsed first; then all are set and each distinct apply function (OnApply) of the
+  // settings runs once; if one fails, every value is restored, the apply functions run
+  // again, and its error is returned. On-change callbacks run after a success.
+  std::optional<std::string> SetMany(
+      const std::vector<std::pair<std::string, std::string>>& name_values);
   // CONFIG REWRITE: writes the current values back to the file it was loaded from.
   std::optional<std::string> Rewrite();
   std::string path() const;
@@ -73,6 +79,13 @@ class Config {
 
   // Called after a successful CONFIG SET of `redis_name`.
   void OnChange(std::string redis_name, std::function<void()> fn);
+  // Makes a CONFIG SET of `redis_name` take effect, or fail with a reason (Redis' apply
+  // functions: opening a port, loading certificates). One function shared by several
+  // settings runs once per CONFIG SET. Runs without the config lock.
+  using ApplyFn = std::function<std::optional<std::string>()>;
+  void OnApply(std::string redis_name, std::shared_ptr<const ApplyFn> fn);
+  // Drops every apply function (their owner, the server, is going away).
+  void ClearApply();
   // A check CONFIG SET runs on an int setting after parsing, with the new and current
   // values: a returned text refuses the change ("CONFIG SET failed ... - <text>"). It
   // runs under the config lock, so it must not read the config. Replaces an earlier one.
@@ -109,7 +122,8 @@ class Config {
   std::optional<std::string> ParseValue(const Setting& s, std::string_view text,
                                         Parsed& out) const;
   void Apply(Setting& s, const Parsed& v);  // caller holds mu_
-  std::string Format(const Setting& s) const;  // CONFIG GET form; caller holds mu_
+  std::string Format(const Setting& s) const;  // the ferrite.toml form; caller holds mu_
+  std::string FormatRedis(const Setting& s) const;  // CONFIG GET form; caller holds mu_
   std::string TomlLiteral(const Setting& s) const;  // caller holds mu_
   std::string DefaultLiteral(const Setting& s) const;
   std::string ClientOutputBufferLimit() const;  // caller holds mu_
@@ -124,6 +138,7 @@ class Config {
   std::vector<std::unique_ptr<Setting>> settings_;
   std::map<std::string, Setting*, std::less<>> by_toml_, by_redis_;
   std::map<std::string, std::vector<std::function<void()>>, std::less<>> on_change_;
+  std::map<std::string, std::shared_ptr<const ApplyFn>, std::less<>> on_apply_;
   std::string path_;
   // Module options seen in the file before their plugin registered them.
   std::map<std::string, std::pair<std::string, int>, std::less<>> pending_module_values_;

@@ -42,6 +42,9 @@ struct Config::Setting {
   int64_t min = 0, max = config_detail::kI64Max;
   std::vector<std::string> choices;
   std::map<std::string, std::string> choice_alias;  // loglevel: "notice" -> "info"
+  // CONFIG GET shows a choice under its Redis name where one exists (loglevel: "info" is
+  // Redis' "notice"); each shown name is a choice_alias, so a value read back sets the same.
+  std::map<std::string, std::string> redis_choice;
   std::string def, help;
   // Post-parse hook: validates and may normalise (save, notify flags) or clamp (hz).
   std::function<std::optional<std::string>(Parsed&)> check;

@@ -102,7 +102,8 @@ void Host::LoadMissingProtocols() {
   };
   const Need needs[] = {
       {"main", true, {"resp"}},
-      {"memcached", config_->Bool("compatibility.memcached_protocol"),
+      {"memcached", config_->Bool("compatibility.memcached_protocol") ||
+                        config_->Int("compatibility.memcached_tls_port") != 0,
        {"memcached_text", "memcached_binary"}},
   };
   for (auto& need : needs) {

@@ -15,6 +15,7 @@
 #include "host/logging.h"
 #include "host/readiness.h"
 #include "host/systemd.h"
+#include "host/tls/tls_stream.h"
 
 namespace ferrite::host {
 
@@ -73,6 +74,14 @@ void RunOrDefer(std::function<void()> fn) {
 
 }  // namespace
 
+// What a connection accepted on a TLS listener starts with (none: a plain one).
+struct TlsAccept {
+  tls::CtxPtr ctx;
+  tls::AuthClients auth = tls::AuthClients::kYes;
+  int64_t handshake_timeout_ms = 0;
+  const char* reject = nullptr;  // sent encrypted once the handshake is done, then closed
+};
+
 // One client connection. Lives on one io_context; everything below runs on its thread.
 // Its socket leaves asio at Start: the worker's ReadinessSet reports readiness, and
 // reads and writes are plain non-blocking recv/send (see readiness.h for why).
@@ -81,8 +90,12 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   // `unix_path` is the listening socket's path for a unix-socket client ("" for TCP):
   // such a client is named "<path>:0", as Redis' CLIENT LIST shows it.
   Connection(Host& host, asio::ip::tcp::socket sock, std::vector<std::shared_ptr<Protocol>> protos,
-             int db, ReadinessSet* readiness, const std::string& unix_path)
-      : host_(host), sock_(std::move(sock)), protos_(std::move(protos)), readiness_(readiness) {
+             int db, ReadinessSet* readiness, const std::string& unix_path, TlsAccept tls = {})
+      : host_(host),
+        sock_(std::move(sock)),
+        protos_(std::move(protos)),
+        readiness_(readiness),
+        tls_accept_(std::move(tls)) {
     client_ = host_.NewClient();
     client_->db = db;
     boost::system::error_code ec;
@@ -121,24 +134,34 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     if (protos_.size() == 1) Choose(protos_[0]);
     boost::system::error_code ec;
     int fd = sock_.release(ec);
-    if (ec || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 ||
-        !readiness_->Add(fd, self)) {
+    if (!ec && tls_accept_.ctx) {
+      tls_ = tls::TlsStream::Accept(tls_accept_.ctx.get(), fd, tls_accept_.auth);
+      tls_accept_.ctx.reset();  // the session holds its own reference
+      handshaking_ = true;
+    }
+    if (ec || (handshaking_ && !tls_) ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0 || !readiness_->Add(fd, self)) {
       if (!ec) ::close(fd);
+      tls_.reset();
       Close();
       return;
     }
     fd_ = fd;  // a socket with data already waiting reports at once
+    if (handshaking_) StartHandshakeTimer(weak);
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
     Logger("host.net")->debug("closing client id={} addr={}", client_->id, client_->addr);
+    if (handshake_timer_) handshake_timer_->cancel();
+    if (tls_ && fd_ >= 0) tls_->Shutdown();  // close_notify, if the session is sound
     if (fd_ >= 0) {
       ::shutdown(fd_, SHUT_RDWR);
       if (readiness_) readiness_->Remove(fd_, this);
       ::close(fd_);
       fd_ = -1;
+      tls_.reset();
     } else {
       boost::system::error_code ec;
       sock_.close(ec);
@@ -169,11 +192,70 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
       if (closed_) return;
       // The peer's FIN (or an error) raises one edge: keep reading until recv says so.
       if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) peer_closed_ = true;
-      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && writing_) Flush();
-      if (closed_ || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))) return;
+      if (handshaking_) {
+        ContinueHandshake();
+        return;
+      }
+      bool out = events & (EPOLLOUT | EPOLLERR | EPOLLHUP);
+      bool in = events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP);
+      // Under TLS a write can wait for input and a read for output (key updates).
+      if (writing_ && (out || (write_wants_read_ && in))) Flush();
+      if (closed_ || !(in || (read_wants_write_ && out))) return;
       if (WantRead()) DoRead();
       else read_pending_ = true;  // the edge is consumed: remember it for ResumeReading
     });
+  }
+
+  // The handshake gets a deadline, so a client that never finishes it (or sends half of
+  // it and goes quiet) cannot hold a connection slot. A timer only while handshaking.
+  void StartHandshakeTimer(std::weak_ptr<Connection> weak) {
+    if (tls_accept_.handshake_timeout_ms <= 0) return;
+    handshake_timer_ = std::make_unique<asio::steady_timer>(
+        sock_.get_executor(), std::chrono::milliseconds(tls_accept_.handshake_timeout_ms));
+    handshake_timer_->async_wait([weak](boost::system::error_code ec) {
+      auto c = weak.lock();
+      if (ec || !c || c->closed_ || !c->handshaking_) return;
+      Logger("host.net")->info("TLS handshake with {} timed out after {} ms: closing it",
+                               c->client_->addr, c->tls_accept_.handshake_timeout_ms);
+      c->Close();
+    });
+  }
+
+  // Non-blocking SSL_accept, driven by readiness: WANT_READ waits for the next input
+  // edge (the socket stays registered for it), WANT_WRITE asks for EPOLLOUT.
+  void ContinueHandshake() {
+    switch (tls_->Handshake()) {
+      case tls::TlsIo::kDone: break;
+      case tls::TlsIo::kWantRead: handshake_wants_write_ = false; UpdateWriteInterest(); return;
+      case tls::TlsIo::kWantWrite: handshake_wants_write_ = true; UpdateWriteInterest(); return;
+      case tls::TlsIo::kClosed: Close(); return;
+      case tls::TlsIo::kError:
+        Logger("host.net")->warn("Error accepting a client connection: {} (conn: {})",
+                                 tls_->error(), client_->addr);
+        Close();
+        return;
+    }
+    handshaking_ = handshake_wants_write_ = false;
+    if (handshake_timer_) handshake_timer_->cancel();
+    UpdateWriteInterest();
+    if (tls_accept_.reject) {  // protected mode: Redis answers after the handshake
+      client_->out.assign(tls_accept_.reject);
+      client_->close_mode = FERRITE_CONN_CLOSE_AFTER_REPLY;
+      AfterOutput();
+      return;
+    }
+    // The client's first request may have come with its last handshake flight, and
+    // OpenSSL may hold it already: read now, the edge that brought it is spent.
+    DoRead();
+  }
+
+  // EPOLLOUT interest follows what waits for it: unsent output, or OpenSSL wanting to
+  // write in the middle of a handshake or a read. One epoll_ctl per change.
+  void UpdateWriteInterest() {
+    bool want = writing_ || read_wants_write_ || handshake_wants_write_;
+    if (want == want_write_ || !readiness_ || fd_ < 0) return;
+    want_write_ = want;
+    readiness_->WantWrite(fd_, this, want);
   }
 
   // Reading goes on while the connection lives (also while the client is blocked, so a
@@ -200,6 +282,10 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   // buffer took everything queued, and data arriving later raises a new edge.
   void DoRead() {
     read_pending_ = false;
+    if (tls_eof_) {  // what came before the peer's close was served
+      Close();
+      return;
+    }
     if (in_cap_ - end_ < 16384) {
       if (begin_ > 0) {
         std::memmove(in_.get(), in_.get() + begin_, end_ - begin_);
@@ -210,18 +296,54 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     }
     size_t room = in_cap_ - end_;
     ssize_t n;
-    do {
-      n = ::recv(fd_, in_.get() + end_, room, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (n <= 0) {
-      Close();
-      return;
+    if (tls_) {
+      n = static_cast<ssize_t>(ReadTls(room));
+      if (n == 0) return;
+    } else {
+      do {
+        n = ::recv(fd_, in_.get() + end_, room, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n <= 0) {
+        Close();
+        return;
+      }
+      read_pending_ = static_cast<size_t>(n) == room || peer_closed_;
     }
-    read_pending_ = static_cast<size_t>(n) == room || peer_closed_;
     host_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
     end_ += static_cast<size_t>(n);
     Process();
+  }
+
+  // Decrypts into the input buffer, record after record, until OpenSSL has nothing left
+  // and the socket's queue was found empty (edge-triggered: the wakeup is then fully
+  // served), or the room is full (read_pending_: ResumeReading goes on). Returns the
+  // bytes read; 0 when nothing came (closed, if the peer closed or the session failed).
+  size_t ReadTls(size_t room) {
+    read_wants_write_ = false;
+    size_t got = 0;
+    tls::TlsIo st = tls::TlsIo::kDone;
+    while (got < room) {
+      size_t k = 0;
+      st = tls_->Read(in_.get() + end_ + got, room - got, &k);
+      if (st != tls::TlsIo::kDone) break;
+      got += k;
+      if (!peer_closed_ && tls_->Drained()) break;  // after a FIN: read on to the EOF
+    }
+    if (st == tls::TlsIo::kWantWrite) read_wants_write_ = true;
+    UpdateWriteInterest();
+    if (st == tls::TlsIo::kClosed || st == tls::TlsIo::kError) {
+      if (st == tls::TlsIo::kError)
+        Logger("host.net")->debug("TLS error reading from client {}: {}", client_->addr,
+                                  tls_->error());
+      if (got == 0) {
+        Close();
+        return 0;
+      }
+      tls_eof_ = true;  // serve what came before it; the next read closes
+    }
+    read_pending_ = tls_eof_ || got == room;
+    return got;
   }
 
   // Not a std::vector::resize: that would zero-fill the new room, 32 KiB per connection.
@@ -306,7 +428,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
 
   // Called after anything queued output (commands, pushes, kills).
   void AfterOutput() {
-    if (closed_) return;
+    if (closed_ || handshaking_) return;  // output waits for the handshake
     if (client_->close_mode == FERRITE_CONN_CLOSE_NOW) {
       Close();
       return;
@@ -365,11 +487,12 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     client_->out.clear();
     wofs_ = sent;
     client_->unsent.store(wbuf_.size() - wofs_, std::memory_order_relaxed);
-    readiness_->WantWrite(fd_, this, true);
+    UpdateWriteInterest();
   }
 
   // Sends what it can; false (and closed) on a socket error.
   bool Send(const char* p, size_t n, size_t* sent) {
+    if (tls_) return SendTls(p, n, sent);
     while (*sent < n) {
       ssize_t r = ::send(fd_, p + *sent, n - *sent, MSG_NOSIGNAL);
       if (r > 0) {
@@ -378,6 +501,29 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
       }
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      Close();
+      return false;
+    }
+    host_.stats().net_output_bytes.fetch_add(*sent, std::memory_order_relaxed);
+    return true;
+  }
+
+  // SSL_write record by record (partial writes on). After WANT_WRITE the rest waits in
+  // wbuf_ and Flush passes the same bytes again, as OpenSSL requires.
+  bool SendTls(const char* p, size_t n, size_t* sent) {
+    write_wants_read_ = false;
+    while (*sent < n) {
+      size_t k = 0;
+      tls::TlsIo st = tls_->Write(p + *sent, n - *sent, &k);
+      if (st == tls::TlsIo::kDone) {
+        *sent += k;
+        continue;
+      }
+      if (st == tls::TlsIo::kWantWrite) break;
+      if (st == tls::TlsIo::kWantRead) {
+        write_wants_read_ = true;
+        break;
+      }
       Close();
       return false;
     }
@@ -398,7 +544,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
       return;
     }
     writing_ = false;
-    readiness_->WantWrite(fd_, this, false);
+    UpdateWriteInterest();
     wbuf_.clear();
     wofs_ = 0;
     if (wbuf_.capacity() > (1u << 20)) wbuf_.shrink_to_fit();
@@ -424,6 +570,14 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   bool reread_posted_ = false;
   bool peer_closed_ = false;  // FIN or error seen: read on until recv returns 0
   bool flush_pending_ = false;  // a group-commit flush is queued
+  bool want_write_ = false;     // EPOLLOUT is registered
+  // TLS (null tls_: a plain connection).
+  TlsAccept tls_accept_;
+  std::unique_ptr<tls::TlsStream> tls_;
+  std::unique_ptr<asio::steady_timer> handshake_timer_;
+  bool handshaking_ = false, handshake_wants_write_ = false;
+  bool read_wants_write_ = false, write_wants_read_ = false;
+  bool tls_eof_ = false;  // the peer closed after the bytes still being served
 };
 
 Server::Server(Host& host) : host_(host) {
@@ -440,6 +594,7 @@ Server::Server(Host& host) : host_(host) {
     guards_.push_back(asio::make_work_guard(*workers_.back()));
     readiness_.push_back(std::make_unique<ReadinessSet>(*workers_.back()));
   }
+  tls_ = tls::TlsContexts::Create(host_.config());
   // Set before Start(), so that a shutdown asked for while the ports are opening is not
   // lost: the posted Stop() runs once Start() has built what it closes and starts the
   // control thread.
@@ -449,6 +604,7 @@ Server::Server(Host& host) : host_(host) {
 }
 
 Server::~Server() {
+  host_.config().ClearApply();  // they refer to this server
   Stop();
   Wait();
 }
@@ -476,7 +632,8 @@ void Server::Bind(Listener& l, const std::string& addrs, uint16_t port) {
       throw std::runtime_error("cannot listen on " + a + ":" + std::to_string(port) + " (" +
                                l.name + "): " + ec.message());
     acc->listen(static_cast<int>(host_.config().Int("server.tcp_backlog")));
-    Logger("host.net")->info("listening on {}:{} ({})", a, acc->local_endpoint().port(), l.name);
+    Logger("host.net")->info("listening on {}:{} ({}{})", a, acc->local_endpoint().port(), l.name,
+                             l.tls ? ", TLS" : "");
     l.acceptors.push_back(std::move(acc));
   }
 }
@@ -501,25 +658,29 @@ void Server::BindUnix(Listener& l, const std::string& path, const std::string& p
   l.unix_paths.push_back(path);
 }
 
+std::unique_ptr<Server::Listener> Server::MakeListener(const std::string& name, bool tls) {
+  auto l = std::make_unique<Listener>();
+  l->name = name;
+  l->tls = tls;
+  for (auto& p : host_.registry().Protocols())
+    if (p->listener == name) l->protocols.push_back(p);
+  return l;
+}
+
 void Server::Start() {
-  auto protos = host_.registry().Protocols();
-  auto make = [&](const std::string& name) {
-    auto l = std::make_unique<Listener>();
-    l->name = name;
-    for (auto& p : protos)
-      if (p->listener == name) l->protocols.push_back(p);
-    return l;
-  };
-  auto main = make("main");
+  auto main = MakeListener("main", false);
   if (main->protocols.empty())
     throw std::runtime_error("no protocol plugin serves the main listener (is resp loaded?)");
-  Bind(*main, host_.config().String("server.bind"),
-       static_cast<uint16_t>(host_.config().Int("server.port")));
+  // port 0 with a TLS port serves RESP over TLS only (as redis-server's `port 0`);
+  // without one it binds an ephemeral port (in-process tests read it from ports()).
+  auto port = static_cast<uint16_t>(host_.config().Int("server.port"));
+  if (port != 0 || host_.config().Int("tls.port") == 0)
+    Bind(*main, host_.config().String("server.bind"), port);
   if (std::string path = host_.config().String("server.unixsocket"); !path.empty())
     BindUnix(*main, path, host_.config().String("server.unixsocketperm"));
   listeners_.push_back(std::move(main));
   if (host_.config().Bool("compatibility.memcached_protocol")) {
-    auto mc = make("memcached");
+    auto mc = MakeListener("memcached", false);
     if (mc->protocols.empty())
       throw std::runtime_error(
           "[compatibility] memcached_protocol = true but no memcached protocol plugin is loaded");
@@ -539,6 +700,11 @@ void Server::Start() {
     }
     listeners_.push_back(std::move(mc));
   }
+  if (tls_->Needed() && !tls_->Configure())
+    throw std::runtime_error("Failed to configure TLS. Check logs for more info.");
+  for (const char* port : {"tls.port", "compatibility.memcached_tls_port"})
+    if (auto err = SyncTlsListener(port)) throw std::runtime_error(*err);
+  RegisterTlsApply();
   FitMaxClients();
   for (auto& l : listeners_) {
     for (auto& a : l->acceptors) Accept(*l, *a);
@@ -626,7 +792,7 @@ void Server::Accept(Listener& l, asio::ip::tcp::acceptor& a) {
   a.async_accept(*workers_[w], [this, &l, &a, w](boost::system::error_code ec,
                                                   asio::ip::tcp::socket sock) {
     if (ec) {
-      if (stopped_) return;
+      if (stopped_ || !a.is_open()) return;  // closed: shutdown, or CONFIG SET tls-port
       if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
           ec == asio::error::no_buffer_space || ec == asio::error::no_memory)
         RetryAcceptLater(l, a, ec);
@@ -669,22 +835,39 @@ void Server::AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a) 
 void Server::Serve(Listener& l, asio::ip::tcp::socket sock, size_t w, bool remote,
                    const std::string& unix_path) {
   boost::system::error_code ec;
+  TlsAccept tls;
+  if (l.tls) {
+    tls.ctx = tls_->server();  // the newest: CONFIG SET tls-cert-file affects new clients
+    tls.auth = tls_->auth_clients();
+    tls.handshake_timeout_ms = tls_->handshake_timeout_ms();
+    if (!tls.ctx) {
+      sock.close(ec);
+      return;
+    }
+  }
   if (static_cast<int64_t>(host_.num_clients()) >= host_.config().Int("server.max_connections")) {
     host_.stats().rejected_connections.fetch_add(1);
     const char* msg = l.name == "memcached" ? "ERROR Too many open connections\r\n"
                                              : "-ERR max number of clients reached\r\n";
-    asio::write(sock, asio::buffer(msg, strlen(msg)), ec);
+    // A TLS client has not done its handshake, so nothing can be said to it (Redis,
+    // too, just drops it).
+    if (!l.tls) asio::write(sock, asio::buffer(msg, strlen(msg)), ec);
     sock.close(ec);
-  } else if (l.name == "main" && remote && host_.config().Bool("security.protected_mode") &&
-             !host_.auth_required) {
-    host_.stats().rejected_connections.fetch_add(1);
-    asio::write(sock, asio::buffer(kDenied, strlen(kDenied)), ec);
-    sock.close(ec);
-  } else {
-    auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db,
-                                             readiness_[w].get(), unix_path);
-    asio::post(conn->Executor(), [conn] { conn->Start(); });
+    return;
   }
+  if (l.name == "main" && remote && host_.config().Bool("security.protected_mode") &&
+      !host_.auth_required) {
+    host_.stats().rejected_connections.fetch_add(1);
+    if (!l.tls) {
+      asio::write(sock, asio::buffer(kDenied, strlen(kDenied)), ec);
+      sock.close(ec);
+      return;
+    }
+    tls.reject = kDenied;  // after the handshake, encrypted, as Redis
+  }
+  auto conn = std::make_shared<Connection>(host_, std::move(sock), l.protocols, l.db,
+                                           readiness_[w].get(), unix_path, std::move(tls));
+  asio::post(conn->Executor(), [conn] { conn->Start(); });
 }
 
 void Server::ScheduleCron() {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,9 @@ namespace ferrite::host {
 class Connection;
 class ReadinessSet;
 struct Client;
+namespace tls {
+class TlsContexts;
+}
 
 // ferrite_host_api::script_yield, as Redis' processEventsWhileBlocked: runs the ready
 // handlers of this worker's io_context without blocking, so the worker's other
@@ -53,6 +57,8 @@ class Server {
     std::vector<std::string> unix_paths;  // unlinked at Stop
     std::vector<std::shared_ptr<Protocol>> protocols;
     int db = 0;
+    bool tls = false;  // connections start with a TLS handshake (host/tls/)
+    uint16_t port = 0;  // as configured (TLS listeners: compared on CONFIG SET)
   };
   void Accept(Listener& l, asio::ip::tcp::acceptor& a);
   void AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a);
@@ -63,6 +69,16 @@ class Server {
   void Bind(Listener& l, const std::string& addrs, uint16_t port);
   // Listens on a unix socket at `path` with mode `perm` (octal string, "0" = umask's).
   void BindUnix(Listener& l, const std::string& path, const std::string& perm);
+  std::unique_ptr<Listener> MakeListener(const std::string& name, bool tls);
+  // TLS listeners (tls-port: RESP, memcached-tls-port: memcached), opened at Start and
+  // re-opened, moved or closed by CONFIG SET; `which` is the setting's TOML address.
+  // Runs on the control thread once the server runs. Error text on failure.
+  // At startup (before the accept loops start) a failure to bind throws as Bind does.
+  std::optional<std::string> SyncTlsListener(const std::string& which, bool startup = true);
+  // The CONFIG SET apply functions of the tls-* settings and of the TLS ports.
+  void RegisterTlsApply();
+  // Runs fn on the control thread and waits for its answer (CONFIG SET from a worker).
+  std::optional<std::string> OnControl(std::function<std::optional<std::string>()> fn);
   void ScheduleCron();
   void WaitSignal();
   void FitMaxClients();
@@ -83,6 +99,10 @@ class Server {
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> control_guard_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  // Closed TLS listeners: kept until the server goes, since their acceptors' aborted
+  // accept handlers still refer to them.
+  std::vector<std::unique_ptr<Listener>> retired_;
+  std::shared_ptr<tls::TlsContexts> tls_;
   std::unique_ptr<asio::steady_timer> cron_;
   std::unique_ptr<asio::signal_set> signals_;  // SIGHUP
   size_t next_worker_ = 0;

@@ -79,11 +79,14 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   }
   if (EqualsIgnoreCase(sub, "SET") && argc >= 4) {
     if (argc % 2) return Error(c, "", FERRITE_E_SYNTAX);  // a name without its value
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (int i = 2; i < argc; i += 2) pairs.emplace_back(SV(argv[i]), SV(argv[i + 1]));
+    if (auto err = cfg.SetMany(pairs)) return Error(c, "ERR " + *err);
     for (int i = 2; i < argc; i += 2) {
-      auto err = cfg.Set(SV(argv[i]), SV(argv[i + 1]));
-      if (err) return Error(c, "ERR " + *err);
       bool secret = EqualsIgnoreCase(SV(argv[i]), "requirepass") ||
-                    EqualsIgnoreCase(SV(argv[i]), "masterauth");
+                    EqualsIgnoreCase(SV(argv[i]), "masterauth") ||
+                    EqualsIgnoreCase(SV(argv[i]), "tls-key-file-pass") ||
+                    EqualsIgnoreCase(SV(argv[i]), "tls-client-key-file-pass");
       Logger("host.config")->debug("CONFIG SET {} {} (client id={})", SV(argv[i]),
                                    secret ? std::string_view("(hidden)") : SV(argv[i + 1]),
                                    c->client ? c->client->id : 0);

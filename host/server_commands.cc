@@ -389,6 +389,7 @@ void RegisterHostCommands(Host* h) {
   RegisterMemoryCommand(h);
   RegisterSwapDbCommands(h);
   RegisterIntrospectionCommands(h);
+  RegisterClusterCommands(h);
 }
 
 }  // namespace ferrite::host

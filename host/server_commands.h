@@ -53,6 +53,9 @@ bool AclAuthenticate(Host* h, Client* c, std::string_view user, std::string_view
                      std::string_view cmdname);
 // Redis' clientSetDefaultAuth: the default user, authenticated when it needs no password.
 void AclSetDefaultAuth(Host* h, Client* c);
+// CLUSTER READONLY READWRITE ASKING, answered as a server without cluster mode
+// (cluster_command.cc).
+void RegisterClusterCommands(Host* h);
 // SWAPDB LOLWUT (swapdb.cc).
 void RegisterSwapDbCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,

@@ -49,7 +49,7 @@ void NoBool(void*, int) {}
 void NoVerb(void*, const char*, const char*, size_t) {}
 const ferrite_reply_sink kDiscard = {sizeof(ferrite_reply_sink), NoStr, NoErr, NoInt, NoDbl,
                                      NoStr, NoNull, NoNull, NoLen, NoLen, NoLen, NoLen, NoBool,
-                                     NoVerb, NoStr, NoLen};
+                                     NoVerb, NoStr, NoLen, NoStr};
 
 // A blocking connection to the source with a read buffer; false on any failure.
 class SourceConn {

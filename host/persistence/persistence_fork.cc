@@ -264,18 +264,25 @@ std::string PersistenceService::DebugReload() {
   return "";
 }
 
-// Redis' DEBUG LOADAOF: the AOF is flushed and fsynced, the dataset emptied and the file
-// replayed, every shard locked throughout (so no client sees a half-loaded dataset).
+// Redis' DEBUG LOADAOF: the AOF is flushed and fsynced (when it is on), the dataset
+// emptied and the file replayed, every shard locked throughout (so no client sees a
+// half-loaded dataset). With appendonly off the file is the one BGREWRITEAOF last wrote,
+// as in Redis; where there is none, the dataset is left alone and the reply says so
+// (Redis 7.0 exits there).
 std::string PersistenceService::DebugLoadAof() {
-  AofWriter* w = aof_.load();
-  if (!aof_on_.load() || !w) return "ERR DEBUG LOADAOF needs appendonly yes";
+  AofWriter* w = aof_on_.load() ? aof_.load() : nullptr;
+  std::string path = DataPath(h_.config().String("persistence.appendfilename"));
   LockSet locks;
   locks.AcquireAll(h_.keyspace());
-  if (!w->FlushAndSync()) return "ERR Error flushing the append only file, check server logs.";
+  if (w && !w->FlushAndSync())
+    return "ERR Error flushing the append only file, check server logs.";
+  if (!w && ::access(path.c_str(), R_OK) != 0) {
+    Logger("host.persistence")->warn("DEBUG LOADAOF: no append only file at {}", path);
+    return "ERR There is no append only file to load (BGREWRITEAOF writes one).";
+  }
   Keyspace& ks = h_.keyspace();
   for (int s = 0; s < ks.num_shards(); s++)
     for (auto& t : ks.shard(s).dbs) t.Clear();
-  std::string path = DataPath(h_.config().String("persistence.appendfilename"));
   try {
     AofLoadStats st = ReplayAofLocked(h_, path, h_.clock().NowMs());
     Logger("host.persistence")->warn("Append Only File loaded by DEBUG LOADAOF: {} commands",

@@ -20,6 +20,7 @@
 #include "host/persistence/rdb_reader.h"
 #include "host/replication/repl_stream.h"
 #include "host/replication/replication.h"
+#include "host/tls/tls_stream.h"
 
 namespace ferrite::host::repl {
 
@@ -95,6 +96,8 @@ void ReplicaLink::Run() {
 void ReplicaLink::DropConnection(const char* why) {
   if (why) Logger("host.replication")->warn("{}", why);
   if (fd_ >= 0) {
+    if (tls_) tls_->Shutdown();
+    tls_.reset();
     ::close(fd_);
     fd_ = -1;
     Logger("host.replication")->info("Connection with master lost.");
@@ -154,15 +157,62 @@ bool ReplicaLink::Connect() {
   }
   ::freeaddrinfo(res);
   if (fd_ < 0) return false;
+  if (svc_.host().config().Bool("tls.replication") && !StartTls()) {
+    ::close(fd_);
+    fd_ = -1;
+    tls_.reset();
+    return false;
+  }
   Logger("host.replication")->info("MASTER <-> REPLICA sync started");
   last_io_ms_ = NowMsOf(svc_);
   return true;
+}
+
+bool ReplicaLink::StartTls() {
+  auto log = Logger("host.replication");
+  auto contexts = tls::TlsContexts::For(svc_.host().config());
+  tls::CtxPtr ctx = contexts ? contexts->client() : nullptr;
+  if (!ctx) {
+    log->warn("Error condition on socket for SYNC: TLS is not configured (tls-cert-file, "
+              "tls-key-file, tls-ca-cert-file)");
+    return false;
+  }
+  tls_ = tls::TlsStream::Connect(ctx.get(), fd_);
+  if (!tls_) return false;
+  int64_t deadline = NowMsOf(svc_) + svc_.host().config().Int("replication.repl_timeout") * 1000;
+  for (;;) {
+    tls::TlsIo st = tls_->Handshake();
+    if (st == tls::TlsIo::kDone) return true;
+    if (st != tls::TlsIo::kWantRead && st != tls::TlsIo::kWantWrite) {
+      log->warn("Error condition on socket for SYNC: {}",
+                tls_->error().empty() ? "connection closed" : tls_->error());
+      return false;
+    }
+    if (stop_ || NowMsOf(svc_) > deadline) {
+      log->warn("Error condition on socket for SYNC: TLS handshake timed out");
+      return false;
+    }
+    pollfd p{fd_, static_cast<short>(st == tls::TlsIo::kWantRead ? POLLIN : POLLOUT), 0};
+    ::poll(&p, 1, 100);
+  }
 }
 
 bool ReplicaLink::SendAll(std::string_view s) {
   size_t off = 0;
   while (off < s.size()) {
     if (stop_ || fd_ < 0) return false;
+    if (tls_) {
+      size_t k = 0;
+      tls::TlsIo st = tls_->Write(s.data() + off, s.size() - off, &k);
+      if (st == tls::TlsIo::kDone) {
+        off += k;
+        continue;
+      }
+      if (st != tls::TlsIo::kWantRead && st != tls::TlsIo::kWantWrite) return false;
+      pollfd p{fd_, static_cast<short>(st == tls::TlsIo::kWantRead ? POLLIN : POLLOUT), 0};
+      ::poll(&p, 1, 100);
+      continue;
+    }
     ssize_t n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
     if (n > 0) {
       off += static_cast<size_t>(n);
@@ -195,8 +245,22 @@ ReplicaLink::FillResult ReplicaLink::Fill(int64_t timeout_ms) {
     if (stop_ || fd_ < 0) return FillResult::kClosed;
     RunTasks();
     if (fd_ < 0 || kill_requested_) return FillResult::kClosed;
-    pollfd p{fd_, POLLIN, 0};
+    short wait_for = POLLIN;
+    if (tls_) {  // OpenSSL may hold decrypted bytes already: ask it before polling
+      char buf[32 << 10];
+      size_t n = 0;
+      tls::TlsIo st = tls_->Read(buf, sizeof buf, &n);
+      if (st == tls::TlsIo::kDone) {
+        in_.append(buf, n);
+        last_io_ms_ = NowMsOf(svc_);
+        return FillResult::kData;
+      }
+      if (st != tls::TlsIo::kWantRead && st != tls::TlsIo::kWantWrite) return FillResult::kClosed;
+      if (st == tls::TlsIo::kWantWrite) wait_for = POLLOUT;
+    }
+    pollfd p{fd_, wait_for, 0};
     int rc = ::poll(&p, 1, 100);
+    if (rc > 0 && tls_) continue;  // read again through OpenSSL
     if (rc > 0) {
       char buf[64 << 10];
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
@@ -261,6 +325,9 @@ bool ReplicaLink::Handshake(std::string* psync_reply) {
     }
   }
   int64_t port = cfg.Int("replication.replica_announce_port");
+  // Over TLS the primary (and sentinel, through it) must reach this replica on its TLS
+  // port, as Redis announces it.
+  if (port == 0 && cfg.Bool("tls.replication")) port = cfg.Int("tls.port");
   if (port == 0) port = cfg.Int("server.port");
   if (!SendCommand({"REPLCONF", "listening-port", std::to_string(port)}) ||
       !ReadLine(&line, timeout))

@@ -17,6 +17,9 @@
 
 namespace ferrite::host {
 struct Client;
+namespace tls {
+class TlsStream;
+}
 }
 
 namespace ferrite::host::repl {
@@ -53,6 +56,8 @@ class ReplicaLink {
  private:
   void Run();
   bool Connect();
+  // tls-replication: the TLS handshake on the connected socket, with the client context.
+  bool StartTls();
   bool Handshake(std::string* psync_reply);
   bool FullSync(const std::string& reply);
   bool LoadPayload(const std::string& rdb);
@@ -74,6 +79,7 @@ class ReplicaLink {
   std::atomic<bool> stop_{false};
   std::atomic<State> state_{State::kConnect};
   int fd_ = -1;
+  std::unique_ptr<tls::TlsStream> tls_;  // set when the link runs over TLS
   std::string in_;      // received, not yet consumed
   std::atomic<int64_t> reploff_{0}, read_reploff_{0};
   std::atomic<int64_t> last_io_ms_{0}, down_since_ms_{0};

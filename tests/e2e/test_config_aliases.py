@@ -29,6 +29,13 @@ CONFIG GET list-compress-depth
 CONFIG SET set-max-intset-entries 100
 CONFIG GET set-max-intset-entries
 CONFIG SET hash-max-ziplist-entries notanumber
+CONFIG GET loglevel
+CONFIG SET loglevel warning
+CONFIG GET loglevel
+CONFIG SET loglevel debug
+CONFIG GET loglevel
+CONFIG SET loglevel notice
+CONFIG GET loglevel
 ~ CONFIG GET *ziplist*
 ~ CONFIG GET hash-max-*
 ~ CONFIG GET *-read-only

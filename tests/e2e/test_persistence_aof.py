@@ -220,9 +220,25 @@ def test_debug_loadaof_replaces_the_dataset_with_the_file(server_factory):
     r.set("after", "1")
     s.restart()
     assert s.redis().get("after") == b"1"
-    r2 = server_factory().redis()
-    with pytest.raises(redis.ResponseError, match="needs appendonly yes"):
-        r2.execute_command("DEBUG", "LOADAOF")
+
+
+def test_debug_loadaof_with_appendonly_off_loads_the_rewritten_file(server_factory):
+    """As Redis: with the AOF off, DEBUG LOADAOF replays the file BGREWRITEAOF wrote (the
+    digest and the TTLs come back); with no such file the dataset is left alone."""
+    s = server_factory()
+    r = s.redis()
+    with pytest.raises(redis.ResponseError, match="no append only file"):
+        r.execute_command("DEBUG", "LOADAOF")
+    populate(r, dbs=2, big=False)
+    r.set("ttl", "v", ex=1000)
+    digest = r.execute_command("DEBUG", "DIGEST")
+    assert r.execute_command("BGREWRITEAOF")
+    wait_info(r, "aof_rewrite_in_progress", 0)
+    r.set("after-rewrite", "1")  # not in the file: gone after the load
+    assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+    assert r.execute_command("DEBUG", "DIGEST") == digest
+    assert 900 < r.ttl("ttl") <= 1000
+    assert r.get("after-rewrite") is None
 
 
 def test_config_set_appendonly_at_run_time(server_factory):

@@ -487,6 +487,58 @@ TEST(ConfigSet, OnChangeRunsOnlyOnSuccess) {
 
 // --- module options ---------------------------------------------------------------------
 
+// CONFIG SET a b c d: all or nothing, as Redis 7 (configSetCommand).
+TEST(ConfigSet, SeveralPairsAreAllOrNothing) {
+  Config c;
+  auto err = c.SetMany({{"hz", "20"}, {"maxmemory-samples", "0"}});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err, "CONFIG SET failed (possibly related to argument 'maxmemory-samples') - "
+                  "argument must be between 1 and 2147483647 inclusive");
+  EXPECT_EQ(c.Int("server.hz"), 10);  // the first one did not stay
+  err = c.SetMany({{"hz", "20"}, {"HZ", "30"}});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err, "CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter");
+  EXPECT_FALSE(c.SetMany({{"hz", "20"}, {"maxmemory-samples", "7"}}));
+  EXPECT_EQ(c.Int("server.hz"), 20);
+  EXPECT_EQ(c.Int("storage.maxmemory_samples"), 7);
+}
+
+// An apply function shared by two settings runs once; when it fails every value of the
+// CONFIG SET is restored and the apply functions run again with the old values.
+TEST(ConfigSet, ApplyFunctionsRunOnceAndRollBack) {
+  Config c;
+  int tls_runs = 0, port_runs = 0;
+  std::vector<std::string> seen_certs;
+  auto tls = std::make_shared<const Config::ApplyFn>([&]() -> std::optional<std::string> {
+    ++tls_runs;
+    seen_certs.push_back(c.String("tls.cert_file"));
+    if (c.String("tls.cert_file") == "bad") return std::string("Unable to update");
+    return std::nullopt;
+  });
+  c.OnApply("tls-cert-file", tls);
+  c.OnApply("tls-key-file", tls);
+  c.OnApply("tls-port", std::make_shared<const Config::ApplyFn>([&] {
+    ++port_runs;
+    return std::optional<std::string>();
+  }));
+  int changed = 0;
+  c.OnChange("tls-cert-file", [&] { ++changed; });
+  EXPECT_FALSE(c.SetMany({{"tls-cert-file", "a.crt"}, {"tls-key-file", "a.key"}}));
+  EXPECT_EQ(tls_runs, 1);
+  EXPECT_EQ(changed, 1);
+  auto err = c.SetMany({{"tls-port", "7000"}, {"tls-key-file", "b.key"},
+                        {"tls-cert-file", "bad"}});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err, "CONFIG SET failed (possibly related to argument 'tls-key-file') - "
+                  "Unable to update");
+  EXPECT_EQ(c.Int("tls.port"), 0);
+  EXPECT_EQ(c.String("tls.key_file"), "a.key");
+  EXPECT_EQ(c.String("tls.cert_file"), "a.crt");
+  EXPECT_EQ(seen_certs.back(), "a.crt");  // re-applied with the restored values
+  EXPECT_EQ(port_runs, 2);                // set to 7000, then back to 0
+  EXPECT_EQ(changed, 1);                  // no on-change for a failed CONFIG SET
+}
+
 TEST(ConfigModules, PendingValueAppliedAtRegistration) {
   TempFile f("[modules.lists]\nlist-max-listpack-size = -5\n[modules.sets]\nset_max = 9\n");
   Config c;
