@@ -726,19 +726,7 @@ int KeyCopy(ferrite_ctx* c, int sdb, ferrite_slice s, int ddb, ferrite_slice d) 
   return KeyRenameOrCopy(c, sdb, s, ddb, d, true);
 }
 
-const char* KeyEncoding(ferrite_key* k) {
-  if (!k || !k->e) return nullptr;
-  Entry* e = k->e;
-  if (e->kind == ValueKind::kString) {
-    std::string_view s = e->string_value();
-    if (e->str_raw) return "raw";
-    int64_t v;
-    if (ferrite::sdk::ParseInt64(s, &v)) return "int";  // Redis' string2ll decides, as in Redis
-    return s.size() <= 44 ? "embstr" : "raw";
-  }
-  const ferrite_type* t = e->mod_type();
-  return t->desc.encoding ? t->desc.encoding(e->mod.ptr) : "raw";
-}
+const char* KeyEncoding(ferrite_key* k) { return k && k->e ? EntryEncoding(*k->e) : nullptr; }
 
 // ------------------------------- propagation, call -------------------------------------
 

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "ferrite/module.hpp"
+
 namespace ferrite::host {
 
 namespace {
@@ -371,6 +373,18 @@ bool LockSet::Holds(int shard) const {
   if (all_) return true;
   const int* h = held();
   return std::find(h, h + n_held_, shard) != h + n_held_;
+}
+
+const char* EntryEncoding(const Entry& e) {
+  if (e.kind == ValueKind::kString) {
+    std::string_view s = e.string_value();
+    if (e.str_raw) return "raw";
+    int64_t v;
+    if (ferrite::sdk::ParseInt64(s, &v)) return "int";  // Redis' string2ll decides, as in Redis
+    return s.size() <= 44 ? "embstr" : "raw";
+  }
+  const ferrite_type* t = e.mod_type();
+  return t->desc.encoding ? t->desc.encoding(e.mod.ptr) : "raw";
 }
 
 }  // namespace ferrite::host

@@ -113,6 +113,10 @@ struct Entry {
   size_t str_cap() const;
 };
 
+// OBJECT ENCODING's answer for a stored value: a string is "int", "embstr" or "raw" as
+// Redis decides; a module value asks its type (nullptr: the type names none).
+const char* EntryEncoding(const Entry& e);
+
 // String values up to this size, set when their key is created, are stored inline in
 // the key's entry (Entry::value_inline). Larger ones, and values that grow past their
 // inline room later, get their own allocation.

@@ -1,10 +1,19 @@
 // Redis 8.0's hash commands that read or write fields together with their TTLs:
 // HGETDEL, HGETEX and HSETEX (redis.io documents them; redis-server 7.0 has none).
 //
-// Propagation is deterministic, as for the HEXPIRE family: HGETDEL goes out as HDEL of
-// the fields it removed; HGETEX as HPEXPIREAT (absolute ms), HPERSIST or HDEL (a time
-// already past deletes) of the fields it changed, and not at all when none changed;
-// HSETEX as itself with EX/PX/EXAT turned into PXAT, or as HDEL when its time is past.
+// Argument checks, their order and their texts are Redis 8's (t_hash.c): HGETDEL and
+// HGETEX look the key up (WRONGTYPE) before they read their arguments, HSETEX reads its
+// arguments first. What is propagated (AOF, replicas):
+//   HGETDEL            HDEL key <the requested fields>, when it deleted one
+//   HGETEX EX|PX|...   HPEXPIREAT key <abs-ms> FIELDS n <fields>, when a TTL was set
+//   HGETEX PERSIST     HPERSIST key FIELDS n <fields>, when a TTL was removed
+//   HGETEX, past time  HDEL key <field>, one per deleted field (MULTI/EXEC around them)
+//   HSETEX, past time  HDEL key <field>, one per field
+//   HSETEX EX|PX|EXAT  itself with the time as PXAT <abs-ms>
+//   HSETEX [FNX|FXX]   HSET key <field value...> when it has neither a time nor KEEPTTL:
+//                      the same effect (HSET drops field TTLs too), and a redis-server
+//                      7.0 replica knows HSET but not HSETEX. With KEEPTTL or a time the
+//                      command needs field TTLs, which only Redis >= 7.4 has.
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,66 +39,60 @@ std::optional<FieldTtl> TtlWord(std::string_view w) {
 constexpr std::string_view kFieldsMissing =
     "ERR Mandatory argument FIELDS is missing or not at the right position";
 
-enum class Exist { kAny, kFnx, kFxx };
-
-// What HGETEX / HSETEX found before FIELDS.
-struct FieldOptions {
-  std::optional<FieldTtl> ttl;
-  int ttl_at = 0;       // argv index of the TTL word
-  int64_t at_ms = 0;    // the TTL as an absolute time
-  bool persist = false; // HGETEX
-  bool keepttl = false; // HSETEX
-  Exist exist = Exist::kAny;
-  int fields_at = 0;    // argv index of FIELDS
-};
-
-// HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field...
-bool ParseGetExOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, FieldOptions* o,
-                       int* first, int* n) {
-  int i = 2;
-  for (; i < argc; i++) {
-    std::string_view w = SV(argv[i]);
-    auto ttl = TtlWord(w);
-    if (!ttl && !EqualsIgnoreCase(w, "PERSIST")) break;
-    if (o->ttl || o->persist) {
-      ctx.Error("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified");
-      return false;
-    }
-    if (!ttl) {
-      o->persist = true;
-      continue;
-    }
-    if (i + 1 >= argc) break;
-    o->ttl = ttl;
-    o->ttl_at = i;
-    if (!ParseFieldExpireTime(ctx, SV(argv[++i]), *ttl, "hgetex", &o->at_ms)) return false;
-  }
-  if (i >= argc || !EqualsIgnoreCase(SV(argv[i]), "FIELDS")) {
+// HGETDEL / HGETEX: argv[at - 1] must be FIELDS and argv[at] the number of the fields
+// that follow it. Replies the error and returns false otherwise.
+bool ParseFieldList(const Ctx& ctx, int argc, const ferrite_slice* argv, int at, int* n) {
+  if (!EqualsIgnoreCase(SV(argv[at - 1]), "FIELDS")) {
     ctx.Error(kFieldsMissing);
     return false;
   }
+  if (at >= argc) {  // HGETEX k EX 10 FIELDS: nothing where numfields belongs
+    ctx.Error(FERRITE_E_ARITY, "hgetex");
+    return false;
+  }
   int64_t num = 0;
-  if (i + 1 >= argc || !ParseInt64(SV(argv[i + 1]), &num) || num < 1) {
+  if (!ParseInt64(SV(argv[at]), &num) || num < 1) {
     ctx.Error("ERR Number of fields must be a positive integer");
     return false;
   }
-  if (num != argc - i - 2) {
+  if (num != argc - at - 1) {
     ctx.Error("ERR The `numfields` parameter must match the number of arguments");
     return false;
   }
-  *first = i + 2;
   *n = static_cast<int>(num);
   return true;
 }
 
+enum class Exist { kAny, kFnx, kFxx };
+
+// What HSETEX found before FIELDS.
+struct SetExOptions {
+  std::optional<FieldTtl> ttl;
+  int ttl_at = 0;      // argv index of the TTL word
+  int64_t at_ms = 0;   // the TTL as an absolute time
+  bool keepttl = false;
+  Exist exist = Exist::kAny;
+  int first = 0;       // argv index of the first field
+};
+
 // HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]
-//        FIELDS numfields field value...
-bool ParseSetExOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, FieldOptions* o,
-                       int* first, int* n) {
-  int i = 2;
-  for (; i < argc; i++) {
+//        FIELDS numfields field value [field value ...]
+// Redis' hsetexParseArgs, word by word, replying the first error.
+bool ParseSetExOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, SetExOptions* o) {
+  for (int i = 2; i < argc; i++) {
     std::string_view w = SV(argv[i]);
-    if (EqualsIgnoreCase(w, "FIELDS")) break;
+    if (EqualsIgnoreCase(w, "FIELDS")) {
+      int64_t num = 0;
+      if (i >= argc - 3) break;  // arity
+      if (!ParseInt64(SV(argv[i + 1]), &num) || num < 1 || num > INT32_MAX) {
+        ctx.Error("ERR invalid number of fields");
+        return false;
+      }
+      const int remaining = argc - i - 2;
+      if (remaining % 2 != 0 || num != remaining / 2) break;  // arity
+      o->first = i + 2;
+      return true;
+    }
     const bool fnx = EqualsIgnoreCase(w, "FNX");
     if (fnx || EqualsIgnoreCase(w, "FXX")) {
       if (o->exist != Exist::kAny) {
@@ -101,7 +104,7 @@ bool ParseSetExOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, Fiel
     }
     auto ttl = TtlWord(w);
     if (!ttl && !EqualsIgnoreCase(w, "KEEPTTL")) {
-      ctx.Error("ERR unknown argument");
+      ctx.Error("ERR unknown argument: " + std::string(w));
       return false;
     }
     if (o->ttl || o->keepttl) {
@@ -112,46 +115,33 @@ bool ParseSetExOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, Fiel
       o->keepttl = true;
       continue;
     }
-    if (i + 1 >= argc) break;
+    if (i + 1 >= argc) {
+      ctx.Error("ERR missing expire time");
+      return false;
+    }
     o->ttl = ttl;
     o->ttl_at = i;
     if (!ParseFieldExpireTime(ctx, SV(argv[++i]), *ttl, "hsetex", &o->at_ms)) return false;
   }
-  if (i >= argc || !EqualsIgnoreCase(SV(argv[i]), "FIELDS")) {
-    ctx.Error(kFieldsMissing);
-    return false;
-  }
-  int64_t num = 0;
-  if (i + 1 >= argc || !ParseInt64(SV(argv[i + 1]), &num) || num < 1 ||
-      num > INT64_MAX / 2) {
-    ctx.Error("ERR invalid number of fields");
-    return false;
-  }
-  if (num * 2 != argc - i - 2) {
-    ctx.Error(FERRITE_E_ARITY, "hsetex");
-    return false;
-  }
-  o->fields_at = i;
-  *first = i + 2;
-  *n = static_cast<int>(num);
-  return true;
+  ctx.Error(FERRITE_E_ARITY, "hsetex");
+  return false;
 }
 
 }  // namespace
 
-// HGETDEL key FIELDS numfields field...: the values (null for missing fields), then
-// the fields are gone; the last one takes the key with it.
+// HGETDEL key FIELDS numfields field...: each field's value (null when missing), the
+// field deleted as it is read; the last one takes the key with it (events hdel, del).
 int CmdHGetDel(Ctx ctx, int argc, const ferrite_slice* argv) {
-  int64_t num = 0;
-  if (!ParseInt64(SV(argv[3]), &num)) return ctx.Error(FERRITE_E_NOT_INTEGER);
-  if (num == 0 || num != argc - 4) {
-    return ctx.Error(
-        "ERR numfields should be greater than 0 and match the provided number of fields");
-  }
   HashKey hk;
   if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_WRITE, &hk) != Open::kOk) return FERRITE_OK;
+  if (!EqualsIgnoreCase(SV(argv[2]), "FIELDS")) return ctx.Error(kFieldsMissing);
+  int64_t num = 0;
+  if (!ParseInt64(SV(argv[3]), &num) || num < 1)
+    return ctx.Error("ERR Number of fields must be a positive integer");
+  if (num != argc - 4)
+    return ctx.Error("ERR The `numfields` parameter must match the number of arguments");
   ctx.Array(static_cast<size_t>(num));
-  std::vector<std::string> hdel{"HDEL", std::string(SV(argv[1]))};
+  bool deleted = false;
   for (int i = 4; i < argc; i++) {
     std::string_view f = SV(argv[i]), v;
     if (!hk.hash || !hk.hash->Get(f, &v)) {
@@ -160,99 +150,116 @@ int CmdHGetDel(Ctx ctx, int argc, const ferrite_slice* argv) {
     }
     ctx.Bulk(v);
     hk.hash->Del(f);
-    hdel.emplace_back(f);
+    deleted = true;
   }
-  if (hdel.size() > 2) {
-    Modified(ctx, &hk, "hdel");
-    ctx.Propagate(hdel);
-  }
+  if (!deleted) return FERRITE_OK;
+  Modified(ctx, &hk, "hdel");
+  std::vector<std::string> hdel{"HDEL", std::string(SV(argv[1]))};
+  for (int i = 4; i < argc; i++) hdel.emplace_back(SV(argv[i]));
+  ctx.Propagate(hdel);
   return FERRITE_OK;
 }
 
-// HGETEX: the values first, then the TTL change on the fields that exist.
+// HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field...: the
+// values, each field's TTL changed as it is read. The option, if any, is argv[2].
 int CmdHGetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
-  FieldOptions o;
-  int first = 0, n = 0;
-  if (!ParseGetExOptions(ctx, argc, argv, &o, &first, &n)) return FERRITE_OK;
   HashKey hk;
   if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_WRITE, &hk) != Open::kOk) return FERRITE_OK;
+  const std::string_view opt = SV(argv[2]);
+  const std::optional<FieldTtl> ttl = TtlWord(opt);
+  const bool persist = !ttl && EqualsIgnoreCase(opt, "PERSIST");
+  int64_t at_ms = 0;
+  if (ttl && !ParseFieldExpireTime(ctx, SV(argv[3]), *ttl, "hgetex", &at_ms)) return FERRITE_OK;
+  const int num_at = ttl ? 5 : persist ? 4 : 3;
+  int n = 0;
+  if (!ParseFieldList(ctx, argc, argv, num_at, &n)) return FERRITE_OK;
   ctx.Array(static_cast<size_t>(n));
-  for (int i = first; i < argc; i++) {
-    std::string_view v;
-    if (hk.hash && hk.hash->Get(SV(argv[i]), &v)) ctx.Bulk(v);
-    else ctx.Null();
+  if (!hk.hash) {
+    for (int i = 0; i < n; i++) ctx.Null();
+    return FERRITE_OK;
   }
-  if (!hk.hash || (!o.ttl && !o.persist)) return FERRITE_OK;
+  const bool past = ttl && at_ms <= ctx.NowMs();
   const std::string key(SV(argv[1]));
-  std::vector<std::string> changed;
-  if (o.ttl && o.at_ms <= ctx.NowMs()) {
-    for (int i = first; i < argc; i++)
-      if (hk.hash->Del(SV(argv[i]))) changed.emplace_back(SV(argv[i]));
-    if (changed.empty()) return FERRITE_OK;
-    changed.insert(changed.begin(), {"HDEL", key});
-    Modified(ctx, &hk, "hexpired");
-  } else {
-    for (int i = first; i < argc; i++) {
-      std::string_view f = SV(argv[i]);
-      if (!hk.hash->Exists(f)) continue;
-      if (o.ttl) hk.hash->SetExpire(f, o.at_ms);
-      else if (!hk.hash->Persist(f)) continue;
-      changed.emplace_back(f);
+  int updated = 0;
+  std::vector<std::string> deleted;
+  for (int i = num_at + 1; i < argc; i++) {
+    std::string_view f = SV(argv[i]), v;
+    if (!hk.hash->Get(f, &v)) {
+      ctx.Null();
+      continue;
     }
-    if (changed.empty()) return FERRITE_OK;
-    const std::string count = std::to_string(changed.size());
-    if (o.ttl) changed.insert(changed.begin(), {"HPEXPIREAT", key, std::to_string(o.at_ms), "FIELDS", count});
-    else changed.insert(changed.begin(), {"HPERSIST", key, "FIELDS", count});
-    Modified(ctx, &hk, o.ttl ? "hexpire" : "hpersist");
+    ctx.Bulk(v);
+    if (past) {
+      hk.hash->Del(f);
+      deleted.emplace_back(f);
+    } else if (ttl) {
+      hk.hash->SetExpire(f, at_ms);
+      updated++;
+    } else if (persist && hk.hash->Persist(f)) {
+      updated++;
+    }
   }
-  ctx.Propagate(changed);
+  if (updated) {
+    std::vector<std::string> out;
+    if (ttl) out = {"HPEXPIREAT", key, std::to_string(at_ms)};
+    else out = {"HPERSIST", key};
+    for (int i = num_at - 1; i < argc; i++) out.emplace_back(SV(argv[i]));
+    Modified(ctx, &hk, ttl ? "hexpire" : "hpersist");
+    ctx.Propagate(out);
+  } else if (!deleted.empty()) {
+    Modified(ctx, &hk, "hdel");
+    for (auto& f : deleted) ctx.Propagate({"HDEL", key, f});
+  }
   return FERRITE_OK;
 }
 
 // HSETEX: 1 when the fields were set, 0 when FNX/FXX refused (nothing written then).
 int CmdHSetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
-  FieldOptions o;
-  int first = 0, n = 0;
-  if (!ParseSetExOptions(ctx, argc, argv, &o, &first, &n)) return FERRITE_OK;
+  SetExOptions o;
+  if (!ParseSetExOptions(ctx, argc, argv, &o)) return FERRITE_OK;
   HashKey hk;
   if (OpenHash(ctx, SV(argv[1]), FERRITE_KEY_WRITE, &hk) != Open::kOk) return FERRITE_OK;
   if (o.exist != Exist::kAny) {
-    for (int i = first; i < argc; i += 2) {
+    for (int i = o.first; i < argc; i += 2) {
       const bool exists = hk.hash && hk.hash->Exists(SV(argv[i]));
       if (exists != (o.exist == Exist::kFxx)) return ctx.Int(0);
     }
   }
-  const std::string key(SV(argv[1]));
-  if (o.ttl && o.at_ms <= ctx.NowMs()) {
-    // Written and expired at once: none of the fields remains, as HDEL says.
-    std::vector<std::string> hdel{"HDEL", key};
-    bool deleted = false;
-    for (int i = first; i < argc; i += 2) {
-      if (hk.hash && hk.hash->Del(SV(argv[i]))) deleted = true;
-      hdel.emplace_back(SV(argv[i]));
-    }
-    if (deleted) Modified(ctx, &hk, "hexpired");
-    ctx.Propagate(hdel);
-    return ctx.Int(1);
-  }
   HashValue* h = CreateHash(ctx, &hk);
   const Limits lim = St(ctx).limits();
-  for (int i = first; i < argc; i += 2) {
+  const bool past = o.ttl && o.at_ms <= ctx.NowMs();
+  for (int i = o.first; i < argc; i += 2) {
     std::string_view f = SV(argv[i]);
     h->Set(f, SV(argv[i + 1]), lim, o.keepttl ? HashValue::Ttl::kKeep : HashValue::Ttl::kClear);
-    if (o.ttl) h->SetExpire(f, o.at_ms);
+    if (o.ttl && !past) h->SetExpire(f, o.at_ms);
   }
   Modified(ctx, &hk, "hset");
-  if (o.ttl && hk.hash) Modified(ctx, &hk, "hexpire");
-  std::vector<std::string> out;
-  for (int i = 0; i < argc; i++) {
-    if (o.ttl && *o.ttl != FieldTtl::kPxAt && i == o.ttl_at) {
-      out.emplace_back("PXAT");
-      out.push_back(std::to_string(o.at_ms));
-      i++;
-      continue;
+  const std::string key(SV(argv[1]));
+  if (past) {
+    // Set, then expired at once, as Redis does: events hset, hdel (and del), and the
+    // replicas get the deletions.
+    for (int i = o.first; i < argc; i += 2) {
+      hk.hash->Del(SV(argv[i]));
+      ctx.Propagate({"HDEL", key, SV(argv[i])});
     }
-    out.emplace_back(SV(argv[i]));
+    Modified(ctx, &hk, "hdel");
+    return ctx.Int(1);
+  }
+  if (o.ttl) Modified(ctx, &hk, "hexpire");
+  std::vector<std::string> out;
+  if (!o.ttl && !o.keepttl) {
+    out = {"HSET", key};
+    for (int i = o.first; i < argc; i++) out.emplace_back(SV(argv[i]));
+  } else {
+    for (int i = 0; i < argc; i++) {
+      if (o.ttl && *o.ttl != FieldTtl::kPxAt && i == o.ttl_at) {
+        out.emplace_back("PXAT");
+        out.push_back(std::to_string(o.at_ms));
+        i++;
+        continue;
+      }
+      out.emplace_back(SV(argv[i]));
+    }
   }
   ctx.Propagate(out);
   return ctx.Int(1);

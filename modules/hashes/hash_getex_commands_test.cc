@@ -42,16 +42,25 @@ TEST_F(HashGetExTest, HGetDelRepliesThenDeletes) {
 }
 
 TEST_F(HashGetExTest, HGetDelErrors) {
-  const char* numfields =
-      "ERR numfields should be greater than 0 and match the provided number of fields";
-  EXPECT_THAT(h.Run({"HGETDEL", "k", "FIELDS", "x", "a"}),
-              IsError("ERR value is not an integer or out of range"));
-  EXPECT_THAT(h.Run({"HGETDEL", "k", "FIELDS", "0", "a"}), IsError(numfields));
-  EXPECT_THAT(h.Run({"HGETDEL", "k", "FIELDS", "2", "a"}), IsError(numfields));
+  const char* positive = "ERR Number of fields must be a positive integer";
+  for (const char* n : {"x", "0", "-1", "9223372036854775808"})
+    EXPECT_THAT(h.Run({"HGETDEL", "k", "FIELDS", n, "a"}), IsError(positive)) << n;
+  EXPECT_THAT(h.Run({"HGETDEL", "k", "FIELDS", "2", "a"}),
+              IsError("ERR The `numfields` parameter must match the number of arguments"));
+  EXPECT_THAT(h.Run({"HGETDEL", "k", "XFIELDS", "1", "a"}),
+              IsError("ERR Mandatory argument FIELDS is missing or not at the right position"));
   EXPECT_THAT(h.Run({"HGETDEL", "k", "FIELDS", "1"}),
               IsError("ERR wrong number of arguments for 'hgetdel' command"));
+  // The key is looked up before the arguments are read.
   ASSERT_THAT(h.Run({"SET", "s", "v"}), IsOk());
   EXPECT_THAT(h.Run({"HGETDEL", "s", "FIELDS", "1", "a"}), IsError(kWrongType));
+  EXPECT_THAT(h.Run({"HGETDEL", "s", "XFIELDS", "0", "a"}), IsError(kWrongType));
+}
+
+TEST_F(HashGetExTest, HGetDelSameFieldTwice) {
+  ASSERT_THAT(h.Run({"HSET", "h", "f", "v", "g", "w"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HGETDEL", "h", "FIELDS", "2", "f", "f"}), IsArrayOf({IsBulk("v"), IsNull()}));
+  EXPECT_THAT(h.Run({"HKEYS", "h"}), IsBulkArray({"g"}));
 }
 
 TEST_F(HashGetExTest, HGetDelSeesLazilyExpiredFieldsAsMissing) {
@@ -94,23 +103,42 @@ TEST_F(HashGetExTest, HGetExErrors) {
   EXPECT_THAT(h.Run({"HGETEX", "h1", "XFIELDX", "1", "a"}), IsError(fields));
   EXPECT_THAT(h.Run({"HGETEX", "h1", "PXAT", "1", "1"}), IsError(fields));
   EXPECT_THAT(h.Run({"HGETEX", "h1", "PERSIST", "1", "FIELDS", "1", "a"}), IsError(fields));
+  // The option is argv[2] only: a second one stands where FIELDS belongs.
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "EX", "1", "PERSIST", "FIELDS", "1", "a"}), IsError(fields));
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "EX", "1", "EX", "1", "FIELDS", "1", "a"}), IsError(fields));
   EXPECT_THAT(h.Run({"HGETEX", "h1", "FIELDS", "2", "a"}),
               IsError("ERR The `numfields` parameter must match the number of arguments"));
-  for (const char* n : {"0", "-1", "9223372036854775808"})
+  for (const char* n : {"0", "-1", "9223372036854775808", "x"})
     EXPECT_THAT(h.Run({"HGETEX", "h1", "FIELDS", n, "a"}), IsError(positive)) << n;
-  EXPECT_THAT(h.Run({"HGETEX", "h1", "EX", "bla", "FIELDS", "1", "a"}),
-              IsError("ERR value is not an integer or out of range"));
+  for (const char* t : {"bla", "9223372036854775808"})
+    EXPECT_THAT(h.Run({"HGETEX", "h1", "EX", t, "FIELDS", "1", "a"}),
+                IsError("ERR value is not an integer or out of range")) << t;
   EXPECT_THAT(h.Run({"HGETEX", "h1", "PX", "-1", "FIELDS", "1", "a"}),
               IsError("ERR invalid expire time, must be >= 0"));
-  EXPECT_THAT(h.Run({"HGETEX", "h1", "EXAT", std::to_string((int64_t{1} << 46) + 100),
-                     "FIELDS", "1", "a"}),
-              IsError("ERR invalid expire time in 'hgetex' command"));
-  EXPECT_THAT(h.Run({"HGETEX", "h1", "EX", "1", "PERSIST", "FIELDS", "1", "a"}),
-              IsError("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified"));
-  EXPECT_THAT(h.Run({"HGETEX", "h1", "EX", "1", "EX", "1", "FIELDS", "1", "a"}),
-              IsError("ERR Only one of EX, PX, EXAT, PXAT or PERSIST arguments can be specified"));
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "PXAT", "-1", "FIELDS", "1", "a"}),
+              IsError("ERR invalid expire time, must be >= 0"));
+  const char* invalid = "ERR invalid expire time in 'hgetex' command";
+  const int64_t limit = int64_t{1} << 46;  // Redis 8: field times stay below 2^46 ms
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "EXAT", std::to_string(limit + 100), "FIELDS", "1", "a"}),
+              IsError(invalid));
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "PXAT", std::to_string(limit + 100), "FIELDS", "1", "a"}),
+              IsError(invalid));
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "PX", std::to_string(limit - h.NowMs() + 100), "FIELDS",
+                     "1", "a"}),
+              IsError(invalid));
+  EXPECT_THAT(h.Run({"HGETEX", "h1", "PXAT", std::to_string(limit - 1), "FIELDS", "1", "a"}),
+              IsArrayOf({IsNull()}));
+  // The key is looked up before the arguments are read.
   ASSERT_THAT(h.Run({"SET", "s", "v"}), IsOk());
   EXPECT_THAT(h.Run({"HGETEX", "s", "FIELDS", "1", "a"}), IsError(kWrongType));
+  EXPECT_THAT(h.Run({"HGETEX", "s", "XFIELDX", "1", "a"}), IsError(kWrongType));
+}
+
+TEST_F(HashGetExTest, HGetExPastTimeDeletesAsItReads) {
+  ASSERT_THAT(h.Run({"HSET", "h", "f", "v", "g", "w"}), IsInt(2));
+  EXPECT_THAT(h.Run({"HGETEX", "h", "PX", "0", "FIELDS", "3", "f", "f", "nofield"}),
+              IsArrayOf({IsBulk("v"), IsNull(), IsNull()}));
+  EXPECT_THAT(h.Run({"HKEYS", "h"}), IsBulkArray({"g"}));
 }
 
 // ---- HSETEX ------------------------------------------------------------------------------
@@ -162,7 +190,9 @@ TEST_F(HashGetExTest, HSetExErrors) {
     EXPECT_THAT(h.Run(c), IsError(arity)) << c.size();
   }
   EXPECT_THAT(h.Run({"HSETEX", "h", "nx", "FIELDS", "1", "a", "b"}),
-              IsError("ERR unknown argument"));
+              IsError("ERR unknown argument: nx"));
+  EXPECT_THAT(h.Run({"HSETEX", "h", "1", "FIELDS", "1", "a", "b"}),
+              IsError("ERR unknown argument: 1"));
   EXPECT_THAT(h.Run({"HSETEX", "h", "FXX", "FNX", "EX", "100", "FIELDS", "1", "a", "b"}),
               IsError("ERR Only one of FXX or FNX arguments can be specified"));
   EXPECT_THAT(h.Run({"HSETEX", "h", "FNX", "FNX", "FIELDS", "1", "a", "b"}),
@@ -182,8 +212,11 @@ TEST_F(HashGetExTest, HSetExErrors) {
   for (const char* n : {"x", "9223372036854775808", "0", "-1"})
     EXPECT_THAT(h.Run({"HSETEX", "h", "FIELDS", n, "a", "b"}),
                 IsError("ERR invalid number of fields")) << n;
+  // The arguments are read before the key is looked up.
   ASSERT_THAT(h.Run({"SET", "s", "v"}), IsOk());
   EXPECT_THAT(h.Run({"HSETEX", "s", "FIELDS", "1", "f1", "v1"}), IsError(kWrongType));
+  EXPECT_THAT(h.Run({"HSETEX", "s", "nx", "FIELDS", "1", "f1", "v1"}),
+              IsError("ERR unknown argument: nx"));
   EXPECT_THAT(h.Run({"EXISTS", "h"}), IsInt(0));
 }
 
@@ -197,6 +230,7 @@ TEST_F(HashGetExTest, PropagatedAsDeterministicCommands) {
   h.Run({"HSETEX", "h", "PX", "100000", "FNX", "FIELDS", "1", "f2", "v2"});
   h.Run({"HSETEX", "h", "FNX", "FIELDS", "1", "f2", "v2"});  // refused: nothing
   h.Run({"HSETEX", "h", "KEEPTTL", "FIELDS", "1", "f2", "v3"});
+  h.Run({"HSETEX", "h", "FXX", "FIELDS", "1", "f2", "v4"});
   h.Run({"HSETEX", "h", "PX", "0", "FIELDS", "2", "f2", "zz", "nofield", "zz"});
   h.Run({"HSET", "g", "a", "1", "b", "2", "c", "3"});
   h.Run({"HGETEX", "g", "FIELDS", "1", "a"});             // no change: nothing
@@ -210,33 +244,71 @@ TEST_F(HashGetExTest, PropagatedAsDeterministicCommands) {
   for (auto& c : rec->commands())
     if (c.argv[0] != "SELECT") cmds.push_back(c.argv);
   rec.reset();
-  EXPECT_THAT(cmds, ElementsAre(Cmd{"HSETEX", "h", "FIELDS", "1", "f1", "v1"},
-                                    Cmd{"HSETEX", "h", "FXX", "PXAT", t, "FIELDS", "1", "f1", "v2"},
-                                    Cmd{"HSETEX", "h", "PXAT", t, "FNX", "FIELDS", "1", "f2", "v2"},
-                                    Cmd{"HSETEX", "h", "KEEPTTL", "FIELDS", "1", "f2", "v3"},
-                                    Cmd{"HDEL", "h", "f2", "nofield"},
-                                    Cmd{"HSET", "g", "a", "1", "b", "2", "c", "3"},
-                                    Cmd{"HPEXPIREAT", "g", t, "FIELDS", "1", "a"},
-                                    Cmd{"HPERSIST", "g", "FIELDS", "1", "a"},
-                                    Cmd{"HDEL", "g", "b"},
-                                    Cmd{"HDEL", "g", "c"}));
+  // HSETEX without a time or KEEPTTL goes out as HSET (what a redis-server 7.0 replica
+  // can apply); past times as one HDEL per field, as Redis 8 propagates them.
+  EXPECT_THAT(cmds, ElementsAre(Cmd{"HSET", "h", "f1", "v1"},
+                                Cmd{"HSETEX", "h", "FXX", "PXAT", t, "FIELDS", "1", "f1", "v2"},
+                                Cmd{"HSETEX", "h", "PXAT", t, "FNX", "FIELDS", "1", "f2", "v2"},
+                                Cmd{"HSETEX", "h", "KEEPTTL", "FIELDS", "1", "f2", "v3"},
+                                Cmd{"HSET", "h", "f2", "v4"},
+                                Cmd{"MULTI"}, Cmd{"HDEL", "h", "f2"}, Cmd{"HDEL", "h", "nofield"},
+                                Cmd{"EXEC"},
+                                Cmd{"HSET", "g", "a", "1", "b", "2", "c", "3"},
+                                Cmd{"HPEXPIREAT", "g", t, "FIELDS", "2", "a", "nofield"},
+                                Cmd{"HPERSIST", "g", "FIELDS", "2", "a", "b"},
+                                Cmd{"HDEL", "g", "b"},
+                                Cmd{"HDEL", "g", "c", "nofield"}));
 }
 
+// The event sequences Redis 8's suite (unit/pubsub.tcl, "HSETEX, HGETEX and HGETDEL
+// notifications", "FXX/FNX with HSETEX cmd") asserts.
 TEST_F(HashGetExTest, KeyspaceEvents) {
   auto ev = std::make_unique<EventRecorder>(h, ~0u);
-  h.Run({"HSETEX", "h", "FIELDS", "1", "f1", "v1"});
-  h.Run({"HSETEX", "h", "EX", "100", "FIELDS", "1", "f2", "v2"});
-  h.Run({"HGETEX", "h", "PERSIST", "FIELDS", "1", "f2"});
-  h.Run({"HGETEX", "h", "PX", "100", "FIELDS", "1", "f2"});
-  h.Run({"HGETEX", "h", "PXAT", "1", "FIELDS", "1", "f2"});
-  h.Run({"HGETDEL", "h", "FIELDS", "1", "f1"});
-  std::vector<std::pair<std::string, std::string>> seen;
-  for (auto& e : ev->events()) seen.emplace_back(e.event, e.key);
+  h.Run({"HSETEX", "h", "FIELDS", "1", "f1", "v1"});                 // hset
+  h.Run({"HSETEX", "h", "EX", "100", "FIELDS", "1", "f2", "v2"});    // hset hexpire
+  h.Run({"HGETEX", "h", "PERSIST", "FIELDS", "1", "f2"});            // hpersist
+  h.Run({"HGETEX", "h", "PX", "100", "FIELDS", "1", "f2"});          // hexpire
+  h.Run({"HGETEX", "h", "PXAT", "1", "FIELDS", "1", "f2"});          // hdel
+  h.Run({"HGETDEL", "h", "FIELDS", "1", "f1"});                      // hdel del
+  h.Run({"HSETEX", "h", "PX", "0", "FIELDS", "1", "f", "v"});        // hset hdel del
+  h.Run({"HSETEX", "h", "PX", "10", "FIELDS", "1", "f1", "v1"});     // hset hexpire
+  h.Run({"HSETEX", "h", "FIELDS", "1", "f2", "v2"});                 // hset
+  h.AdvanceTime(20);
+  EXPECT_THAT(h.Run({"HGETDEL", "h", "FIELDS", "1", "f1"}), IsArrayOf({IsNull()}));  // hexpired
+  h.Run({"HGETDEL", "h", "FIELDS", "1", "f2"});                      // hdel del
+  h.Run({"HSET", "h", "f", "v", "f2", "v"});                         // hset
+  h.Run({"HPEXPIRE", "h", "10", "FIELDS", "1", "f"});                // hexpire
+  h.AdvanceTime(15);
+  EXPECT_THAT(h.Run({"HSETEX", "h", "FXX", "PX", "10", "FIELDS", "1", "f", "v"}),
+              IsInt(0));                                             // hexpired
+  std::vector<std::string> seen;
+  for (auto& e : ev->events()) {
+    EXPECT_EQ(e.key, "h");
+    seen.push_back(e.event);
+  }
   ev.reset();
-  using E = std::pair<std::string, std::string>;
-  EXPECT_THAT(seen, ElementsAre(E{"hset", "h"}, E{"hset", "h"}, E{"hexpire", "h"},
-                                   E{"hpersist", "h"}, E{"hexpire", "h"}, E{"hexpired", "h"},
-                                   E{"hdel", "h"}, E{"del", "h"}));
+  EXPECT_THAT(seen, ElementsAre("hset", "hset", "hexpire", "hpersist", "hexpire", "hdel", "hdel",
+                                "del", "hset", "hdel", "del", "hset", "hexpire", "hset",
+                                "hexpired", "hdel", "del", "hset", "hexpire", "hexpired"));
+}
+
+// WATCH sees exactly the calls that changed the hash.
+TEST_F(HashGetExTest, WatchIsTouchedOnlyByChanges) {
+  ASSERT_THAT(h.Run({"HSET", "h", "f", "v"}), IsInt(1));
+  auto watched_exec_survives = [&](const Cmd& other) {
+    EXPECT_THAT(h.RunOn(0, {"WATCH", "h"}), IsOk());
+    h.RunOn(1, other);
+    EXPECT_THAT(h.RunOn(0, {"MULTI"}), IsOk());
+    h.RunOn(0, {"HGET", "h", "f"});
+    return !::testing::Matches(IsNullArray())(h.RunOn(0, {"EXEC"}));
+  };
+  EXPECT_TRUE(watched_exec_survives({"HGETEX", "h", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(watched_exec_survives({"HGETEX", "h", "PERSIST", "FIELDS", "1", "f"}));
+  EXPECT_TRUE(watched_exec_survives({"HGETDEL", "h", "FIELDS", "1", "nofield"}));
+  EXPECT_TRUE(watched_exec_survives({"HSETEX", "h", "FNX", "FIELDS", "1", "f", "x"}));
+  EXPECT_FALSE(watched_exec_survives({"HGETEX", "h", "EX", "100", "FIELDS", "1", "f"}));
+  EXPECT_FALSE(watched_exec_survives({"HSETEX", "h", "FXX", "FIELDS", "1", "f", "y"}));
+  EXPECT_FALSE(watched_exec_survives({"HGETDEL", "h", "FIELDS", "1", "f"}));
 }
 
 }  // namespace

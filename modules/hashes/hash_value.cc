@@ -123,6 +123,12 @@ void Table::Resize(size_t buckets) {
   free(buckets_);
   buckets_ = nb;
   mask_ = buckets - 1;
+  max_chain_ = 0;
+  for (size_t b = 0; b < buckets; b++) {
+    uint32_t len = 0;
+    for (Node* n = nb[b]; n; n = n->next) len++;
+    max_chain_ = std::max(max_chain_, len);
+  }
 }
 
 bool Table::Find(std::string_view f, std::string_view* value) const {
@@ -139,7 +145,8 @@ bool Table::Find(std::string_view f, std::string_view* value) const {
 bool Table::Set(std::string_view f, std::string_view v) {
   if (!buckets_) Resize(4);
   Node** pp = &buckets_[Hash(f) & mask_];
-  for (; *pp; pp = &(*pp)->next) {
+  uint32_t depth = 1;
+  for (; *pp; pp = &(*pp)->next, depth++) {
     if (View(*pp).field == f) {
       Node* old = *pp;
       *pp = MakeNode(f, v, old->next);
@@ -148,6 +155,7 @@ bool Table::Set(std::string_view f, std::string_view v) {
     }
   }
   *pp = MakeNode(f, v, nullptr);
+  max_chain_ = std::max(max_chain_, depth);
   if (++size_ > Buckets()) Resize(Buckets() * 2);
   return true;
 }
@@ -187,16 +195,16 @@ uint64_t Table::Scan(uint64_t cursor,
 }
 
 Table::NodeView Table::Random(std::mt19937_64& rng) const {
-  // A random non-empty bucket, then a random node in its chain (Redis' dictGetRandomKey).
+  // A random bucket and a random slot in [0, max_chain_) until the slot holds a field:
+  // each field has the same chance per draw, whatever its chain's length. (A random
+  // bucket then a random position in its chain favours fields alone in their bucket;
+  // HRANDFIELD's distribution showed it. Redis uses dictGetFairRandomKey here.)
+  // Expected draws: buckets * max_chain_ / size, a few.
+  std::uniform_int_distribution<uint32_t> slot(0, max_chain_ - 1);
   for (;;) {
-    Node* head = buckets_[rng() & mask_];
-    if (!head) continue;
-    size_t len = 0;
-    for (Node* n = head; n; n = n->next) len++;
-    size_t k = rng() % len;
-    Node* n = head;
-    while (k--) n = n->next;
-    return View(n);
+    Node* n = buckets_[rng() & mask_];
+    for (uint32_t at = slot(rng); n && at; at--) n = n->next;
+    if (n) return View(n);
   }
 }
 

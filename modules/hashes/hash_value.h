@@ -54,6 +54,7 @@ class Table {
   // scan is returned at least once, even if the table grows or shrinks in between.
   uint64_t Scan(uint64_t cursor,
                 const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // A uniformly random field (requires Size() > 0).
   NodeView Random(std::mt19937_64& rng) const;
   size_t MemUsage() const;
 
@@ -67,6 +68,9 @@ class Table {
   Node** buckets_ = nullptr;
   size_t mask_ = 0;  // buckets - 1 (0 with no table)
   size_t size_ = 0;
+  // An upper bound of every chain's length (Random's slot range): an insert raises it,
+  // a removal leaves it, a resize recomputes it.
+  uint32_t max_chain_ = 0;
 };
 
 class HashValue {

@@ -186,6 +186,24 @@ TEST(HashValue, RandomReturnsMembers) {
   }
 }
 
+// Every field equally likely, whatever its chain: 10 fields in a table (some share a
+// bucket), 100000 draws each within 10% of the mean. A random bucket then a random chain
+// position fails this (fields alone in their bucket come up about twice as often).
+TEST(HashValue, RandomIsUniformAcrossChains) {
+  Limits lim{4, 64};
+  HashValue h;
+  for (int i = 0; i < 10; i++) h.Set("field" + std::to_string(i), "v", lim);
+  std::mt19937_64 rng(7);
+  std::map<std::string, int> hits;
+  constexpr int kDraws = 100000;
+  for (int i = 0; i < kDraws; i++) hits[std::string(h.Random(rng).field)]++;
+  ASSERT_EQ(hits.size(), 10u);
+  for (const auto& [f, n] : hits) {
+    EXPECT_GT(n, kDraws / 10 * 9 / 10) << f;
+    EXPECT_LT(n, kDraws / 10 * 11 / 10) << f;
+  }
+}
+
 // --- the host's representation: packed block vs HashValue ------------------------
 
 // A small TTL-less hash as the host would hold it (a tagged packed block).

@@ -51,9 +51,14 @@ const CommandSpec kCommands[] = {
   {"HEXPIRETIME",   -5, READONLY | FAST,        1, 1, 1, Guarded<CmdHExpireTime>,  "hash"},
   {"HPEXPIRETIME",  -5, READONLY | FAST,        1, 1, 1, Guarded<CmdHPExpireTime>, "hash"},
   {"HPERSIST",      -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHPersist>,     "hash"},
-  {"HGETDEL",       -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHGetDel>,      "hash"},
-  {"HGETEX",        -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHGetEx>,       "hash"},
-  {"HSETEX",        -6, WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<CmdHSetEx>,       "hash"},
+  {"HGETDEL",       -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHGetDel>,      "hash", nullptr,
+   "Returns the value of a field and deletes it from the hash."},
+  {"HGETEX",        -5, WRITE | FAST,           1, 1, 1, Guarded<CmdHGetEx>,       "hash", nullptr,
+   "Get the value of one or more fields of a given hash key, and optionally set their "
+   "expiration."},
+  {"HSETEX",        -6, WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<CmdHSetEx>,       "hash", nullptr,
+   "Set the value of one or more fields of a given hash key, and optionally set their "
+   "expiration."},
 };
 // clang-format on
 

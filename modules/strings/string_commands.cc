@@ -65,23 +65,22 @@ struct SetRequest {
 };
 
 // What goes to the AOF and replicas: an absolute PXAT instead of a relative expiry
-// (Redis 7.0 drops NX/XX/GET then, as the outcome is already decided), and SET ... GET
-// without its GET tokens.
+// (Redis 7.0 drops NX/XX/GET then, as the outcome is already decided), SET ... GET
+// without its GET tokens, and a SET whose IFEQ/IFNE/IFDEQ/IFDNE condition held as a
+// plain SET (KEEPTTL kept): the condition was decided here, and a redis-server 7.0
+// replica refuses the IF* options as a syntax error.
 void PropagateSet(const Ctx& ctx, const SetRequest& r, int64_t abs_ms) {
   if (abs_ms != kNoTtl) {
     ctx.Propagate({"SET", r.key, r.value, "PXAT", std::to_string(abs_ms)});
+  } else if (IsValueCond(r.opts.cond)) {
+    if (r.opts.keepttl) ctx.Propagate({"SET", r.key, r.value, "KEEPTTL"});
+    else ctx.Propagate({"SET", r.key, r.value});
   } else if (r.opts.get) {
     std::vector<std::string> out;
     for (int j = 0; j < r.argc; j++) {
       std::string_view a = SV(r.argv[j]);
       if (j >= 3 && sdk::EqualsIgnoreCase(a, "GET")) continue;
       out.emplace_back(a);
-      // An IF* argument is a value, even one that reads "GET".
-      if (j >= 3 && j + 1 < r.argc &&
-          (sdk::EqualsIgnoreCase(a, "IFEQ") || sdk::EqualsIgnoreCase(a, "IFNE") ||
-           sdk::EqualsIgnoreCase(a, "IFDEQ") || sdk::EqualsIgnoreCase(a, "IFDNE"))) {
-        out.emplace_back(SV(r.argv[++j]));
-      }
     }
     ctx.Propagate(out);
   }
@@ -263,10 +262,31 @@ int CmdMSetNx(Ctx ctx, int argc, const ferrite_slice* argv) {
   return MSetGeneric(ctx, argc, argv, MSetMode::kOnlyIfNoneExist);
 }
 
+namespace {
+
+// MSETEX's effect in commands a redis-server 7.0 replica knows: MSET when the keys get
+// no expiry, else one SET per key with the absolute PXAT (or KEEPTTL), which the host
+// wraps in MULTI/EXEC. NX/XX were decided here.
+void PropagateMSetEx(const Ctx& ctx, const ferrite_slice* argv, int opts_at, bool keepttl,
+                     int64_t abs_ms) {
+  if (abs_ms == kNoTtl && !keepttl) {
+    std::vector<std::string> out{"MSET"};
+    for (int j = 2; j < opts_at; j++) out.emplace_back(SV(argv[j]));
+    ctx.Propagate(out);
+    return;
+  }
+  const std::string at = std::to_string(abs_ms);
+  for (int j = 2; j < opts_at; j += 2) {
+    if (keepttl) ctx.Propagate({"SET", SV(argv[j]), SV(argv[j + 1]), "KEEPTTL"});
+    else ctx.Propagate({"SET", SV(argv[j]), SV(argv[j + 1]), "PXAT", at});
+  }
+}
+
+}  // namespace
+
 // MSETEX numkeys key value [key value ...] [NX | XX] [EX s | PX ms | EXAT s | PXAT ms |
 // KEEPTTL]: all keys or none (NX: none may exist, XX: all must), one shared expiry.
-// numkeys is checked first, then the options, then the expiry value. With an expiry it
-// is propagated with the absolute PXAT (the NX/XX outcome is decided by then).
+// numkeys is checked first, then the options, then the expiry value.
 int CmdMSetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
   int64_t numkeys = 0;
   if (!sdk::ParseInt64(SV(argv[1]), &numkeys) || numkeys < 1 || numkeys > INT32_MAX) {
@@ -293,13 +313,7 @@ int CmdMSetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
     ctx.Notify(FERRITE_NOTIFY_STRING, "set", SV(argv[j]));
     if (abs_ms != kNoTtl) ctx.Notify(FERRITE_NOTIFY_GENERIC, "expire", SV(argv[j]));
   }
-  if (abs_ms != kNoTtl) {
-    std::vector<std::string> out;
-    for (int j = 0; j < opts_at; j++) out.emplace_back(SV(argv[j]));
-    out.emplace_back("PXAT");
-    out.push_back(std::to_string(abs_ms));
-    ctx.Propagate(out);
-  }
+  PropagateMSetEx(ctx, argv, opts_at, o.keepttl, abs_ms);
   return ctx.Int(1);
 }
 

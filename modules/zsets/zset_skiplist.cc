@@ -85,6 +85,7 @@ ZNode* ZSkipList::LinkNew(double score, std::string_view m) {
     tail_ = x;
   }
   length_++;
+  node_bytes_ += NodeBytes(x);
   return x;
 }
 
@@ -106,6 +107,7 @@ void ZSkipList::Unlink(ZNode* x, ZNode** update) {
   }
   while (level_ > 1 && header_->lv[level_ - 1].forward == nullptr) level_--;
   length_--;
+  node_bytes_ -= NodeBytes(x);
 }
 
 bool ZSkipList::Remove(std::string_view m) {
@@ -161,12 +163,8 @@ const ZNode* ZSkipList::ByRank(size_t r) const {
 }
 
 size_t ZSkipList::MemUsage() const {
-  size_t bytes = sizeof(ZSkipList) + offsetof(ZNode, lv) + sizeof(ZLevel) * kMaxLevel +
-                 index_.BucketBytes();
-  for (const ZNode* x = First(); x; x = x->lv[0].forward) {
-    bytes += offsetof(ZNode, lv) + sizeof(ZLevel) * x->nlevel + x->len;
-  }
-  return bytes;
+  return sizeof(ZSkipList) + offsetof(ZNode, lv) + sizeof(ZLevel) * kMaxLevel +
+         index_.BucketBytes() + node_bytes_;
 }
 
 }  // namespace ferrite::mod::zsets

@@ -70,6 +70,7 @@ class ZSkipList {
   uint64_t Scan(uint64_t cursor, Fn&& fn) const {
     return index_.Scan(cursor, fn);
   }
+  // O(1): the host asks after every write (used_memory), so it must not walk the nodes.
   size_t MemUsage() const;
 
  private:
@@ -79,6 +80,9 @@ class ZSkipList {
   };
   static constexpr int kMaxLevel = 32;
   static ZNode* MakeNode(int level, double score, std::string_view m);
+  static size_t NodeBytes(const ZNode* x) {
+    return offsetof(ZNode, lv) + sizeof(ZLevel) * x->nlevel + x->len;
+  }
   int RandomLevel();
   // Unlinks x given update[] (the rightmost node before x at each level).
   void Unlink(ZNode* x, ZNode** update);
@@ -87,6 +91,7 @@ class ZSkipList {
   ZNode* header_;
   ZNode* tail_ = nullptr;
   size_t length_ = 0;
+  size_t node_bytes_ = 0;  // sum of NodeBytes over the linked nodes
   int level_ = 1;
   sets::ChainedTable<ZNode, Traits> index_;
 };

@@ -237,5 +237,30 @@ TEST(ZSetValue, SetLeavesAReleasableBlockWhenItMoves) {
   ZSetValue::Destroy(now);
 }
 
+// ZSkipList::MemUsage is a running count (the host asks after every write, so a walk
+// made each ZADD O(n)): beyond the fixed part it must equal a walk over the nodes,
+// whatever the sequence of inserts, moves and removals.
+TEST(ZSkipList, MemUsageCountMatchesAWalk) {
+  ZSkipList s;
+  auto nodes = [&] {
+    size_t b = 0;
+    for (const ZNode* x = s.First(); x; x = x->lv[0].forward)
+      b += offsetof(ZNode, lv) + sizeof(ZLevel) * x->nlevel + x->len;
+    return b;
+  };
+  for (int i = 0; i < 2000; i++) s.Insert("member:" + std::to_string(i), i);
+  const size_t fixed = s.MemUsage() - nodes();
+  std::mt19937 rng(7);
+  for (int i = 0; i < 3000; i++) {
+    std::string m = "member:" + std::to_string(rng() % 2000) + (rng() % 3 ? "" : "-x");
+    if (rng() % 2) {
+      if (s.Remove(m) && !s.Find(m + "-x")) s.Insert(m + "-x", rng() % 5000);
+    } else if (s.Find(m)) {
+      s.Update(m, static_cast<double>(rng() % 5000));
+    }
+    ASSERT_EQ(s.MemUsage() - nodes(), fixed) << i;
+  }
+}
+
 }  // namespace
 }  // namespace ferrite::mod::zsets

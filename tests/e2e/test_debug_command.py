@@ -64,3 +64,47 @@ def test_protocol_replies_match_redis(server, debug_peer, resp):
         script.insert(kinds.index("attrib") + 1, (["PING"], False))
     bad = compare(server.port, debug_peer, script, resp=resp)
     assert not bad, "\n".join(bad)
+
+
+def _debug_object(port, key):
+    import redis
+    r = redis.Redis(port=port)
+    try:
+        line = r.execute_command("DEBUG", "OBJECT", key)
+    except redis.ResponseError as e:
+        return str(e)
+    line = line.decode() if isinstance(line, bytes) else line
+    return dict(f.split(":", 1) for f in line.split()[1:])
+
+
+def test_debug_object_fields_as_redis(server, debug_peer):
+    """DEBUG OBJECT: Redis' fields in Redis' order; the encoding and (for values that are
+    not compressed and whose RDB form is the same) serializedlength equal redis-server's;
+    the address stays put across an in-place INCR (the suite's 'INCR can modify objects
+    in-place'); a missing key and bad arity give Redis' errors. (A list's line lacks
+    Redis' ql_* quicklist figures: the lists module does not report them to the host.)"""
+    cmds = [["SET", "n", "20000"], ["INCR", "n"], ["SET", "s", "hello"],
+            ["SET", "r", "x" * 100], ["RPUSH", "l", "a", "b"], ["SADD", "si", "1", "2"],
+            ["ZADD", "z", "1", "a"], ["HSET", "hbig", "f", "v" * 100]]
+    for port in (server.port, debug_peer):
+        import redis
+        r = redis.Redis(port=port)
+        for c in cmds:
+            r.execute_command(*c)
+    assert _debug_object(server.port, "l")["encoding"] == _debug_object(debug_peer, "l")["encoding"]
+    for key in ("n", "s", "si", "z", "hbig"):
+        ours, theirs = _debug_object(server.port, key), _debug_object(debug_peer, key)
+        assert list(ours) == list(theirs), key
+        assert ours["encoding"] == theirs["encoding"], key
+        assert ours["refcount"] == "1" and ours["lru_seconds_idle"] == "0", key
+        assert ours["at"].startswith("0x"), key
+    for key in ("n", "s"):
+        assert _debug_object(server.port, key)["serializedlength"] == \
+            _debug_object(debug_peer, key)["serializedlength"], key
+    before = _debug_object(server.port, "n")["at"]
+    redis.Redis(port=server.port).incr("n")
+    assert _debug_object(server.port, "n")["at"] == before
+    bad = compare(server.port, debug_peer, [(["DEBUG", "OBJECT", "missing"], False),
+                                           (["DEBUG", "OBJECT"], False),
+                                           (["DEBUG", "NOPE", "x"], False)])
+    assert not bad, "\n".join(bad)
