@@ -32,6 +32,12 @@ i=0
 until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $mcport), 1)" 2>/dev/null; do
   i=$((i + 1)); [ $i -lt 300 ] || { echo "server did not start" >&2; exit 1; }; sleep 0.2
 done
+# Under valgrind the startup load takes a while: wait until commands are served (not
+# -LOADING) before loading it.
+i=0
+until [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; do
+  i=$((i + 1)); [ $i -lt 300 ] || { echo "server did not finish loading" >&2; exit 1; }; sleep 0.2
+done
 common="--port $mcport --key-size 16 --value-size 100 --keys 10000"
 if [ "$proto" = resp ]; then
   timeout 300 "$mcload" -p "$port" -t set -n 10000 -r 10000 -d 100 -q >/dev/null

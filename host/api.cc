@@ -157,6 +157,18 @@ void ReplayReply(const ferrite_call_reply* r, const ferrite_reply_sink* s, void*
   }
 }
 
+void CountErrorReply(Host* h, ferrite_ctx* ctx, ferrite_error_code code, std::string_view detail) {
+  h->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+  h->error_stats().Count(code, detail);
+  if (ctx) ctx->errors++;
+}
+
+int SendError(ferrite_ctx* c, ferrite_error_code code, std::string_view detail) {
+  CountErrorReply(c->host, c, code, detail);
+  c->sink->error(c->st, code, detail.data(), detail.size());
+  return FERRITE_OK;
+}
+
 }  // namespace ferrite::host
 
 namespace {
@@ -291,7 +303,10 @@ void CtxLog(ferrite_ctx* c, ferrite_log_level l, const char* m, size_t n) {
 
 void RSimple(ferrite_ctx* c, const char* s, size_t n) { c->sink->simple(c->st, s, n); }
 void RError(ferrite_ctx* c, ferrite_error_code code, const char* d, size_t n) {
-  H(c)->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+  SendError(c, code, {d, n});
+}
+void RErrorCounted(ferrite_ctx* c, ferrite_error_code code, const char* d, size_t n) {
+  c->errors++;
   c->sink->error(c->st, code, d, n);
 }
 void RInt(ferrite_ctx* c, int64_t v) { c->sink->integer(c->st, v); }
@@ -391,10 +406,17 @@ const ferrite_type* KeyType(ferrite_key* k) {
 }
 ferrite_slice KeyName(ferrite_key* k) { return {k->name.data(), k->name.size()}; }
 
+// Redis' signalModifiedKey for CLIENT TRACKING: one relaxed load when nobody tracks.
+void Invalidate(ferrite_key* k) {
+  Tracking& t = k->ctx->host->tracking();
+  if (t.Active()) t.InvalidateKey(k->ctx->client, k->name);
+}
+
 void Written(ferrite_key* k) {
   Host* h = k->ctx->host;
   k->e->version = h->keyspace().NextVersion(k->si);
   k->ctx->dirty = true;
+  Invalidate(k);
 }
 
 // The key's entry, created (holding an empty string with room for `value_len` inline
@@ -431,6 +453,7 @@ int KeyDelete(ferrite_key* k) {
   k->table->Erase(k->e);
   k->e = nullptr;
   k->ctx->dirty = true;
+  Invalidate(k);
   // A waiter may need to learn that its key is gone (XREADGROUP fails then).
   k->ctx->host->SignalKeyReady(k->db, k->name);
   return 1;
@@ -511,6 +534,7 @@ void KeySetExpire(ferrite_key* k, int64_t ms) {
   if (!k || !k->e) return;
   k->table->SetExpire(k->e, ms);
   k->ctx->dirty = true;
+  Invalidate(k);  // EXPIRE, memcached touch: Redis signals the key as modified
 }
 uint32_t KeyGetFlags(ferrite_key* k) { return k && k->e ? k->e->flags() : 0; }
 void KeySetFlags(ferrite_key* k, uint32_t f) {
@@ -598,6 +622,7 @@ void DbFlush(ferrite_ctx* c, int db) {
   }
   c->dirty = true;
   H(c)->SignalDbFlushed(db);
+  if (H(c)->tracking().Active()) H(c)->tracking().InvalidateAll();
 }
 
 int DbRandomKey(ferrite_ctx* c, int db, ferrite_slice* out) {
@@ -676,6 +701,10 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   std::string_view dname(dst.ptr, dst.len);
   if (!copy && sdb == ddb && dname == std::string_view(src.ptr, src.len)) return FERRITE_OK;
   Entry* old = LiveEntry(h, ddb, dname, &dsi);
+  if (h->tracking().Active()) {
+    if (!copy) h->tracking().InvalidateKey(c->client, {src.ptr, src.len});
+    h->tracking().InvalidateKey(c->client, dname);
+  }
   Table& dt = ks.shard(dsi).dbs[ddb];
   if (old) dt.Erase(old);
   Entry* n = CloneHeader(e, dname);
@@ -743,17 +772,23 @@ void MarkDirty(ferrite_ctx* c) { c->dirty = true; }
 ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Capture cap;
   Host* h = H(c);
+  const Command* cmd = nullptr;
+  const Subcommand* sub = nullptr;
+  // A refusal is counted as the command's error reply (Redis' scriptCall: afterErrorReply
+  // and rejected_calls); the script that passes it on does not count it again.
   auto err = [&](ferrite_error_code code, std::string msg) {
+    CountErrorReply(h, nullptr, code, msg);
+    if (cmd) StatsOf(cmd, sub).rejected.fetch_add(1, std::memory_order_relaxed);
     kCaptureSink.error(&cap, code, msg.data(), msg.size());
     return cap.root.release();
   };
   auto err_text = [&](const std::string& msg) { return err(FERRITE_E_GENERIC, msg); };
   if (argc <= 0) return err(FERRITE_E_GENERIC, "ERR wrong number of arguments");
-  const Command* cmd = h->registry().Find({argv[0].ptr, argv[0].len});
+  cmd = h->registry().Find({argv[0].ptr, argv[0].len});
   if (!cmd) return err(FERRITE_E_GENERIC, "ERR Unknown Redis command called from script");
   if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
-  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  sub = cmd->FindSubcommand(argc, argv);
   if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
   if (CallFlags(cmd, sub) & FERRITE_CMD_NOSCRIPT)
@@ -769,7 +804,17 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (std::string err; !AclAllowsCall(c, cmd, sub, argc, argv, &err))
     return err_text(err);
   if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
-  RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c);
+  uint64_t t0 = __builtin_ia32_rdtsc();
+  uint32_t errors = 0;
+  RunHandler(h, c->client, cmd, argc, argv, &kCaptureSink, &cap, true, c, &errors);
+  // Commands a script calls have their own commandstats, as in Redis (CMD_CALL_STATS).
+  uint64_t cycles = __builtin_ia32_rdtsc() - t0;
+  StatsOf(cmd, sub).Count(cycles, true, errors > 0, h->LatencyTracking());
+  // A script that reads remembers the keys it declared (Redis 7.0), for its caller.
+  Client* cl = c->client;
+  if (h->tracking().Active() && cl->tracking.on && !cl->tracking.bcast &&
+      (cmd->flags & FERRITE_CMD_READONLY) && c->cmd)
+    h->tracking().RememberKeys(cl, c->cmd, c->argc, c->argv);
   if (!(CallFlags(cmd, sub) & (FERRITE_CMD_ADMIN | FERRITE_CMD_SKIP_MONITOR)))
     FeedMonitors(h, c->client, MonitorFeed::Origin::kScript, argc, argv);
   if (!cap.root) kCaptureSink.null(&cap);
@@ -1027,6 +1072,7 @@ const ferrite_host_api kApi = [] {
   a.reply_int = RInt;
   a.reply_double = RDouble;
   a.reply_double_text = RDoubleText;
+  a.reply_error_counted = RErrorCounted;
   a.ctx_acl_can_read_any_key = CtxAclCanReadAnyKey;
   a.reply_bulk = RBulk;
   a.reply_null = RNull;

@@ -265,6 +265,37 @@ void Host::UnblockClient(Client* c, bool timeout) {
   }
 }
 
+bool Host::UnblockById(uint64_t id, bool error) {
+  auto target = FindClient(id);
+  // Only a command blocked on keys: a client parked by a write pause has none.
+  if (!target || target->closed || !target->block.active || target->block.keys.empty())
+    return false;
+  std::weak_ptr<Client> weak = target;
+  target->post([this, weak, error] {
+    auto cl = weak.lock();
+    if (!cl || cl->closed || !cl->block.active) return;
+    // Redis 7.0 counts the blocked call as failed either way (updateStatsOnUnblock with
+    // had_errors set, for TIMEOUT too).
+    std::vector<ferrite_slice> argv;
+    for (auto& a : cl->block.argv) argv.push_back({a.data(), a.size()});
+    const Command* cmd = argv.empty() ? nullptr : registry_.Find({argv[0].ptr, argv[0].len});
+    if (cmd)
+      StatsOf(cmd, cmd->FindSubcommand(static_cast<int>(argv.size()), argv.data()))
+          .failed.fetch_add(1, std::memory_order_relaxed);
+    if (!error) {
+      UnblockClient(cl.get(), true);
+    } else {
+      static constexpr std::string_view kText = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+      UnblockClient(cl.get(), false);
+      CountErrorReply(this, nullptr, FERRITE_E_GENERIC, kText);
+      if (cl->proto)
+        cl->proto->sink->error(cl->proto_state, FERRITE_E_GENERIC, kText.data(), kText.size());
+    }
+    if (cl->on_unblocked) cl->on_unblocked();
+  });
+  return true;
+}
+
 void Host::ExpireBlockedClients() {
   std::vector<std::shared_ptr<Client>> due;
   {

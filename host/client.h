@@ -128,6 +128,18 @@ struct Client {
   // Pub/sub: number of channel + pattern + shard subscriptions.
   size_t subscriptions = 0;
 
+  // CLIENT TRACKING (tracking.h). Set by the client's own commands and read by the
+  // invalidations posted to it, all on its own thread (CLIENT LIST reads it racily, as
+  // it reads the other fields).
+  struct TrackingState {
+    bool on = false, bcast = false, optin = false, optout = false, noloop = false;
+    bool caching = false;       // CLIENT CACHING yes|no given for the next command
+    bool broken_redir = false;  // the client it redirects to is gone (flag R)
+    uint64_t redirect = 0;      // 0: none
+    std::vector<std::string> prefixes;  // BCAST prefixes, sorted
+  };
+  TrackingState tracking;
+
   // The protocol that owns the connection (sink for out-of-band replies).
   const ferrite_protocol_desc* proto = nullptr;
   void* proto_state = nullptr;

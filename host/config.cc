@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -213,6 +214,26 @@ std::optional<std::string> CheckFileName(std::string& v, const char* what) {
   return std::nullopt;
 }
 
+// latency-tracking-info-percentiles: numbers from 0 to 100, kept as Redis prints them
+// back ("%f" without trailing zeros: "0.0 50.0" reads "0 50").
+std::optional<std::string> CheckPercentiles(std::string& v) {
+  std::string out;
+  for (auto& w : SplitWords(v)) {
+    char* end = nullptr;
+    double d = std::strtod(w.c_str(), &end);
+    if (end != w.c_str() + w.size() || !(d >= 0.0 && d <= 100.0))
+      return "Invalid latency-tracking-info-percentiles parameters";
+    char buf[64];
+    std::string f(buf, static_cast<size_t>(snprintf(buf, sizeof buf, "%f", d)));
+    while (f.back() == '0') f.pop_back();
+    if (f.back() == '.') f.pop_back();
+    if (!out.empty()) out += ' ';
+    out += f;
+  }
+  v = out;
+  return std::nullopt;
+}
+
 // unixsocketperm as redis.conf writes it: octal digits ("700", "0770"), up to 0777.
 std::optional<std::string> CheckOctalMode(std::string& v) {
   if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos ||
@@ -247,6 +268,9 @@ const Spec kSpecs[] = {
   {"server.slowlog_log_slower_than","slowlog-log-slower-than", T::kInt, "10000",       -1, kI64Max, Y, "", "log commands slower than this many microseconds in SLOWLOG (-1 = off, 0 = all)"},
   {"server.slowlog_max_len",       "slowlog-max-len",        T::kInt,    "128",         0, kI64Max,  Y, "", "entries SLOWLOG keeps"},
   {"server.latency_monitor_threshold","latency-monitor-threshold", T::kInt, "0",        0, kI64Max,  Y, "", "record LATENCY events lasting at least this many milliseconds (0 = off)"},
+  {"server.tracking_table_max_keys","tracking-table-max-keys", T::kInt, "1000000",     0, kI64Max,  Y, "", "keys CLIENT TRACKING remembers at most (0 = no limit)"},
+  {"server.latency_tracking",      "latency-tracking",       T::kBool,   "yes",         0, 0,        Y, "", "keep per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)"},
+  {"server.latency_tracking_info_percentiles","latency-tracking-info-percentiles", T::kString, "50 99 99.9", 0, 0, Y, "", "the percentiles INFO latencystats reports, space separated"},
   {"server.notify_keyspace_events","notify-keyspace-events", T::kString, "",            0, 0,        Y, "", "keyspace notification classes (Redis letters)"},
   {"server.shutdown_on_sigterm",   "shutdown-on-sigterm",    T::kString, "default",     0, 0,        Y, "", "SIGTERM behaviour: default, save, nosave, now, force"},
   {"server.shutdown_on_sigint",    "shutdown-on-sigint",     T::kString, "default",     0, 0,        Y, "", "SIGINT behaviour: default, save, nosave, now, force"},
@@ -446,6 +470,8 @@ void Config::AddBuiltins() {
       if (p.num < 16384) p.num = 16384;
       return std::optional<std::string>();
     };
+    if (t == "server.latency_tracking_info_percentiles")
+      s->check = [](Parsed& p) { return CheckPercentiles(p.str); };
     if (t == "server.unixsocketperm" || t == "compatibility.memcached_unixsocketperm")
       s->check = [](Parsed& p) { return CheckOctalMode(p.str); };
     if (t == "logging.level") {

@@ -47,6 +47,8 @@ struct ferrite_ctx {
   std::vector<std::pair<int, std::vector<std::string>>> propagated{};
   bool nested = false;       // inside EXEC / a script: all shards are held, no blocking
   bool blocked = false;
+  // Error replies this command sent itself (not its nested calls'): Redis' failed_calls.
+  uint32_t errors = 0;
   ferrite_ctx* parent = nullptr;  // the caller's context for call()
   // Open keys. Most commands open one or two: those live in key_slots (no allocation per
   // command); any more are heap-allocated and listed in open_keys. See api.cc OpenKeyDb.
@@ -71,9 +73,16 @@ void FreeCaptureState(void* st);
 void ReplayReply(const ferrite_call_reply* r, const ferrite_reply_sink* sink, void* st);
 // Runs a resolved command with locks already held (EXEC bodies, scripts, blocked
 // retries do their own locking). Returns the handler status.
+// `errors` (optional) receives how many error replies the handler itself sent.
 int RunHandler(Host* h, Client* c, const Command* cmd, int argc, const ferrite_slice* argv,
-               const ferrite_reply_sink* sink, void* st, bool nested, ferrite_ctx* parent);
+               const ferrite_reply_sink* sink, void* st, bool nested, ferrite_ctx* parent,
+               uint32_t* errors = nullptr);
 void CloseAllKeys(ferrite_ctx* ctx);
+// Counts one error reply (total_error_replies, INFO errorstats and, with a ctx, the
+// command's failed_calls) without sending it: Redis' afterErrorReply.
+void CountErrorReply(Host* h, ferrite_ctx* ctx, ferrite_error_code code, std::string_view detail);
+// Sends a handler's error reply and counts it. Every host command's errors go here.
+int SendError(ferrite_ctx* c, ferrite_error_code code, std::string_view detail);
 // Time-stamp counter cycles per microsecond (Command::usec accumulates cycles).
 double CyclesPerUs();
 // Host commands (server_commands.cc) are registered at construction.

@@ -32,8 +32,7 @@ using Digest = std::array<unsigned char, 20>;
 void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
 void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->sink->error(c->st, code, msg.data(), msg.size());
-  return FERRITE_OK;
+  return SendError(c, code, msg);
 }
 
 // ---- Redis' digest primitives (debug.c) ----------------------------------------------
@@ -347,8 +346,7 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     std::string text(SV(argv[2]));
     for (char& ch : text)
       if (ch == '\r' || ch == '\n') ch = ' ';
-    c->sink->error(c->st, FERRITE_E_GENERIC, text.data(), text.size());
-    c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
+    SendError(c, FERRITE_E_GENERIC, text);
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {

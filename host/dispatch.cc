@@ -52,8 +52,8 @@ std::string UnknownCommandText(int argc, const ferrite_slice* argv) {
 // the WATCHed keys, in or out of MULTI, with the refusal inside an EXECABORT: Redis'
 // rejectCommand -> execCommandAbort. A client library then sees one EXECABORT for the
 // whole transaction, never a plain error it could take for the first queued reply's.
-ferrite_exec_result AbortExec(Client* c, ferrite_error_code code, std::string_view detail,
-                              const ferrite_reply_sink* sink, void* st) {
+ferrite_exec_result AbortExec(Host* h, Client* c, ferrite_error_code code,
+                              std::string_view detail, const ferrite_reply_sink* sink, void* st) {
   ResetTransaction(c);
   char why[512];
   size_t n = ferrite_error_format(code, detail.data(), detail.size(), why, sizeof why);
@@ -61,8 +61,14 @@ ferrite_exec_result AbortExec(Client* c, ferrite_error_code code, std::string_vi
   if (reason.substr(0, 4) == "ERR ") reason.remove_prefix(4);  // Redis' messages lack it
   std::string msg = "EXECABORT Transaction discarded because of: ";
   msg.append(reason);
+  CountErrorReply(h, nullptr, FERRITE_E_EXECABORT, msg);
   ReplyError(sink, st, FERRITE_E_EXECABORT, msg);
   return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
+}
+
+bool IsReadOnlyScript(const Command* c) {
+  const std::string& n = c->name;
+  return n == "eval_ro" || n == "evalsha_ro" || n == "fcall_ro";
 }
 
 bool IsTransactionControl(const Command* c) {
@@ -173,7 +179,8 @@ double CyclesPerUs() {
 }
 
 int RunHandler(Host* h, Client* c, const Command* cmd, int argc, const ferrite_slice* argv,
-               const ferrite_reply_sink* sink, void* st, bool nested, ferrite_ctx* parent) {
+               const ferrite_reply_sink* sink, void* st, bool nested, ferrite_ctx* parent,
+               uint32_t* errors) {
   ferrite_ctx ctx{h, c, cmd, sink, st, argc, argv};
   ctx.nested = nested;
   ctx.parent = parent;
@@ -182,10 +189,11 @@ int RunHandler(Host* h, Client* c, const Command* cmd, int argc, const ferrite_s
     rc = cmd->handler(&ctx, argc, argv);
   } catch (const std::exception& e) {
     std::string msg = std::string("ERR internal error: ") + e.what();
-    ReplyError(sink, st, FERRITE_E_GENERIC, msg);
+    SendError(&ctx, FERRITE_E_GENERIC, msg);
   } catch (...) {
-    ReplyError(sink, st, FERRITE_E_GENERIC, "ERR internal error");
+    SendError(&ctx, FERRITE_E_GENERIC, "ERR internal error");
   }
+  if (errors) *errors = ctx.errors;
   CloseAllKeys(&ctx);
   PropagateEffects(h, ctx, argc, argv);
   if (rc == FERRITE_BLOCKED && !ctx.blocked) rc = FERRITE_OK;
@@ -200,17 +208,19 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   c->last_cmd_ms = clock_.NowMs();
 
   const Command* cmd = registry_.Find({argv[0].ptr, argv[0].len});
+  const Subcommand* sub = nullptr;
+  // Refused before it ran: counted in rejected_calls (Redis' rejectCommand).
   auto reject = [&](ferrite_error_code code, std::string_view detail) {
     if (c->in_multi) c->multi_error = true;
-    stats_.total_errors.fetch_add(1, std::memory_order_relaxed);
-    if (cmd) const_cast<Command*>(cmd)->rejected.fetch_add(1, std::memory_order_relaxed);
+    if (cmd) StatsOf(cmd, sub).rejected.fetch_add(1, std::memory_order_relaxed);
     // A parked command's re-run refused now (READONLY after a FAILOVER) ends the wait.
     if (c->block.active) UnblockClient(c, false);
     if (cmd && cmd->name == "exec") {
       // MONITOR saw MULTI: EXEC closes the transaction there too (Redis' execCommandAbort).
       FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);
-      return AbortExec(c, code, detail, sink, st);
+      return AbortExec(this, c, code, detail, sink, st);
     }
+    CountErrorReply(this, nullptr, code, detail);
     ReplyError(sink, st, code, detail);
     return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
   };
@@ -220,7 +230,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   c->last_cmd = cmd->name.c_str();
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
   // A container's declared subcommand has its own arity and flags ("config|get").
-  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  sub = cmd->FindSubcommand(argc, argv);
   if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
     return reject(FERRITE_E_ARITY, sub->fullname);
   const uint32_t flags = CallFlags(cmd, sub);
@@ -326,7 +336,8 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
 
   LockSet locks;
   int rc = FERRITE_OK;
-  auto run = [&] { rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr); };
+  uint32_t errors = 0;  // error replies the handler sent: failed_calls
+  auto run = [&] { rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr, &errors); };
   bool keyed = (cmd->flags & FERRITE_CMD_ALL_KEYS) || cmd->first_key > 0 || cmd->getkeys;
   bool handed_over = false;
   // In a yield, an ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding
@@ -344,24 +355,29 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if ((flags & FERRITE_CMD_SKIP_MONITOR) && !c->block.rerunning)
     FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);
   uint64_t t0 = __builtin_ia32_rdtsc();
-  size_t errors_before = stats_.total_errors.load(std::memory_order_relaxed);
   if (!handed_over) run();
+  // CLIENT TRACKING costs this one relaxed load per command while nobody tracks.
+  const bool tracking = tracking_.Active();
+  // Still under the shard locks: a write that follows the read finds the key in the
+  // table. EVAL_RO & co. are not remembered themselves: their reads are (api.cc Call).
+  if (tracking && c->tracking.on && !c->tracking.bcast && rc != FERRITE_BLOCKED &&
+      (flags & FERRITE_CMD_READONLY) && !IsReadOnlyScript(cmd))
+    tracking_.RememberKeys(c, cmd, argc, argv);
   locks.Release();
   // Redis' c->woff: what a later WAIT waits for. Not after WAIT itself, whose GETACK
   // went into the stream after the offset it waits for.
   if (cmd->name != "wait") c->woff = replication_.master_offset.load(std::memory_order_relaxed);
-  auto* mc = const_cast<Command*>(cmd);
-  // A blocked command is one call however often it is re-run, as in Redis (calls=1 for
-  // an XREADGROUP that blocked, then was served or failed).
-  if (!c->block.rerunning) mc->calls.fetch_add(1, std::memory_order_relaxed);
   uint64_t cycles = __builtin_ia32_rdtsc() - t0;
-  mc->usec.fetch_add(cycles, std::memory_order_relaxed);
-  mc->RecordLatency(cycles);
-  if (stats_.total_errors.load(std::memory_order_relaxed) != errors_before)
-    mc->failed.fetch_add(1, std::memory_order_relaxed);
+  // calls=1 for an XREADGROUP that blocked, then was served or failed.
+  StatsOf(cmd, sub).Count(cycles, !c->block.rerunning, errors > 0, LatencyTracking());
   // A command that blocked is logged when it is served (its re-run comes back here).
   if (rc != FERRITE_BLOCKED) RecordCall(this, c, flags, argc, argv, cycles);
 
+  if (tracking) {
+    // CLIENT CACHING holds for the next command or transaction (Redis' resetClient).
+    if (c->tracking.caching && !c->in_multi && cmd->name != "client") c->tracking.caching = false;
+    if (tracking_.BroadcastPending()) tracking_.FlushBroadcast();
+  }
   if (rc == FERRITE_BLOCKED) return FERRITE_EXEC_BLOCKED;
   if (c->block.active) UnblockClient(c, false);
   return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;

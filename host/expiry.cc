@@ -78,6 +78,7 @@ size_t ExpireSubkeysOf(Host* h, int si, int db, Entry* e, int64_t now) {
   int64_t next = d.expire_subkeys(e->mod.ptr, now, EmitSubkey, &em);
   if (em.n > 0) {
     e->version = h->keyspace().NextVersion(si);  // WATCH sees the change
+    if (h->tracking().Active()) h->tracking().InvalidateKey(nullptr, key);
     h->Notify(db, ops.cls, ops.event, key);
     if (d.length && d.length(e->mod.ptr) == 0) {
       t.Erase(e);
@@ -110,6 +111,7 @@ void Host::ExpireEntry(int si, int db, Entry* e) {
   std::string key(e->key());
   keyspace_->shard(si).dbs[db].Erase(e);
   stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+  if (tracking_.Active()) tracking_.InvalidateKey(nullptr, key);
   Notify(db, FERRITE_NOTIFY_EXPIRED, "expired", key);
   PropagateDel(this, db, key);
 }
@@ -323,6 +325,7 @@ bool Host::EvictIfNeeded() {
     if (!e) continue;
     t.Erase(e);
     stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
+    if (tracking_.Active()) tracking_.InvalidateKey(nullptr, best.key);
     Notify(best.db, FERRITE_NOTIFY_EVICTED, "evicted", best.key);
     PropagateDel(this, best.db, best.key);
   }

@@ -27,6 +27,8 @@ Host::Host(std::unique_ptr<Config> config)
                                          static_cast<int>(config_->Int("storage.databases")));
   policy_ = config_->IntRef("storage.eviction_policy");
   max_memory_ = config_->IntRef("storage.max_memory");
+  latency_tracking_ = config_->IntRef("server.latency_tracking");
+  tracking_max_keys_ = config_->IntRef("server.tracking_table_max_keys");
   busy_threshold_ = config_->IntRef("scripting.busy_reply_threshold");
   lfu_decay_time_ = config_->IntRef("storage.lfu_decay_time");
   lfu_log_factor_ = config_->IntRef("storage.lfu_log_factor");
@@ -129,6 +131,7 @@ void Host::RemoveClient(Client* c) {
   }
   auto hooks = std::move(c->close_hooks);
   for (auto& [fn, ud] : hooks) fn(ud, c->id);
+  tracking_.Disable(c);
   std::lock_guard lk(clients_mu_);
   clients_.erase(c->id);
 }
@@ -206,6 +209,11 @@ void Host::Cron() {
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)
     EvictIfNeeded();
+  // Keys expired or evicted above reach BCAST clients now, one message per prefix.
+  if (tracking_.Active()) {
+    tracking_.LimitTableSize(tracking_max_keys_->load(std::memory_order_relaxed));
+    tracking_.FlushBroadcast();
+  }
 }
 
 }  // namespace ferrite::host

@@ -31,11 +31,13 @@
 #include "host/clock.h"
 #include "host/config.h"
 #include "host/acl/acl.h"
+#include "host/error_stats.h"
 #include "host/introspection.h"
 #include "host/keyspace.h"
 #include "host/loading.h"
 #include "host/registry.h"
 #include "host/script_gate.h"
+#include "host/tracking.h"
 #include "host/watch.h"
 
 namespace ferrite::host {
@@ -113,6 +115,12 @@ class Host {
   Registry& registry() { return registry_; }
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
+  // latency-tracking: per-command histograms are kept (one relaxed load per command).
+  bool LatencyTracking() const { return latency_tracking_->load(std::memory_order_relaxed) != 0; }
+  // CLIENT TRACKING's table and deliveries (tracking.h).
+  Tracking& tracking() { return tracking_; }
+  // INFO errorstats: error replies by kind (error_stats.h).
+  ErrorStats& error_stats() { return error_stats_; }
   ReplicationHooks& replication() { return replication_; }
   Introspection& introspection() { return *introspection_; }
   acl::Acl& acl() { return *acl_; }
@@ -150,6 +158,9 @@ class Host {
   // Fires deadlines that passed; called by the cron and the harness.
   void ExpireBlockedClients();
   void UnblockClient(Client* c, bool timeout);
+  // CLIENT UNBLOCK: a client blocked on keys is answered as on a timeout, or with
+  // -UNBLOCKED (counted as its command's failure). False if it is not so blocked.
+  bool UnblockById(uint64_t id, bool error);
   // --- output limits (output_limits.cc) ---
   // On c's own thread: closes it (close_mode NOW, output dropped; returns true) when its
   // pending output passes a limit; tracks the pub/sub soft limit's start.
@@ -292,6 +303,8 @@ class Host {
   Clock clock_;
   int64_t last_idle_scan_ms_ = 0;  // the cron's thread only
   Stats stats_;
+  ErrorStats error_stats_;
+  Tracking tracking_{this};
   ReplicationHooks replication_;
   std::unique_ptr<Introspection> introspection_;
   std::unique_ptr<acl::Acl> acl_;
@@ -341,6 +354,8 @@ class Host {
 
   const std::atomic<int64_t>* policy_ = nullptr;
   const std::atomic<int64_t>* max_memory_ = nullptr;
+  const std::atomic<int64_t>* latency_tracking_ = nullptr;
+  const std::atomic<int64_t>* tracking_max_keys_ = nullptr;
   const std::atomic<int64_t>* busy_threshold_ = nullptr;
   const std::atomic<int64_t>* lfu_decay_time_ = nullptr;  // read per key touch under LFU
   const std::atomic<int64_t>* lfu_log_factor_ = nullptr;

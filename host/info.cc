@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -53,7 +54,7 @@ std::string Clients(Host* h) {
   o << "# Clients\r\nconnected_clients:" << h->num_clients()
     << "\r\nmaxclients:" << h->config().Int("server.max_connections")
     << "\r\nblocked_clients:" << h->blocked_count() << "\r\npubsub_clients:" << pubsub
-    << "\r\ntracking_clients:0\r\n";
+    << "\r\ntracking_clients:" << h->tracking().NumClients() << "\r\n";
   return o.str();
 }
 
@@ -118,6 +119,9 @@ std::string StatsSection(Host* h) {
     << "\r\nsync_partial_err:" << s.sync_partial_err
     // MIGRATE keeps no connection between calls (host/persistence/migrate.cc).
     << "\r\nmigrate_cached_sockets:0"
+    << "\r\ntracking_total_keys:" << h->tracking().NumKeys()
+    << "\r\ntracking_total_items:" << h->tracking().NumItems()
+    << "\r\ntracking_total_prefixes:" << h->tracking().NumPrefixes()
     << "\r\ntotal_error_replies:" << s.total_errors
     // Redis 7.2's ACL counters (7.0 has none; the issue asks for them).
     << "\r\nacl_access_denied_auth:" << h->acl().denied_auth
@@ -162,35 +166,58 @@ std::vector<std::shared_ptr<Command>> SortedCommands(Host* h) {
   return cmds;
 }
 
+// One command's or subcommand's line; Redis prints one for each that was called,
+// failed or refused, a container's subcommands right after it ("config|get").
+void CommandStatLine(std::ostringstream& o, const std::string& name, const CallStats& c) {
+  uint64_t calls = c.calls, failed = c.failed, rejected = c.rejected;
+  if (calls == 0 && failed == 0 && rejected == 0) return;
+  auto usec = static_cast<uint64_t>(static_cast<double>(c.usec.load()) / CyclesPerUs());
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);
+  o << "cmdstat_" << name << ":calls=" << calls << ",usec=" << usec << ",usec_per_call=" << buf
+    << ",rejected_calls=" << rejected << ",failed_calls=" << failed << "\r\n";
+}
+
 std::string CommandStats(Host* h) {
   std::ostringstream o;
   o << "# Commandstats\r\n";
   for (auto& c : SortedCommands(h)) {
-    uint64_t calls = c->calls;
-    auto usec = static_cast<uint64_t>(static_cast<double>(c->usec.load()) / CyclesPerUs());
-    if (calls == 0 && c->rejected == 0) continue;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.2f", calls ? static_cast<double>(usec) / calls : 0.0);
-    o << "cmdstat_" << c->name << ":calls=" << calls << ",usec=" << usec << ",usec_per_call=" << buf
-      << ",rejected_calls=" << c->rejected << ",failed_calls=" << c->failed << "\r\n";
+    CommandStatLine(o, c->name, *c);
+    for (auto& sub : c->subcommands) CommandStatLine(o, sub.fullname, *sub.stats);
   }
   return o.str();
 }
 
-// Redis 7's default latency-tracking-info-percentiles: 50 99 99.9, in microseconds.
+std::string ErrorStatsSection(Host* h) {
+  return "# Errorstats\r\n" + h->error_stats().InfoLines();
+}
+
+// One line per command with a histogram: the latency-tracking-info-percentiles in µs,
+// each named as the setting prints it ("p50", "p99.9").
+void LatencyLine(std::ostringstream& o, const std::string& name, const CallStats& c,
+                 const std::vector<std::pair<std::string, double>>& pcts, double per_us) {
+  const LatencyHistogram* l = c.latency.load();
+  if (!l || c.calls == 0 || l->Count() == 0) return;
+  o << "latency_percentiles_usec_" << name << ":";
+  for (size_t i = 0; i < pcts.size(); i++) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.3f",
+             static_cast<double>(l->ValueAtPercentile(pcts[i].second)) / per_us);
+    o << (i ? "," : "") << "p" << pcts[i].first << "=" << buf;
+  }
+  o << "\r\n";
+}
+
 std::string LatencyStats(Host* h) {
   std::ostringstream o;
   o << "# Latencystats\r\n";
+  std::vector<std::pair<std::string, double>> pcts;
+  std::istringstream words(h->config().String("server.latency_tracking_info_percentiles"));
+  for (std::string w; words >> w;) pcts.emplace_back(w, std::strtod(w.c_str(), nullptr));
   double per_us = CyclesPerUs();
   for (auto& c : SortedCommands(h)) {
-    const LatencyHistogram* l = c->latency.load();
-    if (!l || c->calls == 0) continue;
-    char buf[160];
-    snprintf(buf, sizeof buf, "p50=%.3f,p99=%.3f,p99.9=%.3f",
-             static_cast<double>(l->ValueAtPercentile(50)) / per_us,
-             static_cast<double>(l->ValueAtPercentile(99)) / per_us,
-             static_cast<double>(l->ValueAtPercentile(99.9)) / per_us);
-    o << "latency_percentiles_usec_" << c->name << ":" << buf << "\r\n";
+    LatencyLine(o, c->name, *c, pcts, per_us);
+    for (auto& sub : c->subcommands) LatencyLine(o, sub.fullname, *sub.stats, pcts, per_us);
   }
   return o.str();
 }
@@ -253,6 +280,7 @@ std::string BuildInfo(Host* h, const std::vector<std::string>& req) {
   if (on("cpu")) add(Cpu());
   if (on("modules")) add(Modules(h));
   if (everything || std::count(want.begin(), want.end(), "commandstats")) add(CommandStats(h));
+  if (on("errorstats")) add(ErrorStatsSection(h));
   if (everything || std::count(want.begin(), want.end(), "latencystats")) add(LatencyStats(h));
   if (on("keyspace")) add(KeyspaceSection(h));
   return out;

@@ -16,8 +16,7 @@ namespace {
 
 void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
 int Error(ferrite_ctx* c, std::string_view msg) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, FERRITE_E_GENERIC, msg.data(), msg.size());
+  SendError(c, FERRITE_E_GENERIC, msg);
   return FERRITE_OK;
 }
 // Redis' addReplySubcommandSyntaxError: a known subcommand with arguments it refuses.
@@ -167,7 +166,7 @@ std::string LatencyDoctor(Host* h, int64_t now_s) {
 // LATENCY HISTOGRAM's body for one command: calls, then the cumulative count at each
 // power-of-two microsecond boundary where it grew (Redis iterates its HDR histogram in
 // log steps of 2 from 1024 ns).
-void CommandCdf(ferrite_ctx* c, const Command& cmd) {
+void CommandCdf(ferrite_ctx* c, const CallStats& cmd) {
   const LatencyHistogram* l = cmd.latency.load();
   uint64_t total = l->Count();
   c->sink->map(c->st, 2);
@@ -242,24 +241,43 @@ int CmdLatency(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "HISTOGRAM")) {
-    std::vector<const Command*> cmds;
-    auto* table = h->registry().Commands();
+    // A command and, for a container, each of its subcommands ("client|id"), as Redis
+    // fills the CDF of a command and its subcommands; "config|get" names one alone.
+    std::vector<std::pair<std::string, const CallStats*>> rows;
+    auto add = [&](const Command* cmd) {
+      rows.emplace_back(cmd->name, cmd);
+      for (auto& s : cmd->subcommands) rows.emplace_back(s.fullname, s.stats.get());
+    };
     if (argc == 2) {
-      for (auto& [n, cmd] : *table)
+      std::vector<const Command*> cmds;
+      for (auto& [n, cmd] : *h->registry().Commands())
         if (!(cmd->flags & FERRITE_CMD_HIDDEN)) cmds.push_back(cmd.get());
       std::sort(cmds.begin(), cmds.end(), [](auto* a, auto* b) { return a->name < b->name; });
+      for (auto* cmd : cmds) add(cmd);
     } else {
-      for (int j = 2; j < argc; j++)
-        if (const Command* cmd = h->registry().Find(SV(argv[j]))) cmds.push_back(cmd);
+      for (int j = 2; j < argc; j++) {
+        std::string_view name = SV(argv[j]);
+        size_t bar = name.find('|');
+        const Command* cmd = h->registry().Find(name.substr(0, bar));
+        if (!cmd) continue;
+        if (bar == std::string_view::npos) {
+          add(cmd);
+          continue;
+        }
+        std::string_view want = name.substr(bar + 1);
+        for (auto& s : cmd->subcommands)
+          if (s.name.size() == want.size() && EqualsIgnoreCase(want, s.name))
+            rows.emplace_back(s.fullname, s.stats.get());
+      }
     }
-    std::erase_if(cmds, [](const Command* cmd) {
-      const LatencyHistogram* l = cmd->latency.load();
+    std::erase_if(rows, [](const auto& r) {
+      const LatencyHistogram* l = r.second->latency.load();
       return !l || l->Count() == 0;
     });
-    c->sink->map(c->st, cmds.size());
-    for (auto* cmd : cmds) {
-      Bulk(c, cmd->name);
-      CommandCdf(c, *cmd);
+    c->sink->map(c->st, rows.size());
+    for (auto& [name, stats] : rows) {
+      Bulk(c, name);
+      CommandCdf(c, *stats);
     }
     return FERRITE_OK;
   }

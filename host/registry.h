@@ -27,32 +27,11 @@ namespace acl {
 struct CommandFacts;
 }
 
-// One subcommand of a container command ("config|get"): its own arity and policy flags.
-struct Subcommand {
-  std::string name;      // lower case: "get"
-  std::string fullname;  // "config|get", as Redis names it in errors and COMMAND INFO
-  int arity;
-  uint32_t flags;        // the container's non-policy bits plus this subcommand's own
-  // ACL (set at registration, acl/permissions.cc): its rule bit, categories and Redis'
-  // key facts for it (nullptr: Redis has no such subcommand).
-  int acl_id = -1;
-  uint32_t acl_categories = 0;
-  const acl::CommandFacts* acl_facts = nullptr;
-};
-
-struct Command {
-  std::string name;        // lower case
-  std::string upper;
-  int arity;
-  uint32_t flags;
-  int first_key, last_key, key_step;
-  ferrite_cmd_fn handler;
-  ferrite_getkeys_fn getkeys;
-  std::string summary, group;
-  struct ferrite_plugin* owner;  // nullptr for host commands
+// What INFO commandstats / latencystats report for one command or subcommand.
+struct CallStats {
   // `usec` accumulates TSC cycles; readers divide by CyclesPerUs().
   std::atomic<uint64_t> calls{0}, usec{0}, failed{0}, rejected{0};
-  // INFO latencystats; allocated on the command's first call (most are never called).
+  // INFO latencystats; allocated on the first call (most commands are never called).
   std::atomic<LatencyHistogram*> latency{nullptr};
   void RecordLatency(uint64_t cycles) {
     LatencyHistogram* h = latency.load(std::memory_order_acquire);
@@ -63,10 +42,54 @@ struct Command {
     }
     h->Record(cycles);
   }
+  // One finished call. A blocked command's re-run is not a new call (`is_new` false):
+  // it is one call however often it runs, as in Redis. `failed`: it replied an error
+  // itself; `histogram`: latency-tracking is on.
+  void Count(uint64_t cycles, bool is_new, bool failed, bool histogram) {
+    if (is_new) calls.fetch_add(1, std::memory_order_relaxed);
+    usec.fetch_add(cycles, std::memory_order_relaxed);
+    if (histogram) RecordLatency(cycles);
+    if (failed) this->failed.fetch_add(1, std::memory_order_relaxed);
+  }
+  void ResetStats() {
+    calls = 0;
+    usec = 0;
+    failed = 0;
+    rejected = 0;
+    if (auto* l = latency.load()) l->Reset();
+  }
+  CallStats() = default;
+  CallStats(const CallStats&) = delete;
+  CallStats& operator=(const CallStats&) = delete;
+  ~CallStats() { delete latency.load(); }
+};
+
+// One subcommand of a container command ("config|get"): its own arity and policy flags,
+// and its own statistics, as Redis keeps them (`cmdstat_config|get`).
+struct Subcommand {
+  std::string name;      // lower case: "get"
+  std::string fullname;  // "config|get", as Redis names it in errors and COMMAND INFO
+  int arity;
+  uint32_t flags;        // the container's non-policy bits plus this subcommand's own
+  std::shared_ptr<CallStats> stats = std::make_shared<CallStats>();
+  // ACL (set at registration, acl/permissions.cc): its rule bit, categories and Redis'
+  // key facts for it (nullptr: Redis has no such subcommand).
+  int acl_id = -1;
+  uint32_t acl_categories = 0;
+  const acl::CommandFacts* acl_facts = nullptr;
+};
+
+struct Command : CallStats {
+  std::string name;        // lower case
+  std::string upper;
+  int arity;
+  uint32_t flags;
+  int first_key, last_key, key_step;
+  ferrite_cmd_fn handler;
+  ferrite_getkeys_fn getkeys;
+  std::string summary, group;
+  struct ferrite_plugin* owner;  // nullptr for host commands
   Command() = default;
-  Command(const Command&) = delete;
-  Command& operator=(const Command&) = delete;
-  ~Command() { delete latency.load(); }
 
   std::vector<Subcommand> subcommands;  // empty unless a container
 
@@ -75,7 +98,7 @@ struct Command {
   // Redis' key facts (nullptr for a command Redis lacks), fixed key flags for commands
   // checked through their declared positions (0: from the facts or the flags), and
   // which arguments are pub/sub channels.
-  uint32_t acl_declared = 0;  // categories a plugin declared (SDK 1.8)
+  uint32_t acl_declared = 0;  // categories a plugin declared (SDK 1.9)
   int acl_id = -1;
   uint32_t acl_categories = 0;
   std::string acl_name;
@@ -95,6 +118,11 @@ struct Command {
 // The flags that govern one call: a declared subcommand's, else the command's.
 inline uint32_t CallFlags(const Command* cmd, const Subcommand* sub) {
   return sub ? sub->flags : cmd->flags;
+}
+
+// Where one call is counted: a declared subcommand's statistics, else the command's.
+inline CallStats& StatsOf(const Command* cmd, const Subcommand* sub) {
+  return sub ? *sub->stats : const_cast<Command&>(*cmd);
 }
 
 struct Protocol {

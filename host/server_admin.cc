@@ -25,8 +25,7 @@ namespace {
 void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
 void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, code, msg.data(), msg.size());
+  SendError(c, code, msg);
   return FERRITE_OK;
 }
 
@@ -101,12 +100,10 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
                     &s.total_errors, &s.rejected_connections, &s.total_connections})
       a->store(0);
     for (auto& [n, cmd] : *c->host->registry().Commands()) {
-      cmd->calls = 0;
-      cmd->usec = 0;
-      if (auto* l = cmd->latency.load()) l->Reset();
-      cmd->failed = 0;
-      cmd->rejected = 0;
+      cmd->ResetStats();
+      for (auto& sub : cmd->subcommands) sub.stats->ResetStats();
     }
+    c->host->error_stats().Reset();
     Simple(c, "OK");
     return FERRITE_OK;
   }
@@ -324,6 +321,9 @@ std::string ClientLine(Host* h, Client& cl) {
   if (cl.subscriptions) flags += "P";
   if (cl.in_multi) flags += "x";
   if (cl.block.active) flags += "b";
+  if (cl.tracking.on) flags += "t";
+  if (cl.tracking.broken_redir) flags += "R";
+  if (cl.tracking.bcast) flags += "B";
   if (cl.monitor) flags += "O";
   if (flags.empty()) flags = "N";
   o << "id=" << cl.id << " addr=" << cl.addr << " laddr=" << cl.laddr << " fd=8 name=" << cl.name
@@ -336,7 +336,9 @@ std::string ClientLine(Host* h, Client& cl) {
     << " rbp=" << b.rbp.load(kRelaxed) << " obl=" << b.obl.load(kRelaxed)
     << " oll=" << b.oll.load(kRelaxed) << " omem=" << b.omem.load(kRelaxed)
     << " tot-mem=" << sizeof(Client) + b.alloc.load(kRelaxed) + multi_mem
-    << " events=r cmd=" << cl.last_cmd << " user=" << cl.acl_user.load(std::memory_order_relaxed)->name() << " redir=-1 resp=" << cl.resp << "\n";
+    << " events=r cmd=" << cl.last_cmd
+    << " user=" << cl.acl_user.load(std::memory_order_relaxed)->name() << " redir="
+    << (cl.tracking.on ? static_cast<int64_t>(cl.tracking.redirect) : -1) << " resp=" << cl.resp << "\n";
   return o.str();
 }
 
@@ -349,7 +351,11 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (EqualsIgnoreCase(sub, "HELP") && argc == 2) {
     // Redis 7.0's lines for the subcommands Ferrite implements, in Redis' order.
     return ReplyHelp(c, "CLIENT",
-                     {"GETNAME", "    Return the name of the current connection.", "ID",
+                     {"CACHING (YES|NO)",
+                      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+                      "GETREDIR",
+                      "    Return the client ID we are redirecting to when tracking is enabled.",
+                      "GETNAME", "    Return the name of the current connection.", "ID",
                       "    Return the ID of the current connection.", "INFO",
                       "    Return information about the current client connection.",
                       "KILL <ip:port>", "    Kill connection made from <ip:port>.",
@@ -369,6 +375,12 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
                       "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
                       "      Return clients of specified type.",
                       "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                      "    Unblock the specified blocked client.",
+                      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+                      "         [OPTIN] [OPTOUT] [NOLOOP]",
+                      "    Control server assisted client side caching.",
+                      "TRACKINGINFO", "    Report tracking status for the current connection.",
                       "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction."});
   }
   if (EqualsIgnoreCase(sub, "ID") && argc == 2) {
@@ -485,12 +497,30 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
+  if (EqualsIgnoreCase(sub, "UNBLOCK") && (argc == 3 || argc == 4)) {
+    bool error = false;
+    if (argc == 4) {
+      error = EqualsIgnoreCase(SV(argv[3]), "ERROR");
+      if (!error && !EqualsIgnoreCase(SV(argv[3]), "TIMEOUT"))
+        return Error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+    int64_t id = 0;
+    if (!ParseInt64(SV(argv[2]), &id)) return Error(c, "", FERRITE_E_NOT_INTEGER);
+    c->sink->integer(c->st, id > 0 && h->UnblockById(static_cast<uint64_t>(id), error) ? 1 : 0);
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "TRACKING") && argc >= 3) return CmdClientTracking(c, argc, argv);
+  if (EqualsIgnoreCase(sub, "CACHING") && argc == 3) return CmdClientCaching(c, argc, argv);
+  if (EqualsIgnoreCase(sub, "GETREDIR") && argc == 2) return CmdClientGetRedir(c, argc, argv);
+  if (EqualsIgnoreCase(sub, "TRACKINGINFO") && argc == 2)
+    return CmdClientTrackingInfo(c, argc, argv);
   if (EqualsIgnoreCase(sub, "SETINFO") && argc == 4) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
   return UnknownSubcommand(c, "CLIENT", sub, {"ID", "SETNAME", "GETNAME", "INFO", "LIST", "KILL",
-                                       "NO-EVICT", "NO-TOUCH", "SETINFO"});
+                                       "NO-EVICT", "NO-TOUCH", "SETINFO", "TRACKING",
+                                       "CACHING", "GETREDIR", "TRACKINGINFO", "UNBLOCK"});
 }
 
 // ------------------------------- MODULE ------------------------------------------------
@@ -563,6 +593,11 @@ void RegisterAdminCommands(Host* h) {
     {"LIST",      -2, ADMIN | NOSCRIPT | LOADING | STALE},
     {"KILL",      -3, ADMIN | NOSCRIPT | LOADING | STALE},
     {"NO-EVICT",   3, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"UNBLOCK",   -3, ADMIN | NOSCRIPT | LOADING | STALE},
+    {"TRACKING",  -3, NOSCRIPT | LOADING | STALE},
+    {"CACHING",    3, NOSCRIPT | LOADING | STALE},
+    {"GETREDIR",   2, NOSCRIPT | LOADING | STALE},
+    {"TRACKINGINFO", 2, NOSCRIPT | LOADING | STALE},
     {"HELP",       2, LOADING | STALE},
   };
   static constexpr SubcommandSpec kCommandSubs[] = {

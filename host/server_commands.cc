@@ -32,8 +32,7 @@ namespace {
 void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
 void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, code, msg.data(), msg.size());
+  SendError(c, code, msg);
   return FERRITE_OK;
 }
 
@@ -73,6 +72,7 @@ int CmdQuit(ferrite_ctx* c, int, const ferrite_slice*) {
 int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
   Client* cl = c->client;
   ResetTransaction(cl);
+  c->host->tracking().Disable(cl);  // RESET turns tracking off, as in Redis
   for (auto& [fn, ud] : cl->reset_hooks) fn(ud, cl->id);
   cl->subscriptions = 0;
   cl->db = 0;
@@ -254,20 +254,27 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
       Error(c, "ERR unknown command");
       continue;
     }
+    int n = static_cast<int>(argv.size());
+    const Subcommand* sub = cmd->FindSubcommand(n, argv.data());
     // Redis' execCommand re-checks: the rules may have changed since queueing.
     if (!AclUnrestricted(cl)) {
       std::string why;
-      if (!AclAllowsCommand(h, cl, cmd, cmd->FindSubcommand(static_cast<int>(argv.size()), argv.data()),
-                            static_cast<int>(argv.size()), argv.data(), AclGateSite::kExecBody, &why)) {
+      if (!AclAllowsCommand(h, cl, cmd, sub, n, argv.data(), AclGateSite::kExecBody, &why)) {
         Error(c, why);
         continue;
       }
     }
     uint64_t t0 = __builtin_ia32_rdtsc();
-    RunHandler(h, cl, cmd, static_cast<int>(argv.size()), argv.data(), c->sink, c->st, true, c);
-    const_cast<Command*>(cmd)->calls.fetch_add(1, std::memory_order_relaxed);
-    RecordCall(h, cl, CallFlags(cmd, cmd->FindSubcommand(static_cast<int>(argv.size()), argv.data())),
-               static_cast<int>(argv.size()), argv.data(), __builtin_ia32_rdtsc() - t0);
+    uint32_t errors = 0;
+    RunHandler(h, cl, cmd, n, argv.data(), c->sink, c->st, true, c, &errors);
+    uint64_t cycles = __builtin_ia32_rdtsc() - t0;
+    // Each command of the body is a call of its own (Redis' call() per queued command);
+    // its errors make it failed, never the EXEC that carries them.
+    StatsOf(cmd, sub).Count(cycles, true, errors > 0, h->LatencyTracking());
+    RecordCall(h, cl, CallFlags(cmd, sub), n, argv.data(), cycles);
+    if (h->tracking().Active() && cl->tracking.on && !cl->tracking.bcast &&
+        (CallFlags(cmd, sub) & FERRITE_CMD_READONLY))
+      h->tracking().RememberKeys(cl, cmd, n, argv.data());
   }
   return FERRITE_OK;
 }

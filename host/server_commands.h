@@ -32,6 +32,11 @@ int UnknownSubcommand(ferrite_ctx* c, std::string_view cmd, std::string_view sub
                       std::initializer_list<std::string_view> known);
 // MEMORY (memory_command.cc).
 void RegisterMemoryCommand(Host* h);
+// CLIENT TRACKING / CACHING / GETREDIR / TRACKINGINFO (tracking_commands.cc).
+int CmdClientTracking(ferrite_ctx* c, int argc, const ferrite_slice* argv);
+int CmdClientCaching(ferrite_ctx* c, int argc, const ferrite_slice* argv);
+int CmdClientGetRedir(ferrite_ctx* c, int argc, const ferrite_slice* argv);
+int CmdClientTrackingInfo(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // DEBUG and its subcommands (debug_command.cc).
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).

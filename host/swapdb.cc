@@ -15,8 +15,7 @@ namespace {
 std::string_view SV(const ferrite_slice& s) { return {s.ptr, s.len}; }
 
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, code, msg.data(), msg.size());
+  SendError(c, code, msg);
   return FERRITE_OK;
 }
 
@@ -49,6 +48,7 @@ int CmdSwapDb(ferrite_ctx* c, int, const ferrite_slice* argv) {
     }
     c->host->SignalDbFlushed(a);
     c->host->SignalDbFlushed(b);
+    if (c->host->tracking().Active()) c->host->tracking().InvalidateAll();
   }
   c->dirty = true;  // propagated as sent, even for a == b (Redis counts it dirty too)
   c->sink->simple(c->st, "OK", 2);

@@ -25,8 +25,7 @@ int Simple(ferrite_ctx* c, std::string_view s) {
 }
 
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, code, msg.data(), msg.size());
+  SendError(c, code, msg);
   return FERRITE_OK;
 }
 

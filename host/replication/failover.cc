@@ -21,8 +21,7 @@ namespace {
 std::string_view SV(const ferrite_slice& s) { return {s.ptr, s.len}; }
 
 void Reply(ferrite_ctx* c, std::string_view err) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, FERRITE_E_GENERIC, err.data(), err.size());
+  SendError(c, FERRITE_E_GENERIC, err);
 }
 
 // Redis' getLongFromObjectOrReply: a whole decimal number in a long.

@@ -244,8 +244,7 @@ void ReplicationService::HandleSync(ferrite_ctx* ctx, bool psync, std::string_vi
   auto self = h_.FindClient(c->id);
   if (!self) return;
   auto fail = [&](std::string_view msg) {
-    h_.stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-    ctx->sink->error(ctx->st, FERRITE_E_GENERIC, msg.data(), msg.size());
+    SendError(ctx, FERRITE_E_GENERIC, msg);
   };
   if (failover) {
     // Our primary's FAILOVER chose us: with the same history (its replid is ours) we
@@ -263,8 +262,8 @@ void ReplicationService::HandleSync(ferrite_ctx* ctx, bool psync, std::string_vi
   if (h_.replication().is_replica.load()) {
     std::lock_guard lk(link_mu_);
     if (!link_ || !link_->connected()) {
-      ctx->sink->error(ctx->st, FERRITE_E_GENERIC,
-                       "NOMASTERLINK Can't SYNC while not connected with my master", 58);
+      SendError(ctx, FERRITE_E_GENERIC,
+                "NOMASTERLINK Can't SYNC while not connected with my master");
       return;
     }
   }

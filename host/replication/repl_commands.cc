@@ -17,8 +17,7 @@ using sdk::EqualsIgnoreCase;
 std::string_view SV(const ferrite_slice& s) { return {s.ptr, s.len}; }
 
 int Error(ferrite_ctx* c, std::string_view msg) {
-  c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-  c->sink->error(c->st, FERRITE_E_GENERIC, msg.data(), msg.size());
+  SendError(c, FERRITE_E_GENERIC, msg);
   return FERRITE_OK;
 }
 
@@ -31,9 +30,7 @@ ReplicationService* Svc(ferrite_ctx* c) { return ReplicationService::Of(c->host)
 int CmdCasEpoch(ferrite_ctx* c, int, const ferrite_slice* argv) {
   uint64_t epoch = 0;
   if (!sdk::ParseUint64(SV(argv[1]), &epoch)) {
-    c->host->stats().total_errors.fetch_add(1, std::memory_order_relaxed);
-    c->sink->error(c->st, FERRITE_E_NOT_INTEGER, "", 0);
-    return FERRITE_OK;
+    return SendError(c, FERRITE_E_NOT_INTEGER, {});
   }
   Keyspace& ks = c->host->keyspace();
   bool changed = ks.AdoptCasEpoch(epoch);

@@ -21,8 +21,11 @@ void FailBlocked(Host& h, const std::shared_ptr<Client>& c) {
     auto cl = w.lock();
     if (!cl || cl->closed || !cl->block.active) return;
     h.UnblockClient(cl.get(), false);
-    if (cl->proto) cl->proto->sink->error(cl->proto_state, FERRITE_E_GENERIC, kAborted.data(),
-                                          kAborted.size());
+    if (cl->proto) {
+      CountErrorReply(&h, nullptr, FERRITE_E_GENERIC, kAborted);
+      cl->proto->sink->error(cl->proto_state, FERRITE_E_GENERIC, kAborted.data(),
+                             kAborted.size());
+    }
     if (cl->on_unblocked) cl->on_unblocked();
   });
 }

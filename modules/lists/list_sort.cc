@@ -92,7 +92,7 @@ struct SortOptions {
 bool ParseSortOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, bool readonly,
                       SortOptions* o) {
   // BY/GET patterns name keys the arguments do not show: Redis takes them only from a
-  // user who may read every key (ACL, SDK 1.8).
+  // user who may read every key (ACL, SDK 1.9).
   const bool full_read = !FERRITE_HAS_API(&Api(), ctx_acl_can_read_any_key) ||
                          Api().ctx_acl_can_read_any_key(ctx.get());
   for (int j = 2; j < argc; j++) {

@@ -16,6 +16,17 @@ void PushErrorTable(lua_State* L, std::string_view text) {
   lua_setfield(L, -2, "err");
 }
 
+void ReplyScriptError(lua_State* L, sdk::Ctx ctx, std::string_view msg) {
+  lua_getfield(L, -1, "ignore_error_stats_update");
+  bool counted = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  const auto& a = Api();
+  if (counted && FERRITE_HAS_API(&a, reply_error_counted))
+    a.reply_error_counted(ctx.get(), FERRITE_E_GENERIC, msg.data(), msg.size());
+  else
+    ctx.Error(msg);
+}
+
 namespace {
 
 void PushString(lua_State* L, ferrite_slice s) { lua_pushlstring(L, s.ptr, s.len); }
@@ -68,6 +79,10 @@ void PushCallReply(lua_State* L, const ferrite_call_reply* r, int resp) {
     case FERRITE_REPLY_ERROR: {
       ferrite_slice s = a.call_reply_error_text(r);
       PushErrorTable(L, {s.ptr, s.len});
+      // Counted already, when the called command replied it (or call() refused it): a
+      // script passing it on must not count it again (Redis sets the same field).
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "ignore_error_stats_update");
       return;
     }
     case FERRITE_REPLY_INTEGER:
@@ -152,7 +167,7 @@ void ReplyTable(lua_State* L, sdk::Ctx ctx, int resp, int depth) {
   if (Field(L, "err", LUA_TSTRING)) {
     std::string msg(ToSV(L, -1));
     lua_pop(L, 1);
-    ctx.Error(msg);
+    ReplyScriptError(L, ctx, msg);
     return;
   }
   if (Field(L, "ok", LUA_TSTRING)) {

@@ -366,7 +366,7 @@ void Engine::ReplyError(sdk::Ctx ctx, const RunSpec& spec) {
            std::to_string(static_cast<long long>(lua_tonumber(L, -1))) + ".";
   }
   lua_pop(L, 3);
-  ctx.Error(msg);
+  ReplyScriptError(L, ctx, msg);
 }
 
 // ------------------------------- the instruction hook -----------------------------------

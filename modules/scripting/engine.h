@@ -238,5 +238,9 @@ void PushCallReply(lua_State* L, const ferrite_call_reply* r, int resp);
 void ReplyLuaValue(lua_State* L, sdk::Ctx ctx, int resp, int depth = 0);
 // Pushes {err = text}.
 void PushErrorTable(lua_State* L, std::string_view text);
+// Replies the error of the error table at the top of the stack with the text `msg`; one
+// marked ignore_error_stats_update (it came from redis.call/pcall) is not counted again
+// in total_error_replies / errorstats, as in Redis.
+void ReplyScriptError(lua_State* L, sdk::Ctx ctx, std::string_view msg);
 
 }  // namespace ferrite::mod::scripting
