@@ -63,7 +63,7 @@ Acl::Acl(Host* h) : host_(h) {
 Acl::~Acl() = default;
 
 uint32_t Acl::PubsubDefault() const {
-  return host_->config().String("security.acl_pubsub_default") == "allchannels" ? kSelAllChannels
+  return host_->config().String("security.acl_pubsub_default") == "allchannels" ? uint32_t{kSelAllChannels}
                                                                                 : 0;
 }
 

@@ -5,11 +5,11 @@ set(_acl_rule_sources ${CMAKE_CURRENT_LIST_DIR}/user.cc ${CMAKE_CURRENT_LIST_DIR
 if(FERRITE_FUZZ)
   add_executable(acl_rules_fuzz ${_acl_rule_sources})
   target_include_directories(acl_rules_fuzz PRIVATE ${CMAKE_SOURCE_DIR})
-  target_link_libraries(acl_rules_fuzz PRIVATE ferrite_sdk)
+  target_link_libraries(acl_rules_fuzz PRIVATE ferrite_sdk OpenSSL::Crypto)
   target_compile_options(acl_rules_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(acl_rules_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
 endif()
 ferrite_fuzz_replay(acl_rules_corpus_test CORPUS ${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus
-  SOURCES ${_acl_rule_sources} LIBS ferrite_sdk INCLUDES ${CMAKE_SOURCE_DIR})
+  SOURCES ${_acl_rule_sources} LIBS ferrite_sdk OpenSSL::Crypto INCLUDES ${CMAKE_SOURCE_DIR})
 ferrite_unit_test(acl_rules_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/acl_rules_test.cc
   LIBS ferrite_host_core)

@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4), for ACL password hashes: Redis stores and shows passwords as the
+// SHA-256 (OpenSSL's libcrypto), for ACL password hashes: Redis stores and shows passwords as the
 // lower-case hex SHA-256 of the clear text, so `#<hash>` rules move between servers.
 #pragma once
 
