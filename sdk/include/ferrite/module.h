@@ -31,12 +31,13 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 8 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 9 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
                                7: reply_double_text, ferrite_reply_sink.double_text;
-                               8: reply_error_counted */
+                               8: reply_error_counted;
+                               9: key_get_mc_bits, key_set_mc_bits, key_set_version */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -363,6 +364,12 @@ typedef enum ferrite_log_level {
 /* open_key modes. NOTOUCH (combinable) does not update the access time / LFU counter
  * (OBJECT IDLETIME, TTL, TYPE, EXISTS), as Redis' LOOKUP_NOTOUCH. */
 enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2, FERRITE_KEY_NOTOUCH = 4 };
+
+/* key_get_mc_bits (ABI 1.9): memcached's item state for the meta protocol. FETCHED: the
+ * item was read since it was stored (mg `h`); STALE: invalidated by `md I` or stored
+ * stale by `ms I` (mg `X`); WON: a client was handed the recache token (mg `W`; later
+ * readers see `Z`). */
+enum { FERRITE_MC_FETCHED = 1, FERRITE_MC_STALE = 2, FERRITE_MC_WON = 4 };
 
 /* Time-out reply of a blocked client */
 typedef enum ferrite_block_timeout_reply {
@@ -707,6 +714,18 @@ typedef struct ferrite_host_api {
    * ERR_REPLY_FLAG_NO_STATS_UPDATE). Otherwise as reply_error. */
   void (*reply_error_counted)(ferrite_ctx* ctx, ferrite_error_code code, const char* detail,
                               size_t len);
+
+  /* --- since ABI 1.9 ----------------------------------------------------------------- */
+  /* memcached's per-item bits (FERRITE_MC_*) of a key; 0 for a missing key. A value
+   * write (key_string_set, key_string_resize, key_set_value, key_modified) clears them,
+   * as memcached makes a new item; expiry changes, rename and copy keep them. They are
+   * not saved in snapshots. Setting them is not a write (no version, no propagation). */
+  uint32_t (*key_get_mc_bits)(ferrite_key* k);
+  void (*key_set_mc_bits)(ferrite_key* k, uint32_t bits);
+  /* Sets the key's version to `v` (memcached's explicit CAS, meta E<cas>), after the
+   * write that changed the key. NOTE: WATCH compares versions, so a write that sets
+   * the version the key already had goes unseen by WATCH. */
+  void (*key_set_version)(ferrite_key* k, uint64_t v);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
