@@ -280,7 +280,7 @@ class Key {
   uint32_t Flags() const { return Api().key_get_flags(k_); }
   void SetFlags(uint32_t f) { Api().key_set_flags(k_, f); }
   uint64_t Version() const { return Api().key_version(k_); }
-  // memcached item bits (FERRITE_MC_*, ABI 1.9; 0 on an older host, where setting them
+  // memcached item bits (FERRITE_MC_*, ABI 1.10; 0 on an older host, where setting them
   // or the version is a no-op).
   uint32_t McBits() const {
     return FERRITE_HAS_API(&Api(), key_get_mc_bits) ? Api().key_get_mc_bits(k_) : 0;
@@ -534,6 +534,7 @@ struct CommandSpec {
   ferrite_getkeys_fn getkeys = nullptr;
   const char* summary = "";
   SubcommandList subcommands = {};
+  const char* acl_categories = nullptr;  // ABI 1.8: "hash fast", see ferrite_command_desc
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
@@ -560,6 +561,7 @@ int RegisterAll(ferrite_plugin* p, const CommandSpec (&table)[N]) {
     }
     d.subcommands = subs.data();
     d.subcommand_count = subs.size();
+    d.acl_categories = c.acl_categories;
     if (Api().register_command(p, &d) != FERRITE_OK) return FERRITE_ERR;
   }
   return FERRITE_OK;
