@@ -115,6 +115,7 @@ struct McOpts {
   uint64_t initial = 0;
   bool brief = false;  // BRIEF: a hit replies value, flags and cas only
   bool no_bump = false;  // NOBUMP (meta u): no LRU bump, the item is not marked fetched
+  bool idle = false;     // IDLE (meta l): reply the idle time before this request
   bool has_recache = false;
   int64_t recache = 0;             // RECACHE (meta R): win when the TTL is below this
   bool recache_after_touch = false;  // R came after T: it sees the touched TTL
@@ -143,6 +144,8 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
       o->brief = true;
     } else if (a.Match("NOBUMP")) {
       o->no_bump = true;
+    } else if (a.Match("IDLE")) {
+      o->idle = true;
     } else if (a.Match("RECACHE")) {
       o->has_recache = true, o->recache = a.Int(), o->recache_after_touch = o->has_touch;
     } else if (a.Match("NEWCAS")) {
@@ -260,19 +263,25 @@ struct MetaRead {
   bool won = false;
 };
 
-// Notes the "before" view through a handle that does not bump the key, then opens it
-// for the command (bumped unless NOBUMP). NOTE: the peek handle is closed first: if the
-// key expired between the two lookups, the second one's lazy expiry frees the entry.
-Key OpenForMeta(Ctx ctx, std::string_view key, int mode, bool no_bump, MetaRead* m) {
-  {
+// Opens the key for a meta read (bumped unless NOBUMP) and notes the "before" view. The
+// bump changes only the idle time: when the request asks for it (IDLE, meta `l`) a
+// first handle that does not bump reads it. NOTE: that handle is closed before the
+// second lookup, whose lazy expiry may free the entry if the key expired in between.
+Key OpenForMeta(Ctx ctx, std::string_view key, int mode, const McOpts& o, MetaRead* m) {
+  auto note = [&](const Key& k) {
+    int64_t idle = sdk::Api().key_idle_ms(k.get());
+    m->idle_s = idle < 0 ? 0 : idle / 1000;
+  };
+  if (o.idle && !o.no_bump) {
     Key peek = ctx.Open(key, FERRITE_KEY_NOTOUCH);
-    if (peek.Exists()) {
-      int64_t idle = sdk::Api().key_idle_ms(peek.get());
-      m->idle_s = idle < 0 ? 0 : idle / 1000;
-      m->bits = peek.McBits();
-    }
+    if (peek.Exists()) note(peek);
   }
-  return ctx.Open(key, no_bump ? mode | FERRITE_KEY_NOTOUCH : mode);
+  Key k = ctx.Open(key, o.no_bump ? mode | FERRITE_KEY_NOTOUCH : mode);
+  if (k.Exists()) {
+    if (o.idle && o.no_bump) note(k);
+    m->bits = k.McBits();
+  }
+  return k;
 }
 
 // memcached's R<token>: the item wins a recache when its TTL is below the token (an
@@ -350,6 +359,8 @@ int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
       warm = true;
     } else if (sdk::EqualsIgnoreCase(w, "NOBUMP")) {
       o.no_bump = true;
+    } else if (sdk::EqualsIgnoreCase(w, "IDLE")) {
+      o.idle = true;
     } else if (sdk::EqualsIgnoreCase(w, "RECACHE") && i + 1 < argc) {
       o.has_recache = true;
       if (!sdk::ParseInt64(SV(argv[++i]), &o.recache)) return ctx.Error(FERRITE_E_NOT_INTEGER);
@@ -361,7 +372,7 @@ int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
   std::string_view key = SV(argv[1]);
   MetaRead m;
   bool meta = fields == HitFields::kAll;
-  Key k = meta ? OpenForMeta(ctx, key, FERRITE_KEY_READ, o.no_bump, &m) : ctx.Open(key);
+  Key k = meta ? OpenForMeta(ctx, key, FERRITE_KEY_READ, o, &m) : ctx.Open(key);
   auto v = k.String();
   if (!v) {
     if (warm && WaitForWarm(ctx, key)) return FERRITE_BLOCKED;  // counted on the re-read
@@ -389,7 +400,7 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
   std::string_view key = SV(argv[1]);
   MetaRead m;
   bool meta = !o.brief;
-  Key k = meta ? OpenForMeta(ctx, key, FERRITE_KEY_WRITE, o.no_bump, &m) : ctx.OpenWrite(key);
+  Key k = meta ? OpenForMeta(ctx, key, FERRITE_KEY_WRITE, o, &m) : ctx.OpenWrite(key);
   auto v = k.String();
   bool created = false;
   if (!v) {

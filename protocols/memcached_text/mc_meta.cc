@@ -211,7 +211,17 @@ void TextSession::MetaGet(const Tokens& t) {
   MetaFlags f;
   std::string err;
   if (!Preparse(t, 2, &f, &err)) return Raw(err + "\r\n");
-  if (OpaqueTooLong(t, 2)) return Raw("CLIENT_ERROR opaque token too long\r\n");
+  if (OpaqueTooLong(t, 2)) {
+    // memcached fetches the item before it meets the opaque: without a flag that makes
+    // it lock the item (h l T N R) that fetch bumps it and marks it fetched.
+    bool locks = false;
+    for (size_t i = 2; i < t.size(); i++) locks = locks || strchr("hlTNR", t[i][0]) != nullptr;
+    if (!locks && !f.no_update) {
+      argv_.Clear();
+      b_.Exec(argv_.Add("MC.GET").Add(f.key).Add("BRIEF"));  // no WARM: never parks
+    }
+    return Raw("CLIENT_ERROR opaque token too long\r\n");
+  }
   argv_.Clear();
   if (f.new_ttl || f.vivify) {
     argv_.Add("MC.GAT").Add(f.key);
@@ -222,6 +232,9 @@ void TextSession::MetaGet(const Tokens& t) {
     if (f.has_recache) argv_.Add("RECACHE").Num(f.recache);
   }
   if (f.no_update) argv_.Add("NOBUMP");
+  for (size_t i = 2; i < t.size(); i++) {
+    if (t[i][0] == 'l') argv_.Add("IDLE");  // the idle time before this request's bump
+  }
   const McReply& r = b_.Exec(argv_);
   if (r.status == McStatus::kBlocked) {  // nothing written yet: re-read once warmed
     blocked_ = true;

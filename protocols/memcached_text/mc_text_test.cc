@@ -226,12 +226,12 @@ TEST(McText, ArgvIsTheMcContract) {
 // only with I or x; I on ms only with a CAS compare.
 TEST(McText, MetaStaleFlagsArgv) {
   FakeBackend b;
-  Feed(b, "mg k R30 u v\r\nmg k T9 R5 N30 E7\r\nmg k R5 T9\r\nms k 1 C3 I E9\r\nx\r\n"
+  Feed(b, "mg k R30 u v l\r\nmg k T9 R5 N30 E7\r\nmg k R5 T9\r\nms k 1 C3 I E9\r\nx\r\n"
           "ms k 1 I\r\nx\r\nms k 1 MA N60\r\ny\r\nmd k I T30 q\r\nmd k x F5 E2\r\n"
           "md k T30 F5\r\nma k E4\r\n");
   using V = std::vector<std::string>;
   ASSERT_EQ(b.log.size(), 10u);
-  EXPECT_EQ(b.log[0], (V{"MC.GET", "k", "WARM", "RECACHE", "30", "NOBUMP"}));
+  EXPECT_EQ(b.log[0], (V{"MC.GET", "k", "WARM", "RECACHE", "30", "NOBUMP", "IDLE"}));
   EXPECT_EQ(b.log[1], (V{"MC.GAT", "k", "TOUCH", "9", "VIVIFY", "30", "RECACHE", "5",
                          "NEWCAS", "7"}));
   EXPECT_EQ(b.log[2], (V{"MC.GAT", "k", "RECACHE", "5", "TOUCH", "9"}));

@@ -131,6 +131,7 @@ def test_invalidate_marks_stale_and_hands_one_win_side_by_side(mc_server, memcac
 
 def test_stale_store_with_a_lower_cas_side_by_side(mc_server, memcached_server):
     side_by_side(mc_server.mc_port, memcached_server.port, [
+        "ms st 2\r\nv0",           # so that the CAS below is not 1 (C0 compares nothing)
         "ms st 2 T100\r\nv1",
         "mg st c",                  # {C0}
         "ms st 2 C{C0-1} I T5 c\r\nv2",   # lower CAS with I: stored stale, TTL kept
