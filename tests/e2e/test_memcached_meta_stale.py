@@ -343,3 +343,30 @@ def test_stale_mark_survives_aof_replay(tmp_path):
                          b"VA 3\r\nnew"]
     finally:
         s.stop()
+
+
+def test_stale_mark_reaches_replicas(server_factory, redis_nodes):
+    """The stream carries the stale mark as `PUBLISH __ferrite__:mcstale <key>`: a Ferrite
+    replica marks the key stale (its first reader wins the token), a redis-server replica
+    keeps the value and applies the rest of the stream without an error."""
+    from repl_util import RedisProc, wait_caught_up, wait_link_up
+    cfg = {"compatibility.memcached_protocol": "true",
+           "replication.repl_diskless_sync_delay": "0"}
+    p, r = server_factory(dict(cfg)), server_factory(dict(cfg))
+    rs = RedisProc(["--replicaof", "127.0.0.1", str(p.port)]).start()
+    redis_nodes.append(rs)
+    r.redis().execute_command("REPLICAOF", "127.0.0.1", p.port)
+    wait_link_up(r.redis())
+    wait_link_up(rs.redis())
+    out = run(p.mc_port, ["ms a 3 T1000\r\nold", "md a I", "ms b 3\r\nnew", "mg b c",
+                          "ms b 3 C{C0-1} I\r\nstl", "ms c 3\r\nyes"])
+    assert out[1] == b"HD" and out[4] == b"HD"
+    wait_caught_up(p.redis(), r.redis())
+    wait_caught_up(p.redis(), rs.redis())
+    assert run(r.mc_port, ["mg a v t", "mg a v", "mg b v", "mg c v"]) == [
+        b"VA 3 t+ X W\r\nold", b"VA 3 Z X\r\nold", b"VA 3 X W\r\nstl", b"VA 3\r\nyes"]
+    red = rs.redis()
+    assert red.mget("a", "b", "c") == [b"old", b"stl", b"yes"]
+    assert 0 < red.ttl("a") <= 1000
+    # a command redis-server does not know would count as an error reply there
+    assert red.info("stats")["total_error_replies"] == 0
