@@ -8,7 +8,10 @@
 
 #include "ferrite/errors.h"
 #include "ferrite/module.hpp"
+#include "host/acl/command_facts.h"
+#include "host/acl/gate.h"
 #include "host/context.h"
+#include "host/server_commands.h"
 #include "host/io.h"
 #include "host/logging.h"
 #include "host/net.h"
@@ -192,6 +195,13 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
   if (d->struct_size >= offsetof(ferrite_command_desc, subcommand_count) + sizeof(size_t) &&
       d->subcommands)
     c->SetSubcommands(d->subcommands, d->subcommand_count);
+  if (d->struct_size >= offsetof(ferrite_command_desc, acl_categories) + sizeof(const char*) &&
+      d->acl_categories &&
+      !acl::ParseCategoryList(d->acl_categories, &c->acl_declared)) {
+    Logger("host.loader")->error("plugin {}: command '{}' declares an unknown ACL category in '{}'",
+                                 p->name, d->name, d->acl_categories);
+    return FERRITE_ERR;
+  }
   c->owner = p;
   std::string name = c->name;
   if (!p->host->registry().AddCommand(c)) {
@@ -772,6 +782,7 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     kCaptureSink.error(&cap, code, msg.data(), msg.size());
     return cap.root.release();
   };
+  auto err_text = [&](const std::string& msg) { return err(FERRITE_E_GENERIC, msg); };
   if (argc <= 0) return err(FERRITE_E_GENERIC, "ERR wrong number of arguments");
   cmd = h->registry().Find({argv[0].ptr, argv[0].len});
   if (!cmd) return err(FERRITE_E_GENERIC, "ERR Unknown Redis command called from script");
@@ -788,6 +799,10 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote &&
       !c->script_allow_oom)
     return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
+  // Redis' scriptVerifyACL: a script's calls run as its caller's user (context lua in
+  // ACL LOG); a module's own calls are not checked, as RM_Call without "C".
+  if (std::string why; !AclAllowsCall(c, cmd, sub, argc, argv, &why))
+    return err_text(why);
   if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   uint64_t t0 = __builtin_ia32_rdtsc();
   uint32_t errors = 0;
@@ -948,13 +963,21 @@ int64_t ConfigString(const char* name, char* buf, size_t cap);
 int ConnNeedsAuth(ferrite_conn* c) {
   return !c->authenticated && c->host->auth_required.load(std::memory_order_relaxed) ? 1 : 0;
 }
+// The memcached plugins' SASL PLAIN and text-protocol `set` authentication: an ACL user
+// (no user name: the default user). A failure is in ACL LOG as an AUTH's.
 int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
-  std::string pw = c->host->config().String("security.requirepass");
   std::string_view u(user.ptr, user.len);
-  if (!(u.empty() || u == "default") || pw != std::string_view(pass.ptr, pass.len))
-    return FERRITE_ERR;
-  c->SetAuthenticated();
-  return FERRITE_OK;
+  if (u.empty()) u = "default";
+  return AclAuthenticate(c->host, c, u, {pass.ptr, pass.len}, "auth") ? FERRITE_OK : FERRITE_ERR;
+}
+
+int CtxAclCanReadAnyKey(ferrite_ctx* c) {
+  if (!c || !c->client || AclUnrestricted(c->client)) return 1;
+  auto u = c->client->acl_user.load(std::memory_order_relaxed)->Get();
+  return acl::Acl::CanReadAnyKey(*u, c->cmd, c->cmd->FindSubcommand(c->argc, c->argv), c->argc,
+                                 c->argv)
+             ? 1
+             : 0;
 }
 
 int ScriptSetBusy(ferrite_ctx* c, int flags) {
@@ -1050,6 +1073,7 @@ const ferrite_host_api kApi = [] {
   a.reply_double = RDouble;
   a.reply_double_text = RDoubleText;
   a.reply_error_counted = RErrorCounted;
+  a.ctx_acl_can_read_any_key = CtxAclCanReadAnyKey;
   a.reply_bulk = RBulk;
   a.reply_null = RNull;
   a.reply_null_array = RNullArray;

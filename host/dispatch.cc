@@ -1,10 +1,11 @@
 // Execute(): the one path every command takes, whatever protocol it came from.
-//   lookup → arity → auth → subscribed-mode → LOADING → BUSY → MULTI queueing → OOM/eviction →
+//   lookup → arity → auth → ACL → subscribed-mode → LOADING → BUSY → MULTI queueing → OOM/eviction →
 //   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
 #include <chrono>
 #include <cstring>
 
 #include "ferrite/errors.h"
+#include "host/acl/gate.h"
 #include "host/context.h"
 #include "host/introspection.h"
 #include "host/logging.h"
@@ -236,6 +237,13 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (!c->authenticated && !(flags & FERRITE_CMD_NOAUTH) &&
       auth_required.load(std::memory_order_relaxed))
     return reject(FERRITE_E_NOAUTH, {});
+  // ACL (Redis' order: after auth; a no-multi command in MULTI is refused as such first).
+  // A user with every permission costs this one test.
+  if (!AclUnrestricted(c) && !(c->in_multi && (flags & FERRITE_CMD_NO_MULTI))) {
+    std::string why;
+    if (!AclAllowsCommand(this, c, cmd, sub, argc, argv, AclGateSite::kCommand, &why))
+      return reject(FERRITE_E_GENERIC, why);
+  }
   if (c->subscriptions > 0 && c->resp == 2 && !(flags & FERRITE_CMD_SUBSCRIBED_OK)) {
     std::string msg = "ERR Can't execute '" + cmd->name +
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "

@@ -30,6 +30,7 @@
 #include "host/client.h"
 #include "host/clock.h"
 #include "host/config.h"
+#include "host/acl/acl.h"
 #include "host/error_stats.h"
 #include "host/introspection.h"
 #include "host/keyspace.h"
@@ -122,6 +123,7 @@ class Host {
   ErrorStats& error_stats() { return error_stats_; }
   ReplicationHooks& replication() { return replication_; }
   Introspection& introspection() { return *introspection_; }
+  acl::Acl& acl() { return *acl_; }
   int64_t start_ms() const { return start_ms_; }
   std::string run_id() const { return run_id_; }
 
@@ -305,6 +307,7 @@ class Host {
   Tracking tracking_{this};
   ReplicationHooks replication_;
   std::unique_ptr<Introspection> introspection_;
+  std::unique_ptr<acl::Acl> acl_;
   int64_t start_ms_;
   std::string run_id_;
 
