@@ -228,7 +228,7 @@ TEST_F(McCommands, BriefHitIsValueFlagsCas) {
     EXPECT_EQ(Field(g, 1), 7);
     EXPECT_EQ(Field(g, 2), cas);
   }
-  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 8u);  // HIT and seven fields
+  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 10u);  // HIT and nine fields
   EXPECT_EQ(Status(h_.Run({"MC.GET", "nope", "BRIEF"})), "MISS");
   Reply t = h_.Run({"MC.GAT", "k", "TOUCH", "50", "BRIEF"});
   ASSERT_EQ(t.elems.size(), 4u);
