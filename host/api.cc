@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "ferrite/errors.h"
 #include "ferrite/module.hpp"
@@ -330,9 +331,29 @@ bool Expired(Host* h, const Table& t, const Entry* e) {
   return at >= 0 && at <= h->clock().NowMs();
 }
 
+// The lock contract: a handler touches only keys whose shard its command holds (the
+// shards Host::PlanLocks chose, or a nested call's parent's). A key outside them is a
+// bug in a key spec or a handler: fatal in a debug build; in a release build logged and
+// refused by throwing, which the handler's exception barrier (sdk::Guarded, RunHandler)
+// turns into an error reply.
+void CheckShardHeld(Host* h, const ferrite_ctx* c, int si, std::string_view key) {
+  if (LockSet::ThreadHolds(&h->keyspace(), si)) return;
+  std::string_view cmd = c->cmd ? std::string_view(c->cmd->name) : std::string_view("?");
+  Logger("host.dispatch")->error("'{}' touched key '{}' whose shard {} it does not hold", cmd,
+                                 key.substr(0, 64), si);
+#ifndef NDEBUG
+  std::abort();
+#else
+  throw std::logic_error("key outside the shards the command locked");
+#endif
+}
+
 ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   Host* h = H(c);
   if (db < 0 || db >= h->keyspace().num_dbs()) return nullptr;
+  uint64_t hash = HashKey({key.ptr, key.len});
+  int si = h->keyspace().ShardIndex(hash);
+  CheckShardHeld(h, c, si, {key.ptr, key.len});
   ferrite_key* k = nullptr;
   for (int i = 0; i < ferrite_ctx::kKeySlots && !k; i++) {
     if (c->slots_used & (1u << i)) continue;
@@ -345,8 +366,8 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   }
   k->ctx = c;
   k->db = db;
-  k->hash = HashKey({key.ptr, key.len});
-  k->si = h->keyspace().ShardIndex(k->hash);
+  k->hash = hash;
+  k->si = si;
   k->table = &h->keyspace().shard(k->si).dbs[db];
   if (key.len <= sizeof k->name_buf) {
     if (key.len) memcpy(k->name_buf, key.ptr, key.len);
@@ -415,6 +436,7 @@ void Invalidate(ferrite_key* k) {
 void Written(ferrite_key* k) {
   Host* h = k->ctx->host;
   k->e->version = h->keyspace().NextVersion(k->si);
+  k->e->mc_bits = 0;  // memcached replaces the item on a write: no stale/win/fetched mark
   k->ctx->dirty = true;
   Invalidate(k);
 }
@@ -542,6 +564,17 @@ void KeySetFlags(ferrite_key* k, uint32_t f) {
   k->e->set_flags(f);
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
+uint32_t KeyGetMcBits(ferrite_key* k) { return k && k->e ? k->e->mc_bits : 0; }
+void KeySetMcBits(ferrite_key* k, uint32_t bits) {
+  if (k && k->e) k->e->mc_bits = bits & (FERRITE_MC_FETCHED | FERRITE_MC_STALE | FERRITE_MC_WON);
+}
+// memcached's explicit CAS (meta E<cas>): the key's version becomes the client's number.
+// WATCH compares versions, so it cannot see a write that sets the version the key had.
+void KeySetVersion(ferrite_key* k, uint64_t v) {
+  if (!k || !k->e) return;
+  k->e->version = v;
+  k->ctx->dirty = true;
+}
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
 int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->ctx->host->LfuDecayed(k->e) : 0; }
 
@@ -696,6 +729,8 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   auto& ks = h->keyspace();
   if (sdb < 0 || ddb < 0 || sdb >= ks.num_dbs() || ddb >= ks.num_dbs()) return FERRITE_ERR;
   int ssi, dsi;
+  for (ferrite_slice k : {src, dst})
+    CheckShardHeld(h, c, ks.ShardIndex(HashKey({k.ptr, k.len})), {k.ptr, k.len});
   Entry* e = LiveEntry(h, sdb, {src.ptr, src.len}, &ssi);
   if (!e) return FERRITE_ERR;
   std::string_view dname(dst.ptr, dst.len);
@@ -825,6 +860,17 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote &&
       !c->script_allow_oom)
     return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
+  // A script that declared keys holds only their shards: the shards of a key it did not
+  // declare are added to its lock set now and kept until it ends (LockSet::Extend waits
+  // with priority, so this cannot deadlock; only this script claims: it holds the host's
+  // script slot). Its earlier reads stay valid: nobody else could change their keys.
+  LockSet* held = LockSet::Current();
+  if (held && !held->holds_all() && c->cmd && c->cmd->lock_rule == Command::LockRule::kScript) {
+    std::vector<int> shards;
+    Host::LockKind kind = h->PlanCall(cmd, CallFlags(cmd, sub), argc, argv, shards);
+    if (!h->ExtendHeld(kind, shards))
+      return err(FERRITE_E_GENERIC, "ERR server is shutting down");
+  }
   if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   uint64_t t0 = __builtin_ia32_rdtsc();
   uint32_t errors = 0;
@@ -1052,6 +1098,9 @@ int ScriptSetBusy(ferrite_ctx* c, int flags) {
   c->script_allow_oom = busy && (flags & FERRITE_SCRIPT_ALLOW_OOM);
   c->script_no_writes = busy && (flags & FERRITE_SCRIPT_NO_WRITES);
   if (busy) h->script_gate().Begin();
+  // Set before the start time other workers test first (dispatch.cc); cleared after it.
+  LockSet* held = LockSet::Current();
+  if (busy) h->script_scoped = held && !held->holds_all();
   h->script_busy_kind = busy;
   h->script_started_ms = busy ? h->clock().FreshMs() : 0;
   if (!busy && h->shutting_down && c->dirty) {
@@ -1060,12 +1109,13 @@ int ScriptSetBusy(ferrite_ctx* c, int flags) {
     c->drop_effects = true;
     h->shutdown_interrupted_writes = true;
   }
+  if (!busy) h->script_scoped = false;
   if (!busy) h->script_gate().End();  // wakes the other workers' waiting clients
   return 0;
 }
-// Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC
-// around them) may let the worker serve others: nested commands then run unlocked, on
-// this worker's connections and for what other workers handed over (WATCH).
+// Only a script (EVAL/FCALL carry ALL_KEYS in their table) may let the worker serve
+// others: this worker's connections get BUSY, ALLOW_BUSY commands with keys (WATCH, also
+// handed over by other workers) run under the script's lock set (dispatch.cc).
 void ScriptYield(ferrite_ctx* c) {
   if (!c || !c->client || !c->cmd || !(c->cmd->flags & FERRITE_CMD_ALL_KEYS)) return;
   ferrite::host::ServeWhileBusy(c->client);
@@ -1225,6 +1275,9 @@ const ferrite_host_api kApi = [] {
   a.ctx_via_call = CtxViaCall;
   a.ctx_block_woken_key = CtxBlockWokenKey;
   a.key_resized = KeyResized;
+  a.key_get_mc_bits = KeyGetMcBits;
+  a.key_set_mc_bits = KeySetMcBits;
+  a.key_set_version = KeySetVersion;
   a.conn_request = [](ferrite_conn* c, int argc, const ferrite_slice* argv) {
     ConnRequest(c->host, c, argc, argv);
   };

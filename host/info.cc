@@ -229,7 +229,9 @@ std::string KeyspaceSection(Host* h) {
   for (int db = 0; db < ks.num_dbs(); db++) {
     size_t keys = 0, expires = 0;
     for (int i = 0; i < ks.num_shards(); i++) {
-      std::lock_guard lk(ks.shard(i).mu);
+      // A caller may hold some shards already (INFO from a script or inside EXEC).
+      std::unique_lock lk(ks.shard(i).mu, std::defer_lock);
+      if (!LockSet::ThreadHolds(&ks, i)) lk.lock();
       keys += ks.shard(i).dbs[db].size();
       expires += ks.shard(i).dbs[db].volatile_size();
     }

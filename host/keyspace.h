@@ -59,12 +59,16 @@ struct Entry {
   // the last decrement time in minutes (16 bits) and a logarithmic counter (8 bits),
   // otherwise the LRU clock in seconds (mod 2^24, ~194 days). See Host::TouchEntry.
   uint32_t lru : 24;
-  ValueKind kind : 6;
+  ValueKind kind : 3;
   uint32_t has_expire : 1;  // the key is in its Table's expiry index (Table::ExpireOf)
   // The string was edited in place (key_string_resize: APPEND, SETRANGE). Redis keeps
   // such a value "raw" whatever its bytes, and OBJECT ENCODING shows it; a whole-value
   // write (key_string_set) clears it.
   uint32_t str_raw : 1;
+  // memcached's per-item bits (FERRITE_MC_FETCHED / _STALE / _WON, key_get_mc_bits): a
+  // value write clears them (a new item in memcached's terms); expiry changes, RENAME
+  // and COPY keep them. Not in snapshots (the RDB format has no place for them).
+  uint32_t mc_bits : 3;
   union {
     struct {
       char* ptr;
@@ -295,6 +299,12 @@ class Keyspace {
   // Gives every key a fresh version (in the current epoch). Caller holds every shard.
   void Restamp();
 
+  // Threads waiting in LockSet::Extend for a shard out of ascending order (at most one:
+  // the running script, see LockSet::Extend). While this is non-zero, every other
+  // LockSet that waits for a shard while holding others releases them and starts again
+  // once it is back to zero, so the claimant cannot deadlock with them.
+  std::atomic<int> claimants{0};
+
   // Approximate bytes used by keys and values (sum over tables).
   std::atomic<int64_t> used_bytes{0};
 
@@ -325,14 +335,32 @@ class LockSet {
   bool AcquireAllUnless(Keyspace& ks, GiveUp give_up, void* arg);
   // One shard, for code that locks a single shard by hand.
   static bool LockUnless(Shard& s, GiveUp give_up, void* arg);
+  // Adds one more shard to a set already held, out of ascending order: taken at once if
+  // free, else waited for with priority (Keyspace::claimants) — other lock sets waiting
+  // while holding shards back off until it is taken. Only one thread may claim at a
+  // time: the host lets only the running script (which holds the script slot) do it.
+  // False if `give_up` said so (shutdown); the set is then unchanged.
+  bool Extend(Keyspace& ks, int shard, GiveUp give_up, void* arg);
   void Release();
   bool holds_all() const { return all_; }
   bool Holds(int shard) const;
 
+  // The innermost lock set this thread holds (acquired and not yet released), or null.
+  // Nested calls (EXEC bodies, script calls) run under their parent's set.
+  static LockSet* Current();
+  // Whether any lock set this thread holds covers `shard` of `ks` (open_key's check).
+  static bool ThreadHolds(const Keyspace* ks, int shard);
+
  private:
   static constexpr size_t kInline = 4;
   const int* held() const { return n_held_ <= kInline ? small_ : big_.data(); }
+  // The ascending acquisition behind every Acquire* form; `all` takes every shard.
+  bool AcquireSorted(Keyspace& ks, const int* idx, size_t n, bool all, GiveUp give_up,
+                     void* arg);
+  void Push();    // becomes this thread's Current()
+  void Unlink();  // leaves this thread's chain
 
+  LockSet* prev_ = nullptr;  // the lock set this thread held before this one
   Keyspace* ks_ = nullptr;
   int small_[kInline];
   std::vector<int> big_;  // only when more than kInline shards are held

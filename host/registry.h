@@ -89,6 +89,11 @@ struct Command : CallStats {
   ferrite_getkeys_fn getkeys;
   std::string summary, group;
   struct ferrite_plugin* owner;  // nullptr for host commands
+  // How the host chooses the shards to lock (host/lock_plan.cc). kSpec: the key spec
+  // (FERRITE_CMD_ALL_KEYS: every shard). kExec: the queued commands' and the WATCHed
+  // keys'. kScript (EVAL*, FCALL*): the declared keys' shards, every shard for none.
+  enum class LockRule : uint8_t { kSpec, kExec, kScript };
+  LockRule lock_rule = LockRule::kSpec;
   Command() = default;
 
   std::vector<Subcommand> subcommands;  // empty unless a container

@@ -224,8 +224,10 @@ int CmdUnwatch(ferrite_ctx* c, int, const ferrite_slice*) {
   return FERRITE_OK;
 }
 
-// EXEC holds every shard (FERRITE_CMD_ALL_KEYS): no client observes a partial
-// transaction, and WATCHed versions cannot change between the check and the body.
+// EXEC holds the shards of every key its queued commands and its WATCHes name (every
+// shard when one of them needs it: Host::PlanLocks), from the WATCH check to the end of
+// the body: no client observes a partial transaction, and WATCHed versions cannot change
+// between the check and the body.
 int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
   Client* cl = c->client;
   Host* h = c->host;
@@ -384,7 +386,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "HELLO",    -1, kConn | NOAUTH | ALLOW_BUSY,         0, 0, 0, CmdHello,    "connection", "Handshake with the server");
   AddHostCommand(h, "TIME",      1, FAST | LOADING | STALE,              0, 0, 0, CmdTime,     "server",     "Return the server time");
   AddHostCommand(h, "MULTI",     1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdMulti,    "transactions", "Start a transaction");
-  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | ALL_KEYS | SKIP_SLOWLOG | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
+  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
   AddHostCommand(h, "DISCARD",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdDiscard,  "transactions", "Discard all queued commands");
   AddHostCommand(h, "WATCH",    -2, kConn | ALLOW_BUSY,                  1, -1, 1, CmdWatch,   "transactions", "Watch keys for EXEC");
   AddHostCommand(h, "UNWATCH",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdUnwatch,  "transactions", "Forget all watched keys");

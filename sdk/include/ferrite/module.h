@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 10 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 11 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -39,7 +39,8 @@ extern "C" {
                                8: reply_error_counted;
                                9: ferrite_command_desc.acl_categories,
                                   ctx_acl_can_read_any_key;
-                               10: ctx_acl_check_cmd, FERRITE_SCRIPT_DECLARED /
+                               10: key_get_mc_bits, key_set_mc_bits, key_set_version;
+                               11: ctx_acl_check_cmd, FERRITE_SCRIPT_DECLARED /
                                    NO_WRITES / ALLOW_STALE */
 
 #if defined(__GNUC__)
@@ -171,15 +172,15 @@ enum {
   /* Declared flags without allow-oom or no-writes: the whole run is refused when used
    * memory was over maxmemory as the command started (Redis makes EVAL/FCALL DENYOOM). */
   FERRITE_SCRIPT_DENY_OOM = 1 << 9,
-  /* Since ABI 1.10. The script declared its flags (a shebang, or a function): Redis'
+  /* Since ABI 1.11. The script declared its flags (a shebang, or a function): Redis'
    * scriptPrepareForRun checks apply before it starts (MASTERDOWN without allow-stale;
    * without no-writes: READONLY replica, MISCONF, NOREPLICAS). A refusal is answered by
    * the host itself and script_set_busy returns -1. */
   FERRITE_SCRIPT_DECLARED = 1 << 10,
-  /* Since ABI 1.10. no-writes, EVAL_RO or FCALL_RO: call() refuses write and
+  /* Since ABI 1.11. no-writes, EVAL_RO or FCALL_RO: call() refuses write and
    * may-replicate commands (counted as the command's rejected call). */
   FERRITE_SCRIPT_NO_WRITES = 1 << 11,
-  /* Since ABI 1.10. allow-stale. */
+  /* Since ABI 1.11. allow-stale. */
   FERRITE_SCRIPT_ALLOW_STALE = 1 << 12,
 };
 
@@ -386,6 +387,12 @@ typedef enum ferrite_log_level {
 /* open_key modes. NOTOUCH (combinable) does not update the access time / LFU counter
  * (OBJECT IDLETIME, TTL, TYPE, EXISTS), as Redis' LOOKUP_NOTOUCH. */
 enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2, FERRITE_KEY_NOTOUCH = 4 };
+
+/* key_get_mc_bits (ABI 1.10): memcached's item state for the meta protocol. FETCHED: the
+ * item was read since it was stored (mg `h`); STALE: invalidated by `md I` or stored
+ * stale by `ms I` (mg `X`); WON: a client was handed the recache token (mg `W`; later
+ * readers see `Z`). */
+enum { FERRITE_MC_FETCHED = 1, FERRITE_MC_STALE = 2, FERRITE_MC_WON = 4 };
 
 /* Time-out reply of a blocked client */
 typedef enum ferrite_block_timeout_reply {
@@ -739,6 +746,18 @@ typedef struct ferrite_host_api {
   int (*ctx_acl_can_read_any_key)(ferrite_ctx* ctx);
 
   /* --- since ABI 1.10 ---------------------------------------------------------------- */
+  /* memcached's per-item bits (FERRITE_MC_*) of a key; 0 for a missing key. A value
+   * write (key_string_set, key_string_resize, key_set_value, key_modified) clears them,
+   * as memcached makes a new item; expiry changes, rename and copy keep them. They are
+   * not saved in snapshots. Setting them is not a write (no version, no propagation). */
+  uint32_t (*key_get_mc_bits)(ferrite_key* k);
+  void (*key_set_mc_bits)(ferrite_key* k, uint32_t bits);
+  /* Sets the key's version to `v` (memcached's explicit CAS, meta E<cas>), after the
+   * write that changed the key. NOTE: WATCH compares versions, so a write that sets
+   * the version the key already had goes unseen by WATCH. */
+  void (*key_set_version)(ferrite_key* k, uint64_t v);
+
+  /* --- since ABI 1.11 ---------------------------------------------------------------- */
   /* Whether the user running this command may run argv (command name first) with those
    * arguments, as Redis' ACLCheckAllUserCommandPerm answers redis.acl_check_cmd: 1 yes,
    * 0 no, -1 no such command or subcommand. Nothing is logged and arity is not checked. */
