@@ -370,3 +370,26 @@ def test_stale_mark_reaches_replicas(server_factory, redis_nodes):
     assert 0 < red.ttl("a") <= 1000
     # a command redis-server does not know would count as an error reply there
     assert red.info("stats")["total_error_replies"] == 0
+
+
+def test_binary_get_marks_fetched_side_by_side(mc_server, memcached_server):
+    """A binary-protocol get is a fetch too: a text `mg h` afterwards reads h1 on both."""
+    import struct
+
+    def binary_get(port, key):
+        s = socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT)
+        s.sendall(struct.pack(">BBHBBHIIQ", 0x80, 0x00, len(key), 0, 0, 0, len(key), 0, 0) + key)
+        head = b""
+        while len(head) < 24:
+            head += s.recv(24 - len(head))
+        body = struct.unpack(">I", head[8:12])[0]
+        rest = b""
+        while len(rest) < body:
+            rest += s.recv(body - len(rest))
+        s.close()
+        return struct.unpack(">H", head[6:8])[0]  # status
+
+    for port in (mc_server.mc_port, memcached_server.port):
+        assert run(port, ["ms bg 2\r\nhi", "mg bg h u"]) == [b"HD", b"HD h0"]
+        assert binary_get(port, b"bg") == 0
+        assert run(port, ["mg bg h"]) == [b"HD h1"], port
