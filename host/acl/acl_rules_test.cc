@@ -5,6 +5,7 @@
 #include "host/acl/command_facts.h"
 #include "host/acl/sha256.h"
 #include "host/acl/user.h"
+#include "ferrite/module.hpp"
 
 namespace ferrite::host::acl {
 namespace {
@@ -97,6 +98,21 @@ TEST(AclFacts, KeyFlagsFollowRedis) {
   keys.clear();
   FactsKeys(*FindFacts("zunionstore"), 5, argv.data(), keys);
   EXPECT_TRUE(keys.empty());
+}
+
+// The literal-prefix shortcut of key patterns answers as the glob matcher alone would.
+TEST(AclKeys, PatternShortcutMatchesTheGlob) {
+  const char* patterns[] = {"*", "k*", "key:*", "key:", "k?y*", "ke[xy]:*", "a\\*b", "key:**",
+                            "*:1", "", "app0:*", "k", "[k]ey*"};
+  const char* keys[] = {"", "k", "key", "key:", "key:1", "kex:1", "a*b", "ab", "app0:x", "x:1",
+                        "KEY:1"};
+  for (const char* p : patterns) {
+    Selector s;
+    s.patterns.push_back({p, kPermAll});
+    for (const char* k : keys)
+      EXPECT_EQ(KeyAllowed(s, k, kKeyRw | kKeyAccess | kKeyUpdate), ferrite::sdk::GlobMatch(p, k))
+          << "pattern '" << p << "' key '" << k << "'";
+  }
 }
 
 }  // namespace

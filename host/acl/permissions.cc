@@ -77,16 +77,6 @@ void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_s
   for (int i : idx) out.push_back({i, flags});
 }
 
-bool KeyAllowed(const Selector& s, std::string_view key, uint16_t key_flags) {
-  if (s.flags & kSelAllKeys) return true;
-  uint8_t need = PermsOf(key_flags);
-  for (const auto& p : s.patterns) {
-    if ((p.perms & need) != need) continue;
-    if (GlobMatch(p.pattern, key)) return true;
-  }
-  return false;
-}
-
 bool ChannelAllowed(const Selector& s, std::string_view ch, bool is_pattern) {
   for (const auto& p : s.channels)
     if ((is_pattern && p == ch) || (!is_pattern && GlobMatch(p, ch))) return true;
@@ -130,6 +120,18 @@ Verdict CheckSelector(const Selector& s, const Command* cmd, const Subcommand* s
 }
 
 }  // namespace
+
+bool KeyAllowed(const Selector& s, std::string_view key, uint16_t key_flags) {
+  if (s.flags & kSelAllKeys) return true;
+  uint8_t need = PermsOf(key_flags);
+  for (const auto& p : s.patterns) {
+    if ((p.perms & need) != need) continue;
+    if (key.substr(0, p.literal_len) != std::string_view(p.pattern).substr(0, p.literal_len))
+      continue;
+    if ((p.prefix_star && !key.empty()) || GlobMatch(p.pattern, key)) return true;
+  }
+  return false;
+}
 
 void DescribeCommand(Command& c, uint32_t declared) {
   std::string_view name = c.name;

@@ -182,7 +182,7 @@ const RuleCommand* RuleCommands::LookupTop(std::string_view name) const {
   // Containers are sorted by name; a binary search over them skips the subcommands.
   std::string n = Lower(name);
   auto it = std::lower_bound(list.begin(), list.end(), n, [](const RuleCommand& c, const std::string& k) {
-    std::string_view top = c.fullname.substr(0, c.fullname.find('|'));
+    std::string_view top = std::string_view(c.fullname).substr(0, c.fullname.find('|'));
     return top < k;
   });
   if (it == list.end() || it->fullname != n) return nullptr;

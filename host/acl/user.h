@@ -49,9 +49,20 @@ enum SelectorFlag : uint32_t {
 enum KeyPerm : uint8_t { kPermRead = 1, kPermWrite = 2, kPermAll = 3 };
 
 struct KeyPattern {
+  KeyPattern(std::string p, uint8_t perms_) : pattern(std::move(p)), perms(perms_) {
+    literal_len = pattern.find_first_of("*?[\\");
+    if (literal_len == std::string::npos) literal_len = pattern.size();
+    prefix_star = literal_len + 1 == pattern.size() && pattern.back() == '*';
+  }
   std::string pattern;
   uint8_t perms;
-  bool operator==(const KeyPattern&) const = default;
+  // The pattern's literal start (before its first * ? [ or backslash): a key that does
+  // not start with it cannot match, which settles most patterns without the glob
+  // matcher; a pattern that is that start and one final '*' matches every non-empty
+  // key starting with it (the check runs on every command a restricted user sends).
+  size_t literal_len = 0;
+  bool prefix_star = false;
+  bool operator==(const KeyPattern& o) const { return pattern == o.pattern && perms == o.perms; }
 };
 
 struct Selector {
@@ -115,6 +126,10 @@ RuleError ApplyRule(User& u, std::string_view op, const RuleContext& ctx);
 // arguments, applies every rule, and returns "" or the error text (without "ERR ").
 // `u` is changed only when every rule applies.
 std::string ApplyRules(User& u, const std::vector<std::string>& rules, const RuleContext& ctx);
+
+// Whether a selector's key patterns let a command touch `key` with `key_flags`
+// (kKeyRo/kKeyRw... of command_facts.h): Redis' ACLSelectorCheckKey (permissions.cc).
+bool KeyAllowed(const Selector& s, std::string_view key, uint16_t key_flags);
 
 // Redis' ACLMergeSelectorArguments: "(+get" "~k)" become one "(+get ~k)". False on an
 // unmatched "(", with its index in `bad`.
