@@ -2,6 +2,7 @@
 // collaborators. Functions here are thin; behaviour lives in keyspace/dispatch/etc.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "host/context.h"
 #include "host/io.h"
 #include "host/logging.h"
+#include "host/memory_overhead.h"
 #include "host/net.h"
 
 using ferrite::host::Client;
@@ -18,6 +20,7 @@ using ferrite::host::Entry;
 using ferrite::host::Host;
 using ferrite::host::Table;
 using ferrite::host::ValueKind;
+using ferrite::host::KeyMemoryUsage;
 
 // ---------------------------------------------------------------------------------------
 // Captured replies
@@ -350,12 +353,17 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   if (k->e && Expired(h, *k->table, k->e)) {
     h->ExpireEntry(k->si, db, k->e);
     k->e = nullptr;
+    if (mode & FERRITE_KEY_READ) h->stats().get_expired.fetch_add(1, std::memory_order_relaxed);
+    if (mode & FERRITE_KEY_WRITE) h->stats().reclaimed.fetch_add(1, std::memory_order_relaxed);
   }
   if (mode & FERRITE_KEY_READ) {
     if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
-  if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
+  if (k->e && !(mode & FERRITE_KEY_NOTOUCH)) {
+    if (mode & FERRITE_KEY_READ) k->e->fetched = 1;  // a write clears it again (Written)
+    if (!c->client->no_touch) h->TouchEntry(k->e);
+  }
   return k;
 }
 
@@ -405,6 +413,7 @@ void Invalidate(ferrite_key* k) {
 void Written(ferrite_key* k) {
   Host* h = k->ctx->host;
   k->e->version = h->keyspace().NextVersion(k->si);
+  k->e->fetched = 0;
   k->ctx->dirty = true;
   Invalidate(k);
 }
@@ -533,6 +542,54 @@ void KeySetFlags(ferrite_key* k, uint32_t f) {
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
+
+// The members of ferrite_key_info that fit in the caller's struct_size.
+void FillKeyInfo(Host* h, const Entry* e, int64_t expire_ms, ferrite_key_info* out) {
+  ferrite_key_info v{};
+  v.struct_size = out->struct_size;
+  v.mem_bytes = KeyMemoryUsage(e);
+  v.is_string = e->kind == ValueKind::kString;
+  v.value_len = v.is_string ? e->str.len : 0;
+  v.expire_ms = expire_ms;
+  v.idle_ms = h->IdleMs(e);
+  v.version = e->version;
+  v.flags = e->flags();
+  v.fetched = e->fetched;
+  memcpy(out, &v, std::min(out->struct_size, sizeof v));
+}
+
+int KeyInfo(ferrite_key* k, ferrite_key_info* out) {
+  if (!k || !k->e || !out) return FERRITE_ERR;
+  FillKeyInfo(k->ctx->host, k->e, k->table->ExpireOf(k->e), out);
+  return FERRITE_OK;
+}
+
+int EventKeyInfo(ferrite_key_info* out) {
+  const Host::Evicting* ev = Host::EvictingEntry();
+  Host* h = CurrentHost();
+  if (!ev || !h || !out) return FERRITE_ERR;
+  FillKeyInfo(h, ev->e, ev->expire_ms, out);
+  return FERRITE_OK;
+}
+
+int64_t StatInt(const char* name) {
+  Host* h = CurrentHost();
+  if (!h || !name) return 0;
+  ferrite::host::Stats& s = h->stats();
+  const std::pair<std::string_view, const std::atomic<uint64_t>*> kCounters[] = {
+      {"get_expired", &s.get_expired},           {"reclaimed", &s.reclaimed},
+      {"crawler_reclaimed", &s.crawler_reclaimed}, {"expired_unfetched", &s.expired_unfetched},
+      {"evicted_unfetched", &s.evicted_unfetched}, {"expired_keys", &s.expired_keys},
+      {"evicted_keys", &s.evicted_keys},         {"keyspace_hits", &s.keyspace_hits},
+      {"keyspace_misses", &s.keyspace_misses},   {"total_connections", &s.total_connections},
+      {"rejected_connections", &s.rejected_connections}};
+  std::string_view n(name);
+  for (auto& [cn, v] : kCounters) {
+    if (cn == n) return static_cast<int64_t>(v->load(std::memory_order_relaxed));
+  }
+  if (n == "connected_clients") return static_cast<int64_t>(h->num_clients());
+  return 0;
+}
 int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->ctx->host->LfuDecayed(k->e) : 0; }
 
 void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
@@ -1139,6 +1196,18 @@ const ferrite_host_api kApi = [] {
   a.key_resized = KeyResized;
   a.conn_request = [](ferrite_conn* c, int argc, const ferrite_slice* argv) {
     ConnRequest(c->host, c, argc, argv);
+  };
+  a.key_info = KeyInfo;
+  a.event_key_info = EventKeyInfo;
+  a.subscribe_evictions = [](ferrite_plugin* p, ferrite_event_fn fn, void* udata) -> int {
+    p->host->AddEvictionSubscriber(p, fn, udata);
+    return FERRITE_OK;
+  };
+  a.stat_int = StatInt;
+  a.conn_resume = [](ferrite_conn* c) -> int {
+    if (!c->resume_input) return FERRITE_ERR;
+    c->resume_input();
+    return FERRITE_OK;
   };
   return a;
 }();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ferrite/module.hpp"
+#include "mc_introspect.h"
 
 namespace ferrite::mod::strings {
 namespace {
@@ -143,6 +144,7 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
 }
 
 int ReplyStatus(Ctx ctx, std::string_view word) {
+  NoteStatus(word);
   ctx.Array(1);
   return ctx.Simple(word);
 }
@@ -230,6 +232,7 @@ constexpr int64_t kTtlUnchanged = INT64_MIN;  // ttl_before: the command kept th
 int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFields fields,
              int64_t ttl_before = kTtlUnchanged) {
   bool all = fields == HitFields::kAll;
+  NoteStatus("HIT");
   ctx.Array(all ? 8 : 4);
   ctx.Simple("HIT");
   ctx.Bulk(value);
@@ -290,7 +293,7 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
   McOpts o;
   if (!ParseOpts(a, &o)) return a.Reply(ctx);
   McCounters& st = Counters();
-  Key k = ctx.OpenWrite(SV(argv[1]));
+  Key k = ctx.Open(SV(argv[1]), FERRITE_KEY_READ | FERRITE_KEY_WRITE);  // a fetch (fetched)
   auto v = k.String();
   bool created = false;
   if (!v) {
@@ -366,6 +369,7 @@ bool ParseMode(std::string_view s, StoreMode* m) {
 
 int ReplyStored(Ctx ctx, const Key& k) {
   Counters().total_items++;
+  NoteStatus("STORED");
   ctx.Array(2);
   ctx.Simple("STORED");
   return ctx.Int(Cas(k));
@@ -462,6 +466,7 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (e.expired) {
     // Stored and instantly expired: whatever was there is gone.
     int64_t cas = StoreExpired(ctx, k, value);
+    NoteStatus("STORED");
     ctx.Array(2);
     ctx.Simple("STORED");
     return ctx.Int(cas);
@@ -524,6 +529,7 @@ int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
     PropagateExpire(ctx, k);
     cas = Cas(k);
   }
+  NoteStatus("TOUCHED");
   ctx.Array(2);
   ctx.Simple("TOUCHED");
   return ctx.Int(cas);
@@ -532,6 +538,7 @@ int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
 enum class Made { kNo, kCreated };
 
 int ReplyArith(Ctx ctx, const Key& k, uint64_t v, int64_t cas, Made made, int64_t ttl_before) {
+  NoteStatus("HIT");
   ctx.Array(6);
   ctx.Simple("HIT");
   ctx.Bulk(std::to_string(v));
@@ -687,17 +694,19 @@ int RegisterMcCommands(ferrite_plugin* p) {
   using namespace sdk::flags;
   using sdk::Guarded;
   constexpr uint32_t H = HIDDEN;
+  constexpr WatchedOp F = WatchedOp::kFetch, S = WatchedOp::kStore;
   static const sdk::CommandSpec kTable[] = {
-      {"MC.GET",   -2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcGet>,    "string"},
-      {"MC.GAT",   -2, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcGat>,    "string"},
-      {"MC.META",   2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcMeta>,   "string"},
-      {"MC.SET",   -5, H | WRITE | DENYOOM,            1, 1, 1, Guarded<CmdMcSet>,    "string"},
-      {"MC.DELETE",-2, H | WRITE | FAST,               1, 1, 1, Guarded<CmdMcDelete>, "string"},
-      {"MC.TOUCH",  3, H | WRITE | FAST,               1, 1, 1, Guarded<CmdMcTouch>,  "string"},
-      {"MC.ARITH", -4, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcArith>,  "string"},
-      {"MC.FLUSH", -1, H | WRITE | ALL_KEYS,           0, 0, 0, Guarded<CmdMcFlush>,  "string"},
-      {"MC.STATS",  1, H | READONLY | ALL_KEYS,        0, 0, 0, Guarded<CmdMcStats>,  "string"},
+      {"MC.GET",   -2, H | READONLY | FAST,        1, 1, 1, Guarded<Watched<CmdMcGet, F>>,    "string"},
+      {"MC.GAT",   -2, H | WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<Watched<CmdMcGat, F>>,    "string"},
+      {"MC.META",   2, H | READONLY | FAST,        1, 1, 1, Guarded<CmdMcMeta>,               "string"},
+      {"MC.SET",   -5, H | WRITE | DENYOOM,        1, 1, 1, Guarded<Watched<CmdMcSet, S>>,    "string"},
+      {"MC.DELETE",-2, H | WRITE | FAST,           1, 1, 1, Guarded<Watched<CmdMcDelete, F>>, "string"},
+      {"MC.TOUCH",  3, H | WRITE | FAST,           1, 1, 1, Guarded<Watched<CmdMcTouch, F>>,  "string"},
+      {"MC.ARITH", -4, H | WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<Watched<CmdMcArith, F>>,  "string"},
+      {"MC.FLUSH", -1, H | WRITE | ALL_KEYS,       0, 0, 0, Guarded<CmdMcFlush>,              "string"},
+      {"MC.STATS",  1, H | READONLY | ALL_KEYS,    0, 0, 0, Guarded<CmdMcStats>,              "string"},
   };
+  if (RegisterMcIntrospection(p) != FERRITE_OK) return FERRITE_ERR;
   return sdk::RegisterAll(p, kTable);
 }
 

@@ -38,9 +38,10 @@ int FuzzOne(const uint8_t* data, size_t size) {
   }
   // A long line without a newline closes only when it is complete in one delivery, so
   // compare replies only when neither run closed early. stats replies carry rusage and
-  // time, so their bytes are compared only through the backend calls that produced them.
+  // time (metadump's la= too), so their bytes are compared only through the backend
+  // calls that produced them.
   bool stats = false;
-  for (auto& argv : whole.log) stats = stats || argv[0] == "INFO";
+  for (auto& argv : whole.log) stats = stats || argv[0] == "INFO" || argv[0] == "MC.DUMP";
   if (!whole.closed && !split.closed &&
       ((!stats && whole.out != split.out) || whole.log != split.log)) {
     abort();
