@@ -307,6 +307,8 @@ bool IsClientType(const Client& cl, std::string_view t) {
   return EqualsIgnoreCase(ClientType(cl), t);
 }
 
+}  // namespace
+
 std::string ClientLine(Host* h, Client& cl) {
   int64_t now = h->clock().NowMs();
   constexpr auto kRelaxed = std::memory_order_relaxed;
@@ -334,10 +336,13 @@ std::string ClientLine(Host* h, Client& cl) {
     << " rbp=" << b.rbp.load(kRelaxed) << " obl=" << b.obl.load(kRelaxed)
     << " oll=" << b.oll.load(kRelaxed) << " omem=" << b.omem.load(kRelaxed)
     << " tot-mem=" << sizeof(Client) + b.alloc.load(kRelaxed) + multi_mem
-    << " events=r cmd=" << cl.last_cmd << " user=default redir="
+    << " events=r cmd=" << cl.last_cmd
+    << " user=" << cl.acl_user.load(std::memory_order_relaxed)->name() << " redir="
     << (cl.tracking.on ? static_cast<int64_t>(cl.tracking.redirect) : -1) << " resp=" << cl.resp << "\n";
   return o.str();
 }
+
+namespace {
 
 int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Host* h = c->host;
@@ -431,6 +436,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     bool skipme = true;
     std::string addr, type;
     int64_t id = 0;
+    acl::UserHandle* user = nullptr;
     if (old_form) {
       addr = SV(argv[2]);
     } else {
@@ -447,8 +453,10 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
         } else if (EqualsIgnoreCase(k, "TYPE")) {
           if (!KnownClientType(v)) return Error(c, "ERR Unknown client type '" + std::string(v) + "'");
           type = v;
-        } else if (EqualsIgnoreCase(k, "USER") ||
-                   EqualsIgnoreCase(k, "LADDR")) {
+        } else if (EqualsIgnoreCase(k, "USER")) {
+          user = h->acl().Find(v);
+          if (!user) return Error(c, "ERR No such user '" + std::string(v) + "'");
+        } else if (EqualsIgnoreCase(k, "LADDR")) {
         } else {
           return Error(c, "", FERRITE_E_SYNTAX);
         }
@@ -458,6 +466,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
       if (id && other->id != static_cast<uint64_t>(id)) continue;
       if (!addr.empty() && other->addr != addr) continue;
       if (!type.empty() && !IsClientType(*other, type)) continue;
+      if (user && other->acl_user.load(std::memory_order_relaxed) != user) continue;
       if (!old_form && skipme && other.get() == cl) continue;
       victims.push_back(other);
     }

@@ -1,8 +1,10 @@
 // scripting.so: EVAL/EVALSHA(_RO), SCRIPT, FUNCTION, FCALL(_RO) on LuaJIT.
 //
-// EVAL and FCALL carry FERRITE_CMD_ALL_KEYS: the host holds every shard while a script
-// runs, so scripts are atomic across worker threads, and nested writes are propagated
-// as the script's effects (wrapped in MULTI/EXEC), never the EVAL itself.
+// EVAL and FCALL carry FERRITE_CMD_ALL_KEYS; the host narrows that to the shards of the
+// declared keys when there are any, and takes the shard of an undeclared key when the
+// script first touches it (docs/architecture.md, "Locking"), so scripts are atomic
+// across worker threads. Nested writes are propagated as the script's effects (wrapped
+// in MULTI/EXEC), never the EVAL itself.
 #include <chrono>
 #include <memory>
 #include <mutex>

@@ -31,13 +31,15 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 9 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 10 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
                                7: reply_double_text, ferrite_reply_sink.double_text;
                                8: reply_error_counted;
-                               9: key_info, event_key_info, subscribe_evictions,
+                               9: ferrite_command_desc.acl_categories,
+                                  ctx_acl_can_read_any_key;
+                               10: key_info, event_key_info, subscribe_evictions,
                                   stat_int, conn_resume */
 
 #if defined(__GNUC__)
@@ -215,6 +217,15 @@ typedef struct ferrite_command_desc {
    * NULL/0: not a container. The host copies the list during register_command. */
   const struct ferrite_subcommand_desc* subcommands;
   size_t subcommand_count;
+  /* --- since ABI 1.9 ------------------------------------------------------------------ */
+  /* The command's ACL categories beyond those its flags imply, space separated, Redis'
+   * names with or without '@': "hash", "@keyspace @dangerous". The host adds what the
+   * flags imply as Redis does (write, read, admin+dangerous, pubsub, fast, blocking,
+   * slow when not fast), so ACL rules such as +@hash and ACL CAT cover the command.
+   * NULL: only the implied ones (what a plugin built before 1.9 gets). An unknown name
+   * fails the registration. A command Redis 7.0 defines keeps Redis' categories, plus
+   * these. Subcommands take the container's declared categories. */
+  const char* acl_categories;
 } ferrite_command_desc;
 
 /* ------------------------------------------------------------------------------------ */
@@ -729,6 +740,12 @@ typedef struct ferrite_host_api {
                               size_t len);
 
   /* --- since ABI 1.9 ----------------------------------------------------------------- */
+  /* 1 if the user running this command may read every key with it: Redis'
+   * ACLUserCheckCmdWithUnrestrictedKeyAccess(..., CMD_KEY_ACCESS), which SORT asks before
+   * it takes BY/GET patterns (keys named by the data, not the arguments). */
+  int (*ctx_acl_can_read_any_key)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.10 ---------------------------------------------------------------- */
   /* Fills *out for an open key (open it with FERRITE_KEY_NOTOUCH alone to look without
    * counting a hit, touching it or marking it fetched). FERRITE_ERR if it is missing. */
   int (*key_info)(ferrite_key* k, ferrite_key_info* out);
