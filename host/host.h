@@ -57,8 +57,8 @@ struct Stats {
   std::atomic<uint64_t> evicted_keys{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
-  // memcached's item counters (stat_int): reads that found their key expired, writes
-  // that stored over an expired key, keys the active cycle expired, and expired /
+  // memcached's item counters (stat_int): reads / writes that found their key expired,
+  // keys the active cycle expired, and expired /
   // evicted keys nobody read since they were written (Entry::fetched).
   std::atomic<uint64_t> get_expired{0};
   std::atomic<uint64_t> reclaimed{0};

@@ -326,6 +326,9 @@ int CmdMcWatch(Ctx ctx, int, const ferrite_slice* argv) {
     w.Recompute();
     if (!known) sdk::Api().conn_on_close(id, DropWatcher, nullptr);
   }
+  // A watcher reads like a subscriber: client-output-buffer-limit pubsub closes one
+  // that falls too far behind (memcached skips lines for it instead).
+  sdk::Api().ctx_set_subscriptions(ctx.get(), 1);
   ctx.Array(1);
   return ctx.Simple("OK");
 }

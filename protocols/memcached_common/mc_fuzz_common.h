@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "mc_fake_backend.h"
 
@@ -42,7 +43,12 @@ int FuzzOne(const uint8_t* data, size_t size) {
   // calls that produced them.
   bool stats = false;
   for (auto& argv : whole.log) stats = stats || argv[0] == "INFO" || argv[0] == "MC.DUMP";
-  if (!whole.closed && !split.closed &&
+  // `watch` and the dumps refuse to follow other replies of the same read, as memcached
+  // does: that answer depends on where the input was cut, and so does what follows it.
+  constexpr std::string_view kPipelined = "ERROR cannot pipeline other commands before";
+  bool cut_dependent = whole.out.find(kPipelined) != std::string::npos ||
+                       split.out.find(kPipelined) != std::string::npos;
+  if (!whole.closed && !split.closed && !cut_dependent &&
       ((!stats && whole.out != split.out) || whole.log != split.log)) {
     abort();
   }

@@ -376,10 +376,13 @@ def test_item_counters_side_by_side(server_factory, memcached_server):
     assert delta[s.mc_port] == delta[memcached_server.port]
     # Ferrite's own counters for the rest: a write over an expired key reclaims it, the
     # active expiry cycle (memcached's crawler) removes what nobody touches.
+    r = s.redis()
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")  # r stays for the write to find
     before = stats(s.mc_port)
     exchange_until_quiet(s.mc_port, b"set r 0 1 1\r\nx\r\nset idle 0 1 1\r\nx\r\n")
     time.sleep(1.2)
     exchange_until_quiet(s.mc_port, b"set r 0 0 1\r\ny\r\n")
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
     deadline = time.time() + 10
     while time.time() < deadline:
         after = stats(s.mc_port)
