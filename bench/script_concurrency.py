@@ -138,18 +138,30 @@ def part1(host_bin, reps, script_ms, window_s):
             benchlib.median(rr), min(rr), max(rr)))
 
 
+def context_switches(pid):
+    """Voluntary + involuntary context switches of every thread of `pid` so far."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            for line in f:
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[1])
+    return total
+
+
 def cpu_per_op(host_bin, threads, n):
+    """(CPU us per request, ops/s, context switches per request) for one run."""
     srv = start(host_bin, threads)
     try:
-        c0 = srv.cpu_seconds()
+        c0, s0 = srv.cpu_seconds(), context_switches(srv.pid)
         out = subprocess.run(["redis-benchmark", "-p", str(srv.port), "-c", "50", "-n", str(n),
                               "-d", "100", "-r", "100000", "-t", "set,get", "-q"],
                              capture_output=True, text=True, timeout=600).stdout
-        cpu = srv.cpu_seconds() - c0
+        cpu, switches = srv.cpu_seconds() - c0, context_switches(srv.pid) - s0
     finally:
         srv.stop()
     rates = [float(x) for x in re.findall(r"([\d.]+) requests per second", out)]
-    return cpu * 1e6 / (2 * n), sum(rates) / len(rates) if rates else 0
+    return cpu * 1e6 / (2 * n), sum(rates) / len(rates) if rates else 0, switches / (2 * n)
 
 
 def part2(host_bin, reps, n):
@@ -158,12 +170,13 @@ def part2(host_bin, reps, n):
         for t in (1, 2):
             res[t].append(cpu_per_op(host_bin, t, n))
     print("## Server CPU per request, redis-benchmark -c 50 -d 100 SET+GET, %d each" % n)
-    print("| threads | CPU us/op (median, min-max) | ops/s (median) |")
-    print("|---|---|---|")
+    print("| threads | CPU us/op (median, min-max) | ops/s (median) | context switches/op |")
+    print("|---|---|---|---|")
     for t, rs in res.items():
         us = [r[0] for r in rs]
-        print("| %d | %.2f (%.2f-%.2f) | %.0f |" % (t, benchlib.median(us), min(us), max(us),
-                                                    benchlib.median([r[1] for r in rs])))
+        print("| %d | %.2f (%.2f-%.2f) | %.0f | %.2f |" % (
+            t, benchlib.median(us), min(us), max(us), benchlib.median([r[1] for r in rs]),
+            benchlib.median([r[2] for r in rs])))
     m1, m2 = benchlib.median([r[0] for r in res[1]]), benchlib.median([r[0] for r in res[2]])
     print("threads 2 / threads 1 CPU per request: %.2f" % benchlib.ratio(m2, m1))
 

@@ -391,10 +391,7 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
     if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
-  if (k->e && !(mode & FERRITE_KEY_NOTOUCH)) {
-    if (mode & FERRITE_KEY_READ) k->e->fetched = 1;  // a write clears it again (Written)
-    if (!c->client->no_touch) h->TouchEntry(k->e);
-  }
+  if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
   return k;
 }
 
@@ -444,7 +441,7 @@ void Invalidate(ferrite_key* k) {
 void Written(ferrite_key* k) {
   Host* h = k->ctx->host;
   k->e->version = h->keyspace().NextVersion(k->si);
-  k->e->fetched = 0;
+  k->e->mc_bits = 0;  // memcached replaces the item on a write: no stale/win/fetched mark
   k->ctx->dirty = true;
   Invalidate(k);
 }
@@ -572,6 +569,17 @@ void KeySetFlags(ferrite_key* k, uint32_t f) {
   k->e->set_flags(f);
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
+uint32_t KeyGetMcBits(ferrite_key* k) { return k && k->e ? k->e->mc_bits : 0; }
+void KeySetMcBits(ferrite_key* k, uint32_t bits) {
+  if (k && k->e) k->e->mc_bits = bits & (FERRITE_MC_FETCHED | FERRITE_MC_STALE | FERRITE_MC_WON);
+}
+// memcached's explicit CAS (meta E<cas>): the key's version becomes the client's number.
+// WATCH compares versions, so it cannot see a write that sets the version the key had.
+void KeySetVersion(ferrite_key* k, uint64_t v) {
+  if (!k || !k->e) return;
+  k->e->version = v;
+  k->ctx->dirty = true;
+}
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
 
 // The members of ferrite_key_info that fit in the caller's struct_size.
@@ -585,7 +593,7 @@ void FillKeyInfo(Host* h, const Entry* e, int64_t expire_ms, ferrite_key_info* o
   v.idle_ms = h->IdleMs(e);
   v.version = e->version;
   v.flags = e->flags();
-  v.fetched = e->fetched;
+  v.fetched = (e->mc_bits & FERRITE_MC_FETCHED) != 0;
   memcpy(out, &v, std::min(out->struct_size, sizeof v));
 }
 
@@ -1256,6 +1264,9 @@ const ferrite_host_api kApi = [] {
   a.ctx_via_call = CtxViaCall;
   a.ctx_block_woken_key = CtxBlockWokenKey;
   a.key_resized = KeyResized;
+  a.key_get_mc_bits = KeyGetMcBits;
+  a.key_set_mc_bits = KeySetMcBits;
+  a.key_set_version = KeySetVersion;
   a.conn_request = [](ferrite_conn* c, int argc, const ferrite_slice* argv) {
     ConnRequest(c->host, c, argc, argv);
   };

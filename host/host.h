@@ -59,7 +59,7 @@ struct Stats {
   std::atomic<uint64_t> keyspace_misses{0};
   // memcached's item counters (stat_int): reads / writes that found their key expired,
   // keys the active cycle expired, and expired /
-  // evicted keys nobody read since they were written (Entry::fetched).
+  // evicted keys nobody read since they were written (Entry::mc_bits).
   std::atomic<uint64_t> get_expired{0};
   std::atomic<uint64_t> reclaimed{0};
   std::atomic<uint64_t> crawler_reclaimed{0};

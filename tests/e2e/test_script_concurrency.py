@@ -103,6 +103,29 @@ def test_long_script_on_one_key_leaves_other_keys_served(server):
     assert sum(len(lp.replies) for lp in loopers) >= during
 
 
+def test_blocked_client_of_another_key_is_served_during_the_script(server):
+    turns = _turns_for(server.port, 1.5)
+    # Dealt in turn to the two workers: the script's connection on one, the BLPOP's and
+    # the RPUSH's (with a filler between them) on the other.
+    script, sf = _connect(server.port)
+    waiter, wf = _connect(server.port)
+    filler, _ = _connect(server.port)
+    pusher, pf = _connect(server.port)
+    waiter.sendall(_cmd("BLPOP", "b", "10"))
+    time.sleep(0.1)  # parked by now
+    # The script reads b's length after its busy loop: 1 if the push and the pop of one
+    # of the two elements were both served while it ran.
+    script.sendall(_cmd("EVAL", "for i = 1, tonumber(ARGV[1]) do end "
+                                "return redis.call('LLEN', ARGV[2])", "1", "a", turns, "b"))
+    time.sleep(0.2)  # the script runs by now
+    pusher.sendall(_cmd("RPUSH", "b", "x", "y"))
+    assert _reply(pf) == 2
+    assert _reply(wf) == [b"b", b"x"]
+    assert _reply(sf) == 1, "the blocked client was not served while the script ran"
+    for s in (script, waiter, filler, pusher):
+        s.close()
+
+
 def test_script_writes_stay_invisible_until_it_ends(server):
     r = server.redis()
     r.mset({"a": "init", "c": "init"})

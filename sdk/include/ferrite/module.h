@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 10 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 11 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -39,7 +39,8 @@ extern "C" {
                                8: reply_error_counted;
                                9: ferrite_command_desc.acl_categories,
                                   ctx_acl_can_read_any_key;
-                               10: key_info, event_key_info, subscribe_evictions,
+                               10: key_get_mc_bits, key_set_mc_bits, key_set_version;
+                               11: key_info, event_key_info, subscribe_evictions,
                                   stat_int, conn_resume */
 
 #if defined(__GNUC__)
@@ -322,8 +323,8 @@ typedef struct ferrite_key_info {
   int64_t idle_ms;      /* since the last access (OBJECT IDLETIME's clock)              */
   uint64_t version;     /* the memcached cas                                            */
   uint32_t flags;       /* memcached client flags                                       */
-  int fetched;          /* 1: read since its value was last written (memcached's
-                         * ITEM_FETCHED); a new or rewritten value is unfetched          */
+  int fetched;          /* FERRITE_MC_FETCHED: a memcached read since its value was
+                         * last written (memcached's ITEM_FETCHED)                      */
   int is_string;
 } ferrite_key_info;
 
@@ -394,6 +395,12 @@ typedef enum ferrite_log_level {
 /* open_key modes. NOTOUCH (combinable) does not update the access time / LFU counter
  * (OBJECT IDLETIME, TTL, TYPE, EXISTS), as Redis' LOOKUP_NOTOUCH. */
 enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2, FERRITE_KEY_NOTOUCH = 4 };
+
+/* key_get_mc_bits (ABI 1.10): memcached's item state for the meta protocol. FETCHED: the
+ * item was read since it was stored (mg `h`); STALE: invalidated by `md I` or stored
+ * stale by `ms I` (mg `X`); WON: a client was handed the recache token (mg `W`; later
+ * readers see `Z`). */
+enum { FERRITE_MC_FETCHED = 1, FERRITE_MC_STALE = 2, FERRITE_MC_WON = 4 };
 
 /* Time-out reply of a blocked client */
 typedef enum ferrite_block_timeout_reply {
@@ -746,8 +753,20 @@ typedef struct ferrite_host_api {
   int (*ctx_acl_can_read_any_key)(ferrite_ctx* ctx);
 
   /* --- since ABI 1.10 ---------------------------------------------------------------- */
+  /* memcached's per-item bits (FERRITE_MC_*) of a key; 0 for a missing key. A value
+   * write (key_string_set, key_string_resize, key_set_value, key_modified) clears them,
+   * as memcached makes a new item; expiry changes, rename and copy keep them. They are
+   * not saved in snapshots. Setting them is not a write (no version, no propagation). */
+  uint32_t (*key_get_mc_bits)(ferrite_key* k);
+  void (*key_set_mc_bits)(ferrite_key* k, uint32_t bits);
+  /* Sets the key's version to `v` (memcached's explicit CAS, meta E<cas>), after the
+   * write that changed the key. NOTE: WATCH compares versions, so a write that sets
+   * the version the key already had goes unseen by WATCH. */
+  void (*key_set_version)(ferrite_key* k, uint64_t v);
+
+  /* --- since ABI 1.11 ---------------------------------------------------------------- */
   /* Fills *out for an open key (open it with FERRITE_KEY_NOTOUCH alone to look without
-   * counting a hit, touching it or marking it fetched). FERRITE_ERR if it is missing. */
+   * counting a hit or touching it). FERRITE_ERR if it is missing. */
   int (*key_info)(ferrite_key* k, ferrite_key_info* out);
   /* Inside a callback registered with subscribe_evictions: the entry being evicted
    * (it is still present while the callback runs). FERRITE_ERR anywhere else. */
@@ -758,7 +777,7 @@ typedef struct ferrite_host_api {
    * the plugin's other subscriptions. */
   int (*subscribe_evictions)(ferrite_plugin* p, ferrite_event_fn fn, void* udata);
   /* A host counter by name, 0 when unknown: "get_expired" (reads that found the key
-   * expired), "reclaimed" (writes that found their key expired and stored over it),
+   * expired), "reclaimed" (write opens that found their key expired),
    * "crawler_reclaimed" (keys the active expiry cycle removed), "expired_unfetched",
    * "evicted_unfetched" (expired / evicted keys never read since written), and
    * "expired_keys", "evicted_keys", "keyspace_hits", "keyspace_misses",
