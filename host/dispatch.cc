@@ -27,6 +27,13 @@ void ReplyError(const ferrite_reply_sink* s, void* st, ferrite_error_code code,
 
 }  // namespace
 
+// Redis' "may-replicate" commands besides writes: a write pause (FAILOVER, SHUTDOWN)
+// holds them too, since a script or PUBLISH may still add to the stream.
+bool MayReplicateName(std::string_view n) {
+  return n == "eval" || n == "evalsha" || n == "fcall" || n == "publish" || n == "spublish" ||
+         n == "pfcount";
+}
+
 namespace {
 
 // Redis' text: the name cut at 128 bytes, then quoted arguments while the argument
@@ -104,12 +111,6 @@ bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_cod
   return true;
 }
 
-// Redis' "may-replicate" commands besides writes: a write pause (FAILOVER, SHUTDOWN)
-// holds them too, since a script or PUBLISH may still add to the stream.
-bool MayReplicateName(std::string_view n) {
-  return n == "eval" || n == "evalsha" || n == "fcall" || n == "publish" || n == "spublish" ||
-         n == "pfcount";
-}
 
 // What a write pause holds back (Redis' is_may_replicate_command): a write or
 // may-replicate command, or an EXEC with one queued.

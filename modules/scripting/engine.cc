@@ -294,12 +294,13 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
   busy_deadline_ = next_yield_.time_since_epoch().count();
   busy_ = true;
   int kind = as_function ? 2 : 1;
+  // Hosts before ABI 1.10 ignore the flags they do not know.
   if (int refused = Api().script_set_busy(ctx.get(), kind | run.spec.start_flags)) {
-    // The declared flags forbid running now (over maxmemory): nothing ran.
+    // The declared flags forbid running now: nothing ran. -1: the host answered.
     busy_ = false;
     running_ = nullptr;
     current_ctx = nullptr;
-    ctx.Error(static_cast<ferrite_error_code>(refused));
+    if (refused > 0) ctx.Error(static_cast<ferrite_error_code>(refused));
     return;
   }
 
