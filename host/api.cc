@@ -2,6 +2,7 @@
 // collaborators. Functions here are thin; behaviour lives in keyspace/dispatch/etc.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "host/server_commands.h"
 #include "host/io.h"
 #include "host/logging.h"
+#include "host/memory_overhead.h"
 #include "host/net.h"
 
 using ferrite::host::Client;
@@ -22,6 +24,7 @@ using ferrite::host::Entry;
 using ferrite::host::Host;
 using ferrite::host::Table;
 using ferrite::host::ValueKind;
+using ferrite::host::KeyMemoryUsage;
 
 // ---------------------------------------------------------------------------------------
 // Captured replies
@@ -381,6 +384,8 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   if (k->e && Expired(h, *k->table, k->e)) {
     h->ExpireEntry(k->si, db, k->e);
     k->e = nullptr;
+    if (mode & FERRITE_KEY_READ) h->stats().get_expired.fetch_add(1, std::memory_order_relaxed);
+    if (mode & FERRITE_KEY_WRITE) h->stats().reclaimed.fetch_add(1, std::memory_order_relaxed);
   }
   if (mode & FERRITE_KEY_READ) {
     if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
@@ -576,6 +581,54 @@ void KeySetVersion(ferrite_key* k, uint64_t v) {
   k->ctx->dirty = true;
 }
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
+
+// The members of ferrite_key_info that fit in the caller's struct_size.
+void FillKeyInfo(Host* h, const Entry* e, int64_t expire_ms, ferrite_key_info* out) {
+  ferrite_key_info v{};
+  v.struct_size = out->struct_size;
+  v.mem_bytes = KeyMemoryUsage(e);
+  v.is_string = e->kind == ValueKind::kString;
+  v.value_len = v.is_string ? e->str.len : 0;
+  v.expire_ms = expire_ms;
+  v.idle_ms = h->IdleMs(e);
+  v.version = e->version;
+  v.flags = e->flags();
+  v.fetched = (e->mc_bits & FERRITE_MC_FETCHED) != 0;
+  memcpy(out, &v, std::min(out->struct_size, sizeof v));
+}
+
+int KeyInfo(ferrite_key* k, ferrite_key_info* out) {
+  if (!k || !k->e || !out) return FERRITE_ERR;
+  FillKeyInfo(k->ctx->host, k->e, k->table->ExpireOf(k->e), out);
+  return FERRITE_OK;
+}
+
+int EventKeyInfo(ferrite_key_info* out) {
+  const Host::Evicting* ev = Host::EvictingEntry();
+  Host* h = CurrentHost();
+  if (!ev || !h || !out) return FERRITE_ERR;
+  FillKeyInfo(h, ev->e, ev->expire_ms, out);
+  return FERRITE_OK;
+}
+
+int64_t StatInt(const char* name) {
+  Host* h = CurrentHost();
+  if (!h || !name) return 0;
+  ferrite::host::Stats& s = h->stats();
+  const std::pair<std::string_view, const std::atomic<uint64_t>*> kCounters[] = {
+      {"get_expired", &s.get_expired},           {"reclaimed", &s.reclaimed},
+      {"crawler_reclaimed", &s.crawler_reclaimed}, {"expired_unfetched", &s.expired_unfetched},
+      {"evicted_unfetched", &s.evicted_unfetched}, {"expired_keys", &s.expired_keys},
+      {"evicted_keys", &s.evicted_keys},         {"keyspace_hits", &s.keyspace_hits},
+      {"keyspace_misses", &s.keyspace_misses},   {"total_connections", &s.total_connections},
+      {"rejected_connections", &s.rejected_connections}};
+  std::string_view n(name);
+  for (auto& [cn, v] : kCounters) {
+    if (cn == n) return static_cast<int64_t>(v->load(std::memory_order_relaxed));
+  }
+  if (n == "connected_clients") return static_cast<int64_t>(h->num_clients());
+  return 0;
+}
 int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->ctx->host->LfuDecayed(k->e) : 0; }
 
 void KeyModified(ferrite_key* k, uint32_t cls, const char* event) {
@@ -1280,6 +1333,18 @@ const ferrite_host_api kApi = [] {
   a.key_set_version = KeySetVersion;
   a.conn_request = [](ferrite_conn* c, int argc, const ferrite_slice* argv) {
     ConnRequest(c->host, c, argc, argv);
+  };
+  a.key_info = KeyInfo;
+  a.event_key_info = EventKeyInfo;
+  a.subscribe_evictions = [](ferrite_plugin* p, ferrite_event_fn fn, void* udata) -> int {
+    p->host->AddEvictionSubscriber(p, fn, udata);
+    return FERRITE_OK;
+  };
+  a.stat_int = StatInt;
+  a.conn_resume = [](ferrite_conn* c) -> int {
+    if (!c->resume_input) return FERRITE_ERR;
+    c->resume_input();
+    return FERRITE_OK;
   };
   return a;
 }();

@@ -174,6 +174,10 @@ struct Client {
   // blocked command was served, so the owner flushes and resumes reading input.
   std::function<void()> on_output;
   std::function<void()> on_unblocked;
+  // conn_resume: feed the unconsumed input to the protocol again once the output queued
+  // so far is written (a protocol streaming a long answer batch by batch). Null in
+  // owners that have no socket (the test harness): the protocol then finishes at once.
+  std::function<void()> resume_input;
 
   std::vector<std::pair<void (*)(void*, ferrite_conn_id), void*>> close_hooks;
   std::vector<std::pair<void (*)(void*, ferrite_conn_id), void*>> reset_hooks;

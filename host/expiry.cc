@@ -109,6 +109,7 @@ void ExpireDueSubkeys(Host* h, int si, int db, int64_t now) {
 
 void Host::ExpireEntry(int si, int db, Entry* e) {
   std::string key(e->key());
+  if (!(e->mc_bits & FERRITE_MC_FETCHED)) stats_.expired_unfetched.fetch_add(1, std::memory_order_relaxed);
   keyspace_->shard(si).dbs[db].Erase(e);
   stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
   if (tracking_.Active()) tracking_.InvalidateKey(nullptr, key);
@@ -146,6 +147,7 @@ void Host::ActiveExpireCycle(int64_t budget_us) {
           sampled++;
           if (t.ExpiredAt(e, now)) {
             ExpireEntry(si, db, e);
+            stats_.crawler_reclaimed.fetch_add(1, std::memory_order_relaxed);
             expired++;
           }
         }
@@ -323,6 +325,8 @@ bool Host::EvictIfNeeded() {
     Table& t = s.dbs[best.db];
     Entry* e = t.Find(best.key, HashKey(best.key));
     if (!e) continue;
+    NotifyEviction(best.db, t, e);
+    if (!(e->mc_bits & FERRITE_MC_FETCHED)) stats_.evicted_unfetched.fetch_add(1, std::memory_order_relaxed);
     t.Erase(e);
     stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
     if (tracking_.Active()) tracking_.InvalidateKey(nullptr, best.key);

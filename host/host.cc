@@ -180,6 +180,30 @@ void Host::AddEventSubscriber(ferrite_plugin* p, uint32_t mask, ferrite_event_fn
   std::atomic_store(&event_subs_, std::shared_ptr<const std::vector<EventSub>>(std::move(next)));
 }
 
+namespace {
+// Not a FERRITE_NOTIFY_* class: Notify never matches it, NotifyEviction only it.
+constexpr uint32_t kEvictionHook = 1u << 31;
+thread_local const Host::Evicting* t_evicting = nullptr;
+}  // namespace
+
+void Host::AddEvictionSubscriber(ferrite_plugin* p, ferrite_event_fn fn, void* ud) {
+  AddEventSubscriber(p, kEvictionHook, fn, ud);
+}
+
+const Host::Evicting* Host::EvictingEntry() { return t_evicting; }
+
+void Host::NotifyEviction(int db, Table& t, Entry* e) {
+  auto subs = std::atomic_load(&event_subs_);
+  std::string_view key = e->key();
+  Evicting info{e, t.ExpireOf(e)};
+  for (auto& s : *subs) {
+    if (!(s.mask & kEvictionHook)) continue;
+    t_evicting = &info;
+    s.fn(s.udata, db, FERRITE_NOTIFY_EVICTED, "evicted", {key.data(), key.size()});
+    t_evicting = nullptr;
+  }
+}
+
 void Host::RemoveEventSubscribers(ferrite_plugin* p) {
   std::lock_guard lk(event_subs_mu_);
   auto next = std::make_shared<std::vector<EventSub>>(*std::atomic_load(&event_subs_));

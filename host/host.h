@@ -57,6 +57,14 @@ struct Stats {
   std::atomic<uint64_t> evicted_keys{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
+  // memcached's item counters (stat_int): reads / writes that found their key expired,
+  // keys the active cycle expired, and expired /
+  // evicted keys nobody read since they were written (Entry::mc_bits).
+  std::atomic<uint64_t> get_expired{0};
+  std::atomic<uint64_t> reclaimed{0};
+  std::atomic<uint64_t> crawler_reclaimed{0};
+  std::atomic<uint64_t> expired_unfetched{0};
+  std::atomic<uint64_t> evicted_unfetched{0};
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<uint64_t> dirty{0};
@@ -182,6 +190,15 @@ class Host {
   void Notify(int db, uint32_t type_class, const char* event, std::string_view key);
   void AddEventSubscriber(ferrite_plugin* p, uint32_t mask, ferrite_event_fn fn, void* udata);
   void RemoveEventSubscribers(ferrite_plugin* p);
+  // subscribe_evictions: called before `e` is erased, whatever notify-keyspace-events
+  // says; event_key_info() describes `e` meanwhile (EvictingEntry).
+  void AddEvictionSubscriber(ferrite_plugin* p, ferrite_event_fn fn, void* udata);
+  void NotifyEviction(int db, Table& t, Entry* e);
+  struct Evicting {
+    const Entry* e;
+    int64_t expire_ms;
+  };
+  static const Evicting* EvictingEntry();  // null outside NotifyEviction's callbacks
   uint32_t notify_mask() const { return notify_mask_.load(std::memory_order_relaxed); }
   // A sink is added with every shard locked (AOF start), so a command that still holds
   // a shard lock sees the change either entirely before or entirely after its writes.

@@ -32,6 +32,8 @@ int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRIT
   return FERRITE_OK;
 }
 
+}  // namespace
+
 size_t KeyMemoryUsage(const Entry* e) {
   size_t n = malloc_usable_size(const_cast<Entry*>(e)) + sizeof(Entry*);  // + bucket slot
   if (e->kind == ValueKind::kString) {
@@ -41,6 +43,8 @@ size_t KeyMemoryUsage(const Entry* e) {
   }
   return n;
 }
+
+namespace {
 
 int MemoryUsage(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   for (int j = 3; j < argc; j++) {

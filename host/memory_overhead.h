@@ -9,12 +9,18 @@
 // while the rest of overhead_total is outside it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "host/allocator.h"
 
 namespace ferrite::host {
+
+struct Entry;
+// MEMORY USAGE's figure for one key: the entry's block as the allocator sized it (header,
+// key, inline string), a separate string block or the type's mem_usage, the bucket slot.
+size_t KeyMemoryUsage(const Entry* e);
 
 class Host;
 

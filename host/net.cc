@@ -131,6 +131,9 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     client_->on_unblocked = [weak] {
       if (auto c = weak.lock()) c->Resume();
     };
+    client_->resume_input = [weak] {
+      if (auto c = weak.lock()) c->resume_pending_ = true;
+    };
     if (protos_.size() == 1) Choose(protos_[0]);
     boost::system::error_code ec;
     int fd = sock_.release(ec);
@@ -172,6 +175,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     client_->post = [](std::function<void()>) {};
     client_->on_output = nullptr;
     client_->on_unblocked = nullptr;
+    client_->resume_input = nullptr;
   }
 
  private:
@@ -416,6 +420,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
             if (self->closed_) return;
             self->host_.durability_barrier();
             self->AfterOutput();
+            self->ResumeInputIfAsked();
           });
         });
       }
@@ -423,7 +428,18 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
       if (host_.durability_barrier && !client_->out.empty()) host_.durability_barrier();
       AfterOutput();
     }
+    ResumeInputIfAsked();
     ResumeReading();
+  }
+
+  // conn_resume: the protocol left input unconsumed and wants it again once what it
+  // wrote is on the socket, so a long answer never piles up in memory.
+  void ResumeInputIfAsked() {
+    if (!resume_pending_ || writing_ || flush_pending_ || closed_) return;
+    resume_pending_ = false;
+    asio::post(sock_.get_executor(), [self = shared_from_this()] {
+      self->UnlessScriptOwner([self] { self->Process(); });
+    });
   }
 
   // Called after anything queued output (commands, pushes, kills).
@@ -550,6 +566,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     if (wbuf_.capacity() > (1u << 20)) wbuf_.shrink_to_fit();
     PublishBuffers();
     AfterOutput();
+    ResumeInputIfAsked();
     ResumeReading();
   }
 
@@ -570,6 +587,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   bool reread_posted_ = false;
   bool peer_closed_ = false;  // FIN or error seen: read on until recv returns 0
   bool flush_pending_ = false;  // a group-commit flush is queued
+  bool resume_pending_ = false;  // the protocol asked for its input again (conn_resume)
   bool want_write_ = false;     // EPOLLOUT is registered
   // TLS (null tls_: a plain connection).
   TlsAccept tls_accept_;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ferrite/module.hpp"
+#include "mc_introspect.h"
 
 namespace ferrite::mod::strings {
 namespace {
@@ -171,6 +172,7 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
 }
 
 int ReplyStatus(Ctx ctx, std::string_view word) {
+  NoteStatus(word);
   ctx.Array(1);
   return ctx.Simple(word);
 }
@@ -315,6 +317,7 @@ void MarkFetched(Key& k) {
 int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFields fields,
              int64_t ttl_before = kTtlUnchanged, const MetaRead* m = nullptr) {
   bool all = fields == HitFields::kAll && m != nullptr;
+  NoteStatus("HIT");
   ctx.Array(all ? 10 : 4);
   ctx.Simple("HIT");
   ctx.Bulk(value);
@@ -492,6 +495,7 @@ bool ParseMode(std::string_view s, StoreMode* m) {
 // [STORED cas size]; NEWCAS (meta E) gives the stored item the client's CAS.
 int ReplyStored(Ctx ctx, Key& k, const McOpts& o) {
   Counters().total_items++;
+  NoteStatus("STORED");
   if (o.has_new_cas) k.SetVersion(o.new_cas);
   auto v = k.String();
   ctx.Array(3);
@@ -502,6 +506,7 @@ int ReplyStored(Ctx ctx, Key& k, const McOpts& o) {
 
 // A store that is gone at once (exptime in the past) still answers a fresh CAS.
 int ReplyStoredExpired(Ctx ctx, int64_t cas, size_t size) {
+  NoteStatus("STORED");
   ctx.Array(3);
   ctx.Simple("STORED");
   ctx.Int(cas);
@@ -714,6 +719,7 @@ int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
     PropagateExpire(ctx, k);
     cas = Cas(k);
   }
+  NoteStatus("TOUCHED");
   ctx.Array(2);
   ctx.Simple("TOUCHED");
   return ctx.Int(cas);
@@ -722,6 +728,7 @@ int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
 enum class Made { kNo, kCreated };
 
 int ReplyArith(Ctx ctx, const Key& k, uint64_t v, int64_t cas, Made made, int64_t ttl_before) {
+  NoteStatus("HIT");
   ctx.Array(6);
   ctx.Simple("HIT");
   ctx.Bulk(std::to_string(v));
@@ -910,17 +917,19 @@ int RegisterMcCommands(ferrite_plugin* p) {
   using namespace sdk::flags;
   using sdk::Guarded;
   constexpr uint32_t H = HIDDEN;
+  constexpr WatchedOp F = WatchedOp::kFetch, S = WatchedOp::kStore;
   static const sdk::CommandSpec kTable[] = {
-      {"MC.GET",   -2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcGet>,    "string"},
-      {"MC.GAT",   -2, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcGat>,    "string"},
-      {"MC.META",   2, H | READONLY | FAST,            1, 1, 1, Guarded<CmdMcMeta>,   "string"},
-      {"MC.SET",   -5, H | WRITE | DENYOOM,            1, 1, 1, Guarded<CmdMcSet>,    "string"},
-      {"MC.DELETE",-2, H | WRITE | FAST,               1, 1, 1, Guarded<CmdMcDelete>, "string"},
-      {"MC.TOUCH",  3, H | WRITE | FAST,               1, 1, 1, Guarded<CmdMcTouch>,  "string"},
-      {"MC.ARITH", -4, H | WRITE | DENYOOM | FAST,     1, 1, 1, Guarded<CmdMcArith>,  "string"},
-      {"MC.FLUSH", -1, H | WRITE | ALL_KEYS,           0, 0, 0, Guarded<CmdMcFlush>,  "string"},
-      {"MC.STATS",  1, H | READONLY | ALL_KEYS,        0, 0, 0, Guarded<CmdMcStats>,  "string"},
+      {"MC.GET",   -2, H | READONLY | FAST,        1, 1, 1, Guarded<Watched<CmdMcGet, F>>,    "string"},
+      {"MC.GAT",   -2, H | WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<Watched<CmdMcGat, F>>,    "string"},
+      {"MC.META",   2, H | READONLY | FAST,        1, 1, 1, Guarded<CmdMcMeta>,               "string"},
+      {"MC.SET",   -5, H | WRITE | DENYOOM,        1, 1, 1, Guarded<Watched<CmdMcSet, S>>,    "string"},
+      {"MC.DELETE",-2, H | WRITE | FAST,           1, 1, 1, Guarded<Watched<CmdMcDelete, F>>, "string"},
+      {"MC.TOUCH",  3, H | WRITE | FAST,           1, 1, 1, Guarded<Watched<CmdMcTouch, F>>,  "string"},
+      {"MC.ARITH", -4, H | WRITE | DENYOOM | FAST, 1, 1, 1, Guarded<Watched<CmdMcArith, F>>,  "string"},
+      {"MC.FLUSH", -1, H | WRITE | ALL_KEYS,       0, 0, 0, Guarded<CmdMcFlush>,              "string"},
+      {"MC.STATS",  1, H | READONLY | ALL_KEYS,    0, 0, 0, Guarded<CmdMcStats>,              "string"},
   };
+  if (RegisterMcIntrospection(p) != FERRITE_OK) return FERRITE_ERR;
   return sdk::RegisterAll(p, kTable);
 }
 

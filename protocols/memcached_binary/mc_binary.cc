@@ -2,6 +2,7 @@
 // checks per opcode, protocol errors close the connection, quiet opcodes only speak on
 // errors); item semantics live in the MC.* commands of the strings module.
 #include "mc_binary.h"
+#include "mc_introspect.h"
 
 #include <algorithm>
 #include <cstring>
@@ -439,13 +440,19 @@ void BinarySession::Stat(const Req& r) {
   if (sub.empty()) {
     rows = GeneralStats(b_);
   } else if (sub.substr(0, 8) == "settings") {
-    rows = {{"item_size_max", std::to_string(b_.ItemSizeMax())}, {"cas_enabled", "yes"}};
+    rows = SettingsStats(b_);
+  } else if (sub == "items" || sub == "slabs" || sub == "sizes") {
+    ItemCensus census = TakeCensus(b_);  // the binary STAT answers in one go
+    rows = sub == "items" ? ItemsRows(census, b_) : sub == "slabs" ? SlabsRows(census)
+                                                                   : SizesRows(census);
+  } else if (sub == "conns") {
+    rows = ConnsRows(b_);
   } else if (sub.substr(0, 6) == "detail") {
     std::string_view arg = sub.substr(6);
     if (arg.substr(0, 3) != " on" && arg.substr(0, 4) != " off" && arg.substr(0, 5) != " dump") {
       return Error(r, bin::kKeyNotFound);
     }
-  } else if (sub.substr(0, 5) != "reset" && sub != "items" && sub != "slabs" && sub != "sizes") {
+  } else if (sub.substr(0, 5) != "reset") {
     return Error(r, bin::kKeyNotFound);
   }
   for (auto& [k, v] : rows) {

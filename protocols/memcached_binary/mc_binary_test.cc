@@ -182,6 +182,24 @@ TEST(McBinary, SaslPlain) {
   EXPECT_EQ(c.closed, 1);
 }
 
+// STAT items / slabs / sizes walk the items (MC.DUMP) as the text protocol does: one
+// response per row, then the empty terminator.
+TEST(McBinary, StatItemsSlabsSizes) {
+  FakeBackend b;
+  b.items["a"] = {"xy", 0, 1};
+  std::string out = Drive(b, Req(bin::kStat, "items") + Req(bin::kStat, "sizes"));
+  std::string expect;
+  for (auto [k, v] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"items:1:number", "1"}, {"items:1:age", "0"}, {"items:1:mem_requested", "51"},
+           {"items:1:evicted", "0"}, {"items:1:evicted_nonzero", "0"},
+           {"items:1:evicted_time", "0"}, {"items:1:evicted_unfetched", "0"}}) {
+    expect += Res(bin::kStat, 0, k, "", v);
+  }
+  expect += Res(bin::kStat, 0, "", "", "");
+  expect += Res(bin::kStat, 0, "64", "", "1") + Res(bin::kStat, 0, "", "", "");
+  EXPECT_EQ(out, expect);
+}
+
 TEST(McBinarySplit, EveryOffsetParsesTheSame) {
   std::string in = Req(bin::kSet, "k", SetExt(7, 0), "value", 9) + Req(bin::kGetKQ, "k") +
                    Req(bin::kAppend, "k", "", "++") + Req(bin::kIncr, "n", IncrExt(1, 5, 0)) +

@@ -278,6 +278,15 @@ int64_t HostBackend::ItemSizeMax() {
   return v > 0 ? v : kDefaultItemSizeMax;
 }
 
+int64_t HostBackend::StatInt(const char* name) {
+  return FERRITE_HAS_API(api_, stat_int) ? api_->stat_int(name) : 0;
+}
+
+bool HostBackend::Resume() {
+  if (!FERRITE_HAS_API(api_, conn_resume)) return false;
+  return api_->conn_resume(conn_) == FERRITE_OK;
+}
+
 bool HostBackend::NeedsAuth() { return api_->conn_needs_auth(conn_) != 0; }
 
 bool HostBackend::Authenticate(std::string_view user, std::string_view pass) {
@@ -362,22 +371,38 @@ std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b) {
   McArgv st;
   st.Add("MC.STATS");
   const McReply& sr = b.Exec(st);
-  std::string curr_items = "0";
+  std::string curr_items = "0", total_items = "0";
   if (sr.status == McStatus::kOk) {
     for (size_t i = 0; i + 1 < sr.size(); i += 2) {
-      if (sr.Str(i) == "curr_items") {
+      std::string_view name = sr.Str(i);
+      if (name == "curr_items") {
         curr_items = std::string(sr.Str(i + 1));
-        continue;
+      } else if (name == "total_items") {
+        total_items = std::string(sr.Str(i + 1));
+      } else {
+        rows.emplace_back(std::string(name), std::string(sr.Str(i + 1)));
       }
-      rows.emplace_back(std::string(sr.Str(i)), std::string(sr.Str(i + 1)));
+      if (name == "get_misses") {  // memcached's place for these two
+        rows.emplace_back("get_expired", std::to_string(b.StatInt("get_expired")));
+        // flush_all removes items at once (or bounds their TTL): a get never finds one
+        // it invalidated, so nothing is ever counted here.
+        rows.emplace_back("get_flushed", "0");
+      }
     }
   }
-  rows.emplace_back("expired_unfetched", get("expired_keys", "0"));
-  rows.emplace_back("evictions", get("evicted_keys", "0"));
-  rows.emplace_back("curr_items", curr_items);
-  rows.emplace_back("bytes", get("used_memory", "0"));
+  auto stat = [&](const char* name) { return std::to_string(b.StatInt(name)); };
+  rows.emplace_back("bytes_read", get("total_net_input_bytes", "0"));
+  rows.emplace_back("bytes_written", get("total_net_output_bytes", "0"));
   rows.emplace_back("limit_maxbytes", std::to_string(LimitMaxBytes(b)));
   rows.emplace_back("threads", std::to_string(WorkerThreads(b)));
+  rows.emplace_back("bytes", get("used_memory", "0"));
+  rows.emplace_back("curr_items", curr_items);
+  rows.emplace_back("total_items", total_items);
+  rows.emplace_back("expired_unfetched", stat("expired_unfetched"));
+  rows.emplace_back("evicted_unfetched", stat("evicted_unfetched"));
+  rows.emplace_back("evictions", get("evicted_keys", "0"));
+  rows.emplace_back("reclaimed", stat("reclaimed"));
+  rows.emplace_back("crawler_reclaimed", stat("crawler_reclaimed"));
   return rows;
 }
 

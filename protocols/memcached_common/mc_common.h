@@ -138,6 +138,12 @@ class McBackend {
   // An integer setting by its CONFIG name (enums as their index); 0 when unknown.
   virtual int64_t ConfigInt(const char* /*name*/) { return 0; }
   virtual void EndRequest(bool /*ran*/) {}
+  // A host counter (stat_int: get_expired, expired_unfetched, ...); 0 when unknown.
+  virtual int64_t StatInt(const char* /*name*/) { return 0; }
+  virtual uint64_t ConnId() { return 0; }
+  // Asks to be fed the unconsumed input again once the output so far is written
+  // (conn_resume). false: not available, so a long answer must be finished at once.
+  virtual bool Resume() { return false; }
 };
 
 // The real thing: api->execute with the capturing sink, api->conn_write, ...
@@ -154,6 +160,9 @@ class HostBackend : public McBackend {
   void BeginRequest(const std::vector<std::string_view>& words) override;
   int64_t ConfigInt(const char* name) override { return api_->config_int(name); }
   void EndRequest(bool ran) override;
+  int64_t StatInt(const char* name) override;
+  uint64_t ConnId() override { return api_->conn_id(conn_); }
+  bool Resume() override;
 
  private:
   std::vector<ferrite_slice> words_;

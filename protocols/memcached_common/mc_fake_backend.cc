@@ -38,6 +38,28 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     r_.AddStr(std::to_string(items.size()));
     return r_;
   }
+  if (cmd == "MC.DUMP") {  // every item in one batch, class 1, in key order
+    r_.status = McStatus::kOk;
+    r_.AddInt(0);
+    for (auto& [key, item] : items) {
+      r_.AddStr(key);
+      for (int64_t v : {int64_t{1}, int64_t{64}, static_cast<int64_t>(48 + key.size() +
+                        item.value.size()), static_cast<int64_t>(item.value.size()),
+                        int64_t{-1}, int64_t{0}, static_cast<int64_t>(item.cas),
+                        static_cast<int64_t>(item.flags), int64_t{0}}) {
+        r_.AddInt(v);
+      }
+    }
+    return r_;
+  }
+  if (cmd == "MC.EVICTIONS" || cmd == "MC.WATCH") {
+    r_.status = McStatus::kOk;
+    return r_;
+  }
+  if (cmd == "CLIENT") {
+    r_.AddStr("id=1 addr=127.0.0.1:5000 laddr=127.0.0.1:0 fd=8 idle=0\n");
+    return r_;
+  }
   if (cmd == "MC.FLUSH") {
     items.clear();
     Status("OK");

@@ -15,16 +15,20 @@ struct McConn {
   Session session;
 };
 
-// memcached commands never block or subscribe, so nothing arrives out of band; the
-// late-reply encoder only has to exist.
-inline const ferrite_reply_sink* NullLateSink() {
+// What arrives out of band on a memcached connection is the `watch` log: the strings
+// module pushes each line as one bulk (conn_push), written as it is. Nothing else
+// (memcached commands never subscribe), so the other encoders only have to exist.
+template <class Conn>
+const ferrite_reply_sink* LateSink() {
   static const ferrite_reply_sink sink = {
       sizeof(ferrite_reply_sink),
       [](void*, const char*, size_t) {},
       [](void*, ferrite_error_code, const char*, size_t) {},
       [](void*, int64_t) {},
       [](void*, double) {},
-      [](void*, const char*, size_t) {},
+      [](void* st, const char* s, size_t len) {
+        static_cast<Conn*>(st)->backend.Write({s, len});
+      },
       [](void*) {},
       [](void*) {},
       [](void*, size_t) {},
@@ -53,7 +57,7 @@ int RegisterMcProtocol(ferrite_plugin* p, const char* name, int (*sniff)(uint8_t
       [](void* st, const uint8_t* data, size_t len) {
         return static_cast<Conn*>(st)->session.OnBytes(data, len);
       },
-      NullLateSink()};
+      LateSink<Conn>()};
   return sdk::Api().register_protocol(p, &desc, nullptr);
 }
 

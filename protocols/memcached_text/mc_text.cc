@@ -95,6 +95,10 @@ size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
   size_t pos = 0;
   Tokens& toks = toks_;
   while (pos < len && !closed_) {
+    if (watching_) {  // a watcher's input is not read any more, as in memcached
+      pos = len;
+      break;
+    }
     if (swallow_ > 0) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(swallow_, len - pos));
       pos += n;
@@ -174,7 +178,11 @@ bool TextSession::Dispatch(const Tokens& t, std::string_view rest, size_t* data_
     if (ntokens < 2 || ntokens > 4) Out("ERROR");
     else FlushAll(t);
   } else if (cmd == "stats") {
-    Stats(t);
+    return Stats(t);
+  } else if (cmd == "lru_crawler") {
+    return LruCrawler(t);
+  } else if (cmd == "watch") {
+    Watch(t);
   } else {
     Admin(t);
   }
@@ -406,28 +414,6 @@ void TextSession::FlushAll(const Tokens& t) {
   if (delay > 0) argv_.Num(delay);
   const McReply& r = b_.Exec(argv_);
   Out(r.status == McStatus::kOk ? "OK" : TextErrorFor(r));
-}
-
-void TextSession::Stats(const Tokens& t) {
-  std::vector<std::pair<std::string, std::string>> rows;
-  if (t.size() == 1) {
-    rows = GeneralStats(b_);
-  } else if (t[1] == "reset") {
-    return Out("RESET");
-  } else if (t[1] == "detail") {
-    if (t.size() >= 3 && (t[2] == "on" || t[2] == "off")) return Out("OK");
-    if (t.size() >= 3 && t[2] == "dump") return Raw("END\r\n");
-    return Out("CLIENT_ERROR usage: stats detail on|off|dump");
-  } else if (t[1] == "settings") {
-    rows = SettingsStats(b_);
-  } else if (t[1] == "items" || t[1] == "slabs" || t[1] == "sizes" || t[1] == "conns") {
-    // Ferrite has no slab classes; these report nothing rather than invent numbers.
-    if (t[1] == "slabs") rows = {{"active_slabs", "0"}, {"total_malloced", "0"}};
-  } else {
-    return Out("ERROR");
-  }
-  for (auto& [k, v] : rows) out_.append("STAT ").append(k).append(" ").append(v).append("\r\n");
-  out_.append("END\r\n");
 }
 
 }  // namespace ferrite::proto::mc

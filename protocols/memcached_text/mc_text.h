@@ -9,9 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include <memory>
+
 #include "mc_common.h"
+#include "mc_introspect.h"
 
 namespace ferrite::proto::mc {
+
+struct DumpWalk;
 
 class TextSession {
  public:
@@ -42,7 +47,14 @@ class TextSession {
   void Delete(const Tokens& t);
   void Touch(const Tokens& t);
   void FlushAll(const Tokens& t);
-  void Stats(const Tokens& t);
+  // Introspection (mc_text_introspect.cc). Stats and LruCrawler return false while a
+  // walk over the keyspace is under way (the request stays unconsumed, see DumpWalk).
+  bool Stats(const Tokens& t);
+  bool LruCrawler(const Tokens& t);
+  void Watch(const Tokens& t);
+  bool StartWalk(std::unique_ptr<DumpWalk> walk);
+  bool StepWalk();
+  void FinishWalk();
   // Meta commands (mc_meta.cc).
   void MetaGet(const Tokens& t);
   bool MetaSet(const Tokens& t, std::string_view rest, size_t* data_used);
@@ -64,6 +76,20 @@ class TextSession {
   bool noreply_ = false;
   bool closed_ = false;
   bool blocked_ = false;  // the request being dispatched parked the client (kBlocked)
+  bool watching_ = false;  // `watch` turned this connection into a log reader
+  // A key walk in progress: the request stays unconsumed and each call to OnBytes (the
+  // host feeds it again after the output drained: conn_resume) takes one more turn.
+  std::unique_ptr<DumpWalk> walk_;
+};
+
+// One `stats items|slabs|sizes`, `stats cachedump` or `lru_crawler metadump|mgdump`.
+struct DumpWalk {
+  enum class Kind { kItems, kSlabs, kSizes, kCacheDump, kMetaDump, kMgDump } kind;
+  uint64_t cursor = 0;
+  std::array<bool, kMaxClass + 1> want{};  // dumps: the classes asked for
+  uint64_t limit = 0, shown = 0;           // cachedump: 0 = no limit
+  ItemCensus census;                       // stats
+  std::vector<DumpItem> batch;
 };
 
 // base64 for meta keys (the 'b' flag). Decode returns false on bad input.

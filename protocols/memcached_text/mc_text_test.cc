@@ -2,6 +2,7 @@
 // memcached 1.6.18) and every request split at every byte offset.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 
 #include "mc_fake_backend.h"
@@ -122,6 +123,33 @@ const std::vector<Golden>& Goldens() {
       {"add_replace", "add a 0 0 1\r\nx\r\nadd a 0 0 1\r\ny\r\nreplace b 0 0 1\r\nz\r\n",
        "STORED\r\nNOT_STORED\r\nNOT_STORED\r\n"},
       {"incr_ok", "set n 0 0 2\r\n10\r\nincr n 5\r\ndecr n 100\r\n", "STORED\r\n15\r\n0\r\n"},
+      // Introspection: the fake's MC.DUMP puts every item in class 1 (64 bytes, item
+      // size 48 + key + value).
+      {"cachedump",
+       "set a 0 0 2\r\nxy\r\nset b 0 0 1\r\nz\r\nstats cachedump 1 0\r\nstats cachedump 1 1\r\n"
+       "stats cachedump 0 0\r\nstats cachedump 64 0\r\nstats cachedump 1\r\n"
+       "stats cachedump x 0\r\n",
+       "STORED\r\nSTORED\r\nITEM a [2 b; 0 s]\r\nITEM b [1 b; 0 s]\r\nEND\r\n"
+       "ITEM a [2 b; 0 s]\r\nEND\r\nEND\r\nCLIENT_ERROR Illegal slab id\r\n"
+       "CLIENT_ERROR bad command line\r\nCLIENT_ERROR bad command line format\r\n"},
+      // A dump refuses to follow other replies in one read, as memcached: one per case.
+      {"metadump_badclass", "lru_crawler metadump 0\r\n", "BADCLASS invalid class id\r\n"},
+      {"mgdump_badclass", "lru_crawler mgdump x,1\r\n", "BADCLASS invalid class id\r\n"},
+      {"crawler_forms",
+       "lru_crawler\r\nlru_crawler sleep 2000000\r\nlru_crawler tocrawl x\r\n"
+       "lru_crawler crawl 1,2\r\nlru_crawler crawl 64\r\nlru_crawler metadump\r\n",
+       "ERROR\r\nCLIENT_ERROR sleep must be one second or less\r\n"
+       "CLIENT_ERROR bad command line format\r\nOK\r\nBADCLASS invalid class id\r\nERROR\r\n"},
+      {"stats_census", "set a 0 0 2\r\nxy\r\nstats items\r\nstats slabs\r\nstats sizes\r\n",
+       "STORED\r\nSTAT items:1:number 1\r\nSTAT items:1:age 0\r\nSTAT items:1:mem_requested 51\r\n"
+       "STAT items:1:evicted 0\r\nSTAT items:1:evicted_nonzero 0\r\nSTAT items:1:evicted_time 0\r\n"
+       "STAT items:1:evicted_unfetched 0\r\nEND\r\n"
+       "STAT 1:chunk_size 64\r\nSTAT 1:chunks_per_page 16384\r\nSTAT 1:total_pages 1\r\n"
+       "STAT 1:total_chunks 1\r\nSTAT 1:used_chunks 1\r\nSTAT 1:free_chunks 0\r\n"
+       "STAT 1:free_chunks_end 0\r\nSTAT active_slabs 1\r\nSTAT total_malloced 64\r\nEND\r\n"
+       "STAT 64 1\r\nEND\r\n"},
+      {"watch", "watch mutations evictions\r\nget a\r\n", "OK\r\n"},
+      {"watch_bogus", "watch bogus\r\n", "ERROR\r\n"},
   };
   return g;
 }
@@ -158,6 +186,27 @@ TEST(McTextSplit, ByteAtATime) {
     FakeBackend whole, one;
     EXPECT_EQ(Feed(one, g.in, 1), Feed(whole, g.in)) << g.name;
   }
+}
+
+TEST(McTextDump, MgdumpBase64sKeysATextLineCannotCarry) {
+  FakeBackend b;
+  b.items["a"] = {"x", 0, 1};
+  b.items["has space"] = {"y", 0, 2};
+  EXPECT_EQ(Feed(b, "lru_crawler mgdump all\r\n"), "mg a\r\nmg aGFzIHNwYWNl b\r\nEN\r\n");
+}
+
+TEST(McTextDump, MetadumpLines) {
+  FakeBackend b;
+  b.items["sp%ce"] = {"xy", 3, 7};
+  std::string out = Feed(b, "lru_crawler metadump 1\r\n");
+  ASSERT_EQ(out.rfind("key=sp%25ce exp=-1 la=", 0), 0u) << out;
+  EXPECT_NE(out.find(" cas=7 fetch=no cls=1 size=55\nEND\r\n"), std::string::npos) << out;
+}
+
+TEST(McTextDump, PipelinedDumpIsRefused) {
+  FakeBackend b;
+  EXPECT_EQ(Feed(b, "version\r\nlru_crawler metadump all\r\n"),
+            "VERSION 1.6.18\r\nERROR cannot pipeline other commands before metadump\r\n");
 }
 
 TEST(McText, PartialDataBlockIsNotConsumed) {

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 11 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 12 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -41,7 +41,9 @@ extern "C" {
                                   ctx_acl_can_read_any_key;
                                10: key_get_mc_bits, key_set_mc_bits, key_set_version;
                                11: ctx_acl_check_cmd, FERRITE_SCRIPT_DECLARED /
-                                   NO_WRITES / ALLOW_STALE */
+                                   NO_WRITES / ALLOW_STALE;
+                               12: key_info, event_key_info, subscribe_evictions,
+                                  stat_int, conn_resume */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -319,6 +321,24 @@ enum {
  * channel) of `type_class` carry that setting's K/E selection. */
 typedef void (*ferrite_event_fn)(void* udata, int db, uint32_t type_class,
                                  const char* event, ferrite_slice key);
+
+/* What the host knows about one key beyond its value (key_info, event_key_info): the
+ * facts memcached's introspection shows for an item. Set struct_size before the call;
+ * the host fills the members that fit in it. */
+typedef struct ferrite_key_info {
+  size_t struct_size;
+  uint64_t mem_bytes;   /* MEMORY USAGE's figure: the entry's block (header, key, inline
+                         * value), a separate value block or the type's mem_usage, and
+                         * the bucket slot */
+  uint64_t value_len;   /* a string's length; 0 for a module value                      */
+  int64_t expire_ms;    /* absolute unix ms, -1 = none                                  */
+  int64_t idle_ms;      /* since the last access (OBJECT IDLETIME's clock)              */
+  uint64_t version;     /* the memcached cas                                            */
+  uint32_t flags;       /* memcached client flags                                       */
+  int fetched;          /* FERRITE_MC_FETCHED: a memcached read since its value was
+                         * last written (memcached's ITEM_FETCHED)                      */
+  int is_string;
+} ferrite_key_info;
 
 /* ------------------------------------------------------------------------------------ */
 /* Protocol plugins                                                                      */
@@ -762,6 +782,32 @@ typedef struct ferrite_host_api {
    * arguments, as Redis' ACLCheckAllUserCommandPerm answers redis.acl_check_cmd: 1 yes,
    * 0 no, -1 no such command or subcommand. Nothing is logged and arity is not checked. */
   int (*ctx_acl_check_cmd)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
+
+  /* --- since ABI 1.12 ---------------------------------------------------------------- */
+  /* Fills *out for an open key (open it with FERRITE_KEY_NOTOUCH alone to look without
+   * counting a hit or touching it). FERRITE_ERR if it is missing. */
+  int (*key_info)(ferrite_key* k, ferrite_key_info* out);
+  /* Inside a callback registered with subscribe_evictions: the entry being evicted
+   * (it is still present while the callback runs). FERRITE_ERR anywhere else. */
+  int (*event_key_info)(ferrite_key_info* out);
+  /* Calls fn(udata, db, FERRITE_NOTIFY_EVICTED, "evicted", key) for every key the host
+   * evicts, whatever notify-keyspace-events says, before the entry is removed, on the
+   * evicting thread with the key's shard locked (fn must not open keys). Removed with
+   * the plugin's other subscriptions. */
+  int (*subscribe_evictions)(ferrite_plugin* p, ferrite_event_fn fn, void* udata);
+  /* A host counter by name, 0 when unknown: "get_expired" (reads that found the key
+   * expired), "reclaimed" (write opens that found their key expired),
+   * "crawler_reclaimed" (keys the active expiry cycle removed), "expired_unfetched",
+   * "evicted_unfetched" (expired / evicted keys never read since written), and
+   * "expired_keys", "evicted_keys", "keyspace_hits", "keyspace_misses",
+   * "total_connections", "rejected_connections", "connected_clients". */
+  int64_t (*stat_int)(const char* name);
+  /* Asks for on_bytes to be called again with the input it left unconsumed, once the
+   * output queued so far has been written to the socket: a protocol streams a long
+   * answer (a key dump) one batch per call without holding its thread or buffering the
+   * whole answer. Call it from on_bytes on the connection's own thread. FERRITE_ERR
+   * when this connection cannot be resumed (no socket: finish the answer at once). */
+  int (*conn_resume)(ferrite_conn* c);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
