@@ -192,6 +192,8 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
   if (d->struct_size >= offsetof(ferrite_command_desc, subcommand_count) + sizeof(size_t) &&
       d->subcommands)
     c->SetSubcommands(d->subcommands, d->subcommand_count);
+  if (d->struct_size >= offsetof(ferrite_command_desc, call_flags) + sizeof(ferrite_call_flags_fn))
+    c->call_flags = d->call_flags;
   c->owner = p;
   std::string name = c->name;
   if (!p->host->registry().AddCommand(c)) {
@@ -348,14 +350,21 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   k->mode = mode;
   k->e = k->table->Find(k->name, k->hash);
   if (k->e && Expired(h, *k->table, k->e)) {
-    h->ExpireEntry(k->si, db, k->e);
+    // While clients are paused the data set stands still: a read finds the key gone and
+    // leaves it for after the pause (Redis' expireIfNeeded). A write (an EXEC under way
+    // when the pause began) replaces it as always.
+    if ((mode & FERRITE_KEY_WRITE) || !h->client_pause().Paused(h->clock().NowMs()))
+      h->ExpireEntry(k->si, db, k->e);
     k->e = nullptr;
   }
   if (mode & FERRITE_KEY_READ) {
     if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
-  if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
+  // CLIENT NO-TOUCH (Redis 7.2) leaves the access data alone, except for TOUCH itself.
+  if (k->e && !(mode & FERRITE_KEY_NOTOUCH) &&
+      (!c->client->no_touch || (c->cmd && c->cmd->name == "touch")))
+    h->TouchEntry(k->e);
   return k;
 }
 

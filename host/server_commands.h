@@ -38,8 +38,10 @@ int CmdClientGetRedir(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 int CmdClientTrackingInfo(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // DEBUG and its subcommands (debug_command.cc).
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
-// INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
+// INFO CONFIG COMMAND MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
+// CLIENT (client_command.cc).
+void RegisterClientCommand(Host* h);
 // SLOWLOG LATENCY MONITOR (introspection_commands.cc).
 void RegisterIntrospectionCommands(Host* h);
 // Redis' addReplyHelp: "<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

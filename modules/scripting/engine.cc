@@ -225,6 +225,12 @@ bool Engine::IsWriteCommand(std::string_view name) {
   return write;
 }
 
+bool Engine::IsMayReplicateCommand(std::string_view name) {
+  const auto& a = Api();
+  return FERRITE_HAS_API(&a, command_flags) &&
+         (a.command_flags(sdk::SL(name)) & FERRITE_CMD_MAY_REPLICATE) != 0;
+}
+
 // ------------------------------- EVAL scripts ------------------------------------------
 
 std::string Engine::LoadScript(std::string_view body, std::string* err) {

@@ -68,7 +68,7 @@ int GenericCall(lua_State* L, bool raise) {
     }
   }
   bool is_write = e->IsWriteCommand(args[0]);
-  if (is_write && run->spec.read_only)
+  if (run->spec.read_only && (is_write || Engine::IsMayReplicateCommand(args[0])))
     return fail("ERR Write commands are not allowed from read-only scripts.");
   std::vector<ferrite_slice> sl;
   sl.reserve(args.size());

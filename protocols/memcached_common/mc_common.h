@@ -7,6 +7,8 @@
 // first element is a status word (HIT, MISS, STORED, ...) followed by fields.
 #pragma once
 
+#include <utility>
+
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -138,6 +140,10 @@ class McBackend {
   // An integer setting by its CONFIG name (enums as their index); 0 when unknown.
   virtual int64_t ConfigInt(const char* /*name*/) { return 0; }
   virtual void EndRequest(bool /*ran*/) {}
+  // True once since an Exec parked the connection (a client pause held a command back,
+  // or a get waits for a key being warmed): the session then drops what the request
+  // wrote and leaves the request unconsumed, to read it again once the host wakes it.
+  virtual bool TakeBlocked() { return false; }
 };
 
 // The real thing: api->execute with the capturing sink, api->conn_write, ...
@@ -154,8 +160,10 @@ class HostBackend : public McBackend {
   void BeginRequest(const std::vector<std::string_view>& words) override;
   int64_t ConfigInt(const char* name) override { return api_->config_int(name); }
   void EndRequest(bool ran) override;
+  bool TakeBlocked() override { return std::exchange(blocked_, false); }
 
  private:
+  bool blocked_ = false;
   std::vector<ferrite_slice> words_;
   const ferrite_host_api* api_;
   ferrite_conn* conn_;
