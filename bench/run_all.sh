@@ -6,6 +6,8 @@
 #
 # FERRITE_HOST may name the binary instead (default build/bench/ferrite-host).
 # BENCH_TIMEOUT (seconds, default 900; 300 with --quick) bounds each script.
+# MEMTIER_BENCHMARK: path to a memtier_benchmark binary for memtier.py (built from source;
+# without it memtier.py prints how to build one and is skipped).
 # Exit status: the number of scripts that failed or timed out (0 = all ran).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -29,6 +31,8 @@ export FERRITE_HOST="$host"
 args_for() {
   case "$1" in
     resp_bench.py|memcached_bench.py|memory_per_item.py) echo "--ferrite $host $quick" ;;
+    memtier.py)  # skips itself (exit 0) unless MEMTIER_BENCHMARK names a built binary
+      echo "--ferrite $host ${MEMTIER_BENCHMARK:+--memtier $MEMTIER_BENCHMARK} $quick" ;;
     persistence.py)
       if [ -n "$quick" ]; then echo "--ferrite $host -n 20000 --keys 100000"
       else echo "--ferrite $host"; fi ;;

@@ -5,10 +5,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 #include "ferrite/errors.h"
 #include "ferrite/module.hpp"
+#include "host/acl/command_facts.h"
+#include "host/acl/gate.h"
 #include "host/context.h"
+#include "host/server_commands.h"
 #include "host/io.h"
 #include "host/logging.h"
 #include "host/net.h"
@@ -192,6 +196,13 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
   if (d->struct_size >= offsetof(ferrite_command_desc, subcommand_count) + sizeof(size_t) &&
       d->subcommands)
     c->SetSubcommands(d->subcommands, d->subcommand_count);
+  if (d->struct_size >= offsetof(ferrite_command_desc, acl_categories) + sizeof(const char*) &&
+      d->acl_categories &&
+      !acl::ParseCategoryList(d->acl_categories, &c->acl_declared)) {
+    Logger("host.loader")->error("plugin {}: command '{}' declares an unknown ACL category in '{}'",
+                                 p->name, d->name, d->acl_categories);
+    return FERRITE_ERR;
+  }
   if (d->struct_size >= offsetof(ferrite_command_desc, call_flags) + sizeof(ferrite_call_flags_fn))
     c->call_flags = d->call_flags;
   c->owner = p;
@@ -322,9 +333,29 @@ bool Expired(Host* h, const Table& t, const Entry* e) {
   return at >= 0 && at <= h->clock().NowMs();
 }
 
+// The lock contract: a handler touches only keys whose shard its command holds (the
+// shards Host::PlanLocks chose, or a nested call's parent's). A key outside them is a
+// bug in a key spec or a handler: fatal in a debug build; in a release build logged and
+// refused by throwing, which the handler's exception barrier (sdk::Guarded, RunHandler)
+// turns into an error reply.
+void CheckShardHeld(Host* h, const ferrite_ctx* c, int si, std::string_view key) {
+  if (LockSet::ThreadHolds(&h->keyspace(), si)) return;
+  std::string_view cmd = c->cmd ? std::string_view(c->cmd->name) : std::string_view("?");
+  Logger("host.dispatch")->error("'{}' touched key '{}' whose shard {} it does not hold", cmd,
+                                 key.substr(0, 64), si);
+#ifndef NDEBUG
+  std::abort();
+#else
+  throw std::logic_error("key outside the shards the command locked");
+#endif
+}
+
 ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   Host* h = H(c);
   if (db < 0 || db >= h->keyspace().num_dbs()) return nullptr;
+  uint64_t hash = HashKey({key.ptr, key.len});
+  int si = h->keyspace().ShardIndex(hash);
+  CheckShardHeld(h, c, si, {key.ptr, key.len});
   ferrite_key* k = nullptr;
   for (int i = 0; i < ferrite_ctx::kKeySlots && !k; i++) {
     if (c->slots_used & (1u << i)) continue;
@@ -337,8 +368,8 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   }
   k->ctx = c;
   k->db = db;
-  k->hash = HashKey({key.ptr, key.len});
-  k->si = h->keyspace().ShardIndex(k->hash);
+  k->hash = hash;
+  k->si = si;
   k->table = &h->keyspace().shard(k->si).dbs[db];
   if (key.len <= sizeof k->name_buf) {
     if (key.len) memcpy(k->name_buf, key.ptr, key.len);
@@ -695,6 +726,8 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   auto& ks = h->keyspace();
   if (sdb < 0 || ddb < 0 || sdb >= ks.num_dbs() || ddb >= ks.num_dbs()) return FERRITE_ERR;
   int ssi, dsi;
+  for (ferrite_slice k : {src, dst})
+    CheckShardHeld(h, c, ks.ShardIndex(HashKey({k.ptr, k.len})), {k.ptr, k.len});
   Entry* e = LiveEntry(h, sdb, {src.ptr, src.len}, &ssi);
   if (!e) return FERRITE_ERR;
   std::string_view dname(dst.ptr, dst.len);
@@ -781,6 +814,7 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     kCaptureSink.error(&cap, code, msg.data(), msg.size());
     return cap.root.release();
   };
+  auto err_text = [&](const std::string& msg) { return err(FERRITE_E_GENERIC, msg); };
   if (argc <= 0) return err(FERRITE_E_GENERIC, "ERR wrong number of arguments");
   cmd = h->registry().Find({argv[0].ptr, argv[0].len});
   if (!cmd) return err(FERRITE_E_GENERIC, "ERR Unknown Redis command called from script");
@@ -797,6 +831,21 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote &&
       !c->script_allow_oom)
     return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
+  // Redis' scriptVerifyACL: a script's calls run as its caller's user (context lua in
+  // ACL LOG); a module's own calls are not checked, as RM_Call without "C".
+  if (std::string why; !AclAllowsCall(c, cmd, sub, argc, argv, &why))
+    return err_text(why);
+  // A script that declared keys holds only their shards: the shards of a key it did not
+  // declare are added to its lock set now and kept until it ends (LockSet::Extend waits
+  // with priority, so this cannot deadlock; only this script claims: it holds the host's
+  // script slot). Its earlier reads stay valid: nobody else could change their keys.
+  LockSet* held = LockSet::Current();
+  if (held && !held->holds_all() && c->cmd && c->cmd->lock_rule == Command::LockRule::kScript) {
+    std::vector<int> shards;
+    Host::LockKind kind = h->PlanCall(cmd, CallFlags(cmd, sub), argc, argv, shards);
+    if (!h->ExtendHeld(kind, shards))
+      return err(FERRITE_E_GENERIC, "ERR server is shutting down");
+  }
   if (cmd->flags & FERRITE_CMD_WRITE) c->script_wrote = true;
   uint64_t t0 = __builtin_ia32_rdtsc();
   uint32_t errors = 0;
@@ -957,13 +1006,21 @@ int64_t ConfigString(const char* name, char* buf, size_t cap);
 int ConnNeedsAuth(ferrite_conn* c) {
   return !c->authenticated && c->host->auth_required.load(std::memory_order_relaxed) ? 1 : 0;
 }
+// The memcached plugins' SASL PLAIN and text-protocol `set` authentication: an ACL user
+// (no user name: the default user). A failure is in ACL LOG as an AUTH's.
 int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
-  std::string pw = c->host->config().String("security.requirepass");
   std::string_view u(user.ptr, user.len);
-  if (!(u.empty() || u == "default") || pw != std::string_view(pass.ptr, pass.len))
-    return FERRITE_ERR;
-  c->SetAuthenticated();
-  return FERRITE_OK;
+  if (u.empty()) u = "default";
+  return AclAuthenticate(c->host, c, u, {pass.ptr, pass.len}, "auth") ? FERRITE_OK : FERRITE_ERR;
+}
+
+int CtxAclCanReadAnyKey(ferrite_ctx* c) {
+  if (!c || !c->client || AclUnrestricted(c->client)) return 1;
+  auto u = c->client->acl_user.load(std::memory_order_relaxed)->Get();
+  return acl::Acl::CanReadAnyKey(*u, c->cmd, c->cmd->FindSubcommand(c->argc, c->argv), c->argc,
+                                 c->argv)
+             ? 1
+             : 0;
 }
 
 int ScriptSetBusy(ferrite_ctx* c, int flags) {
@@ -975,6 +1032,9 @@ int ScriptSetBusy(ferrite_ctx* c, int flags) {
     return FERRITE_E_OOM;
   c->script_allow_oom = busy && (flags & FERRITE_SCRIPT_ALLOW_OOM);
   if (busy) h->script_gate().Begin();
+  // Set before the start time other workers test first (dispatch.cc); cleared after it.
+  LockSet* held = LockSet::Current();
+  if (busy) h->script_scoped = held && !held->holds_all();
   h->script_busy_kind = busy;
   h->script_started_ms = busy ? h->clock().FreshMs() : 0;
   if (!busy && h->shutting_down && c->dirty) {
@@ -983,12 +1043,13 @@ int ScriptSetBusy(ferrite_ctx* c, int flags) {
     c->drop_effects = true;
     h->shutdown_interrupted_writes = true;
   }
+  if (!busy) h->script_scoped = false;
   if (!busy) h->script_gate().End();  // wakes the other workers' waiting clients
   return 0;
 }
-// Only a command that holds every shard (EVAL/FCALL are ALL_KEYS, and so is an EXEC
-// around them) may let the worker serve others: nested commands then run unlocked, on
-// this worker's connections and for what other workers handed over (WATCH).
+// Only a script (EVAL/FCALL carry ALL_KEYS in their table) may let the worker serve
+// others: this worker's connections get BUSY, ALLOW_BUSY commands with keys (WATCH, also
+// handed over by other workers) run under the script's lock set (dispatch.cc).
 void ScriptYield(ferrite_ctx* c) {
   if (!c || !c->client || !c->cmd || !(c->cmd->flags & FERRITE_CMD_ALL_KEYS)) return;
   ferrite::host::ServeWhileBusy(c->client);
@@ -1059,6 +1120,7 @@ const ferrite_host_api kApi = [] {
   a.reply_double = RDouble;
   a.reply_double_text = RDoubleText;
   a.reply_error_counted = RErrorCounted;
+  a.ctx_acl_can_read_any_key = CtxAclCanReadAnyKey;
   a.reply_bulk = RBulk;
   a.reply_null = RNull;
   a.reply_null_array = RNullArray;

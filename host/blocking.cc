@@ -106,9 +106,12 @@ void Host::DropOrdered(Client* c) {
   if (ordered_holder_ == c->id) EndOrderedTurn(ordered_turn_);
 }
 
-// Runs a woken client's command again, on its own thread. While a script runs on another
-// thread the retry waits for the script's end with its wake-up still pending (so FIFO
-// order holds), as Redis serves no blocked client during a script.
+// Runs a woken client's command again, on its own thread. While a script holding every
+// shard runs on another thread the retry waits for the script's end with its wake-up
+// still pending (so FIFO order holds), as Redis serves no blocked client during a
+// script. A script that declared its keys holds only their shards: the retry then runs
+// as any command would (on the script's shards it waits for their locks, and once the
+// script is busy it is deferred below).
 void Host::RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn) {
   auto cl = weak.lock();
   if (!cl || cl->closed || !cl->block.active) {
@@ -120,7 +123,7 @@ void Host::RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn) {
     if (auto c = weak.lock()) c->post([this, weak, turn] { RerunBlocked(weak, turn); });
   };
   if (!ServingWhileBusy() && script_started_ms.load(std::memory_order_relaxed) &&
-      script_gate_.DeferUntilEnd(again))
+      !script_scoped.load(std::memory_order_relaxed) && script_gate_.DeferUntilEnd(again))
     return;
   auto argv_copy = cl->block.argv;
   std::vector<ferrite_slice> argv;

@@ -17,6 +17,13 @@
 #include "ferrite/module.h"
 #include "host/watch.h"
 
+namespace ferrite::host::acl {
+class UserHandle;
+// The user of internal clients (a primary's stream, the AOF loader, the test harness):
+// every permission, as Redis' clients without a user. Never null.
+UserHandle* SuperUser();
+}  // namespace ferrite::host::acl
+
 namespace ferrite::host {
 
 class Host;
@@ -79,6 +86,10 @@ struct Client {
   // (output_limits.cc), as Redis bounds it.
   bool ever_authenticated = false;
   void SetAuthenticated() { authenticated = ever_authenticated = true; }
+  // The ACL user the client runs as (host/acl/acl.h); the host's default user for a
+  // network client. Written on the client's thread (AUTH, HELLO, RESET); read from others
+  // for CLIENT LIST and CLIENT KILL USER.
+  std::atomic<acl::UserHandle*> acl_user{acl::SuperUser()};
   bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or

@@ -42,6 +42,8 @@ bool IsClientType(const Client& cl, std::string_view t) {
   return EqualsIgnoreCase(ClientType(cl), t);
 }
 
+}  // namespace
+
 // Redis' catClientInfoString, field for field (7.2's lib-name / lib-ver at the end).
 std::string ClientLine(Host* h, Client& cl) {
   int64_t now = h->clock().NowMs();
@@ -83,11 +85,13 @@ std::string ClientLine(Host* h, Client& cl) {
     // Reading is always on (a blocked client's input accumulates); writing waits on the
     // socket while replies are queued behind it.
     << " events=" << (omem > 0 ? "rw" : "r") << " cmd=" << cl.last_cmd
-    << " user=default redir="
+    << " user=" << cl.acl_user.load(kRelaxed)->name() << " redir="
     << (cl.tracking.on ? static_cast<int64_t>(cl.tracking.redirect) : -1)
     << " resp=" << cl.resp << " lib-name=" << cl.lib_name << " lib-ver=" << cl.lib_ver << "\n";
   return o.str();
 }
+
+namespace {
 
 // Redis' getTimeoutFromObjectOrReply in milliseconds: the absolute end (0 for a timeout
 // of 0, which has already ended).
@@ -252,6 +256,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     bool skipme = true;
     std::string addr, type;
     int64_t id = 0;
+    acl::UserHandle* user = nullptr;
     if (old_form) {
       addr = SV(argv[2]);
     } else {
@@ -270,8 +275,10 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
         } else if (EqualsIgnoreCase(k, "TYPE")) {
           if (!KnownClientType(v)) return Error(c, "ERR Unknown client type '" + std::string(v) + "'");
           type = v;
-        } else if (EqualsIgnoreCase(k, "USER") ||
-                   EqualsIgnoreCase(k, "LADDR")) {
+        } else if (EqualsIgnoreCase(k, "USER")) {
+          user = h->acl().Find(v);
+          if (!user) return Error(c, "ERR No such user '" + std::string(v) + "'");
+        } else if (EqualsIgnoreCase(k, "LADDR")) {
         } else {
           return Error(c, "", FERRITE_E_SYNTAX);
         }
@@ -281,6 +288,7 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
       if (id && other->id != static_cast<uint64_t>(id)) continue;
       if (!addr.empty() && other->addr != addr) continue;
       if (!type.empty() && !IsClientType(*other, type)) continue;
+      if (user && other->acl_user.load(std::memory_order_relaxed) != user) continue;
       if (!old_form && skipme && other.get() == cl) continue;
       victims.push_back(other);
     }

@@ -368,6 +368,10 @@ const Spec kSpecs[] = {
   {"modules.load",                 "",                       T::kString, "",            0, 0,        N, "", "plugins to load ([] = every bundled plugin)"},
   {"modules.path",                 "",                       T::kString, "",            0, 0,        N, "", "extra plugin search directories"},
   {"security.requirepass",         "requirepass",            T::kString, "",            0, 0,        Y, "", "password clients must AUTH with (\"\" = none)"},
+  {"security.aclfile",             "aclfile",                T::kString, "",            0, 0,        N, "", "ACL users file in redis.conf `user` line syntax, read at startup and by ACL LOAD, written by ACL SAVE (\"\" = none)"},
+  {"security.users",               "",                       T::kString, "",            0, 0,        N, "", "ACL users, each \"<name> <rules...>\" as Redis' `user` config lines (not with aclfile)"},
+  {"security.acllog_max_len",      "acllog-max-len",         T::kInt,    "128",         0, kI64Max,  Y, "", "entries ACL LOG keeps"},
+  {"security.acl_pubsub_default",  "acl-pubsub-default",     T::kEnum,   "resetchannels", 0, 0,      Y, "allchannels resetchannels", "channel permission of new users and selectors"},
   {"security.protected_mode",      "protected-mode",         T::kBool,   "yes",         0, 0,        Y, "", "refuse non-loopback clients when no password is set"},
   {"logging.level",                "loglevel",               T::kEnum,   "info",        0, 0,        Y, "trace debug info warn error off", "log level"},
   {"logging.file",                 "logfile",                T::kString, "",            0, 0,        N, "", "log file (\"\" = stderr); SIGHUP reopens it"},
@@ -441,7 +445,7 @@ void Config::AddBuiltins() {
     s->help = spec.help;
     s->alias = RedisAliasOf(s->redis);
     std::string_view t = s->toml;
-    s->list = t == "modules.load" || t == "modules.path";
+    s->list = t == "modules.load" || t == "modules.path" || t == "security.users";
     if (t == "server.notify_keyspace_events")
       s->check = [](Parsed& p) { return NormalizeNotify(p.str, p.num); };
     if (t == "persistence.save") s->check = [](Parsed& p) { return NormalizeSave(p.str); };

@@ -1,11 +1,12 @@
 // Execute(): the one path every command takes, whatever protocol it came from.
-//   lookup → arity → auth → subscribed-mode → LOADING → BUSY → MULTI queueing → OOM/eviction →
+//   lookup → arity → auth → ACL → subscribed-mode → LOADING → BUSY → MULTI queueing → OOM/eviction →
 //   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
 #include <chrono>
 #include <cstring>
 #include <optional>
 
 #include "ferrite/errors.h"
+#include "host/acl/gate.h"
 #include "host/client_reply.h"
 #include "host/context.h"
 #include "host/introspection.h"
@@ -288,6 +289,13 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (!c->authenticated && !(flags & FERRITE_CMD_NOAUTH) &&
       auth_required.load(std::memory_order_relaxed))
     return reject(FERRITE_E_NOAUTH, {});
+  // ACL (Redis' order: after auth; a no-multi command in MULTI is refused as such first).
+  // A user with every permission costs this one test.
+  if (!AclUnrestricted(c) && !(c->in_multi && (flags & FERRITE_CMD_NO_MULTI))) {
+    std::string why;
+    if (!AclAllowsCommand(this, c, cmd, sub, argc, argv, AclGateSite::kCommand, &why))
+      return reject(FERRITE_E_GENERIC, why);
+  }
   if (c->subscriptions > 0 && c->resp == 2 && !(flags & FERRITE_CMD_SUBSCRIBED_OK)) {
     std::string msg = "ERR Can't execute '" + cmd->name +
                       "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
@@ -312,7 +320,28 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   // The primary's stream on a replica is never answered BUSY (a refused write would be
   // lost): it waits for the script's end, as Redis defers its master client.
   bool obey = c->repl_kind == Client::ReplKind::kMaster;
-  if (!in_yield) WaitForYoungScript(obey);
+  // The shards this command will lock (lock_plan.cc). Slot 1 serves the commands a
+  // yielding script runs on this thread, whose own plan (slot 0) is then still in use.
+  thread_local std::vector<int> t_shards[2];
+  std::vector<int>& shards = t_shards[in_yield ? 1 : 0];
+  bool planned = false;
+  LockKind lock_kind = LockKind::kNone;
+  auto plan = [&] {
+    if (!planned) lock_kind = PlanLocks(cmd, c, argc, argv, shards);
+    planned = true;
+  };
+  if (!in_yield) {
+    // A script that declared its keys holds only their shards: a command on other
+    // shards goes on; one that needs the script's shards waits on their locks instead.
+    // Another script, and everything keyless or on every shard, waits here as before.
+    bool passes = false;
+    if (script_scoped.load(std::memory_order_relaxed) &&
+        script_started_ms.load(std::memory_order_relaxed)) {
+      plan();
+      passes = lock_kind == LockKind::kShards && cmd->lock_rule != Command::LockRule::kScript;
+    }
+    if (!passes) WaitForYoungScript(obey);
+  }
   std::string_view busy_text;
   // A blocked client's retry is never answered BUSY: it runs again after the script.
   auto busy = [&] {
@@ -383,22 +412,36 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;
+  std::unique_lock<std::timed_mutex> script_slot;
   int rc = FERRITE_OK;
   uint32_t errors = 0;  // error replies the handler sent: failed_calls
   auto run = [&] { rc = RunHandler(this, c, cmd, argc, argv, sink, st, false, nullptr, &errors); };
-  bool keyed = (cmd->flags & FERRITE_CMD_ALL_KEYS) || cmd->first_key > 0 || cmd->getkeys;
+  plan();
+  bool keyed = lock_kind != LockKind::kNone;
   bool handed_over = false;
-  // In a yield, an ALLOW_BUSY command with keys (WATCH) runs unlocked: the yielding
-  // script holds every shard on this thread and is paused between two Lua instructions,
-  // outside any redis.call, so the keyspace is consistent and no other thread changes
-  // it. Another worker's client hands such a command to the script's thread.
-  if (keyed && !in_yield) {
+  bool stopped = false;
+  // In a yield, an ALLOW_BUSY command with keys (WATCH) runs under the yielding script's
+  // locks: the script is paused between two Lua instructions, outside any redis.call, so
+  // the keyspace is consistent; shards it does not hold yet are added to its set
+  // (ExtendHeld, kept until it ends). Another worker's client hands such a command to
+  // the script's thread, which does the same.
+  auto run_in_yield = [&] {
+    if (ExtendHeld(lock_kind, shards)) run();
+    else stopped = true;
+  };
+  if (keyed && in_yield) {
+    if (!ExtendHeld(lock_kind, shards)) return FERRITE_EXEC_CLOSE;
+  } else if (keyed) {
     if (allow_busy && script_started_ms.load(std::memory_order_relaxed))
-      handed_over = script_gate_.RunInScriptYield(run, &Host::StopRequested, this);
-    // Giving up on the shards means a script holding them turned busy, or a shutdown.
-    if (!handed_over && !LockCommandKeys(locks, cmd, argc, argv, !obey))
+      handed_over = script_gate_.RunInScriptYield(run_in_yield, &Host::StopRequested, this);
+    // Giving up means a script holding the slot or the shards turned busy, or a shutdown.
+    bool scoped_script = cmd->lock_rule == Command::LockRule::kScript &&
+                         lock_kind == LockKind::kShards;
+    if (!handed_over && ((scoped_script && !TakeScriptSlot(script_slot, !obey)) ||
+                         !LockPlanned(locks, lock_kind, shards, !obey)))
       return ScriptBusy(&busy_text) ? busy() : FERRITE_EXEC_CLOSE;
   }
+  if (stopped) return FERRITE_EXEC_CLOSE;
   // A script is shown before it runs, so the commands it calls follow it (Redis' eval.c).
   if ((flags & FERRITE_CMD_SKIP_MONITOR) && !c->block.rerunning)
     FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);

@@ -44,9 +44,12 @@ Host::Host(std::unique_ptr<Config> config)
         d.redis_name == "memcached-allow-shutdown" || d.redis_name == "hz")
       if (!d.redis_name.empty()) hot_config_.emplace_back(d.redis_name, config_->IntRef(d.toml_address));
   }
-  auth_required = !config_->String("security.requirepass").empty();
+  // requirepass is the default user's password (Redis' ACLUpdateDefaultUserPassword);
+  // the ACL keeps auth_required in step with the default user.
+  acl_ = std::make_unique<acl::Acl>(this);
+  acl_->SetDefaultPassword(config_->String("security.requirepass"));
   config_->OnChange("requirepass", [this] {
-    auth_required = !config_->String("security.requirepass").empty();
+    acl_->SetDefaultPassword(config_->String("security.requirepass"));
   });
   ReparseNotifyMask();
   config_->OnChange("notify-keyspace-events", [this] { ReparseNotifyMask(); });
@@ -111,6 +114,7 @@ std::shared_ptr<Client> Host::NewClient() {
   // As Redis, a client that connected while no password was needed is not held to the
   // unauthenticated output bound if one is set later.
   c->ever_authenticated = !auth_required.load(std::memory_order_relaxed);
+  c->acl_user.store(acl_->DefaultUser(), std::memory_order_relaxed);
   c->last_interaction_ms.store(c->created_ms, std::memory_order_relaxed);
   std::lock_guard lk(clients_mu_);
   clients_[id] = c;

@@ -31,6 +31,7 @@
 #include "host/client_pause.h"
 #include "host/clock.h"
 #include "host/config.h"
+#include "host/acl/acl.h"
 #include "host/error_stats.h"
 #include "host/introspection.h"
 #include "host/keyspace.h"
@@ -119,6 +120,7 @@ class Host {
   // CLIENT PAUSE and the write pauses of FAILOVER / SHUTDOWN (client_pause.h).
   ClientPause& client_pause() { return client_pause_; }
   Introspection& introspection() { return *introspection_; }
+  acl::Acl& acl() { return *acl_; }
   int64_t start_ms() const { return start_ms_; }
   std::string run_id() const { return run_id_; }
 
@@ -271,11 +273,28 @@ class Host {
   // the running one passed busy-reply-threshold (with `until_end`: ended), or the server
   // stops.
   void WaitForYoungScript(bool until_end = false);
-  // Locks the shards of the command's keys (all of them for ALL_KEYS); false if it gave
-  // up (only when `may_give_up`) because a script holding them turned busy, or the
-  // server stops.
-  bool LockCommandKeys(LockSet& locks, const Command* cmd, int argc, const ferrite_slice* argv,
-                       bool may_give_up = true);
+  // --- which shards a command locks (lock_plan.cc) ---
+  enum class LockKind : uint8_t { kNone, kShards, kAll };
+  // The shards `cmd` must hold (into `shards`, unsorted): its key spec's; every shard for
+  // ALL_KEYS or when key extraction fails; EXEC: its queued commands' and WATCHed keys';
+  // a script: its declared keys' (every shard when it declares none).
+  LockKind PlanLocks(const Command* cmd, const Client* c, int argc, const ferrite_slice* argv,
+                     std::vector<int>& shards);
+  // The shards a command called from inside another (EXEC's body, a script) needs.
+  LockKind PlanCall(const Command* cmd, uint32_t flags, int argc, const ferrite_slice* argv,
+                    std::vector<int>& shards);
+  // Takes a plan's shards; false if it gave up (only when `may_give_up`) because a
+  // script holding them turned busy, or the server stops.
+  bool LockPlanned(LockSet& locks, LockKind kind, std::vector<int>& shards, bool may_give_up);
+  // Adds a plan's shards to this thread's current lock set (LockSet::Extend): only the
+  // running script with declared keys, which holds the script slot, may do this.
+  bool ExtendHeld(LockKind kind, std::vector<int>& shards);
+  // A script with declared keys runs holding this (taken before its shards): one such
+  // script at a time, so there is only ever one claimant (LockSet::Extend).
+  bool TakeScriptSlot(std::unique_lock<std::timed_mutex>& slot, bool may_give_up);
+  // The running script holds only some shards (it declared keys): commands with keys on
+  // other shards are not held back by the script gate.
+  std::atomic<bool> script_scoped{false};
   ScriptGate& script_gate() { return script_gate_; }
   // ScriptGate / LockSet stop condition: the server is shutting down.
   static bool StopRequested(void* host);
@@ -308,6 +327,7 @@ class Host {
   ReplicationHooks replication_;
   ClientPause client_pause_{this};
   std::unique_ptr<Introspection> introspection_;
+  std::unique_ptr<acl::Acl> acl_;
   int64_t start_ms_;
   std::string run_id_;
 
@@ -347,6 +367,7 @@ class Host {
   std::atomic<uint32_t> notify_mask_{0};
 
   ScriptGate script_gate_;
+  std::timed_mutex script_slot_;
   std::mutex prop_mu_;
   std::vector<PropagationSink*> prop_sinks_;
   int prop_last_db_ = -1;

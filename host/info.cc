@@ -122,7 +122,12 @@ std::string StatsSection(Host* h) {
     << "\r\ntracking_total_keys:" << h->tracking().NumKeys()
     << "\r\ntracking_total_items:" << h->tracking().NumItems()
     << "\r\ntracking_total_prefixes:" << h->tracking().NumPrefixes()
-    << "\r\ntotal_error_replies:" << s.total_errors << "\r\n";
+    << "\r\ntotal_error_replies:" << s.total_errors
+    // Redis 7.2's ACL counters (7.0 has none; the issue asks for them).
+    << "\r\nacl_access_denied_auth:" << h->acl().denied_auth
+    << "\r\nacl_access_denied_cmd:" << h->acl().denied_cmd
+    << "\r\nacl_access_denied_key:" << h->acl().denied_key
+    << "\r\nacl_access_denied_channel:" << h->acl().denied_channel << "\r\n";
   return o.str();
 }
 
@@ -224,7 +229,9 @@ std::string KeyspaceSection(Host* h) {
   for (int db = 0; db < ks.num_dbs(); db++) {
     size_t keys = 0, expires = 0;
     for (int i = 0; i < ks.num_shards(); i++) {
-      std::lock_guard lk(ks.shard(i).mu);
+      // A caller may hold some shards already (INFO from a script or inside EXEC).
+      std::unique_lock lk(ks.shard(i).mu, std::defer_lock);
+      if (!LockSet::ThreadHolds(&ks, i)) lk.lock();
       keys += ks.shard(i).dbs[db].size();
       expires += ks.shard(i).dbs[db].volatile_size();
     }

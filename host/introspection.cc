@@ -39,6 +39,9 @@ std::vector<int> RedactedArgs(int argc, const ferrite_slice* argv) {
         break;
       }
     }
+  } else if (EqualsIgnoreCase(name, "ACL") && argc >= 3 &&
+             EqualsIgnoreCase(SV(argv[1]), "SETUSER")) {
+    for (int j = 2; j < argc; j++) out.push_back(j);  // Redis redacts the user and rules
   } else if (EqualsIgnoreCase(name, "CONFIG") && argc >= 4 && EqualsIgnoreCase(SV(argv[1]), "SET")) {
     for (int j = 2; j + 1 < argc; j += 2) {
       std::string_view k = SV(argv[j]);

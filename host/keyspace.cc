@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <new>
+#include <thread>
 
 #include "ferrite/module.hpp"
 
@@ -295,30 +296,30 @@ Keyspace::Keyspace(int num_shards, int num_dbs) : num_dbs_(num_dbs) {
   }
 }
 
-void LockSet::Acquire(Keyspace& ks, std::vector<int>& idx) {
-  ks_ = &ks;
-  if (idx.size() > 1) {  // one shard (most commands) needs no ordering
-    std::sort(idx.begin(), idx.end());
-    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
-  }
-  n_held_ = idx.size();
-  if (n_held_ > kInline) big_.assign(idx.begin(), idx.end());
-  else std::copy(idx.begin(), idx.end(), small_);
-  for (int i : idx) ks.shard(i).mu.lock();
-}
-
-void LockSet::AcquireAll(Keyspace& ks) {
-  ks_ = &ks;
-  all_ = true;
-  for (int i = 0; i < ks.num_shards(); i++) ks.shard(i).mu.lock();
-}
-
 namespace {
 
 // How long a contended wait blocks before asking give_up again.
 constexpr auto kGiveUpPoll = std::chrono::milliseconds(5);
 
+bool NeverGiveUp(void*) { return false; }
+
+// This thread's chain of held lock sets, innermost first (LockSet::prev_).
+thread_local LockSet* t_top = nullptr;
+
+void SortUnique(std::vector<int>& idx) {
+  if (idx.size() < 2) return;  // one shard (most commands) needs no ordering
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+}
+
 }  // namespace
+
+void LockSet::Acquire(Keyspace& ks, std::vector<int>& idx) {
+  SortUnique(idx);
+  AcquireSorted(ks, idx.data(), idx.size(), false, NeverGiveUp, nullptr);
+}
+
+void LockSet::AcquireAll(Keyspace& ks) { AcquireSorted(ks, nullptr, 0, true, NeverGiveUp, nullptr); }
 
 bool LockSet::LockUnless(Shard& s, GiveUp give_up, void* arg) {
   if (s.mu.try_lock()) return true;
@@ -328,30 +329,72 @@ bool LockSet::LockUnless(Shard& s, GiveUp give_up, void* arg) {
 }
 
 bool LockSet::AcquireUnless(Keyspace& ks, std::vector<int>& idx, GiveUp give_up, void* arg) {
-  if (idx.size() > 1) {
-    std::sort(idx.begin(), idx.end());
-    idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
-  }
-  for (size_t i = 0; i < idx.size(); i++) {
-    if (LockUnless(ks.shard(idx[i]), give_up, arg)) continue;
-    while (i-- > 0) ks.shard(idx[i]).mu.unlock();
-    return false;
-  }
-  ks_ = &ks;
-  n_held_ = idx.size();
-  if (n_held_ > kInline) big_.assign(idx.begin(), idx.end());
-  else std::copy(idx.begin(), idx.end(), small_);
-  return true;
+  SortUnique(idx);
+  return AcquireSorted(ks, idx.data(), idx.size(), false, give_up, arg);
 }
 
 bool LockSet::AcquireAllUnless(Keyspace& ks, GiveUp give_up, void* arg) {
-  for (int i = 0; i < ks.num_shards(); i++) {
-    if (LockUnless(ks.shard(i), give_up, arg)) continue;
-    while (i-- > 0) ks.shard(i).mu.unlock();
-    return false;
+  return AcquireSorted(ks, nullptr, 0, true, give_up, arg);
+}
+
+// Ascending order makes two ordinary lock sets unable to deadlock. A claimant
+// (Extend) takes a shard out of order while holding others; a set that waits while
+// holding shards therefore lets go of them whenever a claim is pending, waits for the
+// claim to be served, and starts over. A set that holds nothing yet need not let go.
+bool LockSet::AcquireSorted(Keyspace& ks, const int* idx, size_t n, bool all, GiveUp give_up,
+                            void* arg) {
+  if (all) n = static_cast<size_t>(ks.num_shards());
+  auto at = [&](size_t i) { return all ? static_cast<int>(i) : idx[i]; };
+  for (;;) {
+    size_t i = 0;
+    bool back_off = false;
+    for (; i < n; i++) {
+      Shard& s = ks.shard(at(i));
+      if (s.mu.try_lock()) continue;
+      bool got = false;
+      while (!(got = s.mu.try_lock_for(kGiveUpPoll))) {
+        back_off = i > 0 && ks.claimants.load(std::memory_order_acquire) > 0;
+        if (back_off || give_up(arg)) break;
+      }
+      if (got) continue;
+      for (size_t j = i; j-- > 0;) ks.shard(at(j)).mu.unlock();
+      if (!back_off) return false;
+      break;
+    }
+    if (!back_off) break;
+    while (ks.claimants.load(std::memory_order_acquire) > 0) {
+      if (give_up(arg)) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   ks_ = &ks;
-  all_ = true;
+  all_ = all;
+  n_held_ = all ? 0 : n;
+  if (!all) {
+    if (n_held_ > kInline) big_.assign(idx, idx + n);
+    else std::copy(idx, idx + n, small_);
+  }
+  Push();
+  return true;
+}
+
+bool LockSet::Extend(Keyspace& ks, int shard, GiveUp give_up, void* arg) {
+  if (ks_ && (all_ || Holds(shard))) return true;
+  Shard& s = ks.shard(shard);
+  if (!s.mu.try_lock()) {
+    ks.claimants.fetch_add(1, std::memory_order_acq_rel);
+    bool got = LockUnless(s, give_up, arg);
+    ks.claimants.fetch_sub(1, std::memory_order_acq_rel);
+    if (!got) return false;
+  }
+  if (n_held_ == kInline) big_.assign(small_, small_ + kInline);
+  if (n_held_ >= kInline) big_.push_back(shard);
+  else small_[n_held_] = shard;
+  n_held_++;
+  if (!ks_) {
+    ks_ = &ks;
+    Push();
+  }
   return true;
 }
 
@@ -363,6 +406,7 @@ void LockSet::Release() {
     const int* h = held();
     for (size_t i = n_held_; i-- > 0;) ks_->shard(h[i]).mu.unlock();
   }
+  Unlink();
   big_.clear();
   n_held_ = 0;
   all_ = false;
@@ -373,6 +417,28 @@ bool LockSet::Holds(int shard) const {
   if (all_) return true;
   const int* h = held();
   return std::find(h, h + n_held_, shard) != h + n_held_;
+}
+
+void LockSet::Push() {
+  prev_ = t_top;
+  t_top = this;
+}
+
+void LockSet::Unlink() {
+  for (LockSet** p = &t_top; *p; p = &(*p)->prev_) {
+    if (*p != this) continue;
+    *p = prev_;
+    break;
+  }
+  prev_ = nullptr;
+}
+
+LockSet* LockSet::Current() { return t_top; }
+
+bool LockSet::ThreadHolds(const Keyspace* ks, int shard) {
+  for (const LockSet* l = t_top; l; l = l->prev_)
+    if (l->ks_ == ks && l->Holds(shard)) return true;
+  return false;
 }
 
 const char* EntryEncoding(const Entry& e) {

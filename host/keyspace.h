@@ -295,6 +295,12 @@ class Keyspace {
   // Gives every key a fresh version (in the current epoch). Caller holds every shard.
   void Restamp();
 
+  // Threads waiting in LockSet::Extend for a shard out of ascending order (at most one:
+  // the running script, see LockSet::Extend). While this is non-zero, every other
+  // LockSet that waits for a shard while holding others releases them and starts again
+  // once it is back to zero, so the claimant cannot deadlock with them.
+  std::atomic<int> claimants{0};
+
   // Approximate bytes used by keys and values (sum over tables).
   std::atomic<int64_t> used_bytes{0};
 
@@ -325,14 +331,32 @@ class LockSet {
   bool AcquireAllUnless(Keyspace& ks, GiveUp give_up, void* arg);
   // One shard, for code that locks a single shard by hand.
   static bool LockUnless(Shard& s, GiveUp give_up, void* arg);
+  // Adds one more shard to a set already held, out of ascending order: taken at once if
+  // free, else waited for with priority (Keyspace::claimants) — other lock sets waiting
+  // while holding shards back off until it is taken. Only one thread may claim at a
+  // time: the host lets only the running script (which holds the script slot) do it.
+  // False if `give_up` said so (shutdown); the set is then unchanged.
+  bool Extend(Keyspace& ks, int shard, GiveUp give_up, void* arg);
   void Release();
   bool holds_all() const { return all_; }
   bool Holds(int shard) const;
 
+  // The innermost lock set this thread holds (acquired and not yet released), or null.
+  // Nested calls (EXEC bodies, script calls) run under their parent's set.
+  static LockSet* Current();
+  // Whether any lock set this thread holds covers `shard` of `ks` (open_key's check).
+  static bool ThreadHolds(const Keyspace* ks, int shard);
+
  private:
   static constexpr size_t kInline = 4;
   const int* held() const { return n_held_ <= kInline ? small_ : big_.data(); }
+  // The ascending acquisition behind every Acquire* form; `all` takes every shard.
+  bool AcquireSorted(Keyspace& ks, const int* idx, size_t n, bool all, GiveUp give_up,
+                     void* arg);
+  void Push();    // becomes this thread's Current()
+  void Unlink();  // leaves this thread's chain
 
+  LockSet* prev_ = nullptr;  // the lock set this thread held before this one
   Keyspace* ks_ = nullptr;
   int small_[kInline];
   std::vector<int> big_;  // only when more than kInline shards are held

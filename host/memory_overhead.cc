@@ -44,7 +44,9 @@ MemoryOverhead ReadMemoryOverhead(Host* h) {
   for (int db = 0; db < ks.num_dbs(); db++) {
     int64_t keys = 0, buckets = 0, expiry_slots = 0;
     for (int i = 0; i < ks.num_shards(); i++) {
-      std::lock_guard lk(ks.shard(i).mu);
+      // A caller may hold some shards already (MEMORY STATS from a script or in EXEC).
+      std::unique_lock lk(ks.shard(i).mu, std::defer_lock);
+      if (!LockSet::ThreadHolds(&ks, i)) lk.lock();
       const Table& t = ks.shard(i).dbs[db];
       keys += static_cast<int64_t>(t.size());
       buckets += static_cast<int64_t>(t.bucket_count());

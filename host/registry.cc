@@ -1,5 +1,7 @@
 #include "host/registry.h"
 
+#include "host/acl/acl.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -188,6 +190,13 @@ bool Registry::AddCommand(std::shared_ptr<Command> c) {
   c->upper = c->name;
   for (auto& ch : c->upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (commands_.count(c->name)) return false;
+  // Named rather than flagged: the scripting plugin's table predates the distinction.
+  static constexpr std::string_view kScripts[] = {"eval",    "evalsha",    "eval_ro",
+                                                  "evalsha_ro", "fcall", "fcall_ro"};
+  if (c->name == "exec") c->lock_rule = Command::LockRule::kExec;
+  for (auto n : kScripts)
+    if (c->name == n) c->lock_rule = Command::LockRule::kScript;
+  acl::DescribeCommand(*c, c->acl_declared);
   std::string name = c->name;
   commands_.emplace(std::move(name), std::move(c));
   PublishLocked();

@@ -23,6 +23,9 @@
 namespace ferrite::host {
 
 class Host;
+namespace acl {
+struct CommandFacts;
+}
 
 // What INFO commandstats / latencystats report for one command or subcommand.
 struct CallStats {
@@ -69,6 +72,11 @@ struct Subcommand {
   int arity;
   uint32_t flags;        // the container's non-policy bits plus this subcommand's own
   std::shared_ptr<CallStats> stats = std::make_shared<CallStats>();
+  // ACL (set at registration, acl/permissions.cc): its rule bit, categories and Redis'
+  // key facts for it (nullptr: Redis has no such subcommand).
+  int acl_id = -1;
+  uint32_t acl_categories = 0;
+  const acl::CommandFacts* acl_facts = nullptr;
 };
 
 struct Command : CallStats {
@@ -82,9 +90,27 @@ struct Command : CallStats {
   ferrite_call_flags_fn call_flags = nullptr;  // flags that depend on the arguments
   std::string summary, group;
   struct ferrite_plugin* owner;  // nullptr for host commands
+  // How the host chooses the shards to lock (host/lock_plan.cc). kSpec: the key spec
+  // (FERRITE_CMD_ALL_KEYS: every shard). kExec: the queued commands' and the WATCHed
+  // keys'. kScript (EVAL*, FCALL*): the declared keys' shards, every shard for none.
+  enum class LockRule : uint8_t { kSpec, kExec, kScript };
+  LockRule lock_rule = LockRule::kSpec;
   Command() = default;
 
   std::vector<Subcommand> subcommands;  // empty unless a container
+
+  // ACL (set at registration by acl::DescribeCommand): the rule bit, the categories, the
+  // name ACL LOG and rules use (a memcached helper's is the Redis command it runs),
+  // Redis' key facts (nullptr for a command Redis lacks), fixed key flags for commands
+  // checked through their declared positions (0: from the facts or the flags), and
+  // which arguments are pub/sub channels.
+  uint32_t acl_declared = 0;  // categories a plugin declared (SDK 1.9)
+  int acl_id = -1;
+  uint32_t acl_categories = 0;
+  std::string acl_name;
+  const acl::CommandFacts* acl_facts = nullptr;
+  uint16_t acl_key_flags = 0;
+  uint8_t acl_channels = 0;
 
   // Fills `out` with argument indexes of keys. Returns false if malformed.
   bool Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const;

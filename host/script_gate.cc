@@ -120,27 +120,4 @@ void Host::WaitForYoungScript(bool until_end) {
   script_gate_.WaitWhileYoung(deadline, &Host::StopRequested, this);
 }
 
-namespace {
-
-bool BusyOrStopping(void* host) {
-  auto* h = static_cast<Host*>(host);
-  std::string_view text;
-  return h->shutting_down.load(std::memory_order_relaxed) || h->ScriptBusy(&text);
-}
-
-bool NeverGiveUp(void*) { return false; }
-
-}  // namespace
-
-bool Host::LockCommandKeys(LockSet& locks, const Command* cmd, int argc,
-                           const ferrite_slice* argv, bool may_give_up) {
-  LockSet::GiveUp give_up = may_give_up ? BusyOrStopping : NeverGiveUp;
-  if (cmd->flags & FERRITE_CMD_ALL_KEYS) return locks.AcquireAllUnless(*keyspace_, give_up, this);
-  thread_local std::vector<int> key_idx, shards;
-  if (!cmd->Keys(argc, argv, key_idx)) return true;
-  shards.clear();
-  for (int i : key_idx) shards.push_back(keyspace_->ShardIndex(HashKey({argv[i].ptr, argv[i].len})));
-  return locks.AcquireUnless(*keyspace_, shards, give_up, this);
-}
-
 }  // namespace ferrite::host

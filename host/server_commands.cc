@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "ferrite/module.hpp"
+#include "host/acl/acl.h"
+#include "host/acl/gate.h"
 #include "host/context.h"
 #include "host/introspection.h"
 #include "host/logging.h"
@@ -81,27 +83,21 @@ int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
     c->host->introspection().monitors.Remove(cl);
     cl->monitor = false;
   }
-  if (c->host->auth_required) cl->authenticated = false;
+  AclSetDefaultAuth(c->host, cl);  // Redis' clientSetDefaultAuth
   Simple(c, "RESET");
   return FERRITE_OK;
 }
 
-bool CheckPassword(Host* h, std::string_view user, std::string_view pass) {
-  std::string pw = h->config().String("security.requirepass");
-  if (!user.empty() && user != "default") return false;
-  return pw.empty() ? true : pw == pass;
-}
-
 int CmdAuth(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (argc > 3) return Error(c, "", FERRITE_E_SYNTAX);
-  std::string_view user = argc == 3 ? SV(argv[1]) : std::string_view();
+  std::string_view user = argc == 3 ? SV(argv[1]) : std::string_view("default");
   std::string_view pass = SV(argv[argc - 1]);
-  if (!c->host->auth_required && argc == 2)
+  if (argc == 2 && (c->host->acl().DefaultUser()->Get()->flags & acl::kUserNopass))
     return Error(c,
                  "ERR AUTH <password> called without any password configured for the default "
                  "user. Are you sure your configuration is correct?");
-  if (!CheckPassword(c->host, user, pass)) return Error(c, "", FERRITE_E_WRONGPASS);
-  c->client->SetAuthenticated();
+  if (!AclAuthenticate(c->host, c->client, user, pass, SV(argv[0])))
+    return Error(c, "", FERRITE_E_WRONGPASS);
   Simple(c, "OK");
   return FERRITE_OK;
 }
@@ -122,9 +118,8 @@ int CmdHello(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   bool has_name = false;
   for (; i < argc; i++) {
     if (EqualsIgnoreCase(SV(argv[i]), "AUTH") && i + 2 < argc) {
-      if (!CheckPassword(c->host, SV(argv[i + 1]), SV(argv[i + 2])))
+      if (!AclAuthenticate(c->host, cl, SV(argv[i + 1]), SV(argv[i + 2]), SV(argv[0])))
         return Error(c, "", FERRITE_E_WRONGPASS);
-      cl->SetAuthenticated();
       i += 2;
     } else if (EqualsIgnoreCase(SV(argv[i]), "SETNAME") && i + 1 < argc) {
       setname = SV(argv[i + 1]);
@@ -229,8 +224,10 @@ int CmdUnwatch(ferrite_ctx* c, int, const ferrite_slice*) {
   return FERRITE_OK;
 }
 
-// EXEC holds every shard (FERRITE_CMD_ALL_KEYS): no client observes a partial
-// transaction, and WATCHed versions cannot change between the check and the body.
+// EXEC holds the shards of every key its queued commands and its WATCHes name (every
+// shard when one of them needs it: Host::PlanLocks), from the WATCH check to the end of
+// the body: no client observes a partial transaction, and WATCHed versions cannot change
+// between the check and the body.
 int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
   Client* cl = c->client;
   Host* h = c->host;
@@ -261,6 +258,14 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
     }
     int n = static_cast<int>(argv.size());
     const Subcommand* sub = cmd->FindSubcommand(n, argv.data());
+    // Redis' execCommand re-checks: the rules may have changed since queueing.
+    if (!AclUnrestricted(cl)) {
+      std::string why;
+      if (!AclAllowsCommand(h, cl, cmd, sub, n, argv.data(), AclGateSite::kExecBody, &why)) {
+        Error(c, why);
+        continue;
+      }
+    }
     uint64_t t0 = __builtin_ia32_rdtsc();
     uint32_t errors = 0;
     RunHandler(h, cl, cmd, n, argv.data(), c->sink, c->st, true, c, &errors);
@@ -381,7 +386,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "HELLO",    -1, kConn | NOAUTH | ALLOW_BUSY,         0, 0, 0, CmdHello,    "connection", "Handshake with the server");
   AddHostCommand(h, "TIME",      1, FAST | LOADING | STALE,              0, 0, 0, CmdTime,     "server",     "Return the server time");
   AddHostCommand(h, "MULTI",     1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdMulti,    "transactions", "Start a transaction");
-  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | ALL_KEYS | SKIP_SLOWLOG | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
+  AddHostCommand(h, "EXEC",      1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | FERRITE_CMD_SKIP_PROPAGATE, 0, 0, 0, CmdExec, "transactions", "Execute all queued commands");
   AddHostCommand(h, "DISCARD",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdDiscard,  "transactions", "Discard all queued commands");
   AddHostCommand(h, "WATCH",    -2, kConn | ALLOW_BUSY,                  1, -1, 1, CmdWatch,   "transactions", "Watch keys for EXEC");
   AddHostCommand(h, "UNWATCH",   1, kConn | ALLOW_BUSY,                  0, 0, 0, CmdUnwatch,  "transactions", "Forget all watched keys");
@@ -390,6 +395,7 @@ void RegisterHostCommands(Host* h) {
   // clang-format on
   RegisterAdminCommands(h);
   RegisterClientCommand(h);
+  RegisterAclCommands(h);
   RegisterMemoryCommand(h);
   RegisterSwapDbCommands(h);
   RegisterIntrospectionCommands(h);

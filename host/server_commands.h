@@ -8,6 +8,7 @@
 #include "ferrite/module.hpp"
 
 #include <initializer_list>
+#include <string>
 #include <string_view>
 
 namespace ferrite::host {
@@ -49,6 +50,16 @@ void RegisterIntrospectionCommands(Host* h);
 int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines);
 // "ERR unknown subcommand '<sub>'. Try <CMD> HELP." (the subcommand cut at 128 bytes).
 int ReplyUnknownSubcommand(ferrite_ctx* c, std::string_view cmd_upper, std::string_view sub);
+// One CLIENT LIST line, "\n" ended (client_command.cc); ACL LOG's client-info too.
+std::string ClientLine(Host* h, Client& cl);
+// ACL (acl/acl_commands.cc).
+void RegisterAclCommands(Host* h);
+// Redis' ACLAuthenticateUser: on success the client runs as `user`; a failure is logged
+// in ACL LOG (reason auth, object `cmdname` as the client spelled it).
+bool AclAuthenticate(Host* h, Client* c, std::string_view user, std::string_view pass,
+                     std::string_view cmdname);
+// Redis' clientSetDefaultAuth: the default user, authenticated when it needs no password.
+void AclSetDefaultAuth(Host* h, Client* c);
 // CLUSTER READONLY READWRITE ASKING, answered as a server without cluster mode
 // (cluster_command.cc).
 void RegisterClusterCommands(Host* h);

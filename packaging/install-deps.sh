@@ -11,7 +11,7 @@ PACKAGES="
   redis-server redis-tools memcached libmemcached-tools nutcracker
   python3-redis python3-pymemcache python3-pylibmc python3-pytest
   dpkg-dev lintian systemd prometheus-redis-exporter
-  clang
+  clang nodejs
 "
 
 missing=""
@@ -20,6 +20,12 @@ for p in $PACKAGES; do
     missing="$missing $p"
   fi
 done
+# npm (tests/e2e/test_seed_adapter_node.py installs ioredis with it): Debian packages it
+# apart from nodejs, while NodeSource's nodejs package bundles it and conflicts with
+# Debian's npm, so ask for the package only when no npm command exists.
+if ! command -v npm >/dev/null 2>&1; then
+  missing="$missing npm"
+fi
 
 if [ -z "$missing" ]; then
   echo "install-deps: everything is already installed"

@@ -91,6 +91,10 @@ struct SortOptions {
 // Parses the options; replies the error itself and returns false on failure.
 bool ParseSortOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, bool readonly,
                       SortOptions* o) {
+  // BY/GET patterns name keys the arguments do not show: Redis takes them only from a
+  // user who may read every key (ACL, SDK 1.9).
+  const bool full_read = !FERRITE_HAS_API(&Api(), ctx_acl_can_read_any_key) ||
+                         Api().ctx_acl_can_read_any_key(ctx.get());
   for (int j = 2; j < argc; j++) {
     const int left = argc - j - 1;
     std::string_view w = SV(argv[j]);
@@ -113,7 +117,11 @@ bool ParseSortOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, bool 
       // A pattern without '*' names one constant key for every element: no sorting.
       std::string_view cstr = o->by->substr(0, o->by->find('\0'));
       o->dontsort = cstr.find('*') == std::string_view::npos;
+      if (!o->dontsort && !full_read)
+        return ctx.Error("ERR BY option of SORT denied due to insufficient ACL permissions."), false;
     } else if (sdk::EqualsIgnoreCase(w, "GET") && left >= 1) {
+      if (!full_read)
+        return ctx.Error("ERR GET option of SORT denied due to insufficient ACL permissions."), false;
       o->gets.push_back(SV(argv[++j]));
     } else {
       return ctx.Error(FERRITE_E_SYNTAX), false;

@@ -1,6 +1,6 @@
 // The Lua engine behind EVAL and FCALL: one LuaJIT VM per plugin instance, guarded by a
-// mutex. EVAL/FCALL carry FERRITE_CMD_ALL_KEYS, so the host already runs at most one
-// script at a time; the mutex only serialises SCRIPT LOAD / FUNCTION LOAD (no keys, any
+// mutex. The host already runs at most one script at a time (docs/architecture.md,
+// "Locking"); the mutex only serialises SCRIPT LOAD / FUNCTION LOAD (no keys, any
 // thread) against a running script.
 #pragma once
 

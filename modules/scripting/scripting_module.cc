@@ -1,8 +1,10 @@
 // scripting.so: EVAL/EVALSHA(_RO), SCRIPT, FUNCTION, FCALL(_RO) on LuaJIT.
 //
-// EVAL and FCALL carry FERRITE_CMD_ALL_KEYS: the host holds every shard while a script
-// runs, so scripts are atomic across worker threads, and nested writes are propagated
-// as the script's effects (wrapped in MULTI/EXEC), never the EVAL itself.
+// EVAL and FCALL carry FERRITE_CMD_ALL_KEYS; the host narrows that to the shards of the
+// declared keys when there are any, and takes the shard of an undeclared key when the
+// script first touches it (docs/architecture.md, "Locking"), so scripts are atomic
+// across worker threads. Nested writes are propagated as the script's effects (wrapped
+// in MULTI/EXEC), never the EVAL itself.
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -575,11 +577,11 @@ constexpr sdk::SubcommandSpec kFunctionSubs[] = {
 };
 
 const sdk::CommandSpec kCommands[] = {
-  {"EVAL",        -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side",    {}, EvalCallFlags},
-  {"EVALSHA",     -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1", {}, EvalShaCallFlags},
+  {"EVAL",        -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side",    {}, nullptr, EvalCallFlags},
+  {"EVALSHA",     -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1", {}, nullptr, EvalShaCallFlags},
   {"EVAL_RO",     -3, kRun | READONLY,      0, 0, 0, sdk::Guarded<CmdEvalRo>,    "scripting", EvalKeys, "Execute a read-only Lua script"},
   {"EVALSHA_RO",  -3, kRun | READONLY,      0, 0, 0, sdk::Guarded<CmdEvalShaRo>, "scripting", EvalKeys, "Execute a cached read-only Lua script"},
-  {"FCALL",       -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function",                   {}, FcallCallFlags},
+  {"FCALL",       -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function",                   {}, nullptr, FcallCallFlags},
   {"FCALL_RO",    -3, kRun | READONLY,      0, 0, 0, sdk::Guarded<CmdFcallRo>,   "scripting", EvalKeys, "Invoke a read-only function"},
   {"SCRIPT",      -2, kAdmin,               0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache",     sdk::Subcommands(kScriptSubs)},
   {"FUNCTION",    -2, kAdmin,               0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries",   sdk::Subcommands(kFunctionSubs)},

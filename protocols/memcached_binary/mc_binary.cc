@@ -150,6 +150,9 @@ void BinarySession::HostError(const Req& r, const McReply& reply) {
   }
   // The server is loading its dataset (-LOADING on RESP): memcached's "temporary
   // failure" status, which clients treat as retry-later, with the host's text.
+  // Refused by the ACL (the user may not run the command or touch the key): memcached's
+  // authentication error status, with the reason.
+  if (reply.error_text.rfind("NOPERM ", 0) == 0) return Error(r, bin::kAuthError, reply.error_text);
   if (reply.error_text.rfind("LOADING ", 0) == 0)
     return Error(r, bin::kTempFailure, TextErrorFor(reply));
   Error(r, bin::kInvalid, TextErrorFor(reply));

@@ -31,13 +31,15 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 9 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 10 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
                                7: reply_double_text, ferrite_reply_sink.double_text;
                                8: reply_error_counted;
-                               9: ferrite_command_desc.call_flags */
+                               9: ferrite_command_desc.acl_categories,
+                                  ctx_acl_can_read_any_key;
+                               10: ferrite_command_desc.call_flags */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -228,7 +230,16 @@ typedef struct ferrite_command_desc {
    * NULL/0: not a container. The host copies the list during register_command. */
   const struct ferrite_subcommand_desc* subcommands;
   size_t subcommand_count;
-  /* --- since ABI 1.9; the host checks struct_size ----------------------------------- */
+  /* --- since ABI 1.9 ------------------------------------------------------------------ */
+  /* The command's ACL categories beyond those its flags imply, space separated, Redis'
+   * names with or without '@': "hash", "@keyspace @dangerous". The host adds what the
+   * flags imply as Redis does (write, read, admin+dangerous, pubsub, fast, blocking,
+   * slow when not fast), so ACL rules such as +@hash and ACL CAT cover the command.
+   * NULL: only the implied ones (what a plugin built before 1.9 gets). An unknown name
+   * fails the registration. A command Redis 7.0 defines keeps Redis' categories, plus
+   * these. Subcommands take the container's declared categories. */
+  const char* acl_categories;
+  /* --- since ABI 1.10; the host checks struct_size ---------------------------------- */
   ferrite_call_flags_fn call_flags;  /* optional: flags that depend on the arguments     */
 } ferrite_command_desc;
 
@@ -724,6 +735,12 @@ typedef struct ferrite_host_api {
    * ERR_REPLY_FLAG_NO_STATS_UPDATE). Otherwise as reply_error. */
   void (*reply_error_counted)(ferrite_ctx* ctx, ferrite_error_code code, const char* detail,
                               size_t len);
+
+  /* --- since ABI 1.9 ----------------------------------------------------------------- */
+  /* 1 if the user running this command may read every key with it: Redis'
+   * ACLUserCheckCmdWithUnrestrictedKeyAccess(..., CMD_KEY_ACCESS), which SORT asks before
+   * it takes BY/GET patterns (keys named by the data, not the arguments). */
+  int (*ctx_acl_can_read_any_key)(ferrite_ctx* ctx);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */

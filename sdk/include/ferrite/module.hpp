@@ -523,7 +523,8 @@ struct CommandSpec {
   ferrite_getkeys_fn getkeys = nullptr;
   const char* summary = "";
   SubcommandList subcommands = {};
-  ferrite_call_flags_fn call_flags = nullptr;
+  const char* acl_categories = nullptr;  // ABI 1.8: "hash fast", see ferrite_command_desc
+  ferrite_call_flags_fn call_flags = nullptr;  // ABI 1.10, see ferrite_command_desc
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
@@ -551,6 +552,7 @@ int RegisterAll(ferrite_plugin* p, const CommandSpec (&table)[N]) {
     }
     d.subcommands = subs.data();
     d.subcommand_count = subs.size();
+    d.acl_categories = c.acl_categories;
     if (Api().register_command(p, &d) != FERRITE_OK) return FERRITE_ERR;
   }
   return FERRITE_OK;
