@@ -445,6 +445,7 @@ void Invalidate(ferrite_key* k) {
 void Written(ferrite_key* k) {
   Host* h = k->ctx->host;
   k->e->version = h->keyspace().NextVersion(k->si);
+  k->e->mc_bits = 0;  // memcached replaces the item on a write: no stale/win/fetched mark
   k->ctx->dirty = true;
   Invalidate(k);
 }
@@ -572,6 +573,17 @@ void KeySetFlags(ferrite_key* k, uint32_t f) {
   k->e->set_flags(f);
 }
 uint64_t KeyVersion(ferrite_key* k) { return k && k->e ? k->e->version : 0; }
+uint32_t KeyGetMcBits(ferrite_key* k) { return k && k->e ? k->e->mc_bits : 0; }
+void KeySetMcBits(ferrite_key* k, uint32_t bits) {
+  if (k && k->e) k->e->mc_bits = bits & (FERRITE_MC_FETCHED | FERRITE_MC_STALE | FERRITE_MC_WON);
+}
+// memcached's explicit CAS (meta E<cas>): the key's version becomes the client's number.
+// WATCH compares versions, so it cannot see a write that sets the version the key had.
+void KeySetVersion(ferrite_key* k, uint64_t v) {
+  if (!k || !k->e) return;
+  k->e->version = v;
+  k->ctx->dirty = true;
+}
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
 int KeyLfuFreq(ferrite_key* k) { return k && k->e ? k->ctx->host->LfuDecayed(k->e) : 0; }
 
@@ -1208,6 +1220,9 @@ const ferrite_host_api kApi = [] {
   a.ctx_via_call = CtxViaCall;
   a.ctx_block_woken_key = CtxBlockWokenKey;
   a.key_resized = KeyResized;
+  a.key_get_mc_bits = KeyGetMcBits;
+  a.key_set_mc_bits = KeySetMcBits;
+  a.key_set_version = KeySetVersion;
   a.conn_request = [](ferrite_conn* c, int argc, const ferrite_slice* argv) {
     ConnRequest(c->host, c, argc, argv);
   };

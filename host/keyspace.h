@@ -59,12 +59,16 @@ struct Entry {
   // the last decrement time in minutes (16 bits) and a logarithmic counter (8 bits),
   // otherwise the LRU clock in seconds (mod 2^24, ~194 days). See Host::TouchEntry.
   uint32_t lru : 24;
-  ValueKind kind : 6;
+  ValueKind kind : 3;
   uint32_t has_expire : 1;  // the key is in its Table's expiry index (Table::ExpireOf)
   // The string was edited in place (key_string_resize: APPEND, SETRANGE). Redis keeps
   // such a value "raw" whatever its bytes, and OBJECT ENCODING shows it; a whole-value
   // write (key_string_set) clears it.
   uint32_t str_raw : 1;
+  // memcached's per-item bits (FERRITE_MC_FETCHED / _STALE / _WON, key_get_mc_bits): a
+  // value write clears them (a new item in memcached's terms); expiry changes, RENAME
+  // and COPY keep them. Not in snapshots (the RDB format has no place for them).
+  uint32_t mc_bits : 3;
   union {
     struct {
       char* ptr;

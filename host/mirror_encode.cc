@@ -153,6 +153,10 @@ bool EncodeMirrorCommand(int argc, const ferrite_slice* argv, const MirrorEncode
     else Store(out, SV(argv[1]), SV(argv[2]), "0", exp, {});
     return true;
   }
+  if (IEq(cmd, "MC.DELETE") && argc == 3 && IEq(SV(argv[2]), "STALE")) {
+    KeyCommand(out, "md", SV(argv[1]), " I");  // memcached's stale mark (md I, ms I)
+    return true;
+  }
   if ((IEq(cmd, "DEL") || IEq(cmd, "UNLINK")) && argc >= 2) {
     for (int i = 1; i < argc; ++i) KeyCommand(out, "md", SV(argv[i]), "");
     return true;

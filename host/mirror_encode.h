@@ -23,6 +23,7 @@ struct MirrorEncodeOptions {
 //   MC.SET k data APPEND|PREPEND f              -> ms k <len> MA|MP q
 //   SET k v [PXAT ms]                           -> ms k <len> T<exptime> q  (resp_strings)
 //   DEL / UNLINK k...                            -> md k q  (each key)
+//   MC.DELETE k STALE                            -> md k I q  (the stale mark)
 //   PEXPIREAT k ms / PERSIST k                   -> mg k T<exptime> q
 //   FLUSHDB / FLUSHALL                           -> flush_all noreply
 // A key a text command cannot carry travels base64-encoded with the `b` flag.

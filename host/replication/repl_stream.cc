@@ -67,6 +67,11 @@ std::string_view S(const ferrite_slice& a) { return {a.ptr, a.len}; }
 }  // namespace
 
 bool RewriteForReplicas(int argc, const ferrite_slice* argv, std::string* out) {
+  if (argc == 3 && IEq(argv[0], "MC.DELETE") && IEq(argv[2], "STALE")) {
+    ferrite_slice p[3] = {{"PUBLISH", 7}, {kStaleChannel.data(), kStaleChannel.size()}, argv[1]};
+    AppendCommand(out, 3, p);
+    return true;
+  }
   if (argc < 5 || !IEq(argv[0], "MC.SET")) return false;
   const ferrite_slice& key = argv[1];
   const ferrite_slice& val = argv[2];
@@ -106,6 +111,14 @@ bool ParseFlagsCarrier(const std::vector<std::string_view>& argv, std::string_vi
     if (argv[2][i] < '0' || argv[2][i] > '9') return false;
   *flags = argv[2].substr(0, colon);
   *key = argv[2].substr(colon + 1);
+  return true;
+}
+
+bool ParseStaleCarrier(const std::vector<std::string_view>& argv, std::string_view* key) {
+  if (argv.size() != 3 || argv[1] != kStaleChannel || argv[2].empty()) return false;
+  ferrite_slice cmd{argv[0].data(), argv[0].size()};
+  if (!IEq(cmd, "PUBLISH")) return false;
+  *key = argv[2];
   return true;
 }
 

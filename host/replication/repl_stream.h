@@ -34,6 +34,12 @@ bool RewriteForReplicas(int argc, const ferrite_slice* argv, std::string* out);
 bool ParseFlagsCarrier(const std::vector<std::string_view>& argv, std::string_view* key,
                        std::string_view* flags);
 
+// memcached's stale mark (meta md I / ms I), which the host propagates as
+// `MC.DELETE k STALE`, travels as `PUBLISH __ferrite__:mcstale "<k>"`: a Redis replica
+// delivers it to nobody, a Ferrite replica's link runs `MC.DELETE k STALE` again.
+inline constexpr std::string_view kStaleChannel = "__ferrite__:mcstale";
+bool ParseStaleCarrier(const std::vector<std::string_view>& argv, std::string_view* key);
+
 // The channel that carries the primary's CAS epoch (Keyspace::AdoptCasEpoch):
 // `PUBLISH __ferrite__:casepoch "<epoch>"`, appended to the stream when a replica is
 // promoted, so its former siblings that continue from it move past its epoch before

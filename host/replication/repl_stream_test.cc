@@ -38,6 +38,30 @@ TEST(ReplStream, CasEpochCarrierRoundTrips) {
     EXPECT_FALSE(ParseCasEpochCarrier(bad, &e)) << bad.size();
 }
 
+// memcached's stale mark: MC.DELETE k STALE travels as a PUBLISH a Redis replica
+// delivers to nobody and a Ferrite replica's link turns back into the command.
+TEST(ReplStream, StaleCarrierRoundTrips) {
+  std::vector<std::string> cmd{"MC.DELETE", "k 1", "STALE"};
+  std::vector<ferrite_slice> v;
+  for (auto& a : cmd) v.push_back({a.data(), a.size()});
+  std::string out;
+  ASSERT_TRUE(RewriteForReplicas(3, v.data(), &out));
+  EXPECT_EQ(out, Encode({"PUBLISH", "__ferrite__:mcstale", "k 1"}));
+  std::string_view key;
+  std::vector<std::string_view> p{"publish", "__ferrite__:mcstale", "k 1"};
+  ASSERT_TRUE(ParseStaleCarrier(p, &key));
+  EXPECT_EQ(key, "k 1");
+  for (std::vector<std::string_view> bad :
+       {std::vector<std::string_view>{"PUBLISH", "__ferrite__:mcstale", ""},
+        {"PUBLISH", "__ferrite__:mcflags", "k"},
+        {"SET", "__ferrite__:mcstale", "k"},
+        {"PUBLISH", "__ferrite__:mcstale"}})
+    EXPECT_FALSE(ParseStaleCarrier(bad, &key)) << bad.size();
+  out.clear();
+  v.pop_back();  // a plain MC.DELETE is not rewritten
+  EXPECT_FALSE(RewriteForReplicas(2, v.data(), &out));
+}
+
 TEST(ReplStream, EncodesMultibulk) {
   EXPECT_EQ(Encode({"SET", "k", ""}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
   EXPECT_EQ(Encode({std::string(12, 'x')}), "*1\r\n$12\r\n" + std::string(12, 'x') + "\r\n");

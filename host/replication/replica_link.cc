@@ -710,6 +710,8 @@ void ReplicaLink::Stream() {
           std::string epoch_arg;
           if (ParseFlagsCarrier(args, &fkey, &fflags)) {  // memcached flags (repl_stream.h)
             args = {"FERRITE.SETFLAGS", fkey, fflags};
+          } else if (ParseStaleCarrier(args, &fkey)) {  // memcached's stale mark
+            args = {"MC.DELETE", fkey, "STALE"};
           } else if (ParseCasEpochCarrier(args, &epoch)) {  // the primary's CAS epoch
             epoch_arg = std::to_string(epoch);
             args = {"FERRITE.CASEPOCH", epoch_arg};

@@ -114,6 +114,17 @@ struct McOpts {
   bool has_initial = false;
   uint64_t initial = 0;
   bool brief = false;  // BRIEF: a hit replies value, flags and cas only
+  bool no_bump = false;  // NOBUMP (meta u): no LRU bump, the item is not marked fetched
+  bool idle = false;     // IDLE (meta l): reply the idle time before this request
+  bool has_recache = false;
+  int64_t recache = 0;             // RECACHE (meta R): win when the TTL is below this
+  bool recache_after_touch = false;  // R came after T: it sees the touched TTL
+  bool has_new_cas = false;
+  uint64_t new_cas = 0;  // NEWCAS (meta E): the item's CAS after this write
+  bool stale = false;    // STALE (meta I)
+  bool empty = false;    // EMPTY (md x): keep the item with an empty value
+  bool has_flags = false;
+  uint32_t flags = 0;    // FLAGS (md x): the emptied item's client flags
 };
 
 bool ParseOpts(sdk::Args& a, McOpts* o) {
@@ -131,6 +142,23 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
       o->has_touch = true, o->touch_exp = a.Int(), o->vivify_last = false;
     } else if (a.Match("BRIEF")) {
       o->brief = true;
+    } else if (a.Match("NOBUMP")) {
+      o->no_bump = true;
+    } else if (a.Match("IDLE")) {
+      o->idle = true;
+    } else if (a.Match("RECACHE")) {
+      o->has_recache = true, o->recache = a.Int(), o->recache_after_touch = o->has_touch;
+    } else if (a.Match("NEWCAS")) {
+      o->has_new_cas = true;
+      if (!sdk::ParseUint64(a.Str(), &o->new_cas)) a.Fail(FERRITE_E_NOT_INTEGER);
+    } else if (a.Match("STALE")) {
+      o->stale = true;
+    } else if (a.Match("EMPTY")) {
+      o->empty = true;
+    } else if (a.Match("FLAGS")) {
+      uint64_t f = 0;
+      if (!sdk::ParseUint64(a.Str(), &f) || f > UINT32_MAX) a.Fail(FERRITE_E_NOT_INTEGER);
+      o->has_flags = true, o->flags = static_cast<uint32_t>(f);
     } else if (a.Match("INITIAL")) {
       o->has_initial = true;
       if (!sdk::ParseUint64(a.Str(), &o->initial)) a.Fail(FERRITE_E_NOT_INTEGER);
@@ -227,10 +255,67 @@ enum class HitFields { kBrief, kAll };
 
 constexpr int64_t kTtlUnchanged = INT64_MIN;  // ttl_before: the command kept the TTL
 
+// What a meta read reports of the item as it was before the request (memcached reads
+// `h` and `l` before its delayed LRU bump), and whether the request won the recache token.
+struct MetaRead {
+  int64_t idle_s = 0;
+  uint32_t bits = 0;  // FERRITE_MC_* before this request
+  bool won = false;
+};
+
+// Opens the key for a meta read (bumped unless NOBUMP) and notes the "before" view. The
+// bump changes only the idle time: when the request asks for it (IDLE, meta `l`) a
+// first handle that does not bump reads it. NOTE: that handle is closed before the
+// second lookup, whose lazy expiry may free the entry if the key expired in between.
+Key OpenForMeta(Ctx ctx, std::string_view key, int mode, const McOpts& o, MetaRead* m) {
+  auto note = [&](const Key& k) {
+    int64_t idle = sdk::Api().key_idle_ms(k.get());
+    m->idle_s = idle < 0 ? 0 : idle / 1000;
+  };
+  if (o.idle && !o.no_bump) {
+    Key peek = ctx.Open(key, FERRITE_KEY_NOTOUCH);
+    if (peek.Exists()) note(peek);
+  }
+  Key k = ctx.Open(key, o.no_bump ? mode | FERRITE_KEY_NOTOUCH : mode);
+  if (k.Exists()) {
+    if (o.idle && o.no_bump) note(k);
+    m->bits = k.McBits();
+  }
+  return k;
+}
+
+// memcached's R<token>: the item wins a recache when its TTL is below the token (an
+// exptime: relative seconds, or an absolute unix time past 30 days; <= 0 never wins).
+bool RecacheDue(Ctx ctx, int64_t r, int64_t ttl_s) {
+  if (r <= 0 || ttl_s < 0) return false;
+  if (r <= kMaxRelativeSeconds) return ttl_s < r;
+  return ctx.NowMs() / 1000 + ttl_s < r;
+}
+
+// After a meta read hit: the recache token and the fetched mark (not under NOBUMP).
+// memcached hands W to the request that created the item (N), to one whose R threshold
+// is above the TTL and to the first reader of a stale item; once handed out, later
+// readers see Z until the item is written again.
+void FinishMetaRead(Ctx ctx, Key& k, const McOpts& o, bool created, int64_t recache_ttl,
+                    MetaRead* m) {
+  bool token_out = (m->bits & FERRITE_MC_WON) != 0;
+  m->won = created || (!token_out && o.has_recache && RecacheDue(ctx, o.recache, recache_ttl)) ||
+           (!token_out && (m->bits & FERRITE_MC_STALE) != 0);
+  uint32_t after = m->bits | (m->won ? FERRITE_MC_WON : 0) | (o.no_bump ? 0 : FERRITE_MC_FETCHED);
+  if (after != k.McBits()) k.SetMcBits(after);
+}
+
+// Classic reads (get, gets, gat, touch, binary get) mark the item fetched (mg `h`, me).
+void MarkFetched(Key& k) {
+  uint32_t b = k.McBits();
+  if ((b & FERRITE_MC_FETCHED) == 0) k.SetMcBits(b | FERRITE_MC_FETCHED);
+}
+
+// `m` is given for HitFields::kAll (meta get), which replies every field.
 int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFields fields,
-             int64_t ttl_before = kTtlUnchanged) {
-  bool all = fields == HitFields::kAll;
-  ctx.Array(all ? 8 : 4);
+             int64_t ttl_before = kTtlUnchanged, const MetaRead* m = nullptr) {
+  bool all = fields == HitFields::kAll && m != nullptr;
+  ctx.Array(all ? 10 : 4);
   ctx.Simple("HIT");
   ctx.Bulk(value);
   ctx.Int(k.Flags());
@@ -238,10 +323,11 @@ int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFie
   ctx.Int(Cas(k));
   int64_t ttl = TtlSeconds(ctx, k);
   ctx.Int(ttl);
-  int64_t idle = sdk::Api().key_idle_ms(k.get());
-  ctx.Int(idle < 0 ? 0 : idle / 1000);
+  ctx.Int(m->idle_s);
   ctx.Int(created ? 1 : 0);
-  return ctx.Int(ttl_before == kTtlUnchanged ? ttl : ttl_before);
+  ctx.Int(ttl_before == kTtlUnchanged ? ttl : ttl_before);
+  ctx.Int(m->bits);
+  return ctx.Int(m->won ? 1 : 0);
 }
 
 // On a miss, asks the host's warm-on-a-miss service (MC.WARM) whether the key is being
@@ -264,23 +350,44 @@ bool WaitForWarm(Ctx ctx, std::string_view key) {
 int CmdMcGet(Ctx ctx, int argc, const ferrite_slice* argv) {
   HitFields fields = HitFields::kAll;
   bool warm = false;
+  McOpts o;
   for (int i = 2; i < argc; i++) {
-    if (sdk::EqualsIgnoreCase(SV(argv[i]), "BRIEF")) fields = HitFields::kBrief;
-    else if (sdk::EqualsIgnoreCase(SV(argv[i]), "WARM")) warm = true;
-    else return ctx.Error(FERRITE_E_SYNTAX);
+    std::string_view w = SV(argv[i]);
+    if (sdk::EqualsIgnoreCase(w, "BRIEF")) {
+      fields = HitFields::kBrief;
+    } else if (sdk::EqualsIgnoreCase(w, "WARM")) {
+      warm = true;
+    } else if (sdk::EqualsIgnoreCase(w, "NOBUMP")) {
+      o.no_bump = true;
+    } else if (sdk::EqualsIgnoreCase(w, "IDLE")) {
+      o.idle = true;
+    } else if (sdk::EqualsIgnoreCase(w, "RECACHE") && i + 1 < argc) {
+      o.has_recache = true;
+      if (!sdk::ParseInt64(SV(argv[++i]), &o.recache)) return ctx.Error(FERRITE_E_NOT_INTEGER);
+    } else {
+      return ctx.Error(FERRITE_E_SYNTAX);
+    }
   }
   McCounters& st = Counters();
-  Key k = ctx.Open(SV(argv[1]));
+  std::string_view key = SV(argv[1]);
+  MetaRead m;
+  bool meta = fields == HitFields::kAll;
+  Key k = meta ? OpenForMeta(ctx, key, FERRITE_KEY_READ, o, &m) : ctx.Open(key);
   auto v = k.String();
   if (!v) {
-    if (warm && WaitForWarm(ctx, SV(argv[1]))) return FERRITE_BLOCKED;  // counted on the re-read
+    if (warm && WaitForWarm(ctx, key)) return FERRITE_BLOCKED;  // counted on the re-read
     st.cmd_get++;
     st.get_misses++;
     return ReplyStatus(ctx, "MISS");
   }
   st.cmd_get++;
   st.get_hits++;
-  return ReplyHit(ctx, k, *v, false, fields);
+  if (!meta) {
+    MarkFetched(k);
+    return ReplyHit(ctx, k, *v, false, fields);
+  }
+  FinishMetaRead(ctx, k, o, false, TtlSeconds(ctx, k), &m);
+  return ReplyHit(ctx, k, *v, false, fields, kTtlUnchanged, &m);
 }
 
 // get-and-touch and meta get with T / N: touches the TTL and/or creates an empty item
@@ -290,7 +397,10 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
   McOpts o;
   if (!ParseOpts(a, &o)) return a.Reply(ctx);
   McCounters& st = Counters();
-  Key k = ctx.OpenWrite(SV(argv[1]));
+  std::string_view key = SV(argv[1]);
+  MetaRead m;
+  bool meta = !o.brief;
+  Key k = meta ? OpenForMeta(ctx, key, FERRITE_KEY_WRITE, o, &m) : ctx.OpenWrite(key);
   auto v = k.String();
   bool created = false;
   if (!v) {
@@ -303,30 +413,39 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
     k.SetString("");
     k.SetFlags(0);
     k.SetExpire(e.expired ? ctx.NowMs() : e.abs_ms);
+    if (o.has_new_cas) k.SetVersion(o.new_cas);
     PropagateStored(ctx, k, "");
     created = true;
     st.total_items++;
     v = k.String();
   }
   HitFields fields = o.brief ? HitFields::kBrief : HitFields::kAll;
-  int64_t ttl_before = created ? -1 : o.has_touch && !o.brief ? TtlSeconds(ctx, k) : kTtlUnchanged;
+  int64_t ttl_pre = meta && !created ? TtlSeconds(ctx, k) : -1;
+  int64_t ttl_before = created ? -1 : o.has_touch && meta ? ttl_pre : kTtlUnchanged;
+  auto finish = [&] {
+    if (!meta) return MarkFetched(k);
+    FinishMetaRead(ctx, k, o, created, o.recache_after_touch ? TtlSeconds(ctx, k) : ttl_pre, &m);
+  };
   if (o.has_touch && !(created && o.vivify_last)) {
     st.cmd_touch++, st.touch_hits++;
     Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
     std::string value(*v);
     if (e.expired) {
       // memcached returns the item once and it is gone afterwards.
+      finish();
       Key keep = std::move(k);
-      int r = ReplyHit(ctx, keep, value, created, fields, ttl_before);
+      int r = ReplyHit(ctx, keep, value, created, fields, ttl_before, &m);
       DropExpired(ctx, keep);
       return r;
     }
     k.SetExpire(e.abs_ms);
     PropagateExpire(ctx, k);
-    return ReplyHit(ctx, k, value, created, fields, ttl_before);
+    finish();
+    return ReplyHit(ctx, k, value, created, fields, ttl_before, &m);
   }
   st.cmd_get++, st.get_hits++;
-  return ReplyHit(ctx, k, *v, created, fields, ttl_before);
+  finish();
+  return ReplyHit(ctx, k, *v, created, fields, ttl_before, &m);
 }
 
 int CmdMcMeta(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -335,13 +454,14 @@ int CmdMcMeta(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (!v) return ReplyStatus(ctx, "MISS");
   int64_t ttl = TtlSeconds(ctx, k);
   int64_t idle = sdk::Api().key_idle_ms(k.get());
-  ctx.Array(6);
+  ctx.Array(7);
   ctx.Simple("HIT");
   ctx.Int(ttl < 0 ? -1 : -ttl);  // memcached prints current_time - exptime
   ctx.Int(idle < 0 ? 0 : idle / 1000);
   ctx.Int(Cas(k));
   ctx.Int(static_cast<int64_t>(v->size()));
-  return ctx.Int(k.Flags());
+  ctx.Int(k.Flags());
+  return ctx.Int(k.McBits());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -364,26 +484,44 @@ bool ParseMode(std::string_view s, StoreMode* m) {
   return false;
 }
 
-int ReplyStored(Ctx ctx, const Key& k) {
+// [STORED cas size]; NEWCAS (meta E) gives the stored item the client's CAS.
+int ReplyStored(Ctx ctx, Key& k, const McOpts& o) {
   Counters().total_items++;
-  ctx.Array(2);
+  if (o.has_new_cas) k.SetVersion(o.new_cas);
+  auto v = k.String();
+  ctx.Array(3);
   ctx.Simple("STORED");
-  return ctx.Int(Cas(k));
+  ctx.Int(Cas(k));
+  return ctx.Int(v ? static_cast<int64_t>(v->size()) : 0);
 }
 
+// A store that is gone at once (exptime in the past) still answers a fresh CAS.
+int ReplyStoredExpired(Ctx ctx, int64_t cas, size_t size) {
+  ctx.Array(3);
+  ctx.Simple("STORED");
+  ctx.Int(cas);
+  return ctx.Int(static_cast<int64_t>(size));
+}
+
+// The stale mark (md I, ms I below the item's CAS) in the AOF and replication stream:
+// replayed, it marks the stored item stale as md I does.
+void PropagateStale(Ctx ctx, const Key& k) { ctx.Propagate({"MC.DELETE", k.Name(), "STALE"}); }
+
 // APPEND / PREPEND keep the item's flags and TTL (memcached ignores the ones sent).
+// VIVIFY (meta ms MA/MP N<ttl>): a miss creates the item from the data, with the flags
+// sent and N's TTL, as memcached 1.6.19+ does.
 int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const McOpts& o,
-                std::string_view mode_word) {
+                std::string_view mode_word, uint32_t flags) {
   auto cur = k.String();
   if (!cur) {
     if (!o.has_vivify) return ReplyStatus(ctx, "NOT_STORED");
     Expiry e = FromMemcached(ctx.NowMs(), o.vivify_exp);
-    if (e.expired) return ReplyStatus(ctx, "STORED");
+    if (e.expired) return ReplyStoredExpired(ctx, StoreExpired(ctx, k, data), data.size());
     k.SetString(data);
-    k.SetFlags(0);
+    k.SetFlags(flags);
     k.SetExpire(e.abs_ms);
     PropagateStored(ctx, k, data);
-    return ReplyStored(ctx, k);
+    return ReplyStored(ctx, k, o);
   }
   // memcached compares a cas on append/prepend only when it is not 0 (set/cas compare 0 too)
   if (o.has_cas && o.cas != 0 && static_cast<uint64_t>(Cas(k)) != o.cas) {
@@ -414,7 +552,7 @@ int StoreConcat(Ctx ctx, Key& k, StoreMode mode, std::string_view data, const Mc
     if (e < 0) ctx.Propagate({"MC.SET", k.Name(), whole, "SET", flags});
     else ctx.Propagate({"MC.SET", k.Name(), whole, "SET", flags, "PXAT", std::to_string(e)});
   }
-  return ReplyStored(ctx, k);
+  return ReplyStored(ctx, k, o);
 }
 
 int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
@@ -433,16 +571,19 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   st.cmd_set++;
   Key k = ctx.OpenWrite(SV(argv[1]));
   if (mode == StoreMode::kAppend || mode == StoreMode::kPrepend) {
-    return StoreConcat(ctx, k, mode, value, o, SV(argv[3]));
+    return StoreConcat(ctx, k, mode, value, o, SV(argv[3]), static_cast<uint32_t>(flags));
   }
   bool exists = k.Exists();
   auto is_string = [&] { return exists && k.IsString(); };  // a type lookup: only when needed
+  bool stale = false;  // meta ms I with a CAS below the item's: stored, marked stale
   if (mode == StoreMode::kCas || (o.has_cas && mode != StoreMode::kAdd)) {
     if (!is_string()) {
       st.cas_misses++;
       return ReplyStatus(ctx, "NOT_FOUND");
     }
-    if (static_cast<uint64_t>(Cas(k)) != o.cas) {
+    uint64_t cur = static_cast<uint64_t>(Cas(k));
+    stale = o.stale && o.cas != 0 && o.cas < cur;
+    if (cur != o.cas && !stale) {
       st.cas_badval++;
       return ReplyStatus(ctx, "EXISTS");
     }
@@ -453,7 +594,10 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
     return ReplyStatus(ctx, "NOT_STORED");
   }
   Expiry e;
-  if (o.has_pxat) {
+  uint32_t won = k.McBits() & FERRITE_MC_WON;
+  if (stale) {
+    e.abs_ms = k.Expire();  // a stale store keeps the item's TTL (memcached)
+  } else if (o.has_pxat) {
     e.abs_ms = o.pxat;
     e.expired = o.pxat >= 0 && o.pxat <= ctx.NowMs();
   } else if (o.has_exp) {
@@ -461,27 +605,66 @@ int CmdMcSet(Ctx ctx, int argc, const ferrite_slice* argv) {
   }
   if (e.expired) {
     // Stored and instantly expired: whatever was there is gone.
-    int64_t cas = StoreExpired(ctx, k, value);
-    ctx.Array(2);
-    ctx.Simple("STORED");
-    return ctx.Int(cas);
+    return ReplyStoredExpired(ctx, StoreExpired(ctx, k, value), value.size());
   }
   k.SetString(value);
   k.SetFlags(static_cast<uint32_t>(flags));
   if (k.Expire() != e.abs_ms) k.SetExpire(e.abs_ms);  // SetString already bumped the cas
   // A plain SET with no relative time and no cas compare replays to the same state, so
   // the host propagates it verbatim: no rewritten copy of the value per store.
-  if (mode == StoreMode::kSet && !o.has_cas && (o.has_pxat || o.exp == 0)) {
+  if (mode == StoreMode::kSet && !o.has_cas && !o.has_new_cas && (o.has_pxat || o.exp == 0)) {
     NotifyStored(ctx, k);
   } else {
     PropagateStored(ctx, k, value);
   }
-  return ReplyStored(ctx, k);
+  if (stale) {  // keeps a recache token already handed out (memcached's do_store_item)
+    k.SetMcBits(FERRITE_MC_STALE | won);
+    PropagateStale(ctx, k);
+  }
+  return ReplyStored(ctx, k, o);
 }
 
 // ---------------------------------------------------------------------------------------
 // Delete, touch, arithmetic, flush
 // ---------------------------------------------------------------------------------------
+
+// md x (EMPTY): the item stays, with an empty value, the flags and TTL sent (none: 0 and
+// no expiry) and its CAS (memcached's tombstone); md I (STALE): the item stays, marked
+// stale, with a new CAS, the TTL sent (TOUCH) and no recache token out, so the next mg
+// wins one. Both together leave a stale tombstone.
+int InvalidateItem(Ctx ctx, Key& k, const McOpts& o) {
+  int64_t now = ctx.NowMs();
+  if (o.empty) {
+    uint64_t cas = static_cast<uint64_t>(Cas(k));
+    Expiry e = FromMemcached(now, o.has_touch ? o.touch_exp : 0);
+    k.SetString("");
+    k.SetFlags(o.has_flags ? o.flags : 0);
+    if (e.expired) {
+      DropExpired(ctx, k);
+      return ReplyStatus(ctx, "DELETED");
+    }
+    k.SetExpire(e.abs_ms);
+    k.SetVersion(o.has_new_cas && !o.stale ? o.new_cas : cas);
+    PropagateStored(ctx, k, "");
+  }
+  if (o.stale) {
+    if (o.has_touch && !o.empty) {
+      Expiry e = FromMemcached(now, o.touch_exp);
+      if (e.expired) {
+        DropExpired(ctx, k);
+        return ReplyStatus(ctx, "DELETED");
+      }
+      k.SetExpire(e.abs_ms);
+      PropagateExpire(ctx, k);
+    }
+    uint32_t fetched = k.McBits() & FERRITE_MC_FETCHED;
+    k.Modified(FERRITE_NOTIFY_STRING, nullptr);  // a new CAS; clears the bits
+    k.SetMcBits(fetched | FERRITE_MC_STALE);
+    if (o.has_new_cas) k.SetVersion(o.new_cas);
+    PropagateStale(ctx, k);
+  }
+  return ReplyStatus(ctx, "DELETED");
+}
 
 int CmdMcDelete(Ctx ctx, int argc, const ferrite_slice* argv) {
   sdk::Args a(argc, argv, 2);
@@ -497,7 +680,8 @@ int CmdMcDelete(Ctx ctx, int argc, const ferrite_slice* argv) {
     st.delete_misses++;
     return ReplyStatus(ctx, "EXISTS");
   }
-  st.delete_hits++;
+  if (!o.stale) st.delete_hits++;
+  if ((o.stale || o.empty) && k.IsString()) return InvalidateItem(ctx, k, o);
   k.Delete();
   ctx.Notify(FERRITE_NOTIFY_GENERIC, "del", SV(argv[1]));
   ctx.Propagate({"DEL", SV(argv[1])});
@@ -515,6 +699,7 @@ int CmdMcTouch(Ctx ctx, int argc, const ferrite_slice* argv) {
     return ReplyStatus(ctx, "NOT_FOUND");
   }
   st.touch_hits++;
+  MarkFetched(k);
   Expiry e = FromMemcached(ctx.NowMs(), exp);
   int64_t cas = Cas(k);
   if (e.expired) {
@@ -568,6 +753,7 @@ int CmdMcArith(Ctx ctx, int argc, const ferrite_slice* argv) {
     k.SetString(init);
     k.SetFlags(0);
     k.SetExpire(e.abs_ms);
+    if (o.has_new_cas) k.SetVersion(o.new_cas);
     PropagateStored(ctx, k, init);
     st.total_items++;
     return ReplyArith(ctx, k, o.initial, Cas(k), Made::kCreated, -1);
@@ -581,7 +767,11 @@ int CmdMcArith(Ctx ctx, int argc, const ferrite_slice* argv) {
   v = incr ? v + delta : (delta > v ? 0 : v - delta);  // incr wraps, decr floors at 0
   std::string out = std::to_string(v);
   int64_t ttl_before = o.has_touch ? TtlSeconds(ctx, k) : kTtlUnchanged;
+  // memcached rewrites a number that fits in place, keeping the item (and its bits)
+  uint32_t bits = out.size() <= cur->size() ? k.McBits() : 0;
   k.SetString(out);  // keeps flags and TTL, as memcached does
+  if (bits != 0) k.SetMcBits(bits);
+  if (o.has_new_cas) k.SetVersion(o.new_cas);
   if (o.has_touch) {
     Expiry e = FromMemcached(ctx.NowMs(), o.touch_exp);
     k.SetExpire(e.expired ? ctx.NowMs() : e.abs_ms);

@@ -7,29 +7,44 @@
 // Reply contract (protocol-neutral): an array whose first element is a simple-string
 // status word, followed by fields:
 //
-//   MC.GET   key [BRIEF] [WARM]                    READONLY (WARM: a miss may wait for
-//            warm on a miss, host/warm.h, and then runs again)
-//   MC.GAT   key [TOUCH exp] [VIVIFY exp] [BRIEF]  WRITE (touch / create-on-miss)
-//     -> [HIT value flags cas ttl_s idle_s created ttl_before_s] | [MISS]
+//   MC.GET   key [BRIEF] [WARM] [NOBUMP] [IDLE] [RECACHE r]   READONLY (WARM: a miss may
+//            wait for warm on a miss, host/warm.h, and then runs again)
+//   MC.GAT   key [TOUCH exp] [VIVIFY exp] [RECACHE r] [BRIEF] [NOBUMP] [IDLE] [NEWCAS c]
+//            WRITE (touch / create-on-miss)
+//     -> [HIT value flags cas ttl_s idle_s created ttl_before_s bits won] | [MISS]
 //        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key;
 //        ttl_before_s: the TTL before this command (-1 when created). On a created item
 //        with both TOUCH and VIVIFY the later of the two sets the TTL (memcached's flag
 //        order); meta `t` prints the TTL as of its place among T / N.
+//        idle_s: with IDLE, the idle time before this command's access (meta `l`).
+//        bits: the item's FERRITE_MC_* bits before this command (meta h, Z, X);
+//        won: 1 when this command won the recache token (meta W): it created the item,
+//        its RECACHE r is above the TTL (after TOUCH when RECACHE follows it), or the
+//        item is stale; none while a token is out. A hit marks the item fetched and
+//        bumps it, unless NOBUMP (meta u). NEWCAS: the created item's CAS (meta E).
 //        BRIEF: a hit is [HIT value flags cas] (what classic get/gets/gat and binary get
 //        print; no TTL or idle lookup).
-//   MC.SET   key value mode flags [EX exp | PXAT abs_ms] [CAS n] [VIVIFY exp]
-//            mode: SET ADD REPLACE APPEND PREPEND CAS
-//     -> [STORED cas] | [NOT_STORED] | [EXISTS] | [NOT_FOUND]
+//   MC.SET   key value mode flags [EX exp | PXAT abs_ms] [CAS n] [STALE] [VIVIFY exp]
+//            [NEWCAS c]     mode: SET ADD REPLACE APPEND PREPEND CAS
+//     -> [STORED cas size] | [NOT_STORED] | [EXISTS] | [NOT_FOUND]
 //        an already-expired store (or ARITH vivify) still answers a fresh, unique cas, as
-//        memcached does; the old item is gone.
-//   MC.DELETE key [CAS n]                 -> [DELETED] | [NOT_FOUND] | [EXISTS]
-//   MC.ARITH  key INCR|DECR delta [CAS n] [INITIAL v] [VIVIFY exp] [TOUCH exp]
+//        memcached does; the old item is gone. size: the value's length after the store.
+//        STALE (meta ms I): a CAS below the item's stores the value marked stale, with
+//        the item's TTL and any token already out. VIVIFY: an APPEND/PREPEND miss creates
+//        the item (flags as sent, VIVIFY's exptime). NEWCAS: the stored item's CAS.
+//   MC.DELETE key [CAS n] [STALE] [EMPTY] [TOUCH exp] [FLAGS f] [NEWCAS c]
+//     -> [DELETED] | [NOT_FOUND] | [EXISTS]
+//        STALE (meta md I): the item stays, marked stale with a new CAS (or NEWCAS), TTL
+//        from TOUCH; EMPTY (md x): the item stays with an empty value, FLAGS (else 0),
+//        TOUCH's TTL (else none) and its CAS (or NEWCAS). The stale mark propagates as
+//        MC.DELETE key STALE after the write, which replays as the mark alone.
+//   MC.ARITH  key INCR|DECR delta [CAS n] [INITIAL v] [VIVIFY exp] [TOUCH exp] [NEWCAS c]
 //     -> [HIT "value" cas ttl_s created ttl_before_s] | [NOT_FOUND] | [NON_NUMERIC] | [EXISTS]
 //        created: 1 when VIVIFY made the item (meta `ma q` still answers then)
 //        an empty value is NON_NUMERIC before the CAS compare (memcached's order)
 //   MC.TOUCH  key exp                     -> [TOUCHED cas] | [NOT_FOUND]
 //   MC.FLUSH  [delay]                     -> [OK]
-//   MC.META   key                         -> [HIT exp_s la_s cas size flags] | [MISS]
+//   MC.META   key                         -> [HIT exp_s la_s cas size flags bits] | [MISS]
 //   MC.STATS                              -> [OK name value name value ...]
 //
 // `exp` is memcached's exptime: 0 none, <= 30 days relative seconds, larger = absolute

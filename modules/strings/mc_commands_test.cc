@@ -228,7 +228,7 @@ TEST_F(McCommands, BriefHitIsValueFlagsCas) {
     EXPECT_EQ(Field(g, 1), 7);
     EXPECT_EQ(Field(g, 2), cas);
   }
-  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 8u);  // HIT and seven fields
+  EXPECT_EQ(h_.Run({"MC.GET", "k"}).elems.size(), 10u);  // HIT and nine fields
   EXPECT_EQ(Status(h_.Run({"MC.GET", "nope", "BRIEF"})), "MISS");
   Reply t = h_.Run({"MC.GAT", "k", "TOUCH", "50", "BRIEF"});
   ASSERT_EQ(t.elems.size(), 4u);
@@ -257,6 +257,144 @@ TEST_F(McCommands, PropagatedSetForms) {
                                    {"MC.SET", "c", "v", "SET", "5", "PXAT", at},
                                    {"MC.SET", "d", "v", "SET", "5"},
                                    {"MC.SET", "d", "w", "SET", "6"}}));
+}
+
+// Meta reads reply [HIT value flags cas ttl idle created ttl_before bits won]: the item's
+// FERRITE_MC_* bits before the request and whether it won the recache token.
+constexpr int kBits = 7, kWon = 8;
+
+TEST_F(McCommands, VivifyWinsOnceThenTheTokenIsOut) {
+  Reply a = h_.Run({"MC.GAT", "v", "VIVIFY", "30"});
+  EXPECT_EQ(Field(a, 5), 1);
+  EXPECT_EQ(Field(a, kBits), 0);
+  EXPECT_EQ(Field(a, kWon), 1);
+  Reply b = h_.Run({"MC.GET", "v"});
+  EXPECT_EQ(Field(b, kBits), FERRITE_MC_WON | FERRITE_MC_FETCHED);
+  EXPECT_EQ(Field(b, kWon), 0);
+  h_.Run({"MC.SET", "v", "x", "SET", "0"});  // the recache: a new item, no marks
+  Reply c = h_.Run({"MC.GET", "v"});
+  EXPECT_EQ(Field(c, kBits), 0);
+  EXPECT_EQ(Field(c, kWon), 0);
+}
+
+TEST_F(McCommands, RecacheWinsBelowTheTtlInFlagOrder) {
+  h_.Run({"MC.SET", "r", "x", "SET", "0", "EX", "100"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "r", "RECACHE", "30"}), kWon), 0);
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "r", "RECACHE", "0"}), kWon), 0);
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "r", "RECACHE", "-5"}), kWon), 0);
+  // R before T sees the old TTL (100), after T the new one (50)
+  EXPECT_EQ(Field(h_.Run({"MC.GAT", "r", "RECACHE", "60", "TOUCH", "50"}), kWon), 0);
+  EXPECT_EQ(Field(h_.Run({"MC.GAT", "r", "TOUCH", "50", "RECACHE", "60"}), kWon), 1);
+  Reply z = h_.Run({"MC.GET", "r", "RECACHE", "60"});
+  EXPECT_EQ(Field(z, kWon), 0);  // the token is out
+  EXPECT_NE(Field(z, kBits) & FERRITE_MC_WON, 0);
+  h_.Run({"MC.SET", "p", "x", "SET", "0"});  // no TTL: never
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "p", "RECACHE", "1000"}), kWon), 0);
+}
+
+TEST_F(McCommands, InvalidateKeepsTheItemStaleWithANewCas) {
+  auto rec = std::make_unique<PropagationRecorder>(h_);
+  int64_t cas = Field(h_.Run({"MC.SET", "i", "old", "SET", "3", "EX", "100"}), 0);
+  h_.Run({"MC.GET", "i"});
+  EXPECT_EQ(Status(h_.Run({"MC.DELETE", "i", "STALE", "CAS", "1"})), "EXISTS");
+  EXPECT_EQ(Status(h_.Run({"MC.DELETE", "i", "STALE", "TOUCH", "30"})), "DELETED");
+  Reply a = h_.Run({"MC.GET", "i"});
+  EXPECT_EQ(Str(a, 0), "old");
+  EXPECT_EQ(Field(a, 1), 3);
+  EXPECT_NE(Field(a, 2), cas);
+  EXPECT_EQ(Field(a, 3), 30);
+  EXPECT_EQ(Field(a, kBits), FERRITE_MC_STALE | FERRITE_MC_FETCHED);  // fetched is kept
+  EXPECT_EQ(Field(a, kWon), 1);
+  Reply b = h_.Run({"MC.GET", "i", "NOBUMP"});
+  EXPECT_EQ(Field(b, kBits), FERRITE_MC_STALE | FERRITE_MC_FETCHED | FERRITE_MC_WON);
+  EXPECT_EQ(Field(b, kWon), 0);
+  // a RESP write is a new item too
+  h_.Run({"SET", "i", "new"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "i"}), kBits), 0);
+  std::vector<std::vector<std::string>> got;
+  for (auto& c : rec->commands())
+    if (c.argv[0] == "MC.DELETE" || c.argv[0] == "PEXPIREAT") got.push_back(c.argv);
+  EXPECT_EQ(got, (std::vector<std::vector<std::string>>{
+                     {"PEXPIREAT", "i", std::to_string(h_.NowMs() + 30000)},
+                     {"MC.DELETE", "i", "STALE"}}));
+  // replayed, the propagated form marks the key stale again
+  h_.Run({"MC.SET", "j", "v", "SET", "0"});
+  h_.Run({"MC.DELETE", "j", "STALE"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "j"}), kWon), 1);
+}
+
+TEST_F(McCommands, StaleStoreNeedsALowerCasAndKeepsTtlAndToken) {
+  int64_t cas = Field(h_.Run({"MC.SET", "s", "v1", "SET", "0", "EX", "100"}), 0);
+  std::string lower = std::to_string(cas - 1);
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "s", "v2", "CAS", "0", "CAS", lower})), "EXISTS");
+  Reply st = h_.Run({"MC.SET", "s", "v2", "CAS", "0", "EX", "5", "CAS", lower, "STALE"});
+  EXPECT_EQ(Status(st), "STORED");
+  Reply a = h_.Run({"MC.GET", "s"});
+  EXPECT_EQ(Str(a, 0), "v2");
+  EXPECT_EQ(Field(a, 3), 100);  // the item's TTL, not EX 5
+  EXPECT_EQ(Field(a, kWon), 1);
+  h_.Run({"MC.SET", "s", "v3", "CAS", "0", "CAS", lower, "STALE"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "s"}), kBits) & (FERRITE_MC_STALE | FERRITE_MC_WON),
+            FERRITE_MC_STALE | FERRITE_MC_WON);  // a token already out stays out
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "s", "v4", "CAS", "0", "CAS", "0", "STALE"})), "EXISTS");
+  int64_t now = Field(h_.Run({"MC.GET", "s"}), 2);
+  h_.Run({"MC.SET", "s", "v5", "CAS", "0", "CAS", std::to_string(now), "STALE"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "s"}), kBits), 0);  // the current CAS: a normal store
+}
+
+TEST_F(McCommands, EmptyKeepsTheItemAndItsCas) {
+  int64_t cas = Field(h_.Run({"MC.SET", "e", "value", "SET", "7", "EX", "100"}), 0);
+  EXPECT_EQ(Status(h_.Run({"MC.DELETE", "e", "EMPTY"})), "DELETED");
+  Reply a = h_.Run({"MC.GET", "e"});
+  EXPECT_EQ(Str(a, 0), "");
+  EXPECT_EQ(Field(a, 1), 0);
+  EXPECT_EQ(Field(a, 2), cas);
+  EXPECT_EQ(Field(a, 3), -1);
+  h_.Run({"MC.DELETE", "e", "EMPTY", "FLAGS", "9", "TOUCH", "50", "NEWCAS", "777"});
+  Reply b = h_.Run({"MC.GET", "e"});
+  EXPECT_EQ(Field(b, 1), 9);
+  EXPECT_EQ(Field(b, 2), 777);
+  EXPECT_EQ(Field(b, 3), 50);
+  h_.Run({"MC.DELETE", "e", "EMPTY", "STALE"});
+  Reply c = h_.Run({"MC.GET", "e"});
+  EXPECT_NE(Field(c, 2), 777);
+  EXPECT_EQ(Field(c, kWon), 1);
+}
+
+TEST_F(McCommands, NewCasAndSizeAndAppendVivify) {
+  Reply s = h_.Run({"MC.SET", "n", "abc", "SET", "0", "NEWCAS", "5000"});
+  EXPECT_EQ(Field(s, 0), 5000);
+  EXPECT_EQ(Field(s, 1), 3);
+  Reply a = h_.Run({"MC.SET", "n", "de", "APPEND", "0", "NEWCAS", "5001"});
+  EXPECT_EQ(Field(a, 0), 5001);
+  EXPECT_EQ(Field(a, 1), 5);
+  EXPECT_EQ(Field(h_.Run({"MC.ARITH", "m", "INCR", "1", "INITIAL", "3", "VIVIFY", "0",
+                          "NEWCAS", "5002"}), 1), 5002);
+  EXPECT_EQ(Field(h_.Run({"MC.GAT", "g", "VIVIFY", "0", "NEWCAS", "5003"}), 2), 5003);
+  EXPECT_EQ(Status(h_.Run({"MC.SET", "av", "xy", "APPEND", "4"})), "NOT_STORED");
+  Reply v = h_.Run({"MC.SET", "av", "xy", "APPEND", "4", "VIVIFY", "100"});
+  EXPECT_EQ(Status(v), "STORED");
+  Reply g = h_.Run({"MC.GET", "av"});
+  EXPECT_EQ(Str(g, 0), "xy");
+  EXPECT_EQ(Field(g, 1), 4);
+  EXPECT_EQ(Field(g, 3), 100);
+}
+
+TEST_F(McCommands, FetchedMarkAndInPlaceArithmetic) {
+  h_.Run({"MC.SET", "f", "10", "SET", "0"});
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "f", "NOBUMP"}), kBits), 0);
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "f"}), kBits), 0);  // the state before the request
+  EXPECT_EQ(Field(h_.Run({"MC.GET", "f"}), kBits), FERRITE_MC_FETCHED);
+  h_.Run({"MC.ARITH", "f", "INCR", "1"});  // 11 fits where 10 was: the item stays
+  EXPECT_EQ(Field(h_.Run({"MC.META", "f"}), 5), FERRITE_MC_FETCHED);
+  h_.Run({"MC.ARITH", "f", "INCR", "100"});  // 111 does not
+  EXPECT_EQ(Field(h_.Run({"MC.META", "f"}), 5), 0);
+  h_.Run({"MC.GET", "f", "BRIEF"});
+  EXPECT_EQ(Field(h_.Run({"MC.META", "f"}), 5), FERRITE_MC_FETCHED);
+  h_.Run({"MC.SET", "f", "x", "APPEND", "0"});
+  EXPECT_EQ(Field(h_.Run({"MC.META", "f"}), 5), 0);
+  h_.Run({"MC.TOUCH", "f", "100"});
+  EXPECT_EQ(Field(h_.Run({"MC.META", "f"}), 5), FERRITE_MC_FETCHED);
 }
 
 }  // namespace

@@ -46,9 +46,10 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
   auto it = items.find(a[1]);
   bool found = it != items.end();
   if (cmd == "MC.GET" || cmd == "MC.GAT" || cmd == "MC.META") {
-    if (!found && opt("VIVIFY")) {
+    bool created = false;
+    if (!found && std::find(a.begin() + 2, a.end(), "VIVIFY") != a.end()) {
       it = items.emplace(a[1], Item{"", 0, next_cas++}).first;
-      found = true;
+      found = created = true;
     }
     if (!found) {
       Status("MISS");
@@ -58,7 +59,7 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     const Item& item = it->second;
     if (cmd == "MC.META") {
       for (int64_t v : {int64_t{-1}, int64_t{0}, int64_t(item.cas), int64_t(item.value.size()),
-                        int64_t{item.flags}}) {
+                        int64_t{item.flags}, int64_t{item.bits}}) {
         r_.AddInt(v);
       }
       return r_;
@@ -67,7 +68,12 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     r_.AddInt(item.flags);
     r_.AddInt(int64_t(item.cas));
     if (std::find(a.begin() + 2, a.end(), "BRIEF") == a.end()) {
-      for (int64_t v : {-1, 0, 0, -1}) r_.AddInt(v);  // ttl, idle, created, ttl before
+      // ttl, idle, created, ttl before, bits before, won (the creator wins; no R / stale)
+      for (int64_t v : {int64_t{-1}, int64_t{0}, int64_t{created}, int64_t{-1},
+                        int64_t{item.bits}, int64_t{created}}) {
+        r_.AddInt(v);
+      }
+      if (created) it->second.bits |= 4;  // FERRITE_MC_WON: later readers see Z
     }
     return r_;
   }
@@ -86,8 +92,10 @@ const McReply& FakeBackend::Exec(const McArgv& argv) {
     else if (mode == "PREPEND") item.value = a[2] + item.value;
     else item = Item{a[2], flags, 0};
     item.cas = next_cas++;
+    item.bits = 0;
     Status("STORED");
     r_.AddInt(int64_t(item.cas));
+    r_.AddInt(int64_t(item.value.size()));
     return r_;
   }
   if (cmd == "MC.DELETE") {

@@ -18,6 +18,7 @@ class FakeBackend : public McBackend {
     std::string value;
     uint32_t flags = 0;
     uint64_t cas = 0;
+    uint32_t bits = 0;  // FERRITE_MC_*: only the vivify win is modelled
   };
 
   const McReply& Exec(const McArgv& argv) override;

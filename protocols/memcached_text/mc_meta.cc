@@ -2,9 +2,10 @@
 // the HD/VA/EN/NF/NS/EX replies. Flags are single characters, each at most once; return
 // flags are echoed in request order.
 //
-// NOTE: memcached's stale/win machinery (I on ms/md, R, and the W/X/Z return flags
-// beyond "W on an item this request created") needs per-item bits the host does not
-// keep; I is accepted and behaves as a plain delete / cas store (see docs/memcached.md).
+// The anti-stampede machinery (N, R, I and the W / X / Z return flags, mg `h`) rests on
+// per-item bits the host keeps for the strings module (FERRITE_MC_*, mc_commands.h).
+// Flags memcached 1.6.18 lacks are served as the newest protocol.txt documents them:
+// E<cas>, md x, ms s, ms MA/MP N<ttl>, mg C<cas> (see docs/memcached.md).
 #include <cstring>
 
 #include "mc_text.h"
@@ -20,10 +21,12 @@ struct MetaFlags {
   std::string key;  // decoded when 'b'
   bool binary_key = false, quiet = false, value = false, has_cas = false;
   bool vivify = false, new_ttl = false;
+  bool no_update = false, has_recache = false, invalidate = false, has_cas_in = false;
+  bool remove_val = false, has_flags = false;
   char mode = 0;
-  int32_t exptime = 0, vivify_exp = 0;
+  int32_t exptime = 0, vivify_exp = 0, recache = 0;
   uint32_t client_flags = 0;
-  uint64_t cas = 0, delta = 1, initial = 0;
+  uint64_t cas = 0, delta = 1, initial = 0, cas_in = 0;
 };
 
 bool ParseI32Tok(std::string_view s, int32_t* out) {
@@ -72,13 +75,17 @@ bool Preparse(const std::vector<std::string_view>& t, size_t start, MetaFlags* f
         f->new_ttl = true;
         if (!ParseI32Tok(arg, &f->exptime)) bad("CLIENT_ERROR bad token in command line format");
         break;
-      case 'R': {
-        int32_t unused;
-        if (!ParseI32Tok(arg, &unused)) bad("CLIENT_ERROR bad token in command line format");
+      case 'R':
+        f->has_recache = true;
+        if (!ParseI32Tok(arg, &f->recache)) bad("CLIENT_ERROR bad token in command line format");
         break;
-      }
       case 'F':  // memcached flags the error without a message of its own (see below)
+        f->has_flags = true;
         if (!ParseU32(arg, &f->client_flags)) has_error = true;
+        break;
+      case 'E':  // explicit CAS for the item this request writes (memcached 1.6.19+)
+        if (!ParseU64(arg, &f->cas_in)) bad("CLIENT_ERROR bad token in command line format");
+        else f->has_cas_in = true;
         break;
       case 'C':
         if (!ParseU64(arg, &f->cas)) bad("CLIENT_ERROR bad token in command line format");
@@ -96,8 +103,11 @@ bool Preparse(const std::vector<std::string_view>& t, size_t start, MetaFlags* f
         break;
       case 'q': f->quiet = true; break;
       case 'v': f->value = true; break;
+      case 'u': f->no_update = true; break;
+      case 'I': f->invalidate = true; break;
+      case 'x': f->remove_val = true; break;  // md: empty the value, keep the item (1.6.19+)
       case 'O': case 'P': case 'L': case 'k': case 's': case 't': case 'c': case 'f':
-      case 'l': case 'h': case 'u': case 'I': case 'E':
+      case 'l': case 'h':
         break;
       default:
         *err = "CLIENT_ERROR invalid flag";
@@ -174,18 +184,23 @@ bool ParseMetaSet(const std::vector<std::string_view>& t, MetaFlags* f, const ch
 }
 
 // TOUCH and VIVIFY in the order of T and N: on an item the request creates, the later
-// one sets the TTL (mc_commands.h).
+// one sets the TTL (mc_commands.h). RECACHE goes after TOUCH when R follows T, so it
+// compares the touched TTL, as memcached applies flags in order.
 void AddTouchVivify(McArgv& argv, const std::vector<std::string_view>& t, const MetaFlags& f) {
-  bool n_first = true;
+  bool n_first = true, seen_tn = false, r_after_t = false, seen_t = false;
   for (size_t i = 2; i < t.size(); i++) {
-    if (t[i][0] == 'T' || t[i][0] == 'N') {
+    if ((t[i][0] == 'T' || t[i][0] == 'N') && !seen_tn) {
       n_first = t[i][0] == 'N';
-      break;
+      seen_tn = true;
     }
+    if (t[i][0] == 'T') seen_t = true;
+    if (t[i][0] == 'R') r_after_t = seen_t;
   }
+  if (f.has_recache && !r_after_t) argv.Add("RECACHE").Num(f.recache);
   if (f.vivify && n_first) argv.Add("VIVIFY").Num(f.vivify_exp);
   if (f.new_ttl) argv.Add("TOUCH").Num(f.exptime);
   if (f.vivify && !n_first) argv.Add("VIVIFY").Num(f.vivify_exp);
+  if (f.has_recache && r_after_t) argv.Add("RECACHE").Num(f.recache);
 }
 
 }  // namespace
@@ -196,13 +211,29 @@ void TextSession::MetaGet(const Tokens& t) {
   MetaFlags f;
   std::string err;
   if (!Preparse(t, 2, &f, &err)) return Raw(err + "\r\n");
-  if (OpaqueTooLong(t, 2)) return Raw("CLIENT_ERROR opaque token too long\r\n");
+  if (OpaqueTooLong(t, 2)) {
+    // memcached fetches the item before it meets the opaque: without a flag that makes
+    // it lock the item (h l T N R) that fetch bumps it and marks it fetched.
+    bool locks = false;
+    for (size_t i = 2; i < t.size(); i++) locks = locks || strchr("hlTNR", t[i][0]) != nullptr;
+    if (!locks && !f.no_update) {
+      argv_.Clear();
+      b_.Exec(argv_.Add("MC.GET").Add(f.key).Add("BRIEF"));  // no WARM: never parks
+    }
+    return Raw("CLIENT_ERROR opaque token too long\r\n");
+  }
   argv_.Clear();
   if (f.new_ttl || f.vivify) {
     argv_.Add("MC.GAT").Add(f.key);
     AddTouchVivify(argv_, t, f);
+    if (f.vivify && f.has_cas_in) argv_.Add("NEWCAS").UNum(f.cas_in);
   } else {
     argv_.Add("MC.GET").Add(f.key).Add("WARM");
+    if (f.has_recache) argv_.Add("RECACHE").Num(f.recache);
+  }
+  if (f.no_update) argv_.Add("NOBUMP");
+  for (size_t i = 2; i < t.size(); i++) {
+    if (t[i][0] == 'l') argv_.Add("IDLE");  // the idle time before this request's bump
   }
   const McReply& r = b_.Exec(argv_);
   if (r.status == McStatus::kBlocked) {  // nothing written yet: re-read once warmed
@@ -219,6 +250,9 @@ void TextSession::MetaGet(const Tokens& t) {
     return Raw(o.append("\r\n"));
   }
   std::string_view value = r.Str(0);
+  uint64_t item_cas = static_cast<uint64_t>(r.Int(2));
+  uint32_t bits = static_cast<uint32_t>(r.Int(7));  // FERRITE_MC_* before this request
+  if (f.has_cas && item_cas == f.cas) f.value = false;  // C<cas>: unchanged, no value
   if (f.value) {
     o.append("VA ").append(std::to_string(value.size()));
   } else {
@@ -230,15 +264,18 @@ void TextSession::MetaGet(const Tokens& t) {
       case 't':
         o.append(" t").append(std::to_string(TtlAt(t, 2, i, r.Int(5) == 1, r.Int(6), r.Int(3))));
         break;
-      case 'c': o.append(" c").append(std::to_string(static_cast<uint64_t>(r.Int(2)))); break;
+      case 'c': o.append(" c").append(std::to_string(item_cas)); break;
       case 'f': o.append(" f").append(std::to_string(static_cast<uint32_t>(r.Int(1)))); break;
       case 'l': o.append(" l").append(std::to_string(r.Int(4))); break;
-      case 'h': o.append(" h0"); break;  // NOTE: fetched bit not tracked by the host
+      case 'h': o.append((bits & FERRITE_MC_FETCHED) ? " h1" : " h0"); break;
       case 'O': o.append(" ").append(t[i]); break;
       case 'k': AppendKey(&o, f); break;
     }
   }
-  if (r.Int(5) == 1) o.append(" W");  // this request created the item: it won the recache
+  // memcached's order: Z (a token is out) before X (stale), then W (this request won)
+  if (bits & FERRITE_MC_WON) o.append(" Z");
+  if (bits & FERRITE_MC_STALE) o.append(" X");
+  if (r.Int(8) == 1) o.append(" W");
   o.append("\r\n");
   if (f.value) o.append(value).append("\r\n");
   Raw(o);
@@ -277,11 +314,15 @@ bool TextSession::MetaSet(const Tokens& t, std::string_view rest, size_t* data_u
   }
   std::string_view m(mode);
   if (f.has_cas && (m == "SET" || m == "REPLACE")) m = "CAS";
+  bool concat = m == "APPEND" || m == "PREPEND";
   argv_.Clear();
   argv_.Add("MC.SET").Add(f.key).Add(rest.substr(0, vlen)).Add(m).UNum(f.client_flags);
   argv_.Add("EX").Num(f.new_ttl ? f.exptime : 0);
   if (f.has_cas && m != "ADD") argv_.Add("CAS").UNum(f.cas);
-  // NOTE: memcached 1.6.18 parses N on ms but an append to a missing item is still NS.
+  if (f.invalidate && m == "CAS") argv_.Add("STALE");  // a lower CAS stores it stale
+  // N autovivifies an append / prepend miss (memcached 1.6.19+; 1.6.18 answers NS)
+  if (f.vivify && concat) argv_.Add("VIVIFY").Num(f.vivify_exp);
+  if (f.has_cas_in) argv_.Add("NEWCAS").UNum(f.cas_in);
   const McReply& r = b_.Exec(argv_);
   std::string& o = scratch_;
   o.clear();
@@ -297,11 +338,15 @@ bool TextSession::MetaSet(const Tokens& t, std::string_view rest, size_t* data_u
       Raw(TextErrorFor(r) + "\r\n");
       return true;
   }
-  uint64_t cas = r.status == McStatus::kStored ? static_cast<uint64_t>(r.Int(0)) : 0;
+  bool stored = r.status == McStatus::kStored;
+  uint64_t cas = stored ? static_cast<uint64_t>(r.Int(0)) : 0;
+  // s: the item's size after the store (an append's whole value), else the data's
+  int64_t size = stored && r.size() >= 2 ? r.Int(1) : vlen;
   for (size_t i = 3; i < t.size(); i++) {
     if (t[i][0] == 'O') o.append(" ").append(t[i]);
     if (t[i][0] == 'k') AppendKey(&o, f);
     if (t[i][0] == 'c') o.append(" c").append(std::to_string(cas));
+    if (t[i][0] == 's') o.append(" s").append(std::to_string(size));
   }
   Raw(o.append("\r\n"));
   return true;
@@ -317,6 +362,12 @@ void TextSession::MetaDelete(const Tokens& t) {
   argv_.Clear();
   argv_.Add("MC.DELETE").Add(f.key);
   if (f.has_cas) argv_.Add("CAS").UNum(f.cas);
+  if (f.invalidate) argv_.Add("STALE");
+  if (f.remove_val) argv_.Add("EMPTY");
+  // T counts with I (the stale item's TTL) or x (the emptied item's); F only with x
+  if (f.new_ttl && (f.invalidate || f.remove_val)) argv_.Add("TOUCH").Num(f.exptime);
+  if (f.has_flags && f.remove_val) argv_.Add("FLAGS").UNum(f.client_flags);
+  if (f.has_cas_in && (f.invalidate || f.remove_val)) argv_.Add("NEWCAS").UNum(f.cas_in);
   const McReply& r = b_.Exec(argv_);
   std::string& o = scratch_;
   switch (r.status) {
@@ -350,6 +401,7 @@ void TextSession::MetaArith(const Tokens& t) {
   if (f.has_cas && f.cas != 0) argv_.Add("CAS").UNum(f.cas);  // ma C0: no compare (1.6.18)
   if (f.vivify) argv_.Add("INITIAL").UNum(f.initial);
   AddTouchVivify(argv_, t, f);
+  if (f.has_cas_in) argv_.Add("NEWCAS").UNum(f.cas_in);
   const McReply& r = b_.Exec(argv_);
   std::string& o = scratch_;
   switch (r.status) {
@@ -399,7 +451,8 @@ void TextSession::MetaDebug(const Tokens& t) {
   o.append(" exp=").append(std::to_string(r.Int(0)));
   o.append(" la=").append(std::to_string(r.Int(1)));
   o.append(" cas=").append(std::to_string(static_cast<uint64_t>(r.Int(2))));
-  o.append(" fetch=no cls=1 size=").append(std::to_string(size)).append("\r\n");
+  o.append((r.Int(5) & FERRITE_MC_FETCHED) ? " fetch=yes" : " fetch=no");
+  o.append(" cls=1 size=").append(std::to_string(size)).append("\r\n");
   Raw(o);
 }
 

@@ -97,7 +97,7 @@ const std::vector<Golden>& Goldens() {
       {"ms_bad_cas", "ms a 2 CX\r\nhi\r\nmn\r\n",
        "CLIENT_ERROR bad token in command line format\r\nMN\r\n"},
       {"ms_short", "ms a\r\n", "CLIENT_ERROR bad command line format\r\n"},
-      {"md_bad", "md a x\r\n", "CLIENT_ERROR invalid or duplicate flag\r\n"},
+      {"md_bad", "md a y\r\n", "CLIENT_ERROR invalid or duplicate flag\r\n"},
       // a bad F carries no message of its own: the default one, unless another bad token
       // set one (memcached 1.6.18; found by test_memcached_differential.py)
       {"ms_bad_flags",
@@ -219,6 +219,41 @@ TEST(McText, ArgvIsTheMcContract) {
                                                  "CAS", "42"}));
   EXPECT_EQ(b.log[1], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "5", "BRIEF"}));
   EXPECT_EQ(b.log[2], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "9"}));
+}
+
+// The anti-stampede and 1.6.19+ meta flags reach the MC.* contract (mc_commands.h): R
+// after T compares the touched TTL, so RECACHE follows TOUCH then; T and F count on md
+// only with I or x; I on ms only with a CAS compare.
+TEST(McText, MetaStaleFlagsArgv) {
+  FakeBackend b;
+  Feed(b, "mg k R30 u v l\r\nmg k T9 R5 N30 E7\r\nmg k R5 T9\r\nms k 1 C3 I E9\r\nx\r\n"
+          "ms k 1 I\r\nx\r\nms k 1 MA N60\r\ny\r\nmd k I T30 q\r\nmd k x F5 E2\r\n"
+          "md k T30 F5\r\nma k E4\r\n");
+  using V = std::vector<std::string>;
+  ASSERT_EQ(b.log.size(), 10u);
+  EXPECT_EQ(b.log[0], (V{"MC.GET", "k", "WARM", "RECACHE", "30", "NOBUMP", "IDLE"}));
+  EXPECT_EQ(b.log[1], (V{"MC.GAT", "k", "TOUCH", "9", "VIVIFY", "30", "RECACHE", "5",
+                         "NEWCAS", "7"}));
+  EXPECT_EQ(b.log[2], (V{"MC.GAT", "k", "RECACHE", "5", "TOUCH", "9"}));
+  EXPECT_EQ(b.log[3], (V{"MC.SET", "k", "x", "CAS", "0", "EX", "0", "CAS", "3", "STALE",
+                         "NEWCAS", "9"}));
+  EXPECT_EQ(b.log[4], (V{"MC.SET", "k", "x", "SET", "0", "EX", "0"}));
+  EXPECT_EQ(b.log[5], (V{"MC.SET", "k", "y", "APPEND", "0", "EX", "0", "VIVIFY", "60"}));
+  EXPECT_EQ(b.log[6], (V{"MC.DELETE", "k", "STALE", "TOUCH", "30"}));
+  EXPECT_EQ(b.log[7], (V{"MC.DELETE", "k", "EMPTY", "FLAGS", "5", "NEWCAS", "2"}));
+  EXPECT_EQ(b.log[8], (V{"MC.DELETE", "k"}));
+  EXPECT_EQ(b.log[9], (V{"MC.ARITH", "k", "INCR", "1", "NEWCAS", "4"}));
+}
+
+// W / Z come from the reply's bits (the fake models the vivify win only); C<cas> drops the
+// value when it matches; ms s prints the stored size (an append's whole value).
+TEST(McText, MetaWinTokenConditionalValueAndSize) {
+  FakeBackend b;
+  Feed(b, "mg v N30 v c\r\nmg v N30 v c\r\nmg v v C1 c\r\nmg v v C2 c h\r\n"
+          "ms w 3 s\r\nabc\r\nms w 2 MA s c\r\nde\r\nms w 2 ME s\r\nzz\r\n");
+  EXPECT_EQ(b.out,
+            "VA 0 c1 W\r\n\r\nVA 0 c1 Z\r\n\r\nHD c1 Z\r\nVA 0 c1 h0 Z\r\n\r\n"
+            "HD s3\r\nHD s5 c3\r\nNS s2\r\n");
 }
 
 TEST(McText, AsciiAuth) {

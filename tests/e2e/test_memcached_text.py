@@ -80,10 +80,10 @@ SIDE_BY_SIDE = [
     b"ms sb41 2 I\r\nhi\r\n",
     b"ms sb42\r\n",
     b"ms sb43 2\r\nhi\r\nma sb43\r\nma sb44 q\r\nma sb43 q\r\nmn\r\n",
-    b"md sb45 x\r\n",
+    b"md sb45 y\r\n",  # x is a 1.6.19+ flag (test_memcached_meta_stale.py)
     b"mg c2I0Ng== b k v\r\nms c2I0Ng== 1 b k\r\nz\r\nmg c2I0Ng== b k v\r\nget sb46\r\n",
     b"ms sb47 2 ME\r\nhi\r\nms sb47 2 ME\r\nho\r\nms sb48 2 MR\r\nhi\r\nms sb47 1 MA\r\n!\r\nms sb47 1 MP\r\n<\r\nmg sb47 v\r\n",
-    b"ms sb49 2 MA N0\r\nhi\r\nmg sb49 v\r\n",
+    b"ms sb49 2 MA\r\nhi\r\nmg sb49 v\r\n",  # MA N<ttl>: 1.6.19+, tested there
     b"md sb50 C5\r\nms sb50 1\r\nx\r\nmd sb50 C5 k O9\r\nmd sb50 k O9\r\n",
     b"mg sb51 " + b"O" + b"x" * 40 + b"\r\n",
 ]

@@ -52,6 +52,9 @@ TEST(MirrorEncode, DeletesTouchesAndFlushes) {
   EXPECT_EQ(Encode({"PERSIST", "a"}), "mg a T0 q\r\n");
   EXPECT_EQ(Encode({"FLUSHDB"}), "flush_all noreply\r\n");
   EXPECT_EQ(Encode({"FLUSHALL", "ASYNC"}), "flush_all noreply\r\n");
+  // memcached's stale mark (meta md I, a stale ms I) goes over as md I
+  EXPECT_EQ(Encode({"MC.DELETE", "a", "STALE"}), "md a I q\r\n");
+  EXPECT_EQ(Encode({"MC.DELETE", "a"}), "<none>");
 }
 
 TEST(MirrorEncode, RespStringsOnlyWhenAskedAndOtherTypesNever) {

@@ -19,6 +19,7 @@ using ferrite::host::repl::AppendCommand;
 using ferrite::host::repl::CommandReader;
 using ferrite::host::repl::ParseCasEpochCarrier;
 using ferrite::host::repl::ParseFlagsCarrier;
+using ferrite::host::repl::ParseStaleCarrier;
 using ferrite::host::repl::RewriteForReplicas;
 
 namespace {
@@ -74,6 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::vector<std::string_view> v(rc.begin(), rc.end());
         std::string_view k, f;
         ParseFlagsCarrier(v, &k, &f);
+        // the stale carrier names the key the MC.DELETE named
+        if (s.size() == 3 && ParseStaleCarrier(v, &k) && k != c[1])
+          Violation("stale carrier lost its key");
       }
     }
     std::vector<std::string_view> v(c.begin(), c.end());

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 10 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 11 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -39,7 +39,8 @@ extern "C" {
                                8: reply_error_counted;
                                9: ferrite_command_desc.acl_categories,
                                   ctx_acl_can_read_any_key;
-                               10: ferrite_command_desc.call_flags */
+                               10: key_get_mc_bits, key_set_mc_bits, key_set_version;
+                               11: ferrite_command_desc.call_flags */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -239,7 +240,7 @@ typedef struct ferrite_command_desc {
    * fails the registration. A command Redis 7.0 defines keeps Redis' categories, plus
    * these. Subcommands take the container's declared categories. */
   const char* acl_categories;
-  /* --- since ABI 1.10; the host checks struct_size ---------------------------------- */
+  /* --- since ABI 1.11; the host checks struct_size ---------------------------------- */
   ferrite_call_flags_fn call_flags;  /* optional: flags that depend on the arguments     */
 } ferrite_command_desc;
 
@@ -391,6 +392,12 @@ typedef enum ferrite_log_level {
 /* open_key modes. NOTOUCH (combinable) does not update the access time / LFU counter
  * (OBJECT IDLETIME, TTL, TYPE, EXISTS), as Redis' LOOKUP_NOTOUCH. */
 enum { FERRITE_KEY_READ = 1, FERRITE_KEY_WRITE = 2, FERRITE_KEY_NOTOUCH = 4 };
+
+/* key_get_mc_bits (ABI 1.10): memcached's item state for the meta protocol. FETCHED: the
+ * item was read since it was stored (mg `h`); STALE: invalidated by `md I` or stored
+ * stale by `ms I` (mg `X`); WON: a client was handed the recache token (mg `W`; later
+ * readers see `Z`). */
+enum { FERRITE_MC_FETCHED = 1, FERRITE_MC_STALE = 2, FERRITE_MC_WON = 4 };
 
 /* Time-out reply of a blocked client */
 typedef enum ferrite_block_timeout_reply {
@@ -741,6 +748,18 @@ typedef struct ferrite_host_api {
    * ACLUserCheckCmdWithUnrestrictedKeyAccess(..., CMD_KEY_ACCESS), which SORT asks before
    * it takes BY/GET patterns (keys named by the data, not the arguments). */
   int (*ctx_acl_can_read_any_key)(ferrite_ctx* ctx);
+
+  /* --- since ABI 1.10 ---------------------------------------------------------------- */
+  /* memcached's per-item bits (FERRITE_MC_*) of a key; 0 for a missing key. A value
+   * write (key_string_set, key_string_resize, key_set_value, key_modified) clears them,
+   * as memcached makes a new item; expiry changes, rename and copy keep them. They are
+   * not saved in snapshots. Setting them is not a write (no version, no propagation). */
+  uint32_t (*key_get_mc_bits)(ferrite_key* k);
+  void (*key_set_mc_bits)(ferrite_key* k, uint32_t bits);
+  /* Sets the key's version to `v` (memcached's explicit CAS, meta E<cas>), after the
+   * write that changed the key. NOTE: WATCH compares versions, so a write that sets
+   * the version the key already had goes unseen by WATCH. */
+  void (*key_set_version)(ferrite_key* k, uint64_t v);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */

@@ -280,6 +280,17 @@ class Key {
   uint32_t Flags() const { return Api().key_get_flags(k_); }
   void SetFlags(uint32_t f) { Api().key_set_flags(k_, f); }
   uint64_t Version() const { return Api().key_version(k_); }
+  // memcached item bits (FERRITE_MC_*, ABI 1.10; 0 on an older host, where setting them
+  // or the version is a no-op).
+  uint32_t McBits() const {
+    return FERRITE_HAS_API(&Api(), key_get_mc_bits) ? Api().key_get_mc_bits(k_) : 0;
+  }
+  void SetMcBits(uint32_t b) {
+    if (FERRITE_HAS_API(&Api(), key_set_mc_bits)) Api().key_set_mc_bits(k_, b);
+  }
+  void SetVersion(uint64_t v) {
+    if (FERRITE_HAS_API(&Api(), key_set_version)) Api().key_set_version(k_, v);
+  }
   void Modified(uint32_t type_class, const char* event) {
     Api().key_modified(k_, type_class, event);
   }
@@ -524,7 +535,7 @@ struct CommandSpec {
   const char* summary = "";
   SubcommandList subcommands = {};
   const char* acl_categories = nullptr;  // ABI 1.8: "hash fast", see ferrite_command_desc
-  ferrite_call_flags_fn call_flags = nullptr;  // ABI 1.10, see ferrite_command_desc
+  ferrite_call_flags_fn call_flags = nullptr;  // ABI 1.11, see ferrite_command_desc
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
