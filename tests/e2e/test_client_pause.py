@@ -167,6 +167,13 @@ def test_memcached_writes_wait_for_the_pause(server_factory):
     while not rest.endswith(b"END\r\n"):
         rest += mc.recv(65536)
     assert rest == b"STORED\r\nNOT_FOUND\r\nVALUE a 0 1\r\ny\r\nEND\r\n"
+    # A meta-protocol write waits the same way.
+    admin.call("CLIENT", "PAUSE", "60000", "WRITE")
+    mc.sendall(b"ms m 1\r\nz\r\nmg m v\r\n")
+    wait_blocked(admin, 1)
+    assert admin.call("EXISTS", "m") == (":", b"0")
+    admin.call("CLIENT", "UNPAUSE")
+    assert mc_request(mc, b"", b"VA 1\r\nz\r\n") == b"HD\r\nVA 1\r\nz\r\n"
     # ALL holds reads too (and CLIENT UNPAUSE itself, as in Redis: it runs out instead).
     admin.call("CLIENT", "PAUSE", "300", "ALL")
     t0 = time.time()
