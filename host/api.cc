@@ -835,18 +835,40 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   sub = cmd->FindSubcommand(argc, argv);
   if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
     return err(FERRITE_E_GENERIC, "ERR Wrong number of args calling Redis command from script");
-  if (CallFlags(cmd, sub) & FERRITE_CMD_NOSCRIPT)
+  const uint32_t flags = CallFlags(cmd, sub);
+  if ((flags & FERRITE_CMD_NOSCRIPT) && !h->script_disable_deny.load(std::memory_order_relaxed))
     return err(FERRITE_E_GENERIC, "ERR This Redis command is not allowed from script");
+  ReplicationHooks& repl = h->replication();
+  const bool from_primary = c->client->repl_kind == Client::ReplKind::kMaster;
+  // Redis' scriptVerifyAllowStale.
+  if (!(flags & FERRITE_CMD_STALE) && repl.stale_refused.load(std::memory_order_relaxed) &&
+      !from_primary)
+    return err_text("ERR Can not execute the command on a stale replica");
+  // Redis' scriptVerifyACL: a script's calls run as its caller's user (context lua in
+  // ACL LOG); a module's own calls are not checked, as RM_Call without "C".
+  if (std::string why; !AclAllowsCall(c, cmd, sub, argc, argv, &why))
+    return err_text(why);
+  // Redis' scriptVerifyWriteCommandAllow: a read-only script refuses writes and
+  // may-replicate commands; until the script wrote, a write fails on a read-only
+  // replica, a persistence error or too few good replicas (after its first write the
+  // script cannot stop half-way).
+  const bool write = flags & FERRITE_CMD_WRITE;
+  if (c->script_no_writes && (write || (flags & FERRITE_CMD_MAY_REPLICATE)))
+    return err_text("ERR Write commands are not allowed from read-only scripts.");
+  if (write && !c->script_wrote && !from_primary) {
+    if (repl.read_only.load(std::memory_order_relaxed))
+      return err(FERRITE_E_READONLY, ferrite_error_default_text(FERRITE_E_READONLY));
+    if (h->writes_refused.load(std::memory_order_relaxed))
+      return err(FERRITE_E_MISCONF, ferrite_error_default_text(FERRITE_E_MISCONF));
+    if (repl.no_good_replicas.load(std::memory_order_relaxed))
+      return err_text("NOREPLICAS Not enough good replicas to write.");
+  }
   // Redis' scriptVerifyOOM: over maxmemory when the script started and no WRITE command
   // called yet (whether it changed anything or not), a DENYOOM command fails; once the
   // script wrote, it cannot stop half-way. A script flagged allow-oom may always.
   if ((cmd->flags & FERRITE_CMD_DENYOOM) && c->client->pre_command_oom && !c->script_wrote &&
       !c->script_allow_oom)
     return err(FERRITE_E_OOM, ferrite_error_default_text(FERRITE_E_OOM));
-  // Redis' scriptVerifyACL: a script's calls run as its caller's user (context lua in
-  // ACL LOG); a module's own calls are not checked, as RM_Call without "C".
-  if (std::string why; !AclAllowsCall(c, cmd, sub, argc, argv, &why))
-    return err_text(why);
   // A script that declared keys holds only their shards: the shards of a key it did not
   // declare are added to its lock set now and kept until it ends (LockSet::Extend waits
   // with priority, so this cannot deadlock; only this script claims: it holds the host's
@@ -1035,14 +1057,55 @@ int CtxAclCanReadAnyKey(ferrite_ctx* c) {
              : 0;
 }
 
+int CtxAclCheckCmd(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  if (!c || argc <= 0) return -1;
+  const Command* cmd = H(c)->registry().Find({argv[0].ptr, argv[0].len});
+  if (!cmd) return -1;
+  const Subcommand* sub = cmd->FindSubcommand(argc, argv);
+  // Redis' lookupCommand: a container command with arguments must name a subcommand.
+  if (!sub && argc >= 2 && !cmd->subcommands.empty()) return -1;
+  if (!c->client || AclUnrestricted(c->client)) return 1;
+  auto u = c->client->acl_user.load(std::memory_order_relaxed)->Get();
+  int idx = 0;
+  return acl::Acl::Check(*u, cmd, sub, argc, argv, &idx) == acl::Verdict::kOk ? 1 : 0;
+}
+
+// Redis' scriptPrepareForRun for a script that declared its flags: the error text that
+// refuses the run, or nullptr.
+const char* ScriptStartRefusal(Host* h, Client* caller, int flags) {
+  ReplicationHooks& repl = h->replication();
+  const bool from_primary = caller->repl_kind == Client::ReplKind::kMaster;
+  if (repl.stale_refused.load(std::memory_order_relaxed) && !from_primary &&
+      !(flags & FERRITE_SCRIPT_ALLOW_STALE))
+    return "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and "
+           "'allow-stale' flag is not set on the script.";
+  if (flags & FERRITE_SCRIPT_NO_WRITES) return nullptr;
+  if (repl.read_only.load(std::memory_order_relaxed) && !from_primary)
+    return "READONLY Can not run script with write flag on readonly replica";
+  if (h->writes_refused.load(std::memory_order_relaxed) && !from_primary)
+    return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+           "persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only "
+           "scripts.";
+  if (repl.no_good_replicas.load(std::memory_order_relaxed))
+    return "NOREPLICAS Not enough good replicas to write.";
+  return nullptr;
+}
+
 int ScriptSetBusy(ferrite_ctx* c, int flags) {
   Host* h = H(c);
   int busy = flags & 0xff;
+  if (busy && (flags & FERRITE_SCRIPT_DECLARED)) {
+    if (const char* refusal = ScriptStartRefusal(h, c->client, flags)) {
+      SendError(c, FERRITE_E_GENERIC, refusal);
+      return -1;
+    }
+  }
   // Redis' scriptPrepareForRun: a script that declared flags without allow-oom (or
   // no-writes) does not start over maxmemory.
   if (busy && (flags & FERRITE_SCRIPT_DENY_OOM) && c->client->pre_command_oom)
     return FERRITE_E_OOM;
   c->script_allow_oom = busy && (flags & FERRITE_SCRIPT_ALLOW_OOM);
+  c->script_no_writes = busy && (flags & FERRITE_SCRIPT_NO_WRITES);
   if (busy) h->script_gate().Begin();
   // Set before the start time other workers test first (dispatch.cc); cleared after it.
   LockSet* held = LockSet::Current();
@@ -1133,6 +1196,7 @@ const ferrite_host_api kApi = [] {
   a.reply_double_text = RDoubleText;
   a.reply_error_counted = RErrorCounted;
   a.ctx_acl_can_read_any_key = CtxAclCanReadAnyKey;
+  a.ctx_acl_check_cmd = CtxAclCheckCmd;
   a.reply_bulk = RBulk;
   a.reply_null = RNull;
   a.reply_null_array = RNullArray;

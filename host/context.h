@@ -38,6 +38,7 @@ struct ferrite_ctx {
   bool dirty = false;
   bool script_wrote = false;  // a script (this ctx) called a WRITE command: Redis' WRITE_DIRTY
   bool script_allow_oom = false;  // the running script declared allow-oom
+  bool script_no_writes = false;  // ... declared no-writes or runs as EVAL_RO/FCALL_RO
   bool propagate_overridden = false;
   // A script that wrote was stopped by the shutdown: what it did is not propagated (as
   // Redis never propagates an unfinished script), and the final save is skipped.

@@ -361,6 +361,13 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     Simple(c, "OK");
     return FERRITE_OK;
   }
+  // Not in Redis' DEBUG HELP either.
+  if (EqualsIgnoreCase(sub, "SET-DISABLE-DENY-SCRIPTS") && argc == 3) {
+    c->host->script_disable_deny.store(std::atoi(std::string(SV(argv[2])).c_str()) != 0,
+                                       std::memory_order_relaxed);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
   if (EqualsIgnoreCase(sub, "LOADAOF") && argc == 2 && c->host->debug_loadaof) {
     std::string err = c->host->debug_loadaof();
     if (!err.empty()) return Error(c, err);

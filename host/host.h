@@ -258,6 +258,8 @@ class Host {
   // Set by persistence: DEBUG LOADAOF (flush the AOF, replace the dataset by replaying
   // it); returns an error text or "".
   std::function<std::string()> debug_loadaof;
+  // DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call no-script commands (a test hook).
+  std::atomic<bool> script_disable_deny{false};
   // The startup load, while the ports are open: commands not flagged `loading` get
   // -LOADING (dispatch.cc), INFO persistence shows the progress.
   LoadingState loading;

@@ -11,7 +11,7 @@ PACKAGES="
   redis-server redis-tools memcached libmemcached-tools nutcracker
   python3-redis python3-pymemcache python3-pylibmc python3-pytest
   dpkg-dev lintian systemd prometheus-redis-exporter
-  clang nodejs
+  clang nodejs tcl tcl-tls
 "
 
 missing=""

@@ -90,6 +90,10 @@ void ReplicationService::Start() {
     h_.replication().read_only = h_.replication().is_replica.load() &&
                                  h_.config().Bool("replication.replica_read_only");
   });
+  // As Redis counts good replicas when a write comes: a changed setting applies to the
+  // next command, not from the next cron tick.
+  h_.config().OnChange("min-replicas-to-write", [this] { UpdateGoodReplicas(); });
+  h_.config().OnChange("min-replicas-max-lag", [this] { UpdateGoodReplicas(); });
   h_.config().OnChange("repl-backlog-size", [this] {
     std::lock_guard lk(mu_);
     if (backlog_) backlog_->Resize(h_.config().Int("replication.repl_backlog_size"));

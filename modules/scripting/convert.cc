@@ -185,9 +185,12 @@ void ReplyTable(lua_State* L, sdk::Ctx ctx, int resp, int depth) {
     return;
   }
   if (Field(L, "big_number", LUA_TSTRING)) {
-    auto s = ToSV(L, -1);
-    a.reply_bignum(ctx.get(), s.data(), s.size());
+    // As Redis: CR and LF become spaces (a RESP3 big number is a line of its own).
+    std::string s(ToSV(L, -1));
     lua_pop(L, 1);
+    for (auto& ch : s)
+      if (ch == '\r' || ch == '\n') ch = ' ';
+    a.reply_bignum(ctx.get(), s.data(), s.size());
     return;
   }
   if (Field(L, "map", LUA_TTABLE)) {

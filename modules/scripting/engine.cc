@@ -225,12 +225,6 @@ bool Engine::IsWriteCommand(std::string_view name) {
   return write;
 }
 
-bool Engine::IsMayReplicateCommand(std::string_view name) {
-  const auto& a = Api();
-  return FERRITE_HAS_API(&a, command_flags) &&
-         (a.command_flags(sdk::SL(name)) & FERRITE_CMD_MAY_REPLICATE) != 0;
-}
-
 // ------------------------------- EVAL scripts ------------------------------------------
 
 std::string Engine::LoadScript(std::string_view body, std::string* err) {
@@ -300,12 +294,13 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
   busy_deadline_ = next_yield_.time_since_epoch().count();
   busy_ = true;
   int kind = as_function ? 2 : 1;
+  // Hosts before ABI 1.10 ignore the flags they do not know.
   if (int refused = Api().script_set_busy(ctx.get(), kind | run.spec.start_flags)) {
-    // The declared flags forbid running now (over maxmemory): nothing ran.
+    // The declared flags forbid running now: nothing ran. -1: the host answered.
     busy_ = false;
     running_ = nullptr;
     current_ctx = nullptr;
-    ctx.Error(static_cast<ferrite_error_code>(refused));
+    if (refused > 0) ctx.Error(static_cast<ferrite_error_code>(refused));
     return;
   }
 

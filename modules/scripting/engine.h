@@ -139,9 +139,6 @@ class Engine {
   void MaybeYield();
   bool OverHeapLimit() const;
   bool IsWriteCommand(std::string_view name);
-  // A may-replicate command (PUBLISH, PFCOUNT): refused in read-only scripts as a write
-  // is, so CLIENT PAUSE WRITE can let those scripts run. False on hosts before ABI 1.9.
-  static bool IsMayReplicateCommand(std::string_view name);
   int64_t heap_limit() const;
   size_t heap_used() const { return heap_used_; }
   void AddHeap(int64_t delta) { heap_used_ += delta; }

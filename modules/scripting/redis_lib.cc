@@ -39,6 +39,33 @@ std::string NumberArg(lua_Number n) {
   return b;
 }
 
+// Redis' luaArgsToRedisArgv: the call's arguments as strings, or the error text.
+const char* ArgsFromLua(lua_State* L, std::vector<std::string>* args) {
+  int argc = lua_gettop(L);
+  if (argc == 0) return "ERR Please specify at least one argument for this redis lib call";
+  args->reserve(argc);
+  for (int i = 1; i <= argc; i++) {
+    int t = lua_type(L, i);
+    if (t == LUA_TNUMBER) {
+      args->push_back(NumberArg(lua_tonumber(L, i)));
+    } else if (t == LUA_TSTRING) {
+      size_t n = 0;
+      const char* s = lua_tolstring(L, i, &n);
+      args->emplace_back(s, n);
+    } else {
+      return "ERR Lua redis lib command arguments must be strings or integers";
+    }
+  }
+  return nullptr;
+}
+
+std::vector<ferrite_slice> Slices(const std::vector<std::string>& args) {
+  std::vector<ferrite_slice> sl;
+  sl.reserve(args.size());
+  for (auto& a : args) sl.push_back({a.data(), a.size()});
+  return sl;
+}
+
 int GenericCall(lua_State* L, bool raise) {
   Engine* e = E(L);
   Running* run = e->running();
@@ -51,28 +78,14 @@ int GenericCall(lua_State* L, bool raise) {
     PushErrorTable(L, text);
     return 1;
   };
-  if (argc == 0)
-    return fail("ERR Please specify at least one argument for this redis lib call");
   std::vector<std::string> args;
-  args.reserve(argc);
-  for (int i = 1; i <= argc; i++) {
-    int t = lua_type(L, i);
-    if (t == LUA_TNUMBER) {
-      args.push_back(NumberArg(lua_tonumber(L, i)));
-    } else if (t == LUA_TSTRING) {
-      size_t n = 0;
-      const char* s = lua_tolstring(L, i, &n);
-      args.emplace_back(s, n);
-    } else {
-      return fail("ERR Lua redis lib command arguments must be strings or integers");
-    }
-  }
+  if (const char* err = ArgsFromLua(L, &args)) return fail(err);
   bool is_write = e->IsWriteCommand(args[0]);
-  if (run->spec.read_only && (is_write || Engine::IsMayReplicateCommand(args[0])))
+  // Hosts of ABI 1.10 refuse it themselves (FERRITE_SCRIPT_NO_WRITES), counting it as
+  // the command's rejected call.
+  if (is_write && run->spec.read_only && !FERRITE_HAS_API(&Api(), ctx_acl_check_cmd))
     return fail("ERR Write commands are not allowed from read-only scripts.");
-  std::vector<ferrite_slice> sl;
-  sl.reserve(args.size());
-  for (auto& a : args) sl.push_back({a.data(), a.size()});
+  std::vector<ferrite_slice> sl = Slices(args);
   ferrite_call_reply* r = Api().call(run->ctx.get(), argc, sl.data());
   bool is_error = Api().call_reply_type(r) == FERRITE_REPLY_ERROR;
   if (is_write && !is_error) MarkWrote(e);
@@ -84,6 +97,23 @@ int GenericCall(lua_State* L, bool raise) {
 
 int Call(lua_State* L) { return GenericCall(L, true); }
 int PCall(lua_State* L) { return GenericCall(L, false); }
+
+// redis.acl_check_cmd(cmd, args...): whether the script's caller may run that command
+// with those arguments (Redis 7.0; an unknown command raises).
+int AclCheckCmd(lua_State* L) {
+  Running* run = E(L)->running();
+  if (!run)
+    return RaiseError(L, "ERR redis.acl_check_cmd can only be called inside a script invocation");
+  std::vector<std::string> args;
+  if (const char* err = ArgsFromLua(L, &args)) return RaiseError(L, err);
+  std::vector<ferrite_slice> sl = Slices(args);
+  int allowed = FERRITE_HAS_API(&Api(), ctx_acl_check_cmd)
+                    ? Api().ctx_acl_check_cmd(run->ctx.get(), static_cast<int>(sl.size()), sl.data())
+                    : 1;
+  if (allowed < 0) return RaiseError(L, "ERR Invalid command passed to redis.acl_check_cmd()");
+  lua_pushboolean(L, allowed);
+  return 1;
+}
 
 int Sha1hex(lua_State* L) {
   if (lua_gettop(L) != 1) return RaiseError(L, "ERR wrong number of arguments");
@@ -329,6 +359,7 @@ void InstallRedisLib(lua_State* L, Engine* e) {
   SetFn(L, e, "replicate_commands", ReplicateCommands);
   SetFn(L, e, "breakpoint", Breakpoint);
   SetFn(L, e, "debug", Noop);
+  SetFn(L, e, "acl_check_cmd", AclCheckCmd);
   SetConstants(L);
   lua_setglobal(L, "redis");
 

@@ -80,10 +80,11 @@ int EvalKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
 // "#!lua flags=no-writes,allow-oom" as Redis' evalExtractShebangFlags reads it (the
 // same checks and texts, in its order); no-writes and allow-oom change what we do.
 bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, bool* allow_oom,
-                  std::string* err) {
+                  bool* allow_stale, std::string* err) {
   *has_shebang = body.size() >= 2 && body.substr(0, 2) == "#!";
   *no_writes = false;
   *allow_oom = false;
+  *allow_stale = false;
   if (!*has_shebang) return true;
   size_t end = body.find('\n');
   if (end == std::string_view::npos) {
@@ -111,7 +112,8 @@ bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, boo
       std::string_view f = flags.substr(0, comma);
       if (f == "no-writes") *no_writes = true;
       else if (f == "allow-oom") *allow_oom = true;
-      else if (f != "allow-stale" && f != "no-cluster" &&
+      else if (f == "allow-stale") *allow_stale = true;
+      else if (f != "no-cluster" &&
                f != "allow-cross-slot-keys") {
         *err = "ERR Unexpected flag in script shebang: " + std::string(f);
         return false;
@@ -128,10 +130,13 @@ bool ShebangFlags(std::string_view body, bool* has_shebang, bool* no_writes, boo
 }
 
 // Redis' scriptFlagsToCmdFlags / scriptPrepareForRun for a script that declared flags:
-// it is DENYOOM unless allow-oom or no-writes; allow-oom lets its calls grow memory.
-int StartFlags(bool no_writes, bool allow_oom) {
+// it is DENYOOM unless allow-oom or no-writes; allow-oom lets its calls grow memory; the
+// host checks the server state for it before it starts (FERRITE_SCRIPT_DECLARED).
+int StartFlags(bool no_writes, bool allow_oom, bool allow_stale) {
   return (allow_oom ? FERRITE_SCRIPT_ALLOW_OOM : 0) |
-         (allow_oom || no_writes ? 0 : FERRITE_SCRIPT_DENY_OOM);
+         (allow_oom || no_writes ? 0 : FERRITE_SCRIPT_DENY_OOM) | FERRITE_SCRIPT_DECLARED |
+         (no_writes ? FERRITE_SCRIPT_NO_WRITES : 0) |
+         (allow_stale ? FERRITE_SCRIPT_ALLOW_STALE : 0);
 }
 
 enum class EvalMode { kBody, kSha };
@@ -151,15 +156,17 @@ int EvalGeneric(Ctx ctx, int argc, const ferrite_slice* argv, EvalMode mode, boo
     for (auto& c : sha) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
     if (!e->HasScript(sha)) return ctx.Error(FERRITE_E_NOSCRIPT);
   }
-  bool has_shebang = false, no_writes = false, allow_oom = false;
+  bool has_shebang = false, no_writes = false, allow_oom = false, allow_stale = false;
   std::string err;
-  if (!ShebangFlags(*e->ScriptBody(sha), &has_shebang, &no_writes, &allow_oom, &err))
+  if (!ShebangFlags(*e->ScriptBody(sha), &has_shebang, &no_writes, &allow_oom, &allow_stale,
+                    &err))
     return ctx.Error(err);
   if (ro && has_shebang && !no_writes)
     return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
   RunSpec spec{ro || no_writes, false, sha, {}};
   // A script without a shebang keeps Redis 6's rules (only its DENYOOM calls are checked).
-  if (has_shebang) spec.start_flags = StartFlags(no_writes, allow_oom);
+  if (has_shebang) spec.start_flags = StartFlags(no_writes, allow_oom, allow_stale);
+  if (ro) spec.start_flags |= FERRITE_SCRIPT_NO_WRITES;
   e->RunScript(ctx, sha, std::move(spec), keys, args);
   return FERRITE_OK;
 }
@@ -484,15 +491,16 @@ int FcallGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool ro) {
   if (!f) return ctx.Error("ERR Function not found");
   std::vector<std::string_view> keys, args;
   if (!SplitKeys(ctx, argc, argv, &keys, &args, true)) return FERRITE_OK;
-  bool no_writes = false, allow_oom = false;
+  bool no_writes = false, allow_oom = false, allow_stale = false;
   for (auto& fl : f->flags) {
     no_writes = no_writes || fl == "no-writes";
     allow_oom = allow_oom || fl == "allow-oom";
+    allow_stale = allow_stale || fl == "allow-stale";
   }
   if (ro && !no_writes)
     return ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
   RunSpec spec{ro || no_writes, true, f->name, {}};
-  spec.start_flags = StartFlags(no_writes, allow_oom);
+  spec.start_flags = StartFlags(no_writes, allow_oom, allow_stale);
   for (int i = 0; i < argc; i++) spec.command.emplace_back(SV(argv[i]));
   e->RunFunction(ctx, *f, std::move(spec), keys, args);
   return FERRITE_OK;

@@ -334,13 +334,18 @@ int ReplyHit(Ctx ctx, const Key& k, std::string_view value, bool created, HitFie
 // fetched from an old memcached; if so the client waits on the key (every waiter is
 // woken: they all read, none consumes) and this command runs again once the item is
 // stored or the fetch gave up. The protocol plugin re-reads the whole request then.
-bool WaitForWarm(Ctx ctx, std::string_view key) {
-  if (sdk::Api().ctx_block_rerun(ctx.get())) return false;  // the wait is over: answer now
-  if (sdk::Api().ctx_in_script(ctx.get())) return false;    // MULTI / EVAL cannot wait
+int64_t WarmWaitMs(Ctx ctx, std::string_view key) {
   ferrite_slice argv[2] = {{"MC.WARM", 7}, {key.data(), key.size()}};
   ferrite_call_reply* r = sdk::Api().call(ctx.get(), 2, argv);
   int64_t wait_ms = sdk::Api().call_reply_type(r) == FERRITE_REPLY_INTEGER ? sdk::Api().call_reply_integer(r) : 0;
   sdk::Api().free_call_reply(r);
+  return wait_ms;
+}
+
+bool WaitForWarm(Ctx ctx, std::string_view key) {
+  if (sdk::Api().ctx_block_rerun(ctx.get())) return false;  // the wait is over: answer now
+  if (sdk::Api().ctx_in_script(ctx.get())) return false;    // MULTI / EVAL cannot wait
+  int64_t wait_ms = WarmWaitMs(ctx, key);
   if (wait_ms <= 0) return false;
   ferrite_slice k{key.data(), key.size()};
   return sdk::Api().block_on_keys_ex(ctx.get(), &k, 1, wait_ms, FERRITE_BLOCK_TIMEOUT_NULL,
@@ -850,6 +855,34 @@ bool WaitForWarmOnRespGet(ferrite_ctx* c, std::string_view key) {
   auto* o = ctx.State<WarmOptions>();
   if (o == nullptr || __atomic_load_n(&o->resp_get, __ATOMIC_RELAXED) == 0) return false;
   return WaitForWarm(ctx, key);
+}
+
+// MGET's misses: each is asked of warm on a miss (one fetch per key, joined when one is
+// in flight) and the client waits on those being fetched; MGET runs again when one is
+// stored or given up, and waits again only for keys still in flight, so it answers
+// within the fetch time-out. Every fetch ends with MC.WARMDONE, which wakes the client
+// before the block's own time-out (whose null would not be MGET's reply) can pass.
+bool WarmOnRespEnabled(ferrite_ctx* c) {
+  auto* o = Ctx(c).State<WarmOptions>();
+  return o != nullptr && __atomic_load_n(&o->resp_get, __ATOMIC_RELAXED) != 0;
+}
+
+bool WaitForWarmOnRespMget(ferrite_ctx* c, const std::vector<std::string_view>& missing) {
+  Ctx ctx(c);
+  if (!WarmOnRespEnabled(c) || sdk::Api().ctx_in_script(c)) return false;
+  std::vector<ferrite_slice> wait;
+  int64_t longest = 0;
+  for (auto key : missing) {
+    int64_t ms = WarmWaitMs(ctx, key);
+    if (ms <= 0) continue;
+    wait.push_back({key.data(), key.size()});
+    longest = std::max(longest, ms);
+  }
+  if (wait.empty()) return false;
+  constexpr int64_t kWakeMarginMs = 1000;
+  return sdk::Api().block_on_keys_ex(c, wait.data(), static_cast<int>(wait.size()),
+                                     longest + kWakeMarginMs, FERRITE_BLOCK_TIMEOUT_NULL,
+                                     FERRITE_BLOCK_WAKE_ALL, 0, nullptr) == FERRITE_OK;
 }
 
 void UnregisterMcState(ferrite_plugin* p) {

@@ -56,6 +56,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "ferrite/module.h"
 
@@ -71,5 +72,9 @@ void UnregisterMcState(ferrite_plugin* p);
 // miss as a memcached get does (host/warm.h). True when the client was parked: the
 // handler returns FERRITE_BLOCKED and runs again once the key is warmed or given up.
 bool WaitForWarmOnRespGet(ferrite_ctx* c, std::string_view key);
+// memcached-warm-resp is on (MGET then looks for its missing keys first).
+bool WarmOnRespEnabled(ferrite_ctx* c);
+// The same for MGET's missing keys (all of them in one wait); false: answer now.
+bool WaitForWarmOnRespMget(ferrite_ctx* c, const std::vector<std::string_view>& missing);
 
 }  // namespace ferrite::mod::strings

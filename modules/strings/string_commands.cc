@@ -216,8 +216,15 @@ int CmdGetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
-// MGET never fails on a wrong type: such keys read as null.
+// MGET never fails on a wrong type: such keys read as null. With memcached-warm-resp on,
+// missing keys are first fetched from the old memcached (warm on a miss).
 int CmdMGet(Ctx ctx, int argc, const ferrite_slice* argv) {
+  if (WarmOnRespEnabled(ctx.get())) {
+    std::vector<std::string_view> missing;
+    for (int j = 1; j < argc; j++)
+      if (!ctx.Open(SV(argv[j])).Exists()) missing.push_back(SV(argv[j]));
+    if (!missing.empty() && WaitForWarmOnRespMget(ctx.get(), missing)) return FERRITE_BLOCKED;
+  }
   ctx.Array(static_cast<size_t>(argc - 1));
   for (int j = 1; j < argc; j++) {
     Key k = ctx.Open(SV(argv[j]));

@@ -257,6 +257,85 @@ def test_denials_in_multi_exec_and_scripts_match_redis(pair):
     assert log_fields(o[0]) == log_fields(t[0])
 
 
+def test_script_acl_check_cmd_matches_redis(pair):
+    """redis.acl_check_cmd answers for the script's caller: true, false (command, key,
+    subcommand refused) or an error for an unknown command; nothing goes to ACL LOG."""
+    admin_auth = [("AUTH", "admin", ADMIN_PW)]
+    both(pair, ("ACL", "SETUSER", "sc", "on", ">p", "~x*", "+@all", "-hset", "-config|set"),
+         ("ACL", "LOG", "RESET"), conn_setup=admin_auth)
+    check = "return redis.acl_check_cmd(unpack(ARGV))"
+    cmds = [("EVAL", check, "0", *args) for args in (
+        ("set", "xx", "1"), ("hset", "xx", "f", "1"), ("set", "yy", "1"), ("GET", "x1"),
+        ("config", "get", "maxmemory"), ("config", "set", "maxmemory", "0"),
+        ("config", "nosuch"), ("invalid-cmd", "arg"), ("get",))]
+    cmds += [("EVAL", "return redis.acl_check_cmd()", "0"),
+             ("EVAL", "return redis.acl_check_cmd('get', {})", "0"),
+             ("EVAL", "return redis.acl_check_cmd('get', 5)", "0")]
+    ours, theirs = both(pair, *cmds, conn_setup=[("AUTH", "sc", "p")])
+
+    def norm(r):  # errors carry the script's location in Redis' own words
+        if r[0] == "-" and b" script:" in r[1]:
+            return ("-", r[1].split(b" script:")[0])
+        return r
+    assert [norm(r) for r in ours] == [norm(r) for r in theirs]
+    assert ours[0] == (":", b"1") and ours[1] == ("$", None)
+    o, t = both(pair, ("ACL", "LOG"), conn_setup=admin_auth)
+    assert log_fields(o[0]) == log_fields(t[0]) == []
+    # As a function too (the same redis table).
+    lib = "#!lua name=acl\nredis.register_function('chk', function(k, a) return redis.acl_check_cmd(unpack(a)) end)"
+    both(pair, ("FUNCTION", "LOAD", "REPLACE", lib), conn_setup=admin_auth)
+    ours, theirs = both(pair, ("FCALL", "chk", "0", "set", "xa", "1"), ("FCALL", "chk", "0", "set", "ya", "1"),
+                        conn_setup=[("AUTH", "sc", "p")])
+    assert ours == theirs and ours == [(":", b"1"), ("$", None)]
+
+
+def test_memcached_binary_sasl_as_acl_user(server_factory):
+    """Binary SASL PLAIN authenticates an ACL user (authcid); its key patterns then apply,
+    a refusal is memcached's auth-error status and an ACL LOG entry."""
+    import struct
+    srv = server_factory({"compatibility.memcached_protocol": "true",
+                          "security.users": "bin on >bpw ~m* +@all"})
+    r = Conn(srv.port)
+    r.call("ACL", "SETUSER", "default", "resetpass", ">dpw")
+    r.close()
+
+    def pkt(op, key=b"", extras=b"", value=b""):
+        body = extras + key + value
+        return struct.pack(">BBHBBHIIQ", 0x80, op, len(key), len(extras), 0, 0, len(body), 0, 0) + body
+
+    def status_of(sock, n):
+        out = []
+        buf = b""
+        while len(out) < n:
+            chunk = sock.recv(4096)
+            assert chunk, "connection closed"
+            buf += chunk
+            while len(buf) >= 24:
+                total = struct.unpack(">I", buf[8:12])[0]
+                if len(buf) < 24 + total:
+                    break
+                out.append((buf[1], struct.unpack(">H", buf[6:8])[0]))
+                buf = buf[24 + total:]
+        return out
+
+    s = socket.create_connection(("127.0.0.1", srv.mc_port), timeout=5)
+    set_extras = struct.pack(">II", 0, 0)
+    s.sendall(pkt(0x21, b"PLAIN", b"", b"\0bin\0wrong") + pkt(0x21, b"PLAIN", b"", b"\0bin\0bpw") +
+              pkt(0x01, b"m1", set_extras, b"v") + pkt(0x00, b"m1") + pkt(0x01, b"z1", set_extras, b"v") +
+              pkt(0x0a))
+    got = status_of(s, 6)
+    # auth failure, authenticated, set ok, get ok, set refused (auth error), noop
+    assert got == [(0x21, 0x20), (0x21, 0), (0x01, 0), (0x00, 0), (0x01, 0x20), (0x0a, 0)], got
+    s.close()
+    r = Conn(srv.port)
+    r.call("AUTH", "dpw")
+    log = log_fields(r.call("ACL", "LOG"))
+    assert {b"reason": ("$", b"key"), b"context": ("$", b"toplevel"), b"object": ("$", b"z1"),
+            b"username": ("$", b"bin"), b"count": (":", b"1")} in log, log
+    assert any(e[b"reason"] == ("$", b"auth") and e[b"username"] == ("$", b"bin") for e in log), log
+    r.close()
+
+
 def test_exec_recheck_after_rules_change_matches_redis(pair):
     out = []
     for srv in pair:

@@ -108,3 +108,21 @@ def test_debug_object_fields_as_redis(server, debug_peer):
                                            (["DEBUG", "OBJECT"], False),
                                            (["DEBUG", "NOPE", "x"], False)])
     assert not bad, "\n".join(bad)
+
+
+def test_set_disable_deny_scripts_as_redis(server, debug_peer):
+    """DEBUG SET-DISABLE-DENY-SCRIPTS 1 lets scripts call no-script commands (the Redis
+    suite's hook for CLIENT LIST inside a script); 0 restores the refusal."""
+    from resp_compare import Conn
+    script = "return type(redis.call('client', 'id'))"
+    out = []
+    for port in (server.port, debug_peer):
+        c = Conn(port)
+        replies = [c.call("EVAL", script, "0"), c.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"),
+                   c.call("EVAL", script, "0"), c.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"),
+                   c.call("EVAL", script, "0")]
+        c.close()
+        # refusals carry the script's location in Redis' words: compare up to it
+        out.append([(t, v.split(b" script:")[0]) if t == "-" else (t, v) for t, v in replies])
+    assert out[0] == out[1]
+    assert out[0][2] == ("$", b"number") and out[0][0][0] == "-"

@@ -206,3 +206,23 @@ def test_resp_get_warms_only_when_asked_and_only_in_the_memcached_db(server_fact
     assert c.get("absent") is None
     i = info(f)
     assert i["warm_hits"] == 2 and i["warm_misses"] == 1 and i["warm_fetches"] == 3
+
+
+def test_resp_mget_warms_every_missing_key_in_one_wait(server_factory, old):
+    """MGET with memcached-warm-resp: its missing keys are fetched together (one wait),
+    present keys read as they are, keys the old server lacks stay null; in MULTI it
+    answers at once."""
+    f = warm_server(server_factory, f"127.0.0.1:{old.port}")
+    c = f.redis()
+    c.set("local", "mine")
+    assert c.mget("k2", "local") == [None, b"mine"]  # off by default: no fetch
+    assert info(f)["warm_fetches"] == 0
+    assert c.config_set("memcached-warm-resp", "1")
+    assert c.mget("k1", "local", "absent", "k2", "m") == [b"hello", b"mine", None, b"hi", b"meta"]
+    assert 495 <= c.ttl("k1") <= 500
+    i = info(f)
+    assert i["warm_fetches"] == 4 and i["warm_hits"] == 3 and i["warm_misses"] == 1
+    p = c.pipeline(transaction=True)
+    p.mget("k3", "k1")
+    assert p.execute() == [[None, b"hello"]]
+

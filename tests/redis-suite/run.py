@@ -30,6 +30,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -60,13 +61,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+TLS_CONTEXT = None  # set by --tls: the client side of every ping
+
+
 def ping(port, timeout=1.0):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+            s = TLS_CONTEXT.wrap_socket(raw) if TLS_CONTEXT else raw
             s.sendall(b"PING\r\n")
             return s.recv(64).startswith(b"+PONG")
-    except OSError:
+    except (OSError, ssl.SSLError):
         return False
+
+
+def make_certs(tls_dir):
+    """What the suite's --tls mode reads from tests/tls: a CA, and a server and a client
+    certificate signed by it (made with the openssl command, as Redis' own script does)."""
+    os.makedirs(tls_dir, exist_ok=True)
+
+    def run(*cmd):
+        subprocess.run(cmd, cwd=tls_dir, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    run("openssl", "req", "-x509", "-new", "-nodes", "-sha256", "-newkey", "rsa:2048",
+        "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj", "/O=Ferrite suite/CN=CA")
+    for name in ("redis", "client", "server"):
+        run("openssl", "req", "-new", "-nodes", "-sha256", "-newkey", "rsa:2048",
+            "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/O=Ferrite suite/CN=" + name)
+        run("openssl", "x509", "-req", "-sha256", "-in", name + ".csr", "-CA", "ca.crt",
+            "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-out", name + ".crt")
 
 
 class Server:
@@ -79,18 +101,35 @@ class Server:
         self.log = os.path.join(workdir, "server.log")
         self.starts = 0
 
+    def tls_args(self, ferrite):
+        """--tls: the suite's port is the TLS port (the plain one is closed), with the
+        certificates the suite's client presents checked against the same CA."""
+        if not self.args.tls:
+            return []
+        d = self.args.tls_dir
+        names = ["tls.port", "tls.cert_file", "tls.key_file", "tls.ca_cert_file"] if ferrite \
+            else ["tls-port", "tls-cert-file", "tls-key-file", "tls-ca-cert-file"]
+        values = [str(self.port), os.path.join(d, "redis.crt"), os.path.join(d, "redis.key"),
+                  os.path.join(d, "ca.crt")]
+        out = ["--port", "0"]
+        for n, v in zip(names, values):
+            out += ["--" + n, v]
+        return out
+
     def command_line(self):
         if self.args.peer:
             return [self.args.peer_binary, "--port", str(self.port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--dir", self.dir,
                     "--enable-debug-command", "yes", "--enable-protected-configs", "yes",
-                    "--enable-module-command", "yes"] + self.args.server_arg
+                    "--enable-module-command", "yes"] + self.tls_args(False) + self.args.server_arg
         # The suite expects Redis' defaults: 16 databases, no snapshots on its own
         # schedule (it calls SAVE/BGSAVE itself), DEBUG available (always, in Ferrite).
+        # Later options win, so --tls's "--port 0" closes the plain port.
         return [self.args.host_binary, "--bind", "127.0.0.1", "--port", str(self.port),
                 "--persistence.dir", self.dir, "--persistence.save", "",
                 "--storage.databases", "16",
-                "--server.threads", str(self.args.threads)] + self.args.server_arg
+                "--server.threads", str(self.args.threads)] + self.tls_args(True) + \
+            self.args.server_arg
 
     def start(self):
         self.port = free_port()
@@ -166,6 +205,8 @@ def run_unit(args, tree, server, unit, log_dir):
            "--baseport", str(random.randrange(20000, 45000))]
     if not args.slow:
         cmd[cmd.index("--tags") + 1] += " -slow"
+    if args.tls:
+        cmd.append("--tls")
     for name in args.only:
         cmd += ["--only", name]
     for name in args.skiptest:
@@ -309,6 +350,9 @@ def main():
                     help="one server for all units, restarted only when a unit killed it")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every verdict")
     ap.add_argument("--failures", action="store_true", help="list failed tests per unit")
+    ap.add_argument("--tls", action="store_true",
+                    help="the suite's --tls mode: certificates made with openssl, the server "
+                         "on a TLS port only (needs the Tcl tls package, Debian's tcl-tls)")
     args = ap.parse_args()
 
     if shutil.which("tclsh") is None:
@@ -318,6 +362,14 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="ferrite-redis-suite-")
     os.makedirs(work, exist_ok=True)
     tree = prepare_tree(os.path.abspath(args.redis_tree), work)
+    if args.tls:
+        global TLS_CONTEXT
+        args.tls_dir = os.path.join(tree, "tests", "tls")
+        make_certs(args.tls_dir)
+        TLS_CONTEXT = ssl.create_default_context(cafile=os.path.join(args.tls_dir, "ca.crt"))
+        TLS_CONTEXT.check_hostname = False
+        TLS_CONTEXT.load_cert_chain(os.path.join(args.tls_dir, "client.crt"),
+                                    os.path.join(args.tls_dir, "client.key"))
     log_dir = os.path.join(work, "logs")
     server_dir = os.path.join(work, "server")
     os.makedirs(log_dir, exist_ok=True)

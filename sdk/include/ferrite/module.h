@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 11 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 12 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -40,7 +40,9 @@ extern "C" {
                                9: ferrite_command_desc.acl_categories,
                                   ctx_acl_can_read_any_key;
                                10: key_get_mc_bits, key_set_mc_bits, key_set_version;
-                               11: ferrite_command_desc.call_flags */
+                               11: ctx_acl_check_cmd, FERRITE_SCRIPT_DECLARED /
+                                   NO_WRITES / ALLOW_STALE;
+                               12: ferrite_command_desc.call_flags */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -175,6 +177,16 @@ enum {
   /* Declared flags without allow-oom or no-writes: the whole run is refused when used
    * memory was over maxmemory as the command started (Redis makes EVAL/FCALL DENYOOM). */
   FERRITE_SCRIPT_DENY_OOM = 1 << 9,
+  /* Since ABI 1.11. The script declared its flags (a shebang, or a function): Redis'
+   * scriptPrepareForRun checks apply before it starts (MASTERDOWN without allow-stale;
+   * without no-writes: READONLY replica, MISCONF, NOREPLICAS). A refusal is answered by
+   * the host itself and script_set_busy returns -1. */
+  FERRITE_SCRIPT_DECLARED = 1 << 10,
+  /* Since ABI 1.11. no-writes, EVAL_RO or FCALL_RO: call() refuses write and
+   * may-replicate commands (counted as the command's rejected call). */
+  FERRITE_SCRIPT_NO_WRITES = 1 << 11,
+  /* Since ABI 1.11. allow-stale. */
+  FERRITE_SCRIPT_ALLOW_STALE = 1 << 12,
 };
 
 /* The flags a subcommand states for itself (Redis' per-subcommand command_flags); the
@@ -240,7 +252,7 @@ typedef struct ferrite_command_desc {
    * fails the registration. A command Redis 7.0 defines keeps Redis' categories, plus
    * these. Subcommands take the container's declared categories. */
   const char* acl_categories;
-  /* --- since ABI 1.11; the host checks struct_size ---------------------------------- */
+  /* --- since ABI 1.12; the host checks struct_size ---------------------------------- */
   ferrite_call_flags_fn call_flags;  /* optional: flags that depend on the arguments     */
 } ferrite_command_desc;
 
@@ -656,7 +668,8 @@ typedef struct ferrite_host_api {
    * flagged FERRITE_CMD_ALLOW_BUSY, naming SCRIPT KILL (1) or FUNCTION KILL (2) as Redis
    * does; plain SHUTDOWN gets it too. A start returns 0, or the error code to answer
    * when the flags forbid running now (then nothing started), as Redis'
-   * scriptPrepareForRun; an end returns 0. */
+   * scriptPrepareForRun, or -1 when the host answered the refusal itself (only with
+   * FERRITE_SCRIPT_DECLARED); an end returns 0. */
   int (*script_set_busy)(ferrite_ctx* ctx, int busy);
   /* True once the server is shutting down (SHUTDOWN NOSAVE during a busy script):
    * a long-running handler should stop as soon as it can. */
@@ -760,6 +773,12 @@ typedef struct ferrite_host_api {
    * write that changed the key. NOTE: WATCH compares versions, so a write that sets
    * the version the key already had goes unseen by WATCH. */
   void (*key_set_version)(ferrite_key* k, uint64_t v);
+
+  /* --- since ABI 1.11 ---------------------------------------------------------------- */
+  /* Whether the user running this command may run argv (command name first) with those
+   * arguments, as Redis' ACLCheckAllUserCommandPerm answers redis.acl_check_cmd: 1 yes,
+   * 0 no, -1 no such command or subcommand. Nothing is logged and arity is not checked. */
+  int (*ctx_acl_check_cmd)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */

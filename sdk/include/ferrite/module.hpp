@@ -535,7 +535,7 @@ struct CommandSpec {
   const char* summary = "";
   SubcommandList subcommands = {};
   const char* acl_categories = nullptr;  // ABI 1.8: "hash fast", see ferrite_command_desc
-  ferrite_call_flags_fn call_flags = nullptr;  // ABI 1.11, see ferrite_command_desc
+  ferrite_call_flags_fn call_flags = nullptr;  // ABI 1.12, see ferrite_command_desc
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
