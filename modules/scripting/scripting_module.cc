@@ -520,9 +520,9 @@ uint32_t DeclaredFlags(uint32_t declared, bool no_writes) {
 // stricter answer) then stand.
 uint32_t EvalCallFlags(ferrite_ctx* c, int argc, const ferrite_slice* argv, uint32_t declared) {
   if (argc < 2) return declared;
-  bool has_shebang = false, no_writes = false, allow_oom = false;
+  bool has_shebang = false, no_writes = false, allow_oom = false, allow_stale = false;
   std::string err;
-  if (!ShebangFlags(SV(argv[1]), &has_shebang, &no_writes, &allow_oom, &err) || !has_shebang)
+  if (!ShebangFlags(SV(argv[1]), &has_shebang, &no_writes, &allow_oom, &allow_stale, &err) || !has_shebang)
     return declared;
   (void)c;
   return DeclaredFlags(declared, no_writes);
@@ -537,9 +537,9 @@ uint32_t EvalShaCallFlags(ferrite_ctx* c, int argc, const ferrite_slice* argv,
   std::string sha(SV(argv[1]));
   for (auto& ch : sha) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
   const std::string* body = e->ScriptBody(sha);
-  bool has_shebang = false, no_writes = false, allow_oom = false;
+  bool has_shebang = false, no_writes = false, allow_oom = false, allow_stale = false;
   std::string err;
-  if (!body || !ShebangFlags(*body, &has_shebang, &no_writes, &allow_oom, &err) || !has_shebang)
+  if (!body || !ShebangFlags(*body, &has_shebang, &no_writes, &allow_oom, &allow_stale, &err) || !has_shebang)
     return declared;
   return DeclaredFlags(declared, no_writes);
 }
