@@ -206,6 +206,8 @@ int RegisterCommand(ferrite_plugin* p, const ferrite_command_desc* d) {
                                  p->name, d->name, d->acl_categories);
     return FERRITE_ERR;
   }
+  if (d->struct_size >= offsetof(ferrite_command_desc, call_flags) + sizeof(ferrite_call_flags_fn))
+    c->call_flags = d->call_flags;
   c->owner = p;
   std::string name = c->name;
   if (!p->host->registry().AddCommand(c)) {
@@ -382,7 +384,11 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
   k->mode = mode;
   k->e = k->table->Find(k->name, k->hash);
   if (k->e && Expired(h, *k->table, k->e)) {
-    h->ExpireEntry(k->si, db, k->e);
+    // While clients are paused the data set stands still: a read finds the key gone and
+    // leaves it for after the pause (Redis' expireIfNeeded). A write (an EXEC under way
+    // when the pause began) replaces it as always.
+    if ((mode & FERRITE_KEY_WRITE) || !h->client_pause().Paused(h->clock().NowMs()))
+      h->ExpireEntry(k->si, db, k->e);
     k->e = nullptr;
     if (mode & FERRITE_KEY_READ) h->stats().get_expired.fetch_add(1, std::memory_order_relaxed);
     if (mode & FERRITE_KEY_WRITE) h->stats().reclaimed.fetch_add(1, std::memory_order_relaxed);
@@ -391,7 +397,10 @@ ferrite_key* OpenKeyDb(ferrite_ctx* c, int db, ferrite_slice key, int mode) {
     if (k->e) h->stats().keyspace_hits.fetch_add(1, std::memory_order_relaxed);
     else h->stats().keyspace_misses.fetch_add(1, std::memory_order_relaxed);
   }
-  if (k->e && !c->client->no_touch && !(mode & FERRITE_KEY_NOTOUCH)) h->TouchEntry(k->e);
+  // CLIENT NO-TOUCH (Redis 7.2) leaves the access data alone, except for TOUCH itself.
+  if (k->e && !(mode & FERRITE_KEY_NOTOUCH) &&
+      (!c->client->no_touch || (c->cmd && c->cmd->name == "touch")))
+    h->TouchEntry(k->e);
   return k;
 }
 
@@ -897,7 +906,7 @@ ferrite_call_reply* Call(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   // replica, a persistence error or too few good replicas (after its first write the
   // script cannot stop half-way).
   const bool write = flags & FERRITE_CMD_WRITE;
-  if (c->script_no_writes && (write || MayReplicateName(cmd->name)))
+  if (c->script_no_writes && (write || (flags & FERRITE_CMD_MAY_REPLICATE)))
     return err_text("ERR Write commands are not allowed from read-only scripts.");
   if (write && !c->script_wrote && !from_primary) {
     if (repl.read_only.load(std::memory_order_relaxed))

@@ -218,6 +218,24 @@ void Host::RetryBlocked(const std::shared_ptr<Client>& c) {
   PostRetry(c);
 }
 
+void Host::RetryPostponed(const std::shared_ptr<Client>& c) {
+  std::lock_guard lk(block_mu_);
+  if (!c->block.active || c->closed || c->block.retry_pending) return;
+  if (c->block.ordered) QueueOrdered(c);
+  else PostRetry(c);
+}
+
+void Host::ReleasePostponed(Client* c) {
+  std::lock_guard lk(block_mu_);
+  if (!c->block.active) return;
+  // A parked command waits on no key and has no deadline: only its state goes.
+  c->block.active = false;
+  c->block.retry_pending = false;
+  c->block.ordered = false;
+  c->block.deferred.clear();
+  stats_.blocked_clients.fetch_sub(1);
+}
+
 void Host::SignalDbFlushed(int db) {
   std::vector<std::pair<int, std::string>> keys;
   {

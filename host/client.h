@@ -62,6 +62,7 @@ struct BlockState {
   // if that wake-up does not serve it, they are handed on to the next waiter.
   std::vector<std::string> deferred;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
+  bool postponed = false;            // parked by a client pause (client_pause.h)
 };
 
 struct Client {
@@ -72,6 +73,9 @@ struct Client {
   Host* host;
   const uint64_t id;
   std::string name;
+  // CLIENT SETINFO LIB-NAME / LIB-VER (Redis 7.2), shown by CLIENT LIST.
+  std::string lib_name, lib_ver;
+  int fd = -1;  // the socket, for CLIENT LIST (-1: no socket, as Redis' fake clients)
   std::string addr = "127.0.0.1:0";
   std::string laddr;
   int db = 0;
@@ -113,7 +117,17 @@ struct Client {
   // Last read or write on the socket (Redis' lastinteraction); written on the client's
   // thread, read by the cron's idle scan on another.
   std::atomic<int64_t> last_interaction_ms{0};
-  const char* last_cmd = "NULL";  // a registered command name (stable storage)
+  // The last command's name, "client|list" for a subcommand (stable storage).
+  const char* last_cmd = "NULL";
+  // The bytes of the running command's arguments (Redis' argv_len_sum, CLIENT LIST
+  // argv-mem): set as it starts, 0 once it is done; a blocked command keeps its own.
+  std::atomic<uint64_t> argv_mem{0};
+  // CLIENT REPLY OFF / SKIP: replies are dropped (pushes still go out, as Redis'
+  // CLIENT_PUSHING); skip_next turns into skip once the current command is done.
+  struct ReplyMode {
+    bool off = false, skip = false, skip_next = false;
+  };
+  ReplyMode reply;
 
   // MULTI/EXEC
   bool in_multi = false;

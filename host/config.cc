@@ -625,8 +625,9 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view gl
       out.emplace_back(glob, FormatRedis(*it->second));
     return out;
   }
+  // Redis' HIDDEN_CONFIG settings answer only when named, never to a pattern.
   for (auto& [name, s] : by_redis_)
-    if (Glob(glob, name)) out.emplace_back(name, FormatRedis(*s));
+    if (Glob(glob, name) && name != "key-load-delay") out.emplace_back(name, FormatRedis(*s));
   if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
   std::sort(out.begin(), out.end());
   return out;

@@ -86,8 +86,6 @@ void CountErrorReply(Host* h, ferrite_ctx* ctx, ferrite_error_code code, std::st
 int SendError(ferrite_ctx* c, ferrite_error_code code, std::string_view detail);
 // Time-stamp counter cycles per microsecond (Command::usec accumulates cycles).
 double CyclesPerUs();
-// Redis' may-replicate commands besides writes (EVAL, PUBLISH, PFCOUNT...) (dispatch.cc).
-bool MayReplicateName(std::string_view name);
 // Host commands (server_commands.cc) are registered at construction.
 void RegisterHostCommands(Host* h);
 

@@ -3,9 +3,11 @@
 //   lock the command's shards (ascending) → handler → propagate (still locked) → unlock.
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "ferrite/errors.h"
 #include "host/acl/gate.h"
+#include "host/client_reply.h"
 #include "host/context.h"
 #include "host/introspection.h"
 #include "host/logging.h"
@@ -26,13 +28,6 @@ void ReplyError(const ferrite_reply_sink* s, void* st, ferrite_error_code code,
 }
 
 }  // namespace
-
-// Redis' "may-replicate" commands besides writes: a write pause (FAILOVER, SHUTDOWN)
-// holds them too, since a script or PUBLISH may still add to the stream.
-bool MayReplicateName(std::string_view n) {
-  return n == "eval" || n == "evalsha" || n == "fcall" || n == "publish" || n == "spublish" ||
-         n == "pfcount";
-}
 
 namespace {
 
@@ -111,15 +106,34 @@ bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_cod
   return true;
 }
 
+// The flags one call runs under (Redis' getCommandFlags): a module's call_flags decides
+// for the commands whose flags depend on their arguments (EVAL of a no-writes script).
+uint32_t RunFlags(Host* h, Client* c, const Command* cmd, uint32_t flags, int argc,
+                  const ferrite_slice* argv, const ferrite_reply_sink* sink, void* st) {
+  if (!cmd->call_flags) return flags;
+  ferrite_ctx ctx{h, c, cmd, sink, st, argc, argv};
+  return cmd->call_flags(&ctx, argc, argv, flags);
+}
+
+bool MayReplicate(uint32_t flags) {
+  return flags & (FERRITE_CMD_WRITE | FERRITE_CMD_MAY_REPLICATE);
+}
 
 // What a write pause holds back (Redis' is_may_replicate_command): a write or
-// may-replicate command, or an EXEC with one queued.
-bool PausedByWritePause(const Registry& reg, const Command* cmd, uint32_t flags, const Client* c) {
-  if ((flags & FERRITE_CMD_WRITE) || MayReplicateName(cmd->name)) return true;
+// may-replicate call, or an EXEC with one queued.
+bool HeldByWritePause(Host* h, Client* c, const Command* cmd, uint32_t flags, int argc,
+                      const ferrite_slice* argv, const ferrite_reply_sink* sink, void* st) {
+  if (MayReplicate(RunFlags(h, c, cmd, flags, argc, argv, sink, st))) return true;
   if (cmd->name != "exec" || !c->in_multi) return false;
+  std::vector<ferrite_slice> q_argv;
   for (auto& q : c->queued) {
-    const Command* qc = reg.Find(q[0]);
-    if (qc && ((qc->flags & FERRITE_CMD_WRITE) || MayReplicateName(qc->name))) return true;
+    const Command* qc = h->registry().Find(q[0]);
+    if (!qc) continue;
+    q_argv.clear();
+    for (auto& a : q) q_argv.push_back({a.data(), a.size()});
+    int qn = static_cast<int>(q_argv.size());
+    uint32_t qf = CallFlags(qc, qc->FindSubcommand(qn, q_argv.data()));
+    if (MayReplicate(RunFlags(h, c, qc, qf, qn, q_argv.data(), sink, st))) return true;
   }
   return false;
 }
@@ -201,13 +215,49 @@ int RunHandler(Host* h, Client* c, const Command* cmd, int argc, const ferrite_s
   return rc;
 }
 
+namespace {
+
+// What ends with each command that is done (not parked), as Redis' resetClient: its
+// arguments' bytes (CLIENT LIST argv-mem), and CLIENT REPLY SKIP, which covers the one
+// command after it.
+struct CommandDone {
+  Client* c;
+  ~CommandDone() {
+    if (c->block.active) return;
+    c->argv_mem.store(0, std::memory_order_relaxed);
+    c->reply.skip = c->reply.skip_next;
+    c->reply.skip_next = false;
+  }
+};
+
+}  // namespace
+
 ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv,
                                   const ferrite_reply_sink* sink, void* st) {
   if (argc <= 0) return FERRITE_EXEC_DONE;
+  CommandDone done{c};
+  uint64_t argv_bytes = 0;
+  for (int i = 0; i < argc; i++) argv_bytes += argv[i].len;
+  c->argv_mem.store(argv_bytes, std::memory_order_relaxed);
+  // CLIENT REPLY OFF / SKIP: the replies go nowhere (pushes still go out).
+  std::optional<MutedSink> muted;
+  if (c->reply.off || c->reply.skip) [[unlikely]] {
+    muted.emplace(sink, st, &c->reply);
+    sink = muted->sink();
+    st = muted->state();
+  }
   SetCurrentHost(this);
   stats_.total_commands.fetch_add(1, std::memory_order_relaxed);
   c->last_cmd_ms = clock_.NowMs();
 
+  // A command a pause held back runs afresh, as Redis processes a postponed client's
+  // command from the start: checks, statistics and MONITOR as for a new command. It keeps
+  // its place (and its ordered turn) until it runs or is held again.
+  const bool was_postponed = c->block.postponed;
+  if (was_postponed) {
+    c->block.postponed = false;
+    c->block.rerunning = false;
+  }
   const Command* cmd = registry_.Find({argv[0].ptr, argv[0].len});
   const Subcommand* sub = nullptr;
   // Refused before it ran: counted in rejected_calls (Redis' rejectCommand).
@@ -232,6 +282,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (!ArityOk(cmd, argc)) return reject(FERRITE_E_ARITY, cmd->name);
   // A container's declared subcommand has its own arity and flags ("config|get").
   sub = cmd->FindSubcommand(argc, argv);
+  if (sub) c->last_cmd = sub->fullname.c_str();
   if (sub && ((sub->arity > 0 && argc != sub->arity) || (sub->arity < 0 && argc < -sub->arity)))
     return reject(FERRITE_E_ARITY, sub->fullname);
   const uint32_t flags = CallFlags(cmd, sub);
@@ -299,23 +350,27 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     return FERRITE_EXEC_BLOCKED;
   };
   if (!allow_busy && !obey && ScriptBusy(&busy_text)) return busy();
-  // A write pause (FAILOVER, SHUTDOWN waiting for replicas) parks the command until it
-  // ends, as Redis' BLOCKED_POSTPONE; the replication links are never paused. A
-  // memcached connection cannot be parked: its write is refused as on a read-only
-  // replica (which this primary is about to become, or it stops).
-  if (replication_.writes_paused.load(std::memory_order_relaxed) &&
-      c->repl_kind == Client::ReplKind::kNone && PausedByWritePause(registry_, cmd, flags, c)) {
-    if (c->is_memcached) return reject(FERRITE_E_READONLY, {});
-    if (BlockClient(c, c->db, nullptr, 0, 0, FERRITE_BLOCK_TIMEOUT_NULL, argc, argv) == FERRITE_OK) {
-      std::shared_ptr<Client> self = FindClient(c->id);
-      std::lock_guard lk(replication_.paused_mu);
-      replication_.paused.push_back(self);
-      // The pause may have ended between the check and the push: then nobody else
-      // re-runs us.
-      if (!replication_.writes_paused.load()) RetryBlocked(self);
-      return FERRITE_EXEC_BLOCKED;
+  // CLIENT PAUSE, and the write pause of a FAILOVER or SHUTDOWN waiting for replicas,
+  // park the command until the pause ends or eases (client_pause.h), as Redis'
+  // BLOCKED_POSTPONE: one relaxed load while there is none. Replicas' links are never
+  // held here; a replica's primary stream waits in its link (replica_link.cc).
+  if (client_pause_.Type() != PauseType::kOff && c->repl_kind == Client::ReplKind::kNone &&
+      !c->aof_replay) {
+    PauseType pause = client_pause_.Current(clock_.NowMs());
+    if (pause == PauseType::kAll ||
+        (pause == PauseType::kWrite &&
+         HeldByWritePause(this, c, cmd, flags, argc, argv, sink, st))) {
+      // Ordered: once the pause ends they run one at a time, in arrival order, as
+      // Redis' single thread serves its postponed clients.
+      if (BlockClient(c, c->db, nullptr, 0, 0, FERRITE_BLOCK_TIMEOUT_NULL, argc, argv,
+                      FERRITE_BLOCK_WAKE_ORDERED) == FERRITE_OK) {
+        c->block.postponed = true;
+        client_pause_.Park(FindClient(c->id));
+        return FERRITE_EXEC_BLOCKED;
+      }
     }
   }
+  if (was_postponed) ReleasePostponed(c);  // it runs now; its turn ends when it is done
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");

@@ -121,9 +121,9 @@ void Host::ActiveExpireCycle(int64_t budget_us) {
   // A replica waits for its primary's DEL, as Redis' replicas do: its clock is not the
   // primary's, and deleting on its own would put a DEL into the stream it forwards.
   if (replication_.is_replica.load(std::memory_order_relaxed)) return;
-  // Nor during a write pause (FAILOVER, SHUTDOWN): a DEL would move the offset the
-  // replicas are catching up to (Redis pauses expiry then too).
-  if (replication_.writes_paused.load(std::memory_order_relaxed)) return;
+  // Nor while clients are paused (CLIENT PAUSE, FAILOVER, SHUTDOWN): the data set stands
+  // still, and a DEL would move the offset the replicas are catching up to.
+  if (client_pause_.Paused(clock_.NowMs())) return;
   int64_t start = SteadyUs();
   int64_t now = clock_.NowMs();
   int n = keyspace_->num_shards();
@@ -261,6 +261,9 @@ bool ScriptOrStopping(void* host) {
 
 bool Host::EvictIfNeeded() {
   if (!OverMemoryLimit()) return true;
+  // Nothing is evicted while clients are paused, and nothing is refused for it either
+  // (Redis' isSafeToPerformEvictions: the command goes on as if under the limit).
+  if (client_pause_.Paused(clock_.NowMs())) return true;
   EvictionPolicy policy = eviction_policy();
   if (policy == EvictionPolicy::kNoEviction) return false;
   LatencyScope lat(&introspection_->latency, "eviction-cycle");

@@ -222,6 +222,7 @@ void Host::Cron() {
   // The loader links keys shard by shard: expiring or evicting meanwhile would race
   // with it (Redis runs no cron while it loads either).
   if (loading.active.load(std::memory_order_relaxed)) return;
+  client_pause_.Current(clock_.NowMs());  // a pause that ran out ends now
   if (config_->Bool("storage.active_expire")) {
     LatencyScope lat(&introspection_->latency, "expire-cycle");
     ActiveExpireCycle(1000);

@@ -28,6 +28,7 @@
 
 #include "ferrite/module.h"
 #include "host/client.h"
+#include "host/client_pause.h"
 #include "host/clock.h"
 #include "host/config.h"
 #include "host/acl/acl.h"
@@ -90,12 +91,6 @@ struct ReplicationHooks {
   // master_repl_offset, mirrored after every append: dispatch records it as the client's
   // write offset (Client::woff) after each command, which WAIT waits for.
   std::atomic<int64_t> master_offset{0};
-  // Redis' CLIENT PAUSE WRITE while a FAILOVER or a SHUTDOWN waits for the replicas:
-  // dispatch parks clients' write (and may-replicate) commands here; Unpause re-runs
-  // them. Replication sets and clears it.
-  std::atomic<bool> writes_paused{false};
-  std::mutex paused_mu;
-  std::vector<std::weak_ptr<Client>> paused;  // parked clients (guarded by paused_mu)
   // SHUTDOWN / SIGTERM / SIGINT without NOW: `finish` (the actual shutdown) runs once
   // every replica acknowledged the primary's offset or shutdown-timeout passed; returns
   // false when there is nothing to wait for (the caller then shuts down at once).
@@ -130,6 +125,8 @@ class Host {
   // INFO errorstats: error replies by kind (error_stats.h).
   ErrorStats& error_stats() { return error_stats_; }
   ReplicationHooks& replication() { return replication_; }
+  // CLIENT PAUSE and the write pauses of FAILOVER / SHUTDOWN (client_pause.h).
+  ClientPause& client_pause() { return client_pause_; }
   Introspection& introspection() { return *introspection_; }
   acl::Acl& acl() { return *acl_; }
   int64_t start_ms() const { return start_ms_; }
@@ -181,6 +178,11 @@ class Host {
   // Runs a blocked client's command again on its own thread (as a key signal does), for
   // blocking that waits on something other than keys (WAIT).
   void RetryBlocked(const std::shared_ptr<Client>& c);
+  // A client a pause parked (client_pause.h): RetryPostponed queues its command's re-run
+  // in arrival order (one at a time); ReleasePostponed ends its wait as the command runs,
+  // keeping the ordered turn, which its re-run ends when the command is done.
+  void RetryPostponed(const std::shared_ptr<Client>& c);
+  void ReleasePostponed(Client* c);
   // Re-runs a woken client's command on its own thread (posted by PostRetry). `turn`:
   // the ordered turn this re-run holds (0: none).
   void RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn = 0);
@@ -342,6 +344,7 @@ class Host {
   ErrorStats error_stats_;
   Tracking tracking_{this};
   ReplicationHooks replication_;
+  ClientPause client_pause_{this};
   std::unique_ptr<Introspection> introspection_;
   std::unique_ptr<acl::Acl> acl_;
   int64_t start_ms_;

@@ -150,6 +150,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
       return;
     }
     fd_ = fd;  // a socket with data already waiting reports at once
+    client_->fd = fd;
     if (handshaking_) StartHandshakeTimer(weak);
   }
 

@@ -87,6 +87,7 @@ struct Command : CallStats {
   int first_key, last_key, key_step;
   ferrite_cmd_fn handler;
   ferrite_getkeys_fn getkeys;
+  ferrite_call_flags_fn call_flags = nullptr;  // flags that depend on the arguments
   std::string summary, group;
   struct ferrite_plugin* owner;  // nullptr for host commands
   // How the host chooses the shards to lock (host/lock_plan.cc). kSpec: the key spec

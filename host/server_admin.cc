@@ -1,4 +1,4 @@
-// Administrative host commands: INFO CONFIG COMMAND CLIENT MODULE.
+// Administrative host commands: INFO CONFIG COMMAND MODULE (CLIENT: client_command.cc).
 #include <malloc.h>
 #include <unistd.h>
 
@@ -287,242 +287,6 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   return UnknownSubcommand(c, "COMMAND", sub, {"COUNT", "INFO", "DOCS", "LIST", "GETKEYS"});
 }
 
-// ------------------------------- CLIENT ------------------------------------------------
-
-// CLIENT LIST / KILL TYPE: Redis' getClientType (a replica is also "slave").
-std::string_view ClientType(const Client& cl) {
-  if (cl.repl_kind == Client::ReplKind::kReplica) return "replica";
-  if (cl.repl_kind == Client::ReplKind::kMaster) return "master";
-  return cl.subscriptions ? "pubsub" : "normal";
-}
-
-bool KnownClientType(std::string_view t) {
-  return EqualsIgnoreCase(t, "normal") || EqualsIgnoreCase(t, "replica") ||
-         EqualsIgnoreCase(t, "slave") || EqualsIgnoreCase(t, "master") ||
-         EqualsIgnoreCase(t, "pubsub");
-}
-
-bool IsClientType(const Client& cl, std::string_view t) {
-  if (EqualsIgnoreCase(t, "slave")) t = "replica";
-  return EqualsIgnoreCase(ClientType(cl), t);
-}
-
-}  // namespace
-
-std::string ClientLine(Host* h, Client& cl) {
-  int64_t now = h->clock().NowMs();
-  constexpr auto kRelaxed = std::memory_order_relaxed;
-  const Client::Buffers& b = cl.buffers;
-  uint64_t multi_mem = cl.multi_mem.load(kRelaxed);
-  std::ostringstream o;
-  std::string flags = cl.repl_kind == Client::ReplKind::kReplica  ? "S"
-                      : cl.repl_kind == Client::ReplKind::kMaster ? "M"
-                                                                  : "";
-  if (cl.subscriptions) flags += "P";
-  if (cl.in_multi) flags += "x";
-  if (cl.block.active) flags += "b";
-  if (cl.tracking.on) flags += "t";
-  if (cl.tracking.broken_redir) flags += "R";
-  if (cl.tracking.bcast) flags += "B";
-  if (cl.monitor) flags += "O";
-  if (flags.empty()) flags = "N";
-  o << "id=" << cl.id << " addr=" << cl.addr << " laddr=" << cl.laddr << " fd=8 name=" << cl.name
-    << " age=" << (now - cl.created_ms) / 1000 << " idle=" << (now - cl.last_cmd_ms) / 1000
-    << " flags=" << flags << " db=" << cl.db << " sub=" << cl.subscriptions
-    << " psub=0 ssub=0 multi=" << (cl.in_multi ? static_cast<int64_t>(cl.queued.size()) : -1)
-    << " qbuf=" << b.qbuf.load(kRelaxed) << " qbuf-free=" << b.qbuf_free.load(kRelaxed)
-    // A command's arguments are slices of the query buffer: no memory of their own.
-    << " argv-mem=0 multi-mem=" << multi_mem << " rbs=" << b.rbs.load(kRelaxed)
-    << " rbp=" << b.rbp.load(kRelaxed) << " obl=" << b.obl.load(kRelaxed)
-    << " oll=" << b.oll.load(kRelaxed) << " omem=" << b.omem.load(kRelaxed)
-    << " tot-mem=" << sizeof(Client) + b.alloc.load(kRelaxed) + multi_mem
-    << " events=r cmd=" << cl.last_cmd
-    << " user=" << cl.acl_user.load(std::memory_order_relaxed)->name() << " redir="
-    << (cl.tracking.on ? static_cast<int64_t>(cl.tracking.redirect) : -1) << " resp=" << cl.resp << "\n";
-  return o.str();
-}
-
-namespace {
-
-int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
-  Host* h = c->host;
-  Client* cl = c->client;
-  auto sub = SV(argv[1]);
-  if (EqualsIgnoreCase(sub, "HELP") && argc == 2) {
-    // Redis 7.0's lines for the subcommands Ferrite implements, in Redis' order.
-    return ReplyHelp(c, "CLIENT",
-                     {"CACHING (YES|NO)",
-                      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
-                      "GETREDIR",
-                      "    Return the client ID we are redirecting to when tracking is enabled.",
-                      "GETNAME", "    Return the name of the current connection.", "ID",
-                      "    Return the ID of the current connection.", "INFO",
-                      "    Return information about the current client connection.",
-                      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
-                      "KILL <option> <value> [<option> <value> [...]]",
-                      "    Kill connections. Options are:",
-                      "    * ADDR (<ip:port>|<unixsocket>:0)",
-                      "      Kill connections made from the specified address",
-                      "    * LADDR (<ip:port>|<unixsocket>:0)",
-                      "      Kill connections made to specified local address",
-                      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
-                      "    * USER <username>",
-                      "      Kill connections authenticated by <username>.",
-                      "    * SKIPME (YES|NO)",
-                      "      Skip killing current connection (default: yes).",
-                      "LIST [options ...]",
-                      "    Return information about client connections. Options:",
-                      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-                      "      Return clients of specified type.",
-                      "SETNAME <name>", "    Assign the name <name> to the current connection.",
-                      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-                      "    Unblock the specified blocked client.",
-                      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
-                      "         [OPTIN] [OPTOUT] [NOLOOP]",
-                      "    Control server assisted client side caching.",
-                      "TRACKINGINFO", "    Report tracking status for the current connection.",
-                      "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction."});
-  }
-  if (EqualsIgnoreCase(sub, "ID") && argc == 2) {
-    c->sink->integer(c->st, static_cast<int64_t>(cl->id));
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "SETNAME") && argc == 3) {
-    for (char ch : SV(argv[2]))
-      if (ch < '!' || ch > '~')
-        return Error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
-    cl->name = SV(argv[2]);
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "GETNAME") && argc == 2) {
-    if (cl->name.empty()) c->sink->null(c->st);
-    else Bulk(c, cl->name);
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "INFO") && argc == 2) {
-    std::string line = ClientLine(h, *cl);
-    c->sink->verbatim(c->st, "txt", line.data(), line.size());
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "LIST")) {
-    std::vector<uint64_t> ids;
-    if (argc >= 4 && EqualsIgnoreCase(SV(argv[2]), "ID")) {
-      for (int i = 3; i < argc; i++) {
-        int64_t id;
-        if (!ParseInt64(SV(argv[i]), &id) || id <= 0) return Error(c, "ERR Invalid client ID");
-        ids.push_back(static_cast<uint64_t>(id));
-      }
-    } else if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE")) {
-      if (!KnownClientType(SV(argv[3])))
-        return Error(c, "ERR Unknown client type '" + std::string(SV(argv[3])) + "'");
-    } else if (argc != 2) {
-      return Error(c, "", FERRITE_E_SYNTAX);
-    }
-    std::string out;
-    for (auto& other : h->AllClients()) {
-      if (!ids.empty() && std::find(ids.begin(), ids.end(), other->id) == ids.end()) continue;
-      if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE") && !IsClientType(*other, SV(argv[3])))
-        continue;
-      out += ClientLine(h, other.get() == cl ? *cl : *other);
-    }
-    c->sink->verbatim(c->st, "txt", out.data(), out.size());
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "KILL") && argc >= 3) {
-    // CLIENT KILL addr | CLIENT KILL ID id | ADDR a | SKIPME yes/no
-    std::vector<std::shared_ptr<Client>> victims;
-    bool old_form = argc == 3;
-    bool skipme = true;
-    std::string addr, type;
-    int64_t id = 0;
-    acl::UserHandle* user = nullptr;
-    if (old_form) {
-      addr = SV(argv[2]);
-    } else {
-      if ((argc - 2) % 2) return Error(c, "", FERRITE_E_SYNTAX);
-      for (int i = 2; i < argc; i += 2) {
-        auto k = SV(argv[i]);
-        auto v = SV(argv[i + 1]);
-        if (EqualsIgnoreCase(k, "ID")) {
-          if (!ParseInt64(v, &id) || id <= 0) return Error(c, "ERR client-id should be greater than 0");
-        } else if (EqualsIgnoreCase(k, "ADDR")) {
-          addr = v;
-        } else if (EqualsIgnoreCase(k, "SKIPME")) {
-          skipme = !EqualsIgnoreCase(v, "no");
-        } else if (EqualsIgnoreCase(k, "TYPE")) {
-          if (!KnownClientType(v)) return Error(c, "ERR Unknown client type '" + std::string(v) + "'");
-          type = v;
-        } else if (EqualsIgnoreCase(k, "USER")) {
-          user = h->acl().Find(v);
-          if (!user) return Error(c, "ERR No such user '" + std::string(v) + "'");
-        } else if (EqualsIgnoreCase(k, "LADDR")) {
-        } else {
-          return Error(c, "", FERRITE_E_SYNTAX);
-        }
-      }
-    }
-    for (auto& other : h->AllClients()) {
-      if (id && other->id != static_cast<uint64_t>(id)) continue;
-      if (!addr.empty() && other->addr != addr) continue;
-      if (!type.empty() && !IsClientType(*other, type)) continue;
-      if (user && other->acl_user.load(std::memory_order_relaxed) != user) continue;
-      if (!old_form && skipme && other.get() == cl) continue;
-      victims.push_back(other);
-    }
-    if (old_form && victims.empty()) return Error(c, "ERR No such client");
-    for (auto& v : victims) {
-      std::weak_ptr<Client> w = v;
-      if (v.get() == cl) {
-        cl->close_mode = FERRITE_CONN_CLOSE_AFTER_REPLY;
-        continue;
-      }
-      if (v->post)
-        v->post([w] {
-          if (auto s = w.lock()) {
-            s->close_mode = FERRITE_CONN_CLOSE_NOW;
-            if (s->on_output) s->on_output();
-          }
-        });
-    }
-    if (old_form) Simple(c, "OK");
-    else c->sink->integer(c->st, static_cast<int64_t>(victims.size()));
-    return FERRITE_OK;
-  }
-  if ((EqualsIgnoreCase(sub, "NO-EVICT") || EqualsIgnoreCase(sub, "NO-TOUCH")) && argc == 3) {
-    bool on = EqualsIgnoreCase(SV(argv[2]), "ON");
-    if (!on && !EqualsIgnoreCase(SV(argv[2]), "OFF")) return Error(c, "", FERRITE_E_SYNTAX);
-    if (EqualsIgnoreCase(sub, "NO-EVICT")) cl->no_evict = on;
-    else cl->no_touch = on;
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "UNBLOCK") && (argc == 3 || argc == 4)) {
-    bool error = false;
-    if (argc == 4) {
-      error = EqualsIgnoreCase(SV(argv[3]), "ERROR");
-      if (!error && !EqualsIgnoreCase(SV(argv[3]), "TIMEOUT"))
-        return Error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-    }
-    int64_t id = 0;
-    if (!ParseInt64(SV(argv[2]), &id)) return Error(c, "", FERRITE_E_NOT_INTEGER);
-    c->sink->integer(c->st, id > 0 && h->UnblockById(static_cast<uint64_t>(id), error) ? 1 : 0);
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "TRACKING") && argc >= 3) return CmdClientTracking(c, argc, argv);
-  if (EqualsIgnoreCase(sub, "CACHING") && argc == 3) return CmdClientCaching(c, argc, argv);
-  if (EqualsIgnoreCase(sub, "GETREDIR") && argc == 2) return CmdClientGetRedir(c, argc, argv);
-  if (EqualsIgnoreCase(sub, "TRACKINGINFO") && argc == 2)
-    return CmdClientTrackingInfo(c, argc, argv);
-  if (EqualsIgnoreCase(sub, "SETINFO") && argc == 4) {
-    Simple(c, "OK");
-    return FERRITE_OK;
-  }
-  return UnknownSubcommand(c, "CLIENT", sub, {"ID", "SETNAME", "GETNAME", "INFO", "LIST", "KILL",
-                                       "NO-EVICT", "NO-TOUCH", "SETINFO", "TRACKING",
-                                       "CACHING", "GETREDIR", "TRACKINGINFO", "UNBLOCK"});
-}
-
 // ------------------------------- MODULE ------------------------------------------------
 
 int CmdModule(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
@@ -575,29 +339,13 @@ void RegisterAdminCommands(Host* h) {
   using namespace sdk::flags;
   using sdk::SubcommandSpec;
   // Redis 7.0's subcommands with their own arity and flags (src/commands/*.json), those
-  // the handlers implement. CLIENT NO-TOUCH and SETINFO (Redis 7.2) are left to the
-  // handler under CLIENT's flags.
+  // the handlers implement.
   // clang-format off
   static constexpr SubcommandSpec kConfigSubs[] = {
     {"GET",       -3, ADMIN | NOSCRIPT | LOADING | STALE},
     {"SET",       -4, ADMIN | NOSCRIPT | LOADING | STALE},
     {"RESETSTAT",  2, ADMIN | NOSCRIPT | LOADING | STALE},
     {"REWRITE",    2, ADMIN | NOSCRIPT | LOADING | STALE},
-    {"HELP",       2, LOADING | STALE},
-  };
-  static constexpr SubcommandSpec kClientSubs[] = {
-    {"ID",         2, NOSCRIPT | LOADING | STALE},
-    {"SETNAME",    3, NOSCRIPT | LOADING | STALE},
-    {"GETNAME",    2, NOSCRIPT | LOADING | STALE},
-    {"INFO",       2, NOSCRIPT | LOADING | STALE},
-    {"LIST",      -2, ADMIN | NOSCRIPT | LOADING | STALE},
-    {"KILL",      -3, ADMIN | NOSCRIPT | LOADING | STALE},
-    {"NO-EVICT",   3, ADMIN | NOSCRIPT | LOADING | STALE},
-    {"UNBLOCK",   -3, ADMIN | NOSCRIPT | LOADING | STALE},
-    {"TRACKING",  -3, NOSCRIPT | LOADING | STALE},
-    {"CACHING",    3, NOSCRIPT | LOADING | STALE},
-    {"GETREDIR",   2, NOSCRIPT | LOADING | STALE},
-    {"TRACKINGINFO", 2, NOSCRIPT | LOADING | STALE},
     {"HELP",       2, LOADING | STALE},
   };
   static constexpr SubcommandSpec kCommandSubs[] = {
@@ -617,7 +365,6 @@ void RegisterAdminCommands(Host* h) {
   AddHostCommand(h, "INFO",    -1, LOADING | STALE,                       0, 0, 0, CmdInfo,    "server", "Information and statistics about the server");
   AddHostCommand(h, "CONFIG",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdConfig,  "server", "Get or set configuration parameters", sdk::Subcommands(kConfigSubs));
   AddHostCommand(h, "COMMAND", -1, LOADING | STALE,                       0, 0, 0, CmdCommand, "server", "Details about commands", sdk::Subcommands(kCommandSubs));
-  AddHostCommand(h, "CLIENT",  -2, ADMIN | NOSCRIPT | LOADING | STALE,    0, 0, 0, CmdClient,  "connection", "Client connection commands", sdk::Subcommands(kClientSubs));
   AddHostCommand(h, "MODULE",  -2, ADMIN | NOSCRIPT,                      0, 0, 0, CmdModule,  "server", "Load, unload and list modules", sdk::Subcommands(kModuleSubs));
   // clang-format on
 }

@@ -394,6 +394,7 @@ void RegisterHostCommands(Host* h) {
   AddHostCommand(h, "DEBUG",    -2, ADMIN | NOSCRIPT | LOADING | STALE,  0, 0, 0, CmdDebug,    "server",     "Debugging commands");
   // clang-format on
   RegisterAdminCommands(h);
+  RegisterClientCommand(h);
   RegisterAclCommands(h);
   RegisterMemoryCommand(h);
   RegisterSwapDbCommands(h);

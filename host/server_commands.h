@@ -39,8 +39,10 @@ int CmdClientGetRedir(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 int CmdClientTrackingInfo(ferrite_ctx* c, int argc, const ferrite_slice* argv);
 // DEBUG and its subcommands (debug_command.cc).
 int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv);
-// INFO CONFIG COMMAND CLIENT MODULE (server_admin.cc).
+// INFO CONFIG COMMAND MODULE (server_admin.cc).
 void RegisterAdminCommands(Host* h);
+// CLIENT (client_command.cc).
+void RegisterClientCommand(Host* h);
 // SLOWLOG LATENCY MONITOR (introspection_commands.cc).
 void RegisterIntrospectionCommands(Host* h);
 // Redis' addReplyHelp: "<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -48,7 +50,7 @@ void RegisterIntrospectionCommands(Host* h);
 int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines);
 // "ERR unknown subcommand '<sub>'. Try <CMD> HELP." (the subcommand cut at 128 bytes).
 int ReplyUnknownSubcommand(ferrite_ctx* c, std::string_view cmd_upper, std::string_view sub);
-// One CLIENT LIST line, "\n" ended (server_admin.cc); ACL LOG's client-info too.
+// One CLIENT LIST line, "\n" ended (client_command.cc); ACL LOG's client-info too.
 std::string ClientLine(Host* h, Client& cl);
 // ACL (acl/acl_commands.cc).
 void RegisterAclCommands(Host* h);

@@ -31,27 +31,29 @@ bool ParseLong(std::string_view s, int64_t* out) { return sdk::ParseInt64(s, out
 
 // ------------------------------- the write pause ---------------------------------------
 
+namespace {
+PausePurpose PurposeOf(unsigned owner) {
+  return owner == ReplicationService::kPauseFailover ? PausePurpose::kFailover
+                                                     : PausePurpose::kShutdown;
+}
+}  // namespace
+
 void ReplicationService::PauseWrites(unsigned owner) {
-  std::lock_guard lk(mu_);
-  pause_owners_ |= owner;
-  h_.replication().writes_paused = true;
+  {
+    std::lock_guard lk(mu_);
+    pause_owners_ |= owner;
+  }
+  h_.client_pause().Pause(PurposeOf(owner), INT64_MAX, PauseType::kWrite);
 }
 
+// The parked clients run again in arrival order, through dispatch (now -READONLY after a
+// failover, or run on the still-primary after an abort).
 void ReplicationService::UnpauseWrites(unsigned owner) {
-  std::vector<std::weak_ptr<Client>> parked;
   {
     std::lock_guard lk(mu_);
     pause_owners_ &= ~owner;
-    if (pause_owners_) return;
-    auto& hooks = h_.replication();
-    std::lock_guard plk(hooks.paused_mu);
-    hooks.writes_paused = false;
-    parked.swap(hooks.paused);
   }
-  // Re-run in arrival order; each goes through dispatch again (now -READONLY after a
-  // failover, or run on the still-primary after an abort).
-  for (auto& w : parked)
-    if (auto c = w.lock()) h_.RetryBlocked(c);
+  h_.client_pause().Unpause(PurposeOf(owner));
 }
 
 // ------------------------------- FAILOVER ----------------------------------------------
@@ -116,7 +118,7 @@ void ReplicationService::HandleFailover(ferrite_ctx* c, int argc, const ferrite_
   fo_force_ = force;
   fo_state_ = FailoverState::kWaitForSync;
   pause_owners_ |= kPauseFailover;
-  h_.replication().writes_paused = true;
+  h_.client_pause().Pause(PausePurpose::kFailover, INT64_MAX, PauseType::kWrite);
   c->sink->simple(c->st, "OK", 2);
 }
 

@@ -26,6 +26,19 @@ namespace ferrite::host::repl {
 
 namespace {
 
+bool HeldByPause(Host& h, std::string_view name) {
+  PauseType pause = h.client_pause().Type();
+  if (pause == PauseType::kOff) return false;
+  pause = h.client_pause().Current(h.clock().NowMs());
+  if (pause != PauseType::kWrite) return pause == PauseType::kAll;
+  const Command* cmd = h.registry().Find(name);
+  return cmd && (cmd->flags & (FERRITE_CMD_WRITE | FERRITE_CMD_MAY_REPLICATE));
+}
+
+}  // namespace
+
+namespace {
+
 // The primary's client gets no replies (Redis never answers its master).
 void NoSimple(void*, const char*, size_t) {}
 void NoError(void*, ferrite_error_code, const char*, size_t) {}
@@ -647,6 +660,7 @@ void ReplicaLink::Stream() {
   std::vector<std::string_view> args;
   std::vector<ferrite_slice> argv;
   size_t pos = 0;
+  bool held = false;  // the next command waits for a client pause to end
   // What came right behind the RDB or +CONTINUE is the stream's start: served first.
   bool leftover = !in_.empty();
   read_reploff_ += static_cast<int64_t>(in_.size());
@@ -664,7 +678,8 @@ void ReplicaLink::Stream() {
       size_t before = in_.size();
       FillResult fr = Fill(200);
       if (fr == FillResult::kClosed) break;
-      if (fr == FillResult::kQuiet) continue;
+      // A command held by a client pause is looked at again after each wait for data.
+      if (fr == FillResult::kQuiet && !held) continue;
       read_reploff_ += static_cast<int64_t>(in_.size() - before);
     }
     leftover = false;
@@ -679,6 +694,11 @@ void ReplicaLink::Stream() {
         break;
       }
       if (stop_) break;  // REPLICAOF moved on: nothing more from this primary
+      // CLIENT PAUSE on a replica holds its primary's stream as Redis pauses its master
+      // client: the command stays unapplied (slave_repl_offset stands still) while the
+      // link goes on reading and acknowledging what it read.
+      held = !args.empty() && HeldByPause(h, args[0]);
+      if (held) break;
       if (!args.empty()) {
         if (args.size() >= 2 && IEquals(args[0], "REPLCONF") && IEquals(args[1], "GETACK")) {
           // Answered with the offset before this command, as Redis does.

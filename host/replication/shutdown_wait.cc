@@ -53,7 +53,7 @@ bool ReplicationService::DeferShutdown(std::function<void()> finish, Client* blo
     // it would move the offset that failover waits for).
     if (!pause_owners_ && backlog_) AppendStreamLocked(kGetack);
     pause_owners_ |= kPauseShutdown;
-    h_.replication().writes_paused = true;
+    h_.client_pause().Pause(PausePurpose::kShutdown, INT64_MAX, PauseType::kWrite);
     Logger("host.replication")->info("Waiting for replicas before shutting down.");
   }
   if (blocked) {

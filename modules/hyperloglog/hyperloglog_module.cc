@@ -13,14 +13,14 @@ using namespace sdk::flags;
 using sdk::Guarded;
 
 // Arity, flags and key specs are Redis 7.0's (COMMAND INFO). PFCOUNT may write (the
-// cached cardinality) although it is a read command, as in Redis.
+// cached cardinality) although it is a read command, as in Redis: may-replicate.
 // clang-format off
 constexpr sdk::CommandSpec kCommands[] = {
-  {"PFADD",      -2, WRITE | DENYOOM | FAST,  1,  1, 1, Guarded<CmdPfAdd>,      "hyperloglog"},
-  {"PFCOUNT",    -2, READONLY,                1, -1, 1, Guarded<CmdPfCount>,    "hyperloglog"},
-  {"PFMERGE",    -2, WRITE | DENYOOM,         1, -1, 1, Guarded<CmdPfMerge>,    "hyperloglog"},
-  {"PFDEBUG",     3, WRITE | DENYOOM | ADMIN, 2,  2, 1, Guarded<CmdPfDebug>,    "hyperloglog"},
-  {"PFSELFTEST",  1, ADMIN,                   0,  0, 0, Guarded<CmdPfSelfTest>, "hyperloglog"},
+  {"PFADD",      -2, WRITE | DENYOOM | FAST,   1,  1, 1, Guarded<CmdPfAdd>,      "hyperloglog"},
+  {"PFCOUNT",    -2, READONLY | MAY_REPLICATE, 1, -1, 1, Guarded<CmdPfCount>,    "hyperloglog"},
+  {"PFMERGE",    -2, WRITE | DENYOOM,          1, -1, 1, Guarded<CmdPfMerge>,    "hyperloglog"},
+  {"PFDEBUG",     3, WRITE | DENYOOM | ADMIN,  2,  2, 1, Guarded<CmdPfDebug>,    "hyperloglog"},
+  {"PFSELFTEST",  1, ADMIN,                    0,  0, 0, Guarded<CmdPfSelfTest>, "hyperloglog"},
 };
 // clang-format on
 

@@ -25,6 +25,8 @@ constexpr uint32_t kAllEventClasses =
     FERRITE_NOTIFY_NEW | FERRITE_NOTIFY_MODULE;
 
 constexpr uint32_t kSub = PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK;
+// A message reaches the replicas too (Redis' may_replicate: CLIENT PAUSE WRITE holds it).
+constexpr uint32_t kPublish = PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE;
 
 // No command here declares keys: channels are not keys, and declaring SSUBSCRIBE's
 // shard channels as Redis does would only make the host lock keyspace shards for
@@ -46,8 +48,8 @@ const sdk::CommandSpec kCommands[] = {
   {"UNSUBSCRIBE",  -1, kSub,                          0, 0, 0, Guarded<CmdUnsubscribe>,  "pubsub"},
   {"PUNSUBSCRIBE", -1, kSub,                          0, 0, 0, Guarded<CmdPUnsubscribe>, "pubsub"},
   {"SUNSUBSCRIBE", -1, kSub,                          0, 0, 0, Guarded<CmdSUnsubscribe>, "pubsub"},
-  {"PUBLISH",       3, PUBSUB | LOADING | STALE | FAST, 0, 0, 0, Guarded<CmdPublish>,    "pubsub"},
-  {"SPUBLISH",      3, PUBSUB | LOADING | STALE | FAST, 0, 0, 0, Guarded<CmdSPublish>,   "pubsub"},
+  {"PUBLISH",       3, kPublish,                      0, 0, 0, Guarded<CmdPublish>,      "pubsub"},
+  {"SPUBLISH",      3, kPublish,                      0, 0, 0, Guarded<CmdSPublish>,     "pubsub"},
   {"PUBSUB",       -2, PUBSUB | LOADING | STALE,      0, 0, 0, Guarded<CmdPubsub>,       "pubsub", nullptr, "", sdk::Subcommands(kPubsubSubs)},
 };
 // clang-format on

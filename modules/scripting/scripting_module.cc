@@ -507,6 +507,54 @@ int FcallGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool ro) {
 }
 
 int CmdFcall(Ctx c, int argc, const ferrite_slice* argv) { return FcallGeneric(c, argc, argv, false); }
+
+// Redis' scriptFlagsToCmdFlags for the flags a pause looks at: a script that declared its
+// flags writes unless no-writes, and is no longer "may-replicate" either way.
+uint32_t DeclaredFlags(uint32_t declared, bool no_writes) {
+  declared &= ~(FERRITE_CMD_WRITE | FERRITE_CMD_MAY_REPLICATE);
+  return no_writes ? declared : declared | FERRITE_CMD_WRITE;
+}
+
+// call_flags (Redis' evalGetCommandFlags / fcallGetCommandFlags). The engine lock is only
+// tried: a script running on another thread holds it, and the declared flags (the
+// stricter answer) then stand.
+uint32_t EvalCallFlags(ferrite_ctx* c, int argc, const ferrite_slice* argv, uint32_t declared) {
+  if (argc < 2) return declared;
+  bool has_shebang = false, no_writes = false, allow_oom = false, allow_stale = false;
+  std::string err;
+  if (!ShebangFlags(SV(argv[1]), &has_shebang, &no_writes, &allow_oom, &allow_stale, &err) || !has_shebang)
+    return declared;
+  (void)c;
+  return DeclaredFlags(declared, no_writes);
+}
+
+uint32_t EvalShaCallFlags(ferrite_ctx* c, int argc, const ferrite_slice* argv,
+                          uint32_t declared) {
+  if (argc < 2 || argv[1].len != 40) return declared;
+  Engine* e = Eng(Ctx(c));
+  std::unique_lock lk(e->mu(), std::try_to_lock);
+  if (!lk.owns_lock()) return declared;
+  std::string sha(SV(argv[1]));
+  for (auto& ch : sha) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  const std::string* body = e->ScriptBody(sha);
+  bool has_shebang = false, no_writes = false, allow_oom = false, allow_stale = false;
+  std::string err;
+  if (!body || !ShebangFlags(*body, &has_shebang, &no_writes, &allow_oom, &allow_stale, &err) || !has_shebang)
+    return declared;
+  return DeclaredFlags(declared, no_writes);
+}
+
+uint32_t FcallCallFlags(ferrite_ctx* c, int argc, const ferrite_slice* argv, uint32_t declared) {
+  if (argc < 2) return declared;
+  Engine* e = Eng(Ctx(c));
+  std::unique_lock lk(e->mu(), std::try_to_lock);
+  if (!lk.owns_lock()) return declared;
+  const Function* f = e->FindFunction(std::string(SV(argv[1])));
+  if (!f) return declared;
+  bool no_writes = false;
+  for (auto& fl : f->flags) no_writes = no_writes || fl == "no-writes";
+  return DeclaredFlags(declared, no_writes);
+}
 int CmdFcallRo(Ctx c, int argc, const ferrite_slice* argv) { return FcallGeneric(c, argc, argv, true); }
 
 using namespace sdk::flags;
@@ -537,14 +585,14 @@ constexpr sdk::SubcommandSpec kFunctionSubs[] = {
 };
 
 const sdk::CommandSpec kCommands[] = {
-  {"EVAL",        -3, kRun,            0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side"},
-  {"EVALSHA",     -3, kRun,            0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1"},
-  {"EVAL_RO",     -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdEvalRo>,    "scripting", EvalKeys, "Execute a read-only Lua script"},
-  {"EVALSHA_RO",  -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdEvalShaRo>, "scripting", EvalKeys, "Execute a cached read-only Lua script"},
-  {"FCALL",       -3, kRun,            0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function"},
-  {"FCALL_RO",    -3, kRun | READONLY, 0, 0, 0, sdk::Guarded<CmdFcallRo>,   "scripting", EvalKeys, "Invoke a read-only function"},
-  {"SCRIPT",      -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache",     sdk::Subcommands(kScriptSubs)},
-  {"FUNCTION",    -2, kAdmin,          0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries",   sdk::Subcommands(kFunctionSubs)},
+  {"EVAL",        -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdEval>,      "scripting", EvalKeys, "Execute a Lua script server side",    {}, nullptr, EvalCallFlags},
+  {"EVALSHA",     -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdEvalSha>,   "scripting", EvalKeys, "Execute a cached Lua script by SHA1", {}, nullptr, EvalShaCallFlags},
+  {"EVAL_RO",     -3, kRun | READONLY,      0, 0, 0, sdk::Guarded<CmdEvalRo>,    "scripting", EvalKeys, "Execute a read-only Lua script"},
+  {"EVALSHA_RO",  -3, kRun | READONLY,      0, 0, 0, sdk::Guarded<CmdEvalShaRo>, "scripting", EvalKeys, "Execute a cached read-only Lua script"},
+  {"FCALL",       -3, kRun | MAY_REPLICATE, 0, 0, 0, sdk::Guarded<CmdFcall>,     "scripting", EvalKeys, "Invoke a function",                   {}, nullptr, FcallCallFlags},
+  {"FCALL_RO",    -3, kRun | READONLY,      0, 0, 0, sdk::Guarded<CmdFcallRo>,   "scripting", EvalKeys, "Invoke a read-only function"},
+  {"SCRIPT",      -2, kAdmin,               0, 0, 0, sdk::Guarded<CmdScript>,    "scripting", nullptr,  "Manage the script cache",     sdk::Subcommands(kScriptSubs)},
+  {"FUNCTION",    -2, kAdmin,               0, 0, 0, sdk::Guarded<CmdFunction>,  "scripting", nullptr,  "Manage function libraries",   sdk::Subcommands(kFunctionSubs)},
 };
 // clang-format on
 

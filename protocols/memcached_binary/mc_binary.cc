@@ -257,7 +257,12 @@ size_t BinarySession::OnBytes(const uint8_t* data, size_t len) {
     words_.push_back(OpName(r.opcode));
     if (!r.key.empty()) words_.push_back(r.key);
     b_.BeginRequest(words_);
+    size_t mark = out_.size();
     Dispatch(r);
+    if (b_.TakeBlocked()) {  // parked (a client pause, a warming key): nothing answered yet
+      out_.resize(mark);
+      blocked_ = true;
+    }
     b_.EndRequest(!blocked_);  // a blocked request is recorded when it is fed again
     if (blocked_) {  // left unconsumed: fed again when the client is woken
       blocked_ = false;

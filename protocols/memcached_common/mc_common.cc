@@ -245,6 +245,7 @@ const McReply& HostBackend::Exec(const McArgv& argv) {
   if (api_->execute(conn_, argv.argc(), argv.argv(), McCapture::Sink(), &cap_) ==
       FERRITE_EXEC_BLOCKED) {
     cap_.reply.status = McStatus::kBlocked;
+    blocked_ = true;
   }
   return cap_.reply;
 }

@@ -7,6 +7,8 @@
 // first element is a status word (HIT, MISS, STORED, ...) followed by fields.
 #pragma once
 
+#include <utility>
+
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -144,6 +146,10 @@ class McBackend {
   // Asks to be fed the unconsumed input again once the output so far is written
   // (conn_resume). false: not available, so a long answer must be finished at once.
   virtual bool Resume() { return false; }
+  // True once since an Exec parked the connection (a client pause held a command back,
+  // or a get waits for a key being warmed): the session then drops what the request
+  // wrote and leaves the request unconsumed, to read it again once the host wakes it.
+  virtual bool TakeBlocked() { return false; }
 };
 
 // The real thing: api->execute with the capturing sink, api->conn_write, ...
@@ -163,8 +169,10 @@ class HostBackend : public McBackend {
   int64_t StatInt(const char* name) override;
   uint64_t ConnId() override { return api_->conn_id(conn_); }
   bool Resume() override;
+  bool TakeBlocked() override { return std::exchange(blocked_, false); }
 
  private:
+  bool blocked_ = false;
   std::vector<ferrite_slice> words_;
   const ferrite_host_api* api_;
   ferrite_conn* conn_;

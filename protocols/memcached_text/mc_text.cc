@@ -127,7 +127,12 @@ size_t TextSession::OnBytes(const uint8_t* data, size_t len) {
     size_t data_used = 0;
     noreply_ = false;
     b_.BeginRequest(toks);
+    size_t mark = out_.size();
     bool ran = Dispatch(toks, rest, &data_used);
+    if (b_.TakeBlocked()) {  // parked (a client pause): the whole request is read again
+      out_.resize(mark);
+      ran = false;
+    }
     b_.EndRequest(ran);  // not run yet: recorded when it runs
     if (!ran) break;  // wait for the data block, or blocked
     pos = line_end + 1 + data_used;

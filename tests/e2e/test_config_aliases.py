@@ -2,6 +2,8 @@
 side by side with redis-server, and in ferrite.toml's [modules.<plugin>] options."""
 import subprocess
 
+import redis
+
 from conftest import host_binary
 from resp_compare import compare, parse_script
 
@@ -70,3 +72,12 @@ def test_both_names_of_one_option_is_an_error(tmp_path):
                          capture_output=True, text=True, timeout=20)
     assert out.returncode != 0
     assert "hash_max_ziplist_entries" in out.stderr + out.stdout
+
+
+def test_hidden_config_answers_only_when_named(server, redis_server):
+    # Redis' HIDDEN_CONFIG: key-load-delay is left out of a pattern's answer.
+    for port in (server.port, redis_server.port):
+        r = redis.Redis(port=port)
+        assert "key-load-delay" not in r.config_get("*")
+        assert "key-load-delay" not in r.config_get("key-*")
+        assert r.config_get("key-load-delay") == {"key-load-delay": "0"}

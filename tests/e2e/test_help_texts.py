@@ -3,8 +3,8 @@ and each line Ferrite prints is Redis' own line (Ferrite lists only the subcomma
 implements; where it implements them all the text is identical)."""
 from resp_compare import Conn
 
-IDENTICAL = ["CONFIG", "SLOWLOG", "LATENCY", "OBJECT", "XINFO", "PUBSUB"]
-SUBSET = ["COMMAND", "CLIENT", "SCRIPT", "FUNCTION", "XGROUP"]
+IDENTICAL = ["CONFIG", "SLOWLOG", "LATENCY", "OBJECT", "XINFO", "PUBSUB", "CLIENT"]
+SUBSET = ["COMMAND", "SCRIPT", "FUNCTION", "XGROUP"]
 
 
 def help_lines(port, cmd):

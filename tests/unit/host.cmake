@@ -11,3 +11,4 @@ ferrite_unit_test(latency_histogram_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/laten
 ferrite_unit_test(introspection_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/introspection_test.cc LIBS ferrite_host_core)
 ferrite_unit_test(mirror_encode_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/mirror_encode_test.cc LIBS ferrite_host_core)
 ferrite_unit_test(error_stats_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/error_stats_test.cc LIBS ferrite_host_core)
+ferrite_unit_test(client_reply_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/client_reply_test.cc LIBS ferrite_host_core)

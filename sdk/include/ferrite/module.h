@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 12 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 13 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -43,7 +43,8 @@ extern "C" {
                                11: ctx_acl_check_cmd, FERRITE_SCRIPT_DECLARED /
                                    NO_WRITES / ALLOW_STALE;
                                12: key_info, event_key_info, subscribe_evictions,
-                                  stat_int, conn_resume */
+                                  stat_int, conn_resume;
+                               13: ferrite_command_desc.call_flags */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -164,6 +165,10 @@ enum {
    * commands a script calls follow it (EVAL, FCALL...). */
   FERRITE_CMD_SKIP_MONITOR = 1u << 17,
   FERRITE_CMD_SKIP_SLOWLOG = 1u << 18, /* never in SLOWLOG (EXEC: its commands are)        */
+  /* Redis' may_replicate: no write, but it may add to the replication stream (PUBLISH,
+   * PFCOUNT, EVAL/FCALL of a script that did not declare its flags). CLIENT PAUSE WRITE
+   * holds it, and read-only scripts may not call it. Not shown by COMMAND INFO. */
+  FERRITE_CMD_MAY_REPLICATE = 1u << 19,
 };
 
 /* Flags of a script run (script_set_busy), from the flags a script declares (Redis'
@@ -200,6 +205,16 @@ typedef int (*ferrite_cmd_fn)(ferrite_ctx* ctx, int argc, const ferrite_slice* a
  * (which may exceed cap: the host then calls again with a larger buffer). Returns -1
  * when the arguments are malformed (the handler will report the error). */
 typedef int (*ferrite_getkeys_fn)(int argc, const ferrite_slice* argv, int* out, int cap);
+
+/* The flags one call of a command runs under, when they depend on its arguments (Redis'
+ * getCommandFlags): EVAL of a script that declares `flags=no-writes` is neither a write
+ * nor may-replicate, so CLIENT PAUSE WRITE lets it run. Receives the flags the table
+ * declares and returns them, changed or not. The host asks only where it matters (today:
+ * while clients are paused, for the command and for each command an EXEC runs), on the
+ * client's thread with no shard lock held. It must not reply, open keys or call(); `ctx`
+ * serves ctx_plugin_state() and the connection getters only. */
+typedef uint32_t (*ferrite_call_flags_fn)(ferrite_ctx* ctx, int argc, const ferrite_slice* argv,
+                                          uint32_t declared);
 
 /* One subcommand of a container command (ABI 1.4). Only the policy flags below count
  * for a subcommand; the others (keys, locking, HIDDEN, NOAUTH...) are the container's. */
@@ -239,6 +254,8 @@ typedef struct ferrite_command_desc {
    * fails the registration. A command Redis 7.0 defines keeps Redis' categories, plus
    * these. Subcommands take the container's declared categories. */
   const char* acl_categories;
+  /* --- since ABI 1.13; the host checks struct_size ---------------------------------- */
+  ferrite_call_flags_fn call_flags;  /* optional: flags that depend on the arguments     */
 } ferrite_command_desc;
 
 /* ------------------------------------------------------------------------------------ */

@@ -535,6 +535,7 @@ struct CommandSpec {
   const char* summary = "";
   SubcommandList subcommands = {};
   const char* acl_categories = nullptr;  // ABI 1.8: "hash fast", see ferrite_command_desc
+  ferrite_call_flags_fn call_flags = nullptr;  // ABI 1.13, see ferrite_command_desc
 };
 
 // Registers every command; on the first failure returns FERRITE_ERR (the host then
@@ -554,6 +555,7 @@ int RegisterAll(ferrite_plugin* p, const CommandSpec (&table)[N]) {
     d.getkeys = c.getkeys;
     d.summary = c.summary;
     d.group = c.group;
+    d.call_flags = c.call_flags;
     std::vector<ferrite_subcommand_desc> subs;
     for (size_t i = 0; i < c.subcommands.count; i++) {
       const SubcommandSpec& sc = c.subcommands.items[i];
@@ -707,7 +709,8 @@ inline constexpr uint32_t WRITE = FERRITE_CMD_WRITE, READONLY = FERRITE_CMD_READ
                           ALLOW_BUSY = FERRITE_CMD_ALLOW_BUSY,
                           SUBSCRIBED_OK = FERRITE_CMD_SUBSCRIBED_OK,
                           SKIP_MONITOR = FERRITE_CMD_SKIP_MONITOR,
-                          SKIP_SLOWLOG = FERRITE_CMD_SKIP_SLOWLOG;
+                          SKIP_SLOWLOG = FERRITE_CMD_SKIP_SLOWLOG,
+                          MAY_REPLICATE = FERRITE_CMD_MAY_REPLICATE;
 }  // namespace ferrite::sdk::flags
 
 // Defines the three exported entry points. LOAD is `int Fn(ferrite_plugin*)`, UNLOAD
