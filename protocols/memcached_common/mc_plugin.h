@@ -13,11 +13,16 @@ struct McConn {
   explicit McConn(ferrite_conn* c) : backend(&sdk::Api(), c), session(backend) {}
   HostBackend backend;
   Session session;
+  // Bulks still to write of the push being sent (LateSink): only a push's elements are
+  // log lines; a blocked request's re-run reply also arrives here and is dropped (the
+  // session reads the request again and answers it itself).
+  size_t push_left = 0;
 };
 
-// What arrives out of band on a memcached connection is the `watch` log: the strings
-// module pushes each line as one bulk (conn_push), written as it is. Nothing else
-// (memcached commands never subscribe), so the other encoders only have to exist.
+// What arrives out of band on a memcached connection: the `watch` log, which the strings
+// module pushes one line a bulk (conn_push), written as it is; and the reply of a
+// blocked request's re-run (a key being warmed, a client pause), dropped: the session
+// reads that request again and answers it. Only the bulks of a push are written.
 template <class Conn>
 const ferrite_reply_sink* LateSink() {
   static const ferrite_reply_sink sink = {
@@ -27,14 +32,17 @@ const ferrite_reply_sink* LateSink() {
       [](void*, int64_t) {},
       [](void*, double) {},
       [](void* st, const char* s, size_t len) {
-        static_cast<Conn*>(st)->backend.Write({s, len});
+        auto* c = static_cast<Conn*>(st);
+        if (c->push_left == 0) return;
+        c->push_left--;
+        c->backend.Write({s, len});
       },
       [](void*) {},
       [](void*) {},
-      [](void*, size_t) {},
-      [](void*, size_t) {},
-      [](void*, size_t) {},
-      [](void*, size_t) {},
+      [](void* st, size_t) { static_cast<Conn*>(st)->push_left = 0; },
+      [](void* st, size_t) { static_cast<Conn*>(st)->push_left = 0; },
+      [](void* st, size_t) { static_cast<Conn*>(st)->push_left = 0; },
+      [](void* st, size_t n) { static_cast<Conn*>(st)->push_left = n; },
       [](void*, int) {},
       [](void*, const char*, const char*, size_t) {},
       [](void*, const char*, size_t) {},
