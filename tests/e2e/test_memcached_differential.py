@@ -368,7 +368,11 @@ class TextGen(Gen):
                 lambda: b"t", lambda: b"l", lambda: b"q", lambda: b"s", lambda: self.opaque(True),
                 lambda: b"T" + self.choice(b"0", b"100", b"x") if self.touch else b"t",
                 lambda: b"N" + self.choice(b"0", b"100", b"x"),
-                lambda: b"h", lambda: b"R" + self.choice(b"50", b"200", b"-1", b"x"),
+                # No `h` here: in these random runs memcached 1.6.18 answered h0 where
+                # Ferrite answered h1 at varying steps (same seed, different runs), which
+                # points at timing inside memcached; the hit-before flag is compared in
+                # fixed sequences in test_memcached_meta_stale.py instead.
+                lambda: b"R" + self.choice(b"50", b"200", b"-1", b"x"),
                 lambda: self.choice(b"zz", b"v1", b"u")]
         flags = self.no_k_with_b(fl + self.flag_subset(pool))
         if k in self.tainted:
