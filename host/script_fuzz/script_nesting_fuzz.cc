@@ -18,8 +18,8 @@
 //
 // Built with FERRITE_FUZZ=ON (clang; the host library and the scripting plugin are
 // instrumented there):
-//   build/fuzz/modules/scripting/script_nesting_fuzz -timeout=30 -rss_limit_mb=4096
-//     /tmp/nest-corpus modules/scripting/fuzz/nesting-corpus
+//   build/fuzz/host/script_nesting_fuzz -timeout=30 -rss_limit_mb=4096
+//     /tmp/nest-corpus host/script_fuzz/nesting-corpus
 // The committed corpus is replayed by ctest (script_nesting_corpus_test).
 #include <cstdint>
 #include <cstdio>
