@@ -28,8 +28,9 @@ namespace {
 
 void Simple(ferrite_ctx* c, std::string_view s) { c->sink->simple(c->st, s.data(), s.size()); }
 void Bulk(ferrite_ctx* c, std::string_view s) { c->sink->bulk(c->st, s.data(), s.size()); }
+// Through SendError, as every host command's errors: counted in INFO errorstats.
 int Error(ferrite_ctx* c, std::string_view msg, ferrite_error_code code = FERRITE_E_GENERIC) {
-  c->sink->error(c->st, code, msg.data(), msg.size());
+  SendError(c, code, msg);
   return FERRITE_OK;
 }
 

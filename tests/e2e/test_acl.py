@@ -289,6 +289,18 @@ def test_script_acl_check_cmd_matches_redis(pair):
     assert ours == theirs and ours == [(":", b"1"), ("$", None)]
 
 
+def test_acl_errors_count_in_errorstats_as_redis(pair):
+    """ACL's own error replies are error replies like any other: INFO errorstats and
+    total_error_replies move as on redis-server."""
+    admin_auth = [("AUTH", "admin", ADMIN_PW)]
+    cmds = [("CONFIG", "RESETSTAT"), ("ACL", "SETUSER", "x", "+nosuch"),
+            ("ACL", "DELUSER", "default"), ("ACL", "CAT", "nosuch"), ("ACL", "NOPE"),
+            ("INFO", "errorstats")]
+    ours, theirs = both(pair, *cmds, conn_setup=admin_auth)
+    assert ours[:-1] == theirs[:-1]
+    assert ours[-1] == theirs[-1] and b"errorstat_ERR:count=4" in ours[-1][1], ours[-1]
+
+
 def test_memcached_binary_sasl_as_acl_user(server_factory):
     """Binary SASL PLAIN authenticates an ACL user (authcid); its key patterns then apply,
     a refusal is memcached's auth-error status and an ACL LOG entry."""
