@@ -146,6 +146,16 @@ SCENARIOS = {
         [("MULTI",), ("RPUSH", "q", "a"), ("DEL", "q"), ("ZADD", "z", 1, "m"), ("DEL", "z"),
          ("EXEC",)],
         ["q", "z"]),
+    # A woken waiter whose key now holds another type stays blocked (no WRONGTYPE), and
+    # is served by the next push once the key is a list again.
+    "push_del_set_in_multi_keeps_waiting": (
+        [],
+        [("BLPOP", "q", 0), ("BLMPOP", 0, 1, "q", "LEFT"), ("BZPOPMIN", "z", 0),
+         ("BRPOPLPUSH", "q", "out", 0)],
+        [("MULTI",), ("LPUSH", "q", "a"), ("DEL", "q"), ("SET", "q", "foo"),
+         ("ZADD", "z", 1, "m"), ("DEL", "z"), ("SET", "z", "bar"), ("EXEC",),
+         ("DEL", "q", "z"), ("LPUSH", "q", "b", "c", "d"), ("ZADD", "z", 2, "n")],
+        ["q", "z", "out"]),
     "linked_blmoves": (
         [],
         [("BLMOVE", "a", "b", "LEFT", "RIGHT", 0), ("BLMOVE", "b", "c", "LEFT", "RIGHT", 0),
@@ -188,7 +198,7 @@ def test_fifo_across_worker_threads(waiter, push, key):
     srv = Server({"server.threads": "3"}).start()
     try:
         r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
-        for rnd in range(40):
+        for rnd in range(60):
             # Idle connections shift which worker thread each waiter and the writer land on.
             spacers = [redis.Redis(host="127.0.0.1", port=srv.port) for _ in range(rnd % 3)]
             for s in spacers:
