@@ -51,6 +51,12 @@ EXTRA = {
     "delex": ("Conditionally removes the specified key based on value or digest comparison.",
               "8.4.0", "string", "O(1) for IFEQ/IFNE, O(N) for IFDEQ/IFDNE where N is the "
               "length of the string value."),
+    "xackdel": ("Acknowledges and conditionally deletes one or multiple entries (messages) for "
+                "a stream consumer group at the specified key.", "8.2.0", "stream",
+                "O(1) for each entry ID processed."),
+    "xdelex": ("Deletes one or multiple entries from the stream.", "8.2.0", "stream",
+               "O(1) for each single item to delete in the stream, regardless of the stream "
+               "size."),
     "digest": ("Returns the XXH3 hash of a string value.", "8.4.0", "string",
                "O(N) where N is the length of the string value."),
 }

@@ -86,7 +86,8 @@ def test_since_is_redis_for_every_command_both_have(server, redis_server):
 def test_later_redis_commands_state_their_version(server):
     c = Conn(server.port)
     try:
-        for name, since in (("hgetdel", b"8.0.0"), ("msetex", b"8.4.0"), ("hexpire", b"7.4.0")):
+        for name, since in (("hgetdel", b"8.0.0"), ("msetex", b"8.4.0"), ("hexpire", b"7.4.0"),
+                            ("xackdel", b"8.2.0")):
             assert docs(c, name)["since"] == ("$", since), name
     finally:
         c.close()
