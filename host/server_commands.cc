@@ -20,6 +20,7 @@ void ResetTransaction(Client* cl) {
   cl->multi_error = false;
   cl->queued.clear();
   cl->multi_mem.store(0, std::memory_order_relaxed);
+  std::lock_guard lk(cl->watch_mu);
   cl->watched.clear();
 }
 
@@ -74,7 +75,7 @@ int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
   ResetTransaction(cl);
   c->host->tracking().Disable(cl);  // RESET turns tracking off, as in Redis
   for (auto& [fn, ud] : cl->reset_hooks) fn(ud, cl->id);
-  cl->subscriptions = 0;
+  cl->subscriptions = cl->sub_channels = cl->sub_patterns = cl->sub_shard = 0;
   cl->db = 0;
   cl->resp = 2;
   cl->name.clear();
@@ -212,6 +213,7 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
       w.missing = c->host->missing_watches().Watch(db, key);
       w.creations = w.missing.creations();
     }
+    std::lock_guard lk(c->client->watch_mu);
     c->client->watched.push_back(std::move(w));
   }
   Simple(c, "OK");
@@ -219,6 +221,7 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 }
 
 int CmdUnwatch(ferrite_ctx* c, int, const ferrite_slice*) {
+  std::lock_guard lk(c->client->watch_mu);
   c->client->watched.clear();
   Simple(c, "OK");
   return FERRITE_OK;
@@ -333,6 +336,33 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 }
 
 }  // namespace
+
+bool WatchDirty(Host* h, Client& cl) {
+  struct Seen {
+    int db;
+    std::string key;
+    uint64_t version;
+    int64_t expire_at;
+    bool created;  // a key missing at WATCH has been created since
+  };
+  std::vector<Seen> seen;
+  {
+    std::lock_guard lk(cl.watch_mu);
+    for (auto& w : cl.watched)
+      seen.push_back({w.db, w.key, w.version, w.expire_at,
+                      w.version == 0 && w.missing.creations() != w.creations});
+  }
+  auto& ks = h->keyspace();
+  for (auto& w : seen) {
+    if (w.created) return true;
+    int shard = ks.ShardIndex(HashKey(w.key));
+    // The caller may hold the shard already (CLIENT LIST from a script or inside EXEC).
+    std::unique_lock lk(ks.shard(shard).mu, std::defer_lock);
+    if (!LockSet::ThreadHolds(&ks, shard)) lk.lock();
+    if (WatchState(h, w.db, w.key) != std::pair{w.version, w.expire_at}) return true;
+  }
+  return false;
+}
 
 int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines) {
   c->sink->array(c->st, lines.size() + 3);

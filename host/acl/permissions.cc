@@ -59,23 +59,6 @@ uint8_t PermsOf(uint16_t key_flags) {
   return p;
 }
 
-// The keys of one call with their spec flags: Redis' facts when it knows the command,
-// else the command's declared positions, read for a read-only command and written for a
-// write (both when it declares neither).
-void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_slice* argv,
-            std::vector<KeyRef>& out) {
-  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
-  if (f && !cmd->acl_key_flags) return FactsKeys(*f, argc, argv, out);
-  std::vector<int> idx;
-  if (!cmd->Keys(argc, argv, idx)) return;
-  uint16_t flags = cmd->acl_key_flags;
-  if (!flags) {
-    flags = (cmd->flags & FERRITE_CMD_READONLY) ? (kKeyRo | kKeyAccess)
-            : (cmd->flags & FERRITE_CMD_WRITE)  ? (kKeyRw | kKeyAccess | kKeyUpdate)
-                                                : (kKeyRw | kKeyAccess | kKeyUpdate);
-  }
-  for (int i : idx) out.push_back({i, flags});
-}
 
 bool ChannelAllowed(const Selector& s, std::string_view ch, bool is_pattern) {
   for (const auto& p : s.channels)
@@ -120,6 +103,29 @@ Verdict CheckSelector(const Selector& s, const Command* cmd, const Subcommand* s
 }
 
 }  // namespace
+
+void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_slice* argv,
+            std::vector<KeyRef>& out) {
+  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
+  if (f && !cmd->acl_key_flags) return FactsKeys(*f, argc, argv, out);
+  std::vector<int> idx;
+  if (!cmd->Keys(argc, argv, idx)) return;
+  uint16_t flags = cmd->acl_key_flags;
+  if (!flags) {
+    flags = (cmd->flags & FERRITE_CMD_READONLY) ? (kKeyRo | kKeyAccess)
+            : (cmd->flags & FERRITE_CMD_WRITE)  ? (kKeyRw | kKeyAccess | kKeyUpdate)
+                                                : (kKeyRw | kKeyAccess | kKeyUpdate);
+  }
+  for (int i : idx) out.push_back({i, flags});
+}
+
+bool HasKeys(const Command* cmd, const Subcommand* sub) {
+  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
+  if (!f || cmd->acl_key_flags) return cmd->first_key > 0 || cmd->getkeys;
+  for (int j = 0; j < f->nspecs; j++)
+    if (!(f->specs[j].flags & kKeyNotKey)) return true;
+  return false;
+}
 
 bool KeyAllowed(const Selector& s, std::string_view key, uint16_t key_flags) {
   if (s.flags & kSelAllKeys) return true;
