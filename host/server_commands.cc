@@ -209,10 +209,8 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     if (dup) continue;
     auto [version, expire_at] = WatchState(c->host, db, key);
     WatchedKey w{db, key, version, expire_at, {}, 0};
-    if (w.version == 0) {
-      w.missing = c->host->missing_watches().Watch(db, key);
-      w.creations = w.missing.creations();
-    }
+    w.reg = c->host->key_watches().Watch(db, key, w.version == 0);
+    w.changes = w.reg.changes();
     std::lock_guard lk(c->client->watch_mu);
     c->client->watched.push_back(std::move(w));
   }
@@ -241,7 +239,7 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
   }
   for (auto& w : cl->watched) {
     if (WatchState(h, w.db, w.key) != std::pair{w.version, w.expire_at} ||
-        (w.version == 0 && w.missing.creations() != w.creations)) {
+        w.reg.changes() != w.changes) {
       ResetTransaction(cl);
       c->sink->null_array(c->st);
       return FERRITE_OK;
@@ -343,18 +341,17 @@ bool WatchDirty(Host* h, Client& cl) {
     std::string key;
     uint64_t version;
     int64_t expire_at;
-    bool created;  // a key missing at WATCH has been created since
+    bool changed;  // the registry counted a change (host/watch.h)
   };
   std::vector<Seen> seen;
   {
     std::lock_guard lk(cl.watch_mu);
     for (auto& w : cl.watched)
-      seen.push_back({w.db, w.key, w.version, w.expire_at,
-                      w.version == 0 && w.missing.creations() != w.creations});
+      seen.push_back({w.db, w.key, w.version, w.expire_at, w.reg.changes() != w.changes});
   }
   auto& ks = h->keyspace();
   for (auto& w : seen) {
-    if (w.created) return true;
+    if (w.changed) return true;
     int shard = ks.ShardIndex(HashKey(w.key));
     // The caller may hold the shard already (CLIENT LIST from a script or inside EXEC).
     std::unique_lock lk(ks.shard(shard).mu, std::defer_lock);
