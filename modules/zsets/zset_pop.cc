@@ -142,6 +142,9 @@ Served ServeFirst(const Ctx& ctx, const ferrite_slice* argv, int first, int n, W
     Key k = ctx.OpenWrite(SV(argv[i]));
     ZSetValue* z = nullptr;
     Found f = LookupZSet(k, *st, &z);
+    // A woken waiter's key that now holds another type is not ready: Redis 7.0 serves
+    // a blocked client only from a sorted set and leaves it blocked.
+    if (f == Found::kWrongType && Api().ctx_block_rerun(ctx.get())) continue;
     if (f == Found::kWrongType) {
       ctx.Error(FERRITE_E_WRONGTYPE);
       return Served::kError;
@@ -156,7 +159,8 @@ Served ServeFirst(const Ctx& ctx, const ferrite_slice* argv, int first, int n, W
       ctx.Bulk(out[0].first);
       ctx.Double(out[0].second);
     } else {
-      ctx.Propagate({PopCommand(w), key, std::to_string(count)});
+      // Redis 7.0 replicates (B)ZMPOP as ZPOPMIN|ZPOPMAX with the number actually popped.
+      ctx.Propagate({PopCommand(w), key, std::to_string(out.size())});
       ctx.Array(2);
       ctx.Bulk(key);
       ReplyPairs(ctx, out);
