@@ -131,10 +131,16 @@ std::string Memory(Host* h) {
     << "\r\nrss_overhead_bytes:" << m.rss_extra_bytes
     << "\r\nmem_fragmentation_ratio:" << Ratio(m.rss, m.total)
     << "\r\nmem_fragmentation_bytes:" << m.total_frag_bytes
+    // Redis leaves replication and AOF buffers out of eviction's figure; Ferrite's
+    // used_memory does not contain them in the first place.
+    << "\r\nmem_not_counted_for_evict:0"
     << "\r\nmem_replication_backlog:" << m.backlog
     << "\r\nmem_clients_slaves:" << m.clients_replicas
     << "\r\nmem_clients_normal:" << m.clients_normal
-    << "\r\nmem_allocator:" << AllocatorName() << "\r\n";
+    << "\r\nmem_allocator:" << AllocatorName()
+    // No active defragmentation, and every free is done at once (UNLINK, FLUSHALL ASYNC
+    // included): nothing is ever pending.
+    << "\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n";
   return o.str();
 }
 
