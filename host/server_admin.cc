@@ -269,7 +269,7 @@ int CommandGetKeys(ferrite_ctx* c, int argc, const ferrite_slice* argv, bool wit
   int arity = sub ? sub->arity : cmd->arity;
   if ((arity > 0 && n != arity) || n < -arity)
     return Error(c, "ERR Invalid number of arguments specified for command");
-  std::vector<acl::KeyRef> keys;
+  acl::KeyList keys;
   acl::KeysOf(cmd, sub, n, argv + 2, keys);
   if (keys.empty()) {
     // Redis' CMD_NO_MANDATORY_KEYS: EVAL*, EVALSHA*, FCALL* may name no key.
