@@ -148,7 +148,6 @@ bool HasKeys(const Command* cmd, const Subcommand* sub) {
   return false;
 }
 
-
 namespace {
 
 // A pattern's match past the first 8 bytes of its literal start, which the caller
