@@ -73,6 +73,7 @@ struct RdbSaveOptions {
   bool checksum = true;
   bool aof_base = false;
   int64_t now_ms = 0;  // keys that expired before this are left out
+  int64_t key_delay_us = 0;  // rdb-key-save-delay: a sleep per key written (tests only)
 };
 
 // Serializes every db. The caller makes the keyspace stable: it holds every shard

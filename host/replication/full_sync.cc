@@ -110,6 +110,7 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
   auto& cfg = h_.config();
   persist::RdbSaveOptions opt;
   opt.checksum = cfg.Bool("persistence.rdbchecksum");
+  opt.key_delay_us = cfg.Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
   bool compress = cfg.Bool("persistence.rdbcompression");
   std::string prefix = cfg.String("persistence.dir") + "/temp-repl-";
@@ -187,6 +188,7 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
   }
   persist::RdbSaveOptions opt;
   opt.checksum = cfg.Bool("persistence.rdbchecksum");
+  opt.key_delay_us = cfg.Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
   bool compress = cfg.Bool("persistence.rdbcompression");
   std::vector<std::shared_ptr<ReplicaPeer>> peers;
