@@ -392,6 +392,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       }
     }
   }
+  if ((flags & FERRITE_CMD_WRITE) && !c->in_multi && !c->block.rerunning &&
+      c->repl_kind == Client::ReplKind::kNone && !c->aof_replay &&
+      cmd->lock_rule == Command::LockRule::kSpec && ParkBehindServing(c, cmd, argc, argv))
+    return FERRITE_EXEC_BLOCKED;
   if (was_postponed) ReleasePostponed(c);  // it runs now; its turn ends when it is done
   // What Redis' processCommand does before running (or queueing) a command reaches this
   // client before the command's reply: invalidations of the keys eviction removes below,
