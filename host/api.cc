@@ -462,7 +462,7 @@ Entry* EnsureEntry(ferrite_key* k, size_t value_len = 0) {
   if (!k->e) {
     k->e = k->table->Insert(k->name, k->hash, value_len <= kInlineValueMax ? value_len : 0);
     k->ctx->host->InitAccess(k->e);
-    k->ctx->host->missing_watches().KeyCreated(k->db, k->name);
+    k->ctx->host->key_watches().KeyCreated(k->db, k->name);
     k->ctx->host->Notify(k->db, FERRITE_NOTIFY_NEW, "new", k->name);
   }
   return k->e;
@@ -582,12 +582,14 @@ uint32_t KeyGetMcBits(ferrite_key* k) { return k && k->e ? k->e->mc_bits : 0; }
 void KeySetMcBits(ferrite_key* k, uint32_t bits) {
   if (k && k->e) k->e->mc_bits = bits & (FERRITE_MC_FETCHED | FERRITE_MC_STALE | FERRITE_MC_WON);
 }
-// memcached's explicit CAS (meta E<cas>): the key's version becomes the client's number.
-// WATCH compares versions, so it cannot see a write that sets the version the key had.
+// memcached's explicit CAS (meta E<cas>, md x keeping the CAS): the key's version becomes
+// the caller's number, which may be the one a WATCH recorded, so the watch registry counts
+// the write as a change (EXEC compares that count too).
 void KeySetVersion(ferrite_key* k, uint64_t v) {
   if (!k || !k->e) return;
   k->e->version = v;
   k->ctx->dirty = true;
+  k->ctx->host->key_watches().VersionSet(k->db, k->name);
 }
 int64_t KeyIdleMs(ferrite_key* k) { return k && k->e ? k->ctx->host->IdleMs(k->e) : 0; }
 
@@ -837,7 +839,7 @@ int KeyRenameOrCopy(ferrite_ctx* c, int sdb, ferrite_slice src, int ddb, ferrite
   }
   n->version = ks.NextVersion(dsi);
   dt.Link(n);  // counts n's own bytes (a copied module value as its source's last count)
-  h->missing_watches().KeyCreated(ddb, dname);
+  h->key_watches().KeyCreated(ddb, dname);
   h->Notify(ddb, FERRITE_NOTIFY_NEW, "new", dname);  // Redis' dbAdd, even over a deleted key
   if (exp >= 0) dt.SetExpire(n, exp);
   c->dirty = true;

@@ -36,9 +36,10 @@ struct WatchedKey {
   // The key's expiry then (-1 = none): a TTL change does not change the version (it is
   // the memcached CAS, which touch keeps), so EXEC compares this too.
   int64_t expire_at = -1;
-  // For a key missing at WATCH: its registration and the creation count seen then.
-  MissingKeyWatches::Ref missing;
-  uint64_t creations = 0;
+  // Its registration in Host::key_watches() and the change count seen then (creations
+  // of a key missing at WATCH, explicit memcached CAS writes: host/watch.h).
+  KeyWatches::Ref reg;
+  uint64_t changes = 0;
 };
 
 struct BlockState {

@@ -344,7 +344,7 @@ const Spec kSpecs[] = {
   {"compatibility.warm_timeout_ms","memcached-warm-timeout-ms", T::kInt,  "100",         1, 60000,    Y, "", "longest wait a get miss spends on warm_from before it answers the miss"},
   {"compatibility.mirror_to",      "memcached-mirror-to",    T::kString, "",            0, 0,        Y, "", "forward writes on the memcached db to this old memcached, host:port (\"\" = off; docs/migration.md)"},
   {"compatibility.mirror_queue_bytes","memcached-mirror-queue-bytes", T::kMemory, "64mb", 1024, kI64Max, Y, "", "writes waiting for the mirror target beyond this are dropped (counted in INFO mirror)"},
-  {"compatibility.mirror_resp",    "memcached-mirror-resp",  T::kBool,   "no",          0, 0,        Y, "", "mirror RESP SET too, not only memcached-protocol writes"},
+  {"compatibility.mirror_resp",    "memcached-mirror-resp",  T::kBool,   "no",          0, 0,        Y, "", "mirror RESP string writes too, not only memcached-protocol writes"},
   {"tls.port",                     "tls-port",               T::kInt,    "0",           0, 65535,    Y, "", "Redis protocol over TLS on this port, beside port (0 = off)"},
   {"tls.cert_file",                "tls-cert-file",          T::kString, "",            0, 0,        Y, "", "server certificate chain (PEM); CONFIG SET reloads it for new connections"},
   {"tls.key_file",                 "tls-key-file",           T::kString, "",            0, 0,        Y, "", "private key of that certificate (PEM)"},

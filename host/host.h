@@ -114,7 +114,7 @@ class Host {
 
   Config& config() { return *config_; }
   Keyspace& keyspace() { return *keyspace_; }
-  MissingKeyWatches& missing_watches() { return *missing_watches_; }
+  KeyWatches& key_watches() { return *key_watches_; }
   Registry& registry() { return registry_; }
   Clock& clock() { return clock_; }
   Stats& stats() { return stats_; }
@@ -336,7 +336,7 @@ class Host {
   friend struct Api;
   std::unique_ptr<Config> config_;
   std::unique_ptr<Keyspace> keyspace_;
-  std::shared_ptr<MissingKeyWatches> missing_watches_ = std::make_shared<MissingKeyWatches>();
+  std::shared_ptr<KeyWatches> key_watches_ = std::make_shared<KeyWatches>();
   Registry registry_;
   Clock clock_;
   int64_t last_idle_scan_ms_ = 0;  // the cron's thread only

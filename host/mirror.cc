@@ -104,7 +104,9 @@ class MirrorService final : public Service, public PropagationSink {
     if (db != memcached_db_) return;
     std::string cmd;
     MirrorEncodeOptions o{resp_strings_.load(std::memory_order_relaxed), h_.clock().NowMs()};
-    if (!EncodeMirrorCommand(argc, argv, o, &cmd)) return;
+    if (!EncodeMirrorCommand(argc, argv, o, &cmd) &&
+        !(o.resp_strings && EncodeKeyStates(db, argc, argv, o.now_ms, &cmd)))
+      return;
     auto limit = static_cast<size_t>(queue_limit_->load(std::memory_order_relaxed));
     {
       std::lock_guard lk(mu_);
@@ -121,6 +123,33 @@ class MirrorService final : public Service, public PropagationSink {
   }
 
  private:
+  // A RESP write EncodeMirrorCommand has no form for: what it left in each of its keys
+  // that is a string or gone (other types have no memcached item). The writer holds the
+  // keys' shards, so the entries are read as the write left them. memcached's own
+  // writes (MC.*) all have a form; one it leaves out on purpose stays out.
+  bool EncodeKeyStates(int db, int argc, const ferrite_slice* argv, int64_t now_ms,
+                       std::string* out) {
+    std::string_view name(argv[0].ptr, argv[0].len);
+    if (name.size() > 3 && (name[0] == 'M' || name[0] == 'm') && (name[1] == 'C' || name[1] == 'c') &&
+        name[2] == '.')
+      return false;
+    const Command* cmd = h_.registry().Find(name);
+    std::vector<int> idx;
+    if (cmd == nullptr || !cmd->Keys(argc, argv, idx)) return false;
+    for (int i : idx) {
+      std::string_view key(argv[i].ptr, argv[i].len);
+      uint64_t hash = HashKey(key);
+      Table& t = h_.keyspace().shard(h_.keyspace().ShardIndex(hash)).dbs[db];
+      Entry* e = t.Find(key, hash);
+      if (e != nullptr && t.ExpiredAt(e, now_ms)) e = nullptr;
+      if (e != nullptr && e->kind != ValueKind::kString) continue;
+      std::string_view value = e ? e->string_value() : std::string_view{};
+      EncodeMirrorState(key, e ? &value : nullptr, e ? e->flags() : 0, e ? t.ExpireOf(e) : -1,
+                        now_ms, out);
+    }
+    return !out->empty();
+  }
+
   void Reconfigure() {
     std::lock_guard config_lk(config_mu_);  // two CONFIG SETs on two workers at once
     std::string target = h_.config().String("compatibility.mirror_to");

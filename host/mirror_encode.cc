@@ -121,6 +121,16 @@ std::string Base64Encode(std::string_view in) {
   return out;
 }
 
+void EncodeMirrorState(std::string_view key, const std::string_view* value, uint32_t flags,
+                       int64_t expire_at_ms, int64_t now_ms, std::string* out) {
+  int64_t exp = expire_at_ms < 0 ? 0 : Exptime(expire_at_ms, now_ms);
+  if (value == nullptr || exp < 0) {
+    KeyCommand(out, "md", key, "");
+    return;
+  }
+  Store(out, key, *value, std::to_string(flags), exp, {});
+}
+
 bool EncodeMirrorCommand(int argc, const ferrite_slice* argv, const MirrorEncodeOptions& o,
                          std::string* out) {
   if (argc < 1) return false;

@@ -12,7 +12,7 @@
 namespace ferrite::host {
 
 struct MirrorEncodeOptions {
-  bool resp_strings = false;  // forward RESP SET too, not only memcached's MC.SET
+  bool resp_strings = false;  // forward RESP SET too (and key states: EncodeMirrorState)
   int64_t now_ms = 0;         // turns PXAT deadlines back into memcached exptimes
 };
 
@@ -27,6 +27,13 @@ struct MirrorEncodeOptions {
 //   PEXPIREAT k ms / PERSIST k                   -> mg k T<exptime> q
 //   FLUSHDB / FLUSHALL                           -> flush_all noreply
 // A key a text command cannot carry travels base64-encoded with the `b` flag.
+// resp_strings: the state a key is left in by a RESP write the table above has no form
+// for (INCR, APPEND, SETRANGE, MSET, SET KEEPTTL, RENAME...), read after the write:
+// `ms k <len> F<flags> T<exptime> q` with its value, or `md k q` when it is gone (value
+// nullptr). expire_at_ms: -1 = none.
+void EncodeMirrorState(std::string_view key, const std::string_view* value, uint32_t flags,
+                       int64_t expire_at_ms, int64_t now_ms, std::string* out);
+
 // A key the memcached text and meta protocols can carry as is (1..250 bytes, no space
 // or control byte); any other travels base64-encoded with the meta `b` flag.
 bool MemcachedTextSafeKey(std::string_view key);

@@ -208,10 +208,8 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     if (dup) continue;
     auto [version, expire_at] = WatchState(c->host, db, key);
     WatchedKey w{db, key, version, expire_at, {}, 0};
-    if (w.version == 0) {
-      w.missing = c->host->missing_watches().Watch(db, key);
-      w.creations = w.missing.creations();
-    }
+    w.reg = c->host->key_watches().Watch(db, key, w.version == 0);
+    w.changes = w.reg.changes();
     c->client->watched.push_back(std::move(w));
   }
   Simple(c, "OK");
@@ -238,7 +236,7 @@ int CmdExec(ferrite_ctx* c, int, const ferrite_slice*) {
   }
   for (auto& w : cl->watched) {
     if (WatchState(h, w.db, w.key) != std::pair{w.version, w.expire_at} ||
-        (w.version == 0 && w.missing.creations() != w.creations)) {
+        w.reg.changes() != w.changes) {
       ResetTransaction(cl);
       c->sink->null_array(c->st);
       return FERRITE_OK;

@@ -80,6 +80,44 @@ def test_memcached_touch_keeps_cas_but_aborts_resp_transaction(mc_server):
     transcript(s, b"cas tk 0 0 1 %d\r\nb\r\n" % cas, b"STORED\r\n")
 
 
+def watch_then(r, key, mc_writes, s):
+    """WATCH key, MULTI, SET key; the memcached requests (request, reply) in between;
+    returns True when EXEC ran, False when it aborted."""
+    import redis
+    pipe = r.pipeline()
+    pipe.watch(key)
+    pipe.multi()
+    pipe.set(key, "from-resp")
+    for req, reply in mc_writes:
+        transcript(s, req, reply)
+    try:
+        pipe.execute()
+        return True
+    except redis.WatchError:
+        return False
+
+
+def test_explicit_cas_write_aborts_resp_transaction(mc_server):
+    """A meta write that sets the item's CAS itself (E<cas>; md x keeps the CAS) changes
+    the key even when the CAS it leaves is the one WATCH saw: EXEC aborts."""
+    s, r = mc(mc_server), mc_server.redis()
+    transcript(s, b"ms ek 1 E5000\r\na\r\n", b"HD\r\n")
+    assert not watch_then(r, "ek", [(b"ms ek 1 E5000\r\nb\r\n", b"HD\r\n")], s)
+    transcript(s, b"mg ek v c\r\n", b"VA 1 c5000\r\nb\r\n")       # memcached's write won
+    assert not watch_then(r, "ek", [(b"ms ek 1 E5001\r\nc\r\n", b"HD\r\n"),
+                                    (b"ms ek 1 E5000\r\nd\r\n", b"HD\r\n")], s)
+    assert not watch_then(r, "ek", [(b"md ek\r\n", b"HD\r\n"),   # deleted, made again
+                                    (b"ms ek 1 E5000\r\ne\r\n", b"HD\r\n")], s)
+    assert not watch_then(r, "ek", [(b"md ek x\r\n", b"HD\r\n")], s)  # keeps c5000
+    transcript(s, b"mg ek v c\r\n", b"VA 0 c5000\r\n\r\n")
+    transcript(s, b"ms ek 1 E5000\r\n5\r\n", b"HD\r\n")
+    assert not watch_then(r, "ek", [(b"ma ek E5000\r\n", b"HD\r\n")], s)
+    # explicit CAS writes to other keys leave the transaction alone
+    transcript(s, b"ms ek 1 E5000\r\nf\r\n", b"HD\r\n")
+    assert watch_then(r, "ek", [(b"ms other 1 E5000\r\ng\r\n", b"HD\r\n")], s)
+    assert r.get("ek") == b"from-resp"
+
+
 def test_counters_cross_protocol(mc_server):
     r = mc_server.redis()
     r.set("cnt", 10)

@@ -156,7 +156,11 @@ def test_import_100k_mixed_items_while_a_client_writes_to_both_sides(mc_server, 
 
 def test_source_killed_mid_import_then_resumed(mc_server, mc_source, tmp_path):
     src = mc_source()
-    items = dataset(30_000, seed=5, short_ttls=False)
+    # Relative TTLs as absolute times: the source is loaded again below, seconds later,
+    # and must give each item the deadline it had when the first run copied it.
+    now = int(time.time())
+    items = [(k, v, f, now + e if 0 < e <= MONTH else e)
+             for k, v, f, e in dataset(30_000, seed=5, short_ttls=False)]
     load_items(src.port, items)
     state = tmp_path / "import.state"
     args = ["--from", f"memcached://127.0.0.1:{src.port}", "--to", f"127.0.0.1:{mc_server.mc_port}",

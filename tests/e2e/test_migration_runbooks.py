@@ -1,7 +1,8 @@
 """The runbooks of docs/migration.md that route traffic or move Redis users, run end to
 end: gradual routing with twemproxy (nutcracker) in front of a memcached and a Ferrite,
 then the memcached removed after an import; and a takeover from a live redis-server with
-REPLICAOF under a write load, then REPLICAOF NO ONE, every key and TTL checked. (The
+REPLICAOF under a write load, then REPLICAOF NO ONE or FAILOVER on the Redis side, every
+key and TTL checked. (The
 import and mirror runbooks are tests/e2e/test_migrate_memcached.py and
 test_mirror_writes.py.)"""
 import os
@@ -98,7 +99,8 @@ def test_twemproxy_routes_between_memcached_and_ferrite_then_memcached_is_remove
 
 class RedisWriter(threading.Thread):
     """An application writing to redis-server: strings with and without TTLs, counters,
-    lists, hashes, sets, sorted sets, deletes; stops when told."""
+    lists, hashes, sets, sorted sets, deletes; stops when told, or when the server
+    answers READONLY (it became a replica: `demoted`)."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -108,8 +110,10 @@ class RedisWriter(threading.Thread):
         self.rnd = random.Random(3)
         self.ops = 0
         self.error = None
+        self.demoted = False
 
     def run(self):
+        import redis
         try:
             while not self.stop_event.is_set():
                 p = self.r.pipeline(transaction=False)
@@ -132,6 +136,8 @@ class RedisWriter(threading.Thread):
                         p.delete(f"s:{n}")
                 p.execute()
                 self.ops += 20
+        except redis.exceptions.ReadOnlyError:
+            self.demoted = True
         except Exception as e:
             self.error = e
 
@@ -155,20 +161,67 @@ def snapshot(r):
     return {k: (meta[2 * i], values[i], meta[2 * i + 1]) for i, k in enumerate(keys)}
 
 
+def load_before_takeover(rp):
+    p = rp.pipeline(transaction=False)
+    for i in range(20_000):  # a data set before the takeover starts
+        if i % 3 == 0:
+            p.set(f"pre:{i}", f"v{i}", ex=1000 + i)
+        else:
+            p.set(f"pre:{i}", f"v{i}")
+        if i % 1000 == 999:
+            p.execute()
+    p.hset("pre:hash", mapping={f"f{i}": i for i in range(500)})
+    p.execute()
+
+
+def test_redis_takeover_with_failover_under_write_load(server_factory):
+    """The runbook's other switch: FAILOVER on the redis-server while the application
+    still writes there. Redis pauses writes, waits for Ferrite to catch up, hands it the
+    primary role (PSYNC FAILOVER) and follows it; the application's next write meets
+    READONLY and moves to Ferrite. Redis keeps its data set and continues from Ferrite's
+    stream (a partial resync), so equal data sets afterwards mean Ferrite lost nothing."""
+    primary = RedisProc().start()
+    try:
+        rp = primary.redis()
+        load_before_takeover(rp)
+        writer = RedisWriter(primary.port)
+        writer.start()
+        ferrite = server_factory()
+        f = ferrite.redis()
+        try:
+            wait_for(lambda: writer.ops > 200 or writer.error, timeout=20, what="writer running")
+            assert f.execute_command("REPLICAOF", "127.0.0.1", str(primary.port)) == b"OK"
+            wait_link_up(f)
+            ops_at_link = writer.ops
+            wait_for(lambda: writer.ops > ops_at_link + 2000 or writer.error, timeout=30,
+                     what="writes while replicating")
+            assert rp.execute_command("FAILOVER", "TO", "127.0.0.1", ferrite.port,
+                                      "TIMEOUT", 10000) == b"OK"
+            wait_for(lambda: writer.demoted or writer.error or not writer.is_alive(),
+                     timeout=30, what="the application's writes refused by the old primary")
+        finally:
+            writer.stop_event.set()
+            writer.join(30)
+        assert writer.error is None and writer.demoted, writer.error
+        info = lambda r, s="replication": r.info(s)
+        wait_for(lambda: info(f)["role"] == "master" and info(rp)["role"] == "slave" and
+                 info(rp).get("master_link_status") == "up" and
+                 info(rp)["master_failover_state"] == "no-failover", 20, "roles swapped")
+        assert f.set("after:promotion", "ok")
+        wait_caught_up(f, rp)
+        assert info(f, "stats")["sync_full"] == 0   # Redis continued: no full resync
+        before, after = snapshot(rp), snapshot(f)
+        assert len(after) > 20_000 and after == before
+        assert sum(1 for _, _, at in after.values() if at > 0) > 6000
+    finally:
+        primary.cleanup()
+
+
 def test_redis_takeover_with_replicaof_under_write_load(server_factory):
     primary = RedisProc().start()
     try:
         rp = primary.redis()
-        p = rp.pipeline(transaction=False)
-        for i in range(20_000):  # a data set before the takeover starts
-            if i % 3 == 0:
-                p.set(f"pre:{i}", f"v{i}", ex=1000 + i)
-            else:
-                p.set(f"pre:{i}", f"v{i}")
-            if i % 1000 == 999:
-                p.execute()
-        p.hset("pre:hash", mapping={f"f{i}": i for i in range(500)})
-        p.execute()
+        load_before_takeover(rp)
         writer = RedisWriter(primary.port)
         writer.start()
         ferrite = server_factory()

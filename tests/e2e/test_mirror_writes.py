@@ -1,7 +1,8 @@
 """Mirror writes ([compatibility] mirror_to / CONFIG memcached-mirror-to): every write on
 Ferrite's memcached port reaches a real memcached 1.6.18 (set/add/replace/append/prepend/
 cas/incr/decr/touch/gat/delete/flush_all, meta and binary protocol, flags and TTLs); the
-switch at run time; RESP SET only with memcached-mirror-resp; a target that never reads
+switch at run time; RESP string writes only with memcached-mirror-resp (SET as itself,
+the others as the item they leave); a target that never reads
 (the queue fills, writes are dropped and counted, clients are not slowed); a target that
 is down, then comes up."""
 import socket
@@ -128,6 +129,46 @@ def test_switched_at_run_time_and_resp_strings_only_when_asked(server_factory, o
     time.sleep(0.5)
     assert mg_many(old.port, [b"after"]) == {}
     assert info_mirror(f)["mirror_link_status"] == "off"
+
+
+def test_every_resp_string_write_leaves_the_old_server_the_same_item(server_factory, old):
+    """mirror_resp: RESP string writes with no memcached form of their own (INCR, APPEND,
+    SETRANGE, MSET, SET KEEPTTL, INCRBYFLOAT, RENAME...) send the item they leave: its
+    value, flags and TTL, or a delete when it is gone."""
+    f = mirrored_server(server_factory, f"127.0.0.1:{old.port}")
+    c = f.redis()
+    s, r = mc(f.mc_port)
+    c.set("pre", "1")
+    c.incr("pre")                   # mirror_resp off: not forwarded
+    assert call(s, r, b"set marker 0 0 1\r\nx\r\n") == b"STORED\r\n"
+    wait_for(lambda: b"marker" in mg_many(old.port, [b"marker"]), timeout=10, what="mirrored")
+    assert mg_many(old.port, [b"pre"]) == {}
+    c.config_set("memcached-mirror-resp", "yes")
+    c.set("n", "10")
+    c.incr("n")
+    c.incrby("n", 5)
+    c.decr("n")                     # 15
+    c.append("s", "ab")
+    c.append("s", "cd")
+    c.setrange("s", 1, "XY")        # aXYd
+    c.mset({"m1": "a", "m2": "b"})
+    c.set("t", "v", ex=100)
+    c.set("t", "w", keepttl=True)   # w, TTL still ~100
+    c.incrbyfloat("fl", 1.5)
+    c.rename("m1", "m3")            # m1 gone there too
+    assert call(s, r, b"set flagged 42 0 2\r\nab\r\n") == b"STORED\r\n"
+    c.append("flagged", "c")        # keeps the client flags
+    c.rpush("list", "x")            # no memcached item for a list
+    keys = [b"n", b"s", b"m1", b"m2", b"m3", b"t", b"fl", b"flagged", b"list"]
+    wait_for(lambda: drained(f), timeout=10, what="mirror queue drained")
+    want, got = mg_many(f.mc_port, keys), mg_many(old.port, keys)
+    assert set(got) == set(want) == {b"n", b"s", b"m2", b"m3", b"t", b"fl", b"flagged"}
+    for k in want:
+        assert got[k][:2] == want[k][:2], k
+        assert (got[k][2] == -1) if want[k][2] == -1 else abs(got[k][2] - want[k][2]) <= 2, k
+    assert (want[b"n"][0], want[b"s"][0], want[b"fl"][0]) == (b"15", b"aXYd", b"1.5")
+    assert want[b"flagged"][:2] == (b"abc", 42) and 95 <= want[b"t"][2] <= 100
+    assert info_mirror(f)["mirror_refused"] == 0
 
 
 def test_a_target_that_never_reads_fills_the_queue_and_writes_are_dropped(server_factory, old):

@@ -68,6 +68,21 @@ TEST(MirrorEncode, RespStringsOnlyWhenAskedAndOtherTypesNever) {
   EXPECT_EQ(Encode({"MULTI"}), "<none>");
 }
 
+TEST(MirrorEncode, KeyStatesAfterOtherRespWrites) {
+  auto state = [](std::string_view key, const std::string_view* value, uint32_t flags,
+                  int64_t at) {
+    std::string out;
+    EncodeMirrorState(key, value, flags, at, kNow, &out);
+    return out;
+  };
+  std::string_view v = "12";
+  EXPECT_EQ(state("n", &v, 0, -1), "ms n 2 F0 q\r\n12\r\n");
+  EXPECT_EQ(state("n", &v, 7, kNow + 2'500), "ms n 2 F7 T3 q\r\n12\r\n");
+  EXPECT_EQ(state("n", &v, 0, kNow), "md n q\r\n");    // expired by now
+  EXPECT_EQ(state("n", nullptr, 0, -1), "md n q\r\n");  // gone (RENAME's source)
+  EXPECT_EQ(state("a b", &v, 0, -1), "ms YSBi 2 b F0 q\r\n12\r\n");
+}
+
 TEST(MirrorEncode, KeysTextCannotCarryGoBase64) {
   EXPECT_EQ(Encode({"DEL", std::string("a\0b", 3)}), "md YQBi b q\r\n");
   EXPECT_EQ(Encode({"MC.SET", "a b", "v", "SET", "0"}), "ms YSBi 1 b F0 q\r\nv\r\n");

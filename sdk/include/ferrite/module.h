@@ -790,8 +790,8 @@ typedef struct ferrite_host_api {
   uint32_t (*key_get_mc_bits)(ferrite_key* k);
   void (*key_set_mc_bits)(ferrite_key* k, uint32_t bits);
   /* Sets the key's version to `v` (memcached's explicit CAS, meta E<cas>), after the
-   * write that changed the key. NOTE: WATCH compares versions, so a write that sets
-   * the version the key already had goes unseen by WATCH. */
+   * write that changed the key. WATCH counts the call as a change of the key, so an
+   * EXEC watching it aborts even when `v` is the version the key had. */
   void (*key_set_version)(ferrite_key* k, uint64_t v);
 
   /* --- since ABI 1.11 ---------------------------------------------------------------- */
