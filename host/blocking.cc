@@ -13,13 +13,16 @@
 // serves the waiters of a key one after another in the order they blocked.
 //
 // For consuming waiters (BLPOP, BZPOPMIN, ...) a wake-up is a promise that somebody
-// looks at the key: while one is pending, further signals for the waiter's keys are
-// recorded on it (`deferred`) instead of waking the next waiter. When the woken client
+// looks at the key: while one is pending or running, further signals for the waiter's
+// keys are recorded on it (`deferred`) instead of waking the next waiter, whose re-run
+// on another thread could otherwise reach the key first and take the element meant for
+// the earlier waiter. When the woken client
 // leaves the queue without blocking again — served, an error (BRPOPLPUSH onto a string),
 // timed out, disconnected — the key that woke it and the deferred ones are signalled
 // again, so what it did not take reaches the next waiter (Redis serves every waiter of a
 // ready key while the key holds data). A client that blocks again saw all its keys
-// empty: there is nothing to hand on. Readers consume nothing and hand nothing on.
+// empty: there is nothing to hand on, but if a key was signalled during its run it
+// looks once more, as that write may have come after it looked. Readers consume nothing and hand nothing on.
 #include <algorithm>
 
 #include "host/context.h"
@@ -181,16 +184,13 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     auto c = w.lock();
     if (!c || !c->block.active || c->closed) continue;
     bool reader = c->block.wake_all || c->block.ordered;
-    // The waiter whose re-run is popping right now is skipped: what it leaves in the key
-    // belongs to the next waiter. A reader looks again once its run ends.
-    if (c->block.rerunning) {
-      if (reader) {
+    if (reader) {  // readers: every one of them gets a re-run
+      // A reader running right now looks again once its run ends.
+      if (c->block.rerunning) {
         c->block.signalled_while_running = true;
         note(c.get());
+        continue;
       }
-      continue;
-    }
-    if (reader) {  // readers: every one of them gets a re-run
       if (c->block.retry_pending) continue;
       note(c.get());
       if (c->block.ordered) QueueOrdered(c);
@@ -198,16 +198,26 @@ void Host::SignalKeyReady(int db, std::string_view key) {
       continue;
     }
     if (fifo_served) continue;
-    fifo_served = true;  // only the first consuming waiter; if it is already retrying,
-    if (!c->block.retry_pending) {  // keep FIFO: nobody behind it goes first
+    fifo_served = true;  // only the first consuming waiter: nobody behind it goes first
+    if (!c->block.retry_pending && !c->block.rerunning) {
       note(c.get());
       PostRetry(c);
       continue;
     }
-    // Its pending wake-up hands this key on if it does not take it.
+    // It is retrying already (pending, or running on its own thread). Waking the next
+    // waiter now would race it for the key on another thread, and the later waiter could
+    // take the element the earlier one was woken for. Instead the key goes on its
+    // record: when it leaves the queue the key is handed on, and when it blocks again it
+    // looks once more, since this write may have come after it looked.
     auto& d = c->block.deferred;
-    bool known = (c->block.woken_by_key && c->block.woken_key == key) ||
-                 std::find(d.begin(), d.end(), key) != d.end();
+    bool known = std::find(d.begin(), d.end(), key) != d.end();
+    if (c->block.rerunning) {
+      c->block.signalled_while_running = true;
+      note(c.get());  // the key of the look it takes if it blocks again
+      known = known || (c->block.serving_by_key && c->block.serving_key == key);
+    } else {
+      known = known || (c->block.woken_by_key && c->block.woken_key == key);
+    }
     if (!known) d.emplace_back(key);
   }
 }

@@ -13,6 +13,7 @@
 
 #include "ferrite/module.hpp"
 #include "ferrite/sha1.hpp"
+#include "host/config_internal.h"
 #include "host/context.h"
 #include "host/host.h"
 #include "host/io.h"
@@ -299,6 +300,25 @@ int DebugPopulate(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
+// DEBUG QUICKLIST-PACKED-THRESHOLD <size>: list elements longer than <size> get nodes of
+// their own (the lists module's LIST.PACKED-THRESHOLD applies it); 0 restores 1 GB.
+int DebugPackedThreshold(ferrite_ctx* c, std::string_view arg) {
+  int64_t size = 0;
+  if (!config_detail::ParseMemory(arg, size) || size > (int64_t{1} << 32) - (1 << 20))
+    return Error(c, "ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+  if (size == 0) size = int64_t{1} << 30;
+  const ferrite_host_api* api = HostApi();
+  std::string n = std::to_string(size);
+  ferrite_slice args[2] = {{"LIST.PACKED-THRESHOLD", 21}, {n.data(), n.size()}};
+  ferrite_call_reply* r = api->call(c, 2, args);
+  bool failed = api->call_reply_type(r) == FERRITE_REPLY_ERROR;
+  std::string text = failed ? std::string(SV(api->call_reply_error_text(r))) : "";
+  api->free_call_reply(r);
+  if (failed) return Error(c, text);
+  Simple(c, "OK");
+  return FERRITE_OK;
+}
+
 // Redis 7.0's DEBUG HELP lines for the subcommands Ferrite implements.
 int DebugHelp(ferrite_ctx* c) {
   return ReplyHelp(
@@ -327,6 +347,9 @@ int DebugHelp(ferrite_ctx* c) {
        "    Setting it to 0 disables expiring keys in background when they are not",
        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
        "    default.",
+       "QUICKLIST-PACKED-THRESHOLD <size>",
+       "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+       "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
        "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."});
 }
 
@@ -337,6 +360,8 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (EqualsIgnoreCase(sub, "HELP") && argc == 2) return DebugHelp(c);
   if (EqualsIgnoreCase(sub, "POPULATE") && argc >= 3 && argc <= 5)
     return DebugPopulate(c, argc, argv);
+  if (EqualsIgnoreCase(sub, "QUICKLIST-PACKED-THRESHOLD") && argc == 3)
+    return DebugPackedThreshold(c, SV(argv[2]));
   if (EqualsIgnoreCase(sub, "LOG") && argc == 3) {
     Logger("host")->warn("DEBUG LOG: {}", SV(argv[2]));
     Simple(c, "OK");

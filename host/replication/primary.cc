@@ -536,11 +536,16 @@ void ReplicationService::CronTick() {
     // Pings keep idle replicas' links alive and their offsets moving (Redis feeds them
     // into the stream, so they count in the offsets). A replica forwards its primary's.
     // Not while writes are paused: a FAILOVER or SHUTDOWN waits for that offset.
-    if (!is_replica && backlog_ && !replicas_.empty() && !pause_owners_ &&
-        now - last_ping_ms_ >= ping_ms) {
-      static const std::string kPing = "*1\r\n$4\r\nPING\r\n";
-      AppendStreamLocked(kPing);
+    // The period runs from the server's start, not from a replica's arrival (Redis pings
+    // on every period-th cron loop): a replica that attaches, or a period raised at run
+    // time, gets its first PING at the next tick of that clock, not at once.
+    if (last_ping_ms_ == 0) last_ping_ms_ = now;
+    if (now - last_ping_ms_ >= ping_ms) {
       last_ping_ms_ = now;
+      if (!is_replica && backlog_ && !replicas_.empty() && !pause_owners_) {
+        static const std::string kPing = "*1\r\n$4\r\nPING\r\n";
+        AppendStreamLocked(kPing);
+      }
     }
     for (auto& r : replicas_) {
       if (r->state != ReplicaPeer::State::kOnline || r->closed) continue;

@@ -44,6 +44,19 @@ bool ParseTimeout(const Ctx& ctx, std::string_view arg, int64_t* ms) {
 
 namespace {
 
+// Opens a key a blocking command pops from. On the re-run of a woken waiter a key that
+// now holds another type is only not ready (Redis 7.0 serves a blocked client from a list
+// and leaves it blocked otherwise: MULTI; LPUSH k a; DEL k; SET k x; EXEC wakes nobody);
+// a first run answers WRONGTYPE. False when the command has answered.
+bool OpenSource(const Ctx& ctx, std::string_view name, ListKey* lk) {
+  if (Api().ctx_block_rerun(ctx.get())) {
+    lk->key = ctx.Open(name, FERRITE_KEY_WRITE);
+    lk->list = lk->key.Exists() && lk->key.Is(St(ctx).type) ? lk->key.Value<ListValue>() : nullptr;
+    return true;
+  }
+  return OpenList(ctx, name, FERRITE_KEY_WRITE, lk) == Open::kOk;
+}
+
 // Parks the client on `keys`; replies the time-out form if blocking is not allowed here.
 int Block(const Ctx& ctx, const std::vector<ferrite_slice>& keys, int64_t timeout_ms) {
   if (Api().block_on_keys(ctx.get(), keys.data(), static_cast<int>(keys.size()), timeout_ms,
@@ -58,7 +71,7 @@ int BPopGeneric(Ctx ctx, int argc, const ferrite_slice* argv, End end) {
   std::vector<ferrite_slice> keys(argv + 1, argv + argc - 1);
   for (int i : ctx.ReadyFirst(keys.data(), static_cast<int>(keys.size()))) {
     ListKey lk;
-    if (OpenList(ctx, SV(keys[i]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
+    if (!OpenSource(ctx, SV(keys[i]), &lk)) return FERRITE_OK;
     if (!lk.list) continue;
     std::string v = lk.list->Pop(end);
     lk.key.Modified(FERRITE_NOTIFY_LIST, PopEvent(end));
@@ -74,7 +87,7 @@ int BMoveGeneric(Ctx ctx, const ferrite_slice* argv, End from, End to, std::stri
   int64_t timeout;
   if (!ParseTimeout(ctx, tout, &timeout)) return FERRITE_OK;
   ListKey src;
-  if (OpenList(ctx, SV(argv[1]), FERRITE_KEY_WRITE, &src) != Open::kOk) return FERRITE_OK;
+  if (!OpenSource(ctx, SV(argv[1]), &src)) return FERRITE_OK;
   if (!src.list) return Block(ctx, {argv[1]}, timeout);
   ctx.Propagate({"LMOVE", SV(argv[1]), SV(argv[2]), EndWord(from), EndWord(to)});
   return MoveOne(ctx, &src, SV(argv[2]), from, to);
@@ -108,7 +121,7 @@ int CmdBLMPop(Ctx ctx, int argc, const ferrite_slice* argv) {
   std::vector<ferrite_slice> keys(argv + 3, argv + where);
   for (int i : ctx.ReadyFirst(keys.data(), static_cast<int>(keys.size()))) {
     ListKey lk;
-    if (OpenList(ctx, SV(keys[i]), FERRITE_KEY_WRITE, &lk) != Open::kOk) return FERRITE_OK;
+    if (!OpenSource(ctx, SV(keys[i]), &lk)) return FERRITE_OK;
     if (!lk.list) continue;
     PopManyReply(ctx, &lk, end, count);
     return FERRITE_OK;

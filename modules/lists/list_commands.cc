@@ -424,4 +424,12 @@ int BLMPopGetKeys(int argc, const ferrite_slice* argv, int* out, int cap) {
   return MPopKeys(argc, argv, 2, out, cap);
 }
 
+// LIST.PACKED-THRESHOLD <bytes>: elements longer than <bytes> become plain (list_value.h).
+int CmdPackedThreshold(Ctx ctx, int, const ferrite_slice* argv) {
+  int64_t bytes = 0;
+  if (!ParseInt64(SV(argv[1]), &bytes) || bytes < 1) return ctx.Error(FERRITE_E_NOT_INTEGER);
+  SetPlainThreshold(static_cast<size_t>(bytes));
+  return ctx.Simple("OK");
+}
+
 }  // namespace ferrite::mod::lists

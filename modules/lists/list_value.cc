@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -49,6 +50,19 @@ size_t GetVarint(const char* in, size_t* v) {
 }
 
 }  // namespace
+
+namespace {
+std::atomic<size_t> g_plain_threshold{size_t{1} << 30};
+
+// Entries of a node are (length, bytes); EntrySize grows with the length, so comparing
+// entry sizes compares lengths.
+bool IsPlainEntry(size_t entry_bytes) {
+  return entry_bytes > Node::EntrySize(g_plain_threshold.load(std::memory_order_relaxed));
+}
+}  // namespace
+
+void SetPlainThreshold(size_t bytes) { g_plain_threshold.store(bytes, std::memory_order_relaxed); }
+size_t PlainThreshold() { return g_plain_threshold.load(std::memory_order_relaxed); }
 
 size_t FillBytes(int64_t fill) {
   int64_t level = fill < -5 ? 5 : -fill;  // -1 .. -5
@@ -179,6 +193,10 @@ size_t ListValue::MemUsage() const {
 bool ListValue::Fits(const Node& n, size_t add_bytes, uint32_t add_count,
                      int64_t fill) const {
   if (n.Count() == 0) return true;
+  // A plain element shares its node with nobody (a merge of two nodes adds a node's
+  // bytes: one plain element is add_count 1 as well).
+  if (n.Count() == 1 && IsPlainEntry(n.Bytes())) return false;
+  if (add_count == 1 && IsPlainEntry(add_bytes)) return false;
   if (fill > 0) return n.Count() + add_count <= static_cast<uint64_t>(fill);
   return n.Bytes() + add_bytes <= FillBytes(fill);
 }
@@ -245,6 +263,7 @@ void ListValue::Set(size_t i, std::string_view v, int64_t fill) {
   uint32_t local;
   size_t ni = Locate(i, &local);
   nodes_[ni].Replace(nodes_[ni].OffsetOf(local), v);
+  if (IsPlainEntry(Node::EntrySize(v.size()))) return Isolate(ni, local);
   Rebalance(ni, fill);
 }
 
@@ -255,7 +274,31 @@ void ListValue::InsertAt(size_t i, std::string_view v, int64_t fill) {
   size_t ni = Locate(i, &local);
   nodes_[ni].Insert(nodes_[ni].OffsetOf(local), v);
   size_++;
+  if (IsPlainEntry(Node::EntrySize(v.size()))) return Isolate(ni, local);
   Rebalance(ni, fill);
+}
+
+void ListValue::Isolate(size_t ni, uint32_t local) {
+  Node& n = nodes_[ni];
+  if (n.Count() == 1) return;
+  // [before][the element][after]: the tail pieces move out, the head stays in place.
+  size_t at = n.OffsetOf(local);
+  std::string_view v;
+  size_t next = n.Read(at, &v);
+  Node mine, after;
+  mine.Insert(0, v);
+  for (size_t off = next; off < n.EndOffset();) {
+    std::string_view e;
+    off = n.Read(off, &e);
+    after.Insert(after.Bytes(), e);
+  }
+  uint32_t tail = n.Count() - local;
+  n.Erase(at, n.EndOffset(), tail);
+  const bool head_empty = n.Count() == 0;  // `n` dangles once nodes_ grows
+  auto pos = nodes_.begin() + static_cast<ptrdiff_t>(ni) + 1;
+  if (after.Count()) pos = nodes_.insert(pos, std::move(after));
+  nodes_.insert(pos, std::move(mine));
+  if (head_empty) nodes_.erase(nodes_.begin() + static_cast<ptrdiff_t>(ni));
 }
 
 // Splits an overfull node in two and merges a node with a neighbour when both fit in

@@ -98,6 +98,9 @@ class ListValue {
   size_t Locate(size_t i, uint32_t* local) const;
   bool Fits(const Node& n, size_t add_bytes, uint32_t add_count, int64_t fill) const;
   void Rebalance(size_t node, int64_t fill);
+  // Moves the element at `local` of node `ni` into a node of its own (a plain element
+  // that an LSET or LINSERT put among others).
+  void Isolate(size_t ni, uint32_t local);
 
   std::vector<Node> nodes_;
   size_t size_ = 0;
@@ -105,6 +108,13 @@ class ListValue {
 
 // Node byte limit for a negative fill (-1 = 4096 ... -5 = 65536).
 size_t FillBytes(int64_t fill);
+
+// An element longer than this many bytes is "plain", as in Redis' quicklist: it gets a node
+// of its own and no neighbour is ever packed with it, so an edit next to a huge element
+// never moves it. Process-wide like quicklist's packed_threshold: 1 GB unless DEBUG
+// QUICKLIST-PACKED-THRESHOLD changed it.
+void SetPlainThreshold(size_t bytes);
+size_t PlainThreshold();
 
 template <class F>
 void ListValue::ForRange(size_t start, size_t end, F&& fn) const {

@@ -113,6 +113,69 @@ TEST(ListValue, SetInsertEraseAgainstModel) {
   EXPECT_GT(l.NodeCount(), 1u);
 }
 
+// Restores the 1 GB default when a test that lowered the plain threshold ends.
+struct PlainThresholdScope {
+  explicit PlainThresholdScope(size_t bytes) { SetPlainThreshold(bytes); }
+  ~PlainThresholdScope() { SetPlainThreshold(size_t{1} << 30); }
+};
+
+TEST(ListValue, PlainElementsLiveInNodesOfTheirOwn) {
+  PlainThresholdScope plain(8);
+  const std::string big(20, 'B');
+  ListValue l;
+  for (auto s : {"a", "b", "c"}) l.Push(End::kTail, s, 16);
+  EXPECT_EQ(l.NodeCount(), 1u);
+  l.Push(End::kTail, big, 16);  // not packed with its neighbours
+  for (auto s : {"d", "e"}) l.Push(End::kTail, s, 16);
+  EXPECT_EQ(l.NodeCount(), 3u);
+  l.Set(1, big, 16);  // an LSET in the middle of a node splits it around the element
+  EXPECT_EQ(l.NodeCount(), 5u);
+  EXPECT_EQ(All(l), (std::vector<std::string>{"a", big, "c", big, "d", "e"}));
+  l.InsertAt(5, big, 16);  // LINSERT likewise
+  EXPECT_EQ(l.NodeCount(), 7u);
+  l.Set(1, "small", 16);  // no longer plain: packed with a neighbour again
+  EXPECT_EQ(l.NodeCount(), 6u);
+  l.EraseRange(3, 1, 16);
+  EXPECT_EQ(All(l), (std::vector<std::string>{"a", "small", "c", "d", big, "e"}));
+}
+
+TEST(ListValue, PlainElementsAgainstModel) {
+  PlainThresholdScope plain(12);
+  std::mt19937 rng(7);
+  ListValue l;
+  std::deque<std::string> model;
+  for (int step = 0; step < 20000; step++) {
+    std::string v = std::to_string(rng() % 50) + std::string(rng() % 24, 'v');
+    size_t n = model.size();
+    switch (rng() % 6) {
+      case 0: l.Push(End::kHead, v, -1); model.push_front(v); break;
+      case 1: l.Push(End::kTail, v, 4); model.push_back(v); break;
+      case 2:
+        if (n) { EXPECT_EQ(l.Pop(End::kTail), model.back()); model.pop_back(); }
+        break;
+      case 3:
+        if (n) { size_t i = rng() % n; l.Set(i, v, 4); model[i] = v; }
+        break;
+      case 4: {
+        size_t i = rng() % (n + 1);
+        l.InsertAt(i, v, 4);
+        model.insert(model.begin() + static_cast<long>(i), v);
+        break;
+      }
+      case 5:
+        if (n) {
+          size_t s = rng() % n, c = rng() % 4;
+          l.EraseRange(s, c, 4);
+          model.erase(model.begin() + static_cast<long>(s),
+                      model.begin() + static_cast<long>(std::min(n, s + c)));
+        }
+        break;
+    }
+    ASSERT_EQ(l.Size(), model.size());
+  }
+  EXPECT_EQ(All(l), std::vector<std::string>(model.begin(), model.end()));
+}
+
 TEST(ListValue, RemoveFromHeadTailAndAll) {
   auto make = [] {
     ListValue l;

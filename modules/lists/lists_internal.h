@@ -57,6 +57,7 @@ int MoveOne(const Ctx& ctx, ListKey* src, std::string_view dst_name, End from, E
 void PopManyReply(const Ctx& ctx, ListKey* lk, End end, int64_t count);
 
 // Handlers (list_commands.cc)
+int CmdPackedThreshold(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdLPush(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdRPush(Ctx ctx, int argc, const ferrite_slice* argv);
 int CmdLPushX(Ctx ctx, int argc, const ferrite_slice* argv);

@@ -52,6 +52,8 @@ const CommandSpec kCommands[] = {
   // SORT reaches keys its BY/GET patterns name: every shard is locked (list_sort.cc).
   {"SORT",       -2, WRITE | DENYOOM | ALL_KEYS,             1,  1, 1, Guarded<CmdSort>,       "generic", SortGetKeys},
   {"SORT_RO",    -2, READONLY | ALL_KEYS,                    1,  1, 1, Guarded<CmdSortRo>,     "generic", SortGetKeys},
+  // DEBUG QUICKLIST-PACKED-THRESHOLD's effect (the host parses and checks the size).
+  {"LIST.PACKED-THRESHOLD", 2, HIDDEN | ADMIN | LOADING | STALE, 0, 0, 0, Guarded<CmdPackedThreshold>, "list"},
 };
 // clang-format on
 

@@ -142,6 +142,9 @@ Served ServeFirst(const Ctx& ctx, const ferrite_slice* argv, int first, int n, W
     Key k = ctx.OpenWrite(SV(argv[i]));
     ZSetValue* z = nullptr;
     Found f = LookupZSet(k, *st, &z);
+    // A woken waiter's key that now holds another type is not ready: Redis 7.0 serves
+    // a blocked client only from a sorted set and leaves it blocked.
+    if (f == Found::kWrongType && Api().ctx_block_rerun(ctx.get())) continue;
     if (f == Found::kWrongType) {
       ctx.Error(FERRITE_E_WRONGTYPE);
       return Served::kError;

@@ -146,6 +146,16 @@ SCENARIOS = {
         [("MULTI",), ("RPUSH", "q", "a"), ("DEL", "q"), ("ZADD", "z", 1, "m"), ("DEL", "z"),
          ("EXEC",)],
         ["q", "z"]),
+    # A woken waiter whose key now holds another type stays blocked (no WRONGTYPE), and
+    # is served by the next push once the key is a list again.
+    "push_del_set_in_multi_keeps_waiting": (
+        [],
+        [("BLPOP", "q", 0), ("BLMPOP", 0, 1, "q", "LEFT"), ("BZPOPMIN", "z", 0),
+         ("BRPOPLPUSH", "q", "out", 0)],
+        [("MULTI",), ("LPUSH", "q", "a"), ("DEL", "q"), ("SET", "q", "foo"),
+         ("ZADD", "z", 1, "m"), ("DEL", "z"), ("SET", "z", "bar"), ("EXEC",),
+         ("DEL", "q", "z"), ("LPUSH", "q", "b", "c", "d"), ("ZADD", "z", 2, "n")],
+        ["q", "z", "out"]),
     "linked_blmoves": (
         [],
         [("BLMOVE", "a", "b", "LEFT", "RIGHT", 0), ("BLMOVE", "b", "c", "LEFT", "RIGHT", 0),
@@ -172,3 +182,47 @@ def test_wakeups_match_redis(name, server, redis_server):
     theirs = run_scenario(redis_server.port, setup, waiters, trigger, keys)
     assert ours == theirs
 
+
+
+@pytest.mark.parametrize("waiter,push,key", [
+    (("brpop", "fifo", 5), ("lpush", "fifo"), "fifo"),
+    (("bzpopmin", "zfifo", 5), ("zadd", "zfifo"), "zfifo"),
+])
+def test_fifo_across_worker_threads(waiter, push, key):
+    """Waiters of one key, spread over three worker threads, are served in the order they
+    blocked when single-element writes come back to back, as in Redis: the first waiter
+    gets the first element even when the second write signals the key while the first
+    waiter's wake-up is still running on its own thread (before the fix, 1 round in 5
+    served the second and third waiters the wrong way round)."""
+    from conftest import Server
+    srv = Server({"server.threads": "3"}).start()
+    try:
+        r = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+        for rnd in range(60):
+            # Idle connections shift which worker thread each waiter and the writer land on.
+            spacers = [redis.Redis(host="127.0.0.1", port=srv.port) for _ in range(rnd % 3)]
+            for s in spacers:
+                s.ping()
+            writer = redis.Redis(host="127.0.0.1", port=srv.port, socket_timeout=10)
+            conns = []
+            for i in range(4):
+                c = redis.Connection(host="127.0.0.1", port=srv.port, socket_timeout=10)
+                c.connect()
+                c.send_command(*waiter)
+                conns.append(c)
+                _wait_blocked(r, i + 1)
+            for v in range(4):
+                if push[0] == "zadd":
+                    writer.execute_command("zadd", key, v, str(v))
+                else:
+                    writer.execute_command(*push, str(v))
+            got = []
+            for c in conns:
+                reply = _read(c, 5)
+                got.append(reply[1] if isinstance(reply, list) else reply)
+                c.disconnect()
+            for s in spacers + [writer]:
+                s.close()
+            assert got == [b"0", b"1", b"2", b"3"], f"round {rnd}"
+    finally:
+        srv.stop()

@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 from conftest import free_port, wait_port
-from resp_compare import compare
+from resp_compare import compare, parse_script
 
 
 @pytest.fixture
@@ -126,3 +126,33 @@ def test_set_disable_deny_scripts_as_redis(server, debug_peer):
         out.append([(t, v.split(b" script:")[0]) if t == "-" else (t, v) for t, v in replies])
     assert out[0] == out[1]
     assert out[0][2] == ("$", b"number") and out[0][0][0] == "-"
+
+
+PLAIN_SCRIPT = parse_script(r"""
+del pl
+debug quicklist-packed-threshold 5gb
+debug quicklist-packed-threshold abc
+debug quicklist-packed-threshold -1
+debug quicklist-packed-threshold 4b
+rpush pl a bb ccccc dd eeeeeeee f
+lset pl 1 BBBBBBBBB
+linsert pl before dd XXXXXXXXXX
+linsert pl after a y
+lrange pl 0 -1
+lpos pl XXXXXXXXXX
+lrem pl 1 ccccc
+ltrim pl 1 -2
+lrange pl 0 -1
+lmove pl pl LEFT RIGHT
+lrange pl 0 -1
+debug quicklist-packed-threshold 0
+lset pl 0 z
+lrange pl 0 -1
+""")
+
+
+def test_packed_threshold_matches_redis(server, debug_peer):
+    """DEBUG QUICKLIST-PACKED-THRESHOLD: elements above it are kept in nodes of their own;
+    every edit around them answers as redis-server 7.0, and so do the size errors."""
+    bad = compare(server.port, debug_peer, PLAIN_SCRIPT)
+    assert not bad, "\n".join(bad)

@@ -238,3 +238,4 @@ def test_lmpop_and_blmpop_argument_errors_match_redis(server, redis_server):
                      ("2", "missing", "a", "RIGHT", "COUNT", "2"), ("1", "a", "left")):
             script.append((pre + rest, False))
     assert compare(server.port, redis_server.port, script) == []
+
