@@ -147,11 +147,14 @@ def test_swapdb_async_load_serves_old_data(server_factory, redis_nodes, kind):
     wait_link_up(rr, 30)
     wait_caught_up(pr, rr, 30)
     assert rr.get("marker") == b"old"
-    # Drop the replica and write past the backlog: it comes back with PSYNC on the same
-    # replid and gets a full resync.
-    pr.execute_command("CLIENT", "KILL", "TYPE", "replica")
-    pr.set("marker", "new")
-    fill(pr, 200, prefix="big", size=1000)
+    # Drop the replica and write past the backlog, in one transaction so that the
+    # replica cannot reconnect in between: it comes back with PSYNC on the same replid
+    # and gets a full resync.
+    tx = pr.pipeline(transaction=True)
+    tx.execute_command("CLIENT", "KILL", "TYPE", "replica")
+    tx.set("marker", "new")
+    tx.set("big", "z" * 40000)
+    tx.execute()
     seen = {}
 
     def async_loading():

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from repl_util import RedisProc, fake_primary, info, wait_caught_up, wait_for, wait_link_up
+from repl_util import RedisProc, fake_primary, info, wait_for, wait_link_up
 
 CFG = {"replication.repl_diskless_sync_delay": "0"}
 
@@ -178,3 +178,4 @@ def test_payload_cut_short_keeps_data(server_factory, mode):
         fr.execute_command("REPLICAOF", "NO", "ONE")
     finally:
         srv.close()
+
