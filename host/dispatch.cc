@@ -83,11 +83,11 @@ bool IsTransactionControl(const Command* c) {
 // Redis' replication checks in processCommand, at queue time inside MULTI as there:
 // NOREPLICAS (a primary short of good replicas), READONLY (a read-only replica, except
 // for its primary's stream), MASTERDOWN (a replica whose link is down, serving no stale
-// data). One relaxed load each when replication is idle.
-bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_code* code,
-                       std::string_view* text) {
+// data). `write` and `deny_stale` are the call's (an EXEC's include its queued
+// commands'). One relaxed load each when replication is idle.
+bool ReplicationAllows(Host* h, Client* c, bool write, bool deny_stale,
+                       ferrite_error_code* code, std::string_view* text) {
   ReplicationHooks& r = h->replication();
-  bool write = cmd->flags & FERRITE_CMD_WRITE;
   if (write && r.no_good_replicas.load(std::memory_order_relaxed) &&
       c->repl_kind != Client::ReplKind::kMaster) {
     *text = "NOREPLICAS Not enough good replicas to write.";
@@ -98,7 +98,7 @@ bool ReplicationAllows(Host* h, Client* c, const Command* cmd, ferrite_error_cod
     *code = FERRITE_E_READONLY;
     return false;
   }
-  if (!(cmd->flags & FERRITE_CMD_STALE) && r.stale_refused.load(std::memory_order_relaxed) &&
+  if (deny_stale && r.stale_refused.load(std::memory_order_relaxed) &&
       c->repl_kind != Client::ReplKind::kMaster) {
     *text = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
     return false;
@@ -119,12 +119,12 @@ bool MayReplicate(uint32_t flags) {
   return flags & (FERRITE_CMD_WRITE | FERRITE_CMD_MAY_REPLICATE);
 }
 
-// What a write pause holds back (Redis' is_may_replicate_command): a write or
-// may-replicate call, or an EXEC with one queued.
-bool HeldByWritePause(Host* h, Client* c, const Command* cmd, uint32_t flags, int argc,
-                      const ferrite_slice* argv, const ferrite_reply_sink* sink, void* st) {
-  if (MayReplicate(RunFlags(h, c, cmd, flags, argc, argv, sink, st))) return true;
-  if (cmd->name != "exec" || !c->in_multi) return false;
+// The flags of the commands a transaction queued, ORed (Redis' mstate.cmd_flags), and
+// in *missing the flags one of them lacks (mstate.cmd_inv_flags).
+uint32_t QueuedFlags(Host* h, Client* c, const ferrite_reply_sink* sink, void* st,
+                     uint32_t* missing) {
+  uint32_t all = 0;
+  *missing = 0;
   std::vector<ferrite_slice> q_argv;
   for (auto& q : c->queued) {
     const Command* qc = h->registry().Find(q[0]);
@@ -133,9 +133,21 @@ bool HeldByWritePause(Host* h, Client* c, const Command* cmd, uint32_t flags, in
     for (auto& a : q) q_argv.push_back({a.data(), a.size()});
     int qn = static_cast<int>(q_argv.size());
     uint32_t qf = CallFlags(qc, qc->FindSubcommand(qn, q_argv.data()));
-    if (MayReplicate(RunFlags(h, c, qc, qf, qn, q_argv.data(), sink, st))) return true;
+    qf = RunFlags(h, c, qc, qf, qn, q_argv.data(), sink, st);
+    all |= qf;
+    *missing |= ~qf;
   }
-  return false;
+  return all;
+}
+
+// What a write pause holds back (Redis' is_may_replicate_command): a write or
+// may-replicate call, or an EXEC with one queued.
+bool HeldByWritePause(Host* h, Client* c, const Command* cmd, uint32_t flags, int argc,
+                      const ferrite_slice* argv, const ferrite_reply_sink* sink, void* st) {
+  if (MayReplicate(RunFlags(h, c, cmd, flags, argc, argv, sink, st))) return true;
+  if (cmd->name != "exec" || !c->in_multi) return false;
+  uint32_t missing;
+  return MayReplicate(QueuedFlags(h, c, sink, st, &missing));
 }
 
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
@@ -302,7 +314,16 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
                       "allowed in this context";
     return reject(FERRITE_E_GENERIC, msg);
   }
-  if (!ReplicationAllows(this, c, cmd, &reject_code, &reject_text))
+  // EXEC writes if a queued command does, and refuses stale data if one does (Redis'
+  // is_write_command / is_denystale_command): the state may have changed since queueing.
+  bool write = flags & FERRITE_CMD_WRITE;
+  bool deny_stale = !(flags & FERRITE_CMD_STALE);
+  if (c->in_multi && cmd->name == "exec") {
+    uint32_t missing;
+    write = write || (QueuedFlags(this, c, sink, st, &missing) & FERRITE_CMD_WRITE);
+    deny_stale = deny_stale || (missing & FERRITE_CMD_STALE);
+  }
+  if (!ReplicationAllows(this, c, write, deny_stale, &reject_code, &reject_text))
     return reject(reject_code, reject_text);
   // Redis' order: after auth and the pub/sub context, before queueing in MULTI.
   if (loading.active.load(std::memory_order_relaxed) && !(flags & FERRITE_CMD_LOADING) &&
@@ -411,7 +432,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       if (qc && (qc->flags & FERRITE_CMD_DENYOOM)) return reject(FERRITE_E_OOM, {});
     }
   }
-  if ((flags & FERRITE_CMD_WRITE) && writes_refused.load(std::memory_order_relaxed))
+  if (write && writes_refused.load(std::memory_order_relaxed))
     return reject(FERRITE_E_MISCONF, {});
 
   LockSet locks;

@@ -159,7 +159,8 @@ Served ServeFirst(const Ctx& ctx, const ferrite_slice* argv, int first, int n, W
       ctx.Bulk(out[0].first);
       ctx.Double(out[0].second);
     } else {
-      ctx.Propagate({PopCommand(w), key, std::to_string(count)});
+      // Redis 7.0 replicates (B)ZMPOP as ZPOPMIN|ZPOPMAX with the number actually popped.
+      ctx.Propagate({PopCommand(w), key, std::to_string(out.size())});
       ctx.Array(2);
       ctx.Bulk(key);
       ReplyPairs(ctx, out);
