@@ -694,17 +694,35 @@ uint64_t DbScan(ferrite_ctx* c, int db, uint64_t cursor, size_t count, ferrite_s
   bool stop = false;
   int64_t now = h->clock().NowMs();
   const ferrite_type* st = StringTypePtr();
+  // SCAN deletes the expired keys it meets, each propagated as a DEL of its own (Redis'
+  // scanGenericCommand calls expireIfNeeded on them); KEYS and the memcached walks only
+  // skip them (Redis' keysCommand tests keyIsExpired). Not on a replica, which waits for
+  // its primary's DEL, nor while clients are paused: the data set then stands still.
+  bool reclaim = c->cmd && c->cmd->name == "scan" &&
+                 !h->replication().is_replica.load(std::memory_order_relaxed) &&
+                 !h->client_pause().Paused(now);
+  std::vector<std::pair<int, std::string>> expired;
   while (si < static_cast<uint64_t>(ks.num_shards())) {
     Table& t = ks.shard(static_cast<int>(si)).dbs[db];
     do {
       tc = t.Scan(tc, [&](Entry* e) {
         seen++;
-        if (stop || t.ExpiredAt(e, now)) return;
+        if (stop) return;
+        if (t.ExpiredAt(e, now)) {
+          if (reclaim) expired.emplace_back(static_cast<int>(si), e->key());
+          return;
+        }
         if (fn(udata, {e->key().data(), e->key().size()}, e->type(st)) != 0) stop = true;
       });
     } while (tc != 0 && seen < count && !stop);
     if (tc == 0) si++;
     if (seen >= count || stop) break;
+  }
+  // After the walk: erasing inside Table::Scan's callback would disturb its iteration.
+  for (auto& [shard, key] : expired) {
+    Table& t = ks.shard(shard).dbs[db];
+    Entry* e = t.Find(key, HashKey(key));
+    if (e && t.ExpiredAt(e, now)) h->ExpireEntry(shard, db, e);
   }
   if (si >= static_cast<uint64_t>(ks.num_shards())) return 0;
   return (tc << kShardCursorBits) | si;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ferrite/module.hpp"
+#include "host/command_docs.h"
 #include "host/context.h"
 #include "host/info.h"
 #include "host/logging.h"
@@ -247,13 +248,7 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     c->sink->map(c->st, cmds.size());
     for (auto* cmd : cmds) {
       Bulk(c, cmd->name);
-      c->sink->map(c->st, 3);
-      Bulk(c, "summary");
-      Bulk(c, cmd->summary);
-      Bulk(c, "since");
-      Bulk(c, "1.0.0");
-      Bulk(c, "group");
-      Bulk(c, cmd->group.empty() ? "generic" : cmd->group);
+      ReplyCommandDocs(c, *cmd);
     }
     return FERRITE_OK;
   }

@@ -133,6 +133,43 @@ TEST_F(DumpTest, RestoreChecksAndErrors) {
   EXPECT_GE(h.Run({"OBJECT", "IDLETIME", "k"}).integer, 1000);
 }
 
+// A plain hash (RDB type 4) longer than hash-max-listpack-entries loads straight into a
+// table: every field and value arrives, a field given twice is still refused, and a
+// count far beyond the bytes that follow fails as a bad payload.
+TEST_F(DumpTest, LongHashRestores) {
+  auto payload = [](const std::string& body) {
+    std::string q = body + std::string("\x0a\x00", 2);
+    uint64_t crc = Crc64(0, q.data(), q.size());
+    for (int i = 0; i < 8; i++) q.push_back(static_cast<char>(crc >> (8 * i)));
+    return q;
+  };
+  auto str = [](const std::string& s) { return std::string(1, static_cast<char>(s.size())) + s; };
+  // RDB length 600: 0x4258 (14-bit form).
+  std::string body = std::string("\x04\x42\x58", 3);
+  for (int i = 0; i < 600; i++)
+    body += str("f" + std::to_string(i)) + str("v" + std::to_string(i));
+  ASSERT_THAT(h.Run({"RESTORE", "big", "0", payload(body)}), IsOk());
+  EXPECT_THAT(h.Run({"HLEN", "big"}), IsInt(600));
+  EXPECT_THAT(h.Run({"HGET", "big", "f0"}), IsBulk("v0"));
+  EXPECT_THAT(h.Run({"HGET", "big", "f599"}), IsBulk("v599"));
+  EXPECT_THAT(h.Run({"OBJECT", "ENCODING", "big"}), IsBulk("hashtable"));
+  // What DUMP writes restores to the same hash.
+  std::string d = h.Run({"DUMP", "big"}).str;
+  ASSERT_THAT(h.Run({"RESTORE", "big2", "0", d}), IsOk());
+  EXPECT_THAT(h.Run({"HLEN", "big2"}), IsInt(600));
+  EXPECT_THAT(h.Run({"HGET", "big2", "f311"}), IsBulk("v311"));
+
+  std::string dup = std::string("\x04\x42\x58", 3);
+  for (int i = 0; i < 600; i++)
+    dup += str("f" + std::to_string(i == 599 ? 7 : i)) + str("v" + std::to_string(i));
+  EXPECT_THAT(h.Run({"RESTORE", "dup", "0", payload(dup)}), IsError("ERR Bad data format"));
+  // 2^31 - 1 fields announced (32-bit length form), two present.
+  std::string huge = std::string("\x04\x80\x7f\xff\xff\xff", 6) + str("a") + str("1") +
+                     str("b") + str("2");
+  EXPECT_THAT(h.Run({"RESTORE", "huge", "0", payload(huge)}), IsError("ERR Bad data format"));
+  EXPECT_THAT(h.Run({"EXISTS", "dup", "huge"}), IsInt(0));
+}
+
 TEST_F(DumpTest, TtlEventsAndPropagation) {
   h.Run({"SET", "k", "v"});
   std::string p = h.Run({"DUMP", "k"}).str;

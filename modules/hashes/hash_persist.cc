@@ -11,6 +11,7 @@
 // keeps TTLs too: HSET batches, then HPEXPIREAT.
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -109,21 +110,35 @@ void Save(ferrite_io* io, const void* v) {
   });
 }
 
-// Reads one field/value pair; false on a stream error.
-bool ReadPair(ferrite_io* io, std::string* f, std::string* val) {
-  char *fp, *vp;
-  size_t flen, vlen;
-  if (Api().io_read_string(io, &fp, &flen) != FERRITE_OK) return false;
-  if (Api().io_read_string(io, &vp, &vlen) != FERRITE_OK) {
-    Api().io_free(fp);
-    return false;
+// One string read from the stream, used where the host put it (no copy) and freed
+// with io_free.
+class IoString {
+ public:
+  IoString() = default;
+  IoString(const IoString&) = delete;
+  IoString& operator=(const IoString&) = delete;
+  ~IoString() { Free(); }
+  // False on a stream error.
+  bool Read(ferrite_io* io) {
+    Free();
+    return Api().io_read_string(io, &p_, &n_) == FERRITE_OK;
   }
-  f->assign(fp, flen);
-  val->assign(vp, vlen);
-  Api().io_free(fp);
-  Api().io_free(vp);
-  return true;
-}
+  std::string_view View() const { return {p_, n_}; }
+
+ private:
+  void Free() {
+    if (p_) Api().io_free(p_);
+    p_ = nullptr;
+  }
+  char* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// A hash longer than hash-max-listpack-entries loads straight into a table sized for it
+// (Redis expands its dict the same way), not one grown by doubling from a packed block.
+// The count comes from the input, so what is reserved up front is capped: a corrupt
+// count costs no more than this before the stream runs out.
+constexpr uint64_t kMaxReserve = 1 << 16;
 
 void* Load(ferrite_io* io, int rdb_type) {
   int64_t min = 0;
@@ -133,21 +148,24 @@ void* Load(ferrite_io* io, int rdb_type) {
   if (Api().io_read_len(io, &n) != FERRITE_OK) return nullptr;
   auto h = std::make_unique<HashValue>();
   Limits lim = ConfiguredLimits();
+  if (static_cast<int64_t>(n) > lim.max_entries) h->ReserveTable(std::min(n, kMaxReserve));
   int64_t now = Api().now_ms(nullptr);  // the host's clock (tests move it)
   std::unordered_set<std::string> dropped;  // expired on load, still seen for duplicates
-  std::string f, val;
+  IoString fs, vs;
   for (uint64_t i = 0; i < n; i++) {
     uint64_t ttl = 0;
     if (rdb_type == kRdbHashMetadata && Api().io_read_len(io, &ttl) != FERRITE_OK)
       return nullptr;
-    if (ttl > static_cast<uint64_t>(kMaxExpireMs) || !ReadPair(io, &f, &val)) return nullptr;
+    if (ttl > static_cast<uint64_t>(kMaxExpireMs) || !fs.Read(io) || !vs.Read(io))
+      return nullptr;
+    const std::string_view f = fs.View(), val = vs.View();
     int64_t at = ttl == 0 ? -1 : static_cast<int64_t>(ttl) + min - 1;
     if (at > kMaxExpireMs) return nullptr;
     // A field twice is a corrupt file, not a silent overwrite (Set returns "was new").
-    if (dropped.count(f)) return nullptr;
+    if (!dropped.empty() && dropped.count(std::string(f))) return nullptr;
     if (at != -1 && at <= now) {  // expired while the file sat on disk
       if (h->Exists(f)) return nullptr;
-      dropped.insert(f);
+      dropped.emplace(f);
       continue;
     }
     if (!h->Set(f, val, lim)) return nullptr;

@@ -131,6 +131,12 @@ void Table::Resize(size_t buckets) {
   }
 }
 
+void Table::Reserve(size_t n) {
+  size_t b = 4;
+  while (b < n) b *= 2;
+  if (b > Buckets() || !buckets_) Resize(b);
+}
+
 bool Table::Find(std::string_view f, std::string_view* value) const {
   if (!buckets_) return false;
   for (Node* n = buckets_[Hash(f) & mask_]; n; n = n->next) {
@@ -435,6 +441,13 @@ void HashValue::Conform(const Limits& lim) {
            static_cast<int64_t>(v.size()) <= lim.max_value;
   });
   if (!fits) ConvertToTable();
+}
+
+void HashValue::ReserveTable(size_t n) {
+  if (Size() != 0 || table_) return;
+  DropPacked();
+  table_ = std::make_unique<Table>();
+  table_->Reserve(n);
 }
 
 void HashValue::ExpireDue(int64_t now_ms, std::vector<std::string>* expired) {

@@ -45,6 +45,8 @@ class Table {
 
   size_t Size() const { return size_; }
   size_t Buckets() const { return mask_ + 1; }
+  // Makes room for `n` fields without a resize on the way.
+  void Reserve(size_t n);
   bool Find(std::string_view f, std::string_view* value_out) const;
   // Returns true if the field was new.
   bool Set(std::string_view f, std::string_view v);
@@ -132,6 +134,9 @@ class HashValue {
   int64_t MinExpire() const;
   // Converts a compact hash that breaks `lim` (loaded or copied under smaller limits).
   void Conform(const Limits& lim);
+  // An empty hash about to receive `n` fields, more than the compact form's limit: starts
+  // as a table with room for them.
+  void ReserveTable(size_t n);
   // Deletes fields whose TTL is <= now; appends their names to *expired.
   void ExpireDue(int64_t now_ms, std::vector<std::string>* expired);
 

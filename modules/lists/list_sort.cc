@@ -45,19 +45,51 @@ std::optional<std::string> CallBulk(const Ctx& ctx, std::initializer_list<std::s
   return std::string(SV(Api().call_reply_string(r.r)));
 }
 
+// The elements being sorted, copied once into one buffer, each followed by a NUL: the
+// comparisons and the weight parsing read them as C strings, as Redis does, and a sort
+// of 10k elements makes no allocation per element. The buffer is filled in two passes
+// (sizes, then bytes), so the views handed out never move.
+class Elements {
+ public:
+  // Calls each(fn) twice; each gives fn(std::string_view) every element in order.
+  template <class Each>
+  void Fill(Each&& each) {
+    size_t bytes = 0, count = 0;
+    each([&](std::string_view e) {
+      bytes += e.size() + 1;
+      count++;
+      return true;
+    });
+    buf_.reserve(bytes);
+    spans_.reserve(count);
+    each([&](std::string_view e) {
+      spans_.push_back({buf_.size(), e.size()});
+      buf_.append(e).push_back('\0');
+      return true;
+    });
+  }
+  size_t Size() const { return spans_.size(); }
+  std::string_view operator[](size_t i) const {
+    return {buf_.data() + spans_[i].first, spans_[i].second};
+  }
+
+ private:
+  std::string buf_;
+  std::vector<std::pair<size_t, size_t>> spans_;
+};
+
 // The elements of a set or sorted set, through the owning module's command.
-std::vector<std::string> CallElements(const Ctx& ctx, std::initializer_list<std::string_view> argv) {
+void CallElements(const Ctx& ctx, std::initializer_list<std::string_view> argv, Elements* out) {
   std::vector<ferrite_slice> s;
   for (auto a : argv) s.push_back(sdk::SL(a));
   CallReply r{Api().call(ctx.get(), static_cast<int>(s.size()), s.data())};
-  std::vector<std::string> out;
   auto t = Api().call_reply_type(r.r);
-  if (t != FERRITE_REPLY_ARRAY && t != FERRITE_REPLY_SET) return out;
-  size_t n = Api().call_reply_length(r.r);
-  out.reserve(n);
-  for (size_t i = 0; i < n; i++)
-    out.emplace_back(SV(Api().call_reply_string(Api().call_reply_element(r.r, i))));
-  return out;
+  if (t != FERRITE_REPLY_ARRAY && t != FERRITE_REPLY_SET) return;
+  const size_t n = Api().call_reply_length(r.r);
+  out->Fill([&](auto&& fn) {
+    for (size_t i = 0; i < n; i++)
+      fn(SV(Api().call_reply_string(Api().call_reply_element(r.r, i))));
+  });
 }
 
 // lookupKeyByPattern: "#" is the element itself; otherwise the first '*' is replaced by
@@ -132,10 +164,13 @@ bool ParseSortOptions(const Ctx& ctx, int argc, const ferrite_slice* argv, bool 
 
 enum class Source { kList, kSet, kZSet };
 
+// What is sorted: small and trivially copyable, so the sort moves 32 bytes per step.
 struct Item {
-  std::string obj;
-  double score = 0;
-  std::optional<std::string> cmp;  // ALPHA with BY: the value compared
+  const char* obj;  // NUL-terminated (Elements)
+  size_t len;
+  double score;
+  const std::string* cmp;  // ALPHA with BY: the value compared, null if none
+  std::string_view Obj() const { return {obj, len}; }
 };
 
 // compareStringObjects: binary, shorter first on a common prefix.
@@ -146,21 +181,30 @@ int CompareBinary(std::string_view a, std::string_view b) {
 }
 
 // collateStringObjects: strcoll over the C strings (so up to a NUL byte).
-int Collate(const std::string& a, const std::string& b) { return strcoll(a.c_str(), b.c_str()); }
+int Collate(const char* a, const char* b) { return strcoll(a, b); }
 
 // Redis' strtod check of a sort weight: the whole C string, no ERANGE, no NaN. Leading
 // spaces and an empty string (0) pass, as there.
-bool ParseWeight(const std::string& s, double* out) {
+bool ParseWeight(const char* s, double* out) {
+  // Up to 15 decimal digits (after an optional '-') are exactly what strtod gives, so
+  // integer elements, the common case, skip strtod's general path ("-0" is -0.0 both ways).
+  const char* d = s + (*s == '-');
+  uint64_t v = 0;
+  int digits = 0;
+  for (; *d >= '0' && *d <= '9' && digits < 16; d++, digits++) v = v * 10 + (*d - '0');
+  if (*d == '\0' && digits >= 1 && digits <= 15) {
+    *out = *s == '-' ? -static_cast<double>(v) : static_cast<double>(v);
+    return true;
+  }
   char* end = nullptr;
   errno = 0;
-  *out = strtod(s.c_str(), &end);
+  *out = strtod(s, &end);
   return end[0] == '\0' && errno != ERANGE && !std::isnan(*out);
 }
 
 // Loads the elements in their native order: list order, sorted-set score order, set
 // iteration order.
-bool LoadElements(const Ctx& ctx, std::string_view key, Source* src, std::vector<Item>* out) {
-  std::vector<std::string> els;
+bool LoadElements(const Ctx& ctx, std::string_view key, Source* src, Elements* els) {
   {
     Key k = ctx.Open(key);
     if (!k.Exists()) {
@@ -171,11 +215,7 @@ bool LoadElements(const Ctx& ctx, std::string_view key, Source* src, std::vector
     if (t == St(ctx).type) {
       *src = Source::kList;
       const ListValue* l = k.Value<ListValue>();
-      els.reserve(l->Size());
-      l->ForRange(0, l->Size() - 1, [&](std::string_view v) {
-        els.emplace_back(v);
-        return true;
-      });
+      els->Fill([&](auto&& fn) { l->ForEach(fn); });
     } else {
       std::string_view name = t ? Api().type_name(t) : "";
       if (name == "set") *src = Source::kSet;
@@ -184,11 +224,30 @@ bool LoadElements(const Ctx& ctx, std::string_view key, Source* src, std::vector
     }
   }
   // The key handle is closed: the owning module's command opens it itself.
-  if (*src == Source::kSet) els = CallElements(ctx, {"SMEMBERS", key});
-  if (*src == Source::kZSet) els = CallElements(ctx, {"ZRANGE", key, "0", "-1"});
-  out->reserve(els.size());
-  for (auto& e : els) out->push_back(Item{std::move(e), 0, std::nullopt});
+  if (*src == Source::kSet) CallElements(ctx, {"SMEMBERS", key}, els);
+  if (*src == Source::kZSet) CallElements(ctx, {"ZRANGE", key, "0", "-1"}, els);
   return true;
+}
+
+// Ties come out in Redis' order: a BY pattern with a LIMIT narrower than the whole
+// sorts partially with Redis' pqsort (not stable); everything else is glibc's qsort, a
+// merge sort (stable). `cmp` is Redis' comparison, already turned round for DESC.
+template <class Cmp>
+void SortItems(std::vector<Item>* v, const SortOptions& o, const Cmp& cmp, bool partial,
+               int64_t start, int64_t end) {
+  auto stable = [v](auto less) { std::stable_sort(v->begin(), v->end(), less); };
+  if (partial) {
+    sdk::PartialQuickSort(v->data(), v->size(), cmp, start, end);
+  } else if (!o.alpha) {
+    // The common numeric case with the comparison inlined (the same order as `cmp`).
+    auto num = [](const Item& a, const Item& b) {
+      return a.score > b.score ? 1 : a.score < b.score ? -1 : CompareBinary(a.Obj(), b.Obj());
+    };
+    if (o.desc) stable([&](const Item& a, const Item& b) { return num(a, b) > 0; });
+    else stable([&](const Item& a, const Item& b) { return num(a, b) < 0; });
+  } else {
+    stable([&](const Item& a, const Item& b) { return cmp(a, b) < 0; });
+  }
 }
 
 }  // namespace
@@ -197,8 +256,10 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
   SortOptions o;
   if (!ParseSortOptions(ctx, argc, argv, readonly, &o)) return FERRITE_OK;
   Source src = Source::kList;
-  std::vector<Item> v;
-  if (!LoadElements(ctx, SV(argv[1]), &src, &v)) return ctx.Error(FERRITE_E_WRONGTYPE);
+  Elements els;
+  if (!LoadElements(ctx, SV(argv[1]), &src, &els)) return ctx.Error(FERRITE_E_WRONGTYPE);
+  std::vector<Item> v(els.Size());
+  for (size_t i = 0; i < v.size(); i++) v[i] = Item{els[i].data(), els[i].size(), 0, nullptr};
 
   // An unsorted set comes out in hash order; what is stored, or what a script sees (its
   // effects must not depend on it either), is sorted alphabetically instead, as Redis.
@@ -219,18 +280,20 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
   if (end >= n) end = n - 1;
 
   bool conversion_error = false;
+  std::vector<std::string> byvals;  // ALPHA with BY: what items' `cmp` point to
   if (o.dontsort) {
     if (o.desc && src != Source::kSet) std::reverse(v.begin(), v.end());
   } else {
+    if (o.alpha && o.by) byvals.reserve(v.size());  // never reallocates below
     for (Item& it : v) {
       std::optional<std::string> byval;
       if (o.by) {
-        byval = LookupByPattern(ctx, *o.by, it.obj);
+        byval = LookupByPattern(ctx, *o.by, it.Obj());
         if (!byval) continue;  // a missing weight sorts as 0 (or as "nothing" with ALPHA)
       }
       if (o.alpha) {
-        if (o.by) it.cmp = std::move(byval);
-      } else if (!ParseWeight(o.by ? *byval : it.obj, &it.score)) {
+        if (o.by) it.cmp = &byvals.emplace_back(std::move(*byval));
+      } else if (!ParseWeight(o.by ? byval->c_str() : it.obj, &it.score)) {
         conversion_error = true;
       }
     }
@@ -238,24 +301,18 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
     auto cmp = [&](const Item& a, const Item& b) {
       int c;
       if (!o.alpha) {
-        c = a.score > b.score ? 1 : a.score < b.score ? -1 : CompareBinary(a.obj, b.obj);
+        c = a.score > b.score ? 1 : a.score < b.score ? -1 : CompareBinary(a.Obj(), b.Obj());
       } else if (bypattern) {
         if (!a.cmp || !b.cmp) c = (!a.cmp && !b.cmp) ? 0 : !a.cmp ? -1 : 1;
-        else c = store ? CompareBinary(*a.cmp, *b.cmp) : Collate(*a.cmp, *b.cmp);
+        else c = store ? CompareBinary(*a.cmp, *b.cmp) : Collate(a.cmp->c_str(), b.cmp->c_str());
       } else {
-        c = store ? CompareBinary(a.obj, b.obj) : Collate(a.obj, b.obj);
+        c = store ? CompareBinary(a.Obj(), b.Obj()) : Collate(a.obj, b.obj);
       }
       return o.desc ? -c : c;
     };
-    // Ties come out in Redis' order: a BY pattern with a LIMIT narrower than the whole
-    // sorts partially with Redis' pqsort (not stable); everything else is glibc's qsort,
-    // a merge sort (stable).
-    if (bypattern && (start != 0 || end != n - 1)) {
-      sdk::PartialQuickSort(v.data(), v.size(), cmp, start, end);
-    } else {
-      std::stable_sort(v.begin(), v.end(),
-                       [&cmp](const Item& a, const Item& b) { return cmp(a, b) < 0; });
-    }
+    // A conversion error is replied before anything is sent or stored: no sort then.
+    if (!conversion_error)
+      SortItems(&v, o, cmp, bypattern && (start != 0 || end != n - 1), start, end);
   }
 
   const int64_t rows = end - start + 1;
@@ -264,9 +321,9 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
   if (!o.store) {
     ctx.Array(static_cast<size_t>(outputlen));
     for (int64_t j = start; j <= end; j++) {
-      if (o.gets.empty()) ctx.Bulk(v[j].obj);
+      if (o.gets.empty()) ctx.Bulk(v[j].Obj());
       for (std::string_view pat : o.gets) {
-        auto val = LookupByPattern(ctx, pat, v[j].obj);
+        auto val = LookupByPattern(ctx, pat, v[j].Obj());
         if (val) ctx.Bulk(*val);
         else ctx.Null();
       }
@@ -276,9 +333,9 @@ int SortGeneric(Ctx ctx, int argc, const ferrite_slice* argv, bool readonly) {
 
   auto out = std::make_unique<ListValue>();
   for (int64_t j = start; j <= end; j++) {
-    if (o.gets.empty()) out->Push(End::kTail, v[j].obj, St(ctx).fill);
+    if (o.gets.empty()) out->Push(End::kTail, v[j].Obj(), St(ctx).fill);
     for (std::string_view pat : o.gets) {
-      out->Push(End::kTail, LookupByPattern(ctx, pat, v[j].obj).value_or(""), St(ctx).fill);
+      out->Push(End::kTail, LookupByPattern(ctx, pat, v[j].Obj()).value_or(""), St(ctx).fill);
     }
   }
   Key dest = ctx.OpenWrite(*o.store);

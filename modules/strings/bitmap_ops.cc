@@ -38,16 +38,60 @@ bool ParseFieldType(std::string_view arg, FieldType* out) {
 
 // ---- BITCOUNT / BITPOS -----------------------------------------------------------------
 
-uint64_t Popcount(const uint8_t* p, size_t n) {
-  uint64_t bits = 0;
+namespace {
+
+// Four words per round into four sums: independent additions keep the popcounts from
+// waiting on one another.
+template <class Count>
+inline uint64_t PopcountWith(const uint8_t* p, size_t n, Count count) {
+  uint64_t a = 0, b = 0, c = 0, d = 0;
   size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    uint64_t w[4];
+    memcpy(w, p + i, 32);
+    a += count(w[0]);
+    b += count(w[1]);
+    c += count(w[2]);
+    d += count(w[3]);
+  }
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     memcpy(&w, p + i, 8);
-    bits += static_cast<uint64_t>(std::popcount(w));
+    a += count(w);
   }
-  for (; i < n; i++) bits += static_cast<uint64_t>(std::popcount(p[i]));
-  return bits;
+  for (; i < n; i++) a += count(uint64_t{p[i]});
+  return a + b + c + d;
+}
+
+uint64_t PopcountPortable(const uint8_t* p, size_t n) {
+  return PopcountWith(p, n, [](uint64_t w) { return static_cast<uint64_t>(std::popcount(w)); });
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// NOTE: the build targets baseline x86-64, which has no POPCNT instruction, so
+// std::popcount is a libgcc call per word there; that made BITCOUNT of a 1 MB bitmap
+// slower than Redis' 28-byte SWAR loop. This copy is compiled for POPCNT and chosen at
+// run time when the CPU has it (every x86-64 CPU since 2008).
+__attribute__((target("popcnt"))) uint64_t PopcountHw(const uint8_t* p, size_t n) {
+  // The lambda is inlined into this function, so its builtin becomes the instruction.
+  return PopcountWith(p, n,
+                      [](uint64_t w) { return static_cast<uint64_t>(__builtin_popcountll(w)); });
+}
+
+bool CpuHasPopcnt() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("popcnt");
+}
+#endif
+
+}  // namespace
+
+uint64_t Popcount(const uint8_t* p, size_t n) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool hw = CpuHasPopcnt();
+  if (hw) return PopcountHw(p, n);
+#endif
+  return PopcountPortable(p, n);
 }
 
 int64_t FirstBit(const uint8_t* p, size_t n, int bit) {

@@ -7,6 +7,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace ferrite::mod::strings {
 namespace {
@@ -79,6 +80,25 @@ TEST(BitCount, BitRangeEqualsBitByBitCount) {
     }
     ASSERT_EQ(CountBits(s, start, end, RangeUnit::kBit), want) << start << " " << end;
   }
+}
+
+// Popcount reads 32 then 8 bytes at a time, then single bytes: every length and
+// alignment around those steps counts what a bit-by-bit loop counts.
+TEST(BitCount, PopcountEqualsBitByBitCount) {
+  std::mt19937 rng(11);
+  std::vector<uint8_t> buf(300);
+  for (int iter = 0; iter < 50; iter++) {
+    for (auto& b : buf) b = static_cast<uint8_t>(rng());
+    for (size_t off = 0; off < 8; off++) {
+      for (size_t n = 0; off + n <= 140; n++) {
+        uint64_t want = 0;
+        for (size_t i = 0; i < n * 8; i++) want += (buf[off + (i >> 3)] >> (i & 7)) & 1;
+        ASSERT_EQ(Popcount(buf.data() + off, n), want) << off << " " << n;
+      }
+    }
+  }
+  std::vector<uint8_t> ones(1 << 20, 0xff);
+  EXPECT_EQ(Popcount(ones.data(), ones.size()), uint64_t{8} << 20);
 }
 
 TEST(BitPos, DocumentationExamples) {

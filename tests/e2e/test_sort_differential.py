@@ -164,3 +164,30 @@ def test_unsorted_set_from_a_script_is_alphabetical_like_redis(server, redis_ser
                 "1", "myset"], False)]
     bad = compare(server.port, redis_server.port, script)
     assert not bad, "\n".join(bad)
+
+
+# Numbers around SORT's integer fast path (up to 15 digits, an optional '-') and what it
+# must leave to strtod: 16+ digits (rounded), signs, spaces, hex, exponents, "-0".
+EDGE_NUMS = ["0", "-0", "7", "007", "-7", "123456789012345", "-123456789012345",
+             "999999999999999", "1234567890123456", "12345678901234567", "99999999999999999",
+             "-1234567890123456789", "+8", " 9", "0x1A", "1e3", "1.5", "-", "",
+             "18446744073709551617"]
+
+
+def test_numeric_edges_match_redis(server, redis_server):
+    for resp in (2, 3):
+        a, b = Conn(server.port, resp), Conn(redis_server.port, resp)
+        try:
+            for c in (a, b):
+                c.call("DEL", "edges", "bad", "wts")
+                c.call("RPUSH", "edges", *[e for e in EDGE_NUMS if e != "-"])
+                c.call("RPUSH", "bad", "1", "-")
+                c.call("RPUSH", "wts", "a", "b", "c")
+                c.call("MSET", "w_a", "123456789012345", "w_b", "-0", "w_c", "1234567890123456")
+            for args in (["SORT", "edges"], ["SORT", "edges", "DESC"],
+                         ["SORT", "edges", "LIMIT", "2", "5"], ["SORT", "bad"],
+                         ["SORT", "wts", "BY", "w_*"], ["SORT", "wts", "BY", "w_*", "DESC"]):
+                assert a.call(*args) == b.call(*args), args
+        finally:
+            a.close()
+            b.close()
