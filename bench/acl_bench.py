@@ -12,7 +12,8 @@ Servers, each pinned to core 0 with one worker thread (redis-benchmark on core 1
         [--before /path/to/baseline/ferrite-host] [--reps 5]
 
 Each rep runs every server once per row, interleaved, so load drift hits all alike;
-prints the median ops/s and server CPU us/op, and each one's ratio to `default`.
+prints the median ops/s and server CPU us/op with their spread (min-max), and each one's
+ratio to `default` taken within each rep (median and min-max of the per-rep ratios).
 """
 import argparse
 import csv
@@ -104,19 +105,25 @@ def main():
         for _, s, _ in servers:
             s.stop()
     print("redis-benchmark -c 50 -P 1 -d 100 -r 100000 -n %d, server core %d, client core %d,"
-          " median of %d" % (args.n, benchlib.SERVER_CORE, benchlib.CLIENT_CORE, args.reps))
-    print("| row | server | ops/s | vs default | CPU us/op | vs default |")
+          " %d reps; median (min-max); ratios are per rep (the server's run / default's run"
+          " of the same rep), median (min-max)" % (args.n, benchlib.SERVER_CORE,
+                                                    benchlib.CLIENT_CORE, args.reps))
+    print("| row | server | ops/s | ops vs default | CPU us/op | CPU vs default |")
     print("|---|---|---:|---:|---:|---:|")
+
+    def spread(xs, fmt):
+        return (fmt + " (" + fmt + "-" + fmt + ")") % (benchlib.median(xs), min(xs), max(xs))
+
     for test, pipeline in ROWS:
         r = results[(test, pipeline)]
-        base_ops = benchlib.median([x[0] for x in r["default"]])
-        base_cpu = benchlib.median([x[1] for x in r["default"]])
         for label, _, _ in servers:
-            ops = benchlib.median([x[0] for x in r[label]])
-            cpu = benchlib.median([x[1] for x in r[label]])
-            print("| %s P%d | %s | %.0f | %.3f | %.2f | %.3f |" % (
-                test, pipeline, label, ops, benchlib.ratio(ops, base_ops), cpu,
-                benchlib.ratio(cpu, base_cpu)))
+            ops = [x[0] for x in r[label]]
+            cpu = [x[1] for x in r[label]]
+            ops_ratio = [benchlib.ratio(a[0], b[0]) for a, b in zip(r[label], r["default"])]
+            cpu_ratio = [benchlib.ratio(a[1], b[1]) for a, b in zip(r[label], r["default"])]
+            print("| %s P%d | %s | %s | %s | %s | %s |" % (
+                test, pipeline, label, spread(ops, "%.0f"), spread(ops_ratio, "%.3f"),
+                spread(cpu, "%.2f"), spread(cpu_ratio, "%.3f")))
     return 0
 
 

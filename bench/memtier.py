@@ -28,6 +28,12 @@ Two groups of rows:
           16, memcached text and binary pipeline 1, memcached text multi-get of 10 keys
           (`--multi-key-get=10`: one SET, then one `get` of 10 keys). A miss or an error
           in a core run fails the run: a wrong answer never counts as a fast one.
+  TLS     the same core setup through memtier `--tls --cacert` (the server certificate
+          is verified): ferrite's tls-port vs redis-server's --tls-port at pipeline 1 and
+          16, ferrite's memcached-tls-port vs a memcached -Z (its own process, TLS on its
+          one port) at pipeline 1. One certificate (RSA 2048, made by the openssl CLI for
+          the run), tls-auth-clients no; the servers' TLS ports are only opened when a
+          TLS row is selected.
 
 Per row: median ops/s (min-max), server CPU microseconds per request (utime+stime of the
 server process from /proc/<pid>/stat over the run, divided by memtier's request count; a
@@ -42,12 +48,14 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
+import tls_bench  # noqa: E402
 
 BUILD_HINT = """memtier_benchmark is not a Debian package: build it from source outside the
 repository, then pass it with --memtier:
@@ -76,15 +84,79 @@ ROWS = [
      CORE + ["--pipeline=1"]),
     ("memcached text multi-get x10", "core", "memcache_text", "mc_port", "memcached",
      CORE + ["--pipeline=1", "--multi-key-get=10"]),
+    # memtier --tls: ferrite's tls-port vs redis-server's, its memcached-tls-port vs
+    # memcached -Z (a second memcached, TLS on its one port); same certificate for all.
+    ("RESP P1 TLS", "core", "redis", "tls_port", "redis", CORE + ["--pipeline=1"]),
+    ("RESP P16 TLS", "core", "redis", "tls_port", "redis", CORE + ["--pipeline=16"]),
+    ("memcached text P1 TLS", "core", "memcache_text", "mc_tls_port", "memcached_tls",
+     CORE + ["--pipeline=1"]),
 ]
 
 
-def flush(port, protocol):
+def is_tls(port_attr):
+    return port_attr.endswith("tls_port")
+
+
+def make_certs(d):
+    """tls_bench's CA and server certificate for 127.0.0.1 (openssl CLI), for this run."""
+    tls_bench.make_certs(d)
+    return {k: os.path.join(d, v) for k, v in
+            (("cert", "server.crt"), ("key", "server.key"), ("ca", "ca.crt"))}
+
+
+def starters(ferrite_bin, certs):
+    """Server starters; with `certs`, ferrite and redis-server also serve TLS ports
+    (tls-auth-clients no) and a memcached -Z is started for the memcached TLS row."""
+    def ferrite():
+        if not certs:
+            return benchlib.start_ferrite(ferrite_bin)
+        tls_port, mc_tls_port = benchlib.free_port(), benchlib.free_port()
+        s = benchlib.start_ferrite(ferrite_bin, extra=[
+            "--tls.port", str(tls_port), "--compatibility.memcached_tls_port", str(mc_tls_port),
+            "--tls.cert_file", certs["cert"], "--tls.key_file", certs["key"],
+            "--tls.ca_cert_file", certs["ca"], "--tls.auth_clients", "no"])
+        benchlib.wait_port(tls_port, s.proc)
+        benchlib.wait_port(mc_tls_port, s.proc)
+        s.tls_port, s.mc_tls_port = tls_port, mc_tls_port
+        return s
+
+    def redis():
+        if not certs:
+            return benchlib.start_redis()
+        d = tempfile.mkdtemp(prefix="bench-redis-")
+        port, tls_port = benchlib.free_port(), benchlib.free_port()
+        argv = [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", d, "--tls-port", str(tls_port),
+                "--tls-cert-file", certs["cert"], "--tls-key-file", certs["key"],
+                "--tls-ca-cert-file", certs["ca"], "--tls-auth-clients", "no"]
+        s = benchlib.Server("redis", argv, port, workdir=d)
+        benchlib.wait_port(tls_port, s.proc)
+        s.tls_port = tls_port
+        return s
+
+    def memcached_tls():
+        port = benchlib.free_port()
+        argv = [shutil.which("memcached"), "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+                "-t", "1", "-m", "1024", "-c", "4096", "-Z", "-o",
+                "ssl_chain_cert=%s,ssl_key=%s" % (certs["cert"], certs["key"])]
+        if os.geteuid() == 0:
+            argv += ["-u", "root"]
+        s = benchlib.Server("memcached", argv, port)
+        s.tls_port = port
+        return s
+
+    return ferrite, redis, memcached_tls
+
+
+def flush(port, protocol, tls=None):
     """Empties a server through the port under test (ferrite's two ports share one
-    keyspace, so either empties it)."""
+    keyspace, so either empties it); `tls`: the CA file of a TLS port."""
     req, ok = (b"FLUSHALL\r\n", b"+OK\r\n") if protocol == "redis" else \
         (b"flush_all\r\n", b"OK\r\n")
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if tls:
+        raw = ssl.create_default_context(cafile=tls).wrap_socket(raw, server_hostname="127.0.0.1")
+    with raw as s:
         s.sendall(req)
         got = b""
         while not got.endswith(b"\r\n"):
@@ -96,14 +168,17 @@ def flush(port, protocol):
         raise RuntimeError("flush on port %d answered %r" % (port, got))
 
 
-def memtier(binary, port, protocol, args, bound, timeout):
+def memtier(binary, port, protocol, args, bound, timeout, tls=None):
     """One memtier_benchmark run pinned to the client core; returns its 'ALL STATS' dict.
+    `tls`: the CA file, for a TLS port (memtier --tls verifies the server with it).
     Raises on a non-zero exit or an error reply logged by memtier."""
     with tempfile.TemporaryDirectory(prefix="bench-memtier-") as d:
         out = os.path.join(d, "out.json")
         argv = ["taskset", "-c", str(benchlib.CLIENT_CORE), binary, "-s", "127.0.0.1",
                 "-p", str(port), "-P", protocol, *args, *bound, "--hide-histogram",
                 "--json-out-file=" + out]
+        if tls:
+            argv += ["--tls", "--cacert=" + tls]
         p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         errors = [ln for ln in p.stderr.splitlines() if "error" in ln.lower()]
         if p.returncode != 0 or errors:
@@ -113,21 +188,21 @@ def memtier(binary, port, protocol, args, bound, timeout):
             return json.load(f)["ALL STATS"]
 
 
-def preload(binary, port, protocol, timeout):
+def preload(binary, port, protocol, timeout, tls=None):
     """Writes every key of the core key space once (each of the 50 connections its own
     slice of the range)."""
     memtier(binary, port, protocol,
             ["-c", "50", "-t", "1", "--data-size=100", "--ratio=1:0", "--key-pattern=P:P",
              "--key-minimum=1", "--key-maximum=%d" % CORE_KEYS], ["--requests=allkeys"],
-            timeout)
+            timeout, tls)
 
 
-def one_run(binary, server, port, protocol, group, args, bound, timeout):
+def one_run(binary, server, port, protocol, group, args, bound, timeout, tls=None):
     """Returns (ops/s, server CPU us per request, p99 ms, hit rate) of one run."""
     if group == "guide":
-        flush(port, protocol)
+        flush(port, protocol, tls)
     cpu0 = server.cpu_seconds()
-    stats = memtier(binary, port, protocol, args, bound, timeout)
+    stats = memtier(binary, port, protocol, args, bound, timeout, tls)
     cpu = server.cpu_seconds() - cpu0
     total = stats["Totals"]
     count = total["Count"]
@@ -141,23 +216,27 @@ def one_run(binary, server, port, protocol, group, args, bound, timeout):
             hit_rate)
 
 
-def measure(binary, ferrite, peers, reps, bound, timeout, only):
+def selected(only):
+    return [r for r in ROWS if not only or any(o.lower() in r[0].lower() for o in only)]
+
+
+def measure(binary, ferrite, peers, reps, bound, timeout, only, ca=None):
     results = {}
-    for name, group, protocol, fport, peer_name, args in ROWS:
-        if only and not any(o.lower() in name.lower() for o in only):
-            continue
+    for name, group, protocol, fport, peer_name, args in selected(only):
         peer = peers[peer_name]
-        pair = [("ferrite", ferrite, getattr(ferrite, fport)), (peer_name, peer, peer.port)]
+        tls = ca if is_tls(fport) else None
+        pair = [("ferrite", ferrite, getattr(ferrite, fport)),
+                (peer_name, peer, peer.tls_port if tls else peer.port)]
         if group == "core":
             for _, _, port in pair:
-                flush(port, protocol)
-                preload(binary, port, protocol, timeout)
+                flush(port, protocol, tls)
+                preload(binary, port, protocol, timeout, tls)
         runs = {"ferrite": [], "peer": []}
         load_before = benchlib.load_note().split(": ")[1]
         for rep in range(reps):
             order = pair if rep % 2 == 0 else pair[::-1]
             for label, server, port in order:
-                r = one_run(binary, server, port, protocol, group, args, bound, timeout)
+                r = one_run(binary, server, port, protocol, group, args, bound, timeout, tls)
                 runs["ferrite" if label == "ferrite" else "peer"].append(r)
         with open("/proc/loadavg") as f:
             load_after = " ".join(f.read().split()[:3])
@@ -228,14 +307,23 @@ def main():
     print(benchlib.load_note())
     print("memtier: " + (version[0] if version else "?"))
     ferrite_bin = os.path.abspath(args.ferrite)
-    with benchlib.servers(lambda: benchlib.start_ferrite(ferrite_bin), benchlib.start_memcached,
-                          benchlib.start_redis) as (ferrite, memcached, redis):
-        try:
-            results = measure(binary, ferrite, {"memcached": memcached, "redis": redis},
-                              args.reps, run_bound, args.timeout, args.only)
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            print("memtier.py: run failed: %s" % e, file=sys.stderr)
-            return 1
+    want_tls = any(is_tls(r[3]) for r in selected(args.only))
+    with tempfile.TemporaryDirectory(prefix="bench-memtier-certs-") as certs_dir:
+        certs = make_certs(certs_dir) if want_tls else None
+        ferrite_start, redis_start, memcached_tls_start = starters(ferrite_bin, certs)
+        extra = [memcached_tls_start] if want_tls else []
+        with benchlib.servers(ferrite_start, benchlib.start_memcached, redis_start,
+                              *extra) as started:
+            ferrite, memcached, redis = started[:3]
+            peers = {"memcached": memcached, "redis": redis}
+            if want_tls:
+                peers["memcached_tls"] = started[3]
+            try:
+                results = measure(binary, ferrite, peers, args.reps, run_bound, args.timeout,
+                                  args.only, certs["ca"] if certs else None)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print("memtier.py: run failed: %s" % e, file=sys.stderr)
+                return 1
     print_tables(results, args.reps, run_bound)
     return 0
 

@@ -1123,8 +1123,7 @@ int ConnAuthenticate(ferrite_conn* c, ferrite_slice user, ferrite_slice pass) {
 
 int CtxAclCanReadAnyKey(ferrite_ctx* c) {
   if (!c || !c->client || AclUnrestricted(c->client)) return 1;
-  auto u = c->client->acl_user.load(std::memory_order_relaxed)->Get();
-  return acl::Acl::CanReadAnyKey(*u, c->cmd, c->cmd->FindSubcommand(c->argc, c->argv), c->argc,
+  return acl::Acl::CanReadAnyKey(AclRules(c->client), c->cmd, c->cmd->FindSubcommand(c->argc, c->argv), c->argc,
                                  c->argv)
              ? 1
              : 0;
@@ -1138,9 +1137,8 @@ int CtxAclCheckCmd(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   // Redis' lookupCommand: a container command with arguments must name a subcommand.
   if (!sub && argc >= 2 && !cmd->subcommands.empty()) return -1;
   if (!c->client || AclUnrestricted(c->client)) return 1;
-  auto u = c->client->acl_user.load(std::memory_order_relaxed)->Get();
   int idx = 0;
-  return acl::Acl::Check(*u, cmd, sub, argc, argv, &idx) == acl::Verdict::kOk ? 1 : 0;
+  return acl::Acl::Check(AclRules(c->client), cmd, sub, argc, argv, &idx) == acl::Verdict::kOk ? 1 : 0;
 }
 
 // Redis' scriptPrepareForRun for a script that declared its flags: the error text that

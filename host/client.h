@@ -19,6 +19,7 @@
 
 namespace ferrite::host::acl {
 class UserHandle;
+struct User;
 // The user of internal clients (a primary's stream, the AOF loader, the test harness):
 // every permission, as Redis' clients without a user. Never null.
 UserHandle* SuperUser();
@@ -91,6 +92,11 @@ struct Client {
   // network client. Written on the client's thread (AUTH, HELLO, RESET); read from others
   // for CLIENT LIST and CLIENT KILL USER.
   std::atomic<acl::UserHandle*> acl_user{acl::SuperUser()};
+  // The rules of acl_user as of its version acl_rules_version, borrowed on this client's
+  // thread by the permission check (AclRules, acl/gate.h) and renewed when either moves.
+  std::shared_ptr<const acl::User> acl_rules;
+  const acl::UserHandle* acl_rules_of = nullptr;
+  uint64_t acl_rules_version = 0;
   bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or

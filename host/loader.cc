@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "host/acl/acl_file.h"
 #include "host/context.h"
 #include "host/logging.h"
 
@@ -85,9 +84,6 @@ void Host::LoadConfiguredPlugins() {
     for (auto& u : unclaimed) msg += " " + u;
     throw std::runtime_error(msg);
   }
-  // ACL users after the plugins, as Redis loads them after its modules: rules may name
-  // the plugins' commands.
-  acl::LoadStartupUsers(*this);
 }
 
 // A [modules] load list usually names command modules only; the listeners still need

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "host/acl/acl_file.h"
 #include "host/allocator.h"
 #include "host/cli.h"
 #include "host/config.h"
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
     if (!supervised.empty()) log->info("{}", supervised);
     SystemdNotify("STATUS=Loading plugins");
     host.LoadConfiguredPlugins();
+    // ACL users after every command exists (the plugins' and the services'), as Redis
+    // loads them after its modules: rules may name any of them.
+    RegisterServiceCommands(host);
+    acl::LoadStartupUsers(host);
     Services services;
     {
       Server server(host);

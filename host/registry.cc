@@ -77,25 +77,7 @@ bool TailEqualFold(std::string_view name, const std::string& lower) {
 
 bool Command::Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const {
   out.clear();
-  if (getkeys) {
-    int buf[64];
-    int n = getkeys(argc, argv, buf, 64);
-    if (n < 0) return false;
-    if (n <= 64) {
-      out.assign(buf, buf + n);
-      return true;
-    }
-    out.resize(n);
-    n = getkeys(argc, argv, out.data(), n);
-    if (n < 0) return false;
-    out.resize(n);
-    return true;
-  }
-  if (first_key <= 0) return true;
-  int last = last_key < 0 ? argc + last_key : last_key;
-  int step = key_step > 0 ? key_step : 1;
-  for (int i = first_key; i <= last && i < argc; i += step) out.push_back(i);
-  return true;
+  return ForEachKey(argc, argv, [&](int i) { out.push_back(i); });
 }
 
 const Subcommand* Command::FindSubcommand(int argc, const ferrite_slice* argv) const {

@@ -114,6 +114,30 @@ struct Command : CallStats {
 
   // Fills `out` with argument indexes of keys. Returns false if malformed.
   bool Keys(int argc, const ferrite_slice* argv, std::vector<int>& out) const;
+  // Calls f(index) for each key argument, in order; false if malformed (some may have
+  // been called). Allocates nothing for up to 64 keys (the ACL check's path).
+  template <class F>
+  bool ForEachKey(int argc, const ferrite_slice* argv, F&& f) const {
+    if (getkeys) {
+      int buf[64];
+      int n = getkeys(argc, argv, buf, 64);
+      if (n < 0) return false;
+      if (n <= 64) {
+        for (int i = 0; i < n; i++) f(buf[i]);
+        return true;
+      }
+      std::vector<int> big(n);
+      n = getkeys(argc, argv, big.data(), n);
+      if (n < 0) return false;
+      for (int i = 0; i < n && i < static_cast<int>(big.size()); i++) f(big[i]);
+      return true;
+    }
+    if (first_key <= 0) return true;
+    int last = last_key < 0 ? argc + last_key : last_key;
+    int step = key_step > 0 ? key_step : 1;
+    for (int i = first_key; i <= last && i < argc; i += step) f(i);
+    return true;
+  }
   // The subcommand argv[1] names, or nullptr (not a container, no argv[1], or a name the
   // container did not declare: the handler answers that one).
   const Subcommand* FindSubcommand(int argc, const ferrite_slice* argv) const;

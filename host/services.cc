@@ -9,14 +9,18 @@
 
 namespace ferrite::host {
 
-Services StartServices(Host& host) {
-  Services s;
+void RegisterServiceCommands(Host& host) {
   persist::RegisterPersistenceCommands(&host);
   persist::RegisterDumpCommands(&host);
+  repl::RegisterReplicationCommands(&host);
+  RegisterWarmCommands(host);
+}
+
+Services StartServices(Host& host) {
+  Services s;
   auto p = std::make_unique<persist::PersistenceService>(host);
   p->Start();
   s.push_back(std::move(p));
-  repl::RegisterReplicationCommands(&host);
   auto r = std::make_unique<repl::ReplicationService>(host);
   r->Start();
   s.push_back(std::move(r));

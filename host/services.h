@@ -19,6 +19,10 @@ class Service {
 
 using Services = std::vector<std::unique_ptr<Service>>;
 
+// The services' commands (SAVE, DUMP, MIGRATE, REPLICAOF, PSYNC, MC.WARM...), registered
+// before the startup users load (acl/acl_file.h), so [security] users and an aclfile may
+// name them, as Redis' `user replica on >pw +psync +replconf +ping`.
+void RegisterServiceCommands(Host& host);
 // Throws std::runtime_error when a service cannot start (e.g. a corrupt AOF).
 Services StartServices(Host& host);
 void StopServices(Host& host, Services& services);

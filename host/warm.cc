@@ -457,12 +457,15 @@ int CmdMcWarmDone(ferrite_ctx* c, int, const ferrite_slice* argv) {
 
 }  // namespace
 
-std::unique_ptr<Service> StartWarmService(Host& host) {
+void RegisterWarmCommands(Host& host) {
   using namespace sdk::flags;
   AddHostCommand(&host, "MC.WARM", 2, HIDDEN | FAST, 0, 0, 0, CmdMcWarm, "server",
                  "Asks warm on a miss to fetch a key from the old memcached (internal)");
   AddHostCommand(&host, "MC.WARMDONE", 2, HIDDEN | FAST | READONLY | NOSCRIPT, 1, 1, 1,
                  CmdMcWarmDone, "server", "Wakes the clients waiting for a warmed key (internal)");
+}
+
+std::unique_ptr<Service> StartWarmService(Host& host) {
   auto s = std::make_unique<WarmService>(host);
   s->Start();
   return s;

@@ -18,6 +18,7 @@ namespace ferrite::host {
 
 class Host;
 
+void RegisterWarmCommands(Host& host);  // MC.WARM, MC.WARMDONE
 std::unique_ptr<Service> StartWarmService(Host& host);
 
 }  // namespace ferrite::host

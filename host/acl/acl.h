@@ -3,8 +3,10 @@
 //
 // Threads: users change under the database's mutex (ACL SETUSER, AUTH lookups); a
 // client holds a UserHandle, a stable object per user whose current rules are an
-// immutable User published with an atomic shared_ptr. The dispatcher's fast path reads
-// one atomic flag (UserHandle::unrestricted) and checks nothing more when it is set.
+// immutable User published with an atomic shared_ptr and a version number. The
+// dispatcher's fast path reads one atomic flag (UserHandle::unrestricted) and checks
+// nothing more when it is set; a restricted client reuses the rules it borrowed until
+// the version moves (gate.h).
 #pragma once
 
 #include <atomic>
@@ -43,10 +45,14 @@ class UserHandle {
     unrestricted.store(u->Unrestricted(), std::memory_order_release);
     name_ = u->name;
     std::atomic_store(&user_, std::move(u));
+    version.fetch_add(1, std::memory_order_release);
   }
   const std::string& name() const { return name_; }  // fixed for the handle's life
   std::atomic<bool> unrestricted{false};
   std::atomic<bool> deleted{false};
+  // Bumped after every Set: a client keeps the rules it last took (AclRules in gate.h)
+  // while this reads the same, so a check takes no reference and no lock.
+  std::atomic<uint64_t> version{0};
 
  private:
   std::string name_;

@@ -16,6 +16,7 @@
 #include "host/acl/command_facts.h"
 #include "host/context.h"
 #include "host/host.h"
+#include "host/registry.h"
 #include "host/server_commands.h"
 
 namespace ferrite::host {
@@ -289,6 +290,11 @@ int CmdAcl(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
                       "    List all the registered usernames.",
                       "WHOAMI",
                       "    Return the current connection username."});
+  // A declared subcommand that gets here had arguments none of its forms takes (ACL CAT
+  // a b, ACL LOG RESET x): Redis' addReplySubcommandSyntaxError.
+  if (c->cmd && c->cmd->FindSubcommand(argc, argv))
+    return Error(c, "ERR unknown subcommand or wrong number of arguments for '" +
+                        std::string(sub.substr(0, 128)) + "'. Try ACL HELP.");
   return ReplyUnknownSubcommand(c, "ACL", sub);
 }
 

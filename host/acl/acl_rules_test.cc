@@ -72,7 +72,7 @@ TEST(AclRules, DescribeAsRedis) {
 }
 
 TEST(AclFacts, KeyFlagsFollowRedis) {
-  std::vector<KeyRef> keys;
+  KeyList keys;
   const char* set_get[] = {"set", "k", "v", "GET"};
   std::vector<ferrite_slice> argv;
   for (auto* a : set_get) argv.push_back({a, strlen(a)});
@@ -102,17 +102,97 @@ TEST(AclFacts, KeyFlagsFollowRedis) {
 
 // The literal-prefix shortcut of key patterns answers as the glob matcher alone would.
 TEST(AclKeys, PatternShortcutMatchesTheGlob) {
-  const char* patterns[] = {"*", "k*", "key:*", "key:", "k?y*", "ke[xy]:*", "a\\*b", "key:**",
-                            "*:1", "", "app0:*", "k", "[k]ey*"};
-  const char* keys[] = {"", "k", "key", "key:", "key:1", "kex:1", "a*b", "ab", "app0:x", "x:1",
-                        "KEY:1"};
-  for (const char* p : patterns) {
+  // Literal starts shorter than, equal to and longer than the 8 bytes compared at once.
+  const std::string patterns[] = {"*", "k*", "key:*", "key:", "k?y*", "ke[xy]:*", "a\\*b",
+                                  "key:**", "*:1", "", "app0:*", "k", "[k]ey*", "user:123*",
+                                  "user:1234:*", "user:1234:x", "user:123", "user:12?4:*",
+                                  std::string("k\0y*", 4), std::string("\0\0*", 3)};
+  const std::string keys[] = {"", "k", "key", "key:", "key:1", "kex:1", "a*b", "ab", "app0:x",
+                              "x:1", "KEY:1", "user:123", "user:1234", "user:1234:", "user:1234:x",
+                              "user:1234:xy", "user:1244:x", "user:12", std::string("k\0y", 3),
+                              std::string("k\0yz", 4), std::string("\0", 1), std::string("\0\0", 2)};
+  for (const auto& p : patterns) {
     Selector s;
     s.patterns.push_back({p, kPermAll});
-    for (const char* k : keys)
-      EXPECT_EQ(KeyAllowed(s, k, kKeyRw | kKeyAccess | kKeyUpdate), ferrite::sdk::GlobMatch(p, k))
-          << "pattern '" << p << "' key '" << k << "'";
+    for (bool indexed : {false, true}) {
+      if (indexed) s.IndexPatterns();
+      for (const auto& k : keys)
+        EXPECT_EQ(KeyAllowed(s, k, kKeyRw | kKeyAccess | kKeyUpdate), ferrite::sdk::GlobMatch(p, k))
+            << "pattern '" << p << "' key '" << k << "' indexed " << indexed;
+    }
   }
+  // All of them in one selector, indexed by first byte: a key is allowed when any matches.
+  Selector all;
+  for (const auto& p : patterns) all.patterns.push_back({p, kPermAll});
+  all.IndexPatterns();
+  ASSERT_EQ(all.key_order.size(), all.patterns.size());
+  for (const auto& k : keys) {
+    bool any = false;
+    for (const auto& p : patterns) any |= ferrite::sdk::GlobMatch(p, k);
+    EXPECT_EQ(KeyAllowed(all, k, kKeyRw | kKeyAccess | kKeyUpdate), any) << "key '" << k << "'";
+  }
+}
+
+// The index follows the rules: patterns added, re-added with more permission, reset.
+TEST(AclKeys, PatternIndexFollowsTheRules) {
+  RuleCommands cmds;
+  RuleContext ctx{&cmds, 0};
+  User u("u", 0);
+  ASSERT_EQ(ApplyRules(u, {"%R~app:*", "~key:*", "~*:x", "%W~app:*"}, ctx), "");
+  const Selector& s = u.selectors[0];
+  EXPECT_TRUE(KeyAllowed(s, "app:1", kKeyRw | kKeyAccess | kKeyUpdate));  // R then W: both
+  EXPECT_TRUE(KeyAllowed(s, "key:1", kKeyRo | kKeyAccess));
+  EXPECT_TRUE(KeyAllowed(s, "zzz:x", kKeyRo | kKeyAccess));  // the wildcard-first pattern
+  EXPECT_FALSE(KeyAllowed(s, "zzz:y", kKeyRo | kKeyAccess));
+  ASSERT_EQ(ApplyRules(u, {"resetkeys", "~k*"}, ctx), "");
+  EXPECT_FALSE(KeyAllowed(u.selectors[0], "app:1", kKeyRo | kKeyAccess));
+  EXPECT_TRUE(KeyAllowed(u.selectors[0], "key:1", kKeyRo | kKeyAccess));
+}
+
+// The check's shortcut for one fixed key finds what FactsKeys finds, for every command
+// Redis describes that it applies to, whatever the argument count.
+TEST(AclFacts, OneFixedKeyAgreesWithFactsKeys) {
+  std::vector<std::string> words = {"cmd", "a", "b", "c", "d", "e"};
+  std::vector<ferrite_slice> argv;
+  for (auto& w : words) argv.push_back({w.data(), w.size()});
+  int shortcut = 0;
+  for (const CommandFacts* f : AllFacts()) {
+    uint16_t flags = 0;
+    int pos = OneFixedKey(*f, &flags);
+    if (pos <= 0) continue;
+    shortcut++;
+    for (int argc = 1; argc <= static_cast<int>(argv.size()); argc++) {
+      KeyList keys;
+      FactsKeys(*f, argc, argv.data(), keys);
+      if (pos < argc) {
+        ASSERT_EQ(keys.size(), 1u) << f->fullname << " argc " << argc;
+        EXPECT_EQ(keys[0].pos, pos) << f->fullname;
+        EXPECT_EQ(keys[0].flags, flags) << f->fullname;
+      } else {
+        EXPECT_TRUE(keys.empty()) << f->fullname << " argc " << argc;
+      }
+    }
+  }
+  EXPECT_GT(shortcut, 100);  // GET, INCR, HGET, LPUSH, ... take it
+  uint16_t flags = 0;
+  for (const char* n : {"set", "sort", "sort_ro", "migrate", "bitfield", "mget", "zunionstore"})
+    EXPECT_EQ(OneFixedKey(*FindFacts(n), &flags), 0) << n;
+}
+
+// More keys than KeyList keeps inline: all of them, in order, and refused by position.
+TEST(AclFacts, ManyKeysSpillOutOfTheInlineList) {
+  std::vector<std::string> words = {"mget"};
+  for (int i = 0; i < 40; i++) words.push_back("k" + std::to_string(i));
+  std::vector<ferrite_slice> argv;
+  for (auto& w : words) argv.push_back({w.data(), w.size()});
+  KeyList keys;
+  FactsKeys(*FindFacts("mget"), static_cast<int>(argv.size()), argv.data(), keys);
+  ASSERT_EQ(keys.size(), 40u);
+  for (size_t i = 0; i < keys.size(); i++) EXPECT_EQ(keys[i].pos, static_cast<int>(i) + 1);
+  keys.Shrink(3);
+  keys.push_back({7, kKeyRo});
+  ASSERT_EQ(keys.size(), 4u);
+  EXPECT_EQ(keys[3].pos, 7);
 }
 
 }  // namespace

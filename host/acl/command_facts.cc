@@ -39,7 +39,7 @@ bool ParseLL(std::string_view s, long long* v) {
 }
 
 // Redis' sortGetKeys: the sorted key, and the last STORE's key.
-void SortKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) {
+void SortKeys(int argc, const ferrite_slice* argv, KeyList& out) {
   out.push_back({1, kKeyRo | kKeyAccess});
   int store = 0;
   for (int i = 2; i < argc; i++) {
@@ -52,7 +52,7 @@ void SortKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) {
 }
 
 // Redis' migrateGetKeys: the key argument, or the keys after KEYS when it is empty.
-void MigrateKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) {
+void MigrateKeys(int argc, const ferrite_slice* argv, KeyList& out) {
   int first = 3, num = 1;
   if (argc > 6) {
     for (int i = 6; i < argc; i++) {
@@ -74,7 +74,7 @@ void MigrateKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) 
 }
 
 // Redis' setGetKeys: SET ... GET reads the key too.
-void SetKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) {
+void SetKeys(int argc, const ferrite_slice* argv, KeyList& out) {
   for (int i = 3; i < argc; i++)
     if (IEq(SV(argv[i]), "get")) {
       out.push_back({1, kKeyRw | kKeyAccess | kKeyUpdate});
@@ -84,7 +84,7 @@ void SetKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) {
 }
 
 // Redis' bitfieldGetKeys: read-only unless a SET or INCRBY (or a syntax error) comes.
-void BitfieldKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out) {
+void BitfieldKeys(int argc, const ferrite_slice* argv, KeyList& out) {
   bool readonly = true;
   for (int i = 2; i < argc; i++) {
     int rem = argc - i - 1;
@@ -108,7 +108,7 @@ void BitfieldKeys(int argc, const ferrite_slice* argv, std::vector<KeyRef>& out)
 // Redis' getKeysUsingKeySpecs. Returns false on a spec that does not fit (Redis then
 // falls back to the command's key function, which finds no keys for these arguments).
 bool SpecKeys(const CommandFacts& f, int argc, const ferrite_slice* argv,
-              std::vector<KeyRef>& out) {
+              KeyList& out) {
   for (int j = 0; j < f.nspecs; j++) {
     const KeySpec& s = f.specs[j];
     if (s.flags & kKeyNotKey) continue;
@@ -210,16 +210,26 @@ const std::vector<const CommandFacts*>& AllFacts() {
   return *all;
 }
 
-void FactsKeys(const CommandFacts& f, int argc, const ferrite_slice* argv,
-               std::vector<KeyRef>& out) {
+void FactsKeys(const CommandFacts& f, int argc, const ferrite_slice* argv, KeyList& out) {
   std::string_view n = f.fullname;
-  if (n == "sort") return SortKeys(argc, argv, out);
-  if (n == "sort_ro") return out.push_back({1, kKeyRo | kKeyAccess});
-  if (n == "migrate") return MigrateKeys(argc, argv, out);
-  if (n == "set") return SetKeys(argc, argv, out);
-  if (n == "bitfield") return BitfieldKeys(argc, argv, out);
+  // The five commands with key functions of their own; the first letter settles the
+  // others (this runs on every command a restricted user sends).
+  switch (n[0]) {
+    case 's':
+      if (n == "sort") return SortKeys(argc, argv, out);
+      if (n == "sort_ro") return out.push_back({1, kKeyRo | kKeyAccess});
+      if (n == "set") return SetKeys(argc, argv, out);
+      break;
+    case 'm':
+      if (n == "migrate") return MigrateKeys(argc, argv, out);
+      break;
+    case 'b':
+      if (n == "bitfield") return BitfieldKeys(argc, argv, out);
+      break;
+    default: break;
+  }
   size_t before = out.size();
-  if (!SpecKeys(f, argc, argv, out)) out.resize(before);
+  if (!SpecKeys(f, argc, argv, out)) out.Shrink(before);
 }
 
 }  // namespace ferrite::host::acl

@@ -93,11 +93,60 @@ struct KeyRef {
   uint16_t flags;
 };
 
+// The keys of one call, as the permission check collects them: the usual few fit inline,
+// so a check allocates nothing (it runs on every command a restricted user sends); more
+// than kInline spill into a heap vector.
+class KeyList {
+ public:
+  static constexpr size_t kInline = 16;
+  void push_back(KeyRef k) {
+    if (heap_.empty() && n_ < kInline) {
+      inline_[n_++] = k;
+      return;
+    }
+    Spill(k);
+  }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  void clear() { Shrink(0); }
+  // Drops the keys from `n` on (n <= size()).
+  void Shrink(size_t n) {
+    n_ = n;
+    if (!heap_.empty()) heap_.resize(n);
+  }
+  const KeyRef* begin() const { return heap_.empty() ? inline_ : heap_.data(); }
+  const KeyRef* end() const { return begin() + n_; }
+  const KeyRef& operator[](size_t i) const { return begin()[i]; }
+
+ private:
+  void Spill(KeyRef k) {
+    if (heap_.empty()) heap_.assign(inline_, inline_ + n_);
+    heap_.push_back(k);
+    n_++;
+  }
+  KeyRef inline_[kInline];
+  size_t n_ = 0;
+  std::vector<KeyRef> heap_;
+};
+
+// For facts that name exactly one key at a fixed position (GET, INCR, HGET, LPUSH...: one
+// spec, an index and a range of one key, flags that do not depend on the arguments): that
+// position, its flags in `flags`; 0 otherwise. FactsKeys finds the same key when the
+// position is below argc (none otherwise), so the check takes it without a list.
+inline int OneFixedKey(const CommandFacts& f, uint16_t* flags) {
+  if (f.nspecs != 1) return 0;
+  const KeySpec& s = f.specs[0];
+  if (s.bs != BeginSearch::kIndex || s.fk != FindKeys::kRange || s.a != 0 ||
+      (s.flags & (kKeyNotKey | kKeyIncomplete | kKeyVariableFlags)))
+    return 0;
+  *flags = s.flags;
+  return s.bs_arg;
+}
+
 // Redis' getKeysFromCommandWithSpecs for one of its commands: the key positions and
 // their flags. The commands whose specs are incomplete or variable (SORT, SORT_RO,
 // MIGRATE, SET, BITFIELD) go through the key functions Redis uses for them. A spec that
 // does not fit the arguments yields no keys (the command reports the syntax error).
-void FactsKeys(const CommandFacts& f, int argc, const ferrite_slice* argv,
-               std::vector<KeyRef>& out);
+void FactsKeys(const CommandFacts& f, int argc, const ferrite_slice* argv, KeyList& out);
 
 }  // namespace ferrite::host::acl

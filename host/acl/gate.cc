@@ -1,6 +1,7 @@
 #include "host/acl/gate.h"
 
 #include "host/acl/command_facts.h"
+#include "host/acl/permissions.h"
 #include "host/context.h"
 #include "host/host.h"
 
@@ -10,11 +11,10 @@ namespace {
 
 acl::Verdict Run(Host* h, Client* c, const Command* cmd, const Subcommand* sub, int argc,
                  const ferrite_slice* argv, acl::LogContext where) {
-  acl::UserHandle* uh = c->acl_user.load(std::memory_order_relaxed);
-  auto u = uh->Get();
   int idx = 0;
-  acl::Verdict v = acl::Acl::Check(*u, cmd, sub, argc, argv, &idx);
+  acl::Verdict v = acl::Acl::Check(AclRules(c), cmd, sub, argc, argv, &idx);
   if (v == acl::Verdict::kOk) return v;
+  acl::UserHandle* uh = c->acl_user.load(std::memory_order_relaxed);
   std::string object = v == acl::Verdict::kCommand ? (sub ? sub->fullname : cmd->acl_name)
                                                    : std::string(argv[idx].ptr, argv[idx].len);
   h->acl().AddLog(c, v, where, std::move(object), uh->name());
@@ -23,8 +23,18 @@ acl::Verdict Run(Host* h, Client* c, const Command* cmd, const Subcommand* sub, 
 
 }  // namespace
 
-bool AclAllowsCommand(Host* h, Client* c, const Command* cmd, const Subcommand* sub, int argc,
-                      const ferrite_slice* argv, AclGateSite site, std::string* err) {
+const acl::User& AclRulesRenew(Client* c, const acl::UserHandle* uh) {
+  // The version first: rules published after it are taken again at the next check.
+  uint64_t v = uh->version.load(std::memory_order_acquire);
+  c->acl_rules = uh->Get();
+  c->acl_rules_of = uh;
+  c->acl_rules_version = v;
+  return *c->acl_rules;
+}
+
+bool AclAllowsCommandChecked(Host* h, Client* c, const Command* cmd, const Subcommand* sub,
+                             int argc, const ferrite_slice* argv, AclGateSite site,
+                             std::string* err) {
   bool exec = site == AclGateSite::kExecBody;
   acl::LogContext where =
       exec || c->in_multi ? acl::LogContext::kMulti : acl::LogContext::kToplevel;
@@ -56,6 +66,7 @@ bool AclAllowsCall(ferrite_ctx* ctx, const Command* cmd, const Subcommand* sub, 
   // (RM_Call without the "C" flag).
   bool script = ctx->cmd && (ctx->cmd->acl_categories & acl::kCatScripting);
   if (!script) return true;
+  if (acl::QuickAllow(AclRules(c), cmd, sub, argc, argv)) return true;
   acl::Verdict v = Run(ctx->host, c, cmd, sub, argc, argv, acl::LogContext::kLua);
   if (v == acl::Verdict::kOk) return true;
   *err = std::string("ERR The user executing the script ") +

@@ -7,6 +7,7 @@
 
 #include "ferrite/module.h"
 #include "host/acl/acl.h"
+#include "host/acl/permissions.h"
 #include "host/client.h"
 
 namespace ferrite::host {
@@ -20,12 +21,33 @@ inline bool AclUnrestricted(const Client* c) {
   return c->acl_user.load(std::memory_order_relaxed)->unrestricted.load(std::memory_order_relaxed);
 }
 
+// The rules of the client's user, on the client's own thread. The client keeps the
+// rules it last took and takes them anew only when its user changed (AUTH) or got new
+// rules (the handle's version moved), so a check costs two loads, not a reference count
+// and the lock std::atomic_load of a shared_ptr takes.
+const acl::User& AclRulesRenew(Client* c, const acl::UserHandle* uh);  // gate.cc
+inline const acl::User& AclRules(Client* c) {
+  const acl::UserHandle* uh = c->acl_user.load(std::memory_order_relaxed);
+  if (uh == c->acl_rules_of &&
+      uh->version.load(std::memory_order_acquire) == c->acl_rules_version) [[likely]]
+    return *c->acl_rules;
+  return AclRulesRenew(c, uh);
+}
+
 enum class AclGateSite { kCommand, kExecBody };
 
+bool AclAllowsCommandChecked(Host* h, Client* c, const Command* cmd, const Subcommand* sub,
+                             int argc, const ferrite_slice* argv, AclGateSite site,
+                             std::string* err);  // gate.cc
 // Redis' processCommand check (kCommand: context toplevel or multi) or execCommand's
 // re-check (kExecBody). On refusal: logs to ACL LOG and sets `err` to the full reply text.
-bool AclAllowsCommand(Host* h, Client* c, const Command* cmd, const Subcommand* sub, int argc,
-                      const ferrite_slice* argv, AclGateSite site, std::string* err);
+// The usual call is settled inline (acl::QuickAllow), the rest by the full check.
+inline bool AclAllowsCommand(Host* h, Client* c, const Command* cmd, const Subcommand* sub,
+                             int argc, const ferrite_slice* argv, AclGateSite site,
+                             std::string* err) {
+  if (acl::QuickAllow(AclRules(c), cmd, sub, argc, argv)) return true;
+  return AclAllowsCommandChecked(h, c, cmd, sub, argc, argv, site, err);
+}
 // Redis' scriptVerifyACL for call(): "ERR The user executing the script ..." text.
 bool AclAllowsCall(ferrite_ctx* ctx, const Command* cmd, const Subcommand* sub, int argc,
                    const ferrite_slice* argv, std::string* err);

@@ -5,6 +5,7 @@
 #include "ferrite/module.hpp"
 #include "host/acl/acl.h"
 #include "host/acl/command_facts.h"
+#include "host/acl/permissions.h"
 #include "host/registry.h"
 
 namespace ferrite::host::acl {
@@ -63,18 +64,30 @@ uint8_t PermsOf(uint16_t key_flags) {
 // else the command's declared positions, read for a read-only command and written for a
 // write (both when it declares neither).
 void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_slice* argv,
-            std::vector<KeyRef>& out) {
+            KeyList& out) {
   const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
   if (f && !cmd->acl_key_flags) return FactsKeys(*f, argc, argv, out);
-  std::vector<int> idx;
-  if (!cmd->Keys(argc, argv, idx)) return;
   uint16_t flags = cmd->acl_key_flags;
   if (!flags) {
     flags = (cmd->flags & FERRITE_CMD_READONLY) ? (kKeyRo | kKeyAccess)
             : (cmd->flags & FERRITE_CMD_WRITE)  ? (kKeyRw | kKeyAccess | kKeyUpdate)
                                                 : (kKeyRw | kKeyAccess | kKeyUpdate);
   }
-  for (int i : idx) out.push_back({i, flags});
+  size_t before = out.size();
+  if (!cmd->ForEachKey(argc, argv, [&](int i) { out.push_back({i, flags}); }))
+    out.Shrink(before);
+}
+
+// The position of the call's one key when its command has exactly one, at a fixed place
+// (KeysOf would find it there, or none when argc is shorter), with its flags; else 0.
+inline int OneKeyOf(const Command* cmd, const Subcommand* sub, uint16_t* flags) {
+  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
+  if (f && !cmd->acl_key_flags) return OneFixedKey(*f, flags);
+  if (cmd->acl_key_flags && !cmd->getkeys && cmd->first_key == cmd->last_key) {
+    *flags = cmd->acl_key_flags;  // a memcached helper's one declared key
+    return cmd->first_key;
+  }
+  return 0;
 }
 
 bool ChannelAllowed(const Selector& s, std::string_view ch, bool is_pattern) {
@@ -84,8 +97,7 @@ bool ChannelAllowed(const Selector& s, std::string_view ch, bool is_pattern) {
 }
 
 Verdict CheckSelector(const Selector& s, const Command* cmd, const Subcommand* sub, int argc,
-                      const ferrite_slice* argv, int* idx, std::vector<KeyRef>* keys,
-                      bool* keys_ready) {
+                      const ferrite_slice* argv, int* idx, KeyList* keys, bool* keys_ready) {
   int id = sub ? sub->acl_id : cmd->acl_id;
   if (!(s.flags & kSelAllCommands) && !(cmd->flags & FERRITE_CMD_NOAUTH) && !s.Bit(id)) {
     auto fa = s.firstargs.find(id);
@@ -97,15 +109,25 @@ Verdict CheckSelector(const Selector& s, const Command* cmd, const Subcommand* s
     if (!match) return Verdict::kCommand;
   }
   if (!(s.flags & kSelAllKeys)) {
-    if (!*keys_ready) {
-      KeysOf(cmd, sub, argc, argv, *keys);
-      *keys_ready = true;
-    }
-    for (const auto& k : *keys)
-      if (!KeyAllowed(s, {argv[k.pos].ptr, argv[k.pos].len}, k.flags)) {
-        *idx = k.pos;
+    // Most commands have one key at a fixed place: checked without collecting a list.
+    uint16_t one_flags = 0;
+    int one = OneKeyOf(cmd, sub, &one_flags);
+    if (one > 0) {
+      if (one < argc && !KeyAllowed(s, {argv[one].ptr, argv[one].len}, one_flags)) {
+        *idx = one;
         return Verdict::kKey;
       }
+    } else {
+      if (!*keys_ready) {
+        KeysOf(cmd, sub, argc, argv, *keys);
+        *keys_ready = true;
+      }
+      for (const auto& k : *keys)
+        if (!KeyAllowed(s, {argv[k.pos].ptr, argv[k.pos].len}, k.flags)) {
+          *idx = k.pos;
+          return Verdict::kKey;
+        }
+    }
   }
   uint8_t ch = cmd->acl_channels;
   if (!(s.flags & kSelAllChannels) && (ch & (kChanSubscribe | kChanPublish))) {
@@ -121,16 +143,70 @@ Verdict CheckSelector(const Selector& s, const Command* cmd, const Subcommand* s
 
 }  // namespace
 
+
+namespace {
+
+// A pattern's match past the first 8 bytes of its literal start, which the caller
+// compared (out of line: long literal starts and wildcards inside are the rare case).
+[[gnu::noinline]] bool MatchRest(const KeyPattern& p, std::string_view key) {
+  if (p.literal_len > 8 &&
+      std::memcmp(key.data() + 8, p.pattern.data() + 8, p.literal_len - 8) != 0)
+    return false;
+  if (p.exact) return key.size() == p.literal_len;
+  return (p.prefix_star && !key.empty()) || GlobMatch(p.pattern, key);
+}
+
+// `head` is Head8(key), `need` the permissions the key needs.
+inline bool PatternMatches(const KeyPattern& p, std::string_view key, uint64_t head,
+                           uint8_t need) {
+  if ((head & p.head_mask) != p.head || key.size() < p.literal_len || (p.perms & need) != need)
+    return false;
+  if (p.prefix_star && p.literal_len <= 8 && !key.empty()) return true;  // "prefix*"
+  return MatchRest(p, key);
+}
+
+// KeyAllowed for a selector without allkeys, `need` from PermsOf.
+[[gnu::always_inline]] inline bool PatternsAllow(const Selector& s, std::string_view key,
+                                                 uint8_t need) {
+  const uint64_t head = Head8(key);
+  if (s.key_order.size() != s.patterns.size()) {  // not indexed
+    for (const auto& p : s.patterns)
+      if (PatternMatches(p, key, head, need)) return true;
+    return false;
+  }
+  const KeyPattern* pats = s.patterns.data();
+  const uint32_t* order = s.key_order.data();
+  for (uint32_t i = 0; i < s.key_wild; i++)
+    if (PatternMatches(pats[order[i]], key, head, need)) return true;
+  if (key.empty()) return false;
+  const unsigned char first = static_cast<unsigned char>(key[0]);
+  for (uint32_t i = s.key_bucket[first], end = s.key_bucket[first + 1]; i < end; i++)
+    if (PatternMatches(pats[order[i]], key, head, need)) return true;
+  return false;
+}
+
+}  // namespace
+
 bool KeyAllowed(const Selector& s, std::string_view key, uint16_t key_flags) {
   if (s.flags & kSelAllKeys) return true;
-  uint8_t need = PermsOf(key_flags);
-  for (const auto& p : s.patterns) {
-    if ((p.perms & need) != need) continue;
-    if (key.substr(0, p.literal_len) != std::string_view(p.pattern).substr(0, p.literal_len))
-      continue;
-    if ((p.prefix_star && !key.empty()) || GlobMatch(p.pattern, key)) return true;
-  }
-  return false;
+  return PatternsAllow(s, key, PermsOf(key_flags));
+}
+
+bool QuickAllow(const User& u, const Command* cmd, const Subcommand* sub, int argc,
+                const ferrite_slice* argv) {
+  // One selector (iterators compared: no division by the element size).
+  if (u.selectors.empty() || u.selectors.begin() + 1 != u.selectors.end()) return false;
+  const Selector& s = u.selectors.front();
+  if (!(s.flags & kSelAllCommands) && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+      !s.Bit(sub ? sub->acl_id : cmd->acl_id))
+    return false;
+  if (!(s.flags & kSelAllChannels) && (cmd->acl_channels & (kChanSubscribe | kChanPublish)))
+    return false;
+  if (s.flags & kSelAllKeys) return true;
+  uint16_t flags = 0;
+  int one = OneKeyOf(cmd, sub, &flags);
+  if (one <= 0) return false;
+  return one >= argc || PatternsAllow(s, {argv[one].ptr, argv[one].len}, PermsOf(flags));
 }
 
 void DescribeCommand(Command& c, uint32_t declared) {
@@ -162,7 +238,7 @@ Verdict Acl::Check(const User& u, const Command* cmd, const Subcommand* sub, int
                    const ferrite_slice* argv, int* idx) {
   Verdict relevant = Verdict::kCommand;
   int last_idx = 0;
-  std::vector<KeyRef> keys;
+  KeyList keys;
   bool keys_ready = false;
   for (const auto& s : u.selectors) {
     int local = 0;
@@ -179,7 +255,7 @@ Verdict Acl::Check(const User& u, const Command* cmd, const Subcommand* sub, int
 
 bool Acl::CanReadAnyKey(const User& u, const Command* cmd, const Subcommand* sub, int argc,
                         const ferrite_slice* argv) {
-  std::vector<KeyRef> keys;
+  KeyList keys;
   bool keys_ready = false;
   for (const auto& s : u.selectors) {
     int local = 0;

@@ -10,6 +10,30 @@
 
 namespace ferrite::host::acl {
 
+void Selector::IndexPatterns() {
+  std::array<uint32_t, 256> count{};
+  key_wild = 0;
+  for (const auto& p : patterns) {
+    if (p.literal_len == 0) key_wild++;
+    else count[static_cast<unsigned char>(p.pattern[0])]++;
+  }
+  uint32_t at = key_wild;
+  for (int b = 0; b < 256; b++) {
+    key_bucket[b] = at;
+    at += count[b];
+  }
+  key_bucket[256] = at;
+  key_order.assign(at, 0);
+  std::array<uint32_t, 256> next;
+  std::copy(key_bucket.begin(), key_bucket.begin() + 256, next.begin());
+  uint32_t wild = 0;
+  for (uint32_t i = 0; i < patterns.size(); i++) {
+    const KeyPattern& p = patterns[i];
+    if (p.literal_len == 0) key_order[wild++] = i;
+    else key_order[next[static_cast<unsigned char>(p.pattern[0])]++] = i;
+  }
+}
+
 using ferrite::sdk::EqualsIgnoreCase;
 
 namespace {
@@ -67,9 +91,11 @@ RuleError ApplySelectorRule(Selector& s, std::string_view op, const RuleContext&
   if (EqualsIgnoreCase(op, "allkeys") || op == "~*") {
     s.flags |= kSelAllKeys;
     s.patterns.clear();
+    s.IndexPatterns();
   } else if (EqualsIgnoreCase(op, "resetkeys")) {
     s.flags &= ~kSelAllKeys;
     s.patterns.clear();
+    s.IndexPatterns();
   } else if (EqualsIgnoreCase(op, "allchannels") || op == "&*") {
     s.flags |= kSelAllChannels;
     s.channels.clear();
@@ -108,8 +134,12 @@ RuleError ApplySelectorRule(Selector& s, std::string_view op, const RuleContext&
     if (HasSpaces(pat)) return RuleError::kSyntax;
     auto it = std::find_if(s.patterns.begin(), s.patterns.end(),
                            [&](const KeyPattern& p) { return p.pattern == pat; });
-    if (it == s.patterns.end()) s.patterns.push_back({std::string(pat), perms});
-    else it->perms |= perms;
+    if (it == s.patterns.end()) {
+      s.patterns.push_back({std::string(pat), perms});
+      s.IndexPatterns();
+    } else {
+      it->perms |= perms;
+    }
     s.flags &= ~kSelAllKeys;
   } else if (op[0] == '&') {
     if (s.flags & kSelAllChannels) return RuleError::kChannelAfterAll;

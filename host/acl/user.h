@@ -8,6 +8,8 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -48,20 +50,41 @@ enum SelectorFlag : uint32_t {
 
 enum KeyPerm : uint8_t { kPermRead = 1, kPermWrite = 2, kPermAll = 3 };
 
+// Up to the first 8 bytes of `s` as one integer, first byte lowest (zeros past the end):
+// a key's and a pattern's literal start compare in one instruction.
+inline uint64_t Head8(std::string_view s) {
+  uint64_t v = 0;
+  if (std::endian::native == std::endian::little && s.size() >= 8) {
+    std::memcpy(&v, s.data(), 8);
+    return v;
+  }
+  size_t n = s.size() < 8 ? s.size() : 8;
+  for (size_t i = 0; i < n; i++) v |= uint64_t(static_cast<unsigned char>(s[i])) << (8 * i);
+  return v;
+}
+
 struct KeyPattern {
   KeyPattern(std::string p, uint8_t perms_) : pattern(std::move(p)), perms(perms_) {
     literal_len = pattern.find_first_of("*?[\\");
     if (literal_len == std::string::npos) literal_len = pattern.size();
     prefix_star = literal_len + 1 == pattern.size() && pattern.back() == '*';
+    exact = literal_len == pattern.size();
+    size_t h = literal_len < 8 ? literal_len : 8;
+    head_mask = h == 8 ? ~uint64_t(0) : (uint64_t(1) << (8 * h)) - 1;
+    head = Head8(std::string_view(pattern).substr(0, h));
   }
   std::string pattern;
   uint8_t perms;
   // The pattern's literal start (before its first * ? [ or backslash): a key that does
   // not start with it cannot match, which settles most patterns without the glob
   // matcher; a pattern that is that start and one final '*' matches every non-empty
-  // key starting with it (the check runs on every command a restricted user sends).
+  // key starting with it, one without any wildcard only itself (the check runs on every
+  // command a restricted user sends). `head` is the start's first 8 bytes (Head8) and
+  // `head_mask` keeps as many bytes of a key's Head8.
   size_t literal_len = 0;
   bool prefix_star = false;
+  bool exact = false;
+  uint64_t head = 0, head_mask = 0;
   bool operator==(const KeyPattern& o) const { return pattern == o.pattern && perms == o.perms; }
 };
 
@@ -71,6 +94,17 @@ struct Selector {
   std::map<int, std::vector<std::string>> firstargs;  // command id -> allowed argv[1]
   std::vector<KeyPattern> patterns;
   std::vector<std::string> channels;
+  // KeyAllowed's index of `patterns`, rebuilt by IndexPatterns after every change to
+  // them: their positions, first the ones whose literal start is empty (any key may match
+  // them: key_order[0 .. key_wild)), then grouped by the first byte of their literal start
+  // (bucket b: key_order[key_bucket[b] .. key_bucket[b + 1])). A key is tried against the
+  // first group and its own first byte's bucket only: a user's patterns of other prefixes
+  // cost nothing. While key_order and patterns differ in size (patterns set by hand) the
+  // check scans them all.
+  std::vector<uint32_t> key_order;
+  std::array<uint32_t, 257> key_bucket{};
+  uint32_t key_wild = 0;
+  void IndexPatterns();
 
   bool Bit(int id) const {
     return id >= 0 && id < kCommandBits && (allowed[id / 64] >> (id % 64)) & 1;

@@ -440,6 +440,7 @@ void BinarySession::Flush(const Req& r) {
 }
 
 void BinarySession::Stat(const Req& r) {
+  if (const McReply* no = StatsRefused(b_)) return HostError(r, *no);
   std::vector<std::pair<std::string, std::string>> rows;
   std::string_view sub = r.key;
   if (sub.empty()) {

@@ -343,6 +343,13 @@ const time_t kLoadTime = time(nullptr);
 
 }  // namespace
 
+const McReply* StatsRefused(McBackend& b) {
+  McArgv st;
+  st.Add("MC.STATS");
+  const McReply& r = b.Exec(st);
+  return r.status == McStatus::kError ? &r : nullptr;
+}
+
 std::vector<std::pair<std::string, std::string>> GeneralStats(McBackend& b) {
   McArgv info;
   info.Add("INFO");

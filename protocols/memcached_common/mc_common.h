@@ -183,6 +183,10 @@ class HostBackend : public McBackend {
 // object"; TOO_LARGE -> "SERVER_ERROR object too large for cache".
 std::string TextErrorFor(const McReply& r);
 
+// Every `stats` form runs as Redis' INFO does under ACL (its hidden MC.STATS is checked
+// as `info`): nullptr when this connection's user may, else the host's refusal (valid
+// until the next Exec), which the session answers in its own error form.
+const McReply* StatsRefused(McBackend& b);
 // `stats` rows (name, value) in memcached's order: process facts (pid, uptime, time,
 // version, rusage, threads, connections) from this process and INFO, item counters
 // from MC.STATS.

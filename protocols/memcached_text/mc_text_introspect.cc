@@ -36,6 +36,10 @@ void AppendMgDumpLine(const DumpItem& it, std::string* out) {
 
 bool TextSession::Stats(const Tokens& t) {
   if (walk_) return StepWalk();
+  if (const McReply* no = StatsRefused(b_)) {
+    Out(TextErrorFor(*no));
+    return true;
+  }
   size_t ntokens = NTokens(t);
   using Kind = DumpWalk::Kind;
   if (ntokens == 2) {

@@ -11,7 +11,8 @@ MASTER = "mymaster"
 
 
 class Sentinel:
-    def __init__(self, primary_port, quorum=2, down_after_ms=1000, failover_timeout_ms=6000):
+    def __init__(self, primary_port, quorum=2, down_after_ms=1000, failover_timeout_ms=6000,
+                 extra_lines=()):
         exe = shutil.which("redis-sentinel")
         assert exe, "redis-sentinel is not installed"
         self.exe = exe
@@ -25,6 +26,8 @@ class Sentinel:
                     f"sentinel down-after-milliseconds {MASTER} {down_after_ms}\n"
                     f"sentinel failover-timeout {MASTER} {failover_timeout_ms}\n"
                     f"sentinel parallel-syncs {MASTER} 1\n")
+            for line in extra_lines:  # e.g. sentinel auth-user / auth-pass
+                f.write(line + "\n")
         self.proc = None
 
     def start(self):

@@ -191,6 +191,12 @@ def test_acl_subcommand_replies_match_redis(pair):
         ("ACL", "GENPASS", "x"),
         ("ACL", "GENPASS", "4097"),
         ("ACL", "LOG", "x"),
+        # declared subcommands given arguments none of their forms takes
+        ("ACL", "CAT", "a", "b"),
+        ("ACL", "Cat", "a", "b"),
+        ("ACL", "LOG", "RESET", "x"),
+        ("ACL", "LOG", "1", "2"),
+        ("ACL", "GENPASS", "1", "2"),
         ("ACL", "LOAD"),
         ("ACL", "SAVE"),
         ("ACL", "NOSUCH"),
@@ -497,3 +503,18 @@ def test_replica_authenticates_as_replication_user(server_factory):
     assert a.call("ACL", "LOG") == ("*", [])
     r.close()
     a.close()
+
+
+def test_startup_users_may_name_service_commands(server_factory):
+    """[security] users load once the replication and persistence commands exist: Redis'
+    documented replication user names +psync +replconf, and a category covers SLAVEOF and
+    BGSAVE as at run time (the server refused to start, then left them out)."""
+    srv = server_factory({"security.users": "default on >dpw ~* &* +@all,"
+                          "repl on >rpw +psync +replconf +ping,ops on >opw -@all +@admin"})
+    c = Conn(srv.port)
+    assert c.call("AUTH", "dpw") == ("+", b"OK")
+    for user, cmd in (("repl", ["PSYNC", "?", "-1"]), ("repl", ["REPLCONF", "listening-port", "1"]),
+                      ("ops", ["SLAVEOF", "NO", "ONE"]), ("ops", ["BGSAVE"]),
+                      ("ops", ["DEBUG", "SLEEP", "0"])):
+        assert c.call("ACL", "DRYRUN", user, *cmd) == ("+", b"OK"), (user, cmd)
+    c.close()
