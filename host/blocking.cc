@@ -10,7 +10,9 @@
 // each of them by arrival order, and a re-run is posted only when the one before it has
 // finished (served, blocked again, timed out or closed). So the order in which they are
 // served does not depend on which worker thread each client runs on, as in Redis, which
-// serves the waiters of a key one after another in the order they blocked.
+// serves the waiters of a key one after another in the order they blocked. A write to
+// such a key that comes while turns are being taken queues behind them as a turn of its
+// own (ParkBehindServing), so no later waiter sees it before an earlier one has looked.
 //
 // For consuming waiters (BLPOP, BZPOPMIN, ...) a wake-up is a promise that somebody
 // looks at the key: while one is pending or running, further signals for the waiter's
@@ -91,6 +93,44 @@ void Host::NextOrderedTurn() {
     std::weak_ptr<Client> weak = c;
     c->post([this, weak, turn] { RerunBlocked(weak, turn); });
   }
+  ordered_active_.store(ordered_turn_ != 0 || !ordered_due_.empty(), std::memory_order_relaxed);
+}
+
+// Redis serves every waiter a write made ready before it runs the next command, so a
+// consumer that looked and found nothing is first in line for the next entry. Here the
+// ordered waiters' re-runs take turns on their own threads after the write has
+// answered: a second XADD arriving while they take their turns would be seen by a later
+// consumer whose turn comes after it, ahead of an earlier one that already looked. So a
+// write to a key with ordered waiters, while turns are being taken, is itself queued as
+// a turn (with a newer sequence than every waiter), and runs once those ahead are done.
+bool Host::ParkBehindServing(Client* c, const Command* cmd, int argc,
+                             const ferrite_slice* argv) {
+  if (!ordered_active_.load(std::memory_order_relaxed)) return false;
+  thread_local std::vector<int> idx;
+  if (!cmd->Keys(argc, argv, idx) || idx.empty()) return false;
+  {
+    std::lock_guard lk(block_mu_);
+    if (ordered_turn_ == 0 && ordered_due_.empty()) return false;
+    if (ordered_holder_ == c->id) return false;  // its own turn has come
+    bool behind = false;
+    for (int i : idx) {
+      auto it = waiters_.find(std::make_pair(c->db, std::string(argv[i].ptr, argv[i].len)));
+      if (it == waiters_.end()) continue;
+      for (auto& w : it->second) {
+        auto s = w.lock();
+        if (s && s->block.active && s->block.ordered && !s->closed) behind = true;
+      }
+    }
+    if (!behind) return false;
+  }
+  auto self = FindClient(c->id);
+  if (!self || BlockClient(c, c->db, nullptr, 0, 0, FERRITE_BLOCK_TIMEOUT_NULL, argc, argv,
+                           FERRITE_BLOCK_WAKE_ORDERED) != FERRITE_OK)
+    return false;
+  c->block.postponed = true;  // it runs afresh in its turn (dispatch.cc)
+  std::lock_guard lk(block_mu_);
+  QueueOrdered(self);
+  return true;
 }
 
 void Host::EndOrderedTurn(uint64_t turn) {
@@ -107,6 +147,7 @@ void Host::DropOrdered(Client* c) {
     if (!s || s.get() == c) ordered_due_.erase(it);
   }
   if (ordered_holder_ == c->id) EndOrderedTurn(ordered_turn_);
+  ordered_active_.store(ordered_turn_ != 0 || !ordered_due_.empty(), std::memory_order_relaxed);
 }
 
 // Runs a woken client's command again, on its own thread. While a script holding every

@@ -308,6 +308,7 @@ const Spec kSpecs[] = {
   {"persistence.stop_writes_on_bgsave_error","stop-writes-on-bgsave-error", T::kBool, "yes",  0, 0, Y, "", "refuse writes after a failed snapshot"},
   {"persistence.rdbcompression",   "rdbcompression",         T::kBool,   "yes",         0, 0,        Y, "", "LZF-compress strings in snapshots"},
   {"persistence.key_load_delay",   "key-load-delay",         T::kInt,    "0",           0, kIntMax,  Y, "", "microseconds to sleep per key loaded at startup (tests of the loading state)"},
+  {"persistence.rdb_key_save_delay","rdb-key-save-delay",    T::kInt,    "0",           0, kIntMax,  Y, "", "microseconds to sleep per key written to a snapshot (tests of a snapshot in progress)"},
   {"persistence.rdbchecksum",      "rdbchecksum",            T::kBool,   "yes",         0, 0,        Y, "", "CRC64 checksum at the end of snapshots"},
   {"replication.role",             "role",                   T::kEnum,   "master",      0, 0,        N, "master replica", "start as master or replica"},
   {"replication.master_host",      "master-host",            T::kString, "",            0, 0,        N, "", "master to replicate from (role = replica)"},
@@ -627,7 +628,8 @@ std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view gl
   }
   // Redis' HIDDEN_CONFIG settings answer only when named, never to a pattern.
   for (auto& [name, s] : by_redis_)
-    if (Glob(glob, name) && name != "key-load-delay") out.emplace_back(name, FormatRedis(*s));
+    if (Glob(glob, name) && name != "key-load-delay" && name != "rdb-key-save-delay")
+      out.emplace_back(name, FormatRedis(*s));
   if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
   std::sort(out.begin(), out.end());
   return out;

@@ -394,6 +394,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       }
     }
   }
+  if ((flags & FERRITE_CMD_WRITE) && !c->in_multi && !c->block.rerunning &&
+      c->repl_kind == Client::ReplKind::kNone && !c->aof_replay &&
+      cmd->lock_rule == Command::LockRule::kSpec && ParkBehindServing(c, cmd, argc, argv))
+    return FERRITE_EXEC_BLOCKED;
   if (was_postponed) ReleasePostponed(c);  // it runs now; its turn ends when it is done
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (flags & FERRITE_CMD_NO_MULTI)

@@ -183,6 +183,10 @@ class Host {
   // keeping the ordered turn, which its re-run ends when the command is done.
   void RetryPostponed(const std::shared_ptr<Client>& c);
   void ReleasePostponed(Client* c);
+  // A write to a key whose ordered waiters (XREADGROUP) are being served one by one waits
+  // its turn behind them, as Redis serves every waiter a write made ready before the
+  // next command runs; true when `c`'s command was parked (it re-runs in its turn).
+  bool ParkBehindServing(Client* c, const Command* cmd, int argc, const ferrite_slice* argv);
   // Re-runs a woken client's command on its own thread (posted by PostRetry). `turn`:
   // the ordered turn this re-run holds (0: none).
   void RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn = 0);
@@ -367,6 +371,8 @@ class Host {
   // the one turn that may run: its token and holder (0 = none). block_mu_ guards them.
   std::map<uint64_t, std::weak_ptr<Client>> ordered_due_;
   uint64_t ordered_turn_ = 0, ordered_turn_seq_ = 0, ordered_holder_ = 0;
+  // ordered_turn_ != 0 || !ordered_due_.empty(), readable without block_mu_.
+  std::atomic<bool> ordered_active_{false};
   void QueueOrdered(const std::shared_ptr<Client>& c);  // block_mu_ held
   void NextOrderedTurn();                               // block_mu_ held
   void EndOrderedTurn(uint64_t turn);                   // block_mu_ held

@@ -78,6 +78,7 @@ std::string PersistenceService::SaveLocked() {
   std::string temp = DataPath("temp-" + std::to_string(getpid()) + ".rdb");
   RdbSaveOptions opt;
   opt.checksum = h_.config().Bool("persistence.rdbchecksum");
+  opt.key_delay_us = h_.config().Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
   uint64_t dirty = h_.stats().dirty.load();
   int err = WriteSnapshotFile(h_, temp, final_path, h_.config().Bool("persistence.rdbcompression"),
@@ -114,6 +115,7 @@ std::string PersistenceService::BgsaveLocked() {
   bool compress = h_.config().Bool("persistence.rdbcompression");
   RdbSaveOptions opt;
   opt.checksum = h_.config().Bool("persistence.rdbchecksum");
+  opt.key_delay_us = h_.config().Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
   int64_t t0 = NowUs();
   pid_t pid = ::fork();

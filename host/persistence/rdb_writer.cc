@@ -249,6 +249,7 @@ bool WriteRdb(Host& h, RdbOutput& out, const RdbSaveOptions& opt) {
         if (expire_ms >= 0 && expire_ms <= opt.now_ms) return;
         if (e->kind == ValueKind::kModule && !e->mod_type()->desc.save) return;
         WriteEntry(out, e, expire_ms, opt);
+        if (opt.key_delay_us > 0) usleep(static_cast<useconds_t>(opt.key_delay_us));
       });
   }
   return out.Finish(opt.checksum) && !out.failed();

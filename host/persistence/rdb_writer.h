@@ -78,6 +78,7 @@ struct RdbSaveOptions {
   // its fields still live at now_ms, without their TTLs. For a replica that did not
   // announce `capa ferrite-hfe`: its primary sends HDEL when each field expires.
   bool field_ttls = true;
+  int64_t key_delay_us = 0;  // rdb-key-save-delay: a sleep per key written (tests only)
 };
 
 // Serializes every db. The caller makes the keyspace stable: it holds every shard

@@ -110,6 +110,7 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
   auto& cfg = h_.config();
   persist::RdbSaveOptions opt;
   opt.checksum = cfg.Bool("persistence.rdbchecksum");
+  opt.key_delay_us = cfg.Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
   opt.field_ttls = r->capa_field_ttls;
   bool compress = cfg.Bool("persistence.rdbcompression");
@@ -188,6 +189,7 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
   }
   persist::RdbSaveOptions opt;
   opt.checksum = cfg.Bool("persistence.rdbchecksum");
+  opt.key_delay_us = cfg.Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
   bool compress = cfg.Bool("persistence.rdbcompression");
   std::vector<std::shared_ptr<ReplicaPeer>> peers;

@@ -75,9 +75,12 @@ def test_both_names_of_one_option_is_an_error(tmp_path):
 
 
 def test_hidden_config_answers_only_when_named(server, redis_server):
-    # Redis' HIDDEN_CONFIG: key-load-delay is left out of a pattern's answer.
+    # Redis' HIDDEN_CONFIG: key-load-delay and rdb-key-save-delay are left out of a
+    # pattern's answer.
     for port in (server.port, redis_server.port):
         r = redis.Redis(port=port)
         assert "key-load-delay" not in r.config_get("*")
         assert "key-load-delay" not in r.config_get("key-*")
         assert r.config_get("key-load-delay") == {"key-load-delay": "0"}
+        assert "rdb-key-save-delay" not in r.config_get("*")
+        assert r.config_get("rdb-key-save-delay") == {"rdb-key-save-delay": "0"}

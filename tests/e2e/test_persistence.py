@@ -126,6 +126,31 @@ def test_bgsave_twice_reports_in_progress(server):
     wait_bgsave(r)
 
 
+def slow_bgsave(r):
+    """A BGSAVE of 3 keys at rdb-key-save-delay 1 s per key: still running when asked
+    again right away, then done with the file written."""
+    r.flushall()
+    r.mset({"a": "1", "b": "2", "c": "3"})
+    r.config_set("rdb-key-save-delay", 1000000)
+    try:
+        r.bgsave()
+        running = r.info("persistence")["rdb_bgsave_in_progress"]
+        try:
+            r.bgsave()
+            again = "started"
+        except redis.ResponseError as e:
+            again = str(e)
+    finally:
+        r.config_set("rdb-key-save-delay", 0)
+    return running, again, wait_bgsave(r)["rdb_last_bgsave_status"]
+
+
+def test_rdb_key_save_delay_slows_the_snapshot_child(server, redis_server):
+    ours = slow_bgsave(server.redis())
+    assert ours == slow_bgsave(redis_server.redis())
+    assert ours == (1, "Background save already in progress", "ok")
+
+
 def test_debug_reload_keeps_the_dataset(server):
     r = server.redis()
     populate(r, dbs=3, big=False)

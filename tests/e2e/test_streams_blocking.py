@@ -23,9 +23,10 @@ def connect(port):
     return c
 
 
-def fifo_rounds(port, rounds, consumers):
+def fifo_rounds(port, rounds, consumers, one_transaction=True):
     """Per round: `consumers` clients block in turn on XREADGROUP ... COUNT 1 >, one
-    transaction adds as many entries; returns which entry each client got, by round."""
+    transaction (or as many XADDs back to back) adds as many entries; returns which entry
+    each client got, by round."""
     r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=15)
     out = []
     for rnd in range(rounds):
@@ -39,10 +40,14 @@ def fifo_rounds(port, rounds, consumers):
                            "STREAMS", key, ">")
             conns.append(c)
             wait_blocked(r, i + 1)  # c(i) blocked before c(i+1) sends
-        p = r.pipeline(transaction=True)
-        for i in range(consumers):
-            p.xadd(key, {"n": str(i)}, id=f"{i + 1}-0")
-        p.execute()
+        if one_transaction:
+            p = r.pipeline(transaction=True)
+            for i in range(consumers):
+                p.xadd(key, {"n": str(i)}, id=f"{i + 1}-0")
+            p.execute()
+        else:
+            for i in range(consumers):
+                r.xadd(key, {"n": str(i)}, id=f"{i + 1}-0")
         got = []
         for c in conns:
             reply = c.read_response()
@@ -60,6 +65,17 @@ def test_group_readers_are_served_in_block_order_across_threads(server_factory, 
     expected = [[f"{i + 1}-0" for i in range(consumers)]] * rounds
     assert fifo_rounds(redis_server.port, rounds, consumers) == expected
     assert fifo_rounds(f.port, rounds, consumers) == expected
+
+
+def test_group_readers_fifo_with_back_to_back_xadds(server_factory, redis_server):
+    """Entries added one XADD at a time, each answered before the next is sent: a later
+    XADD may signal the key while the first woken consumer's re-run is still going on its
+    own thread; the next consumer in line must not overtake it."""
+    f = server_factory({"server.threads": "3"})
+    rounds, consumers = 20, 4
+    expected = [[f"{i + 1}-0" for i in range(consumers)]] * rounds
+    assert fifo_rounds(redis_server.port, 2, consumers, one_transaction=False) == expected[:2]
+    assert fifo_rounds(f.port, rounds, consumers, one_transaction=False) == expected
 
 
 def test_two_groups_and_a_reader_that_finds_nothing(server_factory, redis_server):

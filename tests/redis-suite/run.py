@@ -47,11 +47,10 @@ DEFAULT_UNITS = [
     "unit/bitops", "unit/bitfield", "unit/hyperloglog", "unit/geo", "unit/sort", "unit/dump",
 ]
 
-# Tags denied by default. Each names a capability of the whole server, not of a test:
-#   needs:repl     attaches to the replication stream with SYNC and compares what it
-#                  carries; Ferrite serves SYNC, so `--repl` runs them (kept out of the
-#                  default figures, which predate replication).
-DENY_TAGS = ["needs:repl"]
+# Tags denied on every run, each naming a capability of the whole server that Ferrite
+# lacks (none today: `needs:repl` tests attach to the replication stream with SYNC,
+# which Ferrite serves). --deny-tag adds to it.
+DENY_TAGS = []
 
 VERDICT = re.compile(r"^\[(ok|err|exception|skip|ignore)\]: (.*)$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -197,8 +196,7 @@ def parse(result, line):
 
 def run_unit(args, tree, server, unit, log_dir):
     result = UnitResult(unit)
-    deny = [t for t in DENY_TAGS if not (args.repl and t == "needs:repl")]
-    tags = " ".join("-" + t for t in deny + args.deny_tag) + \
+    tags = " ".join("-" + t for t in DENY_TAGS + args.deny_tag) + \
         "".join(" " + t for t in args.allow_tag)
     cmd = ["tclsh", LINE_BUFFERED, "--host", "127.0.0.1", "--port", str(server.port),
            "--single", unit, "--tags", tags, "--durable", "--clients", "1",
@@ -338,8 +336,6 @@ def main():
                     help="run tests tagged 'slow' (default yes; Redis' external CI skips them)")
     ap.add_argument("--deny-tag", action="append", default=[], metavar="TAG",
                     help="also skip tests with this tag")
-    ap.add_argument("--repl", action="store_true",
-                    help="also run the tests tagged needs:repl (they read the SYNC stream)")
     ap.add_argument("--allow-tag", action="append", default=[], metavar="TAG",
                     help="run only tests with this tag")
     ap.add_argument("--only", action="append", default=[], metavar="TEST",
