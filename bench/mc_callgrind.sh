@@ -16,6 +16,10 @@
 # (16-byte keys, 100-byte values), and the counters are dumped. Prints Ir/request and
 # keeps the callgrind file (path printed) for callgrind_annotate. Kernel time is not
 # counted: this measures only what user space does per request.
+#
+# Environment: SERVER_ARGS (extra ferrite-host arguments, word-split, e.g.
+# "--latency-monitor-threshold 100"); MONITOR_CLIENT=1 attaches a redis-cli MONITOR
+# client (its output discarded) before the counters are zeroed.
 set -eu
 host=$1 mcload=$2 proto=$3 ops=$4
 shift 4
@@ -25,7 +29,7 @@ mcport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0
 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
   "$host" --bind 127.0.0.1 --port "$port" --server.threads 1 --persistence.dir "$out" \
   --persistence.save "" --compatibility.memcached_protocol true \
-  --compatibility.memcached_port "$mcport" >"$out/server.log" 2>&1 &
+  --compatibility.memcached_port "$mcport" ${SERVER_ARGS:-} >"$out/server.log" 2>&1 &
 vg=$!
 trap 'kill $vg 2>/dev/null || true' EXIT
 i=0
@@ -38,6 +42,12 @@ i=0
 until [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; do
   i=$((i + 1)); [ $i -lt 300 ] || { echo "server did not finish loading" >&2; exit 1; }; sleep 0.2
 done
+mon=
+if [ "${MONITOR_CLIENT:-0}" = 1 ]; then
+  redis-cli -p "$port" monitor >/dev/null 2>&1 &
+  mon=$!
+  trap 'kill $vg $mon 2>/dev/null || true' EXIT
+fi
 common="--port $mcport --key-size 16 --value-size 100 --keys 10000"
 if [ "$proto" = resp ]; then
   timeout 300 "$mcload" -p "$port" -t set -n 10000 -r 10000 -d 100 -q >/dev/null
@@ -50,6 +60,7 @@ else
   res=$(timeout 600 "$mcload" $common --no-preload --proto "$proto" --conns 50 --ops "$ops" "$@")
 fi
 callgrind_control -d $vg >/dev/null 2>&1
+[ -z "$mon" ] || kill $mon 2>/dev/null || true
 kill -INT $vg; wait $vg 2>/dev/null || true
 trap - EXIT
 dump=$(ls -t "$out"/callgrind.out* | grep -v '\.out$' | head -1)

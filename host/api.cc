@@ -14,6 +14,7 @@
 #include "host/acl/gate.h"
 #include "host/context.h"
 #include "host/server_commands.h"
+#include "host/info.h"
 #include "host/io.h"
 #include "host/logging.h"
 #include "host/memory_overhead.h"
@@ -1040,7 +1041,19 @@ int ConnPush(ferrite_conn_id id, int argc, const ferrite_slice* argv) {
   return FERRITE_OK;
 }
 
-void CtxSetSubscriptions(ferrite_ctx* c, size_t n) { c->client->subscriptions = n; }
+// A plugin that reports no kinds (SDK < 1.14): every subscription shows as a channel.
+void CtxSetSubscriptions(ferrite_ctx* c, size_t n) {
+  c->client->subscriptions = n;
+  c->client->sub_channels = n;
+  c->client->sub_patterns = c->client->sub_shard = 0;
+}
+void CtxSetSubscriptionCounts(ferrite_ctx* c, size_t channels, size_t patterns, size_t shard) {
+  Client* cl = c->client;
+  cl->subscriptions = channels + patterns + shard;
+  cl->sub_channels = channels;
+  cl->sub_patterns = patterns;
+  cl->sub_shard = shard;
+}
 void RPush(ferrite_ctx* c, size_t n) { c->sink->push(c->st, n); }
 
 int ConnOnReset(ferrite_conn_id id, void (*fn)(void*, ferrite_conn_id), void* udata) {
@@ -1373,6 +1386,12 @@ const ferrite_host_api kApi = [] {
     c->resume_input();
     return FERRITE_OK;
   };
+  a.ctx_set_subscription_counts = CtxSetSubscriptionCounts;
+  a.info_register_fields = [](ferrite_plugin* p, const char* section,
+                              void (*fn)(void*, ferrite_info*), void* udata) -> int {
+    return AddInfoFields(p->host, p, section, fn, udata) ? FERRITE_OK : FERRITE_ERR;
+  };
+  a.info_field = InfoField;
   return a;
 }();
 

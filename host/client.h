@@ -141,13 +141,18 @@ struct Client {
   bool multi_error = false;
   std::vector<std::vector<std::string>> queued;
   std::atomic<uint64_t> multi_mem{0};  // bytes held by `queued` (CLIENT LIST multi-mem)
+  // WATCHed keys. Changed only on the client's own thread, under watch_mu, which
+  // CLIENT LIST takes on another thread to copy them (the `d` flag).
   std::vector<WatchedKey> watched;
+  std::mutex watch_mu;
 
   // Blocking
   BlockState block;
 
-  // Pub/sub: number of channel + pattern + shard subscriptions.
+  // Pub/sub: number of channel + pattern + shard subscriptions, and each kind's count
+  // (CLIENT LIST sub=, psub=, ssub=; set by the pub/sub plugin).
   size_t subscriptions = 0;
+  size_t sub_channels = 0, sub_patterns = 0, sub_shard = 0;
 
   // CLIENT TRACKING (tracking.h). Set by the client's own commands and read by the
   // invalidations posted to it, all on its own thread (CLIENT LIST reads it racily, as

@@ -64,6 +64,7 @@ std::string ClientLine(Host* h, Client& cl) {
   if (cl.tracking.on) flags += "t";
   if (cl.tracking.broken_redir) flags += "R";
   if (cl.tracking.bcast) flags += "B";
+  if (WatchDirty(h, cl)) flags += "d";
   if (cl.close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) flags += "c";
   if (cl.close_mode == FERRITE_CONN_CLOSE_NOW) flags += "A";
   if (cl.unix_socket) flags += "U";
@@ -75,8 +76,8 @@ std::string ClientLine(Host* h, Client& cl) {
   o << "id=" << cl.id << " addr=" << cl.addr << " laddr=" << cl.laddr << " fd=" << cl.fd
     << " name=" << cl.name << " age=" << (now - cl.created_ms) / 1000
     << " idle=" << std::max<int64_t>(0, now - last) / 1000 << " flags=" << flags
-    << " db=" << cl.db << " sub=" << cl.subscriptions
-    << " psub=0 ssub=0 multi=" << (cl.in_multi ? static_cast<int64_t>(cl.queued.size()) : -1)
+    << " db=" << cl.db << " sub=" << cl.subscriptions - cl.sub_patterns - cl.sub_shard
+    << " psub=" << cl.sub_patterns << " ssub=" << cl.sub_shard << " multi=" << (cl.in_multi ? static_cast<int64_t>(cl.queued.size()) : -1)
     << " qbuf=" << b.qbuf.load(kRelaxed) << " qbuf-free=" << b.qbuf_free.load(kRelaxed)
     << " argv-mem=" << argv_mem << " multi-mem=" << multi_mem
     << " rbs=" << b.rbs.load(kRelaxed) << " rbp=" << b.rbp.load(kRelaxed)

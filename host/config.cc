@@ -257,8 +257,8 @@ using T = SettingType;
 constexpr bool Y = true, N = false;
 // clang-format off
 const Spec kSpecs[] = {
-  {"server.bind",                  "bind",                   T::kString, "127.0.0.1",   0, 0,        N, "", "listen address(es), space separated"},
-  {"server.port",                  "port",                   T::kInt,    "6379",        0, 65535,    N, "", "Redis protocol port (0 = do not listen)"},
+  {"server.bind",                  "bind",                   T::kString, "127.0.0.1",   0, 0,        Y, "", "listen address(es), space separated (\"*\" every IPv4 address, \"::*\" every IPv6 one, a leading '-' for an address that may be unavailable)"},
+  {"server.port",                  "port",                   T::kInt,    "6379",        0, 65535,    Y, "", "Redis protocol port (0 = do not listen)"},
   {"server.max_connections",       "maxclients",             T::kInt,    "10000",       1, 4294967295LL, Y, "", "maximum simultaneous clients"},
   {"server.threads",               "io-threads",             T::kInt,    "0",           0, 1024,     N, "", "worker threads (0 = number of cores)"},
   {"server.timeout",               "timeout",                T::kInt,    "0",           0, kIntMax,  Y, "", "close idle clients after this many seconds (0 = never)"},
@@ -278,6 +278,7 @@ const Spec kSpecs[] = {
   {"server.pidfile",               "pidfile",                T::kString, "",            0, 0,        N, "", "write the process id to this file (\"\" = none)"},
   {"server.unixsocket",            "unixsocket",             T::kString, "",            0, 0,        N, "", "also serve RESP on this unix socket path (\"\" = none)"},
   {"server.unixsocketperm",        "unixsocketperm",         T::kString, "0",           0, 0,        N, "", "permissions of that socket, octal (0 = as the umask leaves them)"},
+  {"server.daemonize",             "daemonize",              T::kEnum,   "no",          0, 0,        N, "no", "Ferrite does not fork into the background (run it under systemd, supervised = systemd); only \"no\" is accepted"},
   {"server.supervised",            "supervised",             T::kEnum,   "auto",        0, 0,        N, "no systemd auto", "notify systemd as a Type=notify unit (auto: when $NOTIFY_SOCKET is set)"},
   {"storage.max_memory",           "maxmemory",              T::kMemory, "0",           0, kI64Max,  Y, "", "memory limit in bytes or \"1gb\" (0 = none)"},
   {"storage.eviction_policy",      "maxmemory-policy",       T::kEnum,   "noeviction",  0, 0,        Y, "volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru allkeys-lfu allkeys-random noeviction", "what to evict at max_memory"},

@@ -15,6 +15,7 @@
 #include "ferrite/sha1.hpp"
 #include "host/config_internal.h"
 #include "host/context.h"
+#include "host/cron_pause.h"
 #include "host/host.h"
 #include "host/io.h"
 #include "host/keyspace.h"
@@ -332,6 +333,7 @@ int DebugHelp(ferrite_ctx* c) {
        "LOG <message>", "    Write <message> to the server log.", "LOADAOF",
        "    Flush the AOF buffers on disk and reload the AOF in memory.",
        "OBJECT <key>", "    Show low level info about `key` and associated value.",
+       "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
        "POPULATE <count> [<prefix>] [<size>]",
        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
        "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -372,6 +374,12 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     for (char& ch : text)
       if (ch == '\r' || ch == '\n') ch = ' ';
     SendError(c, FERRITE_E_GENERIC, text);
+    return FERRITE_OK;
+  }
+  if (EqualsIgnoreCase(sub, "PAUSE-CRON") && argc == 3) {
+    // Redis reads the flag with atoi: any text, non-zero pauses.
+    SetCronPaused(c->host, std::atoi(std::string(SV(argv[2])).c_str()) != 0);
+    Simple(c, "OK");
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "SLEEP") && argc == 3) {

@@ -12,6 +12,7 @@
 #include "host/introspection.h"
 #include "host/logging.h"
 #include "host/net.h"
+#include "host/tracking_now.h"
 #include "host/server_commands.h"
 
 namespace ferrite::host {
@@ -399,6 +400,15 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       cmd->lock_rule == Command::LockRule::kSpec && ParkBehindServing(c, cmd, argc, argv))
     return FERRITE_EXEC_BLOCKED;
   if (was_postponed) ReleasePostponed(c);  // it runs now; its turn ends when it is done
+  // What Redis' processCommand does before running (or queueing) a command reaches this
+  // client before the command's reply: invalidations of the keys eviction removes below,
+  // and of those tracking-table-max-keys drops now (trackingLimitUsedSlots).
+  // Nothing to do (one relaxed load) while no client tracks.
+  std::optional<TrackingDeliverNow> deliver_now;
+  if (tracking_.Active()) {
+    deliver_now.emplace(c);
+    tracking_.LimitTableSize(tracking_max_keys_->load(std::memory_order_relaxed));
+  }
   if (c->in_multi && !IsTransactionControl(cmd)) {
     if (flags & FERRITE_CMD_NO_MULTI)
       return reject(FERRITE_E_GENERIC, "ERR Command not allowed inside a transaction");
@@ -470,6 +480,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       return ScriptBusy(&busy_text) ? busy() : FERRITE_EXEC_CLOSE;
   }
   if (stopped) return FERRITE_EXEC_CLOSE;
+  deliver_now.reset();
   // A script is shown before it runs, so the commands it calls follow it (Redis' eval.c).
   if ((flags & FERRITE_CMD_SKIP_MONITOR) && !c->block.rerunning)
     FeedMonitors(this, c, MonitorFeed::Origin::kClient, argc, argv);

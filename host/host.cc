@@ -1,9 +1,13 @@
 #include "host/host.h"
 
+#include <algorithm>
 #include <csignal>
+#include <mutex>
+#include <vector>
 #include <random>
 
 #include "host/allocator.h"
+#include "host/cron_pause.h"
 #include "host/context.h"
 #include "host/logging.h"
 
@@ -217,8 +221,29 @@ const std::atomic<int64_t>* Host::HotConfigRef(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+std::atomic<int> g_cron_paused_hosts{0};
+std::mutex g_cron_paused_mu;
+std::vector<const Host*> g_cron_paused;  // under g_cron_paused_mu
+}  // namespace
+
+void SetCronPaused(const Host* h, bool paused) {
+  std::lock_guard lk(g_cron_paused_mu);
+  auto it = std::find(g_cron_paused.begin(), g_cron_paused.end(), h);
+  if (paused && it == g_cron_paused.end()) g_cron_paused.push_back(h);
+  if (!paused && it != g_cron_paused.end()) g_cron_paused.erase(it);
+  g_cron_paused_hosts.store(static_cast<int>(g_cron_paused.size()), std::memory_order_relaxed);
+}
+
+bool CronPaused(const Host* h) {
+  if (g_cron_paused_hosts.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard lk(g_cron_paused_mu);
+  return std::find(g_cron_paused.begin(), g_cron_paused.end(), h) != g_cron_paused.end();
+}
+
 void Host::Cron() {
   SetCurrentHost(this);
+  if (CronPaused(this)) return;  // DEBUG PAUSE-CRON 1
   // The loader links keys shard by shard: expiring or evicting meanwhile would race
   // with it (Redis runs no cron while it loads either).
   if (loading.active.load(std::memory_order_relaxed)) return;

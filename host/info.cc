@@ -23,6 +23,18 @@ namespace {
 std::mutex g_sections_mu;
 std::map<Host*, std::vector<std::pair<std::string, std::function<std::string()>>>> g_sections;
 
+// Plugins' fields in host sections (info_register_fields), under g_sections_mu.
+struct PluginFields {
+  ferrite_plugin* plugin;
+  std::string section;
+  void (*fn)(void*, ferrite_info*);
+  void* udata;
+};
+std::map<Host*, std::vector<PluginFields>> g_fields;
+
+// The sections that take plugin fields.
+constexpr std::string_view kFieldSections[] = {"memory"};
+
 std::string Human(int64_t bytes) {
   char buf[64];
   double b = static_cast<double>(bytes);
@@ -68,12 +80,33 @@ std::string Ratio(int64_t num, int64_t den) {
   return Fixed2(den > 0 ? static_cast<double>(num) / den : 0.0);
 }
 
+}  // namespace
+}  // namespace ferrite::host
+
+struct ferrite_info {
+  std::string* out;
+};
+
+namespace ferrite::host {
+namespace {
+
+// The plugins' lines for one section, in registration order.
+std::string PluginFieldsOf(Host* h, std::string_view section) {
+  std::string out;
+  ferrite_info info{&out};
+  std::lock_guard lk(g_sections_mu);
+  for (auto& f : g_fields[h])
+    if (f.section == section) f.fn(f.udata, &info);
+  return out;
+}
+
 // Redis' fields and formulas: allocator_frag = active / allocated (holes in the
 // allocator's pages), allocator_rss = resident / active (dirty pages it has not yet
 // returned), rss_overhead = RSS / resident (the binary, stacks, what is not malloc),
 // mem_fragmentation = RSS / used_memory (all of it).
 std::string Memory(Host* h) {
   std::ostringstream o;
+  int64_t system = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   MemoryOverhead m = ReadMemoryOverhead(h);
   int64_t max = h->config().Int("storage.max_memory");
   const AllocatorStats& a = m.alloc;
@@ -85,7 +118,9 @@ std::string Memory(Host* h) {
     << "\r\nused_memory_startup:" << m.startup << "\r\nused_memory_dataset:" << m.dataset
     << "\r\nused_memory_dataset_perc:" << Fixed2(m.dataset_perc) << "%"
     << "\r\nallocator_allocated:" << a.allocated << "\r\nallocator_active:" << a.active
-    << "\r\nallocator_resident:" << a.resident << "\r\nmaxmemory:" << max
+    << "\r\nallocator_resident:" << a.resident << "\r\ntotal_system_memory:" << system
+    << "\r\ntotal_system_memory_human:" << Human(system) << "\r\n"
+    << PluginFieldsOf(h, "memory") << "maxmemory:" << max
     << "\r\nmaxmemory_human:" << Human(max)
     << "\r\nmaxmemory_policy:" << h->config().String("storage.eviction_policy")
     << "\r\nallocator_frag_ratio:" << Ratio(a.active, a.allocated)
@@ -96,10 +131,16 @@ std::string Memory(Host* h) {
     << "\r\nrss_overhead_bytes:" << m.rss_extra_bytes
     << "\r\nmem_fragmentation_ratio:" << Ratio(m.rss, m.total)
     << "\r\nmem_fragmentation_bytes:" << m.total_frag_bytes
+    // Redis leaves replication and AOF buffers out of eviction's figure; Ferrite's
+    // used_memory does not contain them in the first place.
+    << "\r\nmem_not_counted_for_evict:0"
     << "\r\nmem_replication_backlog:" << m.backlog
     << "\r\nmem_clients_slaves:" << m.clients_replicas
     << "\r\nmem_clients_normal:" << m.clients_normal
-    << "\r\nmem_allocator:" << AllocatorName() << "\r\n";
+    << "\r\nmem_allocator:" << AllocatorName()
+    // No active defragmentation, and every free is done at once (UNLINK, FLUSHALL ASYNC
+    // included): nothing is ever pending.
+    << "\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n";
   return o.str();
 }
 
@@ -247,6 +288,21 @@ void AddInfoSection(Host* h, std::string name, std::function<std::string()> body
   g_sections[h].emplace_back(std::move(name), std::move(body));
 }
 
+bool AddInfoFields(Host* h, ferrite_plugin* p, std::string_view section,
+                   void (*fn)(void*, ferrite_info*), void* udata) {
+  if (std::find(std::begin(kFieldSections), std::end(kFieldSections), section) ==
+      std::end(kFieldSections))
+    return false;
+  std::lock_guard lk(g_sections_mu);
+  g_fields[h].push_back({p, std::string(section), fn, udata});
+  return true;
+}
+
+void RemoveInfoFields(Host* h, ferrite_plugin* p) {
+  std::lock_guard lk(g_sections_mu);
+  std::erase_if(g_fields[h], [&](auto& f) { return f.plugin == p; });
+}
+
 void RemoveInfoSection(Host* h, const std::string& name) {
   std::lock_guard lk(g_sections_mu);
   std::erase_if(g_sections[h], [&](auto& s) { return s.first == name; });
@@ -289,3 +345,8 @@ std::string BuildInfo(Host* h, const std::vector<std::string>& req) {
 }
 
 }  // namespace ferrite::host
+
+void InfoField(ferrite_info* out, const char* name, const char* value) {
+  if (!out || !name || !value) return;
+  out->out->append(name).append(":").append(value).append("\r\n");
+}

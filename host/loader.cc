@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "host/context.h"
+#include "host/info.h"
 #include "host/logging.h"
 
 #ifndef FERRITE_BUILD_PLUGIN_DIR
@@ -28,6 +29,7 @@ void Undo(Host* h, ferrite_plugin* p) {
   h->registry().RemoveTypes(p->types);
   h->registry().RemoveProtocols(p->protocols);
   h->RemoveEventSubscribers(p);
+  RemoveInfoFields(h, p);
   h->config().UnregisterModule(p->name);
   p->commands.clear();
   p->types.clear();

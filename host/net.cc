@@ -639,14 +639,26 @@ void Server::Bind(Listener& l, const std::string& addrs, uint16_t port) {
   std::istringstream in(addrs);
   std::string a;
   while (in >> a) {
+    // Redis' forms: "*" every IPv4 address, "::*" every IPv6 one, and a leading '-'
+    // for an address that may be unavailable (skipped when it cannot be bound).
+    bool optional = a.size() > 1 && a[0] == '-';
+    std::string text = optional ? a.substr(1) : a;
+    if (text == "*") text = "0.0.0.0";
+    else if (text == "::*") text = "::";
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(a, ec);
+    auto addr = asio::ip::make_address(text, ec);
     if (ec) throw std::runtime_error("bad bind address '" + a + "'");
     asio::ip::tcp::endpoint ep(addr, port);
     auto acc = std::make_unique<asio::ip::tcp::acceptor>(control_);
-    acc->open(ep.protocol());
-    acc->set_option(asio::ip::tcp::acceptor::reuse_address(true));
-    acc->bind(ep, ec);
+    acc->open(ep.protocol(), ec);
+    if (!ec && addr.is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acc->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (ec && optional) {
+      Logger("host.net")->info("skipped optional address {}:{} ({}): {}", text, port, l.name,
+                               ec.message());
+      continue;
+    }
     if (ec)
       throw std::runtime_error("cannot listen on " + a + ":" + std::to_string(port) + " (" +
                                l.name + "): " + ec.message());
@@ -693,8 +705,9 @@ void Server::Start() {
   // port 0 with a TLS port serves RESP over TLS only (as redis-server's `port 0`);
   // without one it binds an ephemeral port (in-process tests read it from ports()).
   auto port = static_cast<uint16_t>(host_.config().Int("server.port"));
-  if (port != 0 || host_.config().Int("tls.port") == 0)
-    Bind(*main, host_.config().String("server.bind"), port);
+  main->port = port;
+  main->bind = host_.config().String("server.bind");
+  if (port != 0 || host_.config().Int("tls.port") == 0) Bind(*main, main->bind, port);
   if (std::string path = host_.config().String("server.unixsocket"); !path.empty())
     BindUnix(*main, path, host_.config().String("server.unixsocketperm"));
   listeners_.push_back(std::move(main));
@@ -715,7 +728,9 @@ void Server::Start() {
       Logger("host.net")->info("memcached TCP port not opened: memcached_unixsocket is set "
                                "(as memcached -s)");
     } else {
-      Bind(*mc, bind, static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port")));
+      mc->port = static_cast<uint16_t>(host_.config().Int("compatibility.memcached_port"));
+      mc->bind = bind;
+      Bind(*mc, bind, mc->port);
     }
     listeners_.push_back(std::move(mc));
   }
@@ -724,6 +739,7 @@ void Server::Start() {
   for (const char* port : {"tls.port", "compatibility.memcached_tls_port"})
     if (auto err = SyncTlsListener(port)) throw std::runtime_error(*err);
   RegisterTlsApply();
+  RegisterListenApply();
   FitMaxClients();
   for (auto& l : listeners_) {
     for (auto& a : l->acceptors) Accept(*l, *a);

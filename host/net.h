@@ -58,7 +58,8 @@ class Server {
     std::vector<std::shared_ptr<Protocol>> protocols;
     int db = 0;
     bool tls = false;  // connections start with a TLS handshake (host/tls/)
-    uint16_t port = 0;  // as configured (TLS listeners: compared on CONFIG SET)
+    uint16_t port = 0;  // as configured (compared on CONFIG SET)
+    std::string bind;   // the address list its TCP acceptors listen on, as configured
   };
   void Accept(Listener& l, asio::ip::tcp::acceptor& a);
   void AcceptUnix(Listener& l, asio::local::stream_protocol::acceptor& a);
@@ -77,6 +78,14 @@ class Server {
   std::optional<std::string> SyncTlsListener(const std::string& which, bool startup = true);
   // The CONFIG SET apply functions of the tls-* settings and of the TLS ports.
   void RegisterTlsApply();
+  // CONFIG SET port / bind (net_listen.cc): re-opens the main listener's TCP acceptors
+  // (its unix socket stays), and on a bind change the memcached listener's when it
+  // follows `bind` and the TLS ones. Control thread. Error text on failure, with every
+  // acceptor of the failed listener closed (the rollback re-applies the old values).
+  std::optional<std::string> SyncPlainListener(Listener& l, uint16_t port,
+                                               const std::string& bind);
+  std::optional<std::string> ApplyListenSettings(bool bind_changed);
+  void RegisterListenApply();
   // Runs fn on the control thread and waits for its answer (CONFIG SET from a worker).
   std::optional<std::string> OnControl(std::function<std::optional<std::string>()> fn);
   void ScheduleCron();
@@ -102,6 +111,9 @@ class Server {
   // Closed TLS listeners: kept until the server goes, since their acceptors' aborted
   // accept handlers still refer to them.
   std::vector<std::unique_ptr<Listener>> retired_;
+  // Closed acceptors of listeners that stay (CONFIG SET port / bind): kept for the same
+  // reason.
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> retired_acceptors_;
   std::shared_ptr<tls::TlsContexts> tls_;
   std::unique_ptr<asio::steady_timer> cron_;
   std::unique_ptr<asio::signal_set> signals_;  // SIGHUP

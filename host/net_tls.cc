@@ -32,11 +32,28 @@ std::optional<std::string> Server::SyncTlsListener(const std::string& which, boo
   bool mc = which != "tls.port";
   std::string name = mc ? "memcached" : "main";
   auto port = static_cast<uint16_t>(host_.config().Int(which));
+  std::string bind = host_.config().String("server.bind");
+  if (mc)
+    if (std::string b = host_.config().String("compatibility.memcached_bind"); !b.empty())
+      bind = b;
   auto it = std::find_if(listeners_.begin(), listeners_.end(),
                          [&](const auto& l) { return l->tls && l->name == name; });
-  if (it != listeners_.end() && (*it)->port == port) return std::nullopt;
+  if (it != listeners_.end() && (*it)->port == port && (*it)->bind == bind) return std::nullopt;
   if (it == listeners_.end() && port == 0) return std::nullopt;
   auto log = Logger("host.net");
+  auto retire = [&] {
+    for (auto& a : (*it)->acceptors) {
+      boost::system::error_code ec;
+      a->close(ec);
+    }
+    log->info("closed TLS port {} ({})", (*it)->port, name);
+    retired_.push_back(std::move(*it));
+    listeners_.erase(it);
+    it = listeners_.end();
+  };
+  // Same port on other addresses (CONFIG SET bind): the old sockets may hold an address
+  // the new list names, so they close first (Redis' changeBindAddr).
+  if (it != listeners_.end() && (*it)->port == port) retire();
   std::unique_ptr<Listener> fresh;
   if (port != 0) {
     fresh = MakeListener(name, true);
@@ -46,12 +63,8 @@ std::optional<std::string> Server::SyncTlsListener(const std::string& which, boo
       log->warn("{}", why);
       return "Unable to listen on this port. Check server logs.";
     }
-    std::string bind = host_.config().String("server.bind");
-    if (mc) {
-      fresh->db = static_cast<int>(host_.config().Int("compatibility.memcached_db"));
-      if (std::string b = host_.config().String("compatibility.memcached_bind"); !b.empty())
-        bind = b;
-    }
+    if (mc) fresh->db = static_cast<int>(host_.config().Int("compatibility.memcached_db"));
+    fresh->bind = bind;
     try {
       Bind(*fresh, bind, port);
     } catch (const std::exception& e) {
@@ -63,15 +76,7 @@ std::optional<std::string> Server::SyncTlsListener(const std::string& which, boo
   }
   // The new port listens before the old one closes, so a failure keeps the old one
   // (Redis' changeListenPort). Connections accepted on the old port stay.
-  if (it != listeners_.end()) {
-    for (auto& a : (*it)->acceptors) {
-      boost::system::error_code ec;
-      a->close(ec);
-    }
-    log->info("closed TLS port {} ({})", (*it)->port, name);
-    retired_.push_back(std::move(*it));
-    listeners_.erase(it);
-  }
+  if (it != listeners_.end()) retire();
   if (fresh) {
     if (!startup)
       for (auto& a : fresh->acceptors) Accept(*fresh, *a);

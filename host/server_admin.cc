@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ferrite/module.hpp"
+#include "host/acl/acl.h"
 #include "host/command_docs.h"
 #include "host/context.h"
 #include "host/info.h"
@@ -195,10 +196,104 @@ std::vector<const Command*> VisibleCommands(Host* h) {
   return v;
 }
 
+// COMMAND LIST [FILTERBY MODULE <name> | ACLCAT <category> | PATTERN <glob>]: every
+// command's and subcommand's full name ("client|list"), as Redis' commandListCommand.
+// MODULE names a plugin (MODULE LIST shows them): its commands and their subcommands.
+int CommandList(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
+  enum class Filter { kNone, kModule, kAclcat, kPattern } filter = Filter::kNone;
+  std::string_view arg;
+  for (int i = 2; i < argc; i++) {
+    if (!EqualsIgnoreCase(SV(argv[i]), "FILTERBY") || argc - 1 - i != 2)
+      return Error(c, "", FERRITE_E_SYNTAX);
+    auto type = SV(argv[i + 1]);
+    if (EqualsIgnoreCase(type, "MODULE")) filter = Filter::kModule;
+    else if (EqualsIgnoreCase(type, "ACLCAT")) filter = Filter::kAclcat;
+    else if (EqualsIgnoreCase(type, "PATTERN")) filter = Filter::kPattern;
+    else return Error(c, "", FERRITE_E_SYNTAX);
+    arg = SV(argv[i + 2]);
+    i += 2;
+  }
+  uint32_t cat = filter == Filter::kAclcat ? acl::CategoryByName(arg) : 0;
+  auto keep = [&](const Command& cmd, std::string_view fullname, uint32_t cats) {
+    switch (filter) {
+      case Filter::kNone: return true;
+      case Filter::kModule: return cmd.owner && cmd.owner->name == arg;
+      case Filter::kAclcat: return (cats & cat) != 0;
+      case Filter::kPattern: return GlobMatch(arg, fullname, true);
+    }
+    return false;
+  };
+  std::vector<std::string_view> names;
+  for (auto* cmd : VisibleCommands(c->host)) {
+    if (keep(*cmd, cmd->name, cmd->acl_categories)) names.push_back(cmd->name);
+    for (const auto& s : cmd->subcommands)
+      if (keep(*cmd, s.fullname, s.acl_categories)) names.push_back(s.fullname);
+  }
+  c->sink->array(c->st, names.size());
+  for (auto n : names) Bulk(c, n);
+  return FERRITE_OK;
+}
+
+// Redis' key-spec flag names, in its order (addReplyFlagsForKeyArgs).
+void ReplyKeyFlags(ferrite_ctx* c, uint16_t flags) {
+  static constexpr struct {
+    uint16_t bit;
+    std::string_view name;
+  } kNames[] = {{acl::kKeyRo, "RO"},         {acl::kKeyRw, "RW"},
+                {acl::kKeyOw, "OW"},         {acl::kKeyRm, "RM"},
+                {acl::kKeyAccess, "access"}, {acl::kKeyUpdate, "update"},
+                {acl::kKeyInsert, "insert"}, {acl::kKeyDelete, "delete"},
+                {acl::kKeyNotKey, "not_key"}, {acl::kKeyIncomplete, "incomplete"},
+                {acl::kKeyVariableFlags, "variable_flags"}};
+  size_t n = 0;
+  for (const auto& k : kNames) n += (flags & k.bit) != 0;
+  c->sink->set(c->st, n);
+  for (const auto& k : kNames)
+    if (flags & k.bit) Simple(c, k.name);
+}
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS <command> [args...]: Redis' getKeysSubcommandImpl,
+// with its errors in its order (no keys at all before arity). A container's subcommand
+// is looked up as Redis' lookupCommand does (MEMORY USAGE key).
+int CommandGetKeys(ferrite_ctx* c, int argc, const ferrite_slice* argv, bool with_flags) {
+  const Command* cmd = c->host->registry().Find(SV(argv[2]));
+  const Subcommand* sub = nullptr;
+  int n = argc - 2;
+  if (cmd && (cmd->flags & FERRITE_CMD_HIDDEN)) cmd = nullptr;
+  if (cmd && !cmd->subcommands.empty() && n >= 2) {
+    sub = cmd->FindSubcommand(n, argv + 2);
+    if (!sub) cmd = nullptr;
+  }
+  if (!cmd) return Error(c, "ERR Invalid command specified");
+  if (!acl::HasKeys(cmd, sub)) return Error(c, "ERR The command has no key arguments");
+  int arity = sub ? sub->arity : cmd->arity;
+  if ((arity > 0 && n != arity) || n < -arity)
+    return Error(c, "ERR Invalid number of arguments specified for command");
+  acl::KeyList keys;
+  acl::KeysOf(cmd, sub, n, argv + 2, keys);
+  if (keys.empty()) {
+    // Redis' CMD_NO_MANDATORY_KEYS: EVAL*, EVALSHA*, FCALL* may name no key.
+    static constexpr std::string_view kNoMandatory[] = {"eval",    "eval_ro", "evalsha",
+                                                        "evalsha_ro", "fcall", "fcall_ro"};
+    for (auto name : kNoMandatory)
+      if (cmd->name == name) {
+        c->sink->array(c->st, 0);
+        return FERRITE_OK;
+      }
+    return Error(c, "ERR Invalid arguments specified for command");
+  }
+  c->sink->array(c->st, keys.size());
+  for (const auto& k : keys) {
+    if (with_flags) c->sink->array(c->st, 2);
+    Bulk(c, SV(argv[2 + k.pos]));
+    if (with_flags) ReplyKeyFlags(c, k.flags);
+  }
+  return FERRITE_OK;
+}
+
 int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   Host* h = c->host;
   if (argc == 2 && EqualsIgnoreCase(SV(argv[1]), "HELP")) {
-    // Redis 7.0's lines, without GETKEYSANDFLAGS (not implemented).
     return ReplyHelp(c, "COMMAND",
                      {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
                       "    Return the total number of commands in this Redis server.", "LIST",
@@ -211,7 +306,9 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
                       "    Return documentation details about multiple Redis commands.",
                       "    If no command names are given, documentation details for all",
                       "    commands are returned.",
-                      "GETKEYS <full-command>", "    Return the keys from a full Redis command."});
+                      "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
+                      "GETKEYSANDFLAGS <full-command>",
+                      "    Return the keys and the access flags from a full Redis command."});
   }
   if (argc == 1) {
     auto cmds = VisibleCommands(h);
@@ -252,34 +349,12 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     }
     return FERRITE_OK;
   }
-  if (EqualsIgnoreCase(sub, "LIST")) {
-    std::string pattern;
-    if (argc == 5 && EqualsIgnoreCase(SV(argv[2]), "FILTERBY") &&
-        EqualsIgnoreCase(SV(argv[3]), "PATTERN"))
-      pattern = SV(argv[4]);
-    else if (argc != 2)
-      return Error(c, "", FERRITE_E_SYNTAX);
-    std::vector<std::string> names;
-    for (auto* cmd : VisibleCommands(h))
-      if (pattern.empty() || GlobMatch(pattern, cmd->name, true)) names.push_back(cmd->name);
-    c->sink->array(c->st, names.size());
-    for (auto& n : names) Bulk(c, n);
-    return FERRITE_OK;
-  }
-  if (EqualsIgnoreCase(sub, "GETKEYS") && argc >= 3) {
-    const Command* cmd = h->registry().Find(SV(argv[2]));
-    if (!cmd) return Error(c, "ERR Invalid command specified");
-    int n = argc - 2;
-    if ((cmd->arity > 0 && n != cmd->arity) || (cmd->arity < 0 && n < -cmd->arity))
-      return Error(c, "ERR Invalid number of arguments specified for command");
-    std::vector<int> idx;
-    if (!cmd->Keys(n, argv + 2, idx) || idx.empty())
-      return Error(c, "ERR The command has no key arguments");
-    c->sink->array(c->st, idx.size());
-    for (int i : idx) Bulk(c, SV(argv[2 + i]));
-    return FERRITE_OK;
-  }
-  return UnknownSubcommand(c, "COMMAND", sub, {"COUNT", "INFO", "DOCS", "LIST", "GETKEYS"});
+  if (EqualsIgnoreCase(sub, "LIST")) return CommandList(c, argc, argv);
+  if (EqualsIgnoreCase(sub, "GETKEYS") && argc >= 3) return CommandGetKeys(c, argc, argv, false);
+  if (EqualsIgnoreCase(sub, "GETKEYSANDFLAGS") && argc >= 3)
+    return CommandGetKeys(c, argc, argv, true);
+  return UnknownSubcommand(c, "COMMAND", sub,
+                           {"COUNT", "INFO", "DOCS", "LIST", "GETKEYS", "GETKEYSANDFLAGS"});
 }
 
 // ------------------------------- MODULE ------------------------------------------------
@@ -344,12 +419,13 @@ void RegisterAdminCommands(Host* h) {
     {"HELP",       2, LOADING | STALE},
   };
   static constexpr SubcommandSpec kCommandSubs[] = {
-    {"COUNT",      2, LOADING | STALE},
-    {"INFO",      -2, LOADING | STALE},
-    {"DOCS",      -2, LOADING | STALE},
-    {"LIST",      -2, LOADING | STALE},
-    {"GETKEYS",   -4, LOADING | STALE},
-    {"HELP",       2, LOADING | STALE},
+    {"COUNT",            2, LOADING | STALE},
+    {"INFO",            -2, LOADING | STALE},
+    {"DOCS",            -2, LOADING | STALE},
+    {"LIST",            -2, LOADING | STALE},
+    {"GETKEYS",         -4, LOADING | STALE},
+    {"GETKEYSANDFLAGS", -4, LOADING | STALE},
+    {"HELP",             2, LOADING | STALE},
   };
   static constexpr SubcommandSpec kModuleSubs[] = {
     {"LIST",       2, ADMIN | NOSCRIPT},

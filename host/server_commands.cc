@@ -20,6 +20,7 @@ void ResetTransaction(Client* cl) {
   cl->multi_error = false;
   cl->queued.clear();
   cl->multi_mem.store(0, std::memory_order_relaxed);
+  std::lock_guard lk(cl->watch_mu);
   cl->watched.clear();
 }
 
@@ -74,7 +75,7 @@ int CmdReset(ferrite_ctx* c, int, const ferrite_slice*) {
   ResetTransaction(cl);
   c->host->tracking().Disable(cl);  // RESET turns tracking off, as in Redis
   for (auto& [fn, ud] : cl->reset_hooks) fn(ud, cl->id);
-  cl->subscriptions = 0;
+  cl->subscriptions = cl->sub_channels = cl->sub_patterns = cl->sub_shard = 0;
   cl->db = 0;
   cl->resp = 2;
   cl->name.clear();
@@ -210,6 +211,7 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     WatchedKey w{db, key, version, expire_at, {}, 0};
     w.reg = c->host->key_watches().Watch(db, key, w.version == 0);
     w.changes = w.reg.changes();
+    std::lock_guard lk(c->client->watch_mu);
     c->client->watched.push_back(std::move(w));
   }
   Simple(c, "OK");
@@ -217,6 +219,7 @@ int CmdWatch(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 }
 
 int CmdUnwatch(ferrite_ctx* c, int, const ferrite_slice*) {
+  std::lock_guard lk(c->client->watch_mu);
   c->client->watched.clear();
   Simple(c, "OK");
   return FERRITE_OK;
@@ -331,6 +334,32 @@ int CmdShutdown(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 }
 
 }  // namespace
+
+bool WatchDirty(Host* h, Client& cl) {
+  struct Seen {
+    int db;
+    std::string key;
+    uint64_t version;
+    int64_t expire_at;
+    bool changed;  // the registry counted a change (host/watch.h)
+  };
+  std::vector<Seen> seen;
+  {
+    std::lock_guard lk(cl.watch_mu);
+    for (auto& w : cl.watched)
+      seen.push_back({w.db, w.key, w.version, w.expire_at, w.reg.changes() != w.changes});
+  }
+  auto& ks = h->keyspace();
+  for (auto& w : seen) {
+    if (w.changed) return true;
+    int shard = ks.ShardIndex(HashKey(w.key));
+    // The caller may hold the shard already (CLIENT LIST from a script or inside EXEC).
+    std::unique_lock lk(ks.shard(shard).mu, std::defer_lock);
+    if (!LockSet::ThreadHolds(&ks, shard)) lk.lock();
+    if (WatchState(h, w.db, w.key) != std::pair{w.version, w.expire_at}) return true;
+  }
+  return false;
+}
 
 int ReplyHelp(ferrite_ctx* c, std::string_view cmd_upper, std::initializer_list<const char*> lines) {
   c->sink->array(c->st, lines.size() + 3);

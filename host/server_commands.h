@@ -68,5 +68,9 @@ void RegisterSwapDbCommands(Host* h);
 // Leaves MULTI (dropping what was queued) and forgets every WATCHed key: DISCARD, EXEC,
 // RESET, and an EXEC that Execute() rejects.
 void ResetTransaction(Client* cl);
+// Redis' CLIENT_DIRTY_CAS: a key `cl` WATCHes has changed, so its EXEC will fail
+// (CLIENT LIST's `d` flag). Safe from any thread: it copies the watched keys under the
+// client's watch_mu and looks each up under its shard's lock.
+bool WatchDirty(Host* h, Client& cl);
 
 }  // namespace ferrite::host

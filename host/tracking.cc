@@ -7,12 +7,16 @@
 #include "host/client.h"
 #include "host/host.h"
 #include "host/registry.h"
+#include "host/tracking_now.h"
 
 namespace ferrite::host {
 
 namespace {
 
 constexpr std::string_view kChannel = "__redis__:invalidate";
+
+// The client TrackingDeliverNow is active for on this thread, if any.
+thread_local const Client* t_deliver_now = nullptr;
 
 bool Overlap(std::string_view a, std::string_view b) {
   size_t n = std::min(a.size(), b.size());
@@ -48,6 +52,12 @@ void Write(Client* c, const std::vector<std::string>* keys, bool redirected) {
 }
 
 }  // namespace
+
+TrackingDeliverNow::TrackingDeliverNow(const Client* c) : prev_(t_deliver_now) {
+  t_deliver_now = c;
+}
+
+TrackingDeliverNow::~TrackingDeliverNow() { t_deliver_now = prev_; }
 
 void Tracking::Enable(Client* c, Options o) {
   auto& t = c->tracking;
@@ -232,7 +242,7 @@ void Tracking::Deliver(uint64_t id, Kind kind,
   if (!target || !target->post) return;
   std::weak_ptr<Client> weak = target;
   Host* h = h_;
-  target->post([weak, h, kind, keys, writer_id] {
+  auto deliver = [weak, h, kind, keys, writer_id] {
     auto c = weak.lock();
     if (!c || c->closed.load()) return;
     auto& t = c->tracking;
@@ -261,7 +271,10 @@ void Tracking::Deliver(uint64_t id, Kind kind,
     redir->post([weak_redir, keys] {
       if (auto r = weak_redir.lock()) Write(r.get(), keys.get(), true);
     });
-  });
+  };
+  // The client whose command is about to run, on its own thread: before that command.
+  if (target.get() == t_deliver_now) deliver();
+  else target->post(std::move(deliver));
 }
 
 uint64_t Tracking::NumKeys() const {

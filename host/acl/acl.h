@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ferrite/module.h"
+#include "host/acl/command_facts.h"
 #include "host/acl/user.h"
 
 namespace ferrite::host {
@@ -75,6 +76,15 @@ int CommandId(std::string_view fullname);
 // Categories and key facts for a registered command (set by the registry at
 // registration). `declared` are the categories a plugin declared (0: none).
 void DescribeCommand(Command& c, uint32_t declared);
+
+// The keys of one call with Redis' key-spec flags for them: Redis' facts when it knows
+// the command, else the command's declared positions, read for a read-only command and
+// written for a write (both when it declares neither). The ACL key check and COMMAND
+// GETKEYSANDFLAGS use it.
+void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_slice* argv,
+            KeyList& out);
+// Redis' doesCommandHaveKeys: a key spec that is not NOT_KEY, or declared key positions.
+bool HasKeys(const Command* cmd, const Subcommand* sub);
 
 class Acl {
  public:

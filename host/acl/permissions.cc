@@ -60,24 +60,6 @@ uint8_t PermsOf(uint16_t key_flags) {
   return p;
 }
 
-// The keys of one call with their spec flags: Redis' facts when it knows the command,
-// else the command's declared positions, read for a read-only command and written for a
-// write (both when it declares neither).
-void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_slice* argv,
-            KeyList& out) {
-  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
-  if (f && !cmd->acl_key_flags) return FactsKeys(*f, argc, argv, out);
-  uint16_t flags = cmd->acl_key_flags;
-  if (!flags) {
-    flags = (cmd->flags & FERRITE_CMD_READONLY) ? (kKeyRo | kKeyAccess)
-            : (cmd->flags & FERRITE_CMD_WRITE)  ? (kKeyRw | kKeyAccess | kKeyUpdate)
-                                                : (kKeyRw | kKeyAccess | kKeyUpdate);
-  }
-  size_t before = out.size();
-  if (!cmd->ForEachKey(argc, argv, [&](int i) { out.push_back({i, flags}); }))
-    out.Shrink(before);
-}
-
 // The position of the call's one key when its command has exactly one, at a fixed place
 // (KeysOf would find it there, or none when argc is shorter), with its flags; else 0.
 inline int OneKeyOf(const Command* cmd, const Subcommand* sub, uint16_t* flags) {
@@ -143,6 +125,28 @@ Verdict CheckSelector(const Selector& s, const Command* cmd, const Subcommand* s
 
 }  // namespace
 
+void KeysOf(const Command* cmd, const Subcommand* sub, int argc, const ferrite_slice* argv,
+            KeyList& out) {
+  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
+  if (f && !cmd->acl_key_flags) return FactsKeys(*f, argc, argv, out);
+  uint16_t flags = cmd->acl_key_flags;
+  if (!flags) {
+    flags = (cmd->flags & FERRITE_CMD_READONLY) ? (kKeyRo | kKeyAccess)
+            : (cmd->flags & FERRITE_CMD_WRITE)  ? (kKeyRw | kKeyAccess | kKeyUpdate)
+                                                : (kKeyRw | kKeyAccess | kKeyUpdate);
+  }
+  size_t before = out.size();
+  if (!cmd->ForEachKey(argc, argv, [&](int i) { out.push_back({i, flags}); }))
+    out.Shrink(before);
+}
+
+bool HasKeys(const Command* cmd, const Subcommand* sub) {
+  const CommandFacts* f = sub && sub->acl_facts ? sub->acl_facts : cmd->acl_facts;
+  if (!f || cmd->acl_key_flags) return cmd->first_key > 0 || cmd->getkeys;
+  for (int j = 0; j < f->nspecs; j++)
+    if (!(f->specs[j].flags & kKeyNotKey)) return true;
+  return false;
+}
 
 namespace {
 

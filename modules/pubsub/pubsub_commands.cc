@@ -32,7 +32,12 @@ void ReplyConfirmation(const Ctx& ctx, const char* word, const std::string* name
 }
 
 void UpdateMode(const Ctx& ctx, const Registry& reg) {
-  Api().ctx_set_subscriptions(ctx.get(), reg.Total(ctx.ConnId()));
+  if (FERRITE_HAS_API(&Api(), ctx_set_subscription_counts)) {
+    auto n = reg.Counts(ctx.ConnId());
+    Api().ctx_set_subscription_counts(ctx.get(), n[0], n[1], n[2]);
+  } else {
+    Api().ctx_set_subscriptions(ctx.get(), reg.Total(ctx.ConnId()));
+  }
 }
 
 void RegisterHooks(ConnId id, State* st) {

@@ -78,6 +78,14 @@ size_t Registry::Total(ConnId id) const {
   return s[0].size() + s[1].size() + s[2].size();
 }
 
+std::array<size_t, 3> Registry::Counts(ConnId id) const {
+  std::lock_guard lk(mu_);
+  auto c = clients_.find(id);
+  if (c == clients_.end()) return {0, 0, 0};
+  const auto& s = c->second.subs;
+  return {s[0].size(), s[1].size(), s[2].size()};
+}
+
 void Registry::Drop(ConnId id) {
   std::lock_guard lk(mu_);
   auto c = clients_.find(id);

@@ -9,6 +9,7 @@
 // reach each subscriber in publish order (the sink, conn_push, queues in call order).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -47,6 +48,9 @@ class Registry {
   size_t CountFor(ConnId id, Kind kind) const;
   // Every subscription of the connection (what RESP2 subscribed mode depends on).
   size_t Total(ConnId id) const;
+  // The connection's subscriptions of each kind, indexed by Kind (CLIENT LIST's sub=,
+  // psub= and ssub=).
+  std::array<size_t, 3> Counts(ConnId id) const;
   // Forgets the connection entirely (close).
   void Drop(ConnId id);
   // Removes every subscription but remembers the connection (RESET: its close hook

@@ -69,6 +69,20 @@ TEST(Registry, CountsSeparateShardFromChannelsAndPatterns) {
   EXPECT_EQ(r.Total(1), 3u);
 }
 
+TEST(Registry, CountsPerKindForClientList) {
+  Registry r;
+  r.Subscribe(1, Kind::kChannel, "a");
+  r.Subscribe(1, Kind::kChannel, "b");
+  r.Subscribe(1, Kind::kPattern, "p*");
+  r.Subscribe(1, Kind::kShard, "s");
+  r.Subscribe(1, Kind::kShard, "t");
+  r.Subscribe(1, Kind::kShard, "u");
+  EXPECT_EQ(r.Counts(1), (std::array<size_t, 3>{2, 1, 3}));
+  r.Unsubscribe(1, Kind::kShard, "t");
+  EXPECT_EQ(r.Counts(1), (std::array<size_t, 3>{2, 1, 2}));
+  EXPECT_EQ(r.Counts(2), (std::array<size_t, 3>{0, 0, 0}));
+}
+
 TEST(Registry, ShardPublishIgnoresPatternsAndChannels) {
   Registry r;
   RecordingSink sink;

@@ -168,6 +168,7 @@ Engine::Engine() {
   luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
   InstallSandbox(L_, this);
   SetLibraryPhase(false);
+  UpdateInfo();
 }
 
 Engine::~Engine() {
@@ -225,6 +226,65 @@ bool Engine::IsWriteCommand(std::string_view name) {
   return write;
 }
 
+// ------------------------------- INFO memory -------------------------------------------
+
+void Engine::UpdateInfo() {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  info_vm_bytes_.store(static_cast<int64_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
+                           lua_gc(L_, LUA_GCCOUNTB, 0),
+                       kRelaxed);
+  // The cache's own bytes: each script's body and sha (Redis' lua_scripts_mem counts the
+  // same strings with their allocation headers).
+  int64_t script_bytes = 0;
+  for (const auto& [sha, body] : bodies_) script_bytes += sha.size() + body.size();
+  info_scripts_.store(static_cast<int64_t>(scripts_.size()), kRelaxed);
+  info_script_bytes_.store(script_bytes, kRelaxed);
+  int64_t fn_bytes = 0;
+  for (const auto& [name, lib] : libs_) {
+    fn_bytes += name.size() + lib.code.size();
+    for (const auto& f : lib.functions) fn_bytes += f.size();
+  }
+  info_functions_.store(static_cast<int64_t>(functions_.size()), kRelaxed);
+  info_libraries_.store(static_cast<int64_t>(libs_.size()), kRelaxed);
+  info_function_bytes_.store(fn_bytes, kRelaxed);
+}
+
+namespace {
+std::string HumanBytes(int64_t n) {
+  char buf[32];
+  double d = static_cast<double>(n);
+  if (n < 1024) snprintf(buf, sizeof buf, "%lldB", static_cast<long long>(n));
+  else if (n < 1024 * 1024) snprintf(buf, sizeof buf, "%.2fK", d / 1024);
+  else if (n < 1024LL * 1024 * 1024) snprintf(buf, sizeof buf, "%.2fM", d / 1024 / 1024);
+  else snprintf(buf, sizeof buf, "%.2fG", d / 1024 / 1024 / 1024);
+  return buf;
+}
+}  // namespace
+
+// Redis 7.0's fields in its order. Ferrite runs EVAL scripts and functions in one Lua
+// VM: its whole heap is used_memory_vm_eval (and used_memory_lua, the old name), and
+// used_memory_vm_functions is 0.
+void Engine::WriteInfo(ferrite_info* out) const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  const auto& a = Api();
+  int64_t vm = info_vm_bytes_.load(kRelaxed), scripts = info_script_bytes_.load(kRelaxed);
+  int64_t fns = info_function_bytes_.load(kRelaxed);
+  auto num = [&](const char* name, int64_t v) { a.info_field(out, name, std::to_string(v).c_str()); };
+  num("used_memory_lua", vm);
+  num("used_memory_vm_eval", vm);
+  a.info_field(out, "used_memory_lua_human", HumanBytes(vm).c_str());
+  num("used_memory_scripts_eval", scripts);
+  num("number_of_cached_scripts", info_scripts_.load(kRelaxed));
+  num("number_of_functions", info_functions_.load(kRelaxed));
+  num("number_of_libraries", info_libraries_.load(kRelaxed));
+  num("used_memory_vm_functions", 0);
+  num("used_memory_vm_total", vm);
+  a.info_field(out, "used_memory_vm_total_human", HumanBytes(vm).c_str());
+  num("used_memory_functions", fns);
+  num("used_memory_scripts", scripts + fns);
+  a.info_field(out, "used_memory_scripts_human", HumanBytes(scripts + fns).c_str());
+}
+
 // ------------------------------- EVAL scripts ------------------------------------------
 
 std::string Engine::LoadScript(std::string_view body, std::string* err) {
@@ -243,6 +303,7 @@ std::string Engine::LoadScript(std::string_view body, std::string* err) {
   lua_setfenv(L_, -2);
   scripts_[sha] = luaL_ref(L_, LUA_REGISTRYINDEX);
   bodies_[sha] = std::string(body);
+  UpdateInfo();
   return sha;
 }
 
@@ -256,6 +317,7 @@ void Engine::FlushScripts() {
   scripts_.clear();
   bodies_.clear();
   lua_gc(L_, LUA_GCCOLLECT, 0);
+  UpdateInfo();
 }
 
 void Engine::RunScript(sdk::Ctx ctx, const std::string& sha, RunSpec spec,
@@ -345,6 +407,7 @@ void Engine::Run(sdk::Ctx ctx, int fn_ref, RunSpec spec,
   current_ctx = nullptr;
   kill_ = false;
   lua_gc(L, LUA_GCSTEP, 1);
+  UpdateInfo();
 }
 
 // The script raised: Redis' text is "<err> script: <name>, on <source>:<line>." when the

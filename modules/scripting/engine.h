@@ -148,6 +148,12 @@ class Engine {
   // timeout, yields to the host, SCRIPT KILL / shutdown, the heap limit.
   void OnHook(lua_State* L, lua_Debug* ar);
 
+  // INFO memory's scripting fields (Redis 7.0's used_memory_lua ... used_memory_scripts),
+  // from counters UpdateInfo keeps current: INFO may run on any thread, also while a
+  // script holds mu or from the script itself.
+  void WriteInfo(ferrite_info* out) const;
+  void UpdateInfo();  // mu held
+
   // Library load phase: what `redis` resolves to inside a library's environment.
   void SetLibraryPhase(bool loading);
   // Brackets the run of a library's top-level code (FUNCTION LOAD / RESTORE): the hook
@@ -205,6 +211,9 @@ class Engine {
   std::atomic<int64_t> busy_since_ms_{0};
   std::atomic<int64_t> busy_deadline_{0};  // steady_clock ticks
   std::atomic<bool> yielding_{false};
+  // What WriteInfo shows (UpdateInfo).
+  std::atomic<int64_t> info_vm_bytes_{0}, info_scripts_{0}, info_script_bytes_{0},
+      info_functions_{0}, info_libraries_{0}, info_function_bytes_{0};
   // The host clock is cached per network read (one "now" per batch), so the hook
   // measures the script's run time with its own steady clock.
   std::chrono::steady_clock::time_point next_yield_{};

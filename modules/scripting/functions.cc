@@ -182,6 +182,7 @@ std::string Engine::LoadLibrary(std::string_view code, bool replace, std::string
     functions_[f.name] = std::move(f);
   }
   libs_[name] = std::move(lib);
+  UpdateInfo();
   return name;
 }
 
@@ -199,6 +200,7 @@ bool Engine::DeleteLibrary(const std::string& name) {
   if (it == libs_.end()) return false;
   RemoveLibraryFunctions(it->second);
   libs_.erase(it);
+  UpdateInfo();
   return true;
 }
 
@@ -206,6 +208,7 @@ void Engine::FlushFunctions() {
   for (auto& [n, lib] : libs_) RemoveLibraryFunctions(lib);
   libs_.clear();
   lua_gc(L_, LUA_GCCOLLECT, 0);
+  UpdateInfo();
 }
 
 const Function* Engine::FindFunction(const std::string& name) const {

@@ -602,11 +602,18 @@ std::unordered_map<ferrite_plugin*, std::unique_ptr<Engine>> g_engines;
 
 int Load(ferrite_plugin* p) {
   auto e = std::make_unique<Engine>();
-  Api().set_plugin_state(p, e.get());
+  Engine* engine = e.get();
+  Api().set_plugin_state(p, engine);
   {
     std::lock_guard lk(g_engines_mu);
     g_engines[p] = std::move(e);
   }
+  // INFO memory's scripting fields (the host removes them before Unload frees the engine).
+  if (FERRITE_HAS_API(&Api(), info_register_fields))
+    Api().info_register_fields(
+        p, "memory",
+        [](void* ud, ferrite_info* out) { static_cast<const Engine*>(ud)->WriteInfo(out); },
+        engine);
   return sdk::RegisterAll(p, kCommands);
 }
 

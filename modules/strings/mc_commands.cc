@@ -462,14 +462,15 @@ int CmdMcMeta(Ctx ctx, int argc, const ferrite_slice* argv) {
   if (!v) return ReplyStatus(ctx, "MISS");
   int64_t ttl = TtlSeconds(ctx, k);
   int64_t idle = sdk::Api().key_idle_ms(k.get());
-  ctx.Array(7);
+  ctx.Array(8);
   ctx.Simple("HIT");
   ctx.Int(ttl < 0 ? -1 : -ttl);  // memcached prints current_time - exptime
   ctx.Int(idle < 0 ? 0 : idle / 1000);
   ctx.Int(Cas(k));
   ctx.Int(static_cast<int64_t>(v->size()));
   ctx.Int(k.Flags());
-  return ctx.Int(k.McBits());
+  ctx.Int(k.McBits());
+  return ctx.Int(ClassOfKey(k));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@
 //        an empty value is NON_NUMERIC before the CAS compare (memcached's order)
 //   MC.TOUCH  key exp                     -> [TOUCHED cas] | [NOT_FOUND]
 //   MC.FLUSH  [delay]                     -> [OK]
-//   MC.META   key                         -> [HIT exp_s la_s cas size flags bits] | [MISS]
+//   MC.META   key                         -> [HIT exp_s la_s cas size flags bits cls] | [MISS]
+//             (cls: the size class, mc_introspect.h; 0 when the host cannot say)
 //   MC.STATS                              -> [OK name value name value ...]
 //
 // `exp` is memcached's exptime: 0 none, <= 30 days relative seconds, larger = absolute

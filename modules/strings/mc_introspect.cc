@@ -50,6 +50,18 @@ ItemFacts Peek(Ctx ctx, std::string_view key) {
   return FactsOf(info);
 }
 
+}  // namespace
+
+uint32_t ClassOfKey(Key& k) {
+  if (!FERRITE_HAS_API(&sdk::Api(), key_info)) return 0;
+  ferrite_key_info info{};
+  info.struct_size = sizeof info;
+  if (sdk::Api().key_info(k.get(), &info) != FERRITE_OK) return 0;
+  return FactsOf(info).cls;
+}
+
+namespace {
+
 // memcached's uriencode: everything but [A-Za-z0-9-._~] as %XX. NOTE: the memcached
 // plugins keep a twin (protocols/memcached_common, metadump): a module and a protocol
 // share nothing but the SDK.

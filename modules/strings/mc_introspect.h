@@ -26,6 +26,10 @@ inline constexpr uint32_t kMaxSizeClass = 63;
 // The class of an item whose blocks take `bytes`, and that class' size.
 uint32_t SizeClassOf(uint64_t bytes, uint64_t* class_size);
 
+// The size class of an open string key, as `stats items`, `stats slabs` and metadump
+// report it (0 when the host cannot say: no key_info).
+uint32_t ClassOfKey(sdk::Key& k);
+
 // Records the status word of the MC.* reply being built on this thread (HIT, STORED...),
 // for the watch log. Called by the reply helpers of mc_commands.cc.
 void NoteStatus(std::string_view word);

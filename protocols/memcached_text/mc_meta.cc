@@ -443,7 +443,9 @@ void TextSession::MetaDebug(const Tokens& t) {
   if (r.status == McStatus::kError) return Raw(TextErrorFor(r) + "\r\n");
   if (r.status != McStatus::kHit) return Raw("EN\r\n");
   // size: memcached's ITEM_ntotal (48-byte header, 8-byte cas, key + NUL, data + CRLF,
-  // 4 bytes when flags are non-zero); cls: Ferrite has no slab classes, reported as 1.
+  // 4 bytes when flags are non-zero); cls: the size class `stats items`, `stats slabs`
+  // and metadump file the item under (docs/observability.md), 1 from a strings module
+  // that does not report it.
   uint64_t size = 56 + f.key.size() + 1 + static_cast<uint64_t>(r.Int(3)) + 2 +
                   (r.Int(4) != 0 ? 4 : 0);
   std::string o = "ME ";
@@ -452,7 +454,9 @@ void TextSession::MetaDebug(const Tokens& t) {
   o.append(" la=").append(std::to_string(r.Int(1)));
   o.append(" cas=").append(std::to_string(static_cast<uint64_t>(r.Int(2))));
   o.append((r.Int(5) & FERRITE_MC_FETCHED) ? " fetch=yes" : " fetch=no");
-  o.append(" cls=1 size=").append(std::to_string(size)).append("\r\n");
+  int64_t cls = r.size() > 6 && r.Int(6) > 0 ? r.Int(6) : 1;
+  o.append(" cls=").append(std::to_string(cls));
+  o.append(" size=").append(std::to_string(size)).append("\r\n");
   Raw(o);
 }
 

@@ -152,3 +152,60 @@ def test_client_no_touch_keeps_idle_time(server):
     assert c.call("CLIENT", "NO-TOUCH", "MAYBE") == ("-", b"ERR syntax error")
     assert c.call("CLIENT", "NO-TOUCH") == (
         "-", b"ERR wrong number of arguments for 'client|no-touch' command")
+
+
+def test_client_list_subscription_counts_match_redis(server, redis_server):
+    """sub=, psub= and ssub= count channels, patterns and shard channels apart."""
+    seen = []
+    for port in (server.port, redis_server.port):
+        c, sub = Conn(port), Conn(port)
+        sid = sub.call("CLIENT", "ID")[1].decode()
+        sub.call("SUBSCRIBE", "a", "b")
+        sub.read()  # the second confirmation
+        sub.call("PSUBSCRIBE", "p*")
+        sub.call("SSUBSCRIBE", "s1")
+        sub.call("SSUBSCRIBE", "s2")
+        sub.call("SSUBSCRIBE", "s3")
+        f = fields(c.call("CLIENT", "LIST", "ID", sid)[1].decode())
+        first = (f["sub"], f["psub"], f["ssub"], f["flags"])
+        sub.call("SUNSUBSCRIBE", "s2")
+        sub.call("UNSUBSCRIBE", "a")
+        f = fields(c.call("CLIENT", "LIST", "ID", sid)[1].decode())
+        seen.append((first, (f["sub"], f["psub"], f["ssub"])))
+        c.close()
+        sub.close()
+    assert seen[0] == seen[1]
+    assert seen[0] == (("2", "1", "3", "P"), ("1", "1", "2"))
+
+
+def test_client_list_dirty_cas_flag_matches_redis(server, redis_server):
+    """`d`: a key the client WATCHes was modified, so its EXEC will fail."""
+    seen = []
+    for port in (server.port, redis_server.port):
+        c, w = Conn(port), Conn(port)
+        wid = w.call("CLIENT", "ID")[1].decode()
+        c.call("SET", "wk", "1")
+        w.call("WATCH", "wk", "missing")
+        flags = [fields(c.call("CLIENT", "LIST", "ID", wid)[1].decode())["flags"]]
+        c.call("SET", "wk", "2")
+        flags.append(fields(c.call("CLIENT", "LIST", "ID", wid)[1].decode())["flags"])
+        w.call("MULTI")
+        flags.append(fields(c.call("CLIENT", "LIST", "ID", wid)[1].decode())["flags"])
+        assert w.call("EXEC") == ("*", None)
+        flags.append(fields(c.call("CLIENT", "LIST", "ID", wid)[1].decode())["flags"])
+        # A key missing at WATCH, then created.
+        w.call("WATCH", "missing")
+        c.call("SET", "missing", "x")
+        flags.append(fields(c.call("CLIENT", "LIST", "ID", wid)[1].decode())["flags"])
+        w.call("UNWATCH")
+        flags.append(fields(c.call("CLIENT", "LIST", "ID", wid)[1].decode())["flags"])
+        # Its own CLIENT INFO too.
+        w.call("WATCH", "wk")
+        c.call("DEL", "wk")
+        flags.append(fields(w.call("CLIENT", "INFO")[1].decode())["flags"])
+        c.call("FLUSHALL")
+        seen.append(flags)
+        c.close()
+        w.close()
+    assert seen[0] == seen[1]
+    assert seen[0] == ["N", "d", "xd", "N", "d", "N", "d"]

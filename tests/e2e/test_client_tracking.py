@@ -250,10 +250,22 @@ def test_table_max_keys_evicts_with_invalidations(server):
     w = Conn(server.port)
     w.call("CONFIG", "SET", "tracking-table-max-keys", "2")
     c.call("CLIENT", "TRACKING", "on")
-    for k in ("a", "b", "c", "d", "e"):
-        c.call("GET", k)
     got = set()
-    while len(got) < 3:
+
+    def take(push):
+        assert push[0] == ">" and push[1][0] == ("$", b"invalidate"), push
+        got.update(x[1] for x in push[1][1][1])
+
+    # As in Redis (trackingLimitUsedSlots in processCommand), the limit applies before
+    # each command: from the fourth GET on, a key's invalidation precedes the reply.
+    for k in ("a", "b", "c", "d", "e"):
+        reply = c.call("GET", k)
+        while reply[0] == ">":
+            take(reply)
+            reply = c.read()
+        assert reply == ("_", None), reply
+    assert len(got) == 2  # before the fourth and the fifth GET
+    while len(got) < 3:  # the cron brings the table back to 2
         t, v = c.read()                   # bounded by the socket's 10 s timeout
         assert t == ">" and v[0] == ("$", b"invalidate")
         got.update(x[1] for x in v[1][1])

@@ -419,3 +419,32 @@ def test_ferrite_migrate_uses_ferrite_as_a_source(server_factory):
     for k, v, f, e in ITEMS:
         assert c.cmd(b"get %s\r\n" % k, b"END\r\n") == \
             b"VALUE %s %d %d\r\n%s\r\nEND\r\n" % (k, f, len(v), v)
+
+
+def test_me_reports_the_class_metadump_and_stats_use(server_factory, memcached_server):
+    """`me`'s cls= is the item's size class, the one lru_crawler metadump and stats items
+    file it under (a 1 KiB value is not in the same class as a 10-byte one)."""
+    s = server_factory(MC)
+    items = [(b"small", b"v" * 10, 0, 0), (b"mid", b"v" * 1000, 0, 0),
+             (b"big", b"v" * 100000, 0, 0)]
+    fill(s.mc_port, items)
+    dump = {r[0]: r[5] for r in metadump(s.mc_port)}
+    c = Conn(s.mc_port)
+    classes = {}
+    for k, *_ in items:
+        m = re.fullmatch(rb"ME (\S+) exp=-1 la=\d+ cas=\d+ fetch=no cls=(\d+) size=\d+\r\n",
+                         c.cmd(b"me " + k + b"\r\n"))
+        assert m, k
+        classes[k] = m.group(2)
+        assert classes[k] == dump[k], k
+    assert len(set(classes.values())) == 3
+    items_stats = stats(s.mc_port, b"items")
+    for cls in classes.values():
+        assert f"items:{cls.decode()}:number" in items_stats
+    # memcached 1.6 answers the same shape (its own slab class numbers).
+    fill(memcached_server.port, items)
+    m = Conn(memcached_server.port)
+    assert re.fullmatch(rb"ME big exp=-1 la=\d+ cas=\d+ fetch=no cls=\d+ size=\d+\r\n",
+                        m.cmd(b"me big\r\n"))
+    c.close()
+    m.close()

@@ -188,3 +188,59 @@ def test_redis_cli_bigkeys_matches_redis(server, redis_server):
         summaries.append(sorted(line for line in _cli(port, "--bigkeys").splitlines()
                                 if line.strip()))
     assert summaries[0] == summaries[1]
+
+
+SCRIPT_FIELDS = ["used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human",
+                 "used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
+                 "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total",
+                 "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts",
+                 "used_memory_scripts_human"]
+
+
+def _memory_info(port):
+    c = Conn(port)
+    try:
+        text = c.call("INFO", "memory")[1].decode()
+    finally:
+        c.close()
+    return [line.split(":", 1) for line in text.split("\r\n") if line and ":" in line]
+
+
+def test_info_memory_scripting_fields_match_redis(server, redis_server):
+    """INFO memory's scripting fields, where and in the order Redis 7.0 prints them, with
+    counts that follow SCRIPT LOAD / FLUSH and FUNCTION LOAD / DELETE."""
+    lib = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)\n" \
+          "redis.register_function('f2', function() return 2 end)"
+    counts = {}
+    for port in (server.port, redis_server.port):
+        names = [k for k, _ in _memory_info(port)]
+        start = names.index("total_system_memory_human") + 1
+        assert names[start:start + len(SCRIPT_FIELDS)] == SCRIPT_FIELDS, port
+        assert names[start + len(SCRIPT_FIELDS)] == "maxmemory"
+        c = Conn(port)
+        seen = []
+        def snap():
+            f = dict(_memory_info(port))
+            seen.append((int(f["number_of_cached_scripts"]), int(f["number_of_functions"]),
+                         int(f["number_of_libraries"])))
+            return f
+        before = snap()
+        c.call("EVAL", "return 1", "0")
+        c.call("SCRIPT", "LOAD", "return 2")
+        c.call("SCRIPT", "LOAD", "return 2")  # the same script: still two
+        after = snap()
+        assert int(after["used_memory_scripts_eval"]) > int(before["used_memory_scripts_eval"])
+        c.call("FUNCTION", "LOAD", lib)
+        f = snap()
+        assert int(f["used_memory_functions"]) > int(after["used_memory_functions"])
+        assert int(f["used_memory_scripts"]) == \
+            int(f["used_memory_scripts_eval"]) + int(f["used_memory_functions"])
+        assert int(f["used_memory_vm_total"]) > 0
+        c.call("SCRIPT", "FLUSH")
+        snap()
+        c.call("FUNCTION", "DELETE", "mylib")
+        snap()
+        c.close()
+        counts[port] = seen
+    assert counts[server.port] == counts[redis_server.port]
+    assert counts[server.port] == [(0, 0, 0), (2, 0, 0), (2, 2, 1), (0, 2, 1), (0, 0, 0)]

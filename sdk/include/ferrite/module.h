@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 13 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 14 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -44,7 +44,9 @@ extern "C" {
                                    NO_WRITES / ALLOW_STALE;
                                12: key_info, event_key_info, subscribe_evictions,
                                   stat_int, conn_resume;
-                               13: ferrite_command_desc.call_flags */
+                               13: ferrite_command_desc.call_flags;
+                               14: ctx_set_subscription_counts,
+                                   info_register_fields, info_field */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -75,6 +77,7 @@ typedef struct ferrite_io ferrite_io;           /* snapshot save/load stream    
 typedef struct ferrite_aof ferrite_aof;         /* AOF rewrite emitter               */
 typedef struct ferrite_call_reply ferrite_call_reply; /* captured reply tree         */
 typedef struct ferrite_conn ferrite_conn;       /* a connection, for protocol plugins */
+typedef struct ferrite_info ferrite_info;       /* INFO fields being written (1.14)  */
 
 /* Status returned by handlers and many API calls. */
 typedef enum ferrite_status {
@@ -825,6 +828,26 @@ typedef struct ferrite_host_api {
    * whole answer. Call it from on_bytes on the connection's own thread. FERRITE_ERR
    * when this connection cannot be resumed (no socket: finish the answer at once). */
   int (*conn_resume)(ferrite_conn* c);
+
+  /* --- since ABI 1.14 ---------------------------------------------------------------- */
+  /* The current connection's subscriptions by kind: channels (SUBSCRIBE), patterns
+   * (PSUBSCRIBE) and shard channels (SSUBSCRIBE), which CLIENT LIST and CLIENT INFO show
+   * as sub=, psub= and ssub=. Sets the RESP2 subscribed mode as
+   * ctx_set_subscriptions(channels + patterns + shard_channels) does, which it replaces. */
+  void (*ctx_set_subscription_counts)(ferrite_ctx* ctx, size_t channels, size_t patterns,
+                                      size_t shard_channels);
+  /* Adds a plugin's fields to one of the host's INFO sections (today "memory", where
+   * they go where Redis 7.0 prints its scripting fields: after total_system_memory).
+   * `fn` runs each time INFO prints the section, on the thread running INFO, which may
+   * hold shard locks (INFO from a script or EXEC): it must not open keys, call() or
+   * reply, and it must not wait on anything a running command may hold (read counters
+   * the plugin keeps in atomics). It writes its fields with info_field. Removed when the
+   * plugin unloads. FERRITE_ERR for a section the host has no room for. */
+  int (*info_register_fields)(ferrite_plugin* p, const char* section,
+                              void (*fn)(void* udata, ferrite_info* out), void* udata);
+  /* Inside such an `fn`: one "name:value" line of the section (both NUL-terminated,
+   * without ':', CR or LF; the host copies them). */
+  void (*info_field)(ferrite_info* out, const char* name, const char* value);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
