@@ -330,6 +330,9 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   if (loading.active.load(std::memory_order_relaxed) && !(flags & FERRITE_CMD_LOADING) &&
       !c->aof_replay)
     return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
+  if (loading.async.load(std::memory_order_relaxed) &&
+      LoadingState::DeniedWhileAsyncLoading(cmd->name))
+    return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
   bool denyoom = (flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;
   // BUSY comes before MULTI queueing, as in Redis: a command refused while a script is

@@ -4,8 +4,22 @@
 
 namespace ferrite::host {
 
+bool LoadingState::DeniedWhileAsyncLoading(std::string_view command) {
+  // Redis 7.0's commands flagged NO_ASYNC_LOADING (src/commands/*.json) that Ferrite has:
+  // they would save, resync or reconfigure around a dataset about to be replaced.
+  static constexpr std::string_view kDenied[] = {"bgrewriteaof", "bgsave", "save", "psync",
+                                                 "sync", "replicaof", "slaveof"};
+  for (auto d : kDenied) {
+    if (d.size() != command.size()) continue;
+    bool eq = true;
+    for (size_t i = 0; i < d.size() && eq; i++) eq = (command[i] | 0x20) == d[i];
+    if (eq) return true;
+  }
+  return false;
+}
+
 std::string LoadingState::InfoFields(int64_t now_s) const {
-  if (!active.load()) return "";
+  if (!active.load() && !async.load()) return "";
   int64_t total = total_bytes.load(), loaded = loaded_bytes.load(), start = start_s.load();
   double perc = total > 0 ? static_cast<double>(loaded) / static_cast<double>(total) * 100 : 0;
   int64_t remaining = total > 0 ? total - loaded : 1;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace ferrite::host {
 
@@ -25,17 +26,34 @@ struct LoadingState {
   std::atomic<int64_t> keys{0};          // keys (RDB) or commands (AOF) loaded so far
 
   void Begin(int64_t now_s, int64_t total) {
-    start_s = now_s;
-    total_bytes = total;
-    loaded_bytes = 0;
-    keys = 0;
+    Reset(now_s, total);
     active = true;
   }
   void End() { active = false; }
 
+  // Redis 7.0's async loading: a replica with repl-diskless-load swapdb loading a full
+  // sync of the history it already holds keeps serving its current dataset meanwhile
+  // (INFO async_loading:1, loading:0); only the commands Redis flags no-async-loading
+  // (DeniedWhileAsyncLoading) get -LOADING. `active` stays false.
+  std::atomic<bool> async{false};
+  void BeginAsync(int64_t now_s, int64_t total) {
+    Reset(now_s, total);
+    async = true;
+  }
+  void EndAsync() { async = false; }
+  static bool DeniedWhileAsyncLoading(std::string_view command);
+
   // Redis' INFO persistence lines while loading (loading_start_time ...
   // loading_eta_seconds); "" when not loading.
   std::string InfoFields(int64_t now_s) const;
+
+ private:
+  void Reset(int64_t now_s, int64_t total) {
+    start_s = now_s;
+    total_bytes = total;
+    loaded_bytes = 0;
+    keys = 0;
+  }
 };
 
 }  // namespace ferrite::host

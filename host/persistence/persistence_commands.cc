@@ -109,9 +109,9 @@ std::string PersistenceService::InfoSection() {
   int64_t now = h_.clock().NowMs();
   std::lock_guard lk(mu_);
   AofWriter* a = aof_on_ ? aof_.load() : nullptr;
-  bool loading = h_.loading.active.load();
+  bool loading = h_.loading.active.load(), async_loading = h_.loading.async.load();
   o << "# Persistence\r\nloading:" << (loading ? 1 : 0)
-    << "\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\n"
+    << "\r\nasync_loading:" << (async_loading ? 1 : 0) << "\r\ncurrent_cow_peak:0\r\n"
     << "current_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n"
     << "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
     << "rdb_changes_since_last_save:" << h_.stats().dirty.load() - dirty_at_save_.load()
@@ -139,7 +139,7 @@ std::string PersistenceService::InfoSection() {
       << "\r\naof_pending_rewrite:" << (rewrite_scheduled_ ? 1 : 0)
       << "\r\naof_buffer_length:" << a->pending_bytes()
       << "\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n";
-  if (loading) o << h_.loading.InfoFields(now / 1000);
+  if (loading || async_loading) o << h_.loading.InfoFields(now / 1000);
   return o.str();
 }
 

@@ -241,7 +241,9 @@ class Loader {
       if (opt_.lock_per_key) lk = std::unique_lock(h_.keyspace().shard(last_shard_).mu);
       last_->set_flags(static_cast<uint32_t>(strtoul(v.c_str(), nullptr, 10)));
     } else if (k == kAuxCasEpoch) {
-      if (opt_.adopt_cas_epoch) h_.keyspace().AdoptCasEpoch(strtoull(v.c_str(), nullptr, 10));
+      uint64_t epoch = strtoull(v.c_str(), nullptr, 10);
+      if (opt_.into) st_.cas_epoch = static_cast<int64_t>(epoch & Keyspace::kCasEpochMask);
+      else if (opt_.adopt_cas_epoch) h_.keyspace().AdoptCasEpoch(epoch);
     } else if (k == "redis-ver") {
       st_.redis_ver = v;
     } else if (k == "ctime") {
@@ -374,10 +376,11 @@ class Loader {
     int si = ks.ShardIndex(hash);
     if (opt_.lock_per_key) *key_lock_ = std::unique_lock(ks.shard(si).mu);
     last_shard_ = si;
-    table_ = &ks.shard(si).dbs[db];
+    table_ = opt_.into ? &(*opt_.into)[static_cast<size_t>(si)][static_cast<size_t>(db)]
+                       : &ks.shard(si).dbs[db];
     if (Entry* old = table_->Find(key, hash)) table_->Erase(old);
     Entry* e = table_->Insert(key, hash, value_cap);
-    e->version = ks.NextVersion(si);
+    e->version = opt_.into ? 0 : ks.NextVersion(si);  // `into`: versioned when linked
     h_.InitAccess(e);
     return e;
   }

@@ -13,11 +13,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ferrite/module.h"
 
 namespace ferrite::host {
 class Host;
+class Table;
 }
 
 namespace ferrite::host::persist {
@@ -39,6 +41,12 @@ struct RdbLoadOptions {
   // for a reload of the node's own data (DEBUG RELOAD): its replicas' epochs stay past it.
   bool adopt_cas_epoch = false;
   int64_t key_load_delay_us = 0;  // Redis' key-load-delay: a sleep per key (tests)
+  // Loads into these tables ([shard][db], not bound to the keyspace's byte counter)
+  // instead of the keyspace, which the caller then need not hold (a replica's swapdb
+  // load, serving its current dataset meanwhile). The keys get version 0 and the file's
+  // CAS epoch is reported in RdbLoadStats::cas_epoch, not adopted: the caller versions
+  // the keys when it links the tables in (under every shard lock).
+  std::vector<std::vector<Table>>* into = nullptr;
   // Called every kProgressEvery keys with (bytes consumed, keys loaded); may throw to
   // abort the load (shutdown requested).
   std::function<void(uint64_t, uint64_t)> progress;
@@ -53,6 +61,7 @@ struct RdbLoadStats {
   bool aof_base = false;
   std::string redis_ver;
   int64_t ctime = 0;
+  int64_t cas_epoch = -1;  // the kAuxCasEpoch field, when loading `into` tables
 };
 
 // The caller makes the keyspace exclusive (every shard lock held) or sets lock_per_key.

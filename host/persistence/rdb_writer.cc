@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <vector>
 
 #include "host/context.h"
 #include "host/host.h"
@@ -144,12 +146,77 @@ void Aux(RdbOutput& out, std::string_view k, std::string_view v) {
   out.String(v);
 }
 
-void WriteEntry(RdbOutput& out, Entry* e, int64_t expire_ms) {
-  if (expire_ms >= 0) {
-    out.Byte(kOpExpireMs);
-    out.Le64(static_cast<uint64_t>(expire_ms));
+// Records what a type's save callback writes, so the host can rewrite the value's form.
+class CapturingIo : public ferrite_io {
+ public:
+  struct Token {
+    enum Kind { kLen, kString, kDouble } kind;
+    uint64_t len = 0;
+    std::string str;
+    double dbl = 0;
+  };
+  void WriteLen(uint64_t v) override { tokens.push_back({Token::kLen, v, {}, 0}); }
+  void WriteString(const char* s, size_t n) override {
+    tokens.push_back({Token::kString, 0, std::string(s, n), 0});
   }
-  WriteValue(out, *e, e->key());
+  void WriteDouble(double v) override { tokens.push_back({Token::kDouble, 0, {}, v}); }
+  bool ReadLen(uint64_t*) override { return false; }
+  bool ReadString(std::string*) override { return false; }
+  bool ReadDouble(double*) override { return false; }
+  std::vector<Token> tokens;
+};
+
+// A type-24 hash (<min expire as 8 bytes> <count> then <ttl> <field> <value> per field,
+// ttl 0 or expire - min + 1) as a type-4 hash of the fields live at now_ms. Returns
+// false when no field is live (the key is left out: Redis loads no empty hash).
+bool WritePlainHash(RdbOutput& out, const Entry& e, int64_t now_ms) {
+  CapturingIo io;
+  e.mod_type()->desc.save(&io, e.mod.ptr);
+  const auto& t = io.tokens;
+  using T = CapturingIo::Token;
+  if (t.size() < 2 || t[0].kind != T::kDouble || t[1].kind != T::kLen ||
+      t.size() != 2 + 3 * t[1].len)
+    return false;  // not the form this rewrite knows: leave the key out rather than guess
+  int64_t min;
+  memcpy(&min, &t[0].dbl, sizeof min);
+  std::vector<size_t> live;  // token index of each live field
+  for (size_t i = 2; i + 2 < t.size(); i += 3) {
+    uint64_t ttl = t[i].len;
+    if (ttl != 0 && min + static_cast<int64_t>(ttl) - 1 <= now_ms) continue;
+    live.push_back(i + 1);
+  }
+  if (live.empty()) return false;
+  out.Byte(kTypeHash);
+  out.String(e.key());
+  out.Len(live.size());
+  for (size_t i : live) {
+    out.String(t[i].str);
+    out.String(t[i + 1].str);
+  }
+  return true;
+}
+
+void WriteEntry(RdbOutput& out, Entry* e, int64_t expire_ms, const RdbSaveOptions& opt) {
+  const bool plain_hash = !opt.field_ttls && e->kind == ValueKind::kModule &&
+                          e->mod_type()->desc.rdb_type_of &&
+                          e->mod_type()->desc.rdb_type_of(e->mod.ptr) == kTypeHashMetadata;
+  if (plain_hash) {
+    // The expire opcode goes first: build the value aside and keep it only if it has a
+    // live field.
+    RdbOutput value(-1, true);
+    if (!WritePlainHash(value, *e, opt.now_ms)) return;
+    if (expire_ms >= 0) {
+      out.Byte(kOpExpireMs);
+      out.Le64(static_cast<uint64_t>(expire_ms));
+    }
+    out.Put(value.memory().data(), value.memory().size());
+  } else {
+    if (expire_ms >= 0) {
+      out.Byte(kOpExpireMs);
+      out.Le64(static_cast<uint64_t>(expire_ms));
+    }
+    WriteValue(out, *e, e->key());
+  }
   if (e->flags() != 0) Aux(out, kAuxMcFlags, std::to_string(e->flags()));
 }
 
@@ -181,7 +248,7 @@ bool WriteRdb(Host& h, RdbOutput& out, const RdbSaveOptions& opt) {
         int64_t expire_ms = t.ExpireOf(e);
         if (expire_ms >= 0 && expire_ms <= opt.now_ms) return;
         if (e->kind == ValueKind::kModule && !e->mod_type()->desc.save) return;
-        WriteEntry(out, e, expire_ms);
+        WriteEntry(out, e, expire_ms, opt);
         if (opt.key_delay_us > 0) usleep(static_cast<useconds_t>(opt.key_delay_us));
       });
   }

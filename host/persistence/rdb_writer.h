@@ -73,6 +73,11 @@ struct RdbSaveOptions {
   bool checksum = true;
   bool aof_base = false;
   int64_t now_ms = 0;  // keys that expired before this are left out
+  // false: a hash with field TTLs (Redis 7.4's RDB type 24, which redis-server < 7.4
+  // cannot load: it exits on the unknown type) is written as a plain hash (type 4) of
+  // its fields still live at now_ms, without their TTLs. For a replica that did not
+  // announce `capa ferrite-hfe`: its primary sends HDEL when each field expires.
+  bool field_ttls = true;
   int64_t key_delay_us = 0;  // rdb-key-save-delay: a sleep per key written (tests only)
 };
 

@@ -112,6 +112,7 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
   opt.checksum = cfg.Bool("persistence.rdbchecksum");
   opt.key_delay_us = cfg.Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
+  opt.field_ttls = r->capa_field_ttls;
   bool compress = cfg.Bool("persistence.rdbcompression");
   std::string prefix = cfg.String("persistence.dir") + "/temp-repl-";
   std::string id;
@@ -228,6 +229,8 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
         off = offset_;
         for (auto& p : peers) p->queueing = true;
       }
+      // One payload for the batch: field TTLs only when every replica in it reads them.
+      for (auto& p : peers) opt.field_ttls = opt.field_ttls && p->capa_field_ttls;
     }
     if (!peers.empty()) {
       pid = ::fork();

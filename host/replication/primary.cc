@@ -385,6 +385,7 @@ std::string ReplicationService::HandleReplconf(ferrite_ctx* ctx, int argc,
       std::lock_guard lk(mu_);
       if (sdk::EqualsIgnoreCase(val, "eof")) r->capa_eof = true;
       else if (sdk::EqualsIgnoreCase(val, "psync2")) r->capa_psync2 = true;
+      else if (sdk::EqualsIgnoreCase(val, kCapaFieldTtls)) r->capa_field_ttls = true;
     } else if (is("ack")) {
       // Only a replica's own link acknowledges; anything else is ignored, and an ACK is
       // never answered (the replica does not read replies).

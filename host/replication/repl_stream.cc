@@ -1,5 +1,6 @@
 #include "host/replication/repl_stream.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ferrite::host::repl {
@@ -64,9 +65,45 @@ bool IEq(const ferrite_slice& a, std::string_view b) {
 
 std::string_view S(const ferrite_slice& a) { return {a.ptr, a.len}; }
 
+// HPEXPIREAT key t FIELDS n f... / HPERSIST key FIELDS n f... as the kFieldTtlScript
+// carrier, split into commands of at most kFieldTtlChunk fields. False when argv is not
+// such a command in the form the host propagates (then it goes out verbatim).
+bool RewriteFieldTtl(int argc, const ferrite_slice* argv, std::string* out) {
+  int fields_at;  // index of FIELDS
+  if (IEq(argv[0], "HPEXPIREAT")) fields_at = 3;
+  else if (IEq(argv[0], "HPERSIST")) fields_at = 2;
+  else return false;
+  if (argc < fields_at + 3 || !IEq(argv[fields_at], "FIELDS")) return false;
+  const int n = argc - fields_at - 2;  // the host checked the count against it
+  static const ferrite_slice kEval{"EVAL", 4};
+  static const ferrite_slice kScript{kFieldTtlScript.data(), kFieldTtlScript.size()};
+  static const ferrite_slice kOne{"1", 1};
+  for (int first = 0; first < n; first += kFieldTtlChunk) {
+    const int m = std::min(kFieldTtlChunk, n - first);
+    const std::string count = std::to_string(m);
+    std::vector<ferrite_slice> a{kEval, kScript, kOne, argv[1], argv[0]};
+    for (int i = 2; i < fields_at; i++) a.push_back(argv[i]);  // the time
+    a.push_back(argv[fields_at]);
+    a.push_back({count.data(), count.size()});
+    for (int i = 0; i < m; i++) a.push_back(argv[fields_at + 2 + first + i]);
+    AppendCommand(out, static_cast<int>(a.size()), a.data());
+  }
+  return true;
+}
+
 }  // namespace
 
+bool ParseFieldTtlCarrier(const std::vector<std::string_view>& argv,
+                          std::vector<std::string_view>* cmd) {
+  if (argv.size() < 5 || argv[1] != kFieldTtlScript || argv[2] != "1") return false;
+  if (!IEq({argv[0].data(), argv[0].size()}, "EVAL")) return false;
+  cmd->assign({argv[4], argv[3]});
+  cmd->insert(cmd->end(), argv.begin() + 5, argv.end());
+  return true;
+}
+
 bool RewriteForReplicas(int argc, const ferrite_slice* argv, std::string* out) {
+  if (argc >= 1 && RewriteFieldTtl(argc, argv, out)) return true;
   if (argc == 3 && IEq(argv[0], "MC.DELETE") && IEq(argv[2], "STALE")) {
     ferrite_slice p[3] = {{"PUBLISH", 7}, {kStaleChannel.data(), kStaleChannel.size()}, argv[1]};
     AppendCommand(out, 3, p);

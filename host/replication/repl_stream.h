@@ -52,6 +52,31 @@ void AppendCasEpochCarrier(std::string* out, uint64_t epoch);
 // True (with the epoch) for a PUBLISH on kCasEpochChannel with a decimal payload.
 bool ParseCasEpochCarrier(const std::vector<std::string_view>& argv, uint64_t* epoch);
 
+// Hash field TTLs (Redis 7.4): the host propagates them as HPEXPIREAT (absolute times)
+// and HPERSIST, and a field that expires as HDEL. redis-server 7.0 knows neither
+// command: verbatim, each would be an error its replica logs ("== CRITICAL =="), a
+// replica with propagation-error-behavior panic-on-replicas would panic, and inside
+// MULTI/EXEC (a transaction, a script's effects) it would discard the whole EXEC there,
+// losing the transaction's other writes. So the stream carries them as
+//   EVAL <kFieldTtlScript> 1 <key> <command> <args after the key...>
+// a script that runs the command with redis.pcall: a redis-server >= 7.4 replica applies
+// it, a 7.0 one gets an error back inside the script and does nothing (no error reply,
+// no log); it keeps the field without a TTL until the HDEL of its expiry. A Ferrite
+// replica's link runs the command itself (ParseFieldTtlCarrier). At most
+// kFieldTtlChunk fields per command: Lua's unpack() has a stack limit.
+inline constexpr std::string_view kFieldTtlScript =
+    "redis.pcall(ARGV[1], KEYS[1], unpack(ARGV, 2))";
+inline constexpr int kFieldTtlChunk = 1000;
+
+// True (with the command in *cmd: name, key, rest) for that EVAL; the views point into
+// argv.
+bool ParseFieldTtlCarrier(const std::vector<std::string_view>& argv,
+                          std::vector<std::string_view>* cmd);
+
+// The REPLCONF capa a Ferrite replica announces: it loads RDB type 24 (a hash with
+// field TTLs) from a full sync. Redis primaries ignore capabilities they do not know.
+inline constexpr std::string_view kCapaFieldTtls = "ferrite-hfe";
+
 // Incremental parser for a primary's command stream. Accepts multibulk commands and,
 // as Redis does, empty lines (a primary may send a bare newline to keep a link alive).
 class CommandReader {

@@ -1,6 +1,7 @@
 // The replication stream's encoder and parser, and the backlog ring (no host).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -60,6 +61,52 @@ TEST(ReplStream, StaleCarrierRoundTrips) {
   out.clear();
   v.pop_back();  // a plain MC.DELETE is not rewritten
   EXPECT_FALSE(RewriteForReplicas(2, v.data(), &out));
+}
+
+// Hash field TTL commands travel inside a pcall script (a redis-server 7.0 replica
+// ignores them without an error), split into chunks Lua's unpack() can take; a
+// Ferrite replica's link gets the command back.
+TEST(ReplStream, FieldTtlCarrierRoundTripsInChunks) {
+  const std::string script(kFieldTtlScript);
+  std::vector<std::string> cmd{"HPEXPIREAT", "h", "1700000000000", "FIELDS", "2501"};
+  for (int i = 0; i < 2501; i++) cmd.push_back("f" + std::to_string(i));
+  std::vector<ferrite_slice> v;
+  for (auto& a : cmd) v.push_back({a.data(), a.size()});
+  std::string out;
+  ASSERT_TRUE(RewriteForReplicas(static_cast<int>(v.size()), v.data(), &out));
+  std::string want;
+  for (int first = 0; first < 2501; first += kFieldTtlChunk) {
+    int m = std::min(kFieldTtlChunk, 2501 - first);
+    std::vector<std::string> e{"EVAL", script, "1", "h", "HPEXPIREAT", "1700000000000",
+                               "FIELDS", std::to_string(m)};
+    for (int i = 0; i < m; i++) e.push_back("f" + std::to_string(first + i));
+    want += Encode(e);
+  }
+  EXPECT_EQ(out, want);
+
+  std::vector<std::string_view> eval{"eval", kFieldTtlScript, "1", "h", "HPERSIST", "FIELDS",
+                                     "1", "a"};
+  std::vector<std::string_view> back;
+  ASSERT_TRUE(ParseFieldTtlCarrier(eval, &back));
+  EXPECT_EQ(back, (std::vector<std::string_view>{"HPERSIST", "h", "FIELDS", "1", "a"}));
+  for (std::vector<std::string_view> bad :
+       {std::vector<std::string_view>{"EVAL", "return 1", "1", "h", "HPERSIST"},
+        {"EVAL", kFieldTtlScript, "2", "h", "HPERSIST"},
+        {"EVALSHA", kFieldTtlScript, "1", "h", "HPERSIST"},
+        {"EVAL", kFieldTtlScript, "1", "h"}})
+    EXPECT_FALSE(ParseFieldTtlCarrier(bad, &back)) << bad[0] << bad[2];
+  // HPERSIST is carried the same way; other hash commands go out as they are.
+  std::vector<std::string> persist{"HPERSIST", "h", "FIELDS", "1", "a"};
+  v.clear();
+  for (auto& a : persist) v.push_back({a.data(), a.size()});
+  out.clear();
+  ASSERT_TRUE(RewriteForReplicas(5, v.data(), &out));
+  EXPECT_EQ(out, Encode({"EVAL", script, "1", "h", "HPERSIST", "FIELDS", "1", "a"}));
+  std::vector<std::string> hdel{"HDEL", "h", "a"};
+  v.clear();
+  for (auto& a : hdel) v.push_back({a.data(), a.size()});
+  out.clear();
+  EXPECT_FALSE(RewriteForReplicas(3, v.data(), &out));
 }
 
 TEST(ReplStream, EncodesMultibulk) {

@@ -20,6 +20,7 @@
 #include "host/persistence/rdb_reader.h"
 #include "host/replication/repl_stream.h"
 #include "host/replication/replication.h"
+#include "host/replication/sync_payload.h"
 #include "host/tls/tls_stream.h"
 
 namespace ferrite::host::repl {
@@ -351,7 +352,9 @@ bool ReplicaLink::Handshake(std::string* psync_reply) {
     if (!SendCommand({"REPLCONF", "ip-address", ip}) || !ReadLine(&line, timeout)) return false;
     if (line[0] == '-') log->info("(Non critical) Master does not understand REPLCONF ip-address: {}", line);
   }
-  if (!SendCommand({"REPLCONF", "capa", "eof", "capa", "psync2"}) || !ReadLine(&line, timeout))
+  // A Redis primary ignores a capability it does not know (kCapaFieldTtls).
+  if (!SendCommand({"REPLCONF", "capa", "eof", "capa", "psync2", "capa", kCapaFieldTtls}) ||
+      !ReadLine(&line, timeout))
     return false;
   if (line[0] == '-') log->info("(Non critical) Master does not understand REPLCONF capa: {}", line);
   std::string replid = svc_.replid();
@@ -432,30 +435,40 @@ bool ReplicaLink::FullSync(const std::string& reply) {
               "sure the host and port are right?", line.substr(0, 64));
     return false;
   }
-  std::string rdb;
+  // Where the payload goes while it arrives: decided now, as Redis' useDisklessLoad().
+  const std::string mode = svc_.host().config().String("replication.repl_diskless_load");
+  const bool to_disk = mode == "disabled" || (mode == "on-empty-db" && KeyspaceHasKeys(svc_.host()));
+  auto payload = SyncPayload::Open(svc_.host(), to_disk);
+  if (!payload) return false;
   if (line.rfind("$EOF:", 0) == 0 && line.size() == 5 + 40) {
     std::string mark = line.substr(5);
-    log->info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser");
-    rdb.swap(in_);
+    log->info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}",
+              to_disk ? "disk" : "parser");
     transfer_size_ = 0;
-    // The mark ends the payload. A Redis primary sends nothing after it until we ACK,
-    // but what follows is kept as the stream's start rather than assumed absent.
-    size_t searched = 0;
+    // The mark ends the payload. Bytes go to the payload as they come, but for the last
+    // 40 (a mark may be split across reads). A Redis primary sends nothing after the
+    // mark until we ACK, but what follows is kept as the stream's start.
+    std::string pending;
+    pending.swap(in_);
     for (;;) {
-      size_t at = rdb.find(mark, searched);
+      size_t at = pending.find(mark);
       if (at != std::string::npos) {
-        in_.assign(rdb, at + 40);
-        rdb.resize(at);
+        if (!payload->Append(pending.data(), at)) return false;
+        in_.assign(pending, at + 40);
         break;
       }
-      searched = rdb.size() > 40 ? rdb.size() - 40 : 0;
+      if (pending.size() > 40) {
+        size_t n = pending.size() - 40;
+        if (!payload->Append(pending.data(), n)) return false;
+        pending.erase(0, n);
+      }
       if (Fill(timeout) != FillResult::kData) {
         log->warn("I/O error trying to sync with MASTER: connection lost");
         return false;
       }
-      rdb += in_;
+      pending += in_;
       in_.clear();
-      transfer_read_ = static_cast<int64_t>(rdb.size());
+      transfer_read_ = payload->size() + static_cast<int64_t>(pending.size());
     }
   } else {
     int64_t len = 0;
@@ -463,19 +476,23 @@ bool ReplicaLink::FullSync(const std::string& reply) {
       log->warn("Bad protocol from MASTER: bulk length '{}'", line);
       return false;
     }
-    log->info("MASTER <-> REPLICA sync: receiving {} bytes from master to disk", len);
+    log->info("MASTER <-> REPLICA sync: receiving {} bytes from master to {}", len,
+              to_disk ? "disk" : "parser");
     transfer_size_ = len;
-    while (static_cast<int64_t>(in_.size()) < len) {
-      if (Fill(timeout) != FillResult::kData) {
+    while (payload->size() < len) {
+      if (in_.empty() && Fill(timeout) != FillResult::kData) {
         log->warn("I/O error trying to sync with MASTER: connection lost");
         return false;
       }
-      transfer_read_ = static_cast<int64_t>(std::min<size_t>(in_.size(), len));
+      size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(in_.size()),
+                                                       len - payload->size()));
+      if (!payload->Append(in_.data(), n)) return false;
+      in_.erase(0, n);
+      transfer_read_ = payload->size();
     }
-    rdb = in_.substr(0, static_cast<size_t>(len));
-    in_.erase(0, static_cast<size_t>(len));
   }
-  if (!LoadPayload(rdb)) return false;
+  if (!payload->Finish()) return false;
+  if (!LoadPayload(*payload, replid)) return false;
   svc_.AdoptPrimaryHistory(replid, off);
   db_ = 0;
   history_ = true;
@@ -483,149 +500,6 @@ bool ReplicaLink::FullSync(const std::string& reply) {
   return true;
 }
 
-namespace {
-
-// repl-diskless-load disabled (or on-empty-db with keys): the payload becomes the
-// replica's dbfilename first, as Redis writes it to a temp file, fsyncs it and renames
-// it over dbfilename before loading, so a replica restarted right after the sync finds
-// its primary's dataset on disk.
-bool SaveSyncPayload(Host& h, const std::string& rdb) {
-  auto log = Logger("host.replication");
-  namespace fs = std::filesystem;
-  fs::path dir = h.config().String("persistence.dir");
-  fs::path dest = dir / h.config().String("persistence.dbfilename");
-  fs::path tmp = dir / ("temp-" + std::to_string(::getpid()) + "." +
-                        std::to_string(h.clock().NowMs()) + ".rdb");
-  int fd = ::open(tmp.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    log->warn("Opening the temp file needed for MASTER <-> REPLICA synchronization: {}",
-              strerror(errno));
-    return false;
-  }
-  size_t off = 0;
-  while (off < rdb.size()) {
-    ssize_t n = ::write(fd, rdb.data() + off, rdb.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      log->warn("Write error saving the DB from MASTER <-> REPLICA synchronization: {}",
-                strerror(errno));
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    log->warn("Failed trying to sync the temp DB to disk in MASTER <-> REPLICA "
-              "synchronization: {}", strerror(errno));
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), dest.c_str()) != 0) {
-    log->warn("Failed trying to rename the temp DB into {} in MASTER <-> REPLICA "
-              "synchronization: {}", dest.string(), strerror(errno));
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // the rename itself is durable too
-    ::close(dfd);
-  }
-  return true;
-}
-
-}  // namespace
-
-// Loads a full sync's RDB as repl-diskless-load says (Redis' readSyncBulkPayload):
-//   disabled      the payload goes to dbfilename first (SaveSyncPayload), then the
-//                 dataset is flushed and loaded;
-//   on-empty-db   straight from memory when no key exists, else as disabled;
-//   swapdb        loaded beside the current dataset, which is swapped out only once the
-//                 load succeeded: a payload that fails to load leaves the old data.
-// Whatever the mode, the payload is already whole in memory (read by FullSync), so a
-// transfer cut short never touches the dataset.
-bool ReplicaLink::LoadPayload(const std::string& rdb) {
-  Host& h = svc_.host();
-  auto log = Logger("host.replication");
-  const std::string mode = h.config().String("replication.repl_diskless_load");
-  const bool swapdb = mode == "swapdb";
-  // Clients get -LOADING meanwhile (as from a Redis replica loading its primary's RDB)
-  // instead of waiting on the shard locks.
-  h.loading.Begin(h.clock().NowMs() / 1000, static_cast<int64_t>(rdb.size()));
-  struct EndLoading {
-    Host& h;
-    ~EndLoading() { h.loading.End(); }
-  } end_loading{h};
-  LockSet locks;
-  locks.AcquireAll(h.keyspace());
-  Keyspace& ks = h.keyspace();
-  size_t keys = 0;
-  for (int s = 0; s < ks.num_shards(); s++)
-    for (auto& t : ks.shard(s).dbs) keys += t.size();
-  const bool from_disk = mode == "disabled" || (mode == "on-empty-db" && keys > 0);
-  if (from_disk && !SaveSyncPayload(h, rdb)) return false;
-  // swapdb: the current dataset waits in `saved` (its bytes stay counted in used_bytes:
-  // the tables' accounting moves with their contents, see Table::Swap).
-  std::vector<std::vector<Table>> saved;
-  if (swapdb) {
-    saved.resize(static_cast<size_t>(ks.num_shards()));
-    for (int s = 0; s < ks.num_shards(); s++) {
-      auto& dbs = ks.shard(s).dbs;
-      saved[s] = std::vector<Table>(dbs.size());
-      for (size_t d = 0; d < dbs.size(); d++) dbs[d].Swap(saved[s][d]);
-    }
-  } else {
-    log->info("MASTER <-> REPLICA sync: Flushing old data");
-    for (int s = 0; s < ks.num_shards(); s++)
-      for (auto& t : ks.shard(s).dbs) t.Clear();
-  }
-  // The tables in `saved` are not bound to the keyspace's counter: their bytes are taken
-  // off it by hand before they are freed.
-  auto discard_saved = [&] {
-    for (auto& shard : saved)
-      for (auto& t : shard) {
-        ks.used_bytes.fetch_sub(t.bytes(), std::memory_order_relaxed);
-        t.Clear();
-      }
-  };
-  log->info("MASTER <-> REPLICA sync: Loading DB in memory");
-  try {
-    persist::RdbLoadOptions o;
-    o.now_ms = 0;  // a replica keeps keys its primary will expire (it sends the DEL)
-    o.adopt_cas_epoch = true;  // our versions never equal the primary's CAS tokens
-    auto st = persist::LoadRdb(h, rdb, o);
-    log->info("Done loading RDB, keys loaded: {}.", st.keys);
-    svc_.EnsureSinkAllLocked();
-  } catch (const std::exception& e) {
-    log->warn("Failed trying to load the MASTER synchronization DB from {}: {}",
-              from_disk ? "disk" : "socket", e.what());
-    for (int s = 0; s < ks.num_shards(); s++)
-      for (auto& t : ks.shard(s).dbs) t.Clear();
-    if (swapdb) {
-      for (int s = 0; s < ks.num_shards(); s++) {
-        auto& dbs = ks.shard(s).dbs;
-        for (size_t d = 0; d < dbs.size(); d++) dbs[d].Swap(saved[s][d]);
-      }
-      log->info("MASTER <-> REPLICA sync: Discarding temporary DB in background");
-    }
-    return false;
-  }
-  if (swapdb) {
-    log->info("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
-    discard_saved();
-    log->info("MASTER <-> REPLICA sync: Discarding old DB in background");
-  }
-  // A replica with the AOF on starts a new one from this dataset (Redis restarts it).
-  if (auto* p = persist::PersistenceService::Of(&h); p && h.config().Bool("persistence.aof_enabled")) {
-    bool scheduled = false;
-    std::string err = p->BgrewriteLocked(&scheduled);
-    if (!err.empty()) log->warn("Background AOF rewrite after sync: {}", err);
-  }
-  return true;
-}
 
 void ReplicaLink::Stream() {
   Host& h = svc_.host();
@@ -708,6 +582,7 @@ void ReplicaLink::Stream() {
           std::string_view fkey, fflags;
           uint64_t epoch = 0;
           std::string epoch_arg;
+          std::vector<std::string_view> carried;
           if (ParseFlagsCarrier(args, &fkey, &fflags)) {  // memcached flags (repl_stream.h)
             args = {"FERRITE.SETFLAGS", fkey, fflags};
           } else if (ParseStaleCarrier(args, &fkey)) {  // memcached's stale mark
@@ -715,6 +590,8 @@ void ReplicaLink::Stream() {
           } else if (ParseCasEpochCarrier(args, &epoch)) {  // the primary's CAS epoch
             epoch_arg = std::to_string(epoch);
             args = {"FERRITE.CASEPOCH", epoch_arg};
+          } else if (ParseFieldTtlCarrier(args, &carried)) {  // a hash field TTL command
+            args.swap(carried);
           }
           argv.clear();
           for (auto a : args) argv.push_back({a.data(), a.size()});

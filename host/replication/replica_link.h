@@ -25,6 +25,7 @@ class TlsStream;
 namespace ferrite::host::repl {
 
 class ReplicationService;
+class SyncPayload;
 
 class ReplicaLink {
  public:
@@ -60,7 +61,8 @@ class ReplicaLink {
   bool StartTls();
   bool Handshake(std::string* psync_reply);
   bool FullSync(const std::string& reply);
-  bool LoadPayload(const std::string& rdb);
+  // The payload of a full sync, as repl-diskless-load says (sync_load.cc).
+  bool LoadPayload(const SyncPayload& payload, const std::string& replid);
   void Stream();
   void DropConnection(const char* why);
 

@@ -8,7 +8,9 @@ target_sources(ferrite_host_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/repl_stream.cc
   ${CMAKE_CURRENT_LIST_DIR}/replica_link.cc
   ${CMAKE_CURRENT_LIST_DIR}/role.cc
-  ${CMAKE_CURRENT_LIST_DIR}/shutdown_wait.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/shutdown_wait.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sync_load.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sync_payload.cc)
 
 # Backlog ring and stream parser (no host).
 ferrite_unit_test(replication_stream_test

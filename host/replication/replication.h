@@ -53,6 +53,9 @@ struct ReplicaPeer {
   int port = 0;             // REPLCONF listening-port
   bool capa_eof = false;    // accepts the diskless $EOF:<mark> payload
   bool capa_psync2 = false;
+  // `capa ferrite-hfe` (a Ferrite replica): the RDB keeps hash field TTLs (type 24).
+  // Others get those hashes as plain ones (RdbSaveOptions::field_ttls).
+  bool capa_field_ttls = false;
   State state = State::kWaitBgsave;
   bool queueing = false;    // the fork point passed: stream bytes are queued for it
   // After a diskless payload the stream waits for the replica's first ACK: its end is

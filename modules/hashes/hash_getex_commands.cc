@@ -9,11 +9,14 @@
 //   HGETEX PERSIST     HPERSIST key FIELDS n <fields>, when a TTL was removed
 //   HGETEX, past time  HDEL key <field>, one per deleted field (MULTI/EXEC around them)
 //   HSETEX, past time  HDEL key <field>, one per field
-//   HSETEX EX|PX|EXAT  itself with the time as PXAT <abs-ms>
-//   HSETEX [FNX|FXX]   HSET key <field value...> when it has neither a time nor KEEPTTL:
-//                      the same effect (HSET drops field TTLs too), and a redis-server
-//                      7.0 replica knows HSET but not HSETEX. With KEEPTTL or a time the
-//                      command needs field TTLs, which only Redis >= 7.4 has.
+//   HSETEX             HSET key <field value...> (the same effect: HSET drops field TTLs
+//                      too), then HPEXPIREAT key <abs-ms> FIELDS n <fields> per distinct
+//                      TTL the fields have after it (the new time, or with KEEPTTL the
+//                      kept ones). A redis-server 7.0 replica knows HSET but not HSETEX,
+//                      so it still gets every value (repl_stream.h: the TTLs reach it as
+//                      a no-op).
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -246,22 +249,27 @@ int CmdHSetEx(Ctx ctx, int argc, const ferrite_slice* argv) {
     return ctx.Int(1);
   }
   if (o.ttl) Modified(ctx, &hk, "hexpire");
-  std::vector<std::string> out;
-  if (!o.ttl && !o.keepttl) {
-    out = {"HSET", key};
-    for (int i = o.first; i < argc; i++) out.emplace_back(SV(argv[i]));
-  } else {
-    for (int i = 0; i < argc; i++) {
-      if (o.ttl && *o.ttl != FieldTtl::kPxAt && i == o.ttl_at) {
-        out.emplace_back("PXAT");
-        out.push_back(std::to_string(o.at_ms));
-        i++;
-        continue;
-      }
-      out.emplace_back(SV(argv[i]));
-    }
-  }
+  // HSET, then the TTLs as HPEXPIREAT (absolute), one per distinct time: a 7.0 replica
+  // applies the HSET (the replication stream carries HPEXPIREAT so that 7.0 ignores it,
+  // see repl_stream.h), where HSETEX itself would be an unknown command there and the
+  // values would never arrive. With KEEPTTL, HSET drops the kept TTLs on a replica that
+  // has them, so those go out again.
+  std::vector<std::string> out{"HSET", key};
+  for (int i = o.first; i < argc; i++) out.emplace_back(SV(argv[i]));
   ctx.Propagate(out);
+  std::map<int64_t, std::vector<std::string>> by_time;
+  for (int i = o.first; i < argc; i += 2) {
+    int64_t at = hk.hash->GetExpire(SV(argv[i]));
+    if (at == -1) continue;
+    auto& fields = by_time[at];
+    if (std::find(fields.begin(), fields.end(), SV(argv[i])) == fields.end())
+      fields.emplace_back(SV(argv[i]));
+  }
+  for (auto& [at, fields] : by_time) {
+    out = {"HPEXPIREAT", key, std::to_string(at), "FIELDS", std::to_string(fields.size())};
+    out.insert(out.end(), fields.begin(), fields.end());
+    ctx.Propagate(out);
+  }
   return ctx.Int(1);
 }
 

@@ -244,12 +244,16 @@ TEST_F(HashGetExTest, PropagatedAsDeterministicCommands) {
   for (auto& c : rec->commands())
     if (c.argv[0] != "SELECT") cmds.push_back(c.argv);
   rec.reset();
-  // HSETEX without a time or KEEPTTL goes out as HSET (what a redis-server 7.0 replica
-  // can apply); past times as one HDEL per field, as Redis 8 propagates them.
+  // HSETEX goes out as HSET (what a redis-server 7.0 replica can apply), then its
+  // fields' TTLs (a new time, or the ones KEEPTTL kept) as HPEXPIREAT; past times as one
+  // HDEL per field, as Redis 8 propagates them.
   EXPECT_THAT(cmds, ElementsAre(Cmd{"HSET", "h", "f1", "v1"},
-                                Cmd{"HSETEX", "h", "FXX", "PXAT", t, "FIELDS", "1", "f1", "v2"},
-                                Cmd{"HSETEX", "h", "PXAT", t, "FNX", "FIELDS", "1", "f2", "v2"},
-                                Cmd{"HSETEX", "h", "KEEPTTL", "FIELDS", "1", "f2", "v3"},
+                                Cmd{"MULTI"}, Cmd{"HSET", "h", "f1", "v2"},
+                                Cmd{"HPEXPIREAT", "h", t, "FIELDS", "1", "f1"}, Cmd{"EXEC"},
+                                Cmd{"MULTI"}, Cmd{"HSET", "h", "f2", "v2"},
+                                Cmd{"HPEXPIREAT", "h", t, "FIELDS", "1", "f2"}, Cmd{"EXEC"},
+                                Cmd{"MULTI"}, Cmd{"HSET", "h", "f2", "v3"},
+                                Cmd{"HPEXPIREAT", "h", t, "FIELDS", "1", "f2"}, Cmd{"EXEC"},
                                 Cmd{"HSET", "h", "f2", "v4"},
                                 Cmd{"MULTI"}, Cmd{"HDEL", "h", "f2"}, Cmd{"HDEL", "h", "nofield"},
                                 Cmd{"EXEC"},

@@ -1,12 +1,17 @@
-"""repl-diskless-load on a replica: `disabled` (the default) puts the primary's RDB in
-the replica's dbfilename before loading it, as redis-server does; `on-empty-db` loads
-straight from memory when the replica has no key; `swapdb` loads beside the current
-dataset and keeps it when the payload cannot be loaded (a fake primary sends one)."""
+"""repl-diskless-load on a replica, side by side with a redis-server replica: `disabled`
+(the default) streams the primary's RDB to a temp file renamed over dbfilename before
+loading it; `on-empty-db` loads from memory when the replica has no key; `swapdb` loads
+beside the current dataset, serves it meanwhile when the sync continues the same history
+(async loading) and keeps it when the payload cannot be loaded (a fake primary sends
+one) or the primary dies mid-transfer."""
 import os
+import time
 
 import pytest
+import redis
 
-from repl_util import RedisProc, fake_primary, info, wait_caught_up, wait_for, wait_link_up
+from repl_util import (NotYet, RedisProc, fake_primary, info, wait_caught_up, wait_for,
+                       wait_link_up)
 
 CFG = {"replication.repl_diskless_sync_delay": "0"}
 
@@ -62,3 +67,142 @@ def test_unloadable_payload(server_factory, mode, kept):
     assert fr.ping()
     assert (fr.get("mine") == b"1") == kept
     assert info(fr)["role"] == "master"
+
+
+def fill(r, n, prefix="k", size=100):
+    p = r.pipeline(transaction=False)
+    for i in range(n):
+        p.set(f"{prefix}{i}", str(i).rjust(size, "x"))
+    p.execute()
+
+
+def make_replica(kind, mode, server_factory, redis_nodes, extra_ferrite=None, extra_redis=()):
+    if kind == "redis":
+        # A redis-server loading from the socket serves clients only every
+        # loading-process-events-interval-bytes (2 MB): these payloads are smaller.
+        rep = RedisProc(["--repl-diskless-load", mode, "--loading-process-events-interval-bytes",
+                         "1024", *extra_redis]).start()
+        redis_nodes.append(rep)
+    else:
+        rep = server_factory({**CFG, "replication.repl_diskless_load": mode,
+                              **(extra_ferrite or {})})
+    return rep
+
+
+def temp_rdbs(node):
+    return [f for f in os.listdir(node.dir) if f.startswith("temp-") and f.endswith(".rdb")]
+
+
+@pytest.mark.parametrize("kind", ["ferrite", "redis"])
+@pytest.mark.parametrize("mode", ["swapdb", "disabled", "on-empty-db"])
+def test_redis_primary_killed_mid_transfer_keeps_old_data(server_factory, redis_nodes, kind,
+                                                          mode):
+    """A redis-server primary (diskless sync) dies while the payload streams: the replica
+    keeps serving its old dataset, whole, and leaves no temp file, in every mode (a
+    disk-based payload is flushed in only once complete; swapdb's temporary db is
+    discarded). The redis-server replica is the reference."""
+    primary = RedisProc(["--repl-diskless-sync", "yes"]).start()
+    redis_nodes.append(primary)
+    pr = primary.redis()
+    fill(pr, 3000)
+    pr.config_set("rdb-key-save-delay", 2000)  # 2 ms a key: a ~6 s transfer
+    rep = make_replica(kind, mode, server_factory, redis_nodes)
+    rr = rep.redis()
+    fill(rr, 200, prefix="old")
+    before = rr.execute_command("DEBUG", "DIGEST")
+    rr.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_for(lambda: info(rr).get("master_sync_in_progress") == "1", 15, "transfer started")
+    if mode != "swapdb":  # to disk as it arrives (on-empty-db: the replica has keys)
+        wait_for(lambda: len(temp_rdbs(rep)) == 1 and os.path.getsize(
+            os.path.join(rep.dir, temp_rdbs(rep)[0])) > 0, 15, "payload bytes in a temp file")
+    else:
+        time.sleep(2)  # into the payload (the primary writes a key every 2 ms)
+    if kind == "ferrite":  # the payload is buffered or on disk: the old data is served
+        assert rr.get("old7") == b"7".rjust(100, b"x") and rr.dbsize() == 200
+    primary.kill9()
+    wait_for(lambda: info(rr).get("master_sync_in_progress") == "0", 15, "transfer abandoned")
+    assert rr.dbsize() == 200
+    assert rr.execute_command("DEBUG", "DIGEST") == before
+    assert temp_rdbs(rep) == []
+    wait_for(lambda: any(w in rep.log_text() for w in (
+        "connection lost", "Lost connection", "I/O error", "Failed trying to load")), 10,
+        "the cut transfer logged")
+
+
+@pytest.mark.parametrize("kind", ["ferrite", "redis"])
+def test_swapdb_async_load_serves_old_data(server_factory, redis_nodes, kind):
+    """swapdb and a full sync of the history the replica already holds (its backlog was
+    overrun): the old dataset is served while the new one loads (async_loading:1,
+    loading:0); BGSAVE answers -LOADING; then the new dataset replaces it."""
+    primary = RedisProc(["--repl-diskless-sync", "yes", "--repl-backlog-size", "16384"]).start()
+    redis_nodes.append(primary)
+    pr = primary.redis()
+    fill(pr, 3000)
+    pr.set("marker", "old")
+    rep = make_replica(kind, "swapdb", server_factory, redis_nodes,
+                       extra_ferrite={"persistence.key_load_delay": "500"},
+                       extra_redis=["--key-load-delay", "500"])
+    rr = rep.redis()
+    rr.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+    wait_link_up(rr, 30)
+    wait_caught_up(pr, rr, 30)
+    assert rr.get("marker") == b"old"
+    # Drop the replica and write past the backlog, in one transaction so that the
+    # replica cannot reconnect in between: it comes back with PSYNC on the same replid
+    # and gets a full resync.
+    tx = pr.pipeline(transaction=True)
+    tx.execute_command("CLIENT", "KILL", "TYPE", "replica")
+    tx.set("marker", "new")
+    tx.set("big", "z" * 40000)
+    tx.execute()
+    seen = {}
+
+    def async_loading():
+        p = info(rr, "persistence")
+        if p.get("async_loading") != "1":
+            return NotYet(p.get("async_loading"), p.get("loading"))
+        seen["loading"] = p["loading"]
+        seen["marker"] = rr.get("marker")
+        try:
+            rr.bgsave()
+            seen["bgsave"] = "ok"
+        except redis.exceptions.BusyLoadingError:  # redis-py's -LOADING
+            seen["bgsave"] = "LOADING"
+        return True
+    wait_for(async_loading, 30, "async loading", step=0.01)
+    assert seen["loading"] == "0"
+    assert seen["marker"] == b"old"  # the old dataset, served during the load
+    assert seen["bgsave"].startswith("LOADING")
+    wait_for(lambda: info(rr, "persistence")["async_loading"] == "0", 30, "load done")
+    wait_link_up(rr, 30)
+    wait_caught_up(pr, rr, 30)
+    assert rr.get("marker") == b"new"
+    assert rr.execute_command("DEBUG", "DIGEST") == pr.execute_command("DEBUG", "DIGEST")
+    assert int(info(pr, "stats")["sync_full"]) == 2
+
+
+@pytest.mark.parametrize("kind", ["ferrite", "redis"])
+def test_swapdb_first_sync_answers_loading(server_factory, redis_nodes, kind):
+    """swapdb from a primary of another history (the first sync): clients get -LOADING
+    while the payload loads, as from Redis, and the old data is gone after it."""
+    primary = RedisProc(["--repl-diskless-sync", "yes"]).start()
+    redis_nodes.append(primary)
+    pr = primary.redis()
+    fill(pr, 3000)
+    rep = make_replica(kind, "swapdb", server_factory, redis_nodes,
+                       extra_ferrite={"persistence.key_load_delay": "500"},
+                       extra_redis=["--key-load-delay", "500"])
+    rr = rep.redis()
+    rr.set("mine", "1")
+    rr.execute_command("REPLICAOF", "127.0.0.1", primary.port)
+
+    def loading_error():
+        try:
+            rr.get("mine")
+        except redis.exceptions.BusyLoadingError:  # redis-py's -LOADING
+            return True
+        return NotYet("served")
+    wait_for(loading_error, 30, "-LOADING during the load", step=0.01)
+    wait_link_up(rr, 30)
+    wait_caught_up(pr, rr, 30)
+    assert rr.get("mine") is None and rr.dbsize() == 3000

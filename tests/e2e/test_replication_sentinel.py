@@ -1,5 +1,6 @@
-"""High availability with the real redis-sentinel: 1 Ferrite primary (or a redis-server
-one: the mixed group), 2 Ferrite replicas, 3 sentinels on loopback. Under a steady write load (each write followed by WAIT 1), the
+"""High availability with the real redis-sentinel: 1 Ferrite primary and 2 Ferrite
+replicas, or the mixed groups (a redis-server primary with 2 Ferrite replicas; a Ferrite
+primary with 2 redis-server replicas), 3 sentinels on loopback. Under a steady write load (each write followed by WAIT 1), the
 primary is killed with SIGKILL; the sentinels promote a replica (MULTI, SLAVEOF NO ONE,
 CONFIG REWRITE, CLIENT KILL TYPE normal, EXEC) and repoint the other; python3-redis'
 Sentinel(...).master_for(...) follows; every write a WAIT acknowledged is on the new
@@ -71,14 +72,16 @@ def settled_primary(sentinel, nodes):
     return port if info(nodes[port].redis())["role"] == "master" else NotYet(port)
 
 
-@pytest.mark.parametrize("first", ["ferrite", "redis"])
+# "redis-replicas": a Ferrite primary whose replicas are redis-server: sentinel promotes
+# a redis-server and the restarted Ferrite rejoins as its replica.
+@pytest.mark.parametrize("first", ["ferrite", "redis", "redis-replicas"])
 def test_sentinel_failover(server_factory, sentinels, redis_nodes, first):
     # The durability promise is stated with the AOF fsynced on every write.
     cfg = {"replication.repl_diskless_sync_delay": "0", "persistence.aof_enabled": "yes",
            "persistence.aof_fsync": "always"}
     nodes = {}
     for i in range(3):
-        if i == 0 and first == "redis":
+        if (i == 0) == (first == "redis") and first != "ferrite":
             n = RedisProc().start()
             redis_nodes.append(n)
         else:

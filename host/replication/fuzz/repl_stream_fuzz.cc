@@ -4,7 +4,8 @@
 //  - re-encoding a parsed command and parsing that gives the same arguments and
 //    consumes exactly the re-encoded bytes;
 //  - feeding the input in two pieces (cut at every 7th byte) parses the same commands;
-//  - RewriteForReplicas output, for a parsed command, parses as whole commands.
+//  - RewriteForReplicas output, for a parsed command, parses as whole commands, and a
+//    field TTL carrier in it gives back the command and key.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@ using ferrite::host::repl::AppendCasEpochCarrier;
 using ferrite::host::repl::AppendCommand;
 using ferrite::host::repl::CommandReader;
 using ferrite::host::repl::ParseCasEpochCarrier;
+using ferrite::host::repl::ParseFieldTtlCarrier;
 using ferrite::host::repl::ParseFlagsCarrier;
 using ferrite::host::repl::ParseStaleCarrier;
 using ferrite::host::repl::RewriteForReplicas;
@@ -78,6 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // the stale carrier names the key the MC.DELETE named
         if (s.size() == 3 && ParseStaleCarrier(v, &k) && k != c[1])
           Violation("stale carrier lost its key");
+        // a hash field TTL carrier gives back the command and key it carries
+        std::vector<std::string_view> back;
+        if (ParseFieldTtlCarrier(v, &back) && (back.size() < 2 || back[0] != c[0] || back[1] != c[1]))
+          Violation("field TTL carrier lost its command or key");
       }
     }
     std::vector<std::string_view> v(c.begin(), c.end());
