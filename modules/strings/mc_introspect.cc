@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "ferrite/uri.hpp"
+
 namespace ferrite::mod::strings {
 namespace {
 
@@ -62,23 +64,6 @@ uint32_t ClassOfKey(Key& k) {
 
 namespace {
 
-// memcached's uriencode: everything but [A-Za-z0-9-._~] as %XX. NOTE: the memcached
-// plugins keep a twin (protocols/memcached_common, metadump): a module and a protocol
-// share nothing but the SDK.
-void UriEncode(std::string_view in, std::string* out) {
-  static const char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : in) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out->push_back(static_cast<char>(c));
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Watchers
@@ -128,7 +113,7 @@ void Emit(uint32_t kind, const std::string& line) {
 
 void LogItemGet(Ctx ctx, std::string_view key, const char* status, const ItemFacts& f) {
   std::string line = LinePrefix() + "type=item_get key=";
-  UriEncode(key, &line);
+  sdk::UriEncode(key, &line);
   char tail[160];
   snprintf(tail, sizeof tail, " status=%s clsid=%u cfd=%llu size=%llu\n", status,
            f.found ? f.cls : 0u, static_cast<unsigned long long>(ctx.ConnId()),
@@ -178,7 +163,7 @@ void LogItemStore(Ctx ctx, int argc, const ferrite_slice* argv, const char* stat
   for (char& c : cmd) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   int64_t ttl = RequestedTtl(ctx, argc, argv, after);
   std::string line = LinePrefix() + "type=item_store key=";
-  UriEncode(key, &line);
+  sdk::UriEncode(key, &line);
   char tail[200];
   snprintf(tail, sizeof tail, " status=%s cmd=%s ttl=%u clsid=%u cfd=%llu size=%llu\n", status,
            cmd.c_str(), static_cast<unsigned>(ttl < 0 ? 0 : ttl), cls,
@@ -232,7 +217,7 @@ void OnEvicted(void*, int, uint32_t, const char*, ferrite_slice key) {
   int64_t now_ms = static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
   long long ttl = info.expire_ms < 0 ? -1 : (info.expire_ms - now_ms) / 1000;
   std::string line = LinePrefix() + "type=eviction key=";
-  UriEncode(SV(key), &line);
+  sdk::UriEncode(SV(key), &line);
   char tail[160];
   snprintf(tail, sizeof tail, " fetch=%s ttl=%lld la=%d clsid=%u size=%llu\n",
            info.fetched ? "yes" : "no", ttl, static_cast<int>(idle_s), f.cls,

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "ferrite/uri.hpp"
+
 namespace ferrite::proto::mc {
 
 namespace {
@@ -186,20 +188,6 @@ bool ParseClassList(std::string_view spec, std::array<bool, kMaxClass + 1>* want
   }
 }
 
-void UriEncode(std::string_view in, std::string* out) {
-  static const char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : in) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '.' || c == '_' || c == '~';
-    if (plain) {
-      out->push_back(static_cast<char>(c));
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
-    }
-  }
-}
 
 void AppendCacheDumpLine(const DumpItem& it, std::string* out) {
   char tail[64];
@@ -211,7 +199,7 @@ void AppendCacheDumpLine(const DumpItem& it, std::string* out) {
 
 void AppendMetaDumpLine(const DumpItem& it, int64_t now_s, std::string* out) {
   out->append("key=");
-  UriEncode(it.key, out);
+  sdk::UriEncode(it.key, out);
   char tail[160];
   int n = snprintf(tail, sizeof tail, " exp=%lld la=%lld cas=%llu fetch=%s cls=%u size=%llu\n",
                    static_cast<long long>(it.exp_ms < 0 ? -1 : it.exp_ms / 1000),

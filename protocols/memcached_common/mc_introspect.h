@@ -66,8 +66,6 @@ bool ParseClassList(std::string_view spec, std::array<bool, kMaxClass + 1>* want
 // One dump line per item, in memcached's formats.
 void AppendCacheDumpLine(const DumpItem& it, std::string* out);  // ITEM k [n b; t s]
 void AppendMetaDumpLine(const DumpItem& it, int64_t now_s, std::string* out);
-// memcached's uriencode: everything but [A-Za-z0-9-._~] as %XX.
-void UriEncode(std::string_view in, std::string* out);
 
 // `watch` arguments as a MC.WATCH mask (1 fetchers, 2 mutations, 4 evictions); kinds
 // memcached knows but Ferrite never logs are accepted and add nothing. -1: unknown word.
