@@ -368,10 +368,10 @@ class TickingSource:
     answers the seconds from the fake's clock to it, as memcached does; metadump lists
     the times in `listed` as exp= (an item changed since the listing has another)."""
 
-    def __init__(self, expiries, listed, tick_once, tick_always):
+    def __init__(self, expiries, listed, tick_once=None, tick_always=None, clock_offset=0):
         self.expiries, self.listed = expiries, listed
         self.tick_once, self.tick_always = tick_once, tick_always
-        self.clock = int(time.time())
+        self.clock = int(time.time()) + clock_offset
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -424,3 +424,20 @@ def test_expiry_is_exact_when_the_source_clock_ticks_during_a_fetch(mc_server):
     assert got == {k: e * 1000 for k, e in expiries.items()}
     assert {k: v[:2] for k, v in mg_many(mc_server.mc_port, list(expiries)).items()} == \
         {k: (b"v", 7) for k in expiries}
+
+
+def test_a_source_clock_ten_minutes_behind_keeps_each_remaining_ttl(mc_server):
+    """Hosts whose clocks disagree (here the source's runs 600 s behind): the import says
+    so and moves every expiry by the difference it measured between the source's `stats`
+    time and the target's, so each item keeps its remaining TTL (to within the second the
+    measurement allows) instead of expiring ten minutes early."""
+    base = int(time.time()) - 600 + 1000
+    expiries = {b"k%d" % i: base + i for i in range(5)}
+    src = TickingSource(expiries, expiries, clock_offset=-600)
+    r = run_migrate("--from", f"memcached://127.0.0.1:{src.port}", "--to", f"127.0.0.1:{mc_server.mc_port}",
+                    "--timeout", "5", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b"clock and the target's differ by 60" in r.stderr, r.stderr
+    got = pexpiretimes(mc_server.port, list(expiries))
+    shift = {(got[k] - e * 1000) // 1000 for k, e in expiries.items()}
+    assert len(shift) == 1 and shift <= {600, 601}, got
