@@ -2,9 +2,12 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cstdlib>
 #include <initializer_list>
+#include <iterator>
 #include <sstream>
 
 #include "ferrite/module.hpp"
@@ -128,8 +131,17 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 // ------------------------------- COMMAND -----------------------------------------------
 
+// Redis' CMD_NO_MANDATORY_KEYS: EVAL*, EVALSHA*, FCALL* may name no key.
+bool NoMandatoryKeys(std::string_view name) {
+  static constexpr std::string_view kNoMandatory[] = {"eval",       "eval_ro", "evalsha",
+                                                      "evalsha_ro", "fcall",   "fcall_ro"};
+  return std::find(std::begin(kNoMandatory), std::end(kNoMandatory), name) !=
+         std::end(kNoMandatory);
+}
+
 // Redis' flag names in its own order (server.c addReplyFlagsForCommand).
-void FlagNames(uint32_t f, bool movablekeys, std::vector<const char*>& out) {
+void FlagNames(std::string_view name, uint32_t f, bool movablekeys,
+               std::vector<const char*>& out) {
   struct {
     uint32_t bit;
     const char* name;
@@ -144,6 +156,12 @@ void FlagNames(uint32_t f, bool movablekeys, std::vector<const char*>& out) {
                {FERRITE_CMD_NOAUTH, "no_auth"},    {FERRITE_CMD_NO_MULTI, "no_multi"}};
   for (auto& n : names)
     if (f & n.bit) out.push_back(n.name);
+  // no_mandatory_keys comes before no_multi in Redis' order.
+  if (NoMandatoryKeys(name)) {
+    auto at = std::find_if(out.begin(), out.end(),
+                           [](const char* n) { return std::string_view(n) == "no_multi"; });
+    out.insert(at, "no_mandatory_keys");
+  }
   if (movablekeys) out.push_back("movablekeys");
   if (f & FERRITE_CMD_ALLOW_BUSY) out.push_back("allow_busy");
 }
@@ -238,16 +256,54 @@ struct InfoEntry {
   const acl::CommandFacts* facts;
 };
 
+// For a command Redis has, the first/last/step COMMAND INFO shows are what Redis derives
+// from its key specs (populateCommandLegacyRangeSpec): the one index+range spec, or the
+// consecutive plain ranges of several; 0 0 0 when none qualifies.
+void LegacyRange(InfoEntry& e) {
+  const acl::CommandFacts& f = *e.facts;
+  auto plain = [](const acl::KeySpec& ks) {
+    return ks.bs == acl::BeginSearch::kIndex && ks.fk == acl::FindKeys::kRange;
+  };
+  e.first = e.last = e.step = 0;
+  if (f.nspecs == 1 && plain(f.specs[0])) {
+    const acl::KeySpec& ks = f.specs[0];
+    e.first = ks.bs_arg;
+    e.last = ks.a >= 0 ? ks.a + ks.bs_arg : ks.a;
+    e.step = ks.b;
+    return;
+  }
+  int first = INT_MAX;
+  unsigned last = 0, prev_last = 0;  // unsigned as Redis', so a negative last wins
+  for (int i = 0; i < f.nspecs; i++) {
+    const acl::KeySpec& ks = f.specs[i];
+    if (!plain(ks) || ks.b != 1 ||
+        (prev_last && prev_last != static_cast<unsigned>(ks.bs_arg - 1)))
+      continue;
+    first = std::min(first, ks.bs_arg);
+    last = std::max(last, static_cast<unsigned>(ks.a >= 0 ? ks.a + ks.bs_arg : ks.a));
+    prev_last = last;
+  }
+  if (first == INT_MAX) return;
+  e.first = first;
+  e.last = static_cast<int>(last);
+  e.step = 1;
+}
+
 InfoEntry EntryOf(const Command& cmd) {
-  return {cmd.name, cmd.arity, cmd.flags, cmd.getkeys != nullptr, cmd.first_key,
-          cmd.last_key, cmd.key_step, cmd.acl_categories, cmd.acl_facts};
+  InfoEntry e{cmd.name,         cmd.arity,         cmd.flags,
+              cmd.getkeys != nullptr, cmd.first_key, cmd.last_key,
+              cmd.key_step,     cmd.acl_categories, cmd.acl_facts};
+  if (e.facts) LegacyRange(e);
+  return e;
 }
 
 // A subcommand too short to reach the container's key position (OBJECT HELP) has none.
 InfoEntry EntryOf(const Command& cmd, const Subcommand& s) {
   bool keys = cmd.first_key > 0 && std::abs(s.arity) > cmd.first_key;
-  return {s.fullname, s.arity, s.flags, false, keys ? cmd.first_key : 0,
-          keys ? cmd.last_key : 0, keys ? cmd.key_step : 0, s.acl_categories, s.acl_facts};
+  InfoEntry e{s.fullname, s.arity, s.flags, false, keys ? cmd.first_key : 0,
+              keys ? cmd.last_key : 0, keys ? cmd.key_step : 0, s.acl_categories, s.acl_facts};
+  if (e.facts) LegacyRange(e);
+  return e;
 }
 
 void ReplyInfoEntry(ferrite_ctx* c, const Command& cmd, const Subcommand* sub) {
@@ -260,7 +316,7 @@ void ReplyInfoEntry(ferrite_ctx* c, const Command& cmd, const Subcommand* sub) {
   std::vector<const char*> names;
   // A container reports flags of its own only when it runs bare (COMMAND, arity -1):
   // Redis 7.0 declares none for the others.
-  if (!subs || e.arity == -1) FlagNames(e.flags, e.movablekeys, names);
+  if (!subs || e.arity == -1) FlagNames(e.name, e.flags, e.movablekeys, names);
   c->sink->set(c->st, names.size());
   for (auto* f : names) Simple(c, f);
   bool keyless = subs != nullptr;  // Redis reports a container's keys per subcommand
@@ -382,14 +438,10 @@ int CommandGetKeys(ferrite_ctx* c, int argc, const ferrite_slice* argv, bool wit
   acl::KeyList keys;
   acl::KeysOf(cmd, sub, n, argv + 2, keys);
   if (keys.empty()) {
-    // Redis' CMD_NO_MANDATORY_KEYS: EVAL*, EVALSHA*, FCALL* may name no key.
-    static constexpr std::string_view kNoMandatory[] = {"eval",    "eval_ro", "evalsha",
-                                                        "evalsha_ro", "fcall", "fcall_ro"};
-    for (auto name : kNoMandatory)
-      if (cmd->name == name) {
-        c->sink->array(c->st, 0);
-        return FERRITE_OK;
-      }
+    if (NoMandatoryKeys(cmd->name)) {
+      c->sink->array(c->st, 0);
+      return FERRITE_OK;
+    }
     return Error(c, "ERR Invalid arguments specified for command");
   }
   c->sink->array(c->st, keys.size());

@@ -9,6 +9,7 @@ elsewhere."""
 import os
 import pty
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -295,10 +296,17 @@ def test_progress_bar_on_a_terminal_and_lines_elsewhere(mc_server, mc_source):
     load_items(src.port, dataset(4000, seed=9, short_ttls=False))
     args = [migrate_binary(), "--from", f"memcached://127.0.0.1:{src.port}",
             "--to", f"127.0.0.1:{mc_server.mc_port}", "--rate", "2000", "--progress-interval", "1"]
+    start = time.monotonic()
     r = subprocess.run(args, capture_output=True, timeout=60)
+    elapsed = time.monotonic() - start
     assert r.returncode == 0
+    # --rate 2000 over 4000 items: no less than 2 s (unlimited, the copy takes a fraction
+    # of that), and the summary's rate no higher than asked.
+    assert summary(r.stdout)["copied"] == 4000
+    assert elapsed >= 2.0, elapsed
+    assert float(re.search(rb"\(([\d.]+) items/s", r.stdout).group(1)) <= 2000, r.stdout
     lines = [l for l in r.stderr.decode().splitlines() if "progress:" in l]
-    assert len(lines) >= 2 and "items/s" in lines[0] and "ETA" in lines[0], r.stderr
+    assert len(lines) >= 2 and all(w in lines[0] for w in ("items/s", "MB/s", "ETA")), r.stderr
     assert b"\r[" not in r.stderr
 
     master, slave = pty.openpty()
@@ -316,7 +324,7 @@ def test_progress_bar_on_a_terminal_and_lines_elsewhere(mc_server, mc_source):
         tty += chunk
     os.close(master)
     assert p.returncode == 0
-    assert b"\r[" in tty and b"items/s" in tty and b"ETA" in tty and b"100.0%" in tty, tty
+    assert all(w in tty for w in (b"\r[", b"items/s", b"MB/s", b"ETA", b"100.0%")), tty
 
 
 @pytest.mark.parametrize("time_stat, error", [
