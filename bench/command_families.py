@@ -9,9 +9,16 @@ which both treat as no write) and BITCOUNT of it; PFADD of random elements and P
 of a dense HLL (cached: the cache is refreshed before each PFCOUNT round, as in real
 use); GEOADD of random points and GEOSEARCH BYRADIUS 50 km COUNT 10 on a 100k-member geo
 set; SORT of a 10k-element list (numeric); DUMP and RESTORE ...
-REPLACE of a 10k-field hash.
+REPLACE of a 10k-field hash; PING, the request path alone, as the floor of the cheap rows.
+CPU ratio = redis-server CPU per request / Ferrite's (> 1: Ferrite cheaper), as the rate ratio.
 
-    /usr/bin/python3 bench/command_families.py --ferrite build/release/ferrite-host [--reps 3]
+Besides requests per second, each row reports the server's CPU time per request (user +
+system, from /proc, median of --reps): on a shared machine the rate moves with the other
+load, the CPU a request costs much less. /proc counts CPU time in clock ticks (10 ms), so
+the CPU columns need rows of a few seconds (the default --n; not --n in the thousands).
+
+    /usr/bin/python3 bench/command_families.py --ferrite build/release/ferrite-host \
+        [--reps 3] [--rows PFCOUNT,PING]
 """
 import argparse
 import os
@@ -53,7 +60,8 @@ def prepare(port):
 
 
 def rows_for(port, r, n):
-    """{row: callable returning one measurement (requests/s)} for the server on `port`."""
+    """{row: (callable returning one measurement in requests/s, requests it sends)} for
+    the server on `port`."""
     payload = r.dump("h10k")
 
     def restore_rate():
@@ -67,20 +75,21 @@ def rows_for(port, r, n):
         return rb(port, n, "PFCOUNT", "hll")
 
     return {
-        "SETBIT 1 MB bitmap": lambda: rb(port, n, "SETBIT", "bm", "4194301", "1"),
-        "BITCOUNT 1 MB bitmap": lambda: rb(port, n // 50, "BITCOUNT", "bm"),
-        "PFADD": lambda: rb(port, n, "PFADD", "hll", "e:__rand_int__",
-                            extra=("-r", "100000000")),
-        "PFCOUNT (cached)": pfcount,
-        "GEOADD": lambda: rb(port, n, "GEOADD", "geo2", "13.361389", "38.115556",
-                             "m:__rand_int__", extra=("-r", "100000")),
-        "GEOSEARCH 100k BYRADIUS": lambda: rb(port, n // 10, "GEOSEARCH", "geo", "FROMLONLAT",
-                                              "10", "45", "BYRADIUS", "50", "km", "COUNT", "10",
-                                              "ASC"),
-        "SORT 10k list": lambda: rb(port, n // 200, "SORT", "list10k", "LIMIT", "0", "10",
-                                    clients=10),
-        "DUMP 10k hash": lambda: rb(port, n // 200, "DUMP", "h10k", clients=10),
-        "RESTORE 10k hash (1 client)": restore_rate,
+        "SETBIT 1 MB bitmap": (lambda: rb(port, n, "SETBIT", "bm", "4194301", "1"), n),
+        "BITCOUNT 1 MB bitmap": (lambda: rb(port, n // 50, "BITCOUNT", "bm"), n // 50),
+        "PFADD": (lambda: rb(port, n, "PFADD", "hll", "e:__rand_int__",
+                             extra=("-r", "100000000")), n),
+        "PFCOUNT (cached)": (pfcount, n),
+        "PING (request path only)": (lambda: rb(port, n, "PING"), n),
+        "GEOADD": (lambda: rb(port, n, "GEOADD", "geo2", "13.361389", "38.115556",
+                              "m:__rand_int__", extra=("-r", "100000")), n),
+        "GEOSEARCH 100k BYRADIUS": (lambda: rb(port, n // 10, "GEOSEARCH", "geo", "FROMLONLAT",
+                                               "10", "45", "BYRADIUS", "50", "km", "COUNT",
+                                               "10", "ASC"), n // 10),
+        "SORT 10k list": (lambda: rb(port, n // 200, "SORT", "list10k", "LIMIT", "0", "10",
+                                     clients=10), n // 200),
+        "DUMP 10k hash": (lambda: rb(port, n // 200, "DUMP", "h10k", clients=10), n // 200),
+        "RESTORE 10k hash (1 client)": (restore_rate, 200),
     }
 
 
@@ -89,24 +98,37 @@ def main():
     ap.add_argument("--ferrite", default=benchlib.default_host())
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--n", type=int, default=200000)
+    ap.add_argument("--rows", default="", help="comma-separated words: only the rows whose "
+                    "name contains one of them")
     a = ap.parse_args()
+    words = [w.lower() for w in a.rows.split(",") if w]
     # Both servers run at once on the same pinned core and each repetition measures one
     # then the other, so load drift on a shared machine hits both alike.
     with benchlib.servers(lambda: benchlib.start_ferrite(os.path.abspath(a.ferrite),
                                                          memcached=False),
                           benchlib.start_redis) as (fer, red):
-        runs = {name: rows_for(s.port, prepare(s.port), a.n)
-                for name, s in (("ferrite", fer), ("redis", red))}
-        got = {name: {row: [] for row in runs[name]} for name in runs}
-        for row in runs["ferrite"]:
+        servers = {"ferrite": fer, "redis": red}
+        runs = {name: rows_for(s.port, prepare(s.port), a.n) for name, s in servers.items()}
+        rows = [row for row in runs["ferrite"]
+                if not words or any(w in row.lower() for w in words)]
+        got = {name: {row: [] for row in rows} for name in runs}
+        cpu = {name: {row: [] for row in rows} for name in runs}
+        for row in rows:
             for _ in range(a.reps):
-                for name in ("ferrite", "redis"):
-                    got[name][row].append(runs[name][row]())
-    print("| row | ferrite | redis | ratio |")
-    print("|---|---:|---:|---:|")
-    for row in got["ferrite"]:
-        f, r = benchlib.median(got["ferrite"][row]), benchlib.median(got["redis"][row])
-        print(f"| {row} | {f:,.1f} | {r:,.1f} | {f / r:.2f} |")
+                for name, s in servers.items():
+                    measure, requests = runs[name][row]
+                    c0 = s.cpu_seconds()
+                    got[name][row].append(measure())
+                    cpu[name][row].append((s.cpu_seconds() - c0) * 1e6 / requests)
+    print("| row | ferrite req/s | redis req/s | ratio | ferrite CPU us/req | "
+          "redis CPU us/req | CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    med = benchlib.median
+    for row in rows:
+        f, r = med(got["ferrite"][row]), med(got["redis"][row])
+        fc, rc = med(cpu["ferrite"][row]), med(cpu["redis"][row])
+        print(f"| {row} | {f:,.1f} | {r:,.1f} | {f / r:.2f} | {fc:.2f} | {rc:.2f} | "
+              f"{benchlib.ratio(rc, fc):.2f} |")
     print(benchlib.load_note())
 
 

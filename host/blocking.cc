@@ -25,6 +25,10 @@
 // ready key while the key holds data). A client that blocks again saw all its keys
 // empty: there is nothing to hand on, but if a key was signalled during its run it
 // looks once more, as that write may have come after it looked. Readers consume nothing and hand nothing on.
+//
+// Every wake-up (and every signal deferred on a waiter) carries the signalling run's wake
+// chain (wake_chain.h): the writer's next command waits until the clients it woke, and
+// those they woke, have been served, as in Redis.
 #include <algorithm>
 
 #include "host/context.h"
@@ -166,14 +170,25 @@ void Host::RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn) {
   auto again = [this, weak, turn] {
     if (auto c = weak.lock()) c->post([this, weak, turn] { RerunBlocked(weak, turn); });
   };
+  // Waiting for a script's end, it no longer holds its writers back: Redis would have
+  // served it before the script, or answered them BUSY.
+  auto drop_chains = [this, &cl] {
+    std::vector<WakeChainRef> dropped;
+    std::lock_guard lk2(block_mu_);
+    dropped.swap(cl->block.chains);
+  };
   if (!ServingWhileBusy() && script_started_ms.load(std::memory_order_relaxed) &&
-      !script_scoped.load(std::memory_order_relaxed) && script_gate_.DeferUntilEnd(again))
+      !script_scoped.load(std::memory_order_relaxed) && script_gate_.DeferUntilEnd(again)) {
+    drop_chains();
     return;
+  }
   auto argv_copy = cl->block.argv;
   std::vector<ferrite_slice> argv;
   for (auto& a : argv_copy) argv.push_back({a.data(), a.size()});
+  std::vector<WakeChainRef> serving;  // the chains this re-run serves
   {
     std::lock_guard lk2(block_mu_);
+    serving.swap(cl->block.chains);
     cl->block.retry_pending = false;
     cl->block.rerunning = true;
     cl->block.signalled_while_running = false;
@@ -183,8 +198,11 @@ void Host::RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn) {
     cl->block.woken_key.clear();
   }
   cl->block.busy_deferred = false;
+  WakeScope wake(this, cl.get(), std::move(serving));
   Execute(cl.get(), static_cast<int>(argv.size()), argv.data(), cl->proto->sink,
           cl->proto_state);
+  // Served: its next command waits for the clients it woke, as the writer's does.
+  bool held = !cl->block.active && wake.Finish();
   {
     std::lock_guard lk2(block_mu_);
     cl->block.rerunning = false;
@@ -204,10 +222,11 @@ void Host::RerunBlocked(const std::weak_ptr<Client>& weak, uint64_t turn) {
     }
   }
   if (cl->block.busy_deferred && cl->block.active) {
+    drop_chains();
     if (!script_gate_.DeferUntilEnd(again)) again();
     return;
   }
-  if (!cl->block.active && cl->on_unblocked) cl->on_unblocked();
+  if (!cl->block.active && !held && cl->on_unblocked) cl->on_unblocked();
 }
 
 void Host::SignalKeyReady(int db, std::string_view key) {
@@ -226,6 +245,7 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     if (!c || !c->block.active || c->closed) continue;
     bool reader = c->block.wake_all || c->block.ordered;
     if (reader) {  // readers: every one of them gets a re-run
+      WakeScope::Attach(c.get());
       // A reader running right now looks again once its run ends.
       if (c->block.rerunning) {
         c->block.signalled_while_running = true;
@@ -240,6 +260,7 @@ void Host::SignalKeyReady(int db, std::string_view key) {
     }
     if (fifo_served) continue;
     fifo_served = true;  // only the first consuming waiter: nobody behind it goes first
+    WakeScope::Attach(c.get());  // woken now, or the write is deferred on it (below)
     if (!c->block.retry_pending && !c->block.rerunning) {
       note(c.get());
       PostRetry(c);
@@ -284,6 +305,7 @@ void Host::ReleasePostponed(Client* c) {
   c->block.retry_pending = false;
   c->block.ordered = false;
   c->block.deferred.clear();
+  c->block.chains.clear();
   stats_.blocked_clients.fetch_sub(1);
 }
 
@@ -297,11 +319,13 @@ void Host::SignalDbFlushed(int db) {
   for (auto& [d, k] : keys) SignalKeyReady(d, k);
 }
 
-std::vector<std::string> Host::DetachBlocked(Client* c) {
+std::vector<std::string> Host::DetachBlocked(Client* c, std::vector<WakeChainRef>* chains) {
   std::vector<std::string> handoff;
   std::lock_guard lk(block_mu_);
   auto& b = c->block;
   if (!b.active) return handoff;
+  if (chains) chains->swap(b.chains);
+  b.chains.clear();
   for (auto& k : b.keys) {
     auto it = waiters_.find(std::make_pair(b.db, k));
     if (it == waiters_.end()) continue;
@@ -330,7 +354,17 @@ std::vector<std::string> Host::DetachBlocked(Client* c) {
 void Host::UnblockClient(Client* c, bool timeout) {
   if (!c->block.active) return;
   int db = c->block.db;
-  for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
+  std::vector<WakeChainRef> chains;
+  std::vector<std::string> handoff = DetachBlocked(c, &chains);
+  // The hand-offs serve the chains it held: from its own run (served, or an error), or
+  // on its behalf (closed, timed out, unblocked).
+  if (WakeScope::Owns(c)) {
+    WakeScope::Adopt(std::move(chains));
+    for (auto& k : handoff) SignalKeyReady(db, k);
+  } else {
+    WakeScope on_behalf(this, nullptr, std::move(chains));
+    for (auto& k : handoff) SignalKeyReady(db, k);
+  }
   if (timeout && c->proto) {
     if (c->block.on_timeout == FERRITE_BLOCK_TIMEOUT_NULL) c->proto->sink->null(c->proto_state);
     else c->proto->sink->null_array(c->proto_state);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferrite/module.h"
+#include "host/wake_chain.h"
 #include "host/watch.h"
 
 namespace ferrite::host::acl {
@@ -65,6 +66,9 @@ struct BlockState {
   std::vector<std::string> deferred;
   uint64_t seq = 0;                  // arrival order, for FIFO wake-ups
   bool postponed = false;            // parked by a client pause (client_pause.h)
+  // The wake chains (wake_chain.h) of the writes whose signal woke it or was deferred
+  // on it: its next re-run serves them, and their clients wait for it.
+  std::vector<WakeChainRef> chains;
 };
 
 struct Client {
@@ -148,6 +152,11 @@ struct Client {
 
   // Blocking
   BlockState block;
+  // The owner can hold this client's replies and input while the clients its command
+  // woke are served (wake_chain.h): set by the network connection.
+  bool holds_for_wakeups = false;
+  // Non-zero while held: the chain whose end resumes it. Its own thread only.
+  uint64_t wake_hold = 0;
 
   // Pub/sub: number of channel + pattern + shard subscriptions, and each kind's count
   // (CLIENT LIST sub=, psub=, ssub=; set by the pub/sub plugin).

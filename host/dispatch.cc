@@ -252,6 +252,10 @@ struct CommandDone {
 ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv,
                                   const ferrite_reply_sink* sink, void* st) {
   if (argc <= 0) return FERRITE_EXEC_DONE;
+  // This command's wake chain (wake_chain.h), unless it runs inside c's own run already
+  // (a woken client's re-run).
+  std::optional<WakeScope> wake;
+  if (!WakeScope::Owns(c)) wake.emplace(this, c);
   CommandDone done{c};
   uint64_t argv_bytes = 0;
   for (int i = 0; i < argc; i++) argv_bytes += argv[i].len;
@@ -514,7 +518,12 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   }
   if (rc == FERRITE_BLOCKED) return FERRITE_EXEC_BLOCKED;
   if (c->block.active) UnblockClient(c, false);
-  return c->close_mode ? FERRITE_EXEC_CLOSE : FERRITE_EXEC_DONE;
+  if (c->close_mode) return FERRITE_EXEC_CLOSE;
+  // Redis serves the clients this command woke (and those they woke) before anything
+  // else: the reply and the next command wait until they are done (the connection
+  // resumes as after a blocked command).
+  if (wake && wake->Finish()) return FERRITE_EXEC_BLOCKED;
+  return FERRITE_EXEC_DONE;
 }
 
 void Host::Propagate(int db, int argc, const ferrite_slice* argv, uint32_t targets) {

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Writes command_docs.inc: what COMMAND DOCS tells about each command besides its
-arguments (summary, since, group, complexity, doc flags, deprecation, history).
+"""Writes command_docs.inc: what COMMAND DOCS tells about each command (summary, since,
+group, complexity, doc flags, deprecation, history, arguments) and the parts of COMMAND
+INFO that are documentation rather than behaviour (command tips, key spec notes).
 
-Facts, not code: asked of a running redis-server 7.0 (its COMMAND DOCS answer, RESP2),
-plus the rows of EXTRA below for the commands Ferrite has from later Redis versions
-(taken from their pages on redis.io). Run it again when moving to another version:
+Facts, not code: asked of a running redis-server 7.0 (its COMMAND DOCS and COMMAND INFO
+answers, RESP2), plus the rows of EXTRA below for the commands Ferrite has from later
+Redis versions (taken from their pages on redis.io), whose arguments are read from those
+versions' command JSON files (src/commands/<name>.json in Redis' source) in LATER_JSON_DIR.
+Run it again when moving to another version:
 
     redis-server --port 7915 --save '' &
-    host/gen_command_docs.py 7915 > host/command_docs.inc
+    host/gen_command_docs.py 7915 LATER_JSON_DIR > host/command_docs.inc
 
 Sentinel-only commands are not listed (redis-server does not report them).
 """
+import json
+import os
 import socket
 import sys
 
@@ -62,6 +67,8 @@ EXTRA = {
 }
 
 DOC_FLAGS = {"deprecated": "kDocDeprecated", "syscmd": "kDocSyscmd"}
+ARG_FLAGS = {"optional": "kArgOptional", "multiple": "kArgMultiple",
+             "multiple_token": "kArgMultipleToken"}
 
 
 def read(f):
@@ -82,18 +89,85 @@ def pairs(lst):
     return {lst[i]: lst[i + 1] for i in range(0, len(lst), 2)}
 
 
-def docs(port):
+def ask(port, *words):
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    s.sendall(b"*2\r\n$7\r\nCOMMAND\r\n$4\r\nDOCS\r\n")
+    req = "*%d\r\n" % len(words) + "".join("$%d\r\n%s\r\n" % (len(w), w) for w in words)
+    s.sendall(req.encode())
     raw = read(s.makefile("rb"))
     s.close()
+    return raw
+
+
+def docs(port):
     out = {}
-    for name, d in pairs(raw).items():
+    for name, d in pairs(ask(port, "COMMAND", "DOCS")).items():
         d = pairs(d)
         out[name] = d
         for sub, sd in pairs(d.get("subcommands", [])).items():
             out[sub] = pairs(sd)
     return out
+
+
+def infos(port):
+    """fullname -> (tips, key spec notes by index) from COMMAND INFO."""
+    out = {}
+
+    def walk(entry):
+        name, tips, specs = entry[0], entry[7], entry[8]
+        notes = {i: pairs(ks)["notes"] for i, ks in enumerate(specs) if "notes" in pairs(ks)}
+        out[name] = (tips, notes)
+        for sub in entry[9]:
+            walk(sub)
+
+    for entry in ask(port, "COMMAND", "INFO"):
+        walk(entry)
+    return out
+
+
+def reply_args(args):
+    """COMMAND DOCS' argument maps (RESP2 lists) -> dicts, subarguments included."""
+    out = []
+    for a in args:
+        a = pairs(a)
+        if "arguments" in a:
+            a["arguments"] = reply_args(a["arguments"])
+        out.append(a)
+    return out
+
+
+def json_args(args):
+    """A command JSON file's arguments -> the dicts COMMAND DOCS would answer (Redis 7.0's
+    shape: no display text, flags from the optional/multiple/multiple_token keys)."""
+    out = []
+    for a in args:
+        d = {"name": a["name"], "type": a["type"]}
+        for k in ("key_spec_index", "token", "summary", "since", "deprecated_since"):
+            if k in a:
+                d[k] = a[k]
+        flags = [f for f in ARG_FLAGS if a.get(f)]
+        if flags:
+            d["flags"] = flags
+        if "arguments" in a:
+            d["arguments"] = json_args(a["arguments"])
+        out.append(d)
+    return out
+
+
+def later_args(directory, fullname):
+    path = os.path.join(directory, fullname.replace("|", "-") + ".json")
+    with open(path) as f:
+        (desc,) = json.load(f).values()
+    return json_args(desc.get("arguments", []))
+
+
+def arg_rows(fullname, args, depth=0):
+    for a in args:
+        flags = " | ".join(ARG_FLAGS[f] for f in a.get("flags", [])) or "0"
+        yield "FERRITE_DOC_ARG(%s, %d, %s, %s, %d, %s, %s, %s, %s, %s)" % (
+            c_str(fullname), depth, c_str(a["name"]), c_str(a["type"]),
+            a.get("key_spec_index", -1), c_str(a.get("token")), c_str(a.get("summary")),
+            c_str(a.get("since")), c_str(a.get("deprecated_since")), flags)
+        yield from arg_rows(fullname, a.get("arguments", []), depth + 1)
 
 
 def c_str(s):
@@ -102,17 +176,25 @@ def c_str(s):
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def main(port):
+def main(port, later_dir):
     rows = docs(port)
+    for d in rows.values():
+        d["arguments"] = reply_args(d.get("arguments", []))
+    tips_notes = infos(port)
     for name, (summary, since, group, complexity) in EXTRA.items():
         assert name not in rows, name + " is in Redis 7.0 already"
         rows[name] = {"summary": summary, "since": since, "group": group,
-                      "complexity": complexity}
+                      "complexity": complexity, "arguments": later_args(later_dir, name)}
     print("// Generated by host/gen_command_docs.py from redis-server 7.0's COMMAND DOCS (and")
     print("// the script's rows for later Redis versions). Do not edit: run the script again.")
     print("// FERRITE_DOC(fullname, summary, since, group, complexity, doc flags,")
     print("//             deprecated since, replaced by)")
     print("// FERRITE_DOC_HISTORY(fullname, version, what changed)")
+    print("// FERRITE_DOC_ARG(fullname, depth, name, type, key spec index or -1, token, summary,")
+    print("//                 since, deprecated since, flags): arguments in order, each")
+    print("//                 followed by its own (depth + 1) when a oneof or a block")
+    print("// FERRITE_DOC_TIP(fullname, tip)")
+    print("// FERRITE_DOC_KEY_NOTE(fullname, key spec index, notes)")
     for name in sorted(rows):
         d = rows[name]
         flags = " | ".join(DOC_FLAGS[f] for f in d.get("doc_flags", [])) or "0"
@@ -123,7 +205,16 @@ def main(port):
     for name in sorted(rows):
         for version, text in rows[name].get("history", []):
             print("FERRITE_DOC_HISTORY(%s, %s, %s)" % (c_str(name), c_str(version), c_str(text)))
+    for name in sorted(rows):
+        for row in arg_rows(name, rows[name]["arguments"]):
+            print(row)
+    for name in sorted(tips_notes):
+        tips, notes = tips_notes[name]
+        for tip in tips:
+            print("FERRITE_DOC_TIP(%s, %s)" % (c_str(name), c_str(tip)))
+        for index, text in sorted(notes.items()):
+            print("FERRITE_DOC_KEY_NOTE(%s, %d, %s)" % (c_str(name), index, c_str(text)))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 6379)
+    main(int(sys.argv[1]), sys.argv[2])

@@ -129,10 +129,8 @@ std::shared_ptr<Client> Host::NewClient() {
 void Host::RemoveClient(Client* c) {
   c->closed = true;
   if (c->out_soft_since_ms.exchange(0) != 0) soft_clients_.fetch_sub(1);
-  if (c->block.active) {
-    int db = c->block.db;
-    for (auto& k : DetachBlocked(c)) SignalKeyReady(db, k);
-  }
+  // What its wake-up had not used up goes to the next waiter (no reply: it is gone).
+  if (c->block.active) UnblockClient(c, false);
   auto hooks = std::move(c->close_hooks);
   for (auto& [fn, ud] : hooks) fn(ud, c->id);
   tracking_.Disable(c);

@@ -185,8 +185,9 @@ class Host {
   // Cron: re-checks, on their threads, the clients over the pub/sub soft limit.
   void CheckSoftLimitedClients();
   // Takes c off every wait queue; returns the keys whose wake-up it had not used up
-  // (signal them again so the next waiter gets its turn).
-  std::vector<std::string> DetachBlocked(Client* c);
+  // (signal them again so the next waiter gets its turn), and in *chains (dropped if
+  // null) the wake chains it held, which those hand-offs carry on.
+  std::vector<std::string> DetachBlocked(Client* c, std::vector<WakeChainRef>* chains = nullptr);
   // Runs a blocked client's command again on its own thread (as a key signal does), for
   // blocking that waits on something other than keys (WAIT).
   void RetryBlocked(const std::shared_ptr<Client>& c);

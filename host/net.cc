@@ -134,6 +134,9 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     client_->resume_input = [weak] {
       if (auto c = weak.lock()) c->resume_pending_ = true;
     };
+    // A command whose wake-ups are still being served parks the connection as a blocked
+    // command does (wake_chain.h); on_unblocked resumes it.
+    client_->holds_for_wakeups = true;
     if (protos_.size() == 1) Choose(protos_[0]);
     boost::system::error_code ec;
     int fd = sock_.release(ec);
@@ -394,7 +397,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
         return;
       }
     }
-    if (proto_ && end_ > begin_ && !client_->block.active) {
+    if (proto_ && end_ > begin_ && !client_->block.active && client_->wake_hold == 0) {
       SetCurrentHost(&host_);
       PublishBuffers();  // CLIENT LIST run from this input sees its own bytes, as Redis
       size_t used = proto_->desc.on_bytes(client_->proto_state,
@@ -455,6 +458,11 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     // them, as Redis checks its reply list on every reply it adds.
     if (host_.CheckOutputLimits(client_.get())) {
       Close();
+      return;
+    }
+    // Held until the clients its command woke are served: the reply waits (Resume).
+    if (client_->wake_hold != 0) {
+      PublishBuffers();
       return;
     }
     if (!writing_ && !client_->out.empty()) Write();

@@ -2,9 +2,12 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cstdlib>
 #include <initializer_list>
+#include <iterator>
 #include <sstream>
 
 #include "ferrite/module.hpp"
@@ -128,8 +131,17 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
 
 // ------------------------------- COMMAND -----------------------------------------------
 
+// Redis' CMD_NO_MANDATORY_KEYS: EVAL*, EVALSHA*, FCALL* may name no key.
+bool NoMandatoryKeys(std::string_view name) {
+  static constexpr std::string_view kNoMandatory[] = {"eval",       "eval_ro", "evalsha",
+                                                      "evalsha_ro", "fcall",   "fcall_ro"};
+  return std::find(std::begin(kNoMandatory), std::end(kNoMandatory), name) !=
+         std::end(kNoMandatory);
+}
+
 // Redis' flag names in its own order (server.c addReplyFlagsForCommand).
-void FlagNames(uint32_t f, bool movablekeys, std::vector<const char*>& out) {
+void FlagNames(std::string_view name, uint32_t f, bool movablekeys,
+               std::vector<const char*>& out) {
   struct {
     uint32_t bit;
     const char* name;
@@ -144,48 +156,202 @@ void FlagNames(uint32_t f, bool movablekeys, std::vector<const char*>& out) {
                {FERRITE_CMD_NOAUTH, "no_auth"},    {FERRITE_CMD_NO_MULTI, "no_multi"}};
   for (auto& n : names)
     if (f & n.bit) out.push_back(n.name);
+  // no_mandatory_keys comes before no_multi in Redis' order.
+  if (NoMandatoryKeys(name)) {
+    auto at = std::find_if(out.begin(), out.end(),
+                           [](const char* n) { return std::string_view(n) == "no_multi"; });
+    out.insert(at, "no_mandatory_keys");
+  }
   if (movablekeys) out.push_back("movablekeys");
   if (f & FERRITE_CMD_ALLOW_BUSY) out.push_back("allow_busy");
 }
 
-void ReplyInfoEntry(ferrite_ctx* c, std::string_view name, int arity, uint32_t flags,
-                    bool movablekeys, int first, int last, int step,
-                    const std::vector<Subcommand>* subs) {
+void ReplyKeyFlags(ferrite_ctx* c, uint16_t flags);
+
+// addReplyCommandKeySpecs: Redis' key specs for a command it has (none for a plugin's
+// own), with the notes its documentation gives them.
+void ReplyKeySpecs(ferrite_ctx* c, std::string_view fullname, const acl::CommandFacts* f) {
+  const int n = f ? f->nspecs : 0;
+  c->sink->set(c->st, n);
+  for (int i = 0; i < n; i++) {
+    const acl::KeySpec& ks = f->specs[i];
+    const char* notes = KeySpecNote(fullname, i);
+    c->sink->map(c->st, notes ? 4 : 3);
+    if (notes) {
+      Bulk(c, "notes");
+      Bulk(c, notes);
+    }
+    Bulk(c, "flags");
+    ReplyKeyFlags(c, ks.flags);
+    Bulk(c, "begin_search");
+    c->sink->map(c->st, 2);
+    Bulk(c, "type");
+    switch (ks.bs) {
+      case acl::BeginSearch::kIndex:
+        Bulk(c, "index");
+        Bulk(c, "spec");
+        c->sink->map(c->st, 1);
+        Bulk(c, "index");
+        c->sink->integer(c->st, ks.bs_arg);
+        break;
+      case acl::BeginSearch::kKeyword:
+        Bulk(c, "keyword");
+        Bulk(c, "spec");
+        c->sink->map(c->st, 2);
+        Bulk(c, "keyword");
+        Bulk(c, ks.keyword);
+        Bulk(c, "startfrom");
+        c->sink->integer(c->st, ks.bs_arg);
+        break;
+      case acl::BeginSearch::kUnknown:
+        Bulk(c, "unknown");
+        Bulk(c, "spec");
+        c->sink->map(c->st, 0);
+        break;
+    }
+    Bulk(c, "find_keys");
+    c->sink->map(c->st, 2);
+    Bulk(c, "type");
+    switch (ks.fk) {
+      case acl::FindKeys::kRange:
+      case acl::FindKeys::kKeynum: {
+        const bool range = ks.fk == acl::FindKeys::kRange;
+        Bulk(c, range ? "range" : "keynum");
+        Bulk(c, "spec");
+        c->sink->map(c->st, 3);
+        const std::string_view names[2][3] = {{"keynumidx", "firstkey", "keystep"},
+                                              {"lastkey", "keystep", "limit"}};
+        const int values[3] = {ks.a, ks.b, ks.c};
+        for (int j = 0; j < 3; j++) {
+          Bulk(c, names[range][j]);
+          c->sink->integer(c->st, values[j]);
+        }
+        break;
+      }
+      case acl::FindKeys::kUnknown:
+        Bulk(c, "unknown");
+        Bulk(c, "spec");
+        c->sink->map(c->st, 0);
+        break;
+    }
+  }
+}
+
+// addReplyCommandCategories: "@name" in Redis' category order.
+void ReplyCategories(ferrite_ctx* c, uint32_t cats) {
+  size_t n = 0;
+  for (int i = 0; i < acl::kCategoryCount; i++) n += (cats >> i) & 1;
+  c->sink->set(c->st, n);
+  for (int i = 0; i < acl::kCategoryCount; i++)
+    if ((cats >> i) & 1) Simple(c, "@" + std::string(acl::kCategoryNames[i]));
+}
+
+struct InfoEntry {
+  std::string_view name;
+  int arity;
+  uint32_t flags;
+  bool movablekeys;
+  int first, last, step;
+  uint32_t categories;
+  const acl::CommandFacts* facts;
+};
+
+// For a command Redis has, the first/last/step COMMAND INFO shows are what Redis derives
+// from its key specs (populateCommandLegacyRangeSpec): the one index+range spec, or the
+// consecutive plain ranges of several; 0 0 0 when none qualifies.
+void LegacyRange(InfoEntry& e) {
+  const acl::CommandFacts& f = *e.facts;
+  auto plain = [](const acl::KeySpec& ks) {
+    return ks.bs == acl::BeginSearch::kIndex && ks.fk == acl::FindKeys::kRange;
+  };
+  e.first = e.last = e.step = 0;
+  if (f.nspecs == 1 && plain(f.specs[0])) {
+    const acl::KeySpec& ks = f.specs[0];
+    e.first = ks.bs_arg;
+    e.last = ks.a >= 0 ? ks.a + ks.bs_arg : ks.a;
+    e.step = ks.b;
+    return;
+  }
+  int first = INT_MAX;
+  unsigned last = 0, prev_last = 0;  // unsigned as Redis', so a negative last wins
+  for (int i = 0; i < f.nspecs; i++) {
+    const acl::KeySpec& ks = f.specs[i];
+    if (!plain(ks) || ks.b != 1 ||
+        (prev_last && prev_last != static_cast<unsigned>(ks.bs_arg - 1)))
+      continue;
+    first = std::min(first, ks.bs_arg);
+    last = std::max(last, static_cast<unsigned>(ks.a >= 0 ? ks.a + ks.bs_arg : ks.a));
+    prev_last = last;
+  }
+  if (first == INT_MAX) return;
+  e.first = first;
+  e.last = static_cast<int>(last);
+  e.step = 1;
+}
+
+InfoEntry EntryOf(const Command& cmd) {
+  InfoEntry e{cmd.name,         cmd.arity,         cmd.flags,
+              cmd.getkeys != nullptr, cmd.first_key, cmd.last_key,
+              cmd.key_step,     cmd.acl_categories, cmd.acl_facts};
+  if (e.facts) LegacyRange(e);
+  return e;
+}
+
+// A subcommand too short to reach the container's key position (OBJECT HELP) has none.
+InfoEntry EntryOf(const Command& cmd, const Subcommand& s) {
+  bool keys = cmd.first_key > 0 && std::abs(s.arity) > cmd.first_key;
+  InfoEntry e{s.fullname, s.arity, s.flags, false, keys ? cmd.first_key : 0,
+              keys ? cmd.last_key : 0, keys ? cmd.key_step : 0, s.acl_categories, s.acl_facts};
+  if (e.facts) LegacyRange(e);
+  return e;
+}
+
+void ReplyInfoEntry(ferrite_ctx* c, const Command& cmd, const Subcommand* sub) {
+  const InfoEntry e = sub ? EntryOf(cmd, *sub) : EntryOf(cmd);
+  const std::vector<Subcommand>* subs =
+      sub || cmd.subcommands.empty() ? nullptr : &cmd.subcommands;
   c->sink->array(c->st, 10);
-  Bulk(c, name);
-  c->sink->integer(c->st, arity);
+  Bulk(c, e.name);
+  c->sink->integer(c->st, e.arity);
   std::vector<const char*> names;
   // A container reports flags of its own only when it runs bare (COMMAND, arity -1):
   // Redis 7.0 declares none for the others.
-  if (!subs || arity == -1) FlagNames(flags, movablekeys, names);
+  if (!subs || e.arity == -1) FlagNames(e.name, e.flags, e.movablekeys, names);
   c->sink->set(c->st, names.size());
   for (auto* f : names) Simple(c, f);
   bool keyless = subs != nullptr;  // Redis reports a container's keys per subcommand
-  c->sink->integer(c->st, keyless ? 0 : first);
-  c->sink->integer(c->st, keyless ? 0 : last);
-  c->sink->integer(c->st, keyless ? 0 : step);
-  c->sink->set(c->st, 0);  // ACL categories
-  c->sink->array(c->st, 0);  // tips
-  c->sink->array(c->st, 0);  // key specs
+  c->sink->integer(c->st, keyless ? 0 : e.first);
+  c->sink->integer(c->st, keyless ? 0 : e.last);
+  c->sink->integer(c->st, keyless ? 0 : e.step);
+  ReplyCategories(c, e.categories);
+  ReplyCommandTips(c, e.name);
+  ReplyKeySpecs(c, e.name, e.facts);
   if (!subs) {
-    c->sink->array(c->st, 0);
+    c->sink->set(c->st, 0);  // addReplyCommandSubCommands for a command without any
     return;
   }
   c->sink->array(c->st, subs->size());
-  for (const auto& s : *subs) {
-    // A subcommand too short to reach the container's key position (OBJECT HELP) has none.
-    bool keys = first > 0 && std::abs(s.arity) > first;
-    ReplyInfoEntry(c, s.fullname, s.arity, s.flags, false, keys ? first : 0, keys ? last : 0,
-                   keys ? step : 0, nullptr);
-  }
+  for (const auto& s : *subs) ReplyInfoEntry(c, cmd, &s);
 }
 
 // Movable keys are those a getkeys callback finds (Redis derives the flag from key specs
 // that are not a plain index range: EVAL, ZUNION, LMPOP, ...).
 void ReplyCommandInfo(ferrite_ctx* c, const Command& cmd) {
-  ReplyInfoEntry(c, cmd.name, cmd.arity, cmd.flags, cmd.getkeys != nullptr, cmd.first_key,
-                 cmd.last_key, cmd.key_step,
-                 cmd.subcommands.empty() ? nullptr : &cmd.subcommands);
+  ReplyInfoEntry(c, cmd, nullptr);
+}
+
+// A command or, for "container|sub", a subcommand by its full name (lookupCommandBySds):
+// {nullptr, nullptr} if there is none.
+std::pair<const Command*, const Subcommand*> FindByFullName(Host* h, std::string_view name) {
+  const size_t bar = name.find('|');
+  const Command* cmd = h->registry().Find(name.substr(0, bar));
+  if (!cmd || (cmd->flags & FERRITE_CMD_HIDDEN)) return {nullptr, nullptr};
+  if (bar == std::string_view::npos) return {cmd, nullptr};
+  const std::string_view sub = name.substr(bar + 1);
+  if (sub.find('|') != std::string_view::npos) return {nullptr, nullptr};
+  for (const Subcommand& s : cmd->subcommands)
+    if (EqualsIgnoreCase(s.name, sub)) return {cmd, &s};
+  return {nullptr, nullptr};
 }
 
 std::vector<const Command*> VisibleCommands(Host* h) {
@@ -272,14 +438,10 @@ int CommandGetKeys(ferrite_ctx* c, int argc, const ferrite_slice* argv, bool wit
   acl::KeyList keys;
   acl::KeysOf(cmd, sub, n, argv + 2, keys);
   if (keys.empty()) {
-    // Redis' CMD_NO_MANDATORY_KEYS: EVAL*, EVALSHA*, FCALL* may name no key.
-    static constexpr std::string_view kNoMandatory[] = {"eval",    "eval_ro", "evalsha",
-                                                        "evalsha_ro", "fcall", "fcall_ro"};
-    for (auto name : kNoMandatory)
-      if (cmd->name == name) {
-        c->sink->array(c->st, 0);
-        return FERRITE_OK;
-      }
+    if (NoMandatoryKeys(cmd->name)) {
+      c->sink->array(c->st, 0);
+      return FERRITE_OK;
+    }
     return Error(c, "ERR Invalid arguments specified for command");
   }
   c->sink->array(c->st, keys.size());
@@ -330,22 +492,23 @@ int CmdCommand(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     }
     c->sink->array(c->st, argc - 2);
     for (int i = 2; i < argc; i++) {
-      const Command* cmd = h->registry().Find(SV(argv[i]));
-      if (cmd && !(cmd->flags & FERRITE_CMD_HIDDEN)) ReplyCommandInfo(c, *cmd);
+      auto [cmd, s] = FindByFullName(h, SV(argv[i]));
+      if (cmd) ReplyInfoEntry(c, *cmd, s);
       else c->sink->null_array(c->st);
     }
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "DOCS")) {
-    std::vector<const Command*> cmds;
-    if (argc == 2) cmds = VisibleCommands(h);
+    std::vector<std::pair<const Command*, const Subcommand*>> found;
+    if (argc == 2)
+      for (auto* cmd : VisibleCommands(h)) found.emplace_back(cmd, nullptr);
     for (int i = 2; i < argc; i++)
-      if (auto* cmd = h->registry().Find(SV(argv[i])); cmd && !(cmd->flags & FERRITE_CMD_HIDDEN))
-        cmds.push_back(cmd);
-    c->sink->map(c->st, cmds.size());
-    for (auto* cmd : cmds) {
-      Bulk(c, cmd->name);
-      ReplyCommandDocs(c, *cmd);
+      if (auto f = FindByFullName(h, SV(argv[i])); f.first) found.push_back(f);
+    c->sink->map(c->st, found.size());
+    for (auto [cmd, s] : found) {
+      Bulk(c, s ? std::string_view(s->fullname) : std::string_view(cmd->name));
+      if (s) ReplyCommandDocs(c, *cmd, *s);
+      else ReplyCommandDocs(c, *cmd);
     }
     return FERRITE_OK;
   }

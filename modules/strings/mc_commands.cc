@@ -126,6 +126,7 @@ struct McOpts {
   bool empty = false;    // EMPTY (md x): keep the item with an empty value
   bool has_flags = false;
   uint32_t flags = 0;    // FLAGS (md x): the emptied item's client flags
+  bool warm = false;     // WARM (MC.GAT): a miss waits for warm on a miss
 };
 
 bool ParseOpts(sdk::Args& a, McOpts* o) {
@@ -156,6 +157,8 @@ bool ParseOpts(sdk::Args& a, McOpts* o) {
       o->stale = true;
     } else if (a.Match("EMPTY")) {
       o->empty = true;
+    } else if (a.Match("WARM")) {
+      o->warm = true;
     } else if (a.Match("FLAGS")) {
       uint64_t f = 0;
       if (!sdk::ParseUint64(a.Str(), &f) || f > UINT32_MAX) a.Fail(FERRITE_E_NOT_INTEGER);
@@ -413,6 +416,8 @@ int CmdMcGat(Ctx ctx, int argc, const ferrite_slice* argv) {
   bool created = false;
   if (!v) {
     if (!o.has_vivify) {
+      // gat/gats, mg T, binary GAT: fetched from the old memcached first, then touched
+      if (o.warm && WaitForWarm(ctx, key)) return FERRITE_BLOCKED;  // counted on the re-read
       if (o.has_touch) st.cmd_touch++, st.touch_misses++;
       else st.cmd_get++, st.get_misses++;
       return ReplyStatus(ctx, "MISS");

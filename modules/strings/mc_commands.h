@@ -10,7 +10,8 @@
 //   MC.GET   key [BRIEF] [WARM] [NOBUMP] [IDLE] [RECACHE r]   READONLY (WARM: a miss may
 //            wait for warm on a miss, host/warm.h, and then runs again)
 //   MC.GAT   key [TOUCH exp] [VIVIFY exp] [RECACHE r] [BRIEF] [NOBUMP] [IDLE] [NEWCAS c]
-//            WRITE (touch / create-on-miss)
+//            [WARM]   WRITE (touch / create-on-miss; WARM as MC.GET's, on a miss without
+//            VIVIFY: the warmed item is then touched)
 //     -> [HIT value flags cas ttl_s idle_s created ttl_before_s bits won] | [MISS]
 //        ttl_s: seconds left, -1 = no expiry; created: 1 when VIVIFY made the key;
 //        ttl_before_s: the TTL before this command (-1 when created). On a created item

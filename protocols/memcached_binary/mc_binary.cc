@@ -334,7 +334,7 @@ void BinarySession::Get(const Req& r) {
   argv_.Clear();
   argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(r.key);
   if (touch) argv_.Add("TOUCH").UNum(Be32(U(r.extras)));
-  else argv_.Add("WARM");
+  if (r.cmd != kTouch) argv_.Add("WARM");  // a read: GET*, GAT* (TOUCH reads nothing)
   const McReply& rep = b_.Exec(argv_.Add("BRIEF"));
   if (rep.status == McStatus::kBlocked) {  // nothing written yet: re-read once warmed
     blocked_ = true;

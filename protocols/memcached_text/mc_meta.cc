@@ -227,6 +227,7 @@ void TextSession::MetaGet(const Tokens& t) {
     argv_.Add("MC.GAT").Add(f.key);
     AddTouchVivify(argv_, t, f);
     if (f.vivify && f.has_cas_in) argv_.Add("NEWCAS").UNum(f.cas_in);
+    if (!f.vivify) argv_.Add("WARM");  // mg T: warmed, then touched; N creates instead
   } else {
     argv_.Add("MC.GET").Add(f.key).Add("WARM");
     if (f.has_recache) argv_.Add("RECACHE").Num(f.recache);

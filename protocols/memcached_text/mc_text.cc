@@ -339,8 +339,7 @@ void TextSession::Get(const Tokens& t, bool with_cas, bool touch) {
     argv_.Clear();
     argv_.Add(touch ? "MC.GAT" : "MC.GET").Add(key);
     if (touch) argv_.Add("TOUCH").Num(exptime);
-    else argv_.Add("WARM");
-    const McReply& r = b_.Exec(argv_.Add("BRIEF"));
+    const McReply& r = b_.Exec(argv_.Add("WARM").Add("BRIEF"));
     if (r.status == McStatus::kBlocked) {  // re-read whole once the key is warmed
       out_.resize(mark);
       blocked_ = true;

@@ -266,8 +266,8 @@ TEST(McText, ArgvIsTheMcContract) {
   ASSERT_EQ(b.log.size(), 3u);
   EXPECT_EQ(b.log[0], (std::vector<std::string>{"MC.SET", "k", "ab", "CAS", "7", "EX", "100",
                                                  "CAS", "42"}));
-  EXPECT_EQ(b.log[1], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "5", "BRIEF"}));
-  EXPECT_EQ(b.log[2], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "9"}));
+  EXPECT_EQ(b.log[1], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "5", "WARM", "BRIEF"}));
+  EXPECT_EQ(b.log[2], (std::vector<std::string>{"MC.GAT", "k", "TOUCH", "9", "WARM"}));
 }
 
 // The anti-stampede and 1.6.19+ meta flags reach the MC.* contract (mc_commands.h): R
@@ -283,7 +283,7 @@ TEST(McText, MetaStaleFlagsArgv) {
   EXPECT_EQ(b.log[0], (V{"MC.GET", "k", "WARM", "RECACHE", "30", "NOBUMP", "IDLE"}));
   EXPECT_EQ(b.log[1], (V{"MC.GAT", "k", "TOUCH", "9", "VIVIFY", "30", "RECACHE", "5",
                          "NEWCAS", "7"}));
-  EXPECT_EQ(b.log[2], (V{"MC.GAT", "k", "RECACHE", "5", "TOUCH", "9"}));
+  EXPECT_EQ(b.log[2], (V{"MC.GAT", "k", "RECACHE", "5", "TOUCH", "9", "WARM"}));
   EXPECT_EQ(b.log[3], (V{"MC.SET", "k", "x", "CAS", "0", "EX", "0", "CAS", "3", "STALE",
                          "NEWCAS", "9"}));
   EXPECT_EQ(b.log[4], (V{"MC.SET", "k", "x", "SET", "0", "EX", "0"}));

@@ -116,16 +116,37 @@ def mg_many(port, keys, batch=1000):
     return out
 
 
-def metadump_keys(port):
+def metadump(port):
+    """{key: exp} from memcached's `lru_crawler metadump all`: each item's expiry as memcached
+    records it, a Unix time (-1: none)."""
     from urllib.parse import unquote_to_bytes
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(b"lru_crawler metadump all\r\n")
         data = recv_until(s, b"END\r\n")
-    keys = []
+    out = {}
     for line in data.split(b"\n"):
         if line.startswith(b"key="):
-            keys.append(unquote_to_bytes(line.split(b" ")[0][4:]))
-    return keys
+            fields = dict(f.split(b"=", 1) for f in line.split(b" ") if b"=" in f)
+            out[unquote_to_bytes(fields[b"key"])] = int(fields[b"exp"])
+    return out
+
+
+def metadump_keys(port):
+    return list(metadump(port))
+
+
+def pexpiretimes(resp_port, keys, batch=2000):
+    """{key: PEXPIRETIME} over RESP (-1: no expiry, -2: no key)."""
+    import redis
+    r = redis.Redis(host="127.0.0.1", port=resp_port, socket_timeout=30)
+    out = {}
+    for i in range(0, len(keys), batch):
+        p = r.pipeline(transaction=False)
+        for k in keys[i:i + batch]:
+            p.execute_command("PEXPIRETIME", k)
+        out.update(zip(keys[i:i + batch], p.execute()))
+    r.close()
+    return out
 
 
 def run_migrate(*args, timeout=300, **kw):

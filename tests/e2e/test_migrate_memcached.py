@@ -1,6 +1,7 @@
 """ferrite-migrate against a real memcached 1.6.18 and a real ferrite-host: a 100,000-item
 import of mixed sizes, flags and TTLs while a client keeps writing to both sides, then
-every item checked (value, flags, TTL within 2 s: see compare()); the source killed mid-import (exit 1,
+every item checked (value, flags, and its expiry to the second: see compare()); the source
+killed mid-import (exit 1,
 partial report) and the import resumed; the importer itself killed and resumed; a RESP
 target (Ferrite and redis-server, flags dropped); authentication; too-large items and
 --prefix; a source that is not there or answers garbage; the progress bar on a terminal and progress lines
@@ -8,6 +9,7 @@ elsewhere."""
 import os
 import pty
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -17,8 +19,8 @@ import time
 import pytest
 
 from conftest import free_port, wait_for
-from migrate_util import (Memcached, load_items, metadump_keys, mg_many, migrate_binary,
-                          run_migrate, summary, text_key)
+from migrate_util import (Memcached, load_items, metadump, metadump_keys, mg_many, migrate_binary,
+                          pexpiretimes, run_migrate, summary, text_key)
 
 MONTH = 30 * 86400
 
@@ -45,31 +47,29 @@ def dataset(n, seed, short_ttls=True, prefix=b"item:"):
     return items
 
 
-def compare(src_port, dst_port, keys, batch=2000, drop_flags=False):
-    """Reads each batch from both sides back to back and checks value, flags and TTL;
-    returns the number of keys checked. Keys about to expire are skipped.
-
-    NOTE: the TTL tolerance is 2 s, not 1: memcached reports `t` against its own clock,
-    which a once-a-second timer advances and which so lags the wall clock by up to a
-    second (more on a loaded machine). The copy takes the lag at fetch time into the
-    target's expiry (the target expires the item when memcached would); comparing
-    then measures memcached's lag once more."""
+def compare(src_port, dst, keys, batch=2000, drop_flags=False):
+    """Checks every key of `keys` the source holds: value and flags read back to back from
+    both sides with `mg`, and the expiry: memcached's own record of it (metadump's exp=, a
+    Unix time) against the target's PEXPIRETIME over RESP, which must be that second to the
+    millisecond. (memcached's `mg ... t` cannot be compared within 1 s: it counts from
+    memcached's clock, which a once-a-second timer advances and which lags the wall clock
+    by up to about 2 s.) Keys expiring within 2 s are skipped: one side may drop them
+    between the reads. Returns the number of keys checked."""
+    exps = metadump(src_port)
+    deadline = time.time() + 2
+    keys = [k for k in keys if k in exps and (exps[k] == -1 or exps[k] > deadline)]
+    expiry = pexpiretimes(dst.port, keys)
     checked = 0
     for i in range(0, len(keys), batch):
         chunk = keys[i:i + batch]
         src = mg_many(src_port, chunk)
-        dst = mg_many(dst_port, chunk)
-        for k, (value, flags, ttl) in src.items():
-            if 0 <= ttl <= 3:
-                continue
-            assert k in dst, f"{k!r} missing from the target"
-            dvalue, dflags, dttl = dst[k]
+        dst_items = mg_many(dst.mc_port, chunk)
+        for k, (value, flags, _) in src.items():
+            assert k in dst_items, f"{k!r} missing from the target"
+            dvalue, dflags, _ = dst_items[k]
             assert dvalue == value, k
             assert dflags == (0 if drop_flags else flags), k
-            if ttl == -1:
-                assert dttl == -1, (k, ttl, dttl)
-            else:
-                assert abs(dttl - ttl) <= 2, (k, ttl, dttl)
+            assert expiry[k] == (-1 if exps[k] == -1 else exps[k] * 1000), (k, exps[k], expiry[k])
             checked += 1
     return checked
 
@@ -95,8 +95,11 @@ class Writer(threading.Thread):
                     key = (self.rnd.choice(self.keys) if self.rnd.random() < 0.7
                            else b"new:%d" % self.rnd.getrandbits(40))
                     value = self.rnd.randbytes(self.rnd.randint(0, 500))
+                    # An absolute expiry (over 30 days: a Unix time), so both sides hold
+                    # the same deadline and the writer's items compare exactly too.
+                    exp = self.rnd.choice([0, int(time.time()) + 5000])
                     batch.append(b"set %s %d %d %d\r\n%s\r\n" % (
-                        key, self.rnd.getrandbits(16), self.rnd.choice([0, 5000]), len(value), value))
+                        key, self.rnd.getrandbits(16), exp, len(value), value))
                 for s, f in zip(socks, files):
                     s.sendall(b"".join(batch))
                     for _ in batch:
@@ -151,7 +154,7 @@ def test_import_100k_mixed_items_while_a_client_writes_to_both_sides(mc_server, 
     assert writer.writes > 1000
     keys = metadump_keys(src.port)
     assert len(keys) >= 100_000 - short
-    assert compare(src.port, mc_server.mc_port, keys) > 90_000
+    assert compare(src.port, mc_server, keys) > 90_000
 
 
 def test_source_killed_mid_import_then_resumed(mc_server, mc_source, tmp_path):
@@ -193,7 +196,7 @@ def test_source_killed_mid_import_then_resumed(mc_server, mc_source, tmp_path):
     assert second["copied"] == 30_000 - settled
     assert victim not in mg_many(mc_server.mc_port, [victim])
     keys = [k for k, _, _, _ in items if k != victim]
-    assert compare(src.port, mc_server.mc_port, keys) == len(keys)
+    assert compare(src.port, mc_server, keys) == len(keys)
 
 
 def test_importer_killed_then_resumed(mc_server, mc_source, tmp_path):
@@ -214,7 +217,7 @@ def test_importer_killed_then_resumed(mc_server, mc_source, tmp_path):
     # What the killed run stored but had not yet recorded is found present: add semantics.
     assert s["skipped, earlier run"] + s["copied"] + s["skipped, present"] == 20_000
     assert s["skipped, present"] <= 50
-    assert compare(src.port, mc_server.mc_port, [k for k, _, _, _ in items]) == 20_000
+    assert compare(src.port, mc_server, [k for k, _, _, _ in items]) == 20_000
 
 
 @pytest.mark.parametrize("peer", ["ferrite", "redis-server"])
@@ -229,14 +232,16 @@ def test_redis_target_keeps_values_and_ttls_and_drops_flags(peer, server, redis_
     import redis
     c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
     src_items = mg_many(src.port, [k for k, _, _, _ in items])
+    exps = metadump(src.port)
     pipe = c.pipeline(transaction=False)
     for k in src_items:
         pipe.get(k)
-        pipe.ttl(k)
+        pipe.execute_command("PEXPIRETIME", k)
     got = pipe.execute()
-    for i, (k, (value, _, ttl)) in enumerate(src_items.items()):
+    for i, (k, (value, _, _)) in enumerate(src_items.items()):
         assert got[2 * i] == value, k
-        assert (got[2 * i + 1] == -1) if ttl == -1 else abs(got[2 * i + 1] - ttl) <= 2, (k, ttl, got[2 * i + 1])
+        # SET ... EXAT: memcached's expiry (metadump's exp=) to the second.
+        assert got[2 * i + 1] == (-1 if exps[k] == -1 else exps[k] * 1000), (k, exps[k], got[2 * i + 1])
     # Run again: everything is present now (SET NX), nothing overwritten.
     c.set(b"item:0", b"newer")
     r = run_migrate("--from", f"memcached://127.0.0.1:{src.port}", "--to", f"redis://127.0.0.1:{port}")
@@ -291,10 +296,17 @@ def test_progress_bar_on_a_terminal_and_lines_elsewhere(mc_server, mc_source):
     load_items(src.port, dataset(4000, seed=9, short_ttls=False))
     args = [migrate_binary(), "--from", f"memcached://127.0.0.1:{src.port}",
             "--to", f"127.0.0.1:{mc_server.mc_port}", "--rate", "2000", "--progress-interval", "1"]
+    start = time.monotonic()
     r = subprocess.run(args, capture_output=True, timeout=60)
+    elapsed = time.monotonic() - start
     assert r.returncode == 0
+    # --rate 2000 over 4000 items: no less than 2 s (unlimited, the copy takes a fraction
+    # of that), and the summary's rate no higher than asked.
+    assert summary(r.stdout)["copied"] == 4000
+    assert elapsed >= 2.0, elapsed
+    assert float(re.search(rb"\(([\d.]+) items/s", r.stdout).group(1)) <= 2000, r.stdout
     lines = [l for l in r.stderr.decode().splitlines() if "progress:" in l]
-    assert len(lines) >= 2 and "items/s" in lines[0] and "ETA" in lines[0], r.stderr
+    assert len(lines) >= 2 and all(w in lines[0] for w in ("items/s", "MB/s", "ETA")), r.stderr
     assert b"\r[" not in r.stderr
 
     master, slave = pty.openpty()
@@ -312,12 +324,17 @@ def test_progress_bar_on_a_terminal_and_lines_elsewhere(mc_server, mc_source):
         tty += chunk
     os.close(master)
     assert p.returncode == 0
-    assert b"\r[" in tty and b"items/s" in tty and b"ETA" in tty and b"100.0%" in tty, tty
+    assert all(w in tty for w in (b"\r[", b"items/s", b"MB/s", b"ETA", b"100.0%")), tty
 
 
-def test_a_source_answering_garbage_fails_cleanly(mc_server):
-    """A fake source whose stats are not numbers and whose mg reply announces a 1 TB
-    value: exit 1 with a report, nothing allocated for the claimed size."""
+@pytest.mark.parametrize("time_stat, error", [
+    (b"1796679812", b"1099511627776-byte value"),
+    (b"x", b"the source's `stats` has no number for `time`"),
+])
+def test_a_source_answering_garbage_fails_cleanly(mc_server, time_stat, error):
+    """A fake source whose item count is not a number and whose mg reply announces a 1 TB
+    value, or whose clock is not a number (every expiry is computed from it): exit 1 with
+    a report, nothing allocated for the claimed size."""
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(4)
@@ -331,7 +348,7 @@ def test_a_source_answering_garbage_fails_cleanly(mc_server):
             if line.startswith(b"version"):
                 c.sendall(b"VERSION 1.6.18\r\n")
             elif line.startswith(b"stats"):
-                c.sendall(b"STAT curr_items lots\r\nSTAT time x\r\nEND\r\n")
+                c.sendall(b"STAT curr_items lots\r\nSTAT time %s\r\nEND\r\n" % time_stat)
             elif line.startswith(b"lru_crawler"):
                 c.sendall(b"key=a exp=-1 la=1 cas=1 fetch=no cls=1 size=1\nEND\r\n")
             elif line.startswith(b"mg "):
@@ -347,5 +364,88 @@ def test_a_source_answering_garbage_fails_cleanly(mc_server):
                     "--to", f"127.0.0.1:{mc_server.mc_port}", "--timeout", "3", timeout=60)
     lsock.close()
     assert r.returncode == 1, r.stdout + r.stderr
-    assert b"source failed" in r.stdout and b"1099511627776-byte value" in r.stdout, r.stdout
-    assert summary(r.stdout)["not reached"] == 1
+    assert b"source failed" in r.stdout and error in r.stdout, r.stdout
+    # The key was listed and not reached; a source with no clock fails before the listing.
+    assert summary(r.stdout)["not reached"] == (1 if time_stat.isdigit() else 0)
+
+
+class TickingSource:
+    """A fake memcached whose clock (`stats` time) ticks while the importer fetches: once,
+    at the `mg` of `tick_once`, and at every `mg` of `tick_always` (an item whose fetch
+    the clock always runs through). Each item expires at a fixed Unix time; `mg ... t`
+    answers the seconds from the fake's clock to it, as memcached does; metadump lists
+    the times in `listed` as exp= (an item changed since the listing has another)."""
+
+    def __init__(self, expiries, listed, tick_once=None, tick_always=None, clock_offset=0):
+        self.expiries, self.listed = expiries, listed
+        self.tick_once, self.tick_always = tick_once, tick_always
+        self.clock = int(time.time()) + clock_offset
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        for _ in range(2):  # the importer's two connections
+            c, _ = self.sock.accept()
+            threading.Thread(target=self.one, args=(c,), daemon=True).start()
+
+    def one(self, c):
+        f = c.makefile("rb")
+        for line in iter(f.readline, b""):
+            with self.lock:
+                if line.startswith(b"version"):
+                    c.sendall(b"VERSION 1.6.18\r\n")
+                elif line.startswith(b"stats"):
+                    c.sendall(b"STAT curr_items %d\r\nSTAT time %d\r\nEND\r\n" % (len(self.expiries), self.clock))
+                elif line.startswith(b"lru_crawler metadump"):
+                    c.sendall(b"".join(b"key=%s exp=%d la=1 cas=1 fetch=no cls=1 size=1\n" % (k, e)
+                                       for k, e in self.listed.items()) + b"END\r\n")
+                elif line.startswith(b"mg "):
+                    key = line.split()[1]
+                    if key == self.tick_once or key == self.tick_always:
+                        self.clock += 1
+                        self.tick_once = None if key == self.tick_once else self.tick_once
+                    c.sendall(b"VA 1 f7 t%d\r\nv\r\n" % (self.expiries[key] - self.clock))
+
+
+def test_expiry_is_exact_when_the_source_clock_ticks_during_a_fetch(mc_server):
+    """An expiry is the source's clock plus `mg`'s t, read at one tick of that clock: a
+    fetch the clock ticked through is fetched again in halves, and an item whose fetch it
+    always runs through takes the listing's exp= (which lies in the range the two reads
+    allow). The k items changed since the listing (their exp= is stale), so only a fetch
+    with no tick gives their expiry. Every copy must expire at the fake source's time
+    exactly; adding t to the clock read before a fetch the clock ticked through would
+    make the items fetched after the tick a second early."""
+    base = int(time.time()) + 1000
+    expiries = {b"slow": base + 50}
+    expiries.update({b"k%d" % i: base + i for i in range(10)})
+    listed = {k: (e if k == b"slow" else e - 100) for k, e in expiries.items()}
+    src = TickingSource(expiries, listed, tick_once=b"k5", tick_always=b"slow")
+    r = run_migrate("--from", f"memcached://127.0.0.1:{src.port}", "--to", f"127.0.0.1:{mc_server.mc_port}",
+                    "--timeout", "5", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert summary(r.stdout)["copied"] == 11
+    got = pexpiretimes(mc_server.port, list(expiries))
+    assert got == {k: e * 1000 for k, e in expiries.items()}
+    assert {k: v[:2] for k, v in mg_many(mc_server.mc_port, list(expiries)).items()} == \
+        {k: (b"v", 7) for k in expiries}
+
+
+def test_a_source_clock_ten_minutes_behind_keeps_each_remaining_ttl(mc_server):
+    """Hosts whose clocks disagree (here the source's runs 600 s behind): the import says
+    so and moves every expiry by the difference it measured between the source's `stats`
+    time and the target's, so each item keeps its remaining TTL (to within the second the
+    measurement allows) instead of expiring ten minutes early."""
+    base = int(time.time()) - 600 + 1000
+    expiries = {b"k%d" % i: base + i for i in range(5)}
+    src = TickingSource(expiries, expiries, clock_offset=-600)
+    r = run_migrate("--from", f"memcached://127.0.0.1:{src.port}", "--to", f"127.0.0.1:{mc_server.mc_port}",
+                    "--timeout", "5", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert b"clock and the target's differ by 60" in r.stderr, r.stderr
+    got = pexpiretimes(mc_server.port, list(expiries))
+    shift = {(got[k] - e * 1000) // 1000 for k, e in expiries.items()}
+    assert len(shift) == 1 and shift <= {600, 601}, got

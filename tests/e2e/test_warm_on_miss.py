@@ -226,3 +226,38 @@ def test_resp_mget_warms_every_missing_key_in_one_wait(server_factory, old):
     p.mget("k3", "k1")
     assert p.execute() == [[None, b"hello"]]
 
+
+
+def test_get_and_touch_misses_are_warmed_then_touched(server_factory, old):
+    """gat/gats, meta mg with T (no N) and the binary GAT are reads: a miss fetches the
+    item from the old server first, then touches it with the request's exptime, and the
+    client gets the value as the old server would have given it. A touch reads nothing
+    and does not warm (NOT_FOUND), nor does mg N, which creates the item instead."""
+    f = warm_server(server_factory, f"127.0.0.1:{old.port}")
+    out = exchange(f.mc_port, b"gat 100 k1 nothere\r\ngats 200 k2\r\nmg m T300 v f t\r\n"
+                              b"touch k3 50\r\nmg shared N30 v\r\nmn\r\n", b"MN\r\n")
+    lines = out.split(b"\r\n")
+    assert lines[:3] == [b"VALUE k1 7 5", b"hello", b"END"], out
+    assert lines[3].startswith(b"VALUE k2 8 2 ") and lines[4:6] == [b"hi", b"END"], out
+    assert lines[6:8] == [b"VA 4 f6 t300", b"meta"], out
+    assert lines[8] == b"NOT_FOUND", out
+    assert lines[9:] == [b"VA 0 W", b"", b"MN", b""], out
+    s = socket.create_connection(("127.0.0.1", f.mc_port), timeout=10)
+    gat = struct.pack(">BBHBBHIIQ", 0x80, 0x1d, 3, 4, 0, 0, 7, 0, 0) + struct.pack(">I", 60) + b"bin"
+    touch = struct.pack(">BBHBBHIIQ", 0x80, 0x1c, 4, 4, 0, 0, 8, 0, 0) + struct.pack(">I", 60) + b"late"
+    s.sendall(gat + touch)
+    resp = b""
+    while len(resp) < (24 + 4 + 6) + (24 + 9):  # GAT: flags + value; TOUCH: "Not found"
+        resp += s.recv(1024)
+    s.close()
+    assert resp[6:8] == b"\x00\x00" and resp[24:28] == struct.pack(">I", 5) and resp[28:34] == b"binary"
+    assert resp[34 + 6:34 + 8] == b"\x00\x01", resp  # TOUCH: key not found
+    # Over RESP (which does not warm here), as a memcached read of k3 would fetch it now.
+    assert f.redis().exists("k3", "late") == 0
+    got = mg_many(f.mc_port, [b"k1", b"k2", b"m", b"bin"])
+    assert got[b"k1"][:2] == (b"hello", 7) and 95 <= got[b"k1"][2] <= 100
+    assert got[b"k2"][:2] == (b"hi", 8) and 195 <= got[b"k2"][2] <= 200
+    assert got[b"m"][:2] == (b"meta", 6) and 295 <= got[b"m"][2] <= 300
+    assert got[b"bin"][:2] == (b"binary", 5) and 55 <= got[b"bin"][2] <= 60
+    i = info(f)
+    assert i["warm_hits"] == 4 and i["warm_misses"] == 1 and i["warm_errors"] == 0

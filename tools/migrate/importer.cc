@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -14,6 +13,7 @@
 
 #include "conn.h"
 #include "resume_state.h"
+#include "source_clock.h"
 #include "source_replies.h"
 
 namespace ferrite::migrate {
@@ -21,9 +21,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// memcached reads an exptime above 30 days as an absolute Unix time.
-constexpr int64_t kRelativeExptimeMax = 60 * 60 * 24 * 30;
 constexpr int kBusyRetries = 60;
+// A one-item fetch that the source's clock keeps ticking through (a huge value over a
+// slow link) is taken after this many tries, its expiry then resolved to within 1 s.
+constexpr int kTickRetries = 3;
 // memcached's largest item (-I) is 1 GB; a bigger announced size is a broken reply, not
 // something to allocate.
 constexpr uint64_t kMaxValueSize = uint64_t{1} << 30;
@@ -31,8 +32,10 @@ constexpr uint64_t kMaxValueSize = uint64_t{1} << 30;
 struct Item {
   std::string key;
   int64_t listed_exptime = -1;
+  bool found = false;
   uint32_t flags = 0;
-  int64_t ttl = -1;
+  int64_t ttl = -1;         // mg's t: seconds left on the source's clock; -1 never expires
+  int64_t expires_at = -1;  // the expiry on the source's clock (Unix seconds); -1 never
   std::string value;
 };
 
@@ -61,24 +64,24 @@ void Authenticate(Conn& c, const Options& o) {
 struct SourceInfo {
   std::optional<Version> version;
   uint64_t curr_items = 0;
-  int64_t time = 0;  // the source's clock, to judge listed expiry times
+  int64_t time = 0;  // the source's clock (source_clock.h)
 };
+
+// The source's clock from a `stats` reply: every expiry is computed from it, so a
+// source without one cannot be imported from.
+int64_t SourceTime(const std::optional<StatsInfo>& stats) {
+  if (!stats) throw ConnError("the source refused `stats`");
+  if (!stats->time) throw ConnError("the source's `stats` has no number for `time`");
+  return *stats->time;
+}
 
 SourceInfo Probe(Conn& c) {
   SourceInfo info;
   c.Send("version\r\nstats\r\n");
   info.version = ParseVersion(c.ReadLine());
-  for (;;) {
-    std::string line(c.ReadLine());
-    if (line == "END") break;
-    // Read leniently: a number that does not parse leaves the estimate at 0.
-    auto number = [&line](size_t at, auto* out) {
-      std::from_chars(line.data() + at, line.data() + line.size(), *out);
-    };
-    if (line.rfind("STAT curr_items ", 0) == 0) number(16, &info.curr_items);
-    if (line.rfind("STAT time ", 0) == 0) number(10, &info.time);
-    if (line.rfind("ERROR", 0) == 0 || line.rfind("CLIENT_ERROR", 0) == 0) break;
-  }
+  std::optional<StatsInfo> stats = ReadStatsReply(c);
+  info.time = SourceTime(stats);
+  info.curr_items = stats->curr_items;
   return info;
 }
 
@@ -113,45 +116,68 @@ std::vector<ListedKey> ListKeys(Conn& c, const Options& o, const SourceInfo& inf
 
 class Copier {
  public:
-  Copier(const Options& o, Conn& source, Conn& target, ResumeState& state, Counters& c)
-      : o_(o), source_(source), target_(target), state_(state), c_(c) {}
+  // clock_shift: seconds added to each expiry to carry it to the target's clock.
+  Copier(const Options& o, Conn& source, Conn& target, ResumeState& state, Counters& c,
+         int64_t clock_shift)
+      : o_(o), source_(source), target_(target), state_(state), c_(c), clock_shift_(clock_shift) {}
 
   // Copies one batch. Source errors and target errors throw ConnError, tagged by side.
   void CopyBatch(std::vector<Item>& items) {
-    Fetch(items);
+    try {
+      Fetch(items, 0, items.size(), 1);
+    } catch (const ConnError& e) {
+      throw ConnError(SideError("source", e));
+    }
     Store(items);
     state_.Flush();
   }
 
  private:
-  void Fetch(std::vector<Item>& items) {
-    std::string req;
-    for (const Item& it : items) {
+  // Fetches items[begin, end) between two reads of the source's clock (source_clock.h).
+  // When the clock ticked meanwhile the two halves are fetched again, each between its
+  // own reads, so every expiry comes from a fetch the clock did not tick through.
+  void Fetch(std::vector<Item>& items, size_t begin, size_t end, int attempt) {
+    std::string req = "stats\r\n";
+    for (size_t i = begin; i < end; ++i) {
       bool b64;
       req += "mg ";
-      AppendKey(req, it.key, &b64);
+      AppendKey(req, items[i].key, &b64);
       // u: the copy must not reorder the source's LRU while it still serves.
       req += b64 ? " b v f t u\r\n" : " v f t u\r\n";
     }
-    try {
-      source_.Send(req);
-      for (Item& it : items) {
-        MgHeader h = ParseMgHeader(source_.ReadLine());
-        if (h.kind == MgHeader::Kind::kValue && h.size > kMaxValueSize) {
-          throw ConnError("the source announced a " + std::to_string(h.size) + "-byte value");
-        }
-        if (h.kind == MgHeader::Kind::kValue) {
-          it.flags = h.flags;
-          it.ttl = h.ttl;
-          it.value.assign(source_.ReadBlock(h.size));
-        } else if (h.kind == MgHeader::Kind::kMiss) {
-          it.ttl = 0;  // marks a miss
-        } else {
-          throw ConnError("unexpected reply to mg");
-        }
-      }
-    } catch (const ConnError& e) {
-      throw ConnError(SideError("source", e));
+    req += "stats\r\n";
+    source_.Send(req);
+    int64_t before = SourceTime(ReadStatsReply(source_));
+    for (size_t i = begin; i < end; ++i) ReadMgReply(items[i]);
+    int64_t after = SourceTime(ReadStatsReply(source_));
+    if (before != after && end - begin > 1) {
+      size_t mid = begin + (end - begin) / 2;
+      Fetch(items, begin, mid, 1);
+      Fetch(items, mid, end, 1);
+      return;
+    }
+    if (before != after && attempt < kTickRetries) return Fetch(items, begin, end, attempt + 1);
+    for (size_t i = begin; i < end; ++i) {
+      Item& it = items[i];
+      it.expires_at = it.found && it.ttl >= 0 ? ResolveExpiry(before, after, it.ttl, it.listed_exptime) : -1;
+    }
+  }
+
+  void ReadMgReply(Item& it) {
+    MgHeader h = ParseMgHeader(source_.ReadLine());
+    if (h.kind == MgHeader::Kind::kValue && h.size > kMaxValueSize) {
+      throw ConnError("the source announced a " + std::to_string(h.size) + "-byte value");
+    }
+    if (h.kind == MgHeader::Kind::kValue) {
+      it.found = true;
+      it.flags = h.flags;
+      it.ttl = h.ttl;
+      it.value.assign(source_.ReadBlock(h.size));
+    } else if (h.kind == MgHeader::Kind::kMiss) {
+      it.found = false;
+      it.value.clear();
+    } else {
+      throw ConnError("unexpected reply to mg");
     }
   }
 
@@ -159,7 +185,7 @@ class Copier {
     std::string req;
     std::vector<Item*> sent;
     for (Item& it : items) {
-      if (it.ttl == 0) {  // missing: expired, or deleted/evicted since the listing
+      if (!it.found) {  // missing: expired, or deleted/evicted since the listing
         bool listed_expired = it.listed_exptime != -1 && it.listed_exptime != kUnknownExpiry;
         (listed_expired ? c_.expired : c_.gone)++;
         state_.Record(it.key);
@@ -191,41 +217,36 @@ class Copier {
     }
   }
 
-  // ms <key> <len> [b] F<flags> [T<exptime>] ME: add, with flags and TTL, through the
-  // meta protocol so a binary key (base64) travels like any other.
-  void AppendMetaAdd(std::string& req, const Item& it) {
+  // ms <key> <len> [b] F<flags> [T<unix time>] ME: add, with flags and expiry, through
+  // the meta protocol so a binary key (base64) travels like any other. The expiry is a
+  // Unix time, which memcached's protocol reads as absolute (it is over 30 days).
+  void AppendMetaAdd(std::string& req, const Item& it) const {
     bool b64;
     req += "ms ";
     AppendKey(req, it.key, &b64);
     req += " " + std::to_string(it.value.size()) + (b64 ? " b" : "") + " F" + std::to_string(it.flags);
-    if (it.ttl > 0) {
-      int64_t t = it.ttl;
-      if (t > kRelativeExptimeMax) {
-        t += std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
-      }
-      req += " T" + std::to_string(t);
-    }
+    if (it.expires_at >= 0) req += " T" + std::to_string(it.expires_at + clock_shift_);
     req += " ME\r\n";
     req += it.value;
     req += "\r\n";
   }
 
-  // SET key value NX [EX ttl]: flags have no place in a Redis string and are dropped.
-  static void AppendRespSet(std::string& req, const Item& it) {
+  // SET key value NX [EXAT unix-time]: flags have no place in a Redis string and are
+  // dropped.
+  void AppendRespSet(std::string& req, const Item& it) const {
     auto bulk = [&req](std::string_view s) {
       req += "$" + std::to_string(s.size()) + "\r\n";
       req += s;
       req += "\r\n";
     };
-    req += it.ttl > 0 ? "*6\r\n" : "*4\r\n";
+    req += it.expires_at >= 0 ? "*6\r\n" : "*4\r\n";
     bulk("SET");
     bulk(it.key);
     bulk(it.value);
     bulk("NX");
-    if (it.ttl > 0) {
-      bulk("EX");
-      bulk(std::to_string(it.ttl));
+    if (it.expires_at >= 0) {
+      bulk("EXAT");
+      bulk(std::to_string(it.expires_at + clock_shift_));
     }
   }
 
@@ -234,6 +255,7 @@ class Copier {
   Conn& target_;
   ResumeState& state_;
   Counters& c_;
+  int64_t clock_shift_;
 };
 
 // Spreads `rate` items per second over 100 ms slices, so a limit shows as a steady
@@ -275,7 +297,9 @@ void CopyKeys(std::vector<ListedKey>& keys, const Options& o, Copier& copier, Ra
       } else if (state.Done(k.key)) {
         c.resumed++;
       } else {
-        batch.push_back(Item{std::move(k.key), k.exptime, 0, -1, {}});
+        Item& it = batch.emplace_back();
+        it.key = std::move(k.key);
+        it.listed_exptime = k.exptime;
       }
     }
     if (!batch.empty()) {
@@ -325,7 +349,22 @@ ImportResult RunImport(const Options& o, Progress& progress) {
     spdlog::info("source memcached {}:{} (version {}), about {} items; copying to {}{}", o.from.host,
                  o.from.port, VersionText(info), info.curr_items,
                  o.to_kind == TargetKind::kRedis ? "redis://" : "memcached://", o.to.Text());
-    Copier copier(o, *source, *target, *state, c);
+    int64_t shift = 0;
+    try {
+      std::optional<int64_t> target_time = ReadTargetClock(*target, o.to_kind);
+      if (!target_time) {
+        spdlog::info("the target does not tell its clock; comparing the source's with this host's");
+      }
+      shift = ClockShift(info.time, target_time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count()));
+    } catch (const ConnError& e) {
+      throw ConnError(SideError("target", e));
+    }
+    if (shift != 0) {
+      spdlog::warn("the source's clock and the target's differ by {} s: expiry times are moved by "
+                   "that much, so each item keeps its remaining TTL (to within 1 s)", shift);
+    }
+    Copier copier(o, *source, *target, *state, c, shift);
     RateLimiter limiter(o.rate);
     // The LRU crawler walks live LRU lists: an item the LRU maintainer moves between
     // them during the walk can be missed. Later passes list again and copy only what

@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "options.h"
 #include "resume_state.h"
+#include "source_clock.h"
 #include "source_replies.h"
 
 namespace ferrite::migrate {
@@ -110,6 +111,37 @@ TEST(Version, ParsesAndCompares) {
   EXPECT_TRUE(ParseVersion("VERSION 1.6.21-beta")->AtLeast(1, 6, 19));
   EXPECT_FALSE(ParseVersion("VERSION 1.6"));
   EXPECT_FALSE(ParseVersion("ERROR"));
+}
+
+TEST(Stats, NamedNumbersOnly) {
+  EXPECT_EQ(ParseStatNumber("STAT time 1796679812", "time"), 1796679812);
+  EXPECT_EQ(ParseStatNumber("STAT curr_items 0", "curr_items"), 0);
+  EXPECT_FALSE(ParseStatNumber("STAT time_in_listen_disabled_us 0", "time"));
+  EXPECT_FALSE(ParseStatNumber("STAT time x", "time"));
+  EXPECT_FALSE(ParseStatNumber("STAT time ", "time"));
+  EXPECT_FALSE(ParseStatNumber("STAT time", "time"));
+  EXPECT_FALSE(ParseStatNumber("STAT uptime 5", "time"));
+  EXPECT_EQ(ParseDecimal("1796679812"), 1796679812);
+  EXPECT_FALSE(ParseDecimal("$10"));
+}
+
+TEST(Clock, AnExpiryIsTheSourceTimePlusTtlReadAtOneTick) {
+  // memcached 1.6.18, no tick between the reads: time 1796679812, mg t100.
+  EXPECT_EQ(ResolveExpiry(1796679812, 1796679812, 100, -1), 1796679912);
+  EXPECT_EQ(ResolveExpiry(1796679812, 1796679812, 100, 1796679000), 1796679912);
+  // A tick between them: the listing's exp= decides when it fits, else the earlier one.
+  EXPECT_EQ(ResolveExpiry(1796679812, 1796679813, 100, 1796679913), 1796679913);
+  EXPECT_EQ(ResolveExpiry(1796679812, 1796679813, 100, 1796679912), 1796679912);
+  EXPECT_EQ(ResolveExpiry(1796679812, 1796679813, 100, 1796679999), 1796679912);
+  EXPECT_EQ(ResolveExpiry(1796679812, 1796679813, 100, kUnknownExpiry), 1796679912);
+}
+
+TEST(Clock, ClocksWithinTheSlackAreOneClock) {
+  EXPECT_EQ(ClockShift(1000, 1000), 0);
+  EXPECT_EQ(ClockShift(1000, 1000 + kClockSlack), 0);
+  EXPECT_EQ(ClockShift(1000, 1000 - kClockSlack), 0);
+  EXPECT_EQ(ClockShift(1000, 1000 + kClockSlack + 1), kClockSlack + 1);
+  EXPECT_EQ(ClockShift(1000, 400), -600);
 }
 
 TEST(Options, ParsesEveryFlagAndNamesTheBadOne) {

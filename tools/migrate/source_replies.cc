@@ -201,6 +201,21 @@ StoreOutcome ParseRespStoreReply(std::string_view line) {
   return StoreOutcome::kFailed;
 }
 
+std::optional<int64_t> ParseStatNumber(std::string_view line, std::string_view name) {
+  if (!StartsWith(line, "STAT ")) return std::nullopt;
+  line.remove_prefix(5);
+  if (!StartsWith(line, name) || line.size() == name.size() || line[name.size()] != ' ') {
+    return std::nullopt;
+  }
+  return ParseDecimal(line.substr(name.size() + 1));
+}
+
+std::optional<int64_t> ParseDecimal(std::string_view line) {
+  int64_t v = 0;
+  if (!ParseNumber(line, &v)) return std::nullopt;
+  return v;
+}
+
 bool Version::AtLeast(int a, int b, int c) const {
   if (major != a) return major > a;
   if (minor != b) return minor > b;

@@ -58,6 +58,13 @@ enum class StoreOutcome { kStored, kPresent, kTooLarge, kFailed };
 StoreOutcome ParseMetaStoreReply(std::string_view line);
 StoreOutcome ParseRespStoreReply(std::string_view line);
 
+// One line of a `stats` reply, "STAT <name> <value>": the value when the line names
+// `name` and the value is a whole number, else nullopt.
+std::optional<int64_t> ParseStatNumber(std::string_view line, std::string_view name);
+
+// A RESP integer or bulk-string payload line that is a whole number ("1796679812").
+std::optional<int64_t> ParseDecimal(std::string_view line);
+
 // "VERSION 1.6.18" -> {1, 6, 18}; nullopt for anything else.
 struct Version {
   int major = 0, minor = 0, patch = 0;

@@ -33,6 +33,8 @@ void OneLine(std::string_view line) {
   Check(h.kind == h2.kind && h.size == h2.size && h.flags == h2.flags && h.ttl == h2.ttl);
   (void)ParseMetaStoreReply(line);
   (void)ParseRespStoreReply(line);
+  if (auto t = ParseStatNumber(line, "time")) Check(line.substr(0, 10) == "STAT time ");
+  if (auto d = ParseDecimal(line)) Check(std::to_string(*d).size() <= line.size());
   if (auto v = ParseVersion(line)) Check(v->major >= 0 && v->minor >= 0 && v->patch >= 0);
   if (auto d = UriDecode(line)) Check(d->size() <= line.size());
   std::string enc = Base64Encode(line);
