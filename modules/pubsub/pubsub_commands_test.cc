@@ -237,26 +237,6 @@ TEST(PubsubFamily, PublishGoesToReplicasNotToTheAof) {
   EXPECT_THAT(Lines(aof), ElementsAre("SELECT 2", "SET k v"));
 }
 
-TEST(PubsubFamily, PublishIsNoChangeOfTheKeyspace) {
-  Harness h(Opts());
-  PropagationRecorder repl(h, FERRITE_PROPAGATE_REPL);
-  // INFO persistence's rdb_changes_since_last_save counts changes (Redis' dirty).
-  auto dirty = [&] {
-    std::string info = h.Run({"INFO", "persistence"}).str;
-    const std::string field = "rdb_changes_since_last_save:";
-    size_t at = info.find(field);
-    return at == std::string::npos ? std::string("?")
-                                   : info.substr(at + field.size(), info.find('\r', at) - at - field.size());
-  };
-  std::string before = dirty();
-  ASSERT_NE(before, "?");
-  h.Run({"PUBLISH", "ch", "m"});
-  EXPECT_EQ(dirty(), before);
-  h.Run({"SET", "k", "v"});
-  EXPECT_NE(dirty(), before);  // the count moves for a write
-  EXPECT_THAT(Lines(repl), ElementsAre("SELECT 0", "PUBLISH ch m"));
-}
-
 TEST(PubsubFamily, PublishInsideMultiJoinsTheTransaction) {
   Harness h(Opts());
   PropagationRecorder aof(h, FERRITE_PROPAGATE_AOF);

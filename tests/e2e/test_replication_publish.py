@@ -57,6 +57,21 @@ def test_stream_matches_redis_server(server, redis_server, case):
     assert any(c[0] in ("publish", "spublish") for c in theirs)
 
 
+@pytest.mark.parametrize("kind", ["ferrite", "redis"])
+def test_publish_is_no_change(server, redis_server, kind):
+    """PUBLISH changes no key: rdb_changes_since_last_save stays (Redis' dirty)."""
+    r = redis.Redis(host="127.0.0.1", port=server.port if kind == "ferrite" else redis_server.port)
+    r.flushall()
+    r.save()
+    changes = lambda: int(r.info("persistence")["rdb_changes_since_last_save"])
+    assert changes() == 0
+    r.publish("ch", "m")
+    r.execute_command("SPUBLISH", "sch", "m")
+    assert changes() == 0
+    r.set("k", "v")
+    assert changes() == 1
+
+
 class Listener:
     """A subscriber (channel `ch`, pattern `p*`, shard channel `sch`) on one node, its
     messages collected by a thread."""
