@@ -92,6 +92,28 @@ using namespace config_detail;
 constexpr int64_t kIntMax = INT_MAX;
 constexpr std::string_view kCobl = "client-output-buffer-limit";
 
+// Redis 7.0's IMMUTABLE_CONFIG parameters (src/config.c). A setting that cannot change at
+// run time and is not one of these is Ferrite's own (shards, the memcached ports, the
+// startup role): a Redis client cannot know it is immutable (redis' own test suite sets
+// every parameter a `CONFIG GET *` lists to its value), so a pattern does not list it,
+// as Redis' HIDDEN_CONFIG; named, it answers.
+constexpr std::string_view kRedisImmutable[] = {
+    "rdbchecksum", "daemonize", "io-threads-do-reads", "always-show-logo", "set-proc-title",
+    "syslog-enabled", "cluster-enabled", "disable-thp", "aclfile", "unixsocket", "pidfile",
+    "cluster-config-file", "syslog-ident", "appendfilename", "appenddirname", "logfile",
+    "supervised", "syslog-facility", "enable-protected-configs", "enable-debug-command",
+    "enable-module-command", "databases", "io-threads", "tcp-backlog", "cluster-port",
+    "unixsocketperm", "socket-mark-id", "replicaof", "slaveof"};
+
+bool ListedByPattern(std::string_view name, bool mut) {
+  // Redis' HIDDEN_CONFIG settings answer only when named, never to a pattern.
+  if (name == "key-load-delay" || name == "rdb-key-save-delay") return false;
+  if (mut) return true;
+  for (auto r : kRedisImmutable)
+    if (r == name) return true;
+  return false;
+}
+
 // Redis' stringmatchlen with nocase: *, ?, [...] (with ^ and ranges) and \ escapes.
 bool Glob(std::string_view p, std::string_view s) {
   while (!p.empty()) {
@@ -616,24 +638,46 @@ std::optional<std::string> Config::StringByRedisName(std::string_view redis_name
 // --- CONFIG GET / SET ----------------------------------------------------------------
 
 std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view glob) const {
-  std::lock_guard lk(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  // NOTE: like Redis 7.0, a name without glob characters is echoed as the client
-  // spelled it ("CONFIG GET MAXMEMORY" answers "MAXMEMORY").
-  if (glob.find_first_of("*?[\\") == std::string_view::npos) {
-    std::string name = Lower(glob);
-    if (name == kCobl) out.emplace_back(glob, ClientOutputBufferLimit());
-    else if (auto it = by_redis_.find(name); it != by_redis_.end())
-      out.emplace_back(glob, FormatRedis(*it->second));
-    return out;
+  // Views answer outside the lock (their getters take their owners' locks).
+  std::vector<std::pair<std::string, std::shared_ptr<const std::function<std::string()>>>> views;
+  bool named = glob.find_first_of("*?[\\") == std::string_view::npos;
+  {
+    std::lock_guard lk(mu_);
+    // NOTE: like Redis 7.0, a name without glob characters is echoed as the client
+    // spelled it ("CONFIG GET MAXMEMORY" answers "MAXMEMORY").
+    if (named) {
+      std::string name = Lower(glob);
+      if (name == kCobl) out.emplace_back(glob, ClientOutputBufferLimit());
+      else if (auto it = by_redis_.find(name); it != by_redis_.end())
+        out.emplace_back(glob, FormatRedis(*it->second));
+      for (auto& v : views_)
+        if (name == v.name || name == v.alias) views.emplace_back(glob, v.get);
+    } else {
+      for (auto& [name, s] : by_redis_)
+        if (Glob(glob, name) && ListedByPattern(name, s->mut))
+          out.emplace_back(name, FormatRedis(*s));
+      if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
+      for (auto& v : views_)
+        for (const std::string* n : {&v.name, &v.alias})
+          if (!n->empty() && Glob(glob, *n)) views.emplace_back(*n, v.get);
+    }
   }
-  // Redis' HIDDEN_CONFIG settings answer only when named, never to a pattern.
-  for (auto& [name, s] : by_redis_)
-    if (Glob(glob, name) && name != "key-load-delay" && name != "rdb-key-save-delay")
-      out.emplace_back(name, FormatRedis(*s));
-  if (Glob(glob, kCobl)) out.emplace_back(kCobl, ClientOutputBufferLimit());
-  std::sort(out.begin(), out.end());
+  for (auto& [name, get] : views) out.emplace_back(name, (*get)());
+  if (!named) std::sort(out.begin(), out.end());
   return out;
+}
+
+void Config::SetView(std::string name, std::string alias, std::function<std::string()> get) {
+  std::lock_guard lk(mu_);
+  std::erase_if(views_, [&](const View& v) { return v.name == name; });
+  views_.push_back({std::move(name), std::move(alias),
+                    std::make_shared<const std::function<std::string()>>(std::move(get))});
+}
+
+void Config::DropView(std::string_view name) {
+  std::lock_guard lk(mu_);
+  std::erase_if(views_, [&](const View& v) { return v.name == name; });
 }
 
 std::optional<std::string> Config::Set(std::string_view redis_name, std::string_view value) {
@@ -658,6 +702,9 @@ std::optional<std::string> Config::SetMany(
     for (auto& [redis_name, value] : name_values) {
       std::string name = Lower(redis_name);
       if (name == kCobl) continue;
+      bool view = false;
+      for (auto& v : views_) view |= name == v.name || name == v.alias;
+      if (view) return failed(redis_name, "can't set immutable config");
       auto it = by_redis_.find(name);
       if (it == by_redis_.end())
         return "Unknown option or number of arguments for CONFIG SET - '" + redis_name + "'";

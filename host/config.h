@@ -106,6 +106,13 @@ class Config {
   // loading every plugin and fails startup when it is not empty.
   std::vector<std::string> UnclaimedModuleOptions() const;
 
+  // A parameter whose value lives elsewhere (Redis' special configs): CONFIG GET answers
+  // get() under `name` and `alias` (either may be named, a pattern lists both), CONFIG
+  // SET refuses it as immutable. `get` runs without the config lock. Replaces an earlier
+  // view of that name; DropView forgets it (its owner is going away).
+  void SetView(std::string name, std::string alias, std::function<std::string()> get);
+  void DropView(std::string_view name);
+
   // Lookups by Redis name for the host API's config_int / config_string. Ints, bools
   // (0/1), memory (bytes) and enums (index) answer IntByRedisName; every CONFIG GET
   // visible setting answers StringByRedisName in CONFIG GET form. nullopt if unknown.
@@ -139,6 +146,11 @@ class Config {
   std::map<std::string, Setting*, std::less<>> by_toml_, by_redis_;
   std::map<std::string, std::vector<std::function<void()>>, std::less<>> on_change_;
   std::map<std::string, std::shared_ptr<const ApplyFn>, std::less<>> on_apply_;
+  struct View {
+    std::string name, alias;
+    std::shared_ptr<const std::function<std::string()>> get;
+  };
+  std::vector<View> views_;
   std::string path_;
   // Module options seen in the file before their plugin registered them.
   std::map<std::string, std::pair<std::string, int>, std::less<>> pending_module_values_;

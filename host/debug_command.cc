@@ -343,8 +343,19 @@ int DebugHelp(ferrite_ctx* c) {
        "    Reply with a test value of the specified type. <type> can be: string,",
        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
        "    true, false.",
-       // Ferrite's RELOAD takes no options (Redis' MERGE/NOFLUSH/NOSAVE are not listed).
-       "RELOAD", "    Save the RDB on disk and reload it back to memory.",
+       "RELOAD [option ...]",
+       "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+       "    * MERGE: conflicting keys will be loaded from RDB.",
+       "    * NOFLUSH: the existing database will not be removed before load, but",
+       "      a conflicting key makes the load fail (what was loaded before it stays).",
+       "    * NOSAVE: the database will be loaded from an existing RDB file.",
+       "    Examples:",
+       "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+       "      the database.",
+       "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+       "      existing RDB file.",
+       "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+       "      file to the database.",
        "SET-ACTIVE-EXPIRE <0|1>",
        "    Setting it to 0 disables expiring keys in background when they are not",
        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -408,7 +419,15 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     return FERRITE_OK;
   }
   if (EqualsIgnoreCase(sub, "RELOAD") && c->host->debug_reload) {
-    std::string err = c->host->debug_reload();
+    Host::ReloadOptions o;
+    for (int i = 2; i < argc; i++) {
+      auto opt = SV(argv[i]);
+      if (EqualsIgnoreCase(opt, "MERGE")) o.merge = true;
+      else if (EqualsIgnoreCase(opt, "NOFLUSH")) o.flush = false;
+      else if (EqualsIgnoreCase(opt, "NOSAVE")) o.save = false;
+      else return Error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+    }
+    std::string err = c->host->debug_reload(o);
     if (!err.empty()) return Error(c, err);
     Simple(c, "OK");
     return FERRITE_OK;

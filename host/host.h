@@ -288,8 +288,13 @@ class Host {
   // A script that had written was stopped by the shutdown: the data set holds part of
   // its effects, so the final save is skipped (with a log line).
   std::atomic<bool> shutdown_interrupted_writes{false};
+  // DEBUG RELOAD's options (Redis' debug.c): NOSAVE loads the snapshot on disk as it is,
+  // NOFLUSH loads it on top of the dataset, MERGE lets its keys replace those in memory.
+  struct ReloadOptions {
+    bool save = true, flush = true, merge = false;
+  };
   // Set by persistence: DEBUG RELOAD (save + reload); returns an error text or "".
-  std::function<std::string()> debug_reload;
+  std::function<std::string(const ReloadOptions&)> debug_reload;
   // Set by persistence: DEBUG LOADAOF (flush the AOF, replace the dataset by replaying
   // it); returns an error text or "".
   std::function<std::string()> debug_loadaof;

@@ -84,7 +84,7 @@ void PersistenceService::Start() {
     std::string err = StartAof(false);
     if (!err.empty()) throw std::runtime_error(err);
   }
-  h_.debug_reload = [this] { return DebugReload(); };
+  h_.debug_reload = [this](const Host::ReloadOptions& o) { return DebugReload(o); };
   h_.debug_loadaof = [this] { return DebugLoadAof(); };
   h_.config().OnChange("appendonly", [this] {
     if (h_.config().Bool("persistence.aof_enabled")) EnableAof();

@@ -45,7 +45,7 @@ class PersistenceService : public Service {
   // consistent cut). Returns "" or Redis' error text.
   std::string BgsaveLocked();
   std::string BgrewriteLocked(bool* scheduled);
-  std::string DebugReload();
+  std::string DebugReload(const Host::ReloadOptions& o);
   std::string DebugLoadAof();
   void ScheduleBgsave();  // BGSAVE SCHEDULE while an AOF rewrite runs
 

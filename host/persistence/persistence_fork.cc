@@ -245,24 +245,32 @@ void PersistenceService::OnAofChildDone(bool ok) {
   if (!err.empty() && a && a->size() == 0) rewrite_scheduled_ = true;
 }
 
-std::string PersistenceService::DebugReload() {
+// Redis' DEBUG RELOAD, every shard locked throughout: save (unless NOSAVE), empty the
+// dataset (unless NOFLUSH), load the snapshot file. Errors as Redis words them: a failed
+// save is a bare "ERR" (shared.err), a failed load "Error trying to load the RDB dump",
+// after which what was loaded so far stays. Where Redis stops the process (NOFLUSH
+// without MERGE meeting a key the dataset has), the load fails here instead.
+std::string PersistenceService::DebugReload(const Host::ReloadOptions& opt) {
   LockSet locks;
   locks.AcquireAll(h_.keyspace());
-  if (!SaveLocked().empty()) return "ERR Error trying to save the DB, check server logs.";
+  if (opt.save && !SaveLocked().empty()) return "ERR";
   std::string path = DataPath(h_.config().String("persistence.dbfilename"));
   std::string data;
   ReadWholeFile(path, &data);  // unreadable: empty, which the loader reports
   Keyspace& ks = h_.keyspace();
-  for (int s = 0; s < ks.num_shards(); s++)
-    for (auto& t : ks.shard(s).dbs) t.Clear();
+  if (opt.flush)
+    for (int s = 0; s < ks.num_shards(); s++)
+      for (auto& t : ks.shard(s).dbs) t.Clear();
   try {
     RdbLoadOptions o;
     o.now_ms = h_.clock().NowMs();
+    o.refuse_duplicates = !opt.flush && !opt.merge;
     LoadRdb(h_, data, o);
   } catch (const std::exception& e) {
     Logger("host.persistence")->error("DEBUG RELOAD: {}", e.what());
-    return "ERR Error trying to load the RDB dump, check server logs.";
+    return "ERR Error trying to load the RDB dump";
   }
+  Logger("host.persistence")->warn("DB reloaded by DEBUG RELOAD");
   return "";
 }
 

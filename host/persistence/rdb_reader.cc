@@ -337,6 +337,12 @@ class Loader {
     std::unique_lock<std::timed_mutex> lk;  // Insert takes it with lock_per_key; held to Finish
     key_lock_ = &lk;
     std::string key = in_.String();
+    if (opt_.refuse_duplicates && !opt_.into) {
+      Keyspace& ks = h_.keyspace();
+      uint64_t hash = HashKey(key);
+      if (ks.shard(ks.ShardIndex(hash)).dbs[db].Find(key, hash))
+        Fail(at, "duplicated key '" + key + "' in DB " + std::to_string(db));
+    }
     bool expired = expire >= 0 && expire <= opt_.now_ms;
     LoadedValue v = ReadObject(type, key, at);
     if (expired || v.Empty()) {

@@ -42,6 +42,10 @@ struct RdbLoadOptions {
   // for a reload of the node's own data (DEBUG RELOAD): its replicas' epochs stay past it.
   bool adopt_cas_epoch = false;
   int64_t key_load_delay_us = 0;  // Redis' key-load-delay: a sleep per key (tests)
+  // A key already in the table fails the load ("duplicated key"), as Redis' rdbLoad
+  // without RDBFLAGS_ALLOW_DUP (DEBUG RELOAD NOFLUSH without MERGE). Otherwise the loaded
+  // value replaces it.
+  bool refuse_duplicates = false;
   // Loads into these tables ([shard][db], not bound to the keyspace's byte counter)
   // instead of the keyspace, which the caller then need not hold (a replica's swapdb
   // load, serving its current dataset meanwhile). The keys get version 0 and the file's

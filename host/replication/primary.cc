@@ -56,9 +56,16 @@ ReplicationService::ReplicationService(Host& h)
     : h_(h), replid_(NewReplid()), replid2_(40, '0'), no_replicas_since_ms_(h.clock().NowMs()) {
   std::lock_guard lk(g_services_mu);
   g_services[&h_] = this;
+  // Redis' replicaof (alias slaveof): "<host> <port>" of the primary this node
+  // replicates from, "" on a primary. REPLICAOF changes it, CONFIG SET cannot.
+  h_.config().SetView("replicaof", "slaveof", [this] {
+    std::lock_guard lk(link_mu_);
+    return link_ ? link_->host() + " " + std::to_string(link_->port()) : std::string();
+  });
 }
 
 ReplicationService::~ReplicationService() {
+  h_.config().DropView("replicaof");
   Stop();
   std::lock_guard lk(g_services_mu);
   g_services.erase(&h_);
