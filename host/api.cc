@@ -881,9 +881,21 @@ void PropagateCmd(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   std::vector<std::string> cmd;
   cmd.reserve(argc);
   for (int i = 0; i < argc; i++) cmd.emplace_back(argv[i].ptr, argv[i].len);
-  c->propagated.emplace_back(c->client->db, std::move(cmd));
+  c->propagated.push_back({c->client->db, kPropagateAll, std::move(cmd)});
   c->propagate_overridden = true;
   c->dirty = true;
+}
+
+void PropagateTo(ferrite_ctx* c, uint32_t targets, int argc, const ferrite_slice* argv) {
+  targets &= kPropagateAll;
+  // Nothing consumes propagation (no AOF, no replica): no copy (PUBLISH is hot).
+  if (!targets || !H(c)->PropagationActive()) return;
+  std::vector<std::string> cmd;
+  cmd.reserve(argc);
+  for (int i = 0; i < argc; i++) cmd.emplace_back(argv[i].ptr, argv[i].len);
+  c->propagated.push_back({c->client->db, targets, std::move(cmd)});
+  c->propagate_overridden = true;
+  c->forced = true;
 }
 void MarkDirty(ferrite_ctx* c) { c->dirty = true; }
 
@@ -1392,6 +1404,7 @@ const ferrite_host_api kApi = [] {
     return AddInfoFields(p->host, p, section, fn, udata) ? FERRITE_OK : FERRITE_ERR;
   };
   a.info_field = InfoField;
+  a.propagate_to = PropagateTo;
   return a;
 }();
 

@@ -43,9 +43,11 @@ struct ferrite_ctx {
   // A script that wrote was stopped by the shutdown: what it did is not propagated (as
   // Redis never propagates an unfinished script), and the final save is skipped.
   bool drop_effects = false;
+  // propagate_to was called: the effects go out although the call changed no key.
+  bool forced = false;
   // What to propagate instead of the command itself, each with the db it ran in (a
-  // SELECT inside MULTI or a script changes it between entries).
-  std::vector<std::pair<int, std::vector<std::string>>> propagated{};
+  // SELECT inside MULTI or a script changes it between entries) and its targets.
+  std::vector<ferrite::host::PropagatedCmd> propagated{};
   bool nested = false;       // inside EXEC / a script: all shards are held, no blocking
   bool blocked = false;
   // Error replies this command sent itself (not its nested calls'): Redis' failed_calls.

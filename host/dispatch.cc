@@ -153,14 +153,16 @@ bool HeldByWritePause(Host* h, Client* c, const Command* cmd, uint32_t flags, in
 
 void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* argv) {
   const Command* cmd = ctx.cmd;
-  if (!ctx.dirty || ctx.drop_effects) return;
-  h->stats().dirty.fetch_add(1, std::memory_order_relaxed);
+  // `forced` (propagate_to) without `dirty`: PUBLISH, which changes no key but goes to
+  // the replicas (and never counts as a change).
+  if ((!ctx.dirty && !ctx.forced) || ctx.drop_effects) return;
+  if (ctx.dirty) h->stats().dirty.fetch_add(1, std::memory_order_relaxed);
   if (!ctx.propagate_overridden) {
     if (!(cmd->flags & FERRITE_CMD_WRITE) || (cmd->flags & FERRITE_CMD_SKIP_PROPAGATE)) return;
     if (ctx.parent) {
       std::vector<std::string> v;
       for (int i = 0; i < argc; i++) v.emplace_back(argv[i].ptr, argv[i].len);
-      ctx.parent->propagated.emplace_back(ctx.client->db, std::move(v));
+      ctx.parent->propagated.push_back({ctx.client->db, kPropagateAll, std::move(v)});
       ctx.parent->propagate_overridden = true;
       ctx.parent->dirty = true;
       return;
@@ -171,21 +173,23 @@ void PropagateEffects(Host* h, ferrite_ctx& ctx, int argc, const ferrite_slice* 
   if (ctx.parent) {
     for (auto& v : ctx.propagated) ctx.parent->propagated.push_back(std::move(v));
     ctx.parent->propagate_overridden = true;
-    ctx.parent->dirty = true;
+    if (ctx.dirty) ctx.parent->dirty = true;
+    if (ctx.forced) ctx.parent->forced = true;
     return;
   }
   if (ctx.propagated.empty() || !h->PropagationActive()) return;
-  auto feed = [&](int db, const std::vector<std::string>& v) {
+  auto feed = [&](int db, const std::vector<std::string>& v, uint32_t targets) {
     std::vector<ferrite_slice> s;
     s.reserve(v.size());
     for (auto& a : v) s.push_back({a.data(), a.size()});
-    h->Propagate(db, static_cast<int>(s.size()), s.data());
+    h->Propagate(db, static_cast<int>(s.size()), s.data(), targets);
   };
+  // MULTI/EXEC go to every target, whatever the commands between them (Redis'
+  // propagatePendingCommands): the AOF of a transaction of PUBLISHes has MULTI, EXEC.
   bool wrap = ctx.propagated.size() > 1;
-  int first_db = ctx.propagated.front().first;
-  if (wrap) feed(first_db, {"MULTI"});
-  for (auto& [db, v] : ctx.propagated) feed(db, v);
-  if (wrap) feed(ctx.propagated.back().first, {"EXEC"});
+  if (wrap) feed(ctx.propagated.front().db, {"MULTI"}, kPropagateAll);
+  for (auto& p : ctx.propagated) feed(p.db, p.argv, p.targets);
+  if (wrap) feed(ctx.propagated.back().db, {"EXEC"}, kPropagateAll);
 }
 
 }  // namespace
@@ -522,34 +526,39 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
   return FERRITE_EXEC_DONE;
 }
 
-void Host::Propagate(int db, int argc, const ferrite_slice* argv) {
+void Host::Propagate(int db, int argc, const ferrite_slice* argv, uint32_t targets) {
   if (!PropagationActive()) return;
   std::lock_guard lk(prop_mu_);
-  if (prop_sinks_.empty()) return;
-  if (db != prop_last_db_) {
-    std::string dbs = std::to_string(db);
-    ferrite_slice sel[2] = {{"SELECT", 6}, {dbs.data(), dbs.size()}};
-    for (auto* s : prop_sinks_) s->Feed(db, 2, sel);
-    prop_last_db_ = db;
+  // Each sink has its own current db (as Redis' AOF and replication streams do): a
+  // command that goes to some sinks only moves theirs.
+  std::string dbs;
+  for (auto& slot : prop_sinks_) {
+    if (!(slot.sink->Target() & targets)) continue;
+    if (db != slot.last_db) {
+      if (dbs.empty()) dbs = std::to_string(db);
+      ferrite_slice sel[2] = {{"SELECT", 6}, {dbs.data(), dbs.size()}};
+      slot.sink->Feed(db, 2, sel);
+      slot.last_db = db;
+    }
+    slot.sink->Feed(db, argc, argv);
   }
-  for (auto* s : prop_sinks_) s->Feed(db, argc, argv);
 }
 
 void Host::AddPropagationSink(PropagationSink* s) {
   std::lock_guard lk(prop_mu_);
-  prop_sinks_.push_back(s);
-  prop_last_db_ = -1;
+  for (auto& slot : prop_sinks_) slot.last_db = -1;
+  prop_sinks_.push_back({s, -1});
   prop_active_.store(true, std::memory_order_release);
 }
 
 void Host::ForceSelectOnNextPropagate() {
   std::lock_guard lk(prop_mu_);
-  prop_last_db_ = -1;
+  for (auto& slot : prop_sinks_) slot.last_db = -1;
 }
 
 void Host::RemovePropagationSink(PropagationSink* s) {
   std::lock_guard lk(prop_mu_);
-  std::erase(prop_sinks_, s);
+  std::erase_if(prop_sinks_, [s](const SinkSlot& slot) { return slot.sink == s; });
   prop_active_.store(!prop_sinks_.empty(), std::memory_order_release);
 }
 

@@ -48,6 +48,18 @@ class PropagationSink {
  public:
   virtual ~PropagationSink() = default;
   virtual void Feed(int db, int argc, const ferrite_slice* argv) = 0;
+  // The FERRITE_PROPAGATE_* target this sink is: it gets the commands sent to it
+  // (PUBLISH goes to the replicas only). The AOF and the memcached mirror are the AOF.
+  virtual uint32_t Target() const { return FERRITE_PROPAGATE_AOF; }
+};
+
+inline constexpr uint32_t kPropagateAll = FERRITE_PROPAGATE_AOF | FERRITE_PROPAGATE_REPL;
+
+// One command a call propagates in place of itself (ferrite_ctx::propagated).
+struct PropagatedCmd {
+  int db;
+  uint32_t targets;  // FERRITE_PROPAGATE_*
+  std::vector<std::string> argv;
 };
 
 struct Stats {
@@ -218,7 +230,8 @@ class Host {
   // and feeding them, and take no lock.
   bool PropagationActive() const { return prop_active_.load(std::memory_order_acquire); }
   // Feeds one command to every sink (caller holds the shards the command touched).
-  void Propagate(int db, int argc, const ferrite_slice* argv);
+  void Propagate(int db, int argc, const ferrite_slice* argv,
+                 uint32_t targets = kPropagateAll);
 
   // --- expiry and eviction (expiry.cc) ---
   // One active-expiry pass: samples keys with a TTL in every shard/db and deletes
@@ -400,8 +413,11 @@ class Host {
   ScriptGate script_gate_;
   std::timed_mutex script_slot_;
   std::mutex prop_mu_;
-  std::vector<PropagationSink*> prop_sinks_;
-  int prop_last_db_ = -1;
+  struct SinkSlot {
+    PropagationSink* sink;
+    int last_db;  // the db its last SELECT named (-1: SELECT before the next command)
+  };
+  std::vector<SinkSlot> prop_sinks_;
   std::atomic<bool> prop_active_{false};  // !prop_sinks_.empty(), readable without prop_mu_
 
   const std::atomic<int64_t>* policy_ = nullptr;

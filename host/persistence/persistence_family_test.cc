@@ -450,6 +450,39 @@ TEST(Snapshot, ChecksumMismatchAndTruncationNameTheOffset) {
   }
 }
 
+// A replica's diskless load parses the payload from its socket: any split of the bytes
+// loads what the whole buffer loads, checksum verified, and leaves what follows the RDB
+// (the replication stream's start) to the source.
+TEST(Snapshot, SourceLoadsAnySplitAsTheWholeBuffer) {
+  Harness a(AllTypes());
+  Populate(a);
+  std::string rdb = Snapshot(a);
+  const std::string after = "*1\r\n$4\r\nPING\r\n";
+  std::string payload = rdb + after;
+  for (size_t step : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}, payload.size()}) {
+    Harness b(AllTypes());
+    RdbLoadOptions o;
+    o.now_ms = b.host().clock().NowMs();
+    BufferSource src(payload, step);
+    auto st = LoadRdb(b.host(), src, o);
+    EXPECT_EQ(st.keys, 15u) << step;
+    EXPECT_EQ(st.consumed, rdb.size()) << step;
+    EXPECT_EQ(src.consumed(), rdb.size()) << step;
+    EXPECT_EQ(Dump(a), Dump(b)) << step;
+  }
+  Harness c(AllTypes());
+  RdbLoadOptions o;
+  o.now_ms = c.host().clock().NowMs();
+  std::string bad = rdb;
+  bad[rdb.size() - 10] ^= 0x01;  // the last byte before the EOF opcode and checksum
+  BufferSource corrupt(bad, 3);
+  EXPECT_THROW(LoadRdb(c.host(), corrupt, o), RdbError);
+  for (size_t cut : {size_t{5}, rdb.size() / 2, rdb.size() - 3}) {
+    BufferSource cut_src(std::string_view(rdb).substr(0, cut), 5);
+    EXPECT_THROW(LoadRdb(c.host(), cut_src, o), RdbError) << cut;
+  }
+}
+
 // An RDB as redis-server 7.0 writes small collections, built by hand.
 std::string CompactRdb() {
   RdbOutput o(-1, false);

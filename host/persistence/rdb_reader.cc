@@ -24,15 +24,30 @@ namespace {
 }
 
 // Cursor over the file with Redis' primitive decoders. Every read is bounds-checked.
+// Over a whole buffer, or over a window of an RdbSource that moves on as bytes are
+// needed (a pointer Need returns is good until the next Need).
 class RdbInput {
  public:
   explicit RdbInput(std::string_view d) : d_(d) {}
-  size_t pos() const { return pos_; }
+  explicit RdbInput(RdbSource* src) : src_(src) {}
+  size_t pos() const { return base_ + pos_; }
   const uint8_t* Need(size_t n) {
-    if (n > d_.size() - pos_) Fail(pos_, "unexpected end of file");
+    if (n > d_.size() - pos_) Refill(n);
     const auto* p = reinterpret_cast<const uint8_t*>(d_.data() + pos_);
     pos_ += n;
     return p;
+  }
+  bool streaming() const { return src_ != nullptr; }
+  // CRC64 of every byte before `end`, a pos() not before the window (a buffer's
+  // window is all of it; a source's moves on with Need).
+  uint64_t CrcTo(size_t end) const { return Crc64(crc_, d_.data(), end - base_); }
+  // Hands what was read back to the source (the end of the load).
+  void Release() {
+    if (!src_) return;
+    src_->Consume(pos_);
+    base_ += pos_;
+    d_ = {};  // the source may have moved its bytes
+    pos_ = 0;
   }
   uint8_t Byte() { return *Need(1); }
   uint64_t Le(int n) {
@@ -103,8 +118,22 @@ class RdbInput {
   }
 
  private:
+  void Refill(size_t n) {
+    if (!src_) Fail(pos(), "unexpected end of file");
+    crc_ = Crc64(crc_, d_.data(), pos_);  // what leaves the window, for the trailer
+    src_->Consume(pos_);
+    base_ += pos_;
+    pos_ = 0;
+    d_ = {};
+    d_ = src_->Have(n);
+    if (d_.size() < n) Fail(pos(), "unexpected end of payload");
+  }
+
   std::string_view d_;
   size_t pos_ = 0;
+  RdbSource* src_ = nullptr;
+  size_t base_ = 0;   // pos() of d_[0]
+  uint64_t crc_ = 0;  // of the bytes before d_
 };
 
 // Module types read their value straight from the file when it is in plain form.
@@ -192,7 +221,8 @@ double ParseScore(const std::string& s, size_t off) {
 class Loader {
  public:
   Loader(Host& h, std::string_view data, const RdbLoadOptions& opt)
-      : h_(h), data_(data), in_(data), opt_(opt) {}
+      : h_(h), in_(data), opt_(opt) {}
+  Loader(Host& h, RdbSource& src, const RdbLoadOptions& opt) : h_(h), in_(&src), opt_(opt) {}
 
   RdbLoadStats Run() {
     const uint8_t* magic = in_.Need(9);
@@ -256,13 +286,18 @@ class Loader {
   void Trailer(int ver) {
     size_t crc_end = in_.pos();
     if (ver >= 5) {
+      // A source's window may move on with Le: its CRC is taken first. A buffer's is
+      // taken only when the file has one (Redis' rdbchecksum no writes 0).
+      const bool early = opt_.verify_checksum && in_.streaming();
+      uint64_t got = early ? in_.CrcTo(crc_end) : 0;
       uint64_t want = in_.Le(8);
       if (opt_.verify_checksum && want != 0) {
-        uint64_t got = Crc64(0, data_.data(), crc_end);
+        if (!early) got = in_.CrcTo(crc_end);
         if (got != want) Fail(crc_end, "wrong checksum (file corrupt)");
       }
     }
     st_.consumed = in_.pos();
+    in_.Release();
   }
 
   // A module value's opcode stream (Redis modules' own types): skipped, we cannot use it.
@@ -496,7 +531,6 @@ class Loader {
   }
 
   Host& h_;
-  std::string_view data_;
   RdbInput in_;
   RdbLoadOptions opt_;
   RdbLoadStats st_;
@@ -512,6 +546,11 @@ class Loader {
 
 RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt) {
   Loader l(h, data, opt);
+  return l.Run();
+}
+
+RdbLoadStats LoadRdb(Host& h, RdbSource& src, const RdbLoadOptions& opt) {
+  Loader l(h, src, opt);
   return l.Run();
 }
 

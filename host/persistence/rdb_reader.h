@@ -7,6 +7,7 @@
 // loaded module handles.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -71,6 +72,44 @@ struct RdbLoadStats {
 // The caller makes the keyspace exclusive (every shard lock held) or sets lock_per_key.
 // Keys already present are replaced. Throws RdbError (or what `progress` throws).
 RdbLoadStats LoadRdb(Host& h, std::string_view data, const RdbLoadOptions& opt);
+
+// A payload parsed while it arrives (a replica's diskless load, Redis' rio over the
+// connection): the loader asks for bytes as it needs them, so the payload is never held
+// whole. The loader reads nothing past the RDB's checksum; bytes the source holds
+// beyond it stay there (what follows the payload on the link).
+class RdbSource {
+ public:
+  virtual ~RdbSource() = default;
+  // At least `n` bytes not yet consumed (all of them that are at hand), valid until the
+  // next call. Throws RdbError when the payload cannot give them (the link closed or
+  // timed out, the payload's length is reached).
+  virtual std::string_view Have(size_t n) = 0;
+  // The first `n` bytes of what Have returned are done with.
+  virtual void Consume(size_t n) = 0;
+};
+
+// As above, reading from `src`. RdbLoadStats::consumed counts the bytes taken from it.
+RdbLoadStats LoadRdb(Host& h, RdbSource& src, const RdbLoadOptions& opt);
+
+// A buffer as an RdbSource that hands out at most `step` bytes more than asked each
+// time: a payload cut into pieces anywhere must load as the whole buffer does (tests,
+// the fuzz target).
+class BufferSource final : public RdbSource {
+ public:
+  BufferSource(std::string_view data, size_t step) : d_(data), step_(step) {}
+  std::string_view Have(size_t n) override {
+    size_t left = d_.size() - off_;
+    if (n > left) throw RdbError("RDB: unexpected end of payload");
+    return d_.substr(off_, n + std::min(step_, left - n));
+  }
+  void Consume(size_t n) override { off_ += n; }
+  size_t consumed() const { return off_; }
+
+ private:
+  std::string_view d_;
+  size_t step_;
+  size_t off_ = 0;
+};
 
 // One value as rdbLoadObject reads it: a string (type == nullptr) or a module value the
 // caller now owns (Free() releases it).

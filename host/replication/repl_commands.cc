@@ -156,7 +156,8 @@ std::string ReplicationService::InfoSection() {
         << "\r\nslave_read_repl_offset:" << read_off << "\r\nslave_repl_offset:" << off << "\r\n";
       if (l.state() == ReplicaLink::State::kTransfer) {
         int64_t size = l.transfer_size(), read = l.transfer_read();
-        double perc = size > 0 ? 100.0 * static_cast<double>(read) / static_cast<double>(size) : 0;
+        // As Redis: any size but 0 divides, so -1 (no "$" line yet) prints -0.00.
+        double perc = size != 0 ? static_cast<double>(read) / static_cast<double>(size) * 100 : 0;
         char pbuf[32];
         snprintf(pbuf, sizeof pbuf, "%.2f", perc);
         o << "master_sync_total_bytes:" << size << "\r\nmaster_sync_read_bytes:" << read

@@ -435,16 +435,44 @@ bool ReplicaLink::FullSync(const std::string& reply) {
               "sure the host and port are right?", line.substr(0, 64));
     return false;
   }
+  std::string mark;
+  int64_t len = -1;
+  if (line.rfind("$EOF:", 0) == 0 && line.size() == 5 + 40) {
+    mark = line.substr(5);
+  } else if (!sdk::ParseInt64(std::string_view(line).substr(1), &len) || len < 0) {
+    log->warn("Bad protocol from MASTER: bulk length '{}'", line);
+    return false;
+  }
+  transfer_size_ = len < 0 ? 0 : len;
   // Where the payload goes while it arrives: decided now, as Redis' useDisklessLoad().
   const std::string mode = svc_.host().config().String("replication.repl_diskless_load");
   const bool to_disk = mode == "disabled" || (mode == "on-empty-db" && KeyspaceHasKeys(svc_.host()));
-  auto payload = SyncPayload::Open(svc_.host(), to_disk);
-  if (!payload) return false;
-  if (line.rfind("$EOF:", 0) == 0 && line.size() == 5 + 40) {
-    std::string mark = line.substr(5);
+  if (mark.empty())
+    log->info("MASTER <-> REPLICA sync: receiving {} bytes from master to {}", len,
+              to_disk ? "disk" : "parser");
+  else
     log->info("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {}",
               to_disk ? "disk" : "parser");
-    transfer_size_ = 0;
+  if (to_disk) {
+    auto payload = SyncPayload::Open(svc_.host());
+    if (!payload || !ReceiveToDisk(*payload, len, mark) || !payload->Finish() ||
+        !LoadFromDisk(*payload))
+      return false;
+  } else if (!LoadFromSocket(len, mark, replid, mode == "swapdb")) {
+    return false;
+  }
+  svc_.AdoptPrimaryHistory(replid, off);
+  db_ = 0;
+  history_ = true;
+  log->info("MASTER <-> REPLICA sync: Finished with success");
+  return true;
+}
+
+// The payload's bytes into the temp file as they come.
+bool ReplicaLink::ReceiveToDisk(SyncPayload& payload, int64_t len, const std::string& mark) {
+  auto log = Logger("host.replication");
+  int64_t timeout = svc_.host().config().Int("replication.repl_timeout") * 1000;
+  if (!mark.empty()) {
     // The mark ends the payload. Bytes go to the payload as they come, but for the last
     // 40 (a mark may be split across reads). A Redis primary sends nothing after the
     // mark until we ACK, but what follows is kept as the stream's start.
@@ -453,13 +481,13 @@ bool ReplicaLink::FullSync(const std::string& reply) {
     for (;;) {
       size_t at = pending.find(mark);
       if (at != std::string::npos) {
-        if (!payload->Append(pending.data(), at)) return false;
-        in_.assign(pending, at + 40);
-        break;
+        if (!payload.Append(pending.data(), at)) return false;
+        in_.assign(pending, at + mark.size());
+        return true;
       }
-      if (pending.size() > 40) {
-        size_t n = pending.size() - 40;
-        if (!payload->Append(pending.data(), n)) return false;
+      if (pending.size() > mark.size()) {
+        size_t n = pending.size() - mark.size();
+        if (!payload.Append(pending.data(), n)) return false;
         pending.erase(0, n);
       }
       if (Fill(timeout) != FillResult::kData) {
@@ -468,38 +496,22 @@ bool ReplicaLink::FullSync(const std::string& reply) {
       }
       pending += in_;
       in_.clear();
-      transfer_read_ = payload->size() + static_cast<int64_t>(pending.size());
-    }
-  } else {
-    int64_t len = 0;
-    if (!sdk::ParseInt64(std::string_view(line).substr(1), &len) || len < 0) {
-      log->warn("Bad protocol from MASTER: bulk length '{}'", line);
-      return false;
-    }
-    log->info("MASTER <-> REPLICA sync: receiving {} bytes from master to {}", len,
-              to_disk ? "disk" : "parser");
-    transfer_size_ = len;
-    while (payload->size() < len) {
-      if (in_.empty() && Fill(timeout) != FillResult::kData) {
-        log->warn("I/O error trying to sync with MASTER: connection lost");
-        return false;
-      }
-      size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(in_.size()),
-                                                       len - payload->size()));
-      if (!payload->Append(in_.data(), n)) return false;
-      in_.erase(0, n);
-      transfer_read_ = payload->size();
+      transfer_read_ = payload.size() + static_cast<int64_t>(pending.size());
     }
   }
-  if (!payload->Finish()) return false;
-  if (!LoadPayload(*payload, replid)) return false;
-  svc_.AdoptPrimaryHistory(replid, off);
-  db_ = 0;
-  history_ = true;
-  log->info("MASTER <-> REPLICA sync: Finished with success");
+  while (payload.size() < len) {
+    if (in_.empty() && Fill(timeout) != FillResult::kData) {
+      log->warn("I/O error trying to sync with MASTER: connection lost");
+      return false;
+    }
+    size_t n = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(in_.size()),
+                                                     len - payload.size()));
+    if (!payload.Append(in_.data(), n)) return false;
+    in_.erase(0, n);
+    transfer_read_ = payload.size();
+  }
   return true;
 }
-
 
 void ReplicaLink::Stream() {
   Host& h = svc_.host();

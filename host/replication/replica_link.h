@@ -61,8 +61,14 @@ class ReplicaLink {
   bool StartTls();
   bool Handshake(std::string* psync_reply);
   bool FullSync(const std::string& reply);
-  // The payload of a full sync, as repl-diskless-load says (sync_load.cc).
-  bool LoadPayload(const SyncPayload& payload, const std::string& replid);
+  // The payload of a full sync, as repl-diskless-load says (sync_load.cc): from the
+  // temp file it went to, or parsed from the socket as it arrives (`len` the payload's
+  // length, or -1 with `mark` the EOF mark that follows it).
+  bool LoadFromDisk(const SyncPayload& payload);
+  bool LoadFromSocket(int64_t len, const std::string& mark, const std::string& replid,
+                      bool swapdb);
+  bool ReceiveToDisk(SyncPayload& payload, int64_t len, const std::string& mark);
+  class LinkSource;  // the loader's view of the socket (sync_load.cc)
   void Stream();
   void DropConnection(const char* why);
 

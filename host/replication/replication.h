@@ -84,6 +84,7 @@ class ReplicationService : public Service, public PropagationSink {
   // PropagationSink: a command the host propagated (never on a replica: its stream is
   // its primary's bytes, forwarded by ForwardFromPrimary).
   void Feed(int db, int argc, const ferrite_slice* argv) override;
+  uint32_t Target() const override { return FERRITE_PROPAGATE_REPL; }
 
   // --- primary side (primary.cc, full_sync.cc) ---
   // PSYNC / SYNC from `c` (dispatch holds every shard lock: a fork now is a consistent

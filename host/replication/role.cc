@@ -63,6 +63,10 @@ std::string ReplicationService::SetRole(const std::string& host, int port, bool 
     } catch (const std::exception&) {
     }
     DisconnectReplicas();  // they reconnect and learn the new id with +CONTINUE
+    // The new history starts with a SELECT (Redis' slaveseldb = -1): the db the stream
+    // was left in is the old primary's, which what this node ran itself (a writable
+    // replica's local writes, lazy expiry) says nothing about.
+    h_.ForceSelectOnNextPropagate();
     // Our CAS epoch, at the head of the new history (after second_offset: the replicas
     // just dropped must not get it under the old id): former siblings that continue
     // from us move past it (repl_stream.h) before they can be promoted in turn.

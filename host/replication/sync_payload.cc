@@ -13,10 +13,8 @@
 
 namespace ferrite::host::repl {
 
-std::unique_ptr<SyncPayload> SyncPayload::Open(Host& h, bool to_disk) {
-  std::unique_ptr<SyncPayload> p(new SyncPayload(h));
-  p->disk_ = to_disk;
-  if (!to_disk) return p;
+std::unique_ptr<SyncPayload> SyncPayload::Open(Host& h) {
+  std::unique_ptr<SyncPayload> p(new SyncPayload());
   namespace fs = std::filesystem;
   fs::path dir = h.config().String("persistence.dir");
   p->dest_ = (dir / h.config().String("persistence.dbfilename")).string();
@@ -35,15 +33,11 @@ std::unique_ptr<SyncPayload> SyncPayload::Open(Host& h, bool to_disk) {
 SyncPayload::~SyncPayload() {
   if (mapped_) ::munmap(mapped_, static_cast<size_t>(size_));
   if (fd_ >= 0) ::close(fd_);
-  if (disk_ && !renamed_ && !temp_.empty()) ::unlink(temp_.c_str());
+  if (!renamed_ && !temp_.empty()) ::unlink(temp_.c_str());
 }
 
 bool SyncPayload::Append(const char* p, size_t n) {
   size_ += static_cast<int64_t>(n);
-  if (!disk_) {
-    mem_.append(p, n);
-    return true;
-  }
   size_t off = 0;
   while (off < n) {
     ssize_t w = ::write(fd_, p + off, n - off);
@@ -60,7 +54,6 @@ bool SyncPayload::Append(const char* p, size_t n) {
 }
 
 bool SyncPayload::Finish() {
-  if (!disk_) return true;
   auto log = Logger("host.replication");
   // As Redis: fsync the temp file and rename it over dbfilename before loading, so a
   // replica restarted right after the sync finds its primary's dataset on disk.
@@ -101,7 +94,6 @@ bool SyncPayload::Finish() {
 }
 
 std::string_view SyncPayload::data() const {
-  if (!disk_) return mem_;
   if (!mapped_) return {};
   return {static_cast<const char*>(mapped_), static_cast<size_t>(size_)};
 }

@@ -1,11 +1,9 @@
-// Where a replica puts a full sync's RDB while it arrives (repl-diskless-load):
-//   disk    a temp file in `dir` (Redis' temp-<unixtime>.<pid>.rdb), written as the bytes
-//           come, fsynced and renamed over dbfilename once whole, then mapped read-only
-//           for the loader: the payload never sits in the heap;
-//   memory  a buffer (on-empty-db with no key, swapdb: Redis parses those straight from
-//           the socket; Ferrite's loader reads a whole buffer, so the payload is held
-//           until it is complete, then loaded).
-// A transfer cut short leaves the dataset untouched in both: the temp file is removed.
+// Where a replica puts a full sync's RDB while it arrives when it loads from disk
+// (repl-diskless-load disabled, or on-empty-db with keys): a temp file in `dir` (Redis'
+// temp-<unixtime>.<pid>.rdb), written as the bytes come, fsynced and renamed over
+// dbfilename once whole, then mapped read-only for the loader: the payload never sits
+// in the heap. A transfer cut short removes the temp file and leaves the dataset
+// untouched. (The other modes parse the payload from the socket: sync_load.cc.)
 #pragma once
 
 #include <cstddef>
@@ -26,24 +24,20 @@ bool KeyspaceHasKeys(Host& h);
 class SyncPayload {
  public:
   // nullptr (logged) when the temp file cannot be created.
-  static std::unique_ptr<SyncPayload> Open(Host& h, bool to_disk);
+  static std::unique_ptr<SyncPayload> Open(Host& h);
   ~SyncPayload();
   SyncPayload(const SyncPayload&) = delete;
   SyncPayload& operator=(const SyncPayload&) = delete;
 
   bool Append(const char* p, size_t n);  // false (logged) on a write error
-  // The whole payload arrived: on disk, fsync, rename over dbfilename and map it.
+  // The whole payload arrived: fsync, rename over dbfilename and map it.
   bool Finish();
   // The payload (after Finish).
   std::string_view data() const;
-  bool on_disk() const { return disk_; }
   int64_t size() const { return size_; }
 
  private:
-  explicit SyncPayload(Host& h) : h_(h) {}
-  Host& h_;
-  bool disk_ = false;
-  std::string mem_;
+  SyncPayload() = default;
   int fd_ = -1;
   std::string temp_, dest_;
   bool renamed_ = false;

@@ -168,16 +168,28 @@ int CmdSUnsubscribe(Ctx ctx, int argc, const ferrite_slice* argv) {
   return UnsubscribeGeneric(ctx, argc, argv, Kind::kShard);
 }
 
-int CmdPublish(Ctx ctx, int, const ferrite_slice* argv) {
+namespace {
+
+// PUBLISH and SPUBLISH go to the replicas, not to the AOF, as in Redis 7.0 outside
+// cluster mode (forceCommandPropagation(c, PROPAGATE_REPL)): a replica's subscribers
+// get what is published on its primary. Inside MULTI/EXEC or a script they join its
+// effects. A replica applying its primary's stream delivers them to its own subscribers.
+int PublishGeneric(Ctx ctx, int argc, const ferrite_slice* argv, Kind kind) {
   HostPushSink sink(ctx.get());
-  return ctx.Int(
-      ctx.State<State>()->registry.Publish(Kind::kChannel, SV(argv[1]), SV(argv[2]), sink));
+  int64_t n = ctx.State<State>()->registry.Publish(kind, SV(argv[1]), SV(argv[2]), sink);
+  if (FERRITE_HAS_API(&Api(), propagate_to))
+    Api().propagate_to(ctx.get(), FERRITE_PROPAGATE_REPL, argc, argv);
+  return ctx.Int(n);
 }
 
-int CmdSPublish(Ctx ctx, int, const ferrite_slice* argv) {
-  HostPushSink sink(ctx.get());
-  return ctx.Int(
-      ctx.State<State>()->registry.Publish(Kind::kShard, SV(argv[1]), SV(argv[2]), sink));
+}  // namespace
+
+int CmdPublish(Ctx ctx, int argc, const ferrite_slice* argv) {
+  return PublishGeneric(ctx, argc, argv, Kind::kChannel);
+}
+
+int CmdSPublish(Ctx ctx, int argc, const ferrite_slice* argv) {
+  return PublishGeneric(ctx, argc, argv, Kind::kShard);
 }
 
 // PUBSUB is a container command in Redis 7.0; the host registers flat names, so the

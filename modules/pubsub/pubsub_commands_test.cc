@@ -212,6 +212,52 @@ TEST(PubsubFamily, NoEventsWhenNotifyOff) {
   EXPECT_THAT(h.Pending(0), IsEmpty());
 }
 
+// Every command a recorder got, as "SELECT 0", "PUBLISH ch m"...
+std::vector<std::string> Lines(const PropagationRecorder& r) {
+  std::vector<std::string> out;
+  for (auto& c : r.commands()) {
+    std::string line;
+    for (auto& a : c.argv) line += (line.empty() ? "" : " ") + a;
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(PubsubFamily, PublishGoesToReplicasNotToTheAof) {
+  Harness h(Opts());
+  PropagationRecorder aof(h, FERRITE_PROPAGATE_AOF);
+  PropagationRecorder repl(h, FERRITE_PROPAGATE_REPL);
+  EXPECT_THAT(h.Run({"PUBLISH", "ch", "m1"}), IsInt(0));
+  EXPECT_THAT(h.Run({"SPUBLISH", "sch", "m2"}), IsInt(0));
+  h.Run({"SELECT", "2"});
+  EXPECT_THAT(h.Run({"SET", "k", "v"}), IsOk());
+  EXPECT_THAT(Lines(repl), ElementsAre("SELECT 0", "PUBLISH ch m1", "SPUBLISH sch m2",
+                                       "SELECT 2", "SET k v"));
+  // Each target has its own current db: the AOF's first SELECT is the SET's.
+  EXPECT_THAT(Lines(aof), ElementsAre("SELECT 2", "SET k v"));
+}
+
+TEST(PubsubFamily, PublishInsideMultiJoinsTheTransaction) {
+  Harness h(Opts());
+  PropagationRecorder aof(h, FERRITE_PROPAGATE_AOF);
+  PropagationRecorder repl(h, FERRITE_PROPAGATE_REPL);
+  // One command: no MULTI/EXEC around it (Redis' unit/multi "MULTI propagation of
+  // PUBLISH").
+  h.Run({"MULTI"});
+  h.Run({"PUBLISH", "bla", "bla"});
+  h.Run({"EXEC"});
+  EXPECT_THAT(Lines(repl), ElementsAre("SELECT 0", "PUBLISH bla bla"));
+  EXPECT_THAT(Lines(aof), IsEmpty());
+  h.Run({"MULTI"});
+  h.Run({"SET", "a", "1"});
+  h.Run({"PUBLISH", "ch", "x"});
+  h.Run({"EXEC"});
+  EXPECT_THAT(Lines(repl), ElementsAre("SELECT 0", "PUBLISH bla bla", "MULTI", "SET a 1",
+                                       "PUBLISH ch x", "EXEC"));
+  // MULTI and EXEC go to every target, as Redis' propagatePendingCommands sends them.
+  EXPECT_THAT(Lines(aof), ElementsAre("SELECT 0", "MULTI", "SET a 1", "EXEC"));
+}
+
 TEST(PubsubFamily, ManySubscribersEachGetOneCopyInOrder) {
   Harness h(Opts());
   for (int c = 0; c < 20; c++) h.RunOn(c, {"SUBSCRIBE", "fan"});

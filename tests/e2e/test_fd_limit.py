@@ -8,6 +8,8 @@ import socket
 import subprocess
 import time
 
+import pytest
+
 from conftest import wait_loaded, wait_port
 
 NOFILE = 200
@@ -136,6 +138,12 @@ def test_config_set_maxclients_must_fit(server_factory):
 
 
 def test_emfile_backs_off_instead_of_spinning(server_factory):
+    if os.environ.get("FERRITE_SANITIZER_LOGS"):
+        # UBSan's vptr check tells a live object from freed memory by writing it to a
+        # pipe (the sanitizers' IsAccessibleMemoryRange); with no descriptor left the
+        # pipe fails and the first polymorphic object the server makes is reported as
+        # "invalid vptr, memory cannot be printed", and the build aborts on reports.
+        pytest.skip("sanitizer build: UBSan's vptr check needs a free descriptor")
     # Descriptors can still run out below maxclients (here the limit is lowered under
     # the running server); accept() then fails with EMFILE, and the server must wait
     # rather than retry at once.

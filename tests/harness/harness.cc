@@ -189,7 +189,9 @@ int64_t Harness::NowMs() { return impl_->host->clock().NowMs(); }
 
 struct PropagationRecorder::Impl : host::PropagationSink {
   host::Host* host;
+  uint32_t target = FERRITE_PROPAGATE_AOF;
   std::vector<Command> cmds;
+  uint32_t Target() const override { return target; }
   void Feed(int db, int argc, const ferrite_slice* argv) override {
     Command c{db, {}};
     for (int i = 0; i < argc; i++) c.argv.emplace_back(argv[i].ptr, argv[i].len);
@@ -197,8 +199,10 @@ struct PropagationRecorder::Impl : host::PropagationSink {
   }
 };
 
-PropagationRecorder::PropagationRecorder(Harness& h) : impl_(std::make_unique<Impl>()) {
+PropagationRecorder::PropagationRecorder(Harness& h, uint32_t target)
+    : impl_(std::make_unique<Impl>()) {
   impl_->host = &h.host();
+  impl_->target = target;
   impl_->host->AddPropagationSink(impl_.get());
 }
 PropagationRecorder::~PropagationRecorder() { impl_->host->RemovePropagationSink(impl_.get()); }

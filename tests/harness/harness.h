@@ -84,15 +84,16 @@ class Harness {
   int resp_ = 2;
 };
 
-// Records what the host propagates to the AOF and replicas (SELECT included), from
-// construction to destruction — so module tests need no host headers.
+// Records what the host propagates (SELECT included), from construction to
+// destruction — so module tests need no host headers. It is a sink of `target`
+// (FERRITE_PROPAGATE_AOF: what the AOF gets; FERRITE_PROPAGATE_REPL: the replicas').
 class PropagationRecorder {
  public:
   struct Command {
     int db;
     std::vector<std::string> argv;
   };
-  explicit PropagationRecorder(Harness& h);
+  explicit PropagationRecorder(Harness& h, uint32_t target = FERRITE_PROPAGATE_AOF);
   ~PropagationRecorder();
   PropagationRecorder(const PropagationRecorder&) = delete;
   PropagationRecorder& operator=(const PropagationRecorder&) = delete;

@@ -5,7 +5,10 @@
 //  - on success it consumed no more than the input and counted at least the keys now
 //    present (a repeated key replaces the earlier one);
 //  - what loaded saves again (WriteRdb) into a file that a second host loads, checksum
-//    verified, with the same number of keys.
+//    verified, with the same number of keys;
+//  - the input parsed as it arrives (an RdbSource handing it out in pieces, as a
+//    replica's diskless load reads its socket) loads or fails as the whole buffer does,
+//    with the same keys and the same bytes consumed, and never takes more than that.
 // The checksum is not verified on the fuzz input itself: nearly every mutation would
 // stop at the trailer and the decoders behind it would never be reached.
 // Run with -malloc_limit_mb=64 so a large up-front allocation is reported as a crash.
@@ -48,6 +51,35 @@ bool Load(Host& h, std::string_view data, bool verify, RdbLoadStats* st) {
   }
 }
 
+// The same input through a BufferSource (pieces of 1 + size % 61 bytes beyond what the
+// loader asks) into host `h`: the outcome must be the buffer load's.
+void CheckStreamed(Host& h, std::string_view in, bool loaded, const RdbLoadStats& want,
+                   uint64_t want_present) {
+  fuzz::Reset(h);
+  BufferSource src(in, 1 + in.size() % 61);
+  RdbLoadOptions o;
+  o.verify_checksum = false;
+  o.now_ms = kNowMs;
+  bool ok = false;
+  RdbLoadStats st;
+  try {
+    st = LoadRdb(h, src, o);
+    ok = true;
+  } catch (const RdbError&) {
+  } catch (const std::bad_alloc&) {
+    fuzz::Violation("bad_alloc while loading from a source");
+  } catch (const std::exception& e) {
+    fprintf(stderr, "exception: %s\n", e.what());
+    fuzz::Violation("LoadRdb from a source threw something other than RdbError");
+  }
+  if (ok != loaded) fuzz::Violation("a source load and a buffer load disagree on success");
+  if (!ok) return;
+  if (st.keys != want.keys || st.consumed != want.consumed || src.consumed() != st.consumed)
+    fuzz::Violation("a source load counted other keys or bytes than the buffer load");
+  if (fuzz::CountKeys(h) != want_present)
+    fuzz::Violation("a source load left another key count than the buffer load");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -55,7 +87,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Host& a = fuzz::FuzzHost(fuzz::Role::kPrimary);
   fuzz::Reset(a);
   RdbLoadStats st;
-  if (!Load(a, in, /*verify=*/false, &st)) return 0;
+  bool loaded = Load(a, in, /*verify=*/false, &st);
+  CheckStreamed(fuzz::FuzzHost(fuzz::Role::kReplay), in, loaded, st,
+                loaded ? fuzz::CountKeys(a) : 0);
+  fuzz::FuzzHost(fuzz::Role::kPrimary);
+  if (!loaded) return 0;
   if (st.consumed > size) fuzz::Violation("consumed more bytes than the input has");
   uint64_t present = fuzz::CountKeys(a);
   if (st.keys < present) fuzz::Violation("more keys present than the loader counted");

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 14 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 15 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -46,7 +46,8 @@ extern "C" {
                                   stat_int, conn_resume;
                                13: ferrite_command_desc.call_flags;
                                14: ctx_set_subscription_counts,
-                                   info_register_fields, info_field */
+                                   info_register_fields, info_field;
+                               15: propagate_to, FERRITE_PROPAGATE_* */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -172,6 +173,12 @@ enum {
    * PFCOUNT, EVAL/FCALL of a script that did not declare its flags). CLIENT PAUSE WRITE
    * holds it, and read-only scripts may not call it. Not shown by COMMAND INFO. */
   FERRITE_CMD_MAY_REPLICATE = 1u << 19,
+};
+
+/* Since ABI 1.15: where propagate_to sends a command (Redis' PROPAGATE_AOF / _REPL). */
+enum {
+  FERRITE_PROPAGATE_AOF = 1u << 0,  /* the append-only file                               */
+  FERRITE_PROPAGATE_REPL = 1u << 1, /* the replicas' stream                               */
 };
 
 /* Flags of a script run (script_set_busy), from the flags a script declares (Redis'
@@ -848,6 +855,18 @@ typedef struct ferrite_host_api {
   /* Inside such an `fn`: one "name:value" line of the section (both NUL-terminated,
    * without ':', CR or LF; the host copies them). */
   void (*info_field)(ferrite_info* out, const char* name, const char* value);
+
+  /* --- since ABI 1.15 ---------------------------------------------------------------- */
+  /* Propagates argv (a whole command, name first) to `targets` only, a mask of
+   * FERRITE_PROPAGATE_*: Redis' alsoPropagate with a target, as PUBLISH sends itself to
+   * the replicas but not to the AOF (forceCommandPropagation(c, PROPAGATE_REPL)). Like
+   * propagate(), it replaces the verbatim propagation of this call, keeps the order of
+   * the calls, and inside MULTI/EXEC or a script joins the transaction's effects
+   * (MULTI/EXEC around them go to every target); unlike it, the call does not count as
+   * a change of the keyspace (no `dirty`), and it works for commands without the write
+   * flag. A replica applying its primary's stream propagates nothing (its replicas get
+   * the primary's bytes). */
+  void (*propagate_to)(ferrite_ctx* ctx, uint32_t targets, int argc, const ferrite_slice* argv);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
