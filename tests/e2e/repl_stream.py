@@ -4,6 +4,8 @@ out). Used to compare what Ferrite and redis-server 7.0 replicate for the same c
 import socket
 import time
 
+import redis
+
 
 class ReplStream:
     def __init__(self, port, timeout=10.0):
@@ -61,3 +63,36 @@ class ReplStream:
 
     def close(self):
         self.sock.close()
+
+
+def stream_of(port, commands, n):
+    """The first n commands propagated after SYNC while `commands` run on one client."""
+    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10, single_connection_client=True)
+    r.flushall()
+    s = ReplStream(port)
+    try:
+        for c in commands:
+            r.execute_command(*c)
+        r.execute_command("SET", "end-marker", "1")  # anything not propagated shows up here
+        return s.read(n)
+    finally:
+        s.close()
+        r.close()
+
+
+def aof_argvs(path):
+    """Every command of a plain (preamble-less) AOF file, as lists of bytes."""
+    data = open(path, "rb").read()
+    out, i = [], 0
+    while i < len(data):
+        assert data[i:i + 1] == b"*", data[i:i + 40]
+        j = data.index(b"\r\n", i)
+        n, i = int(data[i + 1:j]), j + 2
+        argv = []
+        for _ in range(n):
+            j = data.index(b"\r\n", i)
+            ln, i = int(data[i + 1:j]), j + 2
+            argv.append(data[i:i + ln])
+            i += ln + 2
+        out.append(argv)
+    return out

@@ -1,31 +1,17 @@
 """Blocked clients woken by writes made inside MULTI, scripts and several keys at once,
 side by side with redis-server 7.0: every waiter Redis serves must be served with the
 same reply (nobody left hanging), and the same waiters must stay blocked."""
-import time
 
 import pytest
 import redis
 
+from blocking_util import read_reply, wait_blocked
+
 PENDING = "<still blocked>"
 
 
-def _wait_blocked(r, n, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if r.info("clients")["blocked_clients"] >= n:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{n} clients never blocked")
-
-
 def _read(conn, timeout):
-    conn._sock.settimeout(timeout)
-    try:
-        return conn.read_response()
-    except redis.exceptions.ResponseError as e:
-        return f"ERR:{e}"
-    except redis.exceptions.TimeoutError:
-        return PENDING
+    return read_reply(conn, timeout, PENDING)
 
 
 def _snapshot(r, keys):
@@ -57,7 +43,7 @@ def run_scenario(port, setup, waiters, trigger, keys):
         c.connect()
         c.send_command(*cmd)
         conns.append(c)
-        _wait_blocked(r, i + 1)
+        wait_blocked(r, i + 1)
     t = redis.Connection(host="127.0.0.1", port=port, socket_timeout=10)
     t.connect()
     trigger_replies = []
@@ -210,7 +196,7 @@ def test_fifo_across_worker_threads(waiter, push, key):
                 c.connect()
                 c.send_command(*waiter)
                 conns.append(c)
-                _wait_blocked(r, i + 1)
+                wait_blocked(r, i + 1)
             for v in range(4):
                 if push[0] == "zadd":
                     writer.execute_command("zadd", key, v, str(v))

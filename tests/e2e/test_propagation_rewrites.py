@@ -5,22 +5,8 @@ import time
 
 import redis
 
-from repl_stream import ReplStream
+from repl_stream import ReplStream, stream_of
 from repl_util import RedisProc
-
-
-def stream_of(port, commands, n):
-    """The first n commands propagated after SYNC while `commands` run on a client."""
-    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
-    r.flushall()
-    s = ReplStream(port)
-    try:
-        for c in commands:
-            r.execute_command(*c)
-        r.execute_command("SET", "end-marker", "1")  # anything not propagated shows up here
-        return s.read(n)
-    finally:
-        s.close()
 
 
 ZMPOP = [

@@ -17,6 +17,7 @@ import socket
 import pytest
 
 from conftest import transcript
+from repl_stream import aof_argvs
 from repl_util import RedisProc, dump, wait_caught_up, wait_link_up
 from resp_compare import Conn, encode
 
@@ -232,21 +233,8 @@ def test_exact_error_replies(server):
 
 def aof_commands(path):
     """The commands of a plain (preamble-less) AOF file, SELECT left out."""
-    data = open(path, "rb").read()
-    out, i = [], 0
-    while i < len(data):
-        assert data[i:i + 1] == b"*", data[i:i + 40]
-        j = data.index(b"\r\n", i)
-        n, i = int(data[i + 1:j]), j + 2
-        argv = []
-        for _ in range(n):
-            j = data.index(b"\r\n", i)
-            ln, i = int(data[i + 1:j]), j + 2
-            argv.append(data[i:i + ln].decode())
-            i += ln + 2
-        if argv[0].upper() != "SELECT":
-            out.append(argv)
-    return out
+    argvs = [[x.decode() for x in a] for a in aof_argvs(path)]
+    return [a for a in argvs if a[0].upper() != "SELECT"]
 
 
 def state(r):

@@ -10,25 +10,10 @@ import time
 import pytest
 import redis
 
-from repl_stream import ReplStream
+from repl_stream import aof_argvs, stream_of
 from repl_util import RedisProc, wait_caught_up, wait_link_up
 
 CFG = {"replication.repl_diskless_sync_delay": "0"}
-
-
-def stream_of(port, commands, n):
-    """The first n commands propagated after SYNC while `commands` run on one client."""
-    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10, single_connection_client=True)
-    r.flushall()
-    s = ReplStream(port)
-    try:
-        for c in commands:
-            r.execute_command(*c)
-        r.execute_command("SET", "end-marker", "1")  # anything not propagated shows up here
-        return s.read(n)
-    finally:
-        s.close()
-        r.close()
 
 
 SCRIPT = "redis.call('set', KEYS[1], 'v'); return redis.call('publish', 'ch', 'from-lua')"
@@ -185,24 +170,6 @@ def test_chained_replica_subscribers(server_factory):
             s.close()
 
 
-def aof_commands(path):
-    """The command names of a plain AOF file."""
-    data = open(path, "rb").read()
-    out, i = [], 0
-    while i < len(data):
-        assert data[i:i + 1] == b"*", data[i:i + 40]
-        j = data.index(b"\r\n", i)
-        n, i = int(data[i + 1:j]), j + 2
-        argv = []
-        for _ in range(n):
-            j = data.index(b"\r\n", i)
-            ln, i = int(data[i + 1:j]), j + 2
-            argv.append(data[i:i + ln])
-            i += ln + 2
-        out.append(argv[0].decode().upper())
-    return out
-
-
 def test_aof_holds_no_publish(server_factory):
     """With a replica attached (the stream is built) the primary's AOF and the replica's
     get the writes but never a PUBLISH, as Redis 7.0's."""
@@ -220,6 +187,6 @@ def test_aof_holds_no_publish(server_factory):
     finally:
         sub.close()
     for n in (primary, replica):
-        names = aof_commands(os.path.join(n.dir, "appendonly.aof"))
+        names = [a[0].decode().upper() for a in aof_argvs(os.path.join(n.dir, "appendonly.aof"))]
         assert "SET" in names, names
         assert "PUBLISH" not in names and "SPUBLISH" not in names, names

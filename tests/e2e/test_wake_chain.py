@@ -6,34 +6,17 @@ worker threads the woken clients run on their own threads: the writer's next com
 
 Each scenario runs side by side with redis-server 7.0, many rounds on a three-thread
 ferrite-host, with idle connections moving the writer and the waiters across threads."""
-import socket
-import time
-
 import pytest
 import redis
 
+from blocking_util import read_reply, wait_blocked
 from conftest import Server
 
 ROUNDS = 40
 
 
-def _wait_blocked(r, n, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if r.info("clients")["blocked_clients"] >= n:
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"{n} clients never blocked")
-
-
 def _read(conn, timeout=5.0):
-    conn._sock.settimeout(timeout)
-    try:
-        return conn.read_response()
-    except redis.exceptions.ResponseError as e:
-        return f"ERR:{e}"
-    except redis.exceptions.TimeoutError:
-        return "<no reply>"
+    return read_reply(conn, timeout, "<no reply>")
 
 
 class Round:
@@ -55,7 +38,7 @@ class Round:
         c.connect()
         c.send_packed_command(c.pack_commands([list(x) for x in cmds]))
         self.waiters.append(c)
-        _wait_blocked(self.admin, len(self.waiters))
+        wait_blocked(self.admin, len(self.waiters))
         return c
 
     def writer(self):
@@ -174,7 +157,7 @@ def test_unrelated_writes_not_held(three_threads):
     waiter = redis.Connection(host="127.0.0.1", port=three_threads.port, socket_timeout=10)
     waiter.connect()
     waiter.send_command("BLPOP", "q", 0)
-    _wait_blocked(r, 1)
+    wait_blocked(r, 1)
     p = r.pipeline(transaction=False)
     for i in range(200):
         p.rpush("q", i)
