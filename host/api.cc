@@ -1405,6 +1405,12 @@ const ferrite_host_api kApi = [] {
   };
   a.info_field = InfoField;
   a.propagate_to = PropagateTo;
+  a.register_subscription_lister = [](ferrite_plugin* p, ferrite_sub_lister_fn fn,
+                                      void* udata) -> int {
+    if (!fn) return FERRITE_ERR;
+    p->host->AddSubscriptionLister(p, fn, udata);
+    return FERRITE_OK;
+  };
   return a;
 }();
 

@@ -213,6 +213,42 @@ void Host::RemoveEventSubscribers(ferrite_plugin* p) {
   std::atomic_store(&event_subs_, std::shared_ptr<const std::vector<EventSub>>(std::move(next)));
 }
 
+void Host::AddSubscriptionLister(ferrite_plugin* p, ferrite_sub_lister_fn fn, void* ud) {
+  std::lock_guard lk(event_subs_mu_);
+  auto next = std::make_shared<std::vector<SubLister>>(*std::atomic_load(&sub_listers_));
+  next->push_back({p, fn, ud});
+  std::atomic_store(&sub_listers_, std::shared_ptr<const std::vector<SubLister>>(std::move(next)));
+}
+
+void Host::RemoveSubscriptionListers(ferrite_plugin* p) {
+  std::lock_guard lk(event_subs_mu_);
+  auto next = std::make_shared<std::vector<SubLister>>(*std::atomic_load(&sub_listers_));
+  std::erase_if(*next, [&](auto& l) { return l.plugin == p; });
+  std::atomic_store(&sub_listers_, std::shared_ptr<const std::vector<SubLister>>(std::move(next)));
+}
+
+bool Host::ListSubscriptions(uint64_t id, ferrite_sub_visit_fn visit, void* visit_udata) {
+  auto listers = std::atomic_load(&sub_listers_);
+  if (listers->empty()) return false;
+  // A visitor that asked to stop is not handed the next plugin's subscriptions either.
+  struct Relay {
+    ferrite_sub_visit_fn visit;
+    void* udata;
+    bool stopped = false;
+  } relay{visit, visit_udata};
+  auto relay_fn = [](void* r, ferrite_sub_kind kind, ferrite_slice name) -> int {
+    auto* self = static_cast<Relay*>(r);
+    if (self->stopped) return 1;
+    self->stopped = self->visit(self->udata, kind, name) != 0;
+    return self->stopped ? 1 : 0;
+  };
+  for (const auto& l : *listers) {
+    if (relay.stopped) break;
+    l.fn(l.udata, id, relay_fn, &relay);
+  }
+  return true;
+}
+
 const std::atomic<int64_t>* Host::HotConfigRef(std::string_view name) const {
   for (auto& [n, ref] : hot_config_)
     if (n == name) return ref;

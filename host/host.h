@@ -213,6 +213,14 @@ class Host {
   // says; event_key_info() describes `e` meanwhile (EvictingEntry).
   void AddEvictionSubscriber(ferrite_plugin* p, ferrite_event_fn fn, void* udata);
   void NotifyEviction(int db, Table& t, Entry* e);
+  // register_subscription_lister: plugins that keep pub/sub subscriptions per
+  // connection. ListSubscriptions calls `visit` with every subscription connection `id`
+  // holds in any of them (until it returns non-zero) and returns false when no plugin
+  // registered a lister (the subscriptions cannot be known). Call it on the
+  // connection's own thread.
+  void AddSubscriptionLister(ferrite_plugin* p, ferrite_sub_lister_fn fn, void* udata);
+  void RemoveSubscriptionListers(ferrite_plugin* p);
+  bool ListSubscriptions(uint64_t id, ferrite_sub_visit_fn visit, void* visit_udata);
   struct Evicting {
     const Entry* e;
     int64_t expire_ms;
@@ -408,6 +416,14 @@ class Host {
   std::shared_ptr<const std::vector<EventSub>> event_subs_ =
       std::make_shared<const std::vector<EventSub>>();
   std::mutex event_subs_mu_;
+  struct SubLister {
+    ferrite_plugin* plugin;
+    ferrite_sub_lister_fn fn;
+    void* udata;
+  };
+  // Copy-on-write under event_subs_mu_, as event_subs_.
+  std::shared_ptr<const std::vector<SubLister>> sub_listers_ =
+      std::make_shared<const std::vector<SubLister>>();
   std::atomic<uint32_t> notify_mask_{0};
 
   ScriptGate script_gate_;

@@ -29,6 +29,7 @@ void Undo(Host* h, ferrite_plugin* p) {
   h->registry().RemoveTypes(p->types);
   h->registry().RemoveProtocols(p->protocols);
   h->RemoveEventSubscribers(p);
+  h->RemoveSubscriptionListers(p);
   RemoveInfoFields(h, p);
   h->config().UnregisterModule(p->name);
   p->commands.clear();

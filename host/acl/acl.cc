@@ -137,36 +137,77 @@ std::string Acl::SetUser(std::string_view name, const std::vector<std::string>& 
     return {};
   }
   Publish(it->second, after);
-  DisconnectRevoked(it->second, *before, *after);
+  DisconnectRevoked(it->second, *before, std::move(after));
   return {};
 }
 
-// Redis' ACLKillPubsubClientsIfNeeded, coarser: the host does not see which channels a
-// client subscribed to (the pub/sub module holds them), so when the user's channel
-// permissions shrink every subscribed client of the user is disconnected.
-void Acl::DisconnectRevoked(UserHandle* h, const User& before, const User& after) {
-  for (const auto& s : after.selectors)
+namespace {
+
+// The channel rules of every selector of `u`, as written (Redis' "upcoming" list).
+std::vector<std::string_view> ChannelRules(const User& u) {
+  std::vector<std::string_view> all;
+  for (const auto& s : u.selectors)
+    for (const auto& c : s.channels) all.push_back(c);
+  return all;
+}
+
+// Redis' ACLCheckChannelAgainstList: a channel matches a rule as a glob, a subscribed
+// pattern only as the very same text.
+bool Permitted(const std::vector<std::string_view>& rules, std::string_view name,
+               ferrite_sub_kind kind) {
+  for (std::string_view r : rules)
+    if (kind == FERRITE_SUB_PATTERN ? r == name : sdk::GlobMatch(r, name)) return true;
+  return false;
+}
+
+// Whether the client, on its own thread, holds a subscription `rules` refuse. Without
+// a plugin to list them (none registered) every subscribed client counts as refused.
+bool HoldsRefused(Host* host, const Client& c, const std::vector<std::string_view>& rules) {
+  if (c.subscriptions == 0) return false;
+  struct Scan {
+    const std::vector<std::string_view>* rules;
+    bool refused = false;
+  } scan{&rules};
+  auto visit = [](void* u, ferrite_sub_kind kind, ferrite_slice name) -> int {
+    auto* s = static_cast<Scan*>(u);
+    s->refused = !Permitted(*s->rules, {name.ptr, name.len}, kind);
+    return s->refused ? 1 : 0;
+  };
+  if (!host->ListSubscriptions(c.id, visit, &scan)) return true;
+  return scan.refused;
+}
+
+}  // namespace
+
+// Redis' ACLKillPubsubClientsIfNeeded. Nothing to do when a selector of the new rules
+// allows every channel, or when every channel rule of the old rules is still written in
+// the new ones; else each subscribed client of the user is disconnected if one of its
+// channels or shard channels matches none of the new rules and one of its patterns is
+// none of them literally. A client's subscriptions live on its own thread (in the
+// pub/sub module), so the check is posted there: it runs after the command the client
+// may be running, and before anything published after this SETUSER reaches it.
+void Acl::DisconnectRevoked(UserHandle* h, const User& before,
+                            std::shared_ptr<const User> after) {
+  for (const auto& s : after->selectors)
     if (s.flags & kSelAllChannels) return;
-  const Selector& old_root = before.selectors[0];
-  const Selector& new_root = after.selectors[0];
-  if (!(old_root.flags & kSelAllChannels)) {
-    bool superset = true;
-    for (const auto& c : old_root.channels)
-      if (std::find(new_root.channels.begin(), new_root.channels.end(), c) ==
-          new_root.channels.end())
-        superset = false;
-    if (superset) return;
+  std::vector<std::string_view> upcoming = ChannelRules(*after);
+  bool superset = true;
+  for (const auto& s : before.selectors) {
+    if (s.flags & kSelAllChannels) superset = false;
+    for (const auto& c : s.channels)
+      if (std::find(upcoming.begin(), upcoming.end(), c) == upcoming.end()) superset = false;
   }
+  if (superset) return;
   for (auto& cl : host_->AllClients()) {
-    if (cl->acl_user.load(std::memory_order_relaxed) != h || cl->subscriptions == 0) continue;
+    if (cl->acl_user.load(std::memory_order_relaxed) != h || !cl->post) continue;
     std::weak_ptr<Client> w = cl;
-    if (cl->post)
-      cl->post([w] {
-        if (auto s = w.lock()) {
-          s->close_mode = FERRITE_CONN_CLOSE_NOW;
-          if (s->on_output) s->on_output();
-        }
-      });
+    cl->post([w, h, after, host = host_] {
+      auto s = w.lock();
+      if (!s || s->acl_user.load(std::memory_order_relaxed) != h) return;
+      if (!HoldsRefused(host, *s, ChannelRules(*after))) return;
+      s->close_mode = FERRITE_CONN_CLOSE_NOW;
+      if (s->on_output) s->on_output();
+    });
   }
 }
 

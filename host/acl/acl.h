@@ -136,7 +136,7 @@ class Acl {
  private:
   void Publish(UserHandle* h, std::shared_ptr<const User> u);
   void KillClientsOf(const std::vector<UserHandle*>& gone, int how);
-  void DisconnectRevoked(UserHandle* h, const User& before, const User& after);
+  void DisconnectRevoked(UserHandle* h, const User& before, std::shared_ptr<const User> after);
 
   Host* host_;
   mutable std::mutex mu_;

@@ -222,6 +222,17 @@ void OnConnReset(void* state, ferrite_conn_id id) {
   static_cast<State*>(state)->registry.Clear(id);
 }
 
+static_assert(static_cast<int>(Kind::kChannel) == FERRITE_SUB_CHANNEL &&
+              static_cast<int>(Kind::kPattern) == FERRITE_SUB_PATTERN &&
+              static_cast<int>(Kind::kShard) == FERRITE_SUB_SHARD);
+
+void ListSubscriptions(void* state, ferrite_conn_id id, ferrite_sub_visit_fn visit,
+                       void* visit_udata) {
+  static_cast<State*>(state)->registry.ForEachOf(id, [&](Kind kind, std::string_view name) {
+    return visit(visit_udata, static_cast<ferrite_sub_kind>(kind), {name.data(), name.size()}) == 0;
+  });
+}
+
 void OnKeyspaceEvent(void* state, int db, uint32_t type_class, const char* event,
                      ferrite_slice key) {
   auto* st = static_cast<State*>(state);

@@ -45,6 +45,10 @@ int CmdPubsub(Ctx ctx, int argc, const ferrite_slice* argv);
 void OnConnClose(void* state, ferrite_conn_id id);
 // Run by the host on the connection's thread when it sends RESET (newer hosts).
 void OnConnReset(void* state, ferrite_conn_id id);
+// The host's view of a connection's subscriptions (register_subscription_lister, SDK
+// 1.16): ACL SETUSER disconnects the subscribers whose channels the new rules refuse.
+void ListSubscriptions(void* state, ferrite_conn_id id, ferrite_sub_visit_fn visit,
+                       void* visit_udata);
 // Keyspace events → __keyspace@<db>__:<key> / __keyevent@<db>__:<event>.
 void OnKeyspaceEvent(void* state, int db, uint32_t type_class, const char* event,
                      ferrite_slice key);

@@ -63,6 +63,9 @@ int Load(ferrite_plugin* p) {
   }
   sdk::Api().set_plugin_state(p, raw);
   if (sdk::RegisterAll(p, kCommands) != FERRITE_OK) return FERRITE_ERR;
+  if (FERRITE_HAS_API(&sdk::Api(), register_subscription_lister) &&
+      sdk::Api().register_subscription_lister(p, ListSubscriptions, raw) != FERRITE_OK)
+    return FERRITE_ERR;
   return sdk::Api().subscribe_events(p, kAllEventClasses, OnKeyspaceEvent, raw);
 }
 

@@ -58,6 +58,18 @@ class Registry {
   void Clear(ConnId id);
   // True once Subscribe reported first_ever and until Drop.
   bool Known(ConnId id) const;
+  // Calls visit(kind, name) for each of the connection's subscriptions, in no particular
+  // order, until it returns false. Holds the mutex meanwhile: `visit` must not call the
+  // registry.
+  template <typename Visit>
+  void ForEachOf(ConnId id, Visit&& visit) const {
+    std::lock_guard lk(mu_);
+    auto c = clients_.find(id);
+    if (c == clients_.end()) return;
+    for (int k = 0; k < 3; k++)
+      for (const auto& [name, seq] : c->second.subs[k])
+        if (!visit(static_cast<Kind>(k), std::string_view(name))) return;
+  }
 
   // Delivers ["message", channel, msg] to channel subscribers and
   // ["pmessage", pattern, channel, msg] to matching pattern subscribers (kChannel), or

@@ -46,6 +46,28 @@ TEST(Registry, PublishReachesChannelAndPatternSubscribers) {
   EXPECT_EQ(r.Publish(Kind::kChannel, "other", "x", sink), 0);
 }
 
+TEST(Registry, ForEachOfListsEveryKindAndStopsWhenAsked) {
+  Registry r;
+  r.Subscribe(1, Kind::kChannel, "news");
+  r.Subscribe(1, Kind::kPattern, "n*");
+  r.Subscribe(1, Kind::kShard, "s1");
+  r.Subscribe(2, Kind::kChannel, "other");
+  std::vector<std::pair<Kind, std::string>> seen;
+  r.ForEachOf(1, [&](Kind k, std::string_view n) {
+    seen.emplace_back(k, std::string(n));
+    return true;
+  });
+  EXPECT_THAT(seen, UnorderedElementsAre(std::pair{Kind::kChannel, std::string("news")},
+                                         std::pair{Kind::kPattern, std::string("n*")},
+                                         std::pair{Kind::kShard, std::string("s1")}));
+  int calls = 0;
+  r.ForEachOf(1, [&](Kind, std::string_view) { return ++calls < 2; });
+  EXPECT_EQ(calls, 2);
+  calls = 0;
+  r.ForEachOf(9, [&](Kind, std::string_view) { return ++calls > 0; });
+  EXPECT_EQ(calls, 0);
+}
+
 TEST(Registry, DuplicateSubscribeCountsOnce) {
   Registry r;
   bool first = false;

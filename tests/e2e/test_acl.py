@@ -10,11 +10,13 @@ LIST/KILL USER, INFO counters, the aclfile and [security] users, memcached auth.
 import os
 import random
 import socket
+import subprocess
 import time
 
 import pytest
 
-from resp_compare import Conn
+from conftest import free_port, wait_port
+from resp_compare import Conn, encode
 
 ADMIN_PW = "adminpw"
 
@@ -372,19 +374,158 @@ def test_exec_recheck_after_rules_change_matches_redis(pair):
     assert out[0] == out[2] and out[1] == out[3], out
 
 
-def test_subscriber_disconnected_when_channels_revoked(pair):
-    for srv in pair:
-        a = admin(srv.port)
-        a.call("ACL", "SETUSER", "s", "on", ">p", "~*", "&news*", "+@all")
-        u = Conn(srv.port)
-        u.call("AUTH", "s", "p")
-        assert u.call("SUBSCRIBE", "news1")[0] == "*"
-        assert u.call("PUBLISH", "other", "x")[0] == "-" if False else True
-        a.call("ACL", "SETUSER", "s", "resetchannels", "&sports*")
-        u.s.settimeout(5)
-        with pytest.raises((ConnectionError, OSError)):
-            u.call("PING")
-        a.close()
+# Subscribers of user "ps" (and two others), each: (name, resp, user, subscribe commands).
+SUBSCRIBERS = [
+    ("A", 2, "ps", [("SUBSCRIBE", "news.1")]),
+    ("B", 2, "ps", [("SUBSCRIBE", "sports")]),
+    ("C", 2, "ps", [("PSUBSCRIBE", "news.*")]),
+    ("D", 2, "ps", [("SSUBSCRIBE", "shard:1")]),
+    ("E", 2, "ps", [("SUBSCRIBE", "audit")]),
+    ("F", 2, "ps", [("SUBSCRIBE", "news.2", "sports")]),
+    ("G", 3, "ps", [("SUBSCRIBE", "alerts.x"), ("PSUBSCRIBE", "alerts.?")]),
+    ("H", 2, "ps", []),  # no subscription: never a pub/sub client
+    ("K", 2, "ps", [("SUBSCRIBE", "sports"), ("UNSUBSCRIBE",)]),  # none left
+    ("I", 2, "other", [("SUBSCRIBE", "news.1", "sports")]),  # another user
+]
+
+# The rule changes, in order, with whom Redis 7.0 disconnects at each (checked below, so
+# the scenario is known to exercise what it means to).
+STEPS = [
+    (["&more"], ""),                                                      # a superset
+    (["resetchannels", "&news.*", "&sports", "&alerts.?", "&alerts.x"], ""),  # all still allowed
+    (["resetchannels", "&news.[12]", "&sports", "&alerts.?", "&alerts.x"], "C"),  # pattern: literal
+    (["clearselectors", "(~* +@all &shard:1)"], "E"),                  # selector rules count
+    (["resetchannels", "&news.[12]", "&alerts.?"], "BF"),              # channels: glob
+    (["resetchannels", "&news.[12]", "&alerts.x"], "G"),
+    (["clearselectors", "(~* +@all allchannels)"], ""),                 # a selector with all
+    (["resetchannels", "clearselectors"], "AD"),
+]
+
+PUBLISHES = [("PUBLISH", "news.1", "m1"), ("PUBLISH", "news.2", "m2"),
+             ("PUBLISH", "sports", "m3"), ("PUBLISH", "audit", "m4"),
+             ("PUBLISH", "alerts.x", "m5"), ("SPUBLISH", "shard:1", "m6")]
+
+
+def read_until_pong(c):
+    """What a subscriber reads up to its PING's answer, or "closed"."""
+    got = []
+    try:
+        c.s.sendall(b"*1\r\n$4\r\nPING\r\n")
+        while True:
+            r = c.read()
+            got.append(r)
+            if r == ("+", b"PONG") or r == ("*", [("$", b"pong"), ("$", b"")]):
+                return got
+    except OSError:  # ConnectionError included
+        return "closed"
+
+
+def pubsub_revocation_transcript(port):
+    a = admin(port)
+    a.call("ACL", "SETUSER", "ps", "on", ">p", "~*", "+@all", "resetchannels", "&news.*",
+           "&sports", "&alerts.?", "&alerts.x", "&extra", "(~* +@all &shard:* &audit)")
+    a.call("ACL", "SETUSER", "other", "on", ">p", "~*", "+@all", "&*")
+    subs = {}
+    for name, resp, user, cmds in SUBSCRIBERS:
+        c = Conn(port, resp=resp)
+        c.s.settimeout(5)
+        assert c.call("AUTH", user, "p") == ("+", b"OK"), name
+        for cmd in cmds:
+            c.s.sendall(encode(cmd))
+            for _ in range(max(1, len(cmd) - 1)):
+                r = c.read()
+                assert r[0] in ("*", ">"), (name, cmd, r)
+        subs[name] = c
+    out = []
+    for rules, _ in STEPS:
+        step = {"setuser": a.call("ACL", "SETUSER", "ps", *rules)}
+        step["receivers"] = [a.call(*p) for p in PUBLISHES]
+        step["read"] = {n: read_until_pong(c) for n, c in subs.items()}
+        for n in [n for n, r in step["read"].items() if r == "closed"]:
+            subs.pop(n).close()
+        out.append(step)
+    for c in subs.values():
+        c.close()
+    a.close()
+    return out
+
+
+def test_subscribers_disconnected_as_redis_when_channels_revoked(pair):
+    """ACL SETUSER disconnects exactly the subscribers of the user whose channels, shard
+    channels (glob against every selector's rules) or patterns (literally one of them) the
+    new rules refuse, as Redis 7.0's ACLKillPubsubClientsIfNeeded."""
+    server, peer = pair
+    ours = pubsub_revocation_transcript(server.port)
+    theirs = pubsub_revocation_transcript(peer.port)
+    for i, ((rules, expect), o, t) in enumerate(zip(STEPS, ours, theirs)):
+        closed = "".join(sorted(n for n, r in t["read"].items() if r == "closed"))
+        assert closed == expect, f"step {i} {rules}: redis-server closed {closed!r}"
+        assert o == t, f"step {i} {rules}:\n  ours   {o}\n  theirs {t}"
+
+
+ACLFILE_BEFORE = """user default on nopass ~* &* +@all
+user admin on >adminpw ~* &* +@all
+user ps on >p ~* &* +@all
+user q on >p ~* &* +@all
+"""
+# The default user keeps fewer channels; "q" is gone.
+ACLFILE_AFTER = """user default on nopass ~* +@all resetchannels &news.*
+user admin on >adminpw ~* &* +@all
+user ps on >p ~* &* +@all
+"""
+
+
+def deluser_and_load_transcript(port, aclfile):
+    """ACL DELUSER and ACL LOAD with subscribers connected: who is disconnected."""
+    clients = {}
+    for name, user, cmd in [("D1", "default", ("SUBSCRIBE", "sports")),
+                            ("D2", "default", ("PSUBSCRIBE", "sp*")),
+                            ("P1", "ps", ("SUBSCRIBE", "news.1")), ("P2", "ps", None),
+                            ("Q1", "q", ("SUBSCRIBE", "news.1")), ("Q2", "q", None)]:
+        c = Conn(port)
+        c.s.settimeout(5)
+        if user != "default":
+            assert c.call("AUTH", user, "p") == ("+", b"OK")
+        if cmd:
+            assert c.call(*cmd)[0] == "*"
+        clients[name] = c
+    a = admin(port)
+    out = {"deluser": a.call("ACL", "DELUSER", "q")}
+    out["after_deluser"] = {n: read_until_pong(c) for n, c in clients.items()}
+    aclfile.write_text(ACLFILE_AFTER)
+    out["load"] = a.call("ACL", "LOAD")
+    out["after_load"] = {n: read_until_pong(c) for n, c in clients.items()}
+    out["admin_after_load"] = read_until_pong(a)
+    for c in list(clients.values()) + [a]:
+        c.close()
+    return out
+
+
+def test_deluser_and_load_disconnect_as_redis(server_factory, tmp_path):
+    """ACL DELUSER closes every client of the user; ACL LOAD every client of a user other
+    than default (the caller's after its reply), and leaves the default user's
+    subscribers connected even when the loaded rules refuse their channels: Redis 7.0."""
+    results = []
+    for side in ("ferrite", "redis"):
+        path = tmp_path / f"{side}.acl"
+        path.write_text(ACLFILE_BEFORE)
+        if side == "ferrite":
+            srv = server_factory({"security.aclfile": str(path)})
+            results.append(deluser_and_load_transcript(srv.port, path))
+            continue
+        port = free_port()
+        p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--aclfile", str(path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, p)
+            results.append(deluser_and_load_transcript(port, path))
+        finally:
+            p.terminate()
+            p.wait(10)
+    ours, theirs = results
+    assert theirs["after_deluser"]["Q1"] == "closed" and theirs["after_load"]["D1"] != "closed"
+    assert ours == theirs, f"\n  ours   {ours}\n  theirs {theirs}"
 
 
 def test_client_list_user_and_kill_user(server):

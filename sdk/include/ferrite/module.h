@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define FERRITE_ABI_MAJOR 1
-#define FERRITE_ABI_MINOR 15 /* 1: members after conn_authenticate; 2: after
+#define FERRITE_ABI_MINOR 16 /* 1: members after conn_authenticate; 2: after
                                call_reply_verbatim_format and after length;
                                3: after script_yield; 4: ferrite_command_desc.subcommands;
                                5: after ctx_via_call; 6: conn_request;
@@ -47,7 +47,9 @@ extern "C" {
                                13: ferrite_command_desc.call_flags;
                                14: ctx_set_subscription_counts,
                                    info_register_fields, info_field;
-                               15: propagate_to, FERRITE_PROPAGATE_* */
+                               15: propagate_to, FERRITE_PROPAGATE_*;
+                               16: register_subscription_lister,
+                                   ferrite_sub_kind */
 
 #if defined(__GNUC__)
 #define FERRITE_EXPORT __attribute__((visibility("default")))
@@ -474,6 +476,22 @@ typedef struct ferrite_option_desc {
 /* Cursor scan callback: return 0 to continue, non-zero to stop. */
 typedef int (*ferrite_scan_fn)(void* udata, ferrite_slice key, const ferrite_type* type);
 
+/* (ABI 1.16) The kinds of pub/sub subscription a connection holds. */
+typedef enum ferrite_sub_kind {
+  FERRITE_SUB_CHANNEL = 0, /* SUBSCRIBE: a channel name                            */
+  FERRITE_SUB_PATTERN = 1, /* PSUBSCRIBE: a glob pattern                           */
+  FERRITE_SUB_SHARD = 2,   /* SSUBSCRIBE: a shard channel name                     */
+} ferrite_sub_kind;
+
+/* Receives one subscription from a lister; `name` is borrowed for the call only.
+ * Returns 0 to be given the next one, non-zero to end the listing. */
+typedef int (*ferrite_sub_visit_fn)(void* visit_udata, ferrite_sub_kind kind,
+                                    ferrite_slice name);
+/* A plugin's subscription lister (register_subscription_lister): calls `visit` for each
+ * subscription connection `id` holds in the plugin, until `visit` returns non-zero. */
+typedef void (*ferrite_sub_lister_fn)(void* udata, ferrite_conn_id id,
+                                      ferrite_sub_visit_fn visit, void* visit_udata);
+
 /* ------------------------------------------------------------------------------------ */
 /* The host API table                                                                    */
 /* ------------------------------------------------------------------------------------ */
@@ -867,6 +885,19 @@ typedef struct ferrite_host_api {
    * flag. A replica applying its primary's stream propagates nothing (its replicas get
    * the primary's bytes). */
   void (*propagate_to)(ferrite_ctx* ctx, uint32_t targets, int argc, const ferrite_slice* argv);
+
+  /* --- since ABI 1.16 ---------------------------------------------------------------- */
+  /* Tells the host how to read the pub/sub subscriptions this plugin keeps per
+   * connection, so that a change of a user's channel permissions (ACL SETUSER)
+   * disconnects exactly the subscribers whose channels, patterns or shard channels the
+   * new rules refuse, as Redis' ACLKillPubsubClientsIfNeeded. The host calls `fn` on the
+   * connection's own thread, between its commands, for connections that report
+   * subscriptions (ctx_set_subscription_counts); `fn` must not call back into the host.
+   * Several plugins may register one each; a connection's subscriptions are what all
+   * of them list. Without any lister, a change that takes channel rules away
+   * disconnects every subscribed client of the user. Removed when the plugin unloads. */
+  int (*register_subscription_lister)(ferrite_plugin* p, ferrite_sub_lister_fn fn,
+                                      void* udata);
 } ferrite_host_api;
 
 /* ------------------------------------------------------------------------------------ */
