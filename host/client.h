@@ -6,6 +6,7 @@
 // the host turns back into a Client*.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "ferrite/module.h"
+#include "host/acl/plan.h"
 #include "host/wake_chain.h"
 #include "host/watch.h"
 
@@ -101,6 +103,9 @@ struct Client {
   std::shared_ptr<const acl::User> acl_rules;
   const acl::UserHandle* acl_rules_of = nullptr;
   uint64_t acl_rules_version = 0;
+  // Plans (acl/plan.h) for the commands this client ran under acl_rules, by ACL id
+  // modulo the slot count; emptied whenever acl_rules is renewed.
+  std::array<acl::Plan, acl::kPlanSlots> acl_plans{};
   bool aof_replay = false;  // the AOF loader's own client: not refused while loading
   bool is_memcached = false;    // served by a memcached plugin (stats only)
   // A replication link: the replica's connection on a primary (CLIENT LIST flag S), or

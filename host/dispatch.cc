@@ -312,9 +312,10 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
     return reject(FERRITE_E_NOAUTH, {});
   // ACL (Redis' order: after auth; a no-multi command in MULTI is refused as such first).
   // A user with every permission costs this one test.
-  if (!AclUnrestricted(c) && !(c->in_multi && (flags & FERRITE_CMD_NO_MULTI))) {
+  if (!AclUnrestricted(c) && !(c->in_multi && (flags & FERRITE_CMD_NO_MULTI)) &&
+      !AclQuickAllows(c, cmd, sub, argc, argv)) {
     std::string why;
-    if (!AclAllowsCommand(this, c, cmd, sub, argc, argv, AclGateSite::kCommand, &why))
+    if (!AclAllowsCommandChecked(this, c, cmd, sub, argc, argv, AclGateSite::kCommand, &why))
       return reject(FERRITE_E_GENERIC, why);
   }
   if (c->subscriptions > 0 && c->resp == 2 && !(flags & FERRITE_CMD_SUBSCRIBED_OK)) {

@@ -1,10 +1,15 @@
 // The rule parser, describer and key facts without a host: Redis 7.0's texts and results.
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "host/acl/acl.h"
 #include "host/acl/command_facts.h"
+#include "host/acl/permissions.h"
 #include "host/acl/sha256.h"
 #include "host/acl/user.h"
+#include "host/registry.h"
 #include "ferrite/module.hpp"
 
 namespace ferrite::host::acl {
@@ -193,6 +198,87 @@ TEST(AclFacts, ManyKeysSpillOutOfTheInlineList) {
   keys.push_back({7, kKeyRo});
   ASSERT_EQ(keys.size(), 4u);
   EXPECT_EQ(keys[3].pos, 7);
+}
+
+// A client's plan for a command (MakePlan, then PlanKeyAllowed on each call's key) says
+// what QuickAllow says, and never allows a call the full check refuses.
+TEST(AclPlan, AgreesWithQuickAllowAndTheFullCheck) {
+  struct Spec {
+    const char* name;
+    uint32_t flags;
+    int first, last, step;
+  };
+  const Spec specs[] = {{"get", FERRITE_CMD_READONLY, 1, 1, 1},
+                        {"set", FERRITE_CMD_WRITE, 1, 1, 1},
+                        {"incr", FERRITE_CMD_WRITE, 1, 1, 1},
+                        {"mget", FERRITE_CMD_READONLY, 1, -1, 1},
+                        {"del", FERRITE_CMD_WRITE, 1, -1, 1},
+                        {"publish", FERRITE_CMD_PUBSUB, 0, 0, 0},
+                        {"ping", 0, 0, 0, 0},
+                        {"auth", FERRITE_CMD_NOAUTH, 0, 0, 0}};
+  std::vector<std::unique_ptr<Command>> cmds;
+  RuleCommands rc;
+  for (const Spec& sp : specs) {
+    auto c = std::make_unique<Command>();
+    c->name = sp.name;
+    c->arity = -1;
+    c->flags = sp.flags;
+    c->first_key = sp.first;
+    c->last_key = sp.last;
+    c->key_step = sp.step;
+    DescribeCommand(*c, 0);
+    rc.list.push_back({c->name, c->acl_id, c->acl_categories, -1, {}});
+    cmds.push_back(std::move(c));
+  }
+  std::sort(rc.list.begin(), rc.list.end(),
+            [](const RuleCommand& a, const RuleCommand& b) { return a.fullname < b.fullname; });
+  RuleContext ctx{&rc, 0};
+  const std::vector<std::vector<std::string>> users = {
+      {"+@all", "~*"},
+      {"+@all", "~key:*", "~app*"},
+      {"+get", "+set", "+mget", "+publish", "%R~r*", "%W~w*", "~key:*"},
+      {"+@all", "~*", "(+get ~x*)"},  // two selectors: no plan
+      {"+@all", "&ch*", "~*"},
+      {"+@all", "allchannels", "~k*"},
+      {"-@all", "+get", "allkeys"},
+      {"nocommands", "~*"},
+      // every pattern shape: a literal start past 8 bytes, a wildcard inside, exact
+      // names, a wildcard first
+      {"+@all", "~user:1234:*", "~k?y*", "~exact", "~x", "%R~*:ro", "~[ab]*"},
+  };
+  const std::vector<std::vector<std::string>> calls = {
+      {"k"}, {"key:1"}, {"r1"}, {"w1"}, {"app"}, {"x1"}, {"ch1", "m"}, {"key:1", "v"},
+      {"w1", "v"}, {"r1", "w1"}, {}, {"key:1", "app2", "w3"}, {"user:1234:5"},
+      {"user:1234"}, {"kay1"}, {"exact"}, {"exactly"}, {"x"}, {""}, {"a:ro"}, {"b1"},
+  };
+  int planned_calls = 0;
+  for (const auto& rules : users) {
+    User u("u", 0);
+    ASSERT_EQ(ApplyRules(u, rules, ctx), "");
+    for (const auto& c : cmds) {
+      Plan p;
+      bool made = MakePlan(u, c.get(), nullptr, &p);
+      for (const auto& args : calls) {
+        std::vector<std::string> words = {c->name};
+        words.insert(words.end(), args.begin(), args.end());
+        std::vector<ferrite_slice> argv;
+        for (auto& w : words) argv.push_back({w.data(), w.size()});
+        int argc = static_cast<int>(argv.size());
+        bool planned =
+            made && (p.key == 0 || p.key >= argc || PlanKeyAllowed(p, argv[p.key]));
+        std::string what = c->name + " " + ::testing::PrintToString(args) + " as " +
+                           ::testing::PrintToString(rules);
+        EXPECT_EQ(planned, QuickAllow(u, c.get(), nullptr, argc, argv.data())) << what;
+        int idx = 0;
+        if (planned) {
+          planned_calls++;
+          EXPECT_EQ(Acl::Check(u, c.get(), nullptr, argc, argv.data(), &idx), Verdict::kOk)
+              << what;
+        }
+      }
+    }
+  }
+  EXPECT_GT(planned_calls, 50);
 }
 
 }  // namespace

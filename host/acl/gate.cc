@@ -29,6 +29,7 @@ const acl::User& AclRulesRenew(Client* c, const acl::UserHandle* uh) {
   c->acl_rules = uh->Get();
   c->acl_rules_of = uh;
   c->acl_rules_version = v;
+  c->acl_plans.fill({});  // they point into the rules just dropped
   return *c->acl_rules;
 }
 

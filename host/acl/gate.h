@@ -9,6 +9,7 @@
 #include "host/acl/acl.h"
 #include "host/acl/permissions.h"
 #include "host/client.h"
+#include "host/registry.h"
 
 namespace ferrite::host {
 
@@ -39,13 +40,25 @@ enum class AclGateSite { kCommand, kExecBody };
 bool AclAllowsCommandChecked(Host* h, Client* c, const Command* cmd, const Subcommand* sub,
                              int argc, const ferrite_slice* argv, AclGateSite site,
                              std::string* err);  // gate.cc
+// True when the client's rules allow the call, settled the quick way: by the plan the
+// client keeps for the command (made by acl::MakePlan on the first call under these
+// rules), which leaves at most one key to match. False means "not decided here" (a
+// refusal, or a shape without a plan): AclAllowsCommandChecked decides.
+inline bool AclQuickAllows(Client* c, const Command* cmd, const Subcommand* sub, int argc,
+                           const ferrite_slice* argv) {
+  const acl::User& u = AclRules(c);
+  acl::Plan& p = c->acl_plans[static_cast<unsigned>(cmd->acl_id) % acl::kPlanSlots];
+  if ((p.cmd != cmd || p.sub != sub) && !acl::MakePlan(u, cmd, sub, &p)) [[unlikely]]
+    return false;
+  return p.key == 0 || p.key >= argc || acl::PlanKeyAllowed(p, argv[p.key]);
+}
+
 // Redis' processCommand check (kCommand: context toplevel or multi) or execCommand's
 // re-check (kExecBody). On refusal: logs to ACL LOG and sets `err` to the full reply text.
-// The usual call is settled inline (acl::QuickAllow), the rest by the full check.
 inline bool AclAllowsCommand(Host* h, Client* c, const Command* cmd, const Subcommand* sub,
                              int argc, const ferrite_slice* argv, AclGateSite site,
                              std::string* err) {
-  if (acl::QuickAllow(AclRules(c), cmd, sub, argc, argv)) return true;
+  if (AclQuickAllows(c, cmd, sub, argc, argv)) return true;
   return AclAllowsCommandChecked(h, c, cmd, sub, argc, argv, site, err);
 }
 // Redis' scriptVerifyACL for call(): "ERR The user executing the script ..." text.

@@ -213,6 +213,72 @@ bool QuickAllow(const User& u, const Command* cmd, const Subcommand* sub, int ar
   return one >= argc || PatternsAllow(s, {argv[one].ptr, argv[one].len}, PermsOf(flags));
 }
 
+bool MakePlan(const User& u, const Command* cmd, const Subcommand* sub, Plan* out) {
+  if (u.selectors.size() != 1) return false;
+  const Selector& s = u.selectors.front();
+  if (!(s.flags & kSelAllCommands) && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+      !s.Bit(sub ? sub->acl_id : cmd->acl_id))
+    return false;
+  if (!(s.flags & kSelAllChannels) && (cmd->acl_channels & (kChanSubscribe | kChanPublish)))
+    return false;
+  Plan p{cmd, sub, nullptr, 0, 0};
+  if (!(s.flags & kSelAllKeys)) {
+    uint16_t flags = 0;
+    p.key = OneKeyOf(cmd, sub, &flags);
+    if (p.key <= 0) return false;
+    p.selector = &s;
+    p.need = PermsOf(flags);
+  }
+  *out = p;
+  return true;
+}
+
+namespace {
+
+// PatternsAllow out of line, for PlanKeyAllowed's rare cases.
+[[gnu::noinline]] bool PatternsAllowCold(const Selector& s, std::string_view key, uint8_t need) {
+  return PatternsAllow(s, key, need);
+}
+
+enum class Quick { kNo, kYes, kAsk };
+
+// PatternMatches without MatchRest: kAsk when only MatchRest can tell (a literal start
+// longer than 8 bytes, or a wildcard inside the pattern).
+inline Quick QuickMatch(const KeyPattern& p, std::string_view key, uint64_t head, uint8_t need) {
+  if ((head & p.head_mask) != p.head || key.size() < p.literal_len || (p.perms & need) != need)
+    return Quick::kNo;
+  if (p.literal_len > 8) return Quick::kAsk;
+  if (p.prefix_star) return key.empty() ? Quick::kAsk : Quick::kYes;  // "prefix*"
+  if (p.exact) return key.size() == p.literal_len ? Quick::kYes : Quick::kNo;
+  return Quick::kAsk;
+}
+
+}  // namespace
+
+// PatternsAllow for an indexed selector, with no call inside its loops (so no registers
+// to save on the way in): a pattern only MatchRest can settle hands the whole question to
+// PatternsAllowCold, as does a selector whose patterns are not indexed.
+bool PlanKeyAllowed(const Plan& p, ferrite_slice k) {
+  const Selector& s = *p.selector;
+  const std::string_view key(k.ptr, k.len);
+  const uint8_t need = p.need;
+  if (s.key_order.size() != s.patterns.size()) return PatternsAllowCold(s, key, need);
+  const uint64_t head = Head8(key);
+  const KeyPattern* pats = s.patterns.data();
+  const uint32_t* order = s.key_order.data();
+  for (uint32_t i = 0; i < s.key_wild; i++) {
+    Quick q = QuickMatch(pats[order[i]], key, head, need);
+    if (q != Quick::kNo) return q == Quick::kYes || PatternsAllowCold(s, key, need);
+  }
+  if (key.empty()) return false;
+  const unsigned char first = static_cast<unsigned char>(key[0]);
+  for (uint32_t i = s.key_bucket[first], end = s.key_bucket[first + 1]; i < end; i++) {
+    Quick q = QuickMatch(pats[order[i]], key, head, need);
+    if (q != Quick::kNo) return q == Quick::kYes || PatternsAllowCold(s, key, need);
+  }
+  return false;
+}
+
 void DescribeCommand(Command& c, uint32_t declared) {
   std::string_view name = c.name;
   for (const auto& a : kMcAliases)

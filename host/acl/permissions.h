@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ferrite/module.h"
+#include "host/acl/plan.h"
 #include "host/acl/user.h"
 
 namespace ferrite::host {
@@ -19,5 +20,13 @@ namespace ferrite::host::acl {
 // means "not decided here" (a denial, or another shape): run Acl::Check.
 bool QuickAllow(const User& u, const Command* cmd, const Subcommand* sub, int argc,
                 const ferrite_slice* argv);
+
+// QuickAllow's answer for every call of `cmd`/`sub` under `u`, as a plan (plan.h): true
+// and *out filled when `u` has one selector allowing the command outright, the command
+// has no channels to check, and every key is allowed or its one key sits at a fixed
+// place (then the plan names it). False (and *out unchanged) for any other shape.
+bool MakePlan(const User& u, const Command* cmd, const Subcommand* sub, Plan* out);
+// Whether the plan's selector lets the call touch `key` (argv[p.key]) as it needs.
+bool PlanKeyAllowed(const Plan& p, ferrite_slice key);
 
 }  // namespace ferrite::host::acl

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import free_port, wait_port
+from conftest import free_port, wait_for, wait_port
 from resp_compare import Conn, encode
 
 ADMIN_PW = "adminpw"
@@ -439,10 +439,17 @@ def pubsub_revocation_transcript(port):
     out = []
     for rules, _ in STEPS:
         step = {"setuser": a.call("ACL", "SETUSER", "ps", *rules)}
+        # Who is still connected: a PING reaches each subscriber after the disconnection
+        # SETUSER posted to its thread (Ferrite closes a client on its own thread, as
+        # CLIENT KILL does; Redis before replying).
+        step["alive"] = {n: read_until_pong(c) for n, c in subs.items()}
+        for n in [n for n, r in step["alive"].items() if r == "closed"]:
+            subs.pop(n).close()
+        # ... and gone from the server (its subscriptions dropped) before publishing.
+        wait_for(lambda: len(a.call("CLIENT", "LIST")[1].splitlines()) == len(subs) + 1,
+                 timeout=5, what="closed clients gone from CLIENT LIST")
         step["receivers"] = [a.call(*p) for p in PUBLISHES]
         step["read"] = {n: read_until_pong(c) for n, c in subs.items()}
-        for n in [n for n, r in step["read"].items() if r == "closed"]:
-            subs.pop(n).close()
         out.append(step)
     for c in subs.values():
         c.close()
@@ -458,7 +465,7 @@ def test_subscribers_disconnected_as_redis_when_channels_revoked(pair):
     ours = pubsub_revocation_transcript(server.port)
     theirs = pubsub_revocation_transcript(peer.port)
     for i, ((rules, expect), o, t) in enumerate(zip(STEPS, ours, theirs)):
-        closed = "".join(sorted(n for n, r in t["read"].items() if r == "closed"))
+        closed = "".join(sorted(n for n, r in t["alive"].items() if r == "closed"))
         assert closed == expect, f"step {i} {rules}: redis-server closed {closed!r}"
         assert o == t, f"step {i} {rules}:\n  ours   {o}\n  theirs {t}"
 
