@@ -285,9 +285,10 @@ struct RespEmitter : ferrite_aof {
 
 }  // namespace
 
-bool AofRewriteBase(Host& h, int fd, int64_t now_ms) {
+bool AofRewriteBase(Host& h, int fd, int64_t now_ms, const std::vector<std::string>& libraries) {
   RespEmitter out;
   out.fd = fd;
+  for (auto& code : libraries) out.Emit({"FUNCTION", "LOAD", code});
   Keyspace& ks = h.keyspace();
   for (int db = 0; db < ks.num_dbs(); db++) {
     bool selected = false;

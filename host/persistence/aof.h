@@ -78,9 +78,12 @@ class AofWriter : public PropagationSink {
   std::string last_error_;
 };
 
-// Writes every key of every db as commands (SELECT, SET / the type's aof_rewrite,
-// PEXPIREAT, FERRITE.SETFLAGS) to `fd`. Fork-child safe. Returns false on write error.
-bool AofRewriteBase(Host& h, int fd, int64_t now_ms);
+// Writes the function libraries (FUNCTION LOAD <code>, first, as Redis' rewriteFunctions;
+// `libraries` from DumpLibraries, taken before the fork) and every key of every db as
+// commands (SELECT, SET / the type's aof_rewrite, PEXPIREAT, FERRITE.SETFLAGS) to `fd`.
+// Fork-child safe. Returns false on write error.
+bool AofRewriteBase(Host& h, int fd, int64_t now_ms,
+                    const std::vector<std::string>& libraries = {});
 
 // Parsing, with no host (LoadAof and the fuzz target share it).
 enum class AofParse { kOk, kTruncated, kCorrupt };

@@ -18,6 +18,7 @@
 #include "host/host.h"
 #include "host/info.h"
 #include "host/logging.h"
+#include "host/persistence/rdb_functions.h"
 #include "host/persistence/rdb_reader.h"
 #include "host/systemd.h"
 
@@ -298,8 +299,12 @@ std::string PersistenceService::StartAof(bool locked) {
     std::string tmp = path + ".init-tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return "can't create the append-only file " + tmp + ": " + strerror(errno);
-    bool ok = AofRewriteBase(h_, fd, h_.clock().NowMs());
+    std::vector<std::string> libraries;
+    std::string why;
+    bool ok = DumpLibraries(h_, &libraries, &why) &&
+              AofRewriteBase(h_, fd, h_.clock().NowMs(), libraries);
     ::close(fd);
+    if (!why.empty()) return "can't write the append-only file " + path + ": " + why;
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
       return "can't write the append-only file " + path + ": " + strerror(errno);
   }

@@ -10,6 +10,7 @@ target_sources(ferrite_host_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/persistence_fork.cc
   ${CMAKE_CURRENT_LIST_DIR}/rdb_compact.cc
   ${CMAKE_CURRENT_LIST_DIR}/rdb_format.cc
+  ${CMAKE_CURRENT_LIST_DIR}/rdb_functions.cc
   ${CMAKE_CURRENT_LIST_DIR}/rdb_reader.cc
   ${CMAKE_CURRENT_LIST_DIR}/rdb_writer.cc)
 

@@ -20,6 +20,7 @@
 #include "host/logging.h"
 #include "host/signals.h"
 #include "host/persistence/persistence.h"
+#include "host/persistence/rdb_functions.h"
 #include "host/persistence/rdb_reader.h"
 #include "host/persistence/rdb_writer.h"
 
@@ -80,6 +81,10 @@ std::string PersistenceService::SaveLocked() {
   opt.checksum = h_.config().Bool("persistence.rdbchecksum");
   opt.key_delay_us = h_.config().Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
+  if (std::string why; !DumpLibraries(h_, &opt.libraries, &why)) {
+    Logger("host.persistence")->error("can't save the snapshot: {}", why);
+    return why;
+  }
   uint64_t dirty = h_.stats().dirty.load();
   int err = WriteSnapshotFile(h_, temp, final_path, h_.config().Bool("persistence.rdbcompression"),
                               opt);
@@ -117,6 +122,8 @@ std::string PersistenceService::BgsaveLocked() {
   opt.checksum = h_.config().Bool("persistence.rdbchecksum");
   opt.key_delay_us = h_.config().Int("persistence.rdb_key_save_delay");
   opt.now_ms = h_.clock().NowMs();
+  if (std::string why; !DumpLibraries(h_, &opt.libraries, &why))
+    return "ERR Can't save in background: " + why;
   int64_t t0 = NowUs();
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -152,6 +159,9 @@ std::string PersistenceService::BgrewriteLocked(bool* scheduled) {
   std::string final_path = DataPath(h_.config().String("persistence.appendfilename"));
   std::string dir_prefix = DataPath("temp-rewriteaof-bg-");
   int64_t now = h_.clock().NowMs();
+  std::vector<std::string> libraries;
+  if (std::string why; !DumpLibraries(h_, &libraries, &why))
+    return "ERR Can't rewrite append only file in background: " + why;
   AofWriter* a = aof_on_ ? aof_.load() : nullptr;
   if (a) a->BeginRewrite();  // every write after the fork point lands in its buffer
   int64_t t0 = NowUs();
@@ -160,7 +170,7 @@ std::string PersistenceService::BgrewriteLocked(bool* scheduled) {
     ChildSetup();
     std::string temp = dir_prefix + std::to_string(getpid()) + ".aof";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool ok = fd >= 0 && AofRewriteBase(h_, fd, now);
+    bool ok = fd >= 0 && AofRewriteBase(h_, fd, now, libraries);
     if (fd >= 0) ::close(fd);
     // With the AOF off there is no increment to append: the child installs the file.
     if (ok && !a) ok = ::rename(temp.c_str(), final_path.c_str()) == 0;
@@ -246,7 +256,8 @@ void PersistenceService::OnAofChildDone(bool ok) {
 }
 
 // Redis' DEBUG RELOAD, every shard locked throughout: save (unless NOSAVE), empty the
-// dataset (unless NOFLUSH), load the snapshot file. Errors as Redis words them: a failed
+// dataset and the function libraries (unless NOFLUSH), load the snapshot file (with
+// NOFLUSH, a library that exists fails the load unless MERGE replaces it). Errors as Redis words them: a failed
 // save is a bare "ERR" (shared.err), a failed load "Error trying to load the RDB dump",
 // after which what was loaded so far stays. Where Redis stops the process (NOFLUSH
 // without MERGE meeting a key the dataset has), the load fails here instead.
@@ -258,9 +269,12 @@ std::string PersistenceService::DebugReload(const Host::ReloadOptions& opt) {
   std::string data;
   ReadWholeFile(path, &data);  // unreadable: empty, which the loader reports
   Keyspace& ks = h_.keyspace();
-  if (opt.flush)
+  if (opt.flush) {
     for (int s = 0; s < ks.num_shards(); s++)
       for (auto& t : ks.shard(s).dbs) t.Clear();
+    if (std::string why = RestoreLibraries(h_, {}, LibraryPolicy::kFlush); !why.empty())
+      Logger("host.persistence")->error("DEBUG RELOAD: flushing the functions: {}", why);
+  }
   try {
     RdbLoadOptions o;
     o.now_ms = h_.clock().NowMs();
@@ -293,6 +307,8 @@ std::string PersistenceService::DebugLoadAof() {
   Keyspace& ks = h_.keyspace();
   for (int s = 0; s < ks.num_shards(); s++)
     for (auto& t : ks.shard(s).dbs) t.Clear();
+  if (std::string why = RestoreLibraries(h_, {}, LibraryPolicy::kFlush); !why.empty())
+    Logger("host.persistence")->error("DEBUG LOADAOF: flushing the functions: {}", why);
   try {
     AofLoadStats st = ReplayAofLocked(h_, path, h_.clock().NowMs());
     Logger("host.persistence")->warn("Append Only File loaded by DEBUG LOADAOF: {} commands",

@@ -14,6 +14,7 @@
 #include "host/persistence/lzf.h"
 #include "host/persistence/rdb_compact.h"
 #include "host/persistence/rdb_format.h"
+#include "host/persistence/rdb_functions.h"
 
 namespace ferrite::host::persist {
 
@@ -254,7 +255,7 @@ class Loader {
         }
         case kOpAux: Aux(); continue;
         case kOpModuleAux: SkipModuleValue(at); continue;
-        case kOpFunction2: in_.String(); continue;  // Redis functions: not supported, skipped
+        case kOpFunction2: Library(at); continue;
         case kOpFunction: Fail(at, "pre-release RDB function format is not supported");
         case kOpEof: Trailer(ver); return st_;
         default: LoadKey(op, db, expire, at); expire = -1; continue;
@@ -281,6 +282,17 @@ class Loader {
     } else if (k == "aof-base") {
       st_.aof_base = v == "1";
     }
+  }
+
+  void Library(size_t at) {
+    std::string code = in_.String();
+    if (opt_.into) {
+      st_.libraries.push_back(std::move(code));
+      return;
+    }
+    std::string err = RestoreLibraries(
+        h_, {code}, opt_.refuse_duplicates ? LibraryPolicy::kAppend : LibraryPolicy::kReplace);
+    if (!err.empty()) Fail(at, "failed loading a function library: " + err);
   }
 
   void Trailer(int ver) {
@@ -572,6 +584,19 @@ LoadedValue LoadObject(Host& h, std::string_view data, size_t* consumed) {
   LoadedValue v = l.ReadObject(type, "", at);
   if (consumed) *consumed = in.pos();
   return v;
+}
+
+std::vector<std::string> ParseFunctionPayload(std::string_view payload) {
+  constexpr size_t kTrailer = 10;  // RDB version (2) + CRC-64 (8)
+  if (payload.size() < kTrailer) Fail(0, "function payload shorter than its trailer");
+  RdbInput in(payload.substr(0, payload.size() - kTrailer));
+  std::vector<std::string> codes;
+  while (in.pos() < payload.size() - kTrailer) {
+    size_t at = in.pos();
+    if (in.Byte() != kOpFunction2) Fail(at, "not a function library record");
+    codes.push_back(in.String());
+  }
+  return codes;
 }
 
 }  // namespace ferrite::host::persist

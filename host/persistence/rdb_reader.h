@@ -42,9 +42,9 @@ struct RdbLoadOptions {
   // for a reload of the node's own data (DEBUG RELOAD): its replicas' epochs stay past it.
   bool adopt_cas_epoch = false;
   int64_t key_load_delay_us = 0;  // Redis' key-load-delay: a sleep per key (tests)
-  // A key already in the table fails the load ("duplicated key"), as Redis' rdbLoad
-  // without RDBFLAGS_ALLOW_DUP (DEBUG RELOAD NOFLUSH without MERGE). Otherwise the loaded
-  // value replaces it.
+  // A key already in the table, or a function library that exists, fails the load
+  // ("duplicated key"), as Redis' rdbLoad without RDBFLAGS_ALLOW_DUP (DEBUG RELOAD
+  // NOFLUSH without MERGE). Otherwise the loaded one replaces it.
   bool refuse_duplicates = false;
   // Loads into these tables ([shard][db], not bound to the keyspace's byte counter)
   // instead of the keyspace, which the caller then need not hold (a replica's swapdb
@@ -67,6 +67,11 @@ struct RdbLoadStats {
   std::string redis_ver;
   int64_t ctime = 0;
   int64_t cas_epoch = -1;  // the kAuxCasEpoch field, when loading `into` tables
+  // Loading `into` tables: the function libraries' code (RDB_OPCODE_FUNCTION2), for the
+  // caller to create when it links the tables in. Otherwise each library is created as
+  // it is read (rdb_functions.h): replacing one that exists, or failing the load with
+  // refuse_duplicates, as Redis' rdbFunctionLoad with and without RDBFLAGS_ALLOW_DUP.
+  std::vector<std::string> libraries;
 };
 
 // The caller makes the keyspace exclusive (every shard lock held) or sets lock_per_key.
@@ -125,5 +130,10 @@ struct LoadedValue {
 // with any compact encoding decoded for the owning type. *consumed: the bytes read.
 // Throws RdbError on a bad type byte, truncation, corruption or a type no module loads.
 LoadedValue LoadObject(Host& h, std::string_view data, size_t* consumed);
+
+// The libraries' code in a FUNCTION DUMP payload: FUNCTION2 records (the strings in any
+// RDB encoding), then the 2-byte RDB version and the CRC-64 (the module checks those on
+// RESTORE; not here). Throws RdbError.
+std::vector<std::string> ParseFunctionPayload(std::string_view payload);
 
 }  // namespace ferrite::host::persist

@@ -231,7 +231,11 @@ bool WriteRdb(Host& h, RdbOutput& out, const RdbSaveOptions& opt) {
   Aux(out, "aof-base", opt.aof_base ? "1" : "0");
   Keyspace& ks = h.keyspace();
   Aux(out, kAuxCasEpoch, std::to_string(ks.cas_epoch()));
-  for (int db = 0; db < ks.num_dbs(); db++) {
+  for (auto& code : opt.libraries) {
+    out.Byte(kOpFunction2);
+    out.String(code);
+  }
+  for (int db = 0; opt.keys && db < ks.num_dbs(); db++) {
     uint64_t keys = 0, expires = 0;
     for (int s = 0; s < ks.num_shards(); s++) {
       keys += ks.shard(s).dbs[db].size();

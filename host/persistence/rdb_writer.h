@@ -1,13 +1,14 @@
 // Writes the keyspace as a Redis RDB version 10 file, the way redis-server 7.0 does:
-// AUX fields, SELECTDB + RESIZEDB per non-empty db, EXPIRETIME_MS, int-encoded and
-// LZF-compressed strings, module values in the plain form their save callback writes,
-// and the CRC-64 trailer. Memcached flags follow their key as an AUX field.
+// AUX fields, a FUNCTION2 record per function library, SELECTDB + RESIZEDB per
+// non-empty db, EXPIRETIME_MS, int-encoded and LZF-compressed strings, module values in
+// the plain form their save callback writes, and the CRC-64 trailer. Memcached flags follow their key as an AUX field.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "host/io.h"
 
@@ -79,6 +80,10 @@ struct RdbSaveOptions {
   // announce `capa ferrite-hfe`: its primary sends HDEL when each field expires.
   bool field_ttls = true;
   int64_t key_delay_us = 0;  // rdb-key-save-delay: a sleep per key written (tests only)
+  // The function libraries' code (DumpLibraries, taken at the fork point), written
+  // before the dbs. Left empty for a replica that filters functions out.
+  std::vector<std::string> libraries;
+  bool keys = true;  // false: no db at all (REPLCONF rdb-filter-only)
 };
 
 // Serializes every db. The caller makes the keyspace stable: it holds every shard

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "host/logging.h"
+#include "host/persistence/rdb_functions.h"
 #include "host/persistence/rdb_writer.h"
 #include "host/replication/replication.h"
 
@@ -67,21 +68,30 @@ void ReplicationService::RunSender(std::function<void()> body) {
 }
 
 void ReplicationService::StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync) {
-  bool diskless = psync && r->capa_eof && h_.config().Bool("replication.repl_diskless_sync");
+  // As Redis' startBgsaveForReplication: the EOF-mark form for any replica with capa eof
+  // (SYNC included) when repl-diskless-sync is on, and always for a filtered RDB (never
+  // written over the snapshot file); its own delay only with repl-diskless-sync.
+  const bool diskless_cfg = h_.config().Bool("replication.repl_diskless_sync");
+  const bool diskless = r->capa_eof && (diskless_cfg || r->rdb_exclude != 0);
   std::shared_ptr<DisklessBatch> batch;
   bool start = false;
   {
     std::lock_guard lk(mu_);
+    r->pre_psync = !psync;
     r->state = ReplicaPeer::State::kWaitBgsave;
     replicas_.push_back(r);  // listed (INFO, DropReplica) but not queueing yet
     if (diskless) {
-      // Redis shares one RDB child among the replicas that ask during the delay.
-      if (!pending_batch_ || pending_batch_->forked) {
-        pending_batch_ = std::make_shared<DisklessBatch>();
+      // Redis shares one RDB child among the replicas that ask during the delay and
+      // want the same RDB.
+      auto& pending = pending_batches_[r->rdb_exclude];
+      if (!pending || pending->forked) {
+        pending = std::make_shared<DisklessBatch>();
+        pending->rdb_exclude = r->rdb_exclude;
+        pending->delay = diskless_cfg;
         start = true;
       }
-      pending_batch_->peers.push_back(r);
-      batch = pending_batch_;
+      pending->peers.push_back(r);
+      batch = pending;
     }
   }
   if (diskless) {
@@ -97,6 +107,12 @@ void ReplicationService::StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bo
     }
     FinishSync(r, ok);
   });
+}
+
+void ReplicationService::UnpendLocked(const std::shared_ptr<DisklessBatch>& b) {
+  b->forked = true;
+  auto it = pending_batches_.find(b->rdb_exclude);
+  if (it != pending_batches_.end() && it->second == b) pending_batches_.erase(it);
 }
 
 bool ReplicationService::Abandoned(const ReplicaPeer& r) const {
@@ -131,7 +147,13 @@ bool ReplicationService::RunFullSync(const std::shared_ptr<ReplicaPeer>& r, bool
       EnsureBacklogLocked();
       id = replid_;
       off = offset_;
-      r->queueing = true;
+      r->queueing = !r->rdb_only;
+    }
+    opt.keys = !(r->rdb_exclude & ReplicaPeer::kExcludeKeys);
+    if (std::string why; !(r->rdb_exclude & ReplicaPeer::kExcludeFunctions) &&
+                         !persist::DumpLibraries(h_, &opt.libraries, &why)) {
+      log->error("Can't start a full sync: {}", why);
+      return false;
     }
     pid = ::fork();
     if (pid == 0) {
@@ -177,7 +199,7 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
   auto& cfg = h_.config();
   int64_t delay_ms = cfg.Int("replication.repl_diskless_sync_delay") * 1000;
   int64_t max_replicas = cfg.Int("replication.repl_diskless_sync_max_replicas");
-  for (int64_t waited = 0; waited < delay_ms; waited += 50) {
+  for (int64_t waited = 0; b->delay && waited < delay_ms; waited += 50) {
     size_t n = 0, live = 0;
     {
       std::lock_guard lk(mu_);
@@ -197,8 +219,7 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
     std::vector<std::shared_ptr<ReplicaPeer>> all;
     {
       std::lock_guard lk(mu_);
-      b->forked = true;
-      if (pending_batch_ == b) pending_batch_.reset();
+      UnpendLocked(b);
       all = b->peers;
     }
     for (auto& p : all) FinishSync(p, false);
@@ -219,18 +240,24 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
     h_.ForceSelectOnNextPropagate();  // the replicas start in db 0
     {
       std::lock_guard lk(mu_);
-      b->forked = true;
-      if (pending_batch_ == b) pending_batch_.reset();
+      UnpendLocked(b);
       for (auto& p : b->peers)
         if (!p->closed) peers.push_back(p);
       if (!peers.empty()) {
         EnsureBacklogLocked();
         id = replid_;
         off = offset_;
-        for (auto& p : peers) p->queueing = true;
+        for (auto& p : peers) p->queueing = !p->rdb_only;
       }
       // One payload for the batch: field TTLs only when every replica in it reads them.
       for (auto& p : peers) opt.field_ttls = opt.field_ttls && p->capa_field_ttls;
+    }
+    opt.keys = !(b->rdb_exclude & ReplicaPeer::kExcludeKeys);
+    std::string why;
+    if (!peers.empty() && !(b->rdb_exclude & ReplicaPeer::kExcludeFunctions) &&
+        !persist::DumpLibraries(h_, &opt.libraries, &why)) {
+      log->error("Can't start a diskless full sync: {}", why);
+      peers.clear();
     }
     if (!peers.empty()) {
       pid = ::fork();
@@ -263,13 +290,15 @@ void ReplicationService::RunDisklessBatch(const std::shared_ptr<DisklessBatch>& 
     return any;
   };
   std::string mark = NewReplid();  // 40 random hex bytes, as Redis' marker
+  // SYNC (an old replica, redis-cli) gets the payload with no +FULLRESYNC line before it.
   for (size_t i = 0; i < peers.size(); i++)
-    if (!PostChunk(peers[i], "+FULLRESYNC " + id + " " + std::to_string(off) + "\r\n"))
+    if (!peers[i]->pre_psync &&
+        !PostChunk(peers[i], "+FULLRESYNC " + id + " " + std::to_string(off) + "\r\n"))
       alive[i] = 0;
   {
     std::lock_guard lk(mu_);
     for (auto& p : peers) {
-      p->await_ack = true;
+      p->await_ack = !p->rdb_only;
       p->state = ReplicaPeer::State::kSendBulk;
     }
   }
@@ -383,9 +412,17 @@ bool ReplicationService::PostChunk(const std::shared_ptr<ReplicaPeer>& r, std::s
 
 void ReplicationService::FinishSync(const std::shared_ptr<ReplicaPeer>& r, bool ok) {
   std::shared_ptr<Client> victim;
+  int close_mode = FERRITE_CONN_CLOSE_NOW;
   {
     std::lock_guard lk(mu_);
-    if (ok && !r->closed) {
+    if (ok && !r->closed && r->rdb_only) {
+      // Redis' replicaPutOnline for an rdb-only replica: never online, closed once the
+      // payload (posted before this) is written out.
+      Logger("host.replication")
+          ->info("RDB transfer completed, rdb only replica ({}:{}) should be disconnected asap",
+                 r->ip, r->port);
+      close_mode = FERRITE_CONN_CLOSE_AFTER_REPLY;
+    } else if (ok && !r->closed) {
       r->state = ReplicaPeer::State::kOnline;
       r->ack_time_ms = h_.clock().NowMs();
       if (!r->await_ack) PostFlushLocked(r);
@@ -399,9 +436,9 @@ void ReplicationService::FinishSync(const std::shared_ptr<ReplicaPeer>& r, bool 
   }
   if (victim && !victim->closed) {
     std::weak_ptr<Client> w = victim;
-    victim->post([w] {
+    victim->post([w, close_mode] {
       if (auto s = w.lock()) {
-        s->close_mode = FERRITE_CONN_CLOSE_NOW;
+        s->close_mode = close_mode;
         if (s->on_output) s->on_output();
       }
     });

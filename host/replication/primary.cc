@@ -7,6 +7,7 @@
 #include <random>
 
 #include "ferrite/module.hpp"
+#include "host/acl/user.h"
 #include "host/context.h"
 #include "host/logging.h"
 #include "host/replication/repl_stream.h"
@@ -284,6 +285,12 @@ void ReplicationService::HandleSync(ferrite_ctx* ctx, bool psync, std::string_vi
     auto it = handshakes_.find(c->id);
     if (it != handshakes_.end()) {
       r = it->second;
+      // A filtered RDB is only sent in the EOF-mark form (never through the snapshot
+      // file), as Redis' syncCommand.
+      if (r->rdb_exclude && !r->capa_eof) {
+        SendError(ctx, FERRITE_E_GENERIC, "ERR Filtered replica requires EOF capability");
+        return;
+      }
       handshakes_.erase(it);
     }
   }
@@ -413,8 +420,24 @@ std::string ReplicationService::HandleReplconf(ferrite_ctx* ctx, int argc,
     } else if (is("getack")) {
       // Only a primary asks; the link thread answers it (replica_link.cc).
       return "";
-    } else if (is("rdb-only") || is("rdb-filter-only")) {
-      // Accepted (redis-cli --rdb sends them): the full sync ships the whole dataset.
+    } else if (is("rdb-only")) {
+      int64_t v;
+      if (!sdk::ParseInt64(val, &v)) return "ERR value is not an integer or out of range";
+      if (v < 0 || v > 1) return "ERR value is out of range, value must between 0 and 1";
+      std::lock_guard lk(mu_);
+      r->rdb_only = v == 1;
+    } else if (is("rdb-filter-only")) {
+      // Include filters: everything is left out but what is named. As Redis, the
+      // filters before a bad one stay in force.
+      std::vector<std::string> filters;
+      if (!acl::SplitArgs(val, &filters)) return "ERR Missing rdb-filter-only values";
+      std::lock_guard lk(mu_);
+      r->rdb_exclude = ReplicaPeer::kExcludeKeys | ReplicaPeer::kExcludeFunctions;
+      for (auto& f : filters) {
+        if (!sdk::EqualsIgnoreCase(f, "functions"))
+          return "ERR Unsupported rdb-filter-only option: " + f;
+        r->rdb_exclude &= ~ReplicaPeer::kExcludeFunctions;
+      }
     } else {
       return "ERR Unrecognized REPLCONF option: " + std::string(opt);
     }

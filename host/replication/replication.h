@@ -56,6 +56,15 @@ struct ReplicaPeer {
   // `capa ferrite-hfe` (a Ferrite replica): the RDB keeps hash field TTLs (type 24).
   // Others get those hashes as plain ones (RdbSaveOptions::field_ttls).
   bool capa_field_ttls = false;
+  // What the replica asked of its RDB (Redis' slave_req): REPLCONF rdb-filter-only keeps
+  // only the parts named (7.0 knows "functions"; "" keeps nothing). Filtered RDBs always
+  // go diskless, and only to replicas with capa eof.
+  enum RdbExclude : unsigned { kExcludeKeys = 1, kExcludeFunctions = 2 };
+  unsigned rdb_exclude = 0;
+  // REPLCONF rdb-only 1 (redis-cli --rdb): the RDB and nothing after it; the connection
+  // closes once the payload is sent (Redis' CLIENT_REPL_RDBONLY).
+  bool rdb_only = false;
+  bool pre_psync = false;   // came with SYNC: no +FULLRESYNC line before the payload
   State state = State::kWaitBgsave;
   bool queueing = false;    // the fork point passed: stream bytes are queued for it
   // After a diskless payload the stream waits for the replica's first ACK: its end is
@@ -183,8 +192,11 @@ class ReplicationService : public Service, public PropagationSink {
   // full_sync.cc
   // Replicas sharing one diskless full sync (one fork, one RDB to all of them): those
   // that ask while it waits its repl-diskless-sync-delay join it.
+  // Only replicas asking for the same RDB (rdb_exclude) share one.
   struct DisklessBatch {
     std::vector<std::shared_ptr<ReplicaPeer>> peers;
+    unsigned rdb_exclude = 0;
+    bool delay = true;  // repl-diskless-sync-delay applies (not to a filtered RDB's own)
     bool forked = false;
   };
   void StartFullSync(const std::shared_ptr<ReplicaPeer>& r, bool psync);
@@ -241,7 +253,9 @@ class ReplicationService : public Service, public PropagationSink {
   std::condition_variable senders_cv_;
   std::atomic<bool> stopping_{false};
 
-  std::shared_ptr<DisklessBatch> pending_batch_;  // waiting its delay, under mu_
+  // Batches waiting their delay, by rdb_exclude; under mu_.
+  std::map<unsigned, std::shared_ptr<DisklessBatch>> pending_batches_;
+  void UnpendLocked(const std::shared_ptr<DisklessBatch>& b);
 
   std::unique_ptr<ReplicaLink> link_;
   std::vector<std::unique_ptr<ReplicaLink>> retired_links_;  // stopping; the cron joins them

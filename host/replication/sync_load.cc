@@ -1,5 +1,6 @@
 // A replica loads its primary's full sync payload as repl-diskless-load says (Redis
-// 7.0's readSyncBulkPayload):
+// 7.0's readSyncBulkPayload). The function libraries come with it and replace the
+// replica's, as the keys do:
 //   disabled      the payload went to dbfilename (sync_payload.h); then, with every
 //                 shard locked (clients get -LOADING), the dataset is flushed and the
 //                 file loaded;
@@ -20,6 +21,7 @@
 #include "host/context.h"
 #include "host/logging.h"
 #include "host/persistence/persistence.h"
+#include "host/persistence/rdb_functions.h"
 #include "host/persistence/rdb_reader.h"
 #include "host/replication/replica_link.h"
 #include "host/replication/replication.h"
@@ -50,6 +52,16 @@ persist::RdbLoadOptions SyncLoadOptions(Host& h) {
     h.loading.keys = static_cast<int64_t>(keys);
   };
   return o;
+}
+
+// Redis' emptyData before a load: every key and every function library. The caller
+// holds every shard lock.
+void FlushAllLocked(Host& h) {
+  Keyspace& ks = h.keyspace();
+  for (int s = 0; s < ks.num_shards(); s++)
+    for (auto& t : ks.shard(s).dbs) t.Clear();
+  std::string err = persist::RestoreLibraries(h, {}, persist::LibraryPolicy::kFlush);
+  if (!err.empty()) Logger("host.replication")->warn("Flushing the functions: {}", err);
 }
 
 // A replica with the AOF on starts a new one from this dataset (Redis restarts it).
@@ -129,8 +141,7 @@ bool ReplicaLink::LoadFromDisk(const SyncPayload& payload) {
   locks.AcquireAll(h.keyspace());
   Keyspace& ks = h.keyspace();
   log->info("MASTER <-> REPLICA sync: Flushing old data");
-  for (int s = 0; s < ks.num_shards(); s++)
-    for (auto& t : ks.shard(s).dbs) t.Clear();
+  FlushAllLocked(h);
   log->info("MASTER <-> REPLICA sync: Loading DB in memory");
   try {
     auto st = persist::LoadRdb(h, rdb, SyncLoadOptions(h));
@@ -138,8 +149,7 @@ bool ReplicaLink::LoadFromDisk(const SyncPayload& payload) {
   } catch (const std::exception& e) {
     // Redis exits here; Ferrite logs, leaves the dataset empty and retries the link.
     log->warn("Failed trying to load the MASTER synchronization DB from disk: {}", e.what());
-    for (int s = 0; s < ks.num_shards(); s++)
-      for (auto& t : ks.shard(s).dbs) t.Clear();
+    FlushAllLocked(h);
     return false;
   }
   svc_.EnsureSinkAllLocked();
@@ -194,6 +204,16 @@ bool ReplicaLink::LoadFromSocket(int64_t len, const std::string& mark, const std
   {
     LockSet locks;
     locks.AcquireAll(h.keyspace());
+    // The payload's libraries replace ours all at once (Redis swaps its functions
+    // context with the one it loaded); one that does not load fails the sync before
+    // anything changed.
+    std::string err = persist::RestoreLibraries(h, st.libraries, persist::LibraryPolicy::kFlush);
+    if (!err.empty()) {
+      log->warn("Failed trying to load the MASTER synchronization DB from socket: function "
+                "libraries: {}", err);
+      log->info("MASTER <-> REPLICA sync: Discarding temporary DB in background");
+      return false;
+    }
     log->info("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     if (st.cas_epoch >= 0) ks.AdoptCasEpoch(static_cast<uint64_t>(st.cas_epoch));
     for (int s = 0; s < ks.num_shards(); s++) {
