@@ -86,7 +86,7 @@ def test_setting_forms_and_errors(both):
         answers.append("maxmemory-clients" in r.config_get("maxmemory*"))
         seen.append(answers)
     assert seen[0] == seen[1]
-    assert seen[0][2] == {"maxmemory-clients": "7%"}
+    assert seen[0][1] == {"maxmemory-clients": "7%"}
 
 
 def _query_buffer_eviction(port):
@@ -194,17 +194,22 @@ def test_output_buffer_over_the_limit_is_evicted(both):
 def _multi_eviction(port):
     r = control(port)
     r.config_set("maxmemory-clients", "1mb")
-    c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
-    c.execute_command("CLIENT", "SETNAME", "multi")
-    c.execute_command("MULTI")
+    s = named_socket(port, "multi")
+    s.sendall(b"MULTI\r\n")
+    assert s.recv(100) == b"+OK\r\n"
     closed = False
-    try:
-        for _ in range(10):  # 2.5 MB queued
-            c.execute_command("SET", "k", "v" * 250000)
-    except redis.ConnectionError:
-        closed = True
+    value = b"v" * 250000
+    for _ in range(10):  # 2.5 MB queued
+        try:
+            s.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n" % (len(value), value))
+            reply = s.recv(100)
+        except OSError:
+            reply = b""
+        if reply != b"+QUEUED\r\n":
+            closed = reply == b""
+            break
     gone = wait(lambda: "multi" not in client_list(r))
-    c.close()
+    s.close()
     r.config_set("maxmemory-clients", "0")
     return closed, gone
 
