@@ -24,7 +24,8 @@ int ReplyDisabled(ferrite_ctx* c) {
   return FERRITE_OK;
 }
 
-// Redis 7.0's table (src/commands/cluster-*.json); NO_ASYNC_LOADING has no equivalent here.
+// Redis 7.0's table (src/commands/cluster-*.json); its NO_ASYNC_LOADING flags are
+// LoadingState::DeniedWhileAsyncLoading's.
 // clang-format off
 constexpr uint32_t kAdm = sdk::flags::ADMIN | sdk::flags::STALE;
 constexpr uint32_t kRead = sdk::flags::STALE;

@@ -339,7 +339,7 @@ ferrite_exec_result Host::Execute(Client* c, int argc, const ferrite_slice* argv
       !c->aof_replay)
     return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
   if (loading.async.load(std::memory_order_relaxed) &&
-      LoadingState::DeniedWhileAsyncLoading(cmd->name))
+      LoadingState::DeniedWhileAsyncLoading(sub ? std::string_view(sub->fullname) : cmd->name))
     return reject(FERRITE_E_GENERIC, "LOADING Redis is loading the dataset in memory");
   bool denyoom = (flags & FERRITE_CMD_DENYOOM) &&
                  max_memory_->load(std::memory_order_relaxed) > 0;

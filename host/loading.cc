@@ -4,15 +4,23 @@
 
 namespace ferrite::host {
 
-bool LoadingState::DeniedWhileAsyncLoading(std::string_view command) {
-  // Redis 7.0's commands flagged NO_ASYNC_LOADING (src/commands/*.json) that Ferrite has:
-  // they would save, resync or reconfigure around a dataset about to be replaced.
-  static constexpr std::string_view kDenied[] = {"bgrewriteaof", "bgsave", "save", "psync",
-                                                 "sync", "replicaof", "slaveof"};
+bool LoadingState::DeniedWhileAsyncLoading(std::string_view name) {
+  // Redis 7.0's commands flagged NO_ASYNC_LOADING (src/commands/*.json) that Ferrite has,
+  // by full name ("cluster|setslot" for a subcommand): they would save, resync or
+  // reconfigure around a dataset about to be replaced. COMMAND INFO reports the same set.
+  static constexpr std::string_view kDenied[] = {
+      "bgrewriteaof",       "bgsave",           "save",
+      "psync",              "sync",             "replicaof",
+      "slaveof",            "cluster|addslots", "cluster|addslotsrange",
+      "cluster|bumpepoch",  "cluster|delslots", "cluster|delslotsrange",
+      "cluster|failover",   "cluster|flushslots", "cluster|forget",
+      "cluster|meet",       "cluster|replicate", "cluster|saveconfig",
+      "cluster|set-config-epoch", "cluster|setslot", "module|load",
+      "module|loadex",      "module|unload"};
   for (auto d : kDenied) {
-    if (d.size() != command.size()) continue;
+    if (d.size() != name.size()) continue;
     bool eq = true;
-    for (size_t i = 0; i < d.size() && eq; i++) eq = (command[i] | 0x20) == d[i];
+    for (size_t i = 0; i < d.size() && eq; i++) eq = (name[i] | 0x20) == d[i];
     if (eq) return true;
   }
   return false;

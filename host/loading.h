@@ -41,7 +41,8 @@ struct LoadingState {
     async = true;
   }
   void EndAsync() { async = false; }
-  static bool DeniedWhileAsyncLoading(std::string_view command);
+  // `name` is a command's or a subcommand's full name ("module|load").
+  static bool DeniedWhileAsyncLoading(std::string_view name);
 
   // Redis' INFO persistence lines while loading (loading_start_time ...
   // loading_eta_seconds); "" when not loading.

@@ -158,12 +158,14 @@ void FlagNames(std::string_view name, uint32_t f, bool movablekeys,
                {FERRITE_CMD_NOAUTH, "no_auth"},    {FERRITE_CMD_NO_MULTI, "no_multi"}};
   for (auto& n : names)
     if (f & n.bit) out.push_back(n.name);
-  // no_mandatory_keys comes before no_multi in Redis' order.
-  if (NoMandatoryKeys(name)) {
+  // no_mandatory_keys and no_async_loading come before no_multi in Redis' order.
+  auto before_no_multi = [&out](const char* flag) {
     auto at = std::find_if(out.begin(), out.end(),
                            [](const char* n) { return std::string_view(n) == "no_multi"; });
-    out.insert(at, "no_mandatory_keys");
-  }
+    out.insert(at, flag);
+  };
+  if (NoMandatoryKeys(name)) before_no_multi("no_mandatory_keys");
+  if (LoadingState::DeniedWhileAsyncLoading(name)) before_no_multi("no_async_loading");
   if (movablekeys) out.push_back("movablekeys");
   if (f & FERRITE_CMD_ALLOW_BUSY) out.push_back("allow_busy");
 }

@@ -147,11 +147,9 @@ def test_command_info_categories_tips_key_specs_match_redis(server, redis_server
     assert not bad, "\n".join(bad[:40])
 
 
-# Known differences in COMMAND INFO's first elements: ZRANK and ZREVRANK take Redis 7.2's
-# WITHSCORE (arity -3), and Ferrite has no async loading, so no command says
-# no_async_loading.
+# The known difference in COMMAND INFO's first elements: ZRANK and ZREVRANK take Redis
+# 7.2's WITHSCORE (arity -3).
 ARITY_DIFFERS = {"zrank", "zrevrank"}
-FLAGS_FERRITE_LACKS = {b"no_async_loading"}
 
 
 @pytest.mark.parametrize("resp", [2, 3])
@@ -162,8 +160,7 @@ def test_command_info_arity_flags_key_range_match_redis(server, redis_server, re
     for name, ours, theirs in info_pairs(server, redis_server, resp):
         if name not in ARITY_DIFFERS and ours[1] != theirs[1]:
             bad.append(f"{name} arity {ours[1]} vs {theirs[1]}")
-        flags = (ours[2][0], [f for f in theirs[2][1] if f[1] not in FLAGS_FERRITE_LACKS])
-        if ours[2] != flags:
+        if ours[2] != theirs[2]:
             bad.append(f"{name} flags {ours[2]} vs {theirs[2]}")
         if ours[3:6] != theirs[3:6]:
             bad.append(f"{name} first/last/step {ours[3:6]} vs {theirs[3:6]}")

@@ -3,8 +3,8 @@ stale), per subcommand for containers, checked side by side with redis-server:
 COMMAND INFO, refusal inside MULTI (EXEC then aborts), refusal from scripts."""
 from resp_compare import Conn, compare
 
-# Flags Redis reports that Ferrite has no equivalent for (no cluster, no async loading,
-# no modules of Redis' kind).
+# Flags Redis reports that Ferrite has no equivalent for (no cluster, no modules of Redis'
+# kind); no_mandatory_keys and no_async_loading are compared in test_command_docs.py.
 # Arities Ferrite widened on purpose: ZRANK/ZREVRANK take Redis 7.2's WITHSCORE.
 WIDER_ARITY = {"zrank", "zrevrank"}
 UNMODELLED = {b"asking", b"no_mandatory_keys",

@@ -156,7 +156,8 @@ def test_redis_primary_killed_mid_transfer_keeps_old_data(server_factory, redis_
 def test_swapdb_async_load_serves_old_data(server_factory, redis_nodes, kind):
     """swapdb and a full sync of the history the replica already holds (its backlog was
     overrun): the old dataset is served while the new one loads (async_loading:1,
-    loading:0); BGSAVE answers -LOADING; then the new dataset replaces it."""
+    loading:0); BGSAVE and CLUSTER FLUSHSLOTS answer -LOADING; then the new dataset
+    replaces it."""
     primary = RedisProc(["--repl-diskless-sync", "yes", "--repl-backlog-size", "16384"]).start()
     redis_nodes.append(primary)
     pr = primary.redis()
@@ -191,11 +192,19 @@ def test_swapdb_async_load_serves_old_data(server_factory, redis_nodes, kind):
             seen["bgsave"] = "ok"
         except redis.exceptions.BusyLoadingError:  # redis-py's -LOADING
             seen["bgsave"] = "LOADING"
+        try:  # a subcommand Redis flags no-async-loading
+            rr.execute_command("CLUSTER", "FLUSHSLOTS")
+            seen["flushslots"] = "ok"
+        except redis.exceptions.BusyLoadingError:
+            seen["flushslots"] = "LOADING"
+        except redis.exceptions.ResponseError as e:
+            seen["flushslots"] = str(e)
         return True
     wait_for(async_loading, 30, "async loading", step=0.01)
     assert seen["loading"] == "0"
     assert seen["marker"] == b"old"  # the old dataset, served during the load
     assert seen["bgsave"].startswith("LOADING")
+    assert seen["flushslots"] == "LOADING"
     wait_for(lambda: info(rr, "persistence")["async_loading"] == "0", 30, "load done")
     wait_link_up(rr, 30)
     wait_caught_up(pr, rr, 30)
