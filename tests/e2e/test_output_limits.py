@@ -166,6 +166,7 @@ def _pipelined_gets_dropped(port, value_size=100 * 1024, gets=600, patience=10.0
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.sendall(enc("CLIENT", "SETNAME", "piper"))
+    assert s.recv(100) == b"+OK\r\n"
     try:
         for _ in range(gets // 100):
             s.sendall(enc("GET", "big") * 100)
@@ -209,7 +210,9 @@ def test_normal_class_soft_limit_fires_on_time(server, redis_server):
         r.set("big", "x" * (100 * 1024))
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.sendall(enc("CLIENT", "SETNAME", "soft") + enc("GET", "big") * 150)  # 15 MB
+        s.sendall(enc("CLIENT", "SETNAME", "soft"))
+        assert s.recv(100) == b"+OK\r\n"
+        s.sendall(enc("GET", "big") * 150)  # 15 MB
         stopped = time.time()
         gone = None
         while time.time() < stopped + 8:

@@ -312,7 +312,7 @@ TEST(ConfigGet, GlobIsCaseInsensitiveAndSorted) {
   std::vector<std::string> names;
   for (auto& [n, v] : c.Get("MAX*")) names.push_back(n);
   EXPECT_THAT(names, ElementsAre("max-multibulk-len", "maxclients", "maxmemory",
-                                 "maxmemory-policy", "maxmemory-samples"));
+                                 "maxmemory-clients", "maxmemory-policy", "maxmemory-samples"));
   EXPECT_THAT(c.Get("lfu-*"),
               ElementsAre(Pair("lfu-decay-time", "1"), Pair("lfu-log-factor", "10")));
   EXPECT_THAT(c.Get("appendf?ync"), ElementsAre(Pair("appendfsync", "everysec")));
