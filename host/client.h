@@ -205,7 +205,14 @@ struct Client {
     std::atomic<uint64_t> rbs{0};        // the reply buffer's allocation
     std::atomic<uint64_t> rbp{0};        // the most reply bytes built in one turn
     std::atomic<uint64_t> alloc{0};      // input + output buffers' allocations
+    // WATCHed keys, subscriptions and tracking prefixes (ClientStateBytes).
+    std::atomic<uint64_t> state{0};
   } buffers;
+  // Client eviction (client_eviction.h): the bytes this client last added to the total
+  // of normal and pub/sub clients, and whether it was chosen for eviction (it is then
+  // closed on its own thread; CLIENT LIST no longer shows it).
+  std::atomic<int64_t> eviction_counted{0};
+  std::atomic<bool> evicted{false};
 
   // Runs fn on the client's own thread (an io_context strand for sockets, the test
   // thread in the harness). Set by the owner; safe to call from any thread.

@@ -82,7 +82,7 @@ std::string ClientLine(Host* h, Client& cl) {
     << " argv-mem=" << argv_mem << " multi-mem=" << multi_mem
     << " rbs=" << b.rbs.load(kRelaxed) << " rbp=" << b.rbp.load(kRelaxed)
     << " obl=" << b.obl.load(kRelaxed) << " oll=" << b.oll.load(kRelaxed) << " omem=" << omem
-    << " tot-mem=" << sizeof(Client) + b.alloc.load(kRelaxed) + multi_mem + argv_mem
+    << " tot-mem=" << ClientMemoryUsage(cl)
     // Reading is always on (a blocked client's input accumulates); writing waits on the
     // socket while replies are queued behind it.
     << " events=" << (omem > 0 ? "rw" : "r") << " cmd=" << cl.last_cmd
@@ -242,6 +242,9 @@ int CmdClient(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     }
     std::string out;
     for (auto& other : h->AllClients()) {
+      // An evicted client is gone for CLIENT LIST once chosen (Redis frees it at once;
+      // here its own thread closes it a moment later).
+      if (other->evicted.load(std::memory_order_relaxed)) continue;
       if (!ids.empty() && std::find(ids.begin(), ids.end(), other->id) == ids.end()) continue;
       if (argc == 4 && EqualsIgnoreCase(SV(argv[2]), "TYPE") && !IsClientType(*other, SV(argv[3])))
         continue;

@@ -55,6 +55,19 @@ bool ParseMemory(std::string_view s, int64_t& out) {
   return true;
 }
 
+// Redis' percent form ("7%": a non-negative integer and '%'), returned as -7.
+bool ParsePercent(std::string_view s, int64_t& out) {
+  if (s.size() < 2 || s.back() != '%') return false;
+  int64_t n = 0;
+  if (!ParseStrictInt(s.substr(0, s.size() - 1), n) || n < 0) return false;
+  out = -n;
+  return true;
+}
+
+std::string FormatMemory(int64_t n) {
+  return n < 0 ? std::to_string(-n) + "%" : std::to_string(n);
+}
+
 std::vector<std::string> SplitWords(std::string_view s) {
   std::vector<std::string> out;
   std::istringstream in{std::string(s)};
@@ -303,6 +316,7 @@ const Spec kSpecs[] = {
   {"server.daemonize",             "daemonize",              T::kEnum,   "no",          0, 0,        N, "no", "Ferrite does not fork into the background (run it under systemd, supervised = systemd); only \"no\" is accepted"},
   {"server.supervised",            "supervised",             T::kEnum,   "auto",        0, 0,        N, "no systemd auto", "notify systemd as a Type=notify unit (auto: when $NOTIFY_SOCKET is set)"},
   {"storage.max_memory",           "maxmemory",              T::kMemory, "0",           0, kI64Max,  Y, "", "memory limit in bytes or \"1gb\" (0 = none)"},
+  {"storage.max_memory_clients",   "maxmemory-clients",      T::kMemory, "0",           -100, kI64Max, Y, "", "evict the largest clients once all normal and pub/sub clients together hold this much: bytes, \"1gb\", or \"5%\" of max_memory (0 = off)"},
   {"storage.eviction_policy",      "maxmemory-policy",       T::kEnum,   "noeviction",  0, 0,        Y, "volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru allkeys-lfu allkeys-random noeviction", "what to evict at max_memory"},
   {"storage.maxmemory_samples",    "maxmemory-samples",      T::kInt,    "5",           1, kIntMax,  Y, "", "keys sampled per eviction"},
   {"storage.databases",            "databases",              T::kInt,    "16",          1, 1024,     N, "", "number of logical databases"},
@@ -314,6 +328,12 @@ const Spec kSpecs[] = {
   {"limits.max_multibulk_len",     "max-multibulk-len",      T::kInt,    "2147483647",  1, kIntMax,  Y, "", "most elements in one request"},
   {"limits.inline_max_size",       "proto-inline-max-size",  T::kInt,    "65536",       1, kIntMax,  Y, "", "longest inline (telnet) request line"},
   {"limits.client_query_buffer_limit","client-query-buffer-limit", T::kMemory, "1gb",   kMb, kI64Max, Y, "", "per-client input buffer limit"},
+  {"limits.normal_output_hard_limit", "",                    T::kMemory, "0",           0, kI64Max,  Y, "", "disconnect a normal client whose pending replies exceed this (0 = no limit)"},
+  {"limits.normal_output_soft_limit", "",                    T::kMemory, "0",           0, kI64Max,  Y, "", "... or exceed this for soft_seconds (0 = no limit)"},
+  {"limits.normal_output_soft_seconds", "",                  T::kInt,    "0",           0, kIntMax,  Y, "", "seconds over the soft limit before disconnecting"},
+  {"limits.replica_output_hard_limit", "",                   T::kMemory, "256mb",       0, kI64Max,  Y, "", "drop a replica whose unsent stream exceeds this (at least repl_backlog_size; 0 = no limit)"},
+  {"limits.replica_output_soft_limit", "",                   T::kMemory, "64mb",        0, kI64Max,  Y, "", "... or exceeds this for soft_seconds"},
+  {"limits.replica_output_soft_seconds", "",                 T::kInt,    "60",          0, kIntMax,  Y, "", "seconds over the soft limit before dropping"},
   {"limits.pubsub_output_hard_limit", "",                    T::kMemory, "32mb",        0, kI64Max,  Y, "", "disconnect a subscriber whose output exceeds this"},
   {"limits.pubsub_output_soft_limit", "",                    T::kMemory, "8mb",         0, kI64Max,  Y, "", "... or exceeds this for soft_seconds"},
   {"limits.pubsub_output_soft_seconds", "",                  T::kInt,    "60",          0, kIntMax,  Y, "", "seconds over the soft limit before disconnecting"},
@@ -469,6 +489,7 @@ void Config::AddBuiltins() {
     s->help = spec.help;
     s->alias = RedisAliasOf(s->redis);
     std::string_view t = s->toml;
+    s->percent = t == "storage.max_memory_clients";
     s->list = t == "modules.load" || t == "modules.path" || t == "security.users";
     if (t == "server.notify_keyspace_events")
       s->check = [](Parsed& p) { return NormalizeNotify(p.str, p.num); };
@@ -533,8 +554,15 @@ std::optional<std::string> Config::ParseValue(const Setting& s, std::string_view
       if (out.num < s.min || out.num > s.max) return range_error();
       break;
     case SettingType::kMemory:
-      if (!ParseMemory(text, out.num)) return "argument must be a memory value";
-      if (out.num < s.min || out.num > s.max) return range_error();
+      if (!ParseMemory(text, out.num) && !(s.percent && ParsePercent(text, out.num)))
+        return s.percent ? "argument must be a memory or percent value"
+                         : "argument must be a memory value";
+      if (s.percent && out.num < 0) {
+        if (out.num < s.min)
+          return "percentage argument must be less or equal to " + std::to_string(-s.min);
+      } else if (out.num < s.min || out.num > s.max) {
+        return range_error();
+      }
       out.str = Lower(text);
       break;
     case SettingType::kBool: {
@@ -577,8 +605,8 @@ std::string Config::FormatRedis(const Setting& s) const {
 std::string Config::Format(const Setting& s) const {
   switch (s.type) {
     case SettingType::kBool: return s.num.load() ? "yes" : "no";
-    case SettingType::kInt:
-    case SettingType::kMemory: return std::to_string(s.num.load());
+    case SettingType::kInt: return std::to_string(s.num.load());
+    case SettingType::kMemory: return FormatMemory(s.num.load());
     case SettingType::kEnum: return s.choices[static_cast<size_t>(s.num.load())];
     case SettingType::kString: return s.list ? Join(s.items, ",") : s.str;
   }
@@ -722,12 +750,27 @@ std::optional<std::string> Config::SetMany(
       c.old.items = s.items;
       changes.push_back(std::move(c));
     }
-    for (auto& [redis_name, value] : name_values)
-      if (Lower(redis_name) == kCobl) {
-        if (auto why = SetClientOutputBufferLimit(value)) return failed(std::string(kCobl), *why);
-        if (auto cb = on_change_.find(kCobl); cb != on_change_.end())
-          callbacks.insert(callbacks.end(), cb->second.begin(), cb->second.end());
+    // client-output-buffer-limit changes the settings of the classes it names, and is
+    // rolled back with the rest when an apply function fails.
+    bool cobl = false;
+    for (auto& [redis_name, value] : name_values) {
+      if (Lower(redis_name) != kCobl) continue;
+      if (cobl) return failed(redis_name, "duplicate parameter");
+      cobl = true;
+      std::vector<std::pair<Setting*, int64_t>> values;
+      if (auto why = ParseClientOutputBufferLimit(value, values))
+        return failed(std::string(kCobl), *why);
+      for (auto& [s, v] : values) {
+        Change c{s, {}, {}};
+        c.next.num = v;
+        c.next.str = std::to_string(v);
+        c.old.num = s->num.load(std::memory_order_relaxed);
+        c.old.str = s->str;
+        changes.push_back(std::move(c));
       }
+      if (auto cb = on_change_.find(kCobl); cb != on_change_.end())
+        callbacks.insert(callbacks.end(), cb->second.begin(), cb->second.end());
+    }
     for (auto& c : changes) {
       Apply(*c.s, c.next);
       for (const std::string* n : {&c.s->redis, &c.s->alias}) {
@@ -780,46 +823,57 @@ void Config::OnChange(std::string redis_name, std::function<void()> fn) {
   on_change_[Lower(redis_name)].push_back(std::move(fn));
 }
 
+namespace {
+
+// client-output-buffer-limit's classes as CONFIG GET lists them, each kept in three
+// settings: hard limit, soft limit, soft seconds.
+struct CoblClass {
+  std::string_view name;
+  const char* keys[3];
+};
+constexpr CoblClass kCoblClasses[] = {
+    {"normal", {"limits.normal_output_hard_limit", "limits.normal_output_soft_limit",
+                "limits.normal_output_soft_seconds"}},
+    {"slave", {"limits.replica_output_hard_limit", "limits.replica_output_soft_limit",
+               "limits.replica_output_soft_seconds"}},
+    {"pubsub", {"limits.pubsub_output_hard_limit", "limits.pubsub_output_soft_limit",
+                "limits.pubsub_output_soft_seconds"}},
+};
+
+}  // namespace
+
 std::string Config::ClientOutputBufferLimit() const {
-  auto n = [&](const char* a) { return std::to_string(Find(a).num.load()); };
-  return "normal " + cobl_normal_ + " slave " + cobl_replica_ + " pubsub " +
-         n("limits.pubsub_output_hard_limit") + " " + n("limits.pubsub_output_soft_limit") +
-         " " + n("limits.pubsub_output_soft_seconds");
+  std::string out;
+  for (auto& cls : kCoblClasses) {
+    if (!out.empty()) out += ' ';
+    out += cls.name;
+    for (const char* k : cls.keys) out += " " + std::to_string(Find(k).num.load());
+  }
+  return out;
 }
 
-// Redis' combined "<class> <hard> <soft> <seconds> ..." form. Only pubsub is enforced;
-// normal and replica are kept so CONFIG GET echoes what was set. All or nothing.
-std::optional<std::string> Config::SetClientOutputBufferLimit(std::string_view value) {
+// Redis' combined "<class> <hard> <soft> <seconds> ..." form ("replica" is "slave"),
+// turned into new values of the class settings; a class named twice takes its last
+// values. Checked whole before anything changes.
+std::optional<std::string> Config::ParseClientOutputBufferLimit(
+    std::string_view value, std::vector<std::pair<Setting*, int64_t>>& out) const {
   auto words = SplitWords(value);
   if (words.empty() || words.size() % 4)
     return "Wrong number of arguments in buffer limit configuration.";
-  std::vector<std::array<int64_t, 3>> vals;
   for (size_t i = 0; i < words.size(); i += 4) {
     std::string cls = Lower(words[i]);
-    if (cls != "normal" && cls != "slave" && cls != "replica" && cls != "pubsub")
+    if (cls == "replica") cls = "slave";
+    auto it = std::find_if(std::begin(kCoblClasses), std::end(kCoblClasses),
+                           [&](const CoblClass& c) { return c.name == cls; });
+    if (it == std::end(kCoblClasses))
       return "Invalid client class specified in buffer limit configuration.";
-    std::array<int64_t, 3> v{};
-    for (size_t j = 0; j < 3; ++j)
-      if (!ParseMemory(words[i + 1 + j], v[j]))
+    for (size_t j = 0; j < 3; ++j) {
+      int64_t v = 0;
+      if (!ParseMemory(words[i + 1 + j], v))
         return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
-    vals.push_back(v);
-  }
-  for (size_t i = 0; i < words.size(); i += 4) {
-    std::string cls = Lower(words[i]);
-    auto& v = vals[i / 4];
-    std::string text = std::to_string(v[0]) + " " + std::to_string(v[1]) + " " +
-                       std::to_string(v[2]);
-    if (cls == "normal") cobl_normal_ = text;
-    else if (cls != "pubsub") cobl_replica_ = text;
-    else {
-      const char* keys[] = {"limits.pubsub_output_hard_limit",
-                            "limits.pubsub_output_soft_limit",
-                            "limits.pubsub_output_soft_seconds"};
-      for (size_t j = 0; j < 3; ++j) {
-        Setting& s = Find(keys[j]);
-        s.num.store(v[j]);
-        s.str = std::to_string(v[j]);
-      }
+      Setting* s = &Find(it->keys[j]);
+      std::erase_if(out, [&](auto& p) { return p.first == s; });
+      out.emplace_back(s, v);
     }
   }
   return std::nullopt;

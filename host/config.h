@@ -134,13 +134,14 @@ class Config {
   std::string TomlLiteral(const Setting& s) const;  // caller holds mu_
   std::string DefaultLiteral(const Setting& s) const;
   std::string ClientOutputBufferLimit() const;  // caller holds mu_
-  std::optional<std::string> SetClientOutputBufferLimit(std::string_view value);
+  // Parses client-output-buffer-limit's value into new values of its class settings;
+  // caller holds mu_. Returns Redis' "why" text on failure.
+  std::optional<std::string> ParseClientOutputBufferLimit(
+      std::string_view value, std::vector<std::pair<Setting*, int64_t>>& out) const;
   std::string RewriteText(const std::string& original) const;  // caller holds mu_
   void ApplyModuleValue(Setting& s, const std::string& text, const std::string& where);
 
   std::string source_name_;  // "<file>" of the loaded file, for pending module values
-  // client-output-buffer-limit classes we accept and echo but do not enforce.
-  std::string cobl_normal_ = "0 0 0", cobl_replica_ = "268435456 67108864 60";
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Setting>> settings_;
   std::map<std::string, Setting*, std::less<>> by_toml_, by_redis_;

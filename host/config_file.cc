@@ -86,6 +86,7 @@ std::string Literal(SettingType type, bool list, int64_t num, const std::string&
     case SettingType::kMemory: {
       // Keep the units the user wrote ("512mb") unless the stored number differs.
       int64_t n;
+      if (num < 0) return TomlQuote(FormatMemory(num));  // a percentage
       bool digits = str.find_first_not_of("0123456789") == std::string::npos;
       if (digits || !ParseMemory(str, n) || n != num) return std::to_string(num);
       return TomlQuote(str);

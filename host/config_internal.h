@@ -24,6 +24,10 @@ std::vector<std::string> SplitWords(std::string_view s);
 std::string Join(const std::vector<std::string>& v, std::string_view sep);
 // Redis' memtoull: "1gb" = 2^30, "1g" = 10^9, bare digits = bytes.
 bool ParseMemory(std::string_view s, int64_t& out);
+// Redis' percent form "N%" (N >= 0), returned as -N.
+bool ParsePercent(std::string_view s, int64_t& out);
+// A memory value as CONFIG GET shows it: bytes, or "N%" for a percentage (-N).
+std::string FormatMemory(int64_t n);
 // A TOML basic string literal, quotes included.
 std::string TomlQuote(std::string_view s);
 }  // namespace config_detail
@@ -39,6 +43,9 @@ struct Config::Setting {
   SettingType type = SettingType::kInt;
   bool list = false;
   bool mut = false;
+  // A memory setting that also takes "N%" (Redis' PERCENT_CONFIG: maxmemory-clients),
+  // kept as -N; `min` is then -100.
+  bool percent = false;
   int64_t min = 0, max = config_detail::kI64Max;
   std::vector<std::string> choices;
   std::map<std::string, std::string> choice_alias;  // loglevel: "notice" -> "info"

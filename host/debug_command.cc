@@ -356,6 +356,10 @@ int DebugHelp(ferrite_ctx* c) {
        "      existing RDB file.",
        "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
        "      file to the database.",
+       "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+       "    Accepted for Redis' tests: Ferrite has no periodic reply buffer resizing.",
+       "REPLYBUFFER RESIZING <0|1>",
+       "    Accepted for Redis' tests: Ferrite has no periodic reply buffer resizing.",
        "SET-ACTIVE-EXPIRE <0|1>",
        "    Setting it to 0 disables expiring keys in background when they are not",
        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -390,6 +394,23 @@ int CmdDebug(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
   if (EqualsIgnoreCase(sub, "PAUSE-CRON") && argc == 3) {
     // Redis reads the flag with atoi: any text, non-zero pauses.
     SetCronPaused(c->host, std::atoi(std::string(SV(argv[2])).c_str()) != 0);
+    Simple(c, "OK");
+    return FERRITE_OK;
+  }
+  // Redis' cron grows and shrinks each client's reply buffer; these turn that off for
+  // tests that need steady client sizes. Ferrite's reply buffers are never resized by a
+  // cron (only a write buffer over 1 MB is released once sent), so there is nothing to
+  // turn off: the arguments are checked as Redis checks them and the answer is OK.
+  if (EqualsIgnoreCase(sub, "REPLYBUFFER") && argc == 4) {
+    auto what = SV(argv[2]), arg = SV(argv[3]);
+    int64_t ms = 0;
+    if (EqualsIgnoreCase(what, "PEAK-RESET-TIME")) {
+      if (!EqualsIgnoreCase(arg, "NEVER") && !EqualsIgnoreCase(arg, "RESET") &&
+          !sdk::ParseInt64(arg, &ms))
+        return Error(c, "", FERRITE_E_NOT_INTEGER);
+    } else if (!EqualsIgnoreCase(what, "RESIZING")) {
+      return Error(c, "", FERRITE_E_SYNTAX);
+    }
     Simple(c, "OK");
     return FERRITE_OK;
   }

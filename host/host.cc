@@ -36,9 +36,20 @@ Host::Host(std::unique_ptr<Config> config)
   busy_threshold_ = config_->IntRef("scripting.busy_reply_threshold");
   lfu_decay_time_ = config_->IntRef("storage.lfu_decay_time");
   lfu_log_factor_ = config_->IntRef("storage.lfu_log_factor");
-  pubsub_hard_limit = config_->IntRef("limits.pubsub_output_hard_limit");
-  pubsub_soft_limit = config_->IntRef("limits.pubsub_output_soft_limit");
-  pubsub_soft_seconds = config_->IntRef("limits.pubsub_output_soft_seconds");
+  for (auto [cls, name] : {std::pair{OutputClass::kNormal, "normal"},
+                           {OutputClass::kReplica, "replica"}, {OutputClass::kPubsub, "pubsub"}}) {
+    std::string prefix = std::string("limits.") + name + "_output_";
+    auto& l = output_limits[static_cast<int>(cls)];
+    l.hard = config_->IntRef(prefix + "hard_limit");
+    l.soft = config_->IntRef(prefix + "soft_limit");
+    l.soft_seconds = config_->IntRef(prefix + "soft_seconds");
+  }
+  repl_backlog_size_ = config_->IntRef("replication.repl_backlog_size");
+  client_eviction_ = std::make_unique<ClientEviction>(*this);
+  // A lower limit, or a percentage of a lower maxmemory, evicts at once (Redis'
+  // applyClientMaxMemoryUsage and the next evictClients).
+  config_->OnChange("maxmemory-clients", [this] { client_eviction_->Recount(); });
+  config_->OnChange("maxmemory", [this] { client_eviction_->Recount(); });
   query_buffer_limit = config_->IntRef("limits.client_query_buffer_limit");
   aof_enabled_ = config_->IntRef("persistence.aof_enabled");
   aof_fsync_ = config_->IntRef("persistence.aof_fsync");
@@ -128,6 +139,7 @@ std::shared_ptr<Client> Host::NewClient() {
 
 void Host::RemoveClient(Client* c) {
   c->closed = true;
+  client_eviction_->Forget(c);
   if (c->out_soft_since_ms.exchange(0) != 0) soft_clients_.fetch_sub(1);
   // What its wake-up had not used up goes to the next waiter (no reply: it is gone).
   if (c->block.active) UnblockClient(c, false);
@@ -289,6 +301,7 @@ void Host::Cron() {
   ExpireBlockedClients();
   UpdatePeakMemory();
   CheckSoftLimitedClients();
+  client_eviction_->Recount();
   CloseIdleClients();
   // Eviction waits for shard locks: not while a script holds them all.
   if (max_memory_->load(std::memory_order_relaxed) > 0 && script_started_ms.load() == 0)

@@ -28,6 +28,7 @@
 
 #include "ferrite/module.h"
 #include "host/client.h"
+#include "host/client_eviction.h"
 #include "host/client_pause.h"
 #include "host/clock.h"
 #include "host/config.h"
@@ -85,6 +86,7 @@ struct Stats {
   std::atomic<uint64_t> unexpected_error_replies{0};
   std::atomic<int64_t> blocked_clients{0};
   std::atomic<uint64_t> pubsub_clients_killed{0};
+  std::atomic<uint64_t> output_limit_disconnections{0};  // every class
   std::atomic<uint64_t> sync_full{0};
   std::atomic<uint64_t> sync_partial_ok{0};
   std::atomic<uint64_t> sync_partial_err{0};
@@ -139,6 +141,8 @@ class Host {
   ReplicationHooks& replication() { return replication_; }
   // CLIENT PAUSE and the write pauses of FAILOVER / SHUTDOWN (client_pause.h).
   ClientPause& client_pause() { return client_pause_; }
+  // maxmemory-clients (client_eviction.h).
+  ClientEviction& client_eviction() { return *client_eviction_; }
   Introspection& introspection() { return *introspection_; }
   acl::Acl& acl() { return *acl_; }
   int64_t start_ms() const { return start_ms_; }
@@ -376,6 +380,7 @@ class Host {
   Tracking tracking_{this};
   ReplicationHooks replication_;
   ClientPause client_pause_{this};
+  std::unique_ptr<ClientEviction> client_eviction_;
   std::unique_ptr<Introspection> introspection_;
   std::unique_ptr<acl::Acl> acl_;
   int64_t start_ms_;
@@ -443,12 +448,23 @@ class Host {
   const std::atomic<int64_t>* busy_threshold_ = nullptr;
   const std::atomic<int64_t>* lfu_decay_time_ = nullptr;  // read per key touch under LFU
   const std::atomic<int64_t>* lfu_log_factor_ = nullptr;
+  const std::atomic<int64_t>* repl_backlog_size_ = nullptr;
 
  public:
-  // client-output-buffer-limit pubsub (read per delivered message: atomics, no lookup).
-  const std::atomic<int64_t>* pubsub_hard_limit = nullptr;
-  const std::atomic<int64_t>* pubsub_soft_limit = nullptr;
-  const std::atomic<int64_t>* pubsub_soft_seconds = nullptr;
+  // client-output-buffer-limit, by class (read per reply batch: atomics, no lookup).
+  enum class OutputClass { kNormal, kReplica, kPubsub };
+  struct OutputLimit {
+    const std::atomic<int64_t>* hard = nullptr;
+    const std::atomic<int64_t>* soft = nullptr;
+    const std::atomic<int64_t>* soft_seconds = nullptr;
+  };
+  OutputLimit output_limits[3];
+  // Redis' getClientType for the limits: a replica link, a subscriber, or normal (the
+  // primary's link and MONITOR clients too).
+  static OutputClass OutputClassOf(const Client& c);
+  // The hard limit of `cls` in bytes now (0 = none): a replica's is at least the
+  // replication backlog, as Redis raises it.
+  int64_t HardOutputLimit(OutputClass cls) const;
   const std::atomic<int64_t>* query_buffer_limit = nullptr;
   // The settings protocol plugins read per request (config_int), resolved once.
   const std::atomic<int64_t>* HotConfigRef(std::string_view redis_name) const;

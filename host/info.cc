@@ -153,9 +153,13 @@ std::string StatsSection(Host* h) {
     << "\r\ntotal_net_output_bytes:" << s.net_output_bytes
     << "\r\nrejected_connections:" << s.rejected_connections
     << "\r\nexpired_keys:" << s.expired_keys << "\r\nevicted_keys:" << s.evicted_keys
-    << "\r\nevicted_clients:0\r\nkeyspace_hits:" << s.keyspace_hits
+    << "\r\nevicted_clients:" << h->client_eviction().evicted()
+    << "\r\nkeyspace_hits:" << s.keyspace_hits
     << "\r\nkeyspace_misses:" << s.keyspace_misses
     << "\r\npubsub_clients_killed_for_output_buffer:" << s.pubsub_clients_killed
+    // A later Redis' name (7.0 has no counter): clients of every class closed by
+    // client-output-buffer-limit, replicas included.
+    << "\r\nclient_output_buffer_limit_disconnections:" << s.output_limit_disconnections
     << "\r\nsync_full:" << s.sync_full << "\r\nsync_partial_ok:" << s.sync_partial_ok
     << "\r\nsync_partial_err:" << s.sync_partial_err
     // MIGRATE keeps no connection between calls (host/persistence/migrate.cc).

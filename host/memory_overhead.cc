@@ -27,10 +27,8 @@ MemoryOverhead ReadMemoryOverhead(Host* h) {
   m.startup = h->startup_memory();
   if (auto& fn = h->replication().backlog_bytes) m.backlog = fn();
   for (auto& c : h->AllClients()) {
-    constexpr auto kRelaxed = std::memory_order_relaxed;
-    int64_t bytes = static_cast<int64_t>(sizeof(Client) + c->buffers.alloc.load(kRelaxed) +
-                                         c->multi_mem.load(kRelaxed));
-    if (c->repl_kind == Client::ReplKind::kReplica) {
+    int64_t bytes = static_cast<int64_t>(ClientMemoryUsage(*c));
+    if (c->repl_kind == Client::ReplKind::kReplica && !c->monitor) {
       m.clients_replicas += bytes;
       m.replicas++;
     } else {

@@ -400,9 +400,11 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
     if (proto_ && end_ > begin_ && !client_->block.active && client_->wake_hold == 0) {
       SetCurrentHost(&host_);
       PublishBuffers();  // CLIENT LIST run from this input sees its own bytes, as Redis
+      in_protocol_ = true;
       size_t used = proto_->desc.on_bytes(client_->proto_state,
                                           reinterpret_cast<const uint8_t*>(in_.get() + begin_),
                                           end_ - begin_);
+      in_protocol_ = false;
       begin_ += std::min(used, end_ - begin_);
       if (begin_ == end_) begin_ = end_ = 0;
       int64_t limit = host_.query_buffer_limit->load(std::memory_order_relaxed);
@@ -450,24 +452,44 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   void AfterOutput() {
     if (closed_ || handshaking_) return;  // output waits for the handshake
     if (client_->close_mode == FERRITE_CONN_CLOSE_NOW) {
-      Close();
+      CloseUnlessParsing();
       return;
     }
     if (flush_pending_) return;  // the deferred durability flush writes it
     // Replies built and not yet sent count against the limits before the socket takes
     // them, as Redis checks its reply list on every reply it adds.
     if (host_.CheckOutputLimits(client_.get())) {
-      Close();
+      CloseUnlessParsing();
       return;
     }
     // Held until the clients its command woke are served: the reply waits (Resume).
     if (client_->wake_hold != 0) {
-      PublishBuffers();
+      if (!Evicted()) PublishBuffers();
       return;
     }
     if (!writing_ && !client_->out.empty()) Write();
     else if (!writing_ && client_->close_mode == FERRITE_CONN_CLOSE_AFTER_REPLY) Close();
-    if (!closed_) PublishBuffers();
+    if (!closed_ && !Evicted()) PublishBuffers();
+  }
+
+  // maxmemory-clients (client_eviction.h): recounts this client with its buffers as they
+  // are now, before CLIENT LIST can see them; closes it when it is evicted.
+  bool Evicted() {
+    uint64_t alloc = in_cap_ + client_->out.capacity() + wbuf_.capacity();
+    client_->buffers.state.store(ClientStateBytes(*client_), std::memory_order_relaxed);
+    if (!host_.client_eviction().Update(client_.get(), alloc)) return false;
+    client_->close_mode = FERRITE_CONN_CLOSE_NOW;
+    CloseUnlessParsing();
+    return true;
+  }
+
+  // NOTE: output can be queued for this client while its protocol is parsing its input
+  // (an invalidation delivered to the client whose command runs): closing then would
+  // free the protocol's state under it. The close waits for on_bytes to return (Process
+  // then sees close_mode NOW).
+  void CloseUnlessParsing() {
+    if (in_protocol_) client_->close_mode = FERRITE_CONN_CLOSE_NOW;
+    else Close();
   }
 
   // CLIENT LIST's view of this connection (Client::Buffers), refreshed after each read
@@ -592,6 +614,7 @@ class Connection : public ReadinessTarget, public std::enable_shared_from_this<C
   std::string wbuf_;  // output the kernel did not take yet, from wofs_
   size_t wofs_ = 0;
   bool writing_ = false, closed_ = false;
+  bool in_protocol_ = false;  // inside the protocol's on_bytes (CloseUnlessParsing)
   bool read_pending_ = false;  // an edge (or a full buffer) not yet read
   bool reread_posted_ = false;
   bool peer_closed_ = false;  // FIN or error seen: read on until recv returns 0

@@ -102,8 +102,10 @@ int CmdConfig(ferrite_ctx* c, int argc, const ferrite_slice* argv) {
     auto& s = c->host->stats();
     for (auto* a : {&s.total_commands, &s.expired_keys, &s.evicted_keys, &s.keyspace_hits,
                     &s.keyspace_misses, &s.net_input_bytes, &s.net_output_bytes,
-                    &s.total_errors, &s.rejected_connections, &s.total_connections})
+                    &s.total_errors, &s.rejected_connections, &s.total_connections,
+                    &s.output_limit_disconnections})
       a->store(0);
+    c->host->client_eviction().ResetStats();
     for (auto& [n, cmd] : *c->host->registry().Commands()) {
       cmd->ResetStats();
       for (auto& sub : cmd->subcommands) sub.stats->ResetStats();

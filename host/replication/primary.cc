@@ -21,10 +21,6 @@ namespace {
 std::mutex g_services_mu;
 std::map<Host*, ReplicationService*> g_services;
 
-// Past this much queued stream, a replica is dropped (Redis' client-output-buffer-limit
-// replica 256mb hard limit): it reconnects and resyncs rather than hold memory forever.
-constexpr size_t kReplicaOutputHardLimit = 256u << 20;
-
 void OnReplicaClosed(void* ud, ferrite_conn_id id) {
   static_cast<ReplicationService*>(ud)->DropReplica(id);
 }
@@ -166,7 +162,12 @@ void ReplicationService::AppendStreamLocked(std::string_view bytes) {
 
 void ReplicationService::QueueLocked(const std::shared_ptr<ReplicaPeer>& r, std::string_view bytes) {
   r->outq.append(bytes);
-  if (r->outq.size() > kReplicaOutputHardLimit) {
+  // The stream held while the RDB is sent counts against client-output-buffer-limit
+  // replica, as Redis' replica output buffer: past it the replica is dropped, and it
+  // reconnects and resyncs rather than hold memory for ever. Once online, the stream
+  // is in the connection's output and Host::CheckOutputLimits applies the same limits.
+  if (OutqOverLimitLocked(*r)) {
+    h_.stats().output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
     Logger("host.replication")
         ->warn("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
                PeerName(*r));
@@ -177,6 +178,21 @@ void ReplicationService::QueueLocked(const std::shared_ptr<ReplicaPeer>& r, std:
     return;
   }
   if (r->state == ReplicaPeer::State::kOnline && !r->await_ack) PostFlushLocked(r);
+}
+
+bool ReplicationService::OutqOverLimitLocked(ReplicaPeer& r) {
+  int64_t size = static_cast<int64_t>(r.outq.size());
+  int64_t hard = h_.HardOutputLimit(Host::OutputClass::kReplica);
+  if (hard > 0 && size >= hard) return true;
+  const Host::OutputLimit& l = h_.output_limits[static_cast<int>(Host::OutputClass::kReplica)];
+  int64_t soft = l.soft->load(std::memory_order_relaxed);
+  if (soft <= 0 || size < soft) {
+    r.outq_soft_since_ms = 0;
+    return false;
+  }
+  int64_t now = h_.clock().NowMs();
+  if (r.outq_soft_since_ms == 0) r.outq_soft_since_ms = now;
+  return now - r.outq_soft_since_ms > l.soft_seconds->load(std::memory_order_relaxed) * 1000;
 }
 
 // One posted flush per replica at a time: a burst of writes becomes one append to the

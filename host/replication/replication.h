@@ -75,6 +75,7 @@ struct ReplicaPeer {
   // Stream bytes not yet handed to the connection: held while the RDB is sent, then
   // moved over by a posted flush (at most one in flight).
   std::string outq;
+  int64_t outq_soft_since_ms = 0;  // outq passed the replica soft limit then (0: below)
   bool flush_posted = false;
   std::atomic<bool> closed{false};
   std::atomic<int64_t> inflight{0};  // full sync bytes posted, not yet in the output
@@ -176,6 +177,9 @@ class ReplicationService : public Service, public PropagationSink {
   // primary.cc
   void AppendStreamLocked(std::string_view bytes);  // backlog + every replica's queue
   void QueueLocked(const std::shared_ptr<ReplicaPeer>& r, std::string_view bytes);
+  // r's held stream passed client-output-buffer-limit replica (hard, or soft for its
+  // seconds); mu_ held.
+  bool OutqOverLimitLocked(ReplicaPeer& r);
   void PostFlushLocked(const std::shared_ptr<ReplicaPeer>& r);
   void EnsureBacklogLocked();
   void DisconnectReplicas();

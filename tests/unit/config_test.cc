@@ -312,7 +312,7 @@ TEST(ConfigGet, GlobIsCaseInsensitiveAndSorted) {
   std::vector<std::string> names;
   for (auto& [n, v] : c.Get("MAX*")) names.push_back(n);
   EXPECT_THAT(names, ElementsAre("max-multibulk-len", "maxclients", "maxmemory",
-                                 "maxmemory-policy", "maxmemory-samples"));
+                                 "maxmemory-clients", "maxmemory-policy", "maxmemory-samples"));
   EXPECT_THAT(c.Get("lfu-*"),
               ElementsAre(Pair("lfu-decay-time", "1"), Pair("lfu-log-factor", "10")));
   EXPECT_THAT(c.Get("appendf?ync"), ElementsAre(Pair("appendfsync", "everysec")));
@@ -462,6 +462,57 @@ TEST(ConfigSet, ClientOutputBufferLimit) {
             prefix + "Error in hard, soft or soft_seconds setting in buffer limit "
                      "configuration.");
   EXPECT_EQ(c.Int("limits.pubsub_output_hard_limit"), 1048576);  // all or nothing
+}
+
+// Every class is kept in its own settings (the limits the host enforces), and a failed
+// CONFIG SET restores them with the rest.
+TEST(ConfigSet, ClientOutputBufferLimitClassesAndRollback) {
+  Config c;
+  EXPECT_EQ(GetOne(c, "client-output-buffer-limit"),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+  EXPECT_EQ(SetErr(c, "client-output-buffer-limit", "normal 4mb 1mb 5 replica 2mb 1mb 3"), "OK");
+  EXPECT_EQ(c.Int("limits.normal_output_hard_limit"), 4 << 20);
+  EXPECT_EQ(c.Int("limits.normal_output_soft_limit"), 1 << 20);
+  EXPECT_EQ(c.Int("limits.normal_output_soft_seconds"), 5);
+  EXPECT_EQ(c.Int("limits.replica_output_hard_limit"), 2 << 20);
+  EXPECT_EQ(c.Int("limits.replica_output_soft_seconds"), 3);
+  // A class named twice keeps its last values, as Redis applies them in order.
+  EXPECT_EQ(SetErr(c, "client-output-buffer-limit", "normal 1 1 1 normal 7 8 9"), "OK");
+  EXPECT_EQ(GetOne(c, "client-output-buffer-limit"),
+            "normal 7 8 9 slave 2097152 1048576 3 pubsub 33554432 8388608 60");
+  c.OnApply("port", std::make_shared<const Config::ApplyFn>([] {
+    return std::optional<std::string>("Unable to listen");
+  }));
+  auto err = c.SetMany({{"client-output-buffer-limit", "normal 1 2 3"}, {"port", "7000"}});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(GetOne(c, "client-output-buffer-limit"),
+            "normal 7 8 9 slave 2097152 1048576 3 pubsub 33554432 8388608 60");
+}
+
+// maxmemory-clients takes bytes or a percentage of maxmemory (Redis' PERCENT_CONFIG),
+// with Redis' texts; a bad value in a multi-setting CONFIG SET changes nothing.
+TEST(ConfigSet, MaxmemoryClientsBytesOrPercent) {
+  Config c;
+  EXPECT_EQ(GetOne(c, "maxmemory-clients"), "0");
+  EXPECT_EQ(SetErr(c, "maxmemory-clients", "7%"), "OK");
+  EXPECT_EQ(GetOne(c, "maxmemory-clients"), "7%");
+  EXPECT_EQ(c.Int("storage.max_memory_clients"), -7);
+  EXPECT_EQ(SetErr(c, "maxmemory-clients", "3mb"), "OK");
+  EXPECT_EQ(GetOne(c, "maxmemory-clients"), "3145728");
+  EXPECT_EQ(SetErr(c, "maxmemory-clients", "100%"), "OK");
+  const std::string prefix = "CONFIG SET failed (possibly related to argument 'maxmemory-clients') - ";
+  EXPECT_EQ(SetErr(c, "maxmemory-clients", "101%"),
+            prefix + "percentage argument must be less or equal to 100");
+  for (const char* bad : {"-1%", "%", "x%", "1.5%", "-5", "abc"})
+    EXPECT_EQ(SetErr(c, "maxmemory-clients", bad),
+              prefix + "argument must be a memory or percent value") << bad;
+  EXPECT_EQ(SetErr(c, "maxmemory", "10000002"), "OK");
+  auto err = c.SetMany({{"maxmemory", "10000001"}, {"maxmemory-clients", "200%"},
+                        {"client-query-buffer-limit", "invalid"}});
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err, prefix + "percentage argument must be less or equal to 100");
+  EXPECT_EQ(GetOne(c, "maxmemory"), "10000002");
+  EXPECT_EQ(GetOne(c, "maxmemory-clients"), "100%");
 }
 
 TEST(ConfigSet, OnChangeRunsOnlyOnSuccess) {
