@@ -8,7 +8,7 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config
   libboost-dev libtoml11-dev libspdlog-dev libluajit-5.1-dev libxxhash-dev
   libgtest-dev libgmock-dev libjemalloc-dev libssl-dev openssl
-  redis-server redis-tools memcached libmemcached-tools nutcracker
+  redis-server redis-tools redis-sentinel memcached libmemcached-tools nutcracker
   python3-redis python3-pymemcache python3-pylibmc python3-pytest
   dpkg-dev lintian systemd prometheus-redis-exporter
   clang nodejs tcl tcl-tls
