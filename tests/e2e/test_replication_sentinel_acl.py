@@ -52,7 +52,11 @@ def test_sentinel_as_documented_restricted_user(server_factory):
     ss = []
     try:
         for _ in range(3):
-            ss.append(Sentinel(primary.port, quorum=2, extra_lines=auth).start())
+            # down-after 2 s, not the helper's 1 s: with 1 s, the ping period, one reply a
+            # few ms late on a loaded machine marked the just-promoted primary down and
+            # started a second failover (seen once in CI: -sdown 75 ms later).
+            ss.append(Sentinel(primary.port, quorum=2, down_after_ms=2000,
+                               extra_lines=auth).start())
         wait_for(lambda: all(
             len(s.redis().execute_command("SENTINEL", "REPLICAS", MASTER)) == 1 and
             len(s.redis().execute_command("SENTINEL", "SENTINELS", MASTER)) == 2
