@@ -196,16 +196,25 @@ bool KeyAllowed(const Selector& s, std::string_view key, uint16_t key_flags) {
   return PatternsAllow(s, key, PermsOf(key_flags));
 }
 
+// The one-selector fast paths' common test: the selector grants the command (or it needs
+// no auth) and the command has no channel arguments to check.
+namespace {
+
+bool GrantsWithoutChannels(const Selector& s, const Command* cmd, const Subcommand* sub) {
+  if (!(s.flags & kSelAllCommands) && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
+      !s.Bit(sub ? sub->acl_id : cmd->acl_id))
+    return false;
+  return (s.flags & kSelAllChannels) || !(cmd->acl_channels & (kChanSubscribe | kChanPublish));
+}
+
+}  // namespace
+
 bool QuickAllow(const User& u, const Command* cmd, const Subcommand* sub, int argc,
                 const ferrite_slice* argv) {
   // One selector (iterators compared: no division by the element size).
   if (u.selectors.empty() || u.selectors.begin() + 1 != u.selectors.end()) return false;
   const Selector& s = u.selectors.front();
-  if (!(s.flags & kSelAllCommands) && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
-      !s.Bit(sub ? sub->acl_id : cmd->acl_id))
-    return false;
-  if (!(s.flags & kSelAllChannels) && (cmd->acl_channels & (kChanSubscribe | kChanPublish)))
-    return false;
+  if (!GrantsWithoutChannels(s, cmd, sub)) return false;
   if (s.flags & kSelAllKeys) return true;
   uint16_t flags = 0;
   int one = OneKeyOf(cmd, sub, &flags);
@@ -216,11 +225,7 @@ bool QuickAllow(const User& u, const Command* cmd, const Subcommand* sub, int ar
 bool MakePlan(const User& u, const Command* cmd, const Subcommand* sub, Plan* out) {
   if (u.selectors.size() != 1) return false;
   const Selector& s = u.selectors.front();
-  if (!(s.flags & kSelAllCommands) && !(cmd->flags & FERRITE_CMD_NOAUTH) &&
-      !s.Bit(sub ? sub->acl_id : cmd->acl_id))
-    return false;
-  if (!(s.flags & kSelAllChannels) && (cmd->acl_channels & (kChanSubscribe | kChanPublish)))
-    return false;
+  if (!GrantsWithoutChannels(s, cmd, sub)) return false;
   Plan p{cmd, sub, nullptr, 0, 0};
   if (!(s.flags & kSelAllKeys)) {
     uint16_t flags = 0;

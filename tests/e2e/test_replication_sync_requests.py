@@ -12,14 +12,7 @@ import subprocess
 import pytest
 
 from repl_util import RedisProc, info
-
-
-def resp(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
+from resp_compare import encode
 
 
 def rdb_records(rdb):
@@ -78,13 +71,13 @@ class ReplicaSocket:
         self.f = self.sock.makefile("rb")
 
     def command(self, *args):
-        self.sock.sendall(resp(*args))
+        self.sock.sendall(encode(args))
         return self.f.readline().rstrip(b"\r\n")
 
     def sync(self, *args):
         """Sends SYNC / PSYNC; returns (+FULLRESYNC seen, form, payload) where form is
         "eof" or "len" (or the error line)."""
-        self.sock.sendall(resp(*args))
+        self.sock.sendall(encode(args))
         fullresync = False
         line = self.f.readline()
         while line in (b"\n", b"\r\n"):  # keep-alive newlines while the RDB is written

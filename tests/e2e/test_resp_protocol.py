@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from resp_compare import encode
+
 PE = b"-ERR Protocol error: "
 
 
@@ -103,11 +105,7 @@ class Reader:
 
 
 def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
+    return encode(args)
 
 
 # --- pipelining ------------------------------------------------------------------------
